@@ -1,0 +1,51 @@
+# The two commands in the README are the contract: `make demo` and `make test`.
+# Both create .venv (Python 3.12) and install the locked requirements when needed.
+
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: demo test lint format lock bench clean
+
+$(VENV)/.installed: requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "syncfirm needs Python 3.12 or newer; set PYTHON=/path/to/python3.12")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	@mkdir -p var staticfiles
+	@touch $@
+
+demo: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py seed_demo
+	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py serve_demo --port $(PORT)
+
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	@DATABASE_URL="$$($(PY) scripts/test_database_url.py)" && export DATABASE_URL && \
+	  DJANGO_SETTINGS_MODULE=syncfirm.settings.test $(PY) manage.py check && \
+	  DJANGO_SETTINGS_MODULE=syncfirm.settings.test $(PY) manage.py makemigrations --check --dry-run && \
+	  $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Re-resolve the newest versions allowed by pyproject.toml and pin them.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip
+	.venv-lock/bin/python -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > .venv-lock/requirements.in
+	.venv-lock/bin/pip install --quiet -r .venv-lock/requirements.in --group dev
+	.venv-lock/bin/pip freeze --exclude syncfirm > requirements.lock
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3 staticfiles

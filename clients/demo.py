@@ -1,0 +1,18 @@
+"""The demo firm: who logs in and which contractors it serves. Used by `seed_demo`."""
+
+DEMO_FIRM = {"slug": "demo", "name": "Demo Bookkeeping"}
+DEMO_PEOPLE = [
+    {"email": "owner@demo.test", "role": "owner", "first_name": "Olivia", "last_name": "Owner"},
+    {
+        "email": "accountant@demo.test",
+        "role": "accountant",
+        "first_name": "Adam",
+        "last_name": "Ledger",
+    },
+]
+DEMO_CLIENTS = [
+    {"slug": "hartley-roofing", "name": "Hartley Roofing", "timezone": "America/Chicago"},
+    {"slug": "bluewater-plumbing", "name": "Bluewater Plumbing", "timezone": "America/Los_Angeles"},
+    {"slug": "oakridge-builders", "name": "Oakridge Builders", "timezone": "America/New_York"},
+    {"slug": "northside-electric", "name": "Northside Electric", "timezone": "America/Denver"},
+]

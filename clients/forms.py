@@ -1,0 +1,76 @@
+from django import forms
+from django.utils.text import slugify
+
+from .models import Client, Firm, Membership, Role, User, timezone_choices
+
+
+class FirmForm(forms.ModelForm):
+    class Meta:
+        model = Firm
+        fields = ["name"]
+        labels = {"name": "Firm name"}
+
+
+class ClientForm(forms.ModelForm):
+    """Create or edit a contractor; the slug is optional and must be unique in the firm."""
+
+    timezone = forms.ChoiceField(choices=timezone_choices)
+    assigned_staff = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Who looks after this client; they get its alerts and monthly report.",
+    )
+
+    class Meta:
+        model = Client
+        fields = ["name", "slug", "timezone", "country", "assigned_staff"]
+        help_texts = {"slug": "Used in links and commands. Leave blank to make one from the name."}
+
+    def __init__(self, *args, firm: Firm, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.firm = firm
+        self.instance.firm = firm
+        self.fields["slug"].required = False
+        self.fields["assigned_staff"].queryset = User.objects.filter(
+            memberships__firm=firm
+        ).order_by("email")
+        if self.instance.pk:
+            self.initial["assigned_staff"] = list(self.instance.assigned_staff.all())
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        clash = Client.objects.for_firm(self.firm).filter(name__iexact=name)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("This firm already has a client with this name.")
+        return name
+
+    def clean_slug(self) -> str:
+        slug = slugify(self.cleaned_data.get("slug") or "")
+        if not slug:
+            return ""
+        clash = Client.objects.for_firm(self.firm).filter(slug=slug)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("Another client of this firm already uses this slug.")
+        return slug
+
+    def clean_country(self) -> str:
+        country = self.cleaned_data["country"].strip().upper()
+        if len(country) != 2 or not country.isalpha():
+            raise forms.ValidationError("Use a two-letter country code, such as US, CA or GB.")
+        return country
+
+
+class StaffInviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.ACCOUNTANT)
+
+
+class RoleForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["role"]

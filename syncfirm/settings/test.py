@@ -1,0 +1,8 @@
+"""The test suite: development settings with fast hashing and in-memory email."""
+
+from .development import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405

@@ -1,0 +1,13 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("clients.urls")),
+]
+
+if settings.SANDBOX:
+    # The emulated providers; never routed in production (production.py refuses SANDBOX).
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))
