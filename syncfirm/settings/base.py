@@ -41,6 +41,15 @@ SECRET_KEY = secret("SECRET_KEY", default="")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 
+# OAuth apps registered with the providers. In sandbox mode the emulators issue tokens to
+# these same ids, so the demo and the tests run the real flows (development.py sets defaults).
+QUICKBOOKS_CLIENT_ID = secret("QUICKBOOKS_CLIENT_ID", default="")
+QUICKBOOKS_CLIENT_SECRET = secret("QUICKBOOKS_CLIENT_SECRET", default="")
+QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN = secret("QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN", default="")
+HUBSPOT_APP_ID = env.str("HUBSPOT_APP_ID", default="")
+HUBSPOT_CLIENT_ID = secret("HUBSPOT_CLIENT_ID", default="")
+HUBSPOT_CLIENT_SECRET = secret("HUBSPOT_CLIENT_SECRET", default="")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -61,6 +70,8 @@ INSTALLED_APPS = [
     "connections",
     "reconciliation",
     "sandbox",
+    "sandbox.quickbooks",
+    "sandbox.hubspot",
 ]
 
 MIDDLEWARE = [
@@ -104,6 +115,23 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
+
+
+def sandbox_database(default: dict) -> dict:
+    """The sandbox emulators' own database: SANDBOX_DATABASE_URL, else beside the app's."""
+    if env.str("SANDBOX_DATABASE_URL", default=""):
+        return env.db("SANDBOX_DATABASE_URL")
+    config = dict(default)
+    if config["ENGINE"].endswith("sqlite3"):
+        config["NAME"] = str(BASE_DIR / "var" / "sandbox.sqlite3")
+    else:
+        config["NAME"] = f"{config['NAME']}_sandbox"
+    return config
+
+
+# The emulators' state lives apart from the app's tables (see sandbox.routers).
+DATABASES["sandbox"] = sandbox_database(DATABASES["default"])
+DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "clients.User"

@@ -11,3 +11,13 @@ ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="opti
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+
+# The sandbox emulators' own OAuth apps; real credentials come from the environment.
+QUICKBOOKS_CLIENT_ID = QUICKBOOKS_CLIENT_ID or "sandbox-qbo-client"  # noqa: F405
+QUICKBOOKS_CLIENT_SECRET = QUICKBOOKS_CLIENT_SECRET or "sandbox-qbo-secret"  # noqa: F405
+QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN = (
+    QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN or "sandbox-qbo-verifier"  # noqa: F405
+)
+HUBSPOT_APP_ID = HUBSPOT_APP_ID or "1160452"  # noqa: F405
+HUBSPOT_CLIENT_ID = HUBSPOT_CLIENT_ID or "sandbox-hubspot-client"  # noqa: F405
+HUBSPOT_CLIENT_SECRET = HUBSPOT_CLIENT_SECRET or "sandbox-hubspot-secret"  # noqa: F405
