@@ -21,3 +21,10 @@ QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN = (
 HUBSPOT_APP_ID = HUBSPOT_APP_ID or "1160452"  # noqa: F405
 HUBSPOT_CLIENT_ID = HUBSPOT_CLIENT_ID or "sandbox-hubspot-client"  # noqa: F405
 HUBSPOT_CLIENT_SECRET = HUBSPOT_CLIENT_SECRET or "sandbox-hubspot-secret"  # noqa: F405
+
+if SANDBOX:  # noqa: F405
+    # python-quickbooks' OAuth session refuses plain http:// unless this is set; the local
+    # emulators speak http. Never set in production (production.py refuses SANDBOX).
+    import os
+
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
