@@ -22,7 +22,7 @@ HUBSPOT_APP_ID = HUBSPOT_APP_ID or "1160452"  # noqa: F405
 HUBSPOT_CLIENT_ID = HUBSPOT_CLIENT_ID or "sandbox-hubspot-client"  # noqa: F405
 HUBSPOT_CLIENT_SECRET = HUBSPOT_CLIENT_SECRET or "sandbox-hubspot-secret"  # noqa: F405
 
-if SANDBOX:  # noqa: F405
+if SANDBOX:
     # python-quickbooks' OAuth session refuses plain http:// unless this is set; the local
     # emulators speak http. Never set in production (production.py refuses SANDBOX).
     import os
