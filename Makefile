@@ -19,6 +19,7 @@ $(VENV)/.installed: requirements.lock
 
 demo: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py migrate --noinput --database sandbox
 	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py seed_demo
 	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py serve_demo --port $(PORT)
 
