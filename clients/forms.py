@@ -14,7 +14,11 @@ class FirmForm(forms.ModelForm):
 class ClientForm(forms.ModelForm):
     """Create or edit a contractor; the slug is optional and must be unique in the firm."""
 
-    timezone = forms.ChoiceField(choices=timezone_choices)
+    timezone = forms.ChoiceField(
+        choices=timezone_choices,
+        initial="America/New_York",
+        help_text="Dates, periods and month ends are in this timezone.",
+    )
     assigned_staff = forms.ModelMultipleChoiceField(
         queryset=User.objects.none(),
         required=False,
