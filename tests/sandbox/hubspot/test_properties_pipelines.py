@@ -47,7 +47,7 @@ def test_it_serves_the_default_deal_pipeline_and_its_stages(client):
     pipelines = client.crm.pipelines.pipelines_api.get_all("deals").results
     assert [p.id for p in pipelines] == ["default"]
     stages = client.crm.pipelines.pipeline_stages_api.get_all("deals", "default").results
-    assert [s.id for s in stages][0] == "appointmentscheduled"
+    assert stages[0].id == "appointmentscheduled"
     won = next(s for s in stages if s.id == "closedwon")
     assert won.metadata == {"isClosed": "true", "probability": "1.0"}
     assert client.crm.pipelines.pipelines_api.get_by_id("deals", "default").label

@@ -13,8 +13,12 @@ pytestmark = sandbox_db
 
 @pytest.fixture
 def deals(client):
-    rows = [("Alpha roof", "100", "closedwon"), ("Beta gutter", "250.5", "closedlost"),
-            ("Gamma roof", "900", "appointmentscheduled"), ("Delta siding", "", "closedwon")]  # fmt: skip
+    rows = [
+        ("Alpha roof", "100", "closedwon"),
+        ("Beta gutter", "250.5", "closedlost"),
+        ("Gamma roof", "900", "appointmentscheduled"),
+        ("Delta siding", "", "closedwon"),
+    ]
     client.crm.deals.batch_api.create(
         BatchInputSimplePublicObjectBatchInputForCreate(
             inputs=[
