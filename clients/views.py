@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from connections.status import connection_rows
+
 from . import actions
 from .forms import ClientForm, FirmForm, RoleForm, StaffInviteForm
 from .models import Client, Membership, Role, StaffInvitation
@@ -24,12 +26,16 @@ PAGE_SIZE = 50
 @member_required()
 def dashboard(request: HttpRequest) -> HttpResponse:
     clients = (
-        Client.objects.for_firm(request.firm).prefetch_related("assigned_staff").order_by("name")
+        Client.objects.for_firm(request.firm)
+        .prefetch_related("assigned_staff", "connections")
+        .order_by("name")
     )
     query = request.GET.get("q", "").strip()
     if query:
         clients = clients.filter(Q(name__icontains=query) | Q(slug__icontains=query))
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    for client in page.object_list:
+        client.connection_rows = connection_rows(client, client.connections.all())
     template = "clients/partials/client_rows.html" if request.htmx else "clients/dashboard.html"
     return render(request, template, {"page": page, "query": query})
 
@@ -40,7 +46,11 @@ def client_detail(request: HttpRequest, client_slug: str) -> HttpResponse:
     return render(
         request,
         "clients/client_detail.html",
-        {"client": client, "staff": client.assigned_staff.order_by("email")},
+        {
+            "client": client,
+            "staff": client.assigned_staff.order_by("email"),
+            "rows": connection_rows(client),
+        },
     )
 
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("clients.urls")),
+    path("", include("connections.urls")),
 ]
 
 if settings.SANDBOX:

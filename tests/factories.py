@@ -1,5 +1,7 @@
 """factory-boy factories, one per model."""
 
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
@@ -84,3 +86,39 @@ class AuditEntryFactory(factory.django.DjangoModelFactory):
     action = "client.update"
     object_type = "clients.Client"
     object_id = "1"
+
+
+class ConnectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "connections.Connection"
+
+    client = factory.SubFactory(ClientFactory)
+    system = "quickbooks"
+    status = "active"
+    external_id = factory.Sequence(lambda n: str(9130000000 + n))
+    external_name = "Sandbox Company"
+    access_token = factory.Sequence(lambda n: f"access-token-{n}")
+    refresh_token = factory.Sequence(lambda n: f"refresh-token-{n}")
+    access_expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
+    connected_at = factory.LazyFunction(timezone.now)
+
+
+class ContractorInvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "connections.ContractorInvitation"
+
+    client = factory.SubFactory(ClientFactory)
+    email = "contractor@example.test"
+    systems = ["quickbooks", "hubspot"]
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "connections.WebhookDelivery"
+
+    system = "quickbooks"
+    account_id = "9130000000"
+    body = '{"eventNotifications": []}'
+    body_sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    signature = factory.Sequence(lambda n: f"signature-{n}")

@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.apps import apps
 from django.core import serializers
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-
-from clients.models import AuditEntry, Client, Membership, StaffInvitation
 
 from .conftest import TwoFirms
 
@@ -23,6 +22,11 @@ from .conftest import TwoFirms
 EXEMPT_PREFIXES = {
     "accounts/": "django-allauth: login, signup, password reset, MFA; per user, not per firm",
     "sandbox/": "emulated Intuit/HubSpot; no firm data, absent in production",
+    "connect/": "contractor invitation pages: public, the signed link is the credential "
+    "(tests/test_contractor_invitations.py)",
+    "oauth/": "OAuth callbacks: public, bound to a single-use state in the session "
+    "(tests/test_consent.py)",
+    "webhooks/": "provider webhooks: public, signature-verified (tests/test_webhooks.py)",
     "static/": "static files",
 }
 ADMIN_PREFIX = "admin/"
@@ -34,6 +38,7 @@ KWARG_VALUES: dict[str, Callable[[TwoFirms], str | int]] = {
     "membership_id": lambda w: w.membership_a.pk,
     "invitation_id": lambda w: w.invitation_a.pk,
     "token": lambda w: w.invitation_token_a,
+    "system": lambda w: "quickbooks",
 }
 
 # Markers of firm A that must never appear in a page served to firm B.
@@ -77,7 +82,8 @@ def tenant_routes() -> list[Route]:
 def firm_a_fingerprint(world: TwoFirms) -> str:
     """A digest of every firm A row a request could change."""
     rows = []
-    for model in (Client, Membership, StaffInvitation, AuditEntry):
+    tenant_models = [m for m in apps.get_models() if hasattr(m, "firm_lookup")]
+    for model in tenant_models:
         queryset = model.objects.for_firm(world.firm_a).order_by("pk")
         rows.append(serializers.serialize("json", queryset))
     rows.append(json.dumps(sorted(world.client_a.assigned_staff.values_list("pk", flat=True))))

@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/syncfirm",
     "ALLOWED_HOSTS": "books.example.com",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
+    "FIELD_ENCRYPTION_KEYS": "qWqkYc0X3-7dQ8F0a2m1mC2m2dFqJ0bq5vC8lWcY1vE=",
 }
 
 

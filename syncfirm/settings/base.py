@@ -50,6 +50,16 @@ HUBSPOT_APP_ID = env.str("HUBSPOT_APP_ID", default="")
 HUBSPOT_CLIENT_ID = secret("HUBSPOT_CLIENT_ID", default="")
 HUBSPOT_CLIENT_SECRET = secret("HUBSPOT_CLIENT_SECRET", default="")
 
+# Fernet keys encrypting OAuth tokens at rest, newest first (see connections/crypto.py).
+FIELD_ENCRYPTION_KEYS = [
+    key for key in secret("FIELD_ENCRYPTION_KEYS", default="").split(",") if key.strip()
+]
+# Where this app is reached from outside: links in emails and OAuth redirect URIs built
+# outside a request (management commands, tasks).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Where the sandbox emulators answer (this same server) when SANDBOX is on.
+SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default=PUBLIC_BASE_URL)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -21,6 +21,10 @@ QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN = (
 HUBSPOT_APP_ID = HUBSPOT_APP_ID or "1160452"  # noqa: F405
 HUBSPOT_CLIENT_ID = HUBSPOT_CLIENT_ID or "sandbox-hubspot-client"  # noqa: F405
 HUBSPOT_CLIENT_SECRET = HUBSPOT_CLIENT_SECRET or "sandbox-hubspot-secret"  # noqa: F405
+# A fixed development key; production must set FIELD_ENCRYPTION_KEYS (production.py checks).
+FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [  # noqa: F405
+    "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE="
+]
 
 if SANDBOX:
     # python-quickbooks' OAuth session refuses plain http:// unless this is set; the local

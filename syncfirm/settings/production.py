@@ -18,6 +18,9 @@ SANDBOX = False
 if "DATABASE_URL" not in env.ENVIRON:
     raise ImproperlyConfigured("Production needs DATABASE_URL (PostgreSQL).")
 
+if not FIELD_ENCRYPTION_KEYS:  # noqa: F405
+    raise ImproperlyConfigured("Production needs FIELD_ENCRYPTION_KEYS to encrypt OAuth tokens.")
+
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

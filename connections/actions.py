@@ -1,0 +1,150 @@
+"""Every change to a connection goes through one function here: atomic and audited.
+Token values never enter the audit log."""
+
+import logging
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from clients.actions import audit
+from clients.models import Client, Role, User
+
+from .flows import flow_for
+from .models import Connection, Status
+from .tokens import OAuthError, TokenSet
+
+log = logging.getLogger(__name__)
+
+
+def _public_state(connection: Connection) -> dict:
+    return {
+        "status": connection.status,
+        "external_id": connection.external_id,
+        "external_name": connection.external_name,
+        "scopes": connection.scopes,
+    }
+
+
+@transaction.atomic
+def do_store_connection(
+    client: Client,
+    system: str,
+    tokens: TokenSet,
+    *,
+    actor: User | None,
+    via_invitation: bool,
+) -> Connection:
+    """Save a fresh authorisation: tokens encrypted, status active, who and when recorded."""
+    connection, _ = Connection.objects.select_for_update().get_or_create(
+        client=client, system=system
+    )
+    before = _public_state(connection)
+    now = timezone.now()
+    connection.status = Status.ACTIVE
+    connection.external_id = tokens.external_id
+    connection.external_name = tokens.external_name or connection.external_name
+    connection.scopes = tokens.scopes
+    connection.access_token = tokens.access_token
+    connection.refresh_token = tokens.refresh_token
+    connection.access_expires_at = tokens.access_expires_at(now)
+    connection.refresh_expires_at = tokens.refresh_expires_at(now)
+    connection.connected_by = actor
+    connection.connected_via_invitation = via_invitation
+    connection.connected_at = now
+    connection.last_success_at = now
+    connection.last_error = ""
+    connection.last_error_at = None
+    connection.reauth_alert_sent_at = None
+    connection.save()
+    after = _public_state(connection) | {"via_invitation": via_invitation}
+    audit(client.firm, actor, "connection.connect", connection, before, after)
+    return connection
+
+
+def do_disconnect(actor: User, connection: Connection) -> str | None:
+    """Revoke at the provider, then delete the tokens. Returns a warning if the provider did
+    not confirm the revocation (the tokens are deleted either way)."""
+    warning = None
+    if connection.refresh_token:
+        try:
+            flow_for(connection.system).revoke(connection.refresh_token)
+        except OAuthError as error:
+            warning = str(error)
+            log.warning("Revocation of connection %s not confirmed: %s", connection.pk, error)
+    with transaction.atomic():
+        connection = Connection.objects.select_for_update().get(pk=connection.pk)
+        before = _public_state(connection)
+        connection.status = Status.REVOKED
+        connection.access_token = ""
+        connection.refresh_token = ""
+        connection.access_expires_at = None
+        connection.refresh_expires_at = None
+        connection.save()
+        audit(
+            connection.client.firm,
+            actor,
+            "connection.disconnect",
+            connection,
+            before,
+            _public_state(connection),
+        )
+    return warning
+
+
+def alert_recipients(client: Client) -> list[str]:
+    """Assigned staff, or the firm's owners when nobody is assigned."""
+    emails = list(client.assigned_staff.values_list("email", flat=True))
+    if not emails:
+        emails = list(
+            client.firm.memberships.filter(role=Role.OWNER).values_list("user__email", flat=True)
+        )
+    return sorted(set(emails))
+
+
+def do_mark_needs_reauth(connection: Connection, reason: str) -> None:
+    """The provider refused the saved authorisation: show it, and email staff once."""
+    with transaction.atomic():
+        connection = (
+            Connection.objects.select_for_update()
+            .select_related("client__firm")
+            .get(pk=connection.pk)
+        )
+        before = _public_state(connection)
+        connection.status = Status.NEEDS_REAUTH
+        connection.access_token = ""
+        connection.access_expires_at = None
+        connection.last_error = reason
+        connection.last_error_at = timezone.now()
+        first_alert = connection.reauth_alert_sent_at is None
+        if first_alert:
+            connection.reauth_alert_sent_at = timezone.now()
+        connection.save()
+        audit(
+            connection.client.firm,
+            None,
+            "connection.needs_reauth",
+            connection,
+            before,
+            _public_state(connection),
+        )
+    if first_alert:
+        client = connection.client
+        context = {"connection": connection, "client": client, "reason": reason}
+        send_mail(
+            subject=f"{client.name}: {connection.get_system_display()} needs to be reconnected",
+            message=render_to_string("connections/email/needs_reauth.txt", context),
+            from_email=None,
+            recipient_list=alert_recipients(client),
+        )
+
+
+def record_error(connection: Connection, message: str) -> None:
+    Connection.objects.filter(pk=connection.pk).update(
+        last_error=message[:2000], last_error_at=timezone.now()
+    )
+
+
+def record_success(connection: Connection) -> None:
+    Connection.objects.filter(pk=connection.pk).update(last_success_at=timezone.now())

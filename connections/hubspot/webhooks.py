@@ -1,0 +1,76 @@
+"""HubSpot webhook verification (signature v3) and parsing (pure functions)."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+
+MAX_AGE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class HubSpotEvent:
+    portal_id: str
+    event_id: str
+    subscription_type: str
+    object_id: str
+    property_name: str
+    property_value: str
+    occurred_at_ms: int
+
+
+class MalformedWebhook(ValueError):
+    """The body verified but is not a HubSpot event array."""
+
+
+def signature_v3(secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:
+    message = method.encode() + uri.encode() + body + timestamp.encode()
+    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
+
+
+def timestamp_fresh(timestamp: str, now: float | None = None) -> bool:
+    try:
+        sent = int(timestamp) / 1000
+    except (TypeError, ValueError):
+        return False
+    now = time.time() if now is None else now
+    # A little skew into the future is tolerated; older than 5 minutes is refused.
+    return -30 <= now - sent <= MAX_AGE_SECONDS
+
+
+def signature_valid(
+    secret: str, method: str, uri: str, body: bytes, timestamp: str, signature: str
+) -> bool:
+    if not (secret and signature and timestamp):
+        return False
+    expected = signature_v3(secret, method, uri, body, timestamp)
+    return hmac.compare_digest(expected.encode(), signature.encode())
+
+
+def parse_events(body: bytes) -> list[HubSpotEvent]:
+    try:
+        payload = json.loads(body)
+    except ValueError as error:
+        raise MalformedWebhook(f"not JSON: {error}") from error
+    if not isinstance(payload, list) or not payload:
+        raise MalformedWebhook("expected a non-empty JSON array of events")
+    events = []
+    try:
+        for event in payload:
+            events.append(
+                HubSpotEvent(
+                    portal_id=str(event["portalId"]),
+                    event_id=str(event["eventId"]),
+                    # Some documentation calls it eventType.
+                    subscription_type=str(event.get("subscriptionType") or event["eventType"]),
+                    object_id=str(event["objectId"]),
+                    property_name=str(event.get("propertyName", "")),
+                    property_value=str(event.get("propertyValue", "")),
+                    occurred_at_ms=int(event.get("occurredAt", 0)),
+                )
+            )
+    except (KeyError, TypeError, ValueError) as error:
+        raise MalformedWebhook(f"missing or malformed field: {error}") from error
+    return events

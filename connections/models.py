@@ -1,0 +1,160 @@
+"""A client's connections to its CRM and accounting system, contractor invitations, and the
+webhook deliveries providers send us."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from clients.models import Client, FirmScopedQuerySet
+
+from .crypto import EncryptedTextField
+from .providers import System, provider
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACTIVE = "active", "Active"
+    NEEDS_REAUTH = "needs_reauth", "Needs re-authorisation"
+    REVOKED = "revoked", "Disconnected"
+    ERROR = "error", "Error"
+
+
+class Connection(models.Model):
+    """One client's link to one external system, with its (encrypted) OAuth tokens."""
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="connections")
+    system = models.CharField(max_length=20, choices=System.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    external_id = models.CharField(
+        max_length=64, blank=True, help_text="QuickBooks realm id or HubSpot portal id."
+    )
+    external_name = models.CharField(max_length=200, blank=True)
+    scopes = models.JSONField(default=list, blank=True)
+    access_token = EncryptedTextField(blank=True, default="")
+    refresh_token = EncryptedTextField(blank=True, default="")
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    connected_via_invitation = models.BooleanField(default=False)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    reauth_alert_sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "system"], name="one_connection_per_system")
+        ]
+        ordering = ["client__name", "system"]
+
+    def __str__(self) -> str:
+        return f"{self.client} · {self.get_system_display()} ({self.status})"
+
+    @property
+    def provider(self):
+        return provider(self.system)
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == Status.ACTIVE and bool(self.refresh_token)
+
+    def access_token_fresh(self, margin: timedelta) -> bool:
+        return bool(
+            self.access_token
+            and self.access_expires_at
+            and self.access_expires_at > timezone.now() + margin
+        )
+
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+class ContractorInvitation(models.Model):
+    """An emailed link a contractor opens, without logging in, to connect their systems.
+
+    The link carries a signed token (see `connections.invitations`); the row records who
+    asked, for which systems, and lets the firm revoke it.
+    """
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(blank=True)
+    systems = models.JSONField(default=list)
+    nonce = models.CharField(max_length=43, unique=True, default=secrets.token_urlsafe)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.client} ({', '.join(self.systems)})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.revoked_at is None and timezone.now() < self.expires_at
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PROCESSED = "processed", "Processed"
+    QUARANTINED = "quarantined", "Quarantined"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One verified webhook request, stored raw before anything is done with it."""
+
+    firm_lookup = "connection__client__firm"
+
+    system = models.CharField(max_length=20, choices=System.choices)
+    account_id = models.CharField(max_length=64, blank=True)
+    connection = models.ForeignKey(
+        Connection, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    body = models.TextField()
+    body_sha256 = models.CharField(max_length=64)
+    signature = models.CharField(max_length=200)
+    headers = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    )
+    reason = models.TextField(blank=True)
+    event_count = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # A delivery replayed byte for byte with its signature is refused.
+            models.UniqueConstraint(
+                fields=["system", "signature", "body_sha256"], name="webhook_replay_refused"
+            )
+        ]
+        ordering = ["-received_at"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.system} webhook {self.pk} ({self.status})"

@@ -1,0 +1,97 @@
+"""The external systems syncfirm connects to, and what each asks a contractor to allow."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models
+
+
+class System(models.TextChoices):
+    QUICKBOOKS = "quickbooks", "QuickBooks Online"
+    HUBSPOT = "hubspot", "HubSpot"
+
+
+class Kind(models.TextChoices):
+    ACCOUNTING = "accounting", "Accounting"
+    CRM = "crm", "CRM"
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Provider:
+    system: System
+    kind: Kind
+    scopes: tuple[Scope, ...]
+
+    @property
+    def label(self) -> str:
+        return self.system.label
+
+    @property
+    def scope_names(self) -> list[str]:
+        return [scope.name for scope in self.scopes]
+
+
+PROVIDERS: dict[str, Provider] = {
+    System.QUICKBOOKS: Provider(
+        System.QUICKBOOKS,
+        Kind.ACCOUNTING,
+        (
+            Scope(
+                "com.intuit.quickbooks.accounting",
+                "Read and write customers, products, invoices, payments and credit memos",
+            ),
+        ),
+    ),
+    System.HUBSPOT: Provider(
+        System.HUBSPOT,
+        Kind.CRM,
+        (
+            Scope("crm.objects.companies.read", "Read companies"),
+            Scope("crm.objects.companies.write", "Update companies"),
+            Scope("crm.objects.contacts.read", "Read contacts"),
+            Scope("crm.objects.contacts.write", "Update contacts"),
+            Scope("crm.objects.deals.read", "Read deals and their line items"),
+            Scope("crm.objects.deals.write", "Write payment status onto deals"),
+            Scope("crm.schemas.deals.write", "Add syncfirm's payment properties to deals"),
+        ),
+    ),
+}
+
+
+def provider(system: str) -> Provider:
+    return PROVIDERS[System(system)]
+
+
+def sandbox_base() -> str:
+    """Where the emulators answer when SANDBOX is on (the app's own server)."""
+    return settings.SANDBOX_BASE_URL.rstrip("/") + "/sandbox"
+
+
+def quickbooks_discovery_url() -> str:
+    if settings.SANDBOX:
+        return f"{sandbox_base()}/intuit/.well-known/openid_configuration"
+    return "https://developer.intuit.com/.well-known/openid_configuration/"
+
+
+def quickbooks_api_base() -> str:
+    if settings.SANDBOX:
+        return f"{sandbox_base()}/quickbooks/v3"
+    return "https://quickbooks.api.intuit.com/v3"
+
+
+def hubspot_api_base() -> str:
+    if settings.SANDBOX:
+        return f"{sandbox_base()}/hubspot"
+    return "https://api.hubapi.com"
+
+
+def hubspot_authorize_url() -> str:
+    if settings.SANDBOX:
+        return f"{sandbox_base()}/hubspot/oauth/authorize"
+    return "https://app.hubspot.com/oauth/authorize"

@@ -1,0 +1,91 @@
+"""Intuit OAuth 2.0 through the official intuit-oauth client."""
+
+import json
+import logging
+
+from django.conf import settings
+from intuitlib.client import AuthClient
+from intuitlib.enums import Scopes
+from intuitlib.exceptions import AuthClientError
+
+from ..providers import System, provider, quickbooks_discovery_url
+from ..tokens import OAuthError, RefreshRefused, TokenSet
+
+log = logging.getLogger(__name__)
+
+
+def auth_client(redirect_uri: str = "") -> AuthClient:
+    # environment= takes the discovery document's URL: Intuit's, or the sandbox's.
+    return AuthClient(
+        settings.QUICKBOOKS_CLIENT_ID,
+        settings.QUICKBOOKS_CLIENT_SECRET,
+        redirect_uri or f"{settings.PUBLIC_BASE_URL}/oauth/quickbooks/callback/",
+        environment=quickbooks_discovery_url(),
+    )
+
+
+def _error_code(error: AuthClientError) -> str:
+    try:
+        return json.loads(error.content).get("error", "")
+    except (TypeError, ValueError, AttributeError):
+        return ""
+
+
+class QuickBooksOAuth:
+    system = System.QUICKBOOKS
+
+    def authorize_url(self, state: str, redirect_uri: str) -> str:
+        scopes = [Scopes(name) for name in provider(self.system).scope_names]
+        return auth_client(redirect_uri).get_authorization_url(scopes, state_token=state)
+
+    def exchange(self, code: str, redirect_uri: str, params) -> TokenSet:
+        realm_id = params.get("realmId", "")
+        if not realm_id:
+            raise OAuthError("QuickBooks did not say which company was connected (no realmId).")
+        client = auth_client(redirect_uri)
+        try:
+            client.get_bearer_token(code, realm_id=realm_id)
+        except AuthClientError as error:
+            log.warning("QuickBooks code exchange refused: HTTP %s", error.status_code)
+            raise OAuthError(
+                "QuickBooks refused this approval (the link may have been used already). "
+                "Please start again."
+            ) from error
+        return TokenSet(
+            access_token=client.access_token,
+            refresh_token=client.refresh_token,
+            expires_in=int(client.expires_in),
+            refresh_expires_in=int(client.x_refresh_token_expires_in or 0) or None,
+            external_id=realm_id,
+            scopes=provider(self.system).scope_names,
+        )
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        client = auth_client()
+        try:
+            client.refresh(refresh_token=refresh_token)
+        except AuthClientError as error:
+            if error.status_code in (400, 401) and _error_code(error) in (
+                "invalid_grant",
+                "invalid_client",
+            ):
+                raise RefreshRefused(
+                    "QuickBooks refused the saved authorisation (it was revoked or has expired)."
+                ) from error
+            raise OAuthError(
+                f"QuickBooks token refresh failed (HTTP {error.status_code})."
+            ) from error
+        return TokenSet(
+            access_token=client.access_token,
+            refresh_token=client.refresh_token,
+            expires_in=int(client.expires_in),
+            refresh_expires_in=int(client.x_refresh_token_expires_in or 0) or None,
+        )
+
+    def revoke(self, refresh_token: str) -> None:
+        try:
+            auth_client().revoke(token=refresh_token)
+        except AuthClientError as error:
+            raise OAuthError(
+                f"QuickBooks did not confirm the revocation (HTTP {error.status_code})."
+            ) from error

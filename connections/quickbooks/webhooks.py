@@ -1,0 +1,75 @@
+"""QuickBooks webhook verification and parsing (pure functions)."""
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class QuickBooksEvent:
+    realm_id: str
+    entity: str
+    entity_id: str
+    operation: str
+    last_updated: str
+
+
+class MalformedWebhook(ValueError):
+    """The body verified but is not a notification we understand."""
+
+
+def signature_valid(body: bytes, signature: str, verifier_token: str) -> bool:
+    """`intuit-signature` is base64(HMAC-SHA256(verifier token, raw body))."""
+    if not signature or not verifier_token:
+        return False
+    expected = hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()
+    try:
+        given = base64.b64decode(signature, validate=True)
+    except ValueError:
+        return False
+    return hmac.compare_digest(expected, given)
+
+
+def parse_events(body: bytes) -> list[QuickBooksEvent]:
+    """Events from the legacy `eventNotifications` shape or the CloudEvents array."""
+    try:
+        payload = json.loads(body)
+    except ValueError as error:
+        raise MalformedWebhook(f"not JSON: {error}") from error
+    events: list[QuickBooksEvent] = []
+    try:
+        if isinstance(payload, dict) and "eventNotifications" in payload:
+            for notification in payload["eventNotifications"]:
+                realm = str(notification["realmId"])
+                for entity in notification["dataChangeEvent"]["entities"]:
+                    events.append(
+                        QuickBooksEvent(
+                            realm,
+                            str(entity["name"]),
+                            str(entity["id"]),
+                            str(entity["operation"]),
+                            str(entity.get("lastUpdated", "")),
+                        )
+                    )
+        elif isinstance(payload, list):
+            for event in payload:
+                # qbo.<entity>.<verb>.v1
+                _, entity, verb, _version = str(event["type"]).split(".")
+                events.append(
+                    QuickBooksEvent(
+                        str(event["intuitaccountid"]),
+                        entity.capitalize(),
+                        str(event["intuitentityid"]),
+                        verb.capitalize(),
+                        str(event.get("time", "")),
+                    )
+                )
+        else:
+            raise MalformedWebhook("neither eventNotifications nor a CloudEvents array")
+    except (KeyError, TypeError, ValueError) as error:
+        raise MalformedWebhook(f"missing or malformed field: {error}") from error
+    if not events:
+        raise MalformedWebhook("no events in the notification")
+    return events

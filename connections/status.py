@@ -1,0 +1,48 @@
+"""What the pages show of a client's connections: one row per system, connected or not."""
+
+from dataclasses import dataclass
+
+from clients.models import Client
+
+from .models import Connection, Status
+from .providers import PROVIDERS, Provider
+
+BADGE = {
+    Status.ACTIVE: "ok",
+    Status.PENDING: "",
+    Status.NEEDS_REAUTH: "bad",
+    Status.ERROR: "bad",
+    Status.REVOKED: "warn",
+}
+
+
+@dataclass(frozen=True)
+class ConnectionRow:
+    provider: Provider
+    connection: Connection | None
+
+    @property
+    def status(self) -> str:
+        return self.connection.status if self.connection else Status.PENDING
+
+    @property
+    def status_label(self) -> str:
+        if self.connection is None:
+            return "Not connected"
+        return self.connection.get_status_display()
+
+    @property
+    def badge(self) -> str:
+        return BADGE[Status(self.status)]
+
+    @property
+    def connected(self) -> bool:
+        return self.status == Status.ACTIVE
+
+
+def connection_rows(client: Client, connections=None) -> list[ConnectionRow]:
+    """One row per known system; `connections` may be prefetched to spare a query."""
+    if connections is None:
+        connections = client.connections.select_related("connected_by")
+    by_system = {c.system: c for c in connections}
+    return [ConnectionRow(p, by_system.get(system)) for system, p in PROVIDERS.items()]

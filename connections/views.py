@@ -1,0 +1,161 @@
+"""Connecting a client's systems: the accountant's panel, the contractor's invitation page,
+the OAuth round trip, and disconnecting."""
+
+import logging
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from clients.models import Role
+from clients.tenancy import get_client_for_member, get_for_firm, member_required
+
+from . import consent
+from .actions import do_disconnect
+from .invitations import (
+    InvitationInvalid,
+    do_create_invitation,
+    invitation_path,
+    open_invitation,
+    send_invitation,
+)
+from .models import Connection
+from .providers import PROVIDERS, System
+from .status import connection_rows
+
+log = logging.getLogger(__name__)
+
+
+def _system(system: str) -> str:
+    if system not in PROVIDERS:
+        raise Http404("Unknown system.")
+    return system
+
+
+def _panel(request: HttpRequest, client, **extra) -> HttpResponse:
+    context = {"client": client, "rows": connection_rows(client), **extra}
+    response = render(request, "connections/partials/panel.html", context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+@require_GET
+@member_required()
+def connection_panel(request: HttpRequest, client_slug: str) -> HttpResponse:
+    """The connections panel of the client page; polled so new consents show without reload."""
+    return _panel(request, get_client_for_member(request, client_slug))
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def invitation_create(request: HttpRequest, client_slug: str) -> HttpResponse:
+    client = get_client_for_member(request, client_slug)
+    email = request.POST.get("email", "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            return _panel(request, client, invite_error="Enter a valid email address.")
+    invitation = do_create_invitation(request.user, client, email=email)
+    url = request.build_absolute_uri(invitation_path(invitation))
+    if email:
+        send_invitation(invitation, url)
+    return _panel(request, client, invitation_url=url, invitation_sent_to=email)
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def connect_direct(request: HttpRequest, client_slug: str, system: str) -> HttpResponse:
+    """The accountant connects (or reconnects) a system themselves."""
+    client = get_client_for_member(request, client_slug)
+    return redirect(consent.begin(request, client, _system(system)))
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def disconnect(request: HttpRequest, client_slug: str, system: str) -> HttpResponse:
+    client = get_client_for_member(request, client_slug)
+    connection = get_for_firm(request, Connection, client=client, system=_system(system))
+    warning = do_disconnect(request.user, connection)
+    if warning:
+        messages.warning(request, f"Disconnected; the tokens are deleted. {warning}")
+    else:
+        messages.success(request, f"Disconnected {connection.get_system_display()}.")
+    return redirect("client_detail", client_slug=client.slug)
+
+
+def _invitation_or_error(request: HttpRequest, token: str):
+    try:
+        return open_invitation(token), None
+    except InvitationInvalid as error:
+        page = render(
+            request, "connections/invitation_invalid.html", {"reason": str(error)}, status=404
+        )
+        return None, page
+
+
+@require_GET
+def contractor_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The contractor's page: who asks, for which systems and what access; no login."""
+    invitation, error_page = _invitation_or_error(request, token)
+    if error_page:
+        return error_page
+    rows = [
+        r for r in connection_rows(invitation.client) if r.provider.system in invitation.systems
+    ]
+    return render(
+        request,
+        "connections/contractor_invitation.html",
+        {"invitation": invitation, "firm": invitation.client.firm, "rows": rows, "token": token},
+    )
+
+
+@require_POST
+def contractor_connect(request: HttpRequest, token: str, system: str) -> HttpResponse:
+    invitation, error_page = _invitation_or_error(request, token)
+    if error_page:
+        return error_page
+    if _system(system) not in invitation.systems:
+        raise Http404("This invitation does not cover that system.")
+    return redirect(consent.begin(request, invitation.client, system, invitation_token=token))
+
+
+@require_GET
+def contractor_done(request: HttpRequest, token: str) -> HttpResponse:
+    invitation, error_page = _invitation_or_error(request, token)
+    if error_page:
+        return error_page
+    rows = [
+        r for r in connection_rows(invitation.client) if r.provider.system in invitation.systems
+    ]
+    return render(
+        request,
+        "connections/contractor_done.html",
+        {"invitation": invitation, "firm": invitation.client.firm, "rows": rows, "token": token},
+    )
+
+
+@require_GET
+def oauth_callback(request: HttpRequest, system: str) -> HttpResponse:
+    system = _system(system)
+    try:
+        done = consent.complete(request, system)
+    except consent.ConsentFailed as error:
+        log.info("OAuth consent for %s did not complete: %s", system, error)
+        return render(
+            request,
+            "connections/consent_failed.html",
+            {"reason": str(error), "system": System(system).label},
+            status=400,
+        )
+    if done.via_invitation:
+        return redirect("contractor_done", token=done.invitation_token)
+    messages.success(
+        request,
+        f"Connected {done.connection.get_system_display()}"
+        f"{' (' + done.connection.external_name + ')' if done.connection.external_name else ''}.",
+    )
+    return redirect("client_detail", client_slug=done.connection.client.slug)

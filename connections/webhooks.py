@@ -1,0 +1,132 @@
+"""Webhook receivers: verify the signature first, store the raw body, enqueue, answer fast.
+
+- bad or missing signature → 401, nothing stored, one log line;
+- a byte-identical replay (same signature and body) → 409, not stored again;
+- unknown realm/portal → 200 and a log line, so the provider keeps the endpoint enabled;
+- malformed body → stored as quarantined with the reason, 200.
+Nothing is processed inside the request: `connections.tasks.process_webhook` does it.
+"""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django_q.tasks import async_task
+
+from .hubspot import webhooks as hubspot
+from .models import Connection, DeliveryStatus, Status, WebhookDelivery
+from .providers import System
+from .quickbooks import webhooks as quickbooks
+
+log = logging.getLogger(__name__)
+
+KEPT_HEADERS = (
+    "Content-Type",
+    "User-Agent",
+    "intuit-signature",
+    "X-HubSpot-Signature-v3",
+    "X-HubSpot-Request-Timestamp",
+)
+
+
+def _connection_for(system: str, account_id: str) -> Connection | None:
+    return (
+        Connection.objects.filter(system=system, external_id=account_id)
+        .exclude(status=Status.REVOKED)
+        .first()
+    )
+
+
+def _store(
+    request: HttpRequest,
+    system: str,
+    signature: str,
+    account_id: str,
+    *,
+    event_count: int = 0,
+    quarantine_reason: str = "",
+) -> HttpResponse:
+    body = request.body
+    connection = _connection_for(system, account_id) if account_id else None
+    if account_id and connection is None and not quarantine_reason:
+        log.warning("%s webhook for unknown account %s ignored", system, account_id)
+        return JsonResponse({"status": "ignored", "reason": "unknown account"})
+    delivery = WebhookDelivery(
+        system=system,
+        account_id=account_id,
+        connection=connection,
+        body=body.decode("utf-8", errors="replace"),
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        signature=signature[:200],
+        headers={h: request.headers[h] for h in KEPT_HEADERS if h in request.headers},
+        event_count=event_count,
+        status=DeliveryStatus.QUARANTINED if quarantine_reason else DeliveryStatus.QUEUED,
+        reason=quarantine_reason,
+    )
+    try:
+        with transaction.atomic():
+            delivery.save()
+            if not quarantine_reason:
+                transaction.on_commit(
+                    lambda: async_task("connections.tasks.process_webhook", delivery.pk)
+                )
+    except IntegrityError:
+        log.warning("%s webhook replay refused (same signature and body)", system)
+        return JsonResponse({"status": "refused", "reason": "replayed delivery"}, status=409)
+    status = "quarantined" if quarantine_reason else "queued"
+    return JsonResponse({"status": status, "id": delivery.pk})
+
+
+def _unauthorised(system: str, why: str) -> HttpResponse:
+    log.warning("%s webhook refused: %s", system, why)
+    return JsonResponse({"status": "unauthorised"}, status=401)
+
+
+@csrf_exempt
+@require_POST
+def quickbooks_webhook(request: HttpRequest) -> HttpResponse:
+    signature = request.headers.get("intuit-signature", "")
+    if not quickbooks.signature_valid(
+        request.body, signature, settings.QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN
+    ):
+        return _unauthorised(System.QUICKBOOKS, "bad or missing intuit-signature")
+    try:
+        events = quickbooks.parse_events(request.body)
+    except quickbooks.MalformedWebhook as error:
+        return _store(request, System.QUICKBOOKS, signature, "", quarantine_reason=str(error))
+    realms = {event.realm_id for event in events}
+    if len(realms) > 1:
+        reason = f"events for several companies in one delivery: {sorted(realms)}"
+        return _store(request, System.QUICKBOOKS, signature, "", quarantine_reason=reason)
+    return _store(request, System.QUICKBOOKS, signature, realms.pop(), event_count=len(events))
+
+
+@csrf_exempt
+@require_POST
+def hubspot_webhook(request: HttpRequest) -> HttpResponse:
+    signature = request.headers.get("X-HubSpot-Signature-v3", "")
+    timestamp = request.headers.get("X-HubSpot-Request-Timestamp", "")
+    if not hubspot.timestamp_fresh(timestamp):
+        return _unauthorised(System.HUBSPOT, "missing or stale X-HubSpot-Request-Timestamp")
+    if not hubspot.signature_valid(
+        settings.HUBSPOT_CLIENT_SECRET,
+        request.method,
+        request.build_absolute_uri(),
+        request.body,
+        timestamp,
+        signature,
+    ):
+        return _unauthorised(System.HUBSPOT, "bad or missing X-HubSpot-Signature-v3")
+    try:
+        events = hubspot.parse_events(request.body)
+    except hubspot.MalformedWebhook as error:
+        return _store(request, System.HUBSPOT, signature, "", quarantine_reason=str(error))
+    portals = {event.portal_id for event in events}
+    if len(portals) > 1:
+        reason = f"events for several portals in one delivery: {sorted(portals)}"
+        return _store(request, System.HUBSPOT, signature, "", quarantine_reason=reason)
+    return _store(request, System.HUBSPOT, signature, portals.pop(), event_count=len(events))

@@ -1,0 +1,194 @@
+"""Webhook receivers: verified first, stored raw, enqueued, answered fast."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from connections.hubspot.webhooks import signature_v3
+from connections.models import DeliveryStatus, WebhookDelivery
+
+from .factories import ConnectionFactory
+
+pytestmark = pytest.mark.django_db
+
+QBO_URL = "/webhooks/quickbooks/"
+HUBSPOT_URL = "/webhooks/hubspot/"
+
+
+def qbo_body(realm: str, entity: str = "Invoice") -> bytes:
+    event = {
+        "name": entity,
+        "id": "42",
+        "operation": "Update",
+        "lastUpdated": "2026-11-02T10:00:00-0700",
+    }
+    notification = {"realmId": realm, "dataChangeEvent": {"entities": [event]}}
+    return json.dumps({"eventNotifications": [notification]}).encode()
+
+
+def intuit_signature(body: bytes, token: str | None = None) -> str:
+    key = (token or settings.QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN).encode()
+    return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
+
+
+def post_qbo(client, body: bytes, signature: str):
+    return client.post(
+        QBO_URL, body, content_type="application/json", headers={"intuit-signature": signature}
+    )
+
+
+def hubspot_body(portal: str, event_id: int = 1) -> bytes:
+    return json.dumps(
+        [
+            {
+                "objectId": 1246965,
+                "propertyName": "dealstage",
+                "propertyValue": "closedwon",
+                "changeSource": "CRM_UI",
+                "eventId": event_id,
+                "subscriptionId": 25,
+                "portalId": int(portal),
+                "appId": 1160452,
+                "occurredAt": int(time.time() * 1000),
+                "subscriptionType": "deal.propertyChange",
+                "attemptNumber": 0,
+            }
+        ]
+    ).encode()
+
+
+def post_hubspot(client, body: bytes, *, timestamp: str | None = None, secret: str | None = None):
+    timestamp = timestamp or str(int(time.time() * 1000))
+    signature = signature_v3(
+        secret or settings.HUBSPOT_CLIENT_SECRET,
+        "POST",
+        f"http://testserver{HUBSPOT_URL}",
+        body,
+        timestamp,
+    )
+    return client.post(
+        HUBSPOT_URL,
+        body,
+        content_type="application/json",
+        headers={"X-HubSpot-Signature-v3": signature, "X-HubSpot-Request-Timestamp": timestamp},
+    )
+
+
+@pytest.fixture
+def qbo_connection(two_firms):
+    return ConnectionFactory(client=two_firms.client_a, system="quickbooks", external_id="9130001")
+
+
+@pytest.fixture
+def hubspot_connection(two_firms):
+    return ConnectionFactory(client=two_firms.client_a, system="hubspot", external_id="4401")
+
+
+def test_it_stores_and_enqueues_a_signed_quickbooks_delivery(
+    client, qbo_connection, django_capture_on_commit_callbacks
+):
+    body = qbo_body("9130001")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post_qbo(client, body, intuit_signature(body))
+    assert response.status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.body.encode() == body, "the raw body is kept byte for byte"
+    assert (delivery.connection, delivery.event_count) == (qbo_connection, 1)
+    assert len(callbacks) == 1, "processing is enqueued after commit, not done in the request"
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PROCESSED  # the test cluster runs tasks inline
+
+
+@pytest.mark.parametrize("signature", ["", "bm90LWEtc2lnbmF0dXJl", "%%%"])
+def test_it_refuses_a_forged_quickbooks_delivery_and_stores_nothing(
+    client, qbo_connection, signature
+):
+    assert post_qbo(client, qbo_body("9130001"), signature).status_code == 401
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_it_refuses_a_tampered_quickbooks_body(client, qbo_connection):
+    body = qbo_body("9130001")
+    tampered = body.replace(b'"42"', b'"43"')
+    assert post_qbo(client, tampered, intuit_signature(body)).status_code == 401
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_it_refuses_a_replayed_quickbooks_delivery(client, qbo_connection):
+    body = qbo_body("9130001")
+    assert post_qbo(client, body, intuit_signature(body)).status_code == 200
+    assert post_qbo(client, body, intuit_signature(body)).status_code == 409
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_it_acknowledges_an_unknown_realm_without_storing(client, qbo_connection, caplog):
+    body = qbo_body("555")
+    assert post_qbo(client, body, intuit_signature(body)).status_code == 200
+    assert not WebhookDelivery.objects.exists()
+    assert "unknown account 555" in caplog.text
+
+
+def test_it_quarantines_a_malformed_body_with_the_reason(client, qbo_connection):
+    body = b'{"eventNotifications": [{"realmId": "9130001"}]}'
+    assert post_qbo(client, body, intuit_signature(body)).status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.QUARANTINED
+    assert "dataChangeEvent" in delivery.reason
+
+
+def test_it_accepts_quickbooks_cloudevents(client, qbo_connection):
+    body = json.dumps(
+        [
+            {
+                "specversion": "1.0",
+                "id": "88cd52aa",
+                "type": "qbo.invoice.updated.v1",
+                "time": "2026-11-02T10:00:00Z",
+                "intuitentityid": "42",
+                "intuitaccountid": "9130001",
+                "data": {},
+            }
+        ]
+    ).encode()
+    assert post_qbo(client, body, intuit_signature(body)).status_code == 200
+    assert WebhookDelivery.objects.get().event_count == 1
+
+
+def test_it_refuses_get_on_a_webhook(client):
+    assert client.get(QBO_URL).status_code == 405
+
+
+def test_it_stores_a_signed_fresh_hubspot_delivery(client, hubspot_connection):
+    response = post_hubspot(client, hubspot_body("4401"))
+    assert response.status_code == 200
+    assert WebhookDelivery.objects.get().connection == hubspot_connection
+
+
+def test_it_refuses_an_expired_hubspot_delivery(client, hubspot_connection):
+    six_minutes_ago = str(int((time.time() - 360) * 1000))
+    assert post_hubspot(client, hubspot_body("4401"), timestamp=six_minutes_ago).status_code == 401
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_it_refuses_a_hubspot_delivery_signed_with_another_secret(client, hubspot_connection):
+    assert post_hubspot(client, hubspot_body("4401"), secret="not-our-secret").status_code == 401
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_it_refuses_a_replayed_hubspot_delivery(client, hubspot_connection):
+    body = hubspot_body("4401")
+    timestamp = str(int(time.time() * 1000))
+    assert post_hubspot(client, body, timestamp=timestamp).status_code == 200
+    assert post_hubspot(client, body, timestamp=timestamp).status_code == 409
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_it_names_webhook_routes(client):
+    assert reverse("webhook_quickbooks") == QBO_URL
+    assert reverse("webhook_hubspot") == HUBSPOT_URL
