@@ -16,3 +16,6 @@ DEMO_CLIENTS = [
     {"slug": "oakridge-builders", "name": "Oakridge Builders", "timezone": "America/New_York"},
     {"slug": "northside-electric", "name": "Northside Electric", "timezone": "America/Denver"},
 ]
+
+# Left unconnected by `make demo` so the contractor invitation flow can be tried.
+PENDING_CLIENT = "northside-electric"

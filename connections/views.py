@@ -25,6 +25,7 @@ from .invitations import (
 from .models import Connection
 from .providers import PROVIDERS, System
 from .status import connection_rows
+from .tokens import OAuthError
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,11 @@ def invitation_create(request: HttpRequest, client_slug: str) -> HttpResponse:
 def connect_direct(request: HttpRequest, client_slug: str, system: str) -> HttpResponse:
     """The accountant connects (or reconnects) a system themselves."""
     client = get_client_for_member(request, client_slug)
-    return redirect(consent.begin(request, client, _system(system)))
+    try:
+        return redirect(consent.begin(request, client, _system(system)))
+    except OAuthError as error:
+        messages.error(request, f"Could not start the connection: {error}")
+        return redirect("client_detail", client_slug=client.slug)
 
 
 @require_POST
@@ -120,7 +125,15 @@ def contractor_connect(request: HttpRequest, token: str, system: str) -> HttpRes
         return error_page
     if _system(system) not in invitation.systems:
         raise Http404("This invitation does not cover that system.")
-    return redirect(consent.begin(request, invitation.client, system, invitation_token=token))
+    try:
+        return redirect(consent.begin(request, invitation.client, system, invitation_token=token))
+    except OAuthError as error:
+        return render(
+            request,
+            "connections/consent_failed.html",
+            {"reason": f"{error} Please try again later.", "system": System(system).label},
+            status=503,
+        )
 
 
 @require_GET

@@ -15,13 +15,21 @@ log = logging.getLogger(__name__)
 
 
 def auth_client(redirect_uri: str = "") -> AuthClient:
-    # environment= takes the discovery document's URL: Intuit's, or the sandbox's.
-    return AuthClient(
-        settings.QUICKBOOKS_CLIENT_ID,
-        settings.QUICKBOOKS_CLIENT_SECRET,
-        redirect_uri or f"{settings.PUBLIC_BASE_URL}/oauth/quickbooks/callback/",
-        environment=quickbooks_discovery_url(),
-    )
+    # environment= takes the discovery document's URL: Intuit's, or the sandbox's. The
+    # constructor fetches that document at once.
+    try:
+        return AuthClient(
+            settings.QUICKBOOKS_CLIENT_ID,
+            settings.QUICKBOOKS_CLIENT_SECRET,
+            redirect_uri or f"{settings.PUBLIC_BASE_URL}/oauth/quickbooks/callback/",
+            environment=quickbooks_discovery_url(),
+        )
+    except AuthClientError as error:
+        raise OAuthError(
+            f"Intuit's sign-in service could not be reached (HTTP {error.status_code})."
+        ) from error
+    except OSError as error:
+        raise OAuthError("Intuit's sign-in service could not be reached.") from error
 
 
 def _error_code(error: AuthClientError) -> str:

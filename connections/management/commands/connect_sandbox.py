@@ -1,0 +1,78 @@
+import secrets
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from clients.models import Client
+from connections.actions import do_store_connection
+from connections.flows import flow_for
+from connections.providers import System
+from connections.tokens import OAuthError
+from sandbox.consent import ConsentPageError, consent
+
+
+def run_consent(client: Client, system: str, account_id: str | None) -> str:
+    """The real authorization-code flow against the sandbox; returns the external account id."""
+    flow = flow_for(system)
+    state = secrets.token_urlsafe(24)
+    redirect_uri = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/oauth/{system}/callback/"
+    callback = consent(
+        flow.authorize_url(state, redirect_uri),
+        system,
+        account_id=account_id,
+        new_account_name=None if account_id else f"{client.name} (sandbox)",
+    )
+    params = {k: v[0] for k, v in parse_qs(urlsplit(callback).query).items()}
+    if params.get("state") != state:
+        raise CommandError(f"{system}: the state came back changed; refusing the answer.")
+    if "error" in params:
+        raise CommandError(f"{system}: consent refused ({params['error']}).")
+    tokens = flow.exchange(params["code"], redirect_uri, params)
+    connection = do_store_connection(client, system, tokens, actor=None, via_invitation=False)
+    return connection.external_id
+
+
+class Command(BaseCommand):
+    help = (
+        "Connect a client to the sandbox QuickBooks company and HubSpot portal through the real "
+        "authorization-code flow (a new company/portal unless ids are given). The app server "
+        "must be running with SANDBOX on, at SANDBOX_BASE_URL."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("client_slug")
+        parser.add_argument("--firm", help="Firm slug, when the client slug is in several firms.")
+        parser.add_argument("--realm-id", help="Use this sandbox QuickBooks company.")
+        parser.add_argument("--portal-id", help="Use this sandbox HubSpot portal.")
+        parser.add_argument(
+            "--only", choices=[s.value for s in System], help="Connect just this system."
+        )
+
+    def handle(
+        self, *args, client_slug: str, firm: str | None, realm_id, portal_id, only, **options
+    ):
+        if not settings.SANDBOX:
+            raise CommandError("SANDBOX is off: this command only talks to the emulators.")
+        clients = Client.objects.filter(slug=client_slug)
+        if firm:
+            clients = clients.filter(firm__slug=firm)
+        if clients.count() != 1:
+            raise CommandError(
+                f"{clients.count()} clients have the slug {client_slug!r}; "
+                "name the firm with --firm."
+            )
+        client = clients.get()
+        accounts = {System.QUICKBOOKS: realm_id, System.HUBSPOT: portal_id}
+        for system, account_id in accounts.items():
+            if only and system != only:
+                continue
+            try:
+                external_id = run_consent(client, system, account_id)
+            except (OAuthError, ConsentPageError) as error:
+                raise CommandError(f"{System(system).label}: {error}") from error
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{client.name}: {System(system).label} connected ({external_id})."
+                )
+            )

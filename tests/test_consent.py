@@ -1,0 +1,154 @@
+"""The real OAuth authorization-code flow, end to end against the sandbox emulators over HTTP:
+the accountant connects directly, the contractor connects from an invitation, consents are
+denied, codes replayed and states forged."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from connections.invitations import link_token
+from connections.models import Connection, Status
+from sandbox.consent import consent
+
+from .factories import ContractorInvitationFactory
+from .sandbox.conftest import sandbox_db
+
+pytestmark = sandbox_db
+
+SYSTEMS = ["hubspot"]
+
+
+@pytest.fixture
+def sandbox(settings, live_server) -> str:
+    settings.SANDBOX_BASE_URL = live_server.url
+    return live_server.url
+
+
+def local(url: str) -> str:
+    """The path and query of a redirect to this app (the test client has no network)."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def start_direct(client, system: str) -> str:
+    response = client.post(reverse("connection_connect", args=["alpha-roofing", system]))
+    assert response.status_code == 302
+    return response["Location"]
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_it_connects_a_system_for_the_accountant(client, two_firms, sandbox, system):
+    client.force_login(two_firms.accountant_a)
+    authorize_url = start_direct(client, system)
+    assert authorize_url.startswith(f"{sandbox}/sandbox/")
+    callback = consent(authorize_url, system, new_account_name="Alpha Roofing Books")
+    response = client.get(local(callback))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("client_detail", args=["alpha-roofing"])
+    connection = Connection.objects.get(client=two_firms.client_a, system=system)
+    assert connection.status == Status.ACTIVE
+    assert connection.external_id
+    assert connection.connected_by == two_firms.accountant_a
+    assert connection.access_token and connection.refresh_token
+    page = client.get(reverse("connection_panel", args=["alpha-roofing"])).content.decode()
+    assert 'data-status="active"' in page
+    assert connection.access_token not in page
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_it_connects_from_the_contractors_invitation(client, two_firms, sandbox, system):
+    invitation = ContractorInvitationFactory(client=two_firms.client_a)
+    token = link_token(invitation)
+    page = client.get(reverse("contractor_invitation", args=[token]))
+    assert page.status_code == 200
+    response = client.post(reverse("contractor_connect", args=[token, system]))
+    callback = consent(response["Location"], system, new_account_name="Contractor's own")
+    done = client.get(local(callback), follow=True)
+    assert done.redirect_chain[-1][0] == reverse("contractor_done", args=[token])
+    assert "Thank you" in done.content.decode()
+    connection = Connection.objects.get(client=two_firms.client_a, system=system)
+    assert connection.status == Status.ACTIVE and connection.connected_via_invitation
+    assert connection.connected_by is None
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_it_changes_nothing_when_consent_is_denied(client, two_firms, sandbox, system):
+    client.force_login(two_firms.accountant_a)
+    callback = consent(start_direct(client, system), system, approve=False)
+    assert parse_qs(urlsplit(callback).query)["error"] == ["access_denied"]
+    response = client.get(local(callback))
+    assert response.status_code == 400
+    assert "declined" in response.content.decode()
+    assert not Connection.objects.filter(client=two_firms.client_a).exists()
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_it_refuses_a_code_used_twice(client, two_firms, sandbox, system):
+    client.force_login(two_firms.accountant_a)
+    callback = consent(start_direct(client, system), system, new_account_name="Once")
+    assert client.get(local(callback)).status_code == 302
+    replay = client.get(local(callback))
+    assert replay.status_code == 400
+    assert "Nothing was changed" in replay.content.decode()
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_it_refuses_a_state_from_another_session(
+    client, django_user_model, two_firms, sandbox, system
+):
+    client.force_login(two_firms.accountant_a)
+    callback = consent(start_direct(client, system), system, new_account_name="Elsewhere")
+    client.logout()
+    client.force_login(two_firms.owner_b)  # another browser session, another firm
+    response = client.get(local(callback))
+    assert response.status_code == 400
+    assert "did not start in this browser" in response.content.decode()
+    assert not Connection.objects.exists()
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_it_refuses_a_callback_after_the_accountant_left_the_firm(
+    client, two_firms, sandbox, system
+):
+    client.force_login(two_firms.accountant_a)
+    callback = consent(start_direct(client, system), system, new_account_name="Left")
+    two_firms.accountant_a.memberships.all().delete()
+    response = client.get(local(callback))
+    assert response.status_code == 400
+    assert not Connection.objects.exists()
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_it_disconnects_revoking_at_the_provider(client, two_firms, sandbox, system):
+    client.force_login(two_firms.accountant_a)
+    client.get(local(consent(start_direct(client, system), system, new_account_name="Bye")))
+    connection = Connection.objects.get(client=two_firms.client_a, system=system)
+    old_refresh = connection.refresh_token
+    response = client.post(
+        reverse("connection_disconnect", args=["alpha-roofing", system]), follow=True
+    )
+    assert "Disconnected" in response.content.decode()
+    connection.refresh_from_db()
+    assert connection.status == Status.REVOKED
+    assert connection.access_token == "" and connection.refresh_token == ""
+    from connections.flows import flow_for
+    from connections.tokens import RefreshRefused
+
+    with pytest.raises(RefreshRefused):
+        flow_for(system).refresh(old_refresh)
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_it_connects_from_the_command_line(two_firms, sandbox, system):
+    from django.core.management import call_command
+
+    call_command("connect_sandbox", "alpha-roofing", only=system)
+    first = Connection.objects.get(client=two_firms.client_a, system=system)
+    assert first.status == Status.ACTIVE
+    # Again, onto the same sandbox account by id: still one connection, same account.
+    option = {"quickbooks": "realm_id", "hubspot": "portal_id"}[system]
+    call_command("connect_sandbox", "alpha-roofing", only=system, **{option: first.external_id})
+    again = Connection.objects.get(client=two_firms.client_a, system=system)
+    assert (again.pk, again.external_id) == (first.pk, first.external_id)
+    assert again.refresh_token != first.refresh_token
