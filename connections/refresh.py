@@ -37,7 +37,24 @@ def access_token_for(connection: Connection, *, force: bool = False) -> str:
     return refresh(connection, force=force).access_token
 
 
+TOKEN_FIELDS = (
+    "access_token",
+    "refresh_token",
+    "access_expires_at",
+    "refresh_expires_at",
+    "status",
+)
+
+
 def refresh(connection: Connection, *, force: bool = False) -> Connection:
+    """Refresh under the row lock; the caller's instance gets the new tokens too."""
+    locked = _refresh_locked(connection, force=force)
+    for name in TOKEN_FIELDS:
+        setattr(connection, name, getattr(locked, name))
+    return connection
+
+
+def _refresh_locked(connection: Connection, *, force: bool) -> Connection:
     stale_token = connection.access_token
     try:
         with transaction.atomic():

@@ -1,0 +1,45 @@
+"""The two interfaces the rest of syncfirm talks to: one for accounting systems, one for
+CRMs. Sync and reconciliation never import a provider library; they get an adapter here.
+
+Adding Xero means a `connections/xero/` package with an adapter of the same shape.
+"""
+
+from typing import Protocol
+
+from .models import Connection
+from .providers import Kind, System, provider
+from .records import AccountInfo, CrmCompany, Customer, Page
+
+
+class AccountingAdapter(Protocol):
+    connection: Connection
+
+    def account_info(self) -> AccountInfo: ...
+
+    def customers(self, cursor: str | None = None) -> Page[Customer]: ...
+
+
+class CrmAdapter(Protocol):
+    connection: Connection
+
+    def account_info(self) -> AccountInfo: ...
+
+    def companies(self, cursor: str | None = None) -> Page[CrmCompany]: ...
+
+
+def accounting_adapter(connection: Connection) -> AccountingAdapter:
+    if provider(connection.system).kind != Kind.ACCOUNTING:
+        raise ValueError(f"{connection.system} is not an accounting system")
+    from .quickbooks.adapter import QuickBooksAdapter
+
+    adapters = {System.QUICKBOOKS: QuickBooksAdapter}
+    return adapters[System(connection.system)](connection)
+
+
+def crm_adapter(connection: Connection) -> CrmAdapter:
+    if provider(connection.system).kind != Kind.CRM:
+        raise ValueError(f"{connection.system} is not a CRM")
+    from .hubspot.adapter import HubSpotAdapter
+
+    adapters = {System.HUBSPOT: HubSpotAdapter}
+    return adapters[System(connection.system)](connection)

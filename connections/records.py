@@ -1,0 +1,80 @@
+"""The plain records adapters return: what sync and reconciliation see of the providers.
+
+Money is Decimal with its currency, never float.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise TypeError(f"Money needs a Decimal amount, not {type(self.amount).__name__}")
+
+    def __str__(self) -> str:
+        return f"{self.amount:,.2f} {self.currency}"
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """The connected company or portal."""
+
+    external_id: str
+    name: str
+    currency: str = ""
+    timezone: str = ""
+
+
+@dataclass(frozen=True)
+class Customer:
+    """An accounting system's customer."""
+
+    external_id: str
+    display_name: str
+    company_name: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    email: str = ""
+    phone: str = ""
+    billing_address: Address = field(default_factory=Address)
+    tax_id: str = ""
+    balance: Money | None = None
+    active: bool = True
+    version: str = ""  # QuickBooks SyncToken
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CrmCompany:
+    external_id: str
+    name: str
+    domain: str = ""
+    email: str = ""
+    phone: str = ""
+    address: Address = field(default_factory=Address)
+    properties: dict[str, str] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page[T]:
+    """One page of records and the cursor for the next (None on the last page)."""
+
+    records: list[T]
+    next_cursor: str | None = None

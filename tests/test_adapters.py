@@ -1,0 +1,75 @@
+"""Adapters against the sandbox over HTTP: records out, rate limits and 401s absorbed."""
+
+import pytest
+from hubspot import HubSpot
+from hubspot.crm.companies import (
+    BatchInputSimplePublicObjectBatchInputForCreate,
+    SimplePublicObjectBatchInputForCreate,
+)
+
+from connections.adapters import accounting_adapter, crm_adapter
+from connections.models import Connection
+from sandbox.hubspot import ratelimit
+
+from .sandbox.conftest import sandbox_db
+from .test_token_refresh import connected, sandbox  # noqa: F401 - fixtures
+
+pytestmark = sandbox_db
+
+
+def create_companies(sandbox: str, connection: Connection, count: int) -> None:
+    api = HubSpot(access_token=connection.access_token, host=f"{sandbox}/sandbox/hubspot")
+    inputs = [
+        SimplePublicObjectBatchInputForCreate(
+            properties={"name": f"Builder {n:03}", "city": "Austin", "zip": "78701"}
+        )
+        for n in range(count)
+    ]
+    for start in range(0, count, 100):
+        api.crm.companies.batch_api.create(
+            BatchInputSimplePublicObjectBatchInputForCreate(inputs=inputs[start : start + 100])
+        )
+
+
+def test_it_pages_through_hubspot_companies(connected, sandbox):
+    connection = connected("hubspot")
+    create_companies(sandbox, connection, 130)
+    adapter = crm_adapter(connection)
+    first = adapter.companies()
+    assert len(first.records) == 100 and first.next_cursor
+    second = adapter.companies(first.next_cursor)
+    assert len(second.records) == 30 and second.next_cursor is None
+    names = {c.name for c in first.records + second.records}
+    assert len(names) == 130
+    assert first.records[0].address.city == "Austin"
+    connection.refresh_from_db()
+    assert connection.last_success_at is not None
+
+
+def test_it_waits_out_hubspot_rate_limits(connected, sandbox, monkeypatch):
+    connection = connected("hubspot")
+    monkeypatch.setattr(ratelimit, "TEN_SECOND_MAX", 2)
+    monkeypatch.setattr(ratelimit, "TEN_SECOND_WINDOW", 0.5)
+    adapter = crm_adapter(connection)
+    for _ in range(6):  # three times the limit: some calls are answered 429 and retried
+        assert adapter.companies().records == []
+
+
+def test_it_refreshes_after_a_401_and_carries_on(connected, sandbox):
+    connection = connected("hubspot")
+    Connection.objects.filter(pk=connection.pk).update(access_token="revoked-by-provider")
+    connection.refresh_from_db()
+    assert crm_adapter(connection).companies().records == []
+    connection.refresh_from_db()
+    assert connection.access_token != "revoked-by-provider"
+
+
+def test_it_reads_the_hubspot_account(connected, sandbox):
+    connection = connected("hubspot")
+    info = crm_adapter(connection).account_info()
+    assert info.external_id == connection.external_id
+
+
+def test_it_refuses_the_wrong_kind_of_adapter(connected, sandbox):
+    with pytest.raises(ValueError, match="not an accounting system"):
+        accounting_adapter(connected("hubspot"))
