@@ -1,10 +1,14 @@
 import ipaddress
 import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
+from django.urls import reverse
 
 from clients.models import Client, Firm, Membership, Role, StaffInvitation, User
+from connections.models import Connection
+from sandbox.consent import consent
 
 from .factories import (
     ClientFactory,
@@ -87,3 +91,36 @@ def two_firms(db) -> TwoFirms:
 @pytest.fixture
 def user(db) -> User:
     return UserFactory()
+
+
+@pytest.fixture
+def sandbox(settings, live_server) -> str:
+    """The app's own live server, serving the sandbox emulators; adapters point at it."""
+    settings.SANDBOX_BASE_URL = live_server.url
+    return live_server.url
+
+
+def local(url: str) -> str:
+    """The path and query of a redirect to this app (the test client has no network)."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def start_direct(client, system: str, client_slug: str = "alpha-roofing") -> str:
+    """The accountant presses Connect; returns the provider's authorize URL."""
+    response = client.post(reverse("connection_connect", args=[client_slug, system]))
+    assert response.status_code == 302
+    return response["Location"]
+
+
+@pytest.fixture
+def connected(client, two_firms, sandbox):
+    """Connect firm A's client to a new sandbox account through the real consent flow."""
+
+    def connect(system: str) -> Connection:
+        client.force_login(two_firms.accountant_a)
+        callback = consent(start_direct(client, system), system, new_account_name="Books")
+        client.get(local(callback))
+        return Connection.objects.get(client=two_firms.client_a, system=system)
+
+    return connect

@@ -12,7 +12,6 @@ from connections.models import Connection
 from sandbox.hubspot import ratelimit
 
 from .sandbox.conftest import sandbox_db
-from .test_token_refresh import connected, sandbox  # noqa: F401 - fixtures
 
 pytestmark = sandbox_db
 

@@ -11,30 +11,13 @@ from connections.invitations import link_token
 from connections.models import Connection, Status
 from sandbox.consent import consent
 
+from .conftest import local, start_direct
 from .factories import ContractorInvitationFactory
 from .sandbox.conftest import sandbox_db
 
 pytestmark = sandbox_db
 
 SYSTEMS = ["hubspot"]
-
-
-@pytest.fixture
-def sandbox(settings, live_server) -> str:
-    settings.SANDBOX_BASE_URL = live_server.url
-    return live_server.url
-
-
-def local(url: str) -> str:
-    """The path and query of a redirect to this app (the test client has no network)."""
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
-
-
-def start_direct(client, system: str) -> str:
-    response = client.post(reverse("connection_connect", args=["alpha-roofing", system]))
-    assert response.status_code == 302
-    return response["Location"]
 
 
 @pytest.mark.parametrize("system", SYSTEMS)

@@ -13,29 +13,11 @@ from django.utils import timezone
 
 from connections.models import Connection, Status
 from connections.refresh import ConnectionUnusable, access_token_for, refresh_expiring_tokens
-from sandbox.consent import consent
 
 from .sandbox.conftest import sandbox_db
-from .test_consent import local, start_direct
 
 pytestmark = sandbox_db
 SYSTEMS = ["hubspot"]
-
-
-@pytest.fixture
-def sandbox(settings, live_server) -> str:
-    settings.SANDBOX_BASE_URL = live_server.url
-    return live_server.url
-
-
-@pytest.fixture
-def connected(client, two_firms, sandbox, request):
-    def connect(system: str) -> Connection:
-        client.force_login(two_firms.accountant_a)
-        client.get(local(consent(start_direct(client, system), system, new_account_name="Refresh")))
-        return Connection.objects.get(client=two_firms.client_a, system=system)
-
-    return connect
 
 
 def token_calls(sandbox: str, system: str) -> int:
