@@ -3,23 +3,39 @@
 Each emulator view (QuickBooks API, Intuit OAuth, HubSpot API and OAuth) is wrapped in
 `emulated(system, account_of)`. The wrapper
   1. resolves the account (QuickBooks realm id or HubSpot portal id) with `account_of`,
-  2. counts the call in the request log (method, URL route template, status),
-  3. applies that account's fault plan (latency, 5xx, 429 bursts and the real rate limits,
-     dropped connections, commit-then-drop).
-Views that need to know a fault themselves (QuickBooks `ignore_requestid`, webhook loss or
-duplication) ask `fault_plan(system, account)`.
+  2. applies that account's fault plan: latency, a dropped connection or a 5xx before the
+     view runs (nothing committed), forced 429 bursts, and commit-then-drop after it ran,
+  3. counts the call in the request log (method, URL route template, status).
+Views that need a fault themselves (QuickBooks `ignore_requestid`, webhook loss or
+duplication, HubSpot's own throttle check) ask `fault_plan(system, account)`.
+
+Random faults are deterministic: the n-th call of an account draws from
+`random.Random(f"{seed}:{n}")`, so a seeded campaign replays the same way.
+
+The request log and the per-account call counters live in this process (a lock guards
+them); the sandbox is served by one server process (runserver or the test live server).
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import contextlib
+import logging
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
 from functools import wraps
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
 QUICKBOOKS = "quickbooks"
 HUBSPOT = "hubspot"
+SYSTEMS = (QUICKBOOKS, HUBSPOT)
 
 AccountOf = Callable[..., str | None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,16 +43,190 @@ class FaultPlan:
     seed: int = 0
     latency_ms: int = 0
     error_rate: float = 0.0
+    drop_rate: float = 0.0
     drop_after_commit_rate: float = 0.0
     throttle: bool = False
     ignore_requestid: bool = False
     webhook_loss_rate: float = 0.0
     webhook_duplicate_rate: float = 0.0
 
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PLAN_FIELDS = tuple(f.name for f in fields(FaultPlan))
+NO_FAULTS = FaultPlan()
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+_lock = threading.Lock()
+_request_log: Counter[tuple[str, str, str, str, int]] = Counter()
+_call_numbers: Counter[tuple[str, str]] = Counter()
+_plans: dict[tuple[str, str], tuple[float, FaultPlan]] = {}
+PLAN_CACHE_SECONDS = 1.0
+
+# Other sandbox modules register callables here to forget their in-process state
+# (rate-limit windows, replay caches) when the control API resets the sandbox.
+RESET_HOOKS: list[Callable[[], None]] = []
+
 
 def fault_plan(system: str, account: str | None) -> FaultPlan:
     """The fault plan set for an account through the control API (none by default)."""
-    return FaultPlan()
+    if not account:
+        return NO_FAULTS
+    key = (system, str(account))
+    cached = _plans.get(key)
+    if cached and time.monotonic() - cached[0] < PLAN_CACHE_SECONDS:
+        return cached[1]
+    from .models import FaultConfig
+
+    row = (
+        FaultConfig.objects.filter(system=system, account=str(account)).values(*PLAN_FIELDS).first()
+    )
+    plan = FaultPlan(**row) if row else NO_FAULTS
+    _plans[key] = (time.monotonic(), plan)
+    return plan
+
+
+def forget_plan(system: str, account: str) -> None:
+    _plans.pop((system, str(account)), None)
+
+
+def request_log(system: str | None = None, account: str | None = None) -> list[dict]:
+    with _lock:
+        items = list(_request_log.items())
+    rows = [
+        {"system": s, "account": a, "method": m, "route": r, "status": st, "count": n}
+        for (s, a, m, r, st), n in items
+        if (system is None or s == system) and (account is None or a == account)
+    ]
+    return sorted(
+        rows, key=lambda r: (r["system"], r["account"], r["route"], r["method"], r["status"])
+    )
+
+
+def reset() -> None:
+    with _lock:
+        _request_log.clear()
+        _call_numbers.clear()
+    _plans.clear()
+    for hook in RESET_HOOKS:
+        hook()
+
+
+def _record(system: str, account: str | None, request: HttpRequest, status: int) -> None:
+    match = request.resolver_match
+    route = match.route if match else request.path
+    with _lock:
+        _request_log[(system, account or "", request.method, route, status)] += 1
+
+
+THROTTLE_BURST = 3  # calls answered 429 in a row ...
+THROTTLE_PERIOD = 8  # ... out of every this many, while `throttle` is on
+
+
+def _draw(system: str, account: str, plan: FaultPlan) -> tuple[int, random.Random]:
+    with _lock:
+        _call_numbers[(system, account)] += 1
+        n = _call_numbers[(system, account)]
+    return n, random.Random(f"{plan.seed}:{n}")  # noqa: S311 - fault injection, not security
+
+
+def _client_socket(request: HttpRequest) -> socket.socket | None:
+    """The TCP socket under Django's dev/live server (or gunicorn), to cut it."""
+    candidate = request.META.get("gunicorn.socket") or request.META.get("wsgi.input")
+    for _ in range(5):
+        if isinstance(candidate, socket.socket):
+            return candidate
+        if candidate is None:
+            return None
+        candidate = (
+            getattr(candidate, "_sock", None)
+            or getattr(candidate, "raw", None)
+            or getattr(getattr(candidate, "_read", None), "__self__", None)
+        )
+    return None
+
+
+def dropped(request: HttpRequest) -> HttpResponse:
+    """Cut the connection so the client gets no response at all.
+
+    The client (requests/urllib3 under both official libraries) sees "Connection aborted /
+    RemoteDisconnected": it cannot tell whether the write happened. Where no socket can be
+    reached, a body that is not JSON stands in for the lost response.
+    """
+    sock = _client_socket(request)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+        def nothing() -> Iterator[bytes]:
+            yield b""
+
+        return StreamingHttpResponse(nothing(), status=200)
+    return HttpResponse(b"<html>connection reset</html>", status=502, content_type="text/html")
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def server_error(system: str) -> HttpResponse:
+    if system == QUICKBOOKS:
+        body = {
+            "Fault": {
+                "Error": [
+                    {
+                        "Message": "An application error has occurred while processing "
+                        "your request",
+                        "Detail": "System Failure Error: sandbox fault injection",
+                        "code": "10000",
+                        "element": "",
+                    }
+                ],
+                "type": "SystemFault",
+            },
+            "time": _now_iso(),
+        }
+        return JsonResponse(body, status=503)
+    body = {
+        "status": "error",
+        "message": "internal error",
+        "correlationId": "sandbox-fault",
+        "category": "INTERNAL_ERROR",
+        "errors": [],
+        "context": {},
+        "links": {},
+    }
+    return JsonResponse(body, status=502)
+
+
+def throttled(system: str) -> HttpResponse:
+    if system == QUICKBOOKS:
+        body = {
+            "Fault": {
+                "Error": [
+                    {
+                        "Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+                        "Detail": "The request limit was reached.  Try again later",
+                        "code": "3001",
+                        "element": "",
+                    }
+                ],
+                "type": "SERVICE",
+            },
+            "time": _now_iso(),
+        }
+    else:
+        body = {
+            "status": "error",
+            "message": "You have reached your ten_secondly_rolling limit.",
+            "errorType": "RATE_LIMIT",
+            "correlationId": "sandbox-throttle",
+            "policyName": "TEN_SECONDLY_ROLLING",
+        }
+    response = JsonResponse(body, status=429)
+    response["Retry-After"] = "1"
+    return response
 
 
 def emulated(system: str, account_of: AccountOf) -> Callable:
@@ -45,8 +235,34 @@ def emulated(system: str, account_of: AccountOf) -> Callable:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            return view(request, *args, **kwargs)
+            account = account_of(request, *args, **kwargs)
+            account = str(account) if account else None
+            plan = fault_plan(system, account)
+            response = _faulted(system, account, plan, request, view, args, kwargs)
+            _record(system, account, request, response.status_code)
+            return response
 
         return wrapper
 
     return decorator
+
+
+def _faulted(system, account, plan, request, view, args, kwargs) -> HttpResponse:
+    if plan is NO_FAULTS:
+        return view(request, *args, **kwargs)
+    n, rng = _draw(system, account, plan)
+    if plan.latency_ms:
+        time.sleep(plan.latency_ms / 1000)
+    if plan.drop_rate and rng.random() < plan.drop_rate:
+        log.info("sandbox: dropping a %s %s call before it runs", system, request.method)
+        return dropped(request)
+    if plan.error_rate and rng.random() < plan.error_rate:
+        return server_error(system)
+    if plan.throttle and (n + plan.seed) % THROTTLE_PERIOD < THROTTLE_BURST:
+        return throttled(system)
+    response = view(request, *args, **kwargs)
+    committed = request.method in WRITE_METHODS and 200 <= response.status_code < 300
+    if committed and plan.drop_after_commit_rate and rng.random() < plan.drop_after_commit_rate:
+        log.info("sandbox: %s %s committed, dropping the response", system, request.method)
+        return dropped(request)
+    return response

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.http import HttpResponse, JsonResponse
 
-from sandbox.emulation import HUBSPOT, fault_plan
+from sandbox.emulation import RESET_HOOKS
 
 TEN_SECOND_MAX = 100
 TEN_SECOND_WINDOW = 10.0
@@ -46,8 +46,6 @@ def _take(store: dict[str, deque[float]], key: str, window: float, limit: int) -
 
 def check(portal_id: str, limited: bool, search: bool = False) -> Verdict:
     """Count one call for the portal; `limited=False` (lifted via control) always allows."""
-    if fault_plan(HUBSPOT, portal_id).throttle:
-        return Verdict(False, 0)
     if not limited:
         return Verdict(True, TEN_SECOND_MAX)
     with _lock:
@@ -83,3 +81,12 @@ def too_many(verdict: Verdict) -> HttpResponse:
         "requestId": str(uuid.uuid4()),
     }
     return add_headers(JsonResponse(body, status=429), verdict)
+
+
+def _forget_all() -> None:
+    with _lock:
+        _calls.clear()
+        _searches.clear()
+
+
+RESET_HOOKS.append(_forget_all)

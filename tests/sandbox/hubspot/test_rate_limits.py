@@ -1,8 +1,6 @@
 import requests
 from hubspot.crm.objects import PublicObjectSearchRequest
 
-from sandbox.emulation import FaultPlan
-from sandbox.hubspot import ratelimit
 from tests.sandbox.conftest import sandbox_db
 
 pytestmark = sandbox_db
@@ -45,14 +43,3 @@ def test_it_lifts_limits_through_control(make_portal, hubspot_host):
     url = f"{hubspot_host}/crm/v3/objects/deals?limit=1"
     statuses = {requests.get(url, headers=headers, timeout=10).status_code for _ in range(105)}
     assert statuses == {200}
-
-
-def test_it_forces_429_when_the_fault_plan_throttles(make_portal, hubspot_host, monkeypatch):
-    portal = make_portal(rate_limits=False)
-    monkeypatch.setattr(ratelimit, "fault_plan", lambda system, account: FaultPlan(throttle=True))
-    response = requests.get(
-        f"{hubspot_host}/crm/v3/objects/deals",
-        headers={"Authorization": f"Bearer {portal['access_token']}"},
-        timeout=10,
-    )
-    assert response.status_code == 429 and response.json()["errorType"] == "RATE_LIMIT"

@@ -1,0 +1,121 @@
+"""The sandbox control API: fault plans, the request log, and a full reset.
+
+Tests, benchmarks and the demo use it; it exists only when SANDBOX is on.
+"""
+
+import json
+
+from django.apps import apps
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from . import emulation
+from .models import FaultConfig
+from .routers import SANDBOX_DB, is_sandbox_app
+
+RATE_FIELDS = (
+    "error_rate",
+    "drop_rate",
+    "drop_after_commit_rate",
+    "webhook_loss_rate",
+    "webhook_duplicate_rate",
+)
+BOOL_FIELDS = ("throttle", "ignore_requestid")
+INT_FIELDS = ("seed", "latency_ms")
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def _json(request: HttpRequest) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError as error:
+        raise BadRequest(f"body is not JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    return body
+
+
+def _target(data) -> tuple[str, str]:
+    system, account = str(data.get("system", "")), str(data.get("account", "")).strip()
+    if system not in emulation.SYSTEMS:
+        raise BadRequest(f"system must be one of {list(emulation.SYSTEMS)}, not {system!r}")
+    if not account:
+        raise BadRequest("account (realm id or portal id) is required")
+    return system, account
+
+
+def _plan_values(body: dict) -> dict:
+    unknown = set(body) - {"system", "account", *emulation.PLAN_FIELDS}
+    if unknown:
+        raise BadRequest(f"unknown fields: {sorted(unknown)}")
+    values = {}
+    for name in RATE_FIELDS:
+        if name in body:
+            value = body[name]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise BadRequest(f"{name} must be a number from 0 to 1")
+            values[name] = float(value)
+    for name in BOOL_FIELDS:
+        if name in body:
+            if not isinstance(body[name], bool):
+                raise BadRequest(f"{name} must be true or false")
+            values[name] = body[name]
+    for name in INT_FIELDS:
+        if name in body:
+            value = body[name]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise BadRequest(f"{name} must be a whole number, 0 or more")
+            values[name] = value
+    return values
+
+
+def _plan_json(system: str, account: str) -> dict:
+    emulation.forget_plan(system, account)
+    return {"system": system, "account": account, **emulation.fault_plan(system, account).as_dict()}
+
+
+@csrf_exempt
+@require_http_methods(["GET", "PUT", "DELETE"])
+def faults(request: HttpRequest) -> HttpResponse:
+    try:
+        if request.method == "GET":
+            system, account = _target(request.GET)
+            return JsonResponse(_plan_json(system, account))
+        body = _json(request) if request.method == "PUT" else {}
+        system, account = _target(body or request.GET)
+        if request.method == "DELETE":
+            FaultConfig.objects.filter(system=system, account=account).delete()
+        else:
+            values = _plan_values(body)
+            # PUT replaces the whole plan: fields left out go back to "no fault".
+            defaults = {**emulation.NO_FAULTS.as_dict(), **values}
+            FaultConfig.objects.update_or_create(system=system, account=account, defaults=defaults)
+    except BadRequest as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse(_plan_json(system, account))
+
+
+@require_http_methods(["GET"])
+def requests_log(request: HttpRequest) -> HttpResponse:
+    rows = emulation.request_log(
+        request.GET.get("system") or None, request.GET.get("account") or None
+    )
+    return JsonResponse({"requests": rows, "total": sum(row["count"] for row in rows)})
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def reset(request: HttpRequest) -> HttpResponse:
+    """Forget every company, portal, token, record, fault plan and logged request."""
+    models = [m for m in apps.get_models() if is_sandbox_app(m._meta.app_label)]
+    deleted = 0
+    with transaction.atomic(using=SANDBOX_DB):
+        for model in models:
+            deleted += model.objects.using(SANDBOX_DB).all()._raw_delete(SANDBOX_DB)
+    emulation.reset()
+    return JsonResponse({"status": "reset", "rows_deleted": deleted})
