@@ -11,7 +11,10 @@ from urllib.parse import urljoin
 import requests
 
 # The emulators' form field names: which account to use, or a name for a new one.
-ACCOUNT_FIELDS = {"quickbooks": ("realm_id", "new_company_name"), "hubspot": ("portal_id", "new_portal_name")}
+ACCOUNT_FIELDS = {
+    "quickbooks": ("realm_id", "new_company_name"),
+    "hubspot": ("portal_id", "new_portal_name"),
+}
 
 
 class _FormFields(HTMLParser):
@@ -55,7 +58,9 @@ def consent(
     http = session or requests.Session()
     page = http.get(authorize_url, timeout=30)
     if page.status_code != 200:
-        raise ConsentPageError(f"authorize page answered HTTP {page.status_code}: {page.text[:200]}")
+        raise ConsentPageError(
+            f"authorize page answered HTTP {page.status_code}: {page.text[:200]}"
+        )
     form = _FormFields()
     form.feed(page.text)
     if form.action is None:
