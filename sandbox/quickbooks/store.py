@@ -1,0 +1,338 @@
+"""Reads and writes of one QuickBooks company: ids, SyncTokens, uniqueness, references,
+and balances kept right as payments and credit memos are applied, voided or deleted.
+
+Every write runs with the company row locked (one writer per company at a time), which is
+what makes the id counter, name uniqueness and balance arithmetic safe under concurrency.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from . import entities as rules
+from . import faults
+from .models import Company, Entity
+
+ZERO = Decimal("0.00")
+
+
+def stamp(moment: datetime) -> str:
+    return timezone.localtime(moment, timezone.get_fixed_timezone(-420)).isoformat(
+        timespec="seconds"
+    )
+
+
+def render(row: Entity) -> dict:
+    data = dict(row.data)
+    if row.deleted:
+        return {
+            "Id": str(row.entity_id),
+            "status": "Deleted",
+            "domain": "QBO",
+            "MetaData": {"LastUpdatedTime": stamp(row.last_updated)},
+        }
+    data.update(
+        Id=str(row.entity_id),
+        SyncToken=str(row.sync_token),
+        domain="QBO",
+        sparse=False,
+        MetaData={
+            "CreateTime": data.pop("_created", stamp(row.last_updated)),
+            "LastUpdatedTime": stamp(row.last_updated),
+        },
+    )
+    data.pop("Voided", None)
+    return data
+
+
+@dataclass
+class Event:
+    name: str
+    entity_id: str
+    operation: str
+    last_updated: str
+
+
+@dataclass
+class Store:
+    company: Company
+    today: object = None
+    events: list[Event] = field(default_factory=list)
+    allow_duplicate_doc_number: bool = False
+
+    def __post_init__(self) -> None:
+        self.today = timezone.localdate()
+
+    # -- reading ------------------------------------------------------------------------
+    def rows(self, entity: str):
+        return Entity.objects.filter(company=self.company, entity_type=entity)
+
+    def get(self, entity: str, entity_id, *, for_update: bool = False) -> Entity:
+        try:
+            wanted = int(str(entity_id))
+        except ValueError:
+            raise faults.not_found(entity, str(entity_id)) from None
+        rows = self.rows(entity).filter(entity_id=wanted, deleted=False)
+        row = (rows.select_for_update() if for_update else rows).first()
+        if row is None:
+            raise faults.not_found(entity, str(entity_id))
+        return row
+
+    # -- writing ------------------------------------------------------------------------
+    def _new_id(self) -> int:
+        new_id = self.company.next_id
+        self.company.next_id += 1
+        self.company.save(update_fields=["next_id", "next_doc_number"])
+        return new_id
+
+    def _event(self, row: Entity, operation: str) -> None:
+        self.events.append(
+            Event(row.entity_type, str(row.entity_id), operation, stamp(row.last_updated))
+        )
+
+    def _columns(self, row: Entity) -> None:
+        data = row.data
+        row.name = (data.get("DisplayName") or data.get("Name") or "")[:200]
+        row.doc_number = str(data.get("DocNumber", ""))[:40]
+        row.customer_ref = rules.ref_value(data.get("CustomerRef"))[:20]
+        row.txn_date = str(data.get("TxnDate", ""))[:10]
+        row.active = bool(data.get("Active", True))
+
+    def _complete(self, entity: str, data: dict, existing: Entity | None) -> dict:
+        if entity == "Customer":
+            data = rules.complete_customer(data)
+            self._unique_name(entity, data["DisplayName"], existing)
+        elif entity == "Item":
+            data = rules.complete_item(data)
+            self._unique_name(entity, data["Name"], existing)
+            self._reference("Account", data.get("IncomeAccountRef"), "IncomeAccountRef")
+        elif entity == "Account":
+            data = rules.complete_account(data)
+            self._unique_name(entity, data["Name"], existing)
+        elif entity in ("Invoice", "CreditMemo"):
+            data = rules.complete_document(entity, data, self.today)
+            self._reference("Customer", data.get("CustomerRef"), "CustomerRef")
+            for line in data["Line"]:
+                detail = line.get("SalesItemLineDetail")
+                if detail:
+                    self._reference("Item", detail.get("ItemRef"), "ItemRef")
+            self._doc_number(entity, data, existing)
+        elif entity == "Payment":
+            data = rules.complete_payment(data, self.today)
+            self._reference("Customer", data.get("CustomerRef"), "CustomerRef")
+        return data
+
+    def _unique_name(self, entity: str, name: str, existing: Entity | None) -> None:
+        clash = self.rows(entity).filter(name__iexact=name[:200], deleted=False, active=True)
+        if existing is not None:
+            clash = clash.exclude(pk=existing.pk)
+        if clash.exists():
+            raise faults.duplicate_name()
+
+    def _reference(self, entity: str, ref, element: str) -> None:
+        value = rules.ref_value(ref)
+        if value and not self.rows(entity).filter(entity_id=_int(value), deleted=False).exists():
+            raise faults.invalid_reference(element, value)
+
+    def _doc_number(self, entity: str, data: dict, existing: Entity | None) -> None:
+        doc = str(data.get("DocNumber", ""))
+        if not doc:
+            data["DocNumber"] = str(self.company.next_doc_number)
+            self.company.next_doc_number += 1
+            self.company.save(update_fields=["next_doc_number"])
+            return
+        if self.company.custom_txn_numbers or self.allow_duplicate_doc_number:
+            return  # QBO accepts a repeated number here (it only warns in its own screens)
+        clash = self.rows(entity).filter(doc_number=doc, deleted=False)
+        if existing is not None:
+            clash = clash.exclude(pk=existing.pk)
+        first = clash.first()
+        if first is not None:
+            kind = "Invoice" if entity == "Invoice" else "Credit Memo"
+            raise faults.duplicate_doc_number(doc, kind, str(first.entity_id))
+
+    def create(self, entity: str, body: dict) -> Entity:
+        data = self._complete(entity, rules.writable(entity, body), None)
+        now = timezone.now()
+        data["_created"] = stamp(now)
+        row = Entity(
+            company=self.company,
+            entity_type=entity,
+            entity_id=self._new_id(),
+            data=data,
+            last_updated=now,
+        )
+        self._columns(row)
+        row.save()
+        self._event(row, "Create")
+        self._settle(entity, data)
+        row.refresh_from_db()
+        return row
+
+    def update(self, entity: str, body: dict) -> Entity:
+        if "Id" not in body or body.get("SyncToken") in (None, ""):
+            raise faults.required("Id" if "Id" not in body else "SyncToken", entity)
+        row = self.get(entity, body["Id"], for_update=True)
+        if str(body["SyncToken"]) != str(row.sync_token):
+            raise faults.stale(entity)
+        if row.data.get("Voided"):
+            raise faults.business_rule(f"This {entity} is voided and cannot be changed.")
+        changes = rules.writable(entity, body)
+        sparse = body.get("sparse") in (True, "true")
+        base = {k: v for k, v in row.data.items() if k not in rules.READ_ONLY} if sparse else {}
+        data = rules.merge_sparse(base, changes) if sparse else changes
+        created = row.data.get("_created")
+        old_customer = row.customer_ref
+        data = self._complete(entity, data, row)
+        data["_created"] = created
+        row.data, row.sync_token, row.last_updated = data, row.sync_token + 1, timezone.now()
+        self._columns(row)
+        row.save()
+        self._event(row, "Update")
+        self._settle(entity, data, also_customer=old_customer)
+        row.refresh_from_db()
+        return row
+
+    def delete(self, entity: str, body: dict) -> Entity:
+        row = self.get(entity, body.get("Id", ""), for_update=True)
+        if str(body.get("SyncToken", "")) != str(row.sync_token):
+            raise faults.stale(entity)
+        if entity in rules.NAME_LISTS:
+            raise faults.business_rule(f"A {entity} cannot be deleted; make it inactive instead.")
+        if entity in ("Invoice", "CreditMemo") and self._linked_payments(entity, row):
+            raise faults.business_rule(
+                f"This {entity} is linked to a payment. Delete or change the payment first."
+            )
+        row.deleted, row.sync_token, row.last_updated = True, row.sync_token + 1, timezone.now()
+        row.save()
+        self._event(row, "Delete")
+        self._settle(entity, row.data)
+        return row
+
+    def void(self, entity: str, body: dict) -> Entity:
+        if entity not in ("Invoice", "Payment"):
+            raise faults.QboFault(
+                "500", "Unsupported Operation", f"Operation void is not supported for {entity}"
+            )
+        row = self.get(entity, body.get("Id", ""), for_update=True)
+        if str(body.get("SyncToken", "")) != str(row.sync_token):
+            raise faults.stale(entity)
+        if entity == "Invoice":
+            self._unlink_payments(row)
+        row.data = rules.voided(entity, row.data)
+        row.sync_token, row.last_updated = row.sync_token + 1, timezone.now()
+        row.save()
+        self._event(row, "Void")
+        self._settle(entity, row.data)
+        row.refresh_from_db()
+        return row
+
+    # -- balances -----------------------------------------------------------------------
+    def _linked_payments(self, entity: str, row: Entity) -> list[Entity]:
+        payments = self.rows("Payment").filter(customer_ref=row.customer_ref, deleted=False)
+        wanted = (entity, str(row.entity_id))
+        return [
+            p for p in payments if any((t, i) == wanted for t, i, _ in rules.payment_links(p.data))
+        ]
+
+    def _unlink_payments(self, invoice: Entity) -> None:
+        """Voiding an invoice frees the payments applied to it (they become unapplied)."""
+        for payment in self._linked_payments("Invoice", invoice):
+            lines = [
+                line
+                for line in payment.data.get("Line", [])
+                if not any(
+                    link["TxnType"] == "Invoice" and str(link["TxnId"]) == str(invoice.entity_id)
+                    for link in line.get("LinkedTxn", [])
+                )
+            ]
+            payment.data = {**payment.data, "Line": lines}
+            payment.sync_token += 1
+            payment.last_updated = timezone.now()
+            payment.save()
+            self._event(payment, "Update")
+
+    def _settle(self, entity: str, data: dict, also_customer: str = "") -> None:
+        if entity not in rules.TRANSACTIONS:
+            return
+        for customer in {rules.ref_value(data.get("CustomerRef")), also_customer} - {""}:
+            self.recompute_balances(customer)
+
+    def recompute_balances(self, customer_id: str) -> None:
+        invoices = list(self.rows("Invoice").filter(customer_ref=customer_id, deleted=False))
+        memos = list(self.rows("CreditMemo").filter(customer_ref=customer_id, deleted=False))
+        payments = list(self.rows("Payment").filter(customer_ref=customer_id, deleted=False))
+        paid, used, links = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO), defaultdict(list)
+        known = {("Invoice", str(r.entity_id)) for r in invoices} | {
+            ("CreditMemo", str(r.entity_id)) for r in memos
+        }
+        for payment in payments:
+            for kind, txn_id, amount in rules.payment_links(payment.data):
+                if (kind, txn_id) not in known:
+                    raise faults.invalid_reference("LinkedTxn.TxnId", txn_id)
+                (paid if kind == "Invoice" else used)[txn_id] += amount
+                if kind == "Invoice":
+                    links[txn_id].append(str(payment.entity_id))
+        total_open = ZERO
+        for invoice in invoices:
+            voided = bool(invoice.data.get("Voided"))
+            balance = (
+                ZERO
+                if voided
+                else rules.money(invoice.data["TotalAmt"]) - paid[str(invoice.entity_id)]
+            )
+            if balance < 0:
+                raise faults.business_rule(
+                    f"The amount applied to invoice {invoice.entity_id} is more than its open balance."
+                )
+            linked = [{"TxnId": p, "TxnType": "Payment"} for p in links[str(invoice.entity_id)]]
+            self._set(invoice, Balance=balance, LinkedTxn=linked)
+            total_open += balance
+        for memo in memos:
+            remaining = rules.money(memo.data["TotalAmt"]) - used[str(memo.entity_id)]
+            if remaining < 0:
+                raise faults.business_rule(
+                    f"Credit memo {memo.entity_id} has less credit left than applied."
+                )
+            self._set(memo, RemainingCredit=remaining, Balance=remaining)
+            total_open -= remaining
+        for payment in payments:
+            left = ZERO if payment.data.get("Voided") else rules.unapplied(payment.data)
+            if left < 0:
+                raise faults.business_rule("The payment applies more than its total amount.")
+            self._set(payment, UnappliedAmt=left)
+            total_open -= left
+        customer = self.rows("Customer").filter(entity_id=_int(customer_id), deleted=False).first()
+        if customer is not None:
+            self._set(customer, Balance=total_open, BalanceWithJobs=total_open)
+
+    def _set(self, row: Entity, **values) -> None:
+        current = {k: row.data.get(k) for k in values}
+        wanted = {k: (rules.money(v) if isinstance(v, Decimal) else v) for k, v in values.items()}
+        if all(_same(current[k], wanted[k]) for k in values):
+            return
+        # Derived amounts change without a new SyncToken: a client holding the entity can
+        # still update it after a payment lands.
+        row.data = {**row.data, **wanted}
+        row.last_updated = timezone.now()
+        row.save(update_fields=["data", "last_updated"])
+        self._event(row, "Update")
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _same(a, b) -> bool:
+    if isinstance(b, Decimal):
+        try:
+            return a is not None and rules.money(a) == b
+        except faults.QboFault:
+            return False
+    return a == b

@@ -1,0 +1,92 @@
+"""QuickBooks webhooks: after a write commits, POST the legacy notification payload to the
+company's webhook URL, signed with the app's verifier token, from a background thread.
+
+The account's fault plan can lose or duplicate deliveries, deterministically from its seed.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import random
+import threading
+from collections import Counter
+
+import requests
+from django.conf import settings
+from django.db import transaction
+
+from sandbox.emulation import QUICKBOOKS, RESET_HOOKS, fault_plan
+from sandbox.routers import SANDBOX_DB
+
+from .models import Company
+from .store import Event
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_deliveries: Counter[str] = Counter()
+
+
+def payload(realm_id: str, events: list[Event]) -> bytes:
+    entities = [
+        {"name": e.name, "id": e.entity_id, "operation": e.operation, "lastUpdated": e.last_updated}
+        for e in events
+    ]
+    body = {
+        "eventNotifications": [{"realmId": realm_id, "dataChangeEvent": {"entities": entities}}]
+    }
+    return json.dumps(body).encode()
+
+
+def sign(body: bytes, verifier_token: str) -> str:
+    return base64.b64encode(
+        hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()
+    ).decode()
+
+
+def _copies(realm_id: str) -> int:
+    """0, 1 or 2 deliveries of the next notification, as the fault plan decides."""
+    plan = fault_plan(QUICKBOOKS, realm_id)
+    with _lock:
+        _deliveries[realm_id] += 1
+        n = _deliveries[realm_id]
+    rng = random.Random(f"webhook:{plan.seed}:{n}")  # noqa: S311 - fault injection
+    if plan.webhook_loss_rate and rng.random() < plan.webhook_loss_rate:
+        return 0
+    if plan.webhook_duplicate_rate and rng.random() < plan.webhook_duplicate_rate:
+        return 2
+    return 1
+
+
+def _deliver(url: str, body: bytes, copies: int) -> None:
+    headers = {
+        "Content-Type": "application/json",
+        "intuit-signature": sign(body, settings.QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN),
+    }
+    for _ in range(copies):
+        try:
+            requests.post(url, data=body, headers=headers, timeout=10)
+        except requests.RequestException as error:
+            log.info("sandbox: QuickBooks webhook to %s failed: %s", url, error)
+
+
+def notify(company: Company, events: list[Event]) -> None:
+    """Send the events once the sandbox transaction commits (never inside the request)."""
+    if not events or not company.webhook_url:
+        return
+    url, realm_id, body = company.webhook_url, company.realm_id, payload(company.realm_id, events)
+
+    def send() -> None:
+        copies = _copies(realm_id)
+        threading.Thread(target=_deliver, args=(url, body, copies), daemon=True).start()
+
+    transaction.on_commit(send, using=SANDBOX_DB)
+
+
+def _forget_all() -> None:
+    with _lock:
+        _deliveries.clear()
+
+
+RESET_HOOKS.append(_forget_all)
