@@ -40,9 +40,10 @@ def ensure_database(url: str) -> None:
 
     name = urlsplit(url).path.lstrip("/")
     with psycopg.connect(_server_dsn(url), autocommit=True, connect_timeout=5) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        for database in (name, f"{name}_sandbox"):  # the app's and the emulators' (see settings)
+            query = "SELECT 1 FROM pg_database WHERE datname = %s"
+            if not conn.execute(query, [database]).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
 
 
 def main() -> None:

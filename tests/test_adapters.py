@@ -72,3 +72,44 @@ def test_it_reads_the_hubspot_account(connected, sandbox):
 def test_it_refuses_the_wrong_kind_of_adapter(connected, sandbox):
     with pytest.raises(ValueError, match="not an accounting system"):
         accounting_adapter(connected("hubspot"))
+
+
+def test_it_pages_through_quickbooks_customers(connected, sandbox, monkeypatch):
+    from quickbooks.batch import batch_create
+    from quickbooks.objects.customer import Customer as QboCustomer
+
+    from connections.quickbooks import adapter as qbo_adapter
+
+    connection = connected("quickbooks")
+    monkeypatch.setattr(qbo_adapter, "PAGE_SIZE", 20)
+    adapter = accounting_adapter(connection)
+    qb, _ = adapter._client()
+    customers = []
+    for n in range(25):
+        c = QboCustomer()
+        c.DisplayName = f"Homeowner {n:02}"
+        c.PrimaryEmailAddr = {"Address": f"owner{n}@example.test"}
+        customers.append(c)
+    batch_create(customers, qb=qb)
+    first = adapter.customers()
+    second = adapter.customers(first.next_cursor)
+    assert len(first.records) == 20 and len(second.records) == 5
+    assert second.next_cursor is None
+    record = first.records[0]
+    assert record.display_name == "Homeowner 00" and record.email == "owner0@example.test"
+    assert record.balance is not None and record.balance.currency == "USD"
+    assert adapter.account_info().name == "Books"
+
+
+def test_it_waits_out_quickbooks_throttling(connected, sandbox, settings):
+    import requests
+
+    connection = connected("quickbooks")
+    requests.put(
+        f"{sandbox}/sandbox/control/faults",
+        json={"system": "quickbooks", "account": connection.external_id, "throttle": True},
+        timeout=10,
+    ).raise_for_status()
+    adapter = accounting_adapter(connection)
+    for _ in range(4):  # the sandbox answers 429 in bursts; every call still succeeds
+        assert adapter.customers().records == []

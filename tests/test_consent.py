@@ -17,7 +17,7 @@ from .sandbox.conftest import sandbox_db
 
 pytestmark = sandbox_db
 
-SYSTEMS = ["hubspot"]
+SYSTEMS = ["quickbooks", "hubspot"]
 
 
 @pytest.mark.parametrize("system", SYSTEMS)

@@ -39,6 +39,28 @@ def _error_code(error: AuthClientError) -> str:
         return ""
 
 
+def company_name(client: AuthClient, realm_id: str) -> str:
+    """The connected company's name, for the pages; blank if QuickBooks will not say."""
+    from quickbooks import QuickBooks
+    from quickbooks.exceptions import QuickbooksException
+    from quickbooks.objects.company_info import CompanyInfo
+
+    from ..providers import quickbooks_api_base
+
+    try:
+        qb = QuickBooks(
+            auth_client=client,
+            refresh_token=client.refresh_token,
+            company_id=realm_id,
+            minorversion=75,
+        )
+        qb.api_url_v3 = quickbooks_api_base()
+        return CompanyInfo.get(realm_id, qb=qb).CompanyName or ""
+    except (QuickbooksException, OSError, ValueError) as error:
+        log.info("QuickBooks company name not read: %s", type(error).__name__)
+        return ""
+
+
 class QuickBooksOAuth:
     system = System.QUICKBOOKS
 
@@ -65,6 +87,7 @@ class QuickBooksOAuth:
             expires_in=int(client.expires_in),
             refresh_expires_in=int(client.x_refresh_token_expires_in or 0) or None,
             external_id=realm_id,
+            external_name=company_name(client, realm_id),
             scopes=provider(self.system).scope_names,
         )
 

@@ -1,4 +1,4 @@
-"""The QuickBooks Online Accounting API v3 endpoints under /sandbox/quickbooks/v3/company/<realm>/."""
+"""QuickBooks Online Accounting API v3 endpoints: /sandbox/quickbooks/v3/company/<realm>/..."""
 
 from datetime import timedelta
 

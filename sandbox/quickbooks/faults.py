@@ -42,7 +42,8 @@ def not_found(entity: str, entity_id: str) -> QboFault:
         "610",
         "Object Not Found",
         f"Object Not Found : Something you're trying to use has been made inactive. "
-        f"Check the fields with accounts, customers, items, vendors or employees. ({entity} {entity_id})",
+        "Check the fields with accounts, customers, items, vendors or employees. "
+        f"({entity} {entity_id})",
     )
 
 

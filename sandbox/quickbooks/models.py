@@ -40,6 +40,9 @@ class AuthorizationCode(models.Model):
     expires_at = models.DateTimeField()
     used = models.BooleanField(default=False)
 
+    def __str__(self) -> str:
+        return f"code for {self.company_id}"
+
 
 class RefreshToken(models.Model):
     token = models.CharField(max_length=80, unique=True)
@@ -49,12 +52,18 @@ class RefreshToken(models.Model):
     expires_at = models.DateTimeField()
     revoked = models.BooleanField(default=False)
 
+    def __str__(self) -> str:
+        return f"refresh token for {self.company_id}"
+
 
 class AccessToken(models.Model):
     token = models.CharField(max_length=120, unique=True)
     refresh_token = models.ForeignKey(RefreshToken, on_delete=models.CASCADE)
     company = models.ForeignKey(Company, on_delete=models.CASCADE)
     expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"access token for {self.company_id}"
 
 
 class Entity(models.Model):
@@ -85,6 +94,9 @@ class Entity(models.Model):
             models.Index(fields=["company", "entity_type", "customer_ref"], name="qbo_by_customer"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.entity_type} {self.entity_id}"
+
 
 class RequestIdRecord(models.Model):
     """The first answer to a `requestid`, replayed for repeats of the same id."""
@@ -100,3 +112,6 @@ class RequestIdRecord(models.Model):
                 fields=["company", "request_id"], name="one_answer_per_request_id"
             )
         ]
+
+    def __str__(self) -> str:
+        return self.request_id

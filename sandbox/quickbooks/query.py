@@ -103,7 +103,7 @@ class _Parser:
             raise QuerySyntaxError(f"expected {word}, got {self.peek()}")
 
     def expect(self, text: str) -> None:
-        kind, got = self.take()
+        _kind, got = self.take()
         if got != text:
             raise QuerySyntaxError(f"expected {text!r}, got {got!r}")
 

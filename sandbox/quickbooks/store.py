@@ -286,7 +286,8 @@ class Store:
             )
             if balance < 0:
                 raise faults.business_rule(
-                    f"The amount applied to invoice {invoice.entity_id} is more than its open balance."
+                    f"The amount applied to invoice {invoice.entity_id} is more than its "
+                    "open balance."
                 )
             linked = [{"TxnId": p, "TxnType": "Payment"} for p in links[str(invoice.entity_id)]]
             self._set(invoice, Balance=balance, LinkedTxn=linked)
