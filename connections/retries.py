@@ -17,7 +17,7 @@ from tenacity import (
 
 MAX_ATTEMPTS = 6
 MAX_WAIT_SECONDS = 30.0
-_backoff = wait_exponential_jitter(initial=0.5, max=MAX_WAIT_SECONDS, jitter=0.5)
+_backoff = wait_exponential_jitter(multiplier=0.5, max=MAX_WAIT_SECONDS, jitter=0.5)
 
 
 class ProviderError(Exception):

@@ -135,3 +135,17 @@ def test_it_connects_from_the_command_line(two_firms, sandbox, system):
     again = Connection.objects.get(client=two_firms.client_a, system=system)
     assert (again.pk, again.external_id) == (first.pk, first.external_id)
     assert again.refresh_token != first.refresh_token
+
+
+def test_it_points_the_sandbox_accounts_webhooks_at_this_app(two_firms, sandbox, settings):
+    import requests
+    from django.core.management import call_command
+
+    settings.PUBLIC_BASE_URL = "http://books.example.test"
+    call_command("connect_sandbox", "alpha-roofing")
+    realm = Connection.objects.get(client=two_firms.client_a, system="quickbooks").external_id
+    portal = Connection.objects.get(client=two_firms.client_a, system="hubspot").external_id
+    company = requests.get(f"{sandbox}/sandbox/control/quickbooks/companies/{realm}", timeout=10)
+    assert company.json()["webhook_url"] == "http://books.example.test/webhooks/quickbooks/"
+    hub = requests.get(f"{sandbox}/sandbox/control/hubspot/portals/{portal}", timeout=10)
+    assert hub.json()["webhook_url"] == "http://books.example.test/webhooks/hubspot/"

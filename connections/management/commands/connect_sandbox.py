@@ -1,13 +1,14 @@
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
+import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from clients.models import Client
 from connections.actions import do_store_connection
 from connections.flows import flow_for
-from connections.providers import System
+from connections.providers import System, sandbox_base
 from connections.tokens import OAuthError
 from sandbox.consent import ConsentPageError, consent
 
@@ -30,7 +31,25 @@ def run_consent(client: Client, system: str, account_id: str | None) -> str:
         raise CommandError(f"{system}: consent refused ({params['error']}).")
     tokens = flow.exchange(params["code"], redirect_uri, params)
     connection = do_store_connection(client, system, tokens, actor=None, via_invitation=False)
+    point_webhooks_here(system, connection.external_id)
     return connection.external_id
+
+
+WEBHOOK_CONTROL = {
+    System.QUICKBOOKS: "control/quickbooks/companies/{account}",
+    System.HUBSPOT: "control/hubspot/portals/{account}",
+}
+
+
+def point_webhooks_here(system: str, account: str) -> None:
+    """Tell the sandbox account to deliver its webhooks to this app's receiver."""
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    path = WEBHOOK_CONTROL[System(system)].format(account=account)
+    answer = requests.patch(
+        f"{sandbox_base()}/{path}", json={"webhook_url": f"{base}/webhooks/{system}/"}, timeout=30
+    )
+    if answer.status_code != 200:
+        raise CommandError(f"{system}: could not set the webhook URL ({answer.status_code}).")
 
 
 class Command(BaseCommand):
