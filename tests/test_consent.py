@@ -149,3 +149,20 @@ def test_it_points_the_sandbox_accounts_webhooks_at_this_app(two_firms, sandbox,
     assert company.json()["webhook_url"] == "http://books.example.test/webhooks/quickbooks/"
     hub = requests.get(f"{sandbox}/sandbox/control/hubspot/portals/{portal}", timeout=10)
     assert hub.json()["webhook_url"] == "http://books.example.test/webhooks/hubspot/"
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_it_refuses_a_callback_for_a_client_of_another_firm(client, two_firms, sandbox, system):
+    from clients.models import Role
+
+    from .factories import MembershipFactory
+
+    MembershipFactory(firm=two_firms.firm_b, user=two_firms.accountant_a, role=Role.OWNER)
+    client.force_login(two_firms.accountant_a)
+    client.post(reverse("firm_switch"), {"firm_id": two_firms.firm_a.pk})
+    callback = consent(start_direct(client, system), system, new_account_name="Crossed")
+    client.post(reverse("firm_switch"), {"firm_id": two_firms.firm_b.pk})
+    response = client.get(local(callback))
+    assert response.status_code == 400
+    assert "not in your current firm" in response.content.decode()
+    assert not Connection.objects.exists()
