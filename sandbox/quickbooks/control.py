@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from sandbox.routers import SANDBOX_DB
 
 from .models import Company
-from .oauth import SCOPES, issue
+from .oauth import SCOPES, forget_checked_tokens, issue
 
 EDITABLE = {"name": str, "webhook_url": str, "custom_txn_numbers": bool, "rate_limits": bool}
 
@@ -70,4 +70,5 @@ def company(request: HttpRequest, realm_id: str) -> HttpResponse:
         for key, value in changes.items():
             setattr(found, key, value)
         found.save()
+        forget_checked_tokens()  # cached companies carry the old settings
     return JsonResponse(_company_json(found))

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sandbox.emulation import QUICKBOOKS, emulated
+from sandbox.emulation import QUICKBOOKS, RESET_HOOKS, emulated
 from sandbox.routers import SANDBOX_DB
 
 from .models import AccessToken, AuthorizationCode, Company, RefreshToken
@@ -230,6 +230,7 @@ def token(request: HttpRequest) -> JsonResponse:
             old.revoked = True  # rotated: the old refresh token stops working at once
             old.save(update_fields=["revoked"])
             AccessToken.objects.filter(refresh_token=old).delete()
+            forget_checked_tokens()
             access, refresh = issue(old.company, client_id, old.scopes)
         else:
             return _oauth_error("unsupported_grant_type")
@@ -256,7 +257,19 @@ def revoke(request: HttpRequest) -> HttpResponse:
             refresh.revoked = True
             refresh.save(update_fields=["revoked"])
             AccessToken.objects.filter(refresh_token=refresh).delete()
+            forget_checked_tokens()
     return HttpResponse(status=200)
+
+
+# Bearer tokens already checked: token → (expiry, company). Every API call needs this answer,
+# so it is kept in memory and forgotten whenever tokens or companies change (refresh, revoke,
+# a control-API edit, a reset) — all of which happen in this same process.
+_checked: dict[str, tuple[object, Company]] = {}
+MAX_CHECKED = 10_000
+
+
+def forget_checked_tokens() -> None:
+    _checked.clear()
 
 
 def company_for_token(request: HttpRequest, realm_id: str) -> Company | None:
@@ -264,13 +277,18 @@ def company_for_token(request: HttpRequest, realm_id: str) -> Company | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    access = (
-        AccessToken.objects.filter(
-            token=header[7:], expires_at__gt=timezone.now(), refresh_token__revoked=False
-        )
-        .select_related("company")
-        .first()
-    )
-    if access is None or access.company.realm_id != realm_id:
-        return None
-    return access.company
+    token, now = header[7:], timezone.now()
+    hit = _checked.get(token)
+    if hit is None or hit[0] <= now:
+        live = AccessToken.objects.filter(expires_at__gt=now, refresh_token__revoked=False)
+        access = live.filter(token=token).select_related("company").first()
+        if access is None:
+            return None
+        if len(_checked) >= MAX_CHECKED:
+            _checked.clear()
+        hit = _checked[token] = (access.expires_at, access.company)
+    company = hit[1]
+    return company if company.realm_id == realm_id else None
+
+
+RESET_HOOKS.append(forget_checked_tokens)

@@ -19,6 +19,12 @@ from .models import Company, Entity
 ZERO = Decimal("0.00")
 
 
+READ_ONE = (
+    "SELECT * FROM sandbox_quickbooks_entity WHERE company_id = %s AND entity_type = %s "
+    "AND entity_id = %s AND deleted = %s LIMIT 1"
+)
+
+
 def stamp(moment: datetime) -> str:
     return timezone.localtime(moment, timezone.get_fixed_timezone(-420)).isoformat(
         timespec="seconds"
@@ -75,8 +81,14 @@ class Store:
             wanted = int(str(entity_id))
         except ValueError:
             raise faults.not_found(entity, str(entity_id)) from None
-        rows = self.rows(entity).filter(entity_id=wanted, deleted=False)
-        row = (rows.select_for_update() if for_update else rows).first()
+        if for_update:
+            rows = self.rows(entity).filter(entity_id=wanted, deleted=False)
+            row = rows.select_for_update().first()
+        else:
+            # The hottest path of the emulator (single reads): raw SQL skips the ORM's query
+            # compiler, which costs more than the indexed lookup itself.
+            found = Entity.objects.raw(READ_ONE, [self.company.pk, entity, wanted, False])
+            row = next(iter(found), None)
         if row is None:
             raise faults.not_found(entity, str(entity_id))
         return row

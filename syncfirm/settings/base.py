@@ -130,8 +130,11 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
 def sandbox_database(default: dict) -> dict:
     """The sandbox emulators' own database: SANDBOX_DATABASE_URL, else beside the app's."""
     if env.str("SANDBOX_DATABASE_URL", default=""):
-        return env.db("SANDBOX_DATABASE_URL")
+        return {**env.db("SANDBOX_DATABASE_URL"), "CONN_MAX_AGE": 60}
     config = dict(default)
+    # The emulators answer many small calls; reopening a connection for each costs more
+    # than the call (SQLite especially), so connections persist for a minute.
+    config["CONN_MAX_AGE"] = 60
     if config["ENGINE"].endswith("sqlite3"):
         config["NAME"] = str(BASE_DIR / "var" / "sandbox.sqlite3")
     else:
@@ -249,4 +252,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
+    # runserver's one line per request follows LOG_LEVEL too (benchmarks set WARNING).
+    "loggers": {"django.server": {"level": env("LOG_LEVEL")}},
 }
