@@ -6,3 +6,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+# Live-server threads must not keep connections open, or the test databases cannot be dropped.
+DATABASES["sandbox"]["CONN_MAX_AGE"] = 0  # noqa: F405
