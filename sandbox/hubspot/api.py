@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox.emulation import HUBSPOT, emulated
+from sandbox.emulation import HUBSPOT, RESET_HOOKS, emulated
 
 from . import ratelimit
 from .errors import HubSpotError, validation
@@ -26,17 +26,36 @@ def iso(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
+# Access tokens already looked up, with their portal. Every CRM call needs this answer, so it
+# is kept in memory and forgotten whenever tokens or portals change (a refresh token deleted,
+# a control-API edit, a reset) — all in this same process. Expiry is checked on each use.
+_known_tokens: dict[str, AccessToken] = {}
+MAX_KNOWN_TOKENS = 10_000
+
+
+def forget_known_tokens() -> None:
+    _known_tokens.clear()
+
+
+RESET_HOOKS.append(forget_known_tokens)
+
+
 def bearer_token(request: HttpRequest) -> AccessToken | None:
     """The access token the request presents (cached on the request), or None."""
     if not hasattr(request, _CACHE_ATTR):
         header = request.headers.get("Authorization", "")
-        found = None
-        if header[:7].lower() == "bearer " and header[7:].strip():
+        value = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        found = _known_tokens.get(value) if value else None
+        if value and found is None:
             found = (
                 AccessToken.objects.select_related("refresh_token__portal")
-                .filter(token=header[7:].strip())
+                .filter(token=value)
                 .first()
             )
+            if found is not None:
+                if len(_known_tokens) >= MAX_KNOWN_TOKENS:
+                    _known_tokens.clear()
+                _known_tokens[value] = found
         setattr(request, _CACHE_ATTR, found)
     return getattr(request, _CACHE_ATTR)
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from sandbox.routers import SANDBOX_DB
 
 from . import ratelimit
+from .api import forget_known_tokens
 from .models import Portal
 from .oauth import issue_tokens
 
@@ -68,4 +69,5 @@ def portal(request: HttpRequest, portal_id: int) -> HttpResponse:
             found.rate_limits = bool(body["rate_limits"])
             ratelimit.reset(str(found.pk))
         found.save()
+        forget_known_tokens()  # cached tokens carry the portal's old settings
     return JsonResponse(_portal_json(found))

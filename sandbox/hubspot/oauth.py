@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from sandbox.emulation import HUBSPOT, emulated
 from sandbox.routers import SANDBOX_DB
 
+from .api import forget_known_tokens
 from .models import AccessToken, AuthorizationCode, Portal, RefreshToken
 
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=30)
@@ -202,6 +203,7 @@ def refresh_token_info(request: HttpRequest, token: str) -> HttpResponse:
         return oauth_error("NOT_FOUND", "refresh token not found", 404)
     if request.method == "DELETE":
         found.delete()
+        forget_known_tokens()
         return HttpResponse(status=204)
     return JsonResponse(_info(found) | {"token": found.token, "client_id": found.client_id,
                                         "token_type": "refresh"})  # fmt: skip

@@ -97,6 +97,7 @@ def property_collection(
     definition |= {"createdAt": iso(prop.created_at), "updatedAt": iso(prop.updated_at)}
     prop.definition = definition
     prop.save(update_fields=["definition"])
+    records.forget_custom_properties()
     return respond(definition, status=201)
 
 

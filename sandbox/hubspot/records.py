@@ -1,5 +1,6 @@
 """CRM records: property validation, derived values, writes and the JSON shape of a record."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -7,6 +8,8 @@ from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
+
+from sandbox.emulation import RESET_HOOKS
 
 from . import associations_core as assoc
 from .api import iso
@@ -35,11 +38,27 @@ class WriteResult:
     changes: list[Change] = field(default_factory=list)
 
 
+# A portal's custom properties, read on every call: kept per (portal, type) and forgotten
+# when one is created or the sandbox is reset (both in this process).
+_custom: dict[tuple[int, str], dict[str, dict]] = {}
+
+
+_builtin = functools.cache(builtin_properties)  # fixed per object type
+
+
+def forget_custom_properties() -> None:
+    _custom.clear()
+
+
+RESET_HOOKS.append(forget_custom_properties)
+
+
 def known_properties(portal: Portal, otype: ObjectType) -> dict[str, dict]:
-    found = builtin_properties(otype.name)
-    for custom in CustomProperty.objects.filter(portal=portal, object_type=otype.name):
-        found[custom.name] = custom.definition
-    return found
+    key = (portal.pk, otype.name)
+    if key not in _custom:
+        rows = CustomProperty.objects.filter(portal=portal, object_type=otype.name)
+        _custom[key] = {custom.name: custom.definition for custom in rows}
+    return _builtin(otype.name) | _custom[key]
 
 
 def as_string(value: Any) -> str:
