@@ -1,0 +1,331 @@
+"""A contractor's book, generated: the CRM side (companies, homeowners, jobs as deals with line
+items) and the accounting side (customers, items, invoices, payments, credit memos), with a
+planted set of discrepancies of every finding type and an answer key naming them.
+
+Pure and deterministic from the seed: plain dataclasses, Decimal money (USD), dates. Writing
+it into the emulators is `sandbox.seed_book`'s job.
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+CURRENCY = "USD"
+CENT = Decimal("0.01")
+FINDING_CODES = (
+    "duplicate_invoice",
+    "missing_invoice",
+    "partial_invoice",
+    "paid_but_open",
+    "balance_mismatch",
+    "stale_open_invoice",
+    "job_revenue_mismatch",
+)
+
+FIRST = [
+    "Ann",
+    "Ben",
+    "Carla",
+    "Dev",
+    "Elena",
+    "Frank",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jon",
+    "Kara",
+    "Liam",
+]
+LAST = ["Lee", "Okafor", "Garcia", "Patel", "Nguyen", "Smith", "Kowalski", "Brown", "Rossi", "Kim"]
+TRADES = ["Roofing", "Builders", "Renovations", "Property Group", "Homes", "Construction", "Realty"]
+PLACES = ["Cedar", "Summit", "Harbor", "Oak Ridge", "Maple", "Granite", "Riverside", "Pioneer"]
+CATALOGUE = [
+    ("Roof inspection", "RF-INSP", "185.00"),
+    ("Shingle replacement (per sq)", "RF-SHNG", "425.00"),
+    ("Gutter install (per ft)", "GT-INST", "12.50"),
+    ("Water heater install", "PL-WHTR", "1450.00"),
+    ("Drain cleaning", "PL-DRAN", "225.00"),
+    ("Kitchen remodel labour (per day)", "RM-KTCH", "960.00"),
+    ("Permit and disposal", "AD-PRMT", "310.00"),
+    ("Electrical panel upgrade", "EL-PANL", "2200.00"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    key: str
+    name: str
+    is_company: bool
+    email: str
+    phone: str
+    postal_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    key: str
+    name: str
+    sku: str
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    product_key: str
+    quantity: Decimal
+    unit_price: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(CENT)
+
+
+@dataclass(slots=True)
+class Deal:
+    key: str
+    name: str
+    customer_key: str
+    stage: str
+    close_date: date
+    lines: list[Line]
+    amount: Decimal
+    # What the CRM believes about payment (syncfirm writes these back in normal operation).
+    payment_status: str = ""
+    amount_paid: Decimal = Decimal("0.00")
+
+
+@dataclass(slots=True)
+class Invoice:
+    key: str
+    customer_key: str
+    deal_key: str | None
+    doc_number: str
+    txn_date: date
+    lines: list[Line]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    key: str
+    customer_key: str
+    txn_date: date
+    amount: Decimal
+    applied: tuple[tuple[str, Decimal], ...]  # (invoice key, amount)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditMemo:
+    key: str
+    customer_key: str
+    deal_key: str | None
+    txn_date: date
+    amount: Decimal
+    product_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Planted:
+    code: str
+    amount: Decimal
+    deal_key: str | None = None
+    invoice_keys: tuple[str, ...] = ()
+    customer_key: str | None = None
+
+
+@dataclass
+class Book:
+    today: date
+    people: list[Person] = field(default_factory=list)
+    products: list[Product] = field(default_factory=list)
+    deals: list[Deal] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    credit_memos: list[CreditMemo] = field(default_factory=list)
+    answer_key: list[Planted] = field(default_factory=list)
+
+    def invoice_balance(self, invoice_key: str) -> Decimal:
+        invoice = next(i for i in self.invoices if i.key == invoice_key)
+        paid = sum((a for p in self.payments for k, a in p.applied if k == invoice_key), Decimal(0))
+        return invoice.total - paid
+
+
+def _money(value: float | str) -> Decimal:
+    return Decimal(str(value)).quantize(CENT)
+
+
+def _lines(rng: random.Random, products: list[Product]) -> list[Line]:
+    chosen = rng.sample(products, rng.randint(2, 4))
+    return [Line(p.key, Decimal(rng.randint(1, 6)), p.price) for p in chosen]
+
+
+def generate(
+    invoices: int = 40, *, seed: int = 1, discrepancies: bool = True, today: date | None = None
+) -> Book:
+    """A book with about `invoices` invoices (one per won job, plus planted extras)."""
+    rng = random.Random(seed)  # noqa: S311 - test data, not security
+    today = today or date(2026, 11, 15)
+    book = Book(today=today)
+    book.products = [
+        Product(f"P{n}", name, sku, _money(price)) for n, (name, sku, price) in enumerate(CATALOGUE)
+    ]
+    people_count = max(3, invoices // 3)
+    for n in range(people_count):
+        is_company = rng.random() < 0.4
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        name = (
+            f"{rng.choice(PLACES)} {rng.choice(TRADES)} {n}"
+            if is_company
+            else f"{first} {last} {n}"
+        )
+        mailbox, domain = ("office", "builders") if is_company else (first.lower(), "home")
+        email = f"{mailbox}.{n}@{domain}.example"
+        book.people.append(
+            Person(
+                f"C{n}", name, is_company, email, f"+1 512 555 {n % 10000:04d}", f"787{n % 100:02d}"
+            )
+        )
+
+    doc, recent = 1000, 0
+    unpaid_needed = 5 * max(1, invoices // 40) if discrepancies else 0
+    for n in range(invoices):
+        customer = book.people[n % people_count]
+        lines = _lines(rng, book.products)
+        amount = sum((line.amount for line in lines), Decimal("0.00"))
+        # Old jobs are paid; only recent ones may still be open (stale ones are planted).
+        age = rng.randint(5, 55) if n % 3 == 0 else rng.randint(61, 300)
+        close = today - timedelta(days=age)
+        deal = Deal(
+            f"D{n}", f"{customer.name} - job {n}", customer.key, "closedwon", close, lines, amount
+        )
+        book.deals.append(deal)
+        doc += 1
+        invoice = Invoice(f"I{n}", customer.key, deal.key, f"SF-{doc}", close, list(lines))
+        book.invoices.append(invoice)
+        if age > 60:
+            paid_share = 1
+        else:
+            recent += 1  # the first few recent jobs stay unpaid: planting needs them
+            paid_share = 0 if recent <= unpaid_needed else rng.choice([1, 0.5, 0])
+        if paid_share:
+            paid = amount if paid_share == 1 else (amount / 2).quantize(CENT)
+            pay_date = min(today, close + timedelta(days=rng.randint(3, 40)))
+            book.payments.append(
+                Payment(f"Y{n}", customer.key, pay_date, paid, ((invoice.key, paid),))
+            )
+            deal.amount_paid = paid
+            deal.payment_status = "paid" if paid == amount else "partially_paid"
+        else:
+            deal.payment_status = "unpaid"
+    for n in range(max(2, invoices // 10)):  # open and lost jobs: nothing to invoice
+        customer = rng.choice(book.people)
+        lines = _lines(rng, book.products)
+        stage = rng.choice(["contractsent", "closedlost", "qualifiedtobuy"])
+        total = sum((line.amount for line in lines), Decimal("0.00"))
+        book.deals.append(
+            Deal(f"O{n}", f"{customer.name} - quote {n}", customer.key, stage, today, lines, total)
+        )
+    if discrepancies:
+        _plant(book, rng, max(1, invoices // 40))
+    return book
+
+
+def _plant(book: Book, rng: random.Random, each: int) -> None:
+    """Plant `each` discrepancies of every finding type, recording them in the answer key."""
+    invoice_by_deal = {i.deal_key: i for i in book.invoices if i.deal_key}
+    won = [d for d in book.deals if d.stage == "closedwon"]
+    unpaid = [d for d in won if d.payment_status == "unpaid" and len(d.lines) >= 2]
+    paid = [d for d in won if d.payment_status == "paid"]
+    rng.shuffle(unpaid)
+    rng.shuffle(paid)
+    dropped_invoices: set[str] = set()
+    dropped_payments: set[str] = set()
+    payment_of = {p.applied[0][0]: p.key for p in book.payments}
+    plant = book.answer_key.append
+
+    for n in range(1, each + 1):
+        # A job invoiced twice: synced once, then keyed again by hand two days later.
+        deal = unpaid.pop()
+        original = invoice_by_deal[deal.key]
+        copy = Invoice(
+            f"X{n}", deal.customer_key, None, f"M-{500 + n}",
+            original.txn_date + timedelta(days=2), list(original.lines),
+        )  # fmt: skip
+        book.invoices.append(copy)
+        plant(
+            Planted(
+                "duplicate_invoice",
+                copy.total,
+                deal.key,
+                (original.key, copy.key),
+                deal.customer_key,
+            )
+        )
+
+        # A won job that never reached the books.
+        deal = paid.pop()
+        gone = invoice_by_deal[deal.key]
+        dropped_invoices.add(gone.key)
+        dropped_payments.add(payment_of[gone.key])
+        deal.payment_status, deal.amount_paid = "", Decimal("0.00")
+        plant(Planted("missing_invoice", deal.amount, deal.key, (), deal.customer_key))
+
+        # The invoice arrived without one of its lines.
+        deal = unpaid.pop()
+        invoice = invoice_by_deal[deal.key]
+        missing_line = invoice.lines.pop()
+        plant(
+            Planted(
+                "partial_invoice", missing_line.amount, deal.key, (invoice.key,), deal.customer_key
+            )
+        )
+
+        # The CRM says paid; the books still show the invoice open.
+        deal = unpaid.pop()
+        deal.payment_status, deal.amount_paid = "paid", deal.amount
+        invoice = invoice_by_deal[deal.key]
+        plant(Planted("paid_but_open", invoice.total, deal.key, (invoice.key,), deal.customer_key))
+
+        # Half paid in the books; the CRM never heard of it.
+        deal = unpaid.pop()
+        invoice = invoice_by_deal[deal.key]
+        half = (invoice.total / 2).quantize(CENT)
+        book.payments.append(
+            Payment(
+                f"Z{n}",
+                deal.customer_key,
+                book.today - timedelta(days=2),
+                half,
+                ((invoice.key, half),),
+            )
+        )
+        plant(Planted("balance_mismatch", half, deal.key, (invoice.key,), deal.customer_key))
+
+        # Open far past the 90-day threshold.
+        deal = paid.pop()
+        invoice = invoice_by_deal[deal.key]
+        dropped_payments.add(payment_of[invoice.key])
+        invoice.txn_date = deal.close_date = book.today - timedelta(days=120 + rng.randint(0, 60))
+        deal.payment_status, deal.amount_paid = "unpaid", Decimal("0.00")
+        plant(
+            Planted(
+                "stale_open_invoice", invoice.total, deal.key, (invoice.key,), deal.customer_key
+            )
+        )
+
+        # The books recognise less for the job than the CRM says: a credit against it.
+        deal = paid.pop()
+        credit = (deal.amount / 5).quantize(CENT)
+        book.credit_memos.append(
+            CreditMemo(f"R{n}", deal.customer_key, deal.key, book.today - timedelta(days=3), credit,
+                       deal.lines[0].product_key)
+        )  # fmt: skip
+        key = (invoice_by_deal[deal.key].key,)
+        plant(Planted("job_revenue_mismatch", credit, deal.key, key, deal.customer_key))
+
+    book.invoices[:] = [i for i in book.invoices if i.key not in dropped_invoices]
+    book.payments[:] = [p for p in book.payments if p.key not in dropped_payments]
