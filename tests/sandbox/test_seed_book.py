@@ -28,7 +28,9 @@ def test_it_writes_the_book_into_both_systems(live_server):
     stale_invoice = Invoice.get(stale["invoice_ids"][0], qb=qb)
     assert stale_invoice.Balance == stale_invoice.TotalAmt == Decimal(stale["amount"])
 
-    api = HubSpot(access_token=written.hubspot_tokens["access_token"], host=f"{base}/sandbox/hubspot")
+    api = HubSpot(
+        access_token=written.hubspot_tokens["access_token"], host=f"{base}/sandbox/hubspot"
+    )
     deals = api.crm.deals.get_all(properties=["dealstage", "syncfirm_payment_status"])
     assert len(deals) == len(book.deals)
     assert Counter(d.properties["dealstage"] for d in deals)["closedwon"] == sum(
@@ -37,6 +39,8 @@ def test_it_writes_the_book_into_both_systems(live_server):
     missing = next(p for p in written.answer_key if p["code"] == "missing_invoice")
     assert missing["deal_id"] and missing["invoice_ids"] == []
     paid = next(p for p in written.answer_key if p["code"] == "paid_but_open")
-    deal = api.crm.deals.basic_api.get_by_id(paid["deal_id"], properties=["syncfirm_payment_status"])
+    deal = api.crm.deals.basic_api.get_by_id(
+        paid["deal_id"], properties=["syncfirm_payment_status"]
+    )
     assert deal.properties["syncfirm_payment_status"] == "paid"
     assert Invoice.get(paid["invoice_ids"][0], qb=qb).Balance > 0
