@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from clients.demo import DEMO_CLIENTS, DEMO_FIRM, DEMO_PEOPLE, PENDING_CLIENT
 from clients.models import Client
 from connections.models import Connection, Status
+from sandbox.generator import generate
+from sandbox.seed_book import write_book
 
 
 def wait_until_up(url: str, seconds: float = 60) -> None:
@@ -22,6 +25,19 @@ def wait_until_up(url: str, seconds: float = 60) -> None:
         except (URLError, OSError):
             time.sleep(0.3)
     raise CommandError(f"The web server did not answer at {url} within {seconds:.0f}s.")
+
+
+def _books_still_there(record, base: str) -> bool:
+    """True when the recorded sandbox company still exists (the sandbox may have been reset)."""
+    if not record.exists():
+        return False
+    realm = json.loads(record.read_text())["realm_id"]
+    try:
+        url = f"{base}/sandbox/control/quickbooks/companies/{realm}"
+        with urllib.request.urlopen(url, timeout=10):  # noqa: S310 - our own loopback URL
+            return True
+    except (URLError, OSError):
+        return False
 
 
 class Command(BaseCommand):
@@ -59,24 +75,47 @@ class Command(BaseCommand):
                     process.kill()
 
     def connect_demo_clients(self) -> None:
+        """Give each demo client a sandbox company and portal filled with a generated book
+        (planted discrepancies included, answer key in var/demo_books/), and connect all but
+        one through the real OAuth flow."""
         from django.conf import settings
 
         settings.PUBLIC_BASE_URL = settings.SANDBOX_BASE_URL = os.environ["PUBLIC_BASE_URL"]
-        spec_firm = DEMO_FIRM["slug"]
-        for spec in DEMO_CLIENTS:
+        books_dir = settings.BASE_DIR / "var" / "demo_books"
+        books_dir.mkdir(parents=True, exist_ok=True)
+        for number, spec in enumerate(DEMO_CLIENTS, start=1):
+            client = Client.objects.get(firm__slug=DEMO_FIRM["slug"], slug=spec["slug"])
+            record = books_dir / f"{client.slug}.json"
+            if not _books_still_there(record, settings.SANDBOX_BASE_URL):
+                written = write_book(
+                    generate(40, seed=number), settings.SANDBOX_BASE_URL, f"{client.name} (sandbox)"
+                )
+                accounts = {"realm_id": written.realm_id, "portal_id": written.portal_id}
+                record.write_text(
+                    json.dumps({**accounts, "answer_key": written.answer_key}, indent=2)
+                )
+                self.stdout.write(
+                    f"{client.name}: sandbox books written ({len(written.answer_key)} planted)."
+                )
             if spec["slug"] == PENDING_CLIENT:
                 continue  # left unconnected so the invitation flow can be tried
-            client = Client.objects.get(firm__slug=DEMO_FIRM["slug"], slug=spec["slug"])
+            accounts = json.loads(record.read_text())
             active = set(
                 Connection.objects.filter(client=client, status=Status.ACTIVE).values_list(
                     "system", flat=True
                 )
             )
-            for system in ("quickbooks", "hubspot"):
+            for system, option in (("quickbooks", "realm_id"), ("hubspot", "portal_id")):
                 if system in active:
                     continue
                 try:
-                    call_command("connect_sandbox", client.slug, firm=spec_firm, only=system)
+                    call_command(
+                        "connect_sandbox",
+                        client.slug,
+                        firm=DEMO_FIRM["slug"],
+                        only=system,
+                        **{option: str(accounts[option])},
+                    )
                 except CommandError as error:
                     self.stderr.write(self.style.WARNING(f"{client.name}: not connected: {error}"))
 
