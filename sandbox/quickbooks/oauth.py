@@ -25,7 +25,7 @@ from sandbox.routers import SANDBOX_DB
 from .models import AccessToken, AuthorizationCode, Company, RefreshToken
 
 ACCESS_LIFETIME = timedelta(hours=1)
-REFRESH_LIFETIME = timedelta(days=100)
+REFRESH_LIFETIME = timedelta(seconds=8_726_400)  # what Intuit reports: 101 days
 CODE_LIFETIME = timedelta(minutes=10)
 SCOPES = [
     "com.intuit.quickbooks.accounting",
@@ -47,6 +47,7 @@ def _base(request: HttpRequest) -> str:
 
 
 @require_GET
+@emulated(QUICKBOOKS, no_account)
 def discovery(request: HttpRequest) -> JsonResponse:
     base = _base(request)
     return JsonResponse(
@@ -68,11 +69,13 @@ def discovery(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+@emulated(QUICKBOOKS, no_account)
 def jwks(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"keys": []})
 
 
 @require_GET
+@emulated(QUICKBOOKS, no_account)
 def userinfo(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"sub": "sandbox-user", "email": "owner@sandbox.test", "emailVerified": True}
@@ -119,10 +122,9 @@ def authorize(request: HttpRequest) -> HttpResponse:
     if client_id != settings.QUICKBOOKS_CLIENT_ID or not redirect_uri.startswith(
         ("http://", "https://")
     ):
-        context["error"] = (
-            "This app is not registered with Intuit (unknown client_id or redirect_uri)."
-        )
-        return render(request, "sandbox_quickbooks/authorize.html", context, status=400)
+        # No consent form for an app Intuit does not know: nothing here may be approved.
+        error = "This app is not registered with Intuit (unknown client_id or redirect_uri)."
+        return render(request, "sandbox_quickbooks/authorize.html", {"error": error}, status=400)
     if request.method == "GET":
         return render(request, "sandbox_quickbooks/authorize.html", context)
     if params.get("decision") != "approve":
@@ -172,7 +174,7 @@ def _token_body(access: AccessToken, refresh: RefreshToken) -> dict:
         "access_token": access.token,
         "expires_in": int(ACCESS_LIFETIME.total_seconds()),
         "refresh_token": refresh.token,
-        "x_refresh_token_expires_in": int((refresh.expires_at - timezone.now()).total_seconds()),
+        "x_refresh_token_expires_in": round((refresh.expires_at - timezone.now()).total_seconds()),
     }
 
 

@@ -28,10 +28,27 @@ _lock = threading.Lock()
 _deliveries: Counter[str] = Counter()
 
 
+def collapse(events: list[Event]) -> list[Event]:
+    """One event per entity per request, in first-touched order.
+
+    A write touches some entities twice (a new payment is created, then its UnappliedAmt
+    is settled); QBO reports the entity once, with the operation that matters: a Create
+    followed by Updates stays a Create, anything else takes the latest operation.
+    """
+    latest: dict[tuple[str, str], Event] = {}
+    for event in events:
+        key = (event.name, event.entity_id)
+        seen = latest.get(key)
+        keep_create = seen is not None and seen.operation == "Create"
+        operation = "Create" if keep_create and event.operation == "Update" else event.operation
+        latest[key] = Event(event.name, event.entity_id, operation, event.last_updated)
+    return list(latest.values())
+
+
 def payload(realm_id: str, events: list[Event]) -> bytes:
     entities = [
         {"name": e.name, "id": e.entity_id, "operation": e.operation, "lastUpdated": e.last_updated}
-        for e in events
+        for e in collapse(events)
     ]
     body = {
         "eventNotifications": [{"realmId": realm_id, "dataChangeEvent": {"entities": entities}}]
