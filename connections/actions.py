@@ -148,3 +148,22 @@ def record_error(connection: Connection, message: str) -> None:
 
 def record_success(connection: Connection) -> None:
     Connection.objects.filter(pk=connection.pk).update(last_success_at=timezone.now())
+
+
+def call_for_connection(connection: Connection, attempt, describe: str):
+    """Run a provider call under the shared retry policy (refreshing the token on a 401) and
+    record the outcome on the connection, so a failure is never silent."""
+    from . import retries
+    from .refresh import access_token_for
+
+    try:
+        result = retries.call(
+            attempt,
+            on_unauthorised=lambda: access_token_for(connection, force=True),
+            describe=describe,
+        )
+    except retries.ProviderError as error:
+        record_error(connection, str(error))
+        raise
+    record_success(connection)
+    return result

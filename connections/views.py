@@ -102,20 +102,26 @@ def _invitation_or_error(request: HttpRequest, token: str):
         return None, page
 
 
-@require_GET
-def contractor_invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """The contractor's page: who asks, for which systems and what access; no login."""
+def _contractor_page(request: HttpRequest, token: str, template: str) -> HttpResponse:
     invitation, error_page = _invitation_or_error(request, token)
     if error_page:
         return error_page
     rows = [
         r for r in connection_rows(invitation.client) if r.provider.system in invitation.systems
     ]
-    return render(
-        request,
-        "connections/contractor_invitation.html",
-        {"invitation": invitation, "firm": invitation.client.firm, "rows": rows, "token": token},
-    )
+    context = {
+        "invitation": invitation,
+        "firm": invitation.client.firm,
+        "rows": rows,
+        "token": token,
+    }
+    return render(request, template, context)
+
+
+@require_GET
+def contractor_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The contractor's page: who asks, for which systems and what access; no login."""
+    return _contractor_page(request, token, "connections/contractor_invitation.html")
 
 
 @require_POST
@@ -138,17 +144,8 @@ def contractor_connect(request: HttpRequest, token: str, system: str) -> HttpRes
 
 @require_GET
 def contractor_done(request: HttpRequest, token: str) -> HttpResponse:
-    invitation, error_page = _invitation_or_error(request, token)
-    if error_page:
-        return error_page
-    rows = [
-        r for r in connection_rows(invitation.client) if r.provider.system in invitation.systems
-    ]
-    return render(
-        request,
-        "connections/contractor_done.html",
-        {"invitation": invitation, "firm": invitation.client.firm, "rows": rows, "token": token},
-    )
+    """The plain thank-you page after a consent, with what is connected so far."""
+    return _contractor_page(request, token, "connections/contractor_done.html")
 
 
 @require_GET

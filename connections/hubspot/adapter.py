@@ -8,7 +8,7 @@ from hubspot.crm.companies import ApiException as CompaniesApiException
 from hubspot.oauth import ApiException as OAuthApiException
 
 from .. import retries
-from ..actions import record_error, record_success
+from ..actions import call_for_connection
 from ..models import Connection
 from ..providers import hubspot_api_base
 from ..records import AccountInfo, Address, CrmCompany, Page
@@ -65,17 +65,7 @@ class HubSpotAdapter:
             except (urllib3.exceptions.HTTPError, OSError) as error:
                 raise retries.Transient(str(error)) from error
 
-        try:
-            result = retries.call(
-                attempt,
-                on_unauthorised=lambda: access_token_for(self.connection, force=True),
-                describe=describe,
-            )
-        except retries.ProviderError as error:
-            record_error(self.connection, str(error))
-            raise
-        record_success(self.connection)
-        return result
+        return call_for_connection(self.connection, attempt, describe)
 
     def account_info(self) -> AccountInfo:
         info = self._call(

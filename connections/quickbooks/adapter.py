@@ -9,7 +9,7 @@ from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.customer import Customer as QboCustomer
 
 from .. import retries
-from ..actions import record_error, record_success
+from ..actions import call_for_connection
 from ..models import Connection
 from ..providers import quickbooks_api_base
 from ..records import AccountInfo, Address, Customer, Money, Page
@@ -74,17 +74,7 @@ class QuickBooksAdapter:
                 # ValueError: a truncated or non-JSON body from a dropped response.
                 raise retries.Transient(str(error)) from error
 
-        try:
-            result = retries.call(
-                attempt,
-                on_unauthorised=lambda: access_token_for(self.connection, force=True),
-                describe=describe,
-            )
-        except retries.ProviderError as error:
-            record_error(self.connection, str(error))
-            raise
-        record_success(self.connection)
-        return result
+        return call_for_connection(self.connection, attempt, describe)
 
     def account_info(self) -> AccountInfo:
         info = self._call(
