@@ -11,6 +11,7 @@ from quickbooks.exceptions import QuickbooksException, ValidationException
 from quickbooks.objects.customer import Customer
 from quickbooks.objects.invoice import Invoice
 
+from sandbox.emulation import FaultPlan
 from tests.sandbox.conftest import sandbox_db
 
 from .conftest import customer, invoice, service_item
@@ -119,30 +120,87 @@ def test_it_refuses_cdc_older_than_30_days(qbo):
         change_data_capture([Invoice], long_ago, qb=qbo)
 
 
-def test_it_replays_a_repeated_requestid_without_creating_twice(qbo):
+def api_post(qbo, sandbox_url: str, path: str, body: dict, **params) -> requests.Response:
+    return requests.post(
+        f"{sandbox_url}/quickbooks/v3/company/{qbo.realm['realm_id']}/{path}",
+        params={"minorversion": "75", **params},
+        json=body,
+        headers={"Authorization": f"Bearer {qbo.realm['access_token']}"},
+        timeout=10,
+    )
+
+
+def test_it_replays_a_repeated_requestid_without_creating_twice(qbo, sandbox_url):
     first = new_customers(["Once Only"])[0].save(qb=qbo, request_id="req-123")
     again = new_customers(["Once Only"])[0].save(qb=qbo, request_id="req-123")
     assert again.Id == first.Id
+    assert again.MetaData["CreateTime"] == first.MetaData["CreateTime"]
     assert Customer.count("DisplayName = 'Once Only'", qb=qbo) == 1
+    body = {"DisplayName": "Raw Replay"}
+    one = api_post(qbo, sandbox_url, "customer", body, requestid="raw-1")
+    two = api_post(qbo, sandbox_url, "customer", body, requestid="raw-1")
+    assert one.status_code == two.status_code == 200
+    assert one.content == two.content, "the very first answer, time stamp included"
+    other = api_post(qbo, sandbox_url, "customer", {"DisplayName": "Other"}, requestid="raw-2")
+    assert other.json()["Customer"]["Id"] != one.json()["Customer"]["Id"]
 
 
-def test_it_runs_a_repeated_requestid_again_when_the_fault_plan_ignores_it(qbo, sandbox_url):
-    requests.put(
-        f"{sandbox_url}/control/faults",
-        json={"system": "quickbooks", "account": qbo.realm["realm_id"], "ignore_requestid": True},
-        timeout=10,
-    ).raise_for_status()
+def test_it_replays_a_batch_with_a_repeated_requestid(qbo, sandbox_url):
+    batch = {
+        "BatchItemRequest": [
+            {"bId": "b1", "operation": "create", "Customer": {"DisplayName": "Batch Once"}}
+        ]
+    }
+    one = api_post(qbo, sandbox_url, "batch", batch, requestid="batch-1")
+    two = api_post(qbo, sandbox_url, "batch", batch, requestid="batch-1")
+    assert one.content == two.content
+    assert "Customer" in one.json()["BatchItemResponse"][0]
+    assert Customer.count("DisplayName = 'Batch Once'", qb=qbo) == 1
+
+
+def test_it_runs_a_repeated_requestid_again_when_the_fault_plan_ignores_it(
+    qbo, sandbox_url, monkeypatch
+):
+    from sandbox.quickbooks import api_views
+
+    plan = FaultPlan(ignore_requestid=True)
+    monkeypatch.setattr(api_views, "fault_plan", lambda system, account: plan)
     item = service_item(qbo)
     who = customer(qbo)
     first = invoice(qbo, who, item)
-    line = Invoice.get(first.Id, qb=qbo)
-    line.Id = None
-    line.SyncToken = 0
-    line.DocNumber = ""
-    a = line.save(qb=qbo, request_id="dup-1")
-    line.Id = None
-    b = line.save(qb=qbo, request_id="dup-1")
+    again = Invoice.get(first.Id, qb=qbo)
+    again.Id, again.SyncToken, again.DocNumber = None, 0, ""
+    a = again.save(qb=qbo, request_id="dup-1")
+    again.Id = None
+    b = again.save(qb=qbo, request_id="dup-1")
     assert a.Id != b.Id, "the sandbox created a second invoice, as real QBO sometimes does"
+    assert Invoice.count(qb=qbo) == 3
+
+
+def test_it_runs_each_batch_operation_and_answers_by_bid(qbo, sandbox_url):
+    who, item = customer(qbo, "Batch Buyer"), service_item(qbo)
+    doomed, voided, kept = (invoice(qbo, who, item, qty="1", price="5.00") for _ in range(3))
+    items = [
+        {"bId": "upd", "operation": "update", "Customer": {
+            "Id": who.Id, "SyncToken": who.SyncToken, "sparse": True, "CompanyName": "BB Ltd"}},
+        {"bId": "del", "operation": "delete", "Invoice": {"Id": doomed.Id, "SyncToken": "0"}},
+        {"bId": "void", "operation": "update", "optionsData": "void",
+         "Invoice": {"Id": voided.Id, "SyncToken": "0"}},
+        {"bId": "stale", "operation": "update", "Invoice": {
+            "Id": kept.Id, "SyncToken": "7", "sparse": True, "PrivateNote": "late"}},
+        {"bId": "q", "Query": f"SELECT * FROM Invoice WHERE Id = '{kept.Id}'"},  # noqa: S608 - QBO query text sent to the emulator, not SQL
+        {"bId": "bad", "Query": "SELECT FROM"},
+    ]  # fmt: skip
+    response = api_post(qbo, sandbox_url, "batch", {"BatchItemRequest": items})
+    answers = {a["bId"]: a for a in response.json()["BatchItemResponse"]}
+    assert answers["upd"]["Customer"]["CompanyName"] == "BB Ltd"
+    assert answers["upd"]["Customer"]["DisplayName"] == "Batch Buyer", "sparse keeps the rest"
+    assert answers["del"]["Invoice"]["status"] == "Deleted"
+    assert answers["void"]["Invoice"]["TotalAmt"] == 0
+    assert answers["stale"]["Fault"]["Error"][0]["code"] == "5010"
+    assert answers["q"]["QueryResponse"]["Invoice"][0]["Id"] == kept.Id
+    assert answers["bad"]["Fault"]["Error"][0]["code"] == "4000"
+    assert Invoice.get(kept.Id, qb=qbo).PrivateNote != "late"
 
 
 def test_it_throttles_past_the_per_minute_limit(make_company, sandbox_url, monkeypatch):
