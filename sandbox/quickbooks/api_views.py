@@ -1,4 +1,9 @@
-"""QuickBooks Online Accounting API v3 endpoints: /sandbox/quickbooks/v3/company/<realm>/..."""
+"""QuickBooks Online Accounting API v3 endpoints: /sandbox/quickbooks/v3/company/<realm>/...
+
+`minorversion` is accepted with any value: QBO treats a missing value or one below 75 as
+75 (api-facts A14), and the emulator answers every request in the 75 shape, so nothing
+further reads it.
+"""
 
 from datetime import timedelta
 
@@ -49,8 +54,11 @@ def api(*, batch: bool = False):
             company = company_for_token(request, realm_id)
             if company is None:
                 return faults.unauthorised()
+            cost = _batch_size(request) if batch else 1
             try:
-                with ratelimit.admitted(realm_id, limited=company.rate_limits, batch=batch):
+                with ratelimit.admitted(
+                    realm_id, limited=company.rate_limits, batch=batch, cost=cost
+                ):
                     return view(request, company, *args, **kwargs)
             except ratelimit.Throttled:
                 return fault_answer(faults.throttled())
@@ -60,6 +68,15 @@ def api(*, batch: bool = False):
         return wrapper
 
     return decorator
+
+
+def _batch_size(request: HttpRequest) -> int:
+    """How many calls a batch is metered as: one per item (at least one)."""
+    try:
+        items = jsonio.loads(request.body or b"{}").get("BatchItemRequest")
+    except (ValueError, AttributeError):
+        return 1
+    return max(1, len(items)) if isinstance(items, list) else 1
 
 
 def _entity_name(name: str) -> str:

@@ -218,6 +218,55 @@ def test_it_throttles_past_the_per_minute_limit(make_company, sandbox_url, monke
     assert limited["Fault"]["type"] == "SERVICE"
 
 
+def test_it_meters_each_batch_item_as_a_call(make_company, sandbox_url, monkeypatch):
+    from sandbox.quickbooks import ratelimit
+
+    monkeypatch.setattr(ratelimit, "PER_MINUTE", 5)
+    company = make_company()
+    url = f"{sandbox_url}/quickbooks/v3/company/{company['realm_id']}/batch"
+    headers = {"Authorization": f"Bearer {company['access_token']}"}
+
+    def batch_of(size: int) -> requests.Response:
+        items = [{"bId": str(n), "Query": "SELECT * FROM Customer"} for n in range(size)]
+        return requests.post(url, json={"BatchItemRequest": items}, headers=headers, timeout=10)
+
+    assert batch_of(3).status_code == 200
+    refused = batch_of(3)
+    assert refused.status_code == 429
+    assert refused.json()["Fault"]["Error"][0]["code"] == "3001"
+    assert batch_of(2).status_code == 200, "a refused batch used up nothing"
+
+
+def test_it_throttles_past_the_batch_limit(make_company, sandbox_url, monkeypatch):
+    from sandbox.quickbooks import ratelimit
+
+    monkeypatch.setattr(ratelimit, "BATCH_PER_MINUTE", 2)
+    company = make_company()
+    url = f"{sandbox_url}/quickbooks/v3/company/{company['realm_id']}/batch"
+    headers = {"Authorization": f"Bearer {company['access_token']}"}
+    body = {"BatchItemRequest": [{"bId": "1", "Query": "SELECT * FROM Customer"}]}
+    statuses = [
+        requests.post(url, json=body, headers=headers, timeout=10).status_code for _ in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+def test_it_forces_throttle_bursts_when_the_fault_plan_says(qbo, monkeypatch):
+    from quickbooks.exceptions import ValidationException
+
+    from sandbox import emulation
+
+    monkeypatch.setattr(emulation, "fault_plan", lambda system, account: FaultPlan(throttle=True))
+    codes = []
+    for _ in range(emulation.THROTTLE_PERIOD):
+        try:
+            Customer.all(qb=qbo)
+            codes.append(200)
+        except ValidationException as error:
+            codes.append(error.error_code)
+    assert 3001 in codes and 200 in codes
+
+
 def test_it_throttles_past_ten_concurrent_requests(make_company, sandbox_url, monkeypatch):
     import time
 

@@ -1,0 +1,33 @@
+"""Webhook payload rules and fault draws, without a server (pure)."""
+
+from sandbox.emulation import FaultPlan
+from sandbox.quickbooks import webhooks
+from sandbox.quickbooks.store import Event
+
+
+def test_it_draws_webhook_faults_deterministically_from_the_seed(monkeypatch):
+    plan = FaultPlan(seed=42, webhook_loss_rate=0.5, webhook_duplicate_rate=0.3)
+    monkeypatch.setattr(webhooks, "fault_plan", lambda system, account: plan)
+
+    def run() -> list[int]:
+        webhooks._forget_all()
+        return [webhooks._copies("realm-x") for _ in range(40)]
+
+    first = run()
+    assert first == run()
+    assert {0, 1, 2} == set(first)
+
+
+def test_it_collapses_a_create_and_its_settling_update():
+    events = [
+        Event("Payment", "9", "Create", "t1"),
+        Event("Invoice", "3", "Update", "t1"),
+        Event("Payment", "9", "Update", "t2"),
+        Event("Invoice", "4", "Update", "t2"),
+        Event("Invoice", "4", "Delete", "t3"),
+    ]
+    assert webhooks.collapse(events) == [
+        Event("Payment", "9", "Create", "t2"),
+        Event("Invoice", "3", "Update", "t1"),
+        Event("Invoice", "4", "Delete", "t3"),
+    ]
