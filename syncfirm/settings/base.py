@@ -250,8 +250,22 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "syncfirm.logfilters.RedactSecrets"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
-    # runserver's one line per request follows LOG_LEVEL too (benchmarks set WARNING).
-    "loggers": {"django.server": {"level": env("LOG_LEVEL")}},
+    "loggers": {
+        # runserver's one line per request: through the redacting handler, at LOG_LEVEL.
+        "django.server": {"handlers": ["console"], "level": env("LOG_LEVEL"), "propagate": False},
+        # These log request lines, headers and tokens at DEBUG; never let them.
+        "urllib3": {"level": "WARNING"},
+        "requests_oauthlib": {"level": "WARNING"},
+        "oauthlib": {"level": "WARNING"},
+        "intuitlib": {"level": "WARNING"},
+    },
 }
