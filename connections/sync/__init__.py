@@ -1,0 +1,1 @@
+"""The sync engine's pure core: mapping, validation and matching over plain records."""
