@@ -10,6 +10,7 @@ reads as a number compares numerically with a stored number, and as text otherwi
 A reference field (CustomerRef) compares by its `value`.
 """
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -24,7 +25,15 @@ from .models import Entity
 from .query import Condition, Query, QuerySyntaxError, parse
 from .store import Store, render
 
-QUERYABLE = set(ENTITIES.values())
+KNOWN_FIELDS = {
+    name.lower(): name
+    for name in (
+        "Id", "SyncToken", "DisplayName", "Name", "DocNumber", "CustomerRef", "TxnDate",
+        "DueDate", "Active", "TotalAmt", "Balance", "CompanyName", "GivenName", "FamilyName",
+        "Type", "AccountType", "PrivateNote", "UnappliedAmt", "RemainingCredit",
+        "MetaData.CreateTime", "MetaData.LastUpdatedTime",
+    )
+}  # fmt: skip
 NAME_FIELD = {"Customer": "DisplayName", "Item": "Name", "Account": "Name"}
 NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
 LOOKUPS = {"=": "", "<": "__lt", ">": "__gt", "<=": "__lte", ">=": "__gte"}
@@ -43,9 +52,17 @@ def run(store: Store, text: str) -> dict:
         query = parse(text)
     except QuerySyntaxError as error:
         raise faults.bad_query(str(error)) from error
-    if query.entity not in QUERYABLE:
+    entity = ENTITIES.get(query.entity.lower())  # entity names are not case sensitive
+    if entity is None:
         raise faults.bad_query(f"Invalid context declaration : {query.entity}")
-    return execute(store, query)
+    conditions = tuple(replace(c, field=_canonical(c.field)) for c in query.conditions)
+    order_by = _canonical(query.order_by) if query.order_by else None
+    return execute(store, replace(query, entity=entity, conditions=conditions, order_by=order_by))
+
+
+def _canonical(field: str) -> str:
+    """The stored spelling of a well-known property (query property names ignore case)."""
+    return KNOWN_FIELDS.get(field.lower(), field)
 
 
 def execute(store: Store, query: Query) -> dict:

@@ -1,6 +1,9 @@
 """QuickBooks webhooks: after a write commits, POST the legacy notification payload to the
 company's webhook URL, signed with the app's verifier token, from a background thread.
 
+One request's changes make one notification. Notifications go through a single worker
+thread and a queue, so they arrive in the order the writes committed (QBO delivers in
+order) and a burst of writes never starts a burst of threads; the API response never waits.
 The account's fault plan can lose or duplicate deliveries, deterministically from its seed.
 """
 
@@ -9,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+import queue
 import random
 import threading
 from collections import Counter
@@ -76,6 +80,28 @@ def _copies(realm_id: str) -> int:
     return 1
 
 
+_outbox: queue.SimpleQueue[tuple[str, bytes, int]] = queue.SimpleQueue()
+_worker: threading.Thread | None = None
+
+
+def _work() -> None:
+    while True:
+        url, body, copies = _outbox.get()
+        try:
+            _deliver(url, body, copies)
+        except Exception:  # the worker must outlive any one bad delivery
+            log.exception("sandbox: QuickBooks webhook to %s failed", url)
+
+
+def _enqueue(url: str, body: bytes, copies: int) -> None:
+    global _worker
+    with _lock:
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_work, name="qbo-webhooks", daemon=True)
+            _worker.start()
+    _outbox.put((url, body, copies))
+
+
 def _deliver(url: str, body: bytes, copies: int) -> None:
     headers = {
         "Content-Type": "application/json",
@@ -83,7 +109,8 @@ def _deliver(url: str, body: bytes, copies: int) -> None:
     }
     for _ in range(copies):
         try:
-            requests.post(url, data=body, headers=headers, timeout=10)
+            # QBO gives a receiver 3 seconds; a slow one must not hold up the queue longer.
+            requests.post(url, data=body, headers=headers, timeout=3)
         except requests.RequestException as error:
             log.info("sandbox: QuickBooks webhook to %s failed: %s", url, error)
 
@@ -96,7 +123,8 @@ def notify(company: Company, events: list[Event]) -> None:
 
     def send() -> None:
         copies = _copies(realm_id)
-        threading.Thread(target=_deliver, args=(url, body, copies), daemon=True).start()
+        if copies:
+            _enqueue(url, body, copies)
 
     transaction.on_commit(send, using=SANDBOX_DB)
 

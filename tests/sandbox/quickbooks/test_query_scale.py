@@ -116,3 +116,16 @@ def test_it_lists_items_with_the_sku_column_python_quickbooks_asks_for(qbo):
     assert [i.Name for i in Item.all(qb=qbo)] == ["Gutter clean"]
     assert [i.Name for i in Item.where("Name LIKE '%utter%'", qb=qbo)] == ["Gutter clean"]
     assert Item.where("Name LIKE 'utter%'", qb=qbo) == []
+
+
+def test_it_reads_entity_names_and_keywords_in_any_case(qbo, sandbox_url):
+    customer(qbo, "Lower Case Co")
+    response = requests.get(
+        f"{sandbox_url}/quickbooks/v3/company/{qbo.realm['realm_id']}/query",
+        params={"query": "select * from customer where displayname like 'lower%' orderby id"},
+        headers={"Authorization": f"Bearer {qbo.realm['access_token']}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    found = response.json()["QueryResponse"]["Customer"]
+    assert [c["DisplayName"] for c in found] == ["Lower Case Co"]

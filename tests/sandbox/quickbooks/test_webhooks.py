@@ -121,3 +121,9 @@ def test_it_loses_and_duplicates_webhooks_as_the_fault_plan_says(qbo, receiver, 
     customer(qbo, "Never Told")
     with pytest.raises(queue.Empty):
         receiver.next(timeout=1.0)
+
+
+def test_it_delivers_notifications_in_the_order_the_writes_committed(qbo, receiver):
+    made = [customer(qbo, f"In Order {n}").Id for n in range(6)]
+    delivered = [entities_of(receiver.next()[1])[0]["id"] for _ in made]
+    assert delivered == made
