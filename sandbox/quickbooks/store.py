@@ -5,11 +5,13 @@ Every write runs with the company row locked (one writer per company at a time),
 what makes the id counter, name uniqueness and balance arithmetic safe under concurrency.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import DecimalField, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from . import entities as rules
@@ -190,7 +192,7 @@ class Store:
         self._columns(row)
         row.save()
         self._event(row, "Create")
-        self._settle(entity, data)
+        self._settle(row, previous=None)
         row.refresh_from_db()
         return row
 
@@ -206,15 +208,14 @@ class Store:
         sparse = body.get("sparse") in (True, "true")
         base = {k: v for k, v in row.data.items() if k not in rules.READ_ONLY} if sparse else {}
         data = rules.merge_sparse(base, changes) if sparse else changes
-        created = row.data.get("_created")
-        old_customer = row.customer_ref
+        created, previous = row.data.get("_created"), row.data
         data = self._complete(entity, data, row)
         data["_created"] = created
         row.data, row.sync_token, row.last_updated = data, row.sync_token + 1, timezone.now()
         self._columns(row)
         row.save()
         self._event(row, "Update")
-        self._settle(entity, data, also_customer=old_customer)
+        self._settle(row, previous)
         row.refresh_from_db()
         return row
 
@@ -224,14 +225,17 @@ class Store:
             raise faults.stale(entity)
         if entity in rules.NAME_LISTS:
             raise faults.business_rule(f"A {entity} cannot be deleted; make it inactive instead.")
-        if entity in ("Invoice", "CreditMemo") and self._linked_payments(entity, row):
+        linked = entity in ("Invoice", "CreditMemo") and self._linked_payments(
+            entity, str(row.entity_id), row.customer_ref
+        )
+        if linked:
             raise faults.business_rule(
                 f"This {entity} is linked to a payment. Delete or change the payment first."
             )
         row.deleted, row.sync_token, row.last_updated = True, row.sync_token + 1, timezone.now()
         row.save()
         self._event(row, "Delete")
-        self._settle(entity, row.data)
+        self._settle(row, row.data)
         return row
 
     def void(self, entity: str, body: dict) -> Entity:
@@ -242,27 +246,34 @@ class Store:
         row = self.get(entity, body.get("Id", ""), for_update=True)
         if str(body.get("SyncToken", "")) != str(row.sync_token):
             raise faults.stale(entity)
-        if entity == "Invoice":
-            self._unlink_payments(row)
-        row.data = rules.voided(entity, row.data)
+        freed = self._unlink_payments(row) if entity == "Invoice" else []
+        previous, row.data = row.data, rules.voided(entity, row.data)
         row.sync_token, row.last_updated = row.sync_token + 1, timezone.now()
         row.save()
         self._event(row, "Void")
-        self._settle(entity, row.data)
+        for payment in freed:
+            self._settle_payment(payment)
+        self._settle(row, previous)
         row.refresh_from_db()
         return row
 
     # -- balances -----------------------------------------------------------------------
-    def _linked_payments(self, entity: str, row: Entity) -> list[Entity]:
-        payments = self.rows("Payment").filter(customer_ref=row.customer_ref, deleted=False)
-        wanted = (entity, str(row.entity_id))
-        return [
-            p for p in payments if any((t, i) == wanted for t, i, _ in rules.payment_links(p.data))
-        ]
+    # A write settles only what it touches: the document itself, the documents a payment
+    # links (before and after the write), and the customer's balance, which is summed in
+    # SQL. A customer with 100,000 invoices costs a write no more than one with ten.
 
-    def _unlink_payments(self, invoice: Entity) -> None:
+    def _linked_payments(self, kind: str, doc_id: str, customer_id: str) -> list[Entity]:
+        """The live payments with a line linked to this invoice or credit memo."""
+        link = {"Line": [{"LinkedTxn": [{"TxnId": str(doc_id), "TxnType": kind}]}]}
+        payments = self.rows("Payment").filter(
+            customer_ref=customer_id, deleted=False, data__contains=link
+        )
+        return list(payments.order_by("entity_id"))
+
+    def _unlink_payments(self, invoice: Entity) -> list[Entity]:
         """Voiding an invoice frees the payments applied to it (they become unapplied)."""
-        for payment in self._linked_payments("Invoice", invoice):
+        freed = self._linked_payments("Invoice", str(invoice.entity_id), invoice.customer_ref)
+        for payment in freed:
             lines = [
                 line
                 for line in payment.data.get("Line", [])
@@ -276,61 +287,88 @@ class Store:
             payment.last_updated = timezone.now()
             payment.save()
             self._event(payment, "Update")
+        return freed
 
-    def _settle(self, entity: str, data: dict, also_customer: str = "") -> None:
+    def _settle(self, row: Entity, previous: dict | None) -> None:
+        entity = row.entity_type
         if entity not in rules.TRANSACTIONS:
             return
-        for customer in {rules.ref_value(data.get("CustomerRef")), also_customer} - {""}:
-            self.recompute_balances(customer)
+        customers = {row.customer_ref}
+        if previous is not None:
+            customers.add(rules.ref_value(previous.get("CustomerRef")))
+        if entity == "Payment":
+            now_linked = [] if row.deleted else rules.payment_links(row.data)
+            before = rules.payment_links(previous) if previous is not None else []
+            for kind, doc_id, _amount in now_linked:
+                self._check_link(kind, doc_id, row.customer_ref)
+            for kind, doc_id in dict.fromkeys((k, i) for k, i, _ in [*before, *now_linked]):
+                self._settle_document(kind, doc_id)
+            if not row.deleted:
+                self._settle_payment(row)
+        else:
+            self._settle_document(entity, str(row.entity_id))
+        for customer_id in customers - {""}:
+            self._settle_customer(customer_id)
 
-    def recompute_balances(self, customer_id: str) -> None:
-        invoices = list(self.rows("Invoice").filter(customer_ref=customer_id, deleted=False))
-        memos = list(self.rows("CreditMemo").filter(customer_ref=customer_id, deleted=False))
-        payments = list(self.rows("Payment").filter(customer_ref=customer_id, deleted=False))
-        paid, used, links = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO), defaultdict(list)
-        known = {("Invoice", str(r.entity_id)) for r in invoices} | {
-            ("CreditMemo", str(r.entity_id)) for r in memos
-        }
-        for payment in payments:
-            for kind, txn_id, amount in rules.payment_links(payment.data):
-                if (kind, txn_id) not in known:
-                    raise faults.invalid_reference("LinkedTxn.TxnId", txn_id)
-                (paid if kind == "Invoice" else used)[txn_id] += amount
-                if kind == "Invoice":
-                    links[txn_id].append(str(payment.entity_id))
-        total_open = ZERO
-        for invoice in invoices:
-            voided = bool(invoice.data.get("Voided"))
-            balance = (
-                ZERO
-                if voided
-                else rules.money(invoice.data["TotalAmt"]) - paid[str(invoice.entity_id)]
-            )
+    def _check_link(self, kind: str, doc_id: str, customer_id: str) -> None:
+        linkable = self.rows(kind).filter(
+            entity_id=_int(doc_id), customer_ref=customer_id, deleted=False
+        )
+        if kind not in ("Invoice", "CreditMemo") or not linkable.exists():
+            raise faults.invalid_reference("LinkedTxn.TxnId", doc_id)
+
+    def _settle_document(self, kind: str, doc_id: str) -> None:
+        doc = self.rows(kind).filter(entity_id=_int(doc_id), deleted=False).first()
+        if doc is None:
+            return
+        payments = self._linked_payments(kind, doc_id, doc.customer_ref)
+        applied = sum(
+            (
+                amount
+                for payment in payments
+                for k, i, amount in rules.payment_links(payment.data)
+                if (k, i) == (kind, str(doc_id))
+            ),
+            ZERO,
+        )
+        if kind == "Invoice":
+            voided = bool(doc.data.get("Voided"))
+            balance = ZERO if voided else rules.money(doc.data["TotalAmt"]) - applied
             if balance < 0:
                 raise faults.business_rule(
-                    f"The amount applied to invoice {invoice.entity_id} is more than its "
-                    "open balance."
+                    f"The amount applied to invoice {doc_id} is more than its open balance."
                 )
-            linked = [{"TxnId": p, "TxnType": "Payment"} for p in links[str(invoice.entity_id)]]
-            self._set(invoice, Balance=balance, LinkedTxn=linked)
-            total_open += balance
-        for memo in memos:
-            remaining = rules.money(memo.data["TotalAmt"]) - used[str(memo.entity_id)]
+            linked = [{"TxnId": str(p.entity_id), "TxnType": "Payment"} for p in payments]
+            self._set(doc, Balance=balance, LinkedTxn=linked)
+        else:
+            remaining = rules.money(doc.data["TotalAmt"]) - applied
             if remaining < 0:
                 raise faults.business_rule(
-                    f"Credit memo {memo.entity_id} has less credit left than applied."
+                    f"Credit memo {doc_id} has less credit left than applied."
                 )
-            self._set(memo, RemainingCredit=remaining, Balance=remaining)
-            total_open -= remaining
-        for payment in payments:
-            left = ZERO if payment.data.get("Voided") else rules.unapplied(payment.data)
-            if left < 0:
-                raise faults.business_rule("The payment applies more than its total amount.")
-            self._set(payment, UnappliedAmt=left)
-            total_open -= left
+            self._set(doc, RemainingCredit=remaining, Balance=remaining)
+
+    def _settle_payment(self, payment: Entity) -> None:
+        left = ZERO if payment.data.get("Voided") else rules.unapplied(payment.data)
+        if left < 0:
+            raise faults.business_rule("The payment applies more than its total amount.")
+        self._set(payment, UnappliedAmt=left)
+
+    def _settle_customer(self, customer_id: str) -> None:
+        """Open invoices, less unused credit memos and unapplied payments."""
+        open_amount = (
+            self._sum("Invoice", "Balance", customer_id)
+            - self._sum("CreditMemo", "RemainingCredit", customer_id)
+            - self._sum("Payment", "UnappliedAmt", customer_id)
+        )
         customer = self.rows("Customer").filter(entity_id=_int(customer_id), deleted=False).first()
         if customer is not None:
-            self._set(customer, Balance=total_open, BalanceWithJobs=total_open)
+            self._set(customer, Balance=open_amount, BalanceWithJobs=open_amount)
+
+    def _sum(self, kind: str, key: str, customer_id: str) -> Decimal:
+        amount = Cast(KeyTextTransform(key, "data"), DecimalField(max_digits=20, decimal_places=2))
+        rows = self.rows(kind).filter(customer_ref=customer_id, deleted=False)
+        return rows.aggregate(total=Sum(amount))["total"] or ZERO
 
     def _set(self, row: Entity, **values) -> None:
         current = {k: row.data.get(k) for k in values}

@@ -1,8 +1,11 @@
 """Payments, credit memos, voids and deletes keep invoice and customer balances right."""
 
+import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from quickbooks.exceptions import QuickbooksException
 from quickbooks.objects.creditmemo import CreditMemo
 from quickbooks.objects.customer import Customer
@@ -10,6 +13,7 @@ from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
 from quickbooks.objects.invoice import Invoice
 from quickbooks.objects.payment import Payment, PaymentLine
 
+from sandbox.quickbooks.models import Company, Entity
 from tests.sandbox.conftest import sandbox_db
 
 from .conftest import customer, invoice, service_item
@@ -140,3 +144,64 @@ def test_it_refuses_a_line_whose_amount_is_not_qty_times_price(qbo):
     with pytest.raises(QuickbooksException) as error:
         inv.save(qb=qbo)
     assert error.value.error_code == 6070
+
+
+def test_it_settles_a_write_without_rewriting_the_customers_other_documents(qbo):
+    who, item = customer(qbo), service_item(qbo)
+    company = Company.objects.get(realm_id=qbo.realm["realm_id"])
+    long_ago = timezone.now() - timedelta(days=3)
+    Entity.objects.bulk_create(
+        Entity(
+            company=company,
+            entity_type="Invoice",
+            entity_id=100_000 + n,
+            data={
+                "CustomerRef": {"value": who.Id},
+                "Line": [],
+                "TotalAmt": Decimal("10.00"),
+                "Balance": Decimal("10.00"),
+            },
+            customer_ref=who.Id,
+            last_updated=long_ago,
+        )
+        for n in range(5000)
+    )
+    started = time.monotonic()
+    inv = invoice(qbo, who, item, qty="1", price="300.00")
+    pay(qbo, who, "310.00", [("Invoice", inv.Id, "300.00"), ("Invoice", "100007", "10.00")])
+    elapsed = time.monotonic() - started
+    assert Invoice.get("100007", qb=qbo).Balance == Decimal("0.00")
+    assert balance_of(qbo, who) == Decimal("49990.00"), "5000 x 10 + 300 - 310"
+    touched = Entity.objects.filter(company=company, entity_id__gte=100_000)
+    assert touched.exclude(last_updated=long_ago).count() == 1, "only the paid one"
+    assert elapsed < 2, f"two writes for a customer with 5000 invoices took {elapsed:.2f}s"
+
+
+def test_it_deletes_a_credit_memo_and_the_customer_owes_its_credit_again(qbo):
+    who, item = customer(qbo), service_item(qbo)
+    invoice(qbo, who, item, qty="1", price="90.00")
+    memo = credit_memo(qbo, who, item, "25.00")
+    assert balance_of(qbo, who) == Decimal("65.00")
+    result = CreditMemo.get(memo.Id, qb=qbo).delete(qb=qbo)
+    assert result["CreditMemo"]["status"] == "Deleted"
+    assert balance_of(qbo, who) == Decimal("90.00")
+
+
+def test_it_deletes_a_payment_and_reopens_what_it_paid(qbo):
+    who, item = customer(qbo), service_item(qbo)
+    inv = invoice(qbo, who, item, qty="1", price="60.00")
+    payment = pay(qbo, who, "60.00", [("Invoice", inv.Id, "60.00")])
+    assert balance_of(qbo, who) == Decimal("0.00")
+    Payment.get(payment.Id, qb=qbo).delete(qb=qbo)
+    reopened = Invoice.get(inv.Id, qb=qbo)
+    assert reopened.Balance == Decimal("60.00") and reopened.LinkedTxn == []
+    assert balance_of(qbo, who) == Decimal("60.00")
+
+
+def test_it_refuses_a_payment_linked_to_another_customers_invoice(qbo):
+    mine, theirs, item = customer(qbo, "Mine"), customer(qbo, "Theirs"), service_item(qbo)
+    inv = invoice(qbo, theirs, item, qty="1", price="20.00")
+    with pytest.raises(QuickbooksException) as error:
+        pay(qbo, mine, "20.00", [("Invoice", inv.Id, "20.00")])
+    assert error.value.error_code == 2500
+    assert Invoice.get(inv.Id, qb=qbo).Balance == Decimal("20.00")
