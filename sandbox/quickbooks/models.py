@@ -7,6 +7,8 @@ company with 100,000 invoices still answers a paged query from an index.
 import secrets
 
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 
 from .jsonio import QboDecoder, QboEncoder
 
@@ -92,6 +94,8 @@ class Entity(models.Model):
             models.Index(fields=["company", "entity_type", "last_updated"], name="qbo_by_updated"),
             models.Index(fields=["company", "entity_type", "doc_number"], name="qbo_by_doc"),
             models.Index(fields=["company", "entity_type", "customer_ref"], name="qbo_by_customer"),
+            # Names are unique regardless of case (6240): the check looks them up this way.
+            models.Index(F("company"), F("entity_type"), Upper("name"), name="qbo_by_upper_name"),
         ]
 
     def __str__(self) -> str:
