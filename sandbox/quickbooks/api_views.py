@@ -5,6 +5,7 @@
 further reads it.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from dateutil import parser as dateparser
@@ -44,10 +45,10 @@ def fault_answer(fault: faults.QboFault) -> HttpResponse:
     return answer({"Fault": fault.fault()}, status=fault.status)
 
 
-def api(*, batch: bool = False):
+def api(*, batch: bool = False) -> Callable[[Callable[..., HttpResponse]], Callable]:
     """Authenticate the Bearer token for the realm, apply QBO's limits, map faults."""
 
-    def decorator(view):
+    def decorator(view: Callable[..., HttpResponse]) -> Callable:
         @csrf_exempt
         @emulated(QUICKBOOKS, realm_of)
         def wrapper(request: HttpRequest, realm_id: str, *args, **kwargs) -> HttpResponse:

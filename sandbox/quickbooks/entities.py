@@ -53,7 +53,7 @@ def money(value) -> Decimal:
         raise faults.QboFault("2000", "Invalid Number", f"{value!r} is not a number") from error
 
 
-def clean(value):
+def clean(value: object) -> object:
     """Drop "" and None (python-quickbooks' way of saying "unset"), recursively."""
     if isinstance(value, dict):
         cleaned = {k: clean(v) for k, v in value.items() if v not in ("", None)}

@@ -19,7 +19,7 @@ _MARKED = re.compile(r'"\\u0000' + _TAG + r'(-?[0-9]+(?:\.[0-9]+)?)"')
 
 
 class QboEncoder(json.JSONEncoder):
-    def default(self, o):
+    def default(self, o: object) -> object:
         if isinstance(o, Decimal):
             if not o.is_finite():
                 raise ValueError(f"{o} is not a JSON number")
@@ -36,7 +36,7 @@ class QboDecoder(json.JSONDecoder):
         super().__init__(*args, **kwargs)
 
 
-def loads(text: str | bytes):
+def loads(text: str | bytes) -> object:
     return json.loads(text, parse_float=Decimal)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import DecimalField, Sum
+from django.db.models import DecimalField, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -75,7 +75,7 @@ class Store:
         self.today = timezone.localdate()
 
     # -- reading ------------------------------------------------------------------------
-    def rows(self, entity: str):
+    def rows(self, entity: str) -> QuerySet[Entity]:
         return Entity.objects.filter(company=self.company, entity_type=entity)
 
     def get(self, entity: str, entity_id, *, for_update: bool = False) -> Entity:

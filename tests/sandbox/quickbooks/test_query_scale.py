@@ -16,7 +16,7 @@ from tests.sandbox.conftest import sandbox_db
 from .conftest import customer, invoice, service_item
 
 pytestmark = sandbox_db
-MANY = 10_000
+MANY = 5_000
 
 
 def bulk_invoices(realm_id: str, count: int) -> None:
