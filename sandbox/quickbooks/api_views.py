@@ -254,6 +254,7 @@ def batch(request: HttpRequest, company: Company) -> HttpResponse:
 
 def _batch_item(store: Store, item: dict) -> dict:
     bid = item.get("bId", "")
+    announced = len(store.events)
     try:
         if "Query" in item:
             return {"bId": bid, **querying.run(store, item["Query"])}
@@ -277,4 +278,5 @@ def _batch_item(store: Store, item: dict) -> dict:
                 raise faults.QboFault("2000", "Unsupported Operation", f"operation {operation}")
         return {"bId": bid, name: render(row)}
     except faults.QboFault as fault:
+        del store.events[announced:]  # the item rolled back: nothing of it may be announced
         return {"bId": bid, "Fault": fault.fault()}

@@ -127,3 +127,28 @@ def test_it_delivers_notifications_in_the_order_the_writes_committed(qbo, receiv
     made = [customer(qbo, f"In Order {n}").Id for n in range(6)]
     delivered = [entities_of(receiver.next()[1])[0]["id"] for _ in made]
     assert delivered == made
+
+
+def test_it_announces_only_the_batch_items_that_succeeded(qbo, receiver):
+    who, item = customer(qbo, "Batch Payer"), service_item(qbo)
+    inv = invoice(qbo, who, item, qty="1", price="50.00")
+    for _ in range(4):
+        receiver.next()
+    too_much = {
+        "CustomerRef": {"value": who.Id},
+        "TotalAmt": 80,
+        "Line": [{"Amount": 80, "LinkedTxn": [{"TxnId": inv.Id, "TxnType": "Invoice"}]}],
+    }
+    answer = qbo.batch_operation(
+        json.dumps(
+            {
+                "BatchItemRequest": [
+                    {"bId": "ok", "operation": "create", "Customer": {"DisplayName": "Fresh"}},
+                    {"bId": "bad", "operation": "create", "Payment": too_much},
+                ]
+            }
+        )
+    )
+    assert "Fault" in {a["bId"]: a for a in answer["BatchItemResponse"]}["bad"]
+    (event,) = entities_of(receiver.next()[1])
+    assert (event["name"], event["operation"]) == ("Customer", "Create")
