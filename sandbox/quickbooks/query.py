@@ -192,9 +192,3 @@ def _condition(p: _Parser) -> Condition:
     if kind != "op":
         raise QuerySyntaxError(f"expected an operator after {name}, got {op!r}")
     return Condition(name, "!=" if op == "<>" else op, _value(*p.take()))
-
-
-def like_regex(pattern: str) -> re.Pattern[str]:
-    """QBO's LIKE: % is the only wildcard; matching ignores case."""
-    parts = [re.escape(part) for part in pattern.split("%")]
-    return re.compile("^" + ".*".join(parts) + "$", re.IGNORECASE | re.DOTALL)

@@ -116,6 +116,8 @@ def test_it_lists_items_with_the_sku_column_python_quickbooks_asks_for(qbo):
     assert [i.Name for i in Item.all(qb=qbo)] == ["Gutter clean"]
     assert [i.Name for i in Item.where("Name LIKE '%utter%'", qb=qbo)] == ["Gutter clean"]
     assert Item.where("Name LIKE 'utter%'", qb=qbo) == []
+    assert Item.where("Name LIKE 'Gutter_clean'", qb=qbo) == [], "_ is not a wildcard in QBO"
+    assert [i.Name for i in Item.where("Name LIKE 'GUTTER%'", qb=qbo)] == ["Gutter clean"]
 
 
 def test_it_reads_entity_names_and_keywords_in_any_case(qbo, sandbox_url):
