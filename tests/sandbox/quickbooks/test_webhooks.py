@@ -99,7 +99,7 @@ def test_it_batches_one_requests_changes_into_one_notification(qbo, receiver):
         ("Customer", who.Id): "Update",
     }
     with pytest.raises(queue.Empty):
-        receiver.next(timeout=0.5)
+        receiver.next(timeout=0.4)
 
 
 def test_it_sends_nothing_for_a_write_that_failed(qbo, receiver):
@@ -108,7 +108,7 @@ def test_it_sends_nothing_for_a_write_that_failed(qbo, receiver):
     with pytest.raises(Exception, match="Duplicate Name"):
         customer(qbo, "Only Once")
     with pytest.raises(queue.Empty):
-        receiver.next(timeout=0.5)
+        receiver.next(timeout=0.4)
 
 
 def test_it_loses_and_duplicates_webhooks_as_the_fault_plan_says(qbo, receiver, monkeypatch):
@@ -120,7 +120,7 @@ def test_it_loses_and_duplicates_webhooks_as_the_fault_plan_says(qbo, receiver, 
     plan["value"] = FaultPlan(seed=7, webhook_loss_rate=1.0)
     customer(qbo, "Never Told")
     with pytest.raises(queue.Empty):
-        receiver.next(timeout=1.0)
+        receiver.next(timeout=0.4)
 
 
 def test_it_delivers_notifications_in_the_order_the_writes_committed(qbo, receiver):
