@@ -158,6 +158,20 @@ def test_it_replays_a_batch_with_a_repeated_requestid(qbo, sandbox_url):
     assert Customer.count("DisplayName = 'Batch Once'", qb=qbo) == 1
 
 
+def test_it_lets_a_client_retry_a_lost_response_safely_with_its_requestid(qbo, monkeypatch):
+    from sandbox import emulation
+
+    monkeypatch.setattr(
+        emulation, "fault_plan", lambda system, account: FaultPlan(drop_after_commit_rate=1.0)
+    )
+    with pytest.raises((requests.ConnectionError, QuickbooksException)):
+        new_customers(["Lost Reply"])[0].save(qb=qbo, request_id="retry-1")
+    monkeypatch.undo()
+    retried = new_customers(["Lost Reply"])[0].save(qb=qbo, request_id="retry-1")
+    assert retried.Id and retried.DisplayName == "Lost Reply"
+    assert Customer.count("DisplayName = 'Lost Reply'", qb=qbo) == 1
+
+
 def test_it_runs_a_repeated_requestid_again_when_the_fault_plan_ignores_it(
     qbo, sandbox_url, monkeypatch
 ):
