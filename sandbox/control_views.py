@@ -86,7 +86,8 @@ def faults(request: HttpRequest) -> HttpResponse:
         if request.method == "GET":
             system, account = _target(request.GET)
             return JsonResponse(_plan_json(system, account))
-        body = _json(request) if request.method == "PUT" else {}
+        # DELETE takes its target from the query string or, like PUT, from a JSON body.
+        body = _json(request) if request.method == "PUT" or request.body else {}
         system, account = _target(body or request.GET)
         if request.method == "DELETE":
             FaultConfig.objects.filter(system=system, account=account).delete()
@@ -100,6 +101,7 @@ def faults(request: HttpRequest) -> HttpResponse:
     return JsonResponse(_plan_json(system, account))
 
 
+@csrf_exempt
 @require_http_methods(["GET"])
 def requests_log(request: HttpRequest) -> HttpResponse:
     rows = emulation.request_log(

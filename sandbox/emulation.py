@@ -59,7 +59,7 @@ NO_FAULTS = FaultPlan()
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 _lock = threading.Lock()
-_request_log: Counter[tuple[str, str, str, str, int]] = Counter()
+_request_log: Counter[tuple[str, str, str, str, int, str]] = Counter()
 _call_numbers: Counter[tuple[str, str]] = Counter()
 _plans: dict[tuple[str, str], tuple[float, FaultPlan]] = {}
 PLAN_CACHE_SECONDS = 1.0
@@ -92,15 +92,22 @@ def forget_plan(system: str, account: str) -> None:
 
 
 def request_log(system: str | None = None, account: str | None = None) -> list[dict]:
+    """Calls counted so far, one row per (system, account, method, route, status, fault).
+
+    `fault` is "" for an answer the view gave unharmed, else the fault that answered:
+    "error", "throttle", "drop" (status 0: cut before the view ran) or "drop_after_commit"
+    (status is what the view committed with; the client never saw it).
+    """
     with _lock:
         items = list(_request_log.items())
     rows = [
-        {"system": s, "account": a, "method": m, "route": r, "status": st, "count": n}
-        for (s, a, m, r, st), n in items
+        {"system": s, "account": a, "method": m, "route": r, "status": st, "fault": f, "count": n}
+        for (s, a, m, r, st, f), n in items
         if (system is None or s == system) and (account is None or a == account)
     ]
     return sorted(
-        rows, key=lambda r: (r["system"], r["account"], r["route"], r["method"], r["status"])
+        rows,
+        key=lambda r: (r["system"], r["account"], r["route"], r["method"], r["status"], r["fault"]),
     )
 
 
@@ -113,11 +120,13 @@ def reset() -> None:
         hook()
 
 
-def _record(system: str, account: str | None, request: HttpRequest, status: int) -> None:
+def _record(
+    system: str, account: str | None, request: HttpRequest, status: int, fault: str = ""
+) -> None:
     match = request.resolver_match
     route = match.route if match else request.path
     with _lock:
-        _request_log[(system, account or "", request.method, route, status)] += 1
+        _request_log[(system, account or "", request.method, route, status, fault)] += 1
 
 
 THROTTLE_BURST = 3  # calls answered 429 in a row ...
@@ -148,22 +157,36 @@ def _client_socket(request: HttpRequest) -> socket.socket | None:
 
 
 def dropped(request: HttpRequest) -> HttpResponse:
-    """Cut the connection so the client gets no response at all.
+    """A response that cuts the connection instead of answering.
 
-    The client (requests/urllib3 under both official libraries) sees "Connection aborted /
-    RemoteDisconnected": it cannot tell whether the write happened. Where no socket can be
-    reached, a body that is not JSON stands in for the lost response.
+    Under Django's dev/live server (and gunicorn) the TCP socket is shut down when the
+    server starts sending this response, i.e. after the wrapper has counted the call, so a
+    client that sees the cut and then reads the request log finds the call in it. Nothing
+    is written: no status line, no headers. What the clients see (checked in
+    tests/sandbox/test_emulation.py):
+      - requests: `requests.exceptions.ConnectionError` ("Connection aborted.",
+        RemoteDisconnected("Remote end closed connection without response")), never retried
+        (requests' adapter retries no reads);
+      - urllib3 (under hubspot-api-client): `urllib3.exceptions.ProtocolError` for POST and
+        PATCH; for GET, PUT and DELETE urllib3's default Retry(3) sends the call again and
+        raises `MaxRetryError` once every try was cut;
+      - python-quickbooks goes through requests, so it raises the same ConnectionError.
+    The server thread is not left hanging: its send fails with a broken pipe, which the
+    server ignores, and it closes the connection.
+
+    Where no socket can be reached (another WSGI server), an HTML 502 stands in: neither
+    official client can parse it as a success or as a fault of its API.
     """
     sock = _client_socket(request)
-    if sock is not None:
+    if sock is None:
+        return HttpResponse(b"<html>connection reset</html>", status=502, content_type="text/html")
+
+    def cut() -> Iterator[bytes]:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+        yield from ()
 
-        def nothing() -> Iterator[bytes]:
-            yield b""
-
-        return StreamingHttpResponse(nothing(), status=200)
-    return HttpResponse(b"<html>connection reset</html>", status=502, content_type="text/html")
+    return StreamingHttpResponse(cut(), status=200)
 
 
 def _now_iso() -> str:
@@ -238,8 +261,16 @@ def emulated(system: str, account_of: AccountOf) -> Callable:
             account = account_of(request, *args, **kwargs)
             account = str(account) if account else None
             plan = fault_plan(system, account)
-            response = _faulted(system, account, plan, request, view, args, kwargs)
-            _record(system, account, request, response.status_code)
+            try:
+                response, status, fault = _faulted(
+                    system, account, plan, request, view, args, kwargs
+                )
+            except Exception:
+                _record(system, account, request, 500, "")
+                raise
+            # Counted before the response leaves, so a client that has its answer (or its
+            # cut connection) always finds the call in the log.
+            _record(system, account, request, status, fault)
             return response
 
         return wrapper
@@ -247,22 +278,34 @@ def emulated(system: str, account_of: AccountOf) -> Callable:
     return decorator
 
 
-def _faulted(system, account, plan, request, view, args, kwargs) -> HttpResponse:
-    if plan is NO_FAULTS:
-        return view(request, *args, **kwargs)
+def _faulted(
+    system: str,
+    account: str | None,
+    plan: FaultPlan,
+    request: HttpRequest,
+    view: Callable[..., HttpResponse],
+    args: tuple,
+    kwargs: dict,
+) -> tuple[HttpResponse, int, str]:
+    """The answer, the status to log and the fault that shaped it ("" for none)."""
+    if plan == NO_FAULTS:
+        response = view(request, *args, **kwargs)
+        return response, response.status_code, ""
     n, rng = _draw(system, account, plan)
     if plan.latency_ms:
         time.sleep(plan.latency_ms / 1000)
     if plan.drop_rate and rng.random() < plan.drop_rate:
         log.info("sandbox: dropping a %s %s call before it runs", system, request.method)
-        return dropped(request)
+        return dropped(request), 0, "drop"
     if plan.error_rate and rng.random() < plan.error_rate:
-        return server_error(system)
+        response = server_error(system)
+        return response, response.status_code, "error"
     if plan.throttle and (n + plan.seed) % THROTTLE_PERIOD < THROTTLE_BURST:
-        return throttled(system)
+        response = throttled(system)
+        return response, response.status_code, "throttle"
     response = view(request, *args, **kwargs)
     committed = request.method in WRITE_METHODS and 200 <= response.status_code < 300
     if committed and plan.drop_after_commit_rate and rng.random() < plan.drop_after_commit_rate:
         log.info("sandbox: %s %s committed, dropping the response", system, request.method)
-        return dropped(request)
-    return response
+        return dropped(request), response.status_code, "drop_after_commit"
+    return response, response.status_code, ""

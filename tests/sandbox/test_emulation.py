@@ -1,148 +1,243 @@
-"""Fault injection and the request log, through the real control API and HubSpot's emulator."""
+"""Fault injection and the request log, over real HTTP against a dummy emulated view."""
+
+import threading
+import time
 
 import pytest
 import requests
+import urllib3
 
 from sandbox import emulation
+from tests.sandbox import urls_dummy
 from tests.sandbox.conftest import sandbox_db
 
-pytestmark = sandbox_db
+pytestmark = [sandbox_db, pytest.mark.urls("tests.sandbox.urls_dummy")]
+
+ROUTE = "dummy/qbo/<str:account>/notes"
+
+
+@pytest.fixture(autouse=True)
+def fresh_state():
+    emulation.reset()
+    urls_dummy.NOTES.clear()
+    yield
+    emulation.reset()
 
 
 @pytest.fixture
-def portal(sandbox_url):
-    made = requests.post(
-        f"{sandbox_url}/control/hubspot/portals", json={"name": "Faulty"}, timeout=10
-    )
-    made.raise_for_status()
-    portal = made.json()
-    requests.patch(
-        f"{sandbox_url}/control/hubspot/portals/{portal['portal_id']}",
-        json={"rate_limits": False},
-        timeout=10,
-    ).raise_for_status()
-    return portal
+def base(live_server) -> str:
+    return live_server.url
 
 
-def set_faults(sandbox_url: str, account, **plan) -> requests.Response:
-    return requests.put(
-        f"{sandbox_url}/control/faults",
-        json={"system": "hubspot", "account": str(account), **plan},
+def set_faults(base: str, account: str, system: str = "quickbooks", **plan) -> dict:
+    answer = requests.put(
+        f"{base}/sandbox/control/faults",
+        json={"system": system, "account": account, **plan},
         timeout=10,
     )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
-def get_deals(sandbox_url: str, portal: dict) -> requests.Response:
-    return requests.get(
-        f"{sandbox_url}/hubspot/crm/v3/objects/deals",
-        headers={"Authorization": f"Bearer {portal['access_token']}"},
-        timeout=10,
-    )
+def notes_url(base: str, account: str, system: str = "qbo") -> str:
+    return f"{base}/dummy/{system}/{account}/notes"
 
 
-def create_deal(sandbox_url: str, portal: dict, name: str) -> requests.Response:
-    return requests.post(
-        f"{sandbox_url}/hubspot/crm/v3/objects/deals",
-        json={"properties": {"dealname": name}},
-        headers={"Authorization": f"Bearer {portal['access_token']}"},
-        timeout=10,
-    )
+def read(base: str, account: str = "111", system: str = "qbo") -> requests.Response:
+    return requests.get(notes_url(base, account, system), timeout=10)
 
 
-def test_it_stores_and_returns_a_fault_plan(sandbox_url, portal):
-    response = set_faults(sandbox_url, portal["portal_id"], seed=7, error_rate=0.25, throttle=True)
-    assert response.status_code == 200
-    plan = response.json()
-    assert (plan["seed"], plan["error_rate"], plan["throttle"]) == (7, 0.25, True)
-    got = requests.get(
-        f"{sandbox_url}/control/faults",
-        params={"system": "hubspot", "account": portal["portal_id"]},
-        timeout=10,
-    ).json()
-    assert got == plan
+def write(base: str, text: str, account: str = "111", system: str = "qbo") -> requests.Response:
+    return requests.post(notes_url(base, account, system), json={"text": text}, timeout=10)
 
 
-@pytest.mark.parametrize(
-    ("plan", "message"),
-    [
-        ({"error_rate": 1.5}, "error_rate must be a number from 0 to 1"),
-        ({"throttle": "yes"}, "throttle must be true or false"),
-        ({"latency_ms": -1}, "latency_ms must be a whole number"),
-        ({"explode": True}, "unknown fields"),
-    ],
-)
-def test_it_refuses_a_bad_fault_plan_with_a_clear_message(sandbox_url, portal, plan, message):
-    response = set_faults(sandbox_url, portal["portal_id"], **plan)
-    assert response.status_code == 400
-    assert message in response.json()["error"]
+def logged(base: str, **filters) -> dict:
+    return requests.get(f"{base}/sandbox/control/requests", params=filters, timeout=10).json()
 
 
-def test_it_refuses_an_unknown_system(sandbox_url):
-    response = requests.put(
-        f"{sandbox_url}/control/faults", json={"system": "xero", "account": "1"}, timeout=10
-    )
-    assert response.status_code == 400 and "system must be one of" in response.json()["error"]
+def test_it_runs_the_view_untouched_without_a_fault_plan(base):
+    assert write(base, "first").status_code == 201
+    answer = read(base)
+    assert answer.status_code == 200 and answer.json() == {"notes": ["first"]}
 
 
-def test_it_answers_5xx_at_the_error_rate_deterministically(sandbox_url, portal):
-    set_faults(sandbox_url, portal["portal_id"], seed=3, error_rate=0.5)
-    first = [get_deals(sandbox_url, portal).status_code for _ in range(20)]
-    assert 5 <= first.count(502) <= 15 and set(first) == {200, 502}
+def test_it_answers_a_quickbooks_fault_before_the_view_runs(base):
+    set_faults(base, "111", error_rate=1.0)
+    answer = write(base, "never written")
+    assert answer.status_code == 503
+    error = answer.json()["Fault"]["Error"][0]
+    assert answer.json()["Fault"]["type"] == "SystemFault"
+    assert set(error) == {"Message", "Detail", "code", "element"} and int(error["code"]) == 10000
+    assert "time" in answer.json()
+    assert urls_dummy.NOTES == {}, "nothing was committed"
+
+
+def test_it_answers_a_hubspot_error_in_hubspot_shape(base):
+    set_faults(base, "222", system="hubspot", error_rate=1.0)
+    answer = write(base, "never written", account="222", system="hs")
+    assert answer.status_code >= 500
+    body = answer.json()
+    assert (body["status"], body["category"]) == ("error", "INTERNAL_ERROR") and body["message"]
+    assert urls_dummy.NOTES == {}
+
+
+def test_it_draws_errors_deterministically_from_the_seed(base):
+    set_faults(base, "111", seed=3, error_rate=0.5)
+    first = [read(base).status_code for _ in range(30)]
+    assert set(first) == {200, 503} and 5 <= first.count(503) <= 25
     emulation.reset()  # the call counter starts again: the same seed, the same answers
-    set_faults(sandbox_url, portal["portal_id"], seed=3, error_rate=0.5)
-    assert [get_deals(sandbox_url, portal).status_code for _ in range(20)] == first
-
-
-def test_it_throttles_in_bursts(sandbox_url, portal):
-    set_faults(sandbox_url, portal["portal_id"], throttle=True)
-    answers = [get_deals(sandbox_url, portal) for _ in range(16)]
-    statuses = [a.status_code for a in answers]
-    assert statuses.count(429) == 6 and statuses.count(200) == 10
-    limited = next(a for a in answers if a.status_code == 429)
-    assert limited.json()["errorType"] == "RATE_LIMIT"
-
-
-def test_it_commits_then_drops_the_response(sandbox_url, portal):
-    set_faults(sandbox_url, portal["portal_id"], drop_after_commit_rate=1.0)
-    with pytest.raises(requests.ConnectionError):
-        create_deal(sandbox_url, portal, "Kitchen remodel")
-    set_faults(sandbox_url, portal["portal_id"])  # faults off
-    deals = get_deals(sandbox_url, portal).json()["results"]
-    assert [d["properties"]["dealname"] for d in deals] == ["Kitchen remodel"], "it was written"
-
-
-def test_it_drops_a_call_before_it_runs(sandbox_url, portal):
-    set_faults(sandbox_url, portal["portal_id"], drop_rate=1.0)
-    with pytest.raises(requests.ConnectionError):
-        create_deal(sandbox_url, portal, "Never written")
-    set_faults(sandbox_url, portal["portal_id"])
-    assert get_deals(sandbox_url, portal).json()["results"] == []
-
-
-def test_it_adds_latency(sandbox_url, portal):
-    set_faults(sandbox_url, portal["portal_id"], latency_ms=300)
-    assert get_deals(sandbox_url, portal).elapsed.total_seconds() >= 0.3
-
-
-def test_it_counts_calls_by_route_method_and_status(sandbox_url, portal):
+    set_faults(base, "111", seed=3, error_rate=0.5)
+    assert [read(base).status_code for _ in range(30)] == first
     emulation.reset()
-    for _ in range(3):
-        get_deals(sandbox_url, portal)
-    create_deal(sandbox_url, portal, "Deck")
-    log = requests.get(
-        f"{sandbox_url}/control/requests",
-        params={"system": "hubspot", "account": portal["portal_id"]},
-        timeout=10,
-    ).json()
-    counts = {(r["method"], r["route"], r["status"]): r["count"] for r in log["requests"]}
-    assert counts[("GET", "sandbox/hubspot/crm/v3/objects/<str:object_type_name>", 200)] == 3
-    assert counts[("POST", "sandbox/hubspot/crm/v3/objects/<str:object_type_name>", 201)] == 1
-    assert log["total"] == 4
+    set_faults(base, "111", seed=4, error_rate=0.5)
+    assert [read(base).status_code for _ in range(30)] != first, "another seed, another run"
 
 
-def test_it_resets_everything(sandbox_url, portal):
-    set_faults(sandbox_url, portal["portal_id"], error_rate=1.0)
-    answer = requests.post(f"{sandbox_url}/control/reset", timeout=10)
-    assert answer.status_code == 200 and answer.json()["rows_deleted"] > 0
-    assert requests.get(f"{sandbox_url}/control/requests", timeout=10).json()["total"] == 0
-    assert get_deals(sandbox_url, portal).status_code == 401, "tokens are gone"
+def test_it_throttles_quickbooks_calls_in_bursts_with_fault_3001(base):
+    set_faults(base, "111", throttle=True)
+    answers = [read(base) for _ in range(2 * emulation.THROTTLE_PERIOD)]
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(429) == 2 * emulation.THROTTLE_BURST
+    assert "429, 429, 429" in ", ".join(map(str, statuses)), "in a burst"
+    limited = next(a for a in answers if a.status_code == 429)
+    error = limited.json()["Fault"]["Error"][0]
+    assert error["code"] == "3001" and "ThrottleExceeded" in error["Message"]
+    assert limited.headers["Retry-After"]
+
+
+def test_it_throttles_hubspot_calls_with_the_ten_secondly_limit(base):
+    set_faults(base, "222", system="hubspot", throttle=True)
+    answers = [read(base, "222", "hs") for _ in range(emulation.THROTTLE_PERIOD)]
+    limited = [a.json() for a in answers if a.status_code == 429]
+    assert len(limited) == emulation.THROTTLE_BURST
+    assert limited[0]["errorType"] == "RATE_LIMIT"
+    assert limited[0]["policyName"] == "TEN_SECONDLY_ROLLING"
+    assert limited[0]["message"] == "You have reached your ten_secondly_rolling limit."
+
+
+def test_it_commits_a_write_then_cuts_the_connection_for_requests(base):
+    set_faults(base, "111", drop_after_commit_rate=1.0)
+    started = time.monotonic()
+    with pytest.raises(requests.ConnectionError, match="Connection aborted"):
+        write(base, "kept")
+    assert time.monotonic() - started < 5, "the client is not left hanging"
+    assert urls_dummy.NOTES == {"111": ["kept"]}, "the write was committed"
+
+
+def test_it_commits_a_write_then_cuts_the_connection_for_urllib3(base):
+    set_faults(base, "111", drop_after_commit_rate=1.0)
+    http = urllib3.PoolManager()
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        http.request("POST", notes_url(base, "111"), json={"text": "kept"}, timeout=10)
+    assert urls_dummy.NOTES == {"111": ["kept"]}
+
+
+def test_it_leaves_reads_and_refused_writes_alone_when_dropping_after_commit(base):
+    set_faults(base, "111", drop_after_commit_rate=1.0)
+    assert read(base).status_code == 200
+    refused = requests.post(notes_url(base, "111"), json={}, timeout=10)
+    assert refused.status_code == 400 and refused.json() == {"error": "text is required"}
+
+
+def test_it_drops_a_call_before_the_view_runs(base):
+    set_faults(base, "111", drop_rate=1.0)
+    with pytest.raises(requests.ConnectionError):
+        write(base, "never written")
+    assert urls_dummy.NOTES == {}
+
+
+def test_it_lets_urllib3_retry_a_dropped_read_by_default(base):
+    set_faults(base, "111", drop_rate=1.0)
+    with pytest.raises(urllib3.exceptions.MaxRetryError):
+        urllib3.PoolManager().request("GET", notes_url(base, "111"), timeout=10)
+    assert logged(base, account="111")["total"] == 4, "one call and urllib3's three retries"
+
+
+def test_it_adds_latency(base):
+    set_faults(base, "111", latency_ms=300)
+    assert read(base).elapsed.total_seconds() >= 0.3
+    assert read(base, account="333").elapsed.total_seconds() < 0.3, "only for its account"
+
+
+def test_it_applies_a_plan_to_its_own_system_and_account_only(base):
+    set_faults(base, "111", error_rate=1.0)
+    assert read(base).status_code == 503
+    assert read(base, account="112").status_code == 200
+    assert read(base, account="111", system="hs").status_code == 200
+
+
+def test_it_takes_a_changed_plan_on_the_next_request(base):
+    set_faults(base, "111", error_rate=1.0)
+    assert read(base).status_code == 503
+    set_faults(base, "111")
+    assert read(base).status_code == 200
+    set_faults(base, "111", throttle=True, seed=emulation.THROTTLE_PERIOD - 1)
+    assert read(base).status_code == 429, "call 1 with this seed opens a burst"
+
+
+def test_it_counts_calls_by_method_route_status_and_fault(base):
+    write(base, "one")
+    read(base)
+    read(base)
+    requests.post(notes_url(base, "111"), json={}, timeout=10)
+    set_faults(base, "111", error_rate=1.0)
+    read(base)
+    set_faults(base, "111", drop_after_commit_rate=1.0)
+    with pytest.raises(requests.ConnectionError):
+        write(base, "two")
+    set_faults(base, "111", drop_rate=1.0)
+    with pytest.raises(requests.ConnectionError):
+        read(base)
+    log = logged(base, system="quickbooks", account="111")
+    counts = {
+        (r["method"], r["route"], r["status"], r["fault"]): r["count"] for r in log["requests"]
+    }
+    assert counts == {
+        ("POST", ROUTE, 201, ""): 1,
+        ("GET", ROUTE, 200, ""): 2,
+        ("POST", ROUTE, 400, ""): 1,
+        ("GET", ROUTE, 503, "error"): 1,
+        ("POST", ROUTE, 201, "drop_after_commit"): 1,
+        ("GET", ROUTE, 0, "drop"): 1,
+    }
+    assert log["total"] == 7
+
+
+def test_it_counts_a_view_that_raises_as_a_500(base):
+    assert write(base, "raise").status_code == 500
+    [row] = logged(base, account="111")["requests"]
+    assert (row["method"], row["status"], row["count"]) == ("POST", 500, 1)
+
+
+def test_it_counts_every_call_from_concurrent_threads(base):
+    def hammer(account: str) -> None:
+        with requests.Session() as session:
+            for _ in range(40):
+                session.get(notes_url(base, account), timeout=10)
+
+    threads = [threading.Thread(target=hammer, args=(str(i % 2),)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert logged(base)["total"] == 320
+    assert logged(base, account="0")["total"] == 160
+
+
+def test_it_draws_each_call_number_once_under_concurrent_threads(base):
+    set_faults(base, "111", throttle=True)
+
+    def hammer(out: list) -> None:
+        with requests.Session() as session:
+            out.extend(
+                session.get(notes_url(base, "111"), timeout=10).status_code for _ in range(20)
+            )
+
+    results: list[list[int]] = [[] for _ in range(4)]
+    threads = [threading.Thread(target=hammer, args=(out,)) for out in results]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = [s for out in results for s in out]
+    assert statuses.count(429) == 80 // emulation.THROTTLE_PERIOD * emulation.THROTTLE_BURST
