@@ -9,10 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connections
 from django.db.models import DecimalField, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
+
+from sandbox.routers import SANDBOX_DB
 
 from . import entities as rules
 from . import faults
@@ -264,11 +267,18 @@ class Store:
 
     def _linked_payments(self, kind: str, doc_id: str, customer_id: str) -> list[Entity]:
         """The live payments with a line linked to this invoice or credit memo."""
-        link = {"Line": [{"LinkedTxn": [{"TxnId": str(doc_id), "TxnType": kind}]}]}
-        payments = self.rows("Payment").filter(
-            customer_ref=customer_id, deleted=False, data__contains=link
-        )
-        return list(payments.order_by("entity_id"))
+        payments = self.rows("Payment").filter(customer_ref=customer_id, deleted=False)
+        if connections[SANDBOX_DB].vendor == "postgresql":
+            # JSON containment runs in the database; SQLite (the demo) has no such lookup,
+            # so there the customer's payments are filtered here instead.
+            link = {"Line": [{"LinkedTxn": [{"TxnId": str(doc_id), "TxnType": kind}]}]}
+            return list(payments.filter(data__contains=link).order_by("entity_id"))
+        wanted = (kind, str(doc_id))
+        return [
+            p
+            for p in payments.order_by("entity_id")
+            if any((t, i) == wanted for t, i, _ in rules.payment_links(p.data))
+        ]
 
     def _unlink_payments(self, invoice: Entity) -> list[Entity]:
         """Voiding an invoice frees the payments applied to it (they become unapplied)."""
