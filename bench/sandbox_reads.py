@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,48 +113,72 @@ def targets(base: str) -> dict[str, tuple[str, str]]:
     }
 
 
+# wrk's own summary has no p95 and hides error counts when there are none: a `done` hook
+# prints the figures on one line in the same units as the thread pool's.
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("FIGURES %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout + e.status))
+end
+"""
+
+
 def with_wrk(url: str, token: str, connections: int, seconds: int) -> dict:
-    out = subprocess.run(  # noqa: S603 - fixed arguments
-        [
-            shutil.which("wrk") or "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--latency",
-            "-H",
-            f"Authorization: Bearer {token}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    figures = {"tool": "wrk"}
-    for line in out.splitlines():
-        parts = line.split()
-        if line.startswith("Requests/sec:"):
-            figures["rps"] = float(parts[1])
-        elif parts[:1] in (["50%"], ["90%"], ["99%"]):
-            figures[f"p{parts[0][:-1]}"] = parts[1]
-        elif "Non-2xx" in line or "Socket errors" in line:
-            figures["errors"] = line.strip()
-    return figures
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_REPORT)
+        script.flush()
+        out = subprocess.run(  # noqa: S603 - fixed arguments
+            [
+                shutil.which("wrk") or "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "-s",
+                script.name,
+                "-H",
+                f"Authorization: Bearer {token}",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("FIGURES"))
+    done, micros, p50, p95, p99, errors = (int(part) for part in line.split()[1:])
+    return {
+        "tool": "wrk",
+        "rps": round(done / (micros / 1e6), 1),
+        "p50": f"{p50 / 1000:.1f}ms",
+        "p95": f"{p95 / 1000:.1f}ms",
+        "p99": f"{p99 / 1000:.1f}ms",
+        "errors": errors,
+    }
 
 
 def with_threads(url: str, token: str, connections: int, seconds: int) -> dict:
+    """The load from Python threads, one kept-alive connection each (when wrk is missing)."""
     import http.client
 
-    latencies, errors, stop = [], [0], time.monotonic() + seconds
     parts = urllib.request.urlparse(url)
+    path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    latencies: list[float] = []
+    errors = [0]
+    stop = time.monotonic() + seconds
 
     def worker() -> None:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        path = f"{parts.path}?{parts.query}" if parts.query else parts.path
         while time.monotonic() < stop:
             started = time.perf_counter()
-            conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
-            response = conn.getresponse()
-            response.read()
+            try:
+                conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+                response = conn.getresponse()
+                response.read()
+            except OSError:
+                errors[0] += 1
+                conn.close()
+                continue
             latencies.append(time.perf_counter() - started)
             if response.status != 200:
                 errors[0] += 1
@@ -166,11 +189,16 @@ def with_threads(url: str, token: str, connections: int, seconds: int) -> dict:
     for thread in threads:
         thread.join()
     latencies.sort()
+
+    def percentile(p: int) -> str:
+        return f"{latencies[min(len(latencies) - 1, len(latencies) * p // 100)] * 1000:.1f}ms"
+
     return {
         "tool": "python threads",
         "rps": round(len(latencies) / seconds, 1),
-        "p50": f"{statistics.median(latencies) * 1000:.1f}ms",
-        "p95": f"{latencies[int(len(latencies) * 0.95)] * 1000:.1f}ms",
+        "p50": percentile(50),
+        "p95": percentile(95),
+        "p99": percentile(99),
         "errors": errors[0],
     }
 
@@ -179,8 +207,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument(
+        "--python-load", action="store_true", help="load from Python threads even if wrk is there"
+    )
     args = parser.parse_args()
-    load = with_wrk if shutil.which("wrk") else with_threads
+    load = with_wrk if shutil.which("wrk") and not args.python_load else with_threads
     port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
         server = start_server(Path(workdir), port)
