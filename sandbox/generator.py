@@ -39,6 +39,10 @@ FIRST = [
 ]
 LAST = ["Lee", "Okafor", "Garcia", "Patel", "Nguyen", "Smith", "Kowalski", "Brown", "Rossi", "Kim"]
 TRADES = ["Roofing", "Builders", "Renovations", "Property Group", "Homes", "Construction", "Realty"]
+# Jobs one planting round uses: duplicate, partial, paid-but-open and balance-mismatch each
+# need an open recent job; missing, stale and job-revenue-mismatch each need a paid old one.
+UNPAID_PER_ROUND, PAID_PER_ROUND = 4, 3
+
 PLACES = ["Cedar", "Summit", "Harbor", "Oak Ridge", "Maple", "Granite", "Riverside", "Pioneer"]
 CATALOGUE = [
     ("Roof inspection", "RF-INSP", "185.00"),
@@ -154,7 +158,7 @@ class Book:
         return invoice.total - paid
 
 
-def _money(value: float | str) -> Decimal:
+def _money(value: str) -> Decimal:
     return Decimal(str(value)).quantize(CENT)
 
 
@@ -190,14 +194,24 @@ def generate(
             )
         )
 
-    doc, recent = 1000, 0
-    unpaid_needed = 5 * max(1, invoices // 40) if discrepancies else 0
+    each = max(1, invoices // 40)
+    if discrepancies and invoices < len(FINDING_CODES):
+        raise ValueError(
+            f"planting every finding type takes at least {len(FINDING_CODES)} invoices "
+            f"(one job each); ask for more invoices or for a clean book"
+        )
+    # Planting takes 4 open recent jobs and 3 paid old ones per round: the first jobs are
+    # set aside for it, so that even a handful of invoices holds every finding type.
+    unpaid_needed = UNPAID_PER_ROUND * each if discrepancies else 0
+    paid_needed = PAID_PER_ROUND * each if discrepancies else 0
+    doc = 1000
     for n in range(invoices):
         customer = book.people[n % people_count]
         lines = _lines(rng, book.products)
         amount = sum((line.amount for line in lines), Decimal("0.00"))
         # Old jobs are paid; only recent ones may still be open (stale ones are planted).
-        age = rng.randint(5, 55) if n % 3 == 0 else rng.randint(61, 300)
+        recent = n < unpaid_needed or (n >= unpaid_needed + paid_needed and n % 3 == 0)
+        age = rng.randint(5, 55) if recent else rng.randint(61, 300)
         close = today - timedelta(days=age)
         deal = Deal(
             f"D{n}", f"{customer.name} - job {n}", customer.key, "closedwon", close, lines, amount
@@ -206,13 +220,14 @@ def generate(
         doc += 1
         invoice = Invoice(f"I{n}", customer.key, deal.key, f"SF-{doc}", close, list(lines))
         book.invoices.append(invoice)
-        if age > 60:
-            paid_share = 1
+        if not recent:
+            paid_part = "all"
+        elif n < unpaid_needed:
+            paid_part = "none"
         else:
-            recent += 1  # the first few recent jobs stay unpaid: planting needs them
-            paid_share = 0 if recent <= unpaid_needed else rng.choice([1, 0.5, 0])
-        if paid_share:
-            paid = amount if paid_share == 1 else (amount / 2).quantize(CENT)
+            paid_part = rng.choice(["all", "half", "none"])
+        if paid_part != "none":
+            paid = amount if paid_part == "all" else (amount / 2).quantize(CENT)
             pay_date = min(today, close + timedelta(days=rng.randint(3, 40)))
             book.payments.append(
                 Payment(f"Y{n}", customer.key, pay_date, paid, ((invoice.key, paid),))
@@ -230,7 +245,7 @@ def generate(
             Deal(f"O{n}", f"{customer.name} - quote {n}", customer.key, stage, today, lines, total)
         )
     if discrepancies:
-        _plant(book, rng, max(1, invoices // 40))
+        _plant(book, rng, each)
     return book
 
 
