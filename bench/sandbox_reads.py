@@ -44,7 +44,19 @@ def call(method: str, url: str, body: dict | None = None, token: str = "") -> di
         return json.loads(response.read() or b"{}")
 
 
-def start_server(workdir: Path, port: int) -> subprocess.Popen:
+SERVERS = {
+    # What `make demo` runs: Django's threaded development server, one process.
+    "runserver": lambda port: [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+    # One process too (the emulators keep their request log and token caches in memory),
+    # with gunicorn's threaded worker in place of wsgiref. Needs `pip install gunicorn`.
+    "gunicorn": lambda port: [
+        PYTHON, "-m", "gunicorn", "syncfirm.wsgi", "--bind", f"127.0.0.1:{port}",
+        "--workers", "1", "--worker-class", "gthread", "--threads", "16", "--keep-alive", "30",
+    ],
+}  # fmt: skip
+
+
+def start_server(workdir: Path, port: int, kind: str = "runserver") -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "syncfirm.settings.development",
@@ -61,7 +73,7 @@ def start_server(workdir: Path, port: int) -> subprocess.Popen:
             check=True,
         )
     server = subprocess.Popen(  # noqa: S603 - fixed arguments
-        [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        SERVERS[kind](port),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -207,6 +219,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--server", choices=sorted(SERVERS), default="runserver")
     parser.add_argument(
         "--python-load", action="store_true", help="load from Python threads even if wrk is there"
     )
@@ -214,7 +227,7 @@ def main() -> None:
     load = with_wrk if shutil.which("wrk") and not args.python_load else with_threads
     port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
-        server = start_server(Path(workdir), port)
+        server = start_server(Path(workdir), port, args.server)
         try:
             for name, (url, token) in targets(f"http://127.0.0.1:{port}").items():
                 for connections in args.concurrency:

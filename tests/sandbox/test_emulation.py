@@ -146,11 +146,21 @@ def test_it_drops_a_call_before_the_view_runs(base):
     assert urls_dummy.NOTES == {}
 
 
-def test_it_lets_urllib3_retry_a_dropped_read_by_default(base):
+@pytest.mark.parametrize(
+    ("method", "raised", "calls"),
+    [
+        ("POST", urllib3.exceptions.ProtocolError, 1),
+        ("PATCH", urllib3.exceptions.ProtocolError, 1),
+        ("GET", urllib3.exceptions.MaxRetryError, 4),
+        ("PUT", urllib3.exceptions.MaxRetryError, 4),
+        ("DELETE", urllib3.exceptions.MaxRetryError, 4),
+    ],
+)
+def test_it_is_retried_by_urllib3_defaults_only_for_idempotent_methods(base, method, raised, calls):
     set_faults(base, "111", drop_rate=1.0)
-    with pytest.raises(urllib3.exceptions.MaxRetryError):
-        urllib3.PoolManager().request("GET", notes_url(base, "111"), timeout=10)
-    assert logged(base, account="111")["total"] == 4, "one call and urllib3's three retries"
+    with pytest.raises(raised):
+        urllib3.PoolManager().request(method, notes_url(base, "111"), timeout=10)
+    assert logged(base, account="111")["total"] == calls, "urllib3 retries idempotent calls 3x"
 
 
 def test_it_adds_latency(base):
@@ -241,3 +251,14 @@ def test_it_draws_each_call_number_once_under_concurrent_threads(base):
         thread.join()
     statuses = [s for out in results for s in out]
     assert statuses.count(429) == 80 // emulation.THROTTLE_PERIOD * emulation.THROTTLE_BURST
+
+
+def test_it_leaves_a_pooled_session_usable_after_a_cut(base):
+    set_faults(base, "111", drop_after_commit_rate=1.0)
+    with requests.Session() as session:
+        assert session.get(notes_url(base, "111"), timeout=10).status_code == 200
+        with pytest.raises(requests.ConnectionError):
+            session.post(notes_url(base, "111"), json={"text": "kept"}, timeout=10)
+        set_faults(base, "111")
+        again = session.get(notes_url(base, "111"), timeout=10)
+    assert again.json() == {"notes": ["kept"]}
