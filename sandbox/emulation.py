@@ -5,7 +5,9 @@ Each emulator view (QuickBooks API, Intuit OAuth, HubSpot API and OAuth) is wrap
   1. resolves the account (QuickBooks realm id or HubSpot portal id) with `account_of`,
   2. applies that account's fault plan: latency, a dropped connection or a 5xx before the
      view runs (nothing committed), forced 429 bursts, and commit-then-drop after it ran,
-  3. counts the call in the request log (method, URL route template, status).
+  3. counts the call in the request log (method, URL route template, status, and which
+     fault answered), before the response leaves, so a client that has its answer (or its
+     cut connection) and then asks the control API finds the call counted.
 Views that need a fault themselves (QuickBooks `ignore_requestid`, webhook loss or
 duplication, HubSpot's own throttle check) ask `fault_plan(system, account)`.
 
@@ -13,7 +15,10 @@ Random faults are deterministic: the n-th call of an account draws from
 `random.Random(f"{seed}:{n}")`, so a seeded campaign replays the same way.
 
 The request log and the per-account call counters live in this process (a lock guards
-them); the sandbox is served by one server process (runserver or the test live server).
+them; counting costs a few microseconds); the sandbox is served by one server process
+(runserver or the test live server), as the emulators' token caches and rate-limit windows
+also assume. Plans are cached for `PLAN_CACHE_SECONDS`; the control API forgets the cached
+plan it changes, so a change applies from the next request on.
 """
 
 import contextlib
