@@ -27,6 +27,7 @@ import random
 import socket
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
@@ -219,7 +220,7 @@ def server_error(system: str) -> HttpResponse:
     body = {
         "status": "error",
         "message": "internal error",
-        "correlationId": "sandbox-fault",
+        "correlationId": str(uuid.uuid4()),
         "category": "INTERNAL_ERROR",
         "errors": [],
         "context": {},
@@ -249,11 +250,17 @@ def throttled(system: str) -> HttpResponse:
             "status": "error",
             "message": "You have reached your ten_secondly_rolling limit.",
             "errorType": "RATE_LIMIT",
-            "correlationId": "sandbox-throttle",
+            "correlationId": str(uuid.uuid4()),
             "policyName": "TEN_SECONDLY_ROLLING",
+            "requestId": str(uuid.uuid4()),
         }
     response = JsonResponse(body, status=429)
     response["Retry-After"] = "1"
+    if system == HUBSPOT:
+        # What HubSpot sends with a ten-second window spent (api-facts B10).
+        response["X-HubSpot-RateLimit-Interval-Milliseconds"] = "10000"
+        response["X-HubSpot-RateLimit-Max"] = "100"
+        response["X-HubSpot-RateLimit-Remaining"] = "0"
     return response
 
 

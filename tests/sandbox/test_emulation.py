@@ -108,6 +108,10 @@ def test_it_throttles_quickbooks_calls_in_bursts_with_fault_3001(base):
 def test_it_throttles_hubspot_calls_with_the_ten_secondly_limit(base):
     set_faults(base, "222", system="hubspot", throttle=True)
     answers = [read(base, "222", "hs") for _ in range(emulation.THROTTLE_PERIOD)]
+    assert (
+        next(a for a in answers if a.status_code == 429).headers["X-HubSpot-RateLimit-Remaining"]
+        == "0"
+    )
     limited = [a.json() for a in answers if a.status_code == 429]
     assert len(limited) == emulation.THROTTLE_BURST
     assert limited[0]["errorType"] == "RATE_LIMIT"
