@@ -29,7 +29,10 @@ class Command(BaseCommand):
         if invoices < 1:
             raise CommandError("--invoices must be at least 1.")
         base = (base_url or settings.SANDBOX_BASE_URL).rstrip("/")
-        book = generate(invoices, seed=seed, discrepancies=not clean)
+        try:
+            book = generate(invoices, seed=seed, discrepancies=not clean)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
         written = write_book(book, base, name)
         summary = {
             "realm_id": written.realm_id,
