@@ -103,10 +103,13 @@ def faults(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "DELETE"])
 def requests_log(request: HttpRequest) -> HttpResponse:
+    """The calls counted so far (GET), or the same answer while clearing them (DELETE)."""
     rows = emulation.request_log(
-        request.GET.get("system") or None, request.GET.get("account") or None
+        request.GET.get("system") or None,
+        request.GET.get("account") or None,
+        clear=request.method == "DELETE",
     )
     return JsonResponse({"requests": rows, "total": sum(row["count"] for row in rows)})
 

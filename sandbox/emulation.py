@@ -97,19 +97,29 @@ def forget_plan(system: str, account: str) -> None:
     _plans.pop((system, str(account)), None)
 
 
-def request_log(system: str | None = None, account: str | None = None) -> list[dict]:
+def request_log(
+    system: str | None = None, account: str | None = None, *, clear: bool = False
+) -> list[dict]:
     """Calls counted so far, one row per (system, account, method, route, status, fault).
 
     `fault` is "" for an answer the view gave unharmed, else the fault that answered:
     "error", "throttle", "drop" (status 0: cut before the view ran) or "drop_after_commit"
-    (status is what the view committed with; the client never saw it).
+    (status is what the view committed with; the client never saw it). With `clear`, the
+    rows returned are also taken out of the log in the same step, so a benchmark can count
+    one run's calls without losing any made meanwhile.
     """
+
+    def wanted(key: tuple) -> bool:
+        return (system is None or key[0] == system) and (account is None or key[1] == account)
+
     with _lock:
-        items = list(_request_log.items())
+        items = [(key, n) for key, n in _request_log.items() if wanted(key)]
+        if clear:
+            for key, _ in items:
+                del _request_log[key]
     rows = [
         {"system": s, "account": a, "method": m, "route": r, "status": st, "fault": f, "count": n}
         for (s, a, m, r, st, f), n in items
-        if (system is None or s == system) and (account is None or a == account)
     ]
     return sorted(
         rows,

@@ -154,7 +154,7 @@ def test_it_refuses_a_body_that_is_not_a_json_object(control, body):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("POST", "faults"), ("POST", "requests"), ("GET", "reset"), ("PUT", "reset")],
+    [("POST", "faults"), ("POST", "requests"), ("PUT", "requests"), ("GET", "reset")],
 )
 def test_it_refuses_methods_it_does_not_serve(control, method, path):
     assert requests.request(method, f"{control}/{path}", timeout=10).status_code == 405
@@ -187,6 +187,17 @@ def test_it_lists_counted_calls_filtered_by_system_and_account(control):
     }
     hubspot = requests.get(f"{control}/requests", params={"system": "hubspot"}, timeout=10)
     assert hubspot.json()["total"] == 1
+
+
+def test_it_hands_over_and_clears_the_counted_calls_of_one_account_on_delete(control):
+    base = control.removesuffix("/sandbox/control")
+    for account in ("1", "1", "2"):
+        requests.get(f"{base}/dummy/qbo/{account}/notes", timeout=10)
+    params = {"system": "quickbooks", "account": "1"}
+    taken = requests.delete(f"{control}/requests", params=params, timeout=10)
+    assert taken.status_code == 200 and taken.json()["total"] == 2
+    assert requests.get(f"{control}/requests", params=params, timeout=10).json()["total"] == 0
+    assert requests.get(f"{control}/requests", timeout=10).json()["total"] == 1, "others kept"
 
 
 def test_it_does_not_count_its_own_calls(control):
