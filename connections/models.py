@@ -158,3 +158,16 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system} webhook {self.pk} ({self.status})"
+
+
+# The sync engine's tables live beside the code that uses them.
+from .sync.models import (  # noqa: E402, F401
+    Alert,
+    CustomerLink,
+    MirroredCustomer,
+    RecordOutcome,
+    SyncConflict,
+    SyncCursor,
+    SyncRun,
+    SyncSettings,
+)

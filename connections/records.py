@@ -54,6 +54,7 @@ class Customer:
     phone: str = ""
     billing_address: Address = field(default_factory=Address)
     tax_id: str = ""
+    notes: str = ""
     balance: Money | None = None
     active: bool = True
     version: str = ""  # QuickBooks SyncToken
@@ -70,6 +71,33 @@ class CrmCompany:
     address: Address = field(default_factory=Address)
     properties: dict[str, str] = field(default_factory=dict)
     updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CrmRecord:
+    """A CRM company or contact as sync sees it: its raw properties, which the client's
+    field map turns into customer fields, and (contacts) the companies it belongs to."""
+
+    crm_type: str  # "companies" or "contacts"
+    external_id: str
+    properties: dict[str, str] = field(default_factory=dict)
+    company_ids: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """One record of a batched write: what the provider now holds, or why it refused."""
+
+    key: str
+    external_id: str = ""
+    version: str = ""
+    error_code: str = ""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
 
 
 @dataclass(frozen=True)

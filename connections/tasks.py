@@ -1,40 +1,87 @@
 """Background work for connections (django-q2). Tasks take ids and are idempotent."""
 
 import logging
+from datetime import timedelta
 
+from django.db.models import Max
 from django.utils import timezone
+from django_q.tasks import async_task
+
+from clients.models import Client
 
 from .hubspot import webhooks as hubspot
-from .models import DeliveryStatus, WebhookDelivery
+from .models import DeliveryStatus, Status, WebhookDelivery
 from .providers import System
 from .quickbooks import webhooks as quickbooks
 from .refresh import refresh_expiring_tokens
+from .sync.customers import run_customer_sync
+from .sync.models import RunKind, SyncRun, SyncSettings
 
 log = logging.getLogger(__name__)
 
 PARSERS = {System.QUICKBOOKS: quickbooks.parse_events, System.HUBSPOT: hubspot.parse_events}
+# HubSpot subscription type prefix → the CRM object type sync reads.
+CRM_OBJECT_TYPES = {"company": "companies", "contact": "contacts"}
 
 
 def process_webhook(delivery_id: int) -> int:
-    """Claim a queued delivery and turn it into sync work; returns how many events it held.
+    """Claim a queued delivery and sync what it names; returns how many events it held.
 
-    The claim is a conditional update, so two workers never process the same delivery.
+    The claim is a conditional update, so two workers never process the same delivery. A
+    worker killed after the claim loses nothing: the batched pull reads the same changes.
     """
     claimed = WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED).update(
         status=DeliveryStatus.PROCESSED, processed_at=timezone.now()
     )
     if not claimed:
         return 0
-    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("connection__client").get(pk=delivery_id)
     events = PARSERS[delivery.system](delivery.body.encode())
-    log.info(
-        "webhook %s: %s %s event(s) for %s",
-        delivery.pk,
-        len(events),
-        delivery.system,
-        delivery.account_id,
-    )
+    WebhookDelivery.objects.filter(pk=delivery_id).update(event_count=len(events))
+    log.info("webhook %s: %s %s event(s)", delivery.pk, len(events), delivery.system)
+    if delivery.connection is None:
+        return len(events)
+    client = delivery.connection.client
+    if delivery.system == System.HUBSPOT:
+        crm_ids: dict[str, list[str]] = {}
+        for event in events:
+            crm_type = CRM_OBJECT_TYPES.get(event.subscription_type.split(".")[0])
+            if crm_type and not event.subscription_type.endswith(".deletion"):
+                crm_ids.setdefault(crm_type, []).append(event.object_id)
+        if crm_ids:
+            run_customer_sync(client, kind=RunKind.WEBHOOK, crm_ids=crm_ids)
+    elif any(event.entity == "Customer" for event in events):
+        # QuickBooks names the customer; the change-data pull reads it with the others.
+        run_customer_sync(client, kind=RunKind.WEBHOOK)
     return len(events)
+
+
+def sync_client(client_id: int, kind: str = RunKind.SCHEDULED, full: bool = False) -> str:
+    client = Client.objects.get(pk=client_id)
+    run = run_customer_sync(client, kind=kind, full=full)
+    return f"{run.get_status_display()}: {run.counts}"
+
+
+def sync_due_clients() -> int:
+    """Scheduled every minute: queue the batched pull of each fully connected client whose
+    own interval (SyncSettings.schedule_minutes, default 15) has passed."""
+    now = timezone.now()
+    connected = Client.objects.filter(connections__status=Status.ACTIVE).distinct()
+    last = dict(
+        SyncRun.objects.filter(kind=RunKind.SCHEDULED)
+        .values_list("client_id")
+        .annotate(latest=Max("started_at"))
+    )
+    intervals = dict(SyncSettings.objects.values_list("client_id", "schedule_minutes"))
+    queued = 0
+    for client in connected:
+        if client.connections.filter(status=Status.ACTIVE).count() < 2:
+            continue
+        every = timedelta(minutes=intervals.get(client.pk, 15))
+        if last.get(client.pk) is None or now - last[client.pk] >= every:
+            async_task("connections.tasks.sync_client", client.pk, RunKind.SCHEDULED)
+            queued += 1
+    return queued
 
 
 def refresh_tokens() -> int:

@@ -1,17 +1,20 @@
 """HubSpot through hubspot-api-client: paging, rate limits, and mapping to plain records."""
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import urllib3
 from hubspot import HubSpot
+from hubspot.crm.associations.v4 import ApiException as AssociationsApiException
 from hubspot.crm.companies import ApiException as CompaniesApiException
+from hubspot.crm.contacts import ApiException as ContactsApiException
 from hubspot.oauth import ApiException as OAuthApiException
 
 from .. import retries
 from ..actions import call_for_connection
 from ..models import Connection
 from ..providers import hubspot_api_base
-from ..records import AccountInfo, Address, CrmCompany, Page
+from ..records import AccountInfo, Address, CrmCompany, CrmRecord, Page, WriteResult
 from ..refresh import access_token_for
 
 COMPANY_PROPERTIES = [
@@ -26,7 +29,33 @@ COMPANY_PROPERTIES = [
     "country",
     "hs_lastmodifieddate",
 ]
-API_EXCEPTIONS = (CompaniesApiException, OAuthApiException)
+CONTACT_PROPERTIES = [
+    "firstname",
+    "lastname",
+    "email",
+    "phone",
+    "mobilephone",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "hs_lastmodifieddate",
+]
+# What each CRM object type is asked for: the defaults the field maps read, plus any
+# property a client's own field map names (the sync engine passes those).
+BASE_PROPERTIES = {
+    "companies": [*COMPANY_PROPERTIES, "description"],
+    "contacts": CONTACT_PROPERTIES,
+}
+API_EXCEPTIONS = (
+    CompaniesApiException,
+    ContactsApiException,
+    AssociationsApiException,
+    OAuthApiException,
+)
+BATCH_LIMIT = 100  # HubSpot's batch read/update ceiling
+SEARCH_PAGE = 200  # the search endpoint's largest page
 
 
 def translate(error: Exception) -> Exception:
@@ -86,6 +115,138 @@ class HubSpotAdapter:
         ]
         next_cursor = page.paging.next.after if page.paging and page.paging.next else None
         return Page(records, next_cursor)
+
+    def _api(self, api: HubSpot, crm_type: str):
+        if crm_type not in BASE_PROPERTIES:
+            raise ValueError(f"unknown CRM object type {crm_type!r}")
+        return getattr(api.crm, crm_type)
+
+    def records(
+        self, crm_type: str, cursor: str | None = None, properties: list[str] | None = None
+    ) -> Page[CrmRecord]:
+        """One page of all companies or contacts (contacts with their company ids)."""
+        wanted = _wanted(crm_type, properties)
+        page = self._call(
+            f"Listing HubSpot {crm_type}",
+            lambda api: self._api(api, crm_type).basic_api.get_page(
+                limit=BATCH_LIMIT, after=cursor, properties=wanted
+            ),
+        )
+        found = [_record(crm_type, r) for r in page.results]
+        next_cursor = page.paging.next.after if page.paging and page.paging.next else None
+        return Page(self._with_companies(found), next_cursor)
+
+    def records_changed_since(
+        self, crm_type: str, since: datetime, properties: list[str] | None = None
+    ) -> list[CrmRecord]:
+        """Records modified after `since`, oldest first (search by last-modified date)."""
+        wanted = _wanted(crm_type, properties)
+        millis = str(int(since.timestamp() * 1000))
+        found, after = [], None
+        while True:
+            request = {
+                "filterGroups": [
+                    {
+                        "filters": [
+                            {
+                                "propertyName": "hs_lastmodifieddate",
+                                "operator": "GT",
+                                "value": millis,
+                            }
+                        ]
+                    }
+                ],
+                "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
+                "properties": wanted,
+                "limit": SEARCH_PAGE,
+                "after": after,
+            }
+            page = self._call(
+                f"Searching HubSpot {crm_type} changed since {since:%Y-%m-%d %H:%M}",
+                lambda api, r=request: self._api(api, crm_type).search_api.do_search(r),
+            )
+            found.extend(_record(crm_type, r) for r in page.results)
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                return self._with_companies(found)
+
+    def read_records(
+        self, crm_type: str, ids: list[str], properties: list[str] | None = None
+    ) -> list[CrmRecord]:
+        """The records with these ids that still exist (batch read, 100 a call)."""
+        wanted = _wanted(crm_type, properties)
+        found = []
+        for start in range(0, len(ids), BATCH_LIMIT):
+            chunk = ids[start : start + BATCH_LIMIT]
+            body = {"inputs": [{"id": i} for i in chunk], "properties": wanted}
+            page = self._call(
+                f"Reading HubSpot {crm_type}",
+                lambda api, b=body: self._api(api, crm_type).batch_api.read(b),
+            )
+            found.extend(_record(crm_type, r) for r in page.results)
+        return self._with_companies(found)
+
+    def update_records(
+        self, crm_type: str, updates: Mapping[str, Mapping[str, str]]
+    ) -> list[WriteResult]:
+        """Set properties on existing records (batch update, 100 a call)."""
+        results, ids = [], list(updates)
+        for start in range(0, len(ids), BATCH_LIMIT):
+            chunk = ids[start : start + BATCH_LIMIT]
+            body = {"inputs": [{"id": i, "properties": dict(updates[i])} for i in chunk]}
+            answer = self._call(
+                f"Updating HubSpot {crm_type}",
+                lambda api, b=body: self._api(api, crm_type).batch_api.update(b),
+            )
+            done = {str(r.id) for r in answer.results}
+            results.extend(
+                WriteResult(i, i)
+                if i in done
+                else WriteResult(i, error="HubSpot did not update it")
+                for i in chunk
+            )
+        return results
+
+    def _with_companies(self, found: list[CrmRecord]) -> list[CrmRecord]:
+        """Contacts with the ids of their companies (one v4 batch read per 100 contacts),
+        so sync can tell a homeowner from a company's employee."""
+        contacts = [r for r in found if r.crm_type == "contacts"]
+        if not contacts:
+            return found
+        companies: dict[str, tuple[str, ...]] = {}
+        for start in range(0, len(contacts), BATCH_LIMIT):
+            body = {
+                "inputs": [{"id": r.external_id} for r in contacts[start : start + BATCH_LIMIT]]
+            }
+            answer = self._call(
+                "Reading HubSpot contact-company associations",
+                lambda api, b=body: api.crm.associations.v4.batch_api.get_page(
+                    "contacts", "companies", b
+                ),
+            )
+            for row in answer.results:
+                companies[str(row._from.id)] = tuple(str(t.to_object_id) for t in row.to)
+        return [
+            CrmRecord(
+                r.crm_type,
+                r.external_id,
+                r.properties,
+                companies.get(r.external_id, ()),
+                r.updated_at,
+            )
+            if r.crm_type == "contacts"
+            else r
+            for r in found
+        ]
+
+
+def _wanted(crm_type: str, extra: list[str] | None) -> list[str]:
+    return sorted(set(BASE_PROPERTIES[crm_type]) | set(extra or ()))
+
+
+def _record(crm_type: str, result) -> CrmRecord:
+    properties = {k: v for k, v in (result.properties or {}).items() if v is not None}
+    return CrmRecord(crm_type, str(result.id), properties, (), result.updated_at)
 
 
 def _company(object_id: str, p: dict, updated_at: datetime | None) -> CrmCompany:

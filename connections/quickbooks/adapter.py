@@ -1,9 +1,13 @@
 """QuickBooks Online through python-quickbooks: paging, rate limits, and mapping to records."""
 
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 
 import requests
 from quickbooks import QuickBooks
+from quickbooks.cdc import change_data_capture
 from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.customer import Customer as QboCustomer
@@ -12,13 +16,14 @@ from .. import retries
 from ..actions import call_for_connection
 from ..models import Connection
 from ..providers import quickbooks_api_base
-from ..records import AccountInfo, Address, Customer, Money, Page
+from ..records import AccountInfo, Address, Customer, Money, Page, WriteResult
 from ..refresh import access_token_for
 from .oauth import auth_client
 
 MINOR_VERSION = 75
 PAGE_SIZE = 1000  # QBO's MAXRESULTS ceiling
 THROTTLE_CODE = 3001
+BATCH_SIZE = 30  # QBO's ceiling of items per batch request
 
 
 class _LastResponse:
@@ -101,6 +106,100 @@ class QuickBooksAdapter:
         records = [_customer(c) for c in found]
         return Page(records, str(start + PAGE_SIZE) if len(found) == PAGE_SIZE else None)
 
+    def customers_changed_since(self, since: datetime) -> list[Customer]:
+        """Customers created or changed after `since` (QBO's change data capture)."""
+        found = self._call(
+            "Reading changed QuickBooks customers",
+            lambda qb: change_data_capture([QboCustomer], since, qb=qb),
+        )
+        response = getattr(found, "Customer", None)
+        return [_customer(c) for c in (response._object_list if response else [])]
+
+    def customers_named(self, display_name: str) -> list[Customer]:
+        """Customers (active or not) whose display name is `display_name`, ignoring case."""
+        found = self._call(
+            "Looking up a QuickBooks customer by name",
+            lambda qb: QboCustomer.where(
+                f"DisplayName = '{_quoted(display_name)}' AND Active IN (true, false)", qb=qb
+            ),
+        )
+        return [_customer(c) for c in found]
+
+    def write_customers(
+        self, writes: Iterable[tuple[str, Mapping[str, str], Customer | None]], request_id: str
+    ) -> list[WriteResult]:
+        """Create (no current customer) or sparse-update customers in one batch request of at
+        most 30. `request_id` makes a retried batch replay the first answer, not write twice."""
+        items, keys = [], []
+        for key, values, current in writes:
+            body = customer_body(values)
+            if current is None:
+                items.append({"bId": key, "operation": "create", "Customer": body})
+            else:
+                body |= {"Id": current.external_id, "SyncToken": current.version, "sparse": True}
+                items.append({"bId": key, "operation": "update", "Customer": body})
+            keys.append(key)
+        if len(items) > BATCH_SIZE:
+            raise ValueError(f"at most {BATCH_SIZE} customers per batch, not {len(items)}")
+        if not items:
+            return []
+        answer = self._call(
+            "Writing QuickBooks customers",
+            lambda qb: qb.make_request(
+                "POST",
+                f"{qb.api_url}/company/{qb.company_id}/batch",
+                json.dumps({"BatchItemRequest": items}),
+                request_id=request_id,
+            ),
+        )
+        by_key = {item.get("bId"): item for item in answer.get("BatchItemResponse", [])}
+        return [_write_result(key, by_key.get(key)) for key in keys]
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def customer_body(values: Mapping[str, str]) -> dict:
+    """Mapped customer fields → the QuickBooks Customer JSON that carries them."""
+    body: dict = {}
+    simple = {
+        "display_name": "DisplayName",
+        "company_name": "CompanyName",
+        "given_name": "GivenName",
+        "family_name": "FamilyName",
+        "notes": "Notes",
+        "tax_id": "PrimaryTaxIdentifier",
+    }
+    for name, element in simple.items():
+        if name in values:
+            body[element] = values[name]
+    if "email" in values:
+        body["PrimaryEmailAddr"] = {"Address": values["email"]}
+    if "phone" in values:
+        body["PrimaryPhone"] = {"FreeFormNumber": values["phone"]}
+    address = {
+        "Line1": "line1",
+        "City": "city",
+        "CountrySubDivisionCode": "region",
+        "PostalCode": "postal_code",
+        "Country": "country",
+    }
+    if any(name in values for name in address.values()):
+        body["BillAddr"] = {el: values.get(name, "") for el, name in address.items()}
+    return body
+
+
+def _write_result(key: str, item: dict | None) -> WriteResult:
+    if item is None:
+        return WriteResult(key, error_code="missing", error="QuickBooks returned no answer for it")
+    if "Fault" in item:
+        error = (item["Fault"].get("Error") or [{}])[0]
+        detail = error.get("Detail") or error.get("Message") or "refused"
+        return WriteResult(key, error_code=str(error.get("code", "")), error=detail.strip())
+    customer = item.get("Customer") or {}
+    return WriteResult(key, str(customer.get("Id", "")), str(customer.get("SyncToken", "")))
+
 
 def _customer(c: QboCustomer) -> Customer:
     address = c.BillAddr
@@ -123,7 +222,20 @@ def _customer(c: QboCustomer) -> Customer:
         )
         if address
         else Address(),
+        # QBO masks PrimaryTaxIdentifier on read ("XXXXX6789"): a masked value is no match key.
+        tax_id=""
+        if "X" in (getattr(c, "PrimaryTaxIdentifier", "") or "X")
+        else c.PrimaryTaxIdentifier,
+        notes=c.Notes or "",
         balance=Money(Decimal(str(c.Balance or 0)), currency) if currency else None,
         active=bool(c.Active),
         version=str(c.SyncToken or ""),
+        updated_at=_parsed_time((getattr(c, "MetaData", None) or {}).get("LastUpdatedTime")),
     )
+
+
+def _parsed_time(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None

@@ -7,12 +7,13 @@ have its own; `DEFAULT_COMPANY_MAP` and `DEFAULT_CONTACT_MAP` are the starting p
 
 from collections.abc import Mapping
 
+from ..records import Customer
+
 FieldMap = Mapping[str, dict]
 
 DEFAULT_COMPANY_MAP: dict[str, dict] = {
     "display_name": {"from": ["name"]},
     "company_name": {"from": ["name"]},
-    "email": {"first_of": ["email", "hs_email"]},
     "phone": {"from": ["phone"]},
     "line1": {"from": ["address"]},
     "city": {"from": ["city"]},
@@ -65,3 +66,23 @@ def map_record(properties: Mapping[str, object], field_map: FieldMap) -> dict[st
         else:
             out[target] = " ".join(t for t in (text(s) for s in rule["from"]) if t)
     return out
+
+
+def accounting_values(customer: Customer) -> dict[str, str]:
+    """An accounting customer in the same field names the CRM side maps to."""
+    address = customer.billing_address
+    return {
+        "display_name": customer.display_name,
+        "company_name": customer.company_name,
+        "given_name": customer.given_name,
+        "family_name": customer.family_name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "line1": address.line1,
+        "city": address.city,
+        "region": address.region,
+        "postal_code": address.postal_code,
+        "country": address.country,
+        "tax_id": customer.tax_id,
+        "notes": customer.notes,
+    }

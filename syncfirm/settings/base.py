@@ -49,6 +49,8 @@ QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN = secret("QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN", 
 HUBSPOT_APP_ID = env.str("HUBSPOT_APP_ID", default="")
 HUBSPOT_CLIENT_ID = secret("HUBSPOT_CLIENT_ID", default="")
 HUBSPOT_CLIENT_SECRET = secret("HUBSPOT_CLIENT_SECRET", default="")
+# The developer account's key: only for registering the app's webhook subscriptions.
+HUBSPOT_DEVELOPER_API_KEY = secret("HUBSPOT_DEVELOPER_API_KEY", default="")
 
 # Fernet keys encrypting OAuth tokens at rest, newest first (see connections/crypto.py).
 FIELD_ENCRYPTION_KEYS = [

@@ -5,9 +5,11 @@ import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from clients.lookup import client_from_slug
 from clients.models import Client
 from connections.actions import do_store_connection
 from connections.flows import flow_for
+from connections.hubspot.subscriptions import ensure_subscriptions
 from connections.providers import System, sandbox_base
 from connections.tokens import OAuthError
 from sandbox.consent import ConsentPageError, consent
@@ -32,6 +34,8 @@ def run_consent(client: Client, system: str, account_id: str | None) -> str:
     tokens = flow.exchange(params["code"], redirect_uri, params)
     connection = do_store_connection(client, system, tokens, actor=None, via_invitation=False)
     point_webhooks_here(system, connection.external_id)
+    if system == System.HUBSPOT:
+        ensure_subscriptions()  # app-wide: company and contact events reach the receiver
     return connection.external_id
 
 
@@ -73,15 +77,7 @@ class Command(BaseCommand):
     ):
         if not settings.SANDBOX:
             raise CommandError("SANDBOX is off: this command only talks to the emulators.")
-        clients = Client.objects.filter(slug=client_slug)
-        if firm:
-            clients = clients.filter(firm__slug=firm)
-        if clients.count() != 1:
-            raise CommandError(
-                f"{clients.count()} clients have the slug {client_slug!r}; "
-                "name the firm with --firm."
-            )
-        client = clients.get()
+        client = client_from_slug(client_slug, firm)
         accounts = {System.QUICKBOOKS: realm_id, System.HUBSPOT: portal_id}
         for system, account_id in accounts.items():
             if only and system != only:

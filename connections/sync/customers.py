@@ -1,0 +1,786 @@
+"""Customer sync for one client: the shell around the pure core (mapping, validation,
+matching, plan). It reads both sides through the adapters, decides per record, writes in
+batches, and records the run with every record's outcome.
+
+Never a duplicate customer: an unlinked CRM record is matched against the local mirror of
+the accounting side first; only a clear miss is created, and two records of one run that
+are one customer never both create. QuickBooks' unique display names back this up: a
+clash (6240) makes us look harder, and so does a create whose answer was lost.
+"""
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from clients.models import Client
+
+from .. import retries
+from ..adapters import accounting_adapter, crm_adapter
+from ..models import Connection, Status
+from ..providers import Kind, provider
+from ..records import CrmRecord, Customer, WriteResult
+from . import plan
+from .leases import client_lease, renew
+from .mapping import accounting_values, map_record
+from .matching import CustomerIndex, Party, find_duplicates
+from .models import (
+    Alert,
+    ConflictKind,
+    ConflictStatus,
+    CrmSource,
+    CustomerLink,
+    Direction,
+    MirroredCustomer,
+    Outcome,
+    RecordOutcome,
+    RunKind,
+    RunStatus,
+    SyncConflict,
+    SyncCursor,
+    SyncRun,
+    SyncSettings,
+)
+from .validation import check_customer
+
+log = logging.getLogger(__name__)
+
+BATCH = 30  # QuickBooks' items per batch request
+CURSOR_OVERLAP = timedelta(minutes=2)  # re-read a little: clocks differ, merges are idempotent
+NAME_CLASH = "6240"
+ACCOUNTING_GROUP = "customers"
+
+
+class SyncUnavailable(Exception):
+    """The run cannot start (a system not connected); said in plain words."""
+
+
+@dataclass
+class Prepared:
+    """One CRM record, mapped and validated, ready to be decided."""
+
+    record: CrmRecord
+    values: dict[str, str]
+    problems: list[str]
+
+    @property
+    def key(self) -> str:
+        return f"{self.record.crm_type}:{self.record.external_id}"
+
+    @property
+    def name(self) -> str:
+        v = self.values
+        return v.get("display_name") or v.get("company_name") or v.get("given_name") or ""
+
+    def party(self) -> Party:
+        v = self.values
+        return Party(
+            self.key, self.name, v.get("email", ""), v.get("tax_id", ""), v.get("postal_code", "")
+        )
+
+
+@dataclass
+class PendingWrite:
+    prepared: Prepared
+    values: dict[str, str]  # what to write (all fields on create, the changed ones on update)
+    current: Customer | None = None
+    link: CustomerLink | None = None
+    synced: dict[str, str] = field(default_factory=dict)
+
+
+def run_customer_sync(
+    client: Client,
+    *,
+    kind: str = RunKind.MANUAL,
+    full: bool = False,
+    crm_ids: dict[str, list[str]] | None = None,
+    dry_run: bool = False,
+    user=None,
+    wait_seconds: float = 120,
+    approved_preview: SyncRun | None = None,
+) -> SyncRun:
+    """Run one customer sync and return its SyncRun; a failure is recorded, alerted and
+    returned in the run, never raised past here."""
+    run = SyncRun.objects.create(
+        client=client,
+        kind=kind,
+        started_by=user,
+        stage="Waiting to start",
+        approved_preview=approved_preview,
+    )
+    try:
+        with client_lease(client, run, wait_seconds) as acquired:
+            if not acquired:
+                return _finish(
+                    run,
+                    RunStatus.FAILED,
+                    "Another sync of this client kept running; this one did not start. "
+                    "The next scheduled pull covers its changes.",
+                )
+            _CustomerSync(client, run, full=full, crm_ids=crm_ids, dry_run=dry_run).execute()
+    except SyncUnavailable as error:
+        _finish(run, RunStatus.FAILED, str(error))
+    except Exception as error:  # recorded and alerted: a run never fails silently
+        log.exception("customer sync %s of %s failed", run.pk, client)
+        _finish(run, RunStatus.FAILED, _plain_error(error))
+    return run
+
+
+def _plain_error(error: Exception) -> str:
+    if isinstance(error, retries.Unauthorised):
+        return f"The connection was refused ({error}); it needs to be re-authorised."
+    if isinstance(error, retries.ProviderError | retries.Transient | retries.RateLimited):
+        return str(error)
+    return f"Unexpected error: {type(error).__name__}: {error}"
+
+
+def _finish(run: SyncRun, status: str, error: str = "") -> SyncRun:
+    run.status, run.error, run.finished_at = status, error, timezone.now()
+    run.stage = "Finished" if status != RunStatus.FAILED else "Stopped"
+    run.save()
+    if status == RunStatus.FAILED:
+        Alert.objects.create(
+            client=run.client, source="customer sync", message=error or "failed", run=run
+        )
+    return run
+
+
+def active_connection(client: Client, kind: Kind) -> Connection:
+    for connection in client.connections.all():
+        if provider(connection.system).kind == kind and connection.status == Status.ACTIVE:
+            return connection
+    what = "accounting system" if kind == Kind.ACCOUNTING else "CRM"
+    raise SyncUnavailable(f"{client.name} has no connected {what}; connect it first.")
+
+
+def crm_types(source: str) -> list[str]:
+    return ["contacts"] if source == CrmSource.CONTACTS else ["companies", "contacts"]
+
+
+def is_customer(record: CrmRecord, source: str) -> bool:
+    """Companies are customers; a contact is one when the client syncs contacts, or when it
+    belongs to no company (a homeowner)."""
+    if record.crm_type == "companies":
+        return source != CrmSource.CONTACTS
+    if source == CrmSource.CONTACTS:
+        return True
+    return source == CrmSource.COMPANIES_AND_HOMEOWNERS and not record.company_ids
+
+
+def properties_for(field_map: dict, crm_type: str) -> list[str]:
+    """The properties the client's field map reads (the adapter adds its own)."""
+    return sorted({s for rule in field_map.get(crm_type, {}).values() for s in _sources(rule)})
+
+
+def _sources(rule: dict) -> list[str]:
+    return list(rule.get("from", [])) + list(rule.get("first_of", []))
+
+
+class _CustomerSync:
+    def __init__(self, client: Client, run: SyncRun, *, full, crm_ids, dry_run):
+        self.client, self.run = client, run
+        self.full, self.crm_ids, self.dry_run = full, crm_ids, dry_run
+        self.settings = SyncSettings.for_client(client)
+        self.direction = self.settings.customer_direction
+        self.outcomes: list[RecordOutcome] = []
+        self.counts: dict[str, int] = {}
+        self.reasons: dict[str, int] = {}
+
+    # -- the run ---------------------------------------------------------------------
+    def execute(self) -> None:
+        if self.direction == Direction.OFF:
+            self.run.stage = "Customer sync is off for this client"
+            _finish(self.run, RunStatus.SUCCEEDED)
+            return
+        self.accounting = accounting_adapter(active_connection(self.client, Kind.ACCOUNTING))
+        self.crm = crm_adapter(active_connection(self.client, Kind.CRM))
+        started = timezone.now()
+        self._stage("Reading the accounting system's customers")
+        changed_accounting = self._refresh_mirror(started)
+        self._stage("Reading the CRM")
+        records = self._crm_records(started, changed_accounting)
+        prepared = [self._prepare(r) for r in records if is_customer(r, self.settings.crm_source)]
+        self.counts["not_customers"] = len(records) - len(prepared)
+        self.run.progress_total = len(prepared)
+        if self.run.kind in (RunKind.IMPORT, RunKind.IMPORT_PREVIEW):
+            self._report_duplicates(prepared)
+        self._stage(f"Deciding {len(prepared)} record(s)")
+        self._decide_all(prepared)
+        self._flush()
+        if not self.dry_run:
+            self._save_cursors(started)
+        self._save_outcomes()
+        self.run.counts = self.counts | {"reasons": self.reasons}
+        attention = self.counts.get(Outcome.HELD, 0) or self.counts.get(Outcome.FAILED, 0)
+        _finish(self.run, RunStatus.ATTENTION if attention else RunStatus.SUCCEEDED)
+        if self.counts.get(Outcome.FAILED) and not self.dry_run:
+            Alert.objects.create(
+                client=self.client,
+                source="customer sync",
+                run=self.run,
+                message=f"{self.counts[Outcome.FAILED]} customer(s) could not be written; "
+                "see the run for each error.",
+            )
+
+    def _report_duplicates(self, prepared: list[Prepared]) -> None:
+        """Within each side, pairs that look like one customer (the import's dedupe)."""
+        accounting = [
+            Party(
+                r.external_id,
+                r.display_name,
+                r.values.get("email", ""),
+                "",
+                r.values.get("postal_code", ""),
+            )
+            for r in self.mirror.values()
+            if r.active
+        ]
+        for side, parties in (("accounting", accounting), ("crm", [p.party() for p in prepared])):
+            self.counts[f"duplicates_{side}"] = [
+                (a.external_id, b.external_id, f"{a.name} ~ {b.name}: {m.reason}")
+                for a, b, m in find_duplicates(parties)
+            ]
+
+    def _stage(self, text: str) -> None:
+        self.run.stage = text
+        self.run.save(update_fields=["stage", "progress_done", "progress_total"])
+        renew(self.client, self.run)
+
+    # -- reading -----------------------------------------------------------------------
+    def _cursor(self, system: str, group: str) -> datetime | None:
+        found = SyncCursor.objects.filter(client=self.client, system=system, group=group).first()
+        return found.value if found else None
+
+    def _refresh_mirror(self, started: datetime) -> set[str]:
+        """Bring the local mirror up to date; the ids of customers that changed."""
+        system = self.accounting.connection.system
+        since = None if self.full else self._cursor(system, ACCOUNTING_GROUP)
+        if since is not None and since > started - timedelta(days=29):
+            changed = self.accounting.customers_changed_since(since - CURSOR_OVERLAP)
+        else:
+            changed, cursor = [], None
+            while True:
+                page = self.accounting.customers(cursor)
+                changed.extend(page.records)
+                if not (cursor := page.next_cursor):
+                    break
+        self.mirror = {
+            m.external_id: m for m in MirroredCustomer.objects.filter(client=self.client)
+        }
+        fresh, stale = [], []
+        for customer in changed:
+            values = accounting_values(customer)
+            row = self.mirror.get(customer.external_id)
+            if row is None:
+                row = MirroredCustomer(client=self.client, external_id=customer.external_id)
+                fresh.append(row)
+            else:
+                stale.append(row)
+            row.display_name, row.values = customer.display_name[:500], values
+            row.version, row.active, row.seen_at = customer.version, customer.active, started
+            self.mirror[customer.external_id] = row
+        if not self.dry_run:
+            MirroredCustomer.objects.bulk_create(fresh, batch_size=1000)
+            MirroredCustomer.objects.bulk_update(
+                stale, ["display_name", "values", "version", "active", "seen_at"], batch_size=1000
+            )
+        return {c.external_id for c in changed}
+
+    def _crm_records(self, started: datetime, changed_accounting: set[str]) -> list[CrmRecord]:
+        field_map = self.settings.field_map
+        types = crm_types(self.settings.crm_source)
+        system = self.crm.connection.system
+        self.links = {
+            (link.crm_type, link.crm_id): link
+            for link in CustomerLink.objects.filter(client=self.client)
+        }
+        found: dict[tuple[str, str], CrmRecord] = {}
+        for crm_type in types:
+            wanted = properties_for(field_map, crm_type)
+            if self.crm_ids is not None:
+                ids = list(dict.fromkeys(self.crm_ids.get(crm_type, [])))
+                records = self.crm.read_records(crm_type, ids, wanted) if ids else []
+            else:
+                since = None if self.full else self._cursor(system, crm_type)
+                if since is None:
+                    records = self._all(crm_type, wanted)
+                else:
+                    records = self.crm.records_changed_since(
+                        crm_type, since - CURSOR_OVERLAP, wanted
+                    )
+            found.update({(r.crm_type, r.external_id): r for r in records})
+            # A change on the accounting side reaches the CRM through its link.
+            follow = [
+                link.crm_id
+                for link in self.links.values()
+                if link.crm_type == crm_type
+                and link.accounting_id in changed_accounting
+                and (crm_type, link.crm_id) not in found
+            ]
+            if follow and plan.allows(self.direction, plan.CRM):
+                found.update(
+                    {
+                        (r.crm_type, r.external_id): r
+                        for r in self.crm.read_records(crm_type, follow, wanted)
+                    }
+                )
+        return list(found.values())
+
+    def _all(self, crm_type: str, wanted: list[str]) -> list[CrmRecord]:
+        records, cursor = [], None
+        while True:
+            page = self.crm.records(crm_type, cursor, wanted)
+            records.extend(page.records)
+            if not (cursor := page.next_cursor):
+                return records
+
+    def _save_cursors(self, started: datetime) -> None:
+        pairs = [(self.accounting.connection.system, ACCOUNTING_GROUP)]
+        if self.crm_ids is None:
+            pairs += [(self.crm.connection.system, t) for t in crm_types(self.settings.crm_source)]
+        for system, group in pairs:
+            SyncCursor.objects.update_or_create(
+                client=self.client, system=system, group=group, defaults={"value": started}
+            )
+
+    # -- deciding ------------------------------------------------------------------------
+    def _prepare(self, record: CrmRecord) -> Prepared:
+        field_map = self.settings.field_map.get(record.crm_type, {})
+        checked = check_customer(map_record(record.properties, field_map), self.client.country)
+        return Prepared(record, checked.values, checked.problems)
+
+    def _normalised(self, row: MirroredCustomer) -> dict[str, str]:
+        return check_customer(dict(row.values), self.client.country).values
+
+    def _fields(self, crm_type: str) -> list[str]:
+        return list(self.settings.field_map.get(crm_type, {}))
+
+    def _decide_all(self, prepared: list[Prepared]) -> None:
+        linked_to = {link.accounting_id: link for link in self.links.values()}
+        self.linked_to = linked_to
+        self.index = CustomerIndex(
+            Party(
+                row.external_id,
+                row.display_name,
+                row.values.get("email", ""),
+                row.values.get("tax_id", ""),
+                row.values.get("postal_code", ""),
+            )
+            for row in self.mirror.values()
+            if row.active
+        )
+        self.decided = {
+            (c.crm_type, c.crm_id): c
+            for c in SyncConflict.objects.filter(
+                client=self.client,
+                status=ConflictStatus.RESOLVED,
+                kind__in=[ConflictKind.NEAR_MATCH, ConflictKind.NAME_CLASH],
+            ).order_by("resolved_at")
+        }
+        self.creates: list[PendingWrite] = []
+        self.updates: list[PendingWrite] = []
+        self.crm_updates: dict[str, dict[str, dict[str, str]]] = {}
+        self.crm_pending: list[tuple[Prepared, CustomerLink, dict[str, str]]] = []
+        for item in prepared:
+            link = self.links.get((item.record.crm_type, item.record.external_id))
+            if item.problems:
+                self._hold_invalid(item, link)
+            elif link is not None:
+                self._close_open(item, [ConflictKind.INVALID, ConflictKind.NEAR_MATCH])
+                self._merge_linked(item, link)
+            else:
+                self._close_open(item, [ConflictKind.INVALID])
+                self._place_unlinked(item)
+            self.run.progress_done += 1
+
+    def _hold_invalid(self, item: Prepared, link: CustomerLink | None) -> None:
+        reason = "; ".join(item.problems)
+        self._conflict(item, ConflictKind.INVALID, reason, link.accounting_id if link else "")
+        self._outcome(item, Outcome.HELD, reason, link.accounting_id if link else "")
+
+    def _merge_linked(self, item: Prepared, link: CustomerLink) -> None:
+        row = self.mirror.get(link.accounting_id)
+        if row is None or not row.active:
+            why = f"its QuickBooks customer {link.accounting_id} is gone or inactive"
+            self._outcome(item, Outcome.HELD, why, link.accounting_id)
+            return
+        result = plan.merge(
+            item.values,
+            self._normalised(row),
+            link.synced_values or None,
+            self.settings.field_owners,
+            self.direction,
+            self._fields(item.record.crm_type),
+        )
+        self._conflicts_of(item, link.accounting_id, result)
+        if not result.changes:
+            if not self.dry_run and result.synced != link.synced_values:
+                link.synced_values = result.synced
+                link.save(update_fields=["synced_values"])
+            self._outcome(
+                item, Outcome.SKIPPED, "no change since the last sync", link.accounting_id
+            )
+            return
+        current = _customer_of(row)
+        if result.to_accounting:
+            self.updates.append(
+                PendingWrite(item, result.to_accounting, current, link, result.synced)
+            )
+        if result.to_crm:
+            self.crm_pending.append((item, link, result.to_crm))
+            props = plan.crm_properties(
+                self.settings.field_map.get(item.record.crm_type, {}), result.to_crm
+            )
+            self.crm_updates.setdefault(item.record.crm_type, {})[item.record.external_id] = props
+        if not result.to_accounting:
+            link.synced_values = result.synced  # saved when the CRM write succeeds
+
+    def _place_unlinked(self, item: Prepared) -> None:
+        decided = self.decided.get((item.record.crm_type, item.record.external_id))
+        if decided is not None and decided.resolution == "link" and decided.accounting_id:
+            self._link(item, decided.accounting_id, "linked by a person from the review queue")
+            return
+        match = self.index.match(item.party())
+        candidate = match.candidate.external_id if match.candidate else ""
+        if decided is not None and decided.resolution == "create":
+            match_kind, reason = "miss", "created as new by a person from the review queue"
+        else:
+            match_kind, reason = match.kind, match.reason
+        if ":" in candidate:
+            # Matched another CRM record of this run that is about to be created.
+            why = f"looks like {candidate} in this run ({reason}); held so one customer is created"
+            self._review(item, ConflictKind.NEAR_MATCH, why, "")
+            return
+        if match_kind == "sure" and candidate in self.linked_to:
+            other = self.linked_to[candidate]
+            why = (
+                f"matches QuickBooks customer {candidate} ({reason}), which is already linked to "
+                f"{other.crm_type} {other.crm_id}: a duplicate in the CRM?"
+            )
+            self._review(item, ConflictKind.NEAR_MATCH, why, candidate)
+            return
+        decision = plan.decide_unlinked([], match_kind, candidate, reason, match.score)
+        if decision.action == "link":
+            self._link(item, candidate, f"matched: {reason}")
+        elif decision.action == "review":
+            self._review(item, ConflictKind.NEAR_MATCH, f"{reason} ({match.score:.0f}%)", candidate)
+        elif not plan.allows(self.direction, plan.ACCOUNTING):
+            self._outcome(
+                item,
+                Outcome.SKIPPED,
+                "not in the accounting system; this client syncs accounting → CRM only",
+            )
+        else:
+            self.index.add(item.party())  # a later record of this run that is the same: review
+            values = {k: v for k, v in item.values.items() if v}
+            self.creates.append(PendingWrite(item, values, synced=dict(item.values)))
+
+    def _link(self, item: Prepared, accounting_id: str, how: str) -> None:
+        row = self.mirror.get(accounting_id)
+        if row is None:
+            self._outcome(item, Outcome.HELD, f"QuickBooks customer {accounting_id} is not known")
+            return
+        link = CustomerLink(
+            client=self.client,
+            crm_type=item.record.crm_type,
+            crm_id=item.record.external_id,
+            accounting_id=accounting_id,
+            accounting_version=row.version,
+            how=how[:120],
+        )
+        self.linked_to[accounting_id] = link
+        if not self.dry_run:
+            link.save()
+            self.links[(link.crm_type, link.crm_id)] = link
+        self._outcome(item, Outcome.LINKED, f"{how} — {row.display_name}", accounting_id)
+        self._close_open(item, [ConflictKind.NEAR_MATCH, ConflictKind.NAME_CLASH])
+        if not self.dry_run:
+            self._merge_linked_quietly(item, link)
+
+    def _merge_linked_quietly(self, item: Prepared, link: CustomerLink) -> None:
+        """A new link's first merge: fills blanks, settles differing fields by owner."""
+        before = len(self.outcomes)
+        self._merge_linked(item, link)
+        # The merge's own "unchanged" line adds nothing to "linked".
+        if len(self.outcomes) > before and self.outcomes[-1].outcome == Outcome.SKIPPED:
+            self.outcomes.pop()
+            self.counts[Outcome.SKIPPED] -= 1
+
+    def _review(self, item: Prepared, kind: str, why: str, accounting_id: str) -> None:
+        other = self.mirror.get(accounting_id)
+        self._conflict(item, kind, why, accounting_id, dict(other.values) if other else {})
+        self._outcome(item, Outcome.HELD, f"for review: {why}", accounting_id)
+
+    # -- writing ---------------------------------------------------------------------
+    def _flush(self) -> None:
+        if self.dry_run:
+            for write in self.creates:
+                self._outcome(write.prepared, Outcome.CREATED, "would be created (preview)")
+            for write in self.updates:
+                fields = ", ".join(sorted(write.values))
+                self._outcome(
+                    write.prepared,
+                    Outcome.UPDATED,
+                    f"would update {fields} in QuickBooks (preview)",
+                    write.current.external_id,
+                )
+            for item, link, values in self.crm_pending:
+                fields = ", ".join(sorted(values))
+                self._outcome(
+                    item,
+                    Outcome.UPDATED,
+                    f"would update {fields} in the CRM (preview)",
+                    link.accounting_id,
+                )
+            return
+        writes = self.creates + self.updates
+        for start in range(0, len(writes), BATCH):
+            chunk = writes[start : start + BATCH]
+            self._stage(f"Writing customers {start + 1}-{start + len(chunk)} of {len(writes)}")
+            self._write_batch(chunk)
+        for crm_type, updates in self.crm_updates.items():
+            self._stage(f"Writing {len(updates)} change(s) to the CRM")
+            self._write_crm(crm_type, updates)
+
+    def _write_batch(self, chunk: list[PendingWrite]) -> None:
+        keys = "|".join(w.prepared.key for w in chunk)
+        request_id = f"sf-{self.run.pk}-{hashlib.sha256(keys.encode()).hexdigest()[:24]}"
+        try:
+            results = self.accounting.write_customers(
+                [(w.prepared.key, w.values, w.current) for w in chunk], request_id
+            )
+        except retries.Unauthorised:
+            raise
+        except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
+            # The answer is lost or refused: whether a create landed is unknown, so look.
+            results = [
+                WriteResult(w.prepared.key, error_code="unknown", error=str(error)) for w in chunk
+            ]
+        for write, result in zip(chunk, results, strict=True):
+            self._settle(write, result)
+
+    def _settle(self, write: PendingWrite, result: WriteResult) -> None:
+        item = write.prepared
+        if result.ok and write.current is None:
+            self._created(write, result.external_id, result.version, "created")
+        elif result.ok:
+            link = write.link
+            link.synced_values, link.accounting_version = write.synced, result.version
+            link.synced_at = timezone.now()
+            link.save(update_fields=["synced_values", "accounting_version", "synced_at"])
+            self._remember(result.external_id, write.values, result.version, merge=True)
+            fields = ", ".join(sorted(write.values))
+            self._outcome(item, Outcome.UPDATED, f"QuickBooks: {fields}", result.external_id)
+        elif write.current is None and result.error_code in (NAME_CLASH, "unknown"):
+            self._look_harder(write, result)
+        else:
+            code = f" (QuickBooks error {result.error_code})" if result.error_code else ""
+            accounting_id = write.current.external_id if write.current else ""
+            self._outcome(item, Outcome.FAILED, f"{result.error}{code}", accounting_id)
+
+    def _look_harder(self, write: PendingWrite, result: WriteResult) -> None:
+        """A create that clashed on the name, or whose answer was lost: is the customer
+        there already? Link when it is the same one; otherwise hold it for a person."""
+        item = write.prepared
+        try:
+            named = self.accounting.customers_named(item.name)
+        except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
+            self._outcome(item, Outcome.FAILED, f"{result.error}; then could not check: {error}")
+            return
+        for customer in named:
+            found = CustomerIndex([_party_of(customer)]).match(item.party())
+            if found.kind == "sure" or result.error_code == "unknown":
+                how = (
+                    "created (its answer was lost)"
+                    if result.error_code == "unknown"
+                    else (f"the name was taken by the same customer ({found.reason})")
+                )
+                self._created(write, customer.external_id, customer.version, how)
+                return
+        if result.error_code == "unknown":
+            self._outcome(
+                item, Outcome.FAILED, f"{result.error}; not created, tried again next sync"
+            )
+            return
+        clash = named[0] if named else None
+        why = (
+            f"QuickBooks already has a customer named {item.name!r} (id {clash.external_id}) that "
+            "does not look like the same one: link to it, or rename one of them"
+            if clash
+            else f"the name {item.name!r} is taken by a vendor or employee in QuickBooks"
+        )
+        values = accounting_values(clash) if clash else {}
+        self._conflict(
+            item, ConflictKind.NAME_CLASH, why, clash.external_id if clash else "", values
+        )
+        self._outcome(item, Outcome.HELD, f"for review: {why}", clash.external_id if clash else "")
+
+    def _created(self, write: PendingWrite, accounting_id: str, version: str, how: str) -> None:
+        item = write.prepared
+        with transaction.atomic():
+            link, made = CustomerLink.objects.get_or_create(
+                client=self.client,
+                crm_type=item.record.crm_type,
+                crm_id=item.record.external_id,
+                defaults={
+                    "accounting_id": accounting_id,
+                    "synced_values": write.synced,
+                    "accounting_version": version,
+                    "how": how[:120],
+                },
+            )
+        self.links[(link.crm_type, link.crm_id)] = link
+        self._remember(accounting_id, write.values, version)
+        outcome = Outcome.CREATED if how == "created" or "lost" in how else Outcome.LINKED
+        self._outcome(
+            item, outcome, how if made else "already linked by another run", accounting_id
+        )
+
+    def _remember(
+        self, accounting_id: str, values: dict, version: str, merge: bool = False
+    ) -> None:
+        """Keep the mirror in step with what we wrote, so the next run matches against it."""
+        row = self.mirror.get(accounting_id) or MirroredCustomer(
+            client=self.client, external_id=accounting_id
+        )
+        row.values = (dict(row.values) if merge else {}) | values
+        row.display_name = row.values.get("display_name", row.display_name)[:500]
+        row.version, row.active = version, True
+        row.save()
+        self.mirror[accounting_id] = row
+
+    def _write_crm(self, crm_type: str, updates: dict[str, dict[str, str]]) -> None:
+        pending = {
+            i.record.external_id: (i, link, v)
+            for i, link, v in self.crm_pending
+            if i.record.crm_type == crm_type
+        }
+        writable = {k: v for k, v in updates.items() if v}
+        try:
+            results = (
+                {r.key: r for r in self.crm.update_records(crm_type, writable)} if writable else {}
+            )
+        except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
+            results = {k: WriteResult(k, error=str(error)) for k in writable}
+        for crm_id, (item, link, values) in pending.items():
+            result = results.get(crm_id)
+            fields = ", ".join(sorted(values))
+            if crm_id not in writable:
+                self._outcome(
+                    item,
+                    Outcome.SKIPPED,
+                    f"{fields}: changed in QuickBooks, no single CRM property to write it to",
+                    link.accounting_id,
+                )
+            elif result is not None and result.ok:
+                link.synced_at = timezone.now()
+                link.save(update_fields=["synced_values", "synced_at"])
+                self._outcome(item, Outcome.UPDATED, f"CRM: {fields}", link.accounting_id)
+            else:
+                error = result.error if result else "no answer"
+                self._outcome(
+                    item, Outcome.FAILED, f"CRM update failed: {error}", link.accounting_id
+                )
+
+    # -- records of the run ---------------------------------------------------------
+    def _outcome(self, item: Prepared, outcome: str, reason: str, accounting_id: str = "") -> None:
+        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+        if outcome in (Outcome.HELD, Outcome.FAILED):
+            head = reason.split(":", 1)[0] if outcome == Outcome.HELD else "failed"
+            self.reasons[head] = self.reasons.get(head, 0) + 1
+        self.outcomes.append(
+            RecordOutcome(
+                outcome=outcome,
+                side="accounting",
+                crm_type=item.record.crm_type,
+                crm_id=item.record.external_id,
+                accounting_id=accounting_id,
+                name=item.name[:500],
+                reason=reason,
+            )
+        )
+
+    def _save_outcomes(self) -> None:
+        for outcome in self.outcomes:
+            outcome.run = self.run
+        RecordOutcome.objects.bulk_create(self.outcomes, batch_size=1000)
+
+    def _conflict(
+        self, item: Prepared, kind: str, reason: str, accounting_id: str, other: dict | None = None
+    ) -> None:
+        if self.dry_run:
+            return
+        SyncConflict.objects.update_or_create(
+            client=self.client,
+            kind=kind,
+            crm_type=item.record.crm_type,
+            crm_id=item.record.external_id,
+            field="",
+            status=ConflictStatus.OPEN,
+            defaults={
+                "accounting_id": accounting_id,
+                "crm_value": item.values,
+                "accounting_value": other or {},
+                "reason": reason,
+            },
+        )
+
+    def _conflicts_of(self, item: Prepared, accounting_id: str, result: plan.Merge) -> None:
+        if self.dry_run:
+            return
+        for found in result.conflicts:
+            decided = found.winner != plan.REVIEW
+            row = {
+                "client": self.client,
+                "kind": ConflictKind.FIELD,
+                "crm_type": item.record.crm_type,
+                "crm_id": item.record.external_id,
+                "field": found.field,
+                "accounting_id": accounting_id,
+                "crm_value": {found.field: found.crm},
+                "accounting_value": {found.field: found.accounting},
+                "winner": found.winner,
+                "reason": (
+                    f"both sides changed {found.field}; the {found.winner} side owns it"
+                    if decided
+                    else f"both sides changed {found.field}; this field waits for review"
+                ),
+            }
+            if decided:
+                SyncConflict.objects.create(status=ConflictStatus.DECIDED, **row)
+            else:
+                key = {k: row.pop(k) for k in ("client", "kind", "crm_type", "crm_id", "field")}
+                SyncConflict.objects.update_or_create(
+                    status=ConflictStatus.OPEN, **key, defaults=row
+                )
+
+    def _close_open(self, item: Prepared, kinds: Iterable[str]) -> None:
+        if self.dry_run:
+            return
+        SyncConflict.objects.filter(
+            client=self.client,
+            crm_type=item.record.crm_type,
+            crm_id=item.record.external_id,
+            kind__in=list(kinds),
+            status=ConflictStatus.OPEN,
+        ).update(
+            status=ConflictStatus.RESOLVED, resolution="settled by sync", resolved_at=timezone.now()
+        )
+
+
+def _customer_of(row: MirroredCustomer) -> Customer:
+    return Customer(external_id=row.external_id, display_name=row.display_name, version=row.version)
+
+
+def _party_of(customer: Customer) -> Party:
+    return Party(
+        customer.external_id,
+        customer.display_name,
+        customer.email,
+        customer.tax_id,
+        customer.billing_address.postal_code,
+    )

@@ -1,0 +1,332 @@
+"""What the sync engine keeps: per-client settings, the links between CRM records and
+accounting customers, a local mirror of the accounting side's customers (matching reads it,
+not the API), cursors for the batched pull, every run with each record's outcome, and the
+review queue of conflicts a person decides.
+
+Imported by `connections.models`, so these are models of the `connections` app.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from clients.models import Client, FirmScopedQuerySet
+
+from .mapping import DEFAULT_COMPANY_MAP, DEFAULT_CONTACT_MAP
+
+# Who owns each customer field when both sides changed it since the last sync (or hold
+# different values when first linked). The CRM owns contact details; the name a customer
+# carries in the books (on every invoice) stays the accountant's unless the CRM renames it.
+CRM, ACCOUNTING, REVIEW = "crm", "accounting", "review"
+DEFAULT_FIELD_OWNERS = {
+    "display_name": ACCOUNTING,
+    "company_name": ACCOUNTING,
+    "given_name": CRM,
+    "family_name": CRM,
+    "email": CRM,
+    "phone": CRM,
+    "line1": CRM,
+    "city": CRM,
+    "region": CRM,
+    "postal_code": CRM,
+    "country": CRM,
+    "tax_id": CRM,
+    "notes": CRM,
+}
+
+
+def default_field_map() -> dict:
+    return {"companies": dict(DEFAULT_COMPANY_MAP), "contacts": dict(DEFAULT_CONTACT_MAP)}
+
+
+def default_field_owners() -> dict:
+    return dict(DEFAULT_FIELD_OWNERS)
+
+
+class Direction(models.TextChoices):
+    BOTH = "both", "Both ways"
+    TO_ACCOUNTING = "to_accounting", "CRM → accounting only"
+    TO_CRM = "to_crm", "Accounting → CRM only"
+    OFF = "off", "Off"
+
+
+class CrmSource(models.TextChoices):
+    COMPANIES_AND_HOMEOWNERS = "companies_and_homeowners", "Companies, and contacts with no company"
+    COMPANIES = "companies", "Companies only"
+    CONTACTS = "contacts", "Contacts only"
+
+
+class SyncSettings(models.Model):
+    """How one client's systems sync: direction, which CRM records are customers, the field
+    map and who owns each field. Created with defaults on first use."""
+
+    firm_lookup = "client__firm"
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="sync_settings")
+    customer_direction = models.CharField(
+        max_length=20, choices=Direction.choices, default=Direction.BOTH
+    )
+    crm_source = models.CharField(
+        max_length=30, choices=CrmSource.choices, default=CrmSource.COMPANIES_AND_HOMEOWNERS
+    )
+    field_map = models.JSONField(default=default_field_map)
+    field_owners = models.JSONField(default=default_field_owners)
+    schedule_minutes = models.PositiveIntegerField(
+        default=15, help_text="How often the batched pull runs (catches missed webhooks)."
+    )
+    # One sync of a client at a time, across every worker (see `sync.leases`).
+    lease_run = models.PositiveBigIntegerField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "sync settings"
+
+    def __str__(self) -> str:
+        return f"Sync settings for {self.client}"
+
+    @classmethod
+    def for_client(cls, client: Client) -> "SyncSettings":
+        found, _ = cls.objects.get_or_create(client=client)
+        return found
+
+
+class CustomerLink(models.Model):
+    """One CRM record and the accounting customer it is. `synced_values` are the mapped
+    fields as both sides held them after the last sync: a side whose values still equal
+    them has not changed, and a change syncfirm wrote itself comes back equal (no loop)."""
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="customer_links")
+    crm_type = models.CharField(max_length=20)  # "companies" or "contacts"
+    crm_id = models.CharField(max_length=64)
+    accounting_id = models.CharField(max_length=64)
+    synced_values = models.JSONField(default=dict)
+    accounting_version = models.CharField(max_length=32, blank=True)
+    how = models.CharField(max_length=120, blank=True, help_text="Why these two were linked.")
+    created_at = models.DateTimeField(default=timezone.now)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "crm_type", "crm_id"], name="one_link_per_crm_record"
+            ),
+            models.UniqueConstraint(
+                fields=["client", "accounting_id"], name="one_link_per_accounting_customer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.crm_type}/{self.crm_id} ↔ customer {self.accounting_id}"
+
+
+class MirroredCustomer(models.Model):
+    """The accounting side's customers as the last pull saw them."""
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="mirrored_customers")
+    external_id = models.CharField(max_length=64)
+    display_name = models.CharField(max_length=500)
+    values = models.JSONField(default=dict)  # mapped customer fields, as validation sees them
+    version = models.CharField(max_length=32, blank=True)
+    active = models.BooleanField(default=True)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "external_id"], name="one_mirror_row_per_customer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.external_id})"
+
+
+class SyncCursor(models.Model):
+    """Where the batched pull of one object group on one connection left off."""
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="sync_cursors")
+    system = models.CharField(max_length=20)
+    group = models.CharField(max_length=30)
+    value = models.DateTimeField()
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "system", "group"], name="one_cursor")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}/{self.group} since {self.value:%Y-%m-%d %H:%M}"
+
+
+class RunKind(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    SCHEDULED = "scheduled", "Scheduled pull"
+    MANUAL = "manual", "Run by hand"
+    FULL = "full", "Full sync"
+    IMPORT_PREVIEW = "import_preview", "Historical import (preview)"
+    IMPORT = "import", "Historical import"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    ATTENTION = "attention", "Finished, some records need attention"
+    FAILED = "failed", "Failed"
+
+
+class SyncRun(models.Model):
+    """One sync of one client: what it was asked to do, how far it got and what came of it."""
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="sync_runs")
+    kind = models.CharField(max_length=20, choices=RunKind.choices)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    stage = models.CharField(max_length=120, blank=True)
+    error = models.TextField(blank=True)
+    approved_preview = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.client} ({self.status})"
+
+
+class Outcome(models.TextChoices):
+    CREATED = "created", "Created"
+    LINKED = "linked", "Linked to an existing customer"
+    UPDATED = "updated", "Updated"
+    SKIPPED = "skipped", "Unchanged"
+    HELD = "held", "Held"
+    FAILED = "failed", "Failed"
+
+
+class RecordOutcome(models.Model):
+    """What one run did with one record, in words an accountant can act on."""
+
+    firm_lookup = "run__client__firm"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="outcomes")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    side = models.CharField(max_length=20)  # where the change was written: accounting / crm
+    crm_type = models.CharField(max_length=20, blank=True)
+    crm_id = models.CharField(max_length=64, blank=True)
+    accounting_id = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=500, blank=True)
+    reason = models.TextField(blank=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["run", "outcome"])]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.crm_id}: {self.outcome}"
+
+
+class ConflictKind(models.TextChoices):
+    NEAR_MATCH = "near_match", "Possible existing customer"
+    NAME_CLASH = "name_clash", "Name already used in the accounting system"
+    FIELD = "field", "Both sides changed a field"
+    INVALID = "invalid", "Record fails validation"
+
+
+class ConflictStatus(models.TextChoices):
+    OPEN = "open", "Waiting for review"
+    DECIDED = "decided", "Decided by rule"
+    RESOLVED = "resolved", "Resolved"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class SyncConflict(models.Model):
+    """A decision about a record: taken by the client's rule (logged), or waiting for a
+    person. At most one open item per record, kind and field, however often sync runs."""
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="sync_conflicts")
+    kind = models.CharField(max_length=20, choices=ConflictKind.choices)
+    status = models.CharField(
+        max_length=20, choices=ConflictStatus.choices, default=ConflictStatus.OPEN
+    )
+    crm_type = models.CharField(max_length=20)
+    crm_id = models.CharField(max_length=64)
+    accounting_id = models.CharField(max_length=64, blank=True)
+    field = models.CharField(max_length=40, blank=True)
+    crm_value = models.JSONField(default=dict)  # the CRM record's mapped fields (or one value)
+    accounting_value = models.JSONField(default=dict)  # the other side's, same shape
+    winner = models.CharField(max_length=20, blank=True)
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=20, blank=True)  # link / create / keep_crm / ...
+    note = models.TextField(blank=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "kind", "crm_type", "crm_id", "field"],
+                condition=models.Q(status="open"),
+                name="one_open_conflict_per_record",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.crm_type}/{self.crm_id}"
+
+
+class Alert(models.Model):
+    """Something went wrong that a person must see: shown on the client page until resolved,
+    and emailed to the assigned staff once."""
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="alerts")
+    source = models.CharField(max_length=40)  # e.g. "customer sync"
+    message = models.TextField()
+    run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message[:60]}"
