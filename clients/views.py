@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from connections.status import connection_rows
+from connections.sync.status import sync_summary
 
 from . import actions
 from .forms import ClientForm, FirmForm, RoleForm, StaffInviteForm
@@ -50,6 +51,7 @@ def client_detail(request: HttpRequest, client_slug: str) -> HttpResponse:
             "client": client,
             "staff": client.assigned_staff.order_by("email"),
             "rows": connection_rows(client),
+            "sync_summary": sync_summary(client),
         },
     )
 

@@ -7,7 +7,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from clients.models import Client
+from clients.models import Client, User
 
 from .hubspot import webhooks as hubspot
 from .models import DeliveryStatus, Status, WebhookDelivery
@@ -56,9 +56,27 @@ def process_webhook(delivery_id: int) -> int:
     return len(events)
 
 
-def sync_client(client_id: int, kind: str = RunKind.SCHEDULED, full: bool = False) -> str:
+def sync_client(
+    client_id: int,
+    kind: str = RunKind.SCHEDULED,
+    full: bool = False,
+    dry_run: bool = False,
+    crm_ids: dict[str, list[str]] | None = None,
+    user_id: int | None = None,
+) -> str:
     client = Client.objects.get(pk=client_id)
-    run = run_customer_sync(client, kind=kind, full=full)
+    preview = None
+    if kind == RunKind.IMPORT:
+        preview = client.sync_runs.filter(kind=RunKind.IMPORT_PREVIEW).first()
+    run = run_customer_sync(
+        client,
+        kind=kind,
+        full=full,
+        dry_run=dry_run,
+        crm_ids=crm_ids,
+        user=User.objects.filter(pk=user_id).first() if user_id else None,
+        approved_preview=preview,
+    )
     return f"{run.get_status_display()}: {run.counts}"
 
 
@@ -72,12 +90,15 @@ def sync_due_clients() -> int:
         .values_list("client_id")
         .annotate(latest=Max("started_at"))
     )
-    intervals = dict(SyncSettings.objects.values_list("client_id", "schedule_minutes"))
+    imported = SyncSettings.objects.filter(import_done_at__isnull=False)
+    intervals = dict(imported.values_list("client_id", "schedule_minutes"))
     queued = 0
     for client in connected:
+        if client.pk not in intervals:
+            continue  # the historical import has not been approved yet
         if client.connections.filter(status=Status.ACTIVE).count() < 2:
             continue
-        every = timedelta(minutes=intervals.get(client.pk, 15))
+        every = timedelta(minutes=intervals[client.pk])
         if last.get(client.pk) is None or now - last[client.pk] >= every:
             async_task("connections.tasks.sync_client", client.pk, RunKind.SCHEDULED)
             queued += 1

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views, webhooks
+from .sync import views as sync_views
 
 urlpatterns = [
     path(
@@ -22,6 +23,18 @@ urlpatterns = [
         "clients/<slug:client_slug>/connections/<str:system>/disconnect/",
         views.disconnect,
         name="connection_disconnect",
+    ),
+    path("clients/<slug:client_slug>/sync/", sync_views.sync_page, name="client_sync"),
+    path("clients/<slug:client_slug>/sync/start/", sync_views.sync_start, name="client_sync_start"),
+    path(
+        "clients/<slug:client_slug>/sync/runs/<int:run_id>/",
+        sync_views.run_detail,
+        name="client_sync_run",
+    ),
+    path(
+        "clients/<slug:client_slug>/sync/conflicts/<int:conflict_id>/",
+        sync_views.conflict_resolve,
+        name="client_sync_conflict",
     ),
     path("connect/<str:token>/", views.contractor_invitation, name="contractor_invitation"),
     path("connect/<str:token>/done/", views.contractor_done, name="contractor_done"),

@@ -8,9 +8,12 @@ import time
 import pytest
 import requests
 from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
 from hubspot import HubSpot
 from quickbooks.objects.customer import Customer as QboCustomer
 
+from clients.models import AuditEntry
 from connections import retries
 from connections.hubspot.subscriptions import ensure_subscriptions
 from connections.quickbooks.adapter import QuickBooksAdapter
@@ -368,6 +371,12 @@ def test_a_hubspot_webhook_makes_the_customer_within_the_request(systems, sandbo
     )
     assert ensure_subscriptions() > 0
     assert ensure_subscriptions() == 0  # idempotent
+    systems.company(name="Too Early Builders", zip="78716")
+    time.sleep(0.5)
+    waiting = systems.client.sync_runs.get(kind=RunKind.WEBHOOK)
+    assert waiting.status == RunStatus.WAITING and systems.qbo_customers() == []
+
+    SyncSettings.objects.filter(client=systems.client).update(import_done_at=timezone.now())
     systems.company(name="Webhook Builders", zip="78715")
     for _ in range(50):
         if systems.qbo_customers():
@@ -375,3 +384,65 @@ def test_a_hubspot_webhook_makes_the_customer_within_the_request(systems, sandbo
         time.sleep(0.1)
     assert [c.DisplayName for c in systems.qbo_customers()] == ["Webhook Builders"]
     assert systems.client.sync_runs.filter(kind=RunKind.WEBHOOK).exists()
+
+
+def test_the_accountant_decides_a_near_match_on_the_sync_page(systems, client, two_firms):
+    existing = systems.qbo_customer("Granite Renovations", BillAddr={"PostalCode": "78704"})
+    systems.company(name="Granite Renovation Co", zip="78799")
+    run_customer_sync(systems.client)
+    client.force_login(two_firms.accountant_a)
+    page = client.get(reverse("client_sync", args=[systems.client.slug]))
+    assert page.status_code == 200
+    assert b"Possible existing customer" in page.content
+    assert b"Granite Renovations" in page.content and b"Same customer: link them" in page.content
+    conflict = SyncConflict.objects.get(status="open")
+    url = reverse("client_sync_conflict", args=[systems.client.slug, conflict.pk])
+
+    refused = client.post(url, {"decision": "dismiss"}, HTTP_HX_REQUEST="true")
+    assert b"Say why it is dismissed." in refused.content
+
+    done = client.post(url, {"decision": "link"}, HTTP_HX_REQUEST="true")
+
+    assert b"resolved" in done.content
+    # The decision queued a sync of that record (run inline in tests): it is linked now.
+    assert CustomerLink.objects.get(client=systems.client).accounting_id == str(existing.Id)
+    assert len(systems.qbo_customers()) == 1
+    entry = AuditEntry.objects.get(firm=two_firms.firm_a, action="sync.conflict_resolved")
+    assert entry.actor == two_firms.accountant_a and entry.after["decision"] == "link"
+
+
+def test_a_field_conflict_decided_for_the_crm_is_written_to_the_books(systems, client, two_firms):
+    settings = SyncSettings.for_client(systems.client)
+    settings.field_owners = {**settings.field_owners, "email": "review"}
+    settings.save()
+    crm_id = systems.contact(firstname="Ola", lastname="Oak", zip="78717", email="a@oak.example")
+    run_customer_sync(systems.client)
+    systems.hubspot.crm.contacts.basic_api.update(
+        crm_id, {"properties": {"email": "crm@oak.example"}}
+    )
+    customer = systems.qbo_customers()[0]
+    customer.PrimaryEmailAddr = {"Address": "books@oak.example"}
+    customer.save(qb=systems.qb)
+    run_customer_sync(systems.client)
+    conflict = SyncConflict.objects.get(status="open", kind=ConflictKind.FIELD)
+    client.force_login(two_firms.accountant_a)
+
+    client.post(
+        reverse("client_sync_conflict", args=[systems.client.slug, conflict.pk]),
+        {"decision": "keep_crm"},
+    )
+
+    assert systems.qbo_customers()[0].PrimaryEmailAddr.Address == "crm@oak.example"
+    assert run_customer_sync(systems.client).counts.get("updated", 0) == 0
+
+
+def test_a_viewer_cannot_decide(systems, client, two_firms):
+    systems.qbo_customer("Granite Renovations", BillAddr={"PostalCode": "78704"})
+    systems.company(name="Granite Renovation Co", zip="78799")
+    run_customer_sync(systems.client)
+    conflict = SyncConflict.objects.get(status="open")
+    client.force_login(two_firms.viewer_a)
+    url = reverse("client_sync_conflict", args=[systems.client.slug, conflict.pk])
+    assert client.post(url, {"decision": "link"}).status_code == 403
+    conflict.refresh_from_db()
+    assert conflict.status == "open"

@@ -16,6 +16,8 @@ from django.apps import apps
 from django.core import serializers
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from connections.sync.models import ConflictKind, RunKind, SyncConflict, SyncRun
+
 from .conftest import TwoFirms
 
 # Routes outside tenancy, each with the reason. Anything else is walked.
@@ -39,7 +41,24 @@ KWARG_VALUES: dict[str, Callable[[TwoFirms], str | int]] = {
     "invitation_id": lambda w: w.invitation_a.pk,
     "token": lambda w: w.invitation_token_a,
     "system": lambda w: "quickbooks",
+    "run_id": lambda w: _sync_run(w).pk,
+    "conflict_id": lambda w: _sync_conflict(w).pk,
 }
+
+
+def _sync_run(world: TwoFirms) -> SyncRun:
+    return SyncRun.objects.get_or_create(client=world.client_a, kind=RunKind.MANUAL)[0]
+
+
+def _sync_conflict(world: TwoFirms) -> SyncConflict:
+    return SyncConflict.objects.get_or_create(
+        client=world.client_a,
+        kind=ConflictKind.NEAR_MATCH,
+        crm_type="companies",
+        crm_id="1",
+        defaults={"reason": "Alpha Secret Roofing looks like Alpha Books"},
+    )[0]
+
 
 # Markers of firm A that must never appear in a page served to firm B.
 FIRM_A_MARKERS = ("Alpha Secret Roofing", "alpha-roofing", "accountant@alpha.test", "Alpha Books")

@@ -11,7 +11,7 @@ clash (6240) makes us look harder, and so does a create whose answer was lost.
 import hashlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -84,12 +84,22 @@ class Prepared:
 
 
 @dataclass
+class LinkChange:
+    """A linked pair's writes in flight: its new baseline is kept only once every side it
+    writes to has taken the change, so a half-done pair is merged again next time."""
+
+    link: CustomerLink
+    baseline: dict
+    waiting: set[str]
+    failed: bool = False
+
+
+@dataclass
 class PendingWrite:
     prepared: Prepared
     values: dict[str, str]  # what to write (all fields on create, the changed ones on update)
     current: Customer | None = None
-    link: CustomerLink | None = None
-    synced: dict[str, str] = field(default_factory=dict)
+    change: LinkChange | None = None
 
 
 def run_customer_sync(
@@ -140,7 +150,9 @@ def _plain_error(error: Exception) -> str:
 
 def _finish(run: SyncRun, status: str, error: str = "") -> SyncRun:
     run.status, run.error, run.finished_at = status, error, timezone.now()
-    run.stage = "Finished" if status != RunStatus.FAILED else "Stopped"
+    run.stage = {RunStatus.FAILED: "Stopped", RunStatus.WAITING: "Not started"}.get(
+        status, "Finished"
+    )
     run.save()
     if status == RunStatus.FAILED:
         Alert.objects.create(
@@ -196,6 +208,10 @@ class _CustomerSync:
             self.run.stage = "Customer sync is off for this client"
             _finish(self.run, RunStatus.SUCCEEDED)
             return
+        automatic = self.run.kind in (RunKind.WEBHOOK, RunKind.SCHEDULED)
+        if automatic and self.settings.import_done_at is None:
+            _finish(self.run, RunStatus.WAITING)
+            return
         self.accounting = accounting_adapter(active_connection(self.client, Kind.ACCOUNTING))
         self.crm = crm_adapter(active_connection(self.client, Kind.CRM))
         started = timezone.now()
@@ -215,6 +231,8 @@ class _CustomerSync:
             self._save_cursors(started)
         self._save_outcomes()
         self.run.counts = self.counts | {"reasons": self.reasons}
+        if self.run.kind == RunKind.IMPORT:
+            SyncSettings.objects.filter(pk=self.settings.pk).update(import_done_at=timezone.now())
         attention = self.counts.get(Outcome.HELD, 0) or self.counts.get(Outcome.FAILED, 0)
         _finish(self.run, RunStatus.ATTENTION if attention else RunStatus.SUCCEEDED)
         if self.counts.get(Outcome.FAILED) and not self.dry_run:
@@ -377,14 +395,16 @@ class _CustomerSync:
             (c.crm_type, c.crm_id): c
             for c in SyncConflict.objects.filter(
                 client=self.client,
-                status=ConflictStatus.RESOLVED,
+                status__in=[ConflictStatus.RESOLVED, ConflictStatus.DISMISSED],
                 kind__in=[ConflictKind.NEAR_MATCH, ConflictKind.NAME_CLASH],
-            ).order_by("resolved_at")
+            )
+            .select_related("resolved_by")
+            .order_by("resolved_at")
         }
         self.creates: list[PendingWrite] = []
         self.updates: list[PendingWrite] = []
         self.crm_updates: dict[str, dict[str, dict[str, str]]] = {}
-        self.crm_pending: list[tuple[Prepared, CustomerLink, dict[str, str]]] = []
+        self.crm_pending: list[tuple[Prepared, LinkChange, dict[str, str]]] = []
         for item in prepared:
             link = self.links.get((item.record.crm_type, item.record.external_id))
             if item.problems:
@@ -399,7 +419,16 @@ class _CustomerSync:
 
     def _hold_invalid(self, item: Prepared, link: CustomerLink | None) -> None:
         reason = "; ".join(item.problems)
-        self._conflict(item, ConflictKind.INVALID, reason, link.accounting_id if link else "")
+        dismissed = SyncConflict.objects.filter(
+            client=self.client,
+            kind=ConflictKind.INVALID,
+            crm_type=item.record.crm_type,
+            crm_id=item.record.external_id,
+            status=ConflictStatus.DISMISSED,
+            crm_value=item.values,
+        )
+        if not dismissed.exists():  # unchanged since a person dismissed it: do not ask again
+            self._conflict(item, ConflictKind.INVALID, reason, link.accounting_id if link else "")
         self._outcome(item, Outcome.HELD, reason, link.accounting_id if link else "")
 
     def _merge_linked(self, item: Prepared, link: CustomerLink) -> None:
@@ -417,32 +446,40 @@ class _CustomerSync:
             self._fields(item.record.crm_type),
         )
         self._conflicts_of(item, link.accounting_id, result)
+        field_map = self.settings.field_map.get(item.record.crm_type, {})
+        props = {}
+        for name, value in list(result.to_crm.items()):
+            prop = plan.crm_property(field_map, name)
+            if prop is None:  # nowhere to write it: the CRM keeps its value, and its baseline
+                del result.to_crm[name]
+                result.baseline[plan.CRM][name] = item.values.get(name, "")
+            else:
+                props[prop] = value
         if not result.changes:
-            if not self.dry_run and result.synced != link.synced_values:
-                link.synced_values = result.synced
+            if not self.dry_run and result.baseline != link.synced_values:
+                link.synced_values = result.baseline
                 link.save(update_fields=["synced_values"])
             self._outcome(
                 item, Outcome.SKIPPED, "no change since the last sync", link.accounting_id
             )
             return
-        current = _customer_of(row)
+        sides = {s for s, v in (("accounting", result.to_accounting), ("crm", props)) if v}
+        change = LinkChange(link, result.baseline, sides)
         if result.to_accounting:
-            self.updates.append(
-                PendingWrite(item, result.to_accounting, current, link, result.synced)
-            )
-        if result.to_crm:
-            self.crm_pending.append((item, link, result.to_crm))
-            props = plan.crm_properties(
-                self.settings.field_map.get(item.record.crm_type, {}), result.to_crm
-            )
+            self.updates.append(PendingWrite(item, result.to_accounting, _customer_of(row), change))
+        if props:
+            self.crm_pending.append((item, change, result.to_crm))
             self.crm_updates.setdefault(item.record.crm_type, {})[item.record.external_id] = props
-        if not result.to_accounting:
-            link.synced_values = result.synced  # saved when the CRM write succeeds
 
     def _place_unlinked(self, item: Prepared) -> None:
         decided = self.decided.get((item.record.crm_type, item.record.external_id))
         if decided is not None and decided.resolution == "link" and decided.accounting_id:
             self._link(item, decided.accounting_id, "linked by a person from the review queue")
+            return
+        if decided is not None and decided.resolution == "dismiss":
+            who = decided.resolved_by.email if decided.resolved_by else "a former member"
+            why = f"left unsynced by {who}: {decided.note}"
+            self._outcome(item, Outcome.SKIPPED, why)
             return
         match = self.index.match(item.party())
         candidate = match.candidate.external_id if match.candidate else ""
@@ -477,7 +514,7 @@ class _CustomerSync:
         else:
             self.index.add(item.party())  # a later record of this run that is the same: review
             values = {k: v for k, v in item.values.items() if v}
-            self.creates.append(PendingWrite(item, values, synced=dict(item.values)))
+            self.creates.append(PendingWrite(item, values))
 
     def _link(self, item: Prepared, accounting_id: str, how: str) -> None:
         row = self.mirror.get(accounting_id)
@@ -528,13 +565,13 @@ class _CustomerSync:
                     f"would update {fields} in QuickBooks (preview)",
                     write.current.external_id,
                 )
-            for item, link, values in self.crm_pending:
+            for item, change, values in self.crm_pending:
                 fields = ", ".join(sorted(values))
                 self._outcome(
                     item,
                     Outcome.UPDATED,
                     f"would update {fields} in the CRM (preview)",
-                    link.accounting_id,
+                    change.link.accounting_id,
                 )
             return
         writes = self.creates + self.updates
@@ -568,10 +605,8 @@ class _CustomerSync:
         if result.ok and write.current is None:
             self._created(write, result.external_id, result.version, "created")
         elif result.ok:
-            link = write.link
-            link.synced_values, link.accounting_version = write.synced, result.version
-            link.synced_at = timezone.now()
-            link.save(update_fields=["synced_values", "accounting_version", "synced_at"])
+            write.change.link.accounting_version = result.version
+            self._side_done(write.change, "accounting")
             self._remember(result.external_id, write.values, result.version, merge=True)
             fields = ", ".join(sorted(write.values))
             self._outcome(item, Outcome.UPDATED, f"QuickBooks: {fields}", result.external_id)
@@ -580,7 +615,16 @@ class _CustomerSync:
         else:
             code = f" (QuickBooks error {result.error_code})" if result.error_code else ""
             accounting_id = write.current.external_id if write.current else ""
+            if write.change is not None:
+                write.change.failed = True
             self._outcome(item, Outcome.FAILED, f"{result.error}{code}", accounting_id)
+
+    def _side_done(self, change: LinkChange, side: str) -> None:
+        change.waiting.discard(side)
+        if not change.waiting and not change.failed:
+            link = change.link
+            link.synced_values, link.synced_at = change.baseline, timezone.now()
+            link.save(update_fields=["synced_values", "accounting_version", "synced_at"])
 
     def _look_harder(self, write: PendingWrite, result: WriteResult) -> None:
         """A create that clashed on the name, or whose answer was lost: is the customer
@@ -628,7 +672,7 @@ class _CustomerSync:
                 crm_id=item.record.external_id,
                 defaults={
                     "accounting_id": accounting_id,
-                    "synced_values": write.synced,
+                    "synced_values": {plan.CRM: item.values, plan.ACCOUNTING: item.values},
                     "accounting_version": version,
                     "how": how[:120],
                 },
@@ -655,39 +699,31 @@ class _CustomerSync:
 
     def _write_crm(self, crm_type: str, updates: dict[str, dict[str, str]]) -> None:
         pending = {
-            i.record.external_id: (i, link, v)
-            for i, link, v in self.crm_pending
+            i.record.external_id: (i, change, v)
+            for i, change, v in self.crm_pending
             if i.record.crm_type == crm_type
         }
-        writable = {k: v for k, v in updates.items() if v}
         try:
             results = (
-                {r.key: r for r in self.crm.update_records(crm_type, writable)} if writable else {}
+                {r.key: r for r in self.crm.update_records(crm_type, updates)} if updates else {}
             )
         except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
-            results = {k: WriteResult(k, error=str(error)) for k in writable}
-        for crm_id, (item, link, values) in pending.items():
+            results = {k: WriteResult(k, error=str(error)) for k in updates}
+        for crm_id, (item, change, values) in pending.items():
             result = results.get(crm_id)
             fields = ", ".join(sorted(values))
-            if crm_id not in writable:
-                self._outcome(
-                    item,
-                    Outcome.SKIPPED,
-                    f"{fields}: changed in QuickBooks, no single CRM property to write it to",
-                    link.accounting_id,
-                )
-            elif result is not None and result.ok:
-                link.synced_at = timezone.now()
-                link.save(update_fields=["synced_values", "synced_at"])
-                self._outcome(item, Outcome.UPDATED, f"CRM: {fields}", link.accounting_id)
+            accounting_id = change.link.accounting_id
+            if result is not None and result.ok:
+                self._side_done(change, "crm")
+                self._outcome(item, Outcome.UPDATED, f"CRM: {fields}", accounting_id)
             else:
+                change.failed = True
                 error = result.error if result else "no answer"
-                self._outcome(
-                    item, Outcome.FAILED, f"CRM update failed: {error}", link.accounting_id
-                )
+                self._outcome(item, Outcome.FAILED, f"CRM update failed: {error}", accounting_id)
 
     # -- records of the run ---------------------------------------------------------
     def _outcome(self, item: Prepared, outcome: str, reason: str, accounting_id: str = "") -> None:
+        outcome = str(outcome)
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
         if outcome in (Outcome.HELD, Outcome.FAILED):
             head = reason.split(":", 1)[0] if outcome == Outcome.HELD else "failed"

@@ -74,6 +74,9 @@ class SyncSettings(models.Model):
     schedule_minutes = models.PositiveIntegerField(
         default=15, help_text="How often the batched pull runs (catches missed webhooks)."
     )
+    # Webhooks and the schedule sync a client only once its historical import has been
+    # previewed and approved: before that, nothing is created behind the accountant's back.
+    import_done_at = models.DateTimeField(null=True, blank=True)
     # One sync of a client at a time, across every worker (see `sync.leases`).
     lease_run = models.PositiveBigIntegerField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -187,6 +190,7 @@ class RunStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     ATTENTION = "attention", "Finished, some records need attention"
     FAILED = "failed", "Failed"
+    WAITING = "waiting", "Not run: the historical import comes first"
 
 
 class SyncRun(models.Model):

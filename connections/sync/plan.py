@@ -1,9 +1,11 @@
 """What to do with one CRM record, decided from plain values: the pure heart of customer sync.
 
-The merge is three-way. `synced` holds each field as both sides agreed after the last sync;
-a side whose value still equals it has not changed. So a change syncfirm wrote itself, when
-it comes back by webhook or pull, equals `synced` and is not written again (no loops), and
-only a field both sides changed is a conflict, settled by the field's owner.
+The merge is three-way. A link remembers each side's values as they were after the last
+sync (`Baseline`); a side whose value still equals its own baseline has not changed. So a
+change syncfirm wrote itself, coming back by webhook or pull, is no change (no loops), a
+field changed on one side is copied to the other, and only a field both sides changed is a
+conflict, settled by the field's owner. Sides may agree to differ: a customer the books
+call "Cedar Roofing LLC" and the CRM "Cedar Roofing" keeps both names until one changes.
 """
 
 from collections.abc import Mapping
@@ -14,6 +16,9 @@ from .models import ACCOUNTING, CRM, REVIEW, Direction
 # Fields an accounting system may not show back as written (QBO masks tax IDs on read):
 # an empty value there means "not visible", never "cleared".
 WRITE_ONLY_ON_ACCOUNTING = {"tax_id"}
+# When a CRM record is first linked to an existing customer, differing names are how the
+# two systems spell one customer (that is why they matched), not a conflict to settle.
+NAMES = {"display_name", "company_name", "given_name", "family_name"}
 
 
 @dataclass(frozen=True)
@@ -26,11 +31,11 @@ class FieldConflict:
 
 @dataclass
 class Merge:
-    """The writes a linked pair needs, and the conflicts met on the way."""
+    """The writes a linked pair needs, the baseline to keep after them, and the conflicts."""
 
     to_accounting: dict[str, str] = field(default_factory=dict)
     to_crm: dict[str, str] = field(default_factory=dict)
-    synced: dict[str, str] = field(default_factory=dict)
+    baseline: dict[str, dict[str, str]] = field(default_factory=lambda: {CRM: {}, ACCOUNTING: {}})
     conflicts: list[FieldConflict] = field(default_factory=list)
 
     @property
@@ -47,54 +52,65 @@ def allows(direction: str, towards: str) -> bool:
 def merge(
     crm: Mapping[str, str],
     accounting: Mapping[str, str],
-    synced: Mapping[str, str] | None,
+    baseline: Mapping[str, Mapping[str, str]] | None,
     owners: Mapping[str, str],
     direction: str,
     fields: list[str],
 ) -> Merge:
-    """Three-way merge of one linked pair over `fields`. `synced` None: first link."""
+    """Three-way merge of one linked pair over `fields`; `baseline` None: first link."""
     out = Merge()
-    first_link = synced is None
-    synced = synced or {}
+    first_link = not baseline
+    crm_base = (baseline or {}).get(CRM, {})
+    acc_base = (baseline or {}).get(ACCOUNTING, {})
     for name in fields:
         c, a = crm.get(name, ""), accounting.get(name, "")
         if name in WRITE_ONLY_ON_ACCOUNTING and not a:
-            a = synced.get(name, c)
-        base = synced.get(name)
+            a = acc_base.get(name, c)
+        keep = (c, a)  # what each side holds after this sync, unless written below
         if c == a:
-            out.synced[name] = c
-            continue
-        if first_link and (not c or not a):
-            winner = CRM if c else ACCOUNTING  # filling a blank is no conflict
-        elif not first_link and a == base:
-            winner = CRM
-        elif not first_link and c == base:
-            winner = ACCOUNTING
+            pass
+        elif first_link:
+            if not c or not a:
+                keep = _settle(out, name, c, a, CRM if c else ACCOUNTING, direction)
+            elif name not in NAMES:
+                winner = owners.get(name, CRM)
+                out.conflicts.append(FieldConflict(name, c, a, winner))
+                keep = _settle(out, name, c, a, winner, direction)
         else:
-            winner = owners.get(name, CRM)
-            out.conflicts.append(FieldConflict(name, c, a, winner))
-        if winner == CRM and allows(direction, ACCOUNTING):
-            out.to_accounting[name] = c
-            out.synced[name] = c
-        elif winner == ACCOUNTING and allows(direction, CRM):
-            out.to_crm[name] = a
-            out.synced[name] = a
-        elif base is not None:
-            out.synced[name] = base  # undecided or one-way: remember the old agreement
+            crm_changed = c != crm_base.get(name, c)
+            acc_changed = a != acc_base.get(name, a)
+            if crm_changed and not acc_changed:
+                keep = _settle(out, name, c, a, CRM, direction)
+            elif acc_changed and not crm_changed:
+                keep = _settle(out, name, c, a, ACCOUNTING, direction)
+            elif crm_changed and acc_changed:
+                winner = owners.get(name, CRM)
+                out.conflicts.append(FieldConflict(name, c, a, winner))
+                keep = _settle(out, name, c, a, winner, direction)
+        out.baseline[CRM][name], out.baseline[ACCOUNTING][name] = keep
     return out
 
 
-def crm_properties(field_map: Mapping[str, dict], values: Mapping[str, str]) -> dict[str, str]:
-    """Customer fields → the CRM properties that feed them, where that can be inverted:
-    a field fed by one property (or the first of `first_of`) is written there; a field joined
-    from several (a contact's first and last name) is left alone rather than split by guess."""
-    out = {}
-    for name, value in values.items():
-        rule = field_map.get(name, {})
-        sources = rule.get("first_of") or rule.get("from") or []
-        if "first_of" in rule or len(sources) == 1:
-            out[sources[0]] = value
-    return out
+def _settle(out: Merge, name: str, c: str, a: str, winner: str, direction: str) -> tuple:
+    """Write the winner's value to the other side when the direction allows it."""
+    if winner == CRM and allows(direction, ACCOUNTING):
+        out.to_accounting[name] = c
+        return c, c
+    if winner == ACCOUNTING and allows(direction, CRM):
+        out.to_crm[name] = a
+        return a, a
+    return c, a  # review, or a one-way client: both stay as they are
+
+
+def crm_property(field_map: Mapping[str, dict], name: str) -> str | None:
+    """The CRM property a customer field is written back to, when that can be inverted: a
+    field fed by one property (or the first of `first_of`) has one; a field joined from
+    several (a contact's first and last name) has none rather than a split by guess."""
+    rule = field_map.get(name, {})
+    if rule.get("first_of"):
+        return rule["first_of"][0]
+    sources = rule.get("from") or []
+    return sources[0] if len(sources) == 1 else None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,119 @@
+"""What a person decides about sync: resolving a conflict from the review queue, starting a
+sync or the historical import. Each decision is audited and acted on by the next run,
+which is queued at once for the record concerned."""
+
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from clients.actions import audit
+from clients.models import Client, User
+
+from .models import (
+    ACCOUNTING,
+    CRM,
+    ConflictKind,
+    ConflictStatus,
+    CustomerLink,
+    RunKind,
+    SyncConflict,
+)
+
+# The decisions each kind of conflict offers, in the words the page shows.
+DECISIONS = {
+    ConflictKind.NEAR_MATCH: {
+        "link": "Same customer: link them",
+        "create": "Different customer: create it",
+        "dismiss": "Leave it unsynced",
+    },
+    ConflictKind.NAME_CLASH: {
+        "link": "Same customer: link them",
+        "dismiss": "Leave it unsynced",
+    },
+    ConflictKind.FIELD: {
+        "keep_crm": "Keep the CRM's value",
+        "keep_accounting": "Keep the accounting system's value",
+    },
+    ConflictKind.INVALID: {"dismiss": "Dismiss (fix it in the CRM; the next sync retries)"},
+}
+# A baseline value no real field holds: that side then counts as changed, and wins.
+CHANGED = "\u2063syncfirm:decided\u2063"  # no JSON NUL: PostgreSQL refuses it
+
+
+class DecisionRefused(ValueError):
+    """The decision does not fit the conflict; the message says why."""
+
+
+def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note: str = "") -> None:
+    offered = DECISIONS.get(conflict.kind, {})
+    if conflict.status != ConflictStatus.OPEN:
+        raise DecisionRefused("This item was already decided.")
+    if decision not in offered:
+        raise DecisionRefused(f"{decision!r} is not a decision for this item.")
+    if decision == "dismiss" and not note.strip():
+        raise DecisionRefused("Say why it is dismissed.")
+    with transaction.atomic():
+        if (
+            decision == "link"
+            and CustomerLink.objects.filter(
+                client=conflict.client, accounting_id=conflict.accounting_id
+            ).exists()
+        ):
+            raise DecisionRefused(
+                "That accounting customer is already linked to another CRM record; "
+                "resolve that one first."
+            )
+        if conflict.kind == ConflictKind.FIELD:
+            _prefer(conflict, CRM if decision == "keep_crm" else ACCOUNTING)
+        conflict.status = (
+            ConflictStatus.DISMISSED if decision == "dismiss" else ConflictStatus.RESOLVED
+        )
+        conflict.resolution, conflict.note = decision, note.strip()
+        conflict.resolved_by, conflict.resolved_at = actor, timezone.now()
+        conflict.save()
+        audit(
+            conflict.client.firm,
+            actor,
+            "sync.conflict_resolved",
+            conflict,
+            {"status": ConflictStatus.OPEN},
+            {"decision": decision, "note": conflict.note},
+        )
+    queue_sync(conflict.client, {conflict.crm_type: [conflict.crm_id]})
+
+
+def _prefer(conflict: SyncConflict, side: str) -> None:
+    """Make the chosen side's value look changed to the next merge, so it is written over."""
+    link = CustomerLink.objects.select_for_update().get(
+        client=conflict.client, crm_type=conflict.crm_type, crm_id=conflict.crm_id
+    )
+    baseline = {k: dict(v) for k, v in (link.synced_values or {}).items()}
+    other = ACCOUNTING if side == CRM else CRM
+    baseline.setdefault(side, {})[conflict.field] = CHANGED
+    baseline.setdefault(other, {})[conflict.field] = (
+        conflict.accounting_value if other == ACCOUNTING else conflict.crm_value
+    ).get(conflict.field, "")
+    link.synced_values = baseline
+    link.save(update_fields=["synced_values"])
+
+
+def queue_sync(client: Client, crm_ids: dict[str, list[str]] | None = None, **options) -> None:
+    async_task(
+        "connections.tasks.sync_client", client.pk, RunKind.MANUAL, crm_ids=crm_ids, **options
+    )
+
+
+def do_start_sync(actor: User, client: Client, what: str) -> None:
+    """`what`: "sync" (now), "preview" (the import's dry run) or "import" (approve it)."""
+    kinds = {"sync": RunKind.MANUAL, "preview": RunKind.IMPORT_PREVIEW, "import": RunKind.IMPORT}
+    if what not in kinds:
+        raise DecisionRefused(f"Unknown action {what!r}.")
+    audit(client.firm, actor, f"sync.{what}_started", client, None, None)
+    async_task(
+        "connections.tasks.sync_client",
+        client.pk,
+        kinds[what],
+        full=what != "sync",
+        dry_run=what == "preview",
+        user_id=actor.pk,
+    )

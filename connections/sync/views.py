@@ -1,0 +1,134 @@
+"""The client's sync page: runs and their per-record outcomes, the review queue of
+conflicts with their decisions, alerts, and the buttons that start a sync or the import."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from clients.models import Role
+from clients.tenancy import get_client_for_member, get_for_firm, member_required
+
+from .models import Alert, ConflictStatus, Outcome, RunKind, SyncConflict, SyncRun, SyncSettings
+from .review import DECISIONS, DecisionRefused, do_resolve_conflict, do_start_sync
+
+RUNS_SHOWN = 15
+CONFLICTS_PER_PAGE = 25
+OUTCOMES_PER_PAGE = 100
+
+
+@require_GET
+@member_required()
+def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
+    client = get_client_for_member(request, client_slug)
+    runs = SyncRun.objects.for_firm(request.firm).filter(client=client)
+    conflicts = (
+        SyncConflict.objects.for_firm(request.firm)
+        .filter(client=client, status=ConflictStatus.OPEN)
+        .order_by("created_at")
+    )
+    page = Paginator(conflicts, CONFLICTS_PER_PAGE).get_page(request.GET.get("page"))
+    for conflict in page.object_list:
+        conflict.decisions = DECISIONS.get(conflict.kind, {})
+        conflict.rows = _side_by_side(conflict)
+    context = {
+        "client": client,
+        "settings": SyncSettings.for_client(client),
+        "runs": runs[:RUNS_SHOWN],
+        "running": runs.filter(finished_at__isnull=True).first(),
+        "preview": runs.filter(kind=RunKind.IMPORT_PREVIEW, finished_at__isnull=False).first(),
+        "page": page,
+        "alerts": Alert.objects.for_firm(request.firm).filter(client=client, resolved_at=None)[:10],
+    }
+    template = (
+        "connections/sync/partials/runs.html" if request.htmx else "connections/sync/page.html"
+    )
+    return render(request, template, context)
+
+
+def _side_by_side(conflict: SyncConflict) -> list[tuple[str, str, str, bool]]:
+    """(field, CRM value, accounting value, differs) for the fields either side holds."""
+    crm, accounting = conflict.crm_value or {}, conflict.accounting_value or {}
+    names = [n for n in dict.fromkeys([*crm, *accounting]) if crm.get(n) or accounting.get(n)]
+    return [
+        (
+            n.replace("_", " "),
+            crm.get(n, ""),
+            accounting.get(n, ""),
+            crm.get(n) != accounting.get(n),
+        )
+        for n in names
+    ]
+
+
+@require_GET
+@member_required()
+def run_detail(request: HttpRequest, client_slug: str, run_id: int) -> HttpResponse:
+    client = get_client_for_member(request, client_slug)
+    run = get_for_firm(request, SyncRun, pk=run_id, client=client)
+    outcomes = run.outcomes.all()
+    shown = request.GET.get("outcome", "")
+    if shown in Outcome.values:
+        outcomes = outcomes.filter(outcome=shown)
+    page = Paginator(outcomes, OUTCOMES_PER_PAGE).get_page(request.GET.get("page"))
+    counts = {k: v for k, v in (run.counts or {}).items() if k in Outcome.values}
+    return render(
+        request,
+        "connections/sync/run.html",
+        {
+            "client": client,
+            "run": run,
+            "page": page,
+            "shown": shown,
+            "counts": counts,
+            "outcome_labels": dict(Outcome.choices),
+            "duplicates": {
+                side: (run.counts or {}).get(f"duplicates_{side}") or []
+                for side in ("accounting", "crm")
+            },
+        },
+    )
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def sync_start(request: HttpRequest, client_slug: str) -> HttpResponse:
+    client = get_client_for_member(request, client_slug)
+    what = request.POST.get("what", "")
+    try:
+        do_start_sync(request.user, client, what)
+    except DecisionRefused as error:
+        messages.error(request, str(error))
+    else:
+        started = {
+            "sync": "Sync started.",
+            "preview": "Import preview started: nothing is written.",
+            "import": "Import approved and started.",
+        }
+        messages.success(request, started[what])
+    return redirect("client_sync", client_slug=client.slug)
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def conflict_resolve(request: HttpRequest, client_slug: str, conflict_id: int) -> HttpResponse:
+    client = get_client_for_member(request, client_slug)
+    conflict = get_for_firm(request, SyncConflict, pk=conflict_id, client=client)
+    try:
+        do_resolve_conflict(
+            request.user, conflict, request.POST.get("decision", ""), request.POST.get("note", "")
+        )
+    except DecisionRefused as error:
+        if request.htmx:
+            conflict.decisions = DECISIONS.get(conflict.kind, {})
+            conflict.rows = _side_by_side(conflict)
+            context = {"client": client, "conflict": conflict, "error": str(error)}
+            return render(request, "connections/sync/partials/conflict.html", context)
+        messages.error(request, str(error))
+        return redirect("client_sync", client_slug=client.slug)
+    if request.htmx:
+        context = {"client": client, "conflict": conflict}
+        return render(request, "connections/sync/partials/conflict_done.html", context)
+    messages.success(request, "Decided; the next sync acts on it.")
+    return redirect("client_sync", client_slug=client.slug)
