@@ -18,6 +18,7 @@ $(VENV)/.installed: requirements.lock
 	@touch $@
 
 demo: $(VENV)/.installed
+	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py migrate --noinput --database sandbox
 	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py seed_demo

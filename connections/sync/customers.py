@@ -504,7 +504,7 @@ class _CustomerSync:
         if decision.action == "link":
             self._link(item, candidate, f"matched: {reason}")
         elif decision.action == "review":
-            self._review(item, ConflictKind.NEAR_MATCH, f"{reason} ({match.score:.0f}%)", candidate)
+            self._review(item, ConflictKind.NEAR_MATCH, self._near_words(item, match), candidate)
         elif not plan.allows(self.direction, plan.ACCOUNTING):
             self._outcome(
                 item,
@@ -515,6 +515,23 @@ class _CustomerSync:
             self.index.add(item.party())  # a later record of this run that is the same: review
             values = {k: v for k, v in item.values.items() if v}
             self.creates.append(PendingWrite(item, values))
+
+    def _near_words(self, item: Prepared, match) -> str:
+        """Why a near match was not linked, in an accountant's words."""
+        other = match.candidate
+        differs = [
+            what
+            for what, ours, theirs in (
+                ("postal code", item.values.get("postal_code", ""), other.postal_code),
+                ("email", item.values.get("email", "").casefold(), other.email.casefold()),
+            )
+            if ours and theirs and ours != theirs
+        ]
+        alike = f"{match.score:.0f}% alike: {match.reason}"
+        words = f"Looks like QuickBooks customer “{other.name}” ({alike})"
+        if differs:
+            words += f", but the {' and '.join(differs)} differ"
+        return words + ". Same customer, or a new one?"
 
     def _link(self, item: Prepared, accounting_id: str, how: str) -> None:
         row = self.mirror.get(accounting_id)

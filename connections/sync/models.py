@@ -43,6 +43,19 @@ def default_field_owners() -> dict:
     return dict(DEFAULT_FIELD_OWNERS)
 
 
+CRM_LABELS = {"companies": "company", "contacts": "contact"}
+
+
+class CrmLabelled:
+    """`crm_label`: "company 195" reads better than "companies/195"."""
+
+    crm_type: str
+
+    @property
+    def crm_label(self) -> str:
+        return CRM_LABELS.get(self.crm_type, self.crm_type)
+
+
 class Direction(models.TextChoices):
     BOTH = "both", "Both ways"
     TO_ACCOUNTING = "to_accounting", "CRM → accounting only"
@@ -233,7 +246,7 @@ class Outcome(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class RecordOutcome(models.Model):
+class RecordOutcome(CrmLabelled, models.Model):
     """What one run did with one record, in words an accountant can act on."""
 
     firm_lookup = "run__client__firm"
@@ -271,7 +284,7 @@ class ConflictStatus(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
-class SyncConflict(models.Model):
+class SyncConflict(CrmLabelled, models.Model):
     """A decision about a record: taken by the client's rule (logged), or waiting for a
     person. At most one open item per record, kind and field, however often sync runs."""
 

@@ -146,6 +146,18 @@ def sandbox_database(default: dict) -> dict:
 
 # The emulators' state lives apart from the app's tables (see sandbox.routers).
 DATABASES["sandbox"] = sandbox_database(DATABASES["default"])
+# SQLite (the demo's embedded default) is written by the web server, the workers and the
+# sync at once: WAL lets readers go on during a write, IMMEDIATE takes the write lock at
+# the start of a transaction (no lock upgrade to deadlock on), and writers queue for up
+# to 30 s instead of failing with "database is locked".
+SQLITE_OPTIONS = {
+    "timeout": 30,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+for _config in DATABASES.values():
+    if _config["ENGINE"].endswith("sqlite3"):
+        _config["OPTIONS"] = {**SQLITE_OPTIONS, **_config.get("OPTIONS", {})}
 DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from clients.demo import DEMO_CLIENTS, DEMO_FIRM, DEMO_PEOPLE, PENDING_CLIENT
 from clients.models import Client
 from connections.models import Connection, Status
+from connections.sync.customers import run_customer_sync
+from connections.sync.models import RunKind, SyncSettings
 from sandbox.generator import generate
 from sandbox.seed_book import write_book
 
@@ -87,9 +89,9 @@ class Command(BaseCommand):
             client = Client.objects.get(firm__slug=DEMO_FIRM["slug"], slug=spec["slug"])
             record = books_dir / f"{client.slug}.json"
             if not _books_still_there(record, settings.SANDBOX_BASE_URL):
-                written = write_book(
-                    generate(40, seed=number), settings.SANDBOX_BASE_URL, f"{client.name} (sandbox)"
-                )
+                book = generate(40, seed=number)
+                written = write_book(book, settings.SANDBOX_BASE_URL, f"{client.name} (sandbox)")
+                plant_near_duplicate(book, written, settings.SANDBOX_BASE_URL)
                 accounts = {"realm_id": written.realm_id, "portal_id": written.portal_id}
                 record.write_text(
                     json.dumps({**accounts, "answer_key": written.answer_key}, indent=2)
@@ -118,6 +120,20 @@ class Command(BaseCommand):
                     )
                 except CommandError as error:
                     self.stderr.write(self.style.WARNING(f"{client.name}: not connected: {error}"))
+            self.import_customers(client)
+
+    def import_customers(self, client: Client) -> None:
+        """The historical import, previewed then approved, as an accountant would; later
+        changes then flow by webhook and schedule (the worker is running)."""
+        if SyncSettings.for_client(client).import_done_at is not None:
+            return
+        preview = run_customer_sync(client, kind=RunKind.IMPORT_PREVIEW, full=True, dry_run=True)
+        done = run_customer_sync(client, kind=RunKind.IMPORT, full=True, approved_preview=preview)
+        counts = done.counts or {}
+        self.stdout.write(
+            f"{client.name}: customers imported ({done.get_status_display()}: "
+            f"{counts.get('linked', 0)} linked, {counts.get('held', 0)} held for review)."
+        )
 
     def announce(self, url: str) -> None:
         password = "the DEMO_PASSWORD you set" if os.environ.get("DEMO_PASSWORD") else "demo"
@@ -128,3 +144,17 @@ class Command(BaseCommand):
             f"  {PENDING_CLIENT} is left unconnected: open it and send an invitation.\n"
             "  Ctrl-C stops the server and the worker.\n"
         )
+
+
+def plant_near_duplicate(book, written, base: str) -> None:
+    """A CRM company that is probably a customer already in the books (same name, another
+    postal code): the demo's review queue then holds a decision to make."""
+    from hubspot import HubSpot
+
+    company = next(p for p in book.people if p.is_company)
+    api = HubSpot(
+        access_token=written.hubspot_tokens["access_token"], host=f"{base}/sandbox/hubspot"
+    )
+    api.crm.companies.basic_api.create(
+        {"properties": {"name": f"{company.name} Co", "zip": "78799", "city": "Austin"}}
+    )
