@@ -27,6 +27,11 @@ urlpatterns = [
     path("clients/<slug:client_slug>/sync/", sync_views.sync_page, name="client_sync"),
     path("clients/<slug:client_slug>/sync/start/", sync_views.sync_start, name="client_sync_start"),
     path(
+        "clients/<slug:client_slug>/sync/settings/",
+        sync_views.sync_settings,
+        name="client_sync_settings",
+    ),
+    path(
         "clients/<slug:client_slug>/sync/runs/<int:run_id>/",
         sync_views.run_detail,
         name="client_sync_run",

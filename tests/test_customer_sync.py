@@ -322,11 +322,16 @@ def test_a_create_whose_answer_is_lost_is_found_not_made_twice(systems, monkeypa
     assert run_customer_sync(systems.client, full=True).counts.get("created", 0) == 0
 
 
-def test_a_failure_is_a_visible_run_and_alert(two_firms):
+def test_a_failure_is_a_visible_run_and_alert_emailed_once(two_firms, mailoutbox):
     run = run_customer_sync(two_firms.client_a)
     assert run.status == RunStatus.FAILED
     assert "no connected accounting system" in run.error
     assert two_firms.client_a.alerts.get().run == run
+    assert len(mailoutbox) == 1 and "needs attention" in mailoutbox[0].subject
+    assert "no connected accounting system" in mailoutbox[0].body
+
+    run_customer_sync(two_firms.client_a)
+    assert two_firms.client_a.alerts.count() == 2 and len(mailoutbox) == 1
 
 
 def test_the_sync_command_prints_json_outcomes(systems, capsys):

@@ -25,11 +25,11 @@ from ..models import Connection, Status
 from ..providers import Kind, provider
 from ..records import CrmRecord, Customer, WriteResult
 from . import plan
+from .alerts import raise_alert, resolve_alerts
 from .leases import client_lease, renew
 from .mapping import accounting_values, map_record
 from .matching import CustomerIndex, Party, find_duplicates
 from .models import (
-    Alert,
     ConflictKind,
     ConflictStatus,
     CrmSource,
@@ -155,9 +155,11 @@ def _finish(run: SyncRun, status: str, error: str = "") -> SyncRun:
     )
     run.save()
     if status == RunStatus.FAILED:
-        Alert.objects.create(
-            client=run.client, source="customer sync", message=error or "failed", run=run
-        )
+        raise_alert(run, error or "failed")
+    elif status == RunStatus.SUCCEEDED or (
+        status == RunStatus.ATTENTION and not (run.counts or {}).get(Outcome.FAILED)
+    ):
+        resolve_alerts(run)
     return run
 
 
@@ -236,12 +238,10 @@ class _CustomerSync:
         attention = self.counts.get(Outcome.HELD, 0) or self.counts.get(Outcome.FAILED, 0)
         _finish(self.run, RunStatus.ATTENTION if attention else RunStatus.SUCCEEDED)
         if self.counts.get(Outcome.FAILED) and not self.dry_run:
-            Alert.objects.create(
-                client=self.client,
-                source="customer sync",
-                run=self.run,
-                message=f"{self.counts[Outcome.FAILED]} customer(s) could not be written; "
-                "see the run for each error.",
+            raise_alert(
+                self.run,
+                f"{self.counts[Outcome.FAILED]} customer(s) could not be written; "
+                "the run lists each error.",
             )
 
     def _report_duplicates(self, prepared: list[Prepared]) -> None:

@@ -7,9 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from clients.actions import audit
 from clients.models import Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 
+from .forms import SyncSettingsForm
 from .models import Alert, ConflictStatus, Outcome, RunKind, SyncConflict, SyncRun, SyncSettings
 from .review import DECISIONS, DecisionRefused, do_resolve_conflict, do_start_sync
 
@@ -89,6 +91,37 @@ def run_detail(request: HttpRequest, client_slug: str, run_id: int) -> HttpRespo
             },
         },
     )
+
+
+@member_required(Role.ADMIN)
+def sync_settings(request: HttpRequest, client_slug: str) -> HttpResponse:
+    client = get_client_for_member(request, client_slug)
+    current = SyncSettings.for_client(client)
+    form = SyncSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        before = _settings_state(SyncSettings.objects.get(pk=current.pk))
+        saved = form.save()
+        audit(
+            client.firm,
+            request.user,
+            "sync.settings_changed",
+            saved,
+            before,
+            _settings_state(saved),
+        )
+        messages.success(request, "Sync settings saved; the next run uses them.")
+        return redirect("client_sync", client_slug=client.slug)
+    return render(request, "connections/sync/settings.html", {"client": client, "form": form})
+
+
+def _settings_state(settings: SyncSettings) -> dict:
+    return {
+        "customer_direction": settings.customer_direction,
+        "crm_source": settings.crm_source,
+        "schedule_minutes": settings.schedule_minutes,
+        "field_owners": settings.field_owners,
+        "field_map": settings.field_map,
+    }
 
 
 @require_POST
