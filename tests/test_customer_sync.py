@@ -97,6 +97,13 @@ class Systems:
         )
 
 
+def change_email_on_both_sides(systems, crm_id: str, crm_email: str, books_email: str) -> None:
+    systems.hubspot.crm.contacts.basic_api.update(crm_id, {"properties": {"email": crm_email}})
+    customer = systems.qbo_customers()[0]
+    customer.PrimaryEmailAddr = {"Address": books_email}
+    customer.save(qb=systems.qb)
+
+
 def test_a_hubspot_company_becomes_one_quickbooks_customer_and_a_rerun_creates_nothing(systems):
     systems.company(name="Cedar Roofing", phone="512-555-0101", zip="78701", city="Austin")
     systems.contact(firstname="Ann", lastname="Lee", email="ann@home.example", zip="78702")
@@ -243,12 +250,7 @@ def test_when_both_sides_change_a_field_its_owner_wins_and_it_is_logged(systems)
         firstname="Mia", lastname="Maple", zip="78708", email="a@maple.example"
     )
     run_customer_sync(systems.client)
-    systems.hubspot.crm.contacts.basic_api.update(
-        crm_id, {"properties": {"email": "crm@maple.example"}}
-    )
-    customer = systems.qbo_customers()[0]
-    customer.PrimaryEmailAddr = {"Address": "books@maple.example"}
-    customer.save(qb=systems.qb)
+    change_email_on_both_sides(systems, crm_id, "crm@maple.example", "books@maple.example")
 
     run_customer_sync(systems.client)
 
@@ -266,12 +268,7 @@ def test_a_field_set_to_review_waits_for_a_person(systems):
         firstname="Pia", lastname="Pioneer", zip="78709", email="a@pioneer.example"
     )
     run_customer_sync(systems.client)
-    systems.hubspot.crm.contacts.basic_api.update(
-        crm_id, {"properties": {"email": "crm@pioneer.example"}}
-    )
-    customer = systems.qbo_customers()[0]
-    customer.PrimaryEmailAddr = {"Address": "books@pioneer.example"}
-    customer.save(qb=systems.qb)
+    change_email_on_both_sides(systems, crm_id, "crm@pioneer.example", "books@pioneer.example")
 
     run_customer_sync(systems.client)
 
@@ -422,12 +419,7 @@ def test_a_field_conflict_decided_for_the_crm_is_written_to_the_books(systems, c
     settings.save()
     crm_id = systems.contact(firstname="Ola", lastname="Oak", zip="78717", email="a@oak.example")
     run_customer_sync(systems.client)
-    systems.hubspot.crm.contacts.basic_api.update(
-        crm_id, {"properties": {"email": "crm@oak.example"}}
-    )
-    customer = systems.qbo_customers()[0]
-    customer.PrimaryEmailAddr = {"Address": "books@oak.example"}
-    customer.save(qb=systems.qb)
+    change_email_on_both_sides(systems, crm_id, "crm@oak.example", "books@oak.example")
     run_customer_sync(systems.client)
     conflict = SyncConflict.objects.get(status="open", kind=ConflictKind.FIELD)
     client.force_login(two_firms.accountant_a)

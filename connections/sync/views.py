@@ -99,7 +99,7 @@ def sync_settings(request: HttpRequest, client_slug: str) -> HttpResponse:
     current = SyncSettings.for_client(client)
     form = SyncSettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
-        before = _settings_state(SyncSettings.objects.get(pk=current.pk))
+        before = _settings_state(SyncSettings.objects.for_firm(request.firm).get(pk=current.pk))
         saved = form.save()
         audit(
             client.firm,
