@@ -45,6 +45,23 @@ def test_it_pages_through_hubspot_companies(connected, sandbox):
     assert connection.last_success_at is not None
 
 
+def test_it_reads_changed_companies_past_the_search_window(connected, sandbox, monkeypatch):
+    """HubSpot's search pages stop at 10,000 results; the adapter starts a new search from
+    the last modification time it saw. With the window shrunk to 400, 530 changed companies
+    all come back."""
+    from datetime import UTC, datetime, timedelta
+
+    from connections.hubspot import adapter as hubspot_adapter
+
+    connection = connected("hubspot")
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    create_companies(sandbox, connection, 530)
+    monkeypatch.setattr(hubspot_adapter, "SEARCH_WINDOW", 400)
+    found = crm_adapter(connection).records_changed_since("companies", since)
+    assert len({r.external_id for r in found}) == 530
+    assert crm_adapter(connection).records_changed_since("companies", datetime.now(UTC)) == []
+
+
 def test_it_waits_out_hubspot_rate_limits(connected, sandbox, monkeypatch):
     connection = connected("hubspot")
     monkeypatch.setattr(ratelimit, "TEN_SECOND_MAX", 2)

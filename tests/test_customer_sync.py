@@ -174,6 +174,27 @@ def test_a_person_decides_a_near_match_and_the_next_run_acts_on_it(systems):
     assert CustomerLink.objects.get(client=systems.client).accounting_id == str(existing.Id)
 
 
+def test_an_incremental_run_past_the_change_data_limit_reads_everything(systems, monkeypatch):
+    """QuickBooks' change data capture stops at 1,000 objects; past it the mirror is read in
+    full, so a change made in the books is not lost among many."""
+    from connections.sync import customers
+
+    crm_id = systems.company(name="Cedar Homes", zip="78713", phone="512-555-0123")
+    run_customer_sync(systems.client)
+    for n in range(3):
+        systems.qbo_customer(f"Walk-in {n}")
+    customer = next(c for c in systems.qbo_customers() if c.DisplayName == "Cedar Homes")
+    customer.PrimaryPhone = {"FreeFormNumber": "+1 512 555 0124"}
+    customer.save(qb=systems.qb)
+    monkeypatch.setattr(customers, "CDC_LIMIT", 2)
+
+    run = run_customer_sync(systems.client)
+
+    assert run.counts["updated"] == 1
+    company = systems.hubspot.crm.companies.basic_api.get_by_id(crm_id, properties=["phone"])
+    assert company.properties["phone"] == "+15125550124"
+
+
 def test_bad_records_are_held_with_reasons_and_the_rest_go_on(systems):
     systems.company(name="Good Builders", zip="78701")
     systems.contact(firstname="Bad", lastname="Email", email="not-an-email", zip="78701")

@@ -56,6 +56,7 @@ API_EXCEPTIONS = (
 )
 BATCH_LIMIT = 100  # HubSpot's batch read/update ceiling
 SEARCH_PAGE = 200  # the search endpoint's largest page
+SEARCH_WINDOW = 10_000  # results one search can page through
 
 
 def translate(error: Exception) -> Exception:
@@ -139,36 +140,29 @@ class HubSpotAdapter:
     def records_changed_since(
         self, crm_type: str, since: datetime, properties: list[str] | None = None
     ) -> list[CrmRecord]:
-        """Records modified after `since`, oldest first (search by last-modified date)."""
+        """Records modified after `since`, oldest first (search by last-modified date).
+
+        HubSpot's search pages stop at 10,000 results: past that, the search starts again
+        from the last modification time seen (records sharing it may come twice; callers
+        key them by id)."""
         wanted = _wanted(crm_type, properties)
-        millis = str(int(since.timestamp() * 1000))
-        found, after = [], None
+        found: list[CrmRecord] = []
+        millis, after, in_window = int(since.timestamp() * 1000), None, 0
         while True:
-            request = {
-                "filterGroups": [
-                    {
-                        "filters": [
-                            {
-                                "propertyName": "hs_lastmodifieddate",
-                                "operator": "GT",
-                                "value": millis,
-                            }
-                        ]
-                    }
-                ],
-                "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
-                "properties": wanted,
-                "limit": SEARCH_PAGE,
-                "after": after,
-            }
+            request = _modified_since(millis, wanted, after)
             page = self._call(
                 f"Searching HubSpot {crm_type} changed since {since:%Y-%m-%d %H:%M}",
                 lambda api, r=request: self._api(api, crm_type).search_api.do_search(r),
             )
             found.extend(_record(crm_type, r) for r in page.results)
+            in_window += len(page.results)
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
                 return self._with_companies(found)
+            if in_window + SEARCH_PAGE > SEARCH_WINDOW:
+                newer = _millis(found[-1].properties.get("hs_lastmodifieddate", ""))
+                if newer is not None and newer > millis:
+                    millis, after, in_window = newer - 1, None, 0
 
     def read_records(
         self, crm_type: str, ids: list[str], properties: list[str] | None = None
@@ -238,6 +232,34 @@ class HubSpotAdapter:
             else r
             for r in found
         ]
+
+
+def _modified_since(millis: int, wanted: list[str], after: str | None) -> dict:
+    return {
+        "filterGroups": [
+            {
+                "filters": [
+                    {"propertyName": "hs_lastmodifieddate", "operator": "GT", "value": str(millis)}
+                ]
+            }
+        ],
+        "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
+        "properties": wanted,
+        "limit": SEARCH_PAGE,
+        "after": after,
+    }
+
+
+def _millis(value: str) -> int | None:
+    """hs_lastmodifieddate as epoch milliseconds (HubSpot sends ISO 8601 or millis)."""
+    if not value:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
 
 
 def _wanted(crm_type: str, extra: list[str] | None) -> list[str]:

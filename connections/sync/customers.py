@@ -53,6 +53,7 @@ BATCH = 30  # QuickBooks' items per batch request
 CURSOR_OVERLAP = timedelta(minutes=2)  # re-read a little: clocks differ, merges are idempotent
 NAME_CLASH = "6240"
 ACCOUNTING_GROUP = "customers"
+CDC_LIMIT = 1000  # QuickBooks change data capture returns at most this many objects
 
 
 class SyncUnavailable(Exception):
@@ -274,12 +275,16 @@ class _CustomerSync:
         return found.value if found else None
 
     def _refresh_mirror(self, started: datetime) -> set[str]:
-        """Bring the local mirror up to date; the ids of customers that changed."""
+        """Bring the local mirror up to date; the ids of customers that changed since the
+        mirror last saw them (a full read returns everyone, most of them unchanged)."""
         system = self.accounting.connection.system
         since = None if self.full else self._cursor(system, ACCOUNTING_GROUP)
+        changed = None
         if since is not None and since > started - timedelta(days=29):
             changed = self.accounting.customers_changed_since(since - CURSOR_OVERLAP)
-        else:
+            if len(changed) >= CDC_LIMIT:  # CDC stops at 1,000 objects: read them all instead
+                changed = None
+        if changed is None:
             changed, cursor = [], None
             while True:
                 page = self.accounting.customers(cursor)
@@ -289,10 +294,12 @@ class _CustomerSync:
         self.mirror = {
             m.external_id: m for m in MirroredCustomer.objects.filter(client=self.client)
         }
-        fresh, stale = [], []
+        fresh, stale, moved = [], [], set()
         for customer in changed:
             values = accounting_values(customer)
             row = self.mirror.get(customer.external_id)
+            if row is None or row.version != customer.version or row.values != values:
+                moved.add(customer.external_id)
             if row is None:
                 row = MirroredCustomer(client=self.client, external_id=customer.external_id)
                 fresh.append(row)
@@ -306,7 +313,7 @@ class _CustomerSync:
             MirroredCustomer.objects.bulk_update(
                 stale, ["display_name", "values", "version", "active", "seen_at"], batch_size=1000
             )
-        return {c.external_id for c in changed}
+        return moved
 
     def _crm_records(self, started: datetime, changed_accounting: set[str]) -> list[CrmRecord]:
         field_map = self.settings.field_map
