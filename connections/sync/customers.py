@@ -408,6 +408,11 @@ class _CustomerSync:
             .select_related("resolved_by")
             .order_by("resolved_at")
         }
+        self.open = set(
+            SyncConflict.objects.filter(client=self.client, status=ConflictStatus.OPEN).values_list(
+                "crm_type", "crm_id", "kind"
+            )
+        )
         self.creates: list[PendingWrite] = []
         self.updates: list[PendingWrite] = []
         self.crm_updates: dict[str, dict[str, dict[str, str]]] = {}
@@ -621,8 +626,9 @@ class _CustomerSync:
             results = [
                 WriteResult(w.prepared.key, error_code="unknown", error=str(error)) for w in chunk
             ]
-        for write, result in zip(chunk, results, strict=True):
-            self._settle(write, result)
+        with transaction.atomic():  # one commit per batch, not three per record
+            for write, result in zip(chunk, results, strict=True):
+                self._settle(write, result)
 
     def _settle(self, write: PendingWrite, result: WriteResult) -> None:
         item = write.prepared
@@ -774,6 +780,7 @@ class _CustomerSync:
     ) -> None:
         if self.dry_run:
             return
+        self.open.add((item.record.crm_type, item.record.external_id, kind))
         SyncConflict.objects.update_or_create(
             client=self.client,
             kind=kind,
@@ -819,13 +826,16 @@ class _CustomerSync:
                 )
 
     def _close_open(self, item: Prepared, kinds: Iterable[str]) -> None:
-        if self.dry_run:
+        kinds = [
+            k for k in kinds if (item.record.crm_type, item.record.external_id, k) in self.open
+        ]
+        if self.dry_run or not kinds:
             return
         SyncConflict.objects.filter(
             client=self.client,
             crm_type=item.record.crm_type,
             crm_id=item.record.external_id,
-            kind__in=list(kinds),
+            kind__in=kinds,
             status=ConflictStatus.OPEN,
         ).update(
             status=ConflictStatus.RESOLVED, resolution="settled by sync", resolved_at=timezone.now()
