@@ -150,7 +150,9 @@ def record_success(connection: Connection) -> None:
     Connection.objects.filter(pk=connection.pk).update(last_success_at=timezone.now())
 
 
-def call_for_connection(connection: Connection, attempt, describe: str):
+def call_for_connection(
+    connection: Connection, attempt, describe: str, *, retry_transient: bool = True
+):
     """Run a provider call under the shared retry policy (refreshing the token on a 401) and
     record the outcome on the connection, so a failure is never silent."""
     from . import retries
@@ -161,6 +163,7 @@ def call_for_connection(connection: Connection, attempt, describe: str):
             attempt,
             on_unauthorised=lambda: access_token_for(connection, force=True),
             describe=describe,
+            retry_transient=retry_transient,
         )
     except retries.ProviderError as error:
         record_error(connection, str(error))

@@ -164,6 +164,7 @@ class WebhookDelivery(models.Model):
 from .sync.models import (  # noqa: E402, F401
     Alert,
     CustomerLink,
+    InvoiceLink,
     MirroredCustomer,
     RecordOutcome,
     SyncConflict,

@@ -106,3 +106,82 @@ class Page[T]:
 
     records: list[T]
     next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class DealLine:
+    """One CRM line item of a deal."""
+
+    external_id: str
+    name: str
+    sku: str = ""
+    product_id: str = ""
+    quantity: Decimal = Decimal(1)
+    unit_price: Decimal = Decimal(0)
+    discount: Decimal = Decimal(0)  # per unit, in the deal's currency
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Deal:
+    """A CRM deal with what invoicing needs: stage, money, dates, lines and who it is for."""
+
+    external_id: str
+    name: str
+    stage: str
+    pipeline: str = ""
+    amount: Money | None = None
+    currency: str = ""
+    close_date: datetime | None = None
+    lines: tuple[DealLine, ...] = ()
+    company_ids: tuple[str, ...] = ()
+    contact_ids: tuple[str, ...] = ()
+    properties: dict[str, str] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """An accounting system's product or service."""
+
+    external_id: str
+    name: str
+    sku: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    item_id: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """An accounting invoice as read back: what sync checks and reports on."""
+
+    external_id: str
+    doc_number: str
+    customer_id: str
+    total: Money
+    balance: Money
+    txn_date: str = ""
+    due_date: str = ""
+    lines: tuple[InvoiceLine, ...] = ()
+    discount: Decimal = Decimal(0)
+    private_note: str = ""
+    voided: bool = False
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentInfo:
+    """A payment (or credit memo) and the invoices it is applied to, with amounts."""
+
+    external_id: str
+    kind: str  # "Payment" or "CreditMemo"
+    txn_date: str
+    applied: tuple[tuple[str, Decimal], ...] = ()  # (invoice id, amount)

@@ -59,8 +59,14 @@ def call[T](
     describe: str,
     attempts: int = MAX_ATTEMPTS,
     sleep: Callable[[float], None] | None = None,
+    retry_transient: bool = True,
 ) -> T:
-    """Run `operation` under the policy above; `describe` names it in the final error."""
+    """Run `operation` under the policy above; `describe` names it in the final error.
+
+    `retry_transient=False` is for writes that are not safe to repeat blindly: a timeout,
+    a 5xx or a cut connection may come after the provider committed, so the caller settles
+    the outcome itself (a 429 is still waited out: a throttled request was not processed).
+    """
     refreshed = False
 
     def attempt() -> T:
@@ -79,7 +85,7 @@ def call[T](
 
     options = {"sleep": sleep} if sleep else {}
     retrying = Retrying(
-        retry=retry_if_exception_type((RateLimited, Transient)),
+        retry=retry_if_exception_type((RateLimited, Transient) if retry_transient else RateLimited),
         wait=_wait,
         stop=stop_after_attempt(attempts),
         reraise=True,

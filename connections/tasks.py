@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 PARSERS = {System.QUICKBOOKS: quickbooks.parse_events, System.HUBSPOT: hubspot.parse_events}
 # HubSpot subscription type prefix → the CRM object type sync reads.
-CRM_OBJECT_TYPES = {"company": "companies", "contact": "contacts"}
+CRM_OBJECT_TYPES = {"company": "companies", "contact": "contacts", "deal": "deals"}
+# QuickBooks entities whose change a sync run picks up (customers, and money for deals).
+ACCOUNTING_ENTITIES = {"Customer", "Invoice", "Payment", "CreditMemo"}
 
 
 def process_webhook(delivery_id: int) -> int:
@@ -50,8 +52,8 @@ def process_webhook(delivery_id: int) -> int:
                 crm_ids.setdefault(crm_type, []).append(event.object_id)
         if crm_ids:
             run_customer_sync(client, kind=RunKind.WEBHOOK, crm_ids=crm_ids)
-    elif any(event.entity == "Customer" for event in events):
-        # QuickBooks names the customer; the change-data pull reads it with the others.
+    elif any(event.entity in ACCOUNTING_ENTITIES for event in events):
+        # QuickBooks names the object; the change-data pull reads it with the others.
         run_customer_sync(client, kind=RunKind.WEBHOOK)
     return len(events)
 

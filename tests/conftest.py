@@ -20,6 +20,8 @@ from .factories import (
 
 _real_connect = socket.socket.connect
 
+pytest_plugins = ["tests.sync_support"]  # the `systems` fixture
+
 
 def _loopback_only(sock: socket.socket, address):
     """Tests never reach the internet: any host but loopback is refused at once."""

@@ -10,8 +10,6 @@ import requests
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from hubspot import HubSpot
-from quickbooks.objects.customer import Customer as QboCustomer
 
 from clients.models import AuditEntry
 from connections import retries
@@ -32,69 +30,6 @@ from connections.sync.models import (
 from .sandbox.conftest import sandbox_db
 
 pytestmark = sandbox_db
-
-
-@pytest.fixture
-def systems(connected, sandbox, two_firms):
-    """Firm A's client with both systems connected; rate limits lifted for speed."""
-    qbo, hub = connected("quickbooks"), connected("hubspot")
-    control = f"{sandbox}/sandbox/control"
-    requests.patch(
-        f"{control}/quickbooks/companies/{qbo.external_id}", json={"rate_limits": False}, timeout=10
-    )
-    requests.patch(
-        f"{control}/hubspot/portals/{hub.external_id}", json={"rate_limits": False}, timeout=10
-    )
-    # No webhooks in these tests unless one asks: each run is the one the test starts.
-    for path in (f"quickbooks/companies/{qbo.external_id}", f"hubspot/portals/{hub.external_id}"):
-        requests.patch(f"{control}/{path}", json={"webhook_url": ""}, timeout=10)
-    return Systems(two_firms.client_a, qbo, hub, sandbox)
-
-
-class Systems:
-    def __init__(self, client, qbo, hub, sandbox):
-        self.client, self.qbo_connection, self.hub_connection = client, qbo, hub
-        self.sandbox = sandbox
-
-    @property
-    def hubspot(self) -> HubSpot:
-        self.hub_connection.refresh_from_db()
-        return HubSpot(
-            access_token=self.hub_connection.access_token, host=f"{self.sandbox}/sandbox/hubspot"
-        )
-
-    @property
-    def qb(self):
-        return QuickBooksAdapter(self.qbo_connection)._client()[0]
-
-    def company(self, **properties) -> str:
-        return self.hubspot.crm.companies.basic_api.create({"properties": properties}).id
-
-    def contact(self, **properties) -> str:
-        return self.hubspot.crm.contacts.basic_api.create({"properties": properties}).id
-
-    def qbo_customer(self, name: str, **fields) -> QboCustomer:
-        made = QboCustomer()
-        made.DisplayName = name
-        for key, value in fields.items():
-            setattr(made, key, value)
-        return made.save(qb=self.qb)
-
-    def qbo_customers(self) -> list[QboCustomer]:
-        return QboCustomer.where("Active IN (true, false)", qb=self.qb)
-
-    def writes(self) -> int:
-        """QuickBooks write calls since the last look (from the sandbox's request log)."""
-        log = requests.delete(
-            f"{self.sandbox}/sandbox/control/requests",
-            params={"system": "quickbooks", "account": self.qbo_connection.external_id},
-            timeout=10,
-        ).json()
-        return sum(
-            r["count"]
-            for r in log["requests"]
-            if r["method"] == "POST" and not r["route"].endswith("query")
-        )
 
 
 def change_email_on_both_sides(systems, crm_id: str, crm_email: str, books_email: str) -> None:
@@ -303,7 +238,8 @@ def test_direction_off_and_one_way_are_respected(systems):
     settings.customer_direction = Direction.OFF
     settings.save()
     systems.company(name="Riverside Builders", zip="78710")
-    assert run_customer_sync(systems.client).counts == {}
+    off = run_customer_sync(systems.client)
+    assert "created" not in off.counts and systems.qbo_customers() == []
     settings.customer_direction = Direction.TO_CRM
     settings.save()
     run = run_customer_sync(systems.client)
@@ -406,6 +342,7 @@ def test_a_hubspot_webhook_makes_the_customer_within_the_request(systems, sandbo
             break
         time.sleep(0.1)
     assert [c.DisplayName for c in systems.qbo_customers()] == ["Webhook Builders"]
+    systems.settle()
     assert systems.client.sync_runs.filter(kind=RunKind.WEBHOOK).exists()
 
 

@@ -1,20 +1,36 @@
 """HubSpot through hubspot-api-client: paging, rate limits, and mapping to plain records."""
 
+import contextlib
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
 import urllib3
 from hubspot import HubSpot
 from hubspot.crm.associations.v4 import ApiException as AssociationsApiException
 from hubspot.crm.companies import ApiException as CompaniesApiException
 from hubspot.crm.contacts import ApiException as ContactsApiException
+from hubspot.crm.deals import ApiException as DealsApiException
+from hubspot.crm.line_items import ApiException as LineItemsApiException
+from hubspot.crm.pipelines import ApiException as PipelinesApiException
+from hubspot.crm.properties import ApiException as PropertiesApiException
 from hubspot.oauth import ApiException as OAuthApiException
 
 from .. import retries
 from ..actions import call_for_connection
 from ..models import Connection
 from ..providers import hubspot_api_base
-from ..records import AccountInfo, Address, CrmCompany, CrmRecord, Page, WriteResult
+from ..records import (
+    AccountInfo,
+    Address,
+    CrmCompany,
+    CrmRecord,
+    Deal,
+    DealLine,
+    Money,
+    Page,
+    WriteResult,
+)
 from ..refresh import access_token_for
 
 COMPANY_PROPERTIES = [
@@ -47,14 +63,46 @@ CONTACT_PROPERTIES = [
 BASE_PROPERTIES = {
     "companies": [*COMPANY_PROPERTIES, "description"],
     "contacts": CONTACT_PROPERTIES,
+    "deals": [
+        "dealname",
+        "dealstage",
+        "pipeline",
+        "amount",
+        "closedate",
+        "deal_currency_code",
+        "hs_lastmodifieddate",
+        "syncfirm_payment_status",
+        "syncfirm_amount_paid",
+    ],
+    "line_items": [
+        "name",
+        "hs_sku",
+        "hs_product_id",
+        "quantity",
+        "price",
+        "discount",
+        "description",
+    ],
 }
 API_EXCEPTIONS = (
     CompaniesApiException,
     ContactsApiException,
+    DealsApiException,
+    LineItemsApiException,
+    PipelinesApiException,
+    PropertiesApiException,
     AssociationsApiException,
     OAuthApiException,
 )
 BATCH_LIMIT = 100  # HubSpot's batch read/update ceiling
+# Where payment status is written on a deal (created in a "syncfirm" group on first use).
+PAYMENT_PROPERTIES = [
+    ("syncfirm_payment_status", "Payment status", "string", "text"),
+    ("syncfirm_amount_paid", "Amount paid", "number", "number"),
+    ("syncfirm_balance", "Balance due", "number", "number"),
+    ("syncfirm_last_payment_date", "Last payment date", "string", "text"),
+    ("syncfirm_invoice_number", "Invoice number", "string", "text"),
+]
 SEARCH_PAGE = 200  # the search endpoint's largest page
 SEARCH_WINDOW = 10_000  # results one search can page through
 
@@ -201,6 +249,95 @@ class HubSpotAdapter:
             )
         return results
 
+    def _associated(self, from_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
+        """Associated ids for each record (v4 batch read, 100 records a call)."""
+        out: dict[str, list[str]] = {}
+        for start in range(0, len(ids), BATCH_LIMIT):
+            body = {"inputs": [{"id": i} for i in ids[start : start + BATCH_LIMIT]]}
+            answer = self._call(
+                f"Reading HubSpot {from_type}-{to_type} associations",
+                lambda api, b=body: api.crm.associations.v4.batch_api.get_page(
+                    from_type, to_type, b
+                ),
+            )
+            for row in answer.results:
+                out[str(row._from.id)] = [str(t.to_object_id) for t in row.to]
+        return out
+
+    def won_stages(self) -> set[str]:
+        """Deal stages that mean closed-won, from every deal pipeline (probability 1.0)."""
+        pipelines = self._call(
+            "Reading HubSpot deal pipelines",
+            lambda api: api.crm.pipelines.pipelines_api.get_all("deals"),
+        )
+        return {
+            stage.id
+            for pipeline in pipelines.results
+            for stage in pipeline.stages
+            if str((stage.metadata or {}).get("probability", "")) in ("1.0", "1")
+        }
+
+    def deals(self, records: list[CrmRecord]) -> list[Deal]:
+        """Deals read as records, with their line items and the companies and contacts
+        they are for (a few batch calls for any number of deals)."""
+        ids = [r.external_id for r in records]
+        line_ids = self._associated("deals", "line_items", ids)
+        companies = self._associated("deals", "companies", ids)
+        contacts = self._associated("deals", "contacts", ids)
+        every_line = [i for found in line_ids.values() for i in found]
+        lines = (
+            {
+                r.external_id: _deal_line(r)
+                for r in self.read_records("line_items", every_line)
+                if every_line
+            }
+            if every_line
+            else {}
+        )
+        return [
+            _deal(
+                r,
+                tuple(lines[i] for i in line_ids.get(r.external_id, []) if i in lines),
+                tuple(companies.get(r.external_id, [])),
+                tuple(contacts.get(r.external_id, [])),
+            )
+            for r in records
+        ]
+
+    def ensure_deal_properties(self) -> int:
+        """The deal properties payment status is written to, in a "syncfirm" group; made on
+        first use, left alone after. Returns how many were created."""
+        have = self._call(
+            "Reading HubSpot deal properties",
+            lambda api: api.crm.properties.core_api.get_all("deals"),
+        )
+        names = {p.name for p in have.results}
+        made = 0
+        if not names & {name for name, *_ in PAYMENT_PROPERTIES}:
+            with contextlib.suppress(retries.ProviderError):  # the group is there already
+                self._call(
+                    "Creating the syncfirm property group",
+                    lambda api: api.crm.properties.groups_api.create(
+                        "deals", {"name": "syncfirm", "label": "syncfirm", "displayOrder": 1}
+                    ),
+                )
+        for name, label, kind, field_type in PAYMENT_PROPERTIES:
+            if name in names:
+                continue
+            definition = {
+                "name": name,
+                "label": label,
+                "type": kind,
+                "fieldType": field_type,
+                "groupName": "syncfirm",
+            }
+            self._call(
+                f"Creating the HubSpot deal property {name}",
+                lambda api, d=definition: api.crm.properties.core_api.create("deals", d),
+            )
+            made += 1
+        return made
+
     def _with_companies(self, found: list[CrmRecord]) -> list[CrmRecord]:
         """Contacts with the ids of their companies (one v4 batch read per 100 contacts),
         so sync can tell a homeowner from a company's employee."""
@@ -264,6 +401,53 @@ def _millis(value: str) -> int | None:
 
 def _wanted(crm_type: str, extra: list[str] | None) -> list[str]:
     return sorted(set(BASE_PROPERTIES[crm_type]) | set(extra or ()))
+
+
+def _number(value: str | None, default: str = "0") -> Decimal:
+    try:
+        return Decimal(str(value).strip() if value not in (None, "") else default)
+    except InvalidOperation:
+        return Decimal("NaN")
+
+
+def _deal_line(record: CrmRecord) -> DealLine:
+    p = record.properties
+    return DealLine(
+        external_id=record.external_id,
+        name=(p.get("name") or "").strip(),
+        sku=(p.get("hs_sku") or "").strip(),
+        product_id=p.get("hs_product_id") or "",
+        quantity=_number(p.get("quantity"), "1"),
+        unit_price=_number(p.get("price")),
+        discount=_number(p.get("discount")),
+        description=(p.get("description") or "").strip(),
+    )
+
+
+def _deal(record: CrmRecord, lines, companies, contacts) -> Deal:
+    p = record.properties
+    currency = (p.get("deal_currency_code") or "").strip()
+    amount = _number(p.get("amount"))
+    close = p.get("closedate") or ""
+    return Deal(
+        external_id=record.external_id,
+        name=p.get("dealname") or "",
+        stage=p.get("dealstage") or "",
+        pipeline=p.get("pipeline") or "",
+        amount=Money(amount, currency) if amount.is_finite() else None,
+        currency=currency,
+        close_date=_when(close),
+        lines=lines,
+        company_ids=companies,
+        contact_ids=contacts,
+        properties=p,
+        updated_at=record.updated_at,
+    )
+
+
+def _when(value: str) -> datetime | None:
+    millis = _millis(value)
+    return datetime.fromtimestamp(millis / 1000, UTC) if millis is not None else None
 
 
 def _record(crm_type: str, result) -> CrmRecord:

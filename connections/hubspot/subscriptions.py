@@ -12,6 +12,7 @@ from hubspot.webhooks import SettingsChangeRequest, SubscriptionCreateRequest
 from ..providers import hubspot_api_base
 
 WATCHED = {
+    "deal": ["dealstage", "amount", "closedate"],
     "company": ["name", "phone", "address", "city", "state", "zip", "country", "description"],
     "contact": [
         "firstname",

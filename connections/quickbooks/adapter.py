@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import requests
@@ -16,7 +16,18 @@ from .. import retries
 from ..actions import call_for_connection
 from ..models import Connection
 from ..providers import quickbooks_api_base
-from ..records import AccountInfo, Address, Customer, Money, Page, WriteResult
+from ..records import (
+    AccountInfo,
+    Address,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    Item,
+    Money,
+    Page,
+    PaymentInfo,
+    WriteResult,
+)
 from ..refresh import access_token_for
 from .oauth import auth_client
 
@@ -60,7 +71,7 @@ class QuickBooksAdapter:
         qb.session.hooks["response"].append(last)
         return qb, last
 
-    def _call(self, describe: str, operation):
+    def _call(self, describe: str, operation, *, retry_transient: bool = True):
         def attempt():
             qb, last = self._client()
             try:
@@ -79,7 +90,9 @@ class QuickBooksAdapter:
                 # ValueError: a truncated or non-JSON body from a dropped response.
                 raise retries.Transient(str(error)) from error
 
-        return call_for_connection(self.connection, attempt, describe)
+        return call_for_connection(
+            self.connection, attempt, describe, retry_transient=retry_transient
+        )
 
     def account_info(self) -> AccountInfo:
         info = self._call(
@@ -139,21 +152,208 @@ class QuickBooksAdapter:
                 body |= {"Id": current.external_id, "SyncToken": current.version, "sparse": True}
                 items.append({"bId": key, "operation": "update", "Customer": body})
             keys.append(key)
+        return self._batch("customers", "Customer", items, keys, request_id)
+
+    def _batch(
+        self,
+        what: str,
+        entity: str,
+        items: list[dict],
+        keys: list[str],
+        request_id: str,
+        *,
+        repeatable: bool = True,
+    ) -> list[WriteResult]:
+        """One batch request of at most 30 items; each item's result by its key.
+
+        `repeatable=False`: a failure that may have come after QuickBooks committed is not
+        retried here (the caller looks for what landed first)."""
         if len(items) > BATCH_SIZE:
-            raise ValueError(f"at most {BATCH_SIZE} customers per batch, not {len(items)}")
+            raise ValueError(f"at most {BATCH_SIZE} {what} per batch, not {len(items)}")
         if not items:
             return []
         answer = self._call(
-            "Writing QuickBooks customers",
+            f"Writing QuickBooks {what}",
             lambda qb: qb.make_request(
                 "POST",
                 f"{qb.api_url}/company/{qb.company_id}/batch",
-                json.dumps({"BatchItemRequest": items}),
+                json.dumps({"BatchItemRequest": items}, default=str),
                 request_id=request_id,
             ),
+            retry_transient=repeatable,
         )
         by_key = {item.get("bId"): item for item in answer.get("BatchItemResponse", [])}
-        return [_write_result(key, by_key.get(key)) for key in keys]
+        return [_write_result(key, by_key.get(key), entity) for key in keys]
+
+    def _query(self, describe: str, text: str) -> list[dict]:
+        """Every row of a query, page by page, as QuickBooks' JSON."""
+        rows: list[dict] = []
+        start = 1
+        while True:
+            paged = f"{text} STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
+            answer = self._call(describe, lambda qb, q=paged: qb.query(q))
+            found = next(iter((answer.get("QueryResponse") or {}).values()), [])
+            found = found if isinstance(found, list) else []
+            rows.extend(found)
+            if len(found) < PAGE_SIZE:
+                return rows
+            start += PAGE_SIZE
+
+    def items(self) -> list[Item]:
+        rows = self._query("Listing QuickBooks items", "SELECT * FROM Item")
+        return [
+            Item(
+                str(r["Id"]), r.get("Name", ""), r.get("Sku", "") or "", bool(r.get("Active", True))
+            )
+            for r in rows
+        ]
+
+    def income_account(self, name: str) -> str | None:
+        """The id of the income account called `name` (any income account if none is)."""
+        rows = self._query(
+            "Listing QuickBooks income accounts",
+            "SELECT * FROM Account WHERE AccountType = 'Income'",
+        )
+        named = [r for r in rows if r.get("Name", "").casefold() == name.casefold()]
+        chosen = named or rows
+        return str(chosen[0]["Id"]) if chosen else None
+
+    def create_items(
+        self, wanted: list[tuple[str, str]], income_account_id: str, request_id: str
+    ) -> list[WriteResult]:
+        """Service items for (name, sku) pairs, in the given income account."""
+        items, keys = [], []
+        for name, sku in wanted:
+            body = {
+                "Name": name[:100],
+                "Type": "Service",
+                "IncomeAccountRef": {"value": income_account_id},
+            }
+            if sku:
+                body["Sku"] = sku[:100]
+            items.append({"bId": name, "operation": "create", "Item": body})
+            keys.append(name)
+        return self._batch("items", "Item", items, keys, request_id)
+
+    def create_invoices(self, drafts: list, request_id: str) -> list[WriteResult]:
+        """Invoices from drafts (`sync.invoicing.InvoiceDraft`), one batch of at most 30,
+        keyed by deal id."""
+        items = [
+            {"bId": d.deal_id, "operation": "create", "Invoice": invoice_body(d)} for d in drafts
+        ]
+        keys = [d.deal_id for d in drafts]
+        # Not repeated blindly: with custom transaction numbers on, QuickBooks accepts a
+        # second invoice with the same number, and its requestid is not always honoured.
+        return self._batch("invoices", "Invoice", items, keys, request_id, repeatable=False)
+
+    def invoices_numbered(self, doc_numbers: list[str]) -> list[Invoice]:
+        """Invoices carrying any of these DocNumbers (the deal reference): the look before
+        a retry whose first outcome is unknown."""
+        found: list[Invoice] = []
+        for start in range(0, len(doc_numbers), 100):
+            quoted = ", ".join(f"'{_quoted(n)}'" for n in doc_numbers[start : start + 100])
+            rows = self._query(
+                "Looking up QuickBooks invoices by number",
+                f"SELECT * FROM Invoice WHERE DocNumber IN ({quoted})",  # noqa: S608 - quoted
+            )
+            found.extend(_invoice(r) for r in rows)
+        return found
+
+    def invoices_by_id(self, ids: list[str]) -> list[Invoice]:
+        found: list[Invoice] = []
+        for start in range(0, len(ids), 100):
+            quoted = ", ".join(f"'{_quoted(i)}'" for i in ids[start : start + 100])
+            text = f"SELECT * FROM Invoice WHERE Id IN ({quoted})"  # noqa: S608 - quoted
+            rows = self._query("Reading QuickBooks invoices", text)
+            found.extend(_invoice(r) for r in rows)
+        return found
+
+    def all_invoices(self) -> list[Invoice]:
+        return [
+            _invoice(r) for r in self._query("Listing QuickBooks invoices", "SELECT * FROM Invoice")
+        ]
+
+    def money_changed_since(self, since: datetime) -> tuple[list[Invoice], list[PaymentInfo]]:
+        """Invoices, payments and credit memos changed after `since` (one CDC call)."""
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+        answer = self._call(
+            "Reading changed QuickBooks invoices and payments",
+            lambda qb: qb.change_data_capture("Invoice,Payment,CreditMemo", stamp),
+        )
+        invoices, payments = [], []
+        for response in (answer.get("CDCResponse") or [{}])[0].get("QueryResponse", []):
+            invoices.extend(_invoice(r) for r in response.get("Invoice", []))
+            payments.extend(_payment(r, "Payment") for r in response.get("Payment", []))
+            payments.extend(_payment(r, "CreditMemo") for r in response.get("CreditMemo", []))
+        return invoices, payments
+
+
+def invoice_body(draft) -> dict:
+    lines = [
+        {
+            "DetailType": "SalesItemLineDetail",
+            "Amount": str(line.amount),
+            "Description": line.description,
+            "SalesItemLineDetail": {
+                "ItemRef": {"value": line.item_id},
+                "Qty": str(line.quantity),
+                "UnitPrice": str(line.unit_price),
+                **({"ServiceDate": line.service_date} if line.service_date else {}),
+            },
+        }
+        for line in draft.lines
+    ]
+    return {
+        "CustomerRef": {"value": draft.customer_id},
+        "DocNumber": draft.doc_number,
+        "TxnDate": draft.txn_date.isoformat(),
+        "DueDate": draft.due_date.isoformat(),
+        "PrivateNote": draft.private_note,
+        "CurrencyRef": {"value": draft.currency},
+        "Line": lines,
+    }
+
+
+def _decimal(value) -> Decimal:
+    return Decimal(str(value if value not in (None, "") else 0))
+
+
+def _invoice(row: dict) -> Invoice:
+    currency = (row.get("CurrencyRef") or {}).get("value", "")
+    lines = tuple(
+        InvoiceLine(
+            str((line["SalesItemLineDetail"].get("ItemRef") or {}).get("value", "")),
+            _decimal(line["SalesItemLineDetail"].get("Qty")),
+            _decimal(line["SalesItemLineDetail"].get("UnitPrice")),
+            _decimal(line.get("Amount")),
+            line.get("Description", "") or "",
+        )
+        for line in row.get("Line", [])
+        if line.get("DetailType") == "SalesItemLineDetail"
+    )
+    note = row.get("PrivateNote", "") or ""
+    return Invoice(
+        external_id=str(row.get("Id", "")),
+        doc_number=row.get("DocNumber", "") or "",
+        customer_id=str((row.get("CustomerRef") or {}).get("value", "")),
+        total=Money(_decimal(row.get("TotalAmt")), currency),
+        balance=Money(_decimal(row.get("Balance")), currency),
+        txn_date=row.get("TxnDate", "") or "",
+        due_date=row.get("DueDate", "") or "",
+        lines=lines,
+        private_note=note,
+        voided="Voided" in note and _decimal(row.get("TotalAmt")) == 0,
+        version=str(row.get("SyncToken", "")),
+    )
+
+
+def _payment(row: dict, kind: str) -> PaymentInfo:
+    applied = []
+    for line in row.get("Line", []):
+        for link in line.get("LinkedTxn", []):
+            if link.get("TxnType") == "Invoice":
+                applied.append((str(link.get("TxnId")), _decimal(line.get("Amount"))))
+    return PaymentInfo(str(row.get("Id", "")), kind, row.get("TxnDate", "") or "", tuple(applied))
 
 
 def _quoted(text: str) -> str:
@@ -190,15 +390,15 @@ def customer_body(values: Mapping[str, str]) -> dict:
     return body
 
 
-def _write_result(key: str, item: dict | None) -> WriteResult:
+def _write_result(key: str, item: dict | None, entity: str = "Customer") -> WriteResult:
     if item is None:
         return WriteResult(key, error_code="missing", error="QuickBooks returned no answer for it")
     if "Fault" in item:
         error = (item["Fault"].get("Error") or [{}])[0]
         detail = error.get("Detail") or error.get("Message") or "refused"
         return WriteResult(key, error_code=str(error.get("code", "")), error=detail.strip())
-    customer = item.get("Customer") or {}
-    return WriteResult(key, str(customer.get("Id", "")), str(customer.get("SyncToken", "")))
+    written = item.get(entity) or {}
+    return WriteResult(key, str(written.get("Id", "")), str(written.get("SyncToken", "")))
 
 
 def _customer(c: QboCustomer) -> Customer:

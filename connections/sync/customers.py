@@ -26,7 +26,8 @@ from ..providers import Kind, provider
 from ..records import CrmRecord, Customer, WriteResult
 from . import plan
 from .alerts import raise_alert, resolve_alerts
-from .leases import client_lease, renew
+from .invoices import InvoiceStep
+from .leases import WAITING_STAGE, client_lease, renew
 from .mapping import accounting_values, map_record
 from .matching import CustomerIndex, Party, find_duplicates
 from .models import (
@@ -120,7 +121,7 @@ def run_customer_sync(
         client=client,
         kind=kind,
         started_by=user,
-        stage="Waiting to start",
+        stage=WAITING_STAGE,
         approved_preview=approved_preview,
     )
     try:
@@ -207,17 +208,37 @@ class _CustomerSync:
 
     # -- the run ---------------------------------------------------------------------
     def execute(self) -> None:
-        if self.direction == Direction.OFF:
-            self.run.stage = "Customer sync is off for this client"
-            _finish(self.run, RunStatus.SUCCEEDED)
-            return
         automatic = self.run.kind in (RunKind.WEBHOOK, RunKind.SCHEDULED)
         if automatic and self.settings.import_done_at is None:
             _finish(self.run, RunStatus.WAITING)
             return
+        customers_on = self.direction != Direction.OFF
+        invoices_on = self.settings.invoices_on and self.run.kind != RunKind.IMPORT_PREVIEW
+        if not customers_on and not invoices_on:
+            self.run.stage = "Sync is off for this client"
+            _finish(self.run, RunStatus.SUCCEEDED)
+            return
         self.accounting = accounting_adapter(active_connection(self.client, Kind.ACCOUNTING))
         self.crm = crm_adapter(active_connection(self.client, Kind.CRM))
         started = timezone.now()
+        if customers_on:
+            self._customers(started)
+        if invoices_on and (self.settings.import_done_at or self.run.kind == RunKind.IMPORT):
+            InvoiceStep(self, started).execute()
+        self._save_outcomes()
+        self.run.counts = self.counts | {"reasons": self.reasons}
+        if self.run.kind == RunKind.IMPORT:
+            SyncSettings.objects.filter(pk=self.settings.pk).update(import_done_at=timezone.now())
+        failed = sum(v for k, v in self.counts.items() if k in ("failed", "invoices_failed"))
+        held = sum(v for k, v in self.counts.items() if k in ("held", "invoices_held"))
+        _finish(self.run, RunStatus.ATTENTION if failed or held else RunStatus.SUCCEEDED)
+        if failed and not self.dry_run:
+            raise_alert(
+                self.run,
+                f"{failed} record(s) could not be written; the run lists each error.",
+            )
+
+    def _customers(self, started: datetime) -> None:
         self._stage("Reading the accounting system's customers")
         changed_accounting = self._refresh_mirror(started)
         self._stage("Reading the CRM")
@@ -232,18 +253,19 @@ class _CustomerSync:
         self._flush()
         if not self.dry_run:
             self._save_cursors(started)
-        self._save_outcomes()
-        self.run.counts = self.counts | {"reasons": self.reasons}
-        if self.run.kind == RunKind.IMPORT:
-            SyncSettings.objects.filter(pk=self.settings.pk).update(import_done_at=timezone.now())
-        attention = self.counts.get(Outcome.HELD, 0) or self.counts.get(Outcome.FAILED, 0)
-        _finish(self.run, RunStatus.ATTENTION if attention else RunStatus.SUCCEEDED)
-        if self.counts.get(Outcome.FAILED) and not self.dry_run:
-            raise_alert(
-                self.run,
-                f"{self.counts[Outcome.FAILED]} customer(s) could not be written; "
-                "the run lists each error.",
-            )
+
+    def sync_customers_now(self, crm_ids: dict[str, list[str]]) -> None:
+        """Sync these CRM records as customers now (a deal's customer, before its invoice)."""
+        if self.direction == Direction.OFF:
+            return
+        records = []
+        for crm_type, ids in crm_ids.items():
+            if ids:
+                wanted = properties_for(self.settings.field_map, crm_type)
+                records += self.crm.read_records(crm_type, list(dict.fromkeys(ids)), wanted)
+        prepared = [self._prepare(r) for r in records]
+        self._decide_all(prepared)
+        self._flush()
 
     def _report_duplicates(self, prepared: list[Prepared]) -> None:
         """Within each side, pairs that look like one customer (the import's dedupe)."""
@@ -753,19 +775,35 @@ class _CustomerSync:
 
     # -- records of the run ---------------------------------------------------------
     def _outcome(self, item: Prepared, outcome: str, reason: str, accounting_id: str = "") -> None:
+        self.note(
+            item.record.crm_type, item.record.external_id, item.name, outcome, reason, accounting_id
+        )
+
+    def note(
+        self,
+        crm_type: str,
+        crm_id: str,
+        name: str,
+        outcome: str,
+        reason: str,
+        accounting_id: str = "",
+        side: str = "accounting",
+    ) -> None:
+        """One record's outcome in this run (saved with the run, counted in its summary)."""
         outcome = str(outcome)
-        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+        key = outcome if crm_type != "deals" else f"invoices_{outcome}"
+        self.counts[key] = self.counts.get(key, 0) + 1
         if outcome in (Outcome.HELD, Outcome.FAILED):
             head = reason.split(":", 1)[0] if outcome == Outcome.HELD else "failed"
             self.reasons[head] = self.reasons.get(head, 0) + 1
         self.outcomes.append(
             RecordOutcome(
                 outcome=outcome,
-                side="accounting",
-                crm_type=item.record.crm_type,
-                crm_id=item.record.external_id,
+                side=side,
+                crm_type=crm_type,
+                crm_id=crm_id,
                 accounting_id=accounting_id,
-                name=item.name[:500],
+                name=name[:500],
                 reason=reason,
             )
         )

@@ -31,6 +31,7 @@ def client_lease(client: Client, run: SyncRun, wait_seconds: float) -> Iterator[
             yield False
             return
         time.sleep(POLL_SECONDS)
+    _close_abandoned(client, run)
     try:
         yield True
     finally:
@@ -52,3 +53,26 @@ def renew(client: Client, run: SyncRun) -> None:
     SyncSettings.objects.filter(client=client, lease_run=run.pk).update(
         lease_until=timezone.now() + LEASE
     )
+
+
+WAITING_STAGE = "Waiting to start"
+
+
+def _close_abandoned(client: Client, run: SyncRun) -> None:
+    """Runs that started but never finished, found when the lease was free: their worker
+    died. Shown as failed, so the log says what happened."""
+    from .alerts import raise_alert
+
+    abandoned = (
+        SyncRun.objects.filter(client=client, finished_at=None)
+        .exclude(pk=run.pk)
+        .exclude(stage=WAITING_STAGE)
+    )
+    for stale in abandoned:
+        stale.status, stale.finished_at = "failed", timezone.now()
+        stale.error = (
+            f"Stopped without finishing at “{stale.stage}” (the worker was stopped or "
+            "killed); this run picked up where it left off."
+        )
+        stale.save(update_fields=["status", "finished_at", "error"])
+        raise_alert(stale, stale.error)

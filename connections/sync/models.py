@@ -43,7 +43,7 @@ def default_field_owners() -> dict:
     return dict(DEFAULT_FIELD_OWNERS)
 
 
-CRM_LABELS = {"companies": "company", "contacts": "contact"}
+CRM_LABELS = {"companies": "company", "contacts": "contact", "deals": "deal"}
 
 
 class CrmLabelled:
@@ -87,6 +87,25 @@ class SyncSettings(models.Model):
     schedule_minutes = models.PositiveIntegerField(
         default=15, help_text="How often the batched pull runs (catches missed webhooks)."
     )
+    invoices_on = models.BooleanField(
+        default=True, help_text="Closed-won deals become invoices; payments go back to deals."
+    )
+    invoice_number_pattern = models.CharField(
+        max_length=40,
+        default="SF-{deal_id}",
+        help_text="QuickBooks DocNumber for a deal's invoice; {deal_id} is the deal's id.",
+    )
+    payment_terms_days = models.PositiveIntegerField(default=30)
+    income_account = models.CharField(
+        max_length=100,
+        default="Services",
+        help_text="Income account for products the books do not have yet.",
+    )
+    books_currency = models.CharField(max_length=3, default="USD")
+    won_stages = models.JSONField(default=list, blank=True)  # read from the CRM's pipelines
+    # Deals already closed-won when invoicing started are history: linked to their invoice
+    # when the books have one, left to reconciliation when not, never invoiced by sync.
+    invoice_baseline_at = models.DateTimeField(null=True, blank=True)
     # Webhooks and the schedule sync a client only once its historical import has been
     # previewed and approved: before that, nothing is created behind the accountant's back.
     import_done_at = models.DateTimeField(null=True, blank=True)
@@ -275,6 +294,7 @@ class ConflictKind(models.TextChoices):
     NAME_CLASH = "name_clash", "Name already used in the accounting system"
     FIELD = "field", "Both sides changed a field"
     INVALID = "invalid", "Record fails validation"
+    DEAL_CHANGED = "deal_changed", "Deal changed after its invoice was issued"
 
 
 class ConflictStatus(models.TextChoices):
@@ -347,3 +367,53 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message[:60]}"
+
+
+class InvoiceState(models.TextChoices):
+    HISTORICAL = "historical", "Closed before invoicing started"
+    HELD = "held", "Held"
+    WRITING = "writing", "Being written"
+    CREATED = "created", "Invoiced"
+    UNCERTAIN = "uncertain", "Outcome unknown: needs a person"
+
+
+class InvoiceLink(CrmLabelled, models.Model):
+    """One closed-won deal and its invoice: the outbox row of exactly-once invoicing.
+
+    The row is marked WRITING (and committed) before the create is sent, so a worker killed
+    mid-call, a lost answer or a second worker all find it and look for the invoice by its
+    number before anything is sent again; a write that cannot be settled that way becomes
+    UNCERTAIN and waits for a person."""
+
+    firm_lookup = "client__firm"
+    crm_type = "deals"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="invoice_links")
+    deal_id = models.CharField(max_length=64)
+    deal_name = models.CharField(max_length=300, blank=True)
+    state = models.CharField(max_length=20, choices=InvoiceState.choices)
+    doc_number = models.CharField(max_length=21, blank=True)
+    accounting_id = models.CharField(max_length=64, blank=True)
+    customer_id = models.CharField(max_length=64, blank=True)
+    expected_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    reason = models.TextField(blank=True)
+    payment_status = models.CharField(max_length=20, blank=True)
+    amount_paid = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    balance = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    last_payment_date = models.CharField(max_length=10, blank=True)
+    due_date = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "deal_id"], name="one_invoice_per_deal"),
+        ]
+        indexes = [models.Index(fields=["client", "accounting_id"])]
+
+    def __str__(self) -> str:
+        return f"deal {self.deal_id}: {self.state} {self.doc_number}"

@@ -1,0 +1,267 @@
+"""Closed-won deals to invoices exactly once, and payment status back to the deals: the
+HubSpot and QuickBooks emulators over HTTP, through the official clients and the engine."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from connections import retries
+from connections.quickbooks.adapter import QuickBooksAdapter
+from connections.sync.customers import run_customer_sync
+from connections.sync.models import (
+    ConflictKind,
+    InvoiceLink,
+    InvoiceState,
+    RunKind,
+    SyncConflict,
+    SyncSettings,
+)
+
+from .sandbox.conftest import sandbox_db
+
+pytestmark = sandbox_db
+
+LINES = [
+    ("Roof inspection", "RF-INSP", "1", "185.00"),
+    ("Gutter install", "GT-INST", "40", "12.50"),
+]
+
+
+def income_account(systems, name: str = "Services") -> None:
+    from quickbooks.objects.account import Account
+
+    account = Account()
+    account.Name, account.AccountType = name, "Income"
+    account.save(qb=systems.qb)
+
+
+@pytest.fixture
+def books(systems):
+    """Imported and invoicing: a customer in both systems, an income account in the books
+    (products the books lack are created in it)."""
+    income_account(systems)
+    company = systems.company(name="Cedar Roofing", zip="78701")
+    run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
+    systems.books_company = company
+    return systems
+
+
+def invoice_for(systems, deal_id: str):
+    invoices = [i for i in systems.invoices() if i.PrivateNote == f"HubSpot deal {deal_id}"]
+    assert len(invoices) <= 1, f"{len(invoices)} invoices for deal {deal_id}"
+    return invoices[0] if invoices else None
+
+
+def test_deals_won_before_invoicing_began_are_history_not_invoiced(systems):
+    company = systems.company(name="Cedar Roofing", zip="78701")
+    old = systems.deal("Old job", LINES, company=company, stage="closedwon")
+    run = run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
+    assert run.counts["deals_history_without_invoice"] == 1
+    assert systems.invoices() == []
+    assert InvoiceLink.objects.get(deal_id=old).state == InvoiceState.HISTORICAL
+    properties = systems.hubspot.crm.properties.core_api.get_all("deals").results
+    assert "syncfirm_payment_status" in {p.name for p in properties}
+
+
+def test_a_won_deal_becomes_one_invoice_built_from_its_lines(books):
+    deal = books.deal("Roof job", LINES, company=books.books_company, close="2026-11-20")
+    books.win(deal)
+
+    run = run_customer_sync(books.client)
+
+    assert run.counts.get("invoices_created") == 1, list(
+        run.outcomes.values_list("reason", flat=True)
+    )
+    invoice = invoice_for(books, deal)
+    assert invoice.DocNumber == f"SF-{deal}"
+    assert invoice.TotalAmt == Decimal("685.00")
+    assert invoice.TxnDate == "2026-11-20" and invoice.DueDate == "2026-12-20"
+    lines = [line for line in invoice.Line if line.DetailType == "SalesItemLineDetail"]
+    assert sorted((line.SalesItemLineDetail.Qty, line.Amount) for line in lines) == [
+        (Decimal("1"), Decimal("185.00")),
+        (Decimal("40"), Decimal("500.00")),
+    ]
+    link = InvoiceLink.objects.get(deal_id=deal)
+    assert link.state == InvoiceState.CREATED and link.accounting_id == str(invoice.Id)
+
+    again = run_customer_sync(books.client, full=True)
+    assert again.counts.get("invoices_created", 0) == 0
+    assert len(books.invoices()) == 1
+
+
+def test_payment_status_goes_back_to_the_deal_and_is_not_rewritten(books):
+    deal = books.deal("Roof job", LINES, company=books.books_company)
+    books.win(deal)
+    run_customer_sync(books.client)
+    invoice = invoice_for(books, deal)
+
+    books.pay(invoice, "185.00", day="2026-11-21")
+    run_customer_sync(books.client)
+    shown = books.deal_properties(deal)
+    assert shown["syncfirm_payment_status"] == "partially_paid"
+    assert Decimal(shown["syncfirm_amount_paid"]) == Decimal("185.00")
+    assert Decimal(shown["syncfirm_balance"]) == Decimal("500.00")
+    assert shown["syncfirm_last_payment_date"] == "2026-11-21"
+
+    books.pay(invoice_for(books, deal), "500.00", day="2026-11-22")
+    run_customer_sync(books.client)
+    assert books.deal_properties(deal)["syncfirm_payment_status"] == "paid"
+    quiet = run_customer_sync(books.client)
+    assert quiet.counts.get("invoices_updated", 0) == 0
+
+
+def test_a_lost_answer_with_requestid_ignored_still_makes_one_invoice(books, monkeypatch):
+    """Every answer to the invoice batch is cut after QuickBooks committed it and the request
+    id is ignored: the engine finds the invoice by its number instead of sending it again."""
+    monkeypatch.setattr(retries, "_backoff", lambda state: 0)
+    monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
+    books.quickbooks_settings(custom_txn_numbers=True)  # QuickBooks would accept a repeat
+    deal = books.deal("Roof job", LINES, company=books.books_company)
+    books.win(deal)
+    create = QuickBooksAdapter.create_invoices
+
+    def lose_every_answer(self, *args, **kwargs):
+        books.faults("quickbooks", drop_after_commit_rate=1.0, ignore_requestid=True)
+        try:
+            return create(self, *args, **kwargs)
+        finally:
+            books.faults("quickbooks")
+
+    monkeypatch.setattr(QuickBooksAdapter, "create_invoices", lose_every_answer)
+
+    run_customer_sync(books.client)
+
+    assert invoice_for(books, deal) is not None  # one, not six
+    assert InvoiceLink.objects.get(deal_id=deal).state == InvoiceState.CREATED
+    run_customer_sync(books.client, full=True)
+    assert len(books.invoices()) == 1
+
+
+def test_a_worker_killed_after_the_write_leaves_no_second_invoice(books, monkeypatch):
+    deal = books.deal("Roof job", LINES, company=books.books_company)
+    books.win(deal)
+    create = QuickBooksAdapter.create_invoices
+
+    def killed_after_sending(self, *args, **kwargs):
+        create(self, *args, **kwargs)
+        raise SystemExit("worker killed")  # the answer never reaches the database
+
+    monkeypatch.setattr(QuickBooksAdapter, "create_invoices", killed_after_sending)
+    with pytest.raises(SystemExit):
+        run_customer_sync(books.client)
+    monkeypatch.undo()
+    assert InvoiceLink.objects.get(deal_id=deal).state == InvoiceState.WRITING
+    SyncSettings.objects.filter(client=books.client).update(lease_run=None, lease_until=None)
+
+    run = run_customer_sync(books.client)
+
+    created = run.outcomes.get(crm_type="deals", outcome="created")
+    assert "after an unknown outcome" in created.reason
+    killed = books.client.sync_runs.exclude(pk=run.pk).get(status="failed")
+    assert "Stopped without finishing" in killed.error  # the log says what happened
+    assert len(books.invoices()) == 1
+
+
+def test_a_write_that_never_landed_is_sent_again(books, monkeypatch):
+    deal = books.deal("Roof job", LINES, company=books.books_company)
+    books.win(deal)
+
+    def killed_before_sending(self, *args, **kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(QuickBooksAdapter, "create_invoices", killed_before_sending)
+    with pytest.raises(SystemExit):
+        run_customer_sync(books.client)
+    monkeypatch.undo()
+    SyncSettings.objects.filter(client=books.client).update(lease_run=None, lease_until=None)
+
+    run_customer_sync(books.client)
+
+    assert invoice_for(books, deal) is not None
+    link = InvoiceLink.objects.get(deal_id=deal)
+    assert link.state == InvoiceState.CREATED and link.attempts == 2
+
+
+def test_bad_deals_are_held_with_reasons_and_nothing_is_written(books):
+    company = books.books_company
+    cases = {
+        books.deal("No lines", [], company=company): "no line items",
+        books.deal("Free job", [("Visit", "V", "1", "0")], company=company): "nothing to invoice",
+        books.deal("Huge", [("Nails", "N", "9999999", "1")], company=company): "quantity",
+        books.deal("Nobody's", LINES): "no customer",
+        books.deal("Nameless", [("", "", "1", "10")], company=company): "no product",
+    }
+    for deal in cases:
+        books.win(deal)
+
+    run = run_customer_sync(books.client)
+
+    held = {o.crm_id: o.reason for o in run.outcomes.filter(crm_type="deals", outcome="held")}
+    for deal, reason in cases.items():
+        assert reason in held.get(deal, ""), (deal, held.get(deal))
+    assert books.invoices() == []
+    assert run.status == "attention"
+
+
+def test_a_deal_in_another_currency_is_held(books):
+    deal = books.deal("Euro job", LINES, company=books.books_company)
+    books.hubspot.crm.deals.basic_api.update(deal, {"properties": {"deal_currency_code": "EUR"}})
+    books.win(deal)
+    run = run_customer_sync(books.client)
+    assert "the deal is in EUR; the books are kept in USD" in run.outcomes.get(crm_id=deal).reason
+    assert books.invoices() == []
+
+
+def test_without_the_income_account_a_new_product_is_held(systems):
+    company = systems.company(name="Cedar Roofing", zip="78701")
+    run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
+    deal = systems.deal("Solar", [("Solar panel", "SP-1", "2", "400")], company=company)
+    systems.win(deal)
+
+    run = run_customer_sync(systems.client)
+
+    reason = run.outcomes.get(crm_id=deal).reason
+    assert "no product 'SP-1' in the books" in reason and "Services" in reason
+    assert systems.invoices() == []
+    income_account(systems)
+    run_customer_sync(systems.client, crm_ids=None)
+    assert invoice_for(systems, deal).TotalAmt == Decimal("800.00")
+
+
+def test_a_deal_changed_after_its_invoice_is_flagged_not_rewritten(books):
+    deal = books.deal("Roof job", LINES, company=books.books_company)
+    books.win(deal)
+    run_customer_sync(books.client)
+    line = books.hubspot.crm.associations.v4.basic_api.get_page("deals", deal, "line_items")
+    books.hubspot.crm.line_items.basic_api.update(
+        line.results[0].to_object_id, {"properties": {"price": "999"}}
+    )
+    books.hubspot.crm.deals.basic_api.update(deal, {"properties": {"amount": "1"}})
+
+    run_customer_sync(books.client)
+
+    flagged = SyncConflict.objects.get(kind=ConflictKind.DEAL_CHANGED, crm_id=deal)
+    assert flagged.accounting_value == {"total": "685.00"}
+    assert invoice_for(books, deal).TotalAmt == Decimal("685.00")
+
+
+def test_a_deal_webhook_invoices_within_the_request(books, sandbox):
+    from connections.hubspot.subscriptions import ensure_subscriptions
+
+    books.control(
+        f"hubspot/portals/{books.hub_connection.external_id}",
+        webhook_url=f"{sandbox}/webhooks/hubspot/",
+    )
+    ensure_subscriptions()
+    SyncSettings.objects.filter(client=books.client).update(import_done_at=timezone.now())
+    deal = books.deal("Roof job", LINES, company=books.books_company)
+    books.win(deal)
+    for _ in range(50):
+        if invoice_for(books, deal):
+            break
+        import time
+
+        time.sleep(0.1)
+    assert invoice_for(books, deal) is not None
+    books.settle()
