@@ -203,6 +203,7 @@ class _CustomerSync:
         self.settings = SyncSettings.for_client(client)
         self.direction = self.settings.customer_direction
         self.outcomes: list[RecordOutcome] = []
+        self.saved_outcomes = 0
         self.counts: dict[str, int] = {}
         self.reasons: dict[str, int] = {}
 
@@ -809,9 +810,13 @@ class _CustomerSync:
         )
 
     def _save_outcomes(self) -> None:
-        for outcome in self.outcomes:
+        """Outcomes not yet saved; called as writes go, so a killed worker's failures stay
+        in the log."""
+        fresh = self.outcomes[self.saved_outcomes :]
+        for outcome in fresh:
             outcome.run = self.run
-        RecordOutcome.objects.bulk_create(self.outcomes, batch_size=1000)
+        RecordOutcome.objects.bulk_create(fresh, batch_size=1000)
+        self.saved_outcomes = len(self.outcomes)
 
     def _conflict(
         self, item: Prepared, kind: str, reason: str, accounting_id: str, other: dict | None = None

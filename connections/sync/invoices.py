@@ -117,9 +117,26 @@ class InvoiceStep:
         return self._read_deals(records)
 
     def _read_deals(self, records: list[CrmRecord]) -> list[Deal]:
+        """Won deals with their lines, skipping those whose link is newer than their last
+        change (seen already: the pull's overlap window, or our own payment write-back)."""
         won = self._won_stages()
         records = list({r.external_id: r for r in records}.values())
         chosen = [r for r in records if r.properties.get("dealstage") in won]
+        settled = {
+            link.deal_id: link.updated_at
+            for link in InvoiceLink.objects.filter(
+                client=self.client,
+                deal_id__in=[r.external_id for r in chosen],
+                state__in=[InvoiceState.CREATED, InvoiceState.HISTORICAL, InvoiceState.UNCERTAIN],
+            )
+        }
+        chosen = [
+            r
+            for r in chosen
+            if r.external_id not in settled
+            or r.updated_at is None
+            or r.updated_at > settled[r.external_id]
+        ]
         return self.crm.deals(chosen) if chosen else []
 
     def _all_deals(self) -> list[CrmRecord]:
@@ -278,6 +295,7 @@ class InvoiceStep:
                 drafts.append((deal, built))
         for start in range(0, len(drafts), BATCH):
             self._write(drafts[start : start + BATCH])
+            self.sync._save_outcomes()
 
     def _create_items(self, wanted: list[tuple[str, str]], index: dict) -> tuple[dict, bool]:
         """Products the books lack, created in the client's income account; (index, made)."""

@@ -1,0 +1,262 @@
+"""The fault campaign: closed-won deals invoiced while the sandbox fails on purpose.
+
+1,000 deals (FAULT_CAMPAIGN_DEALS to change it) move to closed-won while QuickBooks answers
+10 % of calls with a 5xx, cuts 5 % of answers after committing, throttles in bursts and
+ignores request ids, HubSpot duplicates and reorders its webhooks and fails 10 % of calls,
+and a worker is killed once right after sending invoices. Webhook-started runs and
+scheduled pulls race. The end state: exactly one invoice per deal, the right payment status
+on every deal once payments are recorded, and every failed write visible in the sync log.
+Seeded, so a failure repeats; bounded, so CI stays quick.
+"""
+
+import json
+import os
+import random
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+import requests
+
+from connections import retries
+from connections.hubspot.subscriptions import ensure_subscriptions
+from connections.quickbooks.adapter import QuickBooksAdapter
+from connections.sync.customers import run_customer_sync
+from connections.sync.models import InvoiceLink, InvoiceState, RecordOutcome, RunKind, SyncRun
+
+from .sandbox.conftest import sandbox_db
+from .sync_support import DEAL_TO_COMPANY, LINE_ITEM_TO_DEAL, _to
+from .test_invoice_sync import income_account
+
+pytestmark = sandbox_db
+
+DEALS = int(os.environ.get("FAULT_CAMPAIGN_DEALS", "1000"))
+SEED = 20261122
+MAX_PULLS = 25
+QBO_FAULTS = {"error_rate": 0.10, "drop_after_commit_rate": 0.05, "throttle": True}
+HUBSPOT_FAULTS = {"error_rate": 0.10, "webhook_duplicate_rate": 0.3}
+
+
+def hubspot_batches(systems, kind: str, inputs: list[dict], action: str = "create") -> list:
+    made = []
+    api = getattr(systems.hubspot.crm, kind).batch_api
+    for start in range(0, len(inputs), 100):
+        chunk = {"inputs": inputs[start : start + 100]}
+        made += getattr(api, action)(chunk).results
+    return made
+
+
+@pytest.fixture
+def campaign(systems, sandbox, monkeypatch):
+    # Waits are honoured (429 → retry after Retry-After) but kept short for CI.
+    monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
+    monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
+    income_account(systems)
+    item = {"Name": "Roof inspection", "Sku": "RF-INSP", "Type": "Service", "UnitPrice": "185",
+            "IncomeAccountRef": {"value": systems.qb.query(
+                "SELECT * FROM Account")["QueryResponse"]["Account"][0]["Id"]}}  # fmt: skip
+    systems.qb.post(f"{systems.qb.api_url}/company/{systems.qb.company_id}/item", json.dumps(item))
+    company = systems.company(name="Cedar Roofing", zip="78701")
+    run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
+    deals = hubspot_batches(
+        systems,
+        "deals",
+        [
+            {
+                "properties": {
+                    "dealname": f"Job {n}",
+                    "dealstage": "contractsent",
+                    "pipeline": "default",
+                    "closedate": "2026-11-20T15:00:00Z",
+                },
+                "associations": [_to(company, DEAL_TO_COMPANY)],
+            }
+            for n in range(DEALS)
+        ],
+    )
+    rng = random.Random(SEED)  # noqa: S311 - test data
+    prices = {}
+    lines = []
+    for deal in deals:
+        quantity, price = rng.randint(1, 5), Decimal(rng.randint(50, 900))
+        prices[deal.id] = quantity * price
+        lines.append(
+            {
+                "properties": {
+                    "name": "Roof inspection",
+                    "hs_sku": "RF-INSP",
+                    "quantity": str(quantity),
+                    "price": str(price),
+                },
+                "associations": [_to(deal.id, LINE_ITEM_TO_DEAL)],
+            }
+        )
+    hubspot_batches(systems, "line_items", lines)
+    systems.control(
+        f"hubspot/portals/{systems.hub_connection.external_id}",
+        webhook_url=f"{sandbox}/webhooks/hubspot/",
+    )
+    ensure_subscriptions()
+    systems.prices = prices
+    return systems
+
+
+def pull_until_settled(systems, kill_once: bool = False, monkeypatch=None) -> list[SyncRun]:
+    runs = []
+    for n in range(MAX_PULLS):
+        if kill_once and n == 0:
+            kill_after_first_batch(monkeypatch)
+        try:
+            runs.append(run_customer_sync(systems.client, kind=RunKind.SCHEDULED))
+        except SystemExit:
+            monkeypatch.undo()
+            monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
+            monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
+            from connections.sync.models import SyncSettings
+
+            SyncSettings.objects.filter(client=systems.client).update(
+                lease_run=None, lease_until=None
+            )  # the killed worker's lease, expired
+            continue
+        pending = InvoiceLink.objects.filter(client=systems.client).exclude(
+            state__in=[InvoiceState.CREATED, InvoiceState.HISTORICAL]
+        )
+        if len(created_invoices(systems)) >= DEALS and not pending.exists():
+            break
+    return runs
+
+
+def kill_after_first_batch(monkeypatch) -> None:
+    create = QuickBooksAdapter.create_invoices
+
+    def killed(self, *args, **kwargs):
+        create(self, *args, **kwargs)
+        raise SystemExit("worker killed after sending a batch of invoices")
+
+    monkeypatch.setattr(QuickBooksAdapter, "create_invoices", killed)
+
+
+def stubborn(operation, tries: int = 30):
+    """The test's own calls, made while the sandbox fails on purpose."""
+    for _ in range(tries - 1):
+        try:
+            return operation()
+        except Exception:  # noqa: S112 - an injected fault; try again
+            continue
+    return operation()
+
+
+def created_invoices(systems) -> list[dict]:
+    rows, start = [], 1
+    qb = systems.qb
+    while True:
+        text = f"SELECT * FROM Invoice STARTPOSITION {start} MAXRESULTS 1000"  # noqa: S608
+        page = stubborn(lambda t=text: qb.query(t))
+        found = page.get("QueryResponse", {}).get("Invoice", [])
+        rows += found
+        if len(found) < 1000:
+            return rows
+        start += 1000
+
+
+def test_a_thousand_deals_through_faults_make_exactly_a_thousand_invoices(campaign, monkeypatch):
+    systems = campaign
+    systems.faults("quickbooks", seed=SEED, ignore_requestid=True, **QBO_FAULTS)
+    systems.faults("hubspot", seed=SEED, **HUBSPOT_FAULTS)
+    deal_ids = list(systems.prices)
+    for start in range(0, len(deal_ids), 100):  # the contractor wins them, 100 at a time
+        chunk = [
+            {"id": d, "properties": {"dealstage": "closedwon"}}
+            for d in deal_ids[start : start + 100]
+        ]
+        stubborn(lambda c=chunk: systems.hubspot.crm.deals.batch_api.update({"inputs": c}))
+
+    runs = pull_until_settled(systems, kill_once=True, monkeypatch=monkeypatch)
+    systems.faults("quickbooks")
+    systems.faults("hubspot")
+    systems.settle(60)
+
+    invoices = created_invoices(systems)
+    by_deal = Counter(inv.get("PrivateNote", "") for inv in invoices)
+    duplicates = {note: n for note, n in by_deal.items() if n > 1}
+    assert duplicates == {}, f"{len(duplicates)} deals with more than one invoice"
+    assert len(invoices) == DEALS
+    totals = {inv["PrivateNote"].split()[-1]: Decimal(str(inv["TotalAmt"])) for inv in invoices}
+    assert totals == {d: Decimal(p).quantize(Decimal("0.01")) for d, p in systems.prices.items()}
+
+    # Every failed write is in the log: the sandbox's count of batch calls it failed or cut
+    # is matched by failed invoice outcomes (each such call fails every deal it carried).
+    log = requests.get(
+        f"{systems.sandbox}/sandbox/control/requests",
+        params={"system": "quickbooks", "account": systems.qbo_connection.external_id},
+        timeout=10,
+    ).json()["requests"]
+    failed_batches = sum(
+        r["count"]
+        for r in log
+        if r["route"].endswith("batch") and r["fault"] in ("error", "drop_after_commit")
+    )
+    failed_outcomes = RecordOutcome.objects.filter(
+        run__client=systems.client, crm_type="deals", outcome="failed"
+    ).count()
+    assert failed_batches > 0, "the campaign injected no write failure: it proves nothing"
+    assert failed_outcomes >= failed_batches
+    killed = SyncRun.objects.filter(client=systems.client, error__contains="Stopped without")
+    assert killed.exists(), "the killed run is not in the log"
+    assert len(runs) <= MAX_PULLS
+
+    # Payments recorded in the books come back to every deal, faults on again.
+    rng = random.Random(SEED + 1)  # noqa: S311 - test data
+    expected = {}
+    for invoice in invoices:
+        deal = invoice["PrivateNote"].split()[-1]
+        total = Decimal(str(invoice["TotalAmt"]))
+        choice = rng.choice(["none", "half", "all"])
+        expected[deal] = {"none": "unpaid", "half": "partially_paid", "all": "paid"}[choice]
+        if choice != "none":
+            amount = total if choice == "all" else (total / 2).quantize(Decimal("0.01"))
+            systems.qb.post(
+                f"{systems.qb.api_url}/company/{systems.qb.company_id}/payment",
+                _payment(invoice, amount),
+            )
+    systems.faults("quickbooks", seed=SEED + 2, **QBO_FAULTS)
+    systems.faults("hubspot", seed=SEED + 2, error_rate=0.10)
+    for _ in range(MAX_PULLS):
+        run_customer_sync(systems.client, kind=RunKind.SCHEDULED)
+        shown = dict(
+            InvoiceLink.objects.filter(client=systems.client).values_list(
+                "deal_id", "payment_status"
+            )
+        )
+        if all(shown.get(d) == s for d, s in expected.items()):
+            break
+    systems.faults("quickbooks")
+    systems.faults("hubspot")
+    wrong = {}
+    for start in range(0, len(deal_ids), 100):
+        read = systems.hubspot.crm.deals.batch_api.read(
+            {
+                "inputs": [{"id": d} for d in deal_ids[start : start + 100]],
+                "properties": ["syncfirm_payment_status"],
+            }
+        )
+        for deal in read.results:
+            if deal.properties.get("syncfirm_payment_status") != expected[deal.id]:
+                wrong[deal.id] = (deal.properties.get("syncfirm_payment_status"), expected[deal.id])
+    assert wrong == {}, f"{len(wrong)} deals show the wrong payment status"
+
+
+def _payment(invoice: dict, amount: Decimal) -> str:
+    return json.dumps(
+        {
+            "CustomerRef": invoice["CustomerRef"],
+            "TotalAmt": str(amount),
+            "TxnDate": "2026-11-21",
+            "Line": [
+                {
+                    "Amount": str(amount),
+                    "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}],
+                }
+            ],
+        }
+    )
