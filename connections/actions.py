@@ -156,11 +156,16 @@ def call_for_connection(
     """Run a provider call under the shared retry policy (refreshing the token on a 401) and
     record the outcome on the connection, so a failure is never silent."""
     from . import retries
+    from .ratelimit import slot
     from .refresh import access_token_for
+
+    def limited():
+        with slot(connection.system, connection.external_id):
+            return attempt()
 
     try:
         result = retries.call(
-            attempt,
+            limited,
             on_unauthorised=lambda: access_token_for(connection, force=True),
             describe=describe,
             retry_transient=retry_transient,

@@ -160,6 +160,8 @@ class WebhookDelivery(models.Model):
         return f"{self.system} webhook {self.pk} ({self.status})"
 
 
+from .ratelimit import RateWindow  # noqa: E402, F401 - shared provider rate limits
+
 # The sync engine's tables live beside the code that uses them.
 from .sync.models import (  # noqa: E402, F401
     Alert,
