@@ -60,6 +60,16 @@ def normalize_name(name: str) -> str:
     return " ".join(kept or words)
 
 
+def _numbers(normalized: str) -> frozenset[str]:
+    return frozenset(w for w in normalized.split() if w.isdigit())
+
+
+def _similarity(a: str, b: str, **kwargs) -> float:
+    """Word order may differ ("Lee, Ann"), and so may letters within a word (a typo):
+    the better of the two views."""
+    return max(fuzz.token_sort_ratio(a, b), fuzz.ratio(a, b))
+
+
 def _postal(code: str) -> str:
     return re.sub(r"\s", "", code.upper())[:5]
 
@@ -119,10 +129,12 @@ class CustomerIndex:
         if usable(exact) and postal:
             return Match("sure", self.parties[exact], 100.0, "same name and postal code")
         pool = {i for key in _blocks(name, postal) for i in self.blocks.get(key, ())}
-        pool = [i for i in pool if usable(i)]
+        numbers = _numbers(name)
+        # Names that carry different numbers ("Unit 4", "Unit 5") are different customers.
+        pool = [i for i in pool if usable(i) and _numbers(self.names[i]) == numbers]
         if not pool:
             return Match("miss", None, 0.0, "no similar customer")
-        best = process.extractOne(name, [self.names[i] for i in pool], scorer=fuzz.token_sort_ratio)
+        best = process.extractOne(name, [self.names[i] for i in pool], scorer=_similarity)
         score, candidate = best[1], self.parties[pool[best[2]]]
         same_postal = bool(postal) and _postal(candidate.postal_code) == postal
         if score >= SURE_SCORE and same_postal:
