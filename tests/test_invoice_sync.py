@@ -265,3 +265,27 @@ def test_a_deal_webhook_invoices_within_the_request(books, sandbox):
         time.sleep(0.1)
     assert invoice_for(books, deal) is not None
     books.settle()
+
+
+def test_edits_in_the_books_do_not_break_the_invoice_sync(books):
+    """The complaint about the CRMs' own connectors: an accountant changes a synced invoice
+    (a line's price, a new line) and sync stops. Here the edit stays, nothing is recreated,
+    and payments still reach the deal."""
+    deal = books.deal("Roof job", LINES, company=books.books_company)
+    books.win(deal)
+    run_customer_sync(books.client)
+    invoice = invoice_for(books, deal)
+    first = next(line for line in invoice.Line if line.DetailType == "SalesItemLineDetail")
+    first.SalesItemLineDetail.UnitPrice = Decimal("200.00")
+    first.Amount = Decimal("200.00")
+    invoice.save(qb=books.qb)
+    edited = invoice_for(books, deal)
+    assert edited.TotalAmt == Decimal("700.00")
+
+    run = run_customer_sync(books.client, full=True)
+    books.pay(edited, "700.00")
+    run_customer_sync(books.client)
+
+    assert run.status == "succeeded", list(run.outcomes.values_list("reason", flat=True))
+    assert len(books.invoices()) == 1 and invoice_for(books, deal).TotalAmt == Decimal("700.00")
+    assert books.deal_properties(deal)["syncfirm_payment_status"] == "paid"
