@@ -41,6 +41,11 @@ urlpatterns = [
         sync_views.conflict_resolve,
         name="client_sync_conflict",
     ),
+    path(
+        "clients/<slug:client_slug>/sync/invoices/<int:link_id>/retry/",
+        sync_views.invoice_retry,
+        name="client_sync_invoice_retry",
+    ),
     path("connect/<str:token>/", views.contractor_invitation, name="contractor_invitation"),
     path("connect/<str:token>/done/", views.contractor_done, name="contractor_done"),
     path(

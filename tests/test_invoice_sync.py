@@ -289,3 +289,28 @@ def test_edits_in_the_books_do_not_break_the_invoice_sync(books):
     assert run.status == "succeeded", list(run.outcomes.values_list("reason", flat=True))
     assert len(books.invoices()) == 1 and invoice_for(books, deal).TotalAmt == Decimal("700.00")
     assert books.deal_properties(deal)["syncfirm_payment_status"] == "paid"
+
+
+def test_a_person_settles_an_uncertain_write_from_the_sync_page(books, client, two_firms):
+    from django.urls import reverse
+
+    deal = books.deal("Roof job", LINES, company=books.books_company)
+    books.win(deal)
+    link = InvoiceLink.objects.create(
+        client=books.client,
+        deal_id=deal,
+        deal_name="Roof job",
+        state=InvoiceState.UNCERTAIN,
+        doc_number=f"SF-{deal}",
+        attempts=3,
+        reason="3 writes with no known outcome and no invoice found",
+    )
+    client.force_login(two_firms.accountant_a)
+    page = client.get(reverse("client_sync", args=[books.client.slug]))
+    assert b"Deals not invoiced" in page.content and b"Look again, then write" in page.content
+
+    client.post(reverse("client_sync_invoice_retry", args=[books.client.slug, link.pk]))
+
+    link.refresh_from_db()
+    assert link.state == InvoiceState.CREATED  # the queued run looked, found none, wrote it
+    assert invoice_for(books, deal) is not None

@@ -16,7 +16,7 @@ from django.apps import apps
 from django.core import serializers
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from connections.sync.models import ConflictKind, RunKind, SyncConflict, SyncRun
+from connections.sync.models import ConflictKind, InvoiceLink, RunKind, SyncConflict, SyncRun
 
 from .conftest import TwoFirms
 
@@ -43,6 +43,11 @@ KWARG_VALUES: dict[str, Callable[[TwoFirms], str | int]] = {
     "system": lambda w: "quickbooks",
     "run_id": lambda w: _sync_run(w).pk,
     "conflict_id": lambda w: _sync_conflict(w).pk,
+    "link_id": lambda w: (
+        InvoiceLink.objects.get_or_create(
+            client=w.client_a, deal_id="1", defaults={"state": "uncertain", "doc_number": "SF-1"}
+        )[0].pk
+    ),
 }
 
 

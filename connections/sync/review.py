@@ -15,6 +15,8 @@ from .models import (
     ConflictKind,
     ConflictStatus,
     CustomerLink,
+    InvoiceLink,
+    InvoiceState,
     RunKind,
     SyncConflict,
 )
@@ -35,7 +37,26 @@ DECISIONS = {
         "keep_accounting": "Keep the accounting system's value",
     },
     ConflictKind.INVALID: {"dismiss": "Dismiss (fix it in the CRM; the next sync retries)"},
+    ConflictKind.DEAL_CHANGED: {
+        "keep": "Keep the invoice as issued",
+        "dismiss": "Dismiss",
+    },
 }
+
+
+def do_retry_invoice(actor: User, link: InvoiceLink) -> None:
+    """A person looked at an uncertain or held invoice write: the next run looks for the
+    invoice by its number first, then writes it if it is not there."""
+    if link.state not in (InvoiceState.UNCERTAIN, InvoiceState.HELD):
+        raise DecisionRefused("This deal's invoice is not waiting for a decision.")
+    before = {"state": link.state, "attempts": link.attempts}
+    link.state = InvoiceState.WRITING if link.doc_number else InvoiceState.HELD
+    link.attempts, link.reason = 0, f"retry asked by {actor.email}"
+    link.save(update_fields=["state", "attempts", "reason", "updated_at"])
+    audit(link.client.firm, actor, "sync.invoice_retry", link, before, {"state": link.state})
+    queue_sync(link.client, {"deals": [link.deal_id]})
+
+
 # A baseline value no real field holds: that side then counts as changed, and wins.
 CHANGED = "\u2063syncfirm:decided\u2063"  # no JSON NUL: PostgreSQL refuses it
 

@@ -12,12 +12,29 @@ from clients.models import Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 
 from .forms import SyncSettingsForm
-from .models import Alert, ConflictStatus, Outcome, RunKind, SyncConflict, SyncRun, SyncSettings
-from .review import DECISIONS, DecisionRefused, do_resolve_conflict, do_start_sync
+from .models import (
+    Alert,
+    ConflictStatus,
+    InvoiceLink,
+    InvoiceState,
+    Outcome,
+    RunKind,
+    SyncConflict,
+    SyncRun,
+    SyncSettings,
+)
+from .review import (
+    DECISIONS,
+    DecisionRefused,
+    do_resolve_conflict,
+    do_retry_invoice,
+    do_start_sync,
+)
 
 RUNS_SHOWN = 15
 CONFLICTS_PER_PAGE = 25
 OUTCOMES_PER_PAGE = 100
+WAITING_SHOWN = 50
 
 
 @require_GET
@@ -42,6 +59,9 @@ def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
         "preview": runs.filter(kind=RunKind.IMPORT_PREVIEW, finished_at__isnull=False).first(),
         "page": page,
         "alerts": Alert.objects.for_firm(request.firm).filter(client=client, resolved_at=None)[:10],
+        "waiting_invoices": InvoiceLink.objects.for_firm(request.firm)
+        .filter(client=client, state__in=[InvoiceState.HELD, InvoiceState.UNCERTAIN])
+        .order_by("state", "-updated_at")[:WAITING_SHOWN],
     }
     template = (
         "connections/sync/partials/runs.html" if request.htmx else "connections/sync/page.html"
@@ -164,4 +184,18 @@ def conflict_resolve(request: HttpRequest, client_slug: str, conflict_id: int) -
         context = {"client": client, "conflict": conflict}
         return render(request, "connections/sync/partials/conflict_done.html", context)
     messages.success(request, "Decided; the next sync acts on it.")
+    return redirect("client_sync", client_slug=client.slug)
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def invoice_retry(request: HttpRequest, client_slug: str, link_id: int) -> HttpResponse:
+    client = get_client_for_member(request, client_slug)
+    link = get_for_firm(request, InvoiceLink, pk=link_id, client=client)
+    try:
+        do_retry_invoice(request.user, link)
+    except DecisionRefused as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Deal {link.deal_id}: looked for in the books, then written.")
     return redirect("client_sync", client_slug=client.slug)
