@@ -565,7 +565,8 @@ class _CustomerSync:
         alike = f"{match.score:.0f}% alike: {match.reason}"
         words = f"Looks like QuickBooks customer “{other.name}” ({alike})"
         if differs:
-            words += f", but the {' and '.join(differs)} differ"
+            verb = "differ" if len(differs) > 1 else "differs"
+            words += f", but the {' and '.join(differs)} {verb}"
         return words + ". Same customer, or a new one?"
 
     def _link(self, item: Prepared, accounting_id: str, how: str) -> None:

@@ -1,6 +1,8 @@
 """The client's sync page: runs and their per-record outcomes, the review queue of
 conflicts with their decisions, alerts, and the buttons that start a sync or the import."""
 
+from collections import Counter
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -51,10 +53,15 @@ def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
     for conflict in page.object_list:
         conflict.decisions = DECISIONS.get(conflict.kind, {})
         conflict.rows = _side_by_side(conflict)
+    shown_runs = list(runs[:RUNS_SHOWN])
+    for run in shown_runs:  # customers and deals together, for the table
+        counts = run.counts or {}
+        run.held_total = counts.get("held", 0) + counts.get("invoices_held", 0)
+        run.failed_total = counts.get("failed", 0) + counts.get("invoices_failed", 0)
     context = {
         "client": client,
         "settings": SyncSettings.for_client(client),
-        "runs": runs[:RUNS_SHOWN],
+        "runs": shown_runs,
         "running": runs.filter(finished_at__isnull=True).first(),
         "preview": runs.filter(kind=RunKind.IMPORT_PREVIEW, finished_at__isnull=False).first(),
         "page": page,
@@ -94,7 +101,7 @@ def run_detail(request: HttpRequest, client_slug: str, run_id: int) -> HttpRespo
     if shown in Outcome.values:
         outcomes = outcomes.filter(outcome=shown)
     page = Paginator(outcomes, OUTCOMES_PER_PAGE).get_page(request.GET.get("page"))
-    counts = {k: v for k, v in (run.counts or {}).items() if k in Outcome.values}
+    counts = dict(Counter(run.outcomes.values_list("outcome", flat=True)))
     return render(
         request,
         "connections/sync/run.html",
