@@ -148,6 +148,7 @@ class Item:
     name: str
     sku: str = ""
     active: bool = True
+    taxable: bool = True
 
 
 @dataclass(frozen=True)

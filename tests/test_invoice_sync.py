@@ -314,3 +314,29 @@ def test_a_person_settles_an_uncertain_write_from_the_sync_page(books, client, t
     link.refresh_from_db()
     assert link.state == InvoiceState.CREATED  # the queued run looked, found none, wrote it
     assert invoice_for(books, deal) is not None
+
+
+def test_with_sales_tax_each_line_carries_its_products_tax_code(books):
+    from quickbooks.objects.item import Item
+
+    account = books.qb.query("SELECT * FROM Account")["QueryResponse"]["Account"][0]["Id"]
+    for name, sku, taxable in (("Roof inspection", "RF-INSP", True), ("Permit", "AD-PRMT", False)):
+        item = Item()
+        item.Name, item.Sku, item.Type, item.Taxable = name, sku, "Service", taxable
+        item.IncomeAccountRef = {"value": account}
+        item.save(qb=books.qb)
+    SyncSettings.objects.filter(client=books.client).update(sales_tax=True)
+    lines = [("Roof inspection", "RF-INSP", "1", "185.00"), ("Permit", "AD-PRMT", "1", "310.00")]
+    deal = books.deal("Taxed job", lines, company=books.books_company)
+    books.win(deal)
+
+    run = run_customer_sync(books.client)
+
+    invoice = invoice_for(books, deal)
+    codes = {
+        line.SalesItemLineDetail.UnitPrice: line.SalesItemLineDetail.TaxCodeRef.value
+        for line in invoice.Line
+        if line.DetailType == "SalesItemLineDetail"
+    }
+    assert codes == {Decimal("185.00"): "TAX", Decimal("310.00"): "NON"}
+    assert not run.client.alerts.exists()  # the read-back agreed

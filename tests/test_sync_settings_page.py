@@ -17,6 +17,11 @@ def form_data(**overrides) -> dict:
         "customer_direction": "to_accounting",
         "crm_source": "companies",
         "schedule_minutes": "30",
+        "invoices_on": "on",
+        "invoice_number_pattern": "HS-{deal_id}",
+        "payment_terms_days": "15",
+        "income_account": "Services",
+        "books_currency": "usd",
         "field_map": json.dumps({"companies": {"display_name": {"from": ["name"]}}}),
         **{f"owner_{name}": "crm" for name in SyncSettings().field_owners},
     }
@@ -55,3 +60,15 @@ def test_accountants_cannot_open_or_change_settings(client, two_firms):
     assert client.post(url(two_firms), form_data()).status_code == 403
     assert client.get(url(two_firms)).status_code == 403
     assert SyncSettings.for_client(two_firms.client_a).customer_direction == "both"
+
+
+def test_an_invoice_number_pattern_without_the_deal_or_too_long_is_refused(client, two_firms):
+    client.force_login(two_firms.owner_a)
+    for pattern, reason in (
+        ("INV-2026", "Put {deal_id} in it"),
+        ("CONTRACTOR-INVOICE-{deal_id}", "longer than QuickBooks"),
+    ):
+        response = client.post(url(two_firms), form_data(invoice_number_pattern=pattern))
+        assert reason in response.content.decode()
+    saved = SyncSettings.for_client(two_firms.client_a)
+    assert saved.invoice_number_pattern == "SF-{deal_id}"

@@ -203,7 +203,11 @@ class QuickBooksAdapter:
         rows = self._query("Listing QuickBooks items", "SELECT * FROM Item")
         return [
             Item(
-                str(r["Id"]), r.get("Name", ""), r.get("Sku", "") or "", bool(r.get("Active", True))
+                str(r["Id"]),
+                r.get("Name", ""),
+                r.get("Sku", "") or "",
+                bool(r.get("Active", True)),
+                bool(r.get("Taxable", True)),
             )
             for r in rows
         ]
@@ -299,6 +303,7 @@ def invoice_body(draft) -> dict:
                 "Qty": str(line.quantity),
                 "UnitPrice": str(line.unit_price),
                 **({"ServiceDate": line.service_date} if line.service_date else {}),
+                **({"TaxCodeRef": {"value": line.tax_code}} if line.tax_code else {}),
             },
         }
         for line in draft.lines

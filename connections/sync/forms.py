@@ -5,6 +5,7 @@ import json
 
 from django import forms
 
+from .invoicing import doc_number
 from .mapping import FieldMapError, check_field_map
 from .models import ACCOUNTING, CRM, DEFAULT_FIELD_OWNERS, REVIEW, SyncSettings
 
@@ -27,11 +28,27 @@ class SyncSettingsForm(forms.ModelForm):
 
     class Meta:
         model = SyncSettings
-        fields = ["customer_direction", "crm_source", "schedule_minutes"]
+        fields = [
+            "customer_direction",
+            "crm_source",
+            "schedule_minutes",
+            "invoices_on",
+            "invoice_number_pattern",
+            "payment_terms_days",
+            "income_account",
+            "books_currency",
+            "sales_tax",
+        ]
         labels = {
-            "customer_direction": "Direction",
+            "customer_direction": "Customers: direction",
             "crm_source": "Which CRM records are customers",
             "schedule_minutes": "Batched pull every (minutes)",
+            "invoices_on": "Invoice closed-won deals and write payment status back",
+            "invoice_number_pattern": "Invoice number pattern",
+            "payment_terms_days": "Payment terms (days)",
+            "income_account": "Income account for new products",
+            "books_currency": "Currency of the books",
+            "sales_tax": "The books charge sales tax",
         }
 
     def __init__(self, *args, **kwargs):
@@ -45,6 +62,23 @@ class SyncSettingsForm(forms.ModelForm):
                 initial=owners[name],
                 label=name.replace("_", " ").capitalize(),
             )
+
+    @property
+    def setting_fields(self) -> list:
+        return [self[name] for name in self.Meta.fields]
+
+    def clean_invoice_number_pattern(self) -> str:
+        pattern = self.cleaned_data["invoice_number_pattern"].strip()
+        if "{deal_id}" not in pattern:
+            raise forms.ValidationError("Put {deal_id} in it: each deal needs its own number.")
+        try:
+            doc_number(pattern, "9" * 12)  # HubSpot ids run to 12 digits
+        except (KeyError, IndexError, ValueError) as error:
+            raise forms.ValidationError(f"Not a usable pattern: {error}") from error
+        return pattern
+
+    def clean_books_currency(self) -> str:
+        return self.cleaned_data["books_currency"].strip().upper()
 
     @property
     def owner_fields(self) -> list:

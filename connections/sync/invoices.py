@@ -283,6 +283,7 @@ class InvoiceStep:
                 timezone=self.client.timezone,
                 terms_days=self.settings.payment_terms_days,
                 pattern=self.settings.invoice_number_pattern,
+                sales_tax=self.settings.sales_tax,
             )
             if isinstance(built, list):
                 reasons = [b + no_account if ": no product " in b else b for b in built]

@@ -31,6 +31,7 @@ class DraftLine:
     amount: Decimal
     description: str = ""
     service_date: str = ""
+    tax_code: str = ""  # QuickBooks' TAX / NON, when the books charge sales tax
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def build_invoice(
     timezone: str,
     terms_days: int,
     pattern: str,
+    sales_tax: bool = False,
 ) -> InvoiceDraft | list[str]:
     """The invoice for a closed-won deal, or the reasons it is held (nothing is written)."""
     problems: list[str] = []
@@ -146,6 +148,7 @@ def build_invoice(
         description = line.description or line.name
         if line.discount:
             description += f" (less {line.discount} discount per unit)"
+        tax_code = ("TAX" if item is None or item.taxable else "NON") if sales_tax else ""
         lines.append(
             DraftLine(
                 item.external_id if item else "",
@@ -154,6 +157,7 @@ def build_invoice(
                 net,
                 cents(line.quantity * net),
                 description[:4000],
+                tax_code=tax_code,
             )
         )
     total = sum((line.amount for line in lines), Decimal("0.00"))
@@ -183,8 +187,10 @@ def build_invoice(
 def readback_problems(draft: InvoiceDraft, invoice: Invoice) -> list[str]:
     """Where the invoice the books hold differs from the one we asked for."""
     problems = []
-    if invoice.total.amount != draft.total:
-        problems.append(f"total {invoice.total.amount} in the books, {draft.total} on the deal")
+    # Lines, not the total: with sales tax on, QuickBooks adds the tax to the total.
+    subtotal = sum((cents(line.amount) for line in invoice.lines), Decimal("0.00"))
+    if subtotal != draft.total:
+        problems.append(f"lines add up to {subtotal} in the books, {draft.total} on the deal")
     if invoice.customer_id != draft.customer_id:
         problems.append(f"customer {invoice.customer_id}, expected {draft.customer_id}")
     got = sorted((line.item_id, line.quantity, cents(line.amount)) for line in invoice.lines)

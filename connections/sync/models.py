@@ -102,6 +102,11 @@ class SyncSettings(models.Model):
         help_text="Income account for products the books do not have yet.",
     )
     books_currency = models.CharField(max_length=3, default="USD")
+    sales_tax = models.BooleanField(
+        default=False,
+        help_text="The books charge sales tax: each invoice line carries QuickBooks' TAX or "
+        "NON code (from the product), and QuickBooks works out the amount.",
+    )
     won_stages = models.JSONField(default=list, blank=True)  # read from the CRM's pipelines
     # Deals already closed-won when invoicing started are history: linked to their invoice
     # when the books have one, left to reconciliation when not, never invoiced by sync.
