@@ -186,3 +186,12 @@ class PaymentInfo:
     kind: str  # "Payment" or "CreditMemo"
     txn_date: str
     applied: tuple[tuple[str, Decimal], ...] = ()  # (invoice id, amount)
+
+
+@dataclass(frozen=True)
+class CreditMemo:
+    external_id: str
+    customer_id: str
+    txn_date: str
+    total: Decimal
+    deal_id: str = ""  # the deal its private note names, if any

@@ -1,6 +1,7 @@
 """QuickBooks Online through python-quickbooks: paging, rate limits, and mapping to records."""
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,6 +20,7 @@ from ..providers import quickbooks_api_base
 from ..records import (
     AccountInfo,
     Address,
+    CreditMemo,
     Customer,
     Invoice,
     InvoiceLine,
@@ -277,6 +279,19 @@ class QuickBooksAdapter:
             _invoice(r) for r in self._query("Listing QuickBooks invoices", "SELECT * FROM Invoice")
         ]
 
+    def credit_memos(self) -> list[CreditMemo]:
+        rows = self._query("Listing QuickBooks credit memos", "SELECT * FROM CreditMemo")
+        return [
+            CreditMemo(
+                str(r.get("Id", "")),
+                str((r.get("CustomerRef") or {}).get("value", "")),
+                r.get("TxnDate", "") or "",
+                _decimal(r.get("TotalAmt")),
+                _deal_named(r.get("PrivateNote", "")),
+            )
+            for r in rows
+        ]
+
     def money_changed_since(self, since: datetime) -> tuple[list[Invoice], list[PaymentInfo]]:
         """Invoices, payments and credit memos changed after `since` (one CDC call)."""
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "Z"
@@ -350,6 +365,11 @@ def _invoice(row: dict) -> Invoice:
         voided="Voided" in note and _decimal(row.get("TotalAmt")) == 0,
         version=str(row.get("SyncToken", "")),
     )
+
+
+def _deal_named(note: str) -> str:
+    found = re.search(r"HubSpot deal (\d+)", note or "")
+    return found.group(1) if found else ""
 
 
 def _payment(row: dict, kind: str) -> PaymentInfo:

@@ -1,0 +1,68 @@
+import json
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from clients.lookup import client_from_slug
+from reconciliation.models import ReconStatus
+from reconciliation.run import reconcile
+
+
+def _period(text: str) -> date:
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return date(year, month, 1)
+    except ValueError as error:
+        raise CommandError(f"--period wants YYYY-MM, not {text!r}") from error
+
+
+class Command(BaseCommand):
+    help = "Reconcile a client's CRM against its books for a month and print the findings."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("client_slug")
+        parser.add_argument("--period", required=True, type=_period, help="YYYY-MM")
+        parser.add_argument("--firm", help="Firm slug, when the client slug is in several firms.")
+        parser.add_argument("--json", dest="as_json", action="store_true")
+
+    def handle(self, *args, client_slug: str, period: date, firm, as_json: bool, **options):
+        client = client_from_slug(client_slug, firm)
+        recon = reconcile(client, period)
+        findings = list(recon.findings.order_by("code", "-amount"))
+        if as_json:
+            self.stdout.write(json.dumps(_summary(recon, findings), indent=2, default=str))
+        else:
+            self.stdout.write(f"{client.name} {period:%Y-%m}: {recon.get_status_display()}")
+            for note in recon.not_checked:
+                self.stdout.write(f"  not checked: {note}")
+            for f in findings:
+                self.stdout.write(
+                    f"  {f.code:<22} {f.severity:<6} {f.amount:>12} {f.currency}  {f.reason}"
+                )
+        if recon.status == ReconStatus.FAILED:
+            raise CommandError(recon.error)
+
+
+def _summary(recon, findings) -> dict:
+    return {
+        "client": recon.client.slug,
+        "period": f"{recon.period:%Y-%m}",
+        "status": recon.status,
+        "not_checked": recon.not_checked,
+        "counts": recon.counts,
+        "findings": [
+            {
+                "code": f.code,
+                "severity": f.severity,
+                "amount": str(f.amount),
+                "currency": f.currency,
+                "direction": f.direction,
+                "reason": f.reason,
+                "deal_id": f.deal_id,
+                "invoice_ids": f.invoice_ids,
+                "customer_id": f.customer_id,
+                "fix": f.fix,
+            }
+            for f in findings
+        ],
+    }

@@ -1,0 +1,157 @@
+"""A reconciliation of one client for one month: the snapshot of both systems it checked,
+and the findings it stored."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from clients.models import Client, FirmScopedQuerySet
+
+
+class ReconStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    PARTIAL = "partial", "Done, with parts it could not check"
+    FAILED = "failed", "Failed"
+
+
+class Reconciliation(models.Model):
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="reconciliations")
+    period = models.DateField(help_text="The month reconciled (its first day).")
+    status = models.CharField(
+        max_length=20, choices=ReconStatus.choices, default=ReconStatus.RUNNING
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    stage = models.CharField(max_length=120, blank=True)
+    counts = models.JSONField(default=dict)
+    not_checked = models.JSONField(default=list)  # what it could not check, in plain words
+    error = models.TextField(blank=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.period:%Y-%m} ({self.status})"
+
+
+class SnapshotInvoice(models.Model):
+    firm_lookup = "reconciliation__client__firm"
+
+    reconciliation = models.ForeignKey(
+        Reconciliation, on_delete=models.CASCADE, related_name="invoices"
+    )
+    external_id = models.CharField(max_length=64)
+    doc_number = models.CharField(max_length=40, blank=True)
+    customer_id = models.CharField(max_length=64, blank=True)
+    txn_date = models.DateField()
+    due_date = models.DateField(null=True, blank=True)
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    balance = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, blank=True)
+    deal_id = models.CharField(max_length=64, blank=True)
+    lines = models.JSONField(default=list)  # [[item, quantity, amount], ...] as strings
+    voided = models.BooleanField(default=False)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"invoice {self.doc_number or self.external_id}"
+
+
+class SnapshotCredit(models.Model):
+    firm_lookup = "reconciliation__client__firm"
+
+    reconciliation = models.ForeignKey(
+        Reconciliation, on_delete=models.CASCADE, related_name="credits"
+    )
+    external_id = models.CharField(max_length=64)
+    customer_id = models.CharField(max_length=64, blank=True)
+    txn_date = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    deal_id = models.CharField(max_length=64, blank=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"credit {self.external_id}"
+
+
+class SnapshotDeal(models.Model):
+    firm_lookup = "reconciliation__client__firm"
+
+    reconciliation = models.ForeignKey(
+        Reconciliation, on_delete=models.CASCADE, related_name="deals"
+    )
+    external_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=300, blank=True)
+    won = models.BooleanField(default=False)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, blank=True)
+    payment_status = models.CharField(max_length=20, blank=True)
+    amount_paid = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    customer_id = models.CharField(max_length=64, blank=True)
+    close_date = models.DateField(null=True, blank=True)
+    lines = models.JSONField(default=list)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"deal {self.external_id}"
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    FIXED = "fixed", "Fixed"
+    DISMISSED = "dismissed", "Dismissed"
+    FIX_FAILED = "fix_failed", "Fix failed"
+
+
+class Finding(models.Model):
+    """One discrepancy: the amount at stake, which way it bends the books, evidence from both
+    sides and a proposed fix. `fingerprint` names the finding and its data: a dismissed one
+    does not come back next month unless the data changed."""
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="findings")
+    reconciliation = models.ForeignKey(
+        Reconciliation, on_delete=models.CASCADE, related_name="findings"
+    )
+    code = models.CharField(max_length=30, db_index=True)
+    severity = models.CharField(max_length=10)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    direction = models.CharField(max_length=80)
+    reason = models.TextField()
+    deal_id = models.CharField(max_length=64, blank=True)
+    invoice_ids = models.JSONField(default=list)
+    customer_id = models.CharField(max_length=64, blank=True)
+    evidence = models.JSONField(default=dict)
+    fix = models.JSONField(default=dict)
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(
+        max_length=20, choices=FindingStatus.choices, default=FindingStatus.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-amount"]
+        indexes = [models.Index(fields=["client", "status", "code"])]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.amount} {self.currency}"

@@ -1,0 +1,265 @@
+"""One reconciliation: snapshot both systems through the adapters into local tables, run the
+detectors over the snapshot, store the findings. A dismissed finding whose data has not
+changed is not raised again."""
+
+import hashlib
+import json
+import logging
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from clients.models import Client
+from connections import retries
+from connections.adapters import accounting_adapter, crm_adapter
+from connections.providers import Kind
+from connections.sync.customers import SyncUnavailable, active_connection
+from connections.sync.invoicing import doc_number, referenced_deal
+from connections.sync.models import CustomerLink, InvoiceLink, SyncSettings
+
+from . import detectors
+from .models import (
+    Finding,
+    FindingStatus,
+    Reconciliation,
+    ReconStatus,
+    SnapshotCredit,
+    SnapshotDeal,
+    SnapshotInvoice,
+)
+
+log = logging.getLogger(__name__)
+BULK = 2000
+
+
+def reconcile(
+    client: Client, period: date, *, user=None, stale_after_days: int = 90
+) -> Reconciliation:
+    """Run and store a reconciliation of `client` for the month starting `period`."""
+    recon = Reconciliation.objects.create(
+        client=client, period=period.replace(day=1), started_by=user, stage="Reading both systems"
+    )
+    try:
+        snapshot = take_snapshot(client, recon)
+        recon.stage = "Looking for discrepancies"
+        recon.save(update_fields=["stage"])
+        found = detectors.detect(
+            invoices=snapshot["invoices"],
+            credits=snapshot["credits"],
+            deals=snapshot["deals"],
+            today=_period_end(period, client),
+            stale_after_days=stale_after_days,
+        )
+        store_findings(client, recon, found)
+        recon.status = ReconStatus.PARTIAL if recon.not_checked else ReconStatus.DONE
+    except SyncUnavailable as error:
+        recon.status, recon.error = ReconStatus.FAILED, str(error)
+    except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
+        recon.status, recon.error = ReconStatus.FAILED, f"A system stopped answering: {error}"
+    recon.finished_at, recon.stage = timezone.now(), "Finished"
+    recon.save()
+    return recon
+
+
+def _period_end(period: date, client: Client) -> date:
+    """The day the month is judged on: its last day, or today for the current month."""
+    first = period.replace(day=1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    today = timezone.now().astimezone(client.tzinfo).date()
+    return min(today, date.fromordinal(following.toordinal() - 1))
+
+
+def take_snapshot(client: Client, recon: Reconciliation) -> dict:
+    accounting = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
+    settings = SyncSettings.for_client(client)
+    invoices = accounting.all_invoices()
+    credits = accounting.credit_memos()
+    deals = []
+    try:
+        crm = crm_adapter(active_connection(client, Kind.CRM))
+        won = set(settings.won_stages) or crm.won_stages()
+        records, cursor = [], None
+        while True:
+            page = crm.records("deals", cursor)
+            records.extend(page.records)
+            if not (cursor := page.next_cursor):
+                break
+        deals = crm.deals([r for r in records if r.properties.get("dealstage") in won])
+    except SyncUnavailable as error:
+        recon.not_checked.append(f"the CRM side: {error}")
+    links = dict(
+        InvoiceLink.objects.filter(client=client)
+        .exclude(accounting_id="")
+        .values_list("accounting_id", "deal_id")
+    )
+    customer_of = {
+        (link.crm_type, link.crm_id): link.accounting_id
+        for link in CustomerLink.objects.filter(client=client)
+    }
+    pattern = settings.invoice_number_pattern
+    snap_invoices = []
+    for invoice in invoices:
+        deal_id = links.get(invoice.external_id) or referenced_deal(invoice.private_note) or ""
+        if not deal_id and invoice.doc_number.startswith(pattern.split("{")[0] or "\x00"):
+            deal_id = _deal_from_number(pattern, invoice.doc_number)
+        if not invoice.customer_id:
+            name = invoice.doc_number or invoice.external_id
+            recon.not_checked.append(f"invoice {name}: no customer to compare with")
+        snap_invoices.append(
+            detectors.SnapInvoice(
+                id=invoice.external_id,
+                doc_number=invoice.doc_number,
+                customer_id=invoice.customer_id,
+                txn_date=date.fromisoformat(invoice.txn_date),
+                total=invoice.total.amount,
+                balance=invoice.balance.amount,
+                currency=invoice.total.currency or settings.books_currency,
+                deal_id=deal_id,
+                lines=tuple((line.item_id, line.quantity, line.amount) for line in invoice.lines),
+                due_date=date.fromisoformat(invoice.due_date) if invoice.due_date else None,
+                voided=invoice.voided,
+            )
+        )
+    snap_credits = [
+        detectors.SnapCredit(
+            c.external_id, c.customer_id, date.fromisoformat(c.txn_date), c.total, c.deal_id
+        )
+        for c in credits
+    ]
+    snap_deals = []
+    for deal in deals:
+        props = deal.properties
+        customer = _customer_for(deal, customer_of)
+        lines = tuple(
+            (
+                line.sku or line.name,
+                line.quantity,
+                _cents(line.quantity * (line.unit_price - line.discount)),
+            )
+            for line in deal.lines
+        )
+        snap_deals.append(
+            detectors.SnapDeal(
+                id=deal.external_id,
+                name=deal.name,
+                won=True,
+                amount=deal.amount.amount if deal.amount else Decimal("0.00"),
+                payment_status=props.get("syncfirm_payment_status", "") or "",
+                amount_paid=_decimal(props.get("syncfirm_amount_paid")),
+                customer_id=customer,
+                lines=lines,
+                close_date=deal.close_date.date() if deal.close_date else None,
+                currency=deal.currency or settings.books_currency,
+            )
+        )
+    _store_snapshot(recon, snap_invoices, snap_credits, snap_deals)
+    currencies = {i.currency for i in snap_invoices}
+    if len(currencies) > 1:
+        listed = ", ".join(sorted(currencies))
+        recon.not_checked.append(f"invoices in several currencies ({listed}): compared as is")
+    recon.counts = {
+        "invoices": len(snap_invoices),
+        "credits": len(snap_credits),
+        "won_deals": len(snap_deals),
+    }
+    return {"invoices": snap_invoices, "credits": snap_credits, "deals": snap_deals}
+
+
+def _customer_for(deal, customer_of: dict) -> str:
+    """The accounting customer of a deal: its company's link, else its contact's."""
+    for crm_type, ids in (("companies", deal.company_ids), ("contacts", deal.contact_ids)):
+        for crm_id in ids:
+            if (crm_type, crm_id) in customer_of:
+                return customer_of[(crm_type, crm_id)]
+    return ""
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
+
+
+def _decimal(value) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal("0.00")
+    except ArithmeticError:
+        return Decimal("0.00")
+
+
+def _deal_from_number(pattern: str, number: str) -> str:
+    head, _, tail = pattern.partition("{deal_id}")
+    if number.startswith(head) and number.endswith(tail):
+        middle = number[len(head) : len(number) - len(tail) if tail else None]
+        if middle.isdigit() and doc_number(pattern, middle) == number:
+            return middle
+    return ""
+
+
+def _store_snapshot(recon, invoices, credits, deals) -> None:
+    with transaction.atomic():
+        SnapshotInvoice.objects.bulk_create(
+            (
+                SnapshotInvoice(
+                    reconciliation=recon, external_id=i.id, doc_number=i.doc_number[:40],
+                    customer_id=i.customer_id, txn_date=i.txn_date, due_date=i.due_date,
+                    total=i.total, balance=i.balance, currency=i.currency[:3], deal_id=i.deal_id,
+                    lines=[[a, str(q), str(m)] for a, q, m in i.lines], voided=i.voided,
+                )
+                for i in invoices
+            ),
+            batch_size=BULK,
+        )  # fmt: skip
+        SnapshotCredit.objects.bulk_create(
+            (
+                SnapshotCredit(reconciliation=recon, external_id=c.id, customer_id=c.customer_id,
+                               txn_date=c.txn_date, amount=c.amount, deal_id=c.deal_id)
+                for c in credits
+            ),
+            batch_size=BULK,
+        )  # fmt: skip
+        SnapshotDeal.objects.bulk_create(
+            (
+                SnapshotDeal(
+                    reconciliation=recon, external_id=d.id, name=d.name[:300], won=d.won,
+                    amount=d.amount, currency=d.currency[:3], payment_status=d.payment_status[:20],
+                    amount_paid=d.amount_paid, customer_id=d.customer_id, close_date=d.close_date,
+                    lines=[[a, str(q), str(m)] for a, q, m in d.lines],
+                )
+                for d in deals
+            ),
+            batch_size=BULK,
+        )  # fmt: skip
+
+
+def fingerprint(found: detectors.Finding) -> str:
+    """The finding and the data it rests on: the same problem with the same numbers."""
+    key = [found.code, found.deal_id, sorted(found.invoice_ids), str(found.amount), found.evidence]
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def store_findings(client: Client, recon: Reconciliation, found: list[detectors.Finding]) -> None:
+    dismissed = set(
+        Finding.objects.filter(client=client, status=FindingStatus.DISMISSED).values_list(
+            "fingerprint", flat=True
+        )
+    )
+    rows = []
+    for f in found:
+        print_ = fingerprint(f)
+        if print_ in dismissed:
+            continue
+        rows.append(
+            Finding(
+                client=client, reconciliation=recon, code=f.code, severity=f.severity,
+                amount=f.amount, currency=f.currency, direction=f.direction, reason=f.reason,
+                deal_id=f.deal_id, invoice_ids=list(f.invoice_ids), customer_id=f.customer_id,
+                evidence=f.evidence, fix=f.fix, fingerprint=print_,
+            )
+        )  # fmt: skip
+    Finding.objects.bulk_create(rows, batch_size=BULK)
+    by_code: dict[str, int] = {}
+    for row in rows:
+        by_code[row.code] = by_code.get(row.code, 0) + 1
+    recon.counts = {**recon.counts, "findings": len(rows), "by_code": by_code,
+                    "skipped_as_dismissed": len(found) - len(rows)}  # fmt: skip
