@@ -63,3 +63,37 @@ def test_every_planted_discrepancy_is_found_and_nothing_else(two_firms, sandbox,
 def test_clean_books_yield_no_findings(two_firms, sandbox, capsys):
     result = reconciled(two_firms, sandbox, generate(40, seed=5, discrepancies=False), capsys)
     assert result["report"]["findings"] == []
+
+
+def test_approving_a_duplicate_voids_it_once_and_receivable_drops(two_firms, sandbox, capsys):
+    import pytest
+
+    from connections.quickbooks.adapter import QuickBooksAdapter
+    from reconciliation.fixes import FixRefused, do_approve, do_dismiss
+    from reconciliation.models import Finding
+
+    reconciled(two_firms, sandbox, generate(40, seed=4), capsys)
+    client = two_firms.client_a
+    books = QuickBooksAdapter(client.connections.get(system="quickbooks"))
+    before = books.receivable()
+    duplicate = Finding.objects.get(client=client, code="duplicate_invoice")
+
+    fixed = do_approve(two_firms.accountant_a, duplicate)
+
+    assert fixed.status == "fixed", fixed.decision_note
+    assert books.receivable() == before - duplicate.amount
+    assert books.invoices_by_id([duplicate.fix["invoice_id"]])[0].voided
+    with pytest.raises(FixRefused, match="already decided"):
+        do_approve(two_firms.accountant_a, duplicate)
+    stale = Finding.objects.get(client=client, code="stale_open_invoice")
+    with pytest.raises(FixRefused, match="No safe automatic fix"):
+        do_approve(two_firms.accountant_a, stale)
+    with pytest.raises(FixRefused, match="Say why"):
+        do_dismiss(two_firms.accountant_a, stale, " ")
+    do_dismiss(two_firms.accountant_a, stale, "agreed a payment plan with the customer")
+
+    call_command("reconcile", client.slug, "--period", "2026-11", "--json")
+    again = json.loads(capsys.readouterr().out)["findings"]
+    codes = Counter(f["code"] for f in again)
+    assert "stale_open_invoice" not in codes  # dismissed, data unchanged: not back
+    assert "duplicate_invoice" not in codes  # fixed: gone from the books

@@ -279,6 +279,31 @@ class QuickBooksAdapter:
             _invoice(r) for r in self._query("Listing QuickBooks invoices", "SELECT * FROM Invoice")
         ]
 
+    def void_invoice(self, invoice_id: str) -> Invoice:
+        """Void an invoice (QuickBooks keeps it, at zero). Voiding one already void is a
+        no-op here: it is read first, so a repeated approval writes nothing."""
+        current = self.invoices_by_id([invoice_id])
+        if not current:
+            raise retries.ProviderError(f"QuickBooks has no invoice {invoice_id}")
+        if current[0].voided:
+            return current[0]
+        body = json.dumps({"Id": invoice_id, "SyncToken": current[0].version})
+        answer = self._call(
+            f"Voiding QuickBooks invoice {invoice_id}",
+            lambda qb: qb.make_request(
+                "POST",
+                f"{qb.api_url}/company/{qb.company_id}/invoice",
+                body,
+                params={"operation": "void"},
+            ),
+            retry_transient=False,
+        )
+        return _invoice(answer.get("Invoice") or {})
+
+    def receivable(self) -> Decimal:
+        """Accounts receivable: what customers owe on open invoices."""
+        return sum((i.balance.amount for i in self.all_invoices() if not i.voided), Decimal(0))
+
     def credit_memos(self) -> list[CreditMemo]:
         rows = self._query("Listing QuickBooks credit memos", "SELECT * FROM CreditMemo")
         return [

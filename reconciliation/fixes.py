@@ -1,0 +1,130 @@
+"""Deciding a finding: approve its proposed fix (run through the adapter once, checked
+afterwards, audited) or dismiss it with a reason (the same finding with the same data does
+not come back)."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from clients.actions import audit
+from clients.models import User
+from connections import retries
+from connections.adapters import accounting_adapter, crm_adapter
+from connections.providers import Kind
+from connections.sync.customers import SyncUnavailable, active_connection, run_customer_sync
+from connections.sync.models import InvoiceLink, InvoiceState, RunKind
+
+from .models import Finding, FindingStatus
+
+AUTOMATIC = {"void_invoice", "create_invoice", "update_crm_payment"}
+PROVIDER_ERRORS = (retries.ProviderError, retries.Transient, retries.RateLimited)
+
+
+def before_open() -> dict:
+    return {"status": FindingStatus.OPEN}
+
+
+class FixRefused(ValueError):
+    """The decision does not fit the finding; the message says why."""
+
+
+def do_dismiss(actor: User, finding: Finding, reason: str) -> Finding:
+    if not reason.strip():
+        raise FixRefused("Say why it is dismissed.")
+    with transaction.atomic():
+        locked = Finding.objects.select_for_update().get(pk=finding.pk)
+        if locked.status != FindingStatus.OPEN:
+            raise FixRefused("This finding was already decided.")
+        locked.status, locked.decision_note = FindingStatus.DISMISSED, reason.strip()
+        locked.decided_by, locked.decided_at = actor, timezone.now()
+        locked.save()
+        after = {"status": locked.status, "reason": reason}
+        audit(locked.client.firm, actor, "finding.dismissed", locked, before_open(), after)
+    return locked
+
+
+def do_approve(actor: User, finding: Finding) -> Finding:
+    """Run the proposed fix once. The row is locked while it runs, so a double click or a
+    second accountant cannot run it twice; a failure stays visible on the finding."""
+    with transaction.atomic():
+        locked = Finding.objects.select_for_update().get(pk=finding.pk)
+        if locked.status not in (FindingStatus.OPEN, FindingStatus.FIX_FAILED):
+            raise FixRefused("This finding was already decided.")
+        action = locked.fix.get("action", "review")
+        if action not in AUTOMATIC:
+            raise FixRefused(
+                "No safe automatic fix: correct it by hand, then dismiss it saying so."
+            )
+        before = {"status": locked.status}
+        try:
+            result = FIXES[action](locked)
+        except (*PROVIDER_ERRORS, SyncUnavailable) as error:
+            locked.status, locked.decision_note = FindingStatus.FIX_FAILED, str(error)
+            result = {"error": str(error)}
+        else:
+            locked.status, locked.decision_note = FindingStatus.FIXED, result.get("words", "")
+        locked.decided_by, locked.decided_at = actor, timezone.now()
+        locked.evidence = {**locked.evidence, "fix_result": result}
+        locked.save()
+        after = {"status": locked.status, "action": action, "result": result}
+        audit(locked.client.firm, actor, "finding.fix_approved", locked, before, after)
+    return locked
+
+
+def _void(finding: Finding) -> dict:
+    books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
+    invoice_id = finding.fix["invoice_id"]
+    before = books.receivable()
+    voided = books.void_invoice(invoice_id)
+    after = books.receivable()
+    if not voided.voided:
+        raise retries.ProviderError(f"invoice {invoice_id} is not void after the fix")
+    return {
+        "words": f"Invoice {voided.doc_number or invoice_id} voided; "
+        f"receivable {before} → {after}.",
+        "receivable_before": str(before),
+        "receivable_after": str(after),
+    }
+
+
+def _create(finding: Finding) -> dict:
+    """The missing invoice, made by invoice sync's exactly-once path for this one deal."""
+    client, deal_id = finding.client, finding.fix["deal_id"]
+    InvoiceLink.objects.update_or_create(
+        client=client,
+        deal_id=deal_id,
+        defaults={"state": InvoiceState.HELD, "reason": "approved from a reconciliation finding"},
+    )
+    run = run_customer_sync(client, kind=RunKind.MANUAL, crm_ids={"deals": [deal_id]})
+    link = InvoiceLink.objects.get(client=client, deal_id=deal_id)
+    if link.state != InvoiceState.CREATED:
+        raise retries.ProviderError(f"the invoice was not created: {link.reason or run.error}")
+    words = f"Invoice {link.doc_number} created from deal {deal_id}."
+    return {"words": words, "invoice_id": link.accounting_id}
+
+
+def _update_crm(finding: Finding) -> dict:
+    client = finding.client
+    books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
+    crm = crm_adapter(active_connection(client, Kind.CRM))
+    invoice = books.invoices_by_id([finding.fix["invoice_id"]])[0]
+    paid = invoice.total.amount - invoice.balance.amount
+    status = "paid" if invoice.balance.amount <= 0 else "partially_paid" if paid > 0 else "unpaid"
+    results = crm.update_records(
+        "deals",
+        {
+            finding.fix["deal_id"]: {
+                "syncfirm_payment_status": status,
+                "syncfirm_amount_paid": str(paid),
+                "syncfirm_balance": str(invoice.balance.amount),
+            }
+        },
+    )
+    if not results or not results[0].ok:
+        raise retries.ProviderError("HubSpot did not take the update")
+    InvoiceLink.objects.filter(client=client, deal_id=finding.fix["deal_id"]).update(
+        payment_status=status, amount_paid=paid, balance=invoice.balance.amount
+    )
+    return {"words": f"Deal now shows {status}: {paid} paid, {invoice.balance.amount} due."}
+
+
+FIXES = {"void_invoice": _void, "create_invoice": _create, "update_crm_payment": _update_crm}
