@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("clients.urls")),
     path("", include("connections.urls")),
+    path("", include("reconciliation.urls")),
 ]
 
 if settings.SANDBOX:

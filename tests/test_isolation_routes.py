@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from django.apps import apps
@@ -17,6 +18,7 @@ from django.core import serializers
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from connections.sync.models import ConflictKind, InvoiceLink, RunKind, SyncConflict, SyncRun
+from reconciliation.models import Reconciliation
 
 from .conftest import TwoFirms
 
@@ -43,6 +45,9 @@ KWARG_VALUES: dict[str, Callable[[TwoFirms], str | int]] = {
     "system": lambda w: "quickbooks",
     "run_id": lambda w: _sync_run(w).pk,
     "conflict_id": lambda w: _sync_conflict(w).pk,
+    "recon_id": lambda w: (
+        Reconciliation.objects.get_or_create(client=w.client_a, period=date(2026, 10, 1))[0].pk
+    ),
     "link_id": lambda w: (
         InvoiceLink.objects.get_or_create(
             client=w.client_a, deal_id="1", defaults={"state": "uncertain", "doc_number": "SF-1"}

@@ -97,3 +97,37 @@ def test_approving_a_duplicate_voids_it_once_and_receivable_drops(two_firms, san
     codes = Counter(f["code"] for f in again)
     assert "stale_open_invoice" not in codes  # dismissed, data unchanged: not back
     assert "duplicate_invoice" not in codes  # fixed: gone from the books
+
+
+def test_the_monthly_report_emails_with_its_csv_and_is_a_page(
+    two_firms, sandbox, capsys, mailoutbox, client
+):
+    import csv
+    import io
+
+    from django.urls import reverse
+
+    from reconciliation.models import Reconciliation
+
+    two_firms.client_a.assigned_staff.add(two_firms.accountant_a)
+    reconciled(two_firms, sandbox, generate(40, seed=6), capsys)
+    call_command("reconcile", two_firms.client_a.slug, "--period", "2026-11", "--email")
+
+    message = mailoutbox[-1]
+    assert message.to == [two_firms.accountant_a.email]
+    assert "reconciliation for November 2026" in message.subject
+    assert "AR overstated" in message.body and "duplicate_invoice" in message.body
+    html = message.alternatives[0][0]
+    assert "<table" in html and "Review and approve fixes" in html
+    name, content, mimetype = message.attachments[0]
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert mimetype == "text/csv" and name.endswith("2026-11-findings.csv")
+    assert {r["code"] for r in rows} >= {"duplicate_invoice", "missing_invoice"}
+    assert all(r["status"] == "open" for r in rows)
+
+    recon = Reconciliation.objects.filter(client=two_firms.client_a).first()
+    client.force_login(two_firms.accountant_a)
+    page = client.get(reverse("reconciliation_report", args=[two_firms.client_a.slug, recon.pk]))
+    assert page.status_code == 200 and b"Void invoice" in page.content
+    download = client.get(reverse("reconciliation_csv", args=[two_firms.client_a.slug, recon.pk]))
+    assert download["Content-Type"] == "text/csv" and b"duplicate_invoice" in download.content

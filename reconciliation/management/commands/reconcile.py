@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clients.lookup import client_from_slug
 from reconciliation.models import ReconStatus
+from reconciliation.report import send_report
 from reconciliation.run import reconcile
 
 
@@ -24,10 +25,18 @@ class Command(BaseCommand):
         parser.add_argument("--period", required=True, type=_period, help="YYYY-MM")
         parser.add_argument("--firm", help="Firm slug, when the client slug is in several firms.")
         parser.add_argument("--json", dest="as_json", action="store_true")
+        parser.add_argument(
+            "--email", action="store_true", help="Email the report to the client's staff."
+        )
 
-    def handle(self, *args, client_slug: str, period: date, firm, as_json: bool, **options):
+    def handle(
+        self, *args, client_slug: str, period: date, firm, as_json: bool, email: bool, **options
+    ):
         client = client_from_slug(client_slug, firm)
         recon = reconcile(client, period)
+        if email and recon.status != ReconStatus.FAILED:
+            sent = send_report(recon)
+            self.stderr.write(f"report emailed ({sent} message) to the client's staff")
         findings = list(recon.findings.order_by("code", "-amount"))
         if as_json:
             self.stdout.write(json.dumps(_summary(recon, findings), indent=2, default=str))
