@@ -4,6 +4,11 @@ from . import views
 
 urlpatterns = [
     path(
+        "clients/<slug:client_slug>/reconciliations/start/",
+        views.reconcile_start,
+        name="reconciliation_start",
+    ),
+    path(
         "clients/<slug:client_slug>/reconciliations/<int:recon_id>/",
         views.report,
         name="reconciliation_report",

@@ -131,3 +131,26 @@ def test_the_monthly_report_emails_with_its_csv_and_is_a_page(
     assert page.status_code == 200 and b"Void invoice" in page.content
     download = client.get(reverse("reconciliation_csv", args=[two_firms.client_a.slug, recon.pk]))
     assert download["Content-Type"] == "text/csv" and b"duplicate_invoice" in download.content
+
+
+def test_the_monthly_run_reconciles_last_month_once_and_emails(
+    two_firms, sandbox, capsys, mailoutbox, client
+):
+    from django.urls import reverse
+
+    from reconciliation.tasks import previous_month, reconcile_due_clients
+
+    reconciled(two_firms, sandbox, generate(40, seed=8), capsys)
+    two_firms.client_a.reconciliations.all().delete()
+
+    assert reconcile_due_clients() == 1
+    assert reconcile_due_clients() == 0  # once per month
+    recon = two_firms.client_a.reconciliations.get()
+    assert recon.period == previous_month(recon.started_at.date())
+    assert len(mailoutbox) == 1 and mailoutbox[0].attachments
+
+    client.force_login(two_firms.accountant_a)
+    client.post(reverse("reconciliation_start", args=[two_firms.client_a.slug]))
+    assert two_firms.client_a.reconciliations.count() == 2
+    page = client.get(reverse("client_detail", args=[two_firms.client_a.slug]))
+    assert b"Reconciliations" in page.content and b"Report" in page.content

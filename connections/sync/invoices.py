@@ -179,6 +179,9 @@ class InvoiceStep:
                     expected_total=invoice.total.amount if invoice else None,
                     due_date=invoice.due_date if invoice else "",
                     reason="" if invoice else "closed-won before invoicing started; no invoice",
+                    # What the deal says now: only a real change in the books rewrites it.
+                    payment_status=(record.properties.get("syncfirm_payment_status") or "")[:20],
+                    amount_paid=_amount(record.properties.get("syncfirm_amount_paid")),
                 )
             )
         linked = sum(1 for r in rows if r.accounting_id)
@@ -459,8 +462,11 @@ class InvoiceStep:
         touched = {i.external_id for i in invoices} | {
             invoice_id for p in payments for invoice_id, _ in p.applied
         }
+        # Overdue happens with no change in the books; for invoices syncfirm made (history
+        # keeps what the CRM said until money actually moves: reconciliation's to judge).
         overdue = InvoiceLink.objects.filter(
             client=self.client,
+            state=InvoiceState.CREATED,
             payment_status__in=["", "unpaid", "partially_paid"],
             due_date__lt=self.today.isoformat(),
             due_date__gt="",
@@ -548,6 +554,13 @@ class InvoiceStep:
         self.sync.note(
             "deals", link.deal_id, link.deal_name, outcome, words, link.accounting_id, "crm"
         )
+
+
+def _amount(value) -> Decimal | None:
+    try:
+        return Decimal(str(value)).quantize(invoicing.CENT) if value not in (None, "") else None
+    except ArithmeticError:
+        return None
 
 
 def _number_or_blank(pattern: str, deal_id: str) -> str:

@@ -1,0 +1,43 @@
+"""The monthly reconciliation (django-q2): each client, after its own month end."""
+
+from datetime import date
+
+from django.utils import timezone
+
+from clients.models import Client
+from connections.models import Status
+
+from .models import Reconciliation
+from .report import send_report
+from .run import reconcile
+
+
+def previous_month(today: date) -> date:
+    first = today.replace(day=1)
+    return date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+
+
+def reconcile_due_clients() -> int:
+    """Scheduled hourly: every fully connected client whose last month (in its timezone) has
+    ended and has no reconciliation yet is reconciled and its report emailed."""
+    done = 0
+    for client in Client.objects.filter(connections__status=Status.ACTIVE).distinct():
+        if client.connections.filter(status=Status.ACTIVE).count() < 2:
+            continue
+        month = previous_month(timezone.now().astimezone(client.tzinfo).date())
+        if Reconciliation.objects.filter(client=client, period=month).exists():
+            continue
+        recon = reconcile(client, month)
+        if recon.status != "failed":
+            send_report(recon)
+        done += 1
+    return done
+
+
+def reconcile_now(client_id: int, period: str, user_id: int | None = None) -> str:
+    from clients.models import User
+
+    client = Client.objects.get(pk=client_id)
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    recon = reconcile(client, date.fromisoformat(period), user=user)
+    return f"{recon.get_status_display()}: {recon.counts}"
