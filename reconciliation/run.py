@@ -232,6 +232,45 @@ def _store_snapshot(recon, invoices, credits, deals) -> None:
         )  # fmt: skip
 
 
+def load_snapshot(recon: Reconciliation) -> dict:
+    """The stored snapshot as the detectors' records (one query per table)."""
+
+    def lines(rows) -> tuple:
+        return tuple((a, Decimal(q), Decimal(m)) for a, q, m in rows)
+
+    invoices = [
+        detectors.SnapInvoice(i, d, c, t, tot, bal, cur, deal, lines(ls), due, v)
+        for i, d, c, t, tot, bal, cur, deal, ls, due, v in recon.invoices.values_list(
+            "external_id", "doc_number", "customer_id", "txn_date", "total", "balance",
+            "currency", "deal_id", "lines", "due_date", "voided",
+        )
+    ]  # fmt: skip
+    credits = [
+        detectors.SnapCredit(*row)
+        for row in recon.credits.values_list(
+            "external_id", "customer_id", "txn_date", "amount", "deal_id"
+        )
+    ]
+    deals = [
+        detectors.SnapDeal(i, n, w, a, ps, paid, c, lines(ls), close, cur)
+        for i, n, w, a, ps, paid, c, ls, close, cur in recon.deals.values_list(
+            "external_id", "name", "won", "amount", "payment_status", "amount_paid",
+            "customer_id", "lines", "close_date", "currency",
+        )
+    ]  # fmt: skip
+    return {"invoices": invoices, "credits": credits, "deals": deals}
+
+
+def reconcile_snapshot(
+    recon: Reconciliation, today: date, stale_after_days: int = 90
+) -> list[detectors.Finding]:
+    """From the stored snapshot to stored findings."""
+    snapshot = load_snapshot(recon)
+    found = detectors.detect(**snapshot, today=today, stale_after_days=stale_after_days)
+    store_findings(recon.client, recon, found)
+    return found
+
+
 def fingerprint(found: detectors.Finding) -> str:
     """The finding and the data it rests on: the same problem with the same numbers."""
     key = [found.code, found.deal_id, sorted(found.invoice_ids), str(found.amount), found.evidence]
