@@ -8,12 +8,14 @@ from urllib.error import URLError
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from clients.demo import DEMO_CLIENTS, DEMO_FIRM, DEMO_PEOPLE, PENDING_CLIENT
 from clients.models import Client
 from connections.models import Connection, Status
 from connections.sync.customers import run_customer_sync
 from connections.sync.models import RunKind, SyncSettings
+from reconciliation.run import reconcile
 from sandbox.generator import generate
 from sandbox.seed_book import write_book
 
@@ -121,6 +123,17 @@ class Command(BaseCommand):
                 except CommandError as error:
                     self.stderr.write(self.style.WARNING(f"{client.name}: not connected: {error}"))
             self.import_customers(client)
+            self.reconcile(client)
+
+    def reconcile(self, client: Client) -> None:
+        """This month's reconciliation, so the demo opens with a report to read."""
+        if client.reconciliations.exists():
+            return
+        month = timezone.now().astimezone(client.tzinfo).date().replace(day=1)
+        recon = reconcile(client, month)
+        counts = recon.counts.get("by_code", {})
+        found = ", ".join(f"{n} {code}" for code, n in sorted(counts.items())) or "nothing"
+        self.stdout.write(f"{client.name}: reconciled {month:%B %Y}: {found}.")
 
     def import_customers(self, client: Client) -> None:
         """The historical import, previewed then approved, as an accountant would; later
