@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from connections.models import Status
+from connections.sync.models import SyncSettings
 
 from .models import Reconciliation
 from .report import send_report
@@ -15,6 +16,10 @@ from .run import reconcile
 def previous_month(today: date) -> date:
     first = today.replace(day=1)
     return date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+
+
+def _next(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def reconcile_due_clients() -> int:
@@ -27,6 +32,13 @@ def reconcile_due_clients() -> int:
         month = previous_month(timezone.now().astimezone(client.tzinfo).date())
         if Reconciliation.objects.filter(client=client, period=month).exists():
             continue
+        imported = (
+            SyncSettings.objects.filter(client=client)
+            .values_list("import_done_at", flat=True)
+            .first()
+        )
+        if imported is None or imported.astimezone(client.tzinfo).date() >= _next(month):
+            continue  # the month ended before syncfirm knew the client: nothing to prove
         recon = reconcile(client, month)
         if recon.status != "failed":
             send_report(recon)

@@ -24,6 +24,9 @@ def reconciled(two_firms, sandbox, book, capsys) -> dict:
         "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
     )
     run_customer_sync(client, kind=RunKind.IMPORT, full=True)
+    # The worker's scheduled pull runs before anyone reconciles: it must not paper over
+    # history (what the CRM says about old invoices stands until money moves).
+    run_customer_sync(client, kind=RunKind.SCHEDULED)
     capsys.readouterr()
     call_command("reconcile", client.slug, "--period", "2026-11", "--json")
     return {"written": written, "report": json.loads(capsys.readouterr().out)}
@@ -136,12 +139,20 @@ def test_the_monthly_report_emails_with_its_csv_and_is_a_page(
 def test_the_monthly_run_reconciles_last_month_once_and_emails(
     two_firms, sandbox, capsys, mailoutbox, client
 ):
-    from django.urls import reverse
+    from datetime import timedelta
 
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from connections.sync.models import SyncSettings
     from reconciliation.tasks import previous_month, reconcile_due_clients
 
     reconciled(two_firms, sandbox, generate(40, seed=8), capsys)
     two_firms.client_a.reconciliations.all().delete()
+    assert reconcile_due_clients() == 0  # imported this month: last month is not ours
+    SyncSettings.objects.filter(client=two_firms.client_a).update(
+        import_done_at=timezone.now() - timedelta(days=40)
+    )
 
     assert reconcile_due_clients() == 1
     assert reconcile_due_clients() == 0  # once per month

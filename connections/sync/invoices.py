@@ -457,8 +457,11 @@ class InvoiceStep:
     def _payments(self) -> None:
         """Payment status of every invoice whose money moved (or whose due date passed)
         written to its deal."""
-        since = self._cursor(MONEY) or self.started
-        invoices, payments = self.accounting.money_changed_since(since - OVERLAP)
+        since = (self._cursor(MONEY) or self.started) - OVERLAP
+        # Never before the baseline: what the books held then is history, and the CRM's word
+        # on it stands until money moves (reconciliation compares the two).
+        since = max(since, self.settings.invoice_baseline_at or since)
+        invoices, payments = self.accounting.money_changed_since(since)
         touched = {i.external_id for i in invoices} | {
             invoice_id for p in payments for invoice_id, _ in p.applied
         }
