@@ -87,8 +87,14 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
             if not (cursor := page.next_cursor):
                 break
         deals = crm.deals([r for r in records if r.properties.get("dealstage") in won])
-    except SyncUnavailable as error:
-        recon.not_checked.append(f"the CRM side: {error}")
+    except (
+        SyncUnavailable,
+        retries.ProviderError,
+        retries.Transient,
+        retries.RateLimited,
+    ) as error:
+        # The books alone still show duplicates and stale invoices; say what was not compared.
+        recon.not_checked.append(f"the CRM side (deals, payment status): {error}")
     links = dict(
         InvoiceLink.objects.filter(client=client)
         .exclude(accounting_id="")
