@@ -460,7 +460,10 @@ class InvoiceStep:
         since = (self._cursor(MONEY) or self.started) - OVERLAP
         # Never before the baseline: what the books held then is history, and the CRM's word
         # on it stands until money moves (reconciliation compares the two).
-        since = max(since, self.settings.invoice_baseline_at or since)
+        baseline = self.settings.invoice_baseline_at
+        if baseline is not None:  # CDC takes whole seconds: round up, never into history
+            whole = baseline.replace(microsecond=0)
+            since = max(since, whole + timedelta(seconds=1) if whole < baseline else whole)
         invoices, payments = self.accounting.money_changed_since(since)
         touched = {i.external_id for i in invoices} | {
             invoice_id for p in payments for invoice_id, _ in p.applied
