@@ -2,6 +2,9 @@
 afterwards, audited) or dismiss it with a reason (the same finding with the same data does
 not come back)."""
 
+from collections import Counter
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -10,12 +13,13 @@ from clients.models import User
 from connections import retries
 from connections.adapters import accounting_adapter, crm_adapter
 from connections.providers import Kind
+from connections.sync import invoicing
 from connections.sync.customers import SyncUnavailable, active_connection, run_customer_sync
 from connections.sync.models import InvoiceLink, InvoiceState, RunKind
 
 from .models import Finding, FindingStatus
 
-AUTOMATIC = {"void_invoice", "create_invoice", "update_crm_payment"}
+AUTOMATIC = {"void_invoice", "create_invoice", "update_crm_payment", "add_missing_lines"}
 PROVIDER_ERRORS = (retries.ProviderError, retries.Transient, retries.RateLimited)
 
 
@@ -127,4 +131,47 @@ def _update_crm(finding: Finding) -> dict:
     return {"words": f"Deal now shows {status}: {paid} paid, {invoice.balance.amount} due."}
 
 
-FIXES = {"void_invoice": _void, "create_invoice": _create, "update_crm_payment": _update_crm}
+def _add_lines(finding: Finding) -> dict:
+    """The deal's lines the invoice lacks, appended to it; its own lines stay."""
+    client = finding.client
+    books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
+    crm = crm_adapter(active_connection(client, Kind.CRM))
+    deal = crm.deals(crm.read_records("deals", [finding.fix["deal_id"]]))[0]
+    invoice = books.invoices_by_id([finding.fix["invoice_id"]])[0]
+    index = invoicing.item_index(books.items())
+    have = Counter((line.item_id, line.quantity) for line in invoice.lines)
+    missing = []
+    for line in deal.lines:
+        item = invoicing.find_item(index, line.sku, line.name)
+        if item is None:
+            raise FixRefused(f"the books have no product {line.sku or line.name!r}")
+        if have[(item.external_id, line.quantity)]:
+            have[(item.external_id, line.quantity)] -= 1
+            continue
+        net = line.unit_price - line.discount
+        missing.append(
+            invoicing.DraftLine(item.external_id, line.name, line.quantity, net,
+                                invoicing.cents(line.quantity * net), line.description or line.name)
+        )  # fmt: skip
+    if not missing:
+        return {"words": "The invoice already has every line of the deal."}
+    after = books.add_invoice_lines(invoice.external_id, missing)
+    wanted = sum(
+        (invoicing.cents(d.quantity * (d.unit_price - d.discount)) for d in deal.lines), Decimal(0)
+    )
+    lines_total = sum((line.amount for line in after.lines), Decimal(0))
+    if lines_total != wanted:
+        raise retries.ProviderError(
+            f"the invoice's lines add up to {lines_total}, the deal's to {wanted}"
+        )
+    return {
+        "words": f"{len(missing)} line(s) added to invoice {after.doc_number}; it matches the deal."
+    }
+
+
+FIXES = {
+    "void_invoice": _void,
+    "create_invoice": _create,
+    "update_crm_payment": _update_crm,
+    "add_missing_lines": _add_lines,
+}

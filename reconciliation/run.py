@@ -283,11 +283,27 @@ def fingerprint(found: detectors.Finding) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def record_links(portal: str, found: detectors.Finding) -> dict:
+    """Where an accountant opens the records of a finding in each system."""
+    links = {}
+    if found.deal_id and portal:
+        links["deal"] = f"https://app.hubspot.com/contacts/{portal}/record/0-3/{found.deal_id}"
+    for invoice_id in found.invoice_ids:
+        links[f"invoice {invoice_id}"] = (
+            f"https://app.qbo.intuit.com/app/invoice?txnId={invoice_id}"
+        )
+    return links
+
+
 def store_findings(client: Client, recon: Reconciliation, found: list[detectors.Finding]) -> None:
     dismissed = set(
         Finding.objects.filter(client=client, status=FindingStatus.DISMISSED).values_list(
             "fingerprint", flat=True
         )
+    )
+    portal = (
+        client.connections.filter(system="hubspot").values_list("external_id", flat=True).first()
+        or ""
     )
     rows = []
     for f in found:
@@ -299,7 +315,8 @@ def store_findings(client: Client, recon: Reconciliation, found: list[detectors.
                 client=client, reconciliation=recon, code=f.code, severity=f.severity,
                 amount=f.amount, currency=f.currency, direction=f.direction, reason=f.reason,
                 deal_id=f.deal_id, invoice_ids=list(f.invoice_ids), customer_id=f.customer_id,
-                evidence=f.evidence, fix=f.fix, fingerprint=print_,
+                evidence={**f.evidence, "links": record_links(portal, f)}, fix=f.fix,
+                fingerprint=print_,
             )
         )  # fmt: skip
     Finding.objects.bulk_create(rows, batch_size=BULK)

@@ -165,3 +165,19 @@ def test_the_monthly_run_reconciles_last_month_once_and_emails(
     assert two_firms.client_a.reconciliations.count() == 2
     page = client.get(reverse("client_detail", args=[two_firms.client_a.slug]))
     assert b"Reconciliations" in page.content and b"Report" in page.content
+
+
+def test_approving_a_partial_invoice_adds_the_missing_lines(two_firms, sandbox, capsys):
+    from reconciliation.fixes import do_approve
+    from reconciliation.models import Finding
+
+    reconciled(two_firms, sandbox, generate(40, seed=9), capsys)
+    partial = Finding.objects.get(client=two_firms.client_a, code="partial_invoice")
+
+    fixed = do_approve(two_firms.accountant_a, partial)
+
+    assert fixed.status == "fixed", fixed.decision_note
+    assert "added to invoice" in fixed.decision_note
+    call_command("reconcile", two_firms.client_a.slug, "--period", "2026-11", "--json")
+    codes = {f["code"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert "partial_invoice" not in codes and "duplicate_invoice" in codes

@@ -300,6 +300,37 @@ class QuickBooksAdapter:
         )
         return _invoice(answer.get("Invoice") or {})
 
+    def add_invoice_lines(self, invoice_id: str, lines: list) -> Invoice:
+        """Append lines (`sync.invoicing.DraftLine`) to an invoice, keeping its own."""
+        rows = self._query(
+            "Reading a QuickBooks invoice",
+            f"SELECT * FROM Invoice WHERE Id = '{_quoted(invoice_id)}'",  # noqa: S608 - quoted
+        )
+        if not rows:
+            raise retries.ProviderError(f"QuickBooks has no invoice {invoice_id}")
+        current = rows[0]
+        kept = [
+            line
+            for line in current.get("Line", [])
+            if line.get("DetailType") != "SubTotalLineDetail"
+        ]
+        body = {
+            "Id": invoice_id,
+            "SyncToken": current.get("SyncToken", "0"),
+            "sparse": True,
+            "Line": kept + [_line_body(line) for line in lines],
+        }
+        answer = self._call(
+            f"Adding lines to QuickBooks invoice {invoice_id}",
+            lambda qb: qb.make_request(
+                "POST",
+                f"{qb.api_url}/company/{qb.company_id}/invoice",
+                json.dumps(body, default=str),
+            ),
+            retry_transient=False,
+        )
+        return _invoice(answer.get("Invoice") or {})
+
     def receivable(self) -> Decimal:
         """Accounts receivable: what customers owe on open invoices."""
         return sum((i.balance.amount for i in self.all_invoices() if not i.voided), Decimal(0))
@@ -332,22 +363,23 @@ class QuickBooksAdapter:
         return invoices, payments
 
 
+def _line_body(line) -> dict:
+    return {
+        "DetailType": "SalesItemLineDetail",
+        "Amount": str(line.amount),
+        "Description": line.description,
+        "SalesItemLineDetail": {
+            "ItemRef": {"value": line.item_id},
+            "Qty": str(line.quantity),
+            "UnitPrice": str(line.unit_price),
+            **({"ServiceDate": line.service_date} if line.service_date else {}),
+            **({"TaxCodeRef": {"value": line.tax_code}} if line.tax_code else {}),
+        },
+    }
+
+
 def invoice_body(draft) -> dict:
-    lines = [
-        {
-            "DetailType": "SalesItemLineDetail",
-            "Amount": str(line.amount),
-            "Description": line.description,
-            "SalesItemLineDetail": {
-                "ItemRef": {"value": line.item_id},
-                "Qty": str(line.quantity),
-                "UnitPrice": str(line.unit_price),
-                **({"ServiceDate": line.service_date} if line.service_date else {}),
-                **({"TaxCodeRef": {"value": line.tax_code}} if line.tax_code else {}),
-            },
-        }
-        for line in draft.lines
-    ]
+    lines = [_line_body(line) for line in draft.lines]
     return {
         "CustomerRef": {"value": draft.customer_id},
         "DocNumber": draft.doc_number,
