@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from connections.actions import alert_recipients
+from connections.sync.models import SyncSettings
 
 from .detectors import AGING_BUCKETS
 from .models import Finding, FindingStatus, Reconciliation
@@ -95,6 +96,13 @@ def send_report(recon: Reconciliation) -> int:
     """Email the report to the client's staff; returns how many messages went."""
     data = report_data(recon)
     recipients = alert_recipients(recon.client)
+    contractor = (
+        SyncSettings.objects.filter(client=recon.client)
+        .values_list("report_contractor_email", flat=True)
+        .first()
+    )
+    if contractor:
+        recipients = [*recipients, contractor]
     if not recipients:
         return 0
     subject = f"{recon.client.name}: reconciliation for {recon.period:%B %Y}"

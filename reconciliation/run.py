@@ -35,9 +35,11 @@ BULK = 2000
 
 
 def reconcile(
-    client: Client, period: date, *, user=None, stale_after_days: int = 90
+    client: Client, period: date, *, user=None, stale_after_days: int | None = None
 ) -> Reconciliation:
     """Run and store a reconciliation of `client` for the month starting `period`."""
+    if stale_after_days is None:
+        stale_after_days = SyncSettings.for_client(client).stale_after_days
     recon = Reconciliation.objects.create(
         client=client, period=period.replace(day=1), started_by=user, stage="Reading both systems"
     )

@@ -110,14 +110,18 @@ def test_the_monthly_report_emails_with_its_csv_and_is_a_page(
 
     from django.urls import reverse
 
+    from connections.sync.models import SyncSettings
     from reconciliation.models import Reconciliation
 
     two_firms.client_a.assigned_staff.add(two_firms.accountant_a)
     reconciled(two_firms, sandbox, generate(40, seed=6), capsys)
+    SyncSettings.objects.filter(client=two_firms.client_a).update(
+        report_contractor_email="owner@contractor.example"
+    )
     call_command("reconcile", two_firms.client_a.slug, "--period", "2026-11", "--email")
 
     message = mailoutbox[-1]
-    assert message.to == [two_firms.accountant_a.email]
+    assert message.to == [two_firms.accountant_a.email, "owner@contractor.example"]
     assert "reconciliation for November 2026" in message.subject
     assert "AR overstated" in message.body and "duplicate_invoice" in message.body
     html = message.alternatives[0][0]

@@ -22,6 +22,8 @@ def form_data(**overrides) -> dict:
         "payment_terms_days": "15",
         "income_account": "Services",
         "books_currency": "usd",
+        "stale_after_days": "60",
+        "report_contractor_email": "",
         "field_map": json.dumps({"companies": {"display_name": {"from": ["name"]}}}),
         **{f"owner_{name}": "crm" for name in SyncSettings().field_owners},
     }

@@ -38,6 +38,8 @@ class SyncSettingsForm(forms.ModelForm):
             "income_account",
             "books_currency",
             "sales_tax",
+            "stale_after_days",
+            "report_contractor_email",
         ]
         labels = {
             "customer_direction": "Customers: direction",
@@ -49,6 +51,8 @@ class SyncSettingsForm(forms.ModelForm):
             "income_account": "Income account for new products",
             "books_currency": "Currency of the books",
             "sales_tax": "The books charge sales tax",
+            "stale_after_days": "Stale receivable after (days)",
+            "report_contractor_email": "Contractor's email for the monthly report",
         }
 
     def __init__(self, *args, **kwargs):

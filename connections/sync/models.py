@@ -108,6 +108,14 @@ class SyncSettings(models.Model):
         "NON code (from the product), and QuickBooks works out the amount.",
     )
     won_stages = models.JSONField(default=list, blank=True)  # read from the CRM's pipelines
+    report_contractor_email = models.EmailField(
+        blank=True,
+        help_text="Also send the monthly reconciliation report to the contractor (leave empty "
+        "to send it to the firm's staff only).",
+    )
+    stale_after_days = models.PositiveIntegerField(
+        default=90, help_text="An open invoice older than this is a stale-receivable finding."
+    )
     # Deals already closed-won when invoicing started are history: linked to their invoice
     # when the books have one, left to reconciliation when not, never invoiced by sync.
     invoice_baseline_at = models.DateTimeField(null=True, blank=True)
