@@ -35,14 +35,23 @@ BULK = 2000
 
 
 def reconcile(
-    client: Client, period: date, *, user=None, stale_after_days: int | None = None
+    client: Client,
+    period: date,
+    *,
+    user=None,
+    stale_after_days: int | None = None,
+    recon: Reconciliation | None = None,
 ) -> Reconciliation:
-    """Run and store a reconciliation of `client` for the month starting `period`."""
+    """Run and store a reconciliation of `client` for the month starting `period` (into
+    `recon` when one was queued)."""
     if stale_after_days is None:
         stale_after_days = SyncSettings.for_client(client).stale_after_days
-    recon = Reconciliation.objects.create(
-        client=client, period=period.replace(day=1), started_by=user, stage="Reading both systems"
-    )
+    if recon is None:
+        recon = Reconciliation.objects.create(
+            client=client, period=period.replace(day=1), started_by=user
+        )
+    recon.stage = "Reading both systems"
+    recon.save(update_fields=["stage"])
     try:
         snapshot = take_snapshot(client, recon)
         recon.stage = "Looking for discrepancies"

@@ -53,3 +53,10 @@ def reconcile_now(client_id: int, period: str, user_id: int | None = None) -> st
     user = User.objects.filter(pk=user_id).first() if user_id else None
     recon = reconcile(client, date.fromisoformat(period), user=user)
     return f"{recon.get_status_display()}: {recon.counts}"
+
+
+def reconcile_queued(recon_id: int) -> str:
+    """A reconciliation started through the API: the row exists, the work runs here."""
+    recon = Reconciliation.objects.select_related("client").get(pk=recon_id)
+    recon = reconcile(recon.client, recon.period, recon=recon)
+    return f"{recon.get_status_display()}: {recon.counts}"

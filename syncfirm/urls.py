@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("clients.urls")),
     path("", include("connections.urls")),
     path("", include("reconciliation.urls")),
+    path("", include("api.urls")),
 ]
 
 if settings.SANDBOX:

@@ -18,13 +18,15 @@ from django.core import serializers
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from connections.sync.models import ConflictKind, InvoiceLink, RunKind, SyncConflict, SyncRun
-from reconciliation.models import Reconciliation
+from reconciliation.models import Finding, Reconciliation
 
 from .conftest import TwoFirms
 
 # Routes outside tenancy, each with the reason. Anything else is walked.
 EXEMPT_PREFIXES = {
     "accounts/": "django-allauth: login, signup, password reset, MFA; per user, not per firm",
+    "api/schema/": "the OpenAPI description of the API: public, no firm data",
+    "api/docs/": "the API's documentation page: public, no firm data",
     "sandbox/": "emulated Intuit/HubSpot; no firm data, absent in production",
     "connect/": "contractor invitation pages: public, the signed link is the credential "
     "(tests/test_contractor_invitations.py)",
@@ -45,6 +47,7 @@ KWARG_VALUES: dict[str, Callable[[TwoFirms], str | int]] = {
     "system": lambda w: "quickbooks",
     "run_id": lambda w: _sync_run(w).pk,
     "conflict_id": lambda w: _sync_conflict(w).pk,
+    "finding_id": lambda w: _finding(w).pk,
     "recon_id": lambda w: (
         Reconciliation.objects.get_or_create(client=w.client_a, period=date(2026, 10, 1))[0].pk
     ),
@@ -54,6 +57,24 @@ KWARG_VALUES: dict[str, Callable[[TwoFirms], str | int]] = {
         )[0].pk
     ),
 }
+
+
+def _finding(world: TwoFirms) -> Finding:
+    recon = Reconciliation.objects.get_or_create(client=world.client_a, period=date(2026, 10, 1))[0]
+    return Finding.objects.get_or_create(
+        client=world.client_a,
+        reconciliation=recon,
+        code="missing_invoice",
+        defaults={
+            "severity": "high",
+            "amount": 100,
+            "currency": "USD",
+            "direction": "revenue understated",
+            "reason": "Alpha Secret Roofing deal has no invoice",
+            "fingerprint": "x",
+            "fix": {"action": "create_invoice", "deal_id": "1"},
+        },
+    )[0]
 
 
 def _sync_run(world: TwoFirms) -> SyncRun:

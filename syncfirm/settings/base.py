@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "django_q",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the docs page's assets, served from here (no CDN)
+    "api",
     "clients",
     "connections",
     "reconciliation",
@@ -258,6 +261,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "syncfirm API",
+    "DESCRIPTION": "Clients, connections (status only), sync runs, conflicts, findings and "
+    "reconciliations of the caller's firm. Token authentication: "
+    "`Authorization: Token <key>`; `X-Firm: <firm slug>` when you belong to several firms.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -1,0 +1,88 @@
+"""What the API shows of each object: never a token, money as strings with its currency."""
+
+from rest_framework import serializers
+
+from clients.models import Client
+from connections.models import Connection
+from connections.sync.models import SyncConflict, SyncRun
+from reconciliation.models import Finding, Reconciliation
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Client
+        fields = ["slug", "name", "timezone", "country", "created_at"]
+        read_only_fields = ["created_at"]
+        extra_kwargs = {"slug": {"required": False}}
+
+
+class ConnectionSerializer(serializers.ModelSerializer):
+    client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Connection
+        fields = [
+            "client", "system", "status", "external_id", "external_name", "connected_at",
+            "last_success_at", "last_error", "last_error_at",
+        ]  # fmt: skip
+
+
+class SyncRunSerializer(serializers.ModelSerializer):
+    client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id", "client", "kind", "status", "stage", "started_at", "finished_at", "counts",
+            "progress_done", "progress_total", "error",
+        ]  # fmt: skip
+
+
+class ConflictSerializer(serializers.ModelSerializer):
+    client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = SyncConflict
+        fields = [
+            "id", "client", "kind", "status", "crm_type", "crm_id", "accounting_id", "field",
+            "crm_value", "accounting_value", "winner", "reason", "created_at", "resolution",
+            "note",
+        ]  # fmt: skip
+
+
+class DecisionSerializer(serializers.Serializer):
+    decision = serializers.CharField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+
+    class Meta:
+        model = Finding
+        fields = [
+            "id", "client", "reconciliation", "code", "severity", "amount", "currency",
+            "direction", "reason", "deal_id", "invoice_ids", "customer_id", "evidence", "fix",
+            "status", "decided_at", "decision_note",
+        ]  # fmt: skip
+
+
+class DismissSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class ReconciliationSerializer(serializers.ModelSerializer):
+    client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Reconciliation
+        fields = [
+            "id", "client", "period", "status", "stage", "started_at", "finished_at",
+            "counts", "not_checked", "error",
+        ]  # fmt: skip
+
+
+class ReconciliationStartSerializer(serializers.Serializer):
+    client = serializers.SlugField()
+    period = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", help_text="YYYY-MM")

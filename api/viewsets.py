@@ -1,0 +1,184 @@
+"""The REST API (/api/v1/): the same objects, roles and decisions as the pages, for firms that
+automate. Every queryset is the request's firm's (`.for_firm`), as the pages'."""
+
+from datetime import date
+
+from django.db.models import QuerySet
+from django_q.tasks import async_task
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from clients import actions
+from clients.forms import ClientForm
+from clients.models import Client, Role
+from connections.models import Connection
+from connections.sync.models import SyncConflict, SyncRun
+from connections.sync.review import DecisionRefused, do_resolve_conflict
+from reconciliation.fixes import FixRefused, do_approve, do_dismiss
+from reconciliation.models import Finding, Reconciliation
+
+from . import serializers as s
+from .firm import FirmRole, membership_for
+
+
+class FirmScoped:
+    permission_classes = [FirmRole]
+    filters: dict[str, str] = {}  # query parameter → ORM lookup
+
+    def firm(self):
+        return membership_for(self.request).firm
+
+    def scoped(self, model) -> QuerySet:
+        return model.objects.for_firm(self.firm())
+
+    def filtered(self, queryset: QuerySet) -> QuerySet:
+        for param, lookup in self.filters.items():
+            value = self.request.query_params.get(param)
+            if value:
+                queryset = queryset.filter(**{lookup: value})
+        return queryset
+
+
+class ClientViewSet(
+    FirmScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):  # fmt: skip
+    queryset = Client.objects.for_firm(None)  # for the schema; requests use get_queryset
+    serializer_class = s.ClientSerializer
+    lookup_field, lookup_url_kwarg = "slug", "client_slug"
+
+    def get_queryset(self):
+        return self.scoped(Client).order_by("name")
+
+    def create(self, request, *args, **kwargs):
+        data = request.data.copy()
+        data.setdefault("country", "US")  # as the model's default; the form asks for one
+        form = ClientForm(data, firm=self.firm())
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        client = actions.do_save_client(
+            request.user, form.save(commit=False), form.cleaned_data["assigned_staff"]
+        )
+        return Response(s.ClientSerializer(client).data, status=status.HTTP_201_CREATED)
+
+
+class ConnectionViewSet(FirmScoped, mixins.ListModelMixin, viewsets.GenericViewSet):
+    queryset = Connection.objects.for_firm(None)  # for the schema; requests use get_queryset
+    serializer_class = s.ConnectionSerializer
+    filters = {"client": "client__slug", "system": "system", "status": "status"}
+
+    def get_queryset(self):
+        return self.filtered(self.scoped(Connection).select_related("client"))
+
+
+class SyncRunViewSet(FirmScoped, viewsets.ReadOnlyModelViewSet):
+    queryset = SyncRun.objects.for_firm(None)  # for the schema; requests use get_queryset
+    serializer_class = s.SyncRunSerializer
+    lookup_value_regex = "[0-9]+"
+    lookup_url_kwarg = "run_id"
+    filters = {"client": "client__slug", "status": "status", "kind": "kind"}
+
+    def get_queryset(self):
+        return self.filtered(self.scoped(SyncRun).select_related("client"))
+
+
+class ConflictViewSet(FirmScoped, viewsets.ReadOnlyModelViewSet):
+    queryset = SyncConflict.objects.for_firm(None)  # for the schema; requests use get_queryset
+    serializer_class = s.ConflictSerializer
+    lookup_value_regex = "[0-9]+"
+    lookup_url_kwarg = "conflict_id"
+    filters = {"client": "client__slug", "kind": "kind", "status": "status"}
+
+    def get_queryset(self):
+        return self.filtered(self.scoped(SyncConflict).select_related("client"))
+
+    @extend_schema(request=s.DecisionSerializer, responses=s.ConflictSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, conflict_id=None):
+        conflict = self.get_object()  # first: another firm's item is a 404, whatever the body
+        given = s.DecisionSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            do_resolve_conflict(
+                request.user,
+                conflict,
+                given.validated_data["decision"],
+                given.validated_data["note"],
+            )
+        except DecisionRefused as error:
+            raise ValidationError({"decision": str(error)}) from error
+        conflict.refresh_from_db()
+        return Response(s.ConflictSerializer(conflict).data)
+
+
+class FindingViewSet(FirmScoped, viewsets.ReadOnlyModelViewSet):
+    queryset = Finding.objects.for_firm(None)  # for the schema; requests use get_queryset
+    serializer_class = s.FindingSerializer
+    lookup_value_regex = "[0-9]+"
+    lookup_url_kwarg = "finding_id"
+    filters = {
+        "client": "client__slug",
+        "code": "code",
+        "status": "status",
+        "severity": "severity",
+        "reconciliation": "reconciliation_id",
+    }
+
+    def get_queryset(self):
+        return self.filtered(self.scoped(Finding).select_related("client"))
+
+    @extend_schema(request=None, responses=s.FindingSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, finding_id=None):
+        try:
+            finding = do_approve(request.user, self.get_object())
+        except FixRefused as error:
+            raise ValidationError({"finding": str(error)}) from error
+        return Response(s.FindingSerializer(finding).data)
+
+    @extend_schema(request=s.DismissSerializer, responses=s.FindingSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, finding_id=None):
+        finding = self.get_object()  # first: another firm's finding is a 404, whatever the body
+        given = s.DismissSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            finding = do_dismiss(request.user, finding, given.validated_data["reason"])
+        except FixRefused as error:
+            raise ValidationError({"reason": str(error)}) from error
+        return Response(s.FindingSerializer(finding).data)
+
+
+class ReconciliationViewSet(
+    FirmScoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):  # fmt: skip
+    queryset = Reconciliation.objects.for_firm(None)  # for the schema; requests use get_queryset
+    serializer_class = s.ReconciliationSerializer
+    lookup_value_regex = "[0-9]+"
+    lookup_url_kwarg = "recon_id"
+    filters = {"client": "client__slug", "status": "status"}
+    write_role = Role.ACCOUNTANT
+
+    def get_queryset(self):
+        return self.filtered(self.scoped(Reconciliation).select_related("client"))
+
+    @extend_schema(
+        request=s.ReconciliationStartSerializer, responses={202: s.ReconciliationSerializer}
+    )
+    def create(self, request, *args, **kwargs):
+        given = s.ReconciliationStartSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        client = self.scoped(Client).filter(slug=given.validated_data["client"]).first()
+        if client is None:
+            raise ValidationError({"client": "No client with this slug in your firm."})
+        year, month = (int(part) for part in given.validated_data["period"].split("-"))
+        recon = Reconciliation.objects.create(
+            client=client, period=date(year, month, 1), started_by=request.user, stage="Queued"
+        )
+        async_task("reconciliation.tasks.reconcile_queued", recon.pk)
+        recon.refresh_from_db()
+        return Response(s.ReconciliationSerializer(recon).data, status=status.HTTP_202_ACCEPTED)
