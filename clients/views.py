@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from connections.status import connection_rows
-from connections.sync.status import sync_summary
+from connections.sync.status import sync_summary, with_health
 
 from . import actions
 from .forms import ClientForm, FirmForm, RoleForm, StaffInviteForm
@@ -22,15 +22,22 @@ from .models import Client, Membership, Role, StaffInvitation
 from .tenancy import SESSION_FIRM_KEY, get_client_for_member, get_for_firm, member_required
 
 PAGE_SIZE = 50
+# The dashboard's orders; "worst" first by default: money at stake, then waiting decisions.
+SORTS = {
+    "worst": ["-at_stake", "-open_conflicts", "name"],
+    "name": ["name"],
+    "conflicts": ["-open_conflicts", "name"],
+    "last_sync": ["-last_sync_at", "name"],
+}
 
 
 @member_required()
 def dashboard(request: HttpRequest) -> HttpResponse:
-    clients = (
-        Client.objects.for_firm(request.firm)
-        .prefetch_related("assigned_staff", "connections")
-        .order_by("name")
+    sort = request.GET.get("sort", "worst")
+    clients = with_health(Client.objects.for_firm(request.firm)).prefetch_related(
+        "assigned_staff", "connections"
     )
+    clients = clients.order_by(*SORTS.get(sort, SORTS["worst"]))
     query = request.GET.get("q", "").strip()
     if query:
         clients = clients.filter(Q(name__icontains=query) | Q(slug__icontains=query))
@@ -38,7 +45,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for client in page.object_list:
         client.connection_rows = connection_rows(client, client.connections.all())
     template = "clients/partials/client_rows.html" if request.htmx else "clients/dashboard.html"
-    return render(request, template, {"page": page, "query": query})
+    return render(request, template, {"page": page, "query": query, "sort": sort})
 
 
 @member_required()

@@ -46,6 +46,20 @@ def do_dismiss(actor: User, finding: Finding, reason: str) -> Finding:
     return locked
 
 
+def do_undo_dismiss(actor: User, finding: Finding) -> Finding:
+    """Take a dismissal back: the finding is open again, and comes back next month."""
+    with transaction.atomic():
+        locked = Finding.objects.select_for_update().get(pk=finding.pk)
+        if locked.status != FindingStatus.DISMISSED:
+            raise FixRefused("Only a dismissed finding can be taken back.")
+        before = {"status": locked.status, "reason": locked.decision_note}
+        locked.status, locked.decision_note = FindingStatus.OPEN, ""
+        locked.decided_by, locked.decided_at = None, None
+        locked.save()
+        audit(locked.client.firm, actor, "finding.dismissal_undone", locked, before, before_open())
+    return locked
+
+
 def do_approve(actor: User, finding: Finding) -> Finding:
     """Run the proposed fix once. The row is locked while it runs, so a double click or a
     second accountant cannot run it twice; a failure stays visible on the finding."""

@@ -3,6 +3,14 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("review/findings/", views.review_findings, name="review_findings"),
+    path(
+        "review/findings/<int:finding_id>/approve/", views.finding_approve, name="finding_approve"
+    ),
+    path(
+        "review/findings/<int:finding_id>/dismiss/", views.finding_dismiss, name="finding_dismiss"
+    ),
+    path("review/findings/<int:finding_id>/undo/", views.finding_undo, name="finding_undo"),
     path(
         "clients/<slug:client_slug>/reconciliations/start/",
         views.reconcile_start,
