@@ -176,6 +176,7 @@ class Invoice:
     private_note: str = ""
     voided: bool = False
     version: str = ""
+    updated_at: datetime | None = None  # QuickBooks gives whole seconds
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ class PaymentInfo:
     kind: str  # "Payment" or "CreditMemo"
     txn_date: str
     applied: tuple[tuple[str, Decimal], ...] = ()  # (invoice id, amount)
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)

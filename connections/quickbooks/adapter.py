@@ -421,6 +421,7 @@ def _invoice(row: dict) -> Invoice:
         private_note=note,
         voided="Voided" in note and _decimal(row.get("TotalAmt")) == 0,
         version=str(row.get("SyncToken", "")),
+        updated_at=_parsed_time((row.get("MetaData") or {}).get("LastUpdatedTime")),
     )
 
 
@@ -435,7 +436,13 @@ def _payment(row: dict, kind: str) -> PaymentInfo:
         for link in line.get("LinkedTxn", []):
             if link.get("TxnType") == "Invoice":
                 applied.append((str(link.get("TxnId")), _decimal(line.get("Amount"))))
-    return PaymentInfo(str(row.get("Id", "")), kind, row.get("TxnDate", "") or "", tuple(applied))
+    return PaymentInfo(
+        str(row.get("Id", "")),
+        kind,
+        row.get("TxnDate", "") or "",
+        tuple(applied),
+        _parsed_time((row.get("MetaData") or {}).get("LastUpdatedTime")),
+    )
 
 
 def _quoted(text: str) -> str:
@@ -518,6 +525,7 @@ def _customer(c: QboCustomer) -> Customer:
 
 def _parsed_time(text: str | None) -> datetime | None:
     try:
-        return datetime.fromisoformat(text) if text else None
+        moment = datetime.fromisoformat(text) if text else None
     except ValueError:
         return None
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment

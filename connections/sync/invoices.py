@@ -458,15 +458,21 @@ class InvoiceStep:
         """Payment status of every invoice whose money moved (or whose due date passed)
         written to its deal."""
         since = (self._cursor(MONEY) or self.started) - OVERLAP
-        # Never before the baseline: what the books held then is history, and the CRM's word
-        # on it stands until money moves (reconciliation compares the two).
-        baseline = self.settings.invoice_baseline_at
-        if baseline is not None:  # CDC takes whole seconds: round up, never into history
-            whole = baseline.replace(microsecond=0)
-            since = max(since, whole + timedelta(seconds=1) if whole < baseline else whole)
         invoices, payments = self.accounting.money_changed_since(since)
         touched = {i.external_id for i in invoices} | {
             invoice_id for p in payments for invoice_id, _ in p.applied
+        }
+        # History (invoices that were there before the baseline) moves only on a change made
+        # after it: QuickBooks stamps whole seconds, so "after" starts at the next second.
+        baseline = self.settings.invoice_baseline_at
+        after = baseline.replace(microsecond=0) + timedelta(seconds=1) if baseline else None
+        moved = {
+            i.external_id for i in invoices if not after or (i.updated_at and i.updated_at >= after)
+        } | {
+            invoice_id
+            for p in payments
+            if not after or (p.updated_at and p.updated_at >= after)
+            for invoice_id, _ in p.applied
         }
         # Overdue happens with no change in the books; for invoices syncfirm made (history
         # keeps what the CRM said until money actually moves: reconciliation's to judge).
@@ -485,6 +491,7 @@ class InvoiceStep:
                 accounting_id__in=touched,
                 state__in=[InvoiceState.CREATED, InvoiceState.HISTORICAL],
             )
+            if link.state == InvoiceState.CREATED or link.accounting_id in moved
         }
         if not links:
             if not self.dry_run:
