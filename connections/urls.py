@@ -46,6 +46,7 @@ urlpatterns = [
         sync_views.invoice_retry,
         name="client_sync_invoice_retry",
     ),
+    path("review/conflicts/", sync_views.review_conflicts, name="review_conflicts"),
     path("connect/<str:token>/", views.contractor_invitation, name="contractor_invitation"),
     path("connect/<str:token>/done/", views.contractor_done, name="contractor_done"),
     path(

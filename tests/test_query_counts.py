@@ -74,3 +74,13 @@ def test_the_findings_queue_decides_inline_and_undoes_a_dismissal(client, two_fi
     client.post(reverse("finding_undo", args=[finding.pk]), HTTP_HX_REQUEST="true")
     finding.refresh_from_db()
     assert finding.status == "open"
+
+
+def test_the_sync_review_queue_costs_the_same_for_3_or_30_items(client, two_firms):
+    client.force_login(two_firms.accountant_a)
+    fill(two_firms.firm_a, 3)
+    few = queries(client, reverse("review_conflicts"))
+    fill(two_firms.firm_a, 22)
+    page = client.get(reverse("review_conflicts")).content.decode()
+    assert queries(client, reverse("review_conflicts")) == few
+    assert "Same customer: link them" in page and "Load Client" in page

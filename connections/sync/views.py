@@ -16,6 +16,7 @@ from clients.tenancy import get_client_for_member, get_for_firm, member_required
 from .forms import SyncSettingsForm
 from .models import (
     Alert,
+    ConflictKind,
     ConflictStatus,
     InvoiceLink,
     InvoiceState,
@@ -206,3 +207,27 @@ def invoice_retry(request: HttpRequest, client_slug: str, link_id: int) -> HttpR
     else:
         messages.success(request, f"Deal {link.deal_id}: looked for in the books, then written.")
     return redirect("client_sync", client_slug=client.slug)
+
+
+@require_GET
+@member_required()
+def review_conflicts(request: HttpRequest) -> HttpResponse:
+    """Every client's sync decisions waiting for a person, oldest first."""
+    conflicts = (
+        SyncConflict.objects.for_firm(request.firm)
+        .filter(status=ConflictStatus.OPEN)
+        .select_related("client")
+        .order_by("created_at", "pk")
+    )
+    kind = request.GET.get("kind", "")
+    if kind:
+        conflicts = conflicts.filter(kind=kind)
+    page = Paginator(conflicts, CONFLICTS_PER_PAGE).get_page(request.GET.get("page"))
+    for conflict in page.object_list:
+        conflict.decisions = DECISIONS.get(conflict.kind, {})
+        conflict.rows = _side_by_side(conflict)
+    return render(
+        request,
+        "connections/sync/review_conflicts.html",
+        {"page": page, "kind": kind, "kinds": ConflictKind.choices},
+    )
