@@ -7,7 +7,7 @@ it into the emulators is `sandbox.seed_book`'s job.
 """
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -58,12 +58,27 @@ CATALOGUE = [
 
 @dataclass(frozen=True, slots=True)
 class Person:
+    """One customer, as the books hold them (`name`, `email`) and as the CRM spells them.
+
+    The answer key for customer matching is `key`, the same on both sides.
+    """
+
     key: str
     name: str
     is_company: bool
     email: str
     phone: str
     postal_code: str
+    crm_name: str = ""  # how the CRM spells the name; empty: as in the books
+    crm_email: str | None = None  # None: as in the books; "": the CRM record has no email
+
+    @property
+    def name_in_crm(self) -> str:
+        return self.crm_name or self.name
+
+    @property
+    def email_in_crm(self) -> str:
+        return self.email if self.crm_email is None else self.crm_email
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,9 +183,18 @@ def _lines(rng: random.Random, products: list[Product]) -> list[Line]:
 
 
 def generate(
-    invoices: int = 40, *, seed: int = 1, discrepancies: bool = True, today: date | None = None
+    invoices: int = 40,
+    *,
+    seed: int = 1,
+    discrepancies: bool = True,
+    today: date | None = None,
+    spelling_variants: bool = False,
 ) -> Book:
-    """A book with about `invoices` invoices (one per won job, plus planted extras)."""
+    """A book with about `invoices` invoices (one per won job, plus planted extras).
+
+    With `spelling_variants`, a seeded ~30 % of the people are written differently in the
+    CRM (`Person.crm_name`, `Person.crm_email`); everything else is the same book.
+    """
     rng = random.Random(seed)  # noqa: S311 - test data, not security
     today = today or date(2026, 11, 15)
     book = Book(today=today)
@@ -246,7 +270,64 @@ def generate(
         )
     if discrepancies:
         _plant(book, rng, each)
+    if spelling_variants:
+        # Its own random stream, so that the rest of the book is the one without variants.
+        book.people[:] = _respell(book.people, random.Random(f"spelling:{seed}"))  # noqa: S311
     return book
+
+
+LEGAL_SUFFIXES = [" LLC", " Inc.", " Co", " Ltd"]
+VARIANT_SHARE = 0.3
+
+
+def _respell(people: list[Person], rng: random.Random) -> list[Person]:
+    """A share of the people spelled in the CRM the way people type: another case, a legal
+    suffix added or dropped, a one-letter typo in a long word; the email in capitals or
+    missing. Jobs were named before, with the name as it was."""
+    out = []
+    for person in people:
+        if rng.random() >= VARIANT_SHARE:
+            out.append(person)
+            continue
+        name, crm_name = person.name, person.name
+        kind = rng.choice(["case", "suffix", "typo"] if person.is_company else ["case", "typo"])
+        if kind == "suffix" and rng.random() < 0.5:
+            name = person.name + rng.choice(LEGAL_SUFFIXES)  # the books have it, the CRM not
+        elif kind == "suffix":
+            crm_name = person.name + rng.choice(LEGAL_SUFFIXES)
+        elif kind == "typo" and (typo := _typo(rng, person.name)):
+            crm_name = typo
+        else:
+            crm_name = person.name.upper() if rng.random() < 0.5 else person.name.lower()
+        crm_email = rng.choice([None, None, person.email.upper(), ""])
+        out.append(replace(person, name=name, crm_name=crm_name, crm_email=crm_email))
+    return out
+
+
+def _typo(rng: random.Random, name: str) -> str:
+    """The name with one letter of a long word dropped, doubled, replaced or swapped with
+    the next; "" when no word is long enough to bear it."""
+    words = name.split(" ")
+    long = [i for i, word in enumerate(words) if len(word) >= 5 and word.isalpha()]
+    if not long:
+        return ""
+    i = rng.choice(long)
+    word = words[i]
+    at = rng.randrange(1, len(word) - 1)  # never the first letter, as people rarely miss it
+    edit = rng.choice(["drop", "double", "replace", "swap"])
+    if edit == "drop":
+        word = word[:at] + word[at + 1 :]
+    elif edit == "double":
+        word = word[:at] + word[at] + word[at:]
+    elif edit == "replace":
+        other = rng.choice([c for c in "aeioulnrst" if c != word[at].lower()])
+        word = word[:at] + other + word[at + 1 :]
+    elif word[at] != word[at + 1]:
+        word = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+    else:
+        word = word[:at] + word[at + 1 :]
+    words[i] = word
+    return " ".join(words)
 
 
 def _plant(book: Book, rng: random.Random, each: int) -> None:

@@ -138,3 +138,61 @@ def test_it_invoices_every_won_job_once_in_a_clean_book():
     assert sorted(i.deal_key for i in book.invoices) == won
     assert all(i.deal_key for i in book.invoices)
     assert book.credit_memos == []
+
+
+def test_it_spells_people_the_same_in_both_systems_unless_asked():
+    book = generate(300, seed=2)
+    assert all(p.crm_name == "" and p.crm_email is None for p in book.people)
+    assert all((p.name_in_crm, p.email_in_crm) == (p.name, p.email) for p in book.people)
+
+
+def test_it_spells_a_seeded_third_of_the_people_differently_in_the_crm():
+    book = generate(3000, seed=5, spelling_variants=True)
+    respelled = [p for p in book.people if p.crm_name]
+    assert 0.25 < len(respelled) / len(book.people) < 0.35
+    assert all(p.name_in_crm != p.name for p in respelled)
+    assert generate(3000, seed=5, spelling_variants=True) == book
+    emails = {p.email_in_crm for p in respelled} - {p.email for p in respelled}
+    assert "" in emails and any(e and e == e.upper() for e in emails)
+
+
+def test_it_leaves_the_rest_of_the_book_as_it_was_when_respelling():
+    plain, respelled = generate(600, seed=4), generate(600, seed=4, spelling_variants=True)
+    assert (plain.deals, plain.invoices, plain.payments, plain.answer_key) == (
+        respelled.deals,
+        respelled.invoices,
+        respelled.payments,
+        respelled.answer_key,
+    )
+    assert [p.key for p in plain.people] == [p.key for p in respelled.people]
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """A letter dropped, added, replaced, or two neighbours swapped."""
+    if len(a) < len(b):
+        a, b = b, a
+    if len(a) == len(b) + 1:
+        return any(a[:i] + a[i + 1 :] == b for i in range(len(a)))
+    diff = [i for i in range(len(a)) if a[i] != b[i]] if len(a) == len(b) else []
+    if len(diff) == 1:
+        return True
+    i, j = diff if len(diff) == 2 else (0, 0)
+    return j == i + 1 and (a[i], a[j]) == (b[j], b[i])
+
+
+def test_it_respells_as_people_type_case_legal_suffix_or_a_one_letter_typo():
+    kinds = set()
+    for p in generate(3000, seed=6, spelling_variants=True).people:
+        crm = p.name_in_crm
+        if crm == p.name:
+            continue
+        if crm.casefold() == p.name.casefold():
+            kinds.add("case")
+        elif any(crm == p.name + s or p.name == crm + s for s in (" LLC", " Inc.", " Co", " Ltd")):
+            assert p.is_company, "homeowners have no legal suffix"
+            kinds.add("suffix")
+        else:
+            assert one_edit_apart(crm, p.name), (p.name, crm)
+            assert crm.split()[-1] == p.name.split()[-1], "the number is never mistyped"
+            kinds.add("typo")
+    assert kinds == {"case", "suffix", "typo"}
