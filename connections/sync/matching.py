@@ -52,9 +52,14 @@ class Match:
     reason: str
 
 
+# Letters with dots between them are one word: "L.L.C." is "llc", "J.R." is "jr".
+DOTTED = re.compile(r"\b(?:[^\W\d_]\.)+[^\W\d_]\b")
+
+
 def normalize_name(name: str) -> str:
     text = unicodedata.normalize("NFKD", name.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = DOTTED.sub(lambda m: m.group().replace(".", ""), text)
     words = re.findall(r"[^\W_]+", text)
     kept = [w for w in words if w not in LEGAL_WORDS]
     return " ".join(kept or words)
@@ -68,6 +73,17 @@ def _similarity(a: str, b: str, **kwargs) -> float:
     """Word order may differ ("Lee, Ann"), and so may letters within a word (a typo):
     the better of the two views."""
     return max(fuzz.token_sort_ratio(a, b), fuzz.ratio(a, b))
+
+
+def _tax_key(tax_id: str) -> str:
+    """The tax ID without punctuation; "" for one with no digit ("N/A", "-"), which is a
+    placeholder, not an identity two customers could share."""
+    compact = re.sub(r"[\W_]", "", tax_id).upper()
+    return compact if any(ch.isdigit() for ch in compact) else ""
+
+
+def _email_key(email: str) -> str:
+    return email.strip().casefold()
 
 
 def _postal(code: str) -> str:
@@ -100,12 +116,13 @@ class CustomerIndex:
         name = normalize_name(party.name)
         self.parties.append(party)
         self.names.append(name)
-        if party.tax_id:
-            self.by_tax.setdefault(re.sub(r"\W", "", party.tax_id), i)
-        if party.email:
-            self.by_email.setdefault(party.email.casefold(), i)
+        if tax := _tax_key(party.tax_id):
+            self.by_tax.setdefault(tax, i)
+        if email := _email_key(party.email):
+            self.by_email.setdefault(email, i)
         postal = _postal(party.postal_code)
-        self.by_name_postal.setdefault((name, postal), i)
+        if name:  # a name of emoji or punctuation alone says nothing about who it is
+            self.by_name_postal.setdefault((name, postal), i)
         for key in _blocks(name, postal):
             block = self.blocks[key]
             if len(block) < MAX_BLOCK:
@@ -117,16 +134,17 @@ class CustomerIndex:
         def usable(i: int | None) -> bool:
             return i is not None and self.parties[i].external_id != exclude
 
-        tax = self.by_tax.get(re.sub(r"\W", "", party.tax_id)) if party.tax_id else None
+        tax_key, email_key = _tax_key(party.tax_id), _email_key(party.email)
+        tax = self.by_tax.get(tax_key) if tax_key else None
         if usable(tax):
             return Match("sure", self.parties[tax], 100.0, "same tax ID")
-        by_email = self.by_email.get(party.email.casefold()) if party.email else None
+        by_email = self.by_email.get(email_key) if email_key else None
         if usable(by_email):
             score = fuzz.token_sort_ratio(name, self.names[by_email])
             kind = "sure" if score >= 60 else "near"
             return Match(kind, self.parties[by_email], score, "same email")
         exact = self.by_name_postal.get((name, postal))
-        if usable(exact) and postal:
+        if usable(exact) and postal and name:
             return Match("sure", self.parties[exact], 100.0, "same name and postal code")
         pool = {i for key in _blocks(name, postal) for i in self.blocks.get(key, ())}
         numbers = _numbers(name)

@@ -54,14 +54,20 @@ class Checked:
         return not self.problems
 
 
+# Format characters that belong to the text: the zero-width joiner holds emoji sequences
+# together (👨‍👩‍👧, 🏳️‍🌈), the non-joiner is part of Persian spelling.
+JOINERS = "\u200c\u200d"
+
+
 def strip_control(text: str) -> str:
-    """Text without control characters (tabs and newlines become spaces); emoji and
-    right-to-left scripts are kept."""
+    """Text without control characters (line breaks, tabs and other control whitespace
+    become spaces); emoji, joined emoji and right-to-left scripts are kept."""
     cleaned = "".join(
-        " " if ch in "\t\r\n" else ch
+        " " if ch.isspace() and ch != " " and unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+        else ch
         for ch in text
-        if ch in "\t\r\n" or not unicodedata.category(ch).startswith("C")
-    )
+        if ch.isspace() or ch in JOINERS or not unicodedata.category(ch).startswith("C")
+    )  # fmt: skip
     return re.sub(r" {2,}", " ", cleaned).strip()
 
 
