@@ -14,38 +14,70 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from connections.status import connection_rows
-from connections.sync.status import sync_summary, with_health
+from connections.sync.models import ConflictStatus, SyncConflict
+from connections.sync.status import with_health
+from reconciliation.models import Finding
+from reconciliation.queue import open_totals
 
 from . import actions
 from .forms import ClientForm, FirmForm, RoleForm, StaffInviteForm
 from .models import Client, Membership, Role, StaffInvitation
+from .overview import client_overview
 from .tenancy import SESSION_FIRM_KEY, get_client_for_member, get_for_firm, member_required
 
 PAGE_SIZE = 50
-# The dashboard's orders; "worst" first by default: money at stake, then waiting decisions.
+# The dashboard's orders; "worst" first by default: a connection that stopped working, then
+# money at stake, then waiting decisions.
 SORTS = {
-    "worst": ["-at_stake", "-open_conflicts", "name"],
+    "worst": ["-broken_connections", "-at_stake", "-open_conflicts", "name"],
     "name": ["name"],
+    "at_stake": ["-at_stake", "name"],
+    "findings": ["-open_findings", "name"],
     "conflicts": ["-open_conflicts", "name"],
     "last_sync": ["-last_sync_at", "name"],
+    "last_recon": ["-last_recon_period", "name"],
+}
+SHOWS = {
+    "all": ("Every client", Q()),
+    "attention": (
+        "Needing attention",
+        Q(broken_connections__gt=0) | Q(open_findings__gt=0) | Q(open_conflicts__gt=0),
+    ),
+    "connections": ("A connection stopped working", Q(broken_connections__gt=0)),
+    "findings": ("Open findings", Q(open_findings__gt=0)),
+    "conflicts": ("Sync decisions waiting", Q(open_conflicts__gt=0)),
 }
 
 
 @member_required()
 def dashboard(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "worst")
+    sort = sort if sort in SORTS else "worst"
+    show = request.GET.get("show", "all")
+    show = show if show in SHOWS else "all"
     clients = with_health(Client.objects.for_firm(request.firm)).prefetch_related(
         "assigned_staff", "connections"
     )
-    clients = clients.order_by(*SORTS.get(sort, SORTS["worst"]))
+    clients = clients.filter(SHOWS[show][1]).order_by(*SORTS[sort])
     query = request.GET.get("q", "").strip()
     if query:
         clients = clients.filter(Q(name__icontains=query) | Q(slug__icontains=query))
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
     for client in page.object_list:
         client.connection_rows = connection_rows(client, client.connections.all())
-    template = "clients/partials/client_rows.html" if request.htmx else "clients/dashboard.html"
-    return render(request, template, {"page": page, "query": query, "sort": sort})
+    context = {"page": page, "query": query, "sort": sort, "show": show, "shows": SHOWS}
+    if request.htmx:
+        return render(request, "clients/partials/client_rows.html", context)
+    firm_clients = with_health(Client.objects.for_firm(request.firm))
+    context["totals"] = {
+        **open_totals(Finding.objects.for_firm(request.firm)),
+        "clients": Client.objects.for_firm(request.firm).count(),
+        "attention": firm_clients.filter(SHOWS["attention"][1]).count(),
+        "conflicts": SyncConflict.objects.for_firm(request.firm)
+        .filter(status=ConflictStatus.OPEN)
+        .count(),
+    }
+    return render(request, "clients/dashboard.html", context)
 
 
 @member_required()
@@ -58,7 +90,7 @@ def client_detail(request: HttpRequest, client_slug: str) -> HttpResponse:
             "client": client,
             "staff": client.assigned_staff.order_by("email"),
             "rows": connection_rows(client),
-            "sync_summary": sync_summary(client),
+            **client_overview(client),
         },
     )
 

@@ -47,6 +47,7 @@ urlpatterns = [
         name="client_sync_invoice_retry",
     ),
     path("review/conflicts/", sync_views.review_conflicts, name="review_conflicts"),
+    path("review/conflicts/bulk/", sync_views.conflicts_bulk, name="conflicts_bulk"),
     path("connect/<str:token>/", views.contractor_invitation, name="contractor_invitation"),
     path("connect/<str:token>/done/", views.contractor_done, name="contractor_done"),
     path(

@@ -16,6 +16,16 @@ CENT = Decimal("0.01")
 DUPLICATE_WINDOW = timedelta(days=14)
 DUPLICATE_TOLERANCE = Decimal("0.005")  # 0.5 % of the total
 AGING_BUCKETS = ((30, "0-30"), (60, "31-60"), (90, "61-90"), (120, "91-120"))
+# The stable finding codes, and how a page names them.
+CODES = {
+    "duplicate_invoice": "Duplicate invoice",
+    "missing_invoice": "Missing invoice",
+    "partial_invoice": "Invoice short of lines",
+    "paid_but_open": "Paid but still open",
+    "balance_mismatch": "Balances differ",
+    "stale_open_invoice": "Stale open invoice",
+    "job_revenue_mismatch": "Job revenue differs",
+}
 
 
 @dataclass(frozen=True)
@@ -121,8 +131,8 @@ def duplicate_invoices(invoices: list[SnapInvoice]) -> list[Finding]:
                         {
                             "action": "void_invoice",
                             "invoice_id": void.id,
-                            "words": f"Void invoice {void.doc_number or void.id} "
-                            f"({void.total} {void.currency}); keep {keep.doc_number or keep.id}.",
+                            "words": f"Void invoice {void.doc_number or void.id} ({void.total:,.2f}"
+                            f" {void.currency}); keep {keep.doc_number or keep.id}.",
                         },
                     )
                 )
@@ -163,7 +173,8 @@ def deal_findings(
                     {
                         "action": "create_invoice",
                         "deal_id": deal.id,
-                        "words": f"Create the invoice from the deal ({deal.amount}).",
+                        "words": "Create the invoice from the deal "
+                        f"({deal.amount:,.2f} {deal.currency}).",
                     },
                 )
             )
@@ -238,8 +249,8 @@ def deal_findings(
                         "action": "update_crm_payment",
                         "deal_id": deal.id,
                         "invoice_id": invoice.id,
-                        "words": f"Update the deal's payment status: {paid_in_books} paid, "
-                        f"{invoice.balance} due.",
+                        "words": f"Update the deal's payment status: {paid_in_books:,.2f} paid, "
+                        f"{invoice.balance:,.2f} due.",
                     },
                 )
             )

@@ -98,7 +98,7 @@ def _void(finding: Finding) -> dict:
         raise retries.ProviderError(f"invoice {invoice_id} is not void after the fix")
     return {
         "words": f"Invoice {voided.doc_number or invoice_id} voided; "
-        f"receivable {before} → {after}.",
+        f"receivable {before:,.2f} → {after:,.2f} {voided.total.currency}.",
         "receivable_before": str(before),
         "receivable_after": str(after),
     }
@@ -142,7 +142,10 @@ def _update_crm(finding: Finding) -> dict:
     InvoiceLink.objects.filter(client=client, deal_id=finding.fix["deal_id"]).update(
         payment_status=status, amount_paid=paid, balance=invoice.balance.amount
     )
-    return {"words": f"Deal now shows {status}: {paid} paid, {invoice.balance.amount} due."}
+    return {
+        "words": f"Deal now shows {status.replace('_', ' ')}: {paid:,.2f} paid, "
+        f"{invoice.balance} due."
+    }
 
 
 def _add_lines(finding: Finding) -> dict:

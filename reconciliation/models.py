@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from clients.models import Client, FirmScopedQuerySet
 
+from .detectors import CODES
+
 
 class ReconStatus(models.TextChoices):
     RUNNING = "running", "Running"
@@ -155,3 +157,11 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.amount} {self.currency}"
+
+    @property
+    def code_label(self) -> str:
+        return CODES.get(self.code, self.code)
+
+    @property
+    def can_decide(self) -> bool:
+        return self.status in (FindingStatus.OPEN, FindingStatus.FIX_FAILED)

@@ -249,32 +249,42 @@ def _store_snapshot(recon, invoices, credits, deals) -> None:
         )  # fmt: skip
 
 
+INVOICE_FIELDS = (
+    "external_id", "doc_number", "customer_id", "txn_date", "total", "balance", "currency",
+    "deal_id", "lines", "due_date", "voided",
+)  # fmt: skip
+DEAL_FIELDS = (
+    "external_id", "name", "won", "amount", "payment_status", "amount_paid", "customer_id",
+    "lines", "close_date", "currency",
+)  # fmt: skip
+
+
+def _lines(rows) -> tuple:
+    return tuple((a, Decimal(q), Decimal(m)) for a, q, m in rows)
+
+
+def invoice_record(row: tuple) -> detectors.SnapInvoice:
+    """A snapshot invoice row (values of INVOICE_FIELDS) as the detectors' record."""
+    i, d, c, t, tot, bal, cur, deal, ls, due, v = row
+    return detectors.SnapInvoice(i, d, c, t, tot, bal, cur, deal, _lines(ls), due, v)
+
+
+def deal_record(row: tuple) -> detectors.SnapDeal:
+    """A snapshot deal row (values of DEAL_FIELDS) as the detectors' record."""
+    i, n, w, a, ps, paid, c, ls, close, cur = row
+    return detectors.SnapDeal(i, n, w, a, ps, paid, c, _lines(ls), close, cur)
+
+
 def load_snapshot(recon: Reconciliation) -> dict:
     """The stored snapshot as the detectors' records (one query per table)."""
-
-    def lines(rows) -> tuple:
-        return tuple((a, Decimal(q), Decimal(m)) for a, q, m in rows)
-
-    invoices = [
-        detectors.SnapInvoice(i, d, c, t, tot, bal, cur, deal, lines(ls), due, v)
-        for i, d, c, t, tot, bal, cur, deal, ls, due, v in recon.invoices.values_list(
-            "external_id", "doc_number", "customer_id", "txn_date", "total", "balance",
-            "currency", "deal_id", "lines", "due_date", "voided",
-        )
-    ]  # fmt: skip
+    invoices = [invoice_record(r) for r in recon.invoices.values_list(*INVOICE_FIELDS)]
     credits = [
         detectors.SnapCredit(*row)
         for row in recon.credits.values_list(
             "external_id", "customer_id", "txn_date", "amount", "deal_id"
         )
     ]
-    deals = [
-        detectors.SnapDeal(i, n, w, a, ps, paid, c, lines(ls), close, cur)
-        for i, n, w, a, ps, paid, c, ls, close, cur in recon.deals.values_list(
-            "external_id", "name", "won", "amount", "payment_status", "amount_paid",
-            "customer_id", "lines", "close_date", "currency",
-        )
-    ]  # fmt: skip
+    deals = [deal_record(r) for r in recon.deals.values_list(*DEAL_FIELDS)]
     return {"invoices": invoices, "credits": credits, "deals": deals}
 
 

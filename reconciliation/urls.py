@@ -11,6 +11,8 @@ urlpatterns = [
         "review/findings/<int:finding_id>/dismiss/", views.finding_dismiss, name="finding_dismiss"
     ),
     path("review/findings/<int:finding_id>/undo/", views.finding_undo, name="finding_undo"),
+    path("review/findings/bulk/", views.findings_bulk, name="findings_bulk"),
+    path("reports/", views.reports, name="reports"),
     path(
         "clients/<slug:client_slug>/reconciliations/start/",
         views.reconcile_start,

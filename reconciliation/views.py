@@ -1,8 +1,12 @@
 """The monthly report as a page, and its findings as CSV."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -12,8 +16,10 @@ from clients.actions import audit
 from clients.models import Client, Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 
+from .detectors import CODES
 from .fixes import AUTOMATIC, FixRefused, do_approve, do_dismiss, do_undo_dismiss
 from .models import Finding, FindingStatus, Reconciliation
+from .queue import attach_comparisons, open_totals
 from .report import findings_csv, report_data
 
 
@@ -53,29 +59,56 @@ def reconcile_start(request: HttpRequest, client_slug: str) -> HttpResponse:
 
 QUEUE_PAGE = 50
 QUEUE_FILTERS = {"client": "client__slug", "code": "code", "severity": "severity"}
+QUEUE_SORTS = {
+    "amount": ("-amount", "pk"),
+    "newest": ("-created_at", "-pk"),
+    "client": ("client__name", "-amount", "pk"),
+}
+SHOWN_WITH = ("client", "reconciliation", "decided_by")  # what an item names
+BULK_LIMIT = QUEUE_PAGE  # one page; each approval calls the provider
+
+
+def _queue(request: HttpRequest, params) -> tuple:
+    """The firm's findings narrowed by the queue's filters (from the query string, or from the
+    filter fields a decision posts along), the filters chosen, and the sort."""
+    findings = Finding.objects.for_firm(request.firm).select_related(*SHOWN_WITH)
+    chosen = {}
+    for param, lookup in QUEUE_FILTERS.items():
+        if value := params.get(param, "").strip():
+            findings = findings.filter(**{lookup: value})
+            chosen[param] = value
+    sort = params.get("sort", "amount")
+    return findings, chosen, sort if sort in QUEUE_SORTS else "amount"
+
+
+def _summary(request: HttpRequest, params) -> dict:
+    findings, chosen, _ = _queue(request, params)
+    return {"totals": open_totals(findings), "chosen": chosen}
 
 
 @require_GET
 @member_required()
 def review_findings(request: HttpRequest) -> HttpResponse:
-    """Every client's findings in one queue, worst first; decided inline."""
+    """Every client's findings in one queue, worst first; decided inline, one or many."""
     status = request.GET.get("status", FindingStatus.OPEN)
-    findings = Finding.objects.for_firm(request.firm).filter(status=status).select_related("client")
-    chosen = {}
-    for param, lookup in QUEUE_FILTERS.items():
-        if value := request.GET.get(param, "").strip():
-            findings = findings.filter(**{lookup: value})
-            chosen[param] = value
-    findings = findings.order_by("-amount", "pk")
-    page = Paginator(findings, QUEUE_PAGE).get_page(request.GET.get("page"))
+    if status not in FindingStatus.values:
+        status = FindingStatus.OPEN
+    findings, chosen, sort = _queue(request, request.GET)
+    page = Paginator(
+        findings.filter(status=status).order_by(*QUEUE_SORTS[sort]), QUEUE_PAGE
+    ).get_page(request.GET.get("page"))
+    attach_comparisons(page.object_list)
     return render(
         request,
         "reconciliation/review_findings.html",
         {
             "page": page,
             "status": status,
+            "sort": sort,
             "chosen": chosen,
+            "totals": open_totals(findings),
             "statuses": FindingStatus.choices,
+            "codes": CODES,
             "automatic": AUTOMATIC,
             "clients": Client.objects.for_firm(request.firm)
             .order_by("name")
@@ -84,35 +117,114 @@ def review_findings(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _decided(request: HttpRequest, finding_id: int, decide) -> HttpResponse:
-    finding = get_for_firm(request, Finding, pk=finding_id)
-    error = ""
-    try:
-        finding = decide(finding)
-    except FixRefused as refused:
-        error = str(refused)
-    context = {"f": finding, "error": error, "automatic": AUTOMATIC}
+def _decided_items(request: HttpRequest, findings: list[Finding]) -> HttpResponse:
+    """The decided items in place and the queue's totals, all swapped out of band."""
+    attach_comparisons(findings)
+    context = {"findings": findings, "automatic": AUTOMATIC, **_summary(request, request.POST)}
+    return render(request, "reconciliation/partials/decided.html", context)
+
+
+def _decide(request: HttpRequest, ids: list[int], decide) -> HttpResponse:
+    chosen = Finding.objects.for_firm(request.firm).filter(pk__in=ids)
+    errors = {}
+    for finding in sorted(chosen, key=lambda f: ids.index(f.pk)):
+        try:
+            decide(finding)
+        except FixRefused as refused:
+            errors[finding.pk] = str(refused)
+    decided = sorted(chosen.select_related(*SHOWN_WITH), key=lambda f: ids.index(f.pk))
+    if not decided:
+        raise Http404("No such finding.")
+    for finding in decided:
+        finding.error = errors.get(finding.pk, "")
     if request.htmx:
-        return render(request, "reconciliation/partials/finding_row.html", context)
-    if error:
+        return _decided_items(request, decided)
+    for error in errors.values():
         messages.error(request, error)
+    if len(decided) > len(errors):
+        messages.success(request, f"Decided {len(decided) - len(errors)} finding(s).")
     return redirect("review_findings")
 
 
 @require_POST
 @member_required(Role.ACCOUNTANT)
 def finding_approve(request: HttpRequest, finding_id: int) -> HttpResponse:
-    return _decided(request, finding_id, lambda f: do_approve(request.user, f))
+    return _decide(request, [finding_id], lambda f: do_approve(request.user, f))
 
 
 @require_POST
 @member_required(Role.ACCOUNTANT)
 def finding_dismiss(request: HttpRequest, finding_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
-    return _decided(request, finding_id, lambda f: do_dismiss(request.user, f, reason))
+    return _decide(request, [finding_id], lambda f: do_dismiss(request.user, f, reason))
 
 
 @require_POST
 @member_required(Role.ACCOUNTANT)
 def finding_undo(request: HttpRequest, finding_id: int) -> HttpResponse:
-    return _decided(request, finding_id, lambda f: do_undo_dismiss(request.user, f))
+    return _decide(request, [finding_id], lambda f: do_undo_dismiss(request.user, f))
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def findings_bulk(request: HttpRequest) -> HttpResponse:
+    """Approve or dismiss the ticked findings; each is decided on its own, so one refusal
+    (no automatic fix, already decided) is shown on its row and stops none of the others."""
+    try:
+        ids = list(dict.fromkeys(int(i) for i in request.POST.getlist("ids")))
+    except ValueError:
+        ids = []
+    action = request.POST.get("action", "")
+    if not ids or len(ids) > BULK_LIMIT or action not in ("approve", "dismiss"):
+        message = f"Tick between 1 and {BULK_LIMIT} findings, then approve or dismiss them."
+        if request.htmx:
+            return HttpResponse(message, status=400)
+        messages.error(request, message)
+        return redirect("review_findings")
+    if action == "approve":
+        return _decide(request, ids, lambda f: do_approve(request.user, f))
+    reason = request.POST.get("reason", "")
+    return _decide(request, ids, lambda f: do_dismiss(request.user, f, reason))
+
+
+REPORTS_PAGE = 50
+
+
+@require_GET
+@member_required()
+def reports(request: HttpRequest) -> HttpResponse:
+    """Every client's monthly reports, newest month first, with what each found."""
+    open_findings = Q(findings__status=FindingStatus.OPEN)
+    recons = (
+        Reconciliation.objects.for_firm(request.firm)
+        .select_related("client")
+        .annotate(
+            currency=Coalesce(F("client__sync_settings__books_currency"), Value("USD")),
+            found=Count("findings"),
+            open=Count("findings", filter=open_findings),
+            at_stake=Sum("findings__amount", filter=open_findings),
+        )
+        .order_by("-period", "client__name", "-started_at")
+    )
+    chosen = {}
+    if client := request.GET.get("client", "").strip():
+        recons = recons.filter(client__slug=client)
+        chosen["client"] = client
+    if month := request.GET.get("month", "").strip():
+        try:
+            recons = recons.filter(period=date.fromisoformat(f"{month}-01"))
+            chosen["month"] = month
+        except ValueError:
+            messages.error(request, f"“{month}” is not a month; write it as YYYY-MM.")
+    page = Paginator(recons, REPORTS_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reconciliation/reports.html",
+        {
+            "page": page,
+            "chosen": chosen,
+            "clients": Client.objects.for_firm(request.firm)
+            .order_by("name")
+            .values_list("slug", "name"),
+        },
+    )

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from connections.sync.models import SyncConflict, SyncRun
-from reconciliation.models import Finding, Reconciliation
+from reconciliation.models import Finding, Reconciliation, SnapshotDeal, SnapshotInvoice
 
 from .factories import ClientFactory
 
@@ -17,11 +17,23 @@ def fill(firm, clients: int) -> None:
     for n in range(start, start + clients):
         client = ClientFactory(firm=firm, name=f"Load Client {n}", slug=f"load-{n}")
         recon = Reconciliation.objects.create(client=client, period=date(2026, 10, 1))
+        # Both systems' records, so the queue's side-by-side has something to load.
+        SnapshotDeal.objects.create(
+            reconciliation=recon, external_id=f"d{n}", name=f"Job {n}", won=True, amount=10 + n,
+            currency="USD", lines=[["SKU", "1", str(10 + n)]],
+        )  # fmt: skip
+        for number in ("1", "2"):
+            SnapshotInvoice.objects.create(
+                reconciliation=recon, external_id=f"i{n}-{number}", doc_number=f"SF-{n}-{number}",
+                txn_date=date(2026, 10, int(number)), total=10 + n, balance=10 + n,
+                currency="USD", deal_id=f"d{n}", lines=[["7", "1", str(10 + n)]],
+            )  # fmt: skip
         for code in ("duplicate_invoice", "missing_invoice"):
             Finding.objects.create(
                 client=client, reconciliation=recon, code=code, severity="high", amount=10 + n,
                 currency="USD", direction="AR overstated", reason="r", fingerprint=f"{n}{code}",
-                fix={"action": "review", "words": "look"},
+                fix={"action": "review", "words": "look"}, deal_id=f"d{n}",
+                invoice_ids=[f"i{n}-1", f"i{n}-2"] if code == "duplicate_invoice" else [],
             )  # fmt: skip
         SyncRun.objects.create(client=client, kind="manual", status="succeeded")
         SyncConflict.objects.create(
@@ -54,6 +66,39 @@ def test_the_findings_queue_costs_the_same_for_6_or_60_findings(client, two_firm
     few = queries(client, reverse("review_findings"))
     fill(two_firms.firm_a, 27)
     assert queries(client, reverse("review_findings")) == few
+    page = client.get(reverse("review_findings")).content.decode()
+    # Each finding shows both systems side by side: the duplicate pair's dates differ.
+    assert "Books invoice SF-29-2" in page and "CRM deal" in page
+    assert page.count('class="differs"') >= 30
+
+
+def test_the_reports_page_costs_the_same_for_3_or_30_reports(client, two_firms):
+    client.force_login(two_firms.viewer_a)
+    fill(two_firms.firm_a, 3)
+    few = queries(client, reverse("reports"))
+    fill(two_firms.firm_a, 27)
+    assert queries(client, reverse("reports")) == few
+    page = client.get(reverse("reports")).content.decode()
+    assert page.count("October 2026") == 30 and "Load Client 29" in page
+
+
+def test_the_client_page_costs_the_same_for_one_month_or_twelve(client, two_firms):
+    client.force_login(two_firms.viewer_a)
+    fill(two_firms.firm_a, 1)
+    target = two_firms.firm_a.clients.get(slug="load-1")
+    url = reverse("client_detail", args=[target.slug])
+    few = queries(client, url)
+    for month in range(1, 10):
+        recon = Reconciliation.objects.create(client=target, period=date(2025, month, 1))
+        Finding.objects.create(
+            client=target, reconciliation=recon, code="stale_open_invoice", severity="low",
+            amount=month, currency="USD", direction="AR overstated", reason="r",
+            fingerprint=f"m{month}", fix={"action": "review"},
+        )  # fmt: skip
+        SyncRun.objects.create(client=target, kind="manual", status="failed", error="boom")
+    assert queries(client, url) == few
+    page = client.get(url).content.decode()
+    assert "<svg" in page and "Sep 2025" in page and "Oct 2026" in page
 
 
 def test_the_findings_queue_decides_inline_and_undoes_a_dismissal(client, two_firms):

@@ -1,39 +1,28 @@
-"""A client's customer sync at a glance, for the client page."""
+"""Clients at a glance: what the dashboard and the client page show of each."""
 
-from clients.models import Client
+from connections.models import Connection, Status
 
 from .models import ConflictStatus
 
-
-def sync_summary(client: Client) -> dict:
-    from django.db.models import Count, Q, Sum
-
-    from reconciliation.models import FindingStatus
-
-    open_findings = Q(findings__status=FindingStatus.OPEN)
-    return {
-        "reconciliations": client.reconciliations.annotate(
-            open=Count("findings", filter=open_findings),
-            at_stake=Sum("findings__amount", filter=open_findings),
-        ).order_by("-started_at")[:6],
-        "last": client.sync_runs.order_by("-started_at").first(),
-        "open": client.sync_conflicts.filter(status=ConflictStatus.OPEN).count(),
-    }
+BROKEN = (Status.NEEDS_REAUTH, Status.ERROR)  # a connection that stopped working
 
 
 def with_health(clients):
     """Clients annotated with what the dashboard shows, each a subquery so the page stays
     one query however many clients: open findings and the amount at stake, open conflicts,
-    the last sync's status and time."""
+    the last sync's status and time, the last reconciliation, and the books' currency."""
     from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
     from django.db.models.functions import Coalesce
 
-    from reconciliation.models import Finding, FindingStatus
+    from reconciliation.models import Finding, FindingStatus, Reconciliation
 
-    from .models import SyncConflict, SyncRun
+    from .models import SyncConflict, SyncRun, SyncSettings
 
     open_findings = Finding.objects.filter(client=OuterRef("pk"), status=FindingStatus.OPEN)
     last_run = SyncRun.objects.filter(client=OuterRef("pk")).order_by("-started_at")
+    last_recon = Reconciliation.objects.filter(client=OuterRef("pk")).order_by("-started_at")
+    books_currency = SyncSettings.objects.filter(client=OuterRef("pk")).values("books_currency")
+    broken = Connection.objects.filter(client=OuterRef("pk"), status__in=BROKEN)
 
     def total(queryset, expression):
         return Subquery(queryset.order_by().values("client").annotate(v=expression).values("v")[:1])
@@ -49,6 +38,19 @@ def with_health(clients):
             ),
             Value(0),
         ),
+        broken_connections=Coalesce(total(broken, Count("pk")), Value(0)),
         last_sync_status=Subquery(last_run.values("status")[:1]),
         last_sync_at=Subquery(last_run.values("started_at")[:1]),
+        last_recon_period=Subquery(last_recon.values("period")[:1]),
+        last_recon_status=Subquery(last_recon.values("status")[:1]),
+        currency=Coalesce(Subquery(books_currency[:1]), Value("USD")),
     )
+
+
+def with_run_totals(runs: list) -> list:
+    """Runs with customers and deals held or failed added together, as the tables show them."""
+    for run in runs:
+        counts = run.counts or {}
+        run.held_total = counts.get("held", 0) + counts.get("invoices_held", 0)
+        run.failed_total = counts.get("failed", 0) + counts.get("invoices_failed", 0)
+    return runs

@@ -33,11 +33,18 @@ from .review import (
     do_retry_invoice,
     do_start_sync,
 )
+from .status import with_run_totals
 
 RUNS_SHOWN = 15
 CONFLICTS_PER_PAGE = 25
 OUTCOMES_PER_PAGE = 100
 WAITING_SHOWN = 50
+BULK_DECISIONS = {
+    "dismiss": "Dismiss ticked",
+    "keep_crm": "Keep the CRM's values",
+    "keep_accounting": "Keep the accounting system's values",
+    "link": "Link ticked matches",
+}
 
 
 @require_GET
@@ -54,11 +61,7 @@ def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
     for conflict in page.object_list:
         conflict.decisions = DECISIONS.get(conflict.kind, {})
         conflict.rows = _side_by_side(conflict)
-    shown_runs = list(runs[:RUNS_SHOWN])
-    for run in shown_runs:  # customers and deals together, for the table
-        counts = run.counts or {}
-        run.held_total = counts.get("held", 0) + counts.get("invoices_held", 0)
-        run.failed_total = counts.get("failed", 0) + counts.get("invoices_failed", 0)
+    shown_runs = with_run_totals(list(runs[:RUNS_SHOWN]))
     context = {
         "client": client,
         "settings": SyncSettings.for_client(client),
@@ -66,6 +69,7 @@ def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
         "running": runs.filter(finished_at__isnull=True).first(),
         "preview": runs.filter(kind=RunKind.IMPORT_PREVIEW, finished_at__isnull=False).first(),
         "page": page,
+        "bulk_decisions": BULK_DECISIONS,
         "alerts": Alert.objects.for_firm(request.firm).filter(client=client, resolved_at=None)[:10],
         "waiting_invoices": InvoiceLink.objects.for_firm(request.firm)
         .filter(client=client, state__in=[InvoiceState.HELD, InvoiceState.UNCERTAIN])
@@ -229,5 +233,54 @@ def review_conflicts(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "connections/sync/review_conflicts.html",
-        {"page": page, "kind": kind, "kinds": ConflictKind.choices},
+        {
+            "page": page,
+            "kind": kind,
+            "kinds": ConflictKind.choices,
+            "show_client": True,
+            "bulk_decisions": BULK_DECISIONS,
+        },
+    )
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def conflicts_bulk(request: HttpRequest) -> HttpResponse:
+    """One decision for every ticked item it fits; an item it does not fit (a dismissal with
+    no note, "keep the CRM's value" on a near match) keeps its card with the reason."""
+    try:
+        ids = list(dict.fromkeys(int(i) for i in request.POST.getlist("ids")))
+    except ValueError:
+        ids = []
+    decision = request.POST.get("decision", "")
+    if not ids or len(ids) > CONFLICTS_PER_PAGE or decision not in BULK_DECISIONS:
+        message = f"Tick between 1 and {CONFLICTS_PER_PAGE} items, then choose a decision."
+        if request.htmx:
+            return HttpResponse(message, status=400)
+        messages.error(request, message)
+        return redirect("review_conflicts")
+    chosen = SyncConflict.objects.for_firm(request.firm).filter(pk__in=ids)
+    errors = {}
+    for conflict in chosen.select_related("client"):
+        try:
+            do_resolve_conflict(request.user, conflict, decision, request.POST.get("note", ""))
+        except DecisionRefused as refused:
+            errors[conflict.pk] = str(refused)
+    decided = sorted(chosen.select_related("client"), key=lambda c: ids.index(c.pk))
+    if not request.htmx:
+        for error in errors.values():
+            messages.error(request, error)
+        messages.success(request, f"Decided {len(decided) - len(errors)} item(s).")
+        return redirect("review_conflicts")
+    for conflict in decided:
+        conflict.error = errors.get(conflict.pk, "")
+        conflict.decisions = DECISIONS.get(conflict.kind, {})
+        conflict.rows = _side_by_side(conflict)
+    waiting = SyncConflict.objects.for_firm(request.firm).filter(status=ConflictStatus.OPEN)
+    if client_slug := request.POST.get("client", ""):
+        waiting = waiting.filter(client__slug=client_slug)
+    return render(
+        request,
+        "connections/sync/partials/bulk_decided.html",
+        {"conflicts": decided, "waiting": waiting.count(), "show_client": not client_slug},
     )

@@ -1,0 +1,22 @@
+"""Money as accountants read it: two decimals, thousands grouped, always its currency."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def money(amount, currency: str = "") -> str:
+    """`{{ amount|money:currency }}` → "14,812.50 USD"; an empty amount is a dash.
+    Floats are refused: money never passes through binary floating point."""
+    if amount is None or amount == "":
+        return "—"
+    if isinstance(amount, float):
+        raise TypeError("money is Decimal, never float")
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(amount)
+    return f"{value:,.2f} {currency}".strip()

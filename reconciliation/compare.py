@@ -1,0 +1,102 @@
+"""Both systems' records of a finding side by side: the CRM deal in one column, each of the
+books' invoices in the next, one row per thing an accountant compares, and a flag on the
+rows where the columns disagree. Plain data in, plain data out."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .detectors import SnapDeal, SnapInvoice
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    columns: tuple[str, ...]  # "CRM deal …", "Invoice SF-12", …
+    rows: tuple[tuple[str, tuple[str, ...], bool], ...]  # (what, one value per column, differs)
+
+    @property
+    def differences(self) -> int:
+        return sum(1 for _, _, differs in self.rows if differs)
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount:,.2f} {currency}"
+
+
+def _lines(lines, item_label: str) -> tuple[str, tuple]:
+    """Lines shown one a line, compared by quantity and amount: the CRM names products by SKU
+    and QuickBooks by item id, so the names alone would always differ."""
+    times = "\N{MULTIPLICATION SIGN}"
+    ordered = sorted(lines, key=lambda line: (line[2], line[1]))
+    shown = "\n".join(
+        f"{item_label}{item} {times} {qty.normalize():f} = {amount:,.2f}"
+        for item, qty, amount in ordered
+    )
+    return shown, tuple((qty, amount) for _, qty, amount in ordered)
+
+
+def _same(value: str) -> tuple[str, str]:
+    return value, value
+
+
+def _books_status(invoice: SnapInvoice) -> str:
+    if invoice.voided:
+        return "voided"
+    if invoice.balance <= ZERO:
+        return "paid"
+    return "partially_paid" if invoice.balance < invoice.total else "unpaid"
+
+
+def _status(value: str) -> tuple[str, str]:
+    return value.replace("_", " "), value
+
+
+def _deal_column(deal: SnapDeal) -> dict[str, tuple[str, object]]:
+    paid = deal.amount_paid or ZERO
+    return {
+        "Customer": _same(deal.customer_id),
+        "Date": _same(deal.close_date.isoformat() if deal.close_date else ""),
+        "Amount": _same(_money(deal.amount, deal.currency)),
+        "Paid": _same(_money(paid, deal.currency)),
+        "Still owed": _same(_money(deal.amount - paid, deal.currency)),
+        "Payment status": _status(deal.payment_status or ("unpaid" if deal.won else "not won")),
+        "Lines": _lines(deal.lines, ""),
+    }
+
+
+def _invoice_column(invoice: SnapInvoice) -> dict[str, tuple[str, object]]:
+    return {
+        "Customer": _same(invoice.customer_id),
+        "Date": _same(invoice.txn_date.isoformat()),
+        "Amount": _same(_money(invoice.total, invoice.currency)),
+        "Paid": _same(_money(invoice.total - invoice.balance, invoice.currency)),
+        "Still owed": _same(_money(invoice.balance, invoice.currency)),
+        "Payment status": _status(_books_status(invoice)),
+        "Lines": _lines(invoice.lines, "item "),
+    }
+
+
+def compare(deal: SnapDeal | None, invoices: list[SnapInvoice]) -> Comparison | None:
+    """The deal against its invoices; None when neither system has a record to show. With a
+    deal and no invoice, the books' column is empty and only the amount is marked."""
+    columns = []
+    if deal is not None:
+        columns.append((f"CRM deal \N{LEFT DOUBLE QUOTATION MARK}{deal.name or deal.id}"
+                        "\N{RIGHT DOUBLE QUOTATION MARK}", _deal_column(deal)))  # fmt: skip
+    for invoice in invoices:
+        columns.append(
+            (f"Books invoice {invoice.doc_number or invoice.id}", _invoice_column(invoice))
+        )
+    if not columns:
+        return None
+    if deal is not None and not invoices:
+        missing = {what: ("", key) for what, (_, key) in columns[0][1].items()}
+        missing["Amount"] = ("", None)
+        columns.append(("Books: no invoice", missing))
+    rows = []
+    for what in columns[0][1]:
+        cells = [column[what] for _, column in columns]
+        values = tuple(shown for shown, _ in cells)
+        rows.append((what, values, len({key for _, key in cells}) > 1))
+    return Comparison(tuple(name for name, _ in columns), tuple(rows))

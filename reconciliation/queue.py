@@ -1,0 +1,46 @@
+"""What the findings queue needs beyond the findings themselves, in a bounded number of
+queries whatever the page size: both systems' records from each finding's snapshot, and the
+open totals the page header shows."""
+
+from django.db.models import Count, Sum
+
+from .compare import compare
+from .models import Finding, FindingStatus, SnapshotDeal, SnapshotInvoice
+from .run import DEAL_FIELDS, INVOICE_FIELDS, deal_record, invoice_record
+
+
+def attach_comparisons(findings: list[Finding]) -> None:
+    """Set `comparison` on each finding: its deal beside its invoices, as the reconciliation
+    saw them (two queries for the whole page)."""
+    recon_ids = {f.reconciliation_id for f in findings}
+    deal_ids = {f.deal_id for f in findings if f.deal_id}
+    invoice_ids = {i for f in findings for i in f.invoice_ids}
+    deals, invoices = {}, {}
+    if deal_ids:
+        rows = SnapshotDeal.objects.filter(
+            reconciliation_id__in=recon_ids, external_id__in=deal_ids
+        ).values_list("reconciliation_id", *DEAL_FIELDS)
+        deals = {(r[0], r[1]): deal_record(r[1:]) for r in rows}
+    if invoice_ids:
+        rows = SnapshotInvoice.objects.filter(
+            reconciliation_id__in=recon_ids, external_id__in=invoice_ids
+        ).values_list("reconciliation_id", *INVOICE_FIELDS)
+        invoices = {(r[0], r[1]): invoice_record(r[1:]) for r in rows}
+    for f in findings:
+        deal = deals.get((f.reconciliation_id, f.deal_id))
+        found = [invoices.get((f.reconciliation_id, i)) for i in f.invoice_ids]
+        f.comparison = compare(deal, [i for i in found if i is not None])
+
+
+def open_totals(findings) -> dict:
+    """Open findings of a queryset: how many, and the amount at stake in each currency."""
+    rows = list(
+        findings.filter(status=FindingStatus.OPEN)
+        .order_by("currency")
+        .values("currency")
+        .annotate(count=Count("pk"), amount=Sum("amount"))
+    )
+    return {
+        "count": sum(r["count"] for r in rows),
+        "amounts": [(r["amount"], r["currency"]) for r in rows],
+    }

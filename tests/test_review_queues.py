@@ -1,0 +1,113 @@
+"""The review queues as an accountant works them: many findings or sync decisions at once,
+the totals updating in place, filters that narrow the dashboard."""
+
+from django.urls import reverse
+
+from connections.models import Connection, Status
+from connections.sync.models import SyncConflict
+from reconciliation.models import Finding
+
+from .factories import ClientFactory
+from .test_query_counts import fill
+
+
+def test_it_dismisses_the_ticked_findings_and_updates_the_totals_in_place(client, two_firms):
+    """GIVEN three clients' findings WHEN two are ticked and dismissed with a reason
+    THEN both are dismissed, the third is untouched and the totals drop by their amounts."""
+    client.force_login(two_firms.accountant_a)
+    fill(two_firms.firm_a, 3)
+    ticked = list(Finding.objects.filter(code="missing_invoice").order_by("pk")[:2])
+    answer = client.post(
+        reverse("findings_bulk"),
+        {"ids": [f.pk for f in ticked], "action": "dismiss", "reason": "invoiced by hand"},
+        HTTP_HX_REQUEST="true",
+    )
+    text = answer.content.decode()
+    assert answer.status_code == 200
+    assert all(f'id="finding-{f.pk}"' in text for f in ticked) and 'hx-swap-oob="true"' in text
+    assert text.count("Dismissed") == 2 and "invoiced by hand" in text
+    assert Finding.objects.filter(status="dismissed").count() == 2
+    assert Finding.objects.filter(status="open").count() == 4
+    open_left = sum(f.amount for f in Finding.objects.filter(status="open"))
+    assert 'id="queue-summary"' in text and "<strong>4</strong> open findings" in text
+    assert f"{open_left:,.2f} USD" in text
+
+
+def test_a_bulk_dismissal_without_a_reason_changes_nothing_and_says_why(client, two_firms):
+    client.force_login(two_firms.accountant_a)
+    fill(two_firms.firm_a, 2)
+    ids = list(Finding.objects.values_list("pk", flat=True))
+    answer = client.post(
+        reverse("findings_bulk"), {"ids": ids, "action": "dismiss", "reason": " "},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+    assert answer.content.decode().count("Say why it is dismissed.") == len(ids)
+    assert not Finding.objects.exclude(status="open").exists()
+
+
+def test_a_bulk_approval_refuses_findings_with_no_automatic_fix_one_by_one(client, two_firms):
+    client.force_login(two_firms.accountant_a)
+    fill(two_firms.firm_a, 1)
+    ids = list(Finding.objects.values_list("pk", flat=True))
+    answer = client.post(
+        reverse("findings_bulk"), {"ids": ids, "action": "approve"}, HTTP_HX_REQUEST="true"
+    )
+    assert answer.content.decode().count("No safe automatic fix") == 2
+    assert not Finding.objects.exclude(status="open").exists()
+
+
+def test_a_bulk_decision_never_reaches_another_firms_findings(client, two_firms):
+    fill(two_firms.firm_b, 1)
+    theirs = list(Finding.objects.values_list("pk", flat=True))
+    client.force_login(two_firms.accountant_a)
+    answer = client.post(
+        reverse("findings_bulk"), {"ids": theirs, "action": "dismiss", "reason": "x"}
+    )
+    assert answer.status_code == 404
+    assert not Finding.objects.exclude(status="open").exists()
+
+
+def test_a_viewer_may_not_decide_in_bulk(client, two_firms):
+    fill(two_firms.firm_a, 1)
+    client.force_login(two_firms.viewer_a)
+    ids = list(Finding.objects.values_list("pk", flat=True))
+    answer = client.post(reverse("findings_bulk"), {"ids": ids, "action": "dismiss", "reason": "x"})
+    assert answer.status_code == 403
+    assert "Approve ticked fixes" not in client.get(reverse("review_findings")).content.decode()
+
+
+def test_it_decides_the_ticked_sync_items_each_as_it_fits(client, two_firms):
+    """GIVEN near matches WHEN ticked and dismissed with a note THEN each is decided and the
+    waiting count drops; "keep the CRM's value" does not fit a near match and is refused."""
+    client.force_login(two_firms.accountant_a)
+    fill(two_firms.firm_a, 3)
+    ids = list(SyncConflict.objects.order_by("pk").values_list("pk", flat=True))
+    refused = client.post(
+        reverse("conflicts_bulk"), {"ids": ids[:1], "decision": "keep_crm"},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+    assert "is not a decision for this item" in refused.content.decode()
+    done = client.post(
+        reverse("conflicts_bulk"), {"ids": ids[:2], "decision": "dismiss", "note": "not ours"},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+    text = done.content.decode()
+    assert text.count("The next sync acts on it.") == 2
+    assert 'id="conflicts-waiting"' in text and ">1</span>" in text
+    assert SyncConflict.objects.filter(status="open").count() == 1
+
+
+def test_the_dashboard_shows_only_the_clients_needing_attention(client, two_firms):
+    client.force_login(two_firms.viewer_a)
+    fill(two_firms.firm_a, 1)  # load-1 has findings and a waiting decision
+    quiet = ClientFactory(firm=two_firms.firm_a, name="Quiet Carpentry", slug="quiet")
+    broken = ClientFactory(firm=two_firms.firm_a, name="Broken Electric", slug="broken")
+    Connection.objects.create(client=broken, system="quickbooks", status=Status.NEEDS_REAUTH)
+    everyone = client.get(reverse("dashboard")).content.decode()
+    assert quiet.name in everyone and '2 <small class="muted">of 4</small>' in everyone
+    # Worst first: a connection that stopped working outranks money at stake.
+    assert everyone.index(broken.name) < everyone.index("Load Client 1")
+    shown = client.get(reverse("dashboard"), {"show": "attention"}).content.decode()
+    assert broken.name in shown and "Load Client 1" in shown and quiet.name not in shown
+    only_broken = client.get(reverse("dashboard"), {"show": "connections"}).content.decode()
+    assert broken.name in only_broken and "Load Client 1" not in only_broken
