@@ -16,6 +16,11 @@ import pytest
 from django.conf import settings
 from django.test import Client as DjangoClient
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `chromium` fixture says so: a failure in CI, a loud skip elsewhere
+    expect = None
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

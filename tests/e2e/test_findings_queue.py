@@ -9,7 +9,6 @@ import pytest
 import requests
 from django.core.management import call_command
 from django.utils import timezone
-from playwright.sync_api import expect
 
 from connections.quickbooks.adapter import QuickBooksAdapter
 from connections.sync.customers import run_customer_sync
@@ -19,7 +18,7 @@ from sandbox.generator import generate
 from sandbox.seed_book import write_book
 from tests.sandbox.conftest import sandbox_db
 
-from .conftest import screenshot
+from .conftest import expect, screenshot
 
 pytestmark = sandbox_db
 

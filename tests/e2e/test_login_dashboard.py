@@ -2,12 +2,10 @@
 
 import re
 
-from playwright.sync_api import expect
-
 from tests.factories import TEST_PASSWORD
 from tests.sandbox.conftest import sandbox_db
 
-from .conftest import screenshot
+from .conftest import expect, screenshot
 
 pytestmark = sandbox_db
 

@@ -1,13 +1,11 @@
 """The Sync review queue in the browser: a near-duplicate customer waits for a person, who
 dismisses it with a reason; it leaves the queue and stays gone after a reload."""
 
-from playwright.sync_api import expect
-
 from connections.sync.customers import run_customer_sync
 from connections.sync.models import ConflictStatus, SyncConflict
 from tests.sandbox.conftest import sandbox_db
 
-from .conftest import screenshot
+from .conftest import expect, screenshot
 
 pytestmark = sandbox_db
 
