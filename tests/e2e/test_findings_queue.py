@@ -1,0 +1,127 @@
+"""The month's findings in the browser: reconcile a client from its page, approve the fix of
+a duplicate invoice in the Findings queue (by button and by keyboard) and watch the amount
+at stake drop on the report and the dashboard while the books void the duplicate."""
+
+import re
+from decimal import Decimal
+
+import pytest
+import requests
+from django.core.management import call_command
+from django.utils import timezone
+
+from connections.quickbooks.adapter import QuickBooksAdapter
+from connections.sync.customers import run_customer_sync
+from connections.sync.models import RunKind
+from reconciliation.models import Finding, FindingStatus
+from sandbox.generator import generate
+from sandbox.seed_book import write_book
+from tests.sandbox.conftest import sandbox_db
+
+from .conftest import expect, screenshot
+
+pytestmark = sandbox_db
+
+CLIENT = "Alpha Secret Roofing"
+
+
+@pytest.fixture
+def books(two_firms, sandbox):
+    """Firm A's client connected to a generated book with one planted problem of each kind,
+    its history imported; nothing reconciled yet."""
+    client = two_firms.client_a
+    book = generate(40, seed=4, today=timezone.now().astimezone(client.tzinfo).date())
+    written = write_book(book, sandbox, "Alpha Roofing books")
+    call_command(
+        "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
+    )
+    # No webhooks: each run here is the one the test starts.
+    for path in (
+        f"quickbooks/companies/{written.realm_id}",
+        f"hubspot/portals/{written.portal_id}",
+    ):
+        requests.patch(f"{sandbox}/sandbox/control/{path}", json={"webhook_url": ""}, timeout=10)
+    run_customer_sync(client, kind=RunKind.IMPORT, full=True)
+    return QuickBooksAdapter(client.connections.get(system="quickbooks"))
+
+
+def finding_item(page, code: str):
+    """The queue's entry for a finding of `code` (found by its text, whatever its layout)."""
+    return page.get_by_role("row").filter(has_text=code)
+
+
+def open_at_stake(client) -> Decimal:
+    return sum(
+        (f.amount for f in Finding.objects.filter(client=client, status=FindingStatus.OPEN)),
+        Decimal("0.00"),
+    )
+
+
+def test_approving_a_duplicate_voids_it_and_the_amount_at_stake_drops(
+    accountant_page, two_firms, books
+):
+    page, client = accountant_page, two_firms.client_a
+    receivable_before = books.receivable()
+    page.goto("/")
+    page.get_by_role("link", name=CLIENT).click()
+    expect(page.get_by_role("heading", name=CLIENT, level=1)).to_be_visible()
+    page.get_by_role("button", name="Reconcile this month now").click()
+    expect(page.get_by_role("status")).to_contain_text("Reconciling")
+    report_link = page.get_by_role("link", name="Report")
+    expect(report_link).to_have_count(1)
+    screenshot(page, "client-page")
+
+    at_stake = open_at_stake(client)
+    duplicate = Finding.objects.get(client=client, code="duplicate_invoice")
+    assert duplicate.fix["action"] == "void_invoice" and at_stake > duplicate.amount
+    report_link.click()
+    expect(page.get_by_role("main")).to_contain_text(f"{at_stake} USD")
+    screenshot(page, "report-before")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Findings").click()
+    expect(page.get_by_role("heading", name="Findings to review")).to_be_visible()
+    item = finding_item(page, "duplicate_invoice")
+    expect(item).to_contain_text(f"{duplicate.amount} USD")
+    screenshot(page, "findings-queue")
+    item.get_by_role("button", name="Approve fix").click()
+
+    expect(item).to_contain_text("Fixed")
+    expect(item.get_by_role("button", name="Approve fix")).to_have_count(0)
+    screenshot(page, "findings-queue-after-approve")
+    voided = books.invoices_by_id([duplicate.fix["invoice_id"]])[0]
+    assert voided.voided
+    assert books.receivable() == receivable_before - duplicate.amount
+
+    after = at_stake - duplicate.amount
+    page.go_back()  # the report again, fresh from the server
+    page.reload()
+    expect(page.get_by_role("main")).to_contain_text(f"{after} USD")
+    expect(page.get_by_role("main")).not_to_contain_text("duplicate_invoice")
+    screenshot(page, "report-after")
+    page.goto("/")
+    expect(page.get_by_role("row").filter(has_text=CLIENT)).to_contain_text(f"{after:.2f}")
+
+
+def test_j_then_a_approves_the_focused_finding(accountant_page, two_firms, books):
+    page = accountant_page
+    call_command("reconcile", two_firms.client_a.slug, "--period", f"{timezone.now():%Y-%m}")
+    page.goto("/review/findings/")
+    expect(page.get_by_role("heading", name="Findings to review")).to_be_visible()
+
+    focused = page.locator(":focus")
+    for _ in range(Finding.objects.count()):
+        page.keyboard.press("j")
+        if focused.get_by_role("button", name="Approve fix").count():
+            break
+    else:
+        pytest.fail("no finding in the queue has a fix to approve")
+    text = focused.inner_text()
+    code = re.search(r"\b[a-z]+(?:_[a-z]+)+\b", text).group(0)
+    amount = re.search(r"(\d+\.\d{2}) USD", text).group(1)
+    chosen = Finding.objects.get(code=code, amount=Decimal(amount), status=FindingStatus.OPEN)
+    page.keyboard.press("a")
+
+    item = finding_item(page, code).filter(has_text=f"{amount} USD")
+    expect(item).to_contain_text("Fixed")
+    chosen.refresh_from_db()
+    assert chosen.status == FindingStatus.FIXED, chosen.decision_note
