@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from clients.templatetags.money import money
+from clients.templatetags.display import money
 from reconciliation.chart import history_chart, short_amount
 from reconciliation.compare import compare
 from reconciliation.detectors import SnapDeal, SnapInvoice

@@ -363,7 +363,9 @@ def test_the_accountant_decides_a_near_match_on_the_sync_page(systems, client, t
 
     done = client.post(url, {"decision": "link"}, HTTP_HX_REQUEST="true")
 
-    assert b"resolved" in done.content
+    assert (
+        b"Same customer: link them" in done.content and b"The next sync acts on it." in done.content
+    )
     # The decision queued a sync of that record (run inline in tests): it is linked now.
     assert CustomerLink.objects.get(client=systems.client).accounting_id == str(existing.Id)
     assert len(systems.qbo_customers()) == 1

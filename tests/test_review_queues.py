@@ -92,7 +92,7 @@ def test_it_decides_the_ticked_sync_items_each_as_it_fits(client, two_firms):
         HTTP_HX_REQUEST="true",
     )  # fmt: skip
     text = done.content.decode()
-    assert text.count("The next sync acts on it.") == 2
+    assert text.count("Leave it unsynced") == 2 and "not ours" in text
     assert 'id="conflicts-waiting"' in text and ">1</span>" in text
     assert SyncConflict.objects.filter(status="open").count() == 1
 

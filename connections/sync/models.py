@@ -359,6 +359,14 @@ class SyncConflict(CrmLabelled, models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.crm_type}/{self.crm_id}"
 
+    @property
+    def resolution_words(self) -> str:
+        """The decision as its button said it ("Leave it unsynced"), or as the rule logged it."""
+        from .review import DECISIONS
+
+        words = DECISIONS.get(self.kind, {}).get(self.resolution)
+        return words or self.resolution.replace("_", " ") or self.get_status_display()
+
 
 class Alert(models.Model):
     """Something went wrong that a person must see: shown on the client page until resolved,

@@ -5,7 +5,7 @@ from collections import Counter
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -180,23 +180,44 @@ def sync_start(request: HttpRequest, client_slug: str) -> HttpResponse:
 def conflict_resolve(request: HttpRequest, client_slug: str, conflict_id: int) -> HttpResponse:
     client = get_client_for_member(request, client_slug)
     conflict = get_for_firm(request, SyncConflict, pk=conflict_id, client=client)
+    error = ""
     try:
         do_resolve_conflict(
             request.user, conflict, request.POST.get("decision", ""), request.POST.get("note", "")
         )
-    except DecisionRefused as error:
-        if request.htmx:
-            conflict.decisions = DECISIONS.get(conflict.kind, {})
-            conflict.rows = _side_by_side(conflict)
-            context = {"client": client, "conflict": conflict, "error": str(error)}
-            return render(request, "connections/sync/partials/conflict.html", context)
-        messages.error(request, str(error))
-        return redirect("client_sync", client_slug=client.slug)
+    except DecisionRefused as refused:
+        error = str(refused)
     if request.htmx:
-        context = {"client": client, "conflict": conflict}
-        return render(request, "connections/sync/partials/conflict_done.html", context)
-    messages.success(request, "Decided; the next sync acts on it.")
+        return _decided_items(request, [conflict.pk], {conflict.pk: error} if error else {})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "Decided; the next sync acts on it.")
     return redirect("client_sync", client_slug=client.slug)
+
+
+def _decided_items(request: HttpRequest, ids: list[int], errors: dict) -> HttpResponse:
+    """The decided items swapped in place and the waiting count, all out of band; an item a
+    decision did not fit keeps its card with the reason."""
+    decided = sorted(
+        SyncConflict.objects.for_firm(request.firm)
+        .filter(pk__in=ids)
+        .select_related("client", "resolved_by"),
+        key=lambda c: ids.index(c.pk),
+    )
+    for conflict in decided:
+        conflict.error = errors.get(conflict.pk, "")
+        conflict.decisions = DECISIONS.get(conflict.kind, {})
+        conflict.rows = _side_by_side(conflict)
+    waiting = SyncConflict.objects.for_firm(request.firm).filter(status=ConflictStatus.OPEN)
+    one_client = request.POST.get("client", "")  # the page lists one client's items
+    if one_client:
+        waiting = waiting.filter(client__slug=one_client)
+    return render(
+        request,
+        "connections/sync/partials/bulk_decided.html",
+        {"conflicts": decided, "waiting": waiting.count(), "show_client": not one_client},
+    )
 
 
 @require_POST
@@ -260,27 +281,17 @@ def conflicts_bulk(request: HttpRequest) -> HttpResponse:
         messages.error(request, message)
         return redirect("review_conflicts")
     chosen = SyncConflict.objects.for_firm(request.firm).filter(pk__in=ids)
+    if not chosen.exists():
+        raise Http404("No such item.")
     errors = {}
     for conflict in chosen.select_related("client"):
         try:
             do_resolve_conflict(request.user, conflict, decision, request.POST.get("note", ""))
         except DecisionRefused as refused:
             errors[conflict.pk] = str(refused)
-    decided = sorted(chosen.select_related("client"), key=lambda c: ids.index(c.pk))
-    if not request.htmx:
-        for error in errors.values():
-            messages.error(request, error)
-        messages.success(request, f"Decided {len(decided) - len(errors)} item(s).")
-        return redirect("review_conflicts")
-    for conflict in decided:
-        conflict.error = errors.get(conflict.pk, "")
-        conflict.decisions = DECISIONS.get(conflict.kind, {})
-        conflict.rows = _side_by_side(conflict)
-    waiting = SyncConflict.objects.for_firm(request.firm).filter(status=ConflictStatus.OPEN)
-    if client_slug := request.POST.get("client", ""):
-        waiting = waiting.filter(client__slug=client_slug)
-    return render(
-        request,
-        "connections/sync/partials/bulk_decided.html",
-        {"conflicts": decided, "waiting": waiting.count(), "show_client": not client_slug},
-    )
+    if request.htmx:
+        return _decided_items(request, ids, errors)
+    for error in errors.values():
+        messages.error(request, error)
+    messages.success(request, f"Decided {chosen.count() - len(errors)} item(s).")
+    return redirect("review_conflicts")

@@ -45,9 +45,15 @@ def books(two_firms, sandbox):
     return QuickBooksAdapter(client.connections.get(system="quickbooks"))
 
 
-def finding_item(page, code: str):
-    """The queue's entry for a finding of `code` (found by its text, whatever its layout)."""
-    return page.get_by_role("row").filter(has_text=code)
+def finding_item(page, finding: Finding):
+    """The queue's entry for a finding: an article named for its kind."""
+    return page.locator(f"#finding-{finding.pk}").and_(
+        page.get_by_role("article", name=finding.code_label)
+    )
+
+
+def usd(amount: Decimal) -> str:
+    return f"{amount:,.2f} USD"
 
 
 def open_at_stake(client) -> Decimal:
@@ -67,7 +73,7 @@ def test_approving_a_duplicate_voids_it_and_the_amount_at_stake_drops(
     expect(page.get_by_role("heading", name=CLIENT, level=1)).to_be_visible()
     page.get_by_role("button", name="Reconcile this month now").click()
     expect(page.get_by_role("status")).to_contain_text("Reconciling")
-    report_link = page.get_by_role("link", name="Report")
+    report_link = page.get_by_role("link", name="Report", exact=True)
     expect(report_link).to_have_count(1)
     screenshot(page, "client-page")
 
@@ -75,18 +81,24 @@ def test_approving_a_duplicate_voids_it_and_the_amount_at_stake_drops(
     duplicate = Finding.objects.get(client=client, code="duplicate_invoice")
     assert duplicate.fix["action"] == "void_invoice" and at_stake > duplicate.amount
     report_link.click()
-    expect(page.get_by_role("main")).to_contain_text(f"{at_stake} USD")
+    expect(page.get_by_role("main")).to_contain_text(usd(at_stake))
     screenshot(page, "report-before")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Findings").click()
     expect(page.get_by_role("heading", name="Findings to review")).to_be_visible()
-    item = finding_item(page, "duplicate_invoice")
-    expect(item).to_contain_text(f"{duplicate.amount} USD")
+    item = finding_item(page, duplicate)
+    expect(item).to_contain_text(usd(duplicate.amount))
+    # Both systems side by side: the deal and the two invoices, the differing date marked.
+    expect(item.get_by_role("columnheader", name=re.compile("^Books invoice"))).to_have_count(2)
+    expect(item.locator("tr.differs")).to_contain_text("Date")
+    summary = page.locator("#queue-summary")
+    expect(summary).to_contain_text(usd(at_stake))
     screenshot(page, "findings-queue")
     item.get_by_role("button", name="Approve fix").click()
 
     expect(item).to_contain_text("Fixed")
     expect(item.get_by_role("button", name="Approve fix")).to_have_count(0)
+    expect(summary).to_contain_text(usd(at_stake - duplicate.amount))  # in place, no reload
     screenshot(page, "findings-queue-after-approve")
     voided = books.invoices_by_id([duplicate.fix["invoice_id"]])[0]
     assert voided.voided
@@ -95,11 +107,11 @@ def test_approving_a_duplicate_voids_it_and_the_amount_at_stake_drops(
     after = at_stake - duplicate.amount
     page.go_back()  # the report again, fresh from the server
     page.reload()
-    expect(page.get_by_role("main")).to_contain_text(f"{after} USD")
+    expect(page.get_by_role("main")).to_contain_text(usd(after))
     expect(page.get_by_role("main")).not_to_contain_text("duplicate_invoice")
     screenshot(page, "report-after")
     page.goto("/")
-    expect(page.get_by_role("row").filter(has_text=CLIENT)).to_contain_text(f"{after:.2f}")
+    expect(page.get_by_role("row").filter(has_text=CLIENT)).to_contain_text(f"{after:,.2f}")
 
 
 def test_j_then_a_approves_the_focused_finding(accountant_page, two_firms, books):
@@ -115,13 +127,10 @@ def test_j_then_a_approves_the_focused_finding(accountant_page, two_firms, books
             break
     else:
         pytest.fail("no finding in the queue has a fix to approve")
-    text = focused.inner_text()
-    code = re.search(r"\b[a-z]+(?:_[a-z]+)+\b", text).group(0)
-    amount = re.search(r"(\d+\.\d{2}) USD", text).group(1)
-    chosen = Finding.objects.get(code=code, amount=Decimal(amount), status=FindingStatus.OPEN)
+    chosen = Finding.objects.get(pk=int(focused.get_attribute("id").removeprefix("finding-")))
+    assert chosen.status == FindingStatus.OPEN
     page.keyboard.press("a")
 
-    item = finding_item(page, code).filter(has_text=f"{amount} USD")
-    expect(item).to_contain_text("Fixed")
+    expect(finding_item(page, chosen)).to_contain_text("Fixed")
     chosen.refresh_from_db()
     assert chosen.status == FindingStatus.FIXED, chosen.decision_note

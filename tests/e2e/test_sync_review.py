@@ -31,10 +31,11 @@ def test_a_near_match_dismissed_with_a_reason_leaves_the_queue(systems, accounta
     expect(page.get_by_role("alert")).to_contain_text("Say why")
     assert SyncConflict.objects.get().status == ConflictStatus.OPEN
 
-    page.get_by_label("Note (required to dismiss)").fill(REASON)
+    page.get_by_label("Note (required to dismiss or leave it unsynced)").fill(REASON)
     dismiss.click()
 
-    expect(main).to_contain_text("dismissed")
+    expect(main).to_contain_text("Leave it unsynced by accountant@alpha.test")
+    expect(page.locator("#conflicts-waiting")).to_have_text("0")  # the count, in place
     expect(main).to_contain_text(REASON)
     expect(page.get_by_role("button", name="Leave it unsynced")).to_have_count(0)
     screenshot(page, "sync-review-after-dismiss")

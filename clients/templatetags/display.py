@@ -1,4 +1,5 @@
-"""Money as accountants read it: two decimals, thousands grouped, always its currency."""
+"""How pages show money and codes: money with two decimals, thousands grouped, always its
+currency; finding codes in words."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -20,3 +21,11 @@ def money(amount, currency: str = "") -> str:
     except (InvalidOperation, TypeError, ValueError):
         return str(amount)
     return f"{value:,.2f} {currency}".strip()
+
+
+@register.filter
+def code_label(code: str) -> str:
+    """A finding's stable code as a page names it: duplicate_invoice → "Duplicate invoice"."""
+    from reconciliation.detectors import CODES
+
+    return CODES.get(code, code)
