@@ -20,6 +20,7 @@ from connections.sync.matching import (
     find_duplicates,
     normalize_name,
 )
+from connections.sync.plan import merge
 from connections.sync.validation import LIMITS, check_customer, strip_control
 
 FAST = settings(max_examples=60, deadline=None)
@@ -221,3 +222,19 @@ def test_a_placeholder_tax_id_or_a_blank_email_links_nobody(mine, theirs, code):
     index = CustomerIndex([Party("a1", "Cedar Roofing", " ", mine, code)])
     found = index.match(Party("crm", "Granite Electric", theirs.strip(), theirs, code))
     assert found.kind == "miss", found
+
+
+merge_fields = st.sampled_from(["email", "phone", "city"])
+merge_values = st.sampled_from(["", "a", "b", "c"])
+
+
+@given(st.dictionaries(merge_fields, merge_values), st.dictionaries(merge_fields, merge_values))
+def test_after_a_merge_nothing_is_left_to_write(crm, books):
+    """A merge's writes applied to both sides, the next merge finds nothing to do: no
+    sync loop, whatever the two sides held."""
+    names = ["email", "phone", "city"]
+    first = merge(crm, books, None, {}, "both", names)
+    crm_after = {**crm, **first.to_crm}
+    books_after = {**books, **first.to_accounting}
+    second = merge(crm_after, books_after, first.baseline, {}, "both", names)
+    assert not second.changes and not second.conflicts
