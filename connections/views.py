@@ -114,6 +114,7 @@ def _contractor_page(request: HttpRequest, token: str, template: str) -> HttpRes
         "firm": invitation.client.firm,
         "rows": rows,
         "token": token,
+        "hide_login": True,  # contractors never have an account
     }
     return render(request, template, context)
 
