@@ -29,3 +29,18 @@ def code_label(code: str) -> str:
     from reconciliation.detectors import CODES
 
     return CODES.get(code, code)
+
+
+# A sync run's outcome in the few words a table cell has room for.
+RUN_OUTCOMES = {
+    "running": "running",
+    "succeeded": "succeeded",
+    "attention": "needs attention",
+    "failed": "failed",
+    "waiting": "waits for the import",
+}
+
+
+@register.filter
+def run_outcome(status: str) -> str:
+    return RUN_OUTCOMES.get(status, status)

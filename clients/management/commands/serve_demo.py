@@ -154,6 +154,9 @@ class Command(BaseCommand):
         for person in DEMO_PEOPLE:
             self.stdout.write(f"  log in as {person['email']} / {password}  ({person['role']})")
         self.stdout.write(
+            "  Each connected client's books hold one planted problem of every kind: after\n"
+            '  logging in, press "Review … findings" on the dashboard to see each with a fix\n'
+            "  to approve or dismiss.\n"
             f"  {PENDING_CLIENT} is left unconnected: open it and send an invitation.\n"
             "  Ctrl-C stops the server and the worker.\n"
         )
