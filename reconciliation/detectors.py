@@ -191,7 +191,7 @@ def deal_findings(
                     invoice.currency,
                     "revenue and AR understated",
                     f"invoice {invoice.doc_number or invoice.id} has {len(invoice.lines)} of the "
-                    f"deal's {len(deal.lines)} lines ({invoiced} of {deal_total})",
+                    f"deal's {len(deal.lines)} lines ({invoiced:,.2f} of {deal_total:,.2f})",
                     deal.id,
                     (invoice.id,),
                     invoice.customer_id,
@@ -200,7 +200,7 @@ def deal_findings(
                         "action": "add_missing_lines",
                         "invoice_id": invoice.id,
                         "deal_id": deal.id,
-                        "words": f"Add the missing line(s), {short}, to the invoice.",
+                        "words": f"Add the missing line(s), {short:,.2f}, to the invoice.",
                     },
                 )
             )
@@ -215,7 +215,7 @@ def deal_findings(
                     invoice.currency,
                     "AR overstated",
                     f"the CRM shows deal “{deal.name}” paid; invoice "
-                    f"{invoice.doc_number or invoice.id} is still open for {invoice.balance}",
+                    f"{invoice.doc_number or invoice.id} is still open for {invoice.balance:,.2f}",
                     deal.id,
                     (invoice.id,),
                     invoice.customer_id,
@@ -239,8 +239,8 @@ def deal_findings(
                     "CRM shows more owed than the books"
                     if paid_in_books > deal.amount_paid
                     else "the books show more owed than the CRM",
-                    f"the books have {paid_in_books} paid on invoice "
-                    f"{invoice.doc_number or invoice.id}; the CRM says {deal.amount_paid}",
+                    f"the books have {paid_in_books:,.2f} paid on invoice "
+                    f"{invoice.doc_number or invoice.id}; the CRM says {deal.amount_paid:,.2f}",
                     deal.id,
                     (invoice.id,),
                     invoice.customer_id,
@@ -267,8 +267,13 @@ def deal_findings(
                     "revenue overstated in the CRM"
                     if recognised < deal_total
                     else "revenue understated in the CRM",
-                    f"the CRM has {deal_total} for “{deal.name}”; the books recognise {recognised}"
-                    + (f" after {credit_for[deal.id]} of credits" if deal.id in credit_for else ""),
+                    f"the CRM has {deal_total:,.2f} for “{deal.name}”; "
+                    f"the books recognise {recognised:,.2f}"
+                    + (
+                        f" after {credit_for[deal.id]:,.2f} of credits"
+                        if deal.id in credit_for
+                        else ""
+                    ),
                     deal.id,
                     (invoice.id,),
                     invoice.customer_id,
