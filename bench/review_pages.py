@@ -210,6 +210,11 @@ def seed(n_clients: int, n_findings: int) -> None:
                     status=pick(rng, connection_status),
                     external_id=str(rng.randint(10**9, 10**10)),
                     external_name=f"{c.name} ({system})",
+                    # Real tokens are long (Intuit's access tokens ~900 characters) and
+                    # stored encrypted: loading a connection decrypts both.
+                    access_token=f"{system}-access-{rng.getrandbits(3600):0900x}",
+                    refresh_token=f"{system}-refresh-{rng.getrandbits(200):050x}",
+                    access_expires_at=now + timedelta(minutes=rng.randint(1, 60)),
                     connected_by=accountant,
                     connected_at=now - timedelta(days=rng.randint(30, 700)),
                     last_success_at=now - timedelta(minutes=rng.randint(1, 600)),
