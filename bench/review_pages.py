@@ -159,11 +159,17 @@ def seed(n_clients: int, n_findings: int) -> None:
 
     from clients.models import Client, Firm, Membership, Role
     from connections.models import Connection, Status
-    from connections.sync.models import ConflictKind, ConflictStatus, RunKind, RunStatus
-    from connections.sync.models import SyncConflict, SyncRun
-    from reconciliation.models import Finding, ReconStatus, Reconciliation
+    from connections.sync.models import (
+        ConflictKind,
+        ConflictStatus,
+        RunKind,
+        RunStatus,
+        SyncConflict,
+        SyncRun,
+    )
+    from reconciliation.models import Finding, Reconciliation, ReconStatus
 
-    rng = random.Random(20261122)
+    rng = random.Random(20261122)  # noqa: S311 - seeded test data, not secrets
     now = datetime.now(UTC)
     user_model = get_user_model()
     with transaction.atomic():
@@ -363,8 +369,12 @@ def describe() -> dict:
 def session_cookie() -> str:
     """A logged-in session for the accountant, written straight into the session table."""
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.auth import get_user_model
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
     from django.contrib.sessions.backends.db import SessionStore
 
     from clients.tenancy import SESSION_FIRM_KEY
@@ -457,7 +467,7 @@ def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
             return server
         except OSError:
             if server.poll() is not None:

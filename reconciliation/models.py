@@ -157,9 +157,7 @@ class Finding(models.Model):
             models.Index(fields=["status", "-amount", "id"], name="finding_queue_order"),
             # Per client: the dashboard's open count and amount at stake read from the index
             # alone, and the queue filtered to one client comes out in its order.
-            models.Index(
-                fields=["client", "status", "-amount", "id"], name="finding_client_queue"
-            ),
+            models.Index(fields=["client", "status", "-amount", "id"], name="finding_client_queue"),
         ]
 
     def __str__(self) -> str:
