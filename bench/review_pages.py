@@ -22,6 +22,7 @@ EXPLAIN ANALYZE timings (in-process, Django's test client), to find what is slow
 import argparse
 import os
 import random
+import resource
 import shutil
 import socket
 import subprocess
@@ -526,6 +527,81 @@ def wrk_load(wrk: str, url: str, cookie: str, connections: int, seconds: int) ->
     }
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU the processes have used (Linux /proc); vanished ones count 0."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
+
+
+def machine_busy() -> tuple[float, float]:
+    """Busy and total CPU seconds of the whole machine so far (all cores)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / TICK, sum(values[:8]) / TICK
+
+
+class CpuMeter:
+    """Where the CPU went during one load: gunicorn's workers, PostgreSQL's backends for the
+    bench database, wrk, and everything else on the machine (other people's work)."""
+
+    def __init__(self, server: subprocess.Popen, database: str):
+        import psycopg
+
+        self.server, self.database = server, database
+        self.conn = psycopg.connect(server_dsn(os.environ["DATABASE_URL"]), autocommit=True)
+
+    def pids(self) -> tuple[list[int], list[int]]:
+        children = Path(f"/proc/{self.server.pid}/task/{self.server.pid}/children")
+        workers = [int(p) for p in children.read_text().split()]
+        backends = [
+            row[0]
+            for row in self.conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.database],
+            )
+        ]
+        return workers, backends
+
+    def snapshot(self) -> dict:
+        workers, backends = self.pids()
+        busy, _ = machine_busy()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {
+            "app": cpu_seconds(workers),
+            "db": cpu_seconds(backends),
+            "wrk": children.ru_utime + children.ru_stime,
+            "busy": busy,
+            "wall": time.monotonic(),
+            "pids": (workers, backends),
+        }
+
+    def since(self, before: dict, requests: int) -> dict:
+        after = self.snapshot()
+        # backends opened during the run count from zero, so sum them over the union
+        app = cpu_seconds(set(before["pids"][0]) | set(after["pids"][0])) - before["app"]
+        db = cpu_seconds(set(before["pids"][1]) | set(after["pids"][1])) - before["db"]
+        wrk = after["wrk"] - before["wrk"]
+        wall = after["wall"] - before["wall"]
+        others = max(0.0, after["busy"] - before["busy"] - app - db - wrk)
+        per = 1000 / max(requests, 1)
+        return {"app_ms": app * per, "db_ms": db * per, "others_cores": others / wall}
+
+
+def server_dsn(url: str) -> str:
+    parts = urlsplit(url)
+    dsn = f"host={parts.hostname or '127.0.0.1'} port={parts.port or 5432} dbname=postgres"
+    return dsn + (f" user={parts.username}" if parts.username else "")
+
+
 def run_load(pages: dict[str, str], cookie: str, wrk: str, args) -> None:
     from django.db import connections
 
@@ -541,15 +617,20 @@ def run_load(pages: dict[str, str], cookie: str, wrk: str, args) -> None:
         for path in pages.values():
             for _ in range(3):  # every worker imports templates and opens its connection
                 check_page(base + path, cookie)
+        meter = CpuMeter(server, urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/"))
         for name, path in pages.items():
             size = check_page(base + path, cookie)
+            before = meter.snapshot()
             figures = wrk_load(wrk, base + path, cookie, args.connections, args.seconds)
+            figures.update(meter.since(before, figures["requests"]))
             verdict = "PASS" if figures["p95"] < TARGET_P95_MS and not figures["errors"] else "FAIL"
             rows.append((name, path, size, figures, verdict))
             print(
                 f"{name:18} {figures['rps']:7.1f} req/s  p50 {figures['p50']:6.1f} ms  "
                 f"p95 {figures['p95']:6.1f} ms  p99 {figures['p99']:6.1f} ms  "
-                f"errors {figures['errors']}  {verdict}",
+                f"errors {figures['errors']}  {verdict}  CPU/request: app "
+                f"{figures['app_ms']:.1f} ms, db {figures['db_ms']:.1f} ms; "
+                f"others {figures['others_cores']:.2f} cores",
                 flush=True,
             )
     finally:
@@ -560,12 +641,16 @@ def run_load(pages: dict[str, str], cookie: str, wrk: str, args) -> None:
         f" after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     print(f"{args.connections} connections, {args.seconds} s each, target p95 < {TARGET_P95_MS} ms")
-    print("\n| page | URL | bytes | requests/s | p50 | p95 | p99 | errors | p95 < 200 ms |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    print(
+        "\n| page | URL | bytes | requests/s | p50 | p95 | p99 | errors | p95 < 200 ms "
+        "| app CPU/req | db CPU/req | others' load |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     for name, path, size, f, verdict in rows:
         print(
             f"| {name} | `{path}` | {size:,} | {f['rps']:.1f} | {f['p50']:.1f} ms "
-            f"| {f['p95']:.1f} ms | {f['p99']:.1f} ms | {f['errors']} | {verdict} |"
+            f"| {f['p95']:.1f} ms | {f['p99']:.1f} ms | {f['errors']} | {verdict} "
+            f"| {f['app_ms']:.1f} ms | {f['db_ms']:.1f} ms | {f['others_cores']:.2f} cores |"
         )
     if any(row[4] == "FAIL" for row in rows):
         raise SystemExit(1)
