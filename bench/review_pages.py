@@ -168,7 +168,13 @@ def seed(n_clients: int, n_findings: int) -> None:
         SyncConflict,
         SyncRun,
     )
-    from reconciliation.models import Finding, Reconciliation, ReconStatus
+    from reconciliation.models import (
+        Finding,
+        Reconciliation,
+        ReconStatus,
+        SnapshotDeal,
+        SnapshotInvoice,
+    )
 
     rng = random.Random(20261122)  # noqa: S311 - seeded test data, not secrets
     now = datetime.now(UTC)
@@ -298,7 +304,7 @@ def seed(n_clients: int, n_findings: int) -> None:
             by_client.setdefault(r.client_id, []).append(r)
         shares = weights(rng, len(clients))
         owners = rng.choices(clients, shares, k=n_findings)
-        batch = []
+        batch, deals, invoices = [], [], []
         for i, client in enumerate(owners):
             code = pick(rng, CODES)
             status = pick(rng, STATUSES)
@@ -306,6 +312,29 @@ def seed(n_clients: int, n_findings: int) -> None:
             severity = "high" if amount >= 1000 else "medium" if amount >= 100 else "low"
             recon = rng.choice(by_client[client.pk])
             decided = status != "open"
+            # Both systems' records, as a reconciliation stores them: the queue shows them
+            # side by side (a duplicate has two invoices).
+            invoice_ids = [str(5000 + i)] + (
+                [f"{5000 + i}b"] if code == "duplicate_invoice" else []
+            )
+            lines = [["SKU-1", "2", str(amount / 2)], ["SKU-2", "1", str(amount - amount / 2)]]
+            txn = recon.period + timedelta(days=rng.randint(0, 27))
+            deals.append(
+                SnapshotDeal(
+                    reconciliation=recon, external_id=str(1000 + i), name=f"Job {i}", won=True,
+                    amount=amount, currency="USD", payment_status="unpaid",
+                    customer_id=str(i % 3000), lines=lines, close_date=txn,
+                )
+            )  # fmt: skip
+            for number in invoice_ids:
+                invoices.append(
+                    SnapshotInvoice(
+                        reconciliation=recon, external_id=number, doc_number=f"SF-{number}",
+                        customer_id=str(i % 3000), txn_date=txn, total=amount, balance=amount,
+                        currency="USD", deal_id=str(1000 + i),
+                        lines=[["7", "2", str(amount / 2)], ["9", "1", str(amount - amount / 2)]],
+                    )
+                )  # fmt: skip
             batch.append(
                 Finding(
                     client=client,
@@ -319,7 +348,7 @@ def seed(n_clients: int, n_findings: int) -> None:
                     ),
                     reason=f"Deal {1000 + i} ({code.replace('_', ' ')}) differs by {amount}.",
                     deal_id=str(1000 + i),
-                    invoice_ids=[str(5000 + i)],
+                    invoice_ids=invoice_ids,
                     customer_id=str(rng.randint(1, 3000)),
                     evidence={
                         "links": {
@@ -338,8 +367,12 @@ def seed(n_clients: int, n_findings: int) -> None:
             )
             if len(batch) == 5000:
                 Finding.objects.bulk_create(batch)
-                batch = []
+                SnapshotDeal.objects.bulk_create(deals)
+                SnapshotInvoice.objects.bulk_create(invoices)
+                batch, deals, invoices = [], [], []
         Finding.objects.bulk_create(batch)
+        SnapshotDeal.objects.bulk_create(deals)
+        SnapshotInvoice.objects.bulk_create(invoices)
 
 
 def describe() -> dict:

@@ -8,76 +8,52 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from connections.models import Connection
 from connections.status import connection_rows
-from connections.sync.models import ConflictStatus, SyncConflict
 from connections.sync.status import with_health
-from reconciliation.models import Finding
-from reconciliation.queue import open_totals
 
-from . import actions
+from . import actions, board
 from .forms import ClientForm, FirmForm, RoleForm, StaffInviteForm
 from .models import Client, Membership, Role, StaffInvitation
 from .overview import client_overview
 from .tenancy import SESSION_FIRM_KEY, get_client_for_member, get_for_firm, member_required
 
 PAGE_SIZE = 50
-# The dashboard's orders; "worst" first by default: a connection that stopped working, then
-# money at stake, then waiting decisions.
-SORTS = {
-    "worst": ["-broken_connections", "-at_stake", "-open_conflicts", "name"],
-    "name": ["name"],
-    "at_stake": ["-at_stake", "name"],
-    "findings": ["-open_findings", "name"],
-    "conflicts": ["-open_conflicts", "name"],
-    "last_sync": ["-last_sync_at", "name"],
-    "last_recon": ["-last_recon_period", "name"],
-}
-SHOWS = {
-    "all": ("Every client", Q()),
-    "attention": (
-        "Needing attention",
-        Q(broken_connections__gt=0) | Q(open_findings__gt=0) | Q(open_conflicts__gt=0),
-    ),
-    "connections": ("A connection stopped working", Q(broken_connections__gt=0)),
-    "findings": ("Open findings", Q(open_findings__gt=0)),
-    "conflicts": ("Sync decisions waiting", Q(open_conflicts__gt=0)),
-}
 
 
 @member_required()
 def dashboard(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "worst")
-    sort = sort if sort in SORTS else "worst"
+    sort = sort if sort in board.SORTS else "worst"
     show = request.GET.get("show", "all")
-    show = show if show in SHOWS else "all"
-    clients = with_health(Client.objects.for_firm(request.firm)).prefetch_related(
-        "assigned_staff", "connections"
-    )
-    clients = clients.filter(SHOWS[show][1]).order_by(*SORTS[sort])
+    show = show if show in board.SHOWS else "all"
     query = request.GET.get("q", "").strip()
-    if query:
-        clients = clients.filter(Q(name__icontains=query) | Q(slug__icontains=query))
-    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
-    for client in page.object_list:
-        client.connection_rows = connection_rows(client, client.connections.all())
-    context = {"page": page, "query": query, "sort": sort, "show": show, "shows": SHOWS}
+    health = list(with_health(Client.objects.for_firm(request.firm)).values(*board.HEALTH_FIELDS))
+    rows = board.ordered(board.shown(health, show, query), sort)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    clients = Client.objects.for_firm(request.firm).prefetch_related(
+        "assigned_staff",
+        Prefetch("connections", Connection.objects.defer("access_token", "refresh_token")),
+    )
+    by_pk = clients.in_bulk([r["pk"] for r in page.object_list])
+    page.object_list = [_with_figures(by_pk[r["pk"]], r) for r in page.object_list]
+    context = {"page": page, "query": query, "sort": sort, "show": show, "shows": board.SHOWS}
     if request.htmx:
         return render(request, "clients/partials/client_rows.html", context)
-    firm_clients = with_health(Client.objects.for_firm(request.firm))
-    context["totals"] = {
-        **open_totals(Finding.objects.for_firm(request.firm)),
-        "clients": Client.objects.for_firm(request.firm).count(),
-        "attention": firm_clients.filter(SHOWS["attention"][1]).count(),
-        "conflicts": SyncConflict.objects.for_firm(request.firm)
-        .filter(status=ConflictStatus.OPEN)
-        .count(),
-    }
+    context["totals"] = board.totals(health)
     return render(request, "clients/dashboard.html", context)
+
+
+def _with_figures(client: Client, figures: dict) -> Client:
+    for name, value in figures.items():
+        setattr(client, name, value)
+    client.connection_rows = connection_rows(client, client.connections.all())
+    return client
 
 
 @member_required()

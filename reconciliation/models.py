@@ -64,6 +64,11 @@ class SnapshotInvoice(models.Model):
 
     objects = FirmScopedQuerySet.as_manager()
 
+    class Meta:
+        # A finding's records, looked up by id within its reconciliation (the queue's
+        # side-by-side): one probe each however big the snapshot.
+        indexes = [models.Index(fields=["reconciliation", "external_id"])]
+
     def __str__(self) -> str:
         return f"invoice {self.doc_number or self.external_id}"
 
@@ -104,6 +109,9 @@ class SnapshotDeal(models.Model):
     lines = models.JSONField(default=list)
 
     objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["reconciliation", "external_id"])]
 
     def __str__(self) -> str:
         return f"deal {self.external_id}"
