@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 HEALTH_FIELDS = (
-    "pk", "name", "slug", "at_stake", "currency", "open_findings", "open_conflicts",
+    "pk", "name", "slug", "timezone", "at_stake", "currency", "open_findings", "open_conflicts",
     "broken_connections", "last_sync_status", "last_sync_at", "last_recon_period",
     "last_recon_status",
 )  # fmt: skip

@@ -168,6 +168,13 @@ class Finding(models.Model):
             # Per client: the dashboard's open count and amount at stake read from the index
             # alone, and the queue filtered to one client comes out in its order.
             models.Index(fields=["client", "status", "-amount", "id"], name="finding_client_queue"),
+            # The queue's totals (how many open, how much at stake in each currency) from the
+            # index alone, without reading the findings' rows.
+            models.Index(
+                fields=["status", "currency"],
+                include=["client", "amount"],
+                name="finding_open_totals",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -38,7 +38,7 @@ def open_totals(findings) -> dict:
         findings.filter(status=FindingStatus.OPEN)
         .order_by("currency")
         .values("currency")
-        .annotate(count=Count("pk"), amount=Sum("amount"))
+        .annotate(count=Count("*"), amount=Sum("amount"))  # COUNT(*): index-only
     )
     return {
         "count": sum(r["count"] for r in rows),

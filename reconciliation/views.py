@@ -8,7 +8,10 @@ from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.backends.utils import csrf_input
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_q.tasks import async_task
 
@@ -99,12 +102,12 @@ def review_findings(request: HttpRequest) -> HttpResponse:
     if status == FindingStatus.OPEN:
         paginator.count = totals["count"]  # counted with the totals already: one query less
     page = paginator.get_page(request.GET.get("page"))
-    attach_comparisons(page.object_list)
     return render(
         request,
         "reconciliation/review_findings.html",
         {
             "page": page,
+            "items_html": _items_html(request, list(page.object_list)),
             "status": status,
             "sort": sort,
             "chosen": chosen,
@@ -119,11 +122,28 @@ def review_findings(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _items_html(request: HttpRequest, findings: list[Finding], oob: bool = False) -> str:
+    """The queue's items, rendered by Jinja2 (a page shows many: see syncfirm/jinja.py)."""
+    attach_comparisons(findings)
+    context = {
+        "findings": findings,
+        "oob": oob,
+        "automatic": AUTOMATIC,
+        "can_decide": request.membership.has_role(Role.ACCOUNTANT),
+        "csrf": csrf_input(request),  # once: each use of Jinja's csrf_input masks a new token
+    }
+    html = render_to_string("reconciliation/findings.html", context, request, using="jinja2")
+    return mark_safe(html)  # noqa: S308 - Jinja2 escaped it (autoescape on)
+
+
 def _decided_items(request: HttpRequest, findings: list[Finding]) -> HttpResponse:
     """The decided items in place and the queue's totals, all swapped out of band."""
-    attach_comparisons(findings)
-    context = {"findings": findings, "automatic": AUTOMATIC, **_summary(request, request.POST)}
-    return render(request, "reconciliation/partials/decided.html", context)
+    context = {"items_html": _items_html(request, findings, oob=True)}
+    return render(
+        request,
+        "reconciliation/partials/decided.html",
+        {**context, **_summary(request, request.POST)},
+    )
 
 
 def _decide(request: HttpRequest, ids: list[int], decide) -> HttpResponse:

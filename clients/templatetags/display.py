@@ -2,9 +2,9 @@
 currency; finding codes in words."""
 
 from decimal import Decimal, InvalidOperation
+from html import escape
 
 from django import template
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -50,43 +50,35 @@ def run_outcome(status: str) -> str:
 
 @register.simple_tag
 def options(choices, chosen: str = ""):
-    """`<option>`s for (value, label) pairs, the chosen one selected. Built in Python: a
-    firm's client filter lists hundreds of clients on every queue page."""
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, " selected" if value == chosen else "", label) for value, label in choices),
+    """`<option>`s for (value, label) pairs, the chosen one selected. Joined as plain strings
+    with the standard library's escape: a firm's client filter lists hundreds of clients on
+    every queue page, and Django's format_html costs ~30 µs an option."""
+    return mark_safe(  # noqa: S308 - every value and label is escaped here
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if value == chosen else ""}>'
+            f"{escape(label)}</option>"
+            for value, label in choices
+        )
     )
-
-
-DIFFERS = mark_safe(' class="differs"')
-SAY_DIFFERS = mark_safe(' <span class="visually-hidden">(differs)</span>')
 
 
 @register.simple_tag
 def side_by_side(comparison):
     """A finding's comparison as a table, differing rows marked (see
-    `reconciliation.compare`). Built in Python: a queue page shows many of them."""
+    `reconciliation.compare`); plain escaped strings, for the same reason as `options`."""
     if comparison is None:
         return ""
-    head = format_html_join("", '<th scope="col">{}</th>', ((c,) for c in comparison.columns))
-    rows = format_html_join(
-        "\n",
-        '<tr{}><th scope="row">{}{}</th>{}</tr>',
-        (
-            (
-                DIFFERS if differs else "",
-                what,
-                SAY_DIFFERS if differs else "",
-                format_html_join("", "<td>{}</td>", ((v or "—",) for v in values)),
-            )
-            for what, values, differs in comparison.rows
-        ),
+    head = "".join(f'<th scope="col">{escape(c)}</th>' for c in comparison.columns)
+    rows = "".join(
+        f'<tr{' class="differs"' if differs else ""}><th scope="row">{escape(what)}'
+        f"{' <span class="visually-hidden">(differs)</span>' if differs else ''}</th>"
+        + "".join(f"<td>{escape(v) if v else '—'}</td>" for v in values)
+        + "</tr>"
+        for what, values, differs in comparison.rows
     )
-    return format_html(
+    return mark_safe(  # noqa: S308 - escaped above
         '<table class="side-by-side compact"><caption class="visually-hidden">Both systems\' '
         'records; differing rows are marked</caption><thead><tr><th scope="col">'
-        '<span class="visually-hidden">Field</span></th>{}</tr></thead><tbody>{}</tbody></table>',
-        head,
-        rows,
+        f'<span class="visually-hidden">Field</span></th>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
     )

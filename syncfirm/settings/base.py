@@ -121,6 +121,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Only the partials a page repeats many times (see syncfirm/jinja.py).
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "syncfirm.jinja.environment"},
+    },
 ]
 
 # SQLite is the embedded default so `make demo` needs nothing installed; production and the
