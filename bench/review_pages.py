@@ -168,6 +168,7 @@ def seed(n_clients: int, n_findings: int) -> None:
         SyncConflict,
         SyncRun,
     )
+    from reconciliation import totals
     from reconciliation.models import (
         Finding,
         Reconciliation,
@@ -373,6 +374,7 @@ def seed(n_clients: int, n_findings: int) -> None:
         Finding.objects.bulk_create(batch)
         SnapshotDeal.objects.bulk_create(deals)
         SnapshotInvoice.objects.bulk_create(invoices)
+        totals.refresh([c.pk for c in clients])  # bulk_create sends no signals
 
 
 def describe() -> dict:

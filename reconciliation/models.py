@@ -168,13 +168,6 @@ class Finding(models.Model):
             # Per client: the dashboard's open count and amount at stake read from the index
             # alone, and the queue filtered to one client comes out in its order.
             models.Index(fields=["client", "status", "-amount", "id"], name="finding_client_queue"),
-            # The queue's totals (how many open, how much at stake in each currency) from the
-            # index alone, without reading the findings' rows.
-            models.Index(
-                fields=["status", "currency"],
-                include=["client", "amount"],
-                name="finding_open_totals",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -187,3 +180,24 @@ class Finding(models.Model):
     @property
     def can_decide(self) -> bool:
         return self.status in (FindingStatus.OPEN, FindingStatus.FIX_FAILED)
+
+
+class OpenTotals(models.Model):
+    """A client's open findings counted and summed per currency, kept by `totals.refresh`
+    whenever its findings change, so the dashboard and the findings queue need not add up
+    every open finding of the firm on every view. Always recomputed from the findings, never
+    incremented, so it cannot drift from them."""
+
+    firm_lookup = "client__firm"
+
+    client = models.OneToOneField(
+        Client, on_delete=models.CASCADE, primary_key=True, related_name="open_totals"
+    )
+    count = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    by_currency = models.JSONField(default=dict)  # {"USD": [count, "amount"]}
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.count} open, {self.amount}"

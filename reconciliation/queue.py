@@ -2,10 +2,12 @@
 queries whatever the page size: both systems' records from each finding's snapshot, and the
 open totals the page header shows."""
 
+from decimal import Decimal
+
 from django.db.models import Count, Sum
 
 from .compare import compare
-from .models import Finding, FindingStatus, SnapshotDeal, SnapshotInvoice
+from .models import Finding, FindingStatus, OpenTotals, SnapshotDeal, SnapshotInvoice
 from .run import DEAL_FIELDS, INVOICE_FIELDS, deal_record, invoice_record
 
 
@@ -32,13 +34,27 @@ def attach_comparisons(findings: list[Finding]) -> None:
         f.comparison = compare(deal, [i for i in found if i is not None])
 
 
+def firm_open_totals(firm) -> dict:
+    """`open_totals` of all the firm's findings, from the totals kept per client."""
+    counts: dict[str, list] = {}
+    for by_currency in OpenTotals.objects.for_firm(firm).values_list("by_currency", flat=True):
+        for currency, (count, amount) in by_currency.items():
+            seen = counts.setdefault(currency, [0, Decimal("0.00")])
+            seen[0] += count
+            seen[1] += Decimal(amount)
+    return {
+        "count": sum(n for n, _ in counts.values()),
+        "amounts": [(amount, currency) for currency, (_, amount) in sorted(counts.items())],
+    }
+
+
 def open_totals(findings) -> dict:
     """Open findings of a queryset: how many, and the amount at stake in each currency."""
     rows = list(
         findings.filter(status=FindingStatus.OPEN)
         .order_by("currency")
         .values("currency")
-        .annotate(count=Count("*"), amount=Sum("amount"))  # COUNT(*): index-only
+        .annotate(count=Count("*"), amount=Sum("amount"))
     )
     return {
         "count": sum(r["count"] for r in rows),

@@ -19,7 +19,7 @@ from connections.sync.customers import SyncUnavailable, active_connection
 from connections.sync.invoicing import doc_number, referenced_deal
 from connections.sync.models import CustomerLink, InvoiceLink, SyncSettings
 
-from . import detectors
+from . import detectors, totals
 from .models import (
     Finding,
     FindingStatus,
@@ -341,6 +341,7 @@ def store_findings(client: Client, recon: Reconciliation, found: list[detectors.
             )
         )  # fmt: skip
     Finding.objects.bulk_create(rows, batch_size=BULK)
+    totals.refresh([client.pk])  # bulk_create sends no signals
     by_code: dict[str, int] = {}
     for row in rows:
         by_code[row.code] = by_code.get(row.code, 0) + 1

@@ -22,7 +22,7 @@ from clients.tenancy import get_client_for_member, get_for_firm, member_required
 from .detectors import CODES
 from .fixes import AUTOMATIC, FixRefused, do_approve, do_dismiss, do_undo_dismiss
 from .models import Finding, FindingStatus, Reconciliation
-from .queue import attach_comparisons, open_totals
+from .queue import attach_comparisons, firm_open_totals, open_totals
 from .report import findings_csv, report_data
 
 
@@ -86,7 +86,8 @@ def _queue(request: HttpRequest, params) -> tuple:
 
 def _summary(request: HttpRequest, params) -> dict:
     findings, chosen, _ = _queue(request, params)
-    return {"totals": open_totals(findings), "chosen": chosen}
+    totals = open_totals(findings) if chosen else firm_open_totals(request.firm)
+    return {"totals": totals, "chosen": chosen}
 
 
 @require_GET
@@ -97,7 +98,7 @@ def review_findings(request: HttpRequest) -> HttpResponse:
     if status not in FindingStatus.values:
         status = FindingStatus.OPEN
     findings, chosen, sort = _queue(request, request.GET)
-    totals = open_totals(findings)
+    totals = open_totals(findings) if chosen else firm_open_totals(request.firm)
     paginator = Paginator(findings.filter(status=status).order_by(*QUEUE_SORTS[sort]), QUEUE_PAGE)
     if status == FindingStatus.OPEN:
         paginator.count = totals["count"]  # counted with the totals already: one query less

@@ -1,11 +1,15 @@
 """The review queues as an accountant works them: many findings or sync decisions at once,
 the totals updating in place, filters that narrow the dashboard."""
 
+from decimal import Decimal
+
 from django.urls import reverse
 
 from connections.models import Connection, Status
 from connections.sync.models import SyncConflict
-from reconciliation.models import Finding
+from reconciliation import detectors
+from reconciliation.models import Finding, OpenTotals
+from reconciliation.run import store_findings
 
 from .factories import ClientFactory
 from .test_query_counts import fill
@@ -111,3 +115,40 @@ def test_the_dashboard_shows_only_the_clients_needing_attention(client, two_firm
     assert broken.name in shown and "Load Client 1" in shown and quiet.name not in shown
     only_broken = client.get(reverse("dashboard"), {"show": "connections"}).content.decode()
     assert broken.name in only_broken and "Load Client 1" not in only_broken
+
+
+def live_totals(client) -> tuple[int, Decimal]:
+    open_ = Finding.objects.filter(client=client, status="open")
+    return open_.count(), sum((f.amount for f in open_), Decimal("0.00"))
+
+
+def kept_totals(client) -> tuple[int, Decimal]:
+    kept = OpenTotals.objects.filter(client=client).first()
+    return (kept.count, kept.amount) if kept else (0, Decimal("0.00"))
+
+
+def test_the_totals_kept_for_the_dashboard_follow_every_change_to_findings(client, two_firms):
+    """GIVEN findings WHEN they are dismissed, undone, stored in bulk by a reconciliation,
+    or deleted with their reconciliation THEN the kept totals equal a fresh count each time."""
+    client.force_login(two_firms.accountant_a)
+    fill(two_firms.firm_a, 2)
+    target = two_firms.firm_a.clients.get(slug="load-1")
+    assert kept_totals(target) == live_totals(target) and live_totals(target)[0] == 2
+    finding = Finding.objects.filter(client=target).first()
+    client.post(reverse("finding_dismiss", args=[finding.pk]), {"reason": "seen"})
+    assert kept_totals(target) == live_totals(target) and live_totals(target)[0] == 1
+    client.post(reverse("finding_undo", args=[finding.pk]))
+    assert kept_totals(target) == live_totals(target) and live_totals(target)[0] == 2
+    recon = finding.reconciliation
+    store_findings(target, recon, [
+        detectors.Finding("stale_open_invoice", "low", Decimal("12.34"), "USD", "AR", "old",
+                          fix={"action": "review"}),
+    ])  # fmt: skip
+    assert kept_totals(target) == live_totals(target) and live_totals(target)[0] == 3
+    page = client.get(reverse("dashboard")).content.decode()
+    assert f"{live_totals(target)[1]:,.2f} USD" in page
+    recon.delete()
+    assert kept_totals(target) == (0, Decimal("0.00"))
+    target_pk = target.pk
+    target.delete()  # the client's own totals go with it, and nothing is left behind
+    assert not OpenTotals.objects.filter(client_id=target_pk).exists()

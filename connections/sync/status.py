@@ -10,16 +10,15 @@ BROKEN = (Status.NEEDS_REAUTH, Status.ERROR)  # a connection that stopped workin
 def with_health(clients, findings: bool = True):
     """Clients annotated with what the dashboard shows, each a subquery so the page stays
     one query however many clients: open findings and the amount at stake (unless
-    `findings` is off: see `firm_health`), open conflicts, the last sync's status and time,
-    the last reconciliation, and the books' currency."""
-    from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
+    `findings` is off), open conflicts, the last sync's status and time, the last
+    reconciliation, and the books' currency."""
+    from django.db.models import Count, DecimalField, OuterRef, Subquery, Value
     from django.db.models.functions import Coalesce
 
-    from reconciliation.models import Finding, FindingStatus, Reconciliation
+    from reconciliation.models import OpenTotals, Reconciliation
 
     from .models import SyncConflict, SyncRun, SyncSettings
 
-    open_findings = Finding.objects.filter(client=OuterRef("pk"), status=FindingStatus.OPEN)
     last_run = SyncRun.objects.filter(client=OuterRef("pk")).order_by("-started_at")
     last_recon = Reconciliation.objects.filter(client=OuterRef("pk")).order_by("-started_at")
     books_currency = SyncSettings.objects.filter(client=OuterRef("pk")).values("books_currency")
@@ -29,10 +28,11 @@ def with_health(clients, findings: bool = True):
         return Subquery(queryset.order_by().values("client").annotate(v=expression).values("v")[:1])
 
     money = DecimalField(max_digits=16, decimal_places=2)
-    if findings:
+    if findings:  # kept by reconciliation.totals: one row a client, not all its findings
+        totals = OpenTotals.objects.filter(client=OuterRef("pk"))
         clients = clients.annotate(
-            open_findings=Coalesce(total(open_findings, Count("pk")), Value(0)),
-            at_stake=Coalesce(total(open_findings, Sum("amount")), Value(0), output_field=money),
+            open_findings=Coalesce(Subquery(totals.values("count")[:1]), Value(0)),
+            at_stake=Coalesce(Subquery(totals.values("amount")[:1]), Value(0), output_field=money),
         )
     return clients.annotate(
         open_conflicts=Coalesce(

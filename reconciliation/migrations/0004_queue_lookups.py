@@ -14,10 +14,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddIndex(
-            model_name='finding',
-            index=models.Index(fields=['status', 'currency'], include=('client', 'amount'), name='finding_open_totals'),
-        ),
-        migrations.AddIndex(
             model_name='snapshotdeal',
             index=models.Index(fields=['reconciliation', 'external_id'], name='reconciliat_reconci_20b95a_idx'),
         ),
