@@ -5,6 +5,7 @@ Every view reads tenant data only through `clients.tenancy` (see `member_require
 """
 
 from collections import defaultdict
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from connections.models import Connection
 from connections.status import connection_rows
-from connections.sync.status import firm_health
+from connections.sync.health import firm_health
 
 from . import actions, board
 from .forms import ClientForm, FirmForm, RoleForm, StaffInviteForm
@@ -55,8 +56,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _rows_with_people(request: HttpRequest, rows: list[dict]) -> list[dict]:
-    """The page's rows with their connections and assigned staff: two flat queries, no model
-    instances beyond the connections' (a full prefetch costs more than the page itself)."""
+    """The page's rows with their connections and assigned staff: two flat queries and no
+    model instances (a prefetch of clients, users and connections costs more than the rest
+    of the page)."""
     ids = [r["pk"] for r in rows]
     connections, staff = defaultdict(list), defaultdict(list)
     for client_id, system, status in (
@@ -64,7 +66,7 @@ def _rows_with_people(request: HttpRequest, rows: list[dict]) -> list[dict]:
         .order_by("system")
         .values_list("client_id", "system", "status")
     ):
-        connections[client_id].append(Connection(client_id=client_id, system=system, status=status))
+        connections[client_id].append(SimpleNamespace(system=system, status=status))
     for client_id, email in (
         Client.assigned_staff.through.objects.filter(client__firm=request.firm, client_id__in=ids)
         .order_by("user__email")

@@ -39,6 +39,14 @@ class Reconciliation(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        # The dashboard's last reconciliation of each client, read from the index alone.
+        indexes = [
+            models.Index(
+                fields=["client", "-started_at"],
+                include=["period", "status"],
+                name="recon_latest",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.client} {self.period:%Y-%m} ({self.status})"

@@ -32,8 +32,11 @@ def refresh(client_ids, create: bool = True) -> None:
         }
         if create:
             OpenTotals.objects.update_or_create(client_id=client_id, defaults=values)
-        else:
-            OpenTotals.objects.filter(client_id=client_id).update(**values)
+        else:  # saved, not updated in bulk, so the dashboard hears of it
+            for kept in OpenTotals.objects.filter(client_id=client_id):
+                for name, value in values.items():
+                    setattr(kept, name, value)
+                kept.save()
 
 
 @receiver(post_save, sender=Finding)

@@ -10,6 +10,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from django.utils.timesince import timesince
+from django.utils.timezone import now as django_now
 
 from clients.templatetags.display import code_label, money, run_outcome, side_by_side
 from jinja2 import Environment, StrictUndefined
@@ -26,6 +27,17 @@ def local(value, zone: str, pattern: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(zoneinfo.ZoneInfo(zone)).strftime(pattern)
 
 
+def ago(value, now=None) -> str:
+    """How long ago, in the largest unit: "5 minutes", "3 hours", "2 days". Django's
+    timesince says it in two units and costs ten times as much a row."""
+    seconds = int(((now or django_now()) - value).total_seconds())
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return "less than a minute"
+
+
 def month(value) -> str:
     return value.strftime("%b %Y") if value else ""
 
@@ -36,6 +48,6 @@ def environment(**options) -> Environment:
     env.globals.update(url=url, static=static, side_by_side=side_by_side)
     env.filters.update(
         money=money, code_label=code_label, run_outcome=run_outcome, timesince=timesince,
-        local=local, month=month, date=date_format,
+        local=local, month=month, ago=ago, date=date_format,
     )  # fmt: skip
     return env

@@ -51,13 +51,6 @@ def with_health(clients, findings: bool = True):
     )
 
 
-def firm_health(firm, fields: tuple[str, ...]) -> list[dict]:
-    """Every client's figures as dicts, for the dashboard (one query)."""
-    from clients.models import Client
-
-    return list(with_health(Client.objects.for_firm(firm)).values(*fields))
-
-
 def with_run_totals(runs: list) -> list:
     """Runs with customers and deals held or failed added together, as the tables show them."""
     for run in runs:

@@ -1,0 +1,75 @@
+"""Every client's dashboard figures for a firm, kept for a few seconds.
+
+The dashboard orders all of a firm's clients by what needs a person most, so each view
+reads every client's figures (one query with a subquery per figure and client). Under load
+that query is half of the page's cost, so its rows are cached per firm for
+`DASHBOARD_CACHE_SECONDS` (default 5; 0 turns it off). Any change saved through the app to
+what the figures come from — findings (through their kept totals), sync runs, sync
+decisions, connections, reconciliations, clients — forgets the firm's figures at once, so
+a person sees their own decisions on the next page; a change written with a bare
+`.update()` (a connection's last call time) shows within the expiry. The figures are the
+firm's own: the key carries the firm's id, and the cache is per deployment (Redis in
+production, in-process memory in the demo).
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+
+GENERATION = "dashboard-generation:{firm}"
+FIGURES = "dashboard-figures:{firm}:{generation}"
+
+
+def firm_health(firm, fields: tuple[str, ...]) -> list[dict]:
+    """Every client's figures as dicts (fresh copies: callers add to them)."""
+    from clients.models import Client
+
+    from .status import with_health
+
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    key = FIGURES.format(firm=firm.pk, generation=cache.get(GENERATION.format(firm=firm.pk), 0))
+    rows = cache.get(key) if seconds else None
+    if rows is None:
+        rows = list(with_health(Client.objects.for_firm(firm)).values(*fields))
+        if seconds:
+            cache.set(key, rows, seconds)
+    return [dict(row) for row in rows]
+
+
+def forget(firm_id: int) -> None:
+    """The firm's figures changed: the next view reads them afresh."""
+    key = GENERATION.format(firm=firm_id)
+    try:
+        cache.incr(key)
+    except ValueError:  # no generation yet
+        cache.set(key, 1, None)
+
+
+def _firm_of(instance) -> int | None:
+    client = getattr(instance, "client_id", None)
+    if client is None:
+        return getattr(instance, "firm_id", None)  # a Client itself
+    from clients.models import Client
+
+    return Client.objects.filter(pk=client).values_list("firm_id", flat=True).first()
+
+
+def _changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    if raw or not settings.DASHBOARD_CACHE_SECONDS:
+        return
+    firm_id = _firm_of(instance)
+    if firm_id is not None:
+        forget(firm_id)
+
+
+def connect() -> None:
+    from clients.models import Client
+    from connections.models import Connection
+    from reconciliation.models import OpenTotals, Reconciliation
+
+    from .models import SyncConflict, SyncRun, SyncSettings
+
+    for model in (Client, Connection, SyncRun, SyncConflict, SyncSettings, Reconciliation):
+        post_save.connect(_changed, sender=model, dispatch_uid=f"health-{model.__name__}")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"health-del-{model.__name__}")
+    post_save.connect(_changed, sender=OpenTotals, dispatch_uid="health-OpenTotals")
