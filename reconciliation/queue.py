@@ -34,10 +34,21 @@ def attach_comparisons(findings: list[Finding]) -> None:
         f.comparison = compare(deal, [i for i in found if i is not None])
 
 
-def firm_open_totals(firm) -> dict:
-    """`open_totals` of all the firm's findings, from the totals kept per client."""
+def queue_totals(firm, findings, chosen: dict) -> dict:
+    """The queue's open totals: from the totals kept per client when the queue shows every
+    client or one (no adding up of thousands of findings), counted afresh under any other
+    filter."""
+    if set(chosen) - {"client"}:
+        return open_totals(findings)
+    kept = OpenTotals.objects.for_firm(firm)
+    if "client" in chosen:
+        kept = kept.filter(client__slug=chosen["client"])
+    return _summed(kept.values_list("by_currency", flat=True))
+
+
+def _summed(per_client) -> dict:
     counts: dict[str, list] = {}
-    for by_currency in OpenTotals.objects.for_firm(firm).values_list("by_currency", flat=True):
+    for by_currency in per_client:
         for currency, (count, amount) in by_currency.items():
             seen = counts.setdefault(currency, [0, Decimal("0.00")])
             seen[0] += count

@@ -49,23 +49,10 @@ def run_outcome(status: str) -> str:
 
 
 @register.simple_tag
-def options(choices, chosen: str = ""):
-    """`<option>`s for (value, label) pairs, the chosen one selected. Joined as plain strings
-    with the standard library's escape: a firm's client filter lists hundreds of clients on
-    every queue page, and Django's format_html costs ~30 µs an option."""
-    return mark_safe(  # noqa: S308 - every value and label is escaped here
-        "".join(
-            f'<option value="{escape(value)}"{" selected" if value == chosen else ""}>'
-            f"{escape(label)}</option>"
-            for value, label in choices
-        )
-    )
-
-
-@register.simple_tag
 def side_by_side(comparison):
     """A finding's comparison as a table, differing rows marked (see
-    `reconciliation.compare`); plain escaped strings, for the same reason as `options`."""
+    `reconciliation.compare`). Joined as plain strings with the standard library's escape:
+    a queue page shows many, and Django's format_html costs ~30 µs a cell."""
     if comparison is None:
         return ""
     head = "".join(f'<th scope="col">{escape(c)}</th>' for c in comparison.columns)
