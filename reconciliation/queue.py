@@ -40,10 +40,16 @@ def queue_totals(firm, findings, chosen: dict) -> dict:
     filter."""
     if set(chosen) - {"client"}:
         return open_totals(findings)
-    kept = OpenTotals.objects.for_firm(firm)
-    if "client" in chosen:
-        kept = kept.filter(client__slug=chosen["client"])
-    return _summed(kept.values_list("by_currency", flat=True))
+    from connections.sync.health import kept_for_firm
+
+    def summed() -> dict:
+        kept = OpenTotals.objects.for_firm(firm)
+        if "client" in chosen:
+            kept = kept.filter(client__slug=chosen["client"])
+        return _summed(kept.values_list("by_currency", flat=True))
+
+    # Kept with the dashboard's figures: every change to a client's totals forgets them.
+    return kept_for_firm(f"queue-totals:{chosen.get('client', '')}", firm, summed)
 
 
 def _summed(per_client) -> dict:

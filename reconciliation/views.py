@@ -61,7 +61,7 @@ def reconcile_start(request: HttpRequest, client_slug: str) -> HttpResponse:
     return redirect("client_detail", client_slug=client.slug)
 
 
-QUEUE_PAGE = 25  # cards with both systems side by side: a screenful or two
+QUEUE_PAGE = 20  # cards with both systems side by side: a screenful or two
 QUEUE_FILTERS = {"client": "client__slug", "code": "code", "severity": "severity"}
 QUEUE_SORTS = {
     "amount": ("-amount", "pk"),

@@ -56,3 +56,16 @@ def test_one_firms_figures_never_show_to_another(client, two_firms, cached):
     client.force_login(two_firms.owner_b)
     page = client.get(reverse("dashboard")).content.decode()
     assert "Load Client" not in page and two_firms.client_b.name in page
+
+
+def test_the_queue_totals_follow_a_decision_with_the_cache_on(client, two_firms, cached):
+    client.force_login(two_firms.accountant_a)
+    fill(two_firms.firm_a, 2)
+    queue = reverse("review_findings")
+    assert "<strong>4</strong> open findings" in client.get(queue).content.decode()
+    finding = Finding.objects.first()
+    answer = client.post(
+        reverse("finding_dismiss", args=[finding.pk]), {"reason": "seen"}, HTTP_HX_REQUEST="true"
+    )
+    assert "<strong>3</strong> open findings" in answer.content.decode()
+    assert "<strong>3</strong> open findings" in client.get(queue).content.decode()

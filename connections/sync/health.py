@@ -36,6 +36,11 @@ def _cached(key_format: str, firm, build):
     return value
 
 
+def kept_for_firm(name: str, firm, build):
+    """Anything else derived from the same data, kept and forgotten with the figures."""
+    return _cached(name + ":{firm}:{generation}", firm, build)
+
+
 def firm_health(firm, fields: tuple[str, ...]) -> list[dict]:
     """Every client's figures as dicts (fresh copies: callers add to them)."""
     from clients.models import Client
