@@ -62,15 +62,17 @@ def _rows_with_people(request: HttpRequest, rows: list[dict]) -> list[dict]:
     ids = [r["pk"] for r in rows]
     connections, staff = defaultdict(list), defaultdict(list)
     for client_id, system, status in (
-        Connection.objects.filter(client__firm=request.firm, client_id__in=ids)
+        Connection.objects.for_firm(request.firm)
+        .filter(client_id__in=ids)
         .order_by("system")
         .values_list("client_id", "system", "status")
     ):
         connections[client_id].append(SimpleNamespace(system=system, status=status))
     for client_id, email in (
-        Client.assigned_staff.through.objects.filter(client__firm=request.firm, client_id__in=ids)
-        .order_by("user__email")
-        .values_list("client_id", "user__email")
+        Client.objects.for_firm(request.firm)
+        .filter(pk__in=ids, assigned_staff__isnull=False)
+        .order_by("assigned_staff__email")
+        .values_list("pk", "assigned_staff__email")
     ):
         staff[client_id].append(email)
     for r in rows:

@@ -113,6 +113,11 @@ def test_the_dashboard_shows_only_the_clients_needing_attention(client, two_firm
     assert everyone.index(broken.name) < everyone.index("Load Client 1")
     shown = client.get(reverse("dashboard"), {"show": "attention"}).content.decode()
     assert broken.name in shown and "Load Client 1" in shown and quiet.name not in shown
+    # Each row names its assigned staff, and says so when nobody is.
+    alpha_row = everyone[everyone.index(two_firms.client_a.name) :]
+    assert alpha_row[: alpha_row.index("</tr>")].count("accountant@alpha.test") == 1
+    quiet_row = everyone[everyone.index(quiet.name) :]
+    assert "Nobody yet" in quiet_row[: quiet_row.index("</tr>")]
     only_broken = client.get(reverse("dashboard"), {"show": "connections"}).content.decode()
     assert broken.name in only_broken and "Load Client 1" not in only_broken
 
