@@ -1,8 +1,7 @@
 """The REST API (/api/v1/): the same objects, roles and decisions as the pages, for firms that
 automate. Every queryset is the request's firm's (`.for_firm`), as the pages'."""
 
-from datetime import date
-
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_q.tasks import async_task
 from drf_spectacular.utils import extend_schema
@@ -19,6 +18,8 @@ from connections.sync.models import SyncConflict, SyncRun
 from connections.sync.review import DecisionRefused, do_resolve_conflict
 from reconciliation.fixes import FixRefused, do_approve, do_dismiss
 from reconciliation.models import Finding, Reconciliation
+from reconciliation.periods import PeriodRefused
+from reconciliation.run import client_period
 
 from . import serializers as s
 from .firm import FirmRole, membership_for
@@ -38,7 +39,12 @@ class FirmScoped:
         for param, lookup in self.filters.items():
             value = self.request.query_params.get(param)
             if value:
-                queryset = queryset.filter(**{lookup: value})
+                try:
+                    queryset = queryset.filter(**{lookup: value})
+                except (ValueError, TypeError, DjangoValidationError) as error:
+                    # e.g. ?reconciliation=abc: the field wants a number
+                    message = f"“{value[:40]}” is not a valid {param}."
+                    raise ValidationError({param: message}) from error
         return queryset
 
 
@@ -175,9 +181,12 @@ class ReconciliationViewSet(
         client = self.scoped(Client).filter(slug=given.validated_data["client"]).first()
         if client is None:
             raise ValidationError({"client": "No client with this slug in your firm."})
-        year, month = (int(part) for part in given.validated_data["period"].split("-"))
+        try:
+            month = client_period(client, given.validated_data["period"])
+        except PeriodRefused as refused:
+            raise ValidationError({"period": [str(refused)]}) from refused
         recon = Reconciliation.objects.create(
-            client=client, period=date(year, month, 1), started_by=request.user, stage="Queued"
+            client=client, period=month, started_by=request.user, stage="Queued"
         )
         async_task("reconciliation.tasks.reconcile_queued", recon.pk)
         recon.refresh_from_db()
