@@ -38,13 +38,19 @@ class FirmScoped:
     def filtered(self, queryset: QuerySet) -> QuerySet:
         for param, lookup in self.filters.items():
             value = self.request.query_params.get(param)
-            if value:
-                try:
-                    queryset = queryset.filter(**{lookup: value})
-                except (ValueError, TypeError, DjangoValidationError) as error:
-                    # e.g. ?reconciliation=abc: the field wants a number
-                    message = f"“{value[:40]}” is not a valid {param}."
-                    raise ValidationError({param: message}) from error
+            if not value:
+                continue
+            message = f"“{value[:40]}” is not a valid {param}."
+            if lookup.endswith("_id"):
+                if not (value.isascii() and value.isdigit()):
+                    raise ValidationError({param: f"{message} It is a number (an id)."})
+                if len(value) > 18:  # past any id; SQLite would overflow on it
+                    queryset = queryset.none()
+                    continue
+            try:
+                queryset = queryset.filter(**{lookup: value})
+            except (ValueError, TypeError, DjangoValidationError) as error:
+                raise ValidationError({param: message}) from error
         return queryset
 
 

@@ -273,3 +273,9 @@ def test_json_bodies_with_odd_but_valid_text_are_kept(api, two_firms):  # noqa: 
         "/api/v1/clients/", body, content_type="application/json"
     )
     assert answer.status_code == 201
+
+
+def test_an_id_past_any_id_finds_nothing(api, two_firms):  # noqa: F811
+    finding(two_firms.client_a)
+    answer = api(two_firms.accountant_a).get("/api/v1/findings/?reconciliation=" + "9" * 30)
+    assert answer.status_code == 200 and answer.json()["count"] == 0
