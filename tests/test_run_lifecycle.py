@@ -215,3 +215,11 @@ def test_a_report_that_cannot_be_sent_is_sent_on_the_next_tick(
     assert reconcile_due_clients() == 0  # no new run: the month is reconciled
     assert [len(reports_for(mailoutbox, x)) for x in (a, b, c)] == [1, 1, 1]
     assert b.reconciliations.get().report_sent_at is not None
+
+
+def test_the_client_page_says_why_a_run_failed(two_firms, client, monkeypatch):
+    monkeypatch.setattr(recon_run, "take_snapshot", lambda c, r: 1 / 0)
+    recon_run.reconcile(two_firms.client_a, date(2026, 11, 1))
+    client.force_login(two_firms.accountant_a)
+    page = client.get(f"/clients/{two_firms.client_a.slug}/").content.decode()
+    assert "Failed" in page and "Unexpected error: ZeroDivisionError" in page
