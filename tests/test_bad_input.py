@@ -11,6 +11,8 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clients import actions
 from clients.models import Client, Firm
@@ -279,3 +281,37 @@ def test_an_id_past_any_id_finds_nothing(api, two_firms):  # noqa: F811
     finding(two_firms.client_a)
     answer = api(two_firms.accountant_a).get("/api/v1/findings/?reconciliation=" + "9" * 30)
     assert answer.status_code == 200 and answer.json()["count"] == 0
+
+
+# -- properties: whatever arrives, one clear refusal or a storable value -----------------
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+            lambda children: (
+                st.lists(children, max_size=3)
+                | st.dictionaries(st.text(max_size=5), children, max_size=3)
+            ),
+            max_leaves=40,
+        ).map(lambda value: json.dumps(value).encode()),
+    )
+)
+def test_load_json_refuses_clearly_or_returns_something_storable(body):
+    try:
+        value = load_json(body, shapes=(dict, list))
+    except BadJson as refused:
+        assert str(refused)
+        return
+    stored = json.dumps(value, allow_nan=False)  # PostgreSQL's jsonb takes it
+    assert "\\u0000" not in stored
+    stored.encode("utf-8")
+
+
+@given(st.text(max_size=20))
+def test_no_csv_cell_starts_a_formula_unless_it_is_a_plain_number(text):
+    cell = safe_cell(text)
+    if cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+        float(cell)  # only a number may keep its sign
+    assert cell.removeprefix("'") == text or cell == text
