@@ -315,3 +315,9 @@ def test_no_csv_cell_starts_a_formula_unless_it_is_a_plain_number(text):
     if cell.startswith(("=", "+", "-", "@", "\t", "\r")):
         float(cell)  # only a number may keep its sign
     assert cell.removeprefix("'") == text or cell == text
+
+
+def test_an_oversized_webhook_body_is_a_400_before_anything_reads_it(client, qbo_connection):  # noqa: F811
+    body = b'{"pad": "' + b"x" * 3_000_000 + b'"}'  # past DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
+    assert post_qbo(client, body, intuit_signature(body)).status_code == 400
+    assert not WebhookDelivery.objects.exists()
