@@ -54,8 +54,8 @@ def end_abandoned_runs(now=None) -> int:
         finished_at=now,
         stage="Stopped",
         error=(
-            f"Abandoned: no result {ABANDONED_AFTER.seconds // 3600} hours after it started; "
-            "the worker running it stopped. Start it again."
+            f"Abandoned: no result {ABANDONED_AFTER.total_seconds() / 3600:g} hours after it "
+            "started; the worker running it stopped. Start it again."
         ),
     )
 
