@@ -1,8 +1,7 @@
 """The REST API (/api/v1/): the same objects, roles and decisions as the pages, for firms that
 automate. Every queryset is the request's firm's (`.for_firm`), as the pages'."""
 
-from datetime import date
-
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_q.tasks import async_task
 from drf_spectacular.utils import extend_schema
@@ -19,6 +18,8 @@ from connections.sync.models import SyncConflict, SyncRun
 from connections.sync.review import DecisionRefused, do_resolve_conflict
 from reconciliation.fixes import FixRefused, do_approve, do_dismiss
 from reconciliation.models import Finding, Reconciliation
+from reconciliation.periods import PeriodRefused
+from reconciliation.run import client_period
 
 from . import serializers as s
 from .firm import FirmRole, membership_for
@@ -37,8 +38,19 @@ class FirmScoped:
     def filtered(self, queryset: QuerySet) -> QuerySet:
         for param, lookup in self.filters.items():
             value = self.request.query_params.get(param)
-            if value:
+            if not value:
+                continue
+            message = f"“{value[:40]}” is not a valid {param}."
+            if lookup.endswith("_id"):
+                if not (value.isascii() and value.isdigit()):
+                    raise ValidationError({param: f"{message} It is a number (an id)."})
+                if len(value) > 18:  # past any id; SQLite would overflow on it
+                    queryset = queryset.none()
+                    continue
+            try:
                 queryset = queryset.filter(**{lookup: value})
+            except (ValueError, TypeError, DjangoValidationError) as error:
+                raise ValidationError({param: message}) from error
         return queryset
 
 
@@ -175,9 +187,12 @@ class ReconciliationViewSet(
         client = self.scoped(Client).filter(slug=given.validated_data["client"]).first()
         if client is None:
             raise ValidationError({"client": "No client with this slug in your firm."})
-        year, month = (int(part) for part in given.validated_data["period"].split("-"))
+        try:
+            month = client_period(client, given.validated_data["period"])
+        except PeriodRefused as refused:
+            raise ValidationError({"period": [str(refused)]}) from refused
         recon = Reconciliation.objects.create(
-            client=client, period=date(year, month, 1), started_by=request.user, stage="Queued"
+            client=client, period=month, started_by=request.user, stage="Queued"
         )
         async_task("reconciliation.tasks.reconcile_queued", recon.pk)
         recon.refresh_from_db()

@@ -18,6 +18,7 @@ from .models import (
     User,
     hash_token,
 )
+from .names import header_safe, refuse_control_characters
 
 CLIENT_AUDIT_FIELDS = ("name", "slug", "timezone", "country")
 
@@ -53,6 +54,7 @@ def unique_slug(base: str, taken: set[str], max_length: int = 60) -> str:
 
 @transaction.atomic
 def do_create_firm(actor: User, name: str) -> Firm:
+    refuse_control_characters(name)
     taken = set(Firm.objects.values_list("slug", flat=True))
     firm = Firm.objects.create(name=name, slug=unique_slug(name, taken))
     membership = Membership.objects.create(firm=firm, user=actor, role=Role.OWNER)
@@ -64,6 +66,7 @@ def do_create_firm(actor: User, name: str) -> Firm:
 @transaction.atomic
 def do_save_client(actor: User, client: Client, assigned_staff) -> Client:
     """Create or update a client (from a validated form's instance) and audit the change."""
+    refuse_control_characters(client.name)  # forms check too; this is the last door
     creating = client.pk is None
     before = None if creating else _client_state(Client.objects.get(pk=client.pk))
     if not client.slug:
@@ -116,7 +119,7 @@ def do_invite_staff(actor_membership: Membership, email: str, role: str, request
     }
     transaction.on_commit(
         lambda: send_mail(
-            subject=f"{firm} invites you to syncfirm",
+            subject=header_safe(f"{firm} invites you to syncfirm"),
             message=render_to_string("clients/email/staff_invitation.txt", context),
             from_email=None,
             recipient_list=[email],

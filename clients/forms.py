@@ -2,6 +2,7 @@ from django import forms
 from django.utils.text import slugify
 
 from .models import Client, Firm, Membership, Role, User, timezone_choices
+from .names import refuse_control_characters
 
 
 class FirmForm(forms.ModelForm):
@@ -9,6 +10,11 @@ class FirmForm(forms.ModelForm):
         model = Firm
         fields = ["name"]
         labels = {"name": "Firm name"}
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        refuse_control_characters(name)  # it is in the subject of every email about the firm
+        return name
 
 
 class ClientForm(forms.ModelForm):
@@ -44,6 +50,7 @@ class ClientForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
+        refuse_control_characters(name)  # it is in the subject of every email about the client
         clash = Client.objects.for_firm(self.firm).filter(name__iexact=name)
         if self.instance.pk:
             clash = clash.exclude(pk=self.instance.pk)

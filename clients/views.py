@@ -97,6 +97,7 @@ def client_detail(request: HttpRequest, client_slug: str) -> HttpResponse:
 
 
 def _save_client_form(request: HttpRequest, client: Client | None) -> HttpResponse:
+    saved_slug = client.slug if client else ""
     form = ClientForm(request.POST or None, instance=client, firm=request.firm)
     if request.method == "POST" and form.is_valid():
         saved = actions.do_save_client(
@@ -104,6 +105,10 @@ def _save_client_form(request: HttpRequest, client: Client | None) -> HttpRespon
         )
         messages.success(request, f"Saved {saved.name}.")
         return redirect("client_detail", client_slug=saved.slug)
+    if client is not None and form.is_bound:
+        # The form wrote its invalid values (a blank slug…) onto the instance; the page's
+        # title and links show the client as saved.
+        client = get_client_for_member(request, saved_slug)
     return render(request, "clients/client_form.html", {"form": form, "client": client})
 
 

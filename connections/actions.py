@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clients.actions import audit
 from clients.models import Client, Role, User
+from clients.names import header_safe
 
 from .flows import flow_for
 from .models import Connection, Status
@@ -133,7 +134,9 @@ def do_mark_needs_reauth(connection: Connection, reason: str) -> None:
         client = connection.client
         context = {"connection": connection, "client": client, "reason": reason}
         send_mail(
-            subject=f"{client.name}: {connection.get_system_display()} needs to be reconnected",
+            subject=header_safe(
+                f"{client.name}: {connection.get_system_display()} needs to be reconnected"
+            ),
             message=render_to_string("connections/email/needs_reauth.txt", context),
             from_email=None,
             recipient_list=alert_recipients(client),

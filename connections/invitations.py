@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from clients.actions import audit
 from clients.models import Client, User
+from clients.names import header_safe
 
 from .models import INVITATION_LIFETIME, ContractorInvitation
 from .providers import PROVIDERS
@@ -82,7 +83,7 @@ def send_invitation(invitation: ContractorInvitation, url: str) -> None:
         "url": url,
     }
     send_mail(
-        subject=f"{invitation.client.firm.name} asks you to connect your systems",
+        subject=header_safe(f"{invitation.client.firm.name} asks you to connect your systems"),
         message=render_to_string("connections/email/contractor_invitation.txt", context),
         html_message=render_to_string("connections/email/contractor_invitation.html", context),
         from_email=None,

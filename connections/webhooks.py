@@ -3,6 +3,8 @@
 - bad or missing signature → 401, nothing stored, one log line;
 - a byte-identical replay (same signature and body) → 409, not stored again;
 - unknown realm/portal → 200 and a log line, so the provider keeps the endpoint enabled;
+- a body that is not a JSON object/array we can store, or is nested too deep → 400, not
+  stored (`webhook_body.refused_body`);
 - malformed body → stored as quarantined with the reason, 200.
 Nothing is processed inside the request: `connections.tasks.process_webhook` does it.
 """
@@ -21,6 +23,7 @@ from .hubspot import webhooks as hubspot
 from .models import Connection, DeliveryStatus, Status, WebhookDelivery
 from .providers import System
 from .quickbooks import webhooks as quickbooks
+from .webhook_body import refused_body
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +97,8 @@ def quickbooks_webhook(request: HttpRequest) -> HttpResponse:
         request.body, signature, settings.QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN
     ):
         return _unauthorised(System.QUICKBOOKS, "bad or missing intuit-signature")
+    if refused := refused_body(System.QUICKBOOKS, request.body):
+        return refused
     try:
         events = quickbooks.parse_events(request.body)
     except quickbooks.MalformedWebhook as error:
@@ -121,6 +126,8 @@ def hubspot_webhook(request: HttpRequest) -> HttpResponse:
         signature,
     ):
         return _unauthorised(System.HUBSPOT, "bad or missing X-HubSpot-Signature-v3")
+    if refused := refused_body(System.HUBSPOT, request.body):
+        return refused
     try:
         events = hubspot.parse_events(request.body)
     except hubspot.MalformedWebhook as error:

@@ -34,6 +34,10 @@ class Reconciliation(models.Model):
     counts = models.JSONField(default=dict)
     not_checked = models.JSONField(default=list)  # what it could not check, in plain words
     error = models.TextField(blank=True)
+    # The monthly report of this run: when it went, and why the last try did not.
+    report_sent_at = models.DateTimeField(null=True, blank=True)
+    report_attempts = models.PositiveSmallIntegerField(default=0)
+    report_error = models.TextField(blank=True)
 
     objects = FirmScopedQuerySet.as_manager()
 

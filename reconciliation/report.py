@@ -9,12 +9,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
+from clients.names import header_safe
 from connections.actions import alert_recipients
 from connections.sync.models import SyncSettings
+from syncfirm.csv_cells import safe_row
 
 from .detectors import AGING_BUCKETS
 from .models import Finding, FindingStatus, Reconciliation
@@ -83,17 +86,34 @@ def findings_csv(findings) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for f in findings:
-        writer.writerow(
-            [
+        writer.writerow(  # text from both systems: neutralised against formulas
+            safe_row([
                 f.code, f.severity, f.amount, f.currency, f.direction, f.reason, f.deal_id,
                 " ".join(f.invoice_ids), f.customer_id, (f.fix or {}).get("words", ""), f.status,
-            ]
+            ])
         )  # fmt: skip
     return out.getvalue()
 
 
 def send_report(recon: Reconciliation) -> int:
-    """Email the report to the client's staff; returns how many messages went."""
+    """Email the report to the client's staff and note when; returns how many messages
+    went. A failure to send is noted on the run (and raised) so the dispatcher retries."""
+    Reconciliation.objects.filter(pk=recon.pk).update(report_attempts=F("report_attempts") + 1)
+    try:
+        sent = _send_report(recon)
+    except Exception as error:
+        Reconciliation.objects.filter(pk=recon.pk).update(
+            report_error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        raise
+    recon.report_sent_at, recon.report_error = timezone.now(), ""
+    Reconciliation.objects.filter(pk=recon.pk).update(
+        report_sent_at=recon.report_sent_at, report_error=""
+    )
+    return sent
+
+
+def _send_report(recon: Reconciliation) -> int:
     data = report_data(recon)
     recipients = alert_recipients(recon.client)
     contractor = (
@@ -105,7 +125,7 @@ def send_report(recon: Reconciliation) -> int:
         recipients = [*recipients, contractor]
     if not recipients:
         return 0
-    subject = f"{recon.client.name}: reconciliation for {recon.period:%B %Y}"
+    subject = header_safe(f"{recon.client.name}: reconciliation for {recon.period:%B %Y}")
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("reconciliation/email/report.txt", data),

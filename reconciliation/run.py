@@ -29,9 +29,19 @@ from .models import (
     SnapshotDeal,
     SnapshotInvoice,
 )
+from .periods import PeriodRefused, check_period
 
 log = logging.getLogger(__name__)
 BULK = 2000
+
+
+def local_today(client: Client) -> date:
+    return timezone.now().astimezone(client.tzinfo).date()
+
+
+def client_period(client: Client, text: str | date) -> date:
+    """The month `text` names, when it is in the client's history (else PeriodRefused)."""
+    return check_period(text, local_today(client))
 
 
 def reconcile(
@@ -43,16 +53,18 @@ def reconcile(
     recon: Reconciliation | None = None,
 ) -> Reconciliation:
     """Run and store a reconciliation of `client` for the month starting `period` (into
-    `recon` when one was queued)."""
-    if stale_after_days is None:
-        stale_after_days = SyncSettings.for_client(client).stale_after_days
+    `recon` when one was queued). It always ends: whatever goes wrong is recorded on the run
+    as failed with the reason, never raised past here and never left "running"."""
     if recon is None:
         recon = Reconciliation.objects.create(
             client=client, period=period.replace(day=1), started_by=user
         )
-    recon.stage = "Reading both systems"
-    recon.save(update_fields=["stage"])
     try:
+        client_period(client, period)
+        if stale_after_days is None:
+            stale_after_days = SyncSettings.for_client(client).stale_after_days
+        recon.stage = "Reading both systems"
+        recon.save(update_fields=["stage"])
         snapshot = take_snapshot(client, recon)
         recon.stage = "Looking for discrepancies"
         recon.save(update_fields=["stage"])
@@ -65,10 +77,14 @@ def reconcile(
         )
         store_findings(client, recon, found)
         recon.status = ReconStatus.PARTIAL if recon.not_checked else ReconStatus.DONE
-    except SyncUnavailable as error:
+    except (SyncUnavailable, PeriodRefused) as error:
         recon.status, recon.error = ReconStatus.FAILED, str(error)
     except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
         recon.status, recon.error = ReconStatus.FAILED, f"A system stopped answering: {error}"
+    except Exception as error:  # a run always ends: recorded, logged, never left running
+        log.exception("reconciliation %s of %s failed", recon.pk, client)
+        recon.status = ReconStatus.FAILED
+        recon.error = f"Unexpected error: {type(error).__name__}: {error}"
     recon.finished_at, recon.stage = timezone.now(), "Finished"
     recon.save()
     return recon
@@ -78,8 +94,7 @@ def _period_end(period: date, client: Client) -> date:
     """The day the month is judged on: its last day, or today for the current month."""
     first = period.replace(day=1)
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    today = timezone.now().astimezone(client.tzinfo).date()
-    return min(today, date.fromordinal(following.toordinal() - 1))
+    return min(local_today(client), date.fromordinal(following.toordinal() - 1))
 
 
 def take_snapshot(client: Client, recon: Reconciliation) -> dict:
@@ -340,8 +355,9 @@ def store_findings(client: Client, recon: Reconciliation, found: list[detectors.
                 fingerprint=print_,
             )
         )  # fmt: skip
-    Finding.objects.bulk_create(rows, batch_size=BULK)
-    totals.refresh([client.pk])  # bulk_create sends no signals
+    with transaction.atomic():  # all of a run's findings or none of them
+        Finding.objects.bulk_create(rows, batch_size=BULK)
+        totals.refresh([client.pk])  # bulk_create sends no signals
     by_code: dict[str, int] = {}
     for row in rows:
         by_code[row.code] = by_code.get(row.code, 0) + 1

@@ -1,16 +1,37 @@
-"""The monthly reconciliation (django-q2): each client, after its own month end."""
+"""The monthly reconciliation (django-q2): each client, after its own month end.
 
-from datetime import date
+Every tick (hourly) first ends the runs a dead worker left "running", then takes each client
+on its own: one client's failure — a run that fails, a report that cannot be sent, anything
+raised — is logged and recorded, and the other clients are still reconciled and their reports
+sent. A failed month is tried again on the next ticks, MONTHLY_ATTEMPTS times in all; after
+the last, the client's staff get an alert (shown on its sync page, emailed once)."""
 
+import logging
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import close_old_connections
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client
+from clients.names import header_safe
+from connections.actions import alert_recipients
 from connections.models import Status
-from connections.sync.models import SyncSettings
+from connections.sync.models import Alert, SyncSettings
 
-from .models import Reconciliation
+from .models import Reconciliation, ReconStatus
 from .report import send_report
-from .run import reconcile
+from .run import local_today, reconcile
+
+log = logging.getLogger(__name__)
+
+MONTHLY_ATTEMPTS = 3  # runs of a month, and sends of its report, before a person is asked
+ABANDONED_AFTER = timedelta(hours=2)  # the largest books take minutes; a dead worker, forever
+ALERT_SOURCE = "monthly reconciliation"
+FINISHED = (ReconStatus.DONE, ReconStatus.PARTIAL)
 
 
 def previous_month(today: date) -> date:
@@ -22,28 +43,115 @@ def _next(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
+def end_abandoned_runs(now=None) -> int:
+    """Runs still "running" long after they started were left by a worker that died (they
+    would otherwise show as running forever and block the month): marked failed, saying so."""
+    now = now or timezone.now()
+    return Reconciliation.objects.filter(
+        status=ReconStatus.RUNNING, started_at__lt=now - ABANDONED_AFTER
+    ).update(
+        status=ReconStatus.FAILED,
+        finished_at=now,
+        stage="Stopped",
+        error=(
+            f"Abandoned: no result {ABANDONED_AFTER.total_seconds() / 3600:g} hours after it "
+            "started; the worker running it stopped. Start it again."
+        ),
+    )
+
+
 def reconcile_due_clients() -> int:
     """Scheduled hourly: every fully connected client whose last month (in its timezone) has
-    ended and has no reconciliation yet is reconciled and its report emailed."""
-    done = 0
+    ended is reconciled and its report emailed, once; returns how many runs it started."""
+    end_abandoned_runs()
+    started = 0
     for client in Client.objects.filter(connections__status=Status.ACTIVE).distinct():
-        if client.connections.filter(status=Status.ACTIVE).count() < 2:
-            continue
-        month = previous_month(timezone.now().astimezone(client.tzinfo).date())
-        if Reconciliation.objects.filter(client=client, period=month).exists():
-            continue
-        imported = (
-            SyncSettings.objects.filter(client=client)
-            .values_list("import_done_at", flat=True)
-            .first()
+        try:
+            started += _monthly(client)
+        except Exception as error:  # one client never stops the others
+            log.exception("monthly reconciliation of client %s failed", client.pk)
+            close_old_connections()  # a broken connection is not handed to the next client
+            _alert_quietly(client, f"The monthly reconciliation stopped: {error}")
+    return started
+
+
+def _monthly(client: Client) -> int:
+    if client.connections.filter(status=Status.ACTIVE).count() < 2:
+        return 0
+    month = previous_month(local_today(client))
+    imported = (
+        SyncSettings.objects.filter(client=client).values_list("import_done_at", flat=True).first()
+    )
+    if imported is None or imported.astimezone(client.tzinfo).date() >= _next(month):
+        return 0  # the month ended before syncfirm knew the client: nothing to prove
+    runs = list(Reconciliation.objects.filter(client=client, period=month))
+    if any(r.status == ReconStatus.RUNNING for r in runs):
+        return 0
+    finished = [r for r in runs if r.status in FINISHED]
+    if finished:
+        if not any(r.report_sent_at for r in finished):
+            _send(client, max(finished, key=lambda r: r.started_at))  # a report that failed
+        return 0
+    failed = sum(r.status == ReconStatus.FAILED for r in runs)
+    if failed >= MONTHLY_ATTEMPTS:
+        return 0  # the staff were alerted at the last attempt
+    recon = reconcile(client, month)
+    if recon.status == ReconStatus.FAILED:
+        log.warning("monthly reconciliation %s of client %s failed", recon.pk, client.pk)
+        if failed + 1 >= MONTHLY_ATTEMPTS:
+            _alert(
+                client,
+                f"{month:%B %Y} could not be reconciled after {MONTHLY_ATTEMPTS} attempts: "
+                f"{recon.error}",
+            )
+    else:
+        Alert.objects.filter(client=client, source=ALERT_SOURCE, resolved_at=None).update(
+            resolved_at=timezone.now()
         )
-        if imported is None or imported.astimezone(client.tzinfo).date() >= _next(month):
-            continue  # the month ended before syncfirm knew the client: nothing to prove
-        recon = reconcile(client, month)
-        if recon.status != "failed":
-            send_report(recon)
-        done += 1
-    return done
+        _send(client, recon)
+    return 1
+
+
+def _send(client: Client, recon: Reconciliation) -> None:
+    if recon.report_attempts >= MONTHLY_ATTEMPTS:
+        return
+    try:
+        send_report(recon)
+    except Exception as error:
+        log.exception("monthly report %s of client %s not sent", recon.pk, client.pk)
+        if recon.report_attempts + 1 >= MONTHLY_ATTEMPTS:
+            _alert(
+                client,
+                f"The report for {recon.period:%B %Y} could not be emailed after "
+                f"{MONTHLY_ATTEMPTS} attempts: {error}",
+            )
+
+
+def _alert(client: Client, message: str) -> Alert:
+    """Shown on the client's sync page until a monthly run goes through; emailed once."""
+    already_open = Alert.objects.filter(
+        client=client, source=ALERT_SOURCE, resolved_at=None
+    ).exists()
+    alert = Alert.objects.create(client=client, source=ALERT_SOURCE, message=message)
+    if not already_open:
+        page = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("client_detail", args=[client.slug])
+        send_mail(
+            subject=header_safe(f"{client.name}: the {ALERT_SOURCE} needs attention"),
+            message=render_to_string(
+                "reconciliation/email/monthly_alert.txt",
+                {"client": client, "alert": alert, "page": page},
+            ),
+            from_email=None,
+            recipient_list=alert_recipients(client),
+        )
+    return alert
+
+
+def _alert_quietly(client: Client, message: str) -> None:
+    try:
+        _alert(client, message)
+    except Exception:
+        log.exception("alert for client %s not recorded", client.pk)
 
 
 def reconcile_now(client_id: int, period: str, user_id: int | None = None) -> str:

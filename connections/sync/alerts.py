@@ -6,6 +6,8 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from clients.names import header_safe
+
 from ..actions import alert_recipients
 from .models import Alert, SyncRun
 
@@ -18,7 +20,7 @@ def raise_alert(run: SyncRun, message: str, source: str = "customer sync") -> Al
         page = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("client_sync", args=[client.slug])
         context = {"client": client, "alert": alert, "run": run, "page": page}
         send_mail(
-            subject=f"{client.name}: {source} needs attention",
+            subject=header_safe(f"{client.name}: {source} needs attention"),
             message=render_to_string("connections/email/sync_alert.txt", context),
             from_email=None,
             recipient_list=alert_recipients(client),

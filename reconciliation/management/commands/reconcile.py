@@ -1,20 +1,12 @@
 import json
-from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
 from clients.lookup import client_from_slug
 from reconciliation.models import ReconStatus
+from reconciliation.periods import PeriodRefused
 from reconciliation.report import send_report
-from reconciliation.run import reconcile
-
-
-def _period(text: str) -> date:
-    try:
-        year, month = (int(part) for part in text.split("-"))
-        return date(year, month, 1)
-    except ValueError as error:
-        raise CommandError(f"--period wants YYYY-MM, not {text!r}") from error
+from reconciliation.run import client_period, reconcile
 
 
 class Command(BaseCommand):
@@ -22,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("client_slug")
-        parser.add_argument("--period", required=True, type=_period, help="YYYY-MM")
+        parser.add_argument("--period", required=True, help="YYYY-MM")
         parser.add_argument("--firm", help="Firm slug, when the client slug is in several firms.")
         parser.add_argument("--json", dest="as_json", action="store_true")
         parser.add_argument(
@@ -30,10 +22,14 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, client_slug: str, period: date, firm, as_json: bool, email: bool, **options
+        self, *args, client_slug: str, period: str, firm, as_json: bool, email: bool, **options
     ):
         client = client_from_slug(client_slug, firm)
-        recon = reconcile(client, period)
+        try:
+            month = client_period(client, period)
+        except PeriodRefused as refused:
+            raise CommandError(f"--period: {refused}") from refused
+        recon = reconcile(client, month)
         if email and recon.status != ReconStatus.FAILED:
             sent = send_report(recon)
             self.stderr.write(f"report emailed ({sent} message) to the client's staff")
@@ -41,7 +37,7 @@ class Command(BaseCommand):
         if as_json:
             self.stdout.write(json.dumps(_summary(recon, findings), indent=2, default=str))
         else:
-            self.stdout.write(f"{client.name} {period:%Y-%m}: {recon.get_status_display()}")
+            self.stdout.write(f"{client.name} {month:%Y-%m}: {recon.get_status_display()}")
             for note in recon.not_checked:
                 self.stdout.write(f"  not checked: {note}")
             for f in findings:

@@ -1,0 +1,25 @@
+"""The shape check every webhook body passes before a provider's parser reads it.
+
+After the signature (a forger learns nothing), before parsing: a body nested deeper than any
+provider sends, one that is not a JSON object or array, or one holding what PostgreSQL cannot
+store (a NUL, a lone surrogate) is refused with a 400 and not stored. Such a body is not a
+provider's notification, and parsing or storing it was a 500. A body that is JSON of the
+right shape but not a notification we understand is still stored, quarantined, as before."""
+
+import logging
+
+from django.http import HttpResponse, JsonResponse
+
+from syncfirm.json_limits import BadJson, load_json
+
+log = logging.getLogger(__name__)
+
+
+def refused_body(system: str, body: bytes) -> HttpResponse | None:
+    """A 400 for an unusable body, else None (go on)."""
+    try:
+        load_json(body, shapes=(dict, list))
+    except BadJson as error:
+        log.warning("%s webhook refused: unusable body (%s)", system, error)
+        return JsonResponse({"status": "refused", "reason": f"unusable body: {error}"}, status=400)
+    return None
