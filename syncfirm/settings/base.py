@@ -305,6 +305,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
     "loggers": {
+        # Django's own defaults put an unfiltered console handler and the admin emails
+        # (tracebacks) on "django"; naming it here replaces them with the redacting one.
+        "django": {"handlers": ["console"], "level": env("LOG_LEVEL"), "propagate": False},
         # runserver's one line per request: through the redacting handler, at LOG_LEVEL.
         "django.server": {"handlers": ["console"], "level": env("LOG_LEVEL"), "propagate": False},
         # These log request lines, headers and tokens at DEBUG; never let them.
