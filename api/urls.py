@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from . import viewsets
+from . import views, viewsets
 
 router = SimpleRouter()
 router.register("clients", viewsets.ClientViewSet, basename="api-client")
@@ -15,5 +15,12 @@ router.register("reconciliations", viewsets.ReconciliationViewSet, basename="api
 urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Per person, not per firm: beside allauth's account pages.
+    path("accounts/api-tokens/", views.api_tokens, name="api_tokens"),
+    path(
+        "accounts/api-tokens/<int:token_id>/revoke/",
+        views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

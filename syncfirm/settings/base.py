@@ -77,7 +77,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the docs page's assets, served from here (no CDN)
     "api",
@@ -105,6 +104,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clients.middleware.CurrentFirmMiddleware",
+    "clients.mfa.RequireMfaMiddleware",
 ]
 
 ROOT_URLCONF = "syncfirm.urls"
@@ -269,9 +269,12 @@ Q_CLUSTER = {
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
 }
 
+# Days a new API token lasts unless its creator picks another span (1–365).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -283,7 +286,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "syncfirm API",
     "DESCRIPTION": "Clients, connections (status only), sync runs, conflicts, findings and "
     "reconciliations of the caller's firm. Token authentication: "
-    "`Authorization: Token <key>`; `X-Firm: <firm slug>` when you belong to several firms.",
+    "`Authorization: Token <key>` (a personal token from your account's API tokens page; "
+    "it expires); `X-Firm: <firm slug>` when you belong to several firms.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
