@@ -8,7 +8,6 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 
 from api.tokens import do_create_api_token
-
 from syncfirm.wsgi import application
 
 from .test_api import finding

@@ -98,9 +98,7 @@ def test_a_token_is_refused_while_the_firm_requires_2fa_the_user_lacks(client, t
     assert status == 401 and "two-factor" in body
     with pytest.raises(CommandError, match="two-factor"):
         call_command("create_api_token", "accountant@alpha.test", stdout=io.StringIO())
-    Authenticator.objects.create(
-        user=two_firms.accountant_a, type=Authenticator.Type.TOTP, data={}
-    )
+    Authenticator.objects.create(user=two_firms.accountant_a, type=Authenticator.Type.TOTP, data={})
     assert api_status(key)[0] == 200
 
 

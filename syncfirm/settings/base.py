@@ -269,7 +269,7 @@ Q_CLUSTER = {
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
 }
 
-# Days a new API token lasts unless its creator picks another span (1–365).
+# Days a new API token lasts unless its creator picks another span (1-365).
 API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
 
 REST_FRAMEWORK = {
