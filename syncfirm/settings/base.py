@@ -7,6 +7,7 @@ Every variable is documented in `.env.example`. A secret can also come from a fi
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -94,6 +95,7 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -107,6 +109,21 @@ MIDDLEWARE = [
     "clients.mfa.RequireMfaMiddleware",
 ]
 
+# Content-Security-Policy (Django's own): scripts and styles only from our static files
+# (no inline code or handlers; a nonce for an inline script that truly needs one), no
+# plugins, no framing. htmx's own indicator <style> is turned off (meta htmx-config in
+# base.html) and its rules live in app.css. Images may be data: URIs (Pico's icons).
+# Pages that need more say so with @csp_override (the API docs: api/urls.py).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
 ROOT_URLCONF = "syncfirm.urls"
 WSGI_APPLICATION = "syncfirm.wsgi.application"
 ASGI_APPLICATION = "syncfirm.asgi.application"
@@ -119,6 +136,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clients.context_processors.firm",
