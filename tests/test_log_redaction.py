@@ -138,3 +138,21 @@ def test_the_developer_key_stays_out_of_warnings_and_tracebacks():
     assert "Retrying" in written and "Traceback" in written
     assert "hapikey=[redacted]" in written
     assert "HubSpot refused the subscription calls" in written
+
+
+def test_the_access_log_never_shows_an_invitation_link_in_full():
+    """runserver's own request line for a contractor link, through the configured logging."""
+    token = "eyJpIjo0MiwibiI6Im5vbmNlIn0:1vABCD:Zx9signature"
+    access_line = (
+        "from django.core.servers.basehttp import WSGIRequestHandler\n"
+        "handler = WSGIRequestHandler.__new__(WSGIRequestHandler)\n"
+        "handler.request = None\n"
+        "line = '\"%s\" %s %s'\n"
+        f"handler.log_message(line, 'GET /connect/{token}/ HTTP/1.1', '200', '512')\n"
+        f"handler.log_message(line, 'GET /connect/{token}/hubspot/ HTTP/1.1', '404', '9')\n"
+    )
+    result = manage("shell", "-c", access_line, LOG_LEVEL="INFO")
+    assert result.returncode == 0, result.stderr
+    assert "GET /connect/[redacted]/ HTTP/1.1" in result.stderr
+    assert "GET /connect/[redacted]/hubspot/ HTTP/1.1" in result.stderr
+    assert token.split(":")[0] not in result.stderr
