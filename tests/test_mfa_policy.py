@@ -1,13 +1,28 @@
 """A firm can require two-factor authentication of all staff or of its owners and admins;
 someone it is required of without an authenticator app is sent to set one up."""
 
+import importlib
+
 import pytest
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+from django.apps import apps
 from django.urls import reverse
 
 from clients.models import AuditEntry, MfaPolicy
 
 pytestmark = pytest.mark.django_db
+
+
+def current_code(secret: str) -> str:
+    """The code an authenticator app would show now."""
+    return format_hotp_value(hotp_value(secret, next(iter(yield_hotp_counters_from_time()))))
 
 
 def require(firm, policy: str) -> None:
@@ -69,3 +84,31 @@ def test_another_firms_policy_does_not_reach_this_one(client, two_firms):
     require(two_firms.firm_a, MfaPolicy.STAFF)
     client.force_login(two_firms.owner_b)
     assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_totp_secrets_are_encrypted_at_rest_and_still_verify(two_firms):
+    secret = generate_totp_secret()
+    totp = TOTP.activate(two_firms.accountant_a, secret)
+    stored = Authenticator.objects.get(pk=totp.instance.pk).data["secret"]
+    assert secret not in stored and stored.startswith("fernet:")
+    assert TOTP(totp.instance).validate_code(current_code(secret))
+
+
+def test_a_secret_stored_before_encryption_still_verifies(two_firms):
+    secret = generate_totp_secret()
+    plain = Authenticator.objects.create(
+        user=two_firms.accountant_a, type=Authenticator.Type.TOTP, data={"secret": secret}
+    )
+    assert TOTP(plain).validate_code(current_code(secret))
+
+
+def test_the_migration_encrypts_secrets_stored_in_the_clear(two_firms):
+    plain = Authenticator.objects.create(
+        user=two_firms.accountant_a, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DP"}
+    )
+    migration = importlib.import_module("clients.migrations.0003_encrypt_mfa_secrets")
+    migration.encrypt_stored(apps, None)
+    stored = Authenticator.objects.get(pk=plain.pk).data["secret"]
+    assert "JBSWY3DP" not in stored and stored.startswith("fernet:")
+    migration.encrypt_stored(apps, None)  # a second run leaves it as it is
+    assert Authenticator.objects.get(pk=plain.pk).data["secret"] == stored
