@@ -64,3 +64,22 @@ class RequireMfaMiddleware:
         return path.startswith(ALLOWED_PREFIXES) or path.startswith(
             "/" + settings.STATIC_URL.lstrip("/")
         )
+
+
+# Where each kind of authenticator keeps the secret that MFAAdapter encrypts.
+SECRET_FIELDS = {Authenticator.Type.TOTP: "secret", Authenticator.Type.RECOVERY_CODES: "seed"}
+
+
+def reencrypt_mfa_secrets() -> int:
+    """Every stored 2FA secret encrypted again under the first FIELD_ENCRYPTION_KEYS key
+    (part of `rotate_encryption_keys`); returns how many authenticators were rewritten."""
+    from .adapters import MFAAdapter
+
+    adapter, count = MFAAdapter(), 0
+    for authenticator in Authenticator.objects.select_for_update().filter(type__in=SECRET_FIELDS):
+        field = SECRET_FIELDS[authenticator.type]
+        if authenticator.data.get(field):
+            authenticator.data[field] = adapter.encrypt(adapter.decrypt(authenticator.data[field]))
+            authenticator.save(update_fields=["data"])
+            count += 1
+    return count

@@ -2,6 +2,7 @@
 someone it is required of without an authenticator app is sent to set one up."""
 
 import importlib
+import io
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -12,7 +13,9 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
+from cryptography.fernet import Fernet
 from django.apps import apps
+from django.core.management import call_command
 from django.urls import reverse
 
 from clients.models import AuditEntry, MfaPolicy
@@ -112,3 +115,13 @@ def test_the_migration_encrypts_secrets_stored_in_the_clear(two_firms):
     assert "JBSWY3DP" not in stored and stored.startswith("fernet:")
     migration.encrypt_stored(apps, None)  # a second run leaves it as it is
     assert Authenticator.objects.get(pk=plain.pk).data["secret"] == stored
+
+
+def test_key_rotation_re_encrypts_2fa_secrets(two_firms, settings):
+    secret = generate_totp_secret()
+    totp = TOTP.activate(two_firms.accountant_a, secret)
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, *settings.FIELD_ENCRYPTION_KEYS]
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]  # the old key is gone
+    assert TOTP(Authenticator.objects.get(pk=totp.instance.pk)).validate_code(current_code(secret))
