@@ -11,6 +11,7 @@ from django.urls import reverse
 ROOT = Path(__file__).resolve().parent.parent
 INLINE_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
 STYLE_ATTRIBUTE = re.compile(r"\sstyle\s*=", re.IGNORECASE)
+STYLE_ELEMENT = re.compile(r"<style[\s>]", re.IGNORECASE)
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
 
 
@@ -27,9 +28,10 @@ def page_templates() -> list[Path]:
 
 @pytest.mark.parametrize("template", page_templates(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_template_needs_inline_code_or_style(template):
-    source = template.read_text()
+    source = re.sub(r"\{#.*?#\}", "", template.read_text())  # comments reach no page
     assert not INLINE_HANDLER.findall(source), "use a data- attribute and static/js/app.js"
     assert not STYLE_ATTRIBUTE.findall(source), "use a class in static/css/app.css"
+    assert not STYLE_ELEMENT.findall(source), "put the rules in static/css/app.css"
     assert not INLINE_SCRIPT.findall(source), "put the script in static/js/"
 
 
