@@ -13,6 +13,7 @@ from .models import (
     Client,
     Firm,
     Membership,
+    MfaPolicy,
     Role,
     StaffInvitation,
     User,
@@ -188,3 +189,16 @@ def do_revoke_invitation(actor: Membership, invitation: StaffInvitation) -> None
     audit(
         invitation.firm, actor.user, "staff.revoke", invitation, {"email": invitation.email}, None
     )
+
+
+@transaction.atomic
+def do_set_mfa_policy(actor: Membership, policy: str) -> Firm:
+    """Who in the firm must have two-factor authentication; owners only."""
+    if actor.role != Role.OWNER:
+        raise PermissionDenied("Only an owner may change who needs two-factor authentication.")
+    firm = Firm.objects.select_for_update().get(pk=actor.firm_id)
+    before = {"mfa_required": firm.mfa_required}
+    firm.mfa_required = MfaPolicy(policy)
+    firm.save(update_fields=["mfa_required"])
+    audit(firm, actor.user, "firm.mfa_required", firm, before, {"mfa_required": policy})
+    return firm

@@ -17,6 +17,13 @@ class FirmForm(forms.ModelForm):
         return name
 
 
+class MfaPolicyForm(forms.ModelForm):
+    class Meta:
+        model = Firm
+        fields = ["mfa_required"]
+        widgets = {"mfa_required": forms.RadioSelect}
+
+
 class ClientForm(forms.ModelForm):
     """Create or edit a contractor; the slug is optional and must be unique in the firm."""
 

@@ -62,11 +62,25 @@ class FirmScopedQuerySet(models.QuerySet):
         return self.filter(**{self.model.firm_lookup: firm})
 
 
+class MfaPolicy(models.TextChoices):
+    """Whose accounts must have two-factor authentication before working in the firm."""
+
+    NOBODY = "nobody", "Nobody (each person chooses)"
+    ADMINS = "admins", "Owners and admins"
+    STAFF = "staff", "All staff"
+
+
 class Firm(models.Model):
     """A bookkeeping firm: the tenant. Everything else hangs off one."""
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
+    mfa_required = models.CharField(
+        "two-factor authentication required for",
+        max_length=10,
+        choices=MfaPolicy.choices,
+        default=MfaPolicy.NOBODY,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -112,6 +126,14 @@ class Membership(models.Model):
 
     def has_role(self, minimum: str) -> bool:
         return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(minimum)]
+
+    @property
+    def needs_mfa(self) -> bool:
+        """Whether the firm's policy requires two-factor authentication of this member."""
+        policy = self.firm.mfa_required
+        return policy == MfaPolicy.STAFF or (
+            policy == MfaPolicy.ADMINS and self.has_role(Role.ADMIN)
+        )
 
 
 def timezone_choices() -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("clients/<slug:client_slug>/", views.client_detail, name="client_detail"),
     path("clients/<slug:client_slug>/edit/", views.client_edit, name="client_edit"),
     path("staff/", views.staff_list, name="staff_list"),
+    path("staff/two-factor/", views.mfa_policy_update, name="mfa_policy_update"),
     path("staff/<int:membership_id>/", views.member_update, name="member_update"),
     path(
         "staff/invitations/<int:invitation_id>/revoke/",

@@ -23,8 +23,8 @@ from connections.status import connection_rows
 from connections.sync.health import firm_health
 
 from . import actions, board
-from .forms import ClientForm, FirmForm, RoleForm, StaffInviteForm
-from .models import Client, Membership, Role, StaffInvitation
+from .forms import ClientForm, FirmForm, MfaPolicyForm, RoleForm, StaffInviteForm
+from .models import Client, Membership, MfaPolicy, Role, StaffInvitation
 from .overview import client_overview
 from .tenancy import SESSION_FIRM_KEY, get_client_for_member, get_for_firm, member_required
 
@@ -155,8 +155,26 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "can_manage": can_manage,
             "roles": Role.choices,
+            "mfa_form": MfaPolicyForm(instance=request.firm),
+            "is_owner": request.membership.role == Role.OWNER,
         },
     )
+
+
+@require_POST
+@member_required(Role.OWNER)
+def mfa_policy_update(request: HttpRequest) -> HttpResponse:
+    form = MfaPolicyForm(request.POST, instance=request.firm)
+    if form.is_valid():
+        actions.do_set_mfa_policy(request.membership, form.cleaned_data["mfa_required"])
+        messages.success(
+            request,
+            "Two-factor authentication is now required for: "
+            f"{MfaPolicy(form.cleaned_data['mfa_required']).label.lower()}.",
+        )
+    else:
+        messages.error(request, "Choose who must use two-factor authentication.")
+    return redirect("staff_list")
 
 
 @require_POST

@@ -42,6 +42,9 @@ def decrypt(cipher: str) -> str:
         ) from error
 
 
+SERIALIZED_PREFIX = "fernet:"
+
+
 class EncryptedTextField(models.TextField):
     """A text column holding Fernet ciphertext; Python code sees the plain value.
 
@@ -58,3 +61,16 @@ class EncryptedTextField(models.TextField):
         if value in (None, ""):
             return value
         return encrypt(value)
+
+    # Serialization (`dumpdata`, fixtures) carries the ciphertext, marked, never the plain
+    # token; `loaddata` with the same keys turns it back into the token it stood for.
+    def value_to_string(self, obj) -> str:
+        value = self.value_from_object(obj)
+        if value in (None, ""):
+            return value or ""
+        return SERIALIZED_PREFIX + encrypt(value)
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.startswith(SERIALIZED_PREFIX):
+            return decrypt(value.removeprefix(SERIALIZED_PREFIX))
+        return super().to_python(value)

@@ -1,4 +1,4 @@
-"""The REST API as a firm that automates uses it: a token from `drf_create_token`, the same
+"""The REST API as a firm that automates uses it: a token from `create_api_token`, the same
 firm scoping and roles as the pages, decisions through the same services."""
 
 import io
@@ -16,8 +16,8 @@ from .factories import MembershipFactory
 
 def token_for(user) -> str:
     out = io.StringIO()
-    call_command("drf_create_token", user.email, stdout=out)
-    return out.getvalue().split()[2]
+    call_command("create_api_token", user.email, stdout=out, stderr=io.StringIO())
+    return out.getvalue().strip()
 
 
 @pytest.fixture

@@ -1,12 +1,18 @@
 """Login with django-allauth: email as the login, rate limits, reset, MFA available."""
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
+import redis
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
 from .factories import TEST_PASSWORD, MembershipFactory
+from .test_settings import PRODUCTION_ENV, ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +96,57 @@ def test_it_logs_out(client, two_firms):
     client.force_login(two_firms.owner_a)
     client.post(reverse("account_logout"))
     assert client.get(reverse("dashboard")).status_code == 302
+
+
+SHARED_CACHE_URL = "redis://127.0.0.1:6379/13"
+TRY_THREE_WRONG_PASSWORDS = """
+from django.core.exceptions import ValidationError
+from django.test import RequestFactory
+from allauth.account.adapter import get_adapter
+
+request = RequestFactory().post("/accounts/login/", HTTP_HOST="books.example.com")
+refused = 0
+for n in range(3):
+    try:
+        get_adapter(request).authenticate(request, email="owner@alpha.test", password=f"x{n}")
+    except ValidationError:
+        refused += 1
+print(refused)
+"""
+
+
+@pytest.fixture
+def shared_cache():
+    client = redis.Redis.from_url(SHARED_CACHE_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI"):
+            raise  # CI must run it: .ci/run starts Redis
+        pytest.skip("LOUD SKIP: Redis is not running on 127.0.0.1:6379; start redis-server")
+    client.flushdb()
+    yield SHARED_CACHE_URL
+    client.flushdb()
+
+
+def test_two_worker_processes_share_one_failed_login_budget(two_firms, shared_cache):
+    """GIVEN two processes on the production settings (5 failed logins per 5 minutes)
+    WHEN each tries 3 wrong passwords for one account
+    THEN the second process refuses its last try: one budget, not one per worker."""
+    db = settings.DATABASES["default"]
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("SANDBOX", "DEBUG")},
+        **PRODUCTION_ENV,
+        "DATABASE_URL": f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}"
+        f":{db.get('PORT') or 5432}/{db['NAME']}",
+        "REDIS_URL": shared_cache,
+    }
+    refused = []
+    for _ in range(2):
+        result = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+            [sys.executable, "manage.py", "shell", "-c", TRY_THREE_WRONG_PASSWORDS],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        refused.append(int(result.stdout.split()[-1]))
+    assert refused == [0, 1]

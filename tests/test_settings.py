@@ -1,6 +1,7 @@
 """Production settings are safe by construction; the demo seeding is repeatable."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "books.example.com",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
     "FIELD_ENCRYPTION_KEYS": "qWqkYc0X3-7dQ8F0a2m1mC2m2dFqJ0bq5vC8lWcY1vE=",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -52,6 +54,34 @@ def test_it_refuses_a_weak_secret_key_in_production():
     assert "SECRET_KEY must be at least 50 characters" in result.stderr
 
 
+def test_it_refuses_to_start_production_without_a_shared_cache():
+    """Without Redis each worker process counted its own failed logins (issue 13, 6)."""
+    result = manage("check", REDIS_URL="")
+    assert result.returncode != 0
+    assert "Production needs REDIS_URL" in result.stderr
+
+
+def example_environment() -> dict[str, str]:
+    """`.env.example` as written, with only the blank REQUIRED secrets filled in."""
+    values = dict(
+        re.findall(r"^([A-Z][A-Z0-9_]+)=(.*)$", (ROOT / ".env.example").read_text(), re.M)
+    )
+    required_blank = {k for k, v in values.items() if not v}
+    values["SECRET_KEY"] = PRODUCTION_ENV["SECRET_KEY"]
+    values["FIELD_ENCRYPTION_KEYS"] = PRODUCTION_ENV["FIELD_ENCRYPTION_KEYS"]
+    assert {"SECRET_KEY", "FIELD_ENCRYPTION_KEYS"} <= required_blank
+    return values
+
+
+def test_the_example_configuration_passes_the_deployment_checklist():
+    env = example_environment()
+    assert env["DJANGO_SETTINGS_MODULE"] == "syncfirm.settings.production"
+    # Every variable the example sets overrides the suite's own production values.
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
 def test_it_reads_a_secret_from_a_file(tmp_path):
     key_file = tmp_path / "secret"
     key_file.write_text(PRODUCTION_ENV["SECRET_KEY"] + "\n")
@@ -78,8 +108,6 @@ def test_it_seeds_the_demo_twice_without_duplicating(monkeypatch):
 
 
 def test_it_documents_every_environment_variable_in_env_example():
-    import re
-
     source = "".join(p.read_text() for p in (ROOT / "syncfirm" / "settings").glob("*.py"))
     read = set(re.findall(r'(?:env(?:\.\w+)?|secret)\(\s*"([A-Z][A-Z0-9_]+)"', source))
     read |= set(re.findall(r"^\s+([A-Z][A-Z0-9_]+)=\(", source, re.MULTILINE))

@@ -1,5 +1,8 @@
 """OAuth tokens are encrypted at rest, rotate to new keys, and never appear in pages."""
 
+import io
+import json
+
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
@@ -56,3 +59,21 @@ def test_it_never_shows_a_token_in_pages(client, two_firms):
 def test_it_keeps_tokens_out_of_reprs():
     tokens = TokenSet(access_token=ACCESS, refresh_token=REFRESH, expires_in=3600)
     assert ACCESS not in repr(tokens) and REFRESH not in repr(tokens)
+
+
+def test_dumpdata_exports_ciphertext_and_loaddata_restores_it(two_firms, tmp_path):
+    """`dumpdata` wrote the tokens decrypted (issue 13, 6); now only ciphertext leaves."""
+    conn = ConnectionFactory(client=two_firms.client_a, access_token=ACCESS, refresh_token=REFRESH)
+    out = io.StringIO()
+    call_command("dumpdata", "connections.connection", stdout=out)
+    dumped = out.getvalue()
+    assert ACCESS not in dumped and REFRESH not in dumped
+    row = next(r for r in json.loads(dumped) if r["pk"] == conn.pk)
+    assert row["fields"]["access_token"].startswith("fernet:gAAAA")
+
+    fixture = tmp_path / "connections.json"
+    fixture.write_text(dumped)
+    Connection.objects.filter(pk=conn.pk).update(access_token="", refresh_token="")
+    call_command("loaddata", str(fixture), verbosity=0)
+    restored = Connection.objects.get(pk=conn.pk)
+    assert (restored.access_token, restored.refresh_token) == (ACCESS, REFRESH)

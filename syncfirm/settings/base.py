@@ -7,6 +7,7 @@ Every variable is documented in `.env.example`. A secret can also come from a fi
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -77,7 +78,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the docs page's assets, served from here (no CDN)
     "api",
@@ -95,6 +95,7 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "syncfirm.request_guard.RefuseUnusableText",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -106,7 +107,23 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clients.middleware.CurrentFirmMiddleware",
+    "clients.mfa.RequireMfaMiddleware",
 ]
+
+# Content-Security-Policy (Django's own): scripts and styles only from our static files
+# (no inline code or handlers; a nonce for an inline script that truly needs one), no
+# plugins, no framing. htmx's own indicator <style> is turned off (meta htmx-config in
+# base.html) and its rules live in app.css. Images may be data: URIs (Pico's icons).
+# Pages that need more say so with @csp_override (the API docs: api/urls.py).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 ROOT_URLCONF = "syncfirm.urls"
 WSGI_APPLICATION = "syncfirm.wsgi.application"
@@ -120,6 +137,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clients.context_processors.firm",
@@ -207,6 +225,7 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 ACCOUNT_ADAPTER = "clients.adapters.AccountAdapter"
+MFA_ADAPTER = "clients.adapters.MFAAdapter"  # TOTP secrets encrypted at rest
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "syncfirm"
 
@@ -270,9 +289,12 @@ Q_CLUSTER = {
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
 }
 
+# Days a new API token lasts unless its creator picks another span (1-365).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -290,7 +312,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "syncfirm API",
     "DESCRIPTION": "Clients, connections (status only), sync runs, conflicts, findings and "
     "reconciliations of the caller's firm. Token authentication: "
-    "`Authorization: Token <key>`; `X-Firm: <firm slug>` when you belong to several firms.",
+    "`Authorization: Token <key>` (a personal token from your account's API tokens page; "
+    "it expires); `X-Firm: <firm slug>` when you belong to several firms.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -312,6 +335,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
     "loggers": {
+        # Django's own defaults put an unfiltered console handler and the admin emails
+        # (tracebacks) on "django"; naming it here replaces them with the redacting one.
+        "django": {"handlers": ["console"], "level": env("LOG_LEVEL"), "propagate": False},
         # runserver's one line per request: through the redacting handler, at LOG_LEVEL.
         "django.server": {"handlers": ["console"], "level": env("LOG_LEVEL"), "propagate": False},
         # These log request lines, headers and tokens at DEBUG; never let them.

@@ -18,6 +18,14 @@ SANDBOX = False
 if "DATABASE_URL" not in env.ENVIRON:
     raise ImproperlyConfigured("Production needs DATABASE_URL (PostgreSQL).")
 
+# Login rate limits (allauth) and the dashboard's figures live in the cache; a per-process
+# cache would give every worker its own budget of failed logins. Production shares one.
+if not REDIS_URL:  # noqa: F405
+    raise ImproperlyConfigured(
+        "Production needs REDIS_URL: login rate limits must be counted in a cache every "
+        "process shares (redis://host:6379/0)."
+    )
+
 if not FIELD_ENCRYPTION_KEYS:  # noqa: F405
     raise ImproperlyConfigured("Production needs FIELD_ENCRYPTION_KEYS to encrypt OAuth tokens.")
 
