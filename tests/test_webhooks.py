@@ -225,7 +225,8 @@ def test_it_refuses_the_same_quickbooks_events_reencoded(client, qbo_connection)
 def test_it_refuses_a_replayed_cloudevent_by_its_id(client, qbo_connection):
     def cloudevent(time_: str) -> bytes:
         event = {"specversion": "1.0", "id": "88cd52aa-1", "type": "qbo.customer.updated.v1",
-                 "time": time_, "intuitentityid": "7", "intuitaccountid": "9130001", "data": {}}  # fmt: skip
+                 "time": time_, "intuitentityid": "7", "intuitaccountid": "9130001",
+                 "data": {}}  # fmt: skip
         return json.dumps([event]).encode()
 
     first, again = cloudevent("2026-11-02T10:00:00Z"), cloudevent("2026-11-02T10:00:00.000Z")
