@@ -211,8 +211,12 @@ def finish(request: HttpRequest, key: str, confirmed: str = "") -> Completed:
         raise ConsentFailed(pending.binding.reason, status=409)
     if pending.binding.needs_confirmation and confirmed != pending.binding.kind:
         raise NeedsConfirmation()
-    discard(request, key)  # single use, whatever happens next
-    connection = store(pending)
+    try:
+        connection = store(pending)
+    except ConsentFailed:
+        discard(request, key)
+        raise
+    discard(request, key)  # single use
     return Completed(connection, pending.via_invitation, pending.invitation_token)
 
 
@@ -224,6 +228,11 @@ def store(pending: Pending) -> Connection:
     binding = pending.binding
     try:
         with transaction.atomic():
+            # The client's connection row is the lock two consents for it queue on; what the
+            # page said is decided again under it, and a difference is shown, not stored.
+            Connection.objects.select_for_update().filter(client=client, system=system).first()
+            if _binding(client, system, tokens, pending.via_invitation) != binding:
+                raise NeedsConfirmation()
             if binding.kind == BindingKind.MOVE:
                 holder = Connection.objects.get(client_id=binding.holder.client_id, system=system)
                 do_release_company(pending.actor, holder, client)

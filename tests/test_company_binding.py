@@ -13,7 +13,7 @@ from django.urls import reverse
 from clients.models import AuditEntry
 from connections.binding import Holder, Kind, decide
 from connections.invitations import link_token
-from connections.models import CompanyChange, Connection, Status
+from connections.models import CompanyChange, Connection, Status, WebhookDelivery
 from sandbox.consent import consent
 
 from .conftest import local, start_direct
@@ -212,6 +212,15 @@ def test_staff_move_a_company_between_their_clients_only_by_confirming(
     assert AuditEntry.objects.filter(
         action="connection.company_moved_away", actor=two_firms.accountant_a
     ).exists()
+    # Its webhooks now reach the client it moved to, and nothing reaches the one it left.
+    from .test_webhooks import hubspot_body, intuit_signature, post_hubspot, post_qbo, qbo_body
+
+    if system == "quickbooks":
+        body = qbo_body(held.external_id)
+        assert post_qbo(client, body, intuit_signature(body)).status_code == 200
+    else:
+        assert post_hubspot(client, hubspot_body(held.external_id)).status_code == 200
+    assert WebhookDelivery.objects.get().connection == moved
 
 
 def test_a_viewer_cannot_finish_anothers_consent(client, two_firms, sandbox):

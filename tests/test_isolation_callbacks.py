@@ -10,6 +10,7 @@ import pytest
 
 from connections.models import Connection, Status, WebhookDelivery
 from sandbox.consent import consent
+from sandbox.hubspot.models import Portal
 
 from .conftest import local, start_direct
 from .factories import ClientFactory
@@ -102,3 +103,31 @@ def test_a_released_company_sends_its_webhooks_nowhere_else(client, two_firms, s
     firm_a.save()
     assert post_hubspot(client, hubspot_body(firm_a.external_id)).status_code == 200
     assert not WebhookDelivery.objects.exists()
+
+
+def test_of_two_firms_confirming_one_portal_at_once_only_the_first_binds_it(
+    client, two_firms, sandbox, firm_b_client
+):
+    """Both firms reach the confirmation page for the same portal; the one that confirms
+    second is refused (decided again at the press, and by the database under a race)."""
+    from django.test import Client as Browser
+
+    client.force_login(two_firms.accountant_a)
+    callback_a = consent(start_direct(client, "hubspot"), "hubspot", new_account_name="Shared")
+    page_a = client.get(local(callback_a))["Location"]
+    assert not Connection.objects.exists()
+    portal_id = str(Portal.objects.get(name="Shared").pk)  # what firm B's contractor picks
+
+    firm_b = Browser()
+    firm_b.force_login(two_firms.owner_b)
+    callback_b = consent(
+        start_direct(firm_b, "hubspot", "aardvark"), "hubspot", account_id=portal_id
+    )
+    page_b = firm_b.get(local(callback_b))["Location"]
+    assert firm_b.post(page_b, {"action": "connect"}).status_code == 302
+    assert Connection.objects.get(client=firm_b_client).external_id == portal_id
+
+    late = client.post(page_a, {"action": "connect"})
+    assert late.status_code == 409
+    assert "another firm" in late.content.decode()
+    assert not Connection.objects.filter(client=two_firms.client_a).exists()
