@@ -156,7 +156,7 @@ def _consent_failed(request: HttpRequest, system: str, error: consent.ConsentFai
     return render(
         request,
         "connections/consent_failed.html",
-        {"reason": str(error), "system": System(system).label, "hide_login": True},
+        {"reason": str(error), "system": System(system).label},
         status=error.status,
     )
 
