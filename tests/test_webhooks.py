@@ -248,3 +248,20 @@ def test_it_refuses_the_same_hubspot_events_under_a_new_timestamp(client, hubspo
     assert post_hubspot(client, body).status_code == 200
     later = str(int(time.time() * 1000) + 1500)
     assert post_hubspot(client, body, timestamp=later).status_code == 409
+
+
+def test_a_delivery_whose_company_left_the_client_is_not_processed_for_it(
+    client, qbo_connection, django_capture_on_commit_callbacks
+):
+    """Stored while the client held the company, processed after staff moved the company
+    away: the events are not this client's any more, so no sync of it starts."""
+    from connections.sync.models import SyncRun
+    from connections.tasks import process_webhook
+
+    body = qbo_body("9130001", entity="Customer")
+    with django_capture_on_commit_callbacks(execute=False):
+        assert post_qbo(client, body, intuit_signature(body)).status_code == 200
+    qbo_connection.status = "revoked"
+    qbo_connection.save()
+    assert process_webhook(WebhookDelivery.objects.get().pk) == 1
+    assert not SyncRun.objects.exists()
