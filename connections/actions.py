@@ -1,6 +1,7 @@
 """Every change to a connection goes through one function here: atomic and audited.
 Token values never enter the audit log."""
 
+import hashlib
 import logging
 
 from django.core.mail import send_mail
@@ -13,7 +14,7 @@ from clients.models import Client, Role, User
 from clients.names import header_safe
 
 from .flows import flow_for
-from .models import Connection, Status
+from .models import CompanyChange, Connection, Status
 from .tokens import OAuthError, TokenSet
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,10 @@ def do_store_connection(
     actor: User | None,
     via_invitation: bool,
 ) -> Connection:
-    """Save a fresh authorisation: tokens encrypted, status active, who and when recorded."""
+    """Save a fresh authorisation: tokens encrypted, status active, who and when recorded.
+
+    Callers decide first whether this company may be bound here (`connections.binding`); the
+    `one_connection_per_company` constraint refuses a company another client holds."""
     connection, _ = Connection.objects.select_for_update().get_or_create(
         client=client, system=system
     )
@@ -62,6 +66,123 @@ def do_store_connection(
     after = _public_state(connection) | {"via_invitation": via_invitation}
     audit(client.firm, actor, "connection.connect", connection, before, after)
     return connection
+
+
+def do_release_company(actor: User, connection: Connection, to_client: Client) -> None:
+    """Another client of the same firm takes this connection's company (staff confirmed it):
+    this connection stops holding it. Tokens are deleted here but not revoked at the
+    provider, where the company's new connection lives on a grant of the same app."""
+    connection = Connection.objects.select_for_update().get(pk=connection.pk)
+    before = _public_state(connection)
+    connection.status = Status.REVOKED
+    connection.access_token = ""
+    connection.refresh_token = ""
+    connection.access_expires_at = None
+    connection.refresh_expires_at = None
+    connection.last_error = f"This company was moved to {to_client.name}."
+    connection.last_error_at = timezone.now()
+    connection.save()
+    after = _public_state(connection) | {"moved_to_client": to_client.pk}
+    audit(connection.client.firm, actor, "connection.company_moved_away", connection, before, after)
+
+
+def do_set_aside_company(
+    actor: User,
+    client: Client,
+    system: str,
+    *,
+    old_id: str,
+    old_name: str,
+    new_id: str,
+    new_name: str,
+) -> CompanyChange:
+    """The client's `system` now points at another company: set aside everything that was
+    about the old pair of companies, keeping it as history on a `CompanyChange`.
+
+    Links and the mirror are deleted from the live tables (archived first): the next sync
+    matches against the new company from scratch instead of calling old links "unchanged",
+    and reconciliation reads no invoice id of the old books. Open findings and review items
+    are closed with a note; every finding's fingerprint is retired, so neither an old
+    dismissal nor a set-aside finding can hide the same deal's problem in the new books.
+    Automatic sync waits for a new historical-import preview (decision 0006): nothing is
+    created in the new books behind the accountant's back.
+    """
+    from reconciliation import totals
+    from reconciliation.models import Finding, FindingStatus
+
+    from .binding import set_aside_counts
+    from .providers import Kind as ProviderKind
+    from .providers import provider
+    from .sync.models import (
+        ConflictStatus,
+        CustomerLink,
+        InvoiceLink,
+        MirroredCustomer,
+        SyncConflict,
+        SyncCursor,
+        SyncSettings,
+    )
+
+    now = timezone.now()
+    change = CompanyChange.objects.create(
+        client=client,
+        system=system,
+        old_external_id=old_id,
+        old_external_name=old_name,
+        new_external_id=new_id,
+        new_external_name=new_name,
+        actor=actor,
+        at=now,
+        counts=set_aside_counts(client, system),
+    )
+    links = CustomerLink.objects.filter(client=client)
+    invoices = InvoiceLink.objects.filter(client=client)
+    cursors = SyncCursor.objects.filter(client=client)
+    mirrors = MirroredCustomer.objects.filter(client=client)
+    if provider(system).kind != ProviderKind.ACCOUNTING:
+        mirrors = mirrors.none()  # the books did not change: their mirror still holds
+    findings = Finding.objects.filter(client=client)
+    note = (
+        f"Set aside: {client.name}'s {provider(system).label} company changed from "
+        f"{old_name or old_id} to {new_name or new_id}."
+    )
+    change.archive = {
+        "customer_links": list(links.values()),
+        "invoice_links": list(invoices.values()),
+        "sync_cursors": list(cursors.values("system", "group", "value")),
+        "mirrored_customers": list(mirrors.values("external_id", "display_name", "version")),
+        "findings": list(findings.values("pk", "status", "fingerprint")),
+        "open_conflicts": list(
+            SyncConflict.objects.filter(client=client, status=ConflictStatus.OPEN).values_list(
+                "pk", flat=True
+            )
+        ),
+    }
+    change.save(update_fields=["archive"])
+    links.delete()
+    invoices.delete()
+    cursors.delete()
+    mirrors.delete()
+    SyncConflict.objects.filter(client=client, status=ConflictStatus.OPEN).update(
+        status=ConflictStatus.DISMISSED, resolved_at=now, resolved_by=actor, note=note
+    )
+    findings.filter(status__in=(FindingStatus.OPEN, FindingStatus.FIX_FAILED)).update(
+        status=FindingStatus.DISMISSED, decided_by=actor, decided_at=now, decision_note=note
+    )
+    for finding in findings.only("pk", "fingerprint"):
+        retired = hashlib.sha256(f"set-aside:{change.pk}:{finding.fingerprint}".encode())
+        Finding.objects.filter(pk=finding.pk).update(fingerprint=retired.hexdigest())
+    SyncSettings.objects.filter(client=client).update(import_done_at=None, invoice_baseline_at=None)
+    totals.refresh([client.pk])
+    audit(
+        client.firm,
+        actor,
+        "connection.change_company",
+        change,
+        {"external_id": old_id, "external_name": old_name},
+        {"external_id": new_id, "external_name": new_name, "set_aside": change.counts},
+    )
+    return change
 
 
 def do_disconnect(actor: User, connection: Connection) -> str | None:

@@ -2,31 +2,55 @@
 is being connected, and finish it only when that same state comes back.
 
 A state is single-use (popped on return) and names the client, the system, and either the
-accountant who started it or the contractor invitation it came from.
+accountant who started it or the contractor invitation it came from. The callback stores
+nothing: it learns from the provider which company the new token is for, checks that it may
+be bound to this client (`connections.binding`), and parks the tokens, encrypted, in the
+session; a confirmation page saying which company goes to which client stores them
+(`finish` → `store`).
 """
 
+import json
+import logging
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 
-from clients.models import Client, Role
+from clients.models import Client, Role, User
 
-from .actions import do_store_connection
+from .actions import do_release_company, do_set_aside_company, do_store_connection
+from .binding import Binding, binding_for
+from .binding import Kind as BindingKind
+from .crypto import decrypt, encrypt
 from .flows import flow_for
 from .invitations import InvitationInvalid, open_invitation
 from .models import Connection
-from .tokens import OAuthError
+from .providers import System
+from .tokens import OAuthError, TokenSet
+
+log = logging.getLogger(__name__)
 
 SESSION_KEY = "oauth_states"
+PENDING_KEY = "oauth_pending"  # consents the provider confirmed, waiting for this page's click
+# How a page names the account each system connects.
+COMPANY_WORD = {System.QUICKBOOKS: "QuickBooks company", System.HUBSPOT: "HubSpot account"}
 STATE_LIFETIME_SECONDS = 30 * 60
 
 
 class ConsentFailed(Exception):
     """The consent did not complete; the message is for the person in front of the page."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+class NeedsConfirmation(Exception):
+    """Finishing would change or move a company and the page that says so was not confirmed
+    (or what it said no longer holds): show it again."""
 
 
 @dataclass(frozen=True)
@@ -36,18 +60,37 @@ class Completed:
     invitation_token: str = ""
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A consent the provider confirmed, waiting for the person to confirm it here. Its tokens
+    live only in the session, encrypted; the page shows what they are for, never them."""
+
+    key: str
+    client: Client
+    system: str
+    via_invitation: bool
+    invitation_token: str
+    actor: User | None
+    tokens: TokenSet
+    binding: Binding
+
+    @property
+    def label(self) -> str:
+        return COMPANY_WORD[self.system]
+
+
 def redirect_uri(request: HttpRequest, system: str) -> str:
     return request.build_absolute_uri(reverse("oauth_callback", args=[system]))
+
+
+def _live(entries: dict) -> dict:
+    return {k: v for k, v in entries.items() if v["at"] > time.time() - STATE_LIFETIME_SECONDS}
 
 
 def begin(request: HttpRequest, client: Client, system: str, *, invitation_token: str = "") -> str:
     """Remember a fresh state in the session and return the provider's authorize URL."""
     state = secrets.token_urlsafe(32)
-    states = {
-        key: value
-        for key, value in request.session.get(SESSION_KEY, {}).items()
-        if value["at"] > time.time() - STATE_LIFETIME_SECONDS
-    }
+    states = _live(request.session.get(SESSION_KEY, {}))
     states[state] = {
         "client": client.pk,
         "system": system,
@@ -88,7 +131,16 @@ def _client_for(request: HttpRequest, entry: dict) -> tuple[Client, bool]:
     return client, False
 
 
-def complete(request: HttpRequest, system: str) -> Completed:
+def _binding(client: Client, system: str, tokens: TokenSet, via_invitation: bool) -> Binding:
+    return binding_for(
+        client, system, tokens.external_id, COMPANY_WORD[system], via_invitation=via_invitation
+    )
+
+
+def complete(request: HttpRequest, system: str) -> str:
+    """The provider's callback: exchange the code, learn from the provider which company the
+    new token is for, check it may be bound to this client, and park the tokens for the
+    confirmation page. Returns the pending consent's key; nothing is stored yet."""
     params = request.GET
     entry = _pop_state(request, params.get("state", ""))
     if entry is None or entry["system"] != system:
@@ -111,12 +163,101 @@ def complete(request: HttpRequest, system: str) -> Completed:
         tokens = flow_for(system).exchange(code, redirect_uri(request, system), params)
     except OAuthError as error:
         raise ConsentFailed(str(error)) from error
-    with transaction.atomic():
-        connection = do_store_connection(
-            client,
-            system,
-            tokens,
-            actor=None if via_invitation else request.user,
-            via_invitation=via_invitation,
+    binding = _binding(client, system, tokens, via_invitation)
+    if binding.kind == BindingKind.REFUSED:
+        log.warning("Consent refused: %s %s is bound elsewhere", system, tokens.external_id)
+        raise ConsentFailed(binding.reason, status=409)
+    key = secrets.token_urlsafe(24)
+    pending = _live(request.session.get(PENDING_KEY, {}))
+    pending[key] = entry | {"at": time.time(), "tokens": encrypt(json.dumps(asdict(tokens)))}
+    request.session[PENDING_KEY] = pending
+    return key
+
+
+def pending_consent(request: HttpRequest, key: str) -> Pending:
+    """The parked consent `key` of this session, checked again (the invitation still open,
+    the accountant still in the firm) and its binding decided afresh."""
+    entry = _live(request.session.get(PENDING_KEY, {})).get(key)
+    if entry is None:
+        raise ConsentFailed(
+            "This approval is too old or was already used. Nothing was changed; please start again."
         )
-    return Completed(connection, via_invitation, entry["invitation"])
+    client, via_invitation = _client_for(request, entry)
+    tokens = TokenSet(**json.loads(decrypt(entry["tokens"])))
+    return Pending(
+        key=key,
+        client=client,
+        system=entry["system"],
+        via_invitation=via_invitation,
+        invitation_token=entry["invitation"],
+        actor=None if via_invitation else request.user,
+        tokens=tokens,
+        binding=_binding(client, entry["system"], tokens, via_invitation),
+    )
+
+
+def discard(request: HttpRequest, key: str) -> None:
+    pending = request.session.get(PENDING_KEY, {})
+    pending.pop(key, None)
+    request.session[PENDING_KEY] = pending
+
+
+def finish(request: HttpRequest, key: str, confirmed: str = "") -> Completed:
+    """The person confirmed the page: store the connection. A change or move of company needs
+    `confirmed` to name it, so only a page that said so can do it."""
+    pending = pending_consent(request, key)
+    if pending.binding.kind == BindingKind.REFUSED:
+        discard(request, key)
+        raise ConsentFailed(pending.binding.reason, status=409)
+    if pending.binding.needs_confirmation and confirmed != pending.binding.kind:
+        raise NeedsConfirmation()
+    try:
+        connection = store(pending)
+    except ConsentFailed:
+        discard(request, key)
+        raise
+    discard(request, key)  # single use
+    return Completed(connection, pending.via_invitation, pending.invitation_token)
+
+
+def store(pending: Pending) -> Connection:
+    """The one place a consented connection is finally stored, in one transaction: the
+    company taken from the firm's other client if staff confirmed that, the old company's
+    data set aside if it changed, then the tokens saved."""
+    client, system, tokens = pending.client, pending.system, pending.tokens
+    binding = pending.binding
+    try:
+        with transaction.atomic():
+            # The client's connection row is the lock two consents for it queue on; what the
+            # page said is decided again under it, and a difference is shown, not stored.
+            Connection.objects.select_for_update().filter(client=client, system=system).first()
+            if _binding(client, system, tokens, pending.via_invitation) != binding:
+                raise NeedsConfirmation()
+            if binding.kind == BindingKind.MOVE:
+                holder = Connection.objects.get(client_id=binding.holder.client_id, system=system)
+                do_release_company(pending.actor, holder, client)
+            if binding.previous_id and binding.previous_id != tokens.external_id:
+                previous = Connection.objects.get(client=client, system=system)
+                do_set_aside_company(
+                    pending.actor,
+                    client,
+                    system,
+                    old_id=previous.external_id,
+                    old_name=previous.external_name,
+                    new_id=tokens.external_id,
+                    new_name=tokens.external_name,
+                )
+            return do_store_connection(
+                client,
+                system,
+                tokens,
+                actor=pending.actor,
+                via_invitation=pending.via_invitation,
+            )
+    except IntegrityError as error:
+        # Another consent bound the same company a moment ago (the constraint decides races).
+        raise ConsentFailed(
+            f"This {pending.label} was connected to another client a moment ago, so nothing "
+            "was stored. Please check the client page and start again if needed.",
+            status=409,
+        ) from error

@@ -5,6 +5,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -20,6 +21,11 @@ class Status(models.TextChoices):
     NEEDS_REAUTH = "needs_reauth", "Needs re-authorisation"
     REVOKED = "revoked", "Disconnected"
     ERROR = "error", "Error"
+
+
+# A connection in one of these states holds its company: webhooks for that company reach it,
+# and no other connection may hold the same company (see `one_connection_per_company`).
+BOUND_STATUSES = (Status.ACTIVE, Status.NEEDS_REAUTH, Status.ERROR)
 
 
 class Connection(models.Model):
@@ -55,7 +61,15 @@ class Connection(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["client", "system"], name="one_connection_per_system")
+            models.UniqueConstraint(fields=["client", "system"], name="one_connection_per_system"),
+            # One company (realm / portal) is bound to one client, across every firm: webhooks
+            # are routed by it, so two holders would mean one firm's events reach another's
+            # client. A race between two consents ends here, not in two bindings.
+            models.UniqueConstraint(
+                fields=["system", "external_id"],
+                condition=models.Q(status__in=BOUND_STATUSES) & ~models.Q(external_id=""),
+                name="one_connection_per_company",
+            ),
         ]
         ordering = ["client__name", "system"]
 
@@ -76,6 +90,39 @@ class Connection(models.Model):
             and self.access_expires_at
             and self.access_expires_at > timezone.now() + margin
         )
+
+
+class CompanyChange(models.Model):
+    """Staff moved a client's system from one company to another (or took a company over
+    from another client of the firm): what was set aside, kept as history.
+
+    The old company's links, mirrors and cursors are deleted from the live tables (so no
+    sync or reconciliation can read them as the new company's) and archived here as they
+    were; its open findings and review items are closed with a note.
+    """
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="company_changes")
+    system = models.CharField(max_length=20, choices=System.choices)
+    old_external_id = models.CharField(max_length=64, blank=True)
+    old_external_name = models.CharField(max_length=200, blank=True)
+    new_external_id = models.CharField(max_length=64)
+    new_external_name = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    counts = models.JSONField(default=dict)
+    archive = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.system}: {self.old_external_id} → {self.new_external_id}"
 
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -134,6 +181,9 @@ class WebhookDelivery(models.Model):
     )
     body = models.TextField()
     body_sha256 = models.CharField(max_length=64)
+    # What the delivery is, not how it was signed: a digest of its events' own identities
+    # (see `webhooks.event_key`). A replay with re-encoded signature bytes has the same key.
+    event_key = models.CharField(max_length=64, blank=True)
     signature = models.CharField(max_length=200)
     headers = models.JSONField(default=dict)
     status = models.CharField(
@@ -148,9 +198,12 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         constraints = [
-            # A delivery replayed byte for byte with its signature is refused.
+            # A delivery whose events were already received is refused, however it is signed.
+            # Rows from before event keys existed have none and are left out.
             models.UniqueConstraint(
-                fields=["system", "signature", "body_sha256"], name="webhook_replay_refused"
+                fields=["system", "event_key"],
+                condition=~models.Q(event_key=""),
+                name="webhook_event_replay_refused",
             )
         ]
         ordering = ["-received_at"]

@@ -10,7 +10,7 @@ from django_q.tasks import async_task
 from clients.models import Client, User
 
 from .hubspot import webhooks as hubspot
-from .models import DeliveryStatus, Status, WebhookDelivery
+from .models import BOUND_STATUSES, DeliveryStatus, Status, WebhookDelivery
 from .providers import System
 from .quickbooks import webhooks as quickbooks
 from .refresh import refresh_expiring_tokens
@@ -41,9 +41,16 @@ def process_webhook(delivery_id: int) -> int:
     events = PARSERS[delivery.system](delivery.body.encode())
     WebhookDelivery.objects.filter(pk=delivery_id).update(event_count=len(events))
     log.info("webhook %s: %s %s event(s)", delivery.pk, len(events), delivery.system)
-    if delivery.connection is None:
+    connection = delivery.connection
+    if (
+        connection is None
+        or connection.status not in BOUND_STATUSES
+        or connection.external_id != delivery.account_id
+    ):
+        # Its company moved to another client or was set aside since the delivery was stored:
+        # the events are not this client's any more (the new holder's pull reads the changes).
         return len(events)
-    client = delivery.connection.client
+    client = connection.client
     if delivery.system == System.HUBSPOT:
         crm_ids: dict[str, list[str]] = {}
         for event in events:

@@ -56,6 +56,7 @@ urlpatterns = [
         name="contractor_connect",
     ),
     path("oauth/<str:system>/callback/", views.oauth_callback, name="oauth_callback"),
+    path("oauth/<str:system>/confirm/<str:key>/", views.oauth_confirm, name="oauth_confirm"),
     path("webhooks/quickbooks/", webhooks.quickbooks_webhook, name="webhook_quickbooks"),
     path("webhooks/hubspot/", webhooks.hubspot_webhook, name="webhook_hubspot"),
 ]

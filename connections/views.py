@@ -8,13 +8,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.models import Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 
 from . import consent
 from .actions import do_disconnect
+from .binding import Kind as BindingKind
+from .binding import previous_of, set_aside_counts
 from .invitations import (
     InvitationInvalid,
     do_create_invitation,
@@ -149,24 +151,80 @@ def contractor_done(request: HttpRequest, token: str) -> HttpResponse:
     return _contractor_page(request, token, "connections/contractor_done.html")
 
 
+def _consent_failed(request: HttpRequest, system: str, error: consent.ConsentFailed):
+    log.info("OAuth consent for %s did not complete: %s", system, error)
+    return render(
+        request,
+        "connections/consent_failed.html",
+        {"reason": str(error), "system": System(system).label},
+        status=error.status,
+    )
+
+
 @require_GET
 def oauth_callback(request: HttpRequest, system: str) -> HttpResponse:
+    """The provider sends the person back here; nothing is stored until they confirm."""
     system = _system(system)
     try:
-        done = consent.complete(request, system)
+        key = consent.complete(request, system)
     except consent.ConsentFailed as error:
-        log.info("OAuth consent for %s did not complete: %s", system, error)
-        return render(
-            request,
-            "connections/consent_failed.html",
-            {"reason": str(error), "system": System(system).label},
-            status=400,
-        )
-    if done.via_invitation:
-        return redirect("contractor_done", token=done.invitation_token)
-    messages.success(
-        request,
-        f"Connected {done.connection.get_system_display()}"
-        f"{' (' + done.connection.external_name + ')' if done.connection.external_name else ''}.",
-    )
-    return redirect("client_detail", client_slug=done.connection.client.slug)
+        return _consent_failed(request, system, error)
+    return redirect("oauth_confirm", system=system, key=key)
+
+
+def _after(request: HttpRequest, pending: consent.Pending) -> HttpResponse:
+    if pending.via_invitation:
+        return redirect("contractor_invitation", token=pending.invitation_token)
+    return redirect("client_detail", client_slug=pending.client.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def oauth_confirm(request: HttpRequest, system: str, key: str) -> HttpResponse:
+    """Which company is about to be connected to which client, and what that will do; one
+    click stores it. Changing or moving a company is said in full and confirmed here."""
+    system = _system(system)
+    try:
+        pending = consent.pending_consent(request, key)
+    except consent.ConsentFailed as error:
+        return _consent_failed(request, system, error)
+    if pending.binding.kind == BindingKind.REFUSED:
+        consent.discard(request, key)
+        return _consent_failed(request, system, consent.ConsentFailed(pending.binding.reason, 409))
+    unconfirmed = False
+    if request.method == "POST":
+        if request.POST.get("action") == "cancel":
+            consent.discard(request, key)
+            if not pending.via_invitation:
+                messages.info(request, "Nothing was connected.")
+            return _after(request, pending)
+        try:
+            done = consent.finish(request, key, request.POST.get("confirm", ""))
+        except consent.NeedsConfirmation:
+            unconfirmed = True  # what the page said no longer holds: show it as it is now
+        except consent.ConsentFailed as error:
+            return _consent_failed(request, system, error)
+        else:
+            if done.via_invitation:
+                return redirect("contractor_done", token=done.invitation_token)
+            name = done.connection.external_name
+            messages.success(
+                request,
+                f"Connected {done.connection.get_system_display()}{f' ({name})' if name else ''}.",
+            )
+            return redirect("client_detail", client_slug=done.connection.client.slug)
+    binding = pending.binding
+    previous = previous_of(pending.client, system) if binding.previous_id else None
+    changing = bool(previous) and binding.previous_id != pending.tokens.external_id
+    context = {
+        "pending": pending,
+        "client": pending.client,
+        "firm": pending.client.firm,
+        "binding": binding,
+        "provider": PROVIDERS[system],
+        "previous": previous,
+        "changing": changing,
+        "counts": set_aside_counts(pending.client, system) if changing else None,
+        "unconfirmed": unconfirmed,
+        "hide_login": pending.via_invitation,
+    }
+    return render(request, "connections/confirm.html", context, status=409 if unconfirmed else 200)

@@ -1,8 +1,12 @@
 """Webhook receivers: verify the signature first, store the raw body, enqueue, answer fast.
 
 - bad or missing signature → 401, nothing stored, one log line;
-- a byte-identical replay (same signature and body) → 409, not stored again;
-- unknown realm/portal → 200 and a log line, so the provider keeps the endpoint enabled;
+- a replay → 409, not stored again. A replay is known by its events' own identities (or,
+  for a body that does not parse, its bytes), never by the signature's bytes: base64 has
+  more than one spelling of the same HMAC, and HubSpot signs a fresh timestamp per send;
+- unknown realm/portal → 200 and a log line, so the provider keeps the endpoint enabled.
+  Only the connection that proved the company (see `connections.binding`) receives its
+  events: at most one holds it, and a revoked or set-aside connection holds none;
 - a body that is not a JSON object/array we can store, or is nested too deep → 400, not
   stored (`webhook_body.refused_body`);
 - malformed body → stored as quarantined with the reason, 200.
@@ -20,7 +24,7 @@ from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
 from .hubspot import webhooks as hubspot
-from .models import Connection, DeliveryStatus, Status, WebhookDelivery
+from .models import BOUND_STATUSES, Connection, DeliveryStatus, WebhookDelivery
 from .providers import System
 from .quickbooks import webhooks as quickbooks
 from .webhook_body import refused_body
@@ -37,11 +41,18 @@ KEPT_HEADERS = (
 
 
 def _connection_for(system: str, account_id: str) -> Connection | None:
-    return (
-        Connection.objects.filter(system=system, external_id=account_id)
-        .exclude(status=Status.REVOKED)
-        .first()
-    )
+    # `one_connection_per_company` makes this at most one row.
+    return Connection.objects.filter(
+        system=system, external_id=account_id, status__in=BOUND_STATUSES
+    ).first()
+
+
+def event_key(identities: list[str] | None, body: bytes) -> str:
+    """The replay key of a delivery: its events' identities, order aside; the body's bytes
+    only when it held no events we could read."""
+    if identities is None:
+        return hashlib.sha256(b"body:" + body).hexdigest()
+    return hashlib.sha256("\n".join(sorted(set(identities))).encode()).hexdigest()
 
 
 def _store(
@@ -50,10 +61,11 @@ def _store(
     signature: str,
     account_id: str,
     *,
-    event_count: int = 0,
+    identities: list[str] | None = None,
     quarantine_reason: str = "",
 ) -> HttpResponse:
     body = request.body
+    event_count = len(identities or ())
     connection = _connection_for(system, account_id) if account_id else None
     if account_id and connection is None and not quarantine_reason:
         log.warning("%s webhook for unknown account %s ignored", system, account_id)
@@ -64,6 +76,7 @@ def _store(
         connection=connection,
         body=body.decode("utf-8", errors="replace"),
         body_sha256=hashlib.sha256(body).hexdigest(),
+        event_key=event_key(identities, body),
         signature=signature[:200],
         headers={h: request.headers[h] for h in KEPT_HEADERS if h in request.headers},
         event_count=event_count,
@@ -78,7 +91,7 @@ def _store(
                     lambda: async_task("connections.tasks.process_webhook", delivery.pk)
                 )
     except IntegrityError:
-        log.warning("%s webhook replay refused (same signature and body)", system)
+        log.warning("%s webhook replay refused (events already received)", system)
         return JsonResponse({"status": "refused", "reason": "replayed delivery"}, status=409)
     status = "quarantined" if quarantine_reason else "queued"
     return JsonResponse({"status": status, "id": delivery.pk})
@@ -107,7 +120,8 @@ def quickbooks_webhook(request: HttpRequest) -> HttpResponse:
     if len(realms) > 1:
         reason = f"events for several companies in one delivery: {sorted(realms)}"
         return _store(request, System.QUICKBOOKS, signature, "", quarantine_reason=reason)
-    return _store(request, System.QUICKBOOKS, signature, realms.pop(), event_count=len(events))
+    identities = [event.identity for event in events]
+    return _store(request, System.QUICKBOOKS, signature, realms.pop(), identities=identities)
 
 
 @csrf_exempt
@@ -136,4 +150,5 @@ def hubspot_webhook(request: HttpRequest) -> HttpResponse:
     if len(portals) > 1:
         reason = f"events for several portals in one delivery: {sorted(portals)}"
         return _store(request, System.HUBSPOT, signature, "", quarantine_reason=reason)
-    return _store(request, System.HUBSPOT, signature, portals.pop(), event_count=len(events))
+    identities = [event.identity for event in events]
+    return _store(request, System.HUBSPOT, signature, portals.pop(), identities=identities)

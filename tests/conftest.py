@@ -115,6 +115,20 @@ def start_direct(client, system: str, client_slug: str = "alpha-roofing") -> str
     return response["Location"]
 
 
+def confirm(client, callback_response, confirm: str = ""):
+    """After the provider's callback, press the confirmation page's button (what a person
+    does: the callback alone stores nothing). Returns the answer to that press."""
+    assert callback_response.status_code == 302, callback_response.content[:300]
+    page = callback_response["Location"]
+    assert "/confirm/" in page, page
+    return client.post(page, {"action": "connect", "confirm": confirm})
+
+
+def finish_consent(client, callback: str, confirm_kind: str = ""):
+    """Follow a provider redirect back into the app and confirm the page."""
+    return confirm(client, client.get(local(callback)), confirm_kind)
+
+
 @pytest.fixture
 def connected(client, two_firms, sandbox):
     """Connect firm A's client to a new sandbox account through the real consent flow."""
@@ -122,7 +136,7 @@ def connected(client, two_firms, sandbox):
     def connect(system: str) -> Connection:
         client.force_login(two_firms.accountant_a)
         callback = consent(start_direct(client, system), system, new_account_name="Books")
-        client.get(local(callback))
+        finish_consent(client, callback)
         return Connection.objects.get(client=two_firms.client_a, system=system)
 
     return connect

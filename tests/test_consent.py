@@ -11,7 +11,7 @@ from connections.invitations import link_token
 from connections.models import Connection, Status
 from sandbox.consent import consent
 
-from .conftest import local, start_direct
+from .conftest import confirm, finish_consent, local, start_direct
 from .factories import ContractorInvitationFactory
 from .sandbox.conftest import sandbox_db
 
@@ -26,7 +26,12 @@ def test_it_connects_a_system_for_the_accountant(client, two_firms, sandbox, sys
     authorize_url = start_direct(client, system)
     assert authorize_url.startswith(f"{sandbox}/sandbox/")
     callback = consent(authorize_url, system, new_account_name="Alpha Roofing Books")
-    response = client.get(local(callback))
+    answer = client.get(local(callback))
+    assert not Connection.objects.exists(), "nothing is stored before the person confirms"
+    page = client.get(answer["Location"]).content.decode()
+    assert "Alpha Secret Roofing" in page
+    assert ("Alpha Roofing Books" if system == "quickbooks" else "sandbox.hubspot") in page
+    response = confirm(client, answer)
     assert response.status_code == 302
     assert response["Location"] == reverse("client_detail", args=["alpha-roofing"])
     connection = Connection.objects.get(client=two_firms.client_a, system=system)
@@ -47,7 +52,11 @@ def test_it_connects_from_the_contractors_invitation(client, two_firms, sandbox,
     assert page.status_code == 200
     response = client.post(reverse("contractor_connect", args=[token, system]))
     callback = consent(response["Location"], system, new_account_name="Contractor's own")
-    done = client.get(local(callback), follow=True)
+    page = client.get(local(callback), follow=True)
+    shown = page.content.decode()
+    assert "Alpha Secret Roofing" in shown and "Alpha Books" in shown
+    assert not Connection.objects.exists(), "nothing is stored before the contractor confirms"
+    done = client.post(page.redirect_chain[-1][0], {"action": "connect"}, follow=True)
     assert done.redirect_chain[-1][0] == reverse("contractor_done", args=[token])
     assert "Thank you" in done.content.decode()
     connection = Connection.objects.get(client=two_firms.client_a, system=system)
@@ -105,7 +114,7 @@ def test_it_refuses_a_callback_after_the_accountant_left_the_firm(
 @pytest.mark.parametrize("system", SYSTEMS)
 def test_it_disconnects_revoking_at_the_provider(client, two_firms, sandbox, system):
     client.force_login(two_firms.accountant_a)
-    client.get(local(consent(start_direct(client, system), system, new_account_name="Bye")))
+    finish_consent(client, consent(start_direct(client, system), system, new_account_name="Bye"))
     connection = Connection.objects.get(client=two_firms.client_a, system=system)
     old_refresh = connection.refresh_token
     response = client.post(

@@ -30,9 +30,11 @@ EXEMPT_PREFIXES = {
     "sandbox/": "emulated Intuit/HubSpot; no firm data, absent in production",
     "connect/": "contractor invitation pages: public, the signed link is the credential "
     "(tests/test_contractor_invitations.py)",
-    "oauth/": "OAuth callbacks: public, bound to a single-use state in the session "
-    "(tests/test_consent.py)",
-    "webhooks/": "provider webhooks: public, signature-verified (tests/test_webhooks.py)",
+    "oauth/": "OAuth callbacks and their confirmation page: public, bound to a single-use "
+    "state in the session (tests/test_consent.py); another firm's company ids in a callback "
+    "(tests/test_isolation_callbacks.py)",
+    "webhooks/": "provider webhooks: public, signature-verified (tests/test_webhooks.py); "
+    "routed only to the client holding the company (tests/test_isolation_callbacks.py)",
     "static/": "static files",
 }
 ADMIN_PREFIX = "admin/"

@@ -192,3 +192,76 @@ def test_it_refuses_a_replayed_hubspot_delivery(client, hubspot_connection):
 def test_it_names_webhook_routes(client):
     assert reverse("webhook_quickbooks") == QBO_URL
     assert reverse("webhook_hubspot") == HUBSPOT_URL
+
+
+def same_bytes_other_spelling(signature: str) -> str:
+    """The same HMAC in another base64 spelling: the character before the `=` padding carries
+    two unused bits, so changing them decodes to the very same 32 bytes."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = alphabet.index(signature[-2])
+    respelled = signature[:-2] + alphabet[last ^ 0b01] + signature[-1]
+    assert base64.b64decode(respelled) == base64.b64decode(signature) and respelled != signature
+    return respelled
+
+
+def test_it_refuses_a_quickbooks_replay_with_the_signature_respelled(client, qbo_connection):
+    """Finding 6 (replays): the replay check knows the events, not the signature's bytes."""
+    body = qbo_body("9130001")
+    signature = intuit_signature(body)
+    assert post_qbo(client, body, signature).status_code == 200
+    replay = post_qbo(client, body, same_bytes_other_spelling(signature))
+    assert replay.status_code == 409
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_it_refuses_the_same_quickbooks_events_reencoded(client, qbo_connection):
+    """The same notification with its JSON spaced differently is the same events: a replay."""
+    body = qbo_body("9130001")
+    spaced = json.dumps(json.loads(body), indent=2).encode()
+    assert post_qbo(client, body, intuit_signature(body)).status_code == 200
+    assert post_qbo(client, spaced, intuit_signature(spaced)).status_code == 409
+
+
+def test_it_refuses_a_replayed_cloudevent_by_its_id(client, qbo_connection):
+    def cloudevent(time_: str) -> bytes:
+        event = {"specversion": "1.0", "id": "88cd52aa-1", "type": "qbo.customer.updated.v1",
+                 "time": time_, "intuitentityid": "7", "intuitaccountid": "9130001",
+                 "data": {}}  # fmt: skip
+        return json.dumps([event]).encode()
+
+    first, again = cloudevent("2026-11-02T10:00:00Z"), cloudevent("2026-11-02T10:00:00.000Z")
+    assert post_qbo(client, first, intuit_signature(first)).status_code == 200
+    assert post_qbo(client, again, intuit_signature(again)).status_code == 409
+
+
+def test_it_accepts_a_new_event_for_the_same_record(client, qbo_connection):
+    body = qbo_body("9130001")
+    later = body.replace(b"10:00:00", b"10:05:00")
+    assert post_qbo(client, body, intuit_signature(body)).status_code == 200
+    assert post_qbo(client, later, intuit_signature(later)).status_code == 200
+    assert WebhookDelivery.objects.count() == 2
+
+
+def test_it_refuses_the_same_hubspot_events_under_a_new_timestamp(client, hubspot_connection):
+    """HubSpot signs the timestamp too, so a resend has new signature bytes: same events."""
+    body = hubspot_body("4401", event_id=77)
+    assert post_hubspot(client, body).status_code == 200
+    later = str(int(time.time() * 1000) + 1500)
+    assert post_hubspot(client, body, timestamp=later).status_code == 409
+
+
+def test_a_delivery_whose_company_left_the_client_is_not_processed_for_it(
+    client, qbo_connection, django_capture_on_commit_callbacks
+):
+    """Stored while the client held the company, processed after staff moved the company
+    away: the events are not this client's any more, so no sync of it starts."""
+    from connections.sync.models import SyncRun
+    from connections.tasks import process_webhook
+
+    body = qbo_body("9130001", entity="Customer")
+    with django_capture_on_commit_callbacks(execute=False):
+        assert post_qbo(client, body, intuit_signature(body)).status_code == 200
+    qbo_connection.status = "revoked"
+    qbo_connection.save()
+    assert process_webhook(WebhookDelivery.objects.get().pk) == 1
+    assert not SyncRun.objects.exists()

@@ -20,6 +20,14 @@ class HubSpotEvent:
     property_value: str
     occurred_at_ms: int
 
+    @property
+    def identity(self) -> str:
+        """HubSpot says `eventId` alone is not guaranteed unique, so the event's other facts
+        go with it; `attemptNumber` does not (a retry is the same event)."""
+        fields = (self.portal_id, self.event_id, self.subscription_type, self.object_id,
+                  str(self.occurred_at_ms), self.property_name, self.property_value)  # fmt: skip
+        return "|".join(fields)
+
 
 class MalformedWebhook(ValueError):
     """The body verified but is not a HubSpot event array."""

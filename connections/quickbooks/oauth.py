@@ -39,8 +39,13 @@ def _error_code(error: AuthClientError) -> str:
         return ""
 
 
-def company_name(client: AuthClient, realm_id: str) -> str:
-    """The connected company's name, for the pages; blank if QuickBooks will not say."""
+def proven_company(client: AuthClient, realm_id: str) -> str:
+    """Prove the callback's `realmId` with the new token: read that company's CompanyInfo.
+
+    The realmId travels in the redirect URL, so anyone can edit it; the token cannot be
+    edited, and Intuit answers only for the company it was granted for (403 for another).
+    Returns the company's name; raises OAuthError when QuickBooks does not confirm it.
+    """
     from quickbooks import QuickBooks
     from quickbooks.exceptions import QuickbooksException
     from quickbooks.objects.company_info import CompanyInfo
@@ -55,10 +60,16 @@ def company_name(client: AuthClient, realm_id: str) -> str:
             minorversion=75,
         )
         qb.api_url_v3 = quickbooks_api_base()
-        return CompanyInfo.get(realm_id, qb=qb).CompanyName or ""
-    except (QuickbooksException, OSError, ValueError) as error:
-        log.info("QuickBooks company name not read: %s", type(error).__name__)
-        return ""
+        info = CompanyInfo.get(realm_id, qb=qb)
+    except (QuickbooksException, OSError, ValueError, KeyError) as error:
+        log.warning(
+            "QuickBooks did not confirm the company of a new token: %s", type(error).__name__
+        )
+        raise OAuthError(
+            "QuickBooks did not confirm which company this approval is for, so nothing was "
+            "connected. Please start again from syncfirm (do not edit the address)."
+        ) from error
+    return info.CompanyName or ""
 
 
 class QuickBooksOAuth:
@@ -87,7 +98,7 @@ class QuickBooksOAuth:
             expires_in=int(client.expires_in),
             refresh_expires_in=int(client.x_refresh_token_expires_in or 0) or None,
             external_id=realm_id,
-            external_name=company_name(client, realm_id),
+            external_name=proven_company(client, realm_id),
             scopes=provider(self.system).scope_names,
         )
 

@@ -14,6 +14,16 @@ class QuickBooksEvent:
     entity_id: str
     operation: str
     last_updated: str
+    event_id: str = ""  # CloudEvents `id`; the legacy shape has none
+
+    @property
+    def identity(self) -> str:
+        """What makes this event itself: its CloudEvents id, or (legacy) the record, the
+        operation and when it happened."""
+        if self.event_id:
+            return f"id:{self.event_id}"
+        fields = (self.realm_id, self.entity, self.entity_id, self.operation, self.last_updated)
+        return "|".join(fields)
 
 
 class MalformedWebhook(ValueError):
@@ -64,6 +74,7 @@ def parse_events(body: bytes) -> list[QuickBooksEvent]:
                         str(event["intuitentityid"]),
                         verb.capitalize(),
                         str(event.get("time", "")),
+                        str(event["id"]),
                     )
                 )
         else:

@@ -52,9 +52,12 @@ def api(*, batch: bool = False) -> Callable[[Callable[..., HttpResponse]], Calla
         @csrf_exempt
         @emulated(QUICKBOOKS, realm_of)
         def wrapper(request: HttpRequest, realm_id: str, *args, **kwargs) -> HttpResponse:
-            company = company_for_token(request, realm_id)
+            company = company_for_token(request)
             if company is None:
                 return faults.unauthorised()
+            if company.realm_id != realm_id:
+                # A live token for another company: Intuit's gateway answers 403.
+                return faults.forbidden_realm()
             cost = _batch_size(request) if batch else 1
             try:
                 with ratelimit.admitted(

@@ -122,20 +122,15 @@ def throttled() -> QboFault:
     )
 
 
-def unauthorised(detail: str = "Token invalid") -> JsonResponse:
+def _gateway_fault(message: str, detail: str | None, code: str, kind: str, status: int):
+    """The API gateway's lowercase envelope (not the API's `Fault`), as Intuit sends it for
+    authentication and authorisation failures; python-quickbooks does not parse it."""
     body = {
         "warnings": None,
         "intuitObject": None,
         "fault": {
-            "error": [
-                {
-                    "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
-                    "detail": detail,
-                    "code": "3200",
-                    "element": None,
-                }
-            ],
-            "type": "AUTHENTICATION",
+            "error": [{"message": message, "detail": detail, "code": code, "element": None}],
+            "type": kind,
         },
         "report": None,
         "queryResponse": [],
@@ -147,4 +142,25 @@ def unauthorised(detail: str = "Token invalid") -> JsonResponse:
         "status": None,
         "cdcresponse": [],
     }
-    return JsonResponse(body, status=401)
+    return JsonResponse(body, status=status)
+
+
+def unauthorised(detail: str = "Token invalid") -> JsonResponse:
+    return _gateway_fault(
+        "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+        detail,
+        "3200",
+        "AUTHENTICATION",
+        401,
+    )
+
+
+def forbidden_realm() -> JsonResponse:
+    """A valid token used on a company it was not granted for."""
+    return _gateway_fault(
+        "message=AuthorizationFailed; errorCode=003100; statusCode=403",
+        None,
+        "3100",
+        "SERVICE",
+        403,
+    )

@@ -1,6 +1,7 @@
 """The contractor's invitation in the browser: the accountant sends it from the client page,
 the contractor opens the emailed link on their own device (no login), connects QuickBooks on
-Intuit's consent page, and the accountant's client page shows QuickBooks connected."""
+Intuit's consent page, confirms on syncfirm's page which company goes to which client, and the
+accountant's client page shows QuickBooks connected."""
 
 import re
 
@@ -45,6 +46,14 @@ def test_the_contractor_connects_quickbooks_from_the_emailed_link(
     contractor.get_by_label("Or create a new company named").fill("Alpha Roofing LLC")
     screenshot(contractor, "contractor-intuit-consent")
     contractor.get_by_role("button", name="Connect", exact=True).click()
+
+    # Back at syncfirm: which company goes to which client, before anything is stored.
+    expect(contractor.get_by_role("heading", level=1)).to_contain_text(
+        "Connect QuickBooks Online for Alpha Secret Roofing"
+    )
+    expect(contractor.get_by_role("main")).to_contain_text("Alpha Roofing LLC")
+    screenshot(contractor, "contractor-confirm-company")
+    contractor.get_by_role("button", name="Connect Alpha Roofing LLC").click()
 
     expect(contractor.get_by_role("heading", name="Thank you")).to_be_visible()
     expect(contractor.get_by_role("main")).to_contain_text("QuickBooks Online: Active")

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from clients.lookup import client_from_slug
 from clients.models import Client
 from connections.actions import do_store_connection
+from connections.binding import Kind, binding_for
 from connections.flows import flow_for
 from connections.hubspot.subscriptions import ensure_subscriptions
 from connections.providers import System, sandbox_base
@@ -32,6 +33,16 @@ def run_consent(client: Client, system: str, account_id: str | None) -> str:
     if "error" in params:
         raise CommandError(f"{system}: consent refused ({params['error']}).")
     tokens = flow.exchange(params["code"], redirect_uri, params)
+    binding = binding_for(
+        client, system, tokens.external_id, System(system).label, via_invitation=False
+    )
+    if binding.kind == Kind.REFUSED:
+        raise CommandError(f"{system}: {binding.reason}")
+    if binding.needs_confirmation:
+        raise CommandError(
+            f"{system}: {tokens.external_id} would {binding.kind} the client's company; "
+            "do that from the client page, where staff confirm it."
+        )
     connection = do_store_connection(client, system, tokens, actor=None, via_invitation=False)
     point_webhooks_here(system, connection.external_id)
     if system == System.HUBSPOT:

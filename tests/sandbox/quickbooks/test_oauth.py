@@ -12,7 +12,7 @@ from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
-from quickbooks.exceptions import AuthorizationException
+from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from quickbooks.objects.customer import Customer
 
 from sandbox.quickbooks import oauth
@@ -222,14 +222,17 @@ def test_it_refuses_an_expired_access_token(sandbox_url, monkeypatch):
 
 
 def test_it_refuses_a_token_for_another_company(sandbox_url):
+    """Intuit binds an access token to the company it was granted for: 403, not 401 (the
+    token itself is fine, so refreshing it would not help)."""
     client, _realm = connected(sandbox_url, "Mine Co")
     _other_client, other_realm = connected(sandbox_url, "Theirs Co")
-    with pytest.raises(AuthorizationException):
+    with pytest.raises(QuickbooksException, match="403"):
         Customer.all(qb=quickbooks(sandbox_url, client, other_realm))
     raw = requests.get(
         f"{sandbox_url}/quickbooks/v3/company/{other_realm}/customer/1",
         headers={"Authorization": f"Bearer {client.access_token}"},
         timeout=10,
     )
-    assert raw.status_code == 401
-    assert raw.json()["fault"]["error"][0]["code"] == "3200"
+    assert raw.status_code == 403
+    error = raw.json()["fault"]["error"][0]
+    assert error["code"] == "3100" and "AuthorizationFailed" in error["message"]
