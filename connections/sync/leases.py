@@ -57,8 +57,9 @@ class Lease:
         self._mine().update(lease_run=run.pk)
 
     def check(self) -> None:
-        """At a safe point: stop if the lease was lost; renew it here when no thread beats."""
-        if self._beat is None and not self.renew():
+        """At a safe point: renew here too (the heartbeat may not run: see `start`), and
+        stop if the lease was lost."""
+        if not self.renew():
             self.lost.set()
         if self.lost.is_set():
             raise LeaseLost(
