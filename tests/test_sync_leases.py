@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from connections.hubspot.adapter import HubSpotAdapter
-from connections.models import DeliveryStatus, WebhookDelivery
+from connections.models import Connection, DeliveryStatus, WebhookDelivery
 from connections.sync import leases
 from connections.sync.coalesce import SyncRequest, merge
 from connections.sync.leases import LeaseLost, client_lease
@@ -92,34 +92,38 @@ def test_a_lease_whose_heartbeat_stopped_lapses(two_firms, quick_lease):
 # -- pending work, with real syncs against the sandbox ---------------------------------------
 
 
-def ready(systems) -> None:
+def ready_for_webhooks(client) -> None:
     """Import approved; a scheduled pull just ran, so the dispatcher only has stranded work."""
-    settings = SyncSettings.for_client(systems.client)
+    settings = SyncSettings.for_client(client)
     settings.import_done_at, settings.invoices_on = timezone.now(), False
     settings.save()
     now = timezone.now()
     SyncRun.objects.create(
-        client=systems.client, kind=RunKind.SCHEDULED, status="succeeded", finished_at=now
+        client=client, kind=RunKind.SCHEDULED, status="succeeded", finished_at=now
     )
 
 
-def hubspot_delivery(systems, company_id: str) -> WebhookDelivery:
-    """A delivery as the receiver stores it once the signature checked out."""
+def company_created(connection: Connection, company_id: str) -> WebhookDelivery:
+    """A HubSpot delivery as the receiver stores it once its signature checked out."""
     event = {
         "objectId": int(company_id),
         "eventId": int(company_id),
         "subscriptionType": "company.creation",
-        "portalId": int(systems.hub_connection.external_id),
+        "portalId": int(connection.external_id),
         "occurredAt": int(time.time() * 1000),
     }
     return WebhookDelivery.objects.create(
         system="hubspot",
-        account_id=systems.hub_connection.external_id,
-        connection=systems.hub_connection,
+        account_id=connection.external_id,
+        connection=connection,
         body=json.dumps([event]),
-        body_sha256=company_id,
-        signature=f"sig-{company_id}",
+        body_sha256=f"{connection.pk}-{company_id}",
+        signature=f"sig-{connection.pk}-{company_id}",
     )
+
+
+def hubspot_delivery(systems, company_id: str) -> WebhookDelivery:
+    return company_created(systems.hub_connection, company_id)
 
 
 def dead_worker_lease(client, seconds_left: float) -> SyncRun:
@@ -137,7 +141,7 @@ def customers_named(systems, name: str) -> int:
 
 @sandbox_db
 def test_a_webhook_for_a_client_held_by_a_dead_worker_waits_then_runs_once(systems):
-    ready(systems)
+    ready_for_webhooks(systems.client)
     company = systems.company(name="Cedar Roofing", zip="78701")
     dead = dead_worker_lease(systems.client, seconds_left=30)
     delivery = hubspot_delivery(systems, company)
@@ -167,7 +171,7 @@ def test_a_webhook_for_a_client_held_by_a_dead_worker_waits_then_runs_once(syste
 
 @sandbox_db
 def test_work_asked_for_during_a_run_is_handed_on_when_it_ends(systems):
-    ready(systems)
+    ready_for_webhooks(systems.client)
     first = systems.company(name="Birch Builders", zip="78702")
     second = systems.company(name="Aspen Electric", zip="78703")
     asked = systems.company(name="Maple Plumbing", zip="78704")
@@ -194,7 +198,7 @@ def test_work_asked_for_during_a_run_is_handed_on_when_it_ends(systems):
 
 @sandbox_db
 def test_a_webhook_whose_run_was_killed_is_redone_not_lost(systems, monkeypatch):
-    ready(systems)
+    ready_for_webhooks(systems.client)
     company = systems.company(name="Cedar Roofing", zip="78701")
     delivery = hubspot_delivery(systems, company)
 
