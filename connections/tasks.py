@@ -14,7 +14,7 @@ from .refresh import refresh_expiring_tokens
 from .sync.coalesce import SyncRequest
 from .sync.leases import free
 from .sync.models import RunKind, SyncRun, SyncSettings
-from .sync.pending import delivery_request, drain, note_webhook, request_sync
+from .sync.pending import delivery_request, drain, mark_delivery, note_webhook, request_sync
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +35,15 @@ def process_webhook(delivery_id: int) -> int:
     )
     if delivery is None:
         return 0
-    count, request = delivery_request(delivery.system, delivery.body)
+    try:
+        count, request = delivery_request(delivery.system, delivery.body)
+    except ValueError as error:  # the receiver parsed it once; never leave it looping
+        mark_delivery(delivery_id, DeliveryStatus.FAILED, reason=f"Could not be read: {error}")
+        return 0
     WebhookDelivery.objects.filter(pk=delivery_id).update(event_count=count)
     log.info("webhook %s: %s %s event(s)", delivery.pk, count, delivery.system)
     if delivery.connection is None or request is None:
-        WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED).update(
-            status=DeliveryStatus.PROCESSED, processed_at=timezone.now()
-        )
+        mark_delivery(delivery_id, DeliveryStatus.PROCESSED)
         return count
     note_webhook(delivery.connection.client)
     return count

@@ -222,3 +222,19 @@ def test_a_webhook_whose_run_was_killed_is_redone_not_lost(systems, monkeypatch)
     assert killed_run.status == RunStatus.FAILED and "Stopped without finishing" in killed_run.error
     assert redone.status == RunStatus.SUCCEEDED
     assert SyncSettings.for_client(systems.client).claimed_work == []
+
+
+@sandbox_db
+def test_a_delivery_whose_task_was_lost_is_picked_up_by_the_dispatcher(systems):
+    ready_for_webhooks(systems.client)
+    company = systems.company(name="Cedar Roofing", zip="78701")
+    delivery = hubspot_delivery(systems, company)  # stored, but its task never ran
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        received_at=timezone.now() - timedelta(minutes=2)
+    )
+
+    sync_due_clients()
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PROCESSED
+    assert CustomerLink.objects.filter(client=systems.client, crm_id=company).count() == 1

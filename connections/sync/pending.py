@@ -113,24 +113,25 @@ def _read(delivery: WebhookDelivery) -> SyncRequest | None:
         count, request = delivery_request(delivery.system, delivery.body)
     except ValueError as error:  # stored bodies were verified and parsed once; be safe
         log.warning("webhook %s could not be read: %s", delivery.pk, error)
-        _mark(delivery.pk, DeliveryStatus.FAILED, reason=f"Could not be read: {error}")
+        mark_delivery(delivery.pk, DeliveryStatus.FAILED, reason=f"Could not be read: {error}")
         return None
     if request is None:
-        _mark(delivery.pk, DeliveryStatus.PROCESSED, event_count=count)
+        mark_delivery(delivery.pk, DeliveryStatus.PROCESSED, event_count=count)
     return request
 
 
 def _done(client: Client, entry: dict) -> None:
     """The entry's run ended: its deliveries are processed, and it is no longer owed."""
     for pk in entry.get("deliveries", []):
-        _mark(pk, DeliveryStatus.PROCESSED)
+        mark_delivery(pk, DeliveryStatus.PROCESSED)
     with transaction.atomic():
         row = SyncSettings.objects.select_for_update().get(client=client)
         row.claimed_work = [e for e in row.claimed_work if e["key"] != entry["key"]]
         row.save(update_fields=["claimed_work"])
 
 
-def _mark(pk: int, status: str, **fields) -> None:
+def mark_delivery(pk: int, status: str, **fields) -> None:
+    """Settle a delivery that is still QUEUED (one already settled is left as it is)."""
     WebhookDelivery.objects.filter(pk=pk, status=DeliveryStatus.QUEUED).update(
         status=status, processed_at=timezone.now(), **fields
     )
