@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from connections.hubspot.adapter import HubSpotAdapter
@@ -238,3 +239,14 @@ def test_a_delivery_whose_task_was_lost_is_picked_up_by_the_dispatcher(systems):
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PROCESSED
     assert CustomerLink.objects.filter(client=systems.client, crm_id=company).count() == 1
+
+
+@pytest.mark.django_db
+def test_it_tells_the_accountant_that_work_is_queued(client, two_firms):
+    SyncSettings.objects.create(client=two_firms.client_a, pending_at=timezone.now())
+    client.force_login(two_firms.accountant_a)
+
+    page = client.get(reverse("client_sync", args=[two_firms.client_a.slug]))
+
+    assert "is queued; it runs when the sync working on this client ends" in page.text
+    assert 'hx-trigger="every 2s"' in page.text  # the page follows it until it has run
