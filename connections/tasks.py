@@ -1,7 +1,7 @@
 """Background work for connections (django-q2). Tasks take ids and are idempotent."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -101,7 +101,7 @@ def sync_due_clients() -> int:
     return queued
 
 
-def stranded_clients(now) -> list[int]:
+def stranded_clients(now: datetime) -> list[int]:
     """Clients with work nobody is doing: pending or half-done work under a free lease (its
     holder died, or its task was lost), or a delivery left queued for over a minute."""
     owed = Q(pending_at__isnull=False) | ~Q(claimed_work=[])

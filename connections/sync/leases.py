@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Q
@@ -144,7 +144,7 @@ def _take(settings_pk: int, holder: str) -> bool:
     return bool(taken)
 
 
-def free(now) -> Q:
+def free(now: datetime) -> Q:
     """Lease rows nobody holds: never taken, released, or lapsed (a dead holder)."""
     return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
 
