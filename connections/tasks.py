@@ -1,68 +1,59 @@
 """Background work for connections (django-q2). Tasks take ids and are idempotent."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from clients.models import Client, User
+from clients.models import Client
 
-from .hubspot import webhooks as hubspot
-from .models import BOUND_STATUSES, DeliveryStatus, Status, WebhookDelivery
-from .providers import System
-from .quickbooks import webhooks as quickbooks
+from .models import DeliveryStatus, Status, WebhookDelivery
 from .refresh import refresh_expiring_tokens
-from .sync.customers import run_customer_sync
+from .sync.coalesce import SyncRequest
+from .sync.leases import free
 from .sync.models import RunKind, SyncRun, SyncSettings
+from .sync.pending import (
+    delivery_request,
+    drain,
+    mark_delivery,
+    note_webhook,
+    request_sync,
+    still_bound,
+)
 
 log = logging.getLogger(__name__)
 
-PARSERS = {System.QUICKBOOKS: quickbooks.parse_events, System.HUBSPOT: hubspot.parse_events}
-# HubSpot subscription type prefix → the CRM object type sync reads.
-CRM_OBJECT_TYPES = {"company": "companies", "contact": "contacts", "deal": "deals"}
-# QuickBooks entities whose change a sync run picks up (customers, and money for deals).
-ACCOUNTING_ENTITIES = {"Customer", "Invoice", "Payment", "CreditMemo"}
+STRANDED_DELIVERY = timedelta(minutes=1)
 
 
 def process_webhook(delivery_id: int) -> int:
-    """Claim a queued delivery and sync what it names; returns how many events it held.
+    """Sync what a queued delivery names; returns how many events it held.
 
-    The claim is a conditional update, so two workers never process the same delivery. A
-    worker killed after the claim loses nothing: the batched pull reads the same changes.
+    Never waits for the client's lease: the delivery stays QUEUED and the client is flagged
+    (`sync.pending`); whichever run reads it marks it processed once that run has ended, so
+    a worker killed on the way loses nothing and a busy client holds up no other client.
     """
-    claimed = WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.QUEUED).update(
-        status=DeliveryStatus.PROCESSED, processed_at=timezone.now()
+    delivery = (
+        WebhookDelivery.objects.select_related("connection__client")
+        .filter(pk=delivery_id, status=DeliveryStatus.QUEUED)
+        .first()
     )
-    if not claimed:
+    if delivery is None:
         return 0
-    delivery = WebhookDelivery.objects.select_related("connection__client").get(pk=delivery_id)
-    events = PARSERS[delivery.system](delivery.body.encode())
-    WebhookDelivery.objects.filter(pk=delivery_id).update(event_count=len(events))
-    log.info("webhook %s: %s %s event(s)", delivery.pk, len(events), delivery.system)
-    connection = delivery.connection
-    if (
-        connection is None
-        or connection.status not in BOUND_STATUSES
-        or connection.external_id != delivery.account_id
-    ):
-        # Its company moved to another client or was set aside since the delivery was stored:
-        # the events are not this client's any more (the new holder's pull reads the changes).
-        return len(events)
-    client = connection.client
-    if delivery.system == System.HUBSPOT:
-        crm_ids: dict[str, list[str]] = {}
-        for event in events:
-            crm_type = CRM_OBJECT_TYPES.get(event.subscription_type.split(".")[0])
-            if crm_type and not event.subscription_type.endswith(".deletion"):
-                crm_ids.setdefault(crm_type, []).append(event.object_id)
-        if crm_ids:
-            run_customer_sync(client, kind=RunKind.WEBHOOK, crm_ids=crm_ids)
-    elif any(event.entity in ACCOUNTING_ENTITIES for event in events):
-        # QuickBooks names the object; the change-data pull reads it with the others.
-        run_customer_sync(client, kind=RunKind.WEBHOOK)
-    return len(events)
+    try:
+        count, request = delivery_request(delivery.system, delivery.body)
+    except ValueError as error:  # the receiver parsed it once; never leave it looping
+        mark_delivery(delivery_id, DeliveryStatus.FAILED, reason=f"Could not be read: {error}")
+        return 0
+    WebhookDelivery.objects.filter(pk=delivery_id).update(event_count=count)
+    log.info("webhook %s: %s %s event(s)", delivery.pk, count, delivery.system)
+    if request is None or not still_bound(delivery):
+        mark_delivery(delivery_id, DeliveryStatus.PROCESSED)
+        return count
+    note_webhook(delivery.connection.client)
+    return count
 
 
 def sync_client(
@@ -73,25 +64,25 @@ def sync_client(
     crm_ids: dict[str, list[str]] | None = None,
     user_id: int | None = None,
 ) -> str:
+    """Ask for a sync of the client: it runs now if the client's lease is free, else it is
+    folded into the client's pending work and this worker moves on."""
     client = Client.objects.get(pk=client_id)
-    preview = None
-    if kind == RunKind.IMPORT:
-        preview = client.sync_runs.filter(kind=RunKind.IMPORT_PREVIEW).first()
-    run = run_customer_sync(
-        client,
-        kind=kind,
-        full=full,
-        dry_run=dry_run,
-        crm_ids=crm_ids,
-        user=User.objects.filter(pk=user_id).first() if user_id else None,
-        approved_preview=preview,
-    )
-    return f"{run.get_status_display()}: {run.counts}"
+    request = SyncRequest(kind, full=full, dry_run=dry_run, crm_ids=crm_ids, user_id=user_id)
+    runs = request_sync(client, request)
+    if not runs:
+        return "Queued behind the client's current sync"
+    return "; ".join(f"{run.get_status_display()}: {run.counts}" for run in runs)
+
+
+def drain_client(client_id: int) -> int:
+    """Run the client's pending sync work if its lease is free; how many runs it made."""
+    return len(drain(Client.objects.get(pk=client_id)))
 
 
 def sync_due_clients() -> int:
     """Scheduled every minute: queue the batched pull of each fully connected client whose
-    own interval (SyncSettings.schedule_minutes, default 15) has passed."""
+    own interval (SyncSettings.schedule_minutes, default 15) has passed, and a drain of each
+    client whose pending work nobody is doing (`stranded_clients`)."""
     now = timezone.now()
     connected = Client.objects.filter(connections__status=Status.ACTIVE).distinct()
     last = dict(
@@ -111,7 +102,24 @@ def sync_due_clients() -> int:
         if last.get(client.pk) is None or now - last[client.pk] >= every:
             async_task("connections.tasks.sync_client", client.pk, RunKind.SCHEDULED)
             queued += 1
+    for client_id in stranded_clients(now):
+        async_task("connections.tasks.drain_client", client_id)
+        queued += 1
     return queued
+
+
+def stranded_clients(now: datetime) -> list[int]:
+    """Clients with work nobody is doing: pending or half-done work under a free lease (its
+    holder died, or its task was lost), or a delivery left queued for over a minute."""
+    owed = Q(pending_at__isnull=False) | ~Q(claimed_work=[])
+    stranded = set(SyncSettings.objects.filter(free(now)).filter(owed).values_list("client_id"))
+    queued = WebhookDelivery.objects.filter(
+        status=DeliveryStatus.QUEUED,
+        connection__isnull=False,
+        received_at__lt=now - STRANDED_DELIVERY,
+    )
+    stranded |= set(queued.values_list("connection__client_id"))
+    return sorted(pk for (pk,) in stranded)
 
 
 def refresh_tokens() -> int:

@@ -27,7 +27,7 @@ from ..records import CrmRecord, Customer, WriteResult
 from . import plan
 from .alerts import raise_alert, resolve_alerts
 from .invoices import InvoiceStep
-from .leases import WAITING_STAGE, client_lease, renew
+from .leases import WAITING_STAGE, Lease, LeaseLost, client_lease
 from .mapping import accounting_values, map_record
 from .matching import CustomerIndex, Party, find_duplicates
 from .models import (
@@ -115,8 +115,35 @@ def run_customer_sync(
     wait_seconds: float = 120,
     approved_preview: SyncRun | None = None,
 ) -> SyncRun:
-    """Run one customer sync and return its SyncRun; a failure is recorded, alerted and
-    returned in the run, never raised past here."""
+    """Run one customer sync now and return its SyncRun; a failure is recorded, alerted and
+    returned in the run, never raised past here. For a person's command: it waits up to
+    `wait_seconds` for the client's lease. Workers go through `sync.pending` instead, which
+    never waits."""
+    options = {"kind": kind, "full": full, "crm_ids": crm_ids, "dry_run": dry_run, "user": user}
+    with client_lease(client, wait_seconds) as lease:
+        if lease is None:
+            run = SyncRun.objects.create(client=client, kind=kind, started_by=user)
+            return _finish(
+                run,
+                RunStatus.FAILED,
+                "Another sync of this client kept running; this one did not start. "
+                "The next scheduled pull covers its changes.",
+            )
+        return run_under_lease(lease, client, approved_preview=approved_preview, **options)
+
+
+def run_under_lease(
+    lease: Lease,
+    client: Client,
+    *,
+    kind: str,
+    full: bool = False,
+    crm_ids: dict[str, list[str]] | None = None,
+    dry_run: bool = False,
+    user=None,
+    approved_preview: SyncRun | None = None,
+) -> SyncRun:
+    """One run of the client whose lease the caller holds."""
     run = SyncRun.objects.create(
         client=client,
         kind=kind,
@@ -124,17 +151,10 @@ def run_customer_sync(
         stage=WAITING_STAGE,
         approved_preview=approved_preview,
     )
+    lease.attach(run)
     try:
-        with client_lease(client, run, wait_seconds) as acquired:
-            if not acquired:
-                return _finish(
-                    run,
-                    RunStatus.FAILED,
-                    "Another sync of this client kept running; this one did not start. "
-                    "The next scheduled pull covers its changes.",
-                )
-            _CustomerSync(client, run, full=full, crm_ids=crm_ids, dry_run=dry_run).execute()
-    except SyncUnavailable as error:
+        _CustomerSync(client, run, lease, full=full, crm_ids=crm_ids, dry_run=dry_run).execute()
+    except (SyncUnavailable, LeaseLost) as error:
         _finish(run, RunStatus.FAILED, str(error))
     except Exception as error:  # recorded and alerted: a run never fails silently
         log.exception("customer sync %s of %s failed", run.pk, client)
@@ -197,8 +217,8 @@ def _sources(rule: dict) -> list[str]:
 
 
 class _CustomerSync:
-    def __init__(self, client: Client, run: SyncRun, *, full, crm_ids, dry_run):
-        self.client, self.run = client, run
+    def __init__(self, client: Client, run: SyncRun, lease: Lease, *, full, crm_ids, dry_run):
+        self.client, self.run, self.lease = client, run, lease
         self.full, self.crm_ids, self.dry_run = full, crm_ids, dry_run
         self.settings = SyncSettings.for_client(client)
         self.direction = self.settings.customer_direction
@@ -290,7 +310,7 @@ class _CustomerSync:
     def _stage(self, text: str) -> None:
         self.run.stage = text
         self.run.save(update_fields=["stage", "progress_done", "progress_total"])
-        renew(self.client, self.run)
+        self.lease.check()
 
     # -- reading -----------------------------------------------------------------------
     def _cursor(self, system: str, group: str) -> datetime | None:

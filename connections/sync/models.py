@@ -122,9 +122,18 @@ class SyncSettings(models.Model):
     # Webhooks and the schedule sync a client only once its historical import has been
     # previewed and approved: before that, nothing is created behind the accountant's back.
     import_done_at = models.DateTimeField(null=True, blank=True)
-    # One sync of a client at a time, across every worker (see `sync.leases`).
+    # One sync of a client at a time, across every worker (see `sync.leases`): who holds
+    # the lease (host:pid:token), the run working under it, and when it lapses unless the
+    # holder's heartbeat renews it.
+    lease_holder = models.CharField(max_length=80, blank=True)
     lease_run = models.PositiveBigIntegerField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Work asked for while the lease was held (see `sync.pending`): since when, the
+    # requests folded together, and what the holder took on (kept until its run ends, so
+    # the next holder redoes it if the worker died).
+    pending_at = models.DateTimeField(null=True, blank=True)
+    pending_work = models.JSONField(default=list, blank=True)
+    claimed_work = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = FirmScopedQuerySet.as_manager()
