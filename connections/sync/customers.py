@@ -226,6 +226,7 @@ class _CustomerSync:
             self._customers(started)
         if invoices_on and (self.settings.import_done_at or self.run.kind == RunKind.IMPORT):
             InvoiceStep(self, started).execute()
+        self._note_unreadable()
         self._save_outcomes()
         self.run.counts = self.counts | {"reasons": self.reasons}
         if self.run.kind == RunKind.IMPORT:
@@ -809,6 +810,20 @@ class _CustomerSync:
                 reason=reason,
             )
         )
+
+    def _note_unreadable(self) -> None:
+        """Records of the books this run could not read (a number that is no number): each
+        held with its reason, once, while the rest of the run went on."""
+        seen = set()
+        for found in getattr(self.accounting, "unreadable", []):
+            if (found.kind, found.external_id) in seen:
+                continue
+            seen.add((found.kind, found.external_id))
+            name = f"{found.kind} {found.number or found.external_id}"
+            self.note(
+                "", "", name, Outcome.HELD, f"could not be read: {found.reason}",
+                found.external_id[:64],
+            )  # fmt: skip
 
     def _save_outcomes(self) -> None:
         """Outcomes not yet saved; called as writes go, so a killed worker's failures stay

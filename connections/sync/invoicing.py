@@ -118,6 +118,8 @@ def build_invoice(
     sales_tax: bool = False,
 ) -> InvoiceDraft | list[str]:
     """The invoice for a closed-won deal, or the reasons it is held (nothing is written)."""
+    if deal.problems:  # a number that is no number: nothing else about it is sure
+        return [f"could not be read: {problem}" for problem in deal.problems]
     problems: list[str] = []
     currency = (deal.currency or company_currency).upper()
     if company_currency and currency != company_currency.upper():
