@@ -1,0 +1,85 @@
+"""One bad number never stops a client: a CRM quantity, price or amount that is no number
+(planted in the HubSpot emulator through the official client, which keeps property values
+as strings) holds that one deal with its reason, while the sync invoices the others and
+reconciliation finishes and says what it left out."""
+
+from datetime import date
+
+from connections.sync.customers import run_customer_sync
+from connections.sync.models import InvoiceLink, InvoiceState
+from reconciliation.models import ReconStatus
+from reconciliation.run import reconcile
+
+from . import test_invoice_sync
+from .sandbox.conftest import sandbox_db
+from .sync_support import LINE_ITEM_TO_DEAL, _to
+from .test_invoice_sync import LINES, invoice_for
+
+pytestmark = sandbox_db
+books = test_invoice_sync.books  # the fixture: imported and invoicing, one customer
+
+
+def deal_with_line(systems, name: str, quantity: str, price: str) -> str:
+    """A deal whose one line item carries these values exactly as typed in the CRM."""
+    deal = systems.deal(name, [], company=systems.books_company)
+    systems.hubspot.crm.line_items.batch_api.create(
+        {
+            "inputs": [
+                {
+                    "properties": {"name": "Gutter install", "hs_sku": "GT-INST",
+                                   "quantity": quantity, "price": price},
+                    "associations": [_to(deal, LINE_ITEM_TO_DEAL)],
+                }
+            ]
+        }
+    )  # fmt: skip
+    return deal
+
+
+def test_a_deal_with_a_bad_number_is_held_and_the_others_are_invoiced(books):
+    good = books.deal("Roof job", LINES, company=books.books_company)
+    bad = {
+        deal_with_line(books, "NaN quantity", "NaN", "12.50"): "quantity 'NaN' is not a number",
+        deal_with_line(books, "Comma price", "40", "12,50"): (
+            "price '12,50' uses a comma; HubSpot numbers use a point"
+        ),
+        deal_with_line(books, "Huge price", "1", "1e309"): "price '1e309' is too large",
+    }
+    for deal in [good, *bad]:
+        books.win(deal)
+
+    run = run_customer_sync(books.client)
+
+    assert run.status == "attention", run.error
+    assert invoice_for(books, good) is not None
+    assert len(books.invoices()) == 1
+    held = {o.crm_id: o.reason for o in run.outcomes.filter(crm_type="deals", outcome="held")}
+    for deal, reason in bad.items():
+        assert "could not be read: line item" in held.get(deal, ""), (deal, held)
+        assert reason in held[deal]
+        link = InvoiceLink.objects.get(client=books.client, deal_id=deal)
+        assert link.state == InvoiceState.HELD and reason in link.reason  # the review queue
+
+    again = run_customer_sync(books.client, full=True)
+    assert again.status == "attention", again.error
+    assert len(books.invoices()) == 1
+
+
+def test_a_deal_amount_of_1e309_leaves_reconciliation_finished_and_saying_so(books):
+    good = books.deal("Roof job", LINES, company=books.books_company)
+    huge = books.deal("Huge job", LINES, company=books.books_company)
+    books.win(good)
+    run_customer_sync(books.client)
+    books.hubspot.crm.deals.basic_api.update(
+        huge, {"properties": {"amount": "1e309", "dealstage": "closedwon"}}
+    )
+
+    recon = reconcile(books.client, date(2026, 11, 1))
+
+    assert recon.status == ReconStatus.PARTIAL, recon.error
+    assert recon.counts["unreadable"] == 1
+    assert recon.counts["won_deals"] == 1 and recon.counts["invoices"] == 1
+    said = " ".join(recon.not_checked)
+    assert "1 record(s) could not be read" in said
+    assert f"deal {huge} (Huge job) could not be read: amount '1e309' is too large" in said
+    assert not recon.deals.filter(external_id=huge).exists()
