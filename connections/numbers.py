@@ -44,7 +44,7 @@ class BadValue(ValueError):
 
     def __init__(self, field: str, shown: str, reason: str):
         self.field, self.shown, self.reason = field, shown, reason
-        super().__init__(f"{field} {shown} {reason}".strip())
+        super().__init__(" ".join(part for part in (field, shown, reason) if part))
 
 
 def shown(value: object) -> str:
@@ -139,4 +139,10 @@ def text(value: object, field: str) -> str:
 def clean_text(value: object) -> str:
     """Any value as storable text (for HubSpot properties, which are strings on the wire:
     the client turns whatever the JSON held into one)."""
-    return "" if value is None else _UNPAIRED.sub("\ufffd", str(value))
+    if value is None:
+        return ""
+    try:
+        found = str(value)
+    except ValueError:  # an int past Python's 4,300-digit limit for text
+        found = shown(value)
+    return _UNPAIRED.sub("\ufffd", found)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from .. import numbers
 from ..records import Deal, Invoice, Item, PaymentInfo
 
 CENT = Decimal("0.01")
@@ -165,6 +166,11 @@ def build_invoice(
     total = sum((line.amount for line in lines), Decimal("0.00"))
     if lines and total <= 0:
         problems.append(f"the lines add up to {total} {currency}: nothing to invoice")
+    if total >= numbers.LIMIT or any(line.amount >= numbers.LIMIT for line in lines):
+        problems.append(
+            f"the lines add up to {total:,} {currency}: more than QuickBooks can hold "
+            f"on one invoice (under {numbers.LIMIT:,})"
+        )
     try:
         number = doc_number(pattern, deal.external_id)
     except (KeyError, ValueError) as error:
