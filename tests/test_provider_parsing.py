@@ -311,3 +311,12 @@ def test_an_invoice_with_a_bad_total_is_left_out_and_named():
     assert [str(u) for u in books.unreadable] == [
         "invoice 239 (SF-9001) could not be read: total nan is not a number"
     ]
+
+
+def test_a_webhook_event_time_of_1e309_is_a_malformed_webhook_not_a_crash():
+    from connections.hubspot.webhooks import MalformedWebhook, parse_events
+
+    body = b'[{"portalId": 1, "eventId": 2, "subscriptionType": "deal.creation", '
+    body += b'"objectId": 3, "occurredAt": 1e309}]'
+    with pytest.raises(MalformedWebhook):
+        parse_events(body)
