@@ -303,6 +303,14 @@ def test_a_quickbooks_customer_is_read_sound_or_held(path, value):
         assert read[0].balance is None or read[0].balance.amount.is_finite()
 
 
+@FUZZ
+@given(field=st.sampled_from(["Id", "Name", "Sku", "Active", "Taxable"]), value=ODD)
+def test_a_quickbooks_item_is_always_read_as_text(field, value):
+    item = quickbooks._item({"Id": "1", "Name": "Gutter install", "Sku": "GT", field: value})
+    sound(item)
+    invoicing.item_index([item])
+
+
 def test_an_invoice_with_a_bad_total_is_left_out_and_named():
     books = _books()
     rows = [planted(INVOICE, ("TotalAmt",), float("nan")), planted(INVOICE, ("Id",), "240")]

@@ -16,7 +16,7 @@ from quickbooks.objects.customer import Customer as QboCustomer
 from .. import retries
 from ..actions import call_for_connection
 from ..models import Connection
-from ..numbers import BadValue, quickbooks_number, text
+from ..numbers import BadValue, clean_text, quickbooks_number, text
 from ..providers import quickbooks_api_base
 from ..records import (
     AccountInfo,
@@ -227,16 +227,7 @@ class QuickBooksAdapter:
 
     def items(self) -> list[Item]:
         rows = self._query("Listing QuickBooks items", "SELECT * FROM Item")
-        return [
-            Item(
-                str(r["Id"]),
-                r.get("Name", ""),
-                r.get("Sku", "") or "",
-                bool(r.get("Active", True)),
-                bool(r.get("Taxable", True)),
-            )
-            for r in rows
-        ]
+        return [_item(r) for r in rows]
 
     def income_account(self, name: str) -> str | None:
         """The id of the income account called `name` (any income account if none is)."""
@@ -244,7 +235,7 @@ class QuickBooksAdapter:
             "Listing QuickBooks income accounts",
             "SELECT * FROM Account WHERE AccountType = 'Income'",
         )
-        named = [r for r in rows if r.get("Name", "").casefold() == name.casefold()]
+        named = [r for r in rows if clean_text(r.get("Name")).casefold() == name.casefold()]
         chosen = named or rows
         return str(chosen[0]["Id"]) if chosen else None
 
@@ -525,6 +516,17 @@ def _payment(row: dict, kind: str = "Payment") -> PaymentInfo:
 
 def _credit_applied(row: dict) -> PaymentInfo:
     return _payment(row, "CreditMemo")
+
+
+def _item(row: dict) -> Item:
+    """Every item is kept, its text made text: one left out would be created again."""
+    return Item(
+        clean_text(row.get("Id")),
+        clean_text(row.get("Name")),
+        clean_text(row.get("Sku")),
+        bool(row.get("Active", True)),
+        bool(row.get("Taxable", True)),
+    )
 
 
 def _unreadable(kind: str, row: object, error: BadValue) -> Unreadable:
