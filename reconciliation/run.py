@@ -120,6 +120,15 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     }
     pattern = settings.invoice_number_pattern
     unreadable = [str(u) for u in accounting.unreadable]
+    # A deal whose invoice could not be read is not compared either: it would read as
+    # missing its invoice, and the fix for that would write a second one.
+    unread_invoice_of = {links[u.external_id]: u for u in accounting.unreadable
+                         if u.kind == "invoice" and u.external_id in links}  # fmt: skip
+    unread_invoice_of |= {
+        _deal_from_number(pattern, u.number): u
+        for u in accounting.unreadable
+        if u.kind == "invoice" and u.number
+    }
     snap_invoices = []
     for invoice in invoices:
         if not invoice.txn_date:  # a month's books are judged by date: undated is unread
@@ -166,6 +175,12 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         if deal.problems:
             unreadable.append(f"deal {deal.external_id} ({deal.name}) could not be read: "
                               + "; ".join(deal.problems))  # fmt: skip
+            continue
+        if deal.external_id in unread_invoice_of:
+            unread = unread_invoice_of[deal.external_id]
+            name = unread.number or unread.external_id
+            unreadable.append(f"deal {deal.external_id} ({deal.name}): its invoice {name} "
+                              "could not be read")  # fmt: skip
             continue
         customer = _customer_for(deal, customer_of)
         lines = tuple(

@@ -66,7 +66,7 @@ def test_a_deal_with_a_bad_number_is_held_and_the_others_are_invoiced(books):
     assert len(books.invoices()) == 1
 
 
-def plant_huge_invoice(systems, like) -> str:
+def plant_huge_invoice(systems, like, number: str) -> str:
     """An invoice of 1,000,000,000,000.00 in the books (the emulator keeps it; QuickBooks'
     own limit is ten digits before the point), for the customer and item of `like`."""
     from quickbooks.objects.detailline import SalesItemLine, SalesItemLineDetail
@@ -78,36 +78,44 @@ def plant_huge_invoice(systems, like) -> str:
     line.SalesItemLineDetail.ItemRef = {"value": like.Line[0].SalesItemLineDetail.ItemRef.value}
     invoice = QboInvoice()
     invoice.CustomerRef = {"value": like.CustomerRef.value}
-    invoice.DocNumber, invoice.TxnDate, invoice.Line = "HUGE-1", "2026-11-21", [line]
+    invoice.DocNumber, invoice.TxnDate, invoice.Line = number, "2026-11-21", [line]
     return str(invoice.save(qb=systems.qb).Id)
 
 
 def test_unreadable_records_leave_sync_and_reconciliation_finished_and_saying_so(books):
     good = books.deal("Roof job", LINES, company=books.books_company)
     huge = books.deal("Huge job", LINES, company=books.books_company)
+    other = books.deal("Other job", LINES, company=books.books_company)
     books.win(good)
     run_customer_sync(books.client)
     books.hubspot.crm.deals.basic_api.update(
         huge, {"properties": {"amount": "1e309", "dealstage": "closedwon"}}
     )
-    huge_invoice = plant_huge_invoice(books, invoice_for(books, good))
+    # The books already hold an invoice with the other deal's number that cannot be read.
+    huge_invoice = plant_huge_invoice(books, invoice_for(books, good), f"SF-{other}")
+    books.win(other)
 
     run = run_customer_sync(books.client)  # reads the new invoice among the books' changes
 
     assert run.status == "attention", run.error
     held = run.outcomes.get(accounting_id=huge_invoice, outcome="held")
-    assert held.name == "invoice HUGE-1"
+    assert held.name == f"invoice SF-{other}"
     assert "could not be read: line amount 1000000000000.00 is too large" in held.reason
     assert "amount '1e309' is too large" in run.outcomes.get(crm_id=huge).reason
+    assert InvoiceLink.objects.get(deal_id=other).state == InvoiceState.HELD  # no 2nd invoice
+    assert len(books.invoices()) == 2
 
     recon = reconcile(books.client, date(2026, 11, 1))
 
     assert recon.status == ReconStatus.PARTIAL, recon.error
-    assert recon.counts["unreadable"] == 2
+    assert recon.counts["unreadable"] == 3
     assert recon.counts["won_deals"] == 1 and recon.counts["invoices"] == 1
     said = " ".join(recon.not_checked)
-    assert "2 record(s) could not be read and were left out" in said
+    assert "3 record(s) could not be read and were left out" in said
     assert f"deal {huge} (Huge job) could not be read: amount '1e309' is too large" in said
-    assert f"invoice {huge_invoice} (HUGE-1) could not be read" in said
-    assert not recon.deals.filter(external_id=huge).exists()
+    assert f"invoice {huge_invoice} (SF-{other}) could not be read" in said
+    # Not "missing its invoice": that finding's fix would write a second one.
+    assert f"deal {other} (Other job): its invoice SF-{other} could not be read" in said
+    assert not recon.findings.filter(deal_id=other).exists()
+    assert not recon.deals.filter(external_id__in=[huge, other]).exists()
     assert not recon.invoices.filter(external_id=huge_invoice).exists()
