@@ -119,3 +119,27 @@ def test_unreadable_records_leave_sync_and_reconciliation_finished_and_saying_so
     assert not recon.findings.filter(deal_id=other).exists()
     assert not recon.deals.filter(external_id__in=[huge, other]).exists()
     assert not recon.invoices.filter(external_id=huge_invoice).exists()
+
+
+def test_a_write_of_unknown_outcome_that_finds_its_number_unreadable_is_not_sent_again(books):
+    good = books.deal("Roof job", LINES, company=books.books_company)
+    books.win(good)
+    run_customer_sync(books.client)
+    lost = books.deal("Lost answer", LINES, company=books.books_company)
+    # A worker was killed after sending this deal's invoice; the books hold an invoice with
+    # its number that syncfirm cannot read.
+    InvoiceLink.objects.create(
+        client=books.client, deal_id=lost, state=InvoiceState.WRITING, doc_number=f"SF-{lost}",
+        attempts=1,
+    )  # fmt: skip
+    plant_huge_invoice(books, invoice_for(books, good), f"SF-{lost}")
+    books.quickbooks_settings(custom_txn_numbers=True)  # a repeated number is not refused
+    books.win(lost)
+
+    run = run_customer_sync(books.client)
+
+    assert run.status == "attention", run.error
+    link = InvoiceLink.objects.get(deal_id=lost)
+    assert link.state == InvoiceState.UNCERTAIN, link.reason
+    assert f"(SF-{lost}) could not be read: line amount" in link.reason
+    assert len(books.invoices()) == 2  # the good one and the unreadable one; none written
