@@ -305,8 +305,10 @@ class _CustomerSync:
         since = None if self.full else self._cursor(system, ACCOUNTING_GROUP)
         changed = None
         if since is not None and since > started - timedelta(days=29):
+            unread = len(getattr(self.accounting, "unreadable", []))
             changed = self.accounting.customers_changed_since(since - CURSOR_OVERLAP)
-            if len(changed) >= CDC_LIMIT:  # CDC stops at 1,000 objects: read them all instead
+            unread = len(getattr(self.accounting, "unreadable", [])) - unread  # left out
+            if len(changed) + unread >= CDC_LIMIT:  # CDC stops at 1,000: read them all
                 changed = None
         if changed is None:
             changed, cursor = [], None
