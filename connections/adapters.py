@@ -8,11 +8,15 @@ from typing import Protocol
 
 from .models import Connection
 from .providers import Kind, System, provider
-from .records import AccountInfo, CrmCompany, Customer, Page
+from .records import AccountInfo, CrmCompany, Customer, Page, Unreadable
 
 
 class AccountingAdapter(Protocol):
     connection: Connection
+    # Records its reads left out because a value could not be read (`numbers.BadValue`);
+    # the run that read them holds each with its reason. (CRM deals carry theirs in
+    # `Deal.problems` instead: invoicing holds the deal itself.)
+    unreadable: list[Unreadable]
 
     def account_info(self) -> AccountInfo: ...
 

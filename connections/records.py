@@ -138,6 +138,9 @@ class Deal:
     contact_ids: tuple[str, ...] = ()
     properties: dict[str, str] = field(default_factory=dict)
     updated_at: datetime | None = None
+    # Why the deal could not be read (a number that is no number): it is held, never
+    # invoiced or compared, and the amounts above leave the bad values out.
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -197,3 +200,18 @@ class CreditMemo:
     txn_date: str
     total: Decimal
     deal_id: str = ""  # the deal its private note names, if any
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A provider record left out of a read because a value in it could not be read; the
+    run that asked says so (held, with the reason), the rest of the read goes on."""
+
+    kind: str  # "invoice", "payment", "credit memo"
+    external_id: str
+    reason: str
+    number: str = ""  # its document number, when that much could be read
+
+    def __str__(self) -> str:
+        name = f"{self.kind} {self.external_id}" + (f" ({self.number})" if self.number else "")
+        return f"{name} could not be read: {self.reason}"

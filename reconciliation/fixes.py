@@ -124,7 +124,7 @@ def _update_crm(finding: Finding) -> dict:
     client = finding.client
     books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
     crm = crm_adapter(active_connection(client, Kind.CRM))
-    invoice = books.invoices_by_id([finding.fix["invoice_id"]])[0]
+    invoice = _read_invoice(books, finding.fix["invoice_id"])
     paid = invoice.total.amount - invoice.balance.amount
     status = "paid" if invoice.balance.amount <= 0 else "partially_paid" if paid > 0 else "unpaid"
     results = crm.update_records(
@@ -154,7 +154,9 @@ def _add_lines(finding: Finding) -> dict:
     books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
     crm = crm_adapter(active_connection(client, Kind.CRM))
     deal = crm.deals(crm.read_records("deals", [finding.fix["deal_id"]]))[0]
-    invoice = books.invoices_by_id([finding.fix["invoice_id"]])[0]
+    if deal.problems:
+        raise FixRefused(f"the deal could not be read: {'; '.join(deal.problems)}")
+    invoice = _read_invoice(books, finding.fix["invoice_id"])
     index = invoicing.item_index(books.items())
     have = Counter((line.item_id, line.quantity) for line in invoice.lines)
     missing = []
@@ -184,6 +186,18 @@ def _add_lines(finding: Finding) -> dict:
     return {
         "words": f"{len(missing)} line(s) added to invoice {after.doc_number}; it matches the deal."
     }
+
+
+def _read_invoice(books, invoice_id: str):
+    """The invoice a fix acts on; one the books hold but syncfirm cannot read is refused
+    with the reason, never acted on half-read."""
+    found = books.invoices_by_id([invoice_id])
+    if not found:
+        why = (
+            "; ".join(str(u) for u in books.unreadable) or f"QuickBooks has no invoice {invoice_id}"
+        )
+        raise retries.ProviderError(why)
+    return found[0]
 
 
 FIXES = {

@@ -5,6 +5,7 @@ changed is not raised again."""
 import hashlib
 import json
 import logging
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 from clients.models import Client
 from connections import retries
 from connections.adapters import accounting_adapter, crm_adapter
+from connections.numbers import BadValue, hubspot_number
 from connections.providers import Kind
 from connections.sync.customers import SyncUnavailable, active_connection
 from connections.sync.invoicing import doc_number, referenced_deal
@@ -33,6 +35,7 @@ from .periods import PeriodRefused, check_period
 
 log = logging.getLogger(__name__)
 BULK = 2000
+ZERO = Decimal("0.00")
 
 
 def local_today(client: Client) -> date:
@@ -131,8 +134,21 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         for link in CustomerLink.objects.filter(client=client)
     }
     pattern = settings.invoice_number_pattern
+    unreadable = [str(u) for u in accounting.unreadable]
+    # A deal whose invoice could not be read is not compared either: it would read as
+    # missing its invoice, and the fix for that would write a second one.
+    unread_invoice_of = {links[u.external_id]: u for u in accounting.unreadable
+                         if u.kind == "invoice" and u.external_id in links}  # fmt: skip
+    unread_invoice_of |= {
+        _deal_from_number(pattern, u.number): u
+        for u in accounting.unreadable
+        if u.kind == "invoice" and u.number
+    }
     snap_invoices = []
     for invoice in invoices:
+        if not invoice.txn_date:  # a month's books are judged by date: undated is unread
+            unreadable.append(f"invoice {invoice.doc_number or invoice.external_id} has no date")
+            continue
         deal_id = links.get(invoice.external_id) or referenced_deal(invoice.private_note) or ""
         if not deal_id and invoice.doc_number.startswith(pattern.split("{")[0] or "\x00"):
             deal_id = _deal_from_number(pattern, invoice.doc_number)
@@ -154,15 +170,33 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
                 voided=invoice.voided,
             )
         )
-    snap_credits = [
-        detectors.SnapCredit(
-            c.external_id, c.customer_id, date.fromisoformat(c.txn_date), c.total, c.deal_id
+    snap_credits = []
+    for c in credits:
+        if not c.txn_date:
+            unreadable.append(f"credit memo {c.external_id} has no date")
+            continue
+        snap_credits.append(
+            detectors.SnapCredit(
+                c.external_id, c.customer_id, date.fromisoformat(c.txn_date), c.total, c.deal_id
+            )
         )
-        for c in credits
-    ]
     snap_deals = []
     for deal in deals:
         props = deal.properties
+        try:
+            paid = hubspot_number(props.get("syncfirm_amount_paid"), "amount paid", default=ZERO)
+        except BadValue as error:
+            deal = replace(deal, problems=(*deal.problems, str(error)))
+        if deal.problems:
+            unreadable.append(f"deal {deal.external_id} ({deal.name}) could not be read: "
+                              + "; ".join(deal.problems))  # fmt: skip
+            continue
+        if deal.external_id in unread_invoice_of:
+            unread = unread_invoice_of[deal.external_id]
+            name = unread.number or unread.external_id
+            unreadable.append(f"deal {deal.external_id} ({deal.name}): its invoice {name} "
+                              "could not be read")  # fmt: skip
+            continue
         customer = _customer_for(deal, customer_of)
         lines = tuple(
             (
@@ -179,7 +213,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
                 won=True,
                 amount=deal.amount.amount if deal.amount else Decimal("0.00"),
                 payment_status=props.get("syncfirm_payment_status", "") or "",
-                amount_paid=_decimal(props.get("syncfirm_amount_paid")),
+                amount_paid=paid,
                 customer_id=customer,
                 lines=lines,
                 close_date=deal.close_date.date() if deal.close_date else None,
@@ -187,6 +221,12 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
             )
         )
     _store_snapshot(recon, snap_invoices, snap_credits, snap_deals)
+    if unreadable:
+        # Left out of the comparison, and said: a run that skipped records never reads clean.
+        recon.not_checked.append(
+            f"{len(unreadable)} record(s) could not be read and were left out: "
+            + "; ".join(unreadable)
+        )
     currencies = {i.currency for i in snap_invoices}
     if len(currencies) > 1:
         listed = ", ".join(sorted(currencies))
@@ -195,6 +235,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "invoices": len(snap_invoices),
         "credits": len(snap_credits),
         "won_deals": len(snap_deals),
+        "unreadable": len(unreadable),
     }
     return {"invoices": snap_invoices, "credits": snap_credits, "deals": snap_deals}
 
@@ -210,13 +251,6 @@ def _customer_for(deal, customer_of: dict) -> str:
 
 def _cents(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
-
-
-def _decimal(value) -> Decimal:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal("0.00")
-    except ArithmeticError:
-        return Decimal("0.00")
 
 
 def _deal_from_number(pattern: str, number: str) -> str:

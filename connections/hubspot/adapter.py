@@ -3,7 +3,7 @@
 import contextlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import urllib3
 from hubspot import HubSpot
@@ -19,6 +19,7 @@ from hubspot.oauth import ApiException as OAuthApiException
 from .. import retries
 from ..actions import call_for_connection
 from ..models import Connection
+from ..numbers import BadValue, clean_text, hubspot_number
 from ..providers import hubspot_api_base
 from ..records import (
     AccountInfo,
@@ -285,15 +286,12 @@ class HubSpotAdapter:
         companies = self._associated("deals", "companies", ids)
         contacts = self._associated("deals", "contacts", ids)
         every_line = [i for found in line_ids.values() for i in found]
-        lines = (
-            {
-                r.external_id: _deal_line(r)
-                for r in self.read_records("line_items", every_line)
-                if every_line
-            }
-            if every_line
-            else {}
-        )
+        lines: dict[str, DealLine | str] = {}  # a line, or why it could not be read
+        for line in self.read_records("line_items", every_line) if every_line else []:
+            try:
+                lines[line.external_id] = _deal_line(line)
+            except BadValue as error:
+                lines[line.external_id] = f"line item {line.external_id}: {error}"
         return [
             _deal(
                 r,
@@ -391,8 +389,8 @@ def _millis(value: str) -> int | None:
     """hs_lastmodifieddate as epoch milliseconds (HubSpot sends ISO 8601 or millis)."""
     if not value:
         return None
-    if value.isdigit():
-        return int(value)
+    if value.isascii() and value.isdigit():
+        return int(value) if len(value) <= 15 else None  # 15 digits reach the year 33658
     try:
         return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
     except ValueError:
@@ -403,59 +401,69 @@ def _wanted(crm_type: str, extra: list[str] | None) -> list[str]:
     return sorted(set(BASE_PROPERTIES[crm_type]) | set(extra or ()))
 
 
-def _number(value: str | None, default: str = "0") -> Decimal:
-    try:
-        return Decimal(str(value).strip() if value not in (None, "") else default)
-    except InvalidOperation:
-        return Decimal("NaN")
-
-
 def _deal_line(record: CrmRecord) -> DealLine:
+    """A line item as invoicing reads it, or BadValue (the deal is then held)."""
     p = record.properties
     return DealLine(
         external_id=record.external_id,
         name=(p.get("name") or "").strip(),
         sku=(p.get("hs_sku") or "").strip(),
         product_id=p.get("hs_product_id") or "",
-        quantity=_number(p.get("quantity"), "1"),
-        unit_price=_number(p.get("price")),
-        discount=_number(p.get("discount")),
+        quantity=hubspot_number(p.get("quantity"), "quantity", default=Decimal(1)),
+        unit_price=hubspot_number(p.get("price"), "price", default=Decimal(0)),
+        discount=hubspot_number(p.get("discount"), "discount", default=Decimal(0)),
         description=(p.get("description") or "").strip(),
     )
 
 
 def _deal(record: CrmRecord, lines, companies, contacts) -> Deal:
+    """A deal with its lines; a value that cannot be read (its amount, a line's number)
+    is kept out of the deal's figures and named in `problems`, so the deal is held."""
     p = record.properties
     currency = (p.get("deal_currency_code") or "").strip()
-    amount = _number(p.get("amount"))
+    problems = [line for line in lines if isinstance(line, str)]
+    try:
+        amount = hubspot_number(p.get("amount"), "amount", default=Decimal(0))
+    except BadValue as error:
+        amount, problems = None, [str(error), *problems]
     close = p.get("closedate") or ""
     return Deal(
         external_id=record.external_id,
         name=p.get("dealname") or "",
         stage=p.get("dealstage") or "",
         pipeline=p.get("pipeline") or "",
-        amount=Money(amount, currency) if amount.is_finite() else None,
+        amount=Money(amount, currency) if amount is not None else None,
         currency=currency,
         close_date=_when(close),
-        lines=lines,
+        lines=tuple(line for line in lines if not isinstance(line, str)),
         company_ids=companies,
         contact_ids=contacts,
         properties=p,
         updated_at=record.updated_at,
+        problems=tuple(problems),
     )
 
 
 def _when(value: str) -> datetime | None:
+    """A date property; one that is no date is None (the deal is held for it)."""
     millis = _millis(value)
-    return datetime.fromtimestamp(millis / 1000, UTC) if millis is not None else None
+    try:
+        return datetime.fromtimestamp(millis / 1000, UTC) if millis is not None else None
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _record(crm_type: str, result) -> CrmRecord:
-    properties = {k: v for k, v in (result.properties or {}).items() if v is not None}
-    return CrmRecord(crm_type, str(result.id), properties, (), result.updated_at)
+    """HubSpot's properties are strings on the wire (the client makes them so); kept as
+    text PostgreSQL can store, the numbers among them read later by `hubspot_number`."""
+    properties = {
+        str(k): clean_text(v) for k, v in (result.properties or {}).items() if v is not None
+    }
+    return CrmRecord(crm_type, clean_text(result.id), properties, (), result.updated_at)
 
 
-def _company(object_id: str, p: dict, updated_at: datetime | None) -> CrmCompany:
+def _company(object_id: str, raw: dict | None, updated_at: datetime | None) -> CrmCompany:
+    p = {str(k): clean_text(v) for k, v in (raw or {}).items() if v is not None}
     get = lambda key: (p.get(key) or "").strip()  # noqa: E731 - a local shorthand
     return CrmCompany(
         external_id=str(object_id),
@@ -470,6 +478,6 @@ def _company(object_id: str, p: dict, updated_at: datetime | None) -> CrmCompany
             postal_code=get("zip"),
             country=get("country"),
         ),
-        properties={k: v for k, v in p.items() if v is not None},
+        properties=p,
         updated_at=updated_at,
     )

@@ -79,6 +79,6 @@ def parse_events(body: bytes) -> list[HubSpotEvent]:
                     occurred_at_ms=int(event.get("occurredAt", 0)),
                 )
             )
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, OverflowError) as error:  # occurredAt: 1e309
         raise MalformedWebhook(f"missing or malformed field: {error}") from error
     return events

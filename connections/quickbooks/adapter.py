@@ -2,8 +2,8 @@
 
 import json
 import re
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import requests
@@ -16,6 +16,7 @@ from quickbooks.objects.customer import Customer as QboCustomer
 from .. import retries
 from ..actions import call_for_connection
 from ..models import Connection
+from ..numbers import BadValue, clean_text, quickbooks_number, text
 from ..providers import quickbooks_api_base
 from ..records import (
     AccountInfo,
@@ -28,6 +29,7 @@ from ..records import (
     Money,
     Page,
     PaymentInfo,
+    Unreadable,
     WriteResult,
 )
 from ..refresh import access_token_for
@@ -37,6 +39,7 @@ MINOR_VERSION = 75
 PAGE_SIZE = 1000  # QBO's MAXRESULTS ceiling
 THROTTLE_CODE = 3001
 BATCH_SIZE = 30  # QBO's ceiling of items per batch request
+ZERO = Decimal(0)
 
 
 class _LastResponse:
@@ -56,6 +59,27 @@ class _LastResponse:
 class QuickBooksAdapter:
     def __init__(self, connection: Connection):
         self.connection = connection
+        # Records left out of reads because a value in them could not be read: the caller
+        # holds them with the reason (a sync run's outcomes, a reconciliation's notes).
+        self.unreadable: list[Unreadable] = []
+
+    def _each[T](self, rows: Iterable, parse: Callable[[dict], T], kind: str) -> list[T]:
+        """Each row parsed; one that cannot be read is left out and kept in `unreadable`,
+        so one bad record never stops the read of the others."""
+        parsed = []
+        for row in rows:
+            try:
+                parsed.append(parse(row))
+            except BadValue as error:
+                self.unreadable.append(_unreadable(kind, row, error))
+        return parsed
+
+    def _one[T](self, row: dict, parse: Callable[[dict], T], kind: str) -> T:
+        """One record the caller asked for by id: unreadable is a refusal it reports."""
+        try:
+            return parse(row)
+        except BadValue as error:
+            raise retries.ProviderError(str(_unreadable(kind, row, error))) from error
 
     def _client(self) -> tuple[QuickBooks, _LastResponse]:
         client = auth_client()
@@ -118,7 +142,7 @@ class QuickBooksAdapter:
                 qb=qb,
             ),
         )
-        records = [_customer(c) for c in found]
+        records = self._each(found, _customer, "customer")
         return Page(records, str(start + PAGE_SIZE) if len(found) == PAGE_SIZE else None)
 
     def customers_changed_since(self, since: datetime) -> list[Customer]:
@@ -128,7 +152,7 @@ class QuickBooksAdapter:
             lambda qb: change_data_capture([QboCustomer], since, qb=qb),
         )
         response = getattr(found, "Customer", None)
-        return [_customer(c) for c in (response._object_list if response else [])]
+        return self._each(response._object_list if response else [], _customer, "customer")
 
     def customers_named(self, display_name: str) -> list[Customer]:
         """Customers (active or not) whose display name is `display_name`, ignoring case."""
@@ -138,7 +162,7 @@ class QuickBooksAdapter:
                 f"DisplayName = '{_quoted(display_name)}' AND Active IN (true, false)", qb=qb
             ),
         )
-        return [_customer(c) for c in found]
+        return self._each(found, _customer, "customer")
 
     def write_customers(
         self, writes: Iterable[tuple[str, Mapping[str, str], Customer | None]], request_id: str
@@ -203,16 +227,7 @@ class QuickBooksAdapter:
 
     def items(self) -> list[Item]:
         rows = self._query("Listing QuickBooks items", "SELECT * FROM Item")
-        return [
-            Item(
-                str(r["Id"]),
-                r.get("Name", ""),
-                r.get("Sku", "") or "",
-                bool(r.get("Active", True)),
-                bool(r.get("Taxable", True)),
-            )
-            for r in rows
-        ]
+        return [_item(r) for r in rows]
 
     def income_account(self, name: str) -> str | None:
         """The id of the income account called `name` (any income account if none is)."""
@@ -220,7 +235,7 @@ class QuickBooksAdapter:
             "Listing QuickBooks income accounts",
             "SELECT * FROM Account WHERE AccountType = 'Income'",
         )
-        named = [r for r in rows if r.get("Name", "").casefold() == name.casefold()]
+        named = [r for r in rows if clean_text(r.get("Name")).casefold() == name.casefold()]
         chosen = named or rows
         return str(chosen[0]["Id"]) if chosen else None
 
@@ -262,7 +277,7 @@ class QuickBooksAdapter:
                 "Looking up QuickBooks invoices by number",
                 f"SELECT * FROM Invoice WHERE DocNumber IN ({quoted})",  # noqa: S608 - quoted
             )
-            found.extend(_invoice(r) for r in rows)
+            found.extend(self._each(rows, _invoice, "invoice"))
         return found
 
     def invoices_by_id(self, ids: list[str]) -> list[Invoice]:
@@ -271,13 +286,12 @@ class QuickBooksAdapter:
             quoted = ", ".join(f"'{_quoted(i)}'" for i in ids[start : start + 100])
             text = f"SELECT * FROM Invoice WHERE Id IN ({quoted})"  # noqa: S608 - quoted
             rows = self._query("Reading QuickBooks invoices", text)
-            found.extend(_invoice(r) for r in rows)
+            found.extend(self._each(rows, _invoice, "invoice"))
         return found
 
     def all_invoices(self) -> list[Invoice]:
-        return [
-            _invoice(r) for r in self._query("Listing QuickBooks invoices", "SELECT * FROM Invoice")
-        ]
+        rows = self._query("Listing QuickBooks invoices", "SELECT * FROM Invoice")
+        return self._each(rows, _invoice, "invoice")
 
     def void_invoice(self, invoice_id: str) -> Invoice:
         """Void an invoice (QuickBooks keeps it, at zero). Voiding one already void is a
@@ -298,7 +312,7 @@ class QuickBooksAdapter:
             ),
             retry_transient=False,
         )
-        return _invoice(answer.get("Invoice") or {})
+        return self._one(answer.get("Invoice") or {}, _invoice, "invoice")
 
     def add_invoice_lines(self, invoice_id: str, lines: list) -> Invoice:
         """Append lines (`sync.invoicing.DraftLine`) to an invoice, keeping its own."""
@@ -329,7 +343,7 @@ class QuickBooksAdapter:
             ),
             retry_transient=False,
         )
-        return _invoice(answer.get("Invoice") or {})
+        return self._one(answer.get("Invoice") or {}, _invoice, "invoice")
 
     def receivable(self) -> Decimal:
         """Accounts receivable: what customers owe on open invoices."""
@@ -337,16 +351,7 @@ class QuickBooksAdapter:
 
     def credit_memos(self) -> list[CreditMemo]:
         rows = self._query("Listing QuickBooks credit memos", "SELECT * FROM CreditMemo")
-        return [
-            CreditMemo(
-                str(r.get("Id", "")),
-                str((r.get("CustomerRef") or {}).get("value", "")),
-                r.get("TxnDate", "") or "",
-                _decimal(r.get("TotalAmt")),
-                _deal_named(r.get("PrivateNote", "")),
-            )
-            for r in rows
-        ]
+        return self._each(rows, _credit_memo, "credit memo")
 
     def money_changed_since(self, since: datetime) -> tuple[list[Invoice], list[PaymentInfo]]:
         """Invoices, payments and credit memos changed after `since` (one CDC call)."""
@@ -357,9 +362,11 @@ class QuickBooksAdapter:
         )
         invoices, payments = [], []
         for response in (answer.get("CDCResponse") or [{}])[0].get("QueryResponse", []):
-            invoices.extend(_invoice(r) for r in response.get("Invoice", []))
-            payments.extend(_payment(r, "Payment") for r in response.get("Payment", []))
-            payments.extend(_payment(r, "CreditMemo") for r in response.get("CreditMemo", []))
+            invoices.extend(self._each(response.get("Invoice", []), _invoice, "invoice"))
+            payments.extend(self._each(response.get("Payment", []), _payment, "payment"))
+            payments.extend(
+                self._each(response.get("CreditMemo", []), _credit_applied, "credit memo")
+            )
         return invoices, payments
 
 
@@ -391,37 +398,94 @@ def invoice_body(draft) -> dict:
     }
 
 
-def _decimal(value) -> Decimal:
-    return Decimal(str(value if value not in (None, "") else 0))
+def _dict(value: object, field: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadValue(field, "", "is not an object")
+    return value
+
+
+def _list(value: object, field: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadValue(field, "", "is not a list")
+    return value
+
+
+def _id(value: object, field: str = "Id") -> str:
+    """QuickBooks ids are strings (a number is read as its digits)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return text(value, field)
+
+
+def _ref(row: dict, name: str) -> str:
+    return _id(_dict(row.get(name), name).get("value"), name)
+
+
+def _date(value: object, field: str) -> str:
+    """A QuickBooks date (YYYY-MM-DD), blank when missing."""
+    found = text(value, field)
+    if found and not _ISO_DATE.fullmatch(found):
+        raise BadValue(field, repr(found[:40]), "is not a date")
+    if found:
+        try:
+            date.fromisoformat(found)
+        except ValueError as error:
+            raise BadValue(field, repr(found), "is not a date") from error
+    return found
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def _invoice(row: dict) -> Invoice:
-    currency = (row.get("CurrencyRef") or {}).get("value", "")
-    lines = tuple(
-        InvoiceLine(
-            str((line["SalesItemLineDetail"].get("ItemRef") or {}).get("value", "")),
-            _decimal(line["SalesItemLineDetail"].get("Qty")),
-            _decimal(line["SalesItemLineDetail"].get("UnitPrice")),
-            _decimal(line.get("Amount")),
-            line.get("Description", "") or "",
+    """A QuickBooks invoice as sync and reconciliation read it, or BadValue."""
+    row = _dict(row, "invoice")
+    currency = text(_dict(row.get("CurrencyRef"), "CurrencyRef").get("value"), "currency")
+    lines = []
+    for line in _list(row.get("Line"), "Line"):
+        line = _dict(line, "Line")
+        if line.get("DetailType") != "SalesItemLineDetail":
+            continue
+        detail = _dict(line.get("SalesItemLineDetail"), "SalesItemLineDetail")
+        lines.append(
+            InvoiceLine(
+                _ref(detail, "ItemRef"),
+                quickbooks_number(detail.get("Qty"), "quantity", default=ZERO),
+                quickbooks_number(detail.get("UnitPrice"), "unit price", default=ZERO),
+                quickbooks_number(line.get("Amount"), "line amount", default=ZERO),
+                text(line.get("Description"), "Description"),
+            )
         )
-        for line in row.get("Line", [])
-        if line.get("DetailType") == "SalesItemLineDetail"
-    )
-    note = row.get("PrivateNote", "") or ""
+    note = text(row.get("PrivateNote"), "PrivateNote")
+    total = quickbooks_number(row.get("TotalAmt"), "total", default=ZERO)
     return Invoice(
-        external_id=str(row.get("Id", "")),
-        doc_number=row.get("DocNumber", "") or "",
-        customer_id=str((row.get("CustomerRef") or {}).get("value", "")),
-        total=Money(_decimal(row.get("TotalAmt")), currency),
-        balance=Money(_decimal(row.get("Balance")), currency),
-        txn_date=row.get("TxnDate", "") or "",
-        due_date=row.get("DueDate", "") or "",
-        lines=lines,
+        external_id=_id(row.get("Id", "")),
+        doc_number=text(row.get("DocNumber"), "DocNumber"),
+        customer_id=_ref(row, "CustomerRef"),
+        total=Money(total, currency),
+        balance=Money(quickbooks_number(row.get("Balance"), "balance", default=ZERO), currency),
+        txn_date=_date(row.get("TxnDate"), "TxnDate"),
+        due_date=_date(row.get("DueDate"), "DueDate"),
+        lines=tuple(lines),
         private_note=note,
-        voided="Voided" in note and _decimal(row.get("TotalAmt")) == 0,
-        version=str(row.get("SyncToken", "")),
-        updated_at=_parsed_time((row.get("MetaData") or {}).get("LastUpdatedTime")),
+        voided="Voided" in note and total == 0,
+        version=_id(row.get("SyncToken", ""), "SyncToken"),
+        updated_at=_parsed_time(_dict(row.get("MetaData"), "MetaData").get("LastUpdatedTime")),
+    )
+
+
+def _credit_memo(row: dict) -> CreditMemo:
+    row = _dict(row, "credit memo")
+    return CreditMemo(
+        _id(row.get("Id", "")),
+        _ref(row, "CustomerRef"),
+        _date(row.get("TxnDate"), "TxnDate"),
+        quickbooks_number(row.get("TotalAmt"), "total", default=ZERO),
+        _deal_named(text(row.get("PrivateNote"), "PrivateNote")),
     )
 
 
@@ -430,18 +494,51 @@ def _deal_named(note: str) -> str:
     return found.group(1) if found else ""
 
 
-def _payment(row: dict, kind: str) -> PaymentInfo:
+def _payment(row: dict, kind: str = "Payment") -> PaymentInfo:
+    """A payment (or credit memo) and what it applies to each invoice, or BadValue."""
+    row = _dict(row, kind)
     applied = []
-    for line in row.get("Line", []):
-        for link in line.get("LinkedTxn", []):
+    for line in _list(row.get("Line"), "Line"):
+        line = _dict(line, "Line")
+        for link in _list(line.get("LinkedTxn"), "LinkedTxn"):
+            link = _dict(link, "LinkedTxn")
             if link.get("TxnType") == "Invoice":
-                applied.append((str(link.get("TxnId")), _decimal(line.get("Amount"))))
+                amount = quickbooks_number(line.get("Amount"), "amount applied", default=ZERO)
+                applied.append((_id(link.get("TxnId"), "TxnId"), amount))
     return PaymentInfo(
-        str(row.get("Id", "")),
+        _id(row.get("Id", "")),
         kind,
-        row.get("TxnDate", "") or "",
+        _date(row.get("TxnDate"), "TxnDate"),
         tuple(applied),
-        _parsed_time((row.get("MetaData") or {}).get("LastUpdatedTime")),
+        _parsed_time(_dict(row.get("MetaData"), "MetaData").get("LastUpdatedTime")),
+    )
+
+
+def _credit_applied(row: dict) -> PaymentInfo:
+    return _payment(row, "CreditMemo")
+
+
+def _item(row: dict) -> Item:
+    """Every item is kept, its text made text: one left out would be created again."""
+    return Item(
+        clean_text(row.get("Id")),
+        clean_text(row.get("Name")),
+        clean_text(row.get("Sku")),
+        bool(row.get("Active", True)),
+        bool(row.get("Taxable", True)),
+    )
+
+
+def _unreadable(kind: str, row: object, error: BadValue) -> Unreadable:
+    """What a person needs to find the record: its id and number, when those are text."""
+    fields = row if isinstance(row, dict) else getattr(row, "__dict__", {})
+    try:
+        external_id = _id(fields.get("Id", ""))
+    except BadValue:
+        external_id = "?"
+    number = fields.get("DocNumber") or fields.get("DisplayName") or ""
+    return Unreadable(
+        kind, external_id, str(error), text(number, "")[:40] if isinstance(number, str) else ""
     )
 
 
@@ -491,41 +588,52 @@ def _write_result(key: str, item: dict | None, entity: str = "Customer") -> Writ
 
 
 def _customer(c: QboCustomer) -> Customer:
+    """A QuickBooks customer as sync reads it, or BadValue (text where text belongs)."""
     address = c.BillAddr
-    currency = c.CurrencyRef.value if c.CurrencyRef else ""
+    currency = text(getattr(c.CurrencyRef, "value", None), "currency") if c.CurrencyRef else ""
+    tax_id = text(getattr(c, "PrimaryTaxIdentifier", None), "PrimaryTaxIdentifier")
+    meta = getattr(c, "MetaData", None)
     return Customer(
-        external_id=str(c.Id),
-        display_name=c.DisplayName or "",
-        company_name=c.CompanyName or "",
-        given_name=c.GivenName or "",
-        family_name=c.FamilyName or "",
-        email=c.PrimaryEmailAddr.Address if c.PrimaryEmailAddr else "",
-        phone=c.PrimaryPhone.FreeFormNumber if c.PrimaryPhone else "",
+        external_id=_id(c.Id),
+        display_name=text(c.DisplayName, "DisplayName"),
+        company_name=text(c.CompanyName, "CompanyName"),
+        given_name=text(c.GivenName, "GivenName"),
+        family_name=text(c.FamilyName, "FamilyName"),
+        email=text(c.PrimaryEmailAddr.Address, "email") if c.PrimaryEmailAddr else "",
+        phone=text(c.PrimaryPhone.FreeFormNumber, "phone") if c.PrimaryPhone else "",
         billing_address=Address(
-            line1=address.Line1 or "",
-            line2=address.Line2 or "",
-            city=address.City or "",
-            region=address.CountrySubDivisionCode or "",
-            postal_code=address.PostalCode or "",
-            country=address.Country or "",
+            line1=text(address.Line1, "address"),
+            line2=text(address.Line2, "address"),
+            city=text(address.City, "city"),
+            region=text(address.CountrySubDivisionCode, "region"),
+            postal_code=text(address.PostalCode, "postal code"),
+            country=text(address.Country, "country"),
         )
         if address
         else Address(),
         # QBO masks PrimaryTaxIdentifier on read ("XXXXX6789"): a masked value is no match key.
-        tax_id=""
-        if "X" in (getattr(c, "PrimaryTaxIdentifier", "") or "X")
-        else c.PrimaryTaxIdentifier,
-        notes=c.Notes or "",
-        balance=Money(Decimal(str(c.Balance or 0)), currency) if currency else None,
+        tax_id="" if "X" in (tax_id or "X") else tax_id,
+        notes=text(c.Notes, "Notes"),
+        balance=_balance(c.Balance, currency) if currency else None,
         active=bool(c.Active),
-        version=str(c.SyncToken or ""),
-        updated_at=_parsed_time((getattr(c, "MetaData", None) or {}).get("LastUpdatedTime")),
+        version=_id(c.SyncToken or "", "SyncToken"),
+        updated_at=_parsed_time(meta.get("LastUpdatedTime") if isinstance(meta, dict) else None),
     )
 
 
-def _parsed_time(text: str | None) -> datetime | None:
+def _balance(value: object, currency: str) -> Money | None:
+    """A customer's balance; one that cannot be read is left unknown rather than the
+    customer left out (sync matches on who the customer is and never reads the balance;
+    a customer missing from the mirror could be created twice)."""
     try:
-        moment = datetime.fromisoformat(text) if text else None
+        return Money(quickbooks_number(value, "balance", default=ZERO), currency)
+    except BadValue:
+        return None
+
+
+def _parsed_time(value: object) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) and value else None
     except ValueError:
         return None
     return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment

@@ -246,6 +246,7 @@ class _CustomerSync:
             self._customers(started)
         if invoices_on and (self.settings.import_done_at or self.run.kind == RunKind.IMPORT):
             InvoiceStep(self, started).execute()
+        self._note_unreadable()
         self._save_outcomes()
         self.run.counts = self.counts | {"reasons": self.reasons}
         if self.run.kind == RunKind.IMPORT:
@@ -324,8 +325,10 @@ class _CustomerSync:
         since = None if self.full else self._cursor(system, ACCOUNTING_GROUP)
         changed = None
         if since is not None and since > started - timedelta(days=29):
+            unread = len(getattr(self.accounting, "unreadable", []))
             changed = self.accounting.customers_changed_since(since - CURSOR_OVERLAP)
-            if len(changed) >= CDC_LIMIT:  # CDC stops at 1,000 objects: read them all instead
+            unread = len(getattr(self.accounting, "unreadable", [])) - unread  # left out
+            if len(changed) + unread >= CDC_LIMIT:  # CDC stops at 1,000: read them all
                 changed = None
         if changed is None:
             changed, cursor = [], None
@@ -829,6 +832,20 @@ class _CustomerSync:
                 reason=reason,
             )
         )
+
+    def _note_unreadable(self) -> None:
+        """Records of the books this run could not read (a number that is no number): each
+        held with its reason, once, while the rest of the run went on."""
+        seen = set()
+        for found in getattr(self.accounting, "unreadable", []):
+            if (found.kind, found.external_id) in seen:
+                continue
+            seen.add((found.kind, found.external_id))
+            name = f"{found.kind} {found.number or found.external_id}"
+            self.note(
+                "", "", name, Outcome.HELD, f"could not be read: {found.reason}",
+                found.external_id[:64],
+            )  # fmt: skip
 
     def _save_outcomes(self) -> None:
         """Outcomes not yet saved; called as writes go, so a killed worker's failures stay

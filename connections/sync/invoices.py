@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import retries
+from ..numbers import BadValue, hubspot_number
 from ..records import CrmRecord, Deal, Invoice, PaymentInfo
 from . import invoicing
 from .alerts import raise_alert
@@ -206,15 +207,23 @@ class InvoiceStep:
         pending = list(InvoiceLink.objects.filter(client=self.client, state=InvoiceState.WRITING))
         if not pending or self.dry_run:
             return
+        seen = len(self.accounting.unreadable)
         try:
             found = {i.doc_number: i for i in self.accounting.invoices_numbered(
                 [link.doc_number for link in pending]
             )}  # fmt: skip
         except (retries.ProviderError, retries.Transient, retries.RateLimited):
             return  # still unknown; the next run looks again
+        unreadable = {u.number: u for u in self.accounting.unreadable[seen:] if u.number}
         for link in pending:
             invoice = found.get(link.doc_number)
-            if invoice is not None and invoicing.referenced_deal(invoice.private_note) in (
+            if invoice is None and link.doc_number in unreadable:
+                # An invoice with this number is there but cannot be read: whose it is and
+                # what it holds are unknown, so a person decides; nothing is sent again.
+                link.state = InvoiceState.UNCERTAIN
+                link.reason = str(unreadable[link.doc_number])
+                link.save(update_fields=["state", "reason", "updated_at"])
+            elif invoice is not None and invoicing.referenced_deal(invoice.private_note) in (
                 link.deal_id,
                 None,
             ):
@@ -268,7 +277,8 @@ class InvoiceStep:
         self._load_customer_links(deals)
         items = self.accounting.items()
         index = invoicing.item_index(items)
-        wanted = sorted({m for d in deals for m in invoicing.missing_items(d, index)})
+        readable = [d for d in deals if not d.problems]  # the others are held, not stocked
+        wanted = sorted({m for d in readable for m in invoicing.missing_items(d, index)})
         no_account = ""
         if wanted and not self.dry_run:
             index, made = self._create_items(wanted, index)
@@ -419,6 +429,10 @@ class InvoiceStep:
     def _check_issued(self, deal: Deal, link: InvoiceLink) -> None:
         """A deal changed after its invoice was issued: the books own issued invoices; the
         difference is recorded and flagged, nothing is rewritten."""
+        if deal.problems:
+            reason = f"could not be read: {'; '.join(deal.problems)}"
+            self._note(deal, Outcome.HELD, reason, link.accounting_id)
+            return
         total = sum(
             (
                 invoicing.cents(line.quantity * (line.unit_price - line.discount))
@@ -570,10 +584,13 @@ class InvoiceStep:
 
 
 def _amount(value) -> Decimal | None:
+    """What the deal says was paid (syncfirm's own property); unknown when it is no number,
+    so the next real change in the books writes it again."""
     try:
-        return Decimal(str(value)).quantize(invoicing.CENT) if value not in (None, "") else None
-    except ArithmeticError:
+        found = hubspot_number(value, "amount paid") if value not in (None, "") else None
+    except BadValue:
         return None
+    return found.quantize(invoicing.CENT) if found is not None else None
 
 
 def _number_or_blank(pattern: str, deal_id: str) -> str:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from .. import numbers
 from ..records import Deal, Invoice, Item, PaymentInfo
 
 CENT = Decimal("0.01")
@@ -118,6 +119,8 @@ def build_invoice(
     sales_tax: bool = False,
 ) -> InvoiceDraft | list[str]:
     """The invoice for a closed-won deal, or the reasons it is held (nothing is written)."""
+    if deal.problems:  # a number that is no number: nothing else about it is sure
+        return [f"could not be read: {problem}" for problem in deal.problems]
     problems: list[str] = []
     currency = (deal.currency or company_currency).upper()
     if company_currency and currency != company_currency.upper():
@@ -163,6 +166,11 @@ def build_invoice(
     total = sum((line.amount for line in lines), Decimal("0.00"))
     if lines and total <= 0:
         problems.append(f"the lines add up to {total} {currency}: nothing to invoice")
+    if total >= numbers.LIMIT or any(line.amount >= numbers.LIMIT for line in lines):
+        problems.append(
+            f"the lines add up to {total:,} {currency}: more than QuickBooks can hold "
+            f"on one invoice (under {numbers.LIMIT:,})"
+        )
     try:
         number = doc_number(pattern, deal.external_id)
     except (KeyError, ValueError) as error:

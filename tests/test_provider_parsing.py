@@ -1,0 +1,330 @@
+"""Every adapter's parsing of provider payloads, fed odd values in each numeric and text
+field (NaN, infinities, -0, 1e309, 1e-400, comma decimals, thousands separators, blanks,
+None, booleans, huge integers, lone surrogates, very long strings, nested objects): the
+answer is a record whose numbers are finite Decimals the books can hold and whose text
+PostgreSQL can store, or a `BadValue` with a reason; never another exception. Pure
+functions, many examples; the sandbox tests in test_bad_numbers.py show the runs going on."""
+
+import copy
+from dataclasses import fields, is_dataclass
+from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from quickbooks.objects.customer import Customer as QboCustomer
+
+from connections.hubspot import adapter as hubspot
+from connections.numbers import LIMIT, BadValue, hubspot_number, quickbooks_number
+from connections.quickbooks import adapter as quickbooks
+from connections.records import Deal, Item, Money, Unreadable
+from connections.sync import invoicing
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+NAMED = [
+    float("nan"), float("inf"), float("-inf"), -0.0, 1e308,
+    "NaN", "nan", "-NaN", "sNaN", "Infinity", "-inf", "-0", "+0.000",
+    "1e309", "-1e309", "1E+99999999999", Decimal("1E+309"), Decimal("NaN"), Decimal("-sNaN"),
+    "1e-400", Decimal("1E-400"), "12,50", "1,234.50", "1.234,50", "1 234.50", "12.5.1",
+    "", " ", None, True, False, 10**30, -(10**30), 2**64, 10**5000,
+    "\ud800", "12\udc00", "\x00", "1\x002", "٣", "½", "x" * 10_000, "9" * 5000,
+    {"a": 1}, [1, 2], {}, [], {"value": {"value": "1"}},
+    "9999999999.99", "-9999999999.999999", "0.000001", "1e3", ".5", "5.",
+]  # fmt: skip
+ODD = st.one_of(
+    st.sampled_from(NAMED),
+    st.text(alphabet="0123456789.,eE+- _'", max_size=14),
+    st.text(max_size=30),
+    st.integers(),
+    st.floats(),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.lists(st.integers(), max_size=2),
+)
+
+
+def sound(value, path: str = "record") -> None:
+    """Finite Decimals within the books' limits, text PostgreSQL can store, all the way
+    down a record."""
+    if isinstance(value, Decimal):
+        assert value.is_finite() and abs(value) < LIMIT, (path, value)
+    elif isinstance(value, str):
+        assert "\x00" not in value, path
+        value.encode("utf-8")  # a lone surrogate raises here
+    elif isinstance(value, float):
+        raise AssertionError(f"{path} is a float: {value!r}")
+    elif is_dataclass(value):
+        for f in fields(value):
+            sound(getattr(value, f.name), f"{path}.{f.name}")
+    elif isinstance(value, tuple | list):
+        for n, item in enumerate(value):
+            sound(item, f"{path}[{n}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            sound(key, f"{path} key")
+            sound(item, f"{path}[{key!r}]")
+
+
+def planted(base: dict, path: tuple, value) -> dict:
+    """`base` with the value at `path` (keys and list indexes) replaced."""
+    row = copy.deepcopy(base)
+    where = row
+    for step in path[:-1]:
+        where = where[step]
+    where[path[-1]] = value
+    return row
+
+
+# -- the parser itself ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parse", "value", "field", "reason"),
+    [
+        (hubspot_number, "NaN", "quantity", "quantity 'NaN' is not a number"),
+        (hubspot_number, "1e309", "amount", "amount '1e309' is too large"),
+        (hubspot_number, "12,50", "price",
+         "price '12,50' uses a comma; HubSpot numbers use a point"),
+        (hubspot_number, "1,234.50", "price",
+         "price '1,234.50' has thousands separators; HubSpot numbers have none"),
+        (hubspot_number, True, "quantity", "quantity True is a yes/no value, not a number"),
+        (quickbooks_number, Decimal("1E+309"), "total", "total 1E+309 is too large"),
+        (quickbooks_number, float("nan"), "balance", "balance nan is not a number"),
+        (quickbooks_number, {"value": 1}, "total", "total (a dict) is not a number"),
+        (quickbooks_number, None, "total", "total is missing"),
+    ],
+)  # fmt: skip
+def test_it_refuses_with_a_reason_a_person_can_read(parse, value, field, reason):
+    with pytest.raises(BadValue) as refused:
+        parse(value, field)
+    assert str(refused.value) == reason
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [
+        ("12.50", Decimal("12.50")),
+        (" 40 ", Decimal("40")),
+        ("-0", Decimal("0")),
+        ("1e-400", Decimal("0.00000")),  # below QuickBooks' five places: zero
+        ("1.234567", Decimal("1.23457")),
+        ("9999999999.99", Decimal("9999999999.99")),  # the largest amount the books hold
+        (Decimal("150.0"), Decimal("150.0")),
+        (150, Decimal("150")),
+        (0.1, Decimal("0.1")),  # the JSON text, not 0.1000000000000000055511151231257827
+    ],
+)
+def test_it_reads_numbers_exactly(value, read):
+    got = quickbooks_number(value, "amount")
+    assert got == read and str(got) == str(read)
+
+
+def test_missing_is_the_default_when_there_is_one():
+    assert hubspot_number("", "quantity", default=Decimal(1)) == 1
+    assert hubspot_number(None, "discount", default=Decimal(0)) == 0
+
+
+@FUZZ
+@given(value=ODD)
+def test_any_value_is_a_sound_number_or_a_reason(value):
+    for parse in (hubspot_number, quickbooks_number):
+        try:
+            got = parse(value, "amount")
+        except BadValue as error:
+            sound(str(error))
+        else:
+            sound(got)
+
+
+# -- HubSpot -----------------------------------------------------------------------
+DEAL = {
+    "dealname": "Roof job", "dealstage": "closedwon", "pipeline": "default", "amount": "685",
+    "closedate": "2026-11-20T15:00:00.000Z", "deal_currency_code": "USD",
+    "syncfirm_payment_status": "unpaid", "syncfirm_amount_paid": "0",
+}  # fmt: skip
+LINE = {"name": "Gutter install", "hs_sku": "GT-INST", "quantity": "40", "price": "12.50",
+        "discount": "0", "description": "Forty feet", "hs_product_id": "7"}  # fmt: skip
+ITEMS = invoicing.item_index([Item("1", "Gutter install", "GT-INST"), Item("2", "Roof inspection")])
+
+
+def _result(object_id, properties):
+    return SimpleNamespace(id=object_id, properties=properties, updated_at=None)
+
+
+def _deals_of(deal_properties: dict, line_properties: list[dict]) -> list[Deal]:
+    """HubSpotAdapter.deals over records as the client hands them, with no HTTP: its
+    association and line-item reads answered from the given properties."""
+    crm = hubspot.HubSpotAdapter.__new__(hubspot.HubSpotAdapter)
+    line_ids = [str(100 + n) for n in range(len(line_properties))]
+    crm._associated = lambda _from, to, ids: {"9001": line_ids} if to == "line_items" else {}
+    crm.read_records = lambda crm_type, ids, properties=None: [
+        hubspot._record("line_items", _result(i, p))
+        for i, p in zip(line_ids, line_properties, strict=True)
+    ]
+    return crm.deals([hubspot._record("deals", _result("9001", deal_properties))])
+
+
+@FUZZ
+@given(
+    field=st.sampled_from([*sorted(DEAL), "hs_object_id"]),
+    line_field=st.sampled_from(sorted(LINE)),
+    value=ODD,
+    where=st.sampled_from(["deal", "line", "both"]),
+)
+def test_a_hubspot_deal_is_read_sound_or_held_with_its_reasons(field, line_field, value, where):
+    deal_properties = planted(DEAL, (field,), value) if where != "line" else dict(DEAL)
+    line = planted(LINE, (line_field,), value) if where != "deal" else dict(LINE)
+
+    [deal] = _deals_of(deal_properties, [line, dict(LINE)])
+
+    sound(deal)
+    built = invoicing.build_invoice(
+        deal, customer_id="58", items=ITEMS, company_currency="USD", timezone="America/Chicago",
+        terms_days=30, pattern="SF-{deal_id}",
+    )  # fmt: skip
+    if deal.problems:  # held, saying why, and nothing is built
+        assert isinstance(built, list) and all(r.startswith("could not be read: ") for r in built)
+    if isinstance(built, list):
+        assert built and all(isinstance(r, str) for r in built)
+        sound(built)
+    else:
+        sound(built)
+        assert built.total == sum((line.amount for line in built.lines), Decimal("0.00"))
+
+
+@FUZZ
+@given(field=st.sampled_from(sorted(hubspot.COMPANY_PROPERTIES)), value=ODD)
+def test_hubspot_companies_and_contacts_are_read_as_storable_text(field, value):
+    properties = {"name": "Cedar Roofing", "zip": "78701", field: value}
+    sound(hubspot._company("5", properties, None))
+    sound(hubspot._record("contacts", _result(6, properties)))
+
+
+# -- QuickBooks --------------------------------------------------------------------
+INVOICE = {
+    "Id": "239", "SyncToken": "0", "DocNumber": "SF-9001", "TxnDate": "2026-11-20",
+    "DueDate": "2026-12-20", "CustomerRef": {"value": "58", "name": "Cedar Roofing"},
+    "CurrencyRef": {"value": "USD"}, "PrivateNote": "HubSpot deal 9001",
+    "TotalAmt": Decimal("685.00"), "Balance": Decimal("185.00"),
+    "MetaData": {"LastUpdatedTime": "2026-11-20T10:35:08-07:00"},
+    "Line": [
+        {"Id": "1", "Amount": Decimal("500.00"), "Description": "Gutters",
+         "DetailType": "SalesItemLineDetail",
+         "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Qty": 40,
+                                 "UnitPrice": Decimal("12.5")}},
+        {"Amount": Decimal("500.00"), "DetailType": "SubTotalLineDetail",
+         "SubTotalLineDetail": {}},
+    ],
+}  # fmt: skip
+INVOICE_PATHS = [
+    ("Id",), ("SyncToken",), ("DocNumber",), ("TxnDate",), ("DueDate",), ("CustomerRef",),
+    ("CustomerRef", "value"), ("CurrencyRef",), ("CurrencyRef", "value"), ("PrivateNote",),
+    ("TotalAmt",), ("Balance",), ("MetaData",), ("MetaData", "LastUpdatedTime"), ("Line",),
+    ("Line", 0), ("Line", 0, "Amount"), ("Line", 0, "Description"),
+    ("Line", 0, "SalesItemLineDetail"), ("Line", 0, "SalesItemLineDetail", "Qty"),
+    ("Line", 0, "SalesItemLineDetail", "UnitPrice"), ("Line", 0, "SalesItemLineDetail", "ItemRef"),
+    ("Line", 0, "SalesItemLineDetail", "ItemRef", "value"),
+]  # fmt: skip
+PAYMENT = {
+    "Id": "77", "TxnDate": "2026-11-21", "TotalAmt": Decimal("185.00"),
+    "CustomerRef": {"value": "58"}, "PrivateNote": "HubSpot deal 9001",
+    "MetaData": {"LastUpdatedTime": "2026-11-21T10:00:00-07:00"},
+    "Line": [{"Amount": Decimal("185.00"), "LinkedTxn": [{"TxnId": "239", "TxnType": "Invoice"}]}],
+}  # fmt: skip
+PAYMENT_PATHS = [
+    ("Id",), ("TxnDate",), ("TotalAmt",), ("CustomerRef",), ("CustomerRef", "value"),
+    ("PrivateNote",), ("MetaData",), ("Line",), ("Line", 0), ("Line", 0, "Amount"),
+    ("Line", 0, "LinkedTxn"), ("Line", 0, "LinkedTxn", 0), ("Line", 0, "LinkedTxn", 0, "TxnId"),
+]  # fmt: skip
+CUSTOMER = {
+    "Id": "58", "SyncToken": "3", "DisplayName": "Cedar Roofing", "CompanyName": "Cedar Roofing",
+    "GivenName": "Ann", "FamilyName": "Lee", "Notes": "", "Balance": Decimal("185.00"),
+    "PrimaryTaxIdentifier": "XXXXX6789", "Active": True, "CurrencyRef": {"value": "USD"},
+    "PrimaryEmailAddr": {"Address": "ann@cedar.test"}, "PrimaryPhone": {"FreeFormNumber": "555"},
+    "BillAddr": {"Line1": "1 Main St", "City": "Austin", "PostalCode": "78701"},
+    "MetaData": {"LastUpdatedTime": "2026-11-20T10:35:08-07:00"},
+}  # fmt: skip
+CUSTOMER_PATHS = [
+    ("Id",), ("SyncToken",), ("DisplayName",), ("CompanyName",), ("GivenName",), ("FamilyName",),
+    ("Notes",), ("Balance",), ("PrimaryTaxIdentifier",), ("CurrencyRef", "value"),
+    ("PrimaryEmailAddr", "Address"), ("PrimaryPhone", "FreeFormNumber"), ("BillAddr", "Line1"),
+    ("BillAddr", "PostalCode"), ("MetaData",), ("MetaData", "LastUpdatedTime"),
+]  # fmt: skip
+
+
+def _books() -> quickbooks.QuickBooksAdapter:
+    books = quickbooks.QuickBooksAdapter.__new__(quickbooks.QuickBooksAdapter)
+    books.unreadable = []
+    return books
+
+
+def _read_or_held(parse, rows: list, kind: str) -> list:
+    """The adapter's list read over rows: the readable ones, each sound; every other one
+    kept in `unreadable` with a reason. Never an exception."""
+    books = _books()
+    read = books._each(rows, parse, kind)
+    sound(read)
+    sound(books.unreadable)
+    assert len(read) + len(books.unreadable) == len(rows)
+    assert all(isinstance(u, Unreadable) and u.reason for u in books.unreadable)
+    return read
+
+
+@FUZZ
+@given(path=st.sampled_from(INVOICE_PATHS), value=ODD)
+def test_a_quickbooks_invoice_is_read_sound_or_held(path, value):
+    read = _read_or_held(quickbooks._invoice, [planted(INVOICE, path, value), INVOICE], "invoice")
+    assert read[-1].total == Money(Decimal("685.00"), "USD")  # the good one is still read
+    for invoice in read:  # what invoicing and reconciliation then do with it
+        sound(invoicing.payment_state(invoice, [], date(2026, 12, 4)))
+        assert invoice.txn_date == "" or date.fromisoformat(invoice.txn_date)
+
+
+@FUZZ
+@given(path=st.sampled_from(PAYMENT_PATHS), value=ODD)
+def test_quickbooks_payments_and_credit_memos_are_read_sound_or_held(path, value):
+    rows = [planted(PAYMENT, path, value), PAYMENT]
+    _read_or_held(quickbooks._payment, rows, "payment")
+    _read_or_held(quickbooks._credit_applied, rows, "credit memo")
+    memos = _read_or_held(quickbooks._credit_memo, rows, "credit memo")
+    assert memos[-1].total == Decimal("185.00") and memos[-1].deal_id == "9001"
+
+
+@FUZZ
+@given(path=st.sampled_from(CUSTOMER_PATHS), value=ODD)
+def test_a_quickbooks_customer_is_read_sound_or_held(path, value):
+    rows = [QboCustomer.from_json(planted(CUSTOMER, path, value)), QboCustomer.from_json(CUSTOMER)]
+    read = _read_or_held(quickbooks._customer, rows, "customer")
+    assert read[-1].display_name == "Cedar Roofing"
+    if path == ("Balance",) and len(read) == 2:  # the balance alone never hides a customer
+        assert read[0].balance is None or read[0].balance.amount.is_finite()
+
+
+@FUZZ
+@given(field=st.sampled_from(["Id", "Name", "Sku", "Active", "Taxable"]), value=ODD)
+def test_a_quickbooks_item_is_always_read_as_text(field, value):
+    item = quickbooks._item({"Id": "1", "Name": "Gutter install", "Sku": "GT", field: value})
+    sound(item)
+    invoicing.item_index([item])
+
+
+def test_an_invoice_with_a_bad_total_is_left_out_and_named():
+    books = _books()
+    rows = [planted(INVOICE, ("TotalAmt",), float("nan")), planted(INVOICE, ("Id",), "240")]
+    read = books._each(rows, quickbooks._invoice, "invoice")
+    assert [i.external_id for i in read] == ["240"]
+    assert [str(u) for u in books.unreadable] == [
+        "invoice 239 (SF-9001) could not be read: total nan is not a number"
+    ]
+
+
+def test_a_webhook_event_time_of_1e309_is_a_malformed_webhook_not_a_crash():
+    from connections.hubspot.webhooks import MalformedWebhook, parse_events
+
+    body = b'[{"portalId": 1, "eventId": 2, "subscriptionType": "deal.creation", '
+    body += b'"objectId": 3, "occurredAt": 1e309}]'
+    with pytest.raises(MalformedWebhook):
+        parse_events(body)
