@@ -80,6 +80,7 @@ class Firm(models.Model):
         max_length=10,
         choices=MfaPolicy.choices,
         default=MfaPolicy.NOBODY,
+        db_default=MfaPolicy.NOBODY,  # rows written by older code (and old migrations) too
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -34,7 +34,7 @@ from connections.sync.models import (
 )
 from sandbox.consent import consent
 
-from .conftest import local, start_direct
+from .conftest import finish_consent, start_direct
 from .factories import ClientFactory
 from .sandbox.conftest import sandbox_db
 from .sync_support import DEAL_TO_COMPANY, LINE_ITEM_TO_DEAL, _to
@@ -209,7 +209,7 @@ def connect_second_client(client, two_firms, sandbox) -> Client:
     client.force_login(two_firms.accountant_a)
     for system in ("quickbooks", "hubspot"):
         authorize = start_direct(client, system, client_slug=beta.slug)
-        client.get(local(consent(authorize, system, new_account_name="Beta books")))
+        finish_consent(client, consent(authorize, system, new_account_name="Beta books"))
     return beta
 
 
