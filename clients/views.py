@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from connections.invitations import sent_invitations
 from connections.models import Connection
 from connections.status import connection_rows
 from connections.sync.health import firm_health
@@ -91,6 +92,7 @@ def client_detail(request: HttpRequest, client_slug: str) -> HttpResponse:
             "client": client,
             "staff": client.assigned_staff.order_by("email"),
             "rows": connection_rows(client),
+            "sent_links": sent_invitations(client),
             **client_overview(client),
         },
     )

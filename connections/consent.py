@@ -17,7 +17,7 @@ from clients.models import Client, Role
 
 from .actions import do_store_connection
 from .flows import flow_for
-from .invitations import InvitationInvalid, open_invitation
+from .invitations import InvitationInvalid, open_invitation, spend
 from .models import Connection
 from .tokens import OAuthError
 
@@ -119,4 +119,11 @@ def complete(request: HttpRequest, system: str) -> Completed:
             actor=None if via_invitation else request.user,
             via_invitation=via_invitation,
         )
+        if via_invitation:
+            # Single use: spent in this same transaction. A second browser completing the
+            # same link is refused here and the connection it just stored rolls back.
+            try:
+                spend(open_invitation(entry["invitation"]), system, connection)
+            except InvitationInvalid as error:
+                raise ConsentFailed(str(error)) from error
     return Completed(connection, via_invitation, entry["invitation"])

@@ -59,7 +59,7 @@ def test_it_shows_the_contractor_who_asks_for_what_without_login(client, two_fir
     page = client.get(reverse("contractor_invitation", args=[link_token(invitation)]))
     body = page.content.decode()
     assert page.status_code == 200
-    assert "Alpha Books asks you to connect your systems" in body
+    assert "Connect Alpha Secret Roofing's systems for Alpha Books" in body
     assert "Connect QuickBooks Online" in body and "Connect HubSpot" in body
     assert "com.intuit.quickbooks.accounting" in body and "crm.objects.deals.read" in body
 
