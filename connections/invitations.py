@@ -110,11 +110,13 @@ def open_invitation(token: str) -> ContractorInvitation:
     return invitation
 
 
-def check_unspent(invitation: ContractorInvitation, system: str) -> None:
+def check_unspent(
+    invitation: ContractorInvitation, system: str, uses: Iterable[InvitationUse] | None = None
+) -> None:
     """Refuse a system the link does not name or has already connected."""
     if system not in invitation.systems:
         raise InvitationInvalid("This invitation does not cover that system.")
-    spent = [u for u in invitation.uses.all() if u.system == system]
+    spent = [u for u in (invitation.uses.all() if uses is None else uses) if u.system == system]
     if spent:
         raise InvitationUsed(used_message(invitation, spent))
 
@@ -139,7 +141,9 @@ def spend(invitation: ContractorInvitation, system: str, connection: Connection)
     now = timezone.now()
     if now >= locked.expires_at:
         raise InvitationInvalid("This invitation has expired.")
-    check_unspent(locked, system)
+    earlier = list(locked.uses.all())
+    check_unspent(locked, system, earlier)
+    used_before = sorted(u.system for u in earlier)
     use = InvitationUse.objects.create(
         invitation=locked,
         system=system,
@@ -148,8 +152,8 @@ def spend(invitation: ContractorInvitation, system: str, connection: Connection)
         external_name=connection.external_name,
         used_at=now,
     )
-    before = {"used_at": None, "systems_used": sorted(u.system for u in locked.uses.all())}
-    used = set(before["systems_used"]) | {system}
+    before = {"used_at": None, "systems_used": used_before}
+    used = set(used_before) | {system}
     if used >= set(locked.systems):
         locked.used_at = now
         locked.save(update_fields=["used_at"])

@@ -90,7 +90,9 @@ def test_it_spends_the_whole_link_once_every_system_is_connected(two_firms, sand
     body = page.content.decode()
     assert page.status_code == 410
     assert "This link was already used" in body and "<form" not in body
-    assert AuditEntry.objects.filter(action="invitation.use", object_id=str(invitation.pk))
+    entry = AuditEntry.objects.get(action="invitation.use", object_id=str(invitation.pk))
+    assert entry.before == {"used_at": None, "systems_used": []}
+    assert entry.after["systems_used"] == ["quickbooks"] and entry.after["used_at"]
 
 
 def test_two_browsers_completing_at_once_connect_exactly_once(two_firms, sandbox):
