@@ -221,6 +221,25 @@ class SentLink:
         return self.state in (LinkState.OPEN, LinkState.PARTLY_USED)
 
 
+def default_systems(connected: dict[str, bool]) -> list[str]:
+    """What a new link offers unless staff choose: the systems not connected yet, or every
+    system when all are (a reconnection)."""
+    waiting = [system for system, is_connected in connected.items() if not is_connected]
+    return waiting or list(connected)
+
+
+def chosen_systems(offered: bool, chosen: Sequence[str]) -> list[str] | None:
+    """The systems ticked on the invite form, in the usual order; None when the form did not
+    offer the choice (every system); `InvitationInvalid` for none or an unknown one."""
+    if not offered and not chosen:
+        return None
+    if not chosen:
+        raise InvitationInvalid("Choose at least one system for the link.")
+    if unknown := set(chosen) - set(PROVIDERS):
+        raise InvitationInvalid(f"Unknown system: {', '.join(sorted(unknown))}.")
+    return [system for system in PROVIDERS if system in chosen]
+
+
 def sent_invitations(client: Client) -> list[SentLink]:
     """The client's links of the last 30 days, newest first, in two queries whatever their
     number (every link still open is among them: links expire after 7 days)."""

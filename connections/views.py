@@ -19,17 +19,17 @@ from .actions import do_disconnect
 from .invitations import (
     InvitationInvalid,
     check_unspent,
+    chosen_systems,
     do_create_invitation,
     do_revoke_invitation,
     invitation_path,
     load_invitation,
     open_invitation,
     send_invitation,
-    sent_invitations,
 )
 from .models import Connection, ContractorInvitation, InvitationUse
 from .providers import PROVIDERS, System
-from .status import ConnectionRow, connection_rows
+from .status import ConnectionRow, connection_rows, panel_context
 from .tokens import OAuthError
 
 log = logging.getLogger(__name__)
@@ -42,12 +42,7 @@ def _system(system: str) -> str:
 
 
 def _panel(request: HttpRequest, client, **extra) -> HttpResponse:
-    context = {
-        "client": client,
-        "rows": connection_rows(client),
-        "sent_links": sent_invitations(client),
-        **extra,
-    }
+    context = {"client": client, **panel_context(client), **extra}
     response = render(request, "connections/partials/panel.html", context)
     response["Vary"] = "HX-Request"
     return response
@@ -70,7 +65,13 @@ def invitation_create(request: HttpRequest, client_slug: str) -> HttpResponse:
             validate_email(email)
         except ValidationError:
             return _panel(request, client, invite_error="Enter a valid email address.")
-    invitation = do_create_invitation(request.user, client, email=email)
+    try:
+        systems = chosen_systems(
+            bool(request.POST.get("systems_offered")), request.POST.getlist("systems")
+        )
+    except InvitationInvalid as error:
+        return _panel(request, client, invite_error=str(error))
+    invitation = do_create_invitation(request.user, client, email=email, systems=systems)
     url = request.build_absolute_uri(invitation_path(invitation))
     if email:
         send_invitation(invitation, url)

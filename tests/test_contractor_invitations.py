@@ -212,3 +212,36 @@ def test_it_states_a_link_worst_news_first():
     assert link_state(both, both, revoked=False, expired=True) == LinkState.USED
     assert link_state(both, ["hubspot"], revoked=False, expired=True) == LinkState.EXPIRED
     assert link_state(both, both, revoked=True, expired=False) == LinkState.REVOKED
+
+
+def test_it_names_only_the_systems_staff_tick(client, two_firms):
+    client.force_login(two_firms.accountant_a)
+    url = reverse("contractor_invitation_create", args=["alpha-roofing"])
+    client.post(url, {"systems_offered": "1", "systems": ["hubspot"]})
+    invitation = ContractorInvitation.objects.for_firm(two_firms.firm_a).get()
+    assert invitation.systems == ["hubspot"]
+    page = client.get(reverse("contractor_invitation", args=[link_token(invitation)]))
+    assert "Connect HubSpot" in page.content.decode()
+    assert "QuickBooks" not in page.content.decode()
+
+
+def test_it_refuses_a_link_for_no_system(client, two_firms):
+    client.force_login(two_firms.accountant_a)
+    url = reverse("contractor_invitation_create", args=["alpha-roofing"])
+    response = client.post(url, {"systems_offered": "1"})
+    assert "Choose at least one system for the link." in response.content.decode()
+    response = client.post(url, {"systems_offered": "1", "systems": ["xero"]})
+    assert "Unknown system: xero." in response.content.decode()
+    assert not ContractorInvitation.objects.exists()
+
+
+def test_it_offers_the_systems_not_yet_connected(client, two_firms):
+    from connections.models import Connection
+
+    client.force_login(two_firms.accountant_a)
+    url = reverse("connection_panel", args=["alpha-roofing"])
+    both = client.get(url).content.decode()
+    assert 'value="quickbooks" checked' in both and 'value="hubspot" checked' in both
+    Connection.objects.create(client=two_firms.client_a, system="quickbooks", status="active")
+    one = client.get(url).content.decode()
+    assert 'value="quickbooks">' in one and 'value="hubspot" checked' in one

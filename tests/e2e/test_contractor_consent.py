@@ -52,7 +52,7 @@ def test_the_contractor_connects_quickbooks_from_the_emailed_link(
     screenshot(contractor, "contractor-thank-you")
 
     page.reload()
-    card = connections.get_by_role("article").filter(has_text="QuickBooks")
+    card = connections.get_by_role("article", name="QuickBooks Online")
     expect(card).to_contain_text("Active")
     expect(card).to_contain_text("by the contractor")
     expect(card).to_contain_text("Alpha Roofing LLC")
