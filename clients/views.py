@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from connections.models import Connection
-from connections.status import connection_rows
+from connections.status import connection_rows, panel_context
 from connections.sync.health import firm_health
 
 from . import actions, board
@@ -90,7 +90,7 @@ def client_detail(request: HttpRequest, client_slug: str) -> HttpResponse:
         {
             "client": client,
             "staff": client.assigned_staff.order_by("email"),
-            "rows": connection_rows(client),
+            **panel_context(client),
             **client_overview(client),
         },
     )

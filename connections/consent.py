@@ -26,7 +26,7 @@ from .binding import Binding, binding_for
 from .binding import Kind as BindingKind
 from .crypto import decrypt, encrypt
 from .flows import flow_for
-from .invitations import InvitationInvalid, open_invitation
+from .invitations import InvitationInvalid, check_unspent, hold, open_invitation, spend
 from .models import Connection
 from .providers import System
 from .tokens import OAuthError, TokenSet
@@ -119,6 +119,10 @@ def _client_for(request: HttpRequest, entry: dict) -> tuple[Client, bool]:
             raise ConsentFailed(str(error)) from error
         if invitation.client_id != entry["client"] or entry["system"] not in invitation.systems:
             raise ConsentFailed("This approval does not belong to this invitation.")
+        try:
+            check_unspent(invitation, entry["system"])
+        except InvitationInvalid as error:
+            raise ConsentFailed(str(error)) from error
         return invitation.client, True
     # Started by an accountant: they must still be a member of the client's firm, with a role
     # that may connect systems, in this same session.
@@ -220,6 +224,15 @@ def finish(request: HttpRequest, key: str, confirmed: str = "") -> Completed:
     return Completed(connection, pending.via_invitation, pending.invitation_token)
 
 
+def _hold_invitation(pending: Pending) -> None:
+    """Single use: lock the link first, so a second browser confirming the same link waits
+    for the first and is then refused with the link's own words, before anything is stored."""
+    try:
+        hold(open_invitation(pending.invitation_token), pending.system)
+    except InvitationInvalid as error:
+        raise ConsentFailed(str(error)) from error
+
+
 def store(pending: Pending) -> Connection:
     """The one place a consented connection is finally stored, in one transaction: the
     company taken from the firm's other client if staff confirmed that, the old company's
@@ -228,6 +241,8 @@ def store(pending: Pending) -> Connection:
     binding = pending.binding
     try:
         with transaction.atomic():
+            if pending.via_invitation:
+                _hold_invitation(pending)
             # The client's connection row is the lock two consents for it queue on; what the
             # page said is decided again under it, and a difference is shown, not stored.
             Connection.objects.select_for_update().filter(client=client, system=system).first()
@@ -247,13 +262,17 @@ def store(pending: Pending) -> Connection:
                     new_id=tokens.external_id,
                     new_name=tokens.external_name,
                 )
-            return do_store_connection(
+            connection = do_store_connection(
                 client,
                 system,
                 tokens,
                 actor=pending.actor,
                 via_invitation=pending.via_invitation,
             )
+            if pending.via_invitation:
+                # Single use: spent in this same transaction (held above, so it cannot fail).
+                spend(open_invitation(pending.invitation_token), system, connection)
+            return connection
     except IntegrityError as error:
         # Another consent bound the same company a moment ago (the constraint decides races).
         raise ConsentFailed(

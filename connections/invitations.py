@@ -1,24 +1,54 @@
-"""Contractor invitation links: signed, expiring, revocable, usable without an account."""
+"""Contractor invitation links: signed, expiring, single-use per system, revocable, usable
+without an account.
+
+A link names the systems it may connect. Each of them can be connected once through it: when
+a connection completes, `spend` records that system as used (when, and which connection) in
+the same transaction that stores the connection; when every system it names is used the whole
+link is spent. Staff can withdraw a link from the client page (`do_revoke_invitation`).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from clients.actions import audit
 from clients.models import Client, User
 from clients.names import header_safe
 
-from .models import INVITATION_LIFETIME, ContractorInvitation
-from .providers import PROVIDERS
+from .models import INVITATION_LIFETIME, Connection, ContractorInvitation, InvitationUse
+from .providers import PROVIDERS, System
 
 SALT = "connections.contractor-invitation"
+# The client page lists the links of this period: every link still open is younger.
+LISTED_FOR = timedelta(days=30)
 
 
 class InvitationInvalid(Exception):
-    """The link was tampered with, has expired or was revoked; the message says which."""
+    """The link cannot be used; the message says why, in words for the contractor."""
+
+    status = 404
+    heading = "This link cannot be used"
+
+
+class InvitationWithdrawn(InvitationInvalid):
+    """A genuine link that the firm withdrew."""
+
+    status = 410
+    heading = "This link was withdrawn"
+
+
+class InvitationUsed(InvitationInvalid):
+    """A genuine link whose system (or every system) was already connected through it."""
+
+    status = 410
+    heading = "This link was already used"
 
 
 def link_token(invitation: ContractorInvitation) -> str:
@@ -29,8 +59,30 @@ def invitation_path(invitation: ContractorInvitation) -> str:
     return reverse("contractor_invitation", args=[link_token(invitation)])
 
 
-def open_invitation(token: str) -> ContractorInvitation:
-    """The invitation a link token names, if it is genuine and still open."""
+def _day(moment: datetime, client: Client) -> str:
+    """A date as the contractor reads it, in their client's timezone: "4 Dec 2026"."""
+    return dateformat.format(timezone.localtime(moment, client.tzinfo), "j M Y")
+
+
+def used_message(invitation: ContractorInvitation, uses: Iterable[InvitationUse]) -> str:
+    client = invitation.client
+    done = " and ".join(f"{System(u.system).label} on {_day(u.used_at, client)}" for u in uses)
+    return (
+        f"This link was already used to connect {done}; ask {client.firm.name} for a new link "
+        "if you need to reconnect."
+    )
+
+
+def withdrawn_message(invitation: ContractorInvitation) -> str:
+    client = invitation.client
+    return (
+        f"{client.firm.name} withdrew this link on {_day(invitation.revoked_at, client)}. "
+        f"Ask {client.firm.name} for a new link if you still need to connect your systems."
+    )
+
+
+def load_invitation(token: str) -> ContractorInvitation:
+    """The invitation a genuine, unexpired, not withdrawn link names (used or not)."""
     try:
         data = signing.loads(token, salt=SALT, max_age=INVITATION_LIFETIME)
     except signing.SignatureExpired as error:
@@ -42,18 +94,194 @@ def open_invitation(token: str) -> ContractorInvitation:
         .filter(pk=data.get("i"), nonce=data.get("n"))
         .first()
     )
-    if invitation is None or invitation.revoked_at is not None:
+    if invitation is None:
         raise InvitationInvalid("This invitation was withdrawn. Ask your bookkeeper for a new one.")
-    if not invitation.is_open:
+    if invitation.revoked_at is not None:
+        raise InvitationWithdrawn(withdrawn_message(invitation))
+    if timezone.now() >= invitation.expires_at:
         raise InvitationInvalid("This invitation has expired.")
     return invitation
+
+
+def open_invitation(token: str) -> ContractorInvitation:
+    """The invitation a link names, if it can still connect at least one system."""
+    invitation = load_invitation(token)
+    if invitation.used_at is not None:
+        raise InvitationUsed(used_message(invitation, invitation.uses.all()))
+    return invitation
+
+
+def check_unspent(
+    invitation: ContractorInvitation, system: str, uses: Iterable[InvitationUse] | None = None
+) -> None:
+    """Refuse a system the link does not name or has already connected."""
+    if system not in invitation.systems:
+        raise InvitationInvalid("This invitation does not cover that system.")
+    spent = [u for u in (invitation.uses.all() if uses is None else uses) if u.system == system]
+    if spent:
+        raise InvitationUsed(used_message(invitation, spent))
+
+
+def hold(
+    invitation: ContractorInvitation, system: str
+) -> tuple[ContractorInvitation, list[InvitationUse]]:
+    """Lock the invitation's row for this transaction and refuse it if `system` can no longer
+    be connected through it (withdrawn, expired or spent); returns it and its uses so far.
+
+    Taken first by the transaction that stores a connection, so of two browsers confirming
+    the same link at once the second waits here and is refused before anything else."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("hold() must run in the transaction that stores the connection")
+    locked = (
+        ContractorInvitation.objects.select_for_update(of=("self",))
+        .select_related("client__firm")
+        .get(pk=invitation.pk)
+    )
+    if locked.revoked_at is not None:
+        raise InvitationWithdrawn(withdrawn_message(locked))
+    if timezone.now() >= locked.expires_at:
+        raise InvitationInvalid("This invitation has expired.")
+    earlier = list(locked.uses.all())
+    check_unspent(locked, system, earlier)
+    return locked, earlier
+
+
+def spend(invitation: ContractorInvitation, system: str, connection: Connection) -> InvitationUse:
+    """Record that `system` was connected through the link; refuse if it cannot be.
+
+    Call it inside the transaction that stores the connection. The invitation row is locked,
+    so a second browser completing the same link waits here, then finds the system spent:
+    `InvitationUsed` is raised and its whole transaction, the connection it stored included,
+    rolls back. (The unique constraint on the use row would refuse it even without the lock.)
+    """
+    locked, earlier = hold(invitation, system)
+    now = timezone.now()
+    used_before = sorted(u.system for u in earlier)
+    use = InvitationUse.objects.create(
+        invitation=locked,
+        system=system,
+        connection=connection,
+        external_id=connection.external_id,
+        external_name=connection.external_name,
+        used_at=now,
+    )
+    before = {"used_at": None, "systems_used": used_before}
+    used = set(used_before) | {system}
+    if used >= set(locked.systems):
+        locked.used_at = now
+        locked.save(update_fields=["used_at"])
+    after = {"used_at": locked.used_at and locked.used_at.isoformat(), "systems_used": sorted(used)}
+    audit(locked.client.firm, None, "invitation.use", locked, before, after)
+    return use
+
+
+def _public_state(invitation: ContractorInvitation) -> dict:
+    return {
+        "email": invitation.email,
+        "systems": invitation.systems,
+        "revoked_at": invitation.revoked_at and invitation.revoked_at.isoformat(),
+    }
+
+
+@transaction.atomic
+def do_revoke_invitation(actor: User, invitation: ContractorInvitation) -> ContractorInvitation:
+    """Withdraw a link: from now on it shows the contractor a "withdrawn" page."""
+    locked = ContractorInvitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
+    if locked.revoked_at is not None:
+        return locked
+    before = _public_state(locked)
+    locked.revoked_at = timezone.now()
+    locked.revoked_by = actor
+    locked.save(update_fields=["revoked_at", "revoked_by"])
+    audit(invitation.client.firm, actor, "invitation.revoke", locked, before, _public_state(locked))
+    return locked
+
+
+class LinkState:
+    OPEN = "open"
+    PARTLY_USED = "partly used"
+    USED = "used"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+def link_state(systems: Sequence[str], used: Iterable[str], *, revoked: bool, expired: bool) -> str:
+    """Where a link stands, worst news first: withdrawn, then used up, then out of date."""
+    used = set(used)
+    if revoked:
+        return LinkState.REVOKED
+    if used >= set(systems):
+        return LinkState.USED
+    if expired:
+        return LinkState.EXPIRED
+    return LinkState.PARTLY_USED if used else LinkState.OPEN
+
+
+@dataclass(frozen=True)
+class SentLink:
+    """One row of the client page's list of links (the link itself is never shown again)."""
+
+    invitation: ContractorInvitation
+    uses: tuple[InvitationUse, ...]
+    state: str
+
+    @property
+    def system_labels(self) -> list[str]:
+        return [System(s).label for s in self.invitation.systems]
+
+    @property
+    def can_revoke(self) -> bool:
+        return self.state in (LinkState.OPEN, LinkState.PARTLY_USED)
+
+
+def default_systems(connected: dict[str, bool]) -> list[str]:
+    """What a new link offers unless staff choose: the systems not connected yet, or every
+    system when all are (a reconnection)."""
+    waiting = [system for system, is_connected in connected.items() if not is_connected]
+    return waiting or list(connected)
+
+
+def chosen_systems(offered: bool, chosen: Sequence[str]) -> list[str] | None:
+    """The systems ticked on the invite form, in the usual order; None when the form did not
+    offer the choice (every system); `InvitationInvalid` for none or an unknown one."""
+    if not offered and not chosen:
+        return None
+    if not chosen:
+        raise InvitationInvalid("Choose at least one system for the link.")
+    if unknown := set(chosen) - set(PROVIDERS):
+        raise InvitationInvalid(f"Unknown system: {', '.join(sorted(unknown))}.")
+    return [system for system in PROVIDERS if system in chosen]
+
+
+def sent_invitations(client: Client) -> list[SentLink]:
+    """The client's links of the last 30 days, newest first, in two queries whatever their
+    number (every link still open is among them: links expire after 7 days)."""
+    now = timezone.now()
+    invitations = (
+        client.invitations.filter(created_at__gte=now - LISTED_FOR)
+        .select_related("created_by", "revoked_by")
+        .prefetch_related("uses")
+        .order_by("-created_at", "-pk")
+    )
+    rows = []
+    for invitation in invitations:
+        uses = tuple(invitation.uses.all())
+        state = link_state(
+            invitation.systems,
+            (u.system for u in uses),
+            revoked=invitation.revoked_at is not None,
+            expired=now >= invitation.expires_at,
+        )
+        rows.append(SentLink(invitation, uses, state))
+    return rows
 
 
 @transaction.atomic
 def do_create_invitation(
     actor: User, client: Client, *, email: str = "", systems: list[str] | None = None
 ) -> ContractorInvitation:
-    """A new link for the client's contractor; earlier open links stay valid until they expire."""
+    """A new link for the client's contractor; earlier open links stay valid until they
+    expire, are used or are withdrawn."""
     now = timezone.now()
     invitation = ContractorInvitation.objects.create(
         client=client,

@@ -148,6 +148,11 @@ class ContractorInvitation(models.Model):
     expires_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Set when every system the link names has been connected through it (see `uses`).
+    used_at = models.DateTimeField(null=True, blank=True)
 
     objects = FirmScopedQuerySet.as_manager()
 
@@ -159,7 +164,42 @@ class ContractorInvitation(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.revoked_at is None and timezone.now() < self.expires_at
+        return self.revoked_at is None and self.used_at is None and timezone.now() < self.expires_at
+
+
+class InvitationUse(models.Model):
+    """One system connected through a contractor's link: that system is spent for the link.
+
+    The unique constraint is the last word on single use: two browsers completing the same
+    link at once cannot both insert the row (`connections.invitations.spend`).
+    """
+
+    firm_lookup = "invitation__client__firm"
+
+    invitation = models.ForeignKey(
+        ContractorInvitation, on_delete=models.CASCADE, related_name="uses"
+    )
+    system = models.CharField(max_length=20, choices=System.choices)
+    connection = models.ForeignKey(
+        Connection, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The company or portal as it was connected; the connection may be changed later.
+    external_name = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(max_length=64, blank=True)
+    used_at = models.DateTimeField(default=timezone.now)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invitation", "system"], name="one_use_per_invitation_system"
+            )
+        ]
+        ordering = ["used_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_system_display()} connected through invitation {self.invitation_id}"
 
 
 class DeliveryStatus(models.TextChoices):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from clients.models import Client
 
+from .invitations import default_systems, sent_invitations
 from .models import Connection, Status
 from .providers import PROVIDERS, Provider
 
@@ -46,3 +47,13 @@ def connection_rows(client: Client, connections=None) -> list[ConnectionRow]:
         connections = client.connections.select_related("connected_by")
     by_system = {c.system: c for c in connections}
     return [ConnectionRow(p, by_system.get(system)) for system, p in PROVIDERS.items()]
+
+
+def panel_context(client: Client) -> dict:
+    """What the connections panel shows; the client page includes the same panel."""
+    rows = connection_rows(client)
+    return {
+        "rows": rows,
+        "invite_systems": default_systems({r.provider.system: r.connected for r in rows}),
+        "sent_links": sent_invitations(client),
+    }

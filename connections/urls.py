@@ -15,6 +15,11 @@ urlpatterns = [
         name="contractor_invitation_create",
     ),
     path(
+        "clients/<slug:client_slug>/connections/invitations/<int:contractor_invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="contractor_invitation_revoke",
+    ),
+    path(
         "clients/<slug:client_slug>/connections/<str:system>/connect/",
         views.connect_direct,
         name="connection_connect",

@@ -2,6 +2,7 @@
 the OAuth round trip, and disconnecting."""
 
 import logging
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -19,14 +20,18 @@ from .binding import Kind as BindingKind
 from .binding import previous_of, set_aside_counts
 from .invitations import (
     InvitationInvalid,
+    check_unspent,
+    chosen_systems,
     do_create_invitation,
+    do_revoke_invitation,
     invitation_path,
+    load_invitation,
     open_invitation,
     send_invitation,
 )
-from .models import Connection
+from .models import Connection, ContractorInvitation, InvitationUse
 from .providers import PROVIDERS, System
-from .status import connection_rows
+from .status import ConnectionRow, connection_rows, panel_context
 from .tokens import OAuthError
 
 log = logging.getLogger(__name__)
@@ -39,7 +44,7 @@ def _system(system: str) -> str:
 
 
 def _panel(request: HttpRequest, client, **extra) -> HttpResponse:
-    context = {"client": client, "rows": connection_rows(client), **extra}
+    context = {"client": client, **panel_context(client), **extra}
     response = render(request, "connections/partials/panel.html", context)
     response["Vary"] = "HX-Request"
     return response
@@ -62,11 +67,35 @@ def invitation_create(request: HttpRequest, client_slug: str) -> HttpResponse:
             validate_email(email)
         except ValidationError:
             return _panel(request, client, invite_error="Enter a valid email address.")
-    invitation = do_create_invitation(request.user, client, email=email)
+    try:
+        systems = chosen_systems(
+            bool(request.POST.get("systems_offered")), request.POST.getlist("systems")
+        )
+    except InvitationInvalid as error:
+        return _panel(request, client, invite_error=str(error))
+    invitation = do_create_invitation(request.user, client, email=email, systems=systems)
     url = request.build_absolute_uri(invitation_path(invitation))
     if email:
         send_invitation(invitation, url)
     return _panel(request, client, invitation_url=url, invitation_sent_to=email)
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def invitation_revoke(
+    request: HttpRequest, client_slug: str, contractor_invitation_id: int
+) -> HttpResponse:
+    """Withdraw a contractor's link from the client page's list of sent links."""
+    client = get_client_for_member(request, client_slug)
+    invitation = get_for_firm(
+        request, ContractorInvitation, pk=contractor_invitation_id, client=client
+    )
+    do_revoke_invitation(request.user, invitation)
+    done = f"Link to {invitation.email or 'the contractor'} withdrawn."
+    if request.htmx:
+        return _panel(request, client, links_notice=done)
+    messages.success(request, done)
+    return redirect("client_detail", client_slug=client.slug)
 
 
 @require_POST
@@ -94,27 +123,35 @@ def disconnect(request: HttpRequest, client_slug: str, system: str) -> HttpRespo
     return redirect("client_detail", client_slug=client.slug)
 
 
-def _invitation_or_error(request: HttpRequest, token: str):
-    try:
-        return open_invitation(token), None
-    except InvitationInvalid as error:
-        page = render(
-            request, "connections/invitation_invalid.html", {"reason": str(error)}, status=404
-        )
-        return None, page
+def _link_refused(request: HttpRequest, error: InvitationInvalid) -> HttpResponse:
+    """The clear page for a link that cannot connect anything: why, and whom to ask."""
+    context = {"heading": error.heading, "reason": str(error), "hide_login": True}
+    return render(request, "connections/invitation_invalid.html", context, status=error.status)
 
 
-def _contractor_page(request: HttpRequest, token: str, template: str) -> HttpResponse:
-    invitation, error_page = _invitation_or_error(request, token)
-    if error_page:
-        return error_page
+@dataclass(frozen=True)
+class ContractorRow:
+    """One system the link names: its connection now, and its use through this link."""
+
+    row: ConnectionRow
+    use: InvitationUse | None
+
+
+def _contractor_page(
+    request: HttpRequest, invitation: ContractorInvitation, token: str, template: str
+) -> HttpResponse:
+    uses = {u.system: u for u in invitation.uses.all()}
     rows = [
-        r for r in connection_rows(invitation.client) if r.provider.system in invitation.systems
+        ContractorRow(r, uses.get(r.provider.system))
+        for r in connection_rows(invitation.client)
+        if r.provider.system in invitation.systems
     ]
     context = {
         "invitation": invitation,
+        "client": invitation.client,
         "firm": invitation.client.firm,
         "rows": rows,
+        "waiting": [r for r in rows if r.use is None and not r.row.connected],
         "token": token,
         "hide_login": True,  # contractors never have an account
     }
@@ -123,17 +160,22 @@ def _contractor_page(request: HttpRequest, token: str, template: str) -> HttpRes
 
 @require_GET
 def contractor_invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """The contractor's page: who asks, for which systems and what access; no login."""
-    return _contractor_page(request, token, "connections/contractor_invitation.html")
+    """The contractor's page: who asks, for which client, which systems and what access; a
+    consent button only for a system not yet connected through this link; no login."""
+    try:
+        invitation = open_invitation(token)
+    except InvitationInvalid as error:
+        return _link_refused(request, error)
+    return _contractor_page(request, invitation, token, "connections/contractor_invitation.html")
 
 
 @require_POST
 def contractor_connect(request: HttpRequest, token: str, system: str) -> HttpResponse:
-    invitation, error_page = _invitation_or_error(request, token)
-    if error_page:
-        return error_page
-    if _system(system) not in invitation.systems:
-        raise Http404("This invitation does not cover that system.")
+    try:
+        invitation = open_invitation(token)
+        check_unspent(invitation, _system(system))
+    except InvitationInvalid as error:
+        return _link_refused(request, error)
     try:
         return redirect(consent.begin(request, invitation.client, system, invitation_token=token))
     except OAuthError as error:
@@ -147,8 +189,13 @@ def contractor_connect(request: HttpRequest, token: str, system: str) -> HttpRes
 
 @require_GET
 def contractor_done(request: HttpRequest, token: str) -> HttpResponse:
-    """The plain thank-you page after a consent, with what is connected so far."""
-    return _contractor_page(request, token, "connections/contractor_done.html")
+    """The thank-you page after a consent: which company each system is connected to. It
+    stays readable once the link is used up (it has no consent button)."""
+    try:
+        invitation = load_invitation(token)
+    except InvitationInvalid as error:
+        return _link_refused(request, error)
+    return _contractor_page(request, invitation, token, "connections/contractor_done.html")
 
 
 def _consent_failed(request: HttpRequest, system: str, error: consent.ConsentFailed):

@@ -18,7 +18,7 @@ ACCOUNT_FIELDS = {
 
 
 class _FormFields(HTMLParser):
-    """The inputs of the first form on a page: hidden values and the checked radio."""
+    """The inputs of the first form on a page: hidden values and a checked radio, if any."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -55,6 +55,9 @@ def consent(
     session: requests.Session | None = None,
 ) -> str:
     """Answer the emulator's consent page; returns the redirect URL with code/state or error."""
+    if approve and not (account_id or new_account_name):
+        # Like Intuit's chooser, the emulators preselect no account: say which one.
+        raise ConsentPageError("approving needs an account_id or a new_account_name")
     http = session or requests.Session()
     page = http.get(authorize_url, timeout=30)
     if page.status_code != 200:

@@ -16,7 +16,9 @@ import pytest
 from django.apps import apps
 from django.core import serializers
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from connections.models import INVITATION_LIFETIME, ContractorInvitation
 from connections.sync.models import ConflictKind, InvoiceLink, RunKind, SyncConflict, SyncRun
 from reconciliation.models import Finding, Reconciliation
 
@@ -45,6 +47,13 @@ KWARG_VALUES: dict[str, Callable[[TwoFirms], str | int]] = {
     "client_slug": lambda w: w.client_a.slug,
     "membership_id": lambda w: w.membership_a.pk,
     "invitation_id": lambda w: w.invitation_a.pk,
+    "contractor_invitation_id": lambda w: (
+        ContractorInvitation.objects.get_or_create(
+            client=w.client_a,
+            email="boss@alpharoofing.test",
+            defaults={"expires_at": timezone.now() + INVITATION_LIFETIME},
+        )[0].pk
+    ),
     "token": lambda w: w.invitation_token_a,
     "system": lambda w: "quickbooks",
     "run_id": lambda w: _sync_run(w).pk,

@@ -5,12 +5,14 @@ from datetime import date
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from connections.models import InvitationUse
 from connections.sync.models import SyncConflict, SyncRun
 from reconciliation.models import Finding, Reconciliation, SnapshotDeal, SnapshotInvoice
 from reconciliation.views import QUEUE_PAGE
 
-from .factories import ClientFactory
+from .factories import ClientFactory, ContractorInvitationFactory
 
 
 def fill(firm, clients: int) -> None:
@@ -88,7 +90,15 @@ def test_the_client_page_costs_the_same_for_one_month_or_twelve(client, two_firm
     fill(two_firms.firm_a, 1)
     target = two_firms.firm_a.clients.get(slug="load-1")
     url = reverse("client_detail", args=[target.slug])
+    ContractorInvitationFactory(client=target, created_by=two_firms.accountant_a)
     few = queries(client, url)
+    for n in range(8):  # the links sent, with who sent, who withdrew and what was used
+        link = ContractorInvitationFactory(
+            client=target, created_by=two_firms.accountant_a, email=f"c{n}@load.test",
+            revoked_by=two_firms.owner_a if n % 2 else None,
+            revoked_at=timezone.now() if n % 2 else None,
+        )  # fmt: skip
+        InvitationUse.objects.create(invitation=link, system="quickbooks", external_name="Co")
     for month in range(1, 10):
         recon = Reconciliation.objects.create(client=target, period=date(2025, month, 1))
         Finding.objects.create(
@@ -100,6 +110,7 @@ def test_the_client_page_costs_the_same_for_one_month_or_twelve(client, two_firm
     assert queries(client, url) == few
     page = client.get(url).content.decode()
     assert "<svg" in page and "Sep 2025" in page and "Oct 2026" in page
+    assert page.count('data-state="partly used"') == 4 and "c7@load.test" in page
 
 
 def test_the_findings_queue_decides_inline_and_undoes_a_dismissal(client, two_firms):

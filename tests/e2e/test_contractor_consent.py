@@ -36,7 +36,7 @@ def test_the_contractor_connects_quickbooks_from_the_emailed_link(
     contractor = new_context().new_page()  # their own browser: no session, no login
     contractor.goto(link)
     expect(contractor.get_by_role("heading", level=1)).to_contain_text(
-        "Alpha Books asks you to connect your systems"
+        "Connect Alpha Secret Roofing's systems for Alpha Books"
     )
     screenshot(contractor, "contractor-invitation")
     contractor.get_by_role("button", name="Connect QuickBooks").click()
@@ -61,7 +61,7 @@ def test_the_contractor_connects_quickbooks_from_the_emailed_link(
     screenshot(contractor, "contractor-thank-you")
 
     page.reload()
-    card = connections.get_by_role("article").filter(has_text="QuickBooks")
+    card = connections.get_by_role("article", name="QuickBooks Online")
     expect(card).to_contain_text("Active")
     expect(card).to_contain_text("by the contractor")
     expect(card).to_contain_text("Alpha Roofing LLC")
