@@ -68,17 +68,22 @@ def do_store_connection(
     return connection
 
 
+def _revoke_locally(connection: Connection) -> None:
+    """Mark the connection revoked and forget its tokens (the caller saves it)."""
+    connection.status = Status.REVOKED
+    connection.access_token = ""
+    connection.refresh_token = ""
+    connection.access_expires_at = None
+    connection.refresh_expires_at = None
+
+
 def do_release_company(actor: User, connection: Connection, to_client: Client) -> None:
     """Another client of the same firm takes this connection's company (staff confirmed it):
     this connection stops holding it. Tokens are deleted here but not revoked at the
     provider, where the company's new connection lives on a grant of the same app."""
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
     before = _public_state(connection)
-    connection.status = Status.REVOKED
-    connection.access_token = ""
-    connection.refresh_token = ""
-    connection.access_expires_at = None
-    connection.refresh_expires_at = None
+    _revoke_locally(connection)
     connection.last_error = f"This company was moved to {to_client.name}."
     connection.last_error_at = timezone.now()
     connection.save()
@@ -198,11 +203,7 @@ def do_disconnect(actor: User, connection: Connection) -> str | None:
     with transaction.atomic():
         connection = Connection.objects.select_for_update().get(pk=connection.pk)
         before = _public_state(connection)
-        connection.status = Status.REVOKED
-        connection.access_token = ""
-        connection.refresh_token = ""
-        connection.access_expires_at = None
-        connection.refresh_expires_at = None
+        _revoke_locally(connection)
         connection.save()
         audit(
             connection.client.firm,

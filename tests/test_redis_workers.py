@@ -15,7 +15,6 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-import redis
 from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule, Task
@@ -36,6 +35,7 @@ from sandbox.consent import consent
 
 from .conftest import finish_consent, start_direct
 from .factories import ClientFactory
+from .redis_support import empty_redis
 from .sandbox.conftest import sandbox_db
 from .sync_support import DEAL_TO_COMPANY, LINE_ITEM_TO_DEAL, _to
 from .test_invoice_sync import income_account
@@ -54,18 +54,6 @@ def database_url(alias: str) -> str:
     user = db.get("USER") or "postgres"
     host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
     return f"postgres://{user}@{host}:{port}/{db['NAME']}"
-
-
-def empty_redis(url: str):
-    client = redis.Redis.from_url(url)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        if os.environ.get("CI"):
-            raise  # CI must run it: .ci/run starts Redis
-        pytest.skip("LOUD SKIP: Redis is not running on 127.0.0.1:6379; start redis-server")
-    client.flushdb()
-    return client
 
 
 @pytest.fixture
