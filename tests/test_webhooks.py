@@ -286,6 +286,10 @@ def test_a_quickbooks_delivery_about_two_companies_reaches_each_of_their_clients
     assert stored["9130001"].connection == qbo_connection and stored["77"].connection == other
     assert "77" not in stored["9130001"].body and "Customer" not in stored["9130001"].body
     assert "9130001" not in stored["77"].body and stored["77"].event_count == 1
+    from connections.sync.pending import delivery_request
+
+    for delivery in stored.values():  # each part reads as a delivery of its own
+        assert delivery_request(delivery.system, delivery.body)[0] == 1
     # The same delivery again is a replay, of both parts.
     assert post_qbo(client, body, intuit_signature(body)).status_code == 409
     assert WebhookDelivery.objects.count() == 2
