@@ -85,4 +85,8 @@ class ReconciliationSerializer(serializers.ModelSerializer):
 
 class ReconciliationStartSerializer(serializers.Serializer):
     client = serializers.SlugField()
-    period = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", help_text="YYYY-MM")
+    period = serializers.RegexField(
+        r"(?a)^\d{4}-(0[1-9]|1[0-2])$",
+        help_text="YYYY-MM",
+        error_messages={"invalid": "Not a month: write it as YYYY-MM, like 2026-11."},
+    )

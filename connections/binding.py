@@ -43,6 +43,17 @@ class Binding:
     def needs_confirmation(self) -> bool:
         return self.kind in (Kind.CHANGE, Kind.MOVE)
 
+    @property
+    def confirmation(self) -> str:
+        """What the page's button sends to confirm this binding: the kind and what it acts
+        on (the company set aside, the client a company is taken from), so a page shown
+        before another change or move of the same kind confirms nothing."""
+        if self.kind == Kind.CHANGE:
+            return f"{self.kind}:{self.previous_id}"
+        if self.kind == Kind.MOVE and self.holder is not None:
+            return f"{self.kind}:{self.holder.client_id}"
+        return str(self.kind)
+
 
 ASK_BOOKKEEPER = "Nothing was connected. Please ask your bookkeeper: they can sort this out."
 

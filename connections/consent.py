@@ -208,12 +208,13 @@ def discard(request: HttpRequest, key: str) -> None:
 
 def finish(request: HttpRequest, key: str, confirmed: str = "") -> Completed:
     """The person confirmed the page: store the connection. A change or move of company needs
-    `confirmed` to name it, so only a page that said so can do it."""
+    `confirmed` to name it and what it acts on (`Binding.confirmation`), so only a page that
+    said so, and still says so, can do it."""
     pending = pending_consent(request, key)
     if pending.binding.kind == BindingKind.REFUSED:
         discard(request, key)
         raise ConsentFailed(pending.binding.reason, status=409)
-    if pending.binding.needs_confirmation and confirmed != pending.binding.kind:
+    if pending.binding.needs_confirmation and confirmed != pending.binding.confirmation:
         raise NeedsConfirmation()
     try:
         connection = store(pending)

@@ -234,6 +234,10 @@ def oauth_confirm(request: HttpRequest, system: str, key: str) -> HttpResponse:
         pending = consent.pending_consent(request, key)
     except consent.ConsentFailed as error:
         return _consent_failed(request, system, error)
+    if pending.system != system:
+        # The page's words, previous company and set-aside counts are the address's system;
+        # what would be stored is the key's. A key under another address is no page.
+        raise Http404("No such confirmation.")
     if pending.binding.kind == BindingKind.REFUSED:
         consent.discard(request, key)
         return _consent_failed(request, system, consent.ConsentFailed(pending.binding.reason, 409))

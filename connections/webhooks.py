@@ -5,6 +5,9 @@
   for a body that does not parse, its bytes), never by the signature's bytes: base64 has
   more than one spelling of the same HMAC, and HubSpot signs a fresh timestamp per send;
 - unknown realm/portal → 200 and a log line, so the provider keeps the endpoint enabled.
+- events for several companies in one delivery (Intuit's `eventNotifications` holds one
+  entry per realm; HubSpot batches an app's events) → stored as one delivery per company,
+  each holding only that company's events, each routed and replay-checked on its own.
   Only the connection that proved the company (see `connections.binding`) receives its
   events: at most one holds it, and a revoked or set-aside connection holds none;
 - a body that is not a JSON object/array we can store, or is nested too deep → 400, not
@@ -14,7 +17,9 @@ Nothing is processed inside the request: `connections.tasks.process_webhook` doe
 """
 
 import hashlib
+import json
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -63,8 +68,9 @@ def _store(
     *,
     identities: list[str] | None = None,
     quarantine_reason: str = "",
+    body: bytes | None = None,
 ) -> HttpResponse:
-    body = request.body
+    body = request.body if body is None else body
     event_count = len(identities or ())
     connection = _connection_for(system, account_id) if account_id else None
     if account_id and connection is None and not quarantine_reason:
@@ -97,6 +103,52 @@ def _store(
     return JsonResponse({"status": status, "id": delivery.pk})
 
 
+def _quickbooks_part(payload, realm: str):
+    """The part of a verified QuickBooks body that is about `realm` (either shape)."""
+    if isinstance(payload, dict):
+        kept = [n for n in payload["eventNotifications"] if str(n["realmId"]) == realm]
+        return {**payload, "eventNotifications": kept}
+    return [event for event in payload if str(event["intuitaccountid"]) == realm]
+
+
+def _hubspot_part(payload, portal: str):
+    return [event for event in payload if str(event["portalId"]) == portal]
+
+
+def _store_each_account(
+    request: HttpRequest,
+    system: str,
+    signature: str,
+    events: list,
+    account_of: Callable,
+    part_of: Callable,
+) -> HttpResponse:
+    """Store the delivery, or, when its events are about several companies, one delivery per
+    company holding only its events: each company's events reach only the client holding
+    it, and a replay is known per company. (Quarantining the whole delivery lost them all.)"""
+    accounts = sorted({account_of(event) for event in events})
+    if len(accounts) == 1:
+        identities = [event.identity for event in events]
+        return _store(request, system, signature, accounts[0], identities=identities)
+    payload = json.loads(request.body)  # verified and parsed once already
+    answers = [
+        _store(
+            request,
+            system,
+            signature,
+            account,
+            identities=[e.identity for e in events if account_of(e) == account],
+            body=json.dumps(part_of(payload, account)).encode(),
+        )
+        for account in accounts
+    ]
+    if all(answer.status_code == 409 for answer in answers):
+        return answers[0]
+    return JsonResponse(
+        {"status": "split", "parts": [json.loads(answer.content) for answer in answers]}
+    )
+
+
 def _unauthorised(system: str, why: str) -> HttpResponse:
     log.warning("%s webhook refused: %s", system, why)
     return JsonResponse({"status": "unauthorised"}, status=401)
@@ -116,12 +168,9 @@ def quickbooks_webhook(request: HttpRequest) -> HttpResponse:
         events = quickbooks.parse_events(request.body)
     except quickbooks.MalformedWebhook as error:
         return _store(request, System.QUICKBOOKS, signature, "", quarantine_reason=str(error))
-    realms = {event.realm_id for event in events}
-    if len(realms) > 1:
-        reason = f"events for several companies in one delivery: {sorted(realms)}"
-        return _store(request, System.QUICKBOOKS, signature, "", quarantine_reason=reason)
-    identities = [event.identity for event in events]
-    return _store(request, System.QUICKBOOKS, signature, realms.pop(), identities=identities)
+    return _store_each_account(
+        request, System.QUICKBOOKS, signature, events, lambda e: e.realm_id, _quickbooks_part
+    )
 
 
 @csrf_exempt
@@ -146,9 +195,6 @@ def hubspot_webhook(request: HttpRequest) -> HttpResponse:
         events = hubspot.parse_events(request.body)
     except hubspot.MalformedWebhook as error:
         return _store(request, System.HUBSPOT, signature, "", quarantine_reason=str(error))
-    portals = {event.portal_id for event in events}
-    if len(portals) > 1:
-        reason = f"events for several portals in one delivery: {sorted(portals)}"
-        return _store(request, System.HUBSPOT, signature, "", quarantine_reason=reason)
-    identities = [event.identity for event in events]
-    return _store(request, System.HUBSPOT, signature, portals.pop(), identities=identities)
+    return _store_each_account(
+        request, System.HUBSPOT, signature, events, lambda e: e.portal_id, _hubspot_part
+    )

@@ -14,13 +14,22 @@ from connections import retries
 from connections.adapters import accounting_adapter, crm_adapter
 from connections.providers import Kind
 from connections.sync import invoicing
-from connections.sync.customers import SyncUnavailable, active_connection, run_customer_sync
+from connections.sync.customers import (
+    LEASE_BUSY,
+    SyncUnavailable,
+    active_connection,
+    run_customer_sync,
+)
 from connections.sync.models import InvoiceLink, InvoiceState, RunKind
 
 from .models import Finding, FindingStatus
 
 AUTOMATIC = {"void_invoice", "create_invoice", "update_crm_payment", "add_missing_lines"}
 PROVIDER_ERRORS = (retries.ProviderError, retries.Transient, retries.RateLimited)
+# How long approving "create the missing invoice" waits for the client's sync lease. It runs
+# in the page's request, holding the finding's row lock: a running sync or a dead worker's
+# lease (lapsing within 30 s) must not hold the page, least of all a bulk approval.
+FIX_LEASE_WAIT_SECONDS = 3
 
 
 def before_open() -> dict:
@@ -112,7 +121,17 @@ def _create(finding: Finding) -> dict:
         deal_id=deal_id,
         defaults={"state": InvoiceState.HELD, "reason": "approved from a reconciliation finding"},
     )
-    run = run_customer_sync(client, kind=RunKind.MANUAL, crm_ids={"deals": [deal_id]})
+    run = run_customer_sync(
+        client,
+        kind=RunKind.MANUAL,
+        crm_ids={"deals": [deal_id]},
+        wait_seconds=FIX_LEASE_WAIT_SECONDS,
+    )
+    if run.error == LEASE_BUSY:
+        raise retries.ProviderError(
+            "a sync of this client is running (or a stopped worker's hold on it has not "
+            "lapsed yet, at most 30 s), so nothing was written. Approve it again in a minute."
+        )
     link = InvoiceLink.objects.get(client=client, deal_id=deal_id)
     if link.state != InvoiceState.CREATED:
         raise retries.ProviderError(f"the invoice was not created: {link.reason or run.error}")

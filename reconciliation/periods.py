@@ -15,7 +15,8 @@ import re
 from datetime import date
 
 HISTORY_YEARS = 10
-_SHAPE = re.compile(r"(\d{4})-(\d{2})")
+# ASCII: `\d` alone also takes other scripts' digits (fullwidth, Arabic-Indic), which int() reads.
+_SHAPE = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
 
 class PeriodRefused(ValueError):

@@ -12,8 +12,11 @@ import re
 
 MAX_DEPTH = 32  # our deepest real payload (a QuickBooks notification) is 5 levels deep
 
-# A JSON string, unrolled so that long strings are matched in linear time.
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A JSON string, unrolled so that long strings are matched in linear time. One never closed
+# runs to the end (a lone backslash there too): the match must not fail, or the search
+# starts again at the next quote and scans to the end again, quadratic in the body. Such a
+# body is not JSON anyway; json.loads says so.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*\\?(?:"|\Z)', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 

@@ -1,4 +1,5 @@
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -121,7 +122,18 @@ def confirm(client, callback_response, confirm: str = ""):
     assert callback_response.status_code == 302, callback_response.content[:300]
     page = callback_response["Location"]
     assert "/confirm/" in page, page
-    return client.post(page, {"action": "connect", "confirm": confirm})
+    return client.post(page, {"action": "connect", "confirm": pressed(client, page, confirm)})
+
+
+def pressed(client, page: str, kind: str) -> str:
+    """What the confirmation page's button at `page` sends when it confirms `kind` (a change
+    or move names what it acts on); "" when `kind` is "" (a press that names nothing)."""
+    if not kind:
+        return ""
+    html = client.get(page).content.decode()
+    found = re.search(r'name="confirm" value="([^"]*)"', html)
+    assert found and found[1].split(":")[0] == kind, (kind, found and found[1])
+    return found[1]
 
 
 def finish_consent(client, callback: str, confirm_kind: str = ""):

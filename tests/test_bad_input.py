@@ -183,6 +183,25 @@ def test_json_limits_are_pure_and_skip_strings():
         load_json(b'{"a": [1, {"b": "\\udc00"}]}')
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'"' + b'\\"' * 100_000,  # an escaped quote after another, never closed
+        b'"' + b'\\"' * 100_000 + b"\\",  # and a lone backslash at the very end
+        b"[" * 10 + b'"a' * 100_000,
+    ],
+)
+def test_a_body_of_unclosed_strings_is_read_in_linear_time(body):
+    """Skipping strings rescanned from every quote to the end when a string never closed:
+    a 200 kB API body from any accountant's token held a worker for minutes."""
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(BadJson):
+        load_json(body)
+    assert time.monotonic() - started < 2
+
+
 # -- the webhook receivers ----------------------------------------------------------------
 @pytest.mark.parametrize(
     "body, words",

@@ -16,7 +16,7 @@ from connections.invitations import link_token
 from connections.models import CompanyChange, Connection, Status, WebhookDelivery
 from sandbox.consent import consent
 
-from .conftest import local, start_direct
+from .conftest import local, pressed, start_direct
 from .factories import ClientFactory, ConnectionFactory, ContractorInvitationFactory
 from .sandbox.conftest import sandbox_db
 
@@ -30,7 +30,10 @@ def back_in_app(client, callback: str, confirm_kind: str = ""):
     press its button as a person would (with `confirm_kind` when the page asks for one)."""
     response = client.get(local(callback))
     if response.status_code == 302 and "/confirm/" in response["Location"]:
-        return client.post(response["Location"], {"action": "connect", "confirm": confirm_kind})
+        page = response["Location"]
+        return client.post(
+            page, {"action": "connect", "confirm": pressed(client, page, confirm_kind)}
+        )
     return response
 
 
@@ -162,7 +165,9 @@ def test_staff_change_the_company_only_by_confirming_what_it_sets_aside(
     assert client.post(page_url, {"action": "connect"}).status_code == 409
     assert Connection.objects.get(pk=first.pk).external_id == first.external_id
 
-    done = client.post(page_url, {"action": "connect", "confirm": "change"})
+    done = client.post(
+        page_url, {"action": "connect", "confirm": pressed(client, page_url, "change")}
+    )
     assert done.status_code == 302
     after = Connection.objects.get(pk=first.pk)
     assert after.external_id != first.external_id and after.status == Status.ACTIVE
@@ -203,7 +208,9 @@ def test_staff_move_a_company_between_their_clients_only_by_confirming(
     page = client.get(page_url).content.decode()
     assert "Move this" in page and "Alpha Secret Roofing" in page and "Beacon Electric" in page
     assert not Connection.objects.filter(client=neighbour).exists()
-    done = client.post(page_url, {"action": "connect", "confirm": "move"})
+    done = client.post(
+        page_url, {"action": "connect", "confirm": pressed(client, page_url, "move")}
+    )
     assert done["Location"] == reverse("client_detail", args=["beacon"])
     held.refresh_from_db()
     assert held.status == Status.REVOKED and not held.refresh_token
@@ -240,3 +247,34 @@ def test_the_confirmation_page_holds_no_token(client, two_firms, sandbox):
     page = client.get(page_url).content.decode()
     assert "eyJ" not in page and "AB11" not in page  # the sandbox's token prefixes
     assert urlsplit(page_url).query == ""
+
+
+def test_a_change_page_shown_before_another_change_confirms_nothing(client, two_firms, sandbox):
+    """Two tabs: the first page said "change from First books" (and what that sets aside);
+    meanwhile the second tab changed the client to Second books. Pressing the first page's
+    button must not set aside Second books' data, which that page never mentioned."""
+    client.force_login(two_firms.accountant_a)
+    staff_connect(client, "quickbooks", new_account_name="First books")
+    first = Connection.objects.get(client=two_firms.client_a, system="quickbooks")
+    stale = client.get(
+        local(
+            consent(
+                start_direct(client, "quickbooks"), "quickbooks", new_account_name="Third books"
+            )
+        )
+    )["Location"]
+    stale_press = pressed(client, stale, "change")
+    staff_connect(client, "quickbooks", confirm_kind="change", new_account_name="Second books")
+    second = Connection.objects.get(client=two_firms.client_a, system="quickbooks")
+    assert second.external_id != first.external_id
+
+    answer = client.post(stale, {"action": "connect", "confirm": stale_press})
+    assert answer.status_code == 409, "a stale change page was taken as confirming another change"
+    assert "Something changed since this page was shown" in answer.content.decode()
+    assert Connection.objects.get(pk=second.pk).external_id == second.external_id
+    assert CompanyChange.objects.filter(client=two_firms.client_a).count() == 1
+    # The page as it is now names Second books, and confirming that works.
+    assert second.external_name in answer.content.decode()
+    done = client.post(stale, {"action": "connect", "confirm": pressed(client, stale, "change")})
+    assert done.status_code == 302
+    assert CompanyChange.objects.filter(client=two_firms.client_a).count() == 2

@@ -24,7 +24,7 @@ from reconciliation.models import Finding, FindingStatus
 from reconciliation.run import reconcile
 from sandbox.consent import consent
 
-from .conftest import local, start_direct
+from .conftest import local, pressed, start_direct
 from .sandbox.conftest import sandbox_db
 
 pytestmark = sandbox_db
@@ -88,7 +88,8 @@ def change_company(client, name: str) -> None:
     answer = client.get(local(callback))
     assert answer.status_code == 302
     if "/confirm/" in answer["Location"]:
-        done = client.post(answer["Location"], {"action": "connect", "confirm": "change"})
+        page = answer["Location"]
+        done = client.post(page, {"action": "connect", "confirm": pressed(client, page, "change")})
         assert done.status_code == 302
 
 

@@ -340,3 +340,42 @@ def test_with_sales_tax_each_line_carries_its_products_tax_code(books):
     }
     assert codes == {Decimal("185.00"): "TAX", Decimal("310.00"): "NON"}
     assert not run.client.alerts.exists()  # the read-back agreed
+
+
+def test_approving_a_missing_invoice_while_a_dead_worker_holds_the_lease_answers_at_once(
+    books, two_firms
+):
+    """A worker died holding the client's lease (it lapses within 30 s). Approving "create
+    the missing invoice" from the page must not hold the page (and the finding's row lock)
+    waiting for it: the fix fails at once saying why, writes nothing, and approving it
+    again once the lease lapsed creates the one invoice."""
+    import time
+    from datetime import date, timedelta
+
+    from reconciliation.fixes import do_approve
+    from reconciliation.models import Finding, FindingStatus, Reconciliation
+
+    deal = books.deal("Roof job", LINES, company=books.books_company, stage="closedwon")
+    recon = Reconciliation.objects.create(client=books.client, period=date(2026, 11, 1))
+    finding = Finding.objects.create(
+        client=books.client, reconciliation=recon, code="missing_invoice", severity="high",
+        amount=Decimal("685.00"), currency="USD", direction="revenue understated",
+        reason="deal has no invoice", fingerprint="dead-lease",
+        fix={"action": "create_invoice", "deal_id": deal},
+    )  # fmt: skip
+    SyncSettings.objects.filter(client=books.client).update(
+        lease_holder="dead-host:1:abc", lease_until=timezone.now() + timedelta(seconds=30)
+    )
+    started = time.monotonic()
+    failed = do_approve(two_firms.accountant_a, finding)
+    assert time.monotonic() - started < 10, "the page waited for a dead worker's lease"
+    assert failed.status == FindingStatus.FIX_FAILED
+    assert "sync of this client" in failed.decision_note
+    assert invoice_for(books, deal) is None
+
+    SyncSettings.objects.filter(client=books.client).update(
+        lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    fixed = do_approve(two_firms.accountant_a, finding)
+    assert fixed.status == FindingStatus.FIXED, fixed.decision_note
+    assert invoice_for(books, deal) is not None

@@ -42,6 +42,10 @@ def test_it_accepts_months_of_the_clients_history(text, month):
         ("26-11", "is not a month"),
         ("2026-1", "is not a month"),
         ("", "is not a month"),
+        ("+2026-01", "is not a month"),
+        ("\uff12\uff10\uff12\uff16-\uff11\uff11", "is not a month"),  # fullwidth: \d took it
+        ("\u0662\u0660\u0662\u0666-\u0661\u0661", "is not a month"),  # Arabic-Indic
+        ("2026-1\u0661", "is not a month"),
     ],
 )
 def test_it_refuses_other_periods_saying_why(text, words):
@@ -69,7 +73,12 @@ def test_the_command_refuses_a_period_outside_the_history(two_firms, period):
 
 
 @pytest.mark.parametrize(
-    "period, words", [("9999-12", "has not begun yet"), ("0000-01", "before the history")]
+    "period, words",
+    [
+        ("9999-12", "has not begun yet"),
+        ("0000-01", "before the history"),
+        ("\uff12\uff10\uff12\uff16-\uff11\uff11", "YYYY-MM"),
+    ],
 )
 def test_the_api_refuses_a_period_outside_the_history(api, two_firms, period, words):  # noqa: F811
     answer = api(two_firms.accountant_a).post(

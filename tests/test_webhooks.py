@@ -265,3 +265,40 @@ def test_a_delivery_whose_company_left_the_client_is_not_processed_for_it(
     qbo_connection.save()
     assert process_webhook(WebhookDelivery.objects.get().pk) == 1
     assert not SyncRun.objects.exists()
+
+
+def test_a_quickbooks_delivery_about_two_companies_reaches_each_of_their_clients(
+    client, two_firms, qbo_connection
+):
+    """Intuit's eventNotifications holds one entry per company; two of ours in one delivery
+    (here of two firms) must each get their own events, not be quarantined together (the
+    whole delivery was lost), and never see the other's."""
+    other = ConnectionFactory(client=two_firms.client_b, system="quickbooks", external_id="77")
+    first, second = json.loads(qbo_body("9130001")), json.loads(qbo_body("77", "Customer"))
+    body = json.dumps(
+        {"eventNotifications": first["eventNotifications"] + second["eventNotifications"]}
+    ).encode()
+    answer = post_qbo(client, body, intuit_signature(body))
+    assert answer.status_code == 200
+    stored = {d.account_id: d for d in WebhookDelivery.objects.all()}
+    assert set(stored) == {"9130001", "77"}
+    assert all(d.status == DeliveryStatus.QUEUED for d in stored.values())
+    assert stored["9130001"].connection == qbo_connection and stored["77"].connection == other
+    assert "77" not in stored["9130001"].body and "Customer" not in stored["9130001"].body
+    assert "9130001" not in stored["77"].body and stored["77"].event_count == 1
+    from connections.sync.pending import delivery_request
+
+    for delivery in stored.values():  # each part reads as a delivery of its own
+        assert delivery_request(delivery.system, delivery.body)[0] == 1
+    # The same delivery again is a replay, of both parts.
+    assert post_qbo(client, body, intuit_signature(body)).status_code == 409
+    assert WebhookDelivery.objects.count() == 2
+
+
+def test_a_hubspot_batch_of_two_portals_stores_the_known_one_only(client, hubspot_connection):
+    events = json.loads(hubspot_body("4401", event_id=5)) + json.loads(hubspot_body("999", 6))
+    body = json.dumps(events).encode()
+    assert post_hubspot(client, body).status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.account_id == "4401" and delivery.status == DeliveryStatus.QUEUED
+    assert json.loads(delivery.body) == events[:1]

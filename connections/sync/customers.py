@@ -104,6 +104,12 @@ class PendingWrite:
     change: LinkChange | None = None
 
 
+LEASE_BUSY = (
+    "Another sync of this client kept running; this one did not start. "
+    "The next scheduled pull covers its changes."
+)
+
+
 def run_customer_sync(
     client: Client,
     *,
@@ -123,12 +129,7 @@ def run_customer_sync(
     with client_lease(client, wait_seconds) as lease:
         if lease is None:
             run = SyncRun.objects.create(client=client, kind=kind, started_by=user)
-            return _finish(
-                run,
-                RunStatus.FAILED,
-                "Another sync of this client kept running; this one did not start. "
-                "The next scheduled pull covers its changes.",
-            )
+            return _finish(run, RunStatus.FAILED, LEASE_BUSY)
         return run_under_lease(lease, client, approved_preview=approved_preview, **options)
 
 
