@@ -57,14 +57,16 @@ class DecisionSerializer(serializers.Serializer):
 
 class FindingSerializer(serializers.ModelSerializer):
     client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    months_open = serializers.IntegerField(read_only=True)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
 
     class Meta:
         model = Finding
         fields = [
             "id", "client", "reconciliation", "code", "severity", "amount", "currency",
-            "direction", "reason", "deal_id", "invoice_ids", "customer_id", "evidence", "fix",
-            "status", "decided_at", "decision_note",
+            "direction", "reason", "deal_id", "invoice_ids", "customer_id", "record_ids",
+            "evidence", "fix", "status", "first_period", "last_period", "months_open",
+            "resolved_period", "change_note", "fix_error", "decided_at", "decision_note",
         ]  # fmt: skip
 
 

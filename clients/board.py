@@ -9,8 +9,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 HEALTH_FIELDS = (
-    "pk", "name", "slug", "timezone", "at_stake", "currency", "open_findings", "open_conflicts",
-    "broken_connections", "last_sync_status", "last_sync_at", "last_recon_period",
+    "pk", "name", "slug", "timezone", "at_stake", "currency", "open_findings",
+    "material_findings", "open_conflicts", "broken_connections", "last_sync_status", "last_sync_at", "last_recon_period",
     "last_recon_status",
 )  # fmt: skip
 
@@ -26,7 +26,14 @@ _EARLIEST = datetime.min.replace(tzinfo=None)
 
 
 def needs_attention(row: dict) -> bool:
-    return bool(row["broken_connections"] or row["open_findings"] or row["open_conflicts"])
+    """A broken connection, a decision waiting, a material finding (one that is "high" for
+    this client: a few cents astray is not attention), or a month that failed to reconcile."""
+    return bool(
+        row["broken_connections"]
+        or row["material_findings"]
+        or row["open_conflicts"]
+        or row["last_recon_status"] == "failed"
+    )
 
 
 def _shows(row: dict, show: str) -> bool:

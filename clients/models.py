@@ -9,6 +9,7 @@ import hashlib
 import secrets
 import zoneinfo
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -81,6 +82,15 @@ class Firm(models.Model):
         choices=MfaPolicy.choices,
         default=MfaPolicy.NOBODY,
         db_default=MfaPolicy.NOBODY,  # rows written by older code (and old migrations) too
+    )
+    # A finding is "high" only when it matters: at least this much, or 5 % of a client's
+    # monthly revenue when that is more (reconciliation/materiality.py).
+    materiality_floor = models.DecimalField(
+        "smallest amount that makes a finding high",
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("500.00"),
+        db_default=Decimal("500.00"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -4,12 +4,11 @@ number of queries, however long the history."""
 
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
-
 from connections.sync.models import SyncRun, SyncSettings
 from connections.sync.status import with_health, with_run_totals
 from reconciliation.chart import history_chart
-from reconciliation.models import FindingStatus, Reconciliation
+from reconciliation.models import Reconciliation
+from reconciliation.queue import month_totals
 
 from .models import Client
 
@@ -22,20 +21,14 @@ def client_overview(client: Client) -> dict:
     runs = with_run_totals(
         list(SyncRun.objects.filter(client=client).order_by("-started_at")[:RUNS_SHOWN])
     )
-    open_findings = Q(findings__status=FindingStatus.OPEN)
     recons = list(
-        Reconciliation.objects.filter(client=client)
-        .annotate(
-            found=Count("findings"),
-            found_amount=Sum("findings__amount"),
-            open=Count("findings", filter=open_findings),
-            at_stake=Sum("findings__amount", filter=open_findings),
-        )
-        .order_by("-started_at")[: HISTORY_MONTHS * 2]
+        Reconciliation.objects.filter(client=client).order_by("-started_at")[: HISTORY_MONTHS * 2]
     )
+    month_totals(recons)
     latest_per_month = {}
-    for recon in recons:  # newest first: the first seen of a month is its latest run
-        latest_per_month.setdefault(recon.period, recon)
+    for recon in recons:  # newest first: a month's chart point is its latest finished run
+        if recon.found is not None:
+            latest_per_month.setdefault(recon.period, recon)
     months = sorted(latest_per_month.values(), key=lambda r: r.period)[-HISTORY_MONTHS:]
     return {
         "health": health,
@@ -43,6 +36,6 @@ def client_overview(client: Client) -> dict:
         "settings": SyncSettings.objects.filter(client=client).first(),
         "reconciliations": recons[:HISTORY_MONTHS],
         "chart": history_chart(
-            [(r.period, r.found, r.found_amount or Decimal("0.00")) for r in months]
+            [(r.period, r.found, r.at_stake or Decimal("0.00")) for r in months]
         ),
     }

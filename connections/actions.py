@@ -171,12 +171,16 @@ def do_set_aside_company(
     SyncConflict.objects.filter(client=client, status=ConflictStatus.OPEN).update(
         status=ConflictStatus.DISMISSED, resolved_at=now, resolved_by=actor, note=note
     )
-    findings.filter(status__in=(FindingStatus.OPEN, FindingStatus.FIX_FAILED)).update(
+    findings.filter(status=FindingStatus.OPEN).update(
         status=FindingStatus.DISMISSED, decided_by=actor, decided_at=now, decision_note=note
     )
-    for finding in findings.only("pk", "fingerprint"):
-        retired = hashlib.sha256(f"set-aside:{change.pk}:{finding.fingerprint}".encode())
-        Finding.objects.filter(pk=finding.pk).update(fingerprint=retired.hexdigest())
+    # Identity and data both retired: the new books' problems are new findings.
+    for finding in findings.only("pk", "key", "fingerprint"):
+        retired = [
+            hashlib.sha256(f"set-aside:{change.pk}:{value}".encode()).hexdigest()
+            for value in (finding.key, finding.fingerprint)
+        ]
+        Finding.objects.filter(pk=finding.pk).update(key=retired[0], fingerprint=retired[1])
     SyncSettings.objects.filter(client=client).update(import_done_at=None, invoice_baseline_at=None)
     totals.refresh([client.pk])
     audit(

@@ -151,9 +151,7 @@ def set_aside_counts(client: Client, system: str) -> dict[str, int]:
             mirrors.count() if provider(system).kind == ProviderKind.ACCOUNTING else 0
         ),
         "invoice_links": InvoiceLink.objects.filter(client=client).count(),
-        "open_findings": Finding.objects.filter(
-            client=client, status__in=(FindingStatus.OPEN, FindingStatus.FIX_FAILED)
-        ).count(),
+        "open_findings": Finding.objects.filter(client=client, status=FindingStatus.OPEN).count(),
         "open_conflicts": SyncConflict.objects.filter(
             client=client, status=ConflictStatus.OPEN
         ).count(),

@@ -79,6 +79,7 @@ class Finding:
     customer_id: str = ""
     evidence: dict = field(default_factory=dict)
     fix: dict = field(default_factory=dict)  # {"action": ..., "words": ..., ...}
+    record_ids: tuple[str, ...] = ()
 
 
 def _severity(amount: Decimal) -> str:

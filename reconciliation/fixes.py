@@ -74,7 +74,7 @@ def do_approve(actor: User, finding: Finding) -> Finding:
     second accountant cannot run it twice; a failure stays visible on the finding."""
     with transaction.atomic():
         locked = Finding.objects.select_for_update().get(pk=finding.pk)
-        if locked.status not in (FindingStatus.OPEN, FindingStatus.FIX_FAILED):
+        if locked.status != FindingStatus.OPEN:
             raise FixRefused("This finding was already decided.")
         action = locked.fix.get("action", "review")
         if action not in AUTOMATIC:
@@ -85,11 +85,13 @@ def do_approve(actor: User, finding: Finding) -> Finding:
         try:
             result = FIXES[action](locked)
         except (*PROVIDER_ERRORS, SyncUnavailable) as error:
-            locked.status, locked.decision_note = FindingStatus.FIX_FAILED, str(error)
+            # Still open and counted: the problem is still there; the error says why.
+            locked.fix_error, locked.fix_failed_at = str(error), timezone.now()
             result = {"error": str(error)}
         else:
             locked.status, locked.decision_note = FindingStatus.FIXED, result.get("words", "")
-        locked.decided_by, locked.decided_at = actor, timezone.now()
+            locked.decided_by, locked.decided_at = actor, timezone.now()
+            locked.fix_error, locked.fix_failed_at = "", None
         locked.evidence = {**locked.evidence, "fix_result": result}
         locked.save()
         after = {"status": locked.status, "action": action, "result": result}

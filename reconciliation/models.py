@@ -1,5 +1,5 @@
-"""A reconciliation of one client for one month: the snapshot of both systems it checked,
-and the findings it stored."""
+"""Reconciliations (one client, one month, one run) and the client's ledger of findings they
+keep: each problem once, carried across months."""
 
 from django.conf import settings
 from django.db import models
@@ -56,97 +56,32 @@ class Reconciliation(models.Model):
         return f"{self.client} {self.period:%Y-%m} ({self.status})"
 
 
-class SnapshotInvoice(models.Model):
-    firm_lookup = "reconciliation__client__firm"
-
-    reconciliation = models.ForeignKey(
-        Reconciliation, on_delete=models.CASCADE, related_name="invoices"
-    )
-    external_id = models.CharField(max_length=64)
-    doc_number = models.CharField(max_length=40, blank=True)
-    customer_id = models.CharField(max_length=64, blank=True)
-    txn_date = models.DateField()
-    due_date = models.DateField(null=True, blank=True)
-    total = models.DecimalField(max_digits=14, decimal_places=2)
-    balance = models.DecimalField(max_digits=14, decimal_places=2)
-    currency = models.CharField(max_length=3, blank=True)
-    deal_id = models.CharField(max_length=64, blank=True)
-    lines = models.JSONField(default=list)  # [[item, quantity, amount], ...] as strings
-    voided = models.BooleanField(default=False)
-
-    objects = FirmScopedQuerySet.as_manager()
-
-    class Meta:
-        # A finding's records, looked up by id within its reconciliation (the queue's
-        # side-by-side): one probe each however big the snapshot.
-        indexes = [models.Index(fields=["reconciliation", "external_id"])]
-
-    def __str__(self) -> str:
-        return f"invoice {self.doc_number or self.external_id}"
-
-
-class SnapshotCredit(models.Model):
-    firm_lookup = "reconciliation__client__firm"
-
-    reconciliation = models.ForeignKey(
-        Reconciliation, on_delete=models.CASCADE, related_name="credits"
-    )
-    external_id = models.CharField(max_length=64)
-    customer_id = models.CharField(max_length=64, blank=True)
-    txn_date = models.DateField()
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    deal_id = models.CharField(max_length=64, blank=True)
-
-    objects = FirmScopedQuerySet.as_manager()
-
-    def __str__(self) -> str:
-        return f"credit {self.external_id}"
-
-
-class SnapshotDeal(models.Model):
-    firm_lookup = "reconciliation__client__firm"
-
-    reconciliation = models.ForeignKey(
-        Reconciliation, on_delete=models.CASCADE, related_name="deals"
-    )
-    external_id = models.CharField(max_length=64)
-    name = models.CharField(max_length=300, blank=True)
-    won = models.BooleanField(default=False)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    currency = models.CharField(max_length=3, blank=True)
-    payment_status = models.CharField(max_length=20, blank=True)
-    amount_paid = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    customer_id = models.CharField(max_length=64, blank=True)
-    close_date = models.DateField(null=True, blank=True)
-    lines = models.JSONField(default=list)
-
-    objects = FirmScopedQuerySet.as_manager()
-
-    class Meta:
-        indexes = [models.Index(fields=["reconciliation", "external_id"])]
-
-    def __str__(self) -> str:
-        return f"deal {self.external_id}"
-
-
 class FindingStatus(models.TextChoices):
     OPEN = "open", "Open"
     FIXED = "fixed", "Fixed"
     DISMISSED = "dismissed", "Dismissed"
-    FIX_FAILED = "fix_failed", "Fix failed"
+    RESOLVED = "resolved", "Resolved"  # no longer seen in either system
 
 
 class Finding(models.Model):
-    """One discrepancy: the amount at stake, which way it bends the books, evidence from both
-    sides and a proposed fix. `fingerprint` names the finding and its data: a dismissed one
-    does not come back next month unless the data changed."""
+    """One problem in the client's ledger, for as long as it exists. Its identity (`key`) is
+    its code and the records it is about, never its amounts: each reconciliation carries it
+    forward (amount now, `last_period`), resolves it when no longer seen, or opens a new one.
+    `fingerprint` names its data: a dismissed finding stays dismissed until that changes.
+    `records` holds both systems' records as the last run that changed it saw them."""
 
     firm_lookup = "client__firm"
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="findings")
+    # The run that last changed it (opened, updated, resolved); kept when that run is deleted.
     reconciliation = models.ForeignKey(
-        Reconciliation, on_delete=models.CASCADE, related_name="findings"
+        Reconciliation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="findings",
     )
+    key = models.CharField(max_length=64)
     code = models.CharField(max_length=30, db_index=True)
     severity = models.CharField(max_length=10)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
@@ -156,12 +91,21 @@ class Finding(models.Model):
     deal_id = models.CharField(max_length=64, blank=True)
     invoice_ids = models.JSONField(default=list)
     customer_id = models.CharField(max_length=64, blank=True)
+    record_ids = models.JSONField(default=list)  # payments, credits: part of its identity
     evidence = models.JSONField(default=dict)
+    records = models.JSONField(default=dict)  # {"deal": [...] | None, "invoices": [[...]]}
     fix = models.JSONField(default=dict)
     fingerprint = models.CharField(max_length=64, db_index=True)
     status = models.CharField(
         max_length=20, choices=FindingStatus.choices, default=FindingStatus.OPEN
     )
+    first_period = models.DateField(help_text="The first month it was seen in.")
+    last_period = models.DateField(help_text="The latest month it was seen in.")
+    resolved_period = models.DateField(null=True, blank=True)
+    change_note = models.TextField(blank=True)  # why it was reopened: what changed
+    # A fix that failed leaves the finding open and counted, with the reason and a retry.
+    fix_error = models.TextField(blank=True)
+    fix_failed_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -173,6 +117,9 @@ class Finding(models.Model):
 
     class Meta:
         ordering = ["-amount"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="one_finding_per_problem")
+        ]
         indexes = [
             models.Index(fields=["client", "status", "code"]),
             # The review queue, worst first: walked in order, so a page reads 50 rows.
@@ -191,7 +138,39 @@ class Finding(models.Model):
 
     @property
     def can_decide(self) -> bool:
-        return self.status in (FindingStatus.OPEN, FindingStatus.FIX_FAILED)
+        return self.status == FindingStatus.OPEN
+
+    @property
+    def months_open(self) -> int:
+        """Months from the first it was seen in to the last (or the one that resolved it)."""
+        end = self.resolved_period or self.last_period
+        return (end.year - self.first_period.year) * 12 + end.month - self.first_period.month + 1
+
+
+class FindingMonth(models.Model):
+    """A finding as a month's reconciliation saw it: the dated view a month's report and the
+    trend read. One row per finding and month; re-running the month rewrites only what
+    changed."""
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="months")
+    period = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    severity = models.CharField(max_length=10)
+    dismissed = models.BooleanField(default=False)  # seen, but dismissed with its data
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["finding", "period"], name="one_sighting_a_month")
+        ]
+        indexes = [models.Index(fields=["client", "period"], name="finding_month_view")]
+
+    def __str__(self) -> str:
+        return f"{self.finding_id} in {self.period:%Y-%m}"
 
 
 class OpenTotals(models.Model):
@@ -206,6 +185,7 @@ class OpenTotals(models.Model):
         Client, on_delete=models.CASCADE, primary_key=True, related_name="open_totals"
     )
     count = models.PositiveIntegerField(default=0)
+    high = models.PositiveIntegerField(default=0)  # open and material: the attention flag
     amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     by_currency = models.JSONField(default=dict)  # {"USD": [count, "amount"]}
 

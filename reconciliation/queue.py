@@ -7,31 +7,18 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 
 from .compare import compare
-from .models import Finding, FindingStatus, OpenTotals, SnapshotDeal, SnapshotInvoice
-from .run import DEAL_FIELDS, INVOICE_FIELDS, deal_record, invoice_record
+from .models import Finding, FindingMonth, FindingStatus, OpenTotals, ReconStatus
+from .records import deal_from_row, invoice_from_row
 
 
 def attach_comparisons(findings: list[Finding]) -> None:
     """Set `comparison` on each finding: its deal beside its invoices, as the reconciliation
-    saw them (two queries for the whole page)."""
-    recon_ids = {f.reconciliation_id for f in findings}
-    deal_ids = {f.deal_id for f in findings if f.deal_id}
-    invoice_ids = {i for f in findings for i in f.invoice_ids}
-    deals, invoices = {}, {}
-    if deal_ids:
-        rows = SnapshotDeal.objects.filter(
-            reconciliation_id__in=recon_ids, external_id__in=deal_ids
-        ).values_list("reconciliation_id", *DEAL_FIELDS)
-        deals = {(r[0], r[1]): deal_record(r[1:]) for r in rows}
-    if invoice_ids:
-        rows = SnapshotInvoice.objects.filter(
-            reconciliation_id__in=recon_ids, external_id__in=invoice_ids
-        ).values_list("reconciliation_id", *INVOICE_FIELDS)
-        invoices = {(r[0], r[1]): invoice_record(r[1:]) for r in rows}
+    that last changed it saw them (kept on the finding: no query)."""
     for f in findings:
-        deal = deals.get((f.reconciliation_id, f.deal_id))
-        found = [invoices.get((f.reconciliation_id, i)) for i in f.invoice_ids]
-        f.comparison = compare(deal, [i for i in found if i is not None])
+        kept = f.records or {}
+        deal = deal_from_row(kept["deal"]) if kept.get("deal") else None
+        invoices = [invoice_from_row(row) for row in kept.get("invoices", [])]
+        f.comparison = compare(deal, invoices)
 
 
 def queue_totals(firm, findings, chosen: dict) -> dict:
@@ -77,3 +64,23 @@ def open_totals(findings) -> dict:
         "count": sum(r["count"] for r in rows),
         "amounts": [(r["amount"], r["currency"]) for r in rows],
     }
+
+
+def month_totals(recons) -> None:
+    """Set `found` and `at_stake` on each finished run: the ledger's view of its month (open
+    at the month's end, each problem once), in one query for the whole list. A run that did
+    not finish has none: it must never read as a clean month."""
+    wanted = {(r.client_id, r.period) for r in recons}
+    rows = (
+        FindingMonth.objects.filter(
+            client_id__in={c for c, _ in wanted}, period__in={p for _, p in wanted}, dismissed=False
+        )
+        .values("client_id", "period")
+        .annotate(found=Count("*"), at_stake=Sum("amount"))
+    )
+    by_month = {(r["client_id"], r["period"]): r for r in rows}
+    for recon in recons:
+        seen = by_month.get((recon.client_id, recon.period), {})
+        finished = recon.status in (ReconStatus.DONE, ReconStatus.PARTIAL)
+        recon.found = seen.get("found", 0) if finished else None
+        recon.at_stake = seen.get("at_stake") or Decimal("0.00") if finished else None

@@ -1,10 +1,12 @@
-"""The monthly report of a reconciliation: totals by finding type, what bends AR and revenue,
-what was fixed since last month, the trend, the aging of open invoices, and every open
-finding as CSV. The same data renders the email (text and HTML) and the page."""
+"""The monthly report of a reconciliation, a dated view of the client's ledger: what was open
+at the month's end by type, what bends AR and revenue, what was opened, fixed, dismissed and
+resolved during the month, the trend, the aging of open invoices, and every open finding as
+CSV. The same data renders the email (text and HTML) and the page."""
 
 import csv
 import io
 from collections import defaultdict
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,57 +21,90 @@ from connections.actions import alert_recipients
 from connections.sync.models import SyncSettings
 from syncfirm.csv_cells import safe_row
 
-from .detectors import AGING_BUCKETS
-from .models import Finding, FindingStatus, Reconciliation
+from .models import Finding, FindingMonth, FindingStatus, Reconciliation, ReconStatus
 
 TREND_MONTHS = 6
 CSV_COLUMNS = [
     "code", "severity", "amount", "currency", "direction", "reason", "deal_id",
-    "invoice_ids", "customer_id", "proposed_fix", "status",
+    "invoice_ids", "customer_id", "proposed_fix", "status", "first_seen", "months_open",
 ]  # fmt: skip
 
 
+def month_bounds(client, period: date) -> tuple[datetime, datetime]:
+    """The month as instants in the client's timezone: [first day 00:00, next first day)."""
+    zone = client.tzinfo
+    following = date(period.year + period.month // 12, period.month % 12 + 1, 1)
+    return (
+        datetime.combine(period, time.min, tzinfo=zone),
+        datetime.combine(following, time.min, tzinfo=zone),
+    )
+
+
+def month_view(client, period: date) -> list[Finding]:
+    """The findings open at the month's end, as its latest run saw them: the month's amount
+    and severity on each (`amount`, `severity`), the ledger's current status kept."""
+    rows = (
+        FindingMonth.objects.filter(client=client, period=period, dismissed=False)
+        .select_related("finding", "finding__reconciliation")
+        .order_by("finding__code", "-amount", "finding_id")
+    )
+    findings = []
+    for row in rows:
+        finding = row.finding
+        finding.amount_now = finding.amount
+        finding.amount, finding.severity = row.amount, row.severity
+        findings.append(finding)
+    return findings
+
+
+def trend(client, period: date, months: int = TREND_MONTHS) -> list[dict]:
+    """Open findings at each month's end and their amount, oldest first, from the ledger:
+    each problem once a month however many runs saw it."""
+    rows = (
+        FindingMonth.objects.filter(client=client, period__lte=period, dismissed=False)
+        .values("period")
+        .annotate(found=Count("*"), at_stake=Sum("amount"))
+        .order_by("-period")[:months]
+    )
+    return list(rows)[::-1]
+
+
 def report_data(recon: Reconciliation) -> dict:
+    """A month's report: a dated view of the client's ledger — open at the month's end, and
+    what was opened, fixed, dismissed and resolved during it."""
     client = recon.client
-    findings = list(recon.findings.all())
-    open_findings = [f for f in findings if f.status == FindingStatus.OPEN]
+    period = recon.period
+    finished = recon.status in (ReconStatus.DONE, ReconStatus.PARTIAL)
+    open_findings = month_view(client, period) if finished else []
     by_code: dict[str, dict] = defaultdict(lambda: {"count": 0, "amount": Decimal("0.00")})
     for f in open_findings:
         by_code[f.code]["count"] += 1
         by_code[f.code]["amount"] += f.amount
-    previous = (
-        Reconciliation.objects.filter(client=client, period__lt=recon.period)
-        .order_by("-period")
-        .first()
+    start, end = month_bounds(client, period)
+    ledger = Finding.objects.filter(client=client)
+    decided = ledger.filter(decided_at__gte=start, decided_at__lt=end).order_by("-decided_at")
+    currency = (
+        SyncSettings.objects.filter(client=client).values_list("books_currency", flat=True).first()
+        or "USD"
     )
-    fixed = Finding.objects.filter(client=client, status=FindingStatus.FIXED)
-    if previous is not None:
-        fixed = fixed.filter(decided_at__gte=previous.finished_at or previous.started_at)
-    trend = list(
-        Reconciliation.objects.filter(client=client, period__lte=recon.period)
-        .order_by("-period")
-        .annotate(found=Count("findings"), at_stake=Sum("findings__amount"))[:TREND_MONTHS]
-    )[::-1]
-    aging: dict[str, Decimal] = {label: Decimal("0.00") for _, label in AGING_BUCKETS}
-    aging["120+"] = Decimal("0.00")
-    period_end = recon.finished_at.astimezone(client.tzinfo).date() if recon.finished_at else None
-    for invoice in recon.invoices.filter(balance__gt=0, voided=False):
-        age = (period_end - invoice.txn_date).days if period_end else 0
-        label = next((name for days, name in AGING_BUCKETS if age <= days), "120+")
-        aging[label] += invoice.balance
     return {
         "recon": recon,
         "client": client,
+        "finished": finished,
+        "findings": open_findings,
         "by_code": dict(sorted(by_code.items())),
         "open_count": len(open_findings),
         "open_amount": sum((f.amount for f in open_findings), Decimal("0.00")),
         "ar_overstated": _bent(open_findings, "AR", "overstated"),
         "revenue_overstated": _bent(open_findings, "revenue", "overstated"),
         "revenue_understated": _bent(open_findings, "revenue", "understated"),
-        "fixed": list(fixed),
-        "trend": trend,
-        "aging": aging,
-        "currency": open_findings[0].currency if open_findings else "USD",
+        "opened": [f for f in open_findings if f.first_period == period],
+        "fixed": list(decided.filter(status=FindingStatus.FIXED)),
+        "dismissed": list(decided.filter(status=FindingStatus.DISMISSED)),
+        "resolved": list(ledger.filter(status=FindingStatus.RESOLVED, resolved_period=period)),
+        "trend": trend(client, period),
+        "aging": {k: Decimal(v) for k, v in (recon.counts or {}).get("aging", {}).items()},
+        "currency": open_findings[0].currency if open_findings else currency,
         "page": settings.PUBLIC_BASE_URL.rstrip("/")
         + reverse("reconciliation_report", args=[client.slug, recon.pk]),
     }
@@ -90,6 +125,7 @@ def findings_csv(findings) -> str:
             safe_row([
                 f.code, f.severity, f.amount, f.currency, f.direction, f.reason, f.deal_id,
                 " ".join(f.invoice_ids), f.customer_id, (f.fix or {}).get("words", ""), f.status,
+                f"{f.first_period:%Y-%m}", f.months_open,
             ])
         )  # fmt: skip
     return out.getvalue()
@@ -134,10 +170,9 @@ def _send_report(recon: Reconciliation) -> int:
     message.attach_alternative(
         render_to_string("reconciliation/email/report.html", data), "text/html"
     )
-    open_findings = recon.findings.filter(status=FindingStatus.OPEN).order_by("code", "-amount")
     message.attach(
         f"{recon.client.slug}-{recon.period:%Y-%m}-findings.csv",
-        findings_csv(open_findings),
+        findings_csv(data["findings"]),
         "text/csv",
     )
     return message.send()

@@ -1,15 +1,12 @@
-"""One reconciliation: snapshot both systems through the adapters into local tables, run the
-detectors over the snapshot, store the findings. A dismissed finding whose data has not
-changed is not raised again."""
+"""One reconciliation: read both systems through the adapters, judge the month on what was
+dated by its end, run the detectors, weigh each finding against the client's revenue, and
+carry the result into the client's ledger (ledger.py)."""
 
-import hashlib
-import json
 import logging
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client
@@ -21,17 +18,10 @@ from connections.sync.customers import SyncUnavailable, active_connection
 from connections.sync.invoicing import doc_number, referenced_deal
 from connections.sync.models import CustomerLink, InvoiceLink, SyncSettings
 
-from . import detectors, totals
-from .models import (
-    Finding,
-    FindingStatus,
-    Reconciliation,
-    ReconStatus,
-    SnapshotCredit,
-    SnapshotDeal,
-    SnapshotInvoice,
-)
+from . import detectors, ledger, materiality
+from .models import Reconciliation, ReconStatus
 from .periods import PeriodRefused, check_period
+from .records import records_of
 
 log = logging.getLogger(__name__)
 BULK = 2000
@@ -71,14 +61,7 @@ def reconcile(
         snapshot = take_snapshot(client, recon)
         recon.stage = "Looking for discrepancies"
         recon.save(update_fields=["stage"])
-        found = detectors.detect(
-            invoices=snapshot["invoices"],
-            credits=snapshot["credits"],
-            deals=snapshot["deals"],
-            today=_period_end(period, client),
-            stale_after_days=stale_after_days,
-        )
-        store_findings(client, recon, found)
+        reconcile_records(recon, snapshot, _period_end(period, client), stale_after_days)
         recon.status = ReconStatus.PARTIAL if recon.not_checked else ReconStatus.DONE
     except (SyncUnavailable, PeriodRefused) as error:
         recon.status, recon.error = ReconStatus.FAILED, str(error)
@@ -105,7 +88,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     settings = SyncSettings.for_client(client)
     invoices = accounting.all_invoices()
     credits = accounting.credit_memos()
-    deals = []
+    deals, crm_checked = [], True
     try:
         crm = crm_adapter(active_connection(client, Kind.CRM))
         won = set(settings.won_stages) or crm.won_stages()
@@ -123,6 +106,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         retries.RateLimited,
     ) as error:
         # The books alone still show duplicates and stale invoices; say what was not compared.
+        crm_checked = False
         recon.not_checked.append(f"the CRM side (deals, payment status): {error}")
     links = dict(
         InvoiceLink.objects.filter(client=client)
@@ -144,6 +128,8 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         for u in accounting.unreadable
         if u.kind == "invoice" and u.number
     }
+    # Records left out: a finding about one of them is not "no longer seen".
+    unread_ids = {u.external_id for u in accounting.unreadable} | set(unread_invoice_of)
     snap_invoices = []
     for invoice in invoices:
         if not invoice.txn_date:  # a month's books are judged by date: undated is unread
@@ -188,10 +174,12 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         except BadValue as error:
             deal = replace(deal, problems=(*deal.problems, str(error)))
         if deal.problems:
+            unread_ids.add(deal.external_id)
             unreadable.append(f"deal {deal.external_id} ({deal.name}) could not be read: "
                               + "; ".join(deal.problems))  # fmt: skip
             continue
         if deal.external_id in unread_invoice_of:
+            unread_ids.add(deal.external_id)
             unread = unread_invoice_of[deal.external_id]
             name = unread.number or unread.external_id
             unreadable.append(f"deal {deal.external_id} ({deal.name}): its invoice {name} "
@@ -220,7 +208,6 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
                 currency=deal.currency or settings.books_currency,
             )
         )
-    _store_snapshot(recon, snap_invoices, snap_credits, snap_deals)
     if unreadable:
         # Left out of the comparison, and said: a run that skipped records never reads clean.
         recon.not_checked.append(
@@ -237,7 +224,13 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "won_deals": len(snap_deals),
         "unreadable": len(unreadable),
     }
-    return {"invoices": snap_invoices, "credits": snap_credits, "deals": snap_deals}
+    return {
+        "invoices": snap_invoices,
+        "credits": snap_credits,
+        "deals": snap_deals,
+        "crm_checked": crm_checked,
+        "unread_ids": unread_ids,
+    }
 
 
 def _customer_for(deal, customer_of: dict) -> str:
@@ -262,95 +255,75 @@ def _deal_from_number(pattern: str, number: str) -> str:
     return ""
 
 
-def _store_snapshot(recon, invoices, credits, deals) -> None:
-    with transaction.atomic():
-        SnapshotInvoice.objects.bulk_create(
-            (
-                SnapshotInvoice(
-                    reconciliation=recon, external_id=i.id, doc_number=i.doc_number[:40],
-                    customer_id=i.customer_id, txn_date=i.txn_date, due_date=i.due_date,
-                    total=i.total, balance=i.balance, currency=i.currency[:3], deal_id=i.deal_id,
-                    lines=[[a, str(q), str(m)] for a, q, m in i.lines], voided=i.voided,
-                )
-                for i in invoices
-            ),
-            batch_size=BULK,
-        )  # fmt: skip
-        SnapshotCredit.objects.bulk_create(
-            (
-                SnapshotCredit(reconciliation=recon, external_id=c.id, customer_id=c.customer_id,
-                               txn_date=c.txn_date, amount=c.amount, deal_id=c.deal_id)
-                for c in credits
-            ),
-            batch_size=BULK,
-        )  # fmt: skip
-        SnapshotDeal.objects.bulk_create(
-            (
-                SnapshotDeal(
-                    reconciliation=recon, external_id=d.id, name=d.name[:300], won=d.won,
-                    amount=d.amount, currency=d.currency[:3], payment_status=d.payment_status[:20],
-                    amount_paid=d.amount_paid, customer_id=d.customer_id, close_date=d.close_date,
-                    lines=[[a, str(q), str(m)] for a, q, m in d.lines],
-                )
-                for d in deals
-            ),
-            batch_size=BULK,
-        )  # fmt: skip
+def as_of(snapshot: dict, period_end: date) -> dict:
+    """The records the month is judged on: what was dated by its last day (undated deals
+    count, as the CRM keeps no close date for some)."""
+    return {
+        "invoices": [i for i in snapshot["invoices"] if i.txn_date <= period_end],
+        "credits": [c for c in snapshot["credits"] if c.txn_date <= period_end],
+        "deals": [
+            d for d in snapshot["deals"] if d.close_date is None or d.close_date <= period_end
+        ],
+    }
 
 
-INVOICE_FIELDS = (
-    "external_id", "doc_number", "customer_id", "txn_date", "total", "balance", "currency",
-    "deal_id", "lines", "due_date", "voided",
-)  # fmt: skip
-DEAL_FIELDS = (
-    "external_id", "name", "won", "amount", "payment_status", "amount_paid", "customer_id",
-    "lines", "close_date", "currency",
-)  # fmt: skip
+def reconcile_records(
+    recon: Reconciliation, snapshot: dict, period_end: date, stale_after_days: int = 90
+) -> ledger.Outcome:
+    """From both systems' records to the updated ledger: detect, weigh, carry."""
+    client = recon.client
+    records = as_of(snapshot, period_end)
+    found = detectors.detect(**records, today=period_end, stale_after_days=stale_after_days)
+    limits = materiality.thresholds(
+        client.firm.materiality_floor, materiality.monthly_revenue(records["invoices"], period_end)
+    )
+    portal = (
+        client.connections.filter(system="hubspot").values_list("external_id", flat=True).first()
+        or ""
+    )
+    invoices = {i.id: i for i in records["invoices"]}
+    deals = {d.id: d for d in records["deals"]}
+    seen = []
+    for f in found:
+        severity = materiality.severity(f.amount, limits)
+        values = {
+            "code": f.code, "severity": severity, "amount": f.amount, "currency": f.currency,
+            "direction": f.direction, "reason": f.reason, "deal_id": f.deal_id,
+            "invoice_ids": list(f.invoice_ids), "customer_id": f.customer_id,
+            "record_ids": list(f.record_ids),
+            "evidence": {**f.evidence, "links": record_links(portal, f)},
+            "records": records_of(deals.get(f.deal_id),
+                                  [invoices[i] for i in f.invoice_ids if i in invoices]),
+            "fix": f.fix, "fingerprint": ledger.fingerprint(f),
+        }  # fmt: skip
+        seen.append(ledger.Seen(ledger.problem_key(f), values, (f.amount, severity)))
+    crm_checked, unread = snapshot.get("crm_checked", True), snapshot.get("unread_ids", set())
+
+    def can_resolve(finding) -> bool:
+        """Only what this run could compare may be called gone."""
+        if finding.deal_id and not crm_checked:
+            return False
+        return not ({finding.deal_id, *finding.invoice_ids, *finding.record_ids} & unread)
+
+    outcome = ledger.update(client, recon, seen, can_resolve=can_resolve)
+    recon.counts = {
+        **recon.counts,
+        **outcome.as_counts(),
+        "aging": {k: str(v) for k, v in aging(records["invoices"], period_end).items()},
+        "material_from": str(limits[0]),
+    }
+    return outcome
 
 
-def _lines(rows) -> tuple:
-    return tuple((a, Decimal(q), Decimal(m)) for a, q, m in rows)
-
-
-def invoice_record(row: tuple) -> detectors.SnapInvoice:
-    """A snapshot invoice row (values of INVOICE_FIELDS) as the detectors' record."""
-    i, d, c, t, tot, bal, cur, deal, ls, due, v = row
-    return detectors.SnapInvoice(i, d, c, t, tot, bal, cur, deal, _lines(ls), due, v)
-
-
-def deal_record(row: tuple) -> detectors.SnapDeal:
-    """A snapshot deal row (values of DEAL_FIELDS) as the detectors' record."""
-    i, n, w, a, ps, paid, c, ls, close, cur = row
-    return detectors.SnapDeal(i, n, w, a, ps, paid, c, _lines(ls), close, cur)
-
-
-def load_snapshot(recon: Reconciliation) -> dict:
-    """The stored snapshot as the detectors' records (one query per table)."""
-    invoices = [invoice_record(r) for r in recon.invoices.values_list(*INVOICE_FIELDS)]
-    credits = [
-        detectors.SnapCredit(*row)
-        for row in recon.credits.values_list(
-            "external_id", "customer_id", "txn_date", "amount", "deal_id"
-        )
-    ]
-    deals = [deal_record(r) for r in recon.deals.values_list(*DEAL_FIELDS)]
-    return {"invoices": invoices, "credits": credits, "deals": deals}
-
-
-def reconcile_snapshot(
-    recon: Reconciliation, today: date, stale_after_days: int = 90
-) -> list[detectors.Finding]:
-    """From the stored snapshot to stored findings."""
-    snapshot = load_snapshot(recon)
-    found = detectors.detect(**snapshot, today=today, stale_after_days=stale_after_days)
-    store_findings(recon.client, recon, found)
-    return found
-
-
-def fingerprint(found: detectors.Finding) -> str:
-    """The finding and the data it rests on: the same problem with the same numbers."""
-    key = [found.code, found.deal_id, sorted(found.invoice_ids), str(found.amount), found.evidence]
-    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+def aging(invoices: list[detectors.SnapInvoice], period_end: date) -> dict[str, Decimal]:
+    """Open invoices by age at the month's end."""
+    buckets = {label: ZERO for _, label in detectors.AGING_BUCKETS} | {"120+": ZERO}
+    for invoice in invoices:
+        if invoice.balance > 0 and not invoice.voided:
+            age = (period_end - invoice.txn_date).days
+            label = next((n for days, n in detectors.AGING_BUCKETS if age <= days), "120+")
+            buckets[label] += invoice.balance
+    return buckets
 
 
 def record_links(portal: str, found: detectors.Finding) -> dict:
@@ -363,37 +336,3 @@ def record_links(portal: str, found: detectors.Finding) -> dict:
             f"https://app.qbo.intuit.com/app/invoice?txnId={invoice_id}"
         )
     return links
-
-
-def store_findings(client: Client, recon: Reconciliation, found: list[detectors.Finding]) -> None:
-    dismissed = set(
-        Finding.objects.filter(client=client, status=FindingStatus.DISMISSED).values_list(
-            "fingerprint", flat=True
-        )
-    )
-    portal = (
-        client.connections.filter(system="hubspot").values_list("external_id", flat=True).first()
-        or ""
-    )
-    rows = []
-    for f in found:
-        print_ = fingerprint(f)
-        if print_ in dismissed:
-            continue
-        rows.append(
-            Finding(
-                client=client, reconciliation=recon, code=f.code, severity=f.severity,
-                amount=f.amount, currency=f.currency, direction=f.direction, reason=f.reason,
-                deal_id=f.deal_id, invoice_ids=list(f.invoice_ids), customer_id=f.customer_id,
-                evidence={**f.evidence, "links": record_links(portal, f)}, fix=f.fix,
-                fingerprint=print_,
-            )
-        )  # fmt: skip
-    with transaction.atomic():  # all of a run's findings or none of them
-        Finding.objects.bulk_create(rows, batch_size=BULK)
-        totals.refresh([client.pk])  # bulk_create sends no signals
-    by_code: dict[str, int] = {}
-    for row in rows:
-        by_code[row.code] = by_code.get(row.code, 0) + 1
-    recon.counts = {**recon.counts, "findings": len(rows), "by_code": by_code,
-                    "skipped_as_dismissed": len(found) - len(rows)}  # fmt: skip

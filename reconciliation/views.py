@@ -4,7 +4,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,7 +23,7 @@ from connections.sync.health import client_options
 from .detectors import CODES
 from .fixes import AUTOMATIC, FixRefused, do_approve, do_dismiss, do_undo_dismiss
 from .models import Finding, FindingStatus, Reconciliation
-from .queue import attach_comparisons, queue_totals
+from .queue import attach_comparisons, month_totals, queue_totals
 from .report import findings_csv, report_data
 
 
@@ -32,9 +32,7 @@ from .report import findings_csv, report_data
 def report(request: HttpRequest, client_slug: str, recon_id: int) -> HttpResponse:
     client = get_client_for_member(request, client_slug)
     recon = get_for_firm(request, Reconciliation, pk=recon_id, client=client)
-    data = report_data(recon)
-    data["findings"] = recon.findings.filter(status=FindingStatus.OPEN).order_by("code", "-amount")
-    return render(request, "reconciliation/report.html", data)
+    return render(request, "reconciliation/report.html", report_data(recon))
 
 
 @require_GET
@@ -42,8 +40,7 @@ def report(request: HttpRequest, client_slug: str, recon_id: int) -> HttpRespons
 def report_csv(request: HttpRequest, client_slug: str, recon_id: int) -> HttpResponse:
     client = get_client_for_member(request, client_slug)
     recon = get_for_firm(request, Reconciliation, pk=recon_id, client=client)
-    findings = recon.findings.filter(status=FindingStatus.OPEN).order_by("code", "-amount")
-    response = HttpResponse(findings_csv(findings), content_type="text/csv")
+    response = HttpResponse(findings_csv(report_data(recon)["findings"]), content_type="text/csv")
     name = f"{client.slug}-{recon.period:%Y-%m}-findings.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -227,16 +224,10 @@ REPORTS_PAGE = 50
 @member_required()
 def reports(request: HttpRequest) -> HttpResponse:
     """Every client's monthly reports, newest month first, with what each found."""
-    open_findings = Q(findings__status=FindingStatus.OPEN)
     recons = (
         Reconciliation.objects.for_firm(request.firm)
         .select_related("client")
-        .annotate(
-            currency=Coalesce(F("client__sync_settings__books_currency"), Value("USD")),
-            found=Count("findings"),
-            open=Count("findings", filter=open_findings),
-            at_stake=Sum("findings__amount", filter=open_findings),
-        )
+        .annotate(currency=Coalesce(F("client__sync_settings__books_currency"), Value("USD")))
         .order_by("-period", "client__name", "-started_at")
     )
     chosen = {}
@@ -250,6 +241,7 @@ def reports(request: HttpRequest) -> HttpResponse:
         except ValueError:
             messages.error(request, f"“{month}” is not a month; write it as YYYY-MM.")
     page = Paginator(recons, REPORTS_PAGE).get_page(request.GET.get("page"))
+    month_totals(page.object_list)
     return render(
         request,
         "reconciliation/reports.html",

@@ -32,6 +32,7 @@ def with_health(clients, findings: bool = True):
         totals = OpenTotals.objects.filter(client=OuterRef("pk"))
         clients = clients.annotate(
             open_findings=Coalesce(Subquery(totals.values("count")[:1]), Value(0)),
+            material_findings=Coalesce(Subquery(totals.values("high")[:1]), Value(0)),
             at_stake=Coalesce(Subquery(totals.values("amount")[:1]), Value(0), output_field=money),
         )
     return clients.annotate(

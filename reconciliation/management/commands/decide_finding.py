@@ -28,5 +28,5 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         self.stdout.write(f"{decided.code} {decided.amount}: {decided.get_status_display()}. "
                           f"{decided.decision_note}")  # fmt: skip
-        if decided.status == "fix_failed":
-            raise CommandError("the fix failed; it stays on the finding")
+        if approve and decided.fix_error:
+            raise CommandError(f"the fix failed; the finding stays open: {decided.fix_error}")

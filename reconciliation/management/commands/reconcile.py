@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from clients.lookup import client_from_slug
 from reconciliation.models import ReconStatus
 from reconciliation.periods import PeriodRefused
-from reconciliation.report import send_report
+from reconciliation.report import month_view, send_report
 from reconciliation.run import client_period, reconcile
 
 
@@ -33,7 +33,8 @@ class Command(BaseCommand):
         if email and recon.status != ReconStatus.FAILED:
             sent = send_report(recon)
             self.stderr.write(f"report emailed ({sent} message) to the client's staff")
-        findings = list(recon.findings.order_by("code", "-amount"))
+        # The month as the ledger now has it: each problem seen this month, once.
+        findings = month_view(client, month) if recon.status != ReconStatus.FAILED else []
         if as_json:
             self.stdout.write(json.dumps(_summary(recon, findings), indent=2, default=str))
         else:
@@ -67,6 +68,9 @@ def _summary(recon, findings) -> dict:
                 "invoice_ids": f.invoice_ids,
                 "customer_id": f.customer_id,
                 "fix": f.fix,
+                "status": f.status,
+                "first_seen": f"{f.first_period:%Y-%m}",
+                "months_open": f.months_open,
             }
             for f in findings
         ],
