@@ -1,6 +1,8 @@
 """Reconciliations (one client, one month, one run) and the client's ledger of findings they
 keep: each problem once, carried across months."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -131,6 +133,16 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.amount} {self.currency}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Made outside a reconciliation's ledger update (by hand, in the admin): a problem of
+        # its own, in its run's month.
+        if self.first_period is None:
+            run = self.reconciliation
+            self.first_period = run.period if run else timezone.localdate().replace(day=1)
+        self.last_period = self.last_period or self.first_period
+        self.key = self.key or uuid.uuid4().hex
+        super().save(*args, **kwargs)
 
     @property
     def code_label(self) -> str:

@@ -10,7 +10,8 @@ def row(name, at_stake="0", findings=0, conflicts=0, broken=0, synced=None, curr
     return {
         "pk": name, "name": name, "slug": name.lower().replace(" ", "-"),
         "at_stake": Decimal(at_stake), "currency": currency, "open_findings": findings,
-        "open_conflicts": conflicts, "broken_connections": broken, "last_sync_status": None,
+        "material_findings": findings, "open_conflicts": conflicts,
+        "broken_connections": broken, "last_sync_status": None,
         "last_sync_at": synced, "last_recon_period": None, "last_recon_status": None,
     }  # fmt: skip
 

@@ -1,6 +1,7 @@
 """Pages answer in a bounded number of queries, whatever how many rows they show."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,7 +10,9 @@ from django.utils import timezone
 
 from connections.models import InvitationUse
 from connections.sync.models import SyncConflict, SyncRun
-from reconciliation.models import Finding, Reconciliation, SnapshotDeal, SnapshotInvoice
+from reconciliation import detectors
+from reconciliation.models import Finding, Reconciliation
+from reconciliation.records import records_of
 from reconciliation.views import QUEUE_PAGE
 
 from .factories import ClientFactory, ContractorInvitationFactory
@@ -19,24 +22,34 @@ def fill(firm, clients: int) -> None:
     start = firm.clients.count()
     for n in range(start, start + clients):
         client = ClientFactory(firm=firm, name=f"Load Client {n}", slug=f"load-{n}")
-        recon = Reconciliation.objects.create(client=client, period=date(2026, 10, 1))
-        # Both systems' records, so the queue's side-by-side has something to load.
-        SnapshotDeal.objects.create(
-            reconciliation=recon, external_id=f"d{n}", name=f"Job {n}", won=True, amount=10 + n,
-            currency="USD", lines=[["SKU", "1", str(10 + n)]],
-        )  # fmt: skip
-        for number in ("1", "2"):
-            SnapshotInvoice.objects.create(
-                reconciliation=recon, external_id=f"i{n}-{number}", doc_number=f"SF-{n}-{number}",
-                txn_date=date(2026, 10, int(number)), total=10 + n, balance=10 + n,
-                currency="USD", deal_id=f"d{n}", lines=[["7", "1", str(10 + n)]],
-            )  # fmt: skip
+        recon = Reconciliation.objects.create(
+            client=client, period=date(2026, 10, 1), status="done"
+        )
+        # Both systems' records, so the queue's side-by-side has something to show.
+        deal = detectors.SnapDeal(
+            f"d{n}",
+            f"Job {n}",
+            True,
+            Decimal(10 + n),
+            lines=(("SKU", Decimal(1), Decimal(10 + n)),),
+        )
+        invoices = [
+            detectors.SnapInvoice(
+                f"i{n}-{number}", f"SF-{n}-{number}", "", date(2026, 10, int(number)),
+                Decimal(10 + n), Decimal(10 + n), "USD", f"d{n}",
+                (("7", Decimal(1), Decimal(10 + n)),),
+            )
+            for number in ("1", "2")
+        ]  # fmt: skip
         for code in ("duplicate_invoice", "missing_invoice"):
+            duplicate = code == "duplicate_invoice"
             Finding.objects.create(
-                client=client, reconciliation=recon, code=code, severity="high", amount=10 + n,
-                currency="USD", direction="AR overstated", reason="r", fingerprint=f"{n}{code}",
-                fix={"action": "review", "words": "look"}, deal_id=f"d{n}",
-                invoice_ids=[f"i{n}-1", f"i{n}-2"] if code == "duplicate_invoice" else [],
+                client=client, reconciliation=recon, key=f"{n}{code}", code=code, severity="high",
+                amount=10 + n, currency="USD", direction="AR overstated", reason="r",
+                fingerprint=f"{n}{code}", fix={"action": "review", "words": "look"},
+                deal_id=f"d{n}", invoice_ids=[i.id for i in invoices] if duplicate else [],
+                records=records_of(deal, invoices if duplicate else []),
+                first_period=recon.period, last_period=recon.period,
             )  # fmt: skip
         SyncRun.objects.create(client=client, kind="manual", status="succeeded")
         SyncConflict.objects.create(
@@ -100,7 +113,9 @@ def test_the_client_page_costs_the_same_for_one_month_or_twelve(client, two_firm
         )  # fmt: skip
         InvitationUse.objects.create(invitation=link, system="quickbooks", external_name="Co")
     for month in range(1, 10):
-        recon = Reconciliation.objects.create(client=target, period=date(2025, month, 1))
+        recon = Reconciliation.objects.create(
+            client=target, period=date(2025, month, 1), status="done"
+        )
         Finding.objects.create(
             client=target, reconciliation=recon, code="stale_open_invoice", severity="low",
             amount=month, currency="USD", direction="AR overstated", reason="r",

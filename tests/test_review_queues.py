@@ -1,6 +1,7 @@
 """The review queues as an accountant works them: many findings or sync decisions at once,
 the totals updating in place, filters that narrow the dashboard."""
 
+from datetime import date
 from decimal import Decimal
 
 from django.urls import reverse
@@ -9,7 +10,7 @@ from connections.models import Connection, Status
 from connections.sync.models import SyncConflict
 from reconciliation import detectors
 from reconciliation.models import Finding, OpenTotals
-from reconciliation.run import store_findings
+from reconciliation.run import reconcile_records
 
 from .factories import ClientFactory
 from .test_query_counts import fill
@@ -133,8 +134,9 @@ def kept_totals(client) -> tuple[int, Decimal]:
 
 
 def test_the_totals_kept_for_the_dashboard_follow_every_change_to_findings(client, two_firms):
-    """GIVEN findings WHEN they are dismissed, undone, stored in bulk by a reconciliation,
-    or deleted with their reconciliation THEN the kept totals equal a fresh count each time."""
+    """GIVEN findings WHEN they are dismissed, undone, carried in bulk by a reconciliation
+    (one new, two no longer seen), or their reconciliation is deleted THEN the kept totals
+    equal a fresh count each time."""
     client.force_login(two_firms.accountant_a)
     fill(two_firms.firm_a, 2)
     target = two_firms.firm_a.clients.get(slug="load-1")
@@ -145,15 +147,14 @@ def test_the_totals_kept_for_the_dashboard_follow_every_change_to_findings(clien
     client.post(reverse("finding_undo", args=[finding.pk]))
     assert kept_totals(target) == live_totals(target) and live_totals(target)[0] == 2
     recon = finding.reconciliation
-    store_findings(target, recon, [
-        detectors.Finding("stale_open_invoice", "low", Decimal("12.34"), "USD", "AR", "old",
-                          fix={"action": "review"}),
-    ])  # fmt: skip
-    assert kept_totals(target) == live_totals(target) and live_totals(target)[0] == 3
+    stale = detectors.SnapInvoice("old-1", "OLD-1", "c1", date(2026, 1, 5), Decimal("12.34"),
+                                  Decimal("12.34"))  # fmt: skip
+    reconcile_records(recon, {"invoices": [stale], "credits": [], "deals": []}, date(2026, 10, 31))
+    assert kept_totals(target) == live_totals(target) == (1, Decimal("12.34"))
     page = client.get(reverse("dashboard")).content.decode()
     assert f"{live_totals(target)[1]:,.2f} USD" in page
-    recon.delete()
-    assert kept_totals(target) == (0, Decimal("0.00"))
+    recon.delete()  # the ledger outlives the run that last changed it
+    assert kept_totals(target) == live_totals(target) == (1, Decimal("12.34"))
     target_pk = target.pk
     target.delete()  # the client's own totals go with it, and nothing is left behind
     assert not OpenTotals.objects.filter(client_id=target_pk).exists()
