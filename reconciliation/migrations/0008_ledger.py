@@ -5,6 +5,15 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def finding_month_cascade(apps, schema_editor):
+    """The database deletes a finding's months with it (see FindingMonth.finding)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            "ALTER TABLE reconciliation_findingmonth ADD CONSTRAINT findingmonth_finding_cascade "
+            "FOREIGN KEY (finding_id) REFERENCES reconciliation_finding (id) ON DELETE CASCADE"
+        )
+
+
 def backfill_ledger(apps, schema_editor):
     """Each run's findings become one ledger: a problem found by several runs is kept once
     (its latest row, first seen in its earliest month), each month it was seen in becomes a
@@ -150,8 +159,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='findingmonth',
             name='finding',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='months', to='reconciliation.finding'),
+            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='months', to='reconciliation.finding'),
         ),
+        migrations.RunPython(finding_month_cascade, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='findingmonth',
             index=models.Index(fields=['client', 'period'], name='finding_month_view'),
