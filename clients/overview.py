@@ -2,6 +2,7 @@
 sync runs, its settings in brief, and its reconciliation history with a chart. A fixed
 number of queries, however long the history."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from connections.sync.models import SyncRun, SyncSettings
@@ -9,6 +10,7 @@ from connections.sync.status import with_health, with_run_totals
 from reconciliation.chart import history_chart
 from reconciliation.models import Reconciliation
 from reconciliation.queue import month_totals
+from reconciliation.run import local_today
 
 from .models import Client
 
@@ -30,7 +32,13 @@ def client_overview(client: Client) -> dict:
         if recon.found is not None:
             latest_per_month.setdefault(recon.period, recon)
     months = sorted(latest_per_month.values(), key=lambda r: r.period)[-HISTORY_MONTHS:]
+    this_month = local_today(client).replace(day=1)
+    choices = [this_month]
+    while len(choices) < HISTORY_MONTHS + 1:
+        choices.append((choices[-1] - timedelta(days=1)).replace(day=1))
     return {
+        "recon_months": choices,
+        "recon_default": choices[1],  # the last month that has ended
         "health": health,
         "runs": runs,
         "settings": SyncSettings.objects.filter(client=client).first(),

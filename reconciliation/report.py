@@ -80,6 +80,8 @@ def report_data(recon: Reconciliation) -> dict:
     for f in open_findings:
         by_code[f.code]["count"] += 1
         by_code[f.code]["amount"] += f.amount
+    # Decided or gone since: the month's figures stand, and what is still open now is shown.
+    still_open = [f for f in open_findings if f.status == FindingStatus.OPEN]
     start, end = month_bounds(client, period)
     ledger = Finding.objects.filter(client=client)
     decided = ledger.filter(decided_at__gte=start, decided_at__lt=end).order_by("-decided_at")
@@ -95,6 +97,8 @@ def report_data(recon: Reconciliation) -> dict:
         "by_code": dict(sorted(by_code.items())),
         "open_count": len(open_findings),
         "open_amount": sum((f.amount for f in open_findings), Decimal("0.00")),
+        "still_open": still_open,
+        "still_open_amount": sum((f.amount_now for f in still_open), Decimal("0.00")),
         "ar_overstated": _bent(open_findings, "AR", "overstated"),
         "revenue_overstated": _bent(open_findings, "revenue", "overstated"),
         "revenue_understated": _bent(open_findings, "revenue", "understated"),

@@ -10,7 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_q.tasks import async_task
@@ -23,8 +22,10 @@ from connections.sync.health import client_options
 from .detectors import CODES
 from .fixes import AUTOMATIC, FixRefused, do_approve, do_dismiss, do_undo_dismiss
 from .models import Finding, FindingStatus, Reconciliation
+from .periods import PeriodRefused
 from .queue import attach_comparisons, month_totals, queue_totals
 from .report import findings_csv, report_data
+from .run import client_period, local_today
 
 
 @require_GET
@@ -49,9 +50,15 @@ def report_csv(request: HttpRequest, client_slug: str, recon_id: int) -> HttpRes
 @require_POST
 @member_required(Role.ACCOUNTANT)
 def reconcile_start(request: HttpRequest, client_slug: str) -> HttpResponse:
-    """Reconcile the current month now (the monthly run does last month by itself)."""
+    """Reconcile a month now: the one chosen (any month of the client's history), else the
+    month in progress (the monthly run does last month by itself)."""
     client = get_client_for_member(request, client_slug)
-    month = timezone.now().astimezone(client.tzinfo).date().replace(day=1)
+    chosen = request.POST.get("period", "").strip()
+    try:
+        month = client_period(client, chosen) if chosen else local_today(client).replace(day=1)
+    except PeriodRefused as refused:
+        messages.error(request, f"Not reconciled: {refused}")
+        return redirect("client_detail", client_slug=client.slug)
     audit(client.firm, request.user, "reconciliation.started", client, None, {"period": str(month)})
     async_task("reconciliation.tasks.reconcile_now", client.pk, month.isoformat(), request.user.pk)
     messages.success(request, f"Reconciling {month:%B %Y}; the report appears below when done.")

@@ -32,7 +32,8 @@ def test_pages_and_htmx_work_under_the_policy(accountant_page, two_firms, books)
     expect(page.get_by_role("link", name=CLIENT)).to_be_visible()
     page.get_by_role("link", name=CLIENT).click()
     expect(page.get_by_role("heading", name=CLIENT, level=1)).to_be_visible()
-    page.get_by_role("button", name="Reconcile this month now").click()  # htmx
+    page.get_by_label("Month").select_option(index=0)  # the month in progress
+    page.get_by_role("button", name="Reconcile", exact=True).click()  # htmx
     expect(page.get_by_role("link", name="Report", exact=True)).to_have_count(1)
     screenshot(page, "csp-client-page")
 

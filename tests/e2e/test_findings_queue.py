@@ -71,7 +71,8 @@ def test_approving_a_duplicate_voids_it_and_the_amount_at_stake_drops(
     page.goto("/")
     page.get_by_role("link", name=CLIENT).click()
     expect(page.get_by_role("heading", name=CLIENT, level=1)).to_be_visible()
-    page.get_by_role("button", name="Reconcile this month now").click()
+    page.get_by_label("Month").select_option(index=0)  # the month in progress
+    page.get_by_role("button", name="Reconcile", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Reconciling")
     report_link = page.get_by_role("link", name="Report", exact=True)
     expect(report_link).to_have_count(1)
