@@ -21,6 +21,7 @@ from connections.actions import alert_recipients
 from connections.sync.models import SyncSettings
 from syncfirm.csv_cells import safe_row
 
+from .detectors import AGING_BUCKETS
 from .models import Finding, FindingMonth, FindingStatus, Reconciliation, ReconStatus
 
 TREND_MONTHS = 6
@@ -107,11 +108,18 @@ def report_data(recon: Reconciliation) -> dict:
         "dismissed": list(decided.filter(status=FindingStatus.DISMISSED)),
         "resolved": list(ledger.filter(status=FindingStatus.RESOLVED, resolved_period=period)),
         "trend": trend(client, period),
-        "aging": {k: Decimal(v) for k, v in (recon.counts or {}).get("aging", {}).items()},
+        "aging": _aging(recon),
         "currency": open_findings[0].currency if open_findings else currency,
         "page": settings.PUBLIC_BASE_URL.rstrip("/")
         + reverse("reconciliation_report", args=[client.slug, recon.pk]),
     }
+
+
+def _aging(recon: Reconciliation) -> dict[str, Decimal]:
+    """The run's aging in bucket order (the database's JSON keeps no key order)."""
+    kept = (recon.counts or {}).get("aging", {})
+    labels = [label for _, label in AGING_BUCKETS] + ["120+"]
+    return {label: Decimal(kept[label]) for label in labels if label in kept}
 
 
 def _bent(findings: list[Finding], what: str, way: str) -> Decimal:
