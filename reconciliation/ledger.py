@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client
+from syncfirm.copy_rows import copy_rows
 
 from . import detectors, totals
 from .models import Finding, FindingMonth, FindingStatus, Reconciliation
@@ -63,6 +64,12 @@ class Outcome:
     rows_written: int = 0
     by_code: dict[str, int] = field(default_factory=dict)
 
+    def count_unchanged(self, row) -> None:
+        if row.status == FindingStatus.DISMISSED:
+            self.dismissed_unchanged += 1
+        else:
+            self.carried += 1
+
     def as_counts(self) -> dict:
         return {
             "findings": self.opened + self.carried + self.reopened,
@@ -78,11 +85,16 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Seen:
-    """A detector's finding as the ledger stores it."""
+    """A detector's finding as the ledger stores it; `state` digests what a run writes."""
 
     key: str
     values: dict  # the CARRIED fields and the identity fields
     month: tuple[Decimal, str]  # (amount, severity) for the month's view
+    state: str = ""
+
+    def __post_init__(self) -> None:
+        carried = json.dumps([self.values[name] for name in CARRIED], default=str)
+        object.__setattr__(self, "state", hashlib.sha256(carried.encode()).hexdigest())
 
 
 def _money(amount: Decimal, currency: str) -> str:
@@ -112,7 +124,11 @@ def update(
     can_resolve: Callable[[Finding], bool] = lambda finding: True,
     now=None,
 ) -> Outcome:
-    """Apply one month's findings to the client's ledger (see the module's docstring)."""
+    """Apply one month's findings to the client's ledger (see the module's docstring).
+
+    The ledger is read as a few plain columns and each problem's `state` (a digest of what a
+    run would write); only findings that change are loaded whole, so an unchanged month
+    costs one narrow read per table and writes nothing."""
     now = now or timezone.now()
     today = now.astimezone(client.tzinfo).date()
     period = recon.period
@@ -123,28 +139,37 @@ def update(
     with transaction.atomic():
         # One writer per client's ledger: two runs (November and December) take turns.
         Client.objects.select_for_update().filter(pk=client.pk).values_list("pk").first()
-        ledger = {f.key: f for f in Finding.objects.filter(client=client).order_by()}
-        created, changed, touched = [], [], set()
+        light = {
+            row[1]: Light(*row)
+            for row in Finding.objects.filter(client=client).order_by().values_list(*Light.FIELDS)
+        }
+        new, to_carry = [], []
         for key, item in wanted.items():
-            finding = ledger.get(key)
-            outcome.by_code[item.values["code"]] = outcome.by_code.get(item.values["code"], 0) + 1
-            if finding is None:
-                created.append(
-                    Finding(
-                        client=client, reconciliation=recon, key=key, first_period=period,
-                        last_period=period, created_at=now, **item.values,
-                    )
-                )  # fmt: skip
-                outcome.opened += 1
-                continue
-            names = _carry(finding, item, recon, today, outcome)
+            code = item.values["code"]
+            outcome.by_code[code] = outcome.by_code.get(code, 0) + 1
+            row = light.get(key)
+            if row is None:
+                new.append(item)
+            elif row.would_change(item, recon):
+                to_carry.append(row.pk)
+            else:
+                outcome.count_unchanged(row)
+        gone = [
+            row.pk
+            for key, row in light.items()
+            if key not in wanted and row.status == FindingStatus.OPEN and row.last_period <= period
+        ]
+        loaded = Finding.objects.in_bulk(to_carry + gone)
+        changed, touched = [], set()
+        for pk in to_carry:
+            finding = loaded[pk]
+            names = _carry(finding, wanted[finding.key], recon, today, outcome)
             if names:
                 changed.append(finding)
                 touched.update(names)
-        for finding in ledger.values():
-            if finding.key in wanted or finding.status != FindingStatus.OPEN:
-                continue
-            if finding.last_period <= period and can_resolve(finding):
+        for pk in gone:
+            finding = loaded[pk]
+            if can_resolve(finding):
                 finding.status, finding.resolved_period = FindingStatus.RESOLVED, period
                 finding.decision_note = (
                     f"No longer seen in the books or the CRM on {today:%-d %B %Y}."
@@ -153,15 +178,62 @@ def update(
                 changed.append(finding)
                 touched.update(("status", "resolved_period", "decision_note", "reconciliation"))
                 outcome.resolved += 1
-        Finding.objects.bulk_create(created, batch_size=BULK)
+        created = _insert_findings(client, recon, new, now)
+        outcome.opened = len(created)
         if changed:
             Finding.objects.bulk_update(changed, sorted(touched), batch_size=BULK)
         outcome.rows_written = len(created) + len(changed)
-        by_key = {f.key: f for f in created} | ledger
-        outcome.rows_written += _month_view(client, period, wanted, by_key)
+        status = {key: (row.pk, row.status) for key, row in light.items()}
+        status |= {f.key: (f.pk, f.status) for f in changed} | created
+        outcome.rows_written += _month_view(client, period, wanted, status)
         if outcome.rows_written:
             totals.refresh([client.pk])
     return outcome
+
+
+@dataclass(frozen=True)
+class Light:
+    """The columns that decide whether a run changes a finding."""
+
+    FIELDS = ("pk", "key", "status", "state", "fingerprint", "first_period", "last_period",
+              "resolved_period", "decided_at")  # fmt: skip
+    pk: int
+    key: str
+    status: str
+    state: str
+    fingerprint: str
+    first_period: date
+    last_period: date
+    resolved_period: date | None
+    decided_at: object
+
+    def would_change(self, item: Seen, recon: Reconciliation) -> bool:
+        """Whether `_carry` would write anything (it is the judge; this only spares loading
+        the findings it would leave alone)."""
+        period = recon.period
+        if period < self.first_period:
+            return True
+        latest = period >= self.last_period
+        if self.status == FindingStatus.DISMISSED:
+            return latest and item.values["fingerprint"] != self.fingerprint
+        if self.status == FindingStatus.RESOLVED:
+            return period >= (self.resolved_period or period)
+        if self.status == FindingStatus.FIXED:
+            return self.decided_at is not None and recon.started_at > self.decided_at
+        return latest and (item.state != self.state or period > self.last_period)
+
+
+def _insert_findings(client: Client, recon, new: list[Seen], now) -> dict[str, tuple]:
+    """The new findings, written at once; returns {key: (pk, status)}."""
+    rows = [
+        Finding(client=client, reconciliation=recon, key=item.key, first_period=recon.period,
+                last_period=recon.period, created_at=now, state=item.state, **item.values)
+        for item in new
+    ]  # fmt: skip
+    copy_rows(Finding, rows)
+    keys = [item.key for item in new]
+    created = Finding.objects.filter(client=client, key__in=keys).values_list("key", "pk")
+    return {key: (pk, FindingStatus.OPEN) for key, pk in created}
 
 
 def _carry(finding: Finding, item: Seen, recon, today: date, outcome: Outcome) -> set[str]:
@@ -217,34 +289,39 @@ def _carry(finding: Finding, item: Seen, recon, today: date, outcome: Outcome) -
     if finding.status == FindingStatus.OPEN and (latest or "status" in names):
         for name in CARRIED:
             set_(name, values[name])
+        set_("state", item.state)
         set_("last_period", max(period, finding.last_period))
     if names - {"first_period"}:
         set_("reconciliation", recon)
     return names
 
 
-def _month_view(client: Client, period: date, wanted: dict[str, Seen], by_key: dict) -> int:
+def _month_view(client: Client, period: date, wanted: dict[str, Seen], status: dict) -> int:
     """Rewrite the month's view to what this run saw; returns the rows written."""
     kept = {
-        row.finding_id: row for row in FindingMonth.objects.filter(client=client, period=period)
+        finding_id: (pk, amount, severity, dismissed)
+        for pk, finding_id, amount, severity, dismissed in FindingMonth.objects.filter(
+            client=client, period=period
+        ).values_list("pk", "finding_id", "amount", "severity", "dismissed")
     }
     created, changed, seen_ids = [], [], set()
     for key, item in wanted.items():
-        finding = by_key[key]
-        seen_ids.add(finding.pk)
+        finding_id, finding_status = status[key]
+        seen_ids.add(finding_id)
         amount, severity = item.month
-        dismissed = finding.status == FindingStatus.DISMISSED
-        row = kept.get(finding.pk)
+        dismissed = finding_status == FindingStatus.DISMISSED
+        row = kept.get(finding_id)
         if row is None:
             created.append(
-                FindingMonth(client=client, finding=finding, period=period, amount=amount,
+                FindingMonth(client=client, finding_id=finding_id, period=period, amount=amount,
                              severity=severity, dismissed=dismissed)
             )  # fmt: skip
-        elif (row.amount, row.severity, row.dismissed) != (amount, severity, dismissed):
-            row.amount, row.severity, row.dismissed = amount, severity, dismissed
-            changed.append(row)
-    gone = [pk for finding_id, row in kept.items() if finding_id not in seen_ids for pk in [row.pk]]
-    FindingMonth.objects.bulk_create(created, batch_size=BULK)
+        elif row[1:] != (amount, severity, dismissed):
+            changed.append(
+                FindingMonth(pk=row[0], amount=amount, severity=severity, dismissed=dismissed)
+            )
+    gone = [row[0] for finding_id, row in kept.items() if finding_id not in seen_ids]
+    copy_rows(FindingMonth, created)
     if changed:
         FindingMonth.objects.bulk_update(changed, ["amount", "severity", "dismissed"], BULK)
     if gone:

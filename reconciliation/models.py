@@ -98,6 +98,7 @@ class Finding(models.Model):
     records = models.JSONField(default=dict)  # {"deal": [...] | None, "invoices": [[...]]}
     fix = models.JSONField(default=dict)
     fingerprint = models.CharField(max_length=64, db_index=True)
+    state = models.CharField(max_length=64, blank=True)  # digest of what the last run wrote
     status = models.CharField(
         max_length=20, choices=FindingStatus.choices, default=FindingStatus.OPEN
     )

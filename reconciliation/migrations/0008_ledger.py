@@ -98,6 +98,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='finding',
+            name='state',
+            field=models.CharField(blank=True, max_length=64),
+        ),
+        migrations.AddField(
+            model_name='finding',
             name='change_note',
             field=models.TextField(blank=True),
         ),
