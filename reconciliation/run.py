@@ -2,7 +2,9 @@
 dated by its end, run the detectors, weigh each finding against the client's revenue, and
 carry the result into the client's ledger (ledger.py)."""
 
+import gc
 import logging
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -267,10 +269,29 @@ def as_of(snapshot: dict, period_end: date) -> dict:
     }
 
 
+@contextmanager
+def _collector_paused():
+    """A big book is hundreds of thousands of small records and nothing here makes reference
+    cycles: the cyclic collector would walk them all again and again (a third of the time at
+    100,000 invoices). It runs as usual once this is done."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def reconcile_records(
     recon: Reconciliation, snapshot: dict, period_end: date, stale_after_days: int = 90
 ) -> ledger.Outcome:
     """From both systems' records to the updated ledger: detect, weigh, carry."""
+    with _collector_paused():
+        return _reconcile_records(recon, snapshot, period_end, stale_after_days)
+
+
+def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days: int):
     client = recon.client
     records = as_of(snapshot, period_end)
     found = detectors.detect(**records, today=period_end, stale_after_days=stale_after_days)
