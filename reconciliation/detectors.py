@@ -98,6 +98,7 @@ def duplicate_invoices(invoices: list[SnapInvoice]) -> list[Finding]:
         if not invoice.voided and invoice.total > 0:
             by_customer[invoice.customer_id].append(invoice)
     found, used = [], set()
+    billed: dict[str, list] = {}  # each invoice's (item, quantity) pairs, sorted once
     for group in by_customer.values():
         group.sort(key=lambda i: (i.txn_date, i.id))
         for n, first in enumerate(group):
@@ -107,10 +108,12 @@ def duplicate_invoices(invoices: list[SnapInvoice]) -> list[Finding]:
                 if first.id in used or second.id in used:
                     continue
                 near = abs(first.total - second.total) <= first.total * DUPLICATE_TOLERANCE
-                same = sorted((i, q) for i, q, _ in first.lines) == sorted(
-                    (i, q) for i, q, _ in second.lines
-                )
-                if not (near and same):
+                if not near:
+                    continue
+                for invoice in (first, second):
+                    if invoice.id not in billed:
+                        billed[invoice.id] = sorted((i, q) for i, q, _ in invoice.lines)
+                if billed[first.id] != billed[second.id]:
                     continue
                 synced_first = first.deal_id or not second.deal_id
                 keep, void = (first, second) if synced_first else (second, first)

@@ -225,12 +225,11 @@ class Light:
 
 def _insert_findings(client: Client, recon, new: list[Seen], now) -> dict[str, tuple]:
     """The new findings, written at once; returns {key: (pk, status)}."""
-    rows = [
-        Finding(client=client, reconciliation=recon, key=item.key, first_period=recon.period,
-                last_period=recon.period, created_at=now, state=item.state, **item.values)
-        for item in new
-    ]  # fmt: skip
-    copy_rows(Finding, rows)
+    common = {"client_id": client.pk, "reconciliation_id": recon.pk, "first_period": recon.period,
+              "last_period": recon.period, "created_at": now,
+              "status": FindingStatus.OPEN}  # fmt: skip
+    copy_rows(Finding, ({**common, **item.values, "key": item.key, "state": item.state}
+                        for item in new))  # fmt: skip
     keys = [item.key for item in new]
     created = Finding.objects.filter(client=client, key__in=keys).values_list("key", "pk")
     return {key: (pk, FindingStatus.OPEN) for key, pk in created}
@@ -313,8 +312,8 @@ def _month_view(client: Client, period: date, wanted: dict[str, Seen], status: d
         row = kept.get(finding_id)
         if row is None:
             created.append(
-                FindingMonth(client=client, finding_id=finding_id, period=period, amount=amount,
-                             severity=severity, dismissed=dismissed)
+                {"client_id": client.pk, "finding_id": finding_id, "period": period,
+                 "amount": amount, "severity": severity, "dismissed": dismissed}
             )  # fmt: skip
         elif row[1:] != (amount, severity, dismissed):
             changed.append(

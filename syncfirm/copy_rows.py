@@ -1,40 +1,48 @@
 """Many new rows at once: PostgreSQL's COPY through psycopg's copy API, `bulk_create`
 elsewhere (the SQLite demo).
 
-Written here rather than found: Django's `bulk_create` on PostgreSQL adapts every value of
-every row into one statement of arrays, which for a ledger's 17,500 findings with JSON
-columns cost 4 s on this machine; COPY streams the same rows in a fraction of that
-(bench/reconcile.py). Rows come back without their ids: the caller reads them by a natural
-key when it needs them."""
+Written here rather than found: Django's `bulk_create` on PostgreSQL builds a model per row
+and adapts every value into one statement of arrays, which for a ledger's 17,500 findings
+with JSON columns cost 4 s on this machine; COPY streams plain tuples in a fraction of that
+(bench/reconcile.py). Rows are dicts of column values (a field's attname: `client_id`);
+a field left out takes its default. They come back without their ids: the caller reads them
+by a natural key when it needs them."""
 
 import json
+from collections.abc import Iterable
 
 from django.db import connections, models, router
 
 BATCH = 2000
 
 
-def _value(field: models.Field, obj: models.Model, connection):
-    raw = getattr(obj, field.attname)
-    if raw is None:
-        return None
-    if isinstance(field, models.JSONField):
-        return json.dumps(raw, cls=field.encoder)
-    return field.get_db_prep_save(raw, connection)
-
-
-def copy_rows(model: type[models.Model], objs: list[models.Model]) -> None:
-    """Insert `objs` (unsaved, ids left to the database)."""
-    if not objs:
-        return
+def copy_rows(model: type[models.Model], rows: Iterable[dict]) -> int:
+    """Insert `rows`; returns how many."""
+    rows = list(rows)
+    if not rows:
+        return 0
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs, batch_size=BATCH)
-        return
+        model.objects.bulk_create((model(**row) for row in rows), batch_size=BATCH)
+        return len(rows)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}
+    encode = {
+        f.attname: (lambda value, field=f: json.dumps(value, cls=field.encoder))
+        for f in fields
+        if isinstance(f, models.JSONField)
+    }
+    names = [f.attname for f in fields]
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     statement = f"COPY {table} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for obj in objs:
-            copy.write_row([_value(f, obj, connection) for f in fields])
+        for row in rows:
+            values = []
+            for name in names:
+                value = row[name] if name in row else defaults[name]
+                if value is not None and name in encode:
+                    value = encode[name](value)
+                values.append(value)
+            copy.write_row(values)
+    return len(rows)
