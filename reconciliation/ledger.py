@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client
-from syncfirm.copy_rows import copy_rows
+from syncfirm.copy_rows import JsonText, copy_rows
 
 from . import detectors, totals
 from .models import Finding, FindingMonth, FindingStatus, Reconciliation
@@ -35,6 +35,7 @@ CARRIED = (
     "severity", "amount", "currency", "direction", "reason", "customer_id", "evidence",
     "records", "fix", "fingerprint",
 )  # fmt: skip
+JSON_COLUMNS = ("evidence", "records", "fix", "invoice_ids", "record_ids")
 
 
 def problem_key(found: detectors.Finding) -> str:
@@ -93,8 +94,16 @@ class Seen:
     state: str = ""
 
     def __post_init__(self) -> None:
-        carried = json.dumps([self.values[name] for name in CARRIED], default=str)
-        object.__setattr__(self, "state", hashlib.sha256(carried.encode()).hexdigest())
+        # The JSON columns are written once here, for the digest and for COPY alike.
+        texts = [json.dumps(self.values[name], default=str) for name in JSON_COLUMNS]
+        carried = [str(self.values[name]) for name in CARRIED if name not in JSON_COLUMNS]
+        state = hashlib.sha256("\x1f".join(carried + texts).encode()).hexdigest()
+        object.__setattr__(self, "state", state)
+        object.__setattr__(self, "json_texts", dict(zip(JSON_COLUMNS, texts, strict=True)))
+
+    def as_row(self) -> dict:
+        """The finding's columns for COPY, JSON already written."""
+        return {**self.values, **{k: JsonText(v) for k, v in self.json_texts.items()}}
 
 
 def _money(amount: Decimal, currency: str) -> str:
@@ -228,7 +237,7 @@ def _insert_findings(client: Client, recon, new: list[Seen], now) -> dict[str, t
     common = {"client_id": client.pk, "reconciliation_id": recon.pk, "first_period": recon.period,
               "last_period": recon.period, "created_at": now,
               "status": FindingStatus.OPEN}  # fmt: skip
-    copy_rows(Finding, ({**common, **item.values, "key": item.key, "state": item.state}
+    copy_rows(Finding, ({**common, **item.as_row(), "key": item.key, "state": item.state}
                         for item in new))  # fmt: skip
     keys = [item.key for item in new]
     created = Finding.objects.filter(client=client, key__in=keys).values_list("key", "pk")
