@@ -54,7 +54,7 @@ CODES = {
     "job_revenue_mismatch": (0.10, "review"),
     "duplicate_invoice": (0.08, "void_invoice"),
 }
-STATUSES = {"open": 0.55, "dismissed": 0.25, "fixed": 0.17, "fix_failed": 0.03}
+STATUSES = {"open": 0.55, "dismissed": 0.25, "fixed": 0.17, "resolved": 0.03}
 TRADES = [
     "Electric", "Plumbing", "Roofing", "Builders", "HVAC", "Landscaping", "Painting",
     "Concrete", "Carpentry", "Flooring", "Masonry", "Drywall", "Glazing", "Solar",
@@ -169,13 +169,7 @@ def seed(n_clients: int, n_findings: int) -> None:
         SyncRun,
     )
     from reconciliation import totals
-    from reconciliation.models import (
-        Finding,
-        Reconciliation,
-        ReconStatus,
-        SnapshotDeal,
-        SnapshotInvoice,
-    )
+    from reconciliation.models import Finding, Reconciliation, ReconStatus
 
     rng = random.Random(20261122)  # noqa: S311 - seeded test data, not secrets
     now = datetime.now(UTC)
@@ -305,7 +299,7 @@ def seed(n_clients: int, n_findings: int) -> None:
             by_client.setdefault(r.client_id, []).append(r)
         shares = weights(rng, len(clients))
         owners = rng.choices(clients, shares, k=n_findings)
-        batch, deals, invoices = [], [], []
+        batch = []
         for i, client in enumerate(owners):
             code = pick(rng, CODES)
             status = pick(rng, STATUSES)
@@ -320,22 +314,14 @@ def seed(n_clients: int, n_findings: int) -> None:
             )
             lines = [["SKU-1", "2", str(amount / 2)], ["SKU-2", "1", str(amount - amount / 2)]]
             txn = recon.period + timedelta(days=rng.randint(0, 27))
-            deals.append(
-                SnapshotDeal(
-                    reconciliation=recon, external_id=str(1000 + i), name=f"Job {i}", won=True,
-                    amount=amount, currency="USD", payment_status="unpaid",
-                    customer_id=str(i % 3000), lines=lines, close_date=txn,
-                )
-            )  # fmt: skip
-            for number in invoice_ids:
-                invoices.append(
-                    SnapshotInvoice(
-                        reconciliation=recon, external_id=number, doc_number=f"SF-{number}",
-                        customer_id=str(i % 3000), txn_date=txn, total=amount, balance=amount,
-                        currency="USD", deal_id=str(1000 + i),
-                        lines=[["7", "2", str(amount / 2)], ["9", "1", str(amount - amount / 2)]],
-                    )
-                )  # fmt: skip
+            deal_row = [str(1000 + i), f"Job {i}", True, str(amount), "unpaid", "0.00",
+                        str(i % 3000), lines, txn.isoformat(), "USD"]  # fmt: skip
+            invoice_rows = [
+                [number, f"SF-{number}", str(i % 3000), txn.isoformat(), str(amount), str(amount),
+                 "USD", str(1000 + i),
+                 [["7", "2", str(amount / 2)], ["9", "1", str(amount - amount / 2)]], None, False]
+                for number in invoice_ids
+            ]  # fmt: skip
             batch.append(
                 Finding(
                     client=client,
@@ -359,6 +345,10 @@ def seed(n_clients: int, n_findings: int) -> None:
                     },
                     fix={"action": CODES[code][1], "words": "Create the missing invoice."},
                     fingerprint=f"{rng.getrandbits(128):032x}",
+                    key=f"{rng.getrandbits(128):032x}",
+                    records={"deal": deal_row, "invoices": invoice_rows},
+                    first_period=recon.period,
+                    last_period=recon.period,
                     status=status,
                     decided_by=accountant if decided else None,
                     decided_at=recon.started_at + timedelta(days=3) if decided else None,
@@ -368,12 +358,8 @@ def seed(n_clients: int, n_findings: int) -> None:
             )
             if len(batch) == 5000:
                 Finding.objects.bulk_create(batch)
-                SnapshotDeal.objects.bulk_create(deals)
-                SnapshotInvoice.objects.bulk_create(invoices)
-                batch, deals, invoices = [], [], []
+                batch = []
         Finding.objects.bulk_create(batch)
-        SnapshotDeal.objects.bulk_create(deals)
-        SnapshotInvoice.objects.bulk_create(invoices)
         totals.refresh([c.pk for c in clients])  # bulk_create sends no signals
 
 
