@@ -58,6 +58,9 @@ class DecisionSerializer(serializers.Serializer):
 class FindingSerializer(serializers.ModelSerializer):
     client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     months_open = serializers.IntegerField(read_only=True)
+    reconciliation = serializers.SerializerMethodField(
+        help_text="The run that last changed it; null once that run is deleted."
+    )
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
 
     class Meta:
@@ -68,6 +71,9 @@ class FindingSerializer(serializers.ModelSerializer):
             "evidence", "fix", "status", "first_period", "last_period", "months_open",
             "resolved_period", "change_note", "fix_error", "decided_at", "decision_note",
         ]  # fmt: skip
+
+    def get_reconciliation(self, finding: Finding) -> int | None:
+        return finding.reconciliation.pk if finding.reconciliation else None
 
 
 class DismissSerializer(serializers.Serializer):

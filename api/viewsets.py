@@ -140,7 +140,7 @@ class FindingViewSet(FirmScoped, viewsets.ReadOnlyModelViewSet):
     }
 
     def get_queryset(self):
-        return self.filtered(self.scoped(Finding).select_related("client"))
+        return self.filtered(self.scoped(Finding).select_related("client", "reconciliation"))
 
     @extend_schema(request=None, responses=s.FindingSerializer)
     @action(detail=True, methods=["post"])

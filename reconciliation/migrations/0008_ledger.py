@@ -154,7 +154,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='finding',
             name='reconciliation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='findings', to='reconciliation.reconciliation'),
+            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='findings', to='reconciliation.reconciliation'),
         ),
         migrations.AddField(
             model_name='findingmonth',
