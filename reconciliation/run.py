@@ -21,7 +21,7 @@ from connections.sync.customers import SyncUnavailable, active_connection
 from connections.sync.invoicing import doc_number, referenced_deal
 from connections.sync.models import CustomerLink, InvoiceLink, SyncSettings
 
-from . import detectors, totals
+from . import balances, detectors, totals
 from .models import (
     Finding,
     FindingStatus,
@@ -32,6 +32,7 @@ from .models import (
     SnapshotInvoice,
 )
 from .periods import PeriodRefused, check_period
+from .stored_balances import store_balances
 
 log = logging.getLogger(__name__)
 BULK = 2000
@@ -77,8 +78,14 @@ def reconcile(
             deals=snapshot["deals"],
             today=_period_end(period, client),
             stale_after_days=stale_after_days,
+            payments=snapshot["payments"],
         )
+        rows, unexplained = balances.customer_balances(
+            snapshot["deals"], snapshot["receivables"], found, compared=snapshot["compared"]
+        )
+        found += unexplained
         store_findings(client, recon, found)
+        store_balances(client, period, rows)
         recon.status = ReconStatus.PARTIAL if recon.not_checked else ReconStatus.DONE
     except (SyncUnavailable, PeriodRefused) as error:
         recon.status, recon.error = ReconStatus.FAILED, str(error)
@@ -105,7 +112,9 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     settings = SyncSettings.for_client(client)
     invoices = accounting.all_invoices()
     credits = accounting.credit_memos()
-    deals = []
+    payments = accounting.payments()
+    customers = accounting.all_customers()
+    deals, crm_read = [], False
     try:
         crm = crm_adapter(active_connection(client, Kind.CRM))
         won = set(settings.won_stages) or crm.won_stages()
@@ -116,6 +125,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
             if not (cursor := page.next_cursor):
                 break
         deals = crm.deals([r for r in records if r.properties.get("dealstage") in won])
+        crm_read = True
     except (
         SyncUnavailable,
         retries.ProviderError,
@@ -177,9 +187,39 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
             continue
         snap_credits.append(
             detectors.SnapCredit(
-                c.external_id, c.customer_id, date.fromisoformat(c.txn_date), c.total, c.deal_id
+                c.external_id,
+                c.customer_id,
+                date.fromisoformat(c.txn_date),
+                c.total,
+                c.deal_id,
+                c.remaining,
             )
         )
+    snap_payments = []
+    for p in payments:
+        if not p.txn_date:
+            unreadable.append(f"payment {p.external_id} has no date")
+            continue
+        snap_payments.append(
+            detectors.SnapPayment(
+                p.external_id,
+                p.customer_id,
+                date.fromisoformat(p.txn_date),
+                p.total.amount,
+                p.unapplied,
+                p.total.currency or settings.books_currency,
+            )
+        )
+    receivables = [
+        balances.Receivable(
+            c.external_id,
+            c.display_name,
+            c.balance.amount,
+            c.balance.currency or settings.books_currency,
+        )
+        for c in customers
+        if c.balance is not None
+    ]
     snap_deals = []
     for deal in deals:
         props = deal.properties
@@ -231,13 +271,29 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     if len(currencies) > 1:
         listed = ", ".join(sorted(currencies))
         recon.not_checked.append(f"invoices in several currencies ({listed}): compared as is")
+    # Customer balances are compared only when both whole sides were read, and only for
+    # customers the CRM knows: a record left out would read as a difference.
+    compared = set(customer_of.values()) if crm_read and not unreadable else set()
+    compared -= {c.external_id for c in customers if c.balance is None}
+    if crm_read and unreadable:
+        recon.not_checked.append("customer balances: not compared, records were left out")
     recon.counts = {
         "invoices": len(snap_invoices),
         "credits": len(snap_credits),
+        "payments": len(snap_payments),
+        "customers": len(receivables),
         "won_deals": len(snap_deals),
         "unreadable": len(unreadable),
     }
-    return {"invoices": snap_invoices, "credits": snap_credits, "deals": snap_deals}
+    return {
+        "invoices": snap_invoices,
+        "credits": snap_credits,
+        "deals": snap_deals,
+        "payments": snap_payments,
+        "receivables": receivables,
+        "customer_names": {c.external_id: c.display_name for c in customers},
+        "compared": compared,
+    }
 
 
 def _customer_for(deal, customer_of: dict) -> str:
