@@ -85,7 +85,8 @@ def reconcile(
         )
         found += unexplained
         store_findings(client, recon, found)
-        store_balances(client, period, rows)
+        stored = store_balances(client, period, rows)
+        recon.counts = {**recon.counts, "balances": stored}
         recon.status = ReconStatus.PARTIAL if recon.not_checked else ReconStatus.DONE
     except (SyncUnavailable, PeriodRefused) as error:
         recon.status, recon.error = ReconStatus.FAILED, str(error)
