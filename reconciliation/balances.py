@@ -59,8 +59,9 @@ def _paid_but_open(f: Finding) -> Decimal:
     # From the deal: the CRM says paid (owes nothing), the books still have it open.
     # From the books: the money sits on the customer's account, so the books' balance is
     # already net of it, while the CRM (told the invoice is open) counts it owed.
-    # Both at once (the CRM says paid, the money is unapplied): the balances agree.
-    crm_owes = ZERO if f.evidence.get("crm_status") == "paid" else f.amount
+    # Both at once (the CRM says paid, the money is unapplied): the balances agree. An
+    # invoice made from no deal is not in the CRM's balance at all.
+    crm_owes = ZERO if not f.deal_id or f.evidence.get("crm_status") == "paid" else f.amount
     books_owe = ZERO if f.record_ids else f.amount
     return crm_owes - books_owe
 
