@@ -80,13 +80,16 @@ def reconcile(
             stale_after_days=stale_after_days,
             payments=snapshot["payments"],
         )
-        rows, unexplained = balances.customer_balances(
-            snapshot["deals"], snapshot["receivables"], found, compared=snapshot["compared"]
-        )
-        found += unexplained
+        rows = None
+        if snapshot["crm_read"]:  # without the CRM's side there is nothing to set beside
+            rows, unexplained = balances.customer_balances(
+                snapshot["deals"], snapshot["receivables"], found, compared=snapshot["compared"]
+            )
+            found += unexplained
         store_findings(client, recon, found)
-        stored = store_balances(client, period, rows)
-        recon.counts = {**recon.counts, "balances": stored}
+        if rows is not None:
+            stored = store_balances(client, period, rows)
+            recon.counts = {**recon.counts, "balances": stored}
         recon.status = ReconStatus.PARTIAL if recon.not_checked else ReconStatus.DONE
     except (SyncUnavailable, PeriodRefused) as error:
         recon.status, recon.error = ReconStatus.FAILED, str(error)
@@ -294,6 +297,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "receivables": receivables,
         "customer_names": {c.external_id: c.display_name for c in customers},
         "compared": compared,
+        "crm_read": crm_read,
     }
 
 
