@@ -7,7 +7,7 @@ balances between your CRM and QuickBooks") as a function.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -104,12 +104,14 @@ def customer_balances(
     findings: Iterable[Finding],
     *,
     compared: set[str] | None = None,
+    doc_numbers: Mapping[str, str] | None = None,
 ) -> tuple[list[BalanceRow], list[Finding]]:
     """Per customer, the CRM's balance beside the books', and a `balance_mismatch` for
     each difference the findings do not explain.
 
     `compared`: the customers both systems know (linked to the CRM); others get a row but
-    no finding (the CRM has no view of them to disagree with). None: every customer."""
+    no finding (the CRM has no view of them to disagree with). None: every customer.
+    `doc_numbers`: invoice id → number, to name the explaining findings' invoices."""
     crm: dict[str, Decimal] = defaultdict(Decimal)
     currency_of: dict[str, str] = {}
     for deal in deals:
@@ -121,7 +123,7 @@ def customer_balances(
     for f in findings:
         change = effect(f)
         if f.customer_id and change:
-            because[f.customer_id].append(Explained(f.code, change, _named(f)))
+            because[f.customer_id].append(Explained(f.code, change, _named(f, doc_numbers or {})))
     rows, found = [], []
     for customer_id in sorted(set(crm) | set(books) | set(because), key=_natural):
         held = books.get(customer_id)
@@ -183,15 +185,16 @@ def _mismatch(row: BalanceRow) -> Finding:
     )
 
 
-def _named(f: Finding) -> str:
-    """A finding as the balances page names it."""
+def _named(f: Finding, doc_numbers: Mapping[str, str]) -> str:
+    """A finding as the balances page names it: its kind and the records it is about."""
     what = [CODES.get(f.code, f.code)]
     if f.deal_id:
         what.append(f"deal {f.deal_id}")
     if f.invoice_ids:
-        what.append("invoice " + ", ".join(f.invoice_ids))
-    if f.record_ids:
-        what.append(", ".join(f.record_ids))
+        numbers = ", ".join(doc_numbers.get(i) or i for i in f.invoice_ids)
+        what.append(f"invoice{'s' if len(f.invoice_ids) > 1 else ''} {numbers}")
+    for record in f.record_ids:
+        what.append(f"{'payment' if 'payment_id' in f.fix else 'credit memo'} {record}")
     return " · ".join(what)
 
 

@@ -83,7 +83,11 @@ def reconcile(
         rows = None
         if snapshot["crm_read"]:  # without the CRM's side there is nothing to set beside
             rows, unexplained = balances.customer_balances(
-                snapshot["deals"], snapshot["receivables"], found, compared=snapshot["compared"]
+                snapshot["deals"],
+                snapshot["receivables"],
+                found,
+                compared=snapshot["compared"],
+                doc_numbers={i.id: i.doc_number for i in snapshot["invoices"]},
             )
             found += unexplained
         store_findings(client, recon, found)

@@ -31,7 +31,8 @@ def balances_of(recon: Reconciliation) -> dict:
         "crm_owed": sum((b.crm_owed for b in rows), ZERO),
         "books_owed": sum((b.books_owed for b in rows), ZERO),
         "explained": sum((b.explained for b in rows), ZERO),
-        "unexplained": sum((b.unexplained for b in rows), ZERO),
+        # Either way: a customer the CRM overstates does not cancel one it understates.
+        "unexplained": sum((abs(b.unexplained) for b in rows), ZERO),
         "currency": rows[0].currency if rows else "",
         "rows": differing[:SHOWN],
         "more": max(0, len(differing) - SHOWN),
