@@ -56,14 +56,24 @@ def _amount(finding: Finding, key: str, default: Decimal) -> Decimal:
 
 
 def _paid_but_open(f: Finding) -> Decimal:
-    # From the deal: the CRM says paid (owes nothing), the books still have it open.
-    # From the books: the money sits on the customer's account, so the books' balance is
-    # already net of it, while the CRM (told the invoice is open) counts it owed.
-    # Both at once (the CRM says paid, the money is unapplied): the balances agree. An
-    # invoice made from no deal is not in the CRM's balance at all.
-    crm_owes = ZERO if not f.deal_id or f.evidence.get("crm_status") == "paid" else f.amount
-    books_owe = ZERO if f.record_ids else f.amount
-    return crm_owes - books_owe
+    # What the finding's fix would change. From the deal (the CRM says paid, the books have
+    # it open): the books owe the open balance the CRM does not, less any money on account
+    # that the fix applies (applying moves nothing in the books: invoice and money on
+    # account fall together). From the books (money on account, the CRM told the invoice
+    # is open): the CRM counts owed what was paid; an invoice from no deal is not in the
+    # CRM's balance at all.
+    if f.evidence.get("crm_status") == "paid":
+        return -(f.amount - _amount(f, "applied", ZERO))
+    return f.amount if f.deal_id else ZERO
+
+
+def _deal_balance(f: Finding) -> Decimal:
+    # The CRM and the books disagree on what was paid on the deal's invoice; money on
+    # account that the fix applies is paid in the books' balance already.
+    if not f.deal_id:
+        return ZERO  # a customer's own unexplained difference explains nothing
+    paid = _amount(f, "books_paid", ZERO) + _amount(f, "applied", ZERO)
+    return paid - _amount(f, "crm_paid", ZERO)
 
 
 def _job_revenue(f: Finding) -> Decimal:
@@ -81,9 +91,7 @@ EFFECTS: dict[str, Callable[[Finding], Decimal]] = {
     "duplicate_invoice": lambda f: -_amount(f, "void_balance", f.amount),
     "partial_invoice": lambda f: f.amount,
     "paid_but_open": _paid_but_open,
-    "balance_mismatch": lambda f: (
-        _amount(f, "books_paid", ZERO) - _amount(f, "crm_paid", ZERO) if f.deal_id else ZERO
-    ),
+    "balance_mismatch": _deal_balance,
     "job_revenue_mismatch": _job_revenue,
 }
 

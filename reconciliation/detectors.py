@@ -409,19 +409,25 @@ def unapplied_money(
         if not invoice.voided and invoice.balance > 0 and invoice.id not in to_void:
             by_customer[invoice.customer_id].append(invoice)
     money = [
-        ("payment", p.id, p.customer_id, p.unapplied, p.txn_date, "")
+        ("payment", p.id, p.customer_id, p.unapplied, p.txn_date, "", p.currency)
         for p in payments
         if p.unapplied > 0
     ] + [
-        ("credit", c.id, c.customer_id, c.remaining, c.txn_date, c.deal_id)
+        ("credit", c.id, c.customer_id, c.remaining, c.txn_date, c.deal_id, "")
         for c in credits
         if c.remaining is not None and c.remaining > 0 and c.deal_id not in deal_claimed
     ]
     money.sort(key=lambda m: (m[4], m[0], m[1]))
-    crm_paid = {f.invoice_ids[0]: n for n, f in enumerate(found) if f.code == "paid_but_open"}
+    # Where the CRM already says more was paid than the books show, the money on account
+    # is most likely that payment: it joins the finding and gives it its fix.
+    crm_paid = {f.invoice_ids[0]: n for n, f in enumerate(found) if _crm_says_more_paid(f)}
     out, used, settled = list(found), set(), set()
-    for kind, record_id, customer_id, left, _, deal_id in money:
-        candidates = [i for i in by_customer.get(customer_id, ()) if i.id not in used]
+    for kind, record_id, customer_id, left, _, deal_id, currency in money:
+        candidates = [
+            i
+            for i in by_customer.get(customer_id, ())
+            if i.id not in used and (not currency or i.currency == currency)
+        ]
         if not customer_id or not candidates:
             continue
         invoice = min(
@@ -469,6 +475,13 @@ def unapplied_money(
         )
     # An old invoice the money pays in full is not also stale: it was paid.
     return [f for f in out if not (f.code == "stale_open_invoice" and f.invoice_ids[0] in settled)]
+
+
+def _crm_says_more_paid(f: Finding) -> bool:
+    if not f.deal_id or f.code not in ("paid_but_open", "balance_mismatch"):
+        return False
+    paid = f.evidence
+    return f.code == "paid_but_open" or Decimal(paid["crm_paid"]) > Decimal(paid["books_paid"])
 
 
 def detect(

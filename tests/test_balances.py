@@ -205,3 +205,30 @@ def test_storing_the_same_balances_again_writes_nothing(two_firms):
     assert store_balances(client, month, rows[1:]) == {"created": 0, "updated": 1, "deleted": 1}
     stored = CustomerBalance.objects.get(client=client)
     assert (stored.customer_id, stored.unexplained, stored.explained_by) == ("c2", D(0), [])
+
+
+def test_money_on_account_joins_the_crm_s_payment_it_likely_is():
+    """GIVEN the CRM says 300.00 was paid on an invoice the books show unpaid, and 300.00
+    sits on the customer's account
+    THEN that is one finding (the CRM's payment), whose fix applies the money, and the
+    balances agree; likewise a part payment of an invoice the CRM calls paid."""
+    deals, invoices, _ = clean()
+    deals = replace(deals, 2, payment_status="partially_paid", amount_paid=D("300.00"))
+    money = SnapPayment("p5", "c2", TODAY, D("300.00"), D("300.00"))
+    found, rows = audit(deals, invoices, payments=[money])
+    assert codes(found) == [("balance_mismatch", "300.00")]
+    assert found[0].fix["action"] == "apply_credit" and found[0].deal_id == "d3"
+    assert not [r for r in rows if r.unexplained]
+
+    deals = replace(deals, 2, payment_status="paid", amount_paid=D("685.00"))
+    found, rows = audit(deals, invoices, payments=[money])
+    assert codes(found) == [("paid_but_open", "685.00")]
+    assert found[0].fix["amount"] == "300.00"
+    assert not [r for r in rows if r.unexplained]
+
+
+def test_money_in_another_currency_is_not_applied():
+    deals, invoices, _ = clean()
+    euros = SnapPayment("p6", "c2", TODAY, D("685.00"), D("685.00"), "EUR")
+    found, _ = audit(deals, invoices, payments=[euros])
+    assert [f.code for f in found] == ["balance_mismatch"]
