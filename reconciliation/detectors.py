@@ -8,6 +8,7 @@ mismatch.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -397,9 +398,10 @@ def unapplied_money(
     in the CRM. Matched per customer to the open invoice of that amount, else one it fits
     in, else one it covers; each invoice and each payment or credit used once.
 
-    `found` are the other detectors' findings: an invoice the CRM already calls paid
-    (`paid_but_open` from the deal) gets the money attached to that finding rather than a
-    second one; a credit against a deal that has a finding belongs to that finding; the copy
+    `found` are the other detectors' findings: an invoice the CRM already says is paid, or
+    paid more than the books show (`paid_but_open` or `balance_mismatch` from the deal), gets
+    the money attached to that finding (with the fix that applies it) rather than a second
+    one; a credit against a deal that has a finding belongs to that finding; the copy
     of a duplicate to be voided takes no money. Returns `found` with these changes, plus the
     new findings, minus a stale-invoice finding whose invoice the money pays in full."""
     deal_claimed = {f.deal_id for f in found if f.deal_id}
@@ -491,7 +493,7 @@ def detect(
     deals: list[SnapDeal],
     today: date,
     stale_after_days: int = 90,
-    payments: list[SnapPayment] = (),
+    payments: Iterable[SnapPayment] = (),
 ) -> list[Finding]:
     found = (
         duplicate_invoices(invoices)
