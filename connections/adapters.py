@@ -4,11 +4,12 @@ CRMs. Sync and reconciliation never import a provider library; they get an adapt
 Adding Xero means a `connections/xero/` package with an adapter of the same shape.
 """
 
+from decimal import Decimal
 from typing import Protocol
 
 from .models import Connection
 from .providers import Kind, System, provider
-from .records import AccountInfo, CrmCompany, Customer, Page, Unreadable
+from .records import AccountInfo, CreditMemo, CrmCompany, Customer, Page, Payment, Unreadable
 
 
 class AccountingAdapter(Protocol):
@@ -21,6 +22,17 @@ class AccountingAdapter(Protocol):
     def account_info(self) -> AccountInfo: ...
 
     def customers(self, cursor: str | None = None) -> Page[Customer]: ...
+
+    # What the reconciliation reads of money on customers' accounts, and how it applies it.
+    def all_customers(self) -> list[Customer]: ...  # with each one's balance
+
+    def payments(self) -> list[Payment]: ...
+
+    def credit_memos(self) -> list[CreditMemo]: ...
+
+    def apply_payment(self, payment_id: str, invoice_id: str, amount: Decimal) -> None: ...
+
+    def apply_credit_memo(self, credit_id: str, invoice_id: str, amount: Decimal) -> None: ...
 
 
 class CrmAdapter(Protocol):

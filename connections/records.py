@@ -200,6 +200,18 @@ class CreditMemo:
     txn_date: str
     total: Decimal
     deal_id: str = ""  # the deal its private note names, if any
+    remaining: Decimal | None = None  # credit not yet applied (QBO RemainingCredit)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment received from a customer and how much of it no invoice uses yet."""
+
+    external_id: str
+    customer_id: str
+    txn_date: str
+    total: Money
+    unapplied: Decimal  # QBO UnappliedAmt: money on the customer's account, on no invoice
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ mismatch.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -50,6 +51,20 @@ class SnapCredit:
     txn_date: date
     amount: Decimal
     deal_id: str = ""
+    remaining: Decimal | None = None  # credit not yet applied; None: not read
+
+
+@dataclass(frozen=True)
+class SnapPayment:
+    """A payment received, with the part of it that no invoice uses (on the customer's
+    account)."""
+
+    id: str
+    customer_id: str
+    txn_date: date
+    amount: Decimal
+    unapplied: Decimal
+    currency: str = "USD"
 
 
 @dataclass(frozen=True)
@@ -131,7 +146,7 @@ def duplicate_invoices(invoices: list[SnapInvoice]) -> list[Finding]:
                         keep.deal_id or void.deal_id,
                         (keep.id, void.id),
                         keep.customer_id,
-                        {"keep": keep.id, "void": void.id},
+                        {"keep": keep.id, "void": void.id, "void_balance": str(void.balance)},
                         {
                             "action": "void_invoice",
                             "invoice_id": void.id,
@@ -152,10 +167,10 @@ def deal_findings(
     for invoice in invoices:
         if invoice.deal_id and not invoice.voided:
             by_deal.setdefault(invoice.deal_id, invoice)
-    credit_for: dict[str, Decimal] = defaultdict(Decimal)
+    credits_of: dict[str, list[SnapCredit]] = defaultdict(list)
     for credit in credits:
         if credit.deal_id:
-            credit_for[credit.deal_id] += credit.amount
+            credits_of[credit.deal_id].append(credit)
     found = []
     for deal in deals:
         if not deal.won:
@@ -173,7 +188,7 @@ def deal_findings(
                     deal.id,
                     (),
                     deal.customer_id,
-                    {"deal_amount": str(deal.amount)},
+                    {"deal_amount": str(deal.amount), "crm_paid": str(crm_paid(deal))},
                     {
                         "action": "create_invoice",
                         "deal_id": deal.id,
@@ -259,37 +274,92 @@ def deal_findings(
                 )
             )
             continue
-        recognised = invoiced - credit_for.get(deal.id, Decimal("0.00"))
-        if recognised != deal_total:
-            gap = abs(deal_total - recognised)
-            found.append(
-                Finding(
-                    "job_revenue_mismatch",
-                    _severity(gap),
-                    gap,
-                    invoice.currency,
-                    "revenue overstated in the CRM"
-                    if recognised < deal_total
-                    else "revenue understated in the CRM",
-                    f"the CRM has {deal_total:,.2f} for “{deal.name}”; "
-                    f"the books recognise {recognised:,.2f}"
-                    + (
-                        f" after {credit_for[deal.id]:,.2f} of credits"
-                        if deal.id in credit_for
-                        else ""
-                    ),
-                    deal.id,
-                    (invoice.id,),
-                    invoice.customer_id,
-                    {"crm_revenue": str(deal_total), "books_revenue": str(recognised)},
-                    {
-                        "action": "review",
-                        "words": "Check the credit against the job and correct "
-                        "the deal's amount or the credit.",
-                    },
-                )
-            )
+        finding = _revenue_finding(deal, invoice, invoiced, credits_of[deal.id])
+        if finding is not None:
+            found.append(finding)
     return found
+
+
+def crm_paid(deal: SnapDeal) -> Decimal:
+    """What the CRM says was paid on a deal: "paid" with no amount written means all of it."""
+    if deal.payment_status == "paid" and not deal.amount_paid:
+        return deal_value(deal)
+    return deal.amount_paid
+
+
+def deal_value(deal: SnapDeal) -> Decimal:
+    """What the CRM says a deal is worth: its amount, or its lines when it has no amount."""
+    return deal.amount if deal.amount or not deal.lines else _lines_total(deal.lines)
+
+
+def _revenue_finding(
+    deal: SnapDeal,
+    invoice: SnapInvoice,
+    invoiced: Decimal,
+    credits: list[SnapCredit],
+) -> Finding | None:
+    """The deal's amount, its lines and what the books recognise for it (the invoice less
+    the credits against the job) should be one figure; whichever disagrees is named."""
+    amount = deal_value(deal)
+    credited = sum((c.amount for c in credits), Decimal("0.00"))
+    recognised = invoiced - credited
+    lines = _lines_total(deal.lines) if deal.lines else amount
+    if amount == lines == recognised:
+        return None
+    name = f"“{deal.name}”"
+    doc = invoice.doc_number or invoice.id
+    after = f" after {credited:,.2f} of credits" if credits else ""
+    if amount != lines and lines == recognised:
+        gap = amount - lines
+        reason = (
+            f"the deal amount of {name} is {amount:,.2f}, {abs(gap):,.2f} "
+            f"{'above' if gap > 0 else 'below'} its line items and invoice {doc} "
+            f"({lines:,.2f}{after}): the amount changed in the CRM and the lines did not"
+        )
+        words = (
+            "Bill the extra work (add it to the deal's lines and the invoice), or put the "
+            "deal's amount back to its lines."
+        )
+    elif amount == lines:
+        reason = f"the CRM has {amount:,.2f} for {name}; the books recognise {recognised:,.2f}"
+        reason += after
+        words = "Check the credit against the job and correct the deal's amount or the credit."
+    else:
+        reason = (
+            f"{name} disagrees three ways: deal amount {amount:,.2f}, its line items "
+            f"{lines:,.2f}, the books {recognised:,.2f} (invoice {doc}{after})"
+        )
+        words = (
+            "Decide which figure is right, then correct the deal's amount or lines and the invoice."
+        )
+    gap = abs(amount - recognised) or abs(lines - recognised)
+    # The credits still unused on the customer's account lower the books' receivable, not
+    # the invoice: the customer balances count them (`balances.EFFECTS`).
+    unused = sum(
+        (c.amount if c.remaining is None else c.remaining for c in credits), Decimal("0.00")
+    )
+    return Finding(
+        "job_revenue_mismatch",
+        _severity(gap),
+        gap,
+        invoice.currency,
+        "revenue overstated in the CRM"
+        if recognised < amount
+        else "revenue understated in the CRM",
+        reason,
+        deal.id,
+        (invoice.id,),
+        invoice.customer_id,
+        {
+            "crm_revenue": str(amount),
+            "deal_lines": str(lines),
+            "invoice_total": str(invoiced),
+            "credits": str(credited),
+            "credits_unused": str(unused),
+            "books_revenue": str(recognised),
+        },
+        {"action": "review", "words": words},
+    )
 
 
 def stale_open_invoices(
@@ -320,6 +390,105 @@ def stale_open_invoices(
     return found
 
 
+def unapplied_money(
+    invoices: list[SnapInvoice],
+    payments: list[SnapPayment],
+    credits: list[SnapCredit],
+    found: list[Finding],
+) -> list[Finding]:
+    """Money the books received (payments) or owe back (credit memos) left on a customer's
+    account while an invoice of theirs stays open: the invoice reads unpaid in the books and
+    in the CRM. Matched per customer to the open invoice of that amount, else one it fits
+    in, else one it covers; each invoice and each payment or credit used once.
+
+    `found` are the other detectors' findings: an invoice the CRM already says is paid, or
+    paid more than the books show (`paid_but_open` or `balance_mismatch` from the deal), gets
+    the money attached to that finding (with the fix that applies it) rather than a second
+    one; a credit against a deal that has a finding belongs to that finding; the copy
+    of a duplicate to be voided takes no money. Returns `found` with these changes, plus the
+    new findings, minus a stale-invoice finding whose invoice the money pays in full."""
+    deal_claimed = {f.deal_id for f in found if f.deal_id}
+    to_void = {f.fix.get("invoice_id") for f in found if f.code == "duplicate_invoice"}
+    by_customer: dict[str, list[SnapInvoice]] = defaultdict(list)
+    for invoice in sorted(invoices, key=lambda i: (i.txn_date, i.id)):
+        if not invoice.voided and invoice.balance > 0 and invoice.id not in to_void:
+            by_customer[invoice.customer_id].append(invoice)
+    money = [
+        ("payment", p.id, p.customer_id, p.unapplied, p.txn_date, "", p.currency)
+        for p in payments
+        if p.unapplied > 0
+    ] + [
+        ("credit", c.id, c.customer_id, c.remaining, c.txn_date, c.deal_id, "")
+        for c in credits
+        if c.remaining is not None and c.remaining > 0 and c.deal_id not in deal_claimed
+    ]
+    money.sort(key=lambda m: (m[4], m[0], m[1]))
+    # Where the CRM already says more was paid than the books show, the money on account
+    # is most likely that payment: it joins the finding and gives it its fix.
+    crm_paid = {f.invoice_ids[0]: n for n, f in enumerate(found) if _crm_says_more_paid(f)}
+    out, used, settled = list(found), set(), set()
+    for kind, record_id, customer_id, left, _, deal_id, currency in money:
+        candidates = [
+            i
+            for i in by_customer.get(customer_id, ())
+            if i.id not in used and (not currency or i.currency == currency)
+        ]
+        if not customer_id or not candidates:
+            continue
+        invoice = min(
+            candidates,
+            key=lambda i: (
+                0 if i.balance == left else 1 if i.balance > left else 2,
+                0 if deal_id and i.deal_id == deal_id else 1,
+            ),
+        )  # min keeps the oldest of equals: the list is in date order
+        used.add(invoice.id)
+        applied = min(left, invoice.balance)
+        if applied == invoice.balance:
+            settled.add(invoice.id)
+        doc = invoice.doc_number or invoice.id
+        what = f"{'payment' if kind == 'payment' else 'credit memo'} {record_id}"
+        words = f"Apply {what} ({applied:,.2f} {invoice.currency}) to invoice {doc}."
+        fix = {"action": "apply_credit", f"{kind}_id": record_id, "invoice_id": invoice.id,
+               "amount": str(applied), "words": words}  # fmt: skip
+        on_account = f"{what} of {left:,.2f} sits unapplied on the customer's account"
+        evidence = {f"{kind}_id": record_id, "unapplied": str(left),
+                    "invoice_balance": str(invoice.balance), "applied": str(applied)}  # fmt: skip
+        if invoice.id in crm_paid:
+            n = crm_paid[invoice.id]
+            f = out[n]
+            out[n] = replace(
+                f, reason=f"{f.reason}; {on_account}", evidence={**f.evidence, **evidence},
+                fix=fix, record_ids=(record_id,),
+            )  # fmt: skip
+            continue
+        out.append(
+            Finding(
+                "paid_but_open",
+                _severity(applied),
+                applied,
+                invoice.currency,
+                "AR overstated (money received is on no invoice)",
+                f"{on_account} while invoice {doc} is open for {invoice.balance:,.2f}",
+                invoice.deal_id,
+                (invoice.id,),
+                customer_id,
+                evidence,
+                fix,
+                (record_id,),
+            )
+        )
+    # An old invoice the money pays in full is not also stale: it was paid.
+    return [f for f in out if not (f.code == "stale_open_invoice" and f.invoice_ids[0] in settled)]
+
+
+def _crm_says_more_paid(f: Finding) -> bool:
+    if not f.deal_id or f.code not in ("paid_but_open", "balance_mismatch"):
+        return False
+    paid = f.evidence
+    return f.code == "paid_but_open" or Decimal(paid["crm_paid"]) > Decimal(paid["books_paid"])
+
+
 def detect(
     *,
     invoices: list[SnapInvoice],
@@ -327,9 +496,11 @@ def detect(
     deals: list[SnapDeal],
     today: date,
     stale_after_days: int = 90,
+    payments: Iterable[SnapPayment] = (),
 ) -> list[Finding]:
-    return (
+    found = (
         duplicate_invoices(invoices)
         + deal_findings(deals, invoices, credits)
         + stale_open_invoices(invoices, today, stale_after_days)
     )
+    return unapplied_money(invoices, list(payments), credits, found)

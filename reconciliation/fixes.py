@@ -24,7 +24,13 @@ from connections.sync.models import InvoiceLink, InvoiceState, RunKind
 
 from .models import Finding, FindingStatus
 
-AUTOMATIC = {"void_invoice", "create_invoice", "update_crm_payment", "add_missing_lines"}
+AUTOMATIC = {
+    "void_invoice",
+    "create_invoice",
+    "update_crm_payment",
+    "add_missing_lines",
+    "apply_credit",
+}
 PROVIDER_ERRORS = (retries.ProviderError, retries.Transient, retries.RateLimited)
 # How long approving "create the missing invoice" waits for the client's sync lease. It runs
 # in the page's request, holding the finding's row lock: a running sync or a dead worker's
@@ -209,6 +215,53 @@ def _add_lines(finding: Finding) -> dict:
     }
 
 
+def _apply_credit(finding: Finding) -> dict:
+    """Apply a payment's unapplied money, or a credit memo, to the open invoice. Both are
+    read first: money already used or an invoice already paid is refused, not applied
+    twice; the invoice is read again afterwards to check its balance fell by the amount."""
+    fix = finding.fix
+    books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
+    amount = Decimal(fix["amount"])
+    invoice = _read_invoice(books, fix["invoice_id"])
+    doc = invoice.doc_number or invoice.external_id
+    if "payment_id" in fix:
+        what = f"payment {fix['payment_id']}"
+        found = books.payments_by_id([fix["payment_id"]])
+        left = found[0].unapplied if found else None
+    else:
+        what = f"credit memo {fix['credit_id']}"
+        found = books.credit_memos_by_id([fix["credit_id"]])
+        left = found[0].remaining if found else None
+    if left is None:
+        raise retries.ProviderError(f"QuickBooks has no {what}")
+    if left < amount:
+        raise FixRefused(
+            f"{what.capitalize()} has {left:,.2f} left unapplied, less than {amount:,.2f}: "
+            "it was used meanwhile. Reconcile again to see what is still open."
+        )
+    if invoice.balance.amount < amount:
+        raise FixRefused(
+            f"Invoice {doc} is open for {invoice.balance.amount:,.2f} only, less than "
+            f"{amount:,.2f}: it was paid meanwhile. Reconcile again to see what is still open."
+        )
+    if "payment_id" in fix:
+        books.apply_payment(fix["payment_id"], invoice.external_id, amount)
+    else:
+        books.apply_credit_memo(fix["credit_id"], invoice.external_id, amount)
+    after = _read_invoice(books, invoice.external_id)
+    if after.balance.amount != invoice.balance.amount - amount:
+        raise retries.ProviderError(
+            f"invoice {doc} is open for {after.balance.amount:,.2f} after the fix, "
+            f"not {invoice.balance.amount - amount:,.2f}"
+        )
+    return {
+        "words": f"{what.capitalize()} ({amount:,.2f} {invoice.balance.currency}) applied to "
+        f"invoice {doc}; it is open for {after.balance.amount:,.2f} now.",
+        "balance_before": str(invoice.balance.amount),
+        "balance_after": str(after.balance.amount),
+    }
+
+
 def _read_invoice(books, invoice_id: str):
     """The invoice a fix acts on; one the books hold but syncfirm cannot read is refused
     with the reason, never acted on half-read."""
@@ -226,4 +279,5 @@ FIXES = {
     "create_invoice": _create,
     "update_crm_payment": _update_crm,
     "add_missing_lines": _add_lines,
+    "apply_credit": _apply_credit,
 }

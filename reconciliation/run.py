@@ -20,10 +20,11 @@ from connections.sync.customers import SyncUnavailable, active_connection
 from connections.sync.invoicing import doc_number, referenced_deal
 from connections.sync.models import CustomerLink, InvoiceLink, SyncSettings
 
-from . import detectors, ledger, materiality
+from . import balances, detectors, ledger, materiality
 from .models import Reconciliation, ReconStatus
 from .periods import PeriodRefused, check_period
 from .records import records_of
+from .stored_balances import store_balances
 
 log = logging.getLogger(__name__)
 BULK = 2000
@@ -90,7 +91,9 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     settings = SyncSettings.for_client(client)
     invoices = accounting.all_invoices()
     credits = accounting.credit_memos()
-    deals, crm_checked = [], True
+    payments = accounting.payments()
+    customers = accounting.all_customers()
+    deals, crm_read = [], False
     try:
         crm = crm_adapter(active_connection(client, Kind.CRM))
         won = set(settings.won_stages) or crm.won_stages()
@@ -101,6 +104,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
             if not (cursor := page.next_cursor):
                 break
         deals = crm.deals([r for r in records if r.properties.get("dealstage") in won])
+        crm_read = True
     except (
         SyncUnavailable,
         retries.ProviderError,
@@ -108,7 +112,6 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         retries.RateLimited,
     ) as error:
         # The books alone still show duplicates and stale invoices; say what was not compared.
-        crm_checked = False
         recon.not_checked.append(f"the CRM side (deals, payment status): {error}")
     links = dict(
         InvoiceLink.objects.filter(client=client)
@@ -165,9 +168,39 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
             continue
         snap_credits.append(
             detectors.SnapCredit(
-                c.external_id, c.customer_id, date.fromisoformat(c.txn_date), c.total, c.deal_id
+                c.external_id,
+                c.customer_id,
+                date.fromisoformat(c.txn_date),
+                c.total,
+                c.deal_id,
+                c.remaining,
             )
         )
+    snap_payments = []
+    for p in payments:
+        if not p.txn_date:
+            unreadable.append(f"payment {p.external_id} has no date")
+            continue
+        snap_payments.append(
+            detectors.SnapPayment(
+                p.external_id,
+                p.customer_id,
+                date.fromisoformat(p.txn_date),
+                p.total.amount,
+                p.unapplied,
+                p.total.currency or settings.books_currency,
+            )
+        )
+    receivables = [
+        balances.Receivable(
+            c.external_id,
+            c.display_name,
+            c.balance.amount,
+            c.balance.currency or settings.books_currency,
+        )
+        for c in customers
+        if c.balance is not None
+    ]
     snap_deals = []
     for deal in deals:
         props = deal.properties
@@ -220,9 +253,17 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     if len(currencies) > 1:
         listed = ", ".join(sorted(currencies))
         recon.not_checked.append(f"invoices in several currencies ({listed}): compared as is")
+    # Customer balances are compared only when both whole sides were read, and only for
+    # customers the CRM knows: a record left out would read as a difference.
+    compared = set(customer_of.values()) if crm_read and not unreadable else set()
+    compared -= {c.external_id for c in customers if c.balance is None}
+    if crm_read and unreadable:
+        recon.not_checked.append("customer balances: not compared, records were left out")
     recon.counts = {
         "invoices": len(snap_invoices),
         "credits": len(snap_credits),
+        "payments": len(snap_payments),
+        "customers": len(receivables),
         "won_deals": len(snap_deals),
         "unreadable": len(unreadable),
     }
@@ -230,8 +271,12 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "invoices": snap_invoices,
         "credits": snap_credits,
         "deals": snap_deals,
-        "crm_checked": crm_checked,
         "unread_ids": unread_ids,
+        "payments": snap_payments,
+        "receivables": receivables,
+        "customer_names": {c.external_id: c.display_name for c in customers},
+        "compared": compared,
+        "crm_read": crm_read,
     }
 
 
@@ -263,9 +308,11 @@ def as_of(snapshot: dict, period_end: date) -> dict:
     return {
         "invoices": [i for i in snapshot["invoices"] if i.txn_date <= period_end],
         "credits": [c for c in snapshot["credits"] if c.txn_date <= period_end],
-        "deals": [
-            d for d in snapshot["deals"] if d.close_date is None or d.close_date <= period_end
-        ],
+        "deals": [d for d in snapshot["deals"] if (d.close_date or period_end) <= period_end],
+        # Money on a customer's account is read as it is now, like balances: neither system
+        # gives either as of a past date, and judging one by date and not the other would
+        # invent differences.
+        "payments": list(snapshot.get("payments", ())),
     }
 
 
@@ -295,6 +342,16 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
     client = recon.client
     records = as_of(snapshot, period_end)
     found = detectors.detect(**records, today=period_end, stale_after_days=stale_after_days)
+    balance_rows = None
+    if snapshot.get("crm_read"):  # without the CRM's side there is nothing to set beside
+        balance_rows, unexplained = balances.customer_balances(
+            records["deals"],
+            snapshot["receivables"],
+            found,
+            compared=snapshot["compared"],
+            doc_numbers={i.id: i.doc_number for i in records["invoices"]},
+        )
+        found += unexplained
     limits = materiality.thresholds(
         client.firm.materiality_floor, materiality.monthly_revenue(records["invoices"], period_end)
     )
@@ -318,7 +375,7 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
             "fix": f.fix, "fingerprint": ledger.fingerprint(f),
         }  # fmt: skip
         seen.append(ledger.Seen(ledger.problem_key(f), values, (f.amount, severity)))
-    crm_checked, unread = snapshot.get("crm_checked", True), snapshot.get("unread_ids", set())
+    crm_checked, unread = snapshot.get("crm_read", True), snapshot.get("unread_ids", set())
 
     def can_resolve(finding) -> bool:
         """Only what this run could compare may be called gone."""
@@ -327,6 +384,9 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
         return not ({finding.deal_id, *finding.invoice_ids, *finding.record_ids} & unread)
 
     outcome = ledger.update(client, recon, seen, can_resolve=can_resolve)
+    if balance_rows is not None:
+        stored = store_balances(client, recon.period, balance_rows)
+        recon.counts = {**recon.counts, "balances": stored}
     recon.counts = {
         **recon.counts,
         **outcome.as_counts(),

@@ -28,4 +28,14 @@ urlpatterns = [
         views.report_csv,
         name="reconciliation_csv",
     ),
+    path(
+        "clients/<slug:client_slug>/balances/<str:month>/",
+        views.customer_balances,
+        name="customer_balances",
+    ),
+    path(
+        "clients/<slug:client_slug>/balances/<str:month>/balances.csv",
+        views.customer_balances_csv,
+        name="customer_balances_csv",
+    ),
 ]

@@ -21,11 +21,12 @@ from connections.sync.health import client_options
 
 from .detectors import CODES
 from .fixes import AUTOMATIC, FixRefused, do_approve, do_dismiss, do_undo_dismiss
-from .models import Finding, FindingStatus, Reconciliation
+from .models import CustomerBalance, Finding, FindingStatus, Reconciliation
 from .periods import PeriodRefused
 from .queue import attach_comparisons, month_totals, queue_totals
 from .report import findings_csv, report_data
 from .run import client_period, local_today
+from .stored_balances import balances_csv
 
 
 @require_GET
@@ -258,3 +259,47 @@ def reports(request: HttpRequest) -> HttpResponse:
             "client_options": client_options(request.firm, chosen.get("client", "")),
         },
     )
+
+
+def _month_balances(request: HttpRequest, client_slug: str, month: str) -> tuple:
+    """The client (of the request's firm, else 404), the month, and its customer balances,
+    the unexplained differences first."""
+    client = get_client_for_member(request, client_slug)
+    try:
+        period = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise Http404("No such month.") from None
+    rows = sorted(
+        CustomerBalance.objects.for_firm(request.firm).filter(client=client, period=period),
+        key=lambda b: (not b.unexplained, -abs(b.unexplained), -abs(b.difference), b.name),
+    )
+    return client, period, rows
+
+
+@require_GET
+@member_required()
+def customer_balances(request: HttpRequest, client_slug: str, month: str) -> HttpResponse:
+    """Each customer's balance in the CRM beside the books', what explains the difference
+    and what does not."""
+    client, period, rows = _month_balances(request, client_slug, month)
+    recon = (
+        Reconciliation.objects.for_firm(request.firm)
+        .filter(client=client, period=period)
+        .order_by("-started_at")
+        .first()
+    )
+    return render(
+        request,
+        "reconciliation/balances.html",
+        {"client": client, "period": period, "month": month, "rows": rows, "recon": recon},
+    )
+
+
+@require_GET
+@member_required()
+def customer_balances_csv(request: HttpRequest, client_slug: str, month: str) -> HttpResponse:
+    client, period, rows = _month_balances(request, client_slug, month)
+    response = HttpResponse(balances_csv(rows), content_type="text/csv")
+    name = f"{client.slug}-{period:%Y-%m}-customer-balances.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -154,6 +154,7 @@ class Planted:
     deal_key: str | None = None
     invoice_keys: tuple[str, ...] = ()
     customer_key: str | None = None
+    record_key: str | None = None  # the payment or credit memo it is about
 
 
 @dataclass
@@ -189,8 +190,12 @@ def generate(
     discrepancies: bool = True,
     today: date | None = None,
     spelling_variants: bool = False,
+    unseen: bool = False,
 ) -> Book:
     """A book with about `invoices` invoices (one per won job, plus planted extras).
+
+    With `unseen`, the kinds of problem the first reconciliation missed are planted too
+    (`_plant_unseen`), from their own random stream: the rest of the book is the same.
 
     With `spelling_variants`, a seeded ~30 % of the people are written differently in the
     CRM (`Person.crm_name`, `Person.crm_email`); everything else is the same book.
@@ -270,6 +275,8 @@ def generate(
         )
     if discrepancies:
         _plant(book, rng, each)
+    if unseen:
+        _plant_unseen(book, random.Random(f"unseen:{seed}"))  # noqa: S311 - test data
     if spelling_variants:
         # Its own random stream, so that the rest of the book is the one without variants.
         book.people[:] = _respell(book.people, random.Random(f"spelling:{seed}"))  # noqa: S311
@@ -425,3 +432,108 @@ def _plant(book: Book, rng: random.Random, each: int) -> None:
 
     book.invoices[:] = [i for i in book.invoices if i.key not in dropped_invoices]
     book.payments[:] = [p for p in book.payments if p.key not in dropped_payments]
+
+
+UNSEEN_EACH = 4
+
+
+def _plant_unseen(book: Book, rng: random.Random) -> None:
+    """Plant what a black-box audit found the reconciliation missing, each in the answer key:
+
+    - payments and credit memos left on the customer's account while the invoice they pay
+      stays open (`paid_but_open`, about the payment or credit): two payments of the
+      invoice's amount, a credit memo of its amount, a credit memo for part of it;
+    - deals whose amount was raised 15-30 % in the CRM while their lines stayed
+      (`job_revenue_mismatch`);
+    - customers whose receivable differs with no other problem to explain it
+      (`balance_mismatch` about the customer): two invoices keyed by hand in the books with
+      no deal, and a payment on account beyond anything invoiced.
+
+    The payments, credits and hand-keyed invoices go to customers of their own (new to
+    both systems), each with one job, so nothing else of the book is disturbed."""
+    plant = book.answer_key.append
+    used_deals = {p.deal_key for p in book.answer_key}
+    doc = 9000
+
+    def newcomer(n: int) -> Person:
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        person = Person(
+            f"U{n}", f"{first} {last} U{n}", False, f"{first.lower()}.u{n}@home.example",
+            f"+1 512 556 {n:04d}", f"786{n:02d}",
+        )  # fmt: skip
+        book.people.append(person)
+        return person
+
+    def job(person: Person, n: int, age: int) -> tuple[Deal, Invoice]:
+        nonlocal doc
+        lines = _lines(rng, book.products)
+        amount = sum((line.amount for line in lines), Decimal("0.00"))
+        close = book.today - timedelta(days=age)
+        deal = Deal(f"UD{n}", f"{person.name} - job U{n}", person.key, "closedwon", close,
+                    lines, amount, "unpaid")  # fmt: skip
+        doc += 1
+        invoice = Invoice(f"UI{n}", person.key, deal.key, f"SF-{doc}", close, list(lines))
+        book.deals.append(deal)
+        book.invoices.append(invoice)
+        return deal, invoice
+
+    def paid_job(person: Person, n: int) -> None:
+        deal, invoice = job(person, n, rng.randint(61, 80))
+        paid_on = invoice.txn_date + timedelta(days=5)
+        book.payments.append(
+            Payment(f"UY{n}", person.key, paid_on, deal.amount, ((invoice.key, deal.amount),))
+        )
+        deal.payment_status, deal.amount_paid = "paid", deal.amount
+
+    n = 0
+    for kind in ("payment", "payment", "credit", "part-credit"):
+        person = newcomer(n)
+        deal, invoice = job(person, n, rng.randint(5, 40))
+        when = min(book.today, invoice.txn_date + timedelta(days=rng.randint(2, 20)))
+        amount = invoice.total
+        if kind == "payment":
+            book.payments.append(Payment(f"UP{n}", person.key, when, amount, ()))
+            record = f"UP{n}"
+        else:
+            if kind == "part-credit":  # a discount agreed, credited, never applied
+                amount = (invoice.total * Decimal(rng.randint(10, 40)) / 100).quantize(CENT)
+            product = invoice.lines[0].product_key
+            book.credit_memos.append(CreditMemo(f"UR{n}", person.key, None, when, amount, product))
+            record = f"UR{n}"
+        plant(Planted("paid_but_open", amount, deal.key, (invoice.key,), person.key, record))
+        n += 1
+
+    invoice_of = {i.deal_key: i for i in book.invoices if i.deal_key}
+    candidates = [
+        d
+        for d in book.deals
+        if d.stage == "closedwon" and d.key not in used_deals and d.key in invoice_of
+        and not d.key.startswith("U")
+    ]  # fmt: skip
+    for deal in rng.sample(candidates, UNSEEN_EACH):
+        raised = (deal.amount * (1 + Decimal(rng.randint(15, 30)) / 100)).quantize(CENT)
+        plant(
+            Planted(
+                "job_revenue_mismatch", raised - deal.amount, deal.key,
+                (invoice_of[deal.key].key,), deal.customer_key,
+            )
+        )  # fmt: skip
+        deal.amount = raised  # the lines stay as they were
+
+    for kind in ("hand-keyed", "hand-keyed", "on-account"):
+        person = newcomer(n)
+        paid_job(person, n)
+        if kind == "hand-keyed":
+            lines = [Line(rng.choice(book.products).key, Decimal(rng.randint(7, 9)),
+                          Decimal(rng.randint(40, 90)))]  # fmt: skip
+            doc += 1
+            extra = Invoice(f"UK{n}", person.key, None, f"M-{doc}",
+                            book.today - timedelta(days=rng.randint(3, 20)), lines)  # fmt: skip
+            book.invoices.append(extra)
+            plant(Planted("balance_mismatch", extra.total, None, (extra.key,), person.key))
+        else:
+            extra = Decimal(rng.randint(150, 900)).quantize(CENT)
+            when = book.today - timedelta(days=rng.randint(3, 20))
+            book.payments.append(Payment(f"UO{n}", person.key, when, extra, ()))
+            plant(Planted("balance_mismatch", extra, None, (), person.key, f"UO{n}"))
+        n += 1

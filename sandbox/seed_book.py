@@ -109,6 +109,7 @@ def write_book(book: Book, base: str, name: str = "Sandbox books") -> Written:
             "invoice_ids": [ids[k] for k in p.invoice_keys if k in ids],
             "customer_id": ids.get(f"qbo:{p.customer_key}", ""),
             "company_or_contact_id": ids.get(p.customer_key or "", ""),
+            "record_id": ids.get(p.record_key or "", ""),
         }
         for p in book.answer_key
     ]

@@ -59,6 +59,7 @@ KWARG_VALUES: dict[str, Callable[[TwoFirms], str | int]] = {
     "run_id": lambda w: _sync_run(w).pk,
     "conflict_id": lambda w: _sync_conflict(w).pk,
     "finding_id": lambda w: _finding(w).pk,
+    "month": lambda w: "2026-10",
     "recon_id": lambda w: (
         Reconciliation.objects.get_or_create(client=w.client_a, period=date(2026, 10, 1))[0].pk
     ),

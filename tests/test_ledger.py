@@ -136,7 +136,7 @@ def test_a_dismissed_problem_stays_dismissed_until_its_data_change(acme, two_fir
 def test_what_a_partial_run_could_not_compare_is_not_called_resolved(acme):
     run(acme, NOV, TROUBLED)
     # December: the CRM could not be read, so no deal came back.
-    run(acme, DEC, book(TROUBLED["invoices"]), crm_checked=False)
+    run(acme, DEC, book(TROUBLED["invoices"]), crm_read=False)
     assert open_findings(acme).filter(code="missing_invoice").exists()
     # An unreadable invoice: its duplicate finding is not "gone" either.
     run(acme, DEC, book([invoice(1, deal="d1")], TROUBLED["deals"]), unread_ids={"i2"})
