@@ -8,7 +8,7 @@ from typing import Protocol
 
 from .models import Connection
 from .providers import Kind, System, provider
-from .records import AccountInfo, CrmCompany, Customer, Page, Unreadable
+from .records import AccountInfo, CrmCompany, Customer, Item, LedgerAccount, Page, Unreadable
 
 
 class AccountingAdapter(Protocol):
@@ -21,6 +21,13 @@ class AccountingAdapter(Protocol):
     def account_info(self) -> AccountInfo: ...
 
     def customers(self, cursor: str | None = None) -> Page[Customer]: ...
+
+    def items(self) -> list[Item]: ...
+
+    # The lists settings are picked from: `patient=False` tries once, for a page.
+    def income_accounts(self, *, patient: bool = True) -> list[LedgerAccount]: ...
+
+    def income_account(self, name: str) -> str | None: ...
 
 
 class CrmAdapter(Protocol):
