@@ -29,8 +29,6 @@ def read_books_choices(client: Client) -> BooksChoices:
     try:
         books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
         accounts = books.income_accounts(patient=False)
-    except SyncUnavailable as error:
-        return BooksChoices(None, str(error))
-    except (retries.ProviderError, ConnectionUnusable, OAuthError) as error:
-        return BooksChoices(None, str(error))
+    except (SyncUnavailable, retries.ProviderError, ConnectionUnusable, OAuthError) as error:
+        return BooksChoices(None, str(error))  # not connected, access lost, provider down
     return BooksChoices(tuple(a.name for a in accounts if a.active))

@@ -5,6 +5,7 @@ Every write runs with the company row locked (one writer per company at a time),
 what makes the id counter, name uniqueness and balance arithmetic safe under concurrency.
 """
 
+import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -121,7 +122,7 @@ def open_company(**fields) -> Company:
 def preferences(company: Company) -> dict:
     """The company's Preferences entity: QBO's defaults, what updates changed, and the
     company settings QBO keeps read-only here (closing date, sales tax, numbering)."""
-    prefs = {section: _copy(values) for section, values in DEFAULT_PREFERENCES.items()}
+    prefs = copy.deepcopy(DEFAULT_PREFERENCES)
     for section, values in (company.preferences or {}).items():
         prefs.setdefault(section, {}).update(values)
     prefs["SalesFormsPrefs"]["CustomTxnNumbers"] = company.custom_txn_numbers
@@ -162,14 +163,6 @@ def update_preferences(company: Company, body: dict) -> dict:
     company.preferences_updated_at = timezone.now()
     company.save()
     return preferences(company)
-
-
-def _copy(value):
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
 
 
 @dataclass
