@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -99,9 +100,10 @@ def run(base: str, latency_deals: int, bulk_deals: int) -> None:
     hub.refresh_from_db()
     qbo_api = f"{base}/sandbox/quickbooks/v3/company/{qbo.external_id}"
     hub_api = f"{base}/sandbox/hubspot/crm/v3/objects"
-    income = {"Name": "Services", "AccountType": "Income"}
-    account = call("POST", f"{qbo_api}/account?minorversion=75", income, qbo.access_token)
-    account = account["Account"]
+    # A new company starts with the standard chart of accounts: products go in "Services".
+    services = quote("SELECT * FROM Account WHERE Name = 'Services'")
+    found = call("GET", f"{qbo_api}/query?query={services}&minorversion=75", None, qbo.access_token)
+    account = found["QueryResponse"]["Account"][0]
     for name, sku, price in PRODUCTS:
         call("POST", f"{qbo_api}/item?minorversion=75",
              {"Name": name, "Sku": sku, "Type": "Service", "UnitPrice": price,

@@ -280,10 +280,16 @@ def record_success(connection: Connection) -> None:
 
 
 def call_for_connection(
-    connection: Connection, attempt, describe: str, *, retry_transient: bool = True
+    connection: Connection,
+    attempt,
+    describe: str,
+    *,
+    retry_transient: bool = True,
+    attempts: int | None = None,
 ):
     """Run a provider call under the shared retry policy (refreshing the token on a 401) and
-    record the outcome on the connection, so a failure is never silent."""
+    record the outcome on the connection, so a failure is never silent. `attempts=1` is
+    for a page that must answer now rather than wait out a provider's trouble."""
     from . import retries
     from .ratelimit import slot
     from .refresh import access_token_for
@@ -298,6 +304,7 @@ def call_for_connection(
             on_unauthorised=lambda: access_token_for(connection, force=True),
             describe=describe,
             retry_transient=retry_transient,
+            attempts=attempts or retries.MAX_ATTEMPTS,
         )
     except retries.ProviderError as error:
         record_error(connection, str(error))

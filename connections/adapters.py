@@ -9,7 +9,17 @@ from typing import Protocol
 
 from .models import Connection
 from .providers import Kind, System, provider
-from .records import AccountInfo, CreditMemo, CrmCompany, Customer, Page, Payment, Unreadable
+from .records import (
+    AccountInfo,
+    CreditMemo,
+    CrmCompany,
+    Customer,
+    Item,
+    LedgerAccount,
+    Page,
+    Payment,
+    Unreadable,
+)
 
 
 class AccountingAdapter(Protocol):
@@ -33,6 +43,13 @@ class AccountingAdapter(Protocol):
     def apply_payment(self, payment_id: str, invoice_id: str, amount: Decimal) -> None: ...
 
     def apply_credit_memo(self, credit_id: str, invoice_id: str, amount: Decimal) -> None: ...
+
+    def items(self) -> list[Item]: ...
+
+    # The lists settings are picked from: `patient=False` tries once, for a page.
+    def income_accounts(self, *, patient: bool = True) -> list[LedgerAccount]: ...
+
+    def income_account(self, name: str) -> str | None: ...
 
 
 class CrmAdapter(Protocol):

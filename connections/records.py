@@ -155,6 +155,17 @@ class Item:
 
 
 @dataclass(frozen=True)
+class LedgerAccount:
+    """An account of the books' chart of accounts (QuickBooks' Account)."""
+
+    external_id: str
+    name: str
+    account_type: str
+    sub_type: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
 class InvoiceLine:
     item_id: str
     quantity: Decimal

@@ -245,9 +245,9 @@ def _qbo_line(line: Line, item_ids: dict[str, str]) -> SalesItemLine:
 
 def _write_quickbooks(book: Book, qb: QuickBooks, written: Written) -> None:
     ids = written.ids
-    income = Account()
-    income.Name, income.AccountType = "Contract Income", "Income"
-    income = income.save(qb=qb)
+    # The company opened with the standard chart of accounts: products go in "Services"
+    # (the income account sync settings name by default).
+    income = Account.filter(Name="Services", qb=qb)[0]
     items = []
     for product in book.products:
         item = Item()

@@ -26,7 +26,6 @@ from connections.sync.models import InvoiceLink, InvoiceState, RecordOutcome, Ru
 
 from .sandbox.conftest import sandbox_db
 from .sync_support import DEAL_TO_COMPANY, LINE_ITEM_TO_DEAL, _to
-from .test_invoice_sync import income_account
 
 pytestmark = sandbox_db
 
@@ -51,10 +50,10 @@ def campaign(systems, sandbox, monkeypatch):
     # Waits are honoured (429 → retry after Retry-After) but kept short for CI.
     monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
     monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
-    income_account(systems)
     item = {"Name": "Roof inspection", "Sku": "RF-INSP", "Type": "Service", "UnitPrice": "185",
             "IncomeAccountRef": {"value": systems.qb.query(
-                "SELECT * FROM Account")["QueryResponse"]["Account"][0]["Id"]}}  # fmt: skip
+                "SELECT * FROM Account WHERE Name = 'Services'"
+            )["QueryResponse"]["Account"][0]["Id"]}}  # fmt: skip
     systems.qb.post(f"{systems.qb.api_url}/company/{systems.qb.company_id}/item", json.dumps(item))
     company = systems.company(name="Cedar Roofing", zip="78701")
     run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)

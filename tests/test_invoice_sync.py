@@ -28,19 +28,19 @@ LINES = [
 ]
 
 
-def income_account(systems, name: str = "Services") -> None:
+def income_account(systems, name: str) -> str:
+    """A new income account in the books (a fresh company has the standard ones)."""
     from quickbooks.objects.account import Account
 
     account = Account()
     account.Name, account.AccountType = name, "Income"
-    account.save(qb=systems.qb)
+    return account.save(qb=systems.qb).Id
 
 
 @pytest.fixture
 def books(systems):
-    """Imported and invoicing: a customer in both systems, an income account in the books
-    (products the books lack are created in it)."""
-    income_account(systems)
+    """Imported and invoicing: a customer in both systems; the books as a new company opens
+    them (products the books lack are created in their standard Services account)."""
     company = systems.company(name="Cedar Roofing", zip="78701")
     run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
     systems.books_company = company
@@ -213,7 +213,12 @@ def test_a_deal_in_another_currency_is_held(books):
     assert books.invoices() == []
 
 
-def test_without_the_income_account_a_new_product_is_held(systems):
+def test_a_fresh_company_invoices_a_won_deal_with_new_products_in_its_services_account(
+    systems,
+):
+    """GIVEN books as a new QuickBooks company opens them (nothing created by hand)
+    WHEN a deal with products the books lack is won
+    THEN the products are created in the standard Services account and the deal invoiced."""
     company = systems.company(name="Cedar Roofing", zip="78701")
     run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
     deal = systems.deal("Solar", [("Solar panel", "SP-1", "2", "400")], company=company)
@@ -221,12 +226,37 @@ def test_without_the_income_account_a_new_product_is_held(systems):
 
     run = run_customer_sync(systems.client)
 
+    assert run.counts.get("invoices_created") == 1, run.outcomes.get(crm_id=deal).reason
+    assert invoice_for(systems, deal).TotalAmt == Decimal("800.00")
+    services = systems.qb.query("SELECT * FROM Account WHERE Name = 'Services'")
+    (product,) = systems.qb.query("SELECT * FROM Item WHERE Name = 'Solar panel'")["QueryResponse"][
+        "Item"
+    ]
+    assert product["IncomeAccountRef"]["value"] == services["QueryResponse"]["Account"][0]["Id"]
+
+
+def test_a_new_product_waits_for_the_income_account_the_settings_name(systems):
+    """Products are never created in an account nobody chose: with the settings naming an
+    account the books lack, the deal is held saying so, and invoiced once it exists."""
+    company = systems.company(name="Cedar Roofing", zip="78701")
+    run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
+    SyncSettings.objects.filter(client=systems.client).update(income_account="Solar Income")
+    deal = systems.deal("Solar", [("Solar panel", "SP-1", "2", "400")], company=company)
+    systems.win(deal)
+
+    run = run_customer_sync(systems.client)
+
     reason = run.outcomes.get(crm_id=deal).reason
-    assert "no product 'SP-1' in the books" in reason and "Services" in reason
+    assert "no product 'SP-1' in the books" in reason
+    assert "no income account called 'Solar Income'" in reason
     assert systems.invoices() == []
-    income_account(systems)
+    account_id = income_account(systems, "Solar Income")
     run_customer_sync(systems.client, crm_ids=None)
     assert invoice_for(systems, deal).TotalAmt == Decimal("800.00")
+    (product,) = systems.qb.query("SELECT * FROM Item WHERE Name = 'Solar panel'")["QueryResponse"][
+        "Item"
+    ]
+    assert product["IncomeAccountRef"]["value"] == account_id
 
 
 def test_a_deal_changed_after_its_invoice_is_flagged_not_rewritten(books):
@@ -319,7 +349,8 @@ def test_a_person_settles_an_uncertain_write_from_the_sync_page(books, client, t
 def test_with_sales_tax_each_line_carries_its_products_tax_code(books):
     from quickbooks.objects.item import Item
 
-    account = books.qb.query("SELECT * FROM Account")["QueryResponse"]["Account"][0]["Id"]
+    services = books.qb.query("SELECT * FROM Account WHERE Name = 'Services'")
+    account = services["QueryResponse"]["Account"][0]["Id"]
     for name, sku, taxable in (("Roof inspection", "RF-INSP", True), ("Permit", "AD-PRMT", False)):
         item = Item()
         item.Name, item.Sku, item.Type, item.Taxable = name, sku, "Service", taxable

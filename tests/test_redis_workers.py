@@ -38,7 +38,6 @@ from .factories import ClientFactory
 from .redis_support import empty_redis
 from .sandbox.conftest import sandbox_db
 from .sync_support import DEAL_TO_COMPANY, LINE_ITEM_TO_DEAL, _to
-from .test_invoice_sync import income_account
 from .test_sync_leases import company_created, dead_worker_lease, ready_for_webhooks
 
 pytestmark = sandbox_db
@@ -131,7 +130,6 @@ def settled(client) -> bool:
 
 def test_two_workers_on_redis_invoice_each_deal_once(systems, sandbox, redis_broker):
     require_postgres()
-    income_account(systems)
     company = systems.company(name="Cedar Roofing", zip="78701")
     run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
     deals = []

@@ -1,11 +1,16 @@
 """The client's sync settings page: who may change them, what is refused, what is kept."""
 
 import json
+import re
+import time
 
 from django.urls import reverse
+from quickbooks.objects.account import Account
 
 from clients.models import AuditEntry
 from connections.sync.models import SyncSettings
+
+from .sandbox.conftest import sandbox_db
 
 
 def url(two_firms) -> str:
@@ -74,3 +79,109 @@ def test_an_invoice_number_pattern_without_the_deal_or_too_long_is_refused(clien
         assert reason in response.content.decode()
     saved = SyncSettings.for_client(two_firms.client_a)
     assert saved.invoice_number_pattern == "SF-{deal_id}"
+
+
+def income_options(response) -> list[str]:
+    """The income account select's options, as the page lists them."""
+    html = response.content.decode()
+    select = html.split('name="income_account"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="([^"]*)"', select)
+
+
+@sandbox_db
+def test_the_income_account_is_picked_from_the_books_list(client, systems, two_firms):
+    """GIVEN a client whose QuickBooks company is fresh, plus one account of its own
+    WHEN an owner opens the settings
+    THEN the income account is a select of the books' income accounts, the current one
+    chosen, and picking one of them saves it (audited)."""
+    account = Account()
+    account.Name, account.AccountType = "Roofing Income", "Income"
+    account.save(qb=systems.qb)
+    client.force_login(two_firms.owner_a)
+
+    page = client.get(url(two_firms))
+
+    options = income_options(page)
+    assert {"Services", "Sales of Product Income", "Roofing Income"} <= set(options)
+    assert "Checking" not in options and "Cost of Goods Sold" not in options
+    assert '<option value="Services" selected>' in page.content.decode()
+    saved = client.post(url(two_firms), form_data(income_account="Roofing Income"))
+    assert saved.status_code == 302
+    assert SyncSettings.for_client(two_firms.client_a).income_account == "Roofing Income"
+    entry = AuditEntry.objects.get(action="sync.settings_changed")
+    assert (entry.before["income_account"], entry.after["income_account"]) == (
+        "Services",
+        "Roofing Income",
+    )
+
+
+@sandbox_db
+def test_an_income_account_the_books_do_not_have_is_refused_with_a_message(
+    client, systems, two_firms
+):
+    client.force_login(two_firms.owner_a)
+
+    response = client.post(url(two_firms), form_data(income_account="Consulting Income"))
+
+    assert response.status_code == 200
+    assert (
+        "There is no income account called “Consulting Income” in the books"
+        in response.content.decode()
+    )
+    assert SyncSettings.for_client(two_firms.client_a).income_account == "Services"
+    # An expense account is no income account either.
+    response = client.post(url(two_firms), form_data(income_account="Contractors"))
+    assert "no income account called “Contractors”" in response.content.decode()
+
+
+@sandbox_db
+def test_a_current_account_missing_from_the_books_is_shown_and_must_be_replaced(
+    client, systems, two_firms
+):
+    SyncSettings.for_client(two_firms.client_a)
+    SyncSettings.objects.filter(client=two_firms.client_a).update(income_account="Old Income")
+    client.force_login(two_firms.owner_a)
+
+    page = client.get(url(two_firms)).content.decode()
+
+    assert "The books have no income account called “Old Income”" in page
+    assert '<option value="Old Income" selected>Old Income (not in the books)</option>' in page
+    refused = client.post(url(two_firms), form_data(income_account="Old Income"))
+    assert "no income account called “Old Income” in the books" in refused.content.decode()
+    client.post(url(two_firms), form_data(income_account="Services"))
+    assert SyncSettings.for_client(two_firms.client_a).income_account == "Services"
+
+
+def test_without_connected_books_the_page_says_why_and_keeps_the_account(client, two_firms):
+    SyncSettings.for_client(two_firms.client_a)
+    SyncSettings.objects.filter(client=two_firms.client_a).update(income_account="Contract Income")
+    client.force_login(two_firms.owner_a)
+
+    page = client.get(url(two_firms))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "The income accounts could not be read from the books" in html
+    assert "has no connected accounting system" in html
+    assert income_options(page) == ["Contract Income"]
+    # Other settings still save; the account stays whatever is posted.
+    saved = client.post(url(two_firms), form_data(income_account="Anything"))
+    assert saved.status_code == 302
+    kept = SyncSettings.for_client(two_firms.client_a)
+    assert kept.income_account == "Contract Income" and kept.schedule_minutes == 30
+
+
+@sandbox_db
+def test_with_the_books_down_the_page_still_works_and_says_so(client, systems, two_firms):
+    systems.faults("quickbooks", error_rate=1.0)
+    client.force_login(two_firms.owner_a)
+
+    started = time.monotonic()
+    page = client.get(url(two_firms))
+
+    assert time.monotonic() - started < 5  # one try, no waiting out the outage
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "The income accounts could not be read from the books" in html
+    assert "The current choice, “Services”, is kept." in html
+    assert income_options(page) == ["Services"]

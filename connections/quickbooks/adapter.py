@@ -26,6 +26,7 @@ from ..records import (
     Invoice,
     InvoiceLine,
     Item,
+    LedgerAccount,
     Money,
     Page,
     Payment,
@@ -98,7 +99,9 @@ class QuickBooksAdapter:
         qb.session.hooks["response"].append(last)
         return qb, last
 
-    def _call(self, describe: str, operation, *, retry_transient: bool = True):
+    def _call(
+        self, describe: str, operation, *, retry_transient: bool = True, patient: bool = True
+    ):
         def attempt():
             qb, last = self._client()
             try:
@@ -118,7 +121,11 @@ class QuickBooksAdapter:
                 raise retries.Transient(str(error)) from error
 
         return call_for_connection(
-            self.connection, attempt, describe, retry_transient=retry_transient
+            self.connection,
+            attempt,
+            describe,
+            retry_transient=retry_transient,
+            attempts=None if patient else 1,
         )
 
     def account_info(self) -> AccountInfo:
@@ -212,13 +219,13 @@ class QuickBooksAdapter:
         by_key = {item.get("bId"): item for item in answer.get("BatchItemResponse", [])}
         return [_write_result(key, by_key.get(key), entity) for key in keys]
 
-    def _query(self, describe: str, text: str) -> list[dict]:
+    def _query(self, describe: str, text: str, *, patient: bool = True) -> list[dict]:
         """Every row of a query, page by page, as QuickBooks' JSON."""
         rows: list[dict] = []
         start = 1
         while True:
             paged = f"{text} STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
-            answer = self._call(describe, lambda qb, q=paged: qb.query(q))
+            answer = self._call(describe, lambda qb, q=paged: qb.query(q), patient=patient)
             found = next(iter((answer.get("QueryResponse") or {}).values()), [])
             found = found if isinstance(found, list) else []
             rows.extend(found)
@@ -230,15 +237,22 @@ class QuickBooksAdapter:
         rows = self._query("Listing QuickBooks items", "SELECT * FROM Item")
         return [_item(r) for r in rows]
 
-    def income_account(self, name: str) -> str | None:
-        """The id of the income account called `name` (any income account if none is)."""
+    def income_accounts(self, *, patient: bool = True) -> list[LedgerAccount]:
+        """The books' active income accounts, by name. `patient=False` tries once (a page
+        showing them answers now, saying why when QuickBooks cannot be read)."""
         rows = self._query(
             "Listing QuickBooks income accounts",
             "SELECT * FROM Account WHERE AccountType = 'Income'",
+            patient=patient,
         )
-        named = [r for r in rows if clean_text(r.get("Name")).casefold() == name.casefold()]
-        chosen = named or rows
-        return str(chosen[0]["Id"]) if chosen else None
+        accounts = self._each(rows, _ledger_account, "account")
+        return sorted(accounts, key=lambda a: a.name.casefold())
+
+    def income_account(self, name: str) -> str | None:
+        """The id of the income account called `name`, or None when the books have none:
+        products are never created in an account nobody chose."""
+        named = [a for a in self.income_accounts() if a.name.casefold() == name.casefold()]
+        return named[0].external_id if named else None
 
     def create_items(
         self, wanted: list[tuple[str, str]], income_account_id: str, request_id: str
@@ -614,6 +628,16 @@ def _payment(row: dict, kind: str = "Payment") -> PaymentInfo:
 
 def _credit_applied(row: dict) -> PaymentInfo:
     return _payment(row, "CreditMemo")
+
+
+def _ledger_account(row: dict) -> LedgerAccount:
+    return LedgerAccount(
+        _id(row.get("Id")),
+        text(row.get("Name"), "Name"),
+        clean_text(row.get("AccountType")),
+        clean_text(row.get("AccountSubType")),
+        bool(row.get("Active", True)),
+    )
 
 
 def _item(row: dict) -> Item:

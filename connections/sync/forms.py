@@ -1,10 +1,12 @@
 """The client's sync settings as a form: direction, which CRM records are customers, who owns
-each field, and the field map (JSON, checked before it is saved)."""
+each field, the field map (JSON, checked before it is saved), and the income account,
+picked from the books' own list."""
 
 import json
 
 from django import forms
 
+from .books_choices import BooksChoices
 from .invoicing import doc_number
 from .mapping import FieldMapError, check_field_map
 from .models import ACCOUNTING, CRM, DEFAULT_FIELD_OWNERS, REVIEW, SyncSettings
@@ -55,9 +57,11 @@ class SyncSettingsForm(forms.ModelForm):
             "report_contractor_email": "Contractor's email for the monthly report",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, books: BooksChoices, **kwargs):
         super().__init__(*args, **kwargs)
+        self.books = books
         self.fields["schedule_minutes"].min_value = 1
+        self.fields["income_account"] = self._income_account_field()
         self.fields["field_map"].initial = json.dumps(self.instance.field_map, indent=2)
         owners = {**DEFAULT_FIELD_OWNERS, **(self.instance.field_owners or {})}
         for name in DEFAULT_FIELD_OWNERS:
@@ -66,6 +70,59 @@ class SyncSettingsForm(forms.ModelForm):
                 initial=owners[name],
                 label=name.replace("_", " ").capitalize(),
             )
+
+    def _income_account_field(self) -> forms.ChoiceField:
+        """A choice among the books' income accounts. When the books cannot be read, the
+        current choice is shown and kept (the field is disabled: a post cannot change it)."""
+        current = self.instance.income_account
+        label = self.Meta.labels["income_account"]
+        if not self.books.readable:
+            return forms.ChoiceField(
+                choices=[(current, current)],
+                disabled=True,
+                label=label,
+                help_text="Kept as it is until the books can be read.",
+            )
+        names = list(self.books.income_accounts)
+        choices = [(name, name) for name in names]
+        if current not in names:
+            choices.insert(0, (current, f"{current} (not in the books)"))
+        return forms.ChoiceField(
+            choices=choices,
+            label=label,
+            help_text="Products the books do not have yet are created in this account; "
+            "the list is the books' own income accounts.",
+            error_messages={
+                "invalid_choice": "There is no income account called “%(value)s” in the "
+                "books; pick one from the list."
+            },
+        )
+
+    @property
+    def books_note(self) -> str:
+        """What the page says about the books' list, when something is wrong with it."""
+        current = self.instance.income_account
+        if not self.books.readable:
+            return (
+                "The income accounts could not be read from the books: "
+                f"{self.books.problem.rstrip('.')}. The current choice, “{current}”, is kept."
+            )
+        if not self.books.income_accounts:
+            return "The books have no income account yet: create one in the books first."
+        if current not in self.books.income_accounts:
+            return (
+                f"The books have no income account called “{current}”: products the books "
+                "lack cannot be created until one of theirs is picked."
+            )
+        return ""
+
+    def clean_income_account(self) -> str:
+        name = self.cleaned_data["income_account"]
+        if self.books.readable and name not in self.books.income_accounts:
+            raise forms.ValidationError(
+                f"There is no income account called “{name}” in the books; pick one from the list."
+            )
+        return name
 
     @property
     def setting_fields(self) -> list:

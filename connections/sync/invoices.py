@@ -284,7 +284,8 @@ class InvoiceStep:
             index, made = self._create_items(wanted, index)
             if not made:
                 no_account = (
-                    f" (no income account called {self.settings.income_account!r} to create it in)"
+                    f" (no income account called {self.settings.income_account!r} in the"
+                    " books to create it in; pick one in the sync settings)"
                 )
         drafts = []
         for deal in deals:

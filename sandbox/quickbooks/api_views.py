@@ -22,7 +22,7 @@ from . import faults, jsonio, querying, ratelimit, webhooks
 from .entities import ENTITIES
 from .models import Company, Entity, RequestIdRecord
 from .oauth import company_for_token
-from .store import Store, render
+from .store import Store, preferences, render, update_preferences
 
 MAX_BATCH_ITEMS = 30
 CDC_LOOKBACK = timedelta(days=30)
@@ -186,6 +186,19 @@ def company_info(request: HttpRequest, company: Company, company_id: str) -> Htt
         "sparse": False,
     }
     return answer({"CompanyInfo": info})
+
+
+@require_http_methods(["GET", "POST"])
+@api()
+def company_preferences(request: HttpRequest, company: Company) -> HttpResponse:
+    """GET reads the company's Preferences; POST updates its writable part."""
+    if request.method == "GET":
+        # Read afresh: the company the token check cached may predate a settings change.
+        return answer({"Preferences": preferences(Company.objects.get(pk=company.pk))})
+    body = _body(request)
+    return _write(
+        request, company, lambda store: {"Preferences": update_preferences(store.company, body)}
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,10 +1,12 @@
 """Sandbox-only control endpoints for QuickBooks companies (tests, benchmarks, the demo)."""
 
 import json
+from datetime import date
 
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -12,8 +14,18 @@ from sandbox.routers import SANDBOX_DB
 
 from .models import Company
 from .oauth import SCOPES, forget_checked_tokens, issue
+from .store import open_company
 
-EDITABLE = {"name": str, "webhook_url": str, "custom_txn_numbers": bool, "rate_limits": bool}
+EDITABLE = {
+    "name": str,
+    "webhook_url": str,
+    "custom_txn_numbers": bool,
+    "rate_limits": bool,
+    "using_sales_tax": bool,
+    # The books' closing date (Preferences.AccountingInfoPrefs.BookCloseDate), set in
+    # QBO's own screens: "YYYY-MM-DD", or null to clear it.
+    "book_close_date": date,
+}
 
 
 def _company_json(company: Company) -> dict:
@@ -23,6 +35,8 @@ def _company_json(company: Company) -> dict:
         "webhook_url": company.webhook_url,
         "custom_txn_numbers": company.custom_txn_numbers,
         "rate_limits": company.rate_limits,
+        "using_sales_tax": company.using_sales_tax,
+        "book_close_date": company.book_close_date.isoformat() if company.book_close_date else None,
     }
 
 
@@ -37,7 +51,17 @@ def _changes(request: HttpRequest) -> dict | str:
     if unknown:
         return f"unknown fields: {sorted(unknown)}"
     for key, kind in EDITABLE.items():
-        if key in body and not isinstance(body[key], kind):
+        if key not in body:
+            continue
+        if kind is date:
+            if body[key] in (None, ""):
+                body[key] = None
+                continue
+            try:
+                body[key] = date.fromisoformat(str(body[key]))
+            except ValueError:
+                return f"{key} must be a date (YYYY-MM-DD) or null"
+        elif not isinstance(body[key], kind):
             return f"{key} must be {'true or false' if kind is bool else 'text'}"
     return body
 
@@ -51,7 +75,7 @@ def companies(request: HttpRequest) -> HttpResponse:
     if not str(changes.get("name", "")).strip():
         return JsonResponse({"error": "name is required"}, status=400)
     with transaction.atomic(using=SANDBOX_DB):
-        company = Company.objects.create(**changes)
+        company = open_company(**changes)
         access, refresh = issue(company, settings.QUICKBOOKS_CLIENT_ID, SCOPES[:1])
     body = _company_json(company) | {"access_token": access.token, "refresh_token": refresh.token}
     return JsonResponse(body, status=201)
@@ -69,6 +93,10 @@ def company(request: HttpRequest, realm_id: str) -> HttpResponse:
             return JsonResponse({"error": changes}, status=400)
         for key, value in changes.items():
             setattr(found, key, value)
+        if {"using_sales_tax", "book_close_date", "custom_txn_numbers"} & set(changes):
+            # Preferences changed in QBO's screens: a new version for API readers.
+            found.preferences_version += 1
+            found.preferences_updated_at = timezone.now()
         found.save()
         forget_checked_tokens()  # cached companies carry the old settings
     return JsonResponse(_company_json(found))

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from . import faults
+from .standard_books import CLASSIFICATION, DEFAULT_SUBTYPE, USD
 
 ENTITIES = {
     "customer": "Customer",
@@ -118,10 +119,19 @@ def complete_account(data: dict) -> dict:
         raise faults.required("Name", "Account")
     if not data.get("AccountType"):
         raise faults.required("AccountType", "Account")
+    kind = data["AccountType"]
+    if kind not in CLASSIFICATION:
+        raise faults.QboFault(
+            "2170", "Invalid Enumeration", f"Invalid AccountType: {kind}", element="AccountType"
+        )
     data["FullyQualifiedName"] = data["Name"]
     data.setdefault("Active", True)
-    data.setdefault("Classification", "Revenue" if data["AccountType"] == "Income" else "Asset")
+    data.setdefault("SubAccount", False)
+    data["Classification"] = CLASSIFICATION[kind]  # QBO derives it from the type
+    data.setdefault("AccountSubType", DEFAULT_SUBTYPE[kind])
+    data.setdefault("CurrencyRef", dict(USD))
     data.setdefault("CurrentBalance", Decimal("0.00"))
+    data.setdefault("CurrentBalanceWithSubAccounts", Decimal("0.00"))
     return data
 
 

@@ -25,6 +25,15 @@ class Company(models.Model):
     # and a repeated one is accepted; when off, QBO numbers documents and checks duplicates.
     custom_txn_numbers = models.BooleanField(default=False)
     rate_limits = models.BooleanField(default=True)
+    # Company settings QBO exposes read-only in Preferences (set in its own screens; here
+    # through the control API): the closing date, whether sales tax is set up.
+    book_close_date = models.DateField(null=True, blank=True)
+    using_sales_tax = models.BooleanField(default=False)
+    # The writable preferences a Preferences update changed (see `standard_books.WRITABLE`),
+    # and the Preferences' SyncToken and last change.
+    preferences = models.JSONField(default=dict, blank=True)
+    preferences_version = models.PositiveIntegerField(default=0)
+    preferences_updated_at = models.DateTimeField(null=True, blank=True)
     next_id = models.PositiveIntegerField(default=1)
     next_doc_number = models.PositiveIntegerField(default=1001)
     created_at = models.DateTimeField(auto_now_add=True)

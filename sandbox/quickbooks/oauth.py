@@ -23,6 +23,7 @@ from sandbox.emulation import QUICKBOOKS, RESET_HOOKS, emulated
 from sandbox.routers import SANDBOX_DB
 
 from .models import AccessToken, AuthorizationCode, Company, RefreshToken
+from .store import open_company
 
 ACCESS_LIFETIME = timedelta(hours=1)
 REFRESH_LIFETIME = timedelta(seconds=8_726_400)  # what Intuit reports: 101 days
@@ -134,7 +135,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     with transaction.atomic(using=SANDBOX_DB):
         new_name = params.get("new_company_name", "").strip()
         if new_name:
-            company = Company.objects.create(name=new_name)
+            company = open_company(name=new_name)
         else:
             company = Company.objects.filter(realm_id=params.get("realm_id", "")).first()
             if company is None:

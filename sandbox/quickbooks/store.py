@@ -5,6 +5,7 @@ Every write runs with the company row locked (one writer per company at a time),
 what makes the id counter, name uniqueness and balance arithmetic safe under concurrency.
 """
 
+import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ from sandbox.routers import SANDBOX_DB
 from . import entities as rules
 from . import faults, jsonio
 from .models import Company, Entity
+from .standard_books import DEFAULT_PREFERENCES, STANDARD_ACCOUNTS, WRITABLE
 
 ZERO = Decimal("0.00")
 
@@ -96,6 +98,73 @@ def render(row: Entity) -> dict:
     return data
 
 
+def open_company(**fields) -> Company:
+    """A new company, as QBO opens one: with the standard chart of accounts (ids 1..n,
+    before anything the caller creates) and the default preferences. The caller holds
+    a transaction on the sandbox database."""
+    company = Company.objects.create(**fields)
+    now = timezone.now()
+    rows = []
+    for number, account in enumerate(STANDARD_ACCOUNTS, start=1):
+        data = rules.complete_account(account.body())
+        data["_created"] = stamp(now)
+        row = Entity(
+            company=company, entity_type="Account", entity_id=number, data=data, last_updated=now
+        )
+        Store._columns(row)
+        rows.append(row)
+    Entity.objects.bulk_create(rows)
+    company.next_id = len(rows) + 1
+    company.save(update_fields=["next_id"])
+    return company
+
+
+def preferences(company: Company) -> dict:
+    """The company's Preferences entity: QBO's defaults, what updates changed, and the
+    company settings QBO keeps read-only here (closing date, sales tax, numbering)."""
+    prefs = copy.deepcopy(DEFAULT_PREFERENCES)
+    for section, values in (company.preferences or {}).items():
+        prefs.setdefault(section, {}).update(values)
+    prefs["SalesFormsPrefs"]["CustomTxnNumbers"] = company.custom_txn_numbers
+    prefs["TaxPrefs"]["UsingSalesTax"] = company.using_sales_tax
+    if company.book_close_date:
+        prefs["AccountingInfoPrefs"]["BookCloseDate"] = company.book_close_date.isoformat()
+    updated = company.preferences_updated_at or company.created_at
+    return {
+        **prefs,
+        "Id": "1",
+        "SyncToken": str(company.preferences_version),
+        "domain": "QBO",
+        "sparse": False,
+        "MetaData": {"CreateTime": stamp(company.created_at), "LastUpdatedTime": stamp(updated)},
+    }
+
+
+def update_preferences(company: Company, body: dict) -> dict:
+    """A Preferences update: the SyncToken must be current; writable fields change, the
+    read-only ones a full update sends back are ignored. The caller holds the company
+    row locked."""
+    if body.get("SyncToken") in (None, ""):
+        raise faults.required("SyncToken", "Preferences")
+    if str(body["SyncToken"]) != str(company.preferences_version):
+        raise faults.stale("Preferences")
+    changed = {section: dict(values) for section, values in (company.preferences or {}).items()}
+    for section, fields in WRITABLE.items():
+        sent = rules.clean(body.get(section))
+        if not isinstance(sent, dict):
+            continue
+        for name in fields & set(sent):
+            changed.setdefault(section, {})[name] = sent[name]
+    numbering = changed.get("SalesFormsPrefs", {}).pop("CustomTxnNumbers", None)
+    if isinstance(numbering, bool):
+        company.custom_txn_numbers = numbering
+    company.preferences = changed
+    company.preferences_version += 1
+    company.preferences_updated_at = timezone.now()
+    company.save()
+    return preferences(company)
+
+
 @dataclass
 class Event:
     name: str
@@ -146,7 +215,8 @@ class Store:
             Event(row.entity_type, str(row.entity_id), operation, stamp(row.last_updated))
         )
 
-    def _columns(self, row: Entity) -> None:
+    @staticmethod
+    def _columns(row: Entity) -> None:
         data = row.data
         row.name = (data.get("DisplayName") or data.get("Name") or "")[:200]
         row.doc_number = str(data.get("DocNumber", ""))[:40]

@@ -14,6 +14,7 @@ urlpatterns = [
     path(company + "query", api_views.query),
     path(company + "batch", api_views.batch),
     path(company + "cdc", api_views.cdc),
+    path(company + "preferences", api_views.company_preferences),
     path(company + "companyinfo/<str:company_id>", api_views.company_info),
     path(company + "<str:entity>", api_views.entity_write),
     path(company + "<str:entity>/<str:entity_id>", api_views.entity_read),
