@@ -51,8 +51,9 @@ def run_outcome(status: str) -> str:
 @register.simple_tag
 def side_by_side(comparison):
     """A finding's comparison as a table, differing rows marked (see
-    `reconciliation.compare`). Joined as plain strings with the standard library's escape:
-    a queue page shows many, and Django's format_html costs ~30 µs a cell."""
+    `reconciliation.compare`), scrolling in its own box on a phone. Joined as plain strings
+    with the standard library's escape: a queue page shows many, and Django's format_html
+    costs ~30 µs a cell."""
     if comparison is None:
         return ""
     head = "".join(f'<th scope="col">{escape(c)}</th>' for c in comparison.columns)
@@ -64,8 +65,9 @@ def side_by_side(comparison):
         for what, values, differs in comparison.rows
     )
     return mark_safe(  # noqa: S308 - escaped above
-        '<table class="side-by-side compact"><caption class="visually-hidden">Both systems\' '
-        'records; differing rows are marked</caption><thead><tr><th scope="col">'
+        '<div class="table-scroll"><table class="side-by-side compact">'
+        '<caption class="visually-hidden">Both systems\' records; differing rows are marked'
+        '</caption><thead><tr><th scope="col">'
         f'<span class="visually-hidden">Field</span></th>{head}</tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
+        f"<tbody>{rows}</tbody></table></div>"
     )
