@@ -84,7 +84,11 @@ def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
 def _side_by_side(conflict: SyncConflict) -> list[tuple[str, str, str, bool]]:
     """(field, CRM value, accounting value, differs) for the fields either side holds."""
     crm, accounting = conflict.crm_value or {}, conflict.accounting_value or {}
-    names = [n for n in dict.fromkeys([*crm, *accounting]) if crm.get(n) or accounting.get(n)]
+    names = [
+        n
+        for n in dict.fromkeys([*crm, *accounting])
+        if (crm.get(n) or accounting.get(n)) and not n.startswith("_")  # "_": sync's own
+    ]
     return [
         (
             n.replace("_", " "),
@@ -151,6 +155,7 @@ def _settings_state(settings: SyncSettings) -> dict:
         "customer_direction": settings.customer_direction,
         "crm_source": settings.crm_source,
         "schedule_minutes": settings.schedule_minutes,
+        "issued_invoice_changes": settings.issued_invoice_changes,
         "field_owners": settings.field_owners,
         "field_map": settings.field_map,
     }
