@@ -91,8 +91,11 @@ def short_invoice(books):
     deal = books.deal("Kitchen remodel", FIRST_TWO, company=books.books_company)
     books.hubspot.crm.deals.basic_api.update(deal, {"properties": {"amount": "3300.00"}})
     books.win(deal)
-    run_customer_sync(books.client)
+    invoiced = run_customer_sync(books.client)
     assert invoice_for(books, deal).TotalAmt == Decimal("2400.00")
+    assert invoiced.outcomes.get(crm_id=deal, side="accounting").reason.endswith(
+        "for 2,400.00 from its lines; the deal's amount says 3,300.00"
+    )
     run_customer_sync(books.client)
     # The deal was last changed 10 minutes ago, behind the pull's cursor and its overlap:
     # only its new line item can bring it to the next sync.
@@ -293,6 +296,33 @@ def test_an_invoice_changed_in_the_books_too_is_left_for_review(short_invoice):
     assert invoice_for(books, deal).TotalAmt == Decimal("2500.00")
     assert books.writes() == 0
     assert "also changed in the books" in conflicts(deal).get().reason
+
+
+def test_a_discount_given_in_the_books_is_kept_when_the_lines_are_corrected(short_invoice):
+    """The accountant gave 10 % off the unpaid invoice; the deal's new line is added to it
+    and the discount still applies: the books' own kind of line is not the deal's to drop."""
+    books, deal = short_invoice, short_invoice.short_deal
+    rule(books, IssuedInvoiceChanges.UPDATE_UNPAID)
+    invoice = invoice_for(books, deal)
+    invoice.Line = [
+        *[line for line in invoice.Line if line.DetailType == "SalesItemLineDetail"],
+        {
+            "DetailType": "DiscountLineDetail",
+            "Amount": "240.00",
+            "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": 10},
+        },
+    ]
+    invoice.save(qb=books.qb)
+    assert invoice_for(books, deal).TotalAmt == Decimal("2160.00")
+    add_line(books, deal, *THIRD)
+
+    run = run_customer_sync(books.client)
+
+    invoice = invoice_for(books, deal)
+    assert len(sales_lines(invoice)) == 3
+    assert [line.DetailType for line in invoice.Line].count("DiscountLineDetail") == 1
+    assert invoice.TotalAmt == Decimal("2970.00")
+    assert run.counts["invoices_corrected"] == 1
 
 
 def test_an_edit_in_the_books_between_read_and_write_is_read_again_not_overwritten(

@@ -349,14 +349,29 @@ class QuickBooksAdapter:
         return self._one(answer.get("Invoice") or {}, _invoice, "invoice")
 
     def replace_invoice_lines(self, invoice_id: str, version: str, lines: list) -> Invoice:
-        """Set an invoice's lines (`sync.invoicing.DraftLine`) to exactly these, by a sparse
-        update against the version read (`retries.Stale` when it changed since). Sent
-        once: an unknown outcome is settled by reading the invoice again."""
+        """Set an invoice's sales lines to exactly these (`sync.invoicing.DraftLine`) by a
+        sparse update, keeping the lines it holds of other kinds (a discount, a note).
+        Refused with `retries.Stale` when the invoice changed since `version` was read.
+        Sent once: an unknown outcome is settled by reading the invoice again."""
+        rows = self._query(
+            "Reading a QuickBooks invoice",
+            f"SELECT * FROM Invoice WHERE Id = '{_quoted(invoice_id)}'",  # noqa: S608 - quoted
+        )
+        if not rows:
+            raise retries.ProviderError(f"QuickBooks has no invoice {invoice_id}")
+        current = rows[0]
+        if str(current.get("SyncToken", "")) != str(version):
+            raise retries.Stale(f"invoice {invoice_id} changed in QuickBooks since it was read")
+        others = [
+            line
+            for line in current.get("Line", [])
+            if line.get("DetailType") not in ("SalesItemLineDetail", "SubTotalLineDetail")
+        ]
         body = {
             "Id": invoice_id,
             "SyncToken": version,
             "sparse": True,
-            "Line": [_line_body(line) for line in lines],
+            "Line": [_line_body(line) for line in lines] + others,
         }
         answer = self._call(
             f"Updating the lines of QuickBooks invoice {invoice_id}",

@@ -437,8 +437,16 @@ class InvoiceStep:
     def _mark_created(self, link: InvoiceLink, invoice_id: str, how: str) -> None:
         link.state, link.accounting_id, link.reason = InvoiceState.CREATED, invoice_id, ""
         link.save(update_fields=["state", "accounting_id", "reason", "updated_at"])
-        self.sync.note("deals", link.deal_id, link.deal_name, Outcome.CREATED,
-                       f"{how}: invoice {link.doc_number}", invoice_id)  # fmt: skip
+        words = f"{how}: invoice {link.doc_number}"
+        kept = link.invoiced or {}
+        if kept.get("amount") and Decimal(kept["amount"]) != Decimal(kept.get("total") or 0):
+            # Invoiced from its lines; a deal whose amount says otherwise may lack a line
+            # (a later one is noticed by the next sync that sees the deal).
+            words += (
+                f" for {Decimal(kept['total']):,.2f} from its lines; the deal's amount says "
+                f"{Decimal(kept['amount']):,.2f}"
+            )
+        self.sync.note("deals", link.deal_id, link.deal_name, Outcome.CREATED, words, invoice_id)
 
     def _verify(self, deal: Deal, draft, invoice: Invoice | None) -> None:
         problems = (
