@@ -386,6 +386,27 @@ def test_a_lost_answer_to_the_update_is_settled_by_reading_not_resending(
     assert not conflicts(deal).exists()
 
 
+def test_an_update_the_books_refuse_goes_to_review_and_is_not_resent(short_invoice, monkeypatch):
+    books, deal = short_invoice, short_invoice.short_deal
+    rule(books, IssuedInvoiceChanges.UPDATE_UNPAID)
+    add_line(books, deal, *THIRD)
+
+    def refused(self, *args):
+        raise retries.ProviderError("QuickBooks refused: Invalid Reference Id")
+
+    monkeypatch.setattr(QuickBooksAdapter, "replace_invoice_lines", refused)
+    run_customer_sync(books.client)
+    monkeypatch.undo()
+
+    item = conflicts(deal).get()
+    assert "The books refused to update invoice" in item.reason
+    assert "Invalid Reference Id" in item.reason
+    books.writes()
+    run_customer_sync(books.client)
+    assert books.writes() == 0
+    assert invoice_for(books, deal).TotalAmt == Decimal("2400.00")
+
+
 def test_an_amount_raised_while_the_lines_stayed_is_flagged_even_under_the_update_rule(books):
     """The deal's amount goes up 20 % with its lines unchanged: the lines do not say which
     is right, so nothing is rewritten and one review item says so."""

@@ -665,8 +665,13 @@ class InvoiceStep:
             except retries.Unauthorised:
                 raise
             except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
-                self._note(deal, Outcome.FAILED, f"invoice {link.doc_number} not updated "
-                           f"({error}); the next sync looks again", link.accounting_id)  # fmt: skip
+                if _unknown_outcome(error):  # it may have landed: the next run reads it
+                    words = f"invoice {link.doc_number} not updated ({error})"
+                    words += "; the next sync looks again"
+                    self._note(deal, Outcome.FAILED, words, link.accounting_id)
+                else:  # refused: sending it again would be refused again
+                    why = f"The books refused to update invoice {link.doc_number}: {error}."
+                    self._flag(deal, link, change, fingerprint, why)
                 return
             self._verify(deal, draft, after)
             self._corrected(deal, link, change, fingerprint, draft, approved, "")
@@ -870,6 +875,13 @@ class InvoiceStep:
         self.sync.note(
             "deals", link.deal_id, link.deal_name, outcome, words, link.accounting_id, "crm"
         )
+
+
+def _unknown_outcome(error: Exception) -> bool:
+    """A write that failed on the way (a timeout, a 5xx, throttling) may have landed; a
+    refusal (a validation error) did not."""
+    unknown = (retries.Transient, retries.RateLimited)
+    return isinstance(error, unknown) or isinstance(error.__cause__, unknown)
 
 
 def _amount(value) -> Decimal | None:
