@@ -727,7 +727,7 @@ class InvoiceStep:
             status=ConflictStatus.OPEN,
             defaults={
                 "accounting_id": link.accounting_id,
-                "crm_value": {**now, "_fingerprint": fingerprint},
+                "crm_value": now,
                 "accounting_value": invoiced,
                 "winner": "review",
                 "reason": reason,

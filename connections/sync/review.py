@@ -108,15 +108,19 @@ def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note
 
 
 def _approve_invoice_update(conflict: SyncConflict) -> None:
-    """The next run rewrites the invoice for the version of the deal the item showed (a
-    deal changed again since is compared afresh, not written on this approval)."""
-    fingerprint = (conflict.crm_value or {}).get("_fingerprint", "")
-    updated = InvoiceLink.objects.filter(
-        client=conflict.client,
-        deal_id=conflict.crm_id,
-        state__in=[InvoiceState.CREATED, InvoiceState.HISTORICAL],
-    ).update(change_fingerprint=fingerprint, change_state=ChangeState.APPROVED)
-    if not fingerprint or not updated:
+    """The next run rewrites the invoice for the version of the deal the item shows (the
+    one it was raised for, kept on the link; a deal changed again since is compared afresh)."""
+    updated = (
+        InvoiceLink.objects.filter(
+            client=conflict.client,
+            deal_id=conflict.crm_id,
+            state__in=[InvoiceState.CREATED, InvoiceState.HISTORICAL],
+            change_state=ChangeState.REVIEW,
+        )
+        .exclude(change_fingerprint="")
+        .update(change_state=ChangeState.APPROVED)
+    )
+    if not updated:
         raise DecisionRefused("This deal's invoice is not known to syncfirm; fix it in the books.")
 
 

@@ -84,11 +84,7 @@ def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
 def _side_by_side(conflict: SyncConflict) -> list[tuple[str, str, str, bool]]:
     """(field, CRM value, accounting value, differs) for the fields either side holds."""
     crm, accounting = conflict.crm_value or {}, conflict.accounting_value or {}
-    names = [
-        n
-        for n in dict.fromkeys([*crm, *accounting])
-        if (crm.get(n) or accounting.get(n)) and not n.startswith("_")  # "_": sync's own
-    ]
+    names = [n for n in dict.fromkeys([*crm, *accounting]) if crm.get(n) or accounting.get(n)]
     return [
         (
             n.replace("_", " "),
