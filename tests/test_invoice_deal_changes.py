@@ -17,6 +17,7 @@ from connections.sync.customers import run_customer_sync
 from connections.sync.models import (
     ConflictKind,
     ConflictStatus,
+    InvoiceLink,
     IssuedInvoiceChanges,
     RunKind,
     SyncConflict,
@@ -442,3 +443,52 @@ def test_the_settings_page_offers_the_rule(books, client, two_firms):
     page = client.get(url)
     assert b"When a won deal changes after it was invoiced" in page.content
     assert b"Ask for review" in page.content
+
+
+def test_a_deal_invoiced_before_syncfirm_is_reviewed_never_rewritten(systems):
+    """A deal won (and invoiced by hand) before invoicing started is history: its invoice is
+    the books'. Seen again with its lines unchanged, it is quiet; given a new line, it is
+    raised for review even when the client lets sync correct its own invoices."""
+    from quickbooks.objects.invoice import Invoice as QboInvoice
+    from quickbooks.objects.item import Item
+
+    income_account(systems)
+    account = systems.qb.query("SELECT * FROM Account")["QueryResponse"]["Account"][0]["Id"]
+    company = systems.company(name="Cedar Roofing", zip="78701")
+    deal = systems.deal("Old job", FIRST_TWO, company=company, stage="closedwon")
+    run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
+    customer = systems.qbo_customers()[0].Id
+    lines = []
+    for name, sku, quantity, price in FIRST_TWO:
+        item = Item()
+        item.Name, item.Sku, item.Type = name, sku, "Service"
+        item.IncomeAccountRef = {"value": account}
+        item = item.save(qb=systems.qb)
+        lines.append(
+            {
+                "DetailType": "SalesItemLineDetail",
+                "Amount": price,
+                "SalesItemLineDetail": {"ItemRef": {"value": item.Id}, "Qty": quantity,
+                                        "UnitPrice": price},
+            }
+        )  # fmt: skip
+    by_hand = QboInvoice()
+    by_hand.CustomerRef = {"value": customer}
+    by_hand.Line, by_hand.PrivateNote = lines, f"HubSpot deal {deal}"
+    by_hand.save(qb=systems.qb)
+    # Invoicing starts now (the import's baseline ran before the invoice was keyed in).
+    InvoiceLink.objects.filter(deal_id=deal).delete()
+    SyncSettings.objects.filter(client=systems.client).update(invoice_baseline_at=None)
+    run_customer_sync(systems.client, full=True)
+    assert InvoiceLink.objects.get(deal_id=deal).accounting_id
+    rule(systems, IssuedInvoiceChanges.UPDATE_UNPAID)
+
+    run_customer_sync(systems.client, full=True)
+    assert not conflicts(deal).exists()
+    add_line(systems, deal, *THIRD)
+    run_customer_sync(systems.client, full=True)
+
+    item = conflicts(deal).get()
+    assert "invoices they did not get from syncfirm" in item.reason
+    assert "1 line added (Painting: 1 x 900.00)" in item.reason
+    assert invoice_for(systems, deal).TotalAmt == Decimal("2400.00")
