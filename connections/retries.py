@@ -24,6 +24,11 @@ class ProviderError(Exception):
     """A provider call failed for good; the message is safe to show an accountant."""
 
 
+class Stale(ProviderError):
+    """The record changed since it was read (QuickBooks' SyncToken): read it again, decide
+    again; never repeat the write blindly."""
+
+
 class RateLimited(Exception):
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)

@@ -23,6 +23,7 @@ def form_data(**overrides) -> dict:
         "crm_source": "companies",
         "schedule_minutes": "30",
         "invoices_on": "on",
+        "issued_invoice_changes": "update_unpaid",
         "invoice_number_pattern": "HS-{deal_id}",
         "payment_terms_days": "15",
         "income_account": "Services",
@@ -46,6 +47,10 @@ def test_an_owner_changes_direction_owners_and_the_field_map(client, two_firms):
     entry = AuditEntry.objects.get(action="sync.settings_changed")
     assert entry.before["customer_direction"] == "both"
     assert entry.after["field_owners"]["email"] == "review"
+    # A won deal changed after invoicing: the client now lets the CRM correct unpaid ones.
+    assert saved.issued_invoice_changes == "update_unpaid"
+    assert entry.before["issued_invoice_changes"] == "review"
+    assert entry.after["issued_invoice_changes"] == "update_unpaid"
 
 
 def test_a_broken_field_map_is_refused_with_the_reason_and_nothing_saved(client, two_firms):

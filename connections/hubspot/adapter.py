@@ -302,6 +302,12 @@ class HubSpotAdapter:
             for r in records
         ]
 
+    def deals_of_line_items(self, line_ids: list[str]) -> list[str]:
+        """The deals these line items belong to: a line added to or changed on a deal
+        does not always change the deal itself, yet it changes what its invoice should be."""
+        found = self._associated("line_items", "deals", list(dict.fromkeys(line_ids)))
+        return list(dict.fromkeys(d for ids in found.values() for d in ids))
+
     def ensure_deal_properties(self) -> int:
         """The deal properties payment status is written to, in a "syncfirm" group; made on
         first use, left alone after. Returns how many were created."""

@@ -13,6 +13,8 @@ from ..providers import hubspot_api_base
 
 WATCHED = {
     "deal": ["dealstage", "amount", "closedate"],
+    # A line added to or changed on a won deal after it was invoiced: its invoice is checked.
+    "line_item": ["name", "hs_sku", "quantity", "price", "discount"],
     "company": ["name", "phone", "address", "city", "state", "zip", "country", "description"],
     "contact": [
         "firstname",

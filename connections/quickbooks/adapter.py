@@ -40,6 +40,7 @@ from .oauth import auth_client
 MINOR_VERSION = 75
 PAGE_SIZE = 1000  # QBO's MAXRESULTS ceiling
 THROTTLE_CODE = 3001
+STALE_CODE = "5010"  # Stale Object Error: the SyncToken sent is not the current one
 BATCH_SIZE = 30  # QBO's ceiling of items per batch request
 ZERO = Decimal(0)
 
@@ -109,6 +110,8 @@ class QuickBooksAdapter:
             except AuthorizationException as error:
                 raise retries.Unauthorised(str(error)) from error
             except QuickbooksException as error:
+                if str(getattr(error, "error_code", "")) == STALE_CODE:
+                    raise retries.Stale(f"QuickBooks refused: {error.message}") from error
                 if last.status == 429 or getattr(error, "error_code", None) == THROTTLE_CODE:
                     raise retries.RateLimited(
                         "QuickBooks throttled", retries.parse_retry_after(last.retry_after)
@@ -351,6 +354,42 @@ class QuickBooksAdapter:
         }
         answer = self._call(
             f"Adding lines to QuickBooks invoice {invoice_id}",
+            lambda qb: qb.make_request(
+                "POST",
+                f"{qb.api_url}/company/{qb.company_id}/invoice",
+                json.dumps(body, default=str),
+            ),
+            retry_transient=False,
+        )
+        return self._one(answer.get("Invoice") or {}, _invoice, "invoice")
+
+    def replace_invoice_lines(self, invoice_id: str, version: str, lines: list) -> Invoice:
+        """Set an invoice's sales lines to exactly these (`sync.invoicing.DraftLine`) by a
+        sparse update, keeping the lines it holds of other kinds (a discount, a note).
+        Refused with `retries.Stale` when the invoice changed since `version` was read.
+        Sent once: an unknown outcome is settled by reading the invoice again."""
+        rows = self._query(
+            "Reading a QuickBooks invoice",
+            f"SELECT * FROM Invoice WHERE Id = '{_quoted(invoice_id)}'",  # noqa: S608 - quoted
+        )
+        if not rows:
+            raise retries.ProviderError(f"QuickBooks has no invoice {invoice_id}")
+        current = rows[0]
+        if str(current.get("SyncToken", "")) != str(version):
+            raise retries.Stale(f"invoice {invoice_id} changed in QuickBooks since it was read")
+        others = [
+            line
+            for line in current.get("Line", [])
+            if line.get("DetailType") not in ("SalesItemLineDetail", "SubTotalLineDetail")
+        ]
+        body = {
+            "Id": invoice_id,
+            "SyncToken": version,
+            "sparse": True,
+            "Line": [_line_body(line) for line in lines] + others,
+        }
+        answer = self._call(
+            f"Updating the lines of QuickBooks invoice {invoice_id}",
             lambda qb: qb.make_request(
                 "POST",
                 f"{qb.api_url}/company/{qb.company_id}/invoice",

@@ -15,7 +15,12 @@ from .models import RunKind
 KIND_STRENGTH = {RunKind.MANUAL: 3, RunKind.FULL: 3, RunKind.SCHEDULED: 2, RunKind.WEBHOOK: 1}
 
 # HubSpot subscription type prefix → the CRM object type sync reads.
-CRM_OBJECT_TYPES = {"company": "companies", "contact": "contacts", "deal": "deals"}
+CRM_OBJECT_TYPES = {
+    "company": "companies",
+    "contact": "contacts",
+    "deal": "deals",
+    "line_item": "line_items",  # read as the deals they belong to
+}
 # QuickBooks entities whose change a sync run picks up (customers, and money for deals).
 ACCOUNTING_ENTITIES = {"Customer", "Invoice", "Payment", "CreditMemo"}
 

@@ -15,17 +15,21 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from clients.actions import audit
+
 from .. import retries
 from ..numbers import BadValue, hubspot_number
 from ..records import CrmRecord, Deal, Invoice, PaymentInfo
 from . import invoicing
 from .alerts import raise_alert
 from .models import (
+    ChangeState,
     ConflictKind,
     ConflictStatus,
     CustomerLink,
     InvoiceLink,
     InvoiceState,
+    IssuedInvoiceChanges,
     Outcome,
     SyncConflict,
     SyncCursor,
@@ -34,7 +38,7 @@ from .models import (
 
 BATCH = 30
 MAX_ATTEMPTS = 3  # writes of one deal whose outcome stayed unknown, before a person decides
-DEALS, MONEY = "deals", "money"
+DEALS, MONEY, LINE_ITEMS = "deals", "money", "line_items"
 OVERLAP = timedelta(minutes=2)
 DUPLICATE_NUMBER = "6140"
 
@@ -64,21 +68,36 @@ class InvoiceStep:
                 client=self.client, deal_id__in=[d.external_id for d in deals]
             )
         }
-        todo = []
+        todo, issued = [], []
         for deal in deals:
             link = links.get(deal.external_id)
             if link is None or link.state in (InvoiceState.HELD, InvoiceState.WRITING):
                 todo.append(deal)
             elif link.state in (InvoiceState.CREATED, InvoiceState.HISTORICAL):
-                self._check_issued(deal, link)
+                issued.append((deal, link))
             elif link.state == InvoiceState.UNCERTAIN:
                 self._note(deal, Outcome.HELD, "its last invoice write has no known outcome")
         retry = InvoiceLink.objects.filter(client=self.client, state=InvoiceState.WRITING)
         retry_ids = [link.deal_id for link in retry if link.deal_id not in links]
         if retry_ids:
             todo.extend(self._read_deals(self.crm.read_records(DEALS, retry_ids)))
+        # Invoice updates approved by a person or sent with no known outcome: looked at
+        # again until settled, whether or not their deal changed since.
+        unsettled = {
+            link.deal_id: link
+            for link in InvoiceLink.objects.filter(
+                client=self.client,
+                state__in=[InvoiceState.CREATED, InvoiceState.HISTORICAL],
+                change_state__in=[ChangeState.APPROVED, ChangeState.UPDATING],
+            ).exclude(deal_id__in=list(links))
+        }
+        if unsettled:
+            records = self.crm.read_records(DEALS, list(unsettled))
+            issued.extend((d, unsettled[d.external_id]) for d in self._read_deals(records))
         if todo:
             self._invoice(todo)
+        if issued:
+            self._check_issued(issued)
         self._payments()
         if not self.dry_run:
             self._cursor(DEALS, self.started)
@@ -107,19 +126,34 @@ class InvoiceStep:
 
     # -- reading deals -------------------------------------------------------------------
     def _changed_won_deals(self) -> list[Deal]:
+        """The won deals this run looks at: those a webhook named (or whose line items it
+        named), every deal in a full sync, else those changed since the cursor, with the
+        deals of line items changed since (adding a line need not change the deal)."""
         if self.sync.crm_ids is not None:  # a webhook named the records
-            wanted = self.sync.crm_ids.get(DEALS, [])
+            wanted = list(self.sync.crm_ids.get(DEALS, []))
+            if lines := self.sync.crm_ids.get(LINE_ITEMS, []):
+                wanted += self.crm.deals_of_line_items(list(dict.fromkeys(lines)))
             records = self.crm.read_records(DEALS, list(dict.fromkeys(wanted))) if wanted else []
         elif self.sync.full:
             records = self._all_deals()
         else:
-            since = self._cursor(DEALS) or self.started
-            records = self.crm.records_changed_since(DEALS, since - OVERLAP)
+            since = (self._cursor(DEALS) or self.started) - OVERLAP
+            records = self.crm.records_changed_since(DEALS, since)
+            lines = self.crm.records_changed_since(LINE_ITEMS, since)
+            seen = {r.external_id for r in records}
+            extra = [
+                d
+                for d in self.crm.deals_of_line_items([r.external_id for r in lines])
+                if d not in seen
+            ] if lines else []  # fmt: skip
+            if extra:
+                records += self.crm.read_records(DEALS, extra)
         return self._read_deals(records)
 
     def _read_deals(self, records: list[CrmRecord]) -> list[Deal]:
-        """Won deals with their lines, skipping those whose link is newer than their last
-        change (seen already: the pull's overlap window, or our own payment write-back)."""
+        """Won deals with their lines. Invoiced deals are always compared with what was
+        invoiced (a fingerprint: cheap); an uncertain write is skipped when its link is
+        newer than the deal's last change (seen already)."""
         won = self._won_stages()
         records = list({r.external_id: r for r in records}.values())
         chosen = [r for r in records if r.properties.get("dealstage") in won]
@@ -128,7 +162,7 @@ class InvoiceStep:
             for link in InvoiceLink.objects.filter(
                 client=self.client,
                 deal_id__in=[r.external_id for r in chosen],
-                state__in=[InvoiceState.CREATED, InvoiceState.HISTORICAL, InvoiceState.UNCERTAIN],
+                state=InvoiceState.UNCERTAIN,
             )
         }
         chosen = [
@@ -275,18 +309,7 @@ class InvoiceStep:
     def _invoice(self, deals: list[Deal]) -> None:
         self.sync._stage(f"Invoicing {len(deals)} closed-won deal(s)")
         self._load_customer_links(deals)
-        items = self.accounting.items()
-        index = invoicing.item_index(items)
-        readable = [d for d in deals if not d.problems]  # the others are held, not stocked
-        wanted = sorted({m for d in readable for m in invoicing.missing_items(d, index)})
-        no_account = ""
-        if wanted and not self.dry_run:
-            index, made = self._create_items(wanted, index)
-            if not made:
-                no_account = (
-                    f" (no income account called {self.settings.income_account!r} in the"
-                    " books to create it in; pick one in the sync settings)"
-                )
+        index, no_account = self._items_for(deals)
         drafts = []
         for deal in deals:
             built = invoicing.build_invoice(
@@ -311,6 +334,22 @@ class InvoiceStep:
         for start in range(0, len(drafts), BATCH):
             self._write(drafts[start : start + BATCH])
             self.sync._save_outcomes()
+
+    def _items_for(self, deals: list[Deal]) -> tuple[dict, str]:
+        """The books' items by SKU and name, with the products these deals need created;
+        and, when they could not be, the words that say why."""
+        index = invoicing.item_index(self.accounting.items())
+        readable = [d for d in deals if not d.problems]  # the others are held, not stocked
+        wanted = sorted({m for d in readable for m in invoicing.missing_items(d, index)})
+        if wanted and not self.dry_run:
+            index, made = self._create_items(wanted, index)
+            if not made:
+                account = self.settings.income_account
+                return index, (
+                    f" (no income account called {account!r} in the books to create it in;"
+                    " pick one in the sync settings)"
+                )
+        return index, ""
 
     def _create_items(self, wanted: list[tuple[str, str]], index: dict) -> tuple[dict, bool]:
         """Products the books lack, created in the client's income account; (index, made)."""
@@ -356,6 +395,10 @@ class InvoiceStep:
                 link.expected_total, link.currency = draft.total, draft.currency
                 link.deal_name, link.due_date = deal.name[:300], draft.due_date.isoformat()
                 link.reason = ""
+                # What is sent is what was invoiced, if it lands: the next syncs compare it.
+                link.invoiced = invoicing.snapshot(deal, draft)
+                link.invoiced_fingerprint = invoicing.deal_fingerprint(deal)
+                link.change_fingerprint, link.change_state = "", ChangeState.NONE
                 link.save()
                 links[deal.external_id] = link
         sending = [(d, draft) for d, draft in chunk if d.external_id in links]
@@ -397,8 +440,16 @@ class InvoiceStep:
     def _mark_created(self, link: InvoiceLink, invoice_id: str, how: str) -> None:
         link.state, link.accounting_id, link.reason = InvoiceState.CREATED, invoice_id, ""
         link.save(update_fields=["state", "accounting_id", "reason", "updated_at"])
-        self.sync.note("deals", link.deal_id, link.deal_name, Outcome.CREATED,
-                       f"{how}: invoice {link.doc_number}", invoice_id)  # fmt: skip
+        words = f"{how}: invoice {link.doc_number}"
+        kept = link.invoiced or {}
+        if kept.get("amount") and Decimal(kept["amount"]) != Decimal(kept.get("total") or 0):
+            # Invoiced from its lines; a deal whose amount says otherwise may lack a line
+            # (a later one is noticed by the next sync that sees the deal).
+            words += (
+                f" for {Decimal(kept['total']):,.2f} from its lines; the deal's amount says "
+                f"{Decimal(kept['amount']):,.2f}"
+            )
+        self.sync.note("deals", link.deal_id, link.deal_name, Outcome.CREATED, words, invoice_id)
 
     def _verify(self, deal: Deal, draft, invoice: Invoice | None) -> None:
         problems = (
@@ -427,22 +478,249 @@ class InvoiceStep:
         link.save(update_fields=["state", "reason", "updated_at"])
         self._note(deal, Outcome.HELD, link.reason)
 
-    def _check_issued(self, deal: Deal, link: InvoiceLink) -> None:
-        """A deal changed after its invoice was issued: the books own issued invoices; the
-        difference is recorded and flagged, nothing is rewritten."""
-        if deal.problems:
-            reason = f"could not be read: {'; '.join(deal.problems)}"
-            self._note(deal, Outcome.HELD, reason, link.accounting_id)
+    # -- deals changed after their invoice was issued ---------------------------------
+    def _check_issued(self, pairs: list[tuple[Deal, InvoiceLink]]) -> None:
+        """Invoiced deals seen again: each is held against what was invoiced from it (a
+        fingerprint, so an unchanged deal costs nothing more). A change the deal itself
+        settles (its lines, with an amount that agrees or did not move) corrects an unpaid
+        invoice syncfirm made when the client's rule says so; any other change is flagged
+        for review once per version of the deal."""
+        rule = self.settings.issued_invoice_changes
+        to_correct = []
+        for deal, link in pairs:
+            if deal.problems:
+                reason = f"could not be read: {'; '.join(deal.problems)}"
+                self._note(deal, Outcome.HELD, reason, link.accounting_id)
+                continue
+            if not link.accounting_id:
+                continue  # history without an invoice: reconciliation's to find
+            fingerprint = invoicing.deal_fingerprint(deal)
+            if fingerprint == link.invoiced_fingerprint:
+                if link.change_state and not self.dry_run:
+                    self._settle_change(link, "the deal again matches what was invoiced")
+                continue
+            if fingerprint == link.change_fingerprint and link.change_state == ChangeState.REVIEW:
+                continue  # flagged already (or kept as issued): not again
+            change = invoicing.compare(link.invoiced, deal, link.expected_total)
+            if change is None or (
+                not change.lines_changed and change.amount_now in (None, change.total_now)
+            ):
+                # Nothing an invoice shows moved (or the amount came to agree with the
+                # lines and the invoice): this version is what was invoiced.
+                if not self.dry_run:
+                    self._keep_fingerprint(link, deal, fingerprint)
+                continue
+            if self.dry_run:
+                continue
+            approved = (
+                link.change_state == ChangeState.APPROVED and link.change_fingerprint == fingerprint
+            )
+            updating = (
+                link.change_state == ChangeState.UPDATING and link.change_fingerprint == fingerprint
+            )
+            by_rule = (
+                rule == IssuedInvoiceChanges.UPDATE_UNPAID
+                and link.state == InvoiceState.CREATED
+                and change.correctable
+            )
+            if approved or updating or by_rule:
+                to_correct.append((deal, link, change, fingerprint, approved))
+            elif not change.correctable:
+                self._flag(deal, link, change, fingerprint)
+            else:
+                why = (
+                    "The books keep invoices they did not get from syncfirm; review it."
+                    if link.state == InvoiceState.HISTORICAL
+                    else "The client's rule: issued invoices are reviewed, not rewritten."
+                )
+                self._flag(deal, link, change, fingerprint, why)
+        if to_correct:
+            self._correct(to_correct)
+
+    def _keep_fingerprint(self, link: InvoiceLink, deal: Deal, fingerprint: str) -> None:
+        """The deal as it is now stands for what was invoiced (history seen for the first
+        time, or a change that leaves the invoice right)."""
+        if not link.invoiced:
+            link.invoiced = invoicing.snapshot(deal)
+        else:
+            link.invoiced = {**link.invoiced, "amount": str(invoicing.deal_amount(deal) or "")}
+        link.invoiced_fingerprint = fingerprint
+        link.save(update_fields=["invoiced", "invoiced_fingerprint", "updated_at"])
+        if link.change_state:
+            self._settle_change(link, "the deal's change leaves its invoice right")
+
+    def _correct(self, chosen: list) -> None:
+        """Invoices brought to their deals' lines: each read once and checked (already
+        right, paid, changed in the books) before anything is written, even a product."""
+        self.sync._stage(f"Checking {len(chosen)} invoice(s) whose deal changed")
+        try:
+            invoices = {
+                i.external_id: i
+                for i in self.accounting.invoices_by_id([c[1].accounting_id for c in chosen])
+            }
+            index = invoicing.item_index(self.accounting.items())
+        except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
+            for deal, link, *_ in chosen:
+                self._note(deal, Outcome.FAILED, f"its invoice could not be read ({error}); "
+                           "the next sync looks again", link.accounting_id)  # fmt: skip
             return
-        total = sum(
-            (
-                invoicing.cents(line.quantity * (line.unit_price - line.discount))
-                for line in deal.lines
-            ),
-            Decimal("0.00"),
+        writes = []
+        for deal, link, change, fingerprint, approved in chosen:
+            invoice = invoices.get(link.accounting_id)
+            if invoice is None:
+                why = f"Its invoice {link.doc_number} could not be found or read in the books."
+                self._flag(deal, link, change, fingerprint, why)
+                continue
+            draft = self._draft(deal, invoice, index)
+            if not isinstance(draft, list) and not invoicing.readback_problems(draft, invoice):
+                self._already_right(deal, link, change, fingerprint, draft)
+                continue
+            refused = self._refusal(link, deal, invoice, approved)
+            if refused:
+                self._flag(deal, link, change, fingerprint, refused)
+                continue
+            writes.append((deal, link, change, fingerprint, approved, invoice))
+        if not writes:
+            return
+        index, no_account = self._items_for([w[0] for w in writes])
+        for deal, link, change, fingerprint, approved, invoice in writes:
+            draft = self._draft(deal, invoice, index)
+            if isinstance(draft, list):
+                reasons = [b + no_account if ": no product " in b else b for b in draft]
+                why = f"The deal cannot be invoiced as it is: {'; '.join(reasons)}."
+                self._flag(deal, link, change, fingerprint, why)
+                continue
+            self._update_invoice(deal, link, change, fingerprint, draft, invoice, approved)
+
+    def _draft(self, deal: Deal, invoice: Invoice, index: dict):
+        return invoicing.build_invoice(
+            deal,
+            customer_id=invoice.customer_id,
+            items=index,
+            company_currency=self.settings.books_currency,
+            timezone=self.client.timezone,
+            terms_days=self.settings.payment_terms_days,
+            pattern=self.settings.invoice_number_pattern,
+            sales_tax=self.settings.sales_tax,
         )
-        if link.expected_total is None or total == link.expected_total or self.dry_run:
+
+    def _refusal(self, link: InvoiceLink, deal: Deal, invoice: Invoice, approved: bool) -> str:
+        """Why this invoice is not rewritten now, or "" when it may be."""
+        paid = invoicing.cents(invoice.total.amount - invoice.balance.amount)
+        currency = invoice.total.currency
+        if invoice.voided:
+            return f"Invoice {invoice.doc_number} was voided in the books."
+        if approved:
+            wanted = invoicing.lines_total(deal)
+            if paid > wanted:
+                return (
+                    f"{paid:,.2f} {currency} is already paid on invoice {invoice.doc_number}, "
+                    f"more than the deal's {wanted:,.2f}."
+                )
+            return ""
+        if paid:
+            return (
+                f"{paid:,.2f} {currency} is already paid on invoice {invoice.doc_number}: a "
+                "paid invoice is not rewritten."
+            )
+        kept = link.invoiced or {"total": str(link.expected_total or 0)}
+        if invoicing.books_edited(kept, invoice):
+            return (
+                f"Invoice {invoice.doc_number} was also changed in the books since it was "
+                "issued: which change wins is for a person to say."
+            )
+        return ""
+
+    def _already_right(self, deal, link, change, fingerprint, draft) -> None:
+        """The books already hold what the deal says: an update whose answer was lost
+        (reported now, once), or one made by reconciliation or by hand (kept quietly)."""
+        sent = link.change_state == ChangeState.UPDATING and link.change_fingerprint == fingerprint
+        if sent:
+            self._corrected(deal, link, change, fingerprint, draft, False, "found in the books")
+        else:
+            self._record_invoiced(link, deal, draft, fingerprint)
+            self._resolve_conflict(link, "settled", "the invoice already matches the deal")
+
+    def _update_invoice(self, deal, link, change, fingerprint, draft, invoice, approved) -> None:
+        for attempt in (1, 2):
+            # The outbox: "updating" is committed before the request leaves, so a lost
+            # answer is looked at again by the next run (the invoice is read, not resent).
+            link.change_fingerprint, link.change_state = fingerprint, ChangeState.UPDATING
+            link.save(update_fields=["change_fingerprint", "change_state", "updated_at"])
+            try:
+                after = self.accounting.replace_invoice_lines(
+                    invoice.external_id, invoice.version, list(draft.lines)
+                )
+            except retries.Stale:
+                # Changed in the books between our read and our write: read, decide again.
+                fresh = self.accounting.invoices_by_id([invoice.external_id])
+                if attempt == 2 or not fresh:
+                    break
+                invoice = fresh[0]
+                if not invoicing.readback_problems(draft, invoice):
+                    self._already_right(deal, link, change, fingerprint, draft)
+                    return
+                refused = self._refusal(link, deal, invoice, approved)
+                if refused:
+                    self._flag(deal, link, change, fingerprint, refused)
+                    return
+                continue
+            except retries.Unauthorised:
+                raise
+            except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
+                if _unknown_outcome(error):  # it may have landed: the next run reads it
+                    words = f"invoice {link.doc_number} not updated ({error})"
+                    words += "; the next sync looks again"
+                    self._note(deal, Outcome.FAILED, words, link.accounting_id)
+                else:  # refused: sending it again would be refused again
+                    why = f"The books refused to update invoice {link.doc_number}: {error}."
+                    self._flag(deal, link, change, fingerprint, why)
+                return
+            self._verify(deal, draft, after)
+            self._corrected(deal, link, change, fingerprint, draft, approved, "")
             return
+        words = f"invoice {link.doc_number} kept changing in the books while it was being updated"
+        self._note(deal, Outcome.FAILED, f"{words}; the next sync looks again", link.accounting_id)
+
+    def _corrected(self, deal, link, change, fingerprint, draft, approved, how: str) -> None:
+        """An invoice now matching its deal: recorded, audited, said in the run's results."""
+        before = dict(link.invoiced)
+        was = Decimal(before["total"]) if before.get("total") else link.expected_total
+        self._record_invoiced(link, deal, draft, fingerprint)
+        words = invoicing.correction_words(
+            link.doc_number, change, was or Decimal(0), draft.total, draft.currency
+        )
+        if how:
+            words += f" ({how} after an update with no known outcome)"
+        audit(
+            self.client.firm,
+            self.run.started_by,
+            "sync.invoice_updated",
+            link,
+            {"invoiced": before, "total": str(was)},
+            {
+                "invoiced": link.invoiced,
+                "total": str(draft.total),
+                "run": self.run.pk,
+                "approved_by_person": approved,
+            },
+        )
+        self._resolve_conflict(link, "update", words)
+        self.sync.counts["invoices_corrected"] = self.sync.counts.get("invoices_corrected", 0) + 1
+        self._note(deal, Outcome.UPDATED, words, link.accounting_id)
+
+    def _record_invoiced(self, link: InvoiceLink, deal: Deal, draft, fingerprint: str) -> None:
+        link.invoiced = invoicing.snapshot(deal, draft)
+        link.invoiced_fingerprint, link.expected_total = fingerprint, draft.total
+        link.change_fingerprint, link.change_state = "", ChangeState.NONE
+        link.save(update_fields=["invoiced", "invoiced_fingerprint", "expected_total",
+                                 "change_fingerprint", "change_state", "updated_at"])  # fmt: skip
+
+    def _flag(self, deal: Deal, link: InvoiceLink, change, fingerprint: str, why: str = "") -> None:
+        """One open review item per deal: raised for this version of the deal, rewritten
+        in place when the deal changes again, never raised twice for one version."""
+        reason = change.reason(link.doc_number, why)
+        now, invoiced = change.sides((link.invoiced or {}).get("lines"), deal)
         SyncConflict.objects.update_or_create(
             client=self.client,
             kind=ConflictKind.DEAL_CHANGED,
@@ -452,20 +730,38 @@ class InvoiceStep:
             status=ConflictStatus.OPEN,
             defaults={
                 "accounting_id": link.accounting_id,
-                "crm_value": {"total": str(total)},
-                "accounting_value": {"total": str(link.expected_total)},
-                "winner": "accounting",
-                "reason": (
-                    f"the deal now adds up to {total}, its invoice {link.doc_number} to "
-                    f"{link.expected_total}; the books keep the invoice"
-                ),
+                "crm_value": now,
+                "accounting_value": invoiced,
+                "winner": "review",
+                "reason": reason,
             },
         )
-        self._note(
-            deal,
-            Outcome.HELD,
-            "changed after its invoice was issued; flagged for review",
-            link.accounting_id,
+        link.change_fingerprint, link.change_state = fingerprint, ChangeState.REVIEW
+        link.save(update_fields=["change_fingerprint", "change_state", "updated_at"])
+        self.sync.counts["deal_changes_flagged"] = (
+            self.sync.counts.get("deal_changes_flagged", 0) + 1
+        )
+        self._note(deal, Outcome.HELD, f"changed after its invoice was issued; flagged for review: "
+                   f"{reason}", link.accounting_id)  # fmt: skip
+
+    def _settle_change(self, link: InvoiceLink, words: str) -> None:
+        link.change_fingerprint, link.change_state = "", ChangeState.NONE
+        link.save(update_fields=["change_fingerprint", "change_state", "updated_at"])
+        self._resolve_conflict(link, "settled", words)
+
+    def _resolve_conflict(self, link: InvoiceLink, resolution: str, words: str) -> None:
+        """The deal's open review item, closed by what sync did about it."""
+        SyncConflict.objects.filter(
+            client=self.client,
+            kind=ConflictKind.DEAL_CHANGED,
+            crm_type=DEALS,
+            crm_id=link.deal_id,
+            status=ConflictStatus.OPEN,
+        ).update(
+            status=ConflictStatus.RESOLVED,
+            resolution=resolution,
+            note=words[:2000],
+            resolved_at=timezone.now(),
         )
 
     # -- payments ----------------------------------------------------------------------
@@ -582,6 +878,13 @@ class InvoiceStep:
         self.sync.note(
             "deals", link.deal_id, link.deal_name, outcome, words, link.accounting_id, "crm"
         )
+
+
+def _unknown_outcome(error: Exception) -> bool:
+    """A write that failed on the way (a timeout, a 5xx, throttling) may have landed; a
+    refusal (a validation error) did not."""
+    unknown = (retries.Transient, retries.RateLimited)
+    return isinstance(error, unknown) or isinstance(error.__cause__, unknown)
 
 
 def _amount(value) -> Decimal | None:

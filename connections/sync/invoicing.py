@@ -3,7 +3,9 @@ a closed-won deal (or the reasons it cannot be), checking what the accounting sy
 against it, and the payment status a deal should show. Money is Decimal, dates are the
 client's."""
 
+import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -227,3 +229,284 @@ def payment_state(invoice: Invoice, payments: list[PaymentInfo], today: date) ->
     else:
         status = "unpaid"
     return PaymentState(status, paid, cents(balance), last)
+
+
+# -- a won deal that changed after its invoice was issued ------------------------------
+# What was invoiced is kept on the deal's link (`snapshot`): the deal's lines in the CRM's
+# terms, the books' item and amount of each, the deal's amount and the total. Each sync
+# compares the deal's fingerprint with the one kept, so an unchanged deal costs no read of
+# the invoice; a changed one is compared line by line (`compare`).
+
+
+def _plain(value: Decimal) -> str:
+    """A number as text that does not depend on how it was written (40, 40.0, 4E+1)."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _line_key(line) -> tuple[str, str, str, str, str]:
+    return (
+        line.name,
+        line.sku,
+        _plain(line.quantity),
+        _plain(line.unit_price),
+        _plain(line.discount),
+    )
+
+
+def deal_amount(deal: Deal) -> Decimal | None:
+    """The deal's own amount, or None when it has none (HubSpot leaves it blank or 0)."""
+    if deal.amount is None or not deal.amount.amount:
+        return None
+    return cents(deal.amount.amount)
+
+
+def lines_total(deal: Deal) -> Decimal:
+    return sum(
+        (cents(line.quantity * (line.unit_price - line.discount)) for line in deal.lines),
+        Decimal("0.00"),
+    )
+
+
+def deal_fingerprint(deal: Deal) -> str:
+    """What invoicing reads of a deal (its lines, in any order, and its amount) as a hash."""
+    amount = deal_amount(deal)
+    body = repr(
+        (sorted(_line_key(line) for line in deal.lines), str(amount or ""), deal.currency.upper())
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def snapshot(deal: Deal, draft: InvoiceDraft | None = None) -> dict:
+    """What is invoiced from `deal` (by `draft`), as kept on its link. Without a draft (an
+    invoice syncfirm did not build) the books' side of each line is unknown."""
+    amount = deal_amount(deal)
+    drafted = draft.lines if draft else ()
+    lines = []
+    for n, line in enumerate(deal.lines):
+        made = drafted[n] if n < len(drafted) else None
+        lines.append(
+            {
+                "key": list(_line_key(line)),
+                "item_id": made.item_id if made else "",
+                "amount": str(
+                    made.amount
+                    if made
+                    else cents(line.quantity * (line.unit_price - line.discount))
+                ),
+            }
+        )
+    return {
+        "lines": lines,
+        "books_known": draft is not None,
+        "amount": str(amount) if amount is not None else "",
+        "total": str(draft.total if draft else lines_total(deal)),
+        "currency": (draft.currency if draft else deal.currency or "").upper(),
+    }
+
+
+def _priced(key) -> str:
+    _, _, quantity, price, discount = key
+    return f"{quantity} x {Decimal(price) - Decimal(discount):,.2f}"
+
+
+def _describe(key) -> str:
+    return f"{key[0] or key[1] or 'no product'}: {_priced(key)}"
+
+
+def _money(value: Decimal | None, currency: str = "") -> str:
+    if value is None:
+        return "none"
+    return f"{value:,.2f}{' ' + currency if currency else ''}"
+
+
+@dataclass(frozen=True)
+class DealChange:
+    """How a deal now differs from what its invoice was built from."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+    lines_before: int | None  # None: not known (an invoice syncfirm did not build)
+    lines_now: int
+    total_before: Decimal  # what the invoice's lines add up to
+    total_now: Decimal  # what the deal's lines add up to now
+    amount_before: Decimal | None  # the deal's own amount when it was invoiced
+    amount_now: Decimal | None
+    currency: str
+
+    @property
+    def lines_changed(self) -> bool:
+        return bool(self.added or self.removed or self.changed) or (
+            self.total_before != self.total_now
+        )
+
+    @property
+    def amount_changed(self) -> bool:
+        return self.amount_before != self.amount_now
+
+    @property
+    def correctable(self) -> bool:
+        """The deal says what its invoice should be: its lines changed, and its amount
+        either agrees with them or was not touched. An amount that moved on its own (or
+        away from the new lines) leaves open which is right: a person decides."""
+        if not self.lines_changed:
+            return False
+        return (
+            self.amount_now is None or self.amount_now == self.total_now or not self.amount_changed
+        )
+
+    def line_words(self) -> str:
+        """'1 line added (Solar panel: 1 x 900.00)'; several kinds joined by '; '."""
+        parts = []
+        for what, found in (
+            ("added", self.added),
+            ("changed", self.changed),
+            ("removed", self.removed),
+        ):
+            if found:
+                noun = "line" if len(found) == 1 else "lines"
+                parts.append(f"{len(found)} {noun} {what} ({'; '.join(found)})")
+        return "; ".join(parts)
+
+    def counts_words(self) -> str:
+        """'1 line added, 1 line removed' (no detail: the run's one-line summary)."""
+        parts = []
+        for what, found in (
+            ("added", self.added),
+            ("changed", self.changed),
+            ("removed", self.removed),
+        ):
+            if found:
+                parts.append(f"{len(found)} {'line' if len(found) == 1 else 'lines'} {what}")
+        return ", ".join(parts) or "lines changed"
+
+    def reason(self, doc_number: str, why: str = "") -> str:
+        """The change in words: what the deal says now against what was invoiced."""
+        c = self.currency
+        number = doc_number or "its invoice"
+        if self.lines_changed:
+            detail = self.line_words()
+            head = (
+                f"The deal's lines now add up to {_money(self.total_now, c)} "
+                f"({self.lines_now} line{'s' if self.lines_now != 1 else ''}); invoice "
+                f"{number} was built from lines adding up to {_money(self.total_before, c)}"
+                + (
+                    f" ({self.lines_before} line{'s' if self.lines_before != 1 else ''})"
+                    if self.lines_before is not None
+                    else ""
+                )
+                + "."
+            )
+            if detail:
+                head += f" Since it was invoiced: {detail}."
+            if self.amount_changed:
+                head += (
+                    f" The deal's amount went from {_money(self.amount_before, c)} to "
+                    f"{_money(self.amount_now, c)}"
+                    + (
+                        ", which is not what its lines add up to."
+                        if self.amount_now is not None and self.amount_now != self.total_now
+                        else "."
+                    )
+                )
+        else:
+            head = (
+                f"The deal's amount went from {_money(self.amount_before, c)} to "
+                f"{_money(self.amount_now, c)} while its lines stayed at "
+                f"{_money(self.total_now, c)}, the total of invoice {number}: the lines do "
+                "not say which is right."
+            )
+        return f"{head} {why}".strip()
+
+    def sides(self, snapshot_lines: list | None, deal: Deal) -> tuple[dict, dict]:
+        """(what the deal says now, what was invoiced) for the review queue's table."""
+        c = self.currency
+        now_lines = "; ".join(_describe(_line_key(line)) for line in deal.lines) or "none"
+        before = (
+            "; ".join(_describe(line["key"]) for line in snapshot_lines)
+            if snapshot_lines is not None
+            else "not known (an invoice syncfirm did not build)"
+        )
+        return (
+            {
+                "lines": now_lines,
+                "lines total": _money(self.total_now, c),
+                "deal amount": _money(self.amount_now, c),
+            },
+            {
+                "lines": before or "none",
+                "lines total": _money(self.total_before, c),
+                "deal amount": _money(self.amount_before, c),
+            },
+        )
+
+
+def compare(kept: dict, deal: Deal, expected_total: Decimal | None = None) -> DealChange | None:
+    """How `deal` differs from what was invoiced (`kept`, a `snapshot`), or None when it
+    says the same. With nothing kept (history), the deal's lines are held against the
+    invoice's total (`expected_total`) alone."""
+    currency = (deal.currency or kept.get("currency") or "").upper()
+    total_now, amount_now = lines_total(deal), deal_amount(deal)
+    if not kept:
+        if expected_total is None or total_now == expected_total:
+            return None
+        return DealChange(
+            (),
+            (),
+            (),
+            None,
+            len(deal.lines),
+            expected_total,
+            total_now,
+            amount_now,
+            amount_now,
+            currency,
+        )
+    before = Counter(tuple(line["key"]) for line in kept["lines"])
+    now = Counter(_line_key(line) for line in deal.lines)
+    gone, new = before - now, now - before
+    changed = []
+    for key in list(gone.elements()):
+        twin = next((k for k in new if new[k] and k[:2] == key[:2]), None)
+        if twin is not None:
+            changed.append(f"{_describe(key)} → {_priced(twin)}")
+            gone[key] -= 1
+            new[twin] -= 1
+    amount_before = Decimal(kept["amount"]) if kept.get("amount") else None
+    change = DealChange(
+        added=tuple(_describe(k) for k in (+new).elements()),
+        removed=tuple(_describe(k) for k in (+gone).elements()),
+        changed=tuple(changed),
+        lines_before=len(kept["lines"]),
+        lines_now=len(deal.lines),
+        total_before=Decimal(kept["total"]),
+        total_now=total_now,
+        amount_before=amount_before,
+        amount_now=amount_now,
+        currency=currency,
+    )
+    if not change.lines_changed and not change.amount_changed:
+        return None
+    return change
+
+
+def books_edited(kept: dict, invoice: Invoice) -> bool:
+    """Whether the invoice's lines are no longer the ones syncfirm wrote (someone changed
+    them in the books since). Without the books' side kept, its lines' total is compared."""
+    subtotal = sum((cents(line.amount) for line in invoice.lines), Decimal("0.00"))
+    if not kept.get("books_known"):
+        return subtotal != Decimal(kept.get("total") or "0")
+    wrote = sorted((line["item_id"], Decimal(line["amount"])) for line in kept["lines"])
+    has = sorted((line.item_id, cents(line.amount)) for line in invoice.lines)
+    return wrote != has
+
+
+def correction_words(
+    doc_number: str, change: DealChange, before: Decimal, after: Decimal, currency: str
+) -> str:
+    """'Invoice SF-1044 updated: 1 line added, 2,400.00 → 3,300.00 USD'."""
+    return (
+        f"Invoice {doc_number} updated: {change.counts_words()}, "
+        f"{before:,.2f} → {after:,.2f} {currency}"
+    )

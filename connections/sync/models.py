@@ -69,6 +69,13 @@ class CrmSource(models.TextChoices):
     CONTACTS = "contacts", "Contacts only"
 
 
+class IssuedInvoiceChanges(models.TextChoices):
+    """What sync does when a won deal changes after its invoice was issued."""
+
+    REVIEW = "review", "Ask for review (the books keep the invoice as issued)"
+    UPDATE_UNPAID = "update_unpaid", "Update the invoice to match the deal while nothing is paid"
+
+
 class SyncSettings(models.Model):
     """How one client's systems sync: direction, which CRM records are customers, the field
     map and who owns each field. Created with defaults on first use."""
@@ -96,6 +103,16 @@ class SyncSettings(models.Model):
         help_text="QuickBooks DocNumber for a deal's invoice; {deal_id} is the deal's id.",
     )
     payment_terms_days = models.PositiveIntegerField(default=30)
+    # Accounting owns issued invoices (DESIGN.md), so a changed deal waits for a person
+    # unless the client lets the CRM correct an invoice nobody has paid anything on yet.
+    issued_invoice_changes = models.CharField(
+        max_length=20,
+        choices=IssuedInvoiceChanges.choices,
+        default=IssuedInvoiceChanges.REVIEW,
+        help_text="A won deal whose lines change after it was invoiced. A paid or partly paid "
+        "invoice, one changed in the books, or a deal whose amount alone moved always waits "
+        "for review.",
+    )
     income_account = models.CharField(
         max_length=100,
         default="Services",
@@ -415,6 +432,15 @@ class InvoiceState(models.TextChoices):
     UNCERTAIN = "uncertain", "Outcome unknown: needs a person"
 
 
+class ChangeState(models.TextChoices):
+    """Where a change of an invoiced deal stands (`InvoiceLink.change_fingerprint`)."""
+
+    NONE = "", "No change"
+    REVIEW = "review", "Flagged for review (or kept as issued)"
+    APPROVED = "approved", "A person approved updating the invoice"
+    UPDATING = "updating", "Invoice update sent"
+
+
 class InvoiceLink(CrmLabelled, models.Model):
     """One closed-won deal and its invoice: the outbox row of exactly-once invoicing.
 
@@ -442,6 +468,18 @@ class InvoiceLink(CrmLabelled, models.Model):
     balance = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     last_payment_date = models.CharField(max_length=10, blank=True)
     due_date = models.CharField(max_length=10, blank=True)
+    # What the invoice was built from (`invoicing.snapshot`) and the deal's fingerprint
+    # then: a sync that sees the deal again compares fingerprints, and reads the invoice
+    # only when they differ.
+    invoiced = models.JSONField(default=dict, blank=True)
+    invoiced_fingerprint = models.CharField(max_length=64, blank=True)
+    # The deal's version that differs from its invoice and what became of it: flagged once
+    # (a replay or the next sync does not flag it again; a further change does), approved
+    # by a person, or an update sent (the outbox: re-checked until settled).
+    change_fingerprint = models.CharField(max_length=64, blank=True)
+    change_state = models.CharField(
+        max_length=10, choices=ChangeState.choices, blank=True, default=ChangeState.NONE
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

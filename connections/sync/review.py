@@ -12,6 +12,7 @@ from clients.models import Client, User
 from .models import (
     ACCOUNTING,
     CRM,
+    ChangeState,
     ConflictKind,
     ConflictStatus,
     CustomerLink,
@@ -38,6 +39,7 @@ DECISIONS = {
     },
     ConflictKind.INVALID: {"dismiss": "Dismiss (fix it in the CRM; the next sync retries)"},
     ConflictKind.DEAL_CHANGED: {
+        "update": "Update the invoice to match the deal",
         "keep": "Keep the invoice as issued",
         "dismiss": "Dismiss",
     },
@@ -86,6 +88,8 @@ def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note
             )
         if conflict.kind == ConflictKind.FIELD:
             _prefer(conflict, CRM if decision == "keep_crm" else ACCOUNTING)
+        if conflict.kind == ConflictKind.DEAL_CHANGED and decision == "update":
+            _approve_invoice_update(conflict)
         conflict.status = (
             ConflictStatus.DISMISSED if decision == "dismiss" else ConflictStatus.RESOLVED
         )
@@ -101,6 +105,23 @@ def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note
             {"decision": decision, "note": conflict.note},
         )
     queue_sync(conflict.client, {conflict.crm_type: [conflict.crm_id]})
+
+
+def _approve_invoice_update(conflict: SyncConflict) -> None:
+    """The next run rewrites the invoice for the version of the deal the item shows (the
+    one it was raised for, kept on the link; a deal changed again since is compared afresh)."""
+    updated = (
+        InvoiceLink.objects.filter(
+            client=conflict.client,
+            deal_id=conflict.crm_id,
+            state__in=[InvoiceState.CREATED, InvoiceState.HISTORICAL],
+            change_state=ChangeState.REVIEW,
+        )
+        .exclude(change_fingerprint="")
+        .update(change_state=ChangeState.APPROVED)
+    )
+    if not updated:
+        raise DecisionRefused("This deal's invoice is not known to syncfirm; fix it in the books.")
 
 
 def _prefer(conflict: SyncConflict, side: str) -> None:

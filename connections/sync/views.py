@@ -153,6 +153,7 @@ def _settings_state(settings: SyncSettings) -> dict:
         "customer_direction": settings.customer_direction,
         "crm_source": settings.crm_source,
         "schedule_minutes": settings.schedule_minutes,
+        "issued_invoice_changes": settings.issued_invoice_changes,
         "field_owners": settings.field_owners,
         "field_map": settings.field_map,
         "income_account": settings.income_account,
