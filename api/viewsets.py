@@ -17,8 +17,10 @@ from connections.models import Connection
 from connections.sync.models import SyncConflict, SyncRun
 from connections.sync.review import DecisionRefused, do_resolve_conflict
 from reconciliation.fixes import FixRefused, do_approve, do_dismiss
+from reconciliation.lifecycle import attach_last_good, end_dead
 from reconciliation.models import Finding, Reconciliation
 from reconciliation.periods import PeriodRefused
+from reconciliation.queue import month_totals
 from reconciliation.run import client_period
 
 from . import serializers as s
@@ -177,6 +179,25 @@ class ReconciliationViewSet(
 
     def get_queryset(self):
         return self.filtered(self.scoped(Reconciliation).select_related("client"))
+
+    @staticmethod
+    def _read(recons: list[Reconciliation]) -> list[Reconciliation]:
+        """As the pages read runs: a dead one ended first, figures and last good run for the
+        whole page at once."""
+        end_dead(recons)
+        month_totals(recons)
+        attach_last_good(recons)
+        return recons
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        recons = self._read(list(queryset if page is None else page))
+        data = self.get_serializer(recons, many=True).data
+        return Response(data) if page is None else self.get_paginated_response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self._read([self.get_object()])[0]).data)
 
     @extend_schema(
         request=s.ReconciliationStartSerializer, responses={202: s.ReconciliationSerializer}
