@@ -120,7 +120,9 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     ) as error:
         # The books alone still show duplicates and stale invoices; say what was not compared.
         crm_checked = False
-        recon.not_checked.append(f"the CRM side (deals, payment status): {error}")
+        log.warning("reconciliation %s: CRM not read: %r", recon.pk, error)
+        words = lifecycle.failure_words(error, lifecycle.READING_CRM, recon.pk)
+        recon.not_checked.append(f"the CRM side (deals, payment status): {words}")
     links = dict(
         InvoiceLink.objects.filter(client=client)
         .exclude(accounting_id="")
