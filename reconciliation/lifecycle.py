@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -89,33 +89,42 @@ def beat(recon: Reconciliation, stage: str | None = None) -> bool:
 class Heartbeat:
     """Beats every BEAT_EVERY seconds from a thread while the worker is alive, so one long
     read (a company's every invoice) never looks like a dead worker; a worker that dies
-    takes its thread with it and the beats stop."""
+    takes its thread with it and the beats stop (as the sync leases do: decision 0014)."""
 
     def __init__(self, recon: Reconciliation, every: float = BEAT_EVERY):
         self.recon_id, self.every = recon.pk, every
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"recon-{recon.pk}", daemon=True)
+        self._thread: threading.Thread | None = None
 
     def __enter__(self) -> "Heartbeat":
-        self._thread.start()
+        # A run inside an open transaction is invisible to other connections until it
+        # commits: a thread's beat would find nothing (its stage beats still count).
+        if not transaction.get_connection().in_atomic_block:
+            self._thread = threading.Thread(
+                target=self._run, name=f"recon-heartbeat-{self.recon_id}", daemon=True
+            )
+            self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
-        self._thread.join(timeout=self.every)
+        if self._thread is not None:
+            self._thread.join(timeout=self.every)
 
     def _run(self) -> None:
         try:
             while not self._stop.wait(self.every):
                 try:
-                    Reconciliation.objects.filter(
+                    alive = Reconciliation.objects.filter(
                         pk=self.recon_id, status=ReconStatus.RUNNING
                     ).update(heartbeat_at=timezone.now())
-                except Exception:  # a missed beat is a late one, not a failed run
+                except DatabaseError:  # a missed beat is a late one, not a failed run
                     log.warning("heartbeat of reconciliation %s missed", self.recon_id)
-                    close_old_connections()
+                    continue
+                if not alive:
+                    return  # ended (as dead, by a reader): nothing left to keep alive
         finally:
-            connection.close()  # this thread's own connection
+            connections.close_all()  # this thread's own connections
 
 
 # -- ending the runs a dead worker left --------------------------------------------------
