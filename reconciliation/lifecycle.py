@@ -42,24 +42,29 @@ SYSTEM_OF_STAGE = {READING_BOOKS: "the books", READING_CRM: "the CRM"}
 def failure_words(error: BaseException, stage: str, recon_id: int | None = None) -> str:
     """What an accountant reads about a run that failed: what happened and what to do, never
     an exception's class or a stack. The technical cause is logged and kept apart."""
+    if isinstance(error, retries.ProviderError) and isinstance(
+        error.__cause__, (retries.Transient, retries.RateLimited)
+    ):
+        error = error.__cause__  # retried until it gave up: say what kept happening
     system = SYSTEM_OF_STAGE.get(stage, "one of the systems")
+    system = system[0].upper() + system[1:]
     during = f"while {stage[0].lower()}{stage[1:]}" if stage else "before it began"
     if isinstance(error, (SyncUnavailable, PeriodRefused)):
         return str(error)  # already written for a person ("… has no connected books; …")
     if isinstance(error, retries.RateLimited):
         return (
-            f"{system.capitalize()} asked syncfirm to slow down (too many requests) {during}. "
+            f"{system} asked syncfirm to slow down (too many requests) {during}. "
             "This passes by itself: start it again in a few minutes."
         )
     if isinstance(error, retries.Transient):
         return (
-            f"{system.capitalize()} did not answer {during} (down for a moment, or the "
+            f"{system} did not answer {during} (down for a moment, or the "
             "connection dropped). This is usually brief: start it again in a few minutes."
         )
     if isinstance(error, retries.ProviderError):
         # A ProviderError's message is written to be shown (see connections.retries).
         return (
-            f"{system.capitalize()} refused syncfirm's request {during}: {error} Check the "
+            f"{system} refused syncfirm's request {during}: {error} Check the "
             "connection on the client's page, then start it again."
         )
     run = f" (run {recon_id})" if recon_id else ""

@@ -8,6 +8,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
+import requests
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -278,6 +279,36 @@ def test_a_partial_run_says_what_was_not_compared_on_page_email_and_api(
     answer = api(two_firms.accountant_a).get(f"/api/v1/reconciliations/{recon.pk}/").json()
     assert answer["status"] == "partial" and answer["not_checked"][0].startswith(crm)
     assert answer["failure"] is None and answer["open_findings"] == 0
+
+
+@sandbox_db
+def test_a_crm_that_does_not_answer_leaves_a_partial_run_saying_so_in_words(
+    two_firms,
+    sandbox,
+    client,
+    api,  # noqa: F811
+    monkeypatch,
+):
+    """GIVEN both systems connected, and the sandbox HubSpot answering every call with an error
+    WHEN November is reconciled
+    THEN it finishes on the books alone, and says in words that the CRM was not compared."""
+    call_command("connect_sandbox", two_firms.client_a.slug)
+    monkeypatch.setattr(retries, "_backoff", lambda state: 0)  # give up at once, not in 15 s
+    portal = two_firms.client_a.connections.get(system="hubspot").external_id
+    requests.put(
+        f"{sandbox}/sandbox/control/faults",
+        json={"system": "hubspot", "account": str(portal), "error_rate": 1.0},
+        timeout=10,
+    ).raise_for_status()
+    recon = recon_run.reconcile(two_firms.client_a, NOVEMBER)
+    assert recon.status == ReconStatus.PARTIAL
+    note = recon.not_checked[0]
+    assert note.startswith("the CRM side (deals, payment status): The CRM did not answer")
+    assert "start it again in a few minutes" in note and "503" not in note
+    client.force_login(two_firms.accountant_a)
+    assert note in page(client, report_url(recon)).replace("&#x27;", "'")
+    answer = api(two_firms.accountant_a).get(f"/api/v1/reconciliations/{recon.pk}/").json()
+    assert answer["not_checked"] == [note] and answer["status"] == "partial"
 
 
 @sandbox_db
