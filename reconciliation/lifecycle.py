@@ -63,8 +63,10 @@ def failure_words(error: BaseException, stage: str, recon_id: int | None = None)
         )
     if isinstance(error, retries.ProviderError):
         # A ProviderError's message is written to be shown (see connections.retries).
+        said = str(error).strip()
+        said += "" if said.endswith((".", "!", "?")) else "."
         return (
-            f"{system} refused syncfirm's request {during}: {error} Check the "
+            f"{system} refused syncfirm's request {during}: {said} Check the "
             "connection on the client's page, then start it again."
         )
     run = f" (run {recon_id})" if recon_id else ""

@@ -125,6 +125,41 @@ def test_a_provider_failure_reads_in_words_and_keeps_the_cause_for_support(two_f
     assert recon.stage == lifecycle.READING_BOOKS  # where it stopped, kept
 
 
+@pytest.mark.parametrize(
+    "error, stage, words",
+    [
+        (
+            retries.RateLimited("429", retry_after=60),
+            lifecycle.READING_BOOKS,
+            "The books asked syncfirm to slow down (too many requests) while reading the books",
+        ),
+        (
+            retries.ProviderError("Listing deals: the provider refused our access twice."),
+            lifecycle.READING_CRM,
+            "The CRM refused syncfirm's request while reading the CRM (won deals): Listing deals",
+        ),
+        (
+            retries.ProviderError("HubSpot refused the request (HTTP 403)"),
+            lifecycle.READING_CRM,
+            "(HTTP 403). Check the connection on the client's page, then start it again.",
+        ),
+        (KeyError("Line"), lifecycle.COMPARING, "Something went wrong in syncfirm while comparing"),
+        (KeyError("Line"), "", "Something went wrong in syncfirm before it began"),
+    ],
+)
+def test_failures_are_told_in_words(error, stage, words):
+    said = lifecycle.failure_words(error, stage, 7)
+    assert words in said and "KeyError" not in said and "Traceback" not in said
+
+
+def test_a_provider_that_kept_failing_did_not_refuse_it_did_not_answer():
+    try:
+        raise retries.ProviderError("gave up") from retries.Transient("HubSpot answered 503")
+    except retries.ProviderError as error:
+        said = lifecycle.failure_words(error, lifecycle.READING_CRM)
+    assert said.startswith("The CRM did not answer while reading the CRM") and "503" not in said
+
+
 # -- a run whose worker died -------------------------------------------------------------
 def test_a_dead_run_reads_failed_on_the_report_page(two_firms, client):
     dead = dead_run(two_firms.client_a)
