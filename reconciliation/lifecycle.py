@@ -256,9 +256,24 @@ def can_retry(recon: Reconciliation) -> bool:
     return recon.status in (ReconStatus.FAILED, ReconStatus.PARTIAL)
 
 
+def do_start(user, client, period, action: str = "reconciliation.started", before=None):
+    """Queue a run of `client`'s month, visible at once ("Queued": if no worker picks it up,
+    it says so instead of never appearing), run by the task every reconciliation uses;
+    audited."""
+    with transaction.atomic():
+        recon = Reconciliation.objects.create(
+            client=client, period=period, started_by=user, stage=QUEUED
+        )
+        audit(client.firm, user, action, client, before,
+              {"reconciliation": recon.pk, "period": str(period)})  # fmt: skip
+    async_task("reconciliation.tasks.reconcile_queued", recon.pk)
+    recon.refresh_from_db()
+    return recon
+
+
 def do_retry(user, recon: Reconciliation) -> Reconciliation:
     """Start the month of a failed or partial run again, as a new run (the failed one stays,
-    with its reason), through the same task as every reconciliation; audited."""
+    with its reason)."""
     if not can_retry(recon):
         raise RetryRefused("Only a run that failed, or could not compare everything, is retried.")
     running = Reconciliation.objects.filter(
@@ -267,18 +282,5 @@ def do_retry(user, recon: Reconciliation) -> Reconciliation:
     end_dead(list(running))
     if running.exists():
         raise RetryRefused(f"{recon.period:%B %Y} is being reconciled already; wait for it.")
-    with transaction.atomic():
-        again = Reconciliation.objects.create(
-            client=recon.client, period=recon.period, started_by=user, stage=QUEUED
-        )
-        audit(
-            recon.client.firm,
-            user,
-            "reconciliation.retried",
-            recon.client,
-            {"reconciliation": recon.pk, "status": recon.status, "error": recon.error},
-            {"reconciliation": again.pk, "period": str(recon.period)},
-        )
-    async_task("reconciliation.tasks.reconcile_queued", again.pk)
-    again.refresh_from_db()
-    return again
+    before = {"reconciliation": recon.pk, "status": recon.status, "error": recon.error}
+    return do_start(user, recon.client, recon.period, "reconciliation.retried", before)

@@ -13,16 +13,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
-from django_q.tasks import async_task
 
-from clients.actions import audit
 from clients.models import Client, Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 from connections.sync.health import client_options
 
 from .detectors import CODES
 from .fixes import AUTOMATIC, FixRefused, do_approve, do_dismiss, do_undo_dismiss
-from .lifecycle import RetryRefused, do_retry, end_dead, last_good_run, report_url
+from .lifecycle import RetryRefused, do_retry, do_start, end_dead, last_good_run, report_url
 from .models import Finding, FindingStatus, Reconciliation, ReconStatus
 from .queue import attach_comparisons, month_totals, queue_totals
 from .report import csv_name, findings_csv, report_data
@@ -93,8 +91,7 @@ def reconcile_start(request: HttpRequest, client_slug: str) -> HttpResponse:
     """Reconcile the current month now (the monthly run does last month by itself)."""
     client = get_client_for_member(request, client_slug)
     month = timezone.now().astimezone(client.tzinfo).date().replace(day=1)
-    audit(client.firm, request.user, "reconciliation.started", client, None, {"period": str(month)})
-    async_task("reconciliation.tasks.reconcile_now", client.pk, month.isoformat(), request.user.pk)
+    do_start(request.user, client, month)
     messages.success(request, f"Reconciling {month:%B %Y}; the report appears below when done.")
     return redirect("client_detail", client_slug=client.slug)
 

@@ -387,3 +387,23 @@ def test_the_monthly_alert_says_what_failed_and_links_the_last_good_run(
     assert "The last run that went through (October 2026, done): http" in alert.body
     assert report_url(october) in alert.body
     assert SyncSettings.objects.filter(client=b).exists()
+
+
+def test_reconcile_now_shows_its_run_at_once_and_says_so_when_no_worker_comes(
+    two_firms, client, monkeypatch
+):
+    """GIVEN the background tasks are not running
+    WHEN an accountant presses "Reconcile this month now"
+    THEN the run shows as queued at once, and half an hour later says no worker came."""
+    monkeypatch.setattr(lifecycle, "async_task", lambda *args: None)  # nobody picks it up
+    client.force_login(two_firms.accountant_a)
+    client.post("/clients/alpha-roofing/reconciliations/start/")
+    queued = Reconciliation.objects.get()
+    assert queued.stage == lifecycle.QUEUED and queued.status == ReconStatus.RUNNING
+    assert AuditEntry.objects.filter(action="reconciliation.started").exists()
+    assert "not finished yet" in page(client, "/clients/alpha-roofing/")
+
+    Reconciliation.objects.update(heartbeat_at=timezone.now() - lifecycle.QUEUED_FOR)
+    detail = page(client, "/clients/alpha-roofing/")
+    assert "No worker picked it up within 30 minutes" in detail
+    assert "No open findings" not in detail
