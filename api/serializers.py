@@ -1,11 +1,14 @@
 """What the API shows of each object: never a token, money as strings with its currency."""
 
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from clients.models import Client
 from connections.models import Connection
 from connections.sync.models import SyncConflict, SyncRun
-from reconciliation.models import Finding, Reconciliation
+from reconciliation import lifecycle
+from reconciliation.models import Finding, Reconciliation, ReconStatus
+from reconciliation.queue import month_totals
 
 
 class ClientSerializer(serializers.ModelSerializer):
@@ -81,14 +84,86 @@ class DismissSerializer(serializers.Serializer):
 
 
 class ReconciliationSerializer(serializers.ModelSerializer):
+    """A run as it is: a failed or unfinished one says so, in words, with no findings figures
+    (null, never 0: it compared nothing) and the last run of its month that went through."""
+
     client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    failure = serializers.SerializerMethodField(
+        help_text="What failed, in words; null unless the run failed."
+    )
+    error = serializers.SerializerMethodField(help_text="The same as `failure` (older name).")
+    open_findings = serializers.SerializerMethodField(
+        help_text="Findings open at the month's end; null for a run that did not finish."
+    )
+    at_stake = serializers.SerializerMethodField(
+        help_text="Their amount (books currency); null for a run that did not finish."
+    )
+    last_good_run = serializers.SerializerMethodField(
+        help_text="For a run that did not finish: the latest that did (its month's, else the "
+        "client's); null otherwise."
+    )
+    report_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Reconciliation
         fields = [
             "id", "client", "period", "status", "stage", "started_at", "finished_at",
-            "counts", "not_checked", "error",
+            "heartbeat_at", "failure", "error", "not_checked", "counts", "open_findings",
+            "at_stake", "last_good_run", "report_url",
         ]  # fmt: skip
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_failure(self, recon: Reconciliation) -> str | None:
+        return recon.error or None if recon.status == ReconStatus.FAILED else None
+
+    @extend_schema_field(serializers.CharField())
+    def get_error(self, recon: Reconciliation) -> str:
+        return recon.error if recon.status == ReconStatus.FAILED else ""
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_open_findings(self, recon: Reconciliation) -> int | None:
+        _figures(recon)
+        return recon.found
+
+    @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True))
+    def get_at_stake(self, recon: Reconciliation) -> str | None:
+        _figures(recon)
+        return None if recon.at_stake is None else f"{recon.at_stake:.2f}"
+
+    @extend_schema_field(
+        inline_serializer(
+            "LastGoodRun",
+            {
+                "id": serializers.IntegerField(),
+                "period": serializers.DateField(),
+                "status": serializers.CharField(),
+                "url": serializers.CharField(),
+            },
+            allow_null=True,
+        )
+    )
+    def get_last_good_run(self, recon: Reconciliation) -> dict | None:
+        if not hasattr(recon, "last_good"):
+            recon.last_good = lifecycle.last_good_run(recon)
+        good = recon.last_good
+        if good is None:
+            return None
+        return {
+            "id": good.pk,
+            "period": good.period.isoformat(),
+            "status": good.status,
+            "url": f"/api/v1/reconciliations/{good.pk}/",
+        }
+
+    @extend_schema_field(serializers.CharField())
+    def get_report_url(self, recon: Reconciliation) -> str:
+        return lifecycle.report_url(recon, recon.client.slug)
+
+
+def _figures(recon: Reconciliation) -> None:
+    """The ledger's view of the run's month, unless the viewset read it for the whole page."""
+    if not hasattr(recon, "found"):
+        month_totals([recon])
 
 
 class ReconciliationStartSerializer(serializers.Serializer):

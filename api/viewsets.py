@@ -3,7 +3,6 @@ automate. Every queryset is the request's firm's (`.for_firm`), as the pages'.""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django_q.tasks import async_task
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -17,8 +16,10 @@ from connections.models import Connection
 from connections.sync.models import SyncConflict, SyncRun
 from connections.sync.review import DecisionRefused, do_resolve_conflict
 from reconciliation.fixes import FixRefused, do_approve, do_dismiss
+from reconciliation.lifecycle import attach_last_good, do_start, end_dead
 from reconciliation.models import Finding, Reconciliation
 from reconciliation.periods import PeriodRefused
+from reconciliation.queue import month_totals
 from reconciliation.run import client_period
 
 from . import serializers as s
@@ -178,6 +179,25 @@ class ReconciliationViewSet(
     def get_queryset(self):
         return self.filtered(self.scoped(Reconciliation).select_related("client"))
 
+    @staticmethod
+    def _read(recons: list[Reconciliation]) -> list[Reconciliation]:
+        """As the pages read runs: a dead one ended first, figures and last good run for the
+        whole page at once."""
+        end_dead(recons)
+        month_totals(recons)
+        attach_last_good(recons)
+        return recons
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        recons = self._read(list(queryset if page is None else page))
+        data = self.get_serializer(recons, many=True).data
+        return Response(data) if page is None else self.get_paginated_response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self._read([self.get_object()])[0]).data)
+
     @extend_schema(
         request=s.ReconciliationStartSerializer, responses={202: s.ReconciliationSerializer}
     )
@@ -191,9 +211,5 @@ class ReconciliationViewSet(
             month = client_period(client, given.validated_data["period"])
         except PeriodRefused as refused:
             raise ValidationError({"period": [str(refused)]}) from refused
-        recon = Reconciliation.objects.create(
-            client=client, period=month, started_by=request.user, stage="Queued"
-        )
-        async_task("reconciliation.tasks.reconcile_queued", recon.pk)
-        recon.refresh_from_db()
+        recon = do_start(request.user, client, month)  # queued, audited, as the pages do
         return Response(s.ReconciliationSerializer(recon).data, status=status.HTTP_202_ACCEPTED)

@@ -11,7 +11,7 @@ from decimal import Decimal
 HEALTH_FIELDS = (
     "pk", "name", "slug", "timezone", "at_stake", "currency", "open_findings",
     "material_findings", "open_conflicts", "broken_connections", "last_sync_status",
-    "last_sync_at", "last_recon_period", "last_recon_status",
+    "last_sync_at", "last_recon_period", "last_recon_status", "last_recon_id",
 )  # fmt: skip
 
 SHOWS = {

@@ -8,6 +8,7 @@ from decimal import Decimal
 from connections.sync.models import SyncRun, SyncSettings
 from connections.sync.status import with_health, with_run_totals
 from reconciliation.chart import history_chart
+from reconciliation.lifecycle import end_dead, last_good_run
 from reconciliation.models import Reconciliation
 from reconciliation.queue import month_totals
 from reconciliation.run import local_today
@@ -26,11 +27,13 @@ def client_overview(client: Client) -> dict:
     recons = list(
         Reconciliation.objects.filter(client=client).order_by("-started_at")[: HISTORY_MONTHS * 2]
     )
+    end_dead(recons)  # a run whose worker died reads as failed here, not "running" forever
     month_totals(recons)
     latest_per_month = {}
     for recon in recons:  # newest first: a month's chart point is its latest finished run
         if recon.found is not None:
             latest_per_month.setdefault(recon.period, recon)
+    latest = recons[0] if recons else None
     months = sorted(latest_per_month.values(), key=lambda r: r.period)[-HISTORY_MONTHS:]
     this_month = local_today(client).replace(day=1)
     choices = [this_month]
@@ -43,6 +46,8 @@ def client_overview(client: Client) -> dict:
         "runs": runs,
         "settings": SyncSettings.objects.filter(client=client).first(),
         "reconciliations": recons[:HISTORY_MONTHS],
+        "latest_recon": latest,
+        "last_good": last_good_run(latest) if latest else None,
         "chart": history_chart(
             [(r.period, r.found, r.at_stake or Decimal("0.00")) for r in months]
         ),

@@ -21,6 +21,8 @@ from django.views.decorators.http import require_POST
 from connections.models import Connection
 from connections.status import connection_rows, panel_context
 from connections.sync.health import firm_health
+from reconciliation.lifecycle import end_dead_runs
+from reconciliation.models import Reconciliation, ReconStatus
 
 from . import actions, board
 from .forms import ClientForm, FirmForm, MfaPolicyForm, RoleForm, StaffInviteForm
@@ -39,6 +41,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     show = show if show in board.SHOWS else "all"
     query = request.GET.get("q", "").strip()
     health = firm_health(request.firm, board.HEALTH_FIELDS)
+    # A run whose worker died must not show as running: ended here, then read afresh.
+    if any(r["last_recon_status"] == ReconStatus.RUNNING for r in health) and end_dead_runs(
+        Reconciliation.objects.for_firm(request.firm)
+    ):
+        health = firm_health(request.firm, board.HEALTH_FIELDS)
     rows = board.ordered(board.shown(health, show, query), sort)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = _rows_with_people(request, page.object_list)

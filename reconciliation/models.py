@@ -33,9 +33,13 @@ class Reconciliation(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     stage = models.CharField(max_length=120, blank=True)
+    # Touched at each stage and every few seconds while a worker runs it: a run whose
+    # heartbeat stopped was left by a worker that died (lifecycle.end_dead).
+    heartbeat_at = models.DateTimeField(default=timezone.now)
     counts = models.JSONField(default=dict)
     not_checked = models.JSONField(default=list)  # what it could not check, in plain words
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True)  # what failed, in words an accountant can act on
+    error_detail = models.TextField(blank=True)  # the technical cause, for support and logs
     # The monthly report of this run: when it went, and why the last try did not.
     report_sent_at = models.DateTimeField(null=True, blank=True)
     report_attempts = models.PositiveSmallIntegerField(default=0)
@@ -49,13 +53,18 @@ class Reconciliation(models.Model):
         indexes = [
             models.Index(
                 fields=["client", "-started_at"],
-                include=["period", "status"],
+                include=["period", "status", "id"],
                 name="recon_latest",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.client} {self.period:%Y-%m} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        """It compared the month (all of it, or all it could): its findings can be read."""
+        return self.status in (ReconStatus.DONE, ReconStatus.PARTIAL)
 
 
 class FindingStatus(models.TextChoices):

@@ -21,6 +21,7 @@ from connections.actions import alert_recipients
 from connections.sync.models import SyncSettings
 from syncfirm.csv_cells import safe_row
 
+from . import lifecycle
 from .detectors import AGING_BUCKETS
 from .models import Finding, FindingMonth, FindingStatus, Reconciliation, ReconStatus
 
@@ -70,12 +71,28 @@ def trend(client, period: date, months: int = TREND_MONTHS) -> list[dict]:
     return list(rows)[::-1]
 
 
+def compared_words(recon: Reconciliation) -> list[str]:
+    """What a run compared, from its counts, in words ("412 invoices and 3 credit memos from
+    the books"); empty when it compared nothing."""
+    counts = recon.counts or {}
+    if not recon.finished or "invoices" not in counts:
+        return []
+    books = f"{counts['invoices']} invoice(s) and {counts.get('credits', 0)} credit memo(s)"
+    said = [f"{books} from the books"]
+    if counts.get("crm_read", True):
+        said.append(f"{counts.get('won_deals', 0)} won deal(s) from the CRM")
+    return said
+
+
 def report_data(recon: Reconciliation) -> dict:
     """A month's report: a dated view of the client's ledger — open at the month's end, and
-    what was opened, fixed, dismissed and resolved during it."""
+    what was opened, fixed, dismissed and resolved during it. A run that did not finish has
+    no findings, says what failed and points to the last run that went through."""
     client = recon.client
     period = recon.period
-    finished = recon.status in (ReconStatus.DONE, ReconStatus.PARTIAL)
+    finished = recon.finished
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    good = lifecycle.last_good_run(recon)
     open_findings = month_view(client, period) if finished else []
     by_code: dict[str, dict] = defaultdict(lambda: {"count": 0, "amount": Decimal("0.00")})
     for f in open_findings:
@@ -110,8 +127,11 @@ def report_data(recon: Reconciliation) -> dict:
         "trend": trend(client, period),
         "aging": _aging(recon),
         "currency": open_findings[0].currency if open_findings else currency,
-        "page": settings.PUBLIC_BASE_URL.rstrip("/")
-        + reverse("reconciliation_report", args=[client.slug, recon.pk]),
+        "page": base + reverse("reconciliation_report", args=[client.slug, recon.pk]),
+        "compared": compared_words(recon),
+        "good": good,
+        "good_page": good and base + lifecycle.report_url(good, client.slug),
+        "can_retry": lifecycle.can_retry(recon),
     }
 
 
@@ -126,6 +146,12 @@ def _bent(findings: list[Finding], what: str, way: str) -> Decimal:
     return sum(
         (f.amount for f in findings if what in f.direction and way in f.direction), Decimal("0.00")
     )
+
+
+def csv_name(recon: Reconciliation) -> str:
+    """A partial run's file says so in its name: it is not the whole month."""
+    partial = "-partial" if recon.status == ReconStatus.PARTIAL else ""
+    return f"{recon.client.slug}-{recon.period:%Y-%m}{partial}-findings.csv"
 
 
 def findings_csv(findings) -> str:
@@ -182,9 +208,6 @@ def _send_report(recon: Reconciliation) -> int:
     message.attach_alternative(
         render_to_string("reconciliation/email/report.html", data), "text/html"
     )
-    message.attach(
-        f"{recon.client.slug}-{recon.period:%Y-%m}-findings.csv",
-        findings_csv(data["findings"]),
-        "text/csv",
-    )
+    if data["finished"]:  # a run that compared nothing has no findings file to read as clean
+        message.attach(csv_name(recon), findings_csv(data["findings"]), "text/csv")
     return message.send()

@@ -20,7 +20,7 @@ from connections.sync.customers import SyncUnavailable, active_connection
 from connections.sync.invoicing import doc_number, referenced_deal
 from connections.sync.models import CustomerLink, InvoiceLink, SyncSettings
 
-from . import balances, detectors, ledger, materiality
+from . import balances, detectors, ledger, lifecycle, materiality
 from .models import Reconciliation, ReconStatus
 from .periods import PeriodRefused, check_period
 from .records import records_of
@@ -53,30 +53,41 @@ def reconcile(
     as failed with the reason, never raised past here and never left "running"."""
     if recon is None:
         recon = Reconciliation.objects.create(
-            client=client, period=period.replace(day=1), started_by=user
+            client=client, period=period.replace(day=1), started_by=user, stage=lifecycle.CHECKING
         )
+    with lifecycle.Heartbeat(recon):
+        _run(recon, client, period, stale_after_days)
+    return recon
+
+
+def _run(recon: Reconciliation, client: Client, period: date, stale_after_days) -> None:
     try:
+        lifecycle.beat(recon, lifecycle.CHECKING)
         client_period(client, period)
         if stale_after_days is None:
             stale_after_days = SyncSettings.for_client(client).stale_after_days
-        recon.stage = "Reading both systems"
-        recon.save(update_fields=["stage"])
+        lifecycle.beat(recon, lifecycle.READING_BOOKS)
         snapshot = take_snapshot(client, recon)
-        recon.stage = "Looking for discrepancies"
-        recon.save(update_fields=["stage"])
+        lifecycle.beat(recon, lifecycle.COMPARING)
         reconcile_records(recon, snapshot, _period_end(period, client), stale_after_days)
         recon.status = ReconStatus.PARTIAL if recon.not_checked else ReconStatus.DONE
-    except (SyncUnavailable, PeriodRefused) as error:
-        recon.status, recon.error = ReconStatus.FAILED, str(error)
-    except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
-        recon.status, recon.error = ReconStatus.FAILED, f"A system stopped answering: {error}"
-    except Exception as error:  # a run always ends: recorded, logged, never left running
-        log.exception("reconciliation %s of %s failed", recon.pk, client)
+        recon.error = recon.error_detail = ""  # a slow run ended as dead, then finished after all
+    except Exception as error:  # a run always ends: recorded in words, logged, never left running
+        expected = (SyncUnavailable, PeriodRefused, retries.ProviderError, retries.Transient,
+                    retries.RateLimited)  # fmt: skip
+        if isinstance(error, expected):
+            log.warning("reconciliation %s of %s failed at %s: %r", recon.pk, client, recon.stage,
+                        error)  # fmt: skip
+        else:
+            log.exception("reconciliation %s of %s failed at %s", recon.pk, client, recon.stage)
         recon.status = ReconStatus.FAILED
-        recon.error = f"Unexpected error: {type(error).__name__}: {error}"
-    recon.finished_at, recon.stage = timezone.now(), "Finished"
+        recon.error = lifecycle.failure_words(error, recon.stage, recon.pk)
+        recon.error_detail = lifecycle.technical(error)
+    now = timezone.now()
+    recon.finished_at, recon.heartbeat_at = now, now
+    if recon.status != ReconStatus.FAILED:
+        recon.stage = "Finished"  # a failed run keeps the stage it stopped at
     recon.save()
-    return recon
 
 
 def _period_end(period: date, client: Client) -> date:
@@ -95,12 +106,14 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     customers = accounting.all_customers()
     deals, crm_read = [], False
     try:
+        lifecycle.beat(recon, lifecycle.READING_CRM)
         crm = crm_adapter(active_connection(client, Kind.CRM))
         won = set(settings.won_stages) or crm.won_stages()
         records, cursor = [], None
         while True:
             page = crm.records("deals", cursor)
             records.extend(page.records)
+            lifecycle.beat(recon)
             if not (cursor := page.next_cursor):
                 break
         deals = crm.deals([r for r in records if r.properties.get("dealstage") in won])
@@ -112,7 +125,9 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         retries.RateLimited,
     ) as error:
         # The books alone still show duplicates and stale invoices; say what was not compared.
-        recon.not_checked.append(f"the CRM side (deals, payment status): {error}")
+        log.warning("reconciliation %s: CRM not read: %r", recon.pk, error)
+        words = lifecycle.failure_words(error, lifecycle.READING_CRM, recon.pk)
+        recon.not_checked.append(f"the CRM side (deals, payment status): {words}")
     links = dict(
         InvoiceLink.objects.filter(client=client)
         .exclude(accounting_id="")
@@ -266,6 +281,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "customers": len(receivables),
         "won_deals": len(snap_deals),
         "unreadable": len(unreadable),
+        "crm_read": crm_read,
     }
     return {
         "invoices": snap_invoices,

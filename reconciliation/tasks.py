@@ -7,7 +7,7 @@ sent. A failed month is tried again on the next ticks, MONTHLY_ATTEMPTS times in
 the last, the client's staff get an alert (shown on its sync page, emailed once)."""
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -22,6 +22,7 @@ from connections.actions import alert_recipients
 from connections.models import Status
 from connections.sync.models import Alert, SyncSettings
 
+from . import lifecycle
 from .models import Reconciliation, ReconStatus
 from .report import send_report
 from .run import local_today, reconcile
@@ -29,9 +30,8 @@ from .run import local_today, reconcile
 log = logging.getLogger(__name__)
 
 MONTHLY_ATTEMPTS = 3  # runs of a month, and sends of its report, before a person is asked
-ABANDONED_AFTER = timedelta(hours=2)  # the largest books take minutes; a dead worker, forever
 ALERT_SOURCE = "monthly reconciliation"
-FINISHED = (ReconStatus.DONE, ReconStatus.PARTIAL)
+FINISHED = lifecycle.FINISHED
 
 
 def previous_month(today: date) -> date:
@@ -44,20 +44,10 @@ def _next(month: date) -> date:
 
 
 def end_abandoned_runs(now=None) -> int:
-    """Runs still "running" long after they started were left by a worker that died (they
-    would otherwise show as running forever and block the month): marked failed, saying so."""
-    now = now or timezone.now()
-    return Reconciliation.objects.filter(
-        status=ReconStatus.RUNNING, started_at__lt=now - ABANDONED_AFTER
-    ).update(
-        status=ReconStatus.FAILED,
-        finished_at=now,
-        stage="Stopped",
-        error=(
-            f"Abandoned: no result {ABANDONED_AFTER.total_seconds() / 3600:g} hours after it "
-            "started; the worker running it stopped. Start it again."
-        ),
-    )
+    """Runs still "running" whose worker died (no heartbeat for minutes, or no end hours
+    after they started) would otherwise show as running forever and block the month: marked
+    failed, saying where they stopped. Pages and the API do the same when they read one."""
+    return lifecycle.end_dead_runs(now=now)
 
 
 def reconcile_due_clients() -> int:
@@ -101,8 +91,9 @@ def _monthly(client: Client) -> int:
         if failed + 1 >= MONTHLY_ATTEMPTS:
             _alert(
                 client,
-                f"{month:%B %Y} could not be reconciled after {MONTHLY_ATTEMPTS} attempts: "
-                f"{recon.error}",
+                f"{month:%B %Y} could not be reconciled after {MONTHLY_ATTEMPTS} attempts. "
+                f"The last attempt: {recon.error}",
+                recon,
             )
     else:
         Alert.objects.filter(client=client, source=ALERT_SOURCE, resolved_at=None).update(
@@ -127,19 +118,29 @@ def _send(client: Client, recon: Reconciliation) -> None:
             )
 
 
-def _alert(client: Client, message: str) -> Alert:
-    """Shown on the client's sync page until a monthly run goes through; emailed once."""
+def _alert(client: Client, message: str, recon: Reconciliation | None = None) -> Alert:
+    """Shown on the client's sync page until a monthly run goes through; emailed once, with
+    the failed run's report and the last run that went through."""
     already_open = Alert.objects.filter(
         client=client, source=ALERT_SOURCE, resolved_at=None
     ).exists()
     alert = Alert.objects.create(client=client, source=ALERT_SOURCE, message=message)
     if not already_open:
-        page = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("client_detail", args=[client.slug])
+        base = settings.PUBLIC_BASE_URL.rstrip("/")
+        good = lifecycle.last_good_run(recon) if recon is not None else None
         send_mail(
             subject=header_safe(f"{client.name}: the {ALERT_SOURCE} needs attention"),
             message=render_to_string(
                 "reconciliation/email/monthly_alert.txt",
-                {"client": client, "alert": alert, "page": page},
+                {
+                    "client": client,
+                    "alert": alert,
+                    "page": base + reverse("client_detail", args=[client.slug]),
+                    "recon": recon,
+                    "failed_page": recon and base + lifecycle.report_url(recon, client.slug),
+                    "good": good,
+                    "good_page": good and base + lifecycle.report_url(good, client.slug),
+                },
             ),
             from_email=None,
             recipient_list=alert_recipients(client),
@@ -164,7 +165,13 @@ def reconcile_now(client_id: int, period: str, user_id: int | None = None) -> st
 
 
 def reconcile_queued(recon_id: int) -> str:
-    """A reconciliation started through the API: the row exists, the work runs here."""
+    """A reconciliation queued by the API or a retry: the row exists, the work runs here. It
+    is claimed first, so one ended meanwhile (no worker came in time) is not run."""
+    claimed = Reconciliation.objects.filter(
+        pk=recon_id, status=ReconStatus.RUNNING, stage=lifecycle.QUEUED
+    ).update(stage=lifecycle.CHECKING, heartbeat_at=timezone.now())
+    if not claimed:
+        return "Not run: it was no longer waiting."
     recon = Reconciliation.objects.select_related("client").get(pk=recon_id)
     recon = reconcile(recon.client, recon.period, recon=recon)
     return f"{recon.get_status_display()}: {recon.counts}"

@@ -24,6 +24,11 @@ urlpatterns = [
         name="reconciliation_report",
     ),
     path(
+        "clients/<slug:client_slug>/reconciliations/<int:recon_id>/retry/",
+        views.reconcile_retry,
+        name="reconciliation_retry",
+    ),
+    path(
         "clients/<slug:client_slug>/reconciliations/<int:recon_id>/findings.csv",
         views.report_csv,
         name="reconciliation_csv",

@@ -12,40 +12,79 @@ from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
-from django_q.tasks import async_task
 
-from clients.actions import audit
 from clients.models import Client, Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 from connections.sync.health import client_options
 
 from .detectors import CODES
 from .fixes import AUTOMATIC, FixRefused, do_approve, do_dismiss, do_undo_dismiss
-from .models import CustomerBalance, Finding, FindingStatus, Reconciliation
+from .lifecycle import RetryRefused, do_retry, do_start, end_dead, last_good_run, report_url
+from .models import CustomerBalance, Finding, FindingStatus, Reconciliation, ReconStatus
 from .periods import PeriodRefused
 from .queue import attach_comparisons, month_totals, queue_totals
-from .report import findings_csv, report_data
+from .report import csv_name, findings_csv, report_data
 from .run import client_period, local_today
 from .stored_balances import balances_csv
+
+
+def _run_of(request: HttpRequest, client_slug: str, recon_id: int) -> Reconciliation:
+    """The firm's run (404 for another firm's), ended first if its worker died: a dead run
+    never reads as running."""
+    client = get_client_for_member(request, client_slug)
+    recon = get_for_firm(request, Reconciliation, pk=recon_id, client=client)
+    end_dead([recon])
+    return recon
 
 
 @require_GET
 @member_required()
 def report(request: HttpRequest, client_slug: str, recon_id: int) -> HttpResponse:
-    client = get_client_for_member(request, client_slug)
-    recon = get_for_firm(request, Reconciliation, pk=recon_id, client=client)
-    return render(request, "reconciliation/report.html", report_data(recon))
+    recon = _run_of(request, client_slug, recon_id)
+    context = report_data(recon)
+    context["may_retry"] = context["can_retry"] and request.membership.has_role(Role.ACCOUNTANT)
+    return render(request, "reconciliation/report.html", context)
 
 
 @require_GET
 @member_required()
 def report_csv(request: HttpRequest, client_slug: str, recon_id: int) -> HttpResponse:
-    client = get_client_for_member(request, client_slug)
-    recon = get_for_firm(request, Reconciliation, pk=recon_id, client=client)
+    recon = _run_of(request, client_slug, recon_id)
+    if not recon.finished:
+        # An empty findings file would read as a clean month: refused, saying why.
+        state = "did not finish" if recon.status == ReconStatus.FAILED else "has not finished"
+        words = [
+            f"The reconciliation of {recon.client.name} for {recon.period:%B %Y} {state}: "
+            "nothing was compared, so there is no findings file.",
+            recon.error,
+        ]
+        if good := last_good_run(recon):
+            words.append(
+                f"The last run that went through ({good.period:%B %Y}): "
+                + request.build_absolute_uri(report_url(good, recon.client.slug))
+            )
+        return HttpResponse(
+            "\n".join(w for w in words if w) + "\n",
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
     response = HttpResponse(findings_csv(report_data(recon)["findings"]), content_type="text/csv")
-    name = f"{client.slug}-{recon.period:%Y-%m}-findings.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = f'attachment; filename="{csv_name(recon)}"'
     return response
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def reconcile_retry(request: HttpRequest, client_slug: str, recon_id: int) -> HttpResponse:
+    """Start a failed (or partial) run's month again; the new run's report opens."""
+    recon = _run_of(request, client_slug, recon_id)
+    try:
+        again = do_retry(request.user, recon)
+    except RetryRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("reconciliation_report", client_slug=recon.client.slug, recon_id=recon.pk)
+    messages.success(request, f"Started {recon.period:%B %Y} again.")
+    return redirect("reconciliation_report", client_slug=recon.client.slug, recon_id=again.pk)
 
 
 @require_POST
@@ -60,8 +99,7 @@ def reconcile_start(request: HttpRequest, client_slug: str) -> HttpResponse:
     except PeriodRefused as refused:
         messages.error(request, f"Not reconciled: {refused}")
         return redirect("client_detail", client_slug=client.slug)
-    audit(client.firm, request.user, "reconciliation.started", client, None, {"period": str(month)})
-    async_task("reconciliation.tasks.reconcile_now", client.pk, month.isoformat(), request.user.pk)
+    do_start(request.user, client, month)
     messages.success(request, f"Reconciling {month:%B %Y}; the report appears below when done.")
     return redirect("client_detail", client_slug=client.slug)
 
@@ -249,6 +287,7 @@ def reports(request: HttpRequest) -> HttpResponse:
         except ValueError:
             messages.error(request, f"“{month}” is not a month; write it as YYYY-MM.")
     page = Paginator(recons, REPORTS_PAGE).get_page(request.GET.get("page"))
+    end_dead(page.object_list)
     month_totals(page.object_list)
     return render(
         request,

@@ -48,6 +48,7 @@ def with_health(clients, findings: bool = True):
         last_sync_at=Subquery(last_run.values("started_at")[:1]),
         last_recon_period=Subquery(last_recon.values("period")[:1]),
         last_recon_status=Subquery(last_recon.values("status")[:1]),
+        last_recon_id=Subquery(last_recon.values("pk")[:1]),
         currency=Coalesce(Subquery(books_currency[:1]), Value("USD")),
     )
 

@@ -46,7 +46,8 @@ class Command(BaseCommand):
                     f"  {f.code:<22} {f.severity:<6} {f.amount:>12} {f.currency}  {f.reason}"
                 )
         if recon.status == ReconStatus.FAILED:
-            raise CommandError(recon.error)
+            detail = f" ({recon.error_detail})" if recon.error_detail else ""
+            raise CommandError(recon.error + detail)  # an operator reads the cause too
 
 
 def _summary(recon, findings) -> dict:
