@@ -49,12 +49,13 @@ class Reconciliation(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        # The dashboard's last reconciliation of each client, read from the index alone.
+        # The dashboard's last reconciliation of each client (its latest month, that month's
+        # latest run), read from the index alone.
         indexes = [
             models.Index(
-                fields=["client", "-started_at"],
-                include=["period", "status", "id"],
-                name="recon_latest",
+                fields=["client", "-period", "-started_at"],
+                include=["status", "id"],
+                name="recon_latest_month",
             )
         ]
 

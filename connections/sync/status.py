@@ -20,7 +20,10 @@ def with_health(clients, findings: bool = True):
     from .models import SyncConflict, SyncRun, SyncSettings
 
     last_run = SyncRun.objects.filter(client=OuterRef("pk")).order_by("-started_at")
-    last_recon = Reconciliation.objects.filter(client=OuterRef("pk")).order_by("-started_at")
+    # The latest month, and its latest run: re-running November must not hide December.
+    last_recon = Reconciliation.objects.filter(client=OuterRef("pk")).order_by(
+        "-period", "-started_at"
+    )
     books_currency = SyncSettings.objects.filter(client=OuterRef("pk")).values("books_currency")
     broken = Connection.objects.filter(client=OuterRef("pk"), status__in=BROKEN)
 
