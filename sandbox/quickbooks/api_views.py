@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sandbox.emulation import QUICKBOOKS, emulated, fault_plan
 from sandbox.routers import SANDBOX_DB
 
-from . import faults, jsonio, querying, ratelimit, webhooks
+from . import faults, jsonio, preferences, querying, ratelimit, webhooks
 from .entities import ENTITIES
 from .models import Company, Entity, RequestIdRecord
 from .oauth import company_for_token
@@ -186,6 +186,12 @@ def company_info(request: HttpRequest, company: Company, company_id: str) -> Htt
         "sparse": False,
     }
     return answer({"CompanyInfo": info})
+
+
+@require_GET
+@api()
+def preferences_read(request: HttpRequest, company: Company) -> HttpResponse:
+    return answer({"Preferences": preferences.preferences(company)})
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,6 +1,7 @@
 """Sandbox-only control endpoints for QuickBooks companies (tests, benchmarks, the demo)."""
 
 import json
+from datetime import date
 
 from django.conf import settings
 from django.db import transaction
@@ -14,6 +15,8 @@ from .models import Company
 from .oauth import SCOPES, forget_checked_tokens, issue
 
 EDITABLE = {"name": str, "webhook_url": str, "custom_txn_numbers": bool, "rate_limits": bool}
+# Preferences a test sets as a person would in QuickBooks' settings; a date or null.
+DATES = {"book_close_date"}
 
 
 def _company_json(company: Company) -> dict:
@@ -23,6 +26,7 @@ def _company_json(company: Company) -> dict:
         "webhook_url": company.webhook_url,
         "custom_txn_numbers": company.custom_txn_numbers,
         "rate_limits": company.rate_limits,
+        "book_close_date": company.book_close_date.isoformat() if company.book_close_date else None,
     }
 
 
@@ -33,9 +37,14 @@ def _changes(request: HttpRequest) -> dict | str:
         return "body is not JSON"
     if not isinstance(body, dict):
         return "body must be a JSON object"
-    unknown = set(body) - set(EDITABLE)
+    unknown = set(body) - set(EDITABLE) - DATES
     if unknown:
         return f"unknown fields: {sorted(unknown)}"
+    for key in DATES & set(body):
+        try:
+            body[key] = date.fromisoformat(body[key]) if body[key] is not None else None
+        except (TypeError, ValueError):
+            return f"{key} must be a date (YYYY-MM-DD) or null"
     for key, kind in EDITABLE.items():
         if key in body and not isinstance(body[key], kind):
             return f"{key} must be {'true or false' if kind is bool else 'text'}"

@@ -25,6 +25,8 @@ class Company(models.Model):
     # and a repeated one is accepted; when off, QBO numbers documents and checks duplicates.
     custom_txn_numbers = models.BooleanField(default=False)
     rate_limits = models.BooleanField(default=True)
+    # Preferences.AccountingInfoPrefs.BookCloseDate: the books are closed through this day.
+    book_close_date = models.DateField(null=True, blank=True)
     next_id = models.PositiveIntegerField(default=1)
     next_doc_number = models.PositiveIntegerField(default=1001)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from sandbox.routers import SANDBOX_DB
 
-from . import faults, querying_portable
+from . import faults, preferences, querying_portable
 from .entities import ENTITIES, NAME_LISTS
 from .models import Entity
 from .query import Condition, Query, QuerySyntaxError, parse
@@ -56,6 +56,8 @@ def run(store: Store, text: str) -> dict:
         query = parse(text)
     except QuerySyntaxError as error:
         raise faults.bad_query(str(error)) from error
+    if query.entity.lower() == "preferences":  # one object per company, not an entity
+        return preferences.query_answer(store.company)
     entity = ENTITIES.get(query.entity.lower())  # entity names are not case sensitive
     if entity is None:
         raise faults.bad_query(f"Invalid context declaration : {query.entity}")

@@ -15,6 +15,7 @@ urlpatterns = [
     path(company + "batch", api_views.batch),
     path(company + "cdc", api_views.cdc),
     path(company + "companyinfo/<str:company_id>", api_views.company_info),
+    path(company + "preferences", api_views.preferences_read),
     path(company + "<str:entity>", api_views.entity_write),
     path(company + "<str:entity>/<str:entity_id>", api_views.entity_read),
     path("control/quickbooks/companies", control.companies),
