@@ -47,6 +47,10 @@ class FixRefused(ValueError):
     """The decision does not fit the finding; the message says why."""
 
 
+class _Failed(Exception):
+    """A fix that could not run because a system could not be read (already in words)."""
+
+
 def do_dismiss(actor: User, finding: Finding, reason: str) -> Finding:
     if not reason.strip():
         raise FixRefused("Say why it is dismissed.")
@@ -100,6 +104,7 @@ class FixPreview:
     txn_date: date | None = None
     date_words: str = ""
     problems: list[str] = field(default_factory=list)
+    failure: str = ""  # a system could not be read: in words (approving records it)
     undo_words: str = ""
     large: bool = False  # above the firm's amount: a second, explicit confirmation
     limit: Decimal = Decimal(0)
@@ -127,7 +132,8 @@ def preview(finding: Finding) -> FixPreview:
     try:
         shown = PREVIEWS[action](finding)
     except (*PROVIDER_ERRORS, SyncUnavailable) as error:
-        shown = FixPreview(action, "Cannot show the fix", problems=[words_for(error, action)])
+        words = words_for(error, action)
+        shown = FixPreview(action, "Cannot show the fix", problems=[words], failure=words)
     except FixRefused as refused:
         shown = FixPreview(action, "Cannot show the fix", problems=[str(refused)])
     shown.large = needs_second_confirmation(finding)
@@ -341,18 +347,20 @@ def do_approve(
         shown = None
         if seen or action == "create_invoice":  # the invoice's date comes from the preview
             shown = preview(locked)
-            if seen and shown.digest != seen:
+            if not shown.failure and seen and shown.digest != seen:
                 raise FixRefused(
                     "What this fix would write changed since it was shown (the books or the "
                     "CRM changed). Nothing was written: look at it again."
                 )
-            if shown.problems:
+            if shown.problems and not shown.failure:
                 raise FixRefused(" ".join(shown.problems))
         try:
+            if shown is not None and shown.failure:
+                raise _Failed(shown.failure)
             result = FIXES[action](locked, shown)
-        except (*PROVIDER_ERRORS, SyncUnavailable) as error:
+        except (*PROVIDER_ERRORS, SyncUnavailable, _Failed) as error:
             # Still open and counted: the problem is still there; the error says why.
-            words = words_for(error, action)
+            words = str(error) if isinstance(error, _Failed) else words_for(error, action)
             locked.fix_error, locked.fix_failed_at = words, timezone.now()
             result = {"error": words}
         else:
