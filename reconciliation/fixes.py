@@ -228,6 +228,17 @@ def _preview_create(finding: Finding) -> FixPreview:
     ]
     if not settings.invoices_on:
         shown.problems.append("Invoice sync is off for this client: turn it on to create it.")
+    for same in books.invoices_numbered([built.doc_number]):
+        # Sync would take an invoice with the deal's number as the one it made: a void one
+        # (an undone fix) must not count as the invoice created now.
+        if same.voided:
+            why = (
+                " (void: the invoice of an undone fix). Numbers are not reused: create it in "
+                "QuickBooks with another number, then dismiss this finding saying so."
+            )
+        else:
+            why = f" (id {same.external_id}): reconcile again to see whether it is still missing."
+        shown.problems.append(f"QuickBooks already has invoice {built.doc_number}{why}")
     shown.written = {
         "action": "create_invoice", "deal": deal.external_id, "number": built.doc_number,
         "customer": built.customer_id, "date": built.txn_date, "total": built.total,

@@ -200,6 +200,8 @@ def test_above_the_firms_amount_a_second_confirmation_is_needed_then_undo_voids_
     assert OpenTotals.objects.get(client=books.client).count == 1
     again = client.post(reverse("finding_undo_fix", args=[finding.pk]), **HX)
     assert "Only an approved fix can be undone" in again.content.decode()
+    html, seen = shown(client, finding)  # the void invoice's number is not taken for a new one
+    assert "(void: the invoice of an undone fix)" in html and seen == ""
 
 
 @sandbox_db
