@@ -142,18 +142,22 @@ def preview(finding: Finding) -> FixPreview:
     return shown
 
 
+def day_words(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
 def invoice_date(close_day: date, closed_through: date | None) -> tuple[date, str]:
     """The missing invoice's date and why: the deal's close day when the books are open on
     it, else the first open day after the books' closing date."""
     day = invoicing.first_open_day(close_day, closed_through)
     if day == close_day:
-        why = f"the deal's close date ({close_day:%d %b %Y})"
+        why = "the deal's close date"
         if closed_through:
-            why += f"; the books are closed through {closed_through:%d %b %Y}"
+            why += f" (QuickBooks' books are closed through {day_words(closed_through)})"
         return day, why
     return day, (
-        f"the first open day: the deal closed {close_day:%d %b %Y}, but QuickBooks' books are "
-        f"closed through {closed_through:%d %b %Y}"
+        f"the first open day: the deal closed {day_words(close_day)}, but QuickBooks' books "
+        f"are closed through {day_words(closed_through)}"
     )
 
 
@@ -222,8 +226,8 @@ def _preview_create(finding: Finding) -> FixPreview:
     shown.facts = [
         ("Invoice number", built.doc_number),
         ("Customer", who),
-        ("Date", f"{built.txn_date:%d %b %Y}"),
-        ("Due", f"{built.due_date:%d %b %Y}"),
+        ("Date", day_words(built.txn_date)),
+        ("Due", day_words(built.due_date)),
         ("From deal", f"{deal.name} ({deal.external_id})"),
     ]
     if not settings.invoices_on:
@@ -438,7 +442,7 @@ def do_undo_fix(actor: User, finding: Finding) -> Finding:
         before = {"status": locked.status, "decision_note": locked.decision_note}
         when = timezone.now().astimezone(locked.client.tzinfo)
         note = (
-            f"Fix undone by {actor.email} on {when:%d %b %Y}: invoice "
+            f"Fix undone by {actor.email} on {day_words(when.date())}: invoice "
             f"{voided.doc_number or voided.external_id} voided in QuickBooks."
         )
         locked.status, locked.change_note, locked.decision_note = FindingStatus.OPEN, note, ""
@@ -552,7 +556,7 @@ def _create(finding: Finding, shown: FixPreview | None = None) -> dict:
         if run.error:
             raise retries.ProviderError(run.error)
         raise retries.ProviderError(f"QuickBooks refused it: {link.reason}")
-    day = f", dated {shown.txn_date:%d %b %Y}" if shown and shown.txn_date else ""
+    day = f", dated {day_words(shown.txn_date)}" if shown and shown.txn_date else ""
     words = f"Invoice {link.doc_number} created from deal {deal_id}{day}."
     return {
         "words": words,

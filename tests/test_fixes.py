@@ -130,7 +130,7 @@ def test_approving_shows_the_invoice_and_dates_it_after_the_books_closing_date(
     html, before_closing = shown(client, finding)
     assert f"Create invoice SF-{books.deal_id}" in html
     assert "Cedar Roofing" in html and "Roof inspection" in html and "Gutter install" in html
-    assert "685.00" in html and "Dated 20 Nov 2026: the deal&#x27;s close date" in html
+    assert "685.00" in html and "Dated 20 Nov 2026, the deal&#x27;s close date" in html
 
     books.quickbooks_settings(book_close_date="2026-11-30")
     adapter = QuickBooksAdapter(books.qbo_connection)
@@ -142,7 +142,7 @@ def test_approving_shows_the_invoice_and_dates_it_after_the_books_closing_date(
     assert invoices_of(books) == []  # nothing written on an outdated preview
 
     html, seen = shown(client, finding)
-    assert "Dated 1 Dec 2026: the first open day" in html
+    assert "Dated 1 Dec 2026, the first open day" in html
     assert "closed through 30 Nov 2026" in html
     client.post(reverse("finding_approve", args=[finding.pk]), {"seen": seen}, **HX)
 
@@ -150,7 +150,7 @@ def test_approving_shows_the_invoice_and_dates_it_after_the_books_closing_date(
     assert finding.status == FindingStatus.FIXED, finding.fix_error
     (invoice,) = invoices_of(books)
     assert invoice.TxnDate == "2026-12-01" and invoice.DocNumber == f"SF-{books.deal_id}"
-    assert "dated 01 Dec 2026" in finding.decision_note
+    assert "dated 1 Dec 2026" in finding.decision_note
 
 
 @sandbox_db
@@ -289,3 +289,22 @@ def test_only_a_created_invoice_can_be_undone(db, two_firms):
     late = fixed("create_invoice", invoice_id="7")
     late.decided_at = timezone.now() - timedelta(days=31)
     assert "30 days" in undo_refusal(late)
+
+
+def test_an_owner_sets_the_amount_above_which_fixes_are_confirmed_twice(db, client, two_firms):
+    client.force_login(two_firms.owner_a)
+    page = client.get(reverse("staff_list")).content.decode()
+    assert "Ask a second confirmation for fixes above" in page and 'value="5000.00"' in page
+    client.post(reverse("fix_confirmation_update"), {"confirm_fixes_above": "1200.50"})
+    two_firms.firm_a.refresh_from_db()
+    assert two_firms.firm_a.confirm_fixes_above == Decimal("1200.50")
+    assert AuditEntry.objects.filter(action="firm.confirm_fixes_above").count() == 1
+    client.post(reverse("fix_confirmation_update"), {"confirm_fixes_above": "-1"})
+    two_firms.firm_a.refresh_from_db()
+    assert two_firms.firm_a.confirm_fixes_above == Decimal("1200.50")
+
+    client.force_login(two_firms.accountant_a)
+    refused = client.post(reverse("fix_confirmation_update"), {"confirm_fixes_above": "1"})
+    assert refused.status_code == 403
+    two_firms.firm_b.refresh_from_db()
+    assert two_firms.firm_b.confirm_fixes_above == Decimal("5000.00")

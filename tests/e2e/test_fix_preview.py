@@ -41,7 +41,7 @@ def test_preview_failed_fix_retry_and_undo(page, books, monkeypatch):  # noqa: F
     item.get_by_role("button", name="Approve fix").click()
 
     panel = item.get_by_role("region", name=re.compile("^Create invoice SF-"))
-    expect(panel).to_contain_text("Dated 1 Dec 2026: the first open day")
+    expect(panel).to_contain_text("Dated 1 Dec 2026, the first open day")
     expect(panel).to_contain_text("Cedar Roofing")
     expect(panel.get_by_role("row", name=re.compile("Gutter install"))).to_contain_text("500.00")
     expect(panel.get_by_role("row", name=re.compile("^Total"))).to_contain_text("685.00 USD")
