@@ -37,6 +37,15 @@ PROVIDER_ERRORS = (retries.ProviderError, retries.Transient, retries.RateLimited
 # lease (lapsing within 30 s) must not hold the page, least of all a bulk approval.
 FIX_LEASE_WAIT_SECONDS = 3
 UNDO_DAYS = 30  # an approved fix that created something can be undone this long
+SYNC_RUNNING = (
+    "A sync of this client is running (or a stopped worker's hold on it has not lapsed yet, "
+    "at most 30 s), so nothing was written. Retry in a minute."
+)
+UNSETTLED = (
+    "QuickBooks did not confirm whether an earlier write of this invoice landed; nothing was "
+    "written again. The next sync looks for it first (or settle it on the sync page), then "
+    "retry."
+)
 
 
 def before_open() -> dict:
@@ -479,8 +488,8 @@ def words_for(error: BaseException | str, action: str) -> str:
     code = getattr(error, "code", "") or ""
     detail = (getattr(error, "detail", "") or "").strip()
     lowered = f"{text} {detail}".lower()
-    if isinstance(error, SyncUnavailable) or LEASE_BUSY.lower()[:30] in lowered:
-        return text + "."
+    if isinstance(error, SyncUnavailable) or str(error) in (SYNC_RUNNING, UNSETTLED):
+        return str(error)
     if "made inactive" in lowered or code == "610":
         return f"{system} refused {what}: {QUICKBOOKS_CODES['610']}. Make it active, then retry."
     if code in QUICKBOOKS_CODES:
@@ -532,6 +541,8 @@ def _create(finding: Finding, shown: FixPreview | None = None) -> dict:
     client, deal_id = finding.client, finding.fix["deal_id"]
     existing = InvoiceLink.objects.filter(client=client, deal_id=deal_id).first()
     link_before = existing.state if existing else None
+    if link_before in (InvoiceState.WRITING, InvoiceState.UNCERTAIN):
+        raise retries.ProviderError(UNSETTLED)  # writing again could make a second invoice
     InvoiceLink.objects.update_or_create(
         client=client,
         deal_id=deal_id,
@@ -546,11 +557,10 @@ def _create(finding: Finding, shown: FixPreview | None = None) -> dict:
         invoice_dates=dates,
     )
     if run.error == LEASE_BUSY:
-        raise retries.ProviderError(
-            "A sync of this client is running (or a stopped worker's hold on it has not "
-            "lapsed yet, at most 30 s), so nothing was written. Retry in a minute."
-        )
+        raise retries.ProviderError(SYNC_RUNNING)
     link = InvoiceLink.objects.get(client=client, deal_id=deal_id)
+    if link.state in (InvoiceState.WRITING, InvoiceState.UNCERTAIN):
+        raise retries.ProviderError(UNSETTLED)
     if link.state != InvoiceState.CREATED:
         # The run's own error (a provider that failed) says more than the link's reason.
         if run.error:
