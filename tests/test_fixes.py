@@ -141,6 +141,9 @@ def test_approving_shows_the_invoice_and_dates_it_after_the_books_closing_date(
     assert "changed since it was shown" in stale.content.decode()
     assert invoices_of(books) == []  # nothing written on an outdated preview
 
+    page = client.get(reverse("finding_fix", args=[finding.pk])).content.decode()  # no htmx
+    assert "<h1>Missing invoice" in page and "Dated 1 Dec 2026, the first open day" in page
+    assert f'action="{reverse("finding_approve", args=[finding.pk])}"' in page
     html, seen = shown(client, finding)
     assert "Dated 1 Dec 2026, the first open day" in html
     assert "closed through 30 Nov 2026" in html

@@ -4,6 +4,7 @@ closing date), a fix QuickBooks fails stays in the queue marked "Fix failed" wit
 retry, the retry writes it, and undoing it voids the invoice."""
 
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -32,9 +33,11 @@ def both_sizes(page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def test_preview_failed_fix_retry_and_undo(page, books, monkeypatch):  # noqa: F811
+def test_preview_failed_fix_retry_and_undo(page, books, two_firms, monkeypatch):  # noqa: F811
     monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
     books.quickbooks_settings(book_close_date="2026-11-30")
+    two_firms.firm_a.confirm_fixes_above = Decimal("500.00")
+    two_firms.firm_a.save()
     finding = books.finding
     page.goto("/review/findings/")
     item = page.locator(f"#finding-{finding.pk}")
@@ -47,8 +50,14 @@ def test_preview_failed_fix_retry_and_undo(page, books, monkeypatch):  # noqa: F
     expect(panel.get_by_role("row", name=re.compile("^Total"))).to_contain_text("685.00 USD")
     both_sizes(page, "fix-preview")
 
+    confirm = panel.get_by_role("button", name=re.compile("^Confirm: Create invoice"))
+    confirm.click()  # above the firm's 500.00: the browser asks for the second confirmation
+    assert panel.get_by_role("checkbox").evaluate("box => box.validity.valueMissing")
+    finding.refresh_from_db()
+    assert finding.fix_failed_at is None and invoices_of(books) == []
+    panel.get_by_role("checkbox", name=re.compile("is more than your firm's 500.00")).check()
     books.faults("quickbooks", error_rate=1.0)
-    panel.get_by_role("button", name=re.compile("^Confirm: Create invoice")).click()
+    confirm.click()
     failed = item.get_by_role("alert").filter(has_text="Fix failed")
     expect(failed).to_contain_text("QuickBooks did not answer")
     expect(page.locator("#queue-summary")).to_contain_text("685.00 USD")  # still counted
@@ -56,6 +65,7 @@ def test_preview_failed_fix_retry_and_undo(page, books, monkeypatch):  # noqa: F
 
     books.faults("quickbooks")
     item.get_by_role("button", name="Retry fix").click()
+    item.get_by_role("checkbox", name=re.compile("is more than your firm's")).check()
     item.get_by_role("button", name=re.compile("^Retry: Create invoice")).click()
     expect(item).to_contain_text("Fixed")
     expect(page.locator("#queue-summary")).to_contain_text("0 open findings")
