@@ -72,7 +72,8 @@ class FindingSerializer(serializers.ModelSerializer):
             "id", "client", "reconciliation", "code", "severity", "amount", "currency",
             "direction", "reason", "deal_id", "invoice_ids", "customer_id", "record_ids",
             "evidence", "fix", "status", "first_period", "last_period", "months_open",
-            "resolved_period", "change_note", "fix_error", "decided_at", "decision_note",
+            "resolved_period", "change_note", "fix_error", "fix_failed_at", "decided_at",
+            "decision_note",
         ]  # fmt: skip
 
     def get_reconciliation(self, finding: Finding) -> int | None:
@@ -81,6 +82,49 @@ class FindingSerializer(serializers.ModelSerializer):
 
 class DismissSerializer(serializers.Serializer):
     reason = serializers.CharField()
+
+
+class ApproveSerializer(serializers.Serializer):
+    seen = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The `digest` of the preview you checked: if what the fix would write "
+        "changed since, nothing is written.",
+    )
+    confirm_above_limit = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The second confirmation, required for a fix above the firm's amount.",
+    )
+
+
+class PreviewLineSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=True)
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    new_product = serializers.BooleanField()
+
+
+class FixPreviewSerializer(serializers.Serializer):
+    """What approving the finding's fix will write, read from both systems now."""
+
+    action = serializers.CharField()
+    title = serializers.CharField()
+    facts = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    lines = PreviewLineSerializer(many=True)
+    total = serializers.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=True, allow_null=True
+    )
+    currency = serializers.CharField(allow_blank=True)
+    txn_date = serializers.DateField(allow_null=True)
+    date_words = serializers.CharField(allow_blank=True)
+    problems = serializers.ListField(child=serializers.CharField())
+    undo_words = serializers.CharField(allow_blank=True)
+    large = serializers.BooleanField(help_text="Above the firm's amount: confirm_above_limit.")
+    limit = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    digest = serializers.CharField(help_text="Send it back as `seen` when approving.")
 
 
 class ReconciliationSerializer(serializers.ModelSerializer):

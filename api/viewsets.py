@@ -15,7 +15,14 @@ from clients.models import Client, Role
 from connections.models import Connection
 from connections.sync.models import SyncConflict, SyncRun
 from connections.sync.review import DecisionRefused, do_resolve_conflict
-from reconciliation.fixes import FixRefused, do_approve, do_dismiss
+from reconciliation.fixes import (
+    FixRefused,
+    do_approve,
+    do_dismiss,
+    do_retry,
+    do_undo_fix,
+    preview,
+)
 from reconciliation.lifecycle import attach_last_good, do_start, end_dead
 from reconciliation.models import Finding, Reconciliation
 from reconciliation.periods import PeriodRefused
@@ -143,11 +150,49 @@ class FindingViewSet(FirmScoped, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return self.filtered(self.scoped(Finding).select_related("client", "reconciliation"))
 
-    @extend_schema(request=None, responses=s.FindingSerializer)
+    @extend_schema(request=None, responses=s.FixPreviewSerializer)
+    @action(detail=True, methods=["get"])
+    def preview(self, request, finding_id=None):
+        """Exactly what approving (or retrying) the fix writes, with the `digest` to send."""
+        finding = self.get_object()
+        if not finding.can_decide:
+            raise ValidationError({"finding": "This finding was already decided."})
+        shown = preview(finding)
+        return Response(s.FixPreviewSerializer({**vars(shown), "digest": shown.digest}).data)
+
+    def _run_fix(self, request, do):
+        finding = self.get_object()  # first: another firm's finding is a 404, whatever the body
+        given = s.ApproveSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            finding = do(
+                request.user,
+                finding,
+                seen=given.validated_data["seen"],
+                confirmed_large=given.validated_data["confirm_above_limit"],
+            )
+        except FixRefused as error:
+            raise ValidationError({"finding": str(error)}) from error
+        return Response(s.FindingSerializer(finding).data)
+
+    @extend_schema(request=s.ApproveSerializer, responses=s.FindingSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, finding_id=None):
+        """Run the fix. A failure leaves the finding open with `fix_error` in words."""
+        return self._run_fix(request, do_approve)
+
+    @extend_schema(request=s.ApproveSerializer, responses=s.FindingSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, finding_id=None):
+        """Run a fix that failed once more."""
+        return self._run_fix(request, do_retry)
+
+    @extend_schema(request=None, responses=s.FindingSerializer)
+    @action(detail=True, methods=["post"], url_path="undo-fix")
+    def undo_fix(self, request, finding_id=None):
+        """Void the invoice an approved fix created; the finding is open again."""
         try:
-            finding = do_approve(request.user, self.get_object())
+            finding = do_undo_fix(request.user, self.get_object())
         except FixRefused as error:
             raise ValidationError({"finding": str(error)}) from error
         return Response(s.FindingSerializer(finding).data)

@@ -1,6 +1,8 @@
 """Every change to tenancy data goes through one function here: atomic, takes the acting
 user, and writes an `AuditEntry` with the values before and after."""
 
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -189,6 +191,20 @@ def do_revoke_invitation(actor: Membership, invitation: StaffInvitation) -> None
     audit(
         invitation.firm, actor.user, "staff.revoke", invitation, {"email": invitation.email}, None
     )
+
+
+@transaction.atomic
+def do_set_fix_confirmation(actor: Membership, amount: Decimal) -> Firm:
+    """Above what amount approving a fix asks a second confirmation; owners only."""
+    if actor.role != Role.OWNER:
+        raise PermissionDenied("Only an owner may change when fixes need a second confirmation.")
+    firm = Firm.objects.select_for_update().get(pk=actor.firm_id)
+    before = {"confirm_fixes_above": str(firm.confirm_fixes_above)}
+    firm.confirm_fixes_above = amount
+    firm.save(update_fields=["confirm_fixes_above"])
+    audit(firm, actor.user, "firm.confirm_fixes_above", firm, before,
+          {"confirm_fixes_above": str(amount)})  # fmt: skip
+    return firm
 
 
 @transaction.atomic

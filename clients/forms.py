@@ -24,6 +24,19 @@ class MfaPolicyForm(forms.ModelForm):
         widgets = {"mfa_required": forms.RadioSelect}
 
 
+class FixConfirmationForm(forms.ModelForm):
+    class Meta:
+        model = Firm
+        fields = ["confirm_fixes_above"]
+        labels = {"confirm_fixes_above": "Ask a second confirmation for fixes above"}
+
+    def clean_confirm_fixes_above(self):
+        amount = self.cleaned_data["confirm_fixes_above"]
+        if amount < 0:
+            raise forms.ValidationError("An amount of 0 or more.")
+        return amount
+
+
 class ClientForm(forms.ModelForm):
     """Create or edit a contractor; the slug is optional and must be unique in the firm."""
 

@@ -92,6 +92,15 @@ class Firm(models.Model):
         default=Decimal("500.00"),
         db_default=Decimal("500.00"),
     )
+    # Approving a fix of more than this asks a second, explicit confirmation (and bulk
+    # approval leaves such findings to be approved one by one).
+    confirm_fixes_above = models.DecimalField(
+        "fixes above this amount need a second confirmation",
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("5000.00"),
+        db_default=Decimal("5000.00"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,6 +9,11 @@ urlpatterns = [
     path("clients/<slug:client_slug>/edit/", views.client_edit, name="client_edit"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/two-factor/", views.mfa_policy_update, name="mfa_policy_update"),
+    path(
+        "staff/fix-confirmation/",
+        views.fix_confirmation_update,
+        name="fix_confirmation_update",
+    ),
     path("staff/<int:membership_id>/", views.member_update, name="member_update"),
     path(
         "staff/invitations/<int:invitation_id>/revoke/",

@@ -25,8 +25,15 @@ from reconciliation.lifecycle import end_dead_runs
 from reconciliation.models import Reconciliation, ReconStatus
 
 from . import actions, board
-from .forms import ClientForm, FirmForm, MfaPolicyForm, RoleForm, StaffInviteForm
-from .models import Client, Membership, MfaPolicy, Role, StaffInvitation
+from .forms import (
+    ClientForm,
+    FirmForm,
+    FixConfirmationForm,
+    MfaPolicyForm,
+    RoleForm,
+    StaffInviteForm,
+)
+from .models import Client, Firm, Membership, MfaPolicy, Role, StaffInvitation
 from .overview import client_overview
 from .tenancy import SESSION_FIRM_KEY, get_client_for_member, get_for_firm, member_required
 
@@ -163,6 +170,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             "can_manage": can_manage,
             "roles": Role.choices,
             "mfa_form": MfaPolicyForm(instance=request.firm),
+            "fix_form": FixConfirmationForm(instance=request.firm),
             "is_owner": request.membership.role == Role.OWNER,
         },
     )
@@ -181,6 +189,19 @@ def mfa_policy_update(request: HttpRequest) -> HttpResponse:
         )
     else:
         messages.error(request, "Choose who must use two-factor authentication.")
+    return redirect("staff_list")
+
+
+@require_POST
+@member_required(Role.OWNER)
+def fix_confirmation_update(request: HttpRequest) -> HttpResponse:
+    form = FixConfirmationForm(request.POST, instance=Firm(pk=request.firm.pk))
+    if form.is_valid():
+        amount = form.cleaned_data["confirm_fixes_above"]
+        actions.do_set_fix_confirmation(request.membership, amount)
+        messages.success(request, f"Fixes above {amount:,.2f} now ask a second confirmation.")
+    else:
+        messages.error(request, "Write an amount of 0 or more, like 5000.00.")
     return redirect("staff_list")
 
 

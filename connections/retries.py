@@ -21,7 +21,13 @@ _backoff = wait_exponential_jitter(multiplier=0.5, max=MAX_WAIT_SECONDS, jitter=
 
 
 class ProviderError(Exception):
-    """A provider call failed for good; the message is safe to show an accountant."""
+    """A provider call failed for good; the message is safe to show an accountant. `code`
+    and `detail` keep the provider's own error code and explanation, when it gave them, so
+    a page can say in words what was refused."""
+
+    def __init__(self, message: str, *, code: str = "", detail: str = ""):
+        super().__init__(message)
+        self.code, self.detail = code, detail
 
 
 class Stale(ProviderError):

@@ -1,8 +1,13 @@
-"""Deciding a finding: approve its proposed fix (run through the adapter once, checked
-afterwards, audited) or dismiss it with a reason (the same finding with the same data does
-not come back)."""
+"""Deciding a finding: approve its proposed fix (shown first exactly as it will be written,
+run through the adapter once, checked afterwards, audited), retry one that failed, undo one
+that created something, or dismiss it with a reason (the same finding with the same data
+does not come back)."""
 
+import hashlib
+import json
 from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -13,6 +18,7 @@ from clients.models import User
 from connections import retries
 from connections.adapters import accounting_adapter, crm_adapter
 from connections.providers import Kind
+from connections.records import Item
 from connections.sync import invoicing
 from connections.sync.customers import (
     LEASE_BUSY,
@@ -20,7 +26,7 @@ from connections.sync.customers import (
     active_connection,
     run_customer_sync,
 )
-from connections.sync.models import InvoiceLink, InvoiceState, RunKind
+from connections.sync.models import CustomerLink, InvoiceLink, InvoiceState, RunKind, SyncSettings
 
 from .models import Finding, FindingStatus
 
@@ -36,6 +42,16 @@ PROVIDER_ERRORS = (retries.ProviderError, retries.Transient, retries.RateLimited
 # in the page's request, holding the finding's row lock: a running sync or a dead worker's
 # lease (lapsing within 30 s) must not hold the page, least of all a bulk approval.
 FIX_LEASE_WAIT_SECONDS = 3
+UNDO_DAYS = 30  # an approved fix that created something can be undone this long
+SYNC_RUNNING = (
+    "A sync of this client is running (or a stopped worker's hold on it has not lapsed yet, "
+    "at most 30 s), so nothing was written. Retry in a minute."
+)
+UNSETTLED = (
+    "QuickBooks did not confirm whether an earlier write of this invoice landed; nothing was "
+    "written again. The next sync looks for it first (or settle it on the sync page), then "
+    "retry."
+)
 
 
 def before_open() -> dict:
@@ -44,6 +60,10 @@ def before_open() -> dict:
 
 class FixRefused(ValueError):
     """The decision does not fit the finding; the message says why."""
+
+
+class _Failed(Exception):
+    """A fix that could not run because a system could not be read (already in words)."""
 
 
 def do_dismiss(actor: User, finding: Finding, reason: str) -> Finding:
@@ -75,11 +95,270 @@ def do_undo_dismiss(actor: User, finding: Finding) -> Finding:
     return locked
 
 
-def do_approve(actor: User, finding: Finding) -> Finding:
+# -- what a fix will write ------------------------------------------------------------------
+@dataclass
+class PreviewLine:
+    item: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    new_product: bool = False  # created in the books first
+
+
+@dataclass
+class FixPreview:
+    """Exactly what approving will write, read from both systems now. `problems`: why it
+    cannot be written as it stands (nothing is offered to confirm)."""
+
+    action: str
+    title: str  # "Create invoice SF-123"
+    facts: list[tuple[str, str]] = field(default_factory=list)  # (label, value) in order
+    lines: list[PreviewLine] = field(default_factory=list)
+    total: Decimal | None = None
+    currency: str = ""
+    txn_date: date | None = None
+    date_words: str = ""
+    problems: list[str] = field(default_factory=list)
+    failure: str = ""  # a system could not be read: in words (approving records it)
+    undo_words: str = ""
+    large: bool = False  # above the firm's amount: a second, explicit confirmation
+    limit: Decimal = Decimal(0)
+    written: dict = field(default_factory=dict)  # what is written, canonical: the digest
+
+    @property
+    def digest(self) -> str:
+        """Names what was shown: approving with it writes that or nothing."""
+        text = json.dumps(self.written, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def needs_second_confirmation(finding: Finding) -> bool:
+    return finding.amount > finding.client.firm.confirm_fixes_above
+
+
+def preview(finding: Finding) -> FixPreview:
+    """What approving `finding` would write, read from the systems now. A provider that
+    cannot be read is a problem in words, never an exception."""
+    action = finding.fix.get("action", "review")
+    if action not in AUTOMATIC:
+        return FixPreview(action, "No automatic fix", problems=[
+            "No safe automatic fix: correct it by hand, then dismiss it saying so."
+        ])  # fmt: skip
+    try:
+        shown = PREVIEWS[action](finding)
+    except (*PROVIDER_ERRORS, SyncUnavailable) as error:
+        words = words_for(error, action)
+        shown = FixPreview(action, "Cannot show the fix", problems=[words], failure=words)
+    except FixRefused as refused:
+        shown = FixPreview(action, "Cannot show the fix", problems=[str(refused)])
+    shown.large = needs_second_confirmation(finding)
+    shown.limit = finding.client.firm.confirm_fixes_above
+    shown.undo_words = UNDO_WORDS[action]
+    return shown
+
+
+def day_words(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def invoice_date(close_day: date, closed_through: date | None) -> tuple[date, str]:
+    """The missing invoice's date and why: the deal's close day when the books are open on
+    it, else the first open day after the books' closing date."""
+    day = invoicing.first_open_day(close_day, closed_through)
+    if day == close_day:
+        why = "the deal's close date"
+        if closed_through:
+            why += f" (QuickBooks' books are closed through {day_words(closed_through)})"
+        return day, why
+    return day, (
+        f"the first open day: the deal closed {day_words(close_day)}, but QuickBooks' books "
+        f"are closed through {day_words(closed_through)}"
+    )
+
+
+def _preview_create(finding: Finding) -> FixPreview:
+    client, deal_id = finding.client, finding.fix["deal_id"]
+    books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
+    crm = crm_adapter(active_connection(client, Kind.CRM))
+    found = crm.deals(crm.read_records("deals", [deal_id]))
+    if not found:
+        raise FixRefused(f"HubSpot has no deal {deal_id} any more.")
+    deal = found[0]
+    settings = SyncSettings.for_client(client)
+    link = None
+    for crm_type, ids in (("companies", deal.company_ids), ("contacts", deal.contact_ids)):
+        link = (
+            link
+            or CustomerLink.objects.filter(client=client, crm_type=crm_type, crm_id__in=ids).first()
+        )
+    customer = books.customer_by_id(link.accounting_id) if link else None
+    items = books.items()
+    index = invoicing.item_index(items)
+    new = invoicing.missing_items(deal, index) if not deal.problems else []
+    # Products the books lack are created first (as sync does): shown as new, priced alike.
+    stand_ins = [Item(f"new:{name}", name, sku, True, True) for name, sku in new]
+    index = invoicing.item_index([*items, *stand_ins])
+    closed_through = books.books_closed_through()
+    day, why = (None, "")
+    if deal.close_date is not None and not deal.problems:
+        day, why = invoice_date(invoicing.close_day(deal, client.timezone), closed_through)
+    built = invoicing.build_invoice(
+        deal,
+        customer_id=link.accounting_id if link else "new",
+        items=index,
+        company_currency=settings.books_currency,
+        timezone=client.timezone,
+        terms_days=settings.payment_terms_days,
+        pattern=settings.invoice_number_pattern,
+        sales_tax=settings.sales_tax,
+        txn_date=day,
+    )
+    if isinstance(built, list):
+        return FixPreview(
+            "create_invoice",
+            f"Create the invoice of deal {deal.name}",
+            problems=[f"Not possible as the deal stands: {p}" for p in built],
+        )
+    who = customer.display_name if customer else "the deal's company (created in QuickBooks first)"
+    shown = FixPreview(
+        "create_invoice",
+        f"Create invoice {built.doc_number}",
+        lines=[
+            PreviewLine(
+                line.name,
+                line.quantity,
+                line.unit_price,
+                line.amount,
+                line.item_id.startswith("new:"),
+            )
+            for line in built.lines
+        ],
+        total=built.total,
+        currency=built.currency,
+        txn_date=built.txn_date,
+        date_words=why,
+    )
+    shown.facts = [
+        ("Invoice number", built.doc_number),
+        ("Customer", who),
+        ("Date", day_words(built.txn_date)),
+        ("Due", day_words(built.due_date)),
+        ("From deal", f"{deal.name} ({deal.external_id})"),
+    ]
+    if not settings.invoices_on:
+        shown.problems.append("Invoice sync is off for this client: turn it on to create it.")
+    for same in books.invoices_numbered([built.doc_number]):
+        # Sync would take an invoice with the deal's number as the one it made: a void one
+        # (an undone fix) must not count as the invoice created now.
+        if same.voided:
+            why = (
+                " (void: the invoice of an undone fix). Numbers are not reused: create it in "
+                "QuickBooks with another number, then dismiss this finding saying so."
+            )
+        else:
+            why = f" (id {same.external_id}): reconcile again to see whether it is still missing."
+        shown.problems.append(f"QuickBooks already has invoice {built.doc_number}{why}")
+    shown.written = {
+        "action": "create_invoice", "deal": deal.external_id, "number": built.doc_number,
+        "customer": built.customer_id, "date": built.txn_date, "total": built.total,
+        "lines": [(x.name, x.quantity, x.amount) for x in built.lines],
+    }  # fmt: skip
+    return shown
+
+
+def _preview_void(finding: Finding) -> FixPreview:
+    books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
+    invoice = _read_invoice(books, finding.fix["invoice_id"])
+    before = books.receivable()
+    after = before - (Decimal(0) if invoice.voided else invoice.balance.amount)
+    customer = books.customer_by_id(invoice.customer_id)
+    money = invoice.total.currency
+    shown = FixPreview(
+        "void_invoice",
+        f"Void invoice {invoice.doc_number or invoice.external_id}",
+        total=invoice.total.amount,
+        currency=money,
+    )
+    shown.facts = [
+        ("Invoice", f"{invoice.doc_number or '(no number)'} (QuickBooks id {invoice.external_id})"),
+        ("Customer", customer.display_name if customer else invoice.customer_id),
+        ("Dated", invoice.txn_date or "no date"),
+        ("Amount", f"{invoice.total.amount:,.2f} {money}"),
+        ("Still due on it", f"{invoice.balance.amount:,.2f} {money}"),
+        ("Receivable now", f"{before:,.2f} {money}"),
+        ("Receivable after, expected", f"{after:,.2f} {money}"),
+    ]
+    if invoice.voided:
+        shown.problems.append("It is void already: nothing to write.")
+    shown.written = {"action": "void_invoice", "invoice": invoice.external_id,
+                     "version": invoice.version, "total": invoice.total.amount}  # fmt: skip
+    return shown
+
+
+def _preview_lines(finding: Finding) -> FixPreview:
+    _books, invoice, missing, _ = _missing_lines(finding)
+    shown = FixPreview(
+        "add_missing_lines",
+        f"Add {len(missing)} line(s) to invoice {invoice.doc_number}",
+        lines=[PreviewLine(d.name, d.quantity, d.unit_price, d.amount) for d in missing],
+        total=sum((d.amount for d in missing), Decimal("0.00")),
+        currency=invoice.total.currency,
+    )
+    shown.facts = [
+        ("Invoice", f"{invoice.doc_number} (QuickBooks id {invoice.external_id})"),
+        ("Its lines now", f"{sum((x.amount for x in invoice.lines), Decimal(0)):,.2f}"),
+        ("Lines added", f"{shown.total:,.2f} {shown.currency}"),
+    ]
+    if not missing:
+        shown.problems.append("The invoice already has every line of the deal.")
+    shown.written = {"action": "add_missing_lines", "invoice": invoice.external_id,
+                     "lines": [(d.item_id, d.quantity, d.amount) for d in missing]}  # fmt: skip
+    return shown
+
+
+def _preview_crm(finding: Finding) -> FixPreview:
+    books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
+    invoice = _read_invoice(books, finding.fix["invoice_id"])
+    status, paid = _payment_status(invoice)
+    shown = FixPreview("update_crm_payment", f"Update deal {finding.fix['deal_id']} in HubSpot")
+    shown.facts = [
+        ("Deal", finding.fix["deal_id"]),
+        ("Payment status", status.replace("_", " ")),
+        ("Paid", f"{paid:,.2f} {invoice.total.currency}"),
+        ("Balance", f"{invoice.balance.amount:,.2f} {invoice.total.currency}"),
+    ]
+    shown.written = {"action": "update_crm_payment", "status": status, "paid": paid}
+    return shown
+
+
+PREVIEWS = {
+    "void_invoice": _preview_void,
+    "create_invoice": _preview_create,
+    "update_crm_payment": _preview_crm,
+    "add_missing_lines": _preview_lines,
+}
+UNDO_WORDS = {
+    "create_invoice": f"Can be undone for {UNDO_DAYS} days: undo voids the invoice it creates.",
+    "void_invoice": "Cannot be undone: QuickBooks cannot un-void an invoice.",
+    "add_missing_lines": "Cannot be undone here: take lines out by editing the invoice in "
+    "QuickBooks.",
+    "update_crm_payment": "Not undone here: the next payment sync writes the deal again.",
+}
+
+
+# -- approving, retrying, undoing -------------------------------------------------------------
+def do_approve(
+    actor: User, finding: Finding, *, seen: str = "", confirmed_large: bool = False
+) -> Finding:
     """Run the proposed fix once. The row is locked while it runs, so a double click or a
-    second accountant cannot run it twice; a failure stays visible on the finding."""
+    second accountant cannot run it twice; a failure leaves the finding open and counted,
+    with the error in words. `seen`: the digest of the preview the person confirmed; what
+    would be written now must be that, or nothing is written. A fix above the firm's amount
+    needs `confirmed_large` (a second, explicit confirmation)."""
     with transaction.atomic():
-        locked = Finding.objects.select_for_update().get(pk=finding.pk)
+        locked = (
+            Finding.objects.select_for_update().select_related("client__firm").get(pk=finding.pk)
+        )
         if locked.status != FindingStatus.OPEN:
             raise FixRefused("This finding was already decided.")
         action = locked.fix.get("action", "review")
@@ -87,13 +366,33 @@ def do_approve(actor: User, finding: Finding) -> Finding:
             raise FixRefused(
                 "No safe automatic fix: correct it by hand, then dismiss it saying so."
             )
-        before = {"status": locked.status}
+        if needs_second_confirmation(locked) and not confirmed_large:
+            limit = locked.client.firm.confirm_fixes_above
+            raise FixRefused(
+                f"{locked.amount:,.2f} {locked.currency} is above your firm's "
+                f"{limit:,.2f}: open its fix, check what will be written and confirm it "
+                "twice. Nothing was written."
+            )
+        before = {"status": locked.status, "fix_error": locked.fix_error}
+        shown = None
+        if seen or action == "create_invoice":  # the invoice's date comes from the preview
+            shown = preview(locked)
+            if not shown.failure and seen and shown.digest != seen:
+                raise FixRefused(
+                    "What this fix would write changed since it was shown (the books or the "
+                    "CRM changed). Nothing was written: look at it again."
+                )
+            if shown.problems and not shown.failure:
+                raise FixRefused(" ".join(shown.problems))
         try:
-            result = FIXES[action](locked)
-        except (*PROVIDER_ERRORS, SyncUnavailable) as error:
+            if shown is not None and shown.failure:
+                raise _Failed(shown.failure)
+            result = FIXES[action](locked, shown)
+        except (*PROVIDER_ERRORS, SyncUnavailable, _Failed) as error:
             # Still open and counted: the problem is still there; the error says why.
-            locked.fix_error, locked.fix_failed_at = str(error), timezone.now()
-            result = {"error": str(error)}
+            words = str(error) if isinstance(error, _Failed) else words_for(error, action)
+            locked.fix_error, locked.fix_failed_at = words, timezone.now()
+            result = {"error": words}
         else:
             locked.status, locked.decision_note = FindingStatus.FIXED, result.get("words", "")
             locked.decided_by, locked.decided_at = actor, timezone.now()
@@ -101,11 +400,132 @@ def do_approve(actor: User, finding: Finding) -> Finding:
         locked.evidence = {**locked.evidence, "fix_result": result}
         locked.save()
         after = {"status": locked.status, "action": action, "result": result}
+        if shown is not None:
+            after["shown"] = json.loads(json.dumps(shown.written, default=str))
         audit(locked.client.firm, actor, "finding.fix_approved", locked, before, after)
     return locked
 
 
-def _void(finding: Finding) -> dict:
+def do_retry(
+    actor: User, finding: Finding, *, seen: str = "", confirmed_large: bool = False
+) -> Finding:
+    """Run a fix that failed once more (after the cause was cleared)."""
+    if not finding.fix_error:
+        raise FixRefused("Its fix has not failed: approve it instead.")
+    return do_approve(actor, finding, seen=seen, confirmed_large=confirmed_large)
+
+
+def undo_refusal(finding: Finding, now=None) -> str:
+    """Why the fix of `finding` cannot be undone, or "" when it can."""
+    if finding.status != FindingStatus.FIXED:
+        return "Only an approved fix can be undone."
+    action = finding.fix.get("action", "")
+    if action != "create_invoice":
+        return UNDO_WORDS.get(action, "This fix cannot be undone.")
+    if not (finding.evidence.get("fix_result") or {}).get("invoice_id"):
+        return "The fix did not record the invoice it created: void it in QuickBooks."
+    now = now or timezone.now()
+    if finding.decided_at and now - finding.decided_at > timedelta(days=UNDO_DAYS):
+        return f"Fixes can be undone for {UNDO_DAYS} days; void the invoice in QuickBooks."
+    return ""
+
+
+def do_undo_fix(actor: User, finding: Finding) -> Finding:
+    """Undo an approved fix that created an invoice: void that invoice (QuickBooks keeps it,
+    at zero) and open the finding again, saying so. Audited."""
+    with transaction.atomic():
+        locked = (
+            Finding.objects.select_for_update().select_related("client__firm").get(pk=finding.pk)
+        )
+        if refused := undo_refusal(locked):
+            raise FixRefused(refused)
+        result = locked.evidence["fix_result"]
+        books = accounting_adapter(active_connection(locked.client, Kind.ACCOUNTING))
+        try:
+            voided = books.void_invoice(result["invoice_id"])
+        except (*PROVIDER_ERRORS, SyncUnavailable) as error:
+            raise FixRefused(f"Not undone: {words_for(error, 'void_invoice')}") from error
+        if not voided.voided:
+            raise FixRefused(f"Not undone: invoice {voided.doc_number} is not void in QuickBooks.")
+        link = InvoiceLink.objects.filter(client=locked.client, deal_id=locked.fix["deal_id"])
+        restored = result.get("link_before")
+        if restored is None:
+            link.delete()  # as before the fix: the deal had no invoice and no link
+        else:
+            link.update(state=restored, accounting_id="", reason="its invoice was voided: "
+                        "the fix that created it was undone")  # fmt: skip
+        before = {"status": locked.status, "decision_note": locked.decision_note}
+        when = timezone.now().astimezone(locked.client.tzinfo)
+        note = (
+            f"Fix undone by {actor.email} on {day_words(when.date())}: invoice "
+            f"{voided.doc_number or voided.external_id} voided in QuickBooks."
+        )
+        locked.status, locked.change_note, locked.decision_note = FindingStatus.OPEN, note, ""
+        locked.decided_by, locked.decided_at = None, None
+        locked.evidence = {**locked.evidence, "fix_result": {**result, "undone": note}}
+        locked.save()
+        after = {"status": locked.status, "voided": voided.external_id, "note": note}
+        audit(locked.client.firm, actor, "finding.fix_undone", locked, before, after)
+    return locked
+
+
+# -- the provider's error in words ------------------------------------------------------------
+WHAT = {
+    "create_invoice": "the invoice",
+    "void_invoice": "the void",
+    "add_missing_lines": "the new lines",
+    "update_crm_payment": "the deal's payment status",
+}
+QUICKBOOKS_CODES = {
+    "610": "something on it is inactive or deleted in QuickBooks (the customer or a product)",
+    "2500": "the customer or a product it names no longer exists in QuickBooks",
+    "5010": "someone changed it in QuickBooks at the same moment; retry to use the new version",
+    "6140": "its number is already used by another invoice in QuickBooks",
+    "6240": "a customer or product with that name already exists in QuickBooks",
+}
+
+
+def words_for(error: BaseException | str, action: str) -> str:
+    """A provider's error as a sentence an accountant can act on: who refused what, why,
+    and whether anything was written."""
+    text = str(error).strip().rstrip(".")
+    system = "HubSpot" if action == "update_crm_payment" else "QuickBooks"
+    what = WHAT.get(action, "the fix")
+    code = getattr(error, "code", "") or ""
+    detail = (getattr(error, "detail", "") or "").strip()
+    lowered = f"{text} {detail}".lower()
+    if isinstance(error, SyncUnavailable) or str(error) in (SYNC_RUNNING, UNSETTLED):
+        return str(error)
+    if "made inactive" in lowered or code == "610":
+        return f"{system} refused {what}: {QUICKBOOKS_CODES['610']}. Make it active, then retry."
+    if code in QUICKBOOKS_CODES:
+        return f"{system} refused {what}: {QUICKBOOKS_CODES[code]}."
+    if "duplicate document number" in lowered:
+        return f"{system} refused {what}: {QUICKBOOKS_CODES['6140']}."
+    if "kept failing" in lowered or isinstance(error, retries.Transient):
+        return (
+            f"{system} did not answer (it failed on every try), so {what} was not written. "
+            "Retry when it is back."
+        )
+    if "rate-limited" in lowered or isinstance(error, retries.RateLimited):
+        return (
+            f"{system} is limiting how often we may call it; {what} was not written. "
+            "Retry in a minute."
+        )
+    if "refused our access" in lowered:
+        return (
+            f"{system} no longer accepts syncfirm's connection: reconnect it from the client's "
+            "page, then retry."
+        )
+    if detail:
+        return f"{system} refused {what}: {detail.rstrip('.')}."
+    for prefix in ("QuickBooks refused it: ", "QuickBooks refused: "):
+        if prefix in text:
+            return f"{system} refused {what}: {text.split(prefix, 1)[1]}."
+    return f"{what[:1].upper()}{what[1:]} was not written: {text}."
+
+
+def _void(finding: Finding, shown: FixPreview | None = None) -> dict:
     books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
     invoice_id = finding.fix["invoice_id"]
     before = books.receivable()
@@ -121,39 +541,59 @@ def _void(finding: Finding) -> dict:
     }
 
 
-def _create(finding: Finding) -> dict:
-    """The missing invoice, made by invoice sync's exactly-once path for this one deal."""
+def _create(finding: Finding, shown: FixPreview | None = None) -> dict:
+    """The missing invoice, made by invoice sync's exactly-once path for this one deal,
+    dated as the preview showed (never inside the books' closed period)."""
     client, deal_id = finding.client, finding.fix["deal_id"]
+    existing = InvoiceLink.objects.filter(client=client, deal_id=deal_id).first()
+    link_before = existing.state if existing else None
+    if link_before in (InvoiceState.WRITING, InvoiceState.UNCERTAIN):
+        raise retries.ProviderError(UNSETTLED)  # writing again could make a second invoice
     InvoiceLink.objects.update_or_create(
         client=client,
         deal_id=deal_id,
         defaults={"state": InvoiceState.HELD, "reason": "approved from a reconciliation finding"},
     )
+    dates = {deal_id: shown.txn_date} if shown and shown.txn_date else None
     run = run_customer_sync(
         client,
         kind=RunKind.MANUAL,
         crm_ids={"deals": [deal_id]},
         wait_seconds=FIX_LEASE_WAIT_SECONDS,
+        invoice_dates=dates,
     )
     if run.error == LEASE_BUSY:
-        raise retries.ProviderError(
-            "a sync of this client is running (or a stopped worker's hold on it has not "
-            "lapsed yet, at most 30 s), so nothing was written. Approve it again in a minute."
-        )
+        raise retries.ProviderError(SYNC_RUNNING)
     link = InvoiceLink.objects.get(client=client, deal_id=deal_id)
+    if link.state in (InvoiceState.WRITING, InvoiceState.UNCERTAIN):
+        raise retries.ProviderError(UNSETTLED)
     if link.state != InvoiceState.CREATED:
-        raise retries.ProviderError(f"the invoice was not created: {link.reason or run.error}")
-    words = f"Invoice {link.doc_number} created from deal {deal_id}."
-    return {"words": words, "invoice_id": link.accounting_id}
+        # The run's own error (a provider that failed) says more than the link's reason.
+        if run.error:
+            raise retries.ProviderError(run.error)
+        raise retries.ProviderError(f"QuickBooks refused it: {link.reason}")
+    day = f", dated {day_words(shown.txn_date)}" if shown and shown.txn_date else ""
+    words = f"Invoice {link.doc_number} created from deal {deal_id}{day}."
+    return {
+        "words": words,
+        "invoice_id": link.accounting_id,
+        "doc_number": link.doc_number,
+        "link_before": link_before,
+    }
 
 
-def _update_crm(finding: Finding) -> dict:
+def _payment_status(invoice) -> tuple[str, Decimal]:
+    paid = invoice.total.amount - invoice.balance.amount
+    status = "paid" if invoice.balance.amount <= 0 else "partially_paid" if paid > 0 else "unpaid"
+    return status, paid
+
+
+def _update_crm(finding: Finding, shown: FixPreview | None = None) -> dict:
     client = finding.client
     books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
     crm = crm_adapter(active_connection(client, Kind.CRM))
     invoice = _read_invoice(books, finding.fix["invoice_id"])
-    paid = invoice.total.amount - invoice.balance.amount
-    status = "paid" if invoice.balance.amount <= 0 else "partially_paid" if paid > 0 else "unpaid"
+    status, paid = _payment_status(invoice)
     results = crm.update_records(
         "deals",
         {
@@ -175,8 +615,8 @@ def _update_crm(finding: Finding) -> dict:
     }
 
 
-def _add_lines(finding: Finding) -> dict:
-    """The deal's lines the invoice lacks, appended to it; its own lines stay."""
+def _missing_lines(finding: Finding):
+    """(books, the invoice, the deal's lines it lacks as drafts, the deal's lines' total)."""
     client = finding.client
     books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
     crm = crm_adapter(active_connection(client, Kind.CRM))
@@ -199,12 +639,18 @@ def _add_lines(finding: Finding) -> dict:
             invoicing.DraftLine(item.external_id, line.name, line.quantity, net,
                                 invoicing.cents(line.quantity * net), line.description or line.name)
         )  # fmt: skip
-    if not missing:
-        return {"words": "The invoice already has every line of the deal."}
-    after = books.add_invoice_lines(invoice.external_id, missing)
     wanted = sum(
         (invoicing.cents(d.quantity * (d.unit_price - d.discount)) for d in deal.lines), Decimal(0)
     )
+    return books, invoice, missing, wanted
+
+
+def _add_lines(finding: Finding, shown: FixPreview | None = None) -> dict:
+    """The deal's lines the invoice lacks, appended to it; its own lines stay."""
+    books, invoice, missing, wanted = _missing_lines(finding)
+    if not missing:
+        return {"words": "The invoice already has every line of the deal."}
+    after = books.add_invoice_lines(invoice.external_id, missing)
     lines_total = sum((line.amount for line in after.lines), Decimal(0))
     if lines_total != wanted:
         raise retries.ProviderError(

@@ -11,6 +11,13 @@ urlpatterns = [
         "review/findings/<int:finding_id>/dismiss/", views.finding_dismiss, name="finding_dismiss"
     ),
     path("review/findings/<int:finding_id>/undo/", views.finding_undo, name="finding_undo"),
+    path("review/findings/<int:finding_id>/fix/", views.finding_fix, name="finding_fix"),
+    path("review/findings/<int:finding_id>/retry/", views.finding_retry, name="finding_retry"),
+    path(
+        "review/findings/<int:finding_id>/undo-fix/",
+        views.finding_undo_fix,
+        name="finding_undo_fix",
+    ),
     path("review/findings/bulk/", views.findings_bulk, name="findings_bulk"),
     path("reports/", views.reports, name="reports"),
     path(

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,8 +19,19 @@ from clients.tenancy import get_client_for_member, get_for_firm, member_required
 from connections.sync.health import client_options
 
 from .detectors import CODES
-from .fixes import AUTOMATIC, FixRefused, do_approve, do_dismiss, do_undo_dismiss
-from .lifecycle import RetryRefused, do_retry, do_start, end_dead, last_good_run, report_url
+from .fixes import (
+    AUTOMATIC,
+    FixRefused,
+    do_approve,
+    do_dismiss,
+    do_retry,
+    do_undo_dismiss,
+    do_undo_fix,
+    preview,
+    undo_refusal,
+)
+from .lifecycle import RetryRefused, do_start, end_dead, last_good_run, report_url
+from .lifecycle import do_retry as do_retry_run
 from .models import CustomerBalance, Finding, FindingStatus, Reconciliation, ReconStatus
 from .periods import PeriodRefused
 from .queue import attach_comparisons, month_totals, queue_totals
@@ -79,7 +91,7 @@ def reconcile_retry(request: HttpRequest, client_slug: str, recon_id: int) -> Ht
     """Start a failed (or partial) run's month again; the new run's report opens."""
     recon = _run_of(request, client_slug, recon_id)
     try:
-        again = do_retry(request.user, recon)
+        again = do_retry_run(request.user, recon)
     except RetryRefused as refused:
         messages.error(request, str(refused))
         return redirect("reconciliation_report", client_slug=recon.client.slug, recon_id=recon.pk)
@@ -179,6 +191,8 @@ def review_findings(request: HttpRequest) -> HttpResponse:
 def _items_html(request: HttpRequest, findings: list[Finding], oob: bool = False) -> str:
     """The queue's items, rendered by Jinja2 (a page shows many: see syncfirm/jinja.py)."""
     attach_comparisons(findings)
+    for f in findings:  # whether a fixed finding's fix can be undone, and if not why
+        f.undo_refusal = undo_refusal(f) if f.status == FindingStatus.FIXED else ""
     context = {
         "findings": findings,
         "oob": oob,
@@ -203,16 +217,22 @@ def _decided_items(request: HttpRequest, findings: list[Finding]) -> HttpRespons
 def _decide(request: HttpRequest, ids: list[int], decide) -> HttpResponse:
     chosen = Finding.objects.for_firm(request.firm).filter(pk__in=ids)
     errors = {}
+    started = timezone.now()
     for finding in sorted(chosen, key=lambda f: ids.index(f.pk)):
         try:
-            decide(finding)
+            decided = decide(finding)
         except FixRefused as refused:
             errors[finding.pk] = str(refused)
+            continue
+        if decided.fix_failed_at and decided.fix_failed_at >= started:
+            errors[finding.pk] = f"Fix failed: {decided.fix_error}"
     decided = sorted(chosen.select_related(*SHOWN_WITH), key=lambda f: ids.index(f.pk))
     if not decided:
         raise Http404("No such finding.")
     for finding in decided:
-        finding.error = errors.get(finding.pk, "")
+        # A failed fix says so on the item itself; only a refusal needs a line of its own.
+        failed = finding.fix_failed_at and finding.fix_failed_at >= started
+        finding.error = "" if failed else errors.get(finding.pk, "")
     if request.htmx:
         return _decided_items(request, decided)
     for error in errors.values():
@@ -222,10 +242,51 @@ def _decide(request: HttpRequest, ids: list[int], decide) -> HttpResponse:
     return redirect("review_findings")
 
 
+def _confirmation(request: HttpRequest) -> dict:
+    """What the person confirmed: the preview they saw, and the second confirmation."""
+    return {
+        "seen": request.POST.get("seen", ""),
+        "confirmed_large": request.POST.get("confirm_large") == "yes",
+    }
+
+
+@require_GET
+@member_required(Role.ACCOUNTANT)
+def finding_fix(request: HttpRequest, finding_id: int) -> HttpResponse:
+    """Exactly what approving (or retrying) the fix will write, read from both systems now,
+    with the button that writes it: a panel in the queue's item, or a page of its own."""
+    finding = get_for_firm(request, Finding, pk=finding_id)
+    if request.htmx and request.GET.get("close"):
+        return HttpResponse("")
+    context = {
+        "finding": finding,
+        "shown": preview(finding) if finding.can_decide else None,
+        "panel": bool(request.htmx),
+    }
+    template = "partials/fix_preview.html" if request.htmx else "fix_preview.html"
+    response = render(request, f"reconciliation/{template}", context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
 @require_POST
 @member_required(Role.ACCOUNTANT)
 def finding_approve(request: HttpRequest, finding_id: int) -> HttpResponse:
-    return _decide(request, [finding_id], lambda f: do_approve(request.user, f))
+    given = _confirmation(request)
+    return _decide(request, [finding_id], lambda f: do_approve(request.user, f, **given))
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def finding_retry(request: HttpRequest, finding_id: int) -> HttpResponse:
+    given = _confirmation(request)
+    return _decide(request, [finding_id], lambda f: do_retry(request.user, f, **given))
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def finding_undo_fix(request: HttpRequest, finding_id: int) -> HttpResponse:
+    return _decide(request, [finding_id], lambda f: do_undo_fix(request.user, f))
 
 
 @require_POST
@@ -245,7 +306,8 @@ def finding_undo(request: HttpRequest, finding_id: int) -> HttpResponse:
 @member_required(Role.ACCOUNTANT)
 def findings_bulk(request: HttpRequest) -> HttpResponse:
     """Approve or dismiss the ticked findings; each is decided on its own, so one refusal
-    (no automatic fix, already decided) is shown on its row and stops none of the others."""
+    (no automatic fix, already decided, above the firm's amount: those are confirmed one by
+    one) is shown on its row and stops none of the others."""
     try:
         ids = list(dict.fromkeys(int(i) for i in request.POST.getlist("ids")))
     except ValueError:

@@ -37,7 +37,8 @@ def finding(client, code="duplicate_invoice", **fix) -> Finding:
     return Finding.objects.create(
         client=client, reconciliation=recon, code=code, severity="high", amount=100,
         currency="USD", direction="AR overstated", reason="two invoices", fingerprint=code,
-        fix=fix or {"action": "review", "words": "look at it"},
+        fix=fix or {"action": "review", "words": "look at it"}, key=code,
+        first_period=recon.period, last_period=recon.period,
     )  # fmt: skip
 
 

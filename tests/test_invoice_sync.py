@@ -392,7 +392,8 @@ def test_approving_a_missing_invoice_while_a_dead_worker_holds_the_lease_answers
     finding = Finding.objects.create(
         client=books.client, reconciliation=recon, code="missing_invoice", severity="high",
         amount=Decimal("685.00"), currency="USD", direction="revenue understated",
-        reason="deal has no invoice", fingerprint="dead-lease",
+        reason="deal has no invoice", fingerprint="dead-lease", key=f"missing_invoice:{deal}",
+        first_period=recon.period, last_period=recon.period,
         fix={"action": "create_invoice", "deal_id": deal},
     )  # fmt: skip
     SyncSettings.objects.filter(client=books.client).update(

@@ -85,6 +85,9 @@ def _finding(world: TwoFirms) -> Finding:
             "reason": "Alpha Secret Roofing deal has no invoice",
             "fingerprint": "x",
             "fix": {"action": "create_invoice", "deal_id": "1"},
+            "key": "missing_invoice:1",
+            "first_period": recon.period,
+            "last_period": recon.period,
         },
     )[0]
 

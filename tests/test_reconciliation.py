@@ -81,7 +81,7 @@ def test_approving_a_duplicate_voids_it_once_and_receivable_drops(two_firms, san
     before = books.receivable()
     duplicate = Finding.objects.get(client=client, code="duplicate_invoice")
 
-    fixed = do_approve(two_firms.accountant_a, duplicate)
+    fixed = do_approve(two_firms.accountant_a, duplicate, confirmed_large=True)  # > 5,000.00
 
     assert fixed.status == "fixed", fixed.decision_note
     assert books.receivable() == before - duplicate.amount

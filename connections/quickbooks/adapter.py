@@ -12,6 +12,7 @@ from quickbooks.cdc import change_data_capture
 from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from quickbooks.objects.company_info import CompanyInfo
 from quickbooks.objects.customer import Customer as QboCustomer
+from quickbooks.objects.preferences import Preferences
 
 from .. import retries
 from ..actions import call_for_connection
@@ -118,7 +119,11 @@ class QuickBooksAdapter:
                     ) from error
                 if last.status >= 500:
                     raise retries.Transient(f"QuickBooks answered {last.status}") from error
-                raise retries.ProviderError(f"QuickBooks refused: {error.message}") from error
+                raise retries.ProviderError(
+                    f"QuickBooks refused: {error.message}",
+                    code=str(getattr(error, "error_code", "") or ""),
+                    detail=str(getattr(error, "detail", "") or ""),
+                ) from error
             except (requests.ConnectionError, requests.Timeout, ValueError) as error:
                 # ValueError: a truncated or non-JSON body from a dropped response.
                 raise retries.Transient(str(error)) from error
@@ -141,6 +146,19 @@ class QuickBooksAdapter:
             name=getattr(info, "CompanyName", "") or "",
         )
 
+    def books_closed_through(self) -> date | None:
+        """The books' closing date (Preferences: AccountingInfoPrefs.BookCloseDate): nothing
+        dated on or before it should be written. None while the books were never closed."""
+        prefs = self._call("Reading the QuickBooks preferences", lambda qb: Preferences.get(qb=qb))
+        accounting = getattr(prefs, "AccountingInfoPrefs", None)
+        try:
+            found = _date(getattr(accounting, "BookCloseDate", "") or "", "BookCloseDate")
+        except BadValue as error:
+            raise retries.ProviderError(
+                f"QuickBooks' closing date is unreadable: {error}"
+            ) from error
+        return date.fromisoformat(found) if found else None
+
     def customers(self, cursor: str | None = None) -> Page[Customer]:
         start = int(cursor or 1)
         found = self._call(
@@ -155,6 +173,17 @@ class QuickBooksAdapter:
         )
         records = self._each(found, _customer, "customer")
         return Page(records, str(start + PAGE_SIZE) if len(found) == PAGE_SIZE else None)
+
+    def customer_by_id(self, customer_id: str) -> Customer | None:
+        """One customer (active or not), or None when QuickBooks has no such customer."""
+        found = self._call(
+            "Reading a QuickBooks customer",
+            lambda qb: QboCustomer.where(
+                f"Id = '{_quoted(customer_id)}' AND Active IN (true, false)", qb=qb
+            ),
+        )
+        parsed = self._each(found, _customer, "customer")
+        return parsed[0] if parsed else None
 
     def customers_changed_since(self, since: datetime) -> list[Customer]:
         """Customers created or changed after `since` (QBO's change data capture)."""

@@ -12,7 +12,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -120,12 +120,15 @@ def run_customer_sync(
     user=None,
     wait_seconds: float = 120,
     approved_preview: SyncRun | None = None,
+    invoice_dates: dict[str, date] | None = None,
 ) -> SyncRun:
     """Run one customer sync now and return its SyncRun; a failure is recorded, alerted and
     returned in the run, never raised past here. For a person's command: it waits up to
     `wait_seconds` for the client's lease. Workers go through `sync.pending` instead, which
-    never waits."""
+    never waits. `invoice_dates` (deal id → day) dates those deals' invoices: an approved
+    reconciliation fix writes outside a closed period; normal sync never passes it."""
     options = {"kind": kind, "full": full, "crm_ids": crm_ids, "dry_run": dry_run, "user": user}
+    options["invoice_dates"] = invoice_dates
     with client_lease(client, wait_seconds) as lease:
         if lease is None:
             run = SyncRun.objects.create(client=client, kind=kind, started_by=user)
@@ -143,6 +146,7 @@ def run_under_lease(
     dry_run: bool = False,
     user=None,
     approved_preview: SyncRun | None = None,
+    invoice_dates: dict[str, date] | None = None,
 ) -> SyncRun:
     """One run of the client whose lease the caller holds."""
     run = SyncRun.objects.create(
@@ -154,7 +158,10 @@ def run_under_lease(
     )
     lease.attach(run)
     try:
-        _CustomerSync(client, run, lease, full=full, crm_ids=crm_ids, dry_run=dry_run).execute()
+        _CustomerSync(
+            client, run, lease, full=full, crm_ids=crm_ids, dry_run=dry_run,
+            invoice_dates=invoice_dates,
+        ).execute()  # fmt: skip
     except (SyncUnavailable, LeaseLost) as error:
         _finish(run, RunStatus.FAILED, str(error))
     except Exception as error:  # recorded and alerted: a run never fails silently
@@ -218,9 +225,13 @@ def _sources(rule: dict) -> list[str]:
 
 
 class _CustomerSync:
-    def __init__(self, client: Client, run: SyncRun, lease: Lease, *, full, crm_ids, dry_run):
+    def __init__(
+        self, client: Client, run: SyncRun, lease: Lease, *, full, crm_ids, dry_run,
+        invoice_dates=None,
+    ):  # fmt: skip
         self.client, self.run, self.lease = client, run, lease
         self.full, self.crm_ids, self.dry_run = full, crm_ids, dry_run
+        self.invoice_dates = invoice_dates or {}
         self.settings = SyncSettings.for_client(client)
         self.direction = self.settings.customer_direction
         self.outcomes: list[RecordOutcome] = []

@@ -321,6 +321,7 @@ class InvoiceStep:
                 terms_days=self.settings.payment_terms_days,
                 pattern=self.settings.invoice_number_pattern,
                 sales_tax=self.settings.sales_tax,
+                txn_date=self.sync.invoice_dates.get(deal.external_id),
             )
             if isinstance(built, list):
                 reasons = [b + no_account if ": no product " in b else b for b in built]

@@ -119,8 +119,11 @@ def build_invoice(
     terms_days: int,
     pattern: str,
     sales_tax: bool = False,
+    txn_date: date | None = None,
 ) -> InvoiceDraft | list[str]:
-    """The invoice for a closed-won deal, or the reasons it is held (nothing is written)."""
+    """The invoice for a closed-won deal, or the reasons it is held (nothing is written).
+    Dated the deal's close day unless `txn_date` says otherwise (a fix approved by a person
+    dates it after the books' closing date)."""
     if deal.problems:  # a number that is no number: nothing else about it is sure
         return [f"could not be read: {problem}" for problem in deal.problems]
     problems: list[str] = []
@@ -180,7 +183,7 @@ def build_invoice(
         number = ""
     if problems:
         return problems
-    txn_date = deal.close_date.astimezone(ZoneInfo(timezone)).date()
+    txn_date = txn_date or close_day(deal, timezone)
     return InvoiceDraft(
         deal_id=deal.external_id,
         customer_id=customer_id,
@@ -192,6 +195,19 @@ def build_invoice(
         total=total,
         private_note=deal_reference(deal.external_id),
     )
+
+
+def close_day(deal: Deal, timezone: str) -> date:
+    """The day the deal closed, in the client's timezone: its invoice's date."""
+    return deal.close_date.astimezone(ZoneInfo(timezone)).date()
+
+
+def first_open_day(day: date, books_closed_through: date | None) -> date:
+    """`day` when the books are open on it, else the first day after their closing date:
+    nothing is written into a closed period."""
+    if books_closed_through is None or day > books_closed_through:
+        return day
+    return books_closed_through + timedelta(days=1)
 
 
 def readback_problems(draft: InvoiceDraft, invoice: Invoice) -> list[str]:

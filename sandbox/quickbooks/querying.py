@@ -25,7 +25,7 @@ from sandbox.routers import SANDBOX_DB
 
 from . import faults, querying_portable
 from .entities import ENTITIES, NAME_LISTS
-from .models import Entity
+from .models import Company, Entity
 from .query import Condition, Query, QuerySyntaxError, parse
 from .store import Store, render
 
@@ -56,6 +56,12 @@ def run(store: Store, text: str) -> dict:
         query = parse(text)
     except QuerySyntaxError as error:
         raise faults.bad_query(str(error)) from error
+    if query.entity.lower() == "preferences":  # one object per company, not an entity
+        from .store import preferences  # the store imports this module
+
+        found = preferences(Company.objects.using(SANDBOX_DB).get(pk=store.company.pk))
+        return {"QueryResponse": {"Preferences": [found], "startPosition": 1, "maxResults": 1,
+                                  "totalCount": 1}}  # fmt: skip
     entity = ENTITIES.get(query.entity.lower())  # entity names are not case sensitive
     if entity is None:
         raise faults.bad_query(f"Invalid context declaration : {query.entity}")

@@ -52,6 +52,16 @@ def finding_item(page, finding: Finding):
     )
 
 
+def confirm_fix(item, title: str) -> None:
+    """The fix's preview is shown in the item (what will be written); above the firm's
+    amount it asks for the second confirmation too."""
+    panel = item.get_by_role("region", name=re.compile(f"^{title}"))
+    expect(panel).to_contain_text("exactly what will be written")
+    box = panel.get_by_role("checkbox")
+    if box.count():
+        box.check()
+
+
 def usd(amount: Decimal) -> str:
     return f"{amount:,.2f} USD"
 
@@ -96,6 +106,9 @@ def test_approving_a_duplicate_voids_it_and_the_amount_at_stake_drops(
     expect(summary).to_contain_text(usd(at_stake))
     screenshot(page, "findings-queue")
     item.get_by_role("button", name="Approve fix").click()
+    confirm_fix(item, "Void invoice")
+    screenshot(page, "findings-queue-fix-preview")
+    item.get_by_role("button", name=re.compile("^Confirm: Void invoice")).click()
 
     expect(item).to_contain_text("Fixed")
     expect(item.get_by_role("button", name="Approve fix")).to_have_count(0)
@@ -131,7 +144,10 @@ def test_j_then_a_approves_the_focused_finding(accountant_page, two_firms, books
     chosen = Finding.objects.get(pk=int(focused.get_attribute("id").removeprefix("finding-")))
     assert chosen.status == FindingStatus.OPEN
     page.keyboard.press("a")
+    item = finding_item(page, chosen)
+    confirm_fix(item, "")
+    item.get_by_role("button", name=re.compile("^Confirm: ")).click()
 
-    expect(finding_item(page, chosen)).to_contain_text("Fixed")
+    expect(item).to_contain_text("Fixed")
     chosen.refresh_from_db()
     assert chosen.status == FindingStatus.FIXED, chosen.decision_note

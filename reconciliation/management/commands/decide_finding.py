@@ -14,8 +14,15 @@ class Command(BaseCommand):
         what = parser.add_mutually_exclusive_group(required=True)
         what.add_argument("--approve", action="store_true")
         what.add_argument("--dismiss", metavar="REASON")
+        parser.add_argument(
+            "--confirm-large",
+            action="store_true",
+            help="Confirm a fix above the firm's amount (the pages ask for it twice).",
+        )
 
-    def handle(self, *args, finding_id: int, email: str, approve: bool, dismiss, **options):
+    def handle(
+        self, *args, finding_id: int, email: str, approve: bool, dismiss, confirm_large, **options
+    ):
         user = User.objects.filter(email__iexact=email).first()
         finding = Finding.objects.filter(pk=finding_id).select_related("client__firm").first()
         if finding is None:
@@ -23,7 +30,11 @@ class Command(BaseCommand):
         if user is None or not finding.client.firm.memberships.filter(user=user).exists():
             raise CommandError(f"{email} is not a member of {finding.client.firm}.")
         try:
-            decided = do_approve(user, finding) if approve else do_dismiss(user, finding, dismiss)
+            decided = (
+                do_approve(user, finding, confirmed_large=confirm_large)
+                if approve
+                else do_dismiss(user, finding, dismiss)
+            )
         except FixRefused as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"{decided.code} {decided.amount}: {decided.get_status_display()}. "
