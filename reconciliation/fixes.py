@@ -331,13 +331,40 @@ def _preview_crm(finding: Finding) -> FixPreview:
     return shown
 
 
+def _preview_apply(finding: Finding) -> FixPreview:
+    fix = finding.fix
+    books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
+    invoice = _read_invoice(books, fix["invoice_id"])
+    amount, money = Decimal(fix["amount"]), invoice.balance.currency
+    what = (
+        f"payment {fix['payment_id']}" if "payment_id" in fix else f"credit memo {fix['credit_id']}"
+    )
+    doc = invoice.doc_number or invoice.external_id
+    shown = FixPreview(
+        "apply_credit", f"Apply {what} to invoice {doc}", total=amount, currency=money
+    )
+    shown.facts = [
+        ("Money applied", f"{what.capitalize()}, {amount:,.2f} {money}"),
+        ("Invoice", f"{doc} (QuickBooks id {invoice.external_id})"),
+        ("Open on it now", f"{invoice.balance.amount:,.2f} {money}"),
+        ("Open after, expected", f"{invoice.balance.amount - amount:,.2f} {money}"),
+    ]
+    if invoice.balance.amount < amount:
+        shown.problems.append(f"Invoice {doc} is open for less than {amount:,.2f} now.")
+    shown.written = {"action": "apply_credit", "invoice": invoice.external_id,
+                     "version": invoice.version, "amount": amount}  # fmt: skip
+    return shown
+
+
 PREVIEWS = {
+    "apply_credit": _preview_apply,
     "void_invoice": _preview_void,
     "create_invoice": _preview_create,
     "update_crm_payment": _preview_crm,
     "add_missing_lines": _preview_lines,
 }
 UNDO_WORDS = {
+    "apply_credit": "Not undone here: unlink the payment or credit in QuickBooks.",
     "create_invoice": f"Can be undone for {UNDO_DAYS} days: undo voids the invoice it creates.",
     "void_invoice": "Cannot be undone: QuickBooks cannot un-void an invoice.",
     "add_missing_lines": "Cannot be undone here: take lines out by editing the invoice in "
@@ -661,7 +688,7 @@ def _add_lines(finding: Finding, shown: FixPreview | None = None) -> dict:
     }
 
 
-def _apply_credit(finding: Finding) -> dict:
+def _apply_credit(finding: Finding, shown: FixPreview | None = None) -> dict:
     """Apply a payment's unapplied money, or a credit memo, to the open invoice. Both are
     read first: money already used or an invoice already paid is refused, not applied
     twice; the invoice is read again afterwards to check its balance fell by the amount."""

@@ -26,7 +26,7 @@ from connections.sync.models import (
 
 from .sandbox.conftest import sandbox_db
 from .sync_support import LINE_ITEM_TO_DEAL, _to
-from .test_invoice_sync import income_account, invoice_for
+from .test_invoice_sync import invoice_for
 
 pytestmark = sandbox_db
 
@@ -79,7 +79,6 @@ def rule(systems, value: str) -> None:
 def books(systems):
     """Imported and invoicing (as in test_invoice_sync): a customer in both systems and an
     income account for new products."""
-    income_account(systems)
     systems.books_company = systems.company(name="Cedar Roofing", zip="78701")
     run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
     return systems
@@ -452,7 +451,6 @@ def test_a_deal_invoiced_before_syncfirm_is_reviewed_never_rewritten(systems):
     from quickbooks.objects.invoice import Invoice as QboInvoice
     from quickbooks.objects.item import Item
 
-    income_account(systems)
     account = systems.qb.query("SELECT * FROM Account")["QueryResponse"]["Account"][0]["Id"]
     company = systems.company(name="Cedar Roofing", zip="78701")
     deal = systems.deal("Old job", FIRST_TWO, company=company, stage="closedwon")

@@ -160,7 +160,7 @@ def test_approving_applies_the_payment_and_the_credit(two_firms, audited, capsys
         invoice_id = finding.fix["invoice_id"]
         before = books.invoices_by_id([invoice_id])[0].balance.amount
 
-        fixed = do_approve(two_firms.accountant_a, finding)
+        fixed = do_approve(two_firms.accountant_a, finding, confirmed_large=True)
 
         assert fixed.status == "fixed", fixed.decision_note
         after = books.invoices_by_id([invoice_id])[0].balance.amount

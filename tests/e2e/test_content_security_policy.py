@@ -2,11 +2,13 @@
 (its htmx reconcile button and polling), the findings queue (approve and dismiss in place)
 and the API docs, with no violation reported on any of them."""
 
+import re
+
 from reconciliation.models import Finding, FindingStatus
 from tests.sandbox.conftest import sandbox_db
 
 from .conftest import expect, screenshot
-from .test_findings_queue import CLIENT, books, finding_item  # noqa: F401 - `books` is a fixture
+from .test_findings_queue import CLIENT, books, confirm_fix, finding_item  # noqa: F401 - `books` is a fixture
 
 pytestmark = sandbox_db
 
@@ -42,8 +44,11 @@ def test_pages_and_htmx_work_under_the_policy(accountant_page, two_firms, books)
     open_findings = Finding.objects.filter(client=two_firms.client_a, status=FindingStatus.OPEN)
     approved = open_findings.get(code="duplicate_invoice")
     dismissed = open_findings.exclude(pk=approved.pk).first()
-    finding_item(page, approved).get_by_role("button", name="Approve fix").click()
-    expect(finding_item(page, approved)).to_contain_text("Fixed")
+    item = finding_item(page, approved)
+    item.get_by_role("button", name="Approve fix").click()  # htmx: the preview in place
+    confirm_fix(item, "Void invoice")
+    item.get_by_role("button", name=re.compile("^Confirm: Void invoice")).click()
+    expect(item).to_contain_text("Fixed")
     item = finding_item(page, dismissed)
     item.get_by_role("textbox", name="Why dismiss").fill("Checked with the contractor")
     item.get_by_role("button", name="Dismiss").click()

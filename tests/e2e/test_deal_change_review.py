@@ -8,7 +8,7 @@ from connections.sync.customers import run_customer_sync
 from connections.sync.models import ConflictStatus, RunKind, SyncConflict
 from tests.sandbox.conftest import sandbox_db
 from tests.test_invoice_deal_changes import FIRST_TWO, THIRD, add_line
-from tests.test_invoice_sync import income_account, invoice_for
+from tests.test_invoice_sync import invoice_for
 
 from .conftest import expect, screenshot
 
@@ -18,7 +18,6 @@ pytestmark = sandbox_db
 def test_a_deal_changed_after_invoicing_is_reviewed_and_its_invoice_updated(
     systems, accountant_page
 ):
-    income_account(systems)
     company = systems.company(name="Cedar Roofing", zip="78701")
     run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
     deal = systems.deal("Kitchen remodel", FIRST_TWO, company=company)
