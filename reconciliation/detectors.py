@@ -274,7 +274,7 @@ def deal_findings(
                 )
             )
             continue
-        finding = _revenue_finding(deal, invoice, invoiced, credits_of[deal.id])
+        finding = _revenue_finding(deal, invoice, invoiced, credits_of.get(deal.id, []), deal_total)
         if finding is not None:
             found.append(finding)
     return found
@@ -297,13 +297,14 @@ def _revenue_finding(
     invoice: SnapInvoice,
     invoiced: Decimal,
     credits: list[SnapCredit],
+    lines: Decimal,
 ) -> Finding | None:
-    """The deal's amount, its lines and what the books recognise for it (the invoice less
-    the credits against the job) should be one figure; whichever disagrees is named."""
+    """The deal's amount, its lines (`lines`: their total, or the amount when it has none)
+    and what the books recognise for it (the invoice less the credits against the job)
+    should be one figure; whichever disagrees is named."""
     amount = deal_value(deal)
     credited = sum((c.amount for c in credits), Decimal("0.00"))
     recognised = invoiced - credited
-    lines = _lines_total(deal.lines) if deal.lines else amount
     if amount == lines == recognised:
         return None
     name = f"“{deal.name}”"
