@@ -94,16 +94,16 @@ class Seen:
     state: str = ""
 
     def __post_init__(self) -> None:
-        # The JSON columns are written once here, for the digest and for COPY alike.
-        texts = [json.dumps(self.values[name], default=str) for name in JSON_COLUMNS]
-        carried = [str(self.values[name]) for name in CARRIED if name not in JSON_COLUMNS]
-        state = hashlib.sha256("\x1f".join(carried + texts).encode()).hexdigest()
-        object.__setattr__(self, "state", state)
-        object.__setattr__(self, "json_texts", dict(zip(JSON_COLUMNS, texts, strict=True)))
+        # One JSON text of everything a run writes: the digest an unchanged month is
+        # recognised by (each column's own text is made only for a row that is written).
+        names = CARRIED + JSON_COLUMNS
+        text = json.dumps([self.values[name] for name in names], default=str)
+        object.__setattr__(self, "state", hashlib.sha256(text.encode()).hexdigest())
 
     def as_row(self) -> dict:
-        """The finding's columns for COPY, JSON already written."""
-        return {**self.values, **{k: JsonText(v) for k, v in self.json_texts.items()}}
+        """The finding's columns for COPY, its JSON written once."""
+        texts = {k: JsonText(json.dumps(self.values[k], default=str)) for k in JSON_COLUMNS}
+        return {**self.values, **texts}
 
 
 def _money(amount: Decimal, currency: str) -> str:
