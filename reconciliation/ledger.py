@@ -228,7 +228,7 @@ class Light:
         if self.status == FindingStatus.RESOLVED:
             return period >= (self.resolved_period or period)
         if self.status == FindingStatus.FIXED:
-            return self.decided_at is not None and recon.started_at > self.decided_at
+            return latest and self.decided_at is not None and recon.started_at > self.decided_at
         return latest and (item.state != self.state or period > self.last_period)
 
 
@@ -279,6 +279,7 @@ def _carry(finding: Finding, item: Seen, recon, today: date, outcome: Outcome) -
         outcome.reopened += 1
     elif (
         status == FindingStatus.FIXED
+        and latest  # an earlier month re-run sees its own dates, before the fix was written
         and finding.decided_at is not None
         and recon.started_at > finding.decided_at
     ):

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client
@@ -399,10 +400,13 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
             return False
         return not ({finding.deal_id, *finding.invoice_ids, *finding.record_ids} & unread)
 
-    outcome = ledger.update(client, recon, seen, can_resolve=can_resolve)
-    if balance_rows is not None:
-        stored = store_balances(client, recon.period, balance_rows)
-        recon.counts = {**recon.counts, "balances": stored}
+    # One transaction: a run that dies storing the balances leaves the ledger as it was, not
+    # findings opened by a run whose report says it did not finish.
+    with transaction.atomic():
+        outcome = ledger.update(client, recon, seen, can_resolve=can_resolve)
+        if balance_rows is not None:
+            stored = store_balances(client, recon.period, balance_rows)
+            recon.counts = {**recon.counts, "balances": stored}
     recon.counts = {
         **recon.counts,
         **outcome.as_counts(),
