@@ -97,3 +97,46 @@ def test_a_run_that_dies_after_the_ledger_leaves_nothing_half_written(monkeypatc
     refresh([client.pk])
     assert OpenTotals.objects.get(client=client).count == 0
     client.delete()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_november_and_december_at_once_keep_each_problem_once():
+    """GIVEN November and December reconciled in two workers at the same moment WHEN both
+    finish THEN each problem is one finding seen in both months, counted once."""
+    import threading
+
+    from django.db import connections
+
+    from .factories import ClientFactory
+
+    client = ClientFactory(name="Acme Roofing", slug="acme-parallel")
+    runs = [
+        Reconciliation.objects.create(client=client, period=p, status="done") for p in (NOV, DEC)
+    ]
+    ends = {NOV: date(2026, 11, 30), DEC: date(2026, 12, 31)}
+    gate, errors = threading.Barrier(2), []
+
+    def work(recon):
+        try:
+            gate.wait()
+            run_module.reconcile_records(recon, dict(TROUBLED), ends[recon.period])
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in runs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert errors == []
+        findings = Finding.objects.filter(client=client)
+        assert sorted(findings.values_list("code", flat=True)) == [
+            "duplicate_invoice", "missing_invoice",
+        ]  # fmt: skip
+        assert {(f.first_period, f.last_period, f.status) for f in findings} == {(NOV, DEC, "open")}
+        assert OpenTotals.objects.get(client=client).count == 2
+    finally:
+        client.delete()
