@@ -120,7 +120,7 @@ def test_november_and_december_at_once_keep_each_problem_once():
         try:
             gate.wait()
             run_module.reconcile_records(recon, dict(TROUBLED), ends[recon.period])
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:
             errors.append(error)
         finally:
             connections.close_all()
