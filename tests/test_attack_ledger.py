@@ -140,3 +140,77 @@ def test_november_and_december_at_once_keep_each_problem_once():
         assert OpenTotals.objects.get(client=client).count == 2
     finally:
         client.delete()
+
+
+def test_dismiss_change_reopen_dismiss_again_then_an_old_month_rerun(acme, two_firms):  # noqa: F811
+    """GIVEN a missing invoice dismissed, reopened by a raised amount, dismissed again WHEN
+    December is re-run unchanged and November (the old amount) is re-run THEN it stays
+    dismissed and uncounted: an earlier month's older figures are not 'a change'."""
+    from reconciliation.fixes import do_dismiss
+
+    run(acme, NOV, TROUBLED)
+    missing = Finding.objects.get(client=acme, code="missing_invoice")
+    do_dismiss(two_firms.owner_a, missing, "invoiced on paper")
+    raised = book(TROUBLED["invoices"], [deal(1), deal(9, "3100.00")])
+    run(acme, DEC, raised)
+    missing.refresh_from_db()
+    assert missing.status == "open"
+    do_dismiss(two_firms.owner_a, missing, "paper invoice raised too")
+
+    again = run(acme, DEC, raised)
+    run(acme, NOV, TROUBLED)
+    missing.refresh_from_db()
+    assert missing.status == "dismissed" and missing.decision_note == "paper invoice raised too"
+    assert again.counts["reopened"] == 0
+    assert OpenTotals.objects.get(client=acme).count == open_count(acme) == 1
+    december = report_data(Reconciliation.objects.filter(client=acme, period=DEC).last())
+    assert [f.code for f in december["findings"]] == ["duplicate_invoice"]
+
+
+def test_a_month_re_run_after_the_timezone_changed_adds_nothing(acme):  # noqa: F811
+    run(acme, NOV, TROUBLED)
+    run(acme, DEC, TROUBLED)
+    acme.timezone = "Pacific/Kiritimati" if acme.timezone != "Pacific/Kiritimati" else "UTC"
+    acme.save()
+    again = run(acme, DEC, TROUBLED)
+    assert again.counts["ledger_rows_written"] == 0
+    assert OpenTotals.objects.get(client=acme).count == open_count(acme) == 2
+
+
+def clean_two_months() -> dict:
+    """A customer with a November job and a December job, each invoiced in full on time and
+    both still unpaid: nothing wrong anywhere. The books' receivable is read as it is now
+    (December): both invoices."""
+    from reconciliation import detectors
+
+    nov_deal = detectors.SnapDeal(
+        "d1", "Roof", True, D("1000.00"), "", D("0.00"), "c1", (("SKU", D(1), D("1000.00")),),
+        date(2026, 11, 2),
+    )  # fmt: skip
+    dec_deal = detectors.SnapDeal(
+        "d2", "Gutters", True, D("2000.00"), "", D("0.00"), "c1", (("SKU", D(1), D("2000.00")),),
+        date(2026, 12, 2),
+    )  # fmt: skip
+    invoices = [
+        invoice(1, "1000.00", deal="d1", day=date(2026, 11, 3)),
+        invoice(2, "2000.00", deal="d2", day=date(2026, 12, 3)),
+    ]
+    return {
+        "invoices": invoices, "credits": [], "deals": [nov_deal, dec_deal], "payments": [],
+        "receivables": [balances.Receivable("c1", "Pat Doe", D("3000.00"))],
+        "compared": {"c1"}, "customer_names": {"c1": "Pat Doe"}, "crm_read": True,
+        "unread_ids": set(),
+    }  # fmt: skip
+
+
+def test_re_running_november_in_december_invents_no_balance_mismatch(acme):  # noqa: F811
+    """GIVEN a customer whose November and December jobs are both invoiced in full WHEN
+    December, then November are reconciled THEN neither month shows a problem: the books'
+    receivable (both invoices) is not set against November's deals alone."""
+    run(acme, DEC, clean_two_months())
+    assert open_count(acme) == 0
+    run(acme, NOV, clean_two_months())
+    assert list(Finding.objects.filter(client=acme).values_list("code", "amount")) == []
+    assert not OpenTotals.objects.filter(client=acme, count__gt=0).exists()
+    # The month in progress (nothing dated after it) still compares the customer's balance.
+    assert CustomerBalance.objects.filter(client=acme, period=DEC, customer_id="c1").exists()
