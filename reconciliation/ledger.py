@@ -168,7 +168,9 @@ def update(
             for key, row in light.items()
             if key not in wanted and row.status == FindingStatus.OPEN and row.last_period <= period
         ]
-        loaded = Finding.objects.in_bulk(to_carry + gone)
+        # Locked, and read again: a decision taken since the narrow read (a dismissal, a
+        # fix) is what the run works from, and none can land between this and the write.
+        loaded = Finding.objects.select_for_update().in_bulk(to_carry + gone)
         changed, touched = [], set()
         for pk in to_carry:
             finding = loaded[pk]
@@ -178,7 +180,7 @@ def update(
                 touched.update(names)
         for pk in gone:
             finding = loaded[pk]
-            if can_resolve(finding):
+            if finding.status == FindingStatus.OPEN and can_resolve(finding):
                 finding.status, finding.resolved_period = FindingStatus.RESOLVED, period
                 finding.decision_note = (
                     f"No longer seen in the books or the CRM on {today:%-d %B %Y}."

@@ -214,3 +214,59 @@ def test_re_running_november_in_december_invents_no_balance_mismatch(acme):  # n
     assert not OpenTotals.objects.filter(client=acme, count__gt=0).exists()
     # The month in progress (nothing dated after it) still compares the customer's balance.
     assert CustomerBalance.objects.filter(client=acme, period=DEC, customer_id="c1").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dismissal_made_while_a_run_updates_the_ledger_is_kept(monkeypatch):
+    """GIVEN a December run that no longer sees a missing invoice WHEN an accountant dismisses
+    that finding while the run is writing the ledger (after it read which findings were open)
+    THEN the dismissal stands, with its reason: the run does not overwrite it as resolved."""
+    import threading
+
+    from django.contrib.auth import get_user_model
+    from django.db import connections
+
+    from reconciliation import ledger
+    from reconciliation.fixes import do_dismiss
+
+    from .factories import ClientFactory
+
+    acme = ClientFactory(name="Acme Roofing", slug="acme-race")  # noqa: F811
+    someone = get_user_model().objects.create_user(email="racer@example.test", password="x" * 12)
+    try:
+        run(acme, NOV, TROUBLED)
+        missing = Finding.objects.get(client=acme, code="missing_invoice")
+        real_would_change = ledger.Light.would_change
+        dismissed = []
+
+        def would_change_after_a_dismissal(self, item, recon):
+            # The run has read which findings are open; an accountant dismisses one now.
+            if not dismissed:
+                dismissed.append(True)
+
+                def dismiss():
+                    try:
+                        found = Finding.objects.get(pk=missing.pk)
+                        do_dismiss(someone, found, "invoiced on paper")
+                    finally:
+                        connections.close_all()
+
+                worker = threading.Thread(target=dismiss)
+                worker.start()
+                worker.join(10)
+            return real_would_change(self, item, recon)
+
+        monkeypatch.setattr(ledger.Light, "would_change", would_change_after_a_dismissal)
+        invoiced = book(
+            [*TROUBLED["invoices"], invoice(9, "2500.00", day=date(2026, 12, 1), deal="d9")],
+            TROUBLED["deals"],
+        )
+        run(acme, DEC, invoiced)
+        monkeypatch.undo()
+
+        missing.refresh_from_db()
+        assert (missing.status, missing.decision_note) == ("dismissed", "invoiced on paper")
+        assert OpenTotals.objects.get(client=acme).count == open_count(acme) == 1
+    finally:
+        acme.delete()
+        someone.delete()
