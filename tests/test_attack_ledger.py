@@ -270,3 +270,20 @@ def test_a_dismissal_made_while_a_run_updates_the_ledger_is_kept(monkeypatch):
     finally:
         acme.delete()
         someone.delete()
+
+
+def test_names_with_copy_control_characters_round_trip(acme):  # noqa: F811
+    """A deal named with a tab, a newline, a backslash and COPY's null marker is stored as
+    written (the ledger's rows go through COPY), and an unchanged re-run writes nothing."""
+    from reconciliation import detectors
+
+    name = 'Roof\t"A"\n\\N \\. \u00e9\u2028 end'
+    odd = detectors.SnapDeal(
+        "d9", name, True, D("2500.00"), "", D("0.00"), "c1", ((name, D(1), D("2500.00")),),
+        date(2026, 11, 2),
+    )  # fmt: skip
+    records = book([invoice(1, deal="d1"), invoice(2)], [deal(1), odd])
+    run(acme, NOV, records)
+    missing = Finding.objects.get(client=acme, code="missing_invoice")
+    assert name in missing.reason and missing.records["deal"] is not None
+    assert run(acme, NOV, records).counts["ledger_rows_written"] == 0
