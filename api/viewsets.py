@@ -3,7 +3,7 @@ automate. Every queryset is the request's firm's (`.for_firm`), as the pages'.""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -23,7 +23,7 @@ from reconciliation.fixes import (
     do_undo_fix,
     preview,
 )
-from reconciliation.lifecycle import attach_last_good, do_start, end_dead
+from reconciliation.lifecycle import RetryRefused, attach_last_good, do_start, end_dead
 from reconciliation.models import Finding, Reconciliation
 from reconciliation.periods import PeriodRefused
 from reconciliation.queue import month_totals
@@ -244,7 +244,11 @@ class ReconciliationViewSet(
         return Response(self.get_serializer(self._read([self.get_object()])[0]).data)
 
     @extend_schema(
-        request=s.ReconciliationStartSerializer, responses={202: s.ReconciliationSerializer}
+        request=s.ReconciliationStartSerializer,
+        responses={
+            202: s.ReconciliationSerializer,
+            409: OpenApiResponse(description="That month is being reconciled already."),
+        },
     )
     def create(self, request, *args, **kwargs):
         given = s.ReconciliationStartSerializer(data=request.data)
@@ -256,5 +260,8 @@ class ReconciliationViewSet(
             month = client_period(client, given.validated_data["period"])
         except PeriodRefused as refused:
             raise ValidationError({"period": [str(refused)]}) from refused
-        recon = do_start(request.user, client, month)  # queued, audited, as the pages do
+        try:
+            recon = do_start(request.user, client, month)  # queued, audited, as the pages do
+        except RetryRefused as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         return Response(s.ReconciliationSerializer(recon).data, status=status.HTTP_202_ACCEPTED)

@@ -168,7 +168,9 @@ def update(
             for key, row in light.items()
             if key not in wanted and row.status == FindingStatus.OPEN and row.last_period <= period
         ]
-        loaded = Finding.objects.in_bulk(to_carry + gone)
+        # Locked, and read again: a decision taken since the narrow read (a dismissal, a
+        # fix) is what the run works from, and none can land between this and the write.
+        loaded = Finding.objects.select_for_update().in_bulk(to_carry + gone)
         changed, touched = [], set()
         for pk in to_carry:
             finding = loaded[pk]
@@ -178,7 +180,7 @@ def update(
                 touched.update(names)
         for pk in gone:
             finding = loaded[pk]
-            if can_resolve(finding):
+            if finding.status == FindingStatus.OPEN and can_resolve(finding):
                 finding.status, finding.resolved_period = FindingStatus.RESOLVED, period
                 finding.decision_note = (
                     f"No longer seen in the books or the CRM on {today:%-d %B %Y}."
@@ -228,7 +230,7 @@ class Light:
         if self.status == FindingStatus.RESOLVED:
             return period >= (self.resolved_period or period)
         if self.status == FindingStatus.FIXED:
-            return self.decided_at is not None and recon.started_at > self.decided_at
+            return latest and self.decided_at is not None and recon.started_at > self.decided_at
         return latest and (item.state != self.state or period > self.last_period)
 
 
@@ -279,6 +281,7 @@ def _carry(finding: Finding, item: Seen, recon, today: date, outcome: Outcome) -
         outcome.reopened += 1
     elif (
         status == FindingStatus.FIXED
+        and latest  # an earlier month re-run sees its own dates, before the fix was written
         and finding.decided_at is not None
         and recon.started_at > finding.decided_at
     ):

@@ -259,8 +259,19 @@ def can_retry(recon: Reconciliation) -> bool:
 def do_start(user, client, period, action: str = "reconciliation.started", before=None):
     """Queue a run of `client`'s month, visible at once ("Queued": if no worker picks it up,
     it says so instead of never appearing), run by the task every reconciliation uses;
-    audited."""
+    audited. A month already running is not started twice (a double click, a second
+    accountant, the API): RetryRefused says so."""
+    from clients.models import Client
+
     with transaction.atomic():
+        # The client's row taken first, so two presses at once cannot both find none running.
+        Client.objects.select_for_update().filter(pk=client.pk).values_list("pk").first()
+        running = Reconciliation.objects.filter(
+            client_id=client.pk, period=period, status=ReconStatus.RUNNING
+        )
+        end_dead(list(running))
+        if running.exists():
+            raise RetryRefused(f"{period:%B %Y} is being reconciled already; wait for it.")
         recon = Reconciliation.objects.create(
             client=client, period=period, started_by=user, stage=QUEUED
         )
@@ -276,11 +287,5 @@ def do_retry(user, recon: Reconciliation) -> Reconciliation:
     with its reason)."""
     if not can_retry(recon):
         raise RetryRefused("Only a run that failed, or could not compare everything, is retried.")
-    running = Reconciliation.objects.filter(
-        client_id=recon.client_id, period=recon.period, status=ReconStatus.RUNNING
-    )
-    end_dead(list(running))
-    if running.exists():
-        raise RetryRefused(f"{recon.period:%B %Y} is being reconciled already; wait for it.")
     before = {"reconciliation": recon.pk, "status": recon.status, "error": recon.error}
     return do_start(user, recon.client, recon.period, "reconciliation.retried", before)

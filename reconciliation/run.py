@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client
@@ -332,6 +333,17 @@ def as_of(snapshot: dict, period_end: date) -> dict:
     }
 
 
+def active_after(snapshot: dict, period_end: date) -> set[str]:
+    """The customers with an invoice, credit memo, payment or won deal dated after the
+    month's end."""
+    dated = [*snapshot["invoices"], *snapshot["credits"], *snapshot.get("payments", ())]
+    later = {r.customer_id for r in dated if r.txn_date > period_end}
+    later |= {
+        d.customer_id for d in snapshot["deals"] if d.close_date and d.close_date > period_end
+    }
+    return later - {""}
+
+
 @contextmanager
 def _collector_paused():
     """A big book is hundreds of thousands of small records and nothing here makes reference
@@ -360,13 +372,18 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
     found = detectors.detect(**records, today=period_end, stale_after_days=stale_after_days)
     balance_rows = None
     if snapshot.get("crm_read"):  # without the CRM's side there is nothing to set beside
+        # The books' receivable is read as it is now; a customer with records dated after
+        # the month (next month's invoices, payments) has no balance as of its end to set
+        # against the month's deals, so is left out rather than called a mismatch.
+        later = active_after(snapshot, period_end)
         balance_rows, unexplained = balances.customer_balances(
             records["deals"],
-            snapshot["receivables"],
+            [r for r in snapshot["receivables"] if r.customer_id not in later],
             found,
-            compared=snapshot["compared"],
+            compared=snapshot["compared"] - later,
             doc_numbers={i.id: i.doc_number for i in records["invoices"]},
         )
+        balance_rows = [row for row in balance_rows if row.customer_id not in later]
         found += unexplained
     limits = materiality.thresholds(
         client.firm.materiality_floor, materiality.monthly_revenue(records["invoices"], period_end)
@@ -399,10 +416,13 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
             return False
         return not ({finding.deal_id, *finding.invoice_ids, *finding.record_ids} & unread)
 
-    outcome = ledger.update(client, recon, seen, can_resolve=can_resolve)
-    if balance_rows is not None:
-        stored = store_balances(client, recon.period, balance_rows)
-        recon.counts = {**recon.counts, "balances": stored}
+    # One transaction: a run that dies storing the balances leaves the ledger as it was, not
+    # findings opened by a run whose report says it did not finish.
+    with transaction.atomic():
+        outcome = ledger.update(client, recon, seen, can_resolve=can_resolve)
+        if balance_rows is not None:
+            stored = store_balances(client, recon.period, balance_rows)
+            recon.counts = {**recon.counts, "balances": stored}
     recon.counts = {
         **recon.counts,
         **outcome.as_counts(),

@@ -111,7 +111,11 @@ def reconcile_start(request: HttpRequest, client_slug: str) -> HttpResponse:
     except PeriodRefused as refused:
         messages.error(request, f"Not reconciled: {refused}")
         return redirect("client_detail", client_slug=client.slug)
-    do_start(request.user, client, month)
+    try:
+        do_start(request.user, client, month)
+    except RetryRefused as refused:
+        messages.error(request, f"Not reconciled: {refused}")
+        return redirect("client_detail", client_slug=client.slug)
     messages.success(request, f"Reconciling {month:%B %Y}; the report appears below when done.")
     return redirect("client_detail", client_slug=client.slug)
 
