@@ -79,3 +79,16 @@ def test_client_page_names_who_owns_each_field_in_words(two_firms, client):
     assert "Display name: books" in page and "Postal code: CRM" in page
     assert "Tax ID: CRM" in page and "Address line 1: CRM" in page
     assert "Displayname" not in page and "Postalcode" not in page
+
+
+def test_connection_card_says_less_than_a_minute_like_the_dashboard(two_firms, client):
+    """A call a few seconds ago reads "less than a minute ago", as on the dashboard, never
+    "0 minutes ago"."""
+    from tests.factories import ConnectionFactory
+
+    customer = two_firms.client_a
+    ConnectionFactory(client=customer, last_success_at=timezone.now())
+    client.force_login(two_firms.accountant_a)
+    page = client.get(reverse("client_detail", args=[customer.slug])).content.decode()
+    assert "less than a minute ago" in page
+    assert "0\xa0minutes ago" not in page and "0 minutes ago" not in page
