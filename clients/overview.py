@@ -33,7 +33,9 @@ def client_overview(client: Client) -> dict:
     for recon in recons:  # newest first: a month's chart point is its latest finished run
         if recon.found is not None:
             latest_per_month.setdefault(recon.period, recon)
-    latest = recons[0] if recons else None
+    # The latest month and its latest run, as the dashboard's 'Last reconciled' reads it:
+    # re-running November must not hide December (or December's failure) on this page.
+    latest = max(recons, key=lambda r: (r.period, r.started_at), default=None)
     months = sorted(latest_per_month.values(), key=lambda r: r.period)[-HISTORY_MONTHS:]
     this_month = local_today(client).replace(day=1)
     choices = [this_month]

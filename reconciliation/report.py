@@ -6,7 +6,7 @@ CSV. The same data renders the email (text and HTML) and the page."""
 import csv
 import io
 from collections import defaultdict
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -77,11 +77,16 @@ def compared_words(recon: Reconciliation) -> list[str]:
     counts = recon.counts or {}
     if not recon.finished or "invoices" not in counts:
         return []
-    books = f"{counts['invoices']} invoice(s) and {counts.get('credits', 0)} credit memo(s)"
+    invoices, credits = counts["invoices"], counts.get("credits", 0)
+    books = f"{_many(invoices, 'invoice')} and {_many(credits, 'credit memo')}"
     said = [f"{books} from the books"]
     if counts.get("crm_read", True):
-        said.append(f"{counts.get('won_deals', 0)} won deal(s) from the CRM")
+        said.append(f"{_many(counts.get('won_deals', 0), 'won deal')} from the CRM")
     return said
+
+
+def _many(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def report_data(recon: Reconciliation) -> dict:
@@ -101,6 +106,10 @@ def report_data(recon: Reconciliation) -> dict:
     # Decided or gone since: the month's figures stand, and what is still open now is shown.
     still_open = [f for f in open_findings if f.status == FindingStatus.OPEN]
     start, end = month_bounds(client, period)
+    # A run of the month in progress judged it on the day it ran, not at a month end that
+    # had not come yet: the page says "on 4 December", never "at month end".
+    last_day = end.date() - timedelta(days=1)
+    as_of = min(last_day, timezone.localtime(recon.started_at, client.tzinfo).date())
     ledger = Finding.objects.filter(client=client)
     decided = ledger.filter(decided_at__gte=start, decided_at__lt=end).order_by("-decided_at")
     currency = (
@@ -111,6 +120,8 @@ def report_data(recon: Reconciliation) -> dict:
         "recon": recon,
         "client": client,
         "finished": finished,
+        "as_of": as_of,
+        "month_over": as_of == last_day,
         "findings": open_findings,
         "by_code": dict(sorted(by_code.items())),
         "open_count": len(open_findings),

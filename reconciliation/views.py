@@ -116,7 +116,11 @@ def reconcile_start(request: HttpRequest, client_slug: str) -> HttpResponse:
     except RetryRefused as refused:
         messages.error(request, f"Not reconciled: {refused}")
         return redirect("client_detail", client_slug=client.slug)
-    messages.success(request, f"Reconciling {month:%B %Y}; the report appears below when done.")
+    messages.success(
+        request,
+        f"Reconciling {month:%B %Y}: it is listed under Reconciliations below; reload the "
+        "page to see it finish and open its report.",
+    )
     return redirect("client_detail", client_slug=client.slug)
 
 

@@ -33,6 +33,31 @@ def code_label(code: str) -> str:
     return CODES.get(code, code)
 
 
+@register.filter
+def ago(value) -> str:
+    """The dashboard's "how long ago" ("less than a minute", "5 minutes"), so the client
+    page never says "0 minutes ago" where the dashboard says "less than a minute ago"."""
+    from syncfirm.jinja import ago as dashboard_ago
+
+    return dashboard_ago(value) if value else ""
+
+
+# Who wins a customer field both systems changed, in the words of the settings form.
+FIELD_OWNER_WORDS = {"crm": "CRM", "accounting": "books", "review": "a person decides"}
+
+
+@register.filter
+def field_owners(owners: dict) -> str:
+    """{"display_name": "accounting", "postal_code": "crm"} → "Display name: books ·
+    Postal code: CRM" (the client page's brief of its sync settings)."""
+    from connections.sync.mapping import field_label
+
+    return " · ".join(
+        f"{field_label(name)}: {FIELD_OWNER_WORDS.get(owner, owner)}"
+        for name, owner in (owners or {}).items()
+    )
+
+
 # A sync run's outcome in the few words a table cell has room for.
 RUN_OUTCOMES = {
     "running": "running",

@@ -8,7 +8,7 @@ from django import forms
 
 from .books_choices import BooksChoices
 from .invoicing import doc_number
-from .mapping import FieldMapError, check_field_map
+from .mapping import FieldMapError, check_field_map, field_label
 from .models import ACCOUNTING, CRM, DEFAULT_FIELD_OWNERS, REVIEW, SyncSettings
 
 OWNER_CHOICES = [
@@ -70,7 +70,7 @@ class SyncSettingsForm(forms.ModelForm):
             self.fields[f"owner_{name}"] = forms.ChoiceField(
                 choices=OWNER_CHOICES,
                 initial=owners[name],
-                label=name.replace("_", " ").capitalize(),
+                label=field_label(name),
             )
 
     def _income_account_field(self) -> forms.ChoiceField:

@@ -11,6 +11,15 @@ from ..records import Customer
 
 FieldMap = Mapping[str, dict]
 
+# A customer field as pages name it; the rest read as their name ("postal_code" → "Postal code").
+FIELD_WORDS = {"line1": "Address line 1", "tax_id": "Tax ID", "region": "State or region"}
+
+
+def field_label(name: str) -> str:
+    """A customer field in words, the same on the settings form and the client page."""
+    return FIELD_WORDS.get(name) or name.replace("_", " ").capitalize()
+
+
 DEFAULT_COMPANY_MAP: dict[str, dict] = {
     "display_name": {"from": ["name"]},
     "company_name": {"from": ["name"]},
