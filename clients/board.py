@@ -11,7 +11,7 @@ from decimal import Decimal
 HEALTH_FIELDS = (
     "pk", "name", "slug", "timezone", "at_stake", "currency", "open_findings",
     "material_findings", "open_conflicts", "broken_connections", "last_sync_status",
-    "last_sync_at", "last_recon_period", "last_recon_status", "last_recon_id",
+    "last_sync_at", "last_recon_period", "last_recon_status", "stake_by_currency", "last_recon_id",
 )  # fmt: skip
 
 SHOWS = {
@@ -82,13 +82,22 @@ def ordered(rows: list[dict], sort: str) -> list[dict]:
     return rows
 
 
+def stakes(by_currency: dict | None, amount: Decimal, currency: str) -> list[tuple[Decimal, str]]:
+    """What is at stake in each currency (amount, currency), never one currency's figure
+    added to another's; `amount` in `currency` when the kept totals say nothing else."""
+    if by_currency:
+        return sorted((Decimal(a), c) for c, (_, a) in by_currency.items())
+    return [(amount, currency)] if amount else []
+
+
 def totals(rows: list[dict]) -> dict:
     """The firm's figures: money at stake in each currency, findings, waiting decisions,
     clients needing attention."""
     at_stake: dict[str, Decimal] = defaultdict(Decimal)
     for r in rows:
         if r["open_findings"]:
-            at_stake[r["currency"]] += r["at_stake"]
+            for amount, currency in stakes(r["stake_by_currency"], r["at_stake"], r["currency"]):
+                at_stake[currency] += amount
     return {
         "amounts": sorted((amount, currency) for currency, amount in at_stake.items()),
         "count": sum(r["open_findings"] for r in rows),

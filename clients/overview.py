@@ -13,6 +13,7 @@ from reconciliation.models import Reconciliation
 from reconciliation.queue import month_totals
 from reconciliation.run import local_today
 
+from . import board
 from .models import Client
 
 RUNS_SHOWN = 5
@@ -42,6 +43,7 @@ def client_overview(client: Client) -> dict:
     while len(choices) < HISTORY_MONTHS + 1:
         choices.append((choices[-1] - timedelta(days=1)).replace(day=1))
     return {
+        "stakes": board.stakes(health.stake_by_currency, health.at_stake, health.currency),
         "recon_months": choices,
         "recon_default": choices[1],  # the last month that has ended
         "health": health,

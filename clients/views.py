@@ -92,6 +92,7 @@ def _rows_with_people(request: HttpRequest, rows: list[dict]) -> list[dict]:
     for r in rows:
         r["connection_rows"] = connection_rows(None, connections[r["pk"]])
         r["staff"] = staff[r["pk"]]
+        r["stakes"] = board.stakes(r["stake_by_currency"], r["at_stake"], r["currency"])
     return rows
 
 

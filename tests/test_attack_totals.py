@@ -4,8 +4,6 @@ currencies."""
 from datetime import date
 from decimal import Decimal
 
-import pytest
-
 from reconciliation.models import Finding, OpenTotals, Reconciliation
 
 
@@ -17,14 +15,6 @@ def open_finding(client, recon, key: str, amount: str, currency: str) -> Finding
     )  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OpenTotals.amount adds every currency into one number, which the client page, "
-    "the board's 'At stake' column and the dashboard's firm total (clients/board.totals) "
-    "label with the books' currency, while the queue shows each currency apart. Needs "
-    "OpenTotals.by_currency read by connections/sync/status.py, clients/board.py and "
-    "client_detail.html / dashboard.html",
-)
 def test_the_client_page_never_adds_dollars_to_another_currency(two_firms, client):
     """GIVEN a client with a missing invoice of 1,000.00 USD and one of 500.00 CAD WHEN its
     page and the dashboard are read THEN they show what is at stake in each currency, as the

@@ -13,6 +13,7 @@ def row(name, at_stake="0", findings=0, conflicts=0, broken=0, synced=None, curr
         "material_findings": findings, "open_conflicts": conflicts,
         "broken_connections": broken, "last_sync_status": None,
         "last_sync_at": synced, "last_recon_period": None, "last_recon_status": None,
+        "stake_by_currency": None,
     }  # fmt: skip
 
 

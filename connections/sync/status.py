@@ -12,7 +12,7 @@ def with_health(clients, findings: bool = True):
     one query however many clients: open findings and the amount at stake (unless
     `findings` is off), open conflicts, the last sync's status and time, the last
     reconciliation, and the books' currency."""
-    from django.db.models import Count, DecimalField, OuterRef, Subquery, Value
+    from django.db.models import Count, DecimalField, JSONField, OuterRef, Subquery, Value
     from django.db.models.functions import Coalesce
 
     from reconciliation.models import OpenTotals, Reconciliation
@@ -37,6 +37,8 @@ def with_health(clients, findings: bool = True):
             open_findings=Coalesce(Subquery(totals.values("count")[:1]), Value(0)),
             material_findings=Coalesce(Subquery(totals.values("high")[:1]), Value(0)),
             at_stake=Coalesce(Subquery(totals.values("amount")[:1]), Value(0), output_field=money),
+            # Each currency apart (`at_stake` adds them, for ordering only).
+            stake_by_currency=Subquery(totals.values("by_currency")[:1], output_field=JSONField()),
         )
     return clients.annotate(
         open_conflicts=Coalesce(
