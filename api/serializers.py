@@ -137,7 +137,12 @@ class ReconciliationSerializer(serializers.ModelSerializer):
     )
     error = serializers.SerializerMethodField(help_text="The same as `failure` (older name).")
     open_findings = serializers.SerializerMethodField(
-        help_text="Findings open at the month's end; null for a run that did not finish."
+        help_text="Findings open at the month's end; null for a run that did not finish, or "
+        "one replaced by a later run of its month (see `replaced_by`)."
+    )
+    replaced_by = serializers.SerializerMethodField(
+        help_text="The later run of the same month whose figures the month now shows; null "
+        "for the month's latest run."
     )
     at_stake = serializers.SerializerMethodField(
         help_text="Their amount (books currency); null for a run that did not finish."
@@ -153,7 +158,7 @@ class ReconciliationSerializer(serializers.ModelSerializer):
         fields = [
             "id", "client", "period", "status", "stage", "started_at", "finished_at",
             "heartbeat_at", "failure", "error", "not_checked", "counts", "open_findings",
-            "at_stake", "last_good_run", "report_url",
+            "at_stake", "replaced_by", "last_good_run", "report_url",
         ]  # fmt: skip
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -168,6 +173,11 @@ class ReconciliationSerializer(serializers.ModelSerializer):
     def get_open_findings(self, recon: Reconciliation) -> int | None:
         _figures(recon)
         return recon.found
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_replaced_by(self, recon: Reconciliation) -> int | None:
+        _figures(recon)
+        return recon.replaced_by[0] if recon.replaced_by else None
 
     @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True))
     def get_at_stake(self, recon: Reconciliation) -> str | None:

@@ -2,12 +2,13 @@
 queries whatever the page size: both systems' records from each finding's snapshot, and the
 open totals the page header shows."""
 
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, Sum
 
 from .compare import compare
-from .models import Finding, FindingMonth, FindingStatus, OpenTotals, ReconStatus
+from .models import Finding, FindingMonth, FindingStatus, OpenTotals, Reconciliation, ReconStatus
 from .records import deal_from_row, invoice_from_row
 
 
@@ -79,8 +80,30 @@ def month_totals(recons) -> None:
         .annotate(found=Count("*"), at_stake=Sum("amount"))
     )
     by_month = {(r["client_id"], r["period"]): r for r in rows}
+    latest = latest_finished_runs(wanted)
     for recon in recons:
         seen = by_month.get((recon.client_id, recon.period), {})
         finished = recon.status in (ReconStatus.DONE, ReconStatus.PARTIAL)
-        recon.found = seen.get("found", 0) if finished else None
-        recon.at_stake = seen.get("at_stake") or Decimal("0.00") if finished else None
+        # A month's view is its latest run's: an earlier run of it shows no figures of its own
+        # (they would be the later run's), only that it was replaced.
+        newer = latest.get((recon.client_id, recon.period))
+        recon.replaced_by = newer if finished and newer and newer[0] != recon.pk else None
+        shown = finished and recon.replaced_by is None
+        recon.found = seen.get("found", 0) if shown else None
+        recon.at_stake = seen.get("at_stake") or Decimal("0.00") if shown else None
+
+
+def latest_finished_runs(months: set[tuple[int, date]]) -> dict[tuple, tuple[int, object]]:
+    """{(client id, month): (id, started_at) of its latest finished run}, in one query."""
+    if not months:
+        return {}
+    rows = (
+        Reconciliation.objects.filter(
+            client_id__in={c for c, _ in months},
+            period__in={p for _, p in months},
+            status__in=(ReconStatus.DONE, ReconStatus.PARTIAL),
+        )
+        .order_by("started_at", "pk")
+        .values_list("client_id", "period", "pk", "started_at")
+    )
+    return {(c, p): (pk, at) for c, p, pk, at in rows}  # the last of each month wins

@@ -143,7 +143,20 @@ def report_data(recon: Reconciliation) -> dict:
         "good": good,
         "good_page": good and base + lifecycle.report_url(good, client.slug),
         "can_retry": lifecycle.can_retry(recon),
+        "replaced_by": _replaced_by(recon),
     }
+
+
+def _replaced_by(recon: Reconciliation) -> int | None:
+    """The later run of the same month whose view the month now shows, if any."""
+    from .queue import latest_finished_runs
+
+    if recon.status not in (ReconStatus.DONE, ReconStatus.PARTIAL):
+        return None
+    latest = latest_finished_runs({(recon.client_id, recon.period)}).get(
+        (recon.client_id, recon.period)
+    )
+    return latest[0] if latest and latest[0] != recon.pk else None
 
 
 def _aging(recon: Reconciliation) -> dict[str, Decimal]:
