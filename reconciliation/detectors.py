@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
 CENT = Decimal("0.01")
 DUPLICATE_WINDOW = timedelta(days=14)
@@ -101,8 +102,12 @@ def _severity(amount: Decimal) -> str:
     return "high" if amount >= 1000 else "medium" if amount >= 100 else "low"
 
 
+ZERO = Decimal("0.00")
+_by_date = attrgetter("txn_date", "id")
+
+
 def _lines_total(lines) -> Decimal:
-    return sum((amount for _, _, amount in lines), Decimal("0.00"))
+    return sum([line[2] for line in lines], ZERO)
 
 
 def duplicate_invoices(invoices: list[SnapInvoice]) -> list[Finding]:
@@ -115,7 +120,7 @@ def duplicate_invoices(invoices: list[SnapInvoice]) -> list[Finding]:
     found, used = [], set()
     billed: dict[str, list] = {}  # each invoice's (item, quantity) pairs, sorted once
     for group in by_customer.values():
-        group.sort(key=lambda i: (i.txn_date, i.id))
+        group.sort(key=_by_date)
         for n, first in enumerate(group):
             for second in group[n + 1 :]:
                 if second.txn_date - first.txn_date > DUPLICATE_WINDOW:
@@ -410,10 +415,6 @@ def unapplied_money(
     new findings, minus a stale-invoice finding whose invoice the money pays in full."""
     deal_claimed = {f.deal_id for f in found if f.deal_id}
     to_void = {f.fix.get("invoice_id") for f in found if f.code == "duplicate_invoice"}
-    by_customer: dict[str, list[SnapInvoice]] = defaultdict(list)
-    for invoice in sorted(invoices, key=lambda i: (i.txn_date, i.id)):
-        if not invoice.voided and invoice.balance > 0 and invoice.id not in to_void:
-            by_customer[invoice.customer_id].append(invoice)
     money = [
         ("payment", p.id, p.customer_id, p.unapplied, p.txn_date, "", p.currency)
         for p in payments
@@ -424,6 +425,15 @@ def unapplied_money(
         if c.remaining is not None and c.remaining > 0 and c.deal_id not in deal_claimed
     ]
     money.sort(key=lambda m: (m[4], m[0], m[1]))
+    # Only the customers with money on account need their open invoices, in date order.
+    holders = {m[2] for m in money}
+    by_customer: dict[str, list[SnapInvoice]] = defaultdict(list)
+    for invoice in invoices:
+        open_ = not invoice.voided and invoice.balance > 0 and invoice.id not in to_void
+        if open_ and invoice.customer_id in holders:
+            by_customer[invoice.customer_id].append(invoice)
+    for group in by_customer.values():
+        group.sort(key=_by_date)
     # Where the CRM already says more was paid than the books show, the money on account
     # is most likely that payment: it joins the finding and gives it its fix.
     crm_paid = {f.invoice_ids[0]: n for n, f in enumerate(found) if _crm_says_more_paid(f)}

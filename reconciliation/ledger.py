@@ -36,6 +36,7 @@ CARRIED = (
     "records", "fix", "fingerprint",
 )  # fmt: skip
 JSON_COLUMNS = ("evidence", "records", "fix", "invoice_ids", "record_ids")
+DIGESTED = (*(n for n in CARRIED if n != "fingerprint"), "invoice_ids", "record_ids")
 
 
 def problem_key(found: detectors.Finding) -> str:
@@ -86,24 +87,33 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Seen:
-    """A detector's finding as the ledger stores it; `state` digests what a run writes."""
+    """A detector's finding as the ledger stores it; `state` digests what a run writes.
+    Its `fingerprint` is worked out only when a row is written or a dismissal weighed (the
+    digest covers what it is made of): an unchanged month needs none."""
 
     key: str
-    values: dict  # the CARRIED fields and the identity fields
+    values: dict  # the CARRIED fields but the fingerprint, and the identity fields
     month: tuple[Decimal, str]  # (amount, severity) for the month's view
+    found: detectors.Finding | None = None
     state: str = ""
 
     def __post_init__(self) -> None:
-        # One JSON text of everything a run writes: the digest an unchanged month is
-        # recognised by (each column's own text is made only for a row that is written).
-        names = CARRIED + JSON_COLUMNS
-        text = json.dumps([self.values[name] for name in names], default=str)
+        # The digest an unchanged month is recognised by (JSON: the same values always
+        # give the same text; pickle would not, as it shares repeated objects).
+        text = json.dumps([self.values[name] for name in DIGESTED], default=str)
         object.__setattr__(self, "state", hashlib.sha256(text.encode()).hexdigest())
+
+    def full(self) -> dict:
+        """Every column it writes, the fingerprint worked out on first use."""
+        if "fingerprint" not in self.values:
+            self.values["fingerprint"] = fingerprint(self.found)
+        return self.values
 
     def as_row(self) -> dict:
         """The finding's columns for COPY, its JSON written once."""
-        texts = {k: JsonText(json.dumps(self.values[k], default=str)) for k in JSON_COLUMNS}
-        return {**self.values, **texts}
+        values = self.full()
+        texts = {k: JsonText(json.dumps(values[k], default=str)) for k in JSON_COLUMNS}
+        return {**values, **texts}
 
 
 def _money(amount: Decimal, currency: str) -> str:
@@ -226,7 +236,7 @@ class Light:
             return True
         latest = period >= self.last_period
         if self.status == FindingStatus.DISMISSED:
-            return latest and item.values["fingerprint"] != self.fingerprint
+            return latest and item.full()["fingerprint"] != self.fingerprint
         if self.status == FindingStatus.RESOLVED:
             return period >= (self.resolved_period or period)
         if self.status == FindingStatus.FIXED:
@@ -248,7 +258,7 @@ def _insert_findings(client: Client, recon, new: list[Seen], now) -> dict[str, t
 
 def _carry(finding: Finding, item: Seen, recon, today: date, outcome: Outcome) -> set[str]:
     """A problem seen again: update what changed; returns the names of the fields written."""
-    period, values = recon.period, item.values
+    period, values = recon.period, item.full()
     names: set[str] = set()
 
     def set_(name: str, value) -> None:

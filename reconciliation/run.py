@@ -405,9 +405,9 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
             "evidence": {**f.evidence, "links": record_links(portal, f)},
             "records": records_of(deals.get(f.deal_id),
                                   [invoices[i] for i in f.invoice_ids if i in invoices]),
-            "fix": f.fix, "fingerprint": ledger.fingerprint(f),
+            "fix": f.fix,
         }  # fmt: skip
-        seen.append(ledger.Seen(ledger.problem_key(f), values, (f.amount, severity)))
+        seen.append(ledger.Seen(ledger.problem_key(f), values, (f.amount, severity), f))
     crm_checked, unread = snapshot.get("crm_read", True), snapshot.get("unread_ids", set())
 
     def can_resolve(finding) -> bool:
