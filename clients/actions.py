@@ -194,16 +194,23 @@ def do_revoke_invitation(actor: Membership, invitation: StaffInvitation) -> None
 
 
 @transaction.atomic
-def do_set_fix_confirmation(actor: Membership, amount: Decimal) -> Firm:
-    """Above what amount approving a fix asks a second confirmation; owners only."""
+def do_set_fix_confirmation(
+    actor: Membership, amount: Decimal, floor: Decimal | None = None
+) -> Firm:
+    """Above what amount approving a fix asks a second confirmation, and from what amount a
+    finding is high (the next reconciliation weighs findings by it); owners only."""
     if actor.role != Role.OWNER:
         raise PermissionDenied("Only an owner may change when fixes need a second confirmation.")
     firm = Firm.objects.select_for_update().get(pk=actor.firm_id)
-    before = {"confirm_fixes_above": str(firm.confirm_fixes_above)}
+    before = {"confirm_fixes_above": str(firm.confirm_fixes_above),
+              "materiality_floor": str(firm.materiality_floor)}  # fmt: skip
     firm.confirm_fixes_above = amount
-    firm.save(update_fields=["confirm_fixes_above"])
+    if floor is not None:
+        firm.materiality_floor = floor
+    firm.save(update_fields=["confirm_fixes_above", "materiality_floor"])
     audit(firm, actor.user, "firm.confirm_fixes_above", firm, before,
-          {"confirm_fixes_above": str(amount)})  # fmt: skip
+          {"confirm_fixes_above": str(amount),
+           "materiality_floor": str(firm.materiality_floor)})  # fmt: skip
     return firm
 
 

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.text import slugify
 
@@ -27,14 +29,30 @@ class MfaPolicyForm(forms.ModelForm):
 class FixConfirmationForm(forms.ModelForm):
     class Meta:
         model = Firm
-        fields = ["confirm_fixes_above"]
-        labels = {"confirm_fixes_above": "Ask a second confirmation for fixes above"}
+        fields = ["confirm_fixes_above", "materiality_floor"]
+        labels = {
+            "confirm_fixes_above": "Ask a second confirmation for fixes above",
+            "materiality_floor": "A finding is high from",
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["materiality_floor"].required = False  # left out: unchanged
+
+    def _amount(self, name: str, least: Decimal):
+        amount = self.cleaned_data[name]
+        if amount is None or not amount.is_finite() or amount < least:
+            raise forms.ValidationError(f"An amount of {least:,.2f} or more.")
+        return amount
 
     def clean_confirm_fixes_above(self):
-        amount = self.cleaned_data["confirm_fixes_above"]
-        if amount < 0:
-            raise forms.ValidationError("An amount of 0 or more.")
-        return amount
+        return self._amount("confirm_fixes_above", Decimal("0.00"))
+
+    def clean_materiality_floor(self):
+        # Above zero: a floor of 0 would make a client with no revenue all "high".
+        if self.cleaned_data.get("materiality_floor") is None:
+            return None
+        return self._amount("materiality_floor", Decimal("0.01"))
 
 
 class ClientForm(forms.ModelForm):

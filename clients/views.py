@@ -199,10 +199,19 @@ def fix_confirmation_update(request: HttpRequest) -> HttpResponse:
     form = FixConfirmationForm(request.POST, instance=Firm(pk=request.firm.pk))
     if form.is_valid():
         amount = form.cleaned_data["confirm_fixes_above"]
-        actions.do_set_fix_confirmation(request.membership, amount)
-        messages.success(request, f"Fixes above {amount:,.2f} now ask a second confirmation.")
+        floor = form.cleaned_data["materiality_floor"]
+        actions.do_set_fix_confirmation(request.membership, amount, floor)
+        said = f"Fixes above {amount:,.2f} now ask a second confirmation."
+        if floor is not None:
+            said += (
+                f" Findings from {floor:,.2f} (or 5 % of a client's monthly revenue) are high "
+                "from the next reconciliation."
+            )
+        messages.success(request, said)
     else:
-        messages.error(request, "Write an amount of 0 or more, like 5000.00.")
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else field
+            messages.error(request, f"{label}: {' '.join(errors)}")
     return redirect("staff_list")
 
 

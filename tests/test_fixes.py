@@ -301,6 +301,20 @@ def test_an_owner_sets_the_amount_above_which_fixes_are_confirmed_twice(db, clie
     client.post(reverse("fix_confirmation_update"), {"confirm_fixes_above": "-1"})
     two_firms.firm_a.refresh_from_db()
     assert two_firms.firm_a.confirm_fixes_above == Decimal("1200.50")
+    # The materiality floor, on the same form: above zero, audited, kept when left out.
+    said = client.post(
+        reverse("fix_confirmation_update"),
+        {"confirm_fixes_above": "1200.50", "materiality_floor": "0"},
+        follow=True,
+    ).content.decode()
+    assert "A finding is high from: An amount of 0.01 or more." in said
+    client.post(
+        reverse("fix_confirmation_update"),
+        {"confirm_fixes_above": "1200.50", "materiality_floor": "250.00"},
+    )
+    two_firms.firm_a.refresh_from_db()
+    assert two_firms.firm_a.materiality_floor == Decimal("250.00")
+    assert "250.00" in client.get(reverse("staff_list")).content.decode()
 
     client.force_login(two_firms.accountant_a)
     refused = client.post(reverse("fix_confirmation_update"), {"confirm_fixes_above": "1"})
