@@ -12,6 +12,8 @@ from django.dispatch import receiver
 
 from .models import Finding, FindingStatus, OpenTotals
 
+CENT = Decimal("0.01")  # SQLite sums without the scale
+
 
 def refresh(client_ids, create: bool = True) -> None:
     """Recount the open findings of these clients, from the findings themselves. With
@@ -28,7 +30,7 @@ def refresh(client_ids, create: bool = True) -> None:
     )
     high: dict[int, int] = dict.fromkeys(found, 0)
     for row in rows:
-        found[row["client_id"]][row["currency"]] = [row["count"], str(row["amount"])]
+        found[row["client_id"]][row["currency"]] = [row["count"], str(row["amount"].quantize(CENT))]
         high[row["client_id"]] += row["high"]
     for client_id, by_currency in found.items():
         values = {
