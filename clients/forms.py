@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+import pycountry
 from django import forms
 from django.utils.text import slugify
 
@@ -109,8 +110,10 @@ class ClientForm(forms.ModelForm):
 
     def clean_country(self) -> str:
         country = self.cleaned_data["country"].strip().upper()
-        if len(country) != 2 or not country.isalpha():
-            raise forms.ValidationError("Use a two-letter country code, such as US, CA or GB.")
+        if len(country) != 2 or pycountry.countries.get(alpha_2=country) is None:
+            raise forms.ValidationError(
+                f"“{country}” is not a two-letter country code (ISO 3166), such as US, CA or GB."
+            )
         return country
 
 

@@ -76,6 +76,7 @@ def test_it_creates_a_client_with_a_slug_from_its_name_and_audits_it(client, two
         ("slug", "alpha-roofing", "already uses this slug"),
         ("timezone", "Mars/Olympus", "Select a valid choice"),
         ("country", "U1", "two-letter country code"),
+        ("country", "ZZ", "“ZZ” is not a two-letter country code (ISO 3166)"),
     ],
 )
 def test_it_rejects_bad_client_input_with_field_errors(client, two_firms, field, value, message):

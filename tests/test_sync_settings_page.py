@@ -190,3 +190,30 @@ def test_with_the_books_down_the_page_still_works_and_says_so(client, systems, t
     assert "The income accounts could not be read from the books" in html
     assert "The current choice, “Services”, is kept." in html
     assert income_options(page) == ["Services"]
+
+
+def test_each_bad_setting_is_refused_with_a_message_and_nothing_saved(client, two_firms):
+    """GIVEN the settings form WHEN a value no sync could use is posted (terms of
+    99,999,999,999 days crashed the next sync with an OverflowError) THEN the page says what
+    is wrong with it, and nothing is saved."""
+    client.force_login(two_firms.owner_a)
+    for field, value, said in (
+        ("payment_terms_days", "99999999999", "At most 365 days."),
+        ("payment_terms_days", "-1", "At least 0 days."),
+        ("schedule_minutes", "0", "At least 5 minutes."),
+        ("schedule_minutes", "100000", "At most 1440 minutes."),
+        ("stale_after_days", "0", "At least 1 days."),
+        ("books_currency", "XYZ", "“XYZ” is not a currency code (ISO 4217)"),
+        ("books_currency", "", "This field is required."),
+        ("field_map", "{}", "Map at least the display name"),
+        ("field_map", json.dumps({"companies": {}}), "Map at least the display name"),
+    ):
+        response = client.post(url(two_firms), form_data(**{field: value}))
+        assert response.status_code == 200, (field, value)
+        assert said in response.content.decode(), (field, value)
+    kept = SyncSettings.for_client(two_firms.client_a)
+    assert (kept.payment_terms_days, kept.schedule_minutes, kept.books_currency) == (30, 15, "USD")
+    saved = client.post(url(two_firms), form_data(books_currency="cad", payment_terms_days="365"))
+    assert saved.status_code == 302
+    kept.refresh_from_db()
+    assert (kept.books_currency, kept.payment_terms_days) == ("CAD", 365)

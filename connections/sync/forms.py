@@ -4,7 +4,9 @@ picked from the books' own list."""
 
 import json
 
+import pycountry
 from django import forms
+from django.core import validators
 
 from .books_choices import BooksChoices
 from .invoicing import doc_number
@@ -17,6 +19,13 @@ OWNER_CHOICES = [
     (REVIEW, "Ask a person"),
 ]
 MAP_TYPES = ("companies", "contacts")
+# (field, least, most, unit): payment terms up to a year, a pull at most every 5 minutes
+# (the providers' rate limits) and at least daily, stale receivables from a day to 3 years.
+LIMITS = (
+    ("payment_terms_days", 0, 365, "days"),
+    ("schedule_minutes", 5, 1440, "minutes"),
+    ("stale_after_days", 1, 1095, "days"),
+)
 
 
 class SyncSettingsForm(forms.ModelForm):
@@ -62,7 +71,20 @@ class SyncSettingsForm(forms.ModelForm):
     def __init__(self, *args, books: BooksChoices, **kwargs):
         super().__init__(*args, **kwargs)
         self.books = books
-        self.fields["schedule_minutes"].min_value = 1
+        # Bounds a person would recognise, and no value that can crash a sync (terms of
+        # 99,999,999,999 days overflowed the due date).
+        for name, least, most, unit in LIMITS:
+            field = self.fields[name]
+            field.min_value, field.max_value = least, most
+            field.widget.attrs.update(min=least, max=most)
+            field.error_messages.update(
+                min_value=f"At least {least} {unit}.", max_value=f"At most {most} {unit}."
+            )
+            field.validators = [v for v in field.validators if not hasattr(v, "limit_value")]
+            field.validators += [
+                validators.MinValueValidator(least, f"At least {least} {unit}."),
+                validators.MaxValueValidator(most, f"At most {most} {unit}."),
+            ]
         self.fields["income_account"] = self._income_account_field()
         self.fields["field_map"].initial = json.dumps(self.instance.field_map, indent=2)
         owners = {**DEFAULT_FIELD_OWNERS, **(self.instance.field_owners or {})}
@@ -141,7 +163,12 @@ class SyncSettingsForm(forms.ModelForm):
         return pattern
 
     def clean_books_currency(self) -> str:
-        return self.cleaned_data["books_currency"].strip().upper()
+        code = self.cleaned_data["books_currency"].strip().upper()
+        if pycountry.currencies.get(alpha_3=code) is None:
+            raise forms.ValidationError(
+                f"“{code}” is not a currency code (ISO 4217): write it like USD, CAD or EUR."
+            )
+        return code
 
     @property
     def owner_fields(self) -> list:
@@ -170,6 +197,11 @@ class SyncSettingsForm(forms.ModelForm):
                 check_field_map(field_map)
             except FieldMapError as error:
                 raise forms.ValidationError(f"{crm_type}: {error}") from error
+        if not any(isinstance(m, dict) and m.get("display_name") for m in value.values()):
+            raise forms.ValidationError(
+                "Map at least the display name (from companies or contacts): a customer "
+                "cannot be created or matched without it."
+            )
         return value
 
     def save(self, commit: bool = True) -> SyncSettings:
