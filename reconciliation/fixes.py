@@ -66,9 +66,16 @@ class _Failed(Exception):
     """A fix that could not run because a system could not be read (already in words)."""
 
 
+REASON_MAX = 2000  # a paragraph or two; a pasted book is not a reason
+
+
 def do_dismiss(actor: User, finding: Finding, reason: str) -> Finding:
     if not reason.strip():
         raise FixRefused("Say why it is dismissed.")
+    if len(reason.strip()) > REASON_MAX:
+        raise FixRefused(
+            f"Keep the reason under {REASON_MAX:,} characters ({len(reason.strip()):,} now)."
+        )
     with transaction.atomic():
         locked = Finding.objects.select_for_update().get(pk=finding.pk)
         if locked.status != FindingStatus.OPEN:

@@ -186,3 +186,19 @@ def test_deleting_a_client_or_a_run_with_many_findings_takes_a_few_queries(acme)
     with CaptureQueriesContext(connection) as deleting_small:
         small.delete()
     assert len(deleting_client) <= len(deleting_small)
+
+
+def test_a_dismissal_reason_has_a_length_limit_said_in_words(acme, two_firms):
+    """GIVEN a 10,000-character reason (it made a list 91,493 px wide) WHEN a finding is
+    dismissed with it THEN it is refused, saying the limit, and the finding stays open."""
+    from reconciliation.fixes import FixRefused
+
+    run(acme, NOV, TROUBLED)
+    missing = Finding.objects.get(client=acme, code="missing_invoice")
+    with pytest.raises(FixRefused, match="under 2,000 characters"):
+        do_dismiss(two_firms.owner_a, missing, "x" * 10_000)
+    missing.refresh_from_db()
+    assert missing.status == "open"
+    do_dismiss(two_firms.owner_a, missing, "x" * 2_000)
+    missing.refresh_from_db()
+    assert missing.status == "dismissed"
