@@ -363,47 +363,25 @@ class QuickBooksAdapter:
 
     def add_invoice_lines(self, invoice_id: str, lines: list) -> Invoice:
         """Append lines (`sync.invoicing.DraftLine`) to an invoice, keeping its own."""
-        rows = self._query(
-            "Reading a QuickBooks invoice",
-            f"SELECT * FROM Invoice WHERE Id = '{_quoted(invoice_id)}'",  # noqa: S608 - quoted
-        )
-        if not rows:
-            raise retries.ProviderError(f"QuickBooks has no invoice {invoice_id}")
-        current = rows[0]
+        current = self._invoice_as_stored(invoice_id)
         kept = [
             line
             for line in current.get("Line", [])
             if line.get("DetailType") != "SubTotalLineDetail"
         ]
-        body = {
-            "Id": invoice_id,
-            "SyncToken": current.get("SyncToken", "0"),
-            "sparse": True,
-            "Line": kept + [_line_body(line) for line in lines],
-        }
-        answer = self._call(
+        return self._sparse_invoice_update(
             f"Adding lines to QuickBooks invoice {invoice_id}",
-            lambda qb: qb.make_request(
-                "POST",
-                f"{qb.api_url}/company/{qb.company_id}/invoice",
-                json.dumps(body, default=str),
-            ),
-            retry_transient=False,
+            invoice_id,
+            current.get("SyncToken", "0"),
+            kept + [_line_body(line) for line in lines],
         )
-        return self._one(answer.get("Invoice") or {}, _invoice, "invoice")
 
     def replace_invoice_lines(self, invoice_id: str, version: str, lines: list) -> Invoice:
         """Set an invoice's sales lines to exactly these (`sync.invoicing.DraftLine`) by a
         sparse update, keeping the lines it holds of other kinds (a discount, a note).
         Refused with `retries.Stale` when the invoice changed since `version` was read.
         Sent once: an unknown outcome is settled by reading the invoice again."""
-        rows = self._query(
-            "Reading a QuickBooks invoice",
-            f"SELECT * FROM Invoice WHERE Id = '{_quoted(invoice_id)}'",  # noqa: S608 - quoted
-        )
-        if not rows:
-            raise retries.ProviderError(f"QuickBooks has no invoice {invoice_id}")
-        current = rows[0]
+        current = self._invoice_as_stored(invoice_id)
         if str(current.get("SyncToken", "")) != str(version):
             raise retries.Stale(f"invoice {invoice_id} changed in QuickBooks since it was read")
         others = [
@@ -411,14 +389,31 @@ class QuickBooksAdapter:
             for line in current.get("Line", [])
             if line.get("DetailType") not in ("SalesItemLineDetail", "SubTotalLineDetail")
         ]
-        body = {
-            "Id": invoice_id,
-            "SyncToken": version,
-            "sparse": True,
-            "Line": [_line_body(line) for line in lines] + others,
-        }
-        answer = self._call(
+        return self._sparse_invoice_update(
             f"Updating the lines of QuickBooks invoice {invoice_id}",
+            invoice_id,
+            version,
+            [_line_body(line) for line in lines] + others,
+        )
+
+    def _invoice_as_stored(self, invoice_id: str) -> dict:
+        """The invoice as QuickBooks holds it (raw JSON: its lines are sent back as they are)."""
+        rows = self._query(
+            "Reading a QuickBooks invoice",
+            f"SELECT * FROM Invoice WHERE Id = '{_quoted(invoice_id)}'",  # noqa: S608 - quoted
+        )
+        if not rows:
+            raise retries.ProviderError(f"QuickBooks has no invoice {invoice_id}")
+        return rows[0]
+
+    def _sparse_invoice_update(
+        self, doing: str, invoice_id: str, version: str, lines: list
+    ) -> Invoice:
+        """A sparse update of an invoice's lines, sent once (no retry: the caller settles an
+        unknown outcome by reading it again)."""
+        body = {"Id": invoice_id, "SyncToken": version, "sparse": True, "Line": lines}
+        answer = self._call(
+            doing,
             lambda qb: qb.make_request(
                 "POST",
                 f"{qb.api_url}/company/{qb.company_id}/invoice",

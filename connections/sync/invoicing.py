@@ -372,30 +372,25 @@ class DealChange:
             self.amount_now is None or self.amount_now == self.total_now or not self.amount_changed
         )
 
+    def _kinds(self):
+        """(what, lines) for each kind of change that has lines."""
+        found = (("added", self.added), ("changed", self.changed), ("removed", self.removed))
+        return [(what, lines) for what, lines in found if lines]
+
     def line_words(self) -> str:
         """'1 line added (Solar panel: 1 x 900.00)'; several kinds joined by '; '."""
-        parts = []
-        for what, found in (
-            ("added", self.added),
-            ("changed", self.changed),
-            ("removed", self.removed),
-        ):
-            if found:
-                noun = "line" if len(found) == 1 else "lines"
-                parts.append(f"{len(found)} {noun} {what} ({'; '.join(found)})")
-        return "; ".join(parts)
+        return "; ".join(
+            f"{len(lines)} {'line' if len(lines) == 1 else 'lines'} {what} ({'; '.join(lines)})"
+            for what, lines in self._kinds()
+        )
 
     def counts_words(self) -> str:
         """'1 line added, 1 line removed' (no detail: the run's one-line summary)."""
-        parts = []
-        for what, found in (
-            ("added", self.added),
-            ("changed", self.changed),
-            ("removed", self.removed),
-        ):
-            if found:
-                parts.append(f"{len(found)} {'line' if len(found) == 1 else 'lines'} {what}")
-        return ", ".join(parts) or "lines changed"
+        said = [
+            f"{len(lines)} {'line' if len(lines) == 1 else 'lines'} {what}"
+            for what, lines in self._kinds()
+        ]
+        return ", ".join(said) or "lines changed"
 
     def reason(self, doc_number: str, why: str = "") -> str:
         """The change in words: what the deal says now against what was invoiced."""

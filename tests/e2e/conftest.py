@@ -153,3 +153,27 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def connect_generated_book(client, sandbox: str, book, name: str):
+    """`client` connected to a generated book written into the sandbox, its history imported,
+    and no webhooks: each run in a browser test is one the test starts. Returns the written
+    book (realm, portal, answer key)."""
+    import requests
+    from django.core.management import call_command
+
+    from connections.sync.customers import run_customer_sync
+    from connections.sync.models import RunKind
+    from sandbox.seed_book import write_book
+
+    written = write_book(book, sandbox, name)
+    call_command(
+        "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
+    )
+    for path in (
+        f"quickbooks/companies/{written.realm_id}",
+        f"hubspot/portals/{written.portal_id}",
+    ):
+        requests.patch(f"{sandbox}/sandbox/control/{path}", json={"webhook_url": ""}, timeout=10)
+    run_customer_sync(client, kind=RunKind.IMPORT, full=True)
+    return written

@@ -2,18 +2,14 @@
 balances leads to the page of every customer, where a hand-keyed invoice shows as a
 difference no finding explains, and a missing invoice as one that a finding does."""
 
-import requests
 from django.core.management import call_command
 from django.utils import timezone
 
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import RunKind
 from reconciliation.models import CustomerBalance, Reconciliation
 from sandbox.generator import generate
-from sandbox.seed_book import write_book
 from tests.sandbox.conftest import sandbox_db
 
-from .conftest import expect, screenshot
+from .conftest import connect_generated_book, expect, screenshot
 
 pytestmark = sandbox_db
 
@@ -21,16 +17,8 @@ pytestmark = sandbox_db
 def test_the_report_leads_to_every_customers_balance(accountant_page, two_firms, sandbox):
     client, page = two_firms.client_a, accountant_page
     today = timezone.now().astimezone(client.tzinfo).date()
-    written = write_book(generate(40, seed=4, today=today, unseen=True), sandbox, "Balances")
-    call_command(
-        "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
-    )
-    for path in (
-        f"quickbooks/companies/{written.realm_id}",
-        f"hubspot/portals/{written.portal_id}",
-    ):
-        requests.patch(f"{sandbox}/sandbox/control/{path}", json={"webhook_url": ""}, timeout=10)
-    run_customer_sync(client, kind=RunKind.IMPORT, full=True)
+    book = generate(40, seed=4, today=today, unseen=True)
+    written = connect_generated_book(client, sandbox, book, "Balances")
     call_command("reconcile", client.slug, "--period", f"{today:%Y-%m}")
     recon = Reconciliation.objects.get(client=client)
     hand_keyed = next(

@@ -6,19 +6,15 @@ import re
 from decimal import Decimal
 
 import pytest
-import requests
 from django.core.management import call_command
 from django.utils import timezone
 
 from connections.quickbooks.adapter import QuickBooksAdapter
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import RunKind
 from reconciliation.models import Finding, FindingStatus
 from sandbox.generator import generate
-from sandbox.seed_book import write_book
 from tests.sandbox.conftest import sandbox_db
 
-from .conftest import expect, screenshot
+from .conftest import connect_generated_book, expect, screenshot
 
 pytestmark = sandbox_db
 
@@ -30,18 +26,10 @@ def books(two_firms, sandbox):
     """Firm A's client connected to a generated book with one planted problem of each kind,
     its history imported; nothing reconciled yet."""
     client = two_firms.client_a
-    book = generate(40, seed=4, today=timezone.now().astimezone(client.tzinfo).date())
-    written = write_book(book, sandbox, "Alpha Roofing books")
-    call_command(
-        "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
+    today = timezone.now().astimezone(client.tzinfo).date()
+    connect_generated_book(
+        client, sandbox, generate(40, seed=4, today=today), "Alpha Roofing books"
     )
-    # No webhooks: each run here is the one the test starts.
-    for path in (
-        f"quickbooks/companies/{written.realm_id}",
-        f"hubspot/portals/{written.portal_id}",
-    ):
-        requests.patch(f"{sandbox}/sandbox/control/{path}", json={"webhook_url": ""}, timeout=10)
-    run_customer_sync(client, kind=RunKind.IMPORT, full=True)
     return QuickBooksAdapter(client.connections.get(system="quickbooks"))
 
 

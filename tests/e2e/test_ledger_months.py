@@ -8,19 +8,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-import requests
-from django.core.management import call_command
 
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import RunKind
 from reconciliation.models import Finding, FindingStatus
 from reconciliation.views import QUEUE_PAGE
 from sandbox.generator import generate
-from sandbox.seed_book import write_book
 from tests.sandbox.conftest import sandbox_db
 from tests.test_ledger_months import about, each_planted_once
 
-from .conftest import expect, screenshot
+from .conftest import connect_generated_book, expect, screenshot
 from .test_findings_queue import CLIENT, finding_item, usd
 
 pytestmark = sandbox_db
@@ -42,17 +37,8 @@ def november_book(two_firms, sandbox):
     """Firm A's client on a generated book whose planted problems all date from November;
     history imported, nothing reconciled."""
     client = two_firms.client_a
-    written = write_book(generate(40, seed=4, today=date(2026, 11, 15)), sandbox, "Ledger books")
-    call_command(
-        "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
-    )
-    for path in (
-        f"quickbooks/companies/{written.realm_id}",
-        f"hubspot/portals/{written.portal_id}",
-    ):  # no webhooks: each run here is one the accountant starts
-        requests.patch(f"{sandbox}/sandbox/control/{path}", json={"webhook_url": ""}, timeout=10)
-    run_customer_sync(client, kind=RunKind.IMPORT, full=True)
-    return written
+    book = generate(40, seed=4, today=date(2026, 11, 15))
+    return connect_generated_book(client, sandbox, book, "Ledger books")
 
 
 def reconcile(page, month: str) -> None:

@@ -1,18 +1,14 @@
 """On a phone (390 px wide) a month's report, its customer balances and the reports list
 scroll their wide tables in their own box: the page itself never scrolls sideways."""
 
-import requests
 from django.core.management import call_command
 from django.utils import timezone
 
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import RunKind
 from reconciliation.models import Reconciliation
 from sandbox.generator import generate
-from sandbox.seed_book import write_book
 from tests.sandbox.conftest import sandbox_db
 
-from .conftest import expect, screenshot
+from .conftest import connect_generated_book, expect, screenshot
 
 pytestmark = sandbox_db
 
@@ -24,16 +20,8 @@ def test_report_balances_and_reports_list_do_not_scroll_sideways_on_a_phone(
 ):
     client, page = two_firms.client_a, accountant_page
     today = timezone.now().astimezone(client.tzinfo).date()
-    written = write_book(generate(40, seed=4, today=today, unseen=True), sandbox, "Phone")
-    call_command(
-        "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
-    )
-    for path in (
-        f"quickbooks/companies/{written.realm_id}",
-        f"hubspot/portals/{written.portal_id}",
-    ):
-        requests.patch(f"{sandbox}/sandbox/control/{path}", json={"webhook_url": ""}, timeout=10)
-    run_customer_sync(client, kind=RunKind.IMPORT, full=True)
+    book = generate(40, seed=4, today=today, unseen=True)
+    connect_generated_book(client, sandbox, book, "Phone")
     call_command("reconcile", client.slug, "--period", f"{today:%Y-%m}")
     recon = Reconciliation.objects.get(client=client)
 
