@@ -22,7 +22,13 @@ from .detectors import CODES
 CLOSED, READY, BLOCKED = "closed", "ready", "blocked"
 DONE, PARTIAL, FAILED, RUNNING = "done", "partial", "failed", "running"
 SYNC_FAILED, SYNC_WAITING = "failed", "waiting"
-KINDS = {"accounting": "the books", "crm": "the CRM"}
+KINDS = {"accounting": "No books connected", "crm": "No CRM connected"}
+RUN_WORDS = {
+    DONE: "went through",
+    PARTIAL: "could not compare everything",
+    FAILED: "failed",
+    RUNNING: "running",
+}
 SETTLED = {"fixed": "fixed", "dismissed": "dismissed", "resolved": "no longer seen"}
 
 
@@ -46,6 +52,10 @@ class Run:
     finished_at: datetime | None = None
     error: str = ""
     report_sent_at: datetime | None = None
+
+    @property
+    def status_words(self) -> str:
+        return RUN_WORDS.get(self.status, self.status)
 
 
 @dataclass(frozen=True)
@@ -159,10 +169,10 @@ def _month(period: date) -> str:
 
 def _connected(facts: Facts) -> Check:
     said = []
-    for kind, system in KINDS.items():
+    for kind, missing in KINDS.items():
         mine = [link for link in facts.links if link.kind == kind]
         if not mine:
-            said.append(f"{system[0].upper()}{system[1:]} not connected")
+            said.append(missing)
         for link in mine:
             if link.status != "active":
                 said.append(f"{link.label}: {link.status_label.lower()}")
@@ -267,7 +277,7 @@ def changes(signed: list[Item], now: list[Item]) -> list[Change]:
     for item in now:
         was, amount = before.get(item.finding_id), money(item.amount, item.currency)
         if was is None:
-            said.append(Change("new", f"New problem: {item.label}, {amount}. {item.reason}"))
+            said.append(Change("new", f"New problem: {item.label}, {amount} — {item.reason}"))
             continue
         if (was.amount, was.currency) != (item.amount, item.currency):
             was_amount = money(was.amount, was.currency)

@@ -138,3 +138,21 @@ def _run(run: Reconciliation) -> close.Run:
 def one_month(client: Client, period: date) -> close.Facts:
     annotated = with_last_sync(Client.objects.filter(pk=client.pk)).get()
     return facts_for([annotated], [period])[(client.pk, period)]
+
+
+def signed_off_view(client: Client, period: date) -> dict | None:
+    """For a month's report: who signed it off, when, what it showed then and what differs
+    now (None while the month is open)."""
+    kept = (
+        MonthClose.objects.filter(client=client, period=period, signed_off_at__isnull=False)
+        .select_related("signed_off_by")
+        .first()
+    )
+    if kept is None:
+        return None
+    return {
+        "kept": kept,
+        "verdict": close.verdict(one_month(client, period)),
+        "count": kept.snapshot.get("count", 0),
+        "totals": kept.snapshot.get("totals", {}),
+    }

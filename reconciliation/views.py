@@ -20,6 +20,7 @@ from clients.models import Client, Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 from connections.sync.health import client_options
 
+from .close_facts import signed_off_view
 from .detectors import CODES
 from .fixes import (
     AUTOMATIC,
@@ -57,6 +58,7 @@ def report(request: HttpRequest, client_slug: str, recon_id: int) -> HttpRespons
     recon = _run_of(request, client_slug, recon_id)
     context = report_data(recon)
     context["may_retry"] = context["can_retry"] and request.membership.has_role(Role.ACCOUNTANT)
+    context["signed_off"] = signed_off_view(recon.client, recon.period)  # the month's close
     return render(request, "reconciliation/report.html", context)
 
 

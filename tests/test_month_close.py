@@ -65,7 +65,7 @@ def test_it_is_ready_when_every_item_holds():
 @pytest.mark.parametrize(
     ("changed", "reason"),
     [
-        ({"links": LINKS[:1]}, "The CRM not connected."),
+        ({"links": LINKS[:1]}, "No CRM connected."),
         (
             {
                 "links": (
@@ -124,7 +124,7 @@ def test_a_closed_month_says_in_words_what_changed_since_the_sign_off():
     judged = close.verdict(facts(items=now, signed_off_at=OCT_END, snapshot=kept))
     assert judged.status == "closed" and judged.label == "closed · changed since sign-off"
     assert [c.words for c in judged.changes] == [
-        "New problem: Duplicate invoice, 20.00 USD. SF-9 twice",
+        "New problem: Duplicate invoice, 20.00 USD — SF-9 twice",
         "No longer seen: Missing invoice, 100.00 USD (it was open, not carried).",
         "Amount changed: Missing invoice 50.00 USD → 75.00 USD.",
         "Decision changed: Missing invoice, 100.00 USD: carried → fixed.",
@@ -386,3 +386,16 @@ def test_the_board_costs_the_same_for_3_or_30_clients(client, two_firms):
     body = client.get(url).content.decode()
     # The fixture's client too: 31.
     assert body.count("October 2026: closed") == 31 and "Load Client 29" in body
+
+
+def test_the_report_of_a_signed_off_month_says_so_and_what_changed(client, acme, two_firms):
+    who = two_firms.accountant_a
+    reconciled(acme, NOV, TROUBLED)
+    settle_all(acme, NOV, who)
+    do_sign_off(who, acme, NOV)
+    again = reconciled(acme, NOV, book(TROUBLED["invoices"], [*TROUBLED["deals"], deal(8, "400")]))
+    client.force_login(two_firms.viewer_a)
+    body = client.get(reverse("reconciliation_report", args=[acme.slug, again.pk])).content
+    said = body.decode()
+    assert "November 2026 was signed off</strong>" in said and "3,500.00 USD at the month" in said
+    assert "Changed since sign-off" in said and "New problem: Missing invoice, 400.00 USD" in said
