@@ -399,3 +399,22 @@ def test_the_report_of_a_signed_off_month_says_so_and_what_changed(client, acme,
     said = body.decode()
     assert "November 2026 was signed off</strong>" in said and "3,500.00 USD at the month" in said
     assert "Changed since sign-off" in said and "New problem: Missing invoice, 400.00 USD" in said
+
+
+def test_the_close_page_costs_the_same_for_2_or_22_findings(client, acme, two_firms):
+    from .test_query_counts import queries
+
+    who = two_firms.accountant_a
+    client.force_login(who)
+    reconciled(acme, NOV, TROUBLED)
+    settle_all(acme, NOV, who)
+    url = reverse("close_month", args=[acme.slug, "2026-11"])
+    few = queries(client, url)
+    more = book(
+        [invoice(1, deal="d1"), invoice(2)],
+        [deal(1), deal(9, "2500.00"), *(deal(n, "100.00") for n in range(20, 40))],
+    )
+    reconciled(acme, NOV, more)
+    settle_all(acme, NOV, who)
+    assert queries(client, url) == few
+    assert client.get(url).content.decode().count("Carry note by") == 22
