@@ -326,13 +326,13 @@ def snapshot(facts: Facts, signed_by: str, at: datetime) -> dict:
 RANK = {BLOCKED: 0, READY: 1, CLOSED: 2}
 
 
-def worst_first(rows: list[tuple[str, list[Verdict]]]) -> list[tuple[str, list[Verdict]]]:
+def worst_first[T](rows: list[tuple[T, list[Verdict]]]) -> list[tuple[T, list[Verdict]]]:
     """Clients with a blocked month first (the most blocked months first), then those with a
-    month ready to sign off, then the closed; by name within each."""
+    month ready to sign off, then the closed; by name (`str` of each row's first item)."""
 
     def key(row):
         name, verdicts = row
         ranks = [RANK[v.status] for v in verdicts]
-        return (min(ranks, default=2), ranks.count(0) * -1, ranks.count(1) * -1, name.casefold())
+        return (min(ranks, default=2), -ranks.count(0), -ranks.count(1), str(name).casefold())
 
     return sorted(rows, key=key)

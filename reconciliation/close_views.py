@@ -68,19 +68,16 @@ def close_board(request: HttpRequest) -> HttpResponse:
         clients = clients.filter(assigned_staff__pk=int(chosen))
     clients = list(with_last_sync(clients))
     facts = facts_for(clients, months, reasons=False)
-    rows = [
-        (client, [close.verdict(facts[(client.pk, month)]) for month in months])
-        for client in clients
-    ]
-    by_name = {c.name: c for c in clients}
-    ranked = close.worst_first([(c.name, v) for c, v in rows])
+    rows = close.worst_first(
+        [(c, [close.verdict(facts[(c.pk, month)]) for month in months]) for c in clients]
+    )
     verdicts = [v for _, vs in rows for v in vs]
     return render(
         request,
         "reconciliation/close_board.html",
         {
             "months": months,
-            "rows": [(by_name[name], list(zip(months, v, strict=True))) for name, v in ranked],
+            "rows": [(c, list(zip(months, vs, strict=True))) for c, vs in rows],
             "staff": staff,
             "chosen": chosen,
             "picked": f"{months[0]:%Y-%m}",

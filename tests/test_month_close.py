@@ -418,3 +418,19 @@ def test_the_close_page_costs_the_same_for_2_or_22_findings(client, acme, two_fi
     settle_all(acme, NOV, who)
     assert queries(client, url) == few
     assert client.get(url).content.decode().count("Carry note by") == 22
+
+
+@pytest.mark.parametrize("back", ["https://evil.test/", "//evil.test/x", ""])
+def test_reconcile_goes_back_only_to_a_page_of_this_site(
+    client, acme, two_firms, back, monkeypatch
+):
+    from reconciliation import lifecycle
+
+    monkeypatch.setattr(lifecycle, "async_task", lambda *args: None)  # queued, not run
+    client.force_login(two_firms.accountant_a)
+    url = reverse("reconciliation_start", args=[acme.slug])
+    answer = client.post(url, {"period": "2026-10", "next": back})
+    assert answer["Location"] == reverse("client_detail", args=[acme.slug])
+    close_page = reverse("close_month", args=[acme.slug, "2026-09"])
+    answer = client.post(url, {"period": "2026-09", "next": close_page})
+    assert answer["Location"] == close_page
