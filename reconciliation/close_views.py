@@ -6,6 +6,7 @@ import logging
 from datetime import date
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +26,7 @@ from .run import client_period
 log = logging.getLogger(__name__)
 
 BOARD_MONTHS = 3
+BOARD_PAGE = 50  # clients a page
 
 
 def _staff_choice(request: HttpRequest) -> tuple[str, list[Membership]]:
@@ -72,12 +74,15 @@ def close_board(request: HttpRequest) -> HttpResponse:
         [(c, [close.verdict(facts[(c.pk, month)]) for month in months]) for c in clients]
     )
     verdicts = [v for _, vs in rows for v in vs]
+    # Ranked across the firm first (the worst client may be the last by name), then paged.
+    page = Paginator(rows, BOARD_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "reconciliation/close_board.html",
         {
             "months": months,
-            "rows": [(c, list(zip(months, vs, strict=True))) for c, vs in rows],
+            "page": page,
+            "rows": [(c, list(zip(months, vs, strict=True))) for c, vs in page.object_list],
             "staff": staff,
             "chosen": chosen,
             "picked": f"{months[0]:%Y-%m}",

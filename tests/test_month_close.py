@@ -434,3 +434,23 @@ def test_reconcile_goes_back_only_to_a_page_of_this_site(
     close_page = reverse("close_month", args=[acme.slug, "2026-09"])
     answer = client.post(url, {"period": "2026-09", "next": close_page})
     assert answer["Location"] == close_page
+
+
+def test_the_board_pages_its_clients_worst_first_across_pages(client, two_firms, monkeypatch):
+    """GIVEN three clients with their last month signed off and the fixture's client with
+    every month blocked (last by name) WHEN the board shows two clients a page THEN the
+    blocked client leads the first page: ranked across the firm, then paged."""
+    from reconciliation import close_views
+    from reconciliation.close_facts import ended_months
+
+    monkeypatch.setattr(close_views, "BOARD_PAGE", 2)
+    last = ended_months(timezone.now().date(), 1)[0]
+    for n in range(3):
+        target = ClientFactory(firm=two_firms.firm_a, name=f"Aaron Roofing {n}", slug=f"aa-{n}")
+        MonthClose.objects.create(client=target, period=last, signed_off_at=timezone.now())
+    client.force_login(two_firms.accountant_a)
+    first = client.get(reverse("close_board"), {"staff": "all"}).content.decode()
+    second = client.get(reverse("close_board"), {"staff": "all", "page": 2}).content.decode()
+    assert "Page 1 of 2 · 4 in all" in first and "9 blocked" in first and "3 closed" in first
+    assert "Alpha Secret Roofing</a>" in first and "Aaron Roofing 0</a>" in first
+    assert "Aaron Roofing 1</a>" in second and "Aaron Roofing 2</a>" in second
