@@ -262,3 +262,72 @@ class CustomerBalance(models.Model):
     @property
     def difference(self):
         return self.crm_owed - self.books_owed
+
+
+class MonthClose(models.Model):
+    """A client's month signed off by a person (decision 0021): who, when, and what the month
+    showed then (`snapshot`: each finding's amount and decision, the totals and the run). A
+    later run of the month changes the ledger as any run does; the close page and the
+    report show the snapshot and what differs from it, never the new figures as signed off.
+    Reopening clears the sign-off (kept, with the reason, in the audit log)."""
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="month_closes")
+    period = models.DateField(help_text="The month (its first day).")
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    snapshot = models.JSONField(default=dict)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField(blank=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "period"], name="one_close_a_month")
+        ]
+
+    def __str__(self) -> str:
+        state = "closed" if self.signed_off_at else "open"
+        return f"{self.client_id} {self.period:%Y-%m} ({state})"
+
+    @property
+    def closed(self) -> bool:
+        return self.signed_off_at is not None
+
+
+class CarryNote(models.Model):
+    """Why an open finding is carried into the next month rather than decided, written at a
+    month's close: with it, the finding no longer blocks that month's sign-off."""
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    # Deleted with its finding by the database (migration 0012), as FindingMonth is: a
+    # client's findings still go in one statement.
+    finding = models.ForeignKey(
+        Finding, on_delete=models.DO_NOTHING, db_constraint=False, related_name="carry_notes"
+    )
+    period = models.DateField(help_text="The month it is carried out of (its first day).")
+    note = models.TextField()
+    noted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    noted_at = models.DateTimeField(default=timezone.now)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["finding", "period"], name="one_carry_note_a_month")
+        ]
+        indexes = [models.Index(fields=["client", "period"], name="carry_note_month")]
+
+    def __str__(self) -> str:
+        return f"{self.finding_id} carried out of {self.period:%Y-%m}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import close_views, views
 
 urlpatterns = [
     path("review/findings/", views.review_findings, name="review_findings"),
@@ -49,5 +49,33 @@ urlpatterns = [
         "clients/<slug:client_slug>/balances/<str:month>/balances.csv",
         views.customer_balances_csv,
         name="customer_balances_csv",
+    ),
+]
+
+# The month-end close (reconciliation/close_views.py).
+urlpatterns += [
+    path("close/", close_views.close_board, name="close_board"),
+    path(
+        "clients/<slug:client_slug>/close/<str:month>/", close_views.close_month, name="close_month"
+    ),
+    path(
+        "clients/<slug:client_slug>/close/<str:month>/sign-off/",
+        close_views.close_sign_off,
+        name="close_sign_off",
+    ),
+    path(
+        "clients/<slug:client_slug>/close/<str:month>/reopen/",
+        close_views.close_reopen,
+        name="close_reopen",
+    ),
+    path(
+        "clients/<slug:client_slug>/close/<str:month>/send-report/",
+        close_views.close_send_report,
+        name="close_send_report",
+    ),
+    path(
+        "clients/<slug:client_slug>/close/<str:month>/carry/<int:finding_id>/",
+        close_views.close_carry,
+        name="close_carry",
     ),
 ]

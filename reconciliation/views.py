@@ -10,7 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,6 +20,7 @@ from clients.models import Client, Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 from connections.sync.health import client_options
 
+from .close_facts import signed_off_view
 from .detectors import CODES
 from .fixes import (
     AUTOMATIC,
@@ -55,6 +58,7 @@ def report(request: HttpRequest, client_slug: str, recon_id: int) -> HttpRespons
     recon = _run_of(request, client_slug, recon_id)
     context = report_data(recon)
     context["may_retry"] = context["can_retry"] and request.membership.has_role(Role.ACCOUNTANT)
+    context["signed_off"] = signed_off_view(recon.client, recon.period)  # the month's close
     return render(request, "reconciliation/report.html", context)
 
 
@@ -103,25 +107,31 @@ def reconcile_retry(request: HttpRequest, client_slug: str, recon_id: int) -> Ht
 @member_required(Role.ACCOUNTANT)
 def reconcile_start(request: HttpRequest, client_slug: str) -> HttpResponse:
     """Reconcile a month now: the one chosen (any month of the client's history), else the
-    month in progress (the monthly run does last month by itself)."""
+    month in progress (the monthly run does last month by itself). Back to the client page,
+    or to the page it was pressed on (`next`: the month's close page)."""
     client = get_client_for_member(request, client_slug)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("client_detail", args=[client.slug])
     chosen = request.POST.get("period", "").strip()
     try:
         month = client_period(client, chosen) if chosen else local_today(client).replace(day=1)
     except PeriodRefused as refused:
         messages.error(request, f"Not reconciled: {refused}")
-        return redirect("client_detail", client_slug=client.slug)
+        return redirect(back)
     try:
         do_start(request.user, client, month)
     except RetryRefused as refused:
         messages.error(request, f"Not reconciled: {refused}")
-        return redirect("client_detail", client_slug=client.slug)
+        return redirect(back)
     messages.success(
         request,
         f"Reconciling {month:%B %Y}: it is listed under Reconciliations below; reload the "
-        "page to see it finish and open its report.",
+        "page to see it finish and open its report."
+        if back.endswith(reverse("client_detail", args=[client.slug]))
+        else f"Reconciling {month:%B %Y}: reload the page to see it finish.",
     )
-    return redirect("client_detail", client_slug=client.slug)
+    return redirect(back)
 
 
 QUEUE_PAGE = 20  # cards with both systems side by side: a screenful or two
