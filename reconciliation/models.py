@@ -262,3 +262,10 @@ class CustomerBalance(models.Model):
     @property
     def difference(self):
         return self.crm_owed - self.books_owed
+
+    @property
+    def shown_name(self) -> str:
+        """The customer by name, or in words when the books no longer name them."""
+        from .wording import BOOKS, gone
+
+        return self.name or gone("customer", BOOKS, self.customer_id)
