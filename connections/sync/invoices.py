@@ -502,7 +502,9 @@ class InvoiceStep:
                 continue
             if fingerprint == link.change_fingerprint and link.change_state == ChangeState.REVIEW:
                 continue  # flagged already (or kept as issued): not again
-            change = invoicing.compare(link.invoiced, deal, link.expected_total)
+            change = invoicing.compare(
+                link.invoiced, deal, link.expected_total, self.settings.books_currency
+            )
             if change is None or (
                 not change.lines_changed and change.amount_now in (None, change.total_now)
             ):

@@ -453,11 +453,13 @@ class DealChange:
         )
 
 
-def compare(kept: dict, deal: Deal, expected_total: Decimal | None = None) -> DealChange | None:
+def compare(
+    kept: dict, deal: Deal, expected_total: Decimal | None = None, books_currency: str = ""
+) -> DealChange | None:
     """How `deal` differs from what was invoiced (`kept`, a `snapshot`), or None when it
     says the same. With nothing kept (history), the deal's lines are held against the
     invoice's total (`expected_total`) alone."""
-    currency = (deal.currency or kept.get("currency") or "").upper()
+    currency = (deal.currency or kept.get("currency") or books_currency).upper()
     total_now, amount_now = lines_total(deal), deal_amount(deal)
     if not kept:
         if expected_total is None or total_now == expected_total:
