@@ -100,6 +100,10 @@ class Finding:
     record_ids: tuple[str, ...] = ()
 
 
+def _days(count: int) -> str:
+    return f"{count} day{'' if count == 1 else 's'}"
+
+
 def _severity(amount: Decimal) -> str:
     return "high" if amount >= 1000 else "medium" if amount >= 100 else "low"
 
@@ -148,8 +152,8 @@ def duplicate_invoices(invoices: list[SnapInvoice]) -> list[Finding]:
                         void.currency,
                         "AR and revenue overstated",
                         f"invoices {keep.doc_number or keep.id} and {void.doc_number or void.id} "
-                        f"bill the same lines to the same customer "
-                        f"{abs((void.txn_date - keep.txn_date).days)} day(s) apart",
+                        f"bill the same lines to the same customer, "
+                        f"{_days(abs((void.txn_date - keep.txn_date).days))} apart",
                         keep.deal_id or void.deal_id,
                         (keep.id, void.id),
                         keep.customer_id,
