@@ -3,14 +3,22 @@ record pages when SANDBOX is on: a link from a finding ("Invoice SF-1044 in Quic
 opens the record the emulator holds, in the company the link names. The URLs mirror the
 real apps' (`connections.providers.quickbooks_record_url`, `hubspot_record_url`)."""
 
+from decimal import Decimal
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from syncfirm.money import money
 
 from .hubspot.models import CrmObject, Portal
 from .quickbooks.models import Company, Entity
 
 HUBSPOT_TYPES = {"0-3": "deals", "0-2": "companies", "0-1": "contacts"}
+
+
+def _money(value, currency: str) -> str:
+    return money(Decimal(str(value)), currency) if value not in (None, "") else ""
 
 
 def _ref(data: dict, name: str) -> str:
@@ -45,7 +53,11 @@ def quickbooks_invoice(request: HttpRequest) -> HttpResponse:
     customer = _ref(data, "CustomerRef")
     currency = _ref(data, "CurrencyRef")
     lines = [
-        (items.get(_ref(d, "ItemRef"), _ref(d, "ItemRef")), d.get("Qty", ""), line.get("Amount"))
+        (
+            items.get(_ref(d, "ItemRef"), _ref(d, "ItemRef")),
+            d.get("Qty", ""),
+            _money(line.get("Amount"), currency),
+        )
         for line, d in zip(data.get("Line") or [], details, strict=True)
         if line.get("DetailType") == "SalesItemLineDetail"
     ]
@@ -53,8 +65,8 @@ def quickbooks_invoice(request: HttpRequest) -> HttpResponse:
         ("Customer", _names(company, "Customer", {customer}).get(customer, customer)),
         ("Date", data.get("TxnDate", "")),
         ("Due", data.get("DueDate", "")),
-        ("Total", f"{data.get('TotalAmt', '')} {currency}"),
-        ("Balance", f"{data.get('Balance', '')} {currency}"),
+        ("Total", _money(data.get("TotalAmt"), currency)),
+        ("Balance", _money(data.get("Balance"), currency)),
         ("Note", data.get("PrivateNote", "")),
     ]
     return _page(request, "QuickBooks", company.name, f"Invoice {data.get('DocNumber', '')}",
@@ -68,7 +80,7 @@ def quickbooks_customer(request: HttpRequest) -> HttpResponse:
     fields = [
         ("Email", (data.get("PrimaryEmailAddr") or {}).get("Address", "")),
         ("Phone", (data.get("PrimaryPhone") or {}).get("FreeFormNumber", "")),
-        ("Open balance", str(data.get("Balance", ""))),
+        ("Open balance", _money(data.get("Balance"), _ref(data, "CurrencyRef"))),
         ("Active", "yes" if row.active else "no"),
     ]
     title = f"Customer {data.get('DisplayName', '')}"
