@@ -227,14 +227,14 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
             deal = replace(deal, problems=(*deal.problems, str(error)))
         if deal.problems:
             unread_ids.add(deal.external_id)
-            unreadable.append(f"deal {deal.external_id} ({deal.name}) could not be read: "
+            unreadable.append(f"deal “{deal.name}” could not be read: "
                               + "; ".join(deal.problems))  # fmt: skip
             continue
         if deal.external_id in unread_invoice_of:
             unread_ids.add(deal.external_id)
             unread = unread_invoice_of[deal.external_id]
             name = unread.number or unread.external_id
-            unreadable.append(f"deal {deal.external_id} ({deal.name}): its invoice {name} "
+            unreadable.append(f"deal “{deal.name}”: its invoice {name} "
                               "could not be read")  # fmt: skip
             continue
         customer = _customer_for(deal, customer_of)

@@ -237,7 +237,8 @@ def invoice_retry(request: HttpRequest, client_slug: str, link_id: int) -> HttpR
     except DecisionRefused as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Deal {link.deal_id}: looked for in the books, then written.")
+        deal = f"Deal “{link.deal_name}”" if link.deal_name else "The deal"
+        messages.success(request, f"{deal}: looked for in the books, then written.")
     return redirect("client_sync", client_slug=client.slug)
 
 
