@@ -188,6 +188,10 @@ def test_the_email_the_page_and_the_csv_say_the_same_sentences(
     number = duplicate.words.invoices[0]
     assert record.status_code == 200 and f"Invoice {number}" in record.text
     assert duplicate.words.customer in record.text
+    deal_link = next(r for r in duplicate.words.references if "HubSpot" in r.label)
+    deal_page = requests.get(deal_link.url, timeout=10)
+    assert deal_page.status_code == 200
+    assert f"Deal {duplicate.words.deal.strip('“”')}" in unescape(deal_page.text)
 
 
 @sandbox_db
