@@ -94,7 +94,7 @@ def short_invoice(books):
     invoiced = run_customer_sync(books.client)
     assert invoice_for(books, deal).TotalAmt == Decimal("2400.00")
     assert invoiced.outcomes.get(crm_id=deal, side="accounting").reason.endswith(
-        "for 2,400.00 from its lines; the deal's amount says 3,300.00"
+        "for 2,400.00 USD from its lines; the deal's amount says 3,300.00 USD"
     )
     run_customer_sync(books.client)
     # The deal was last changed 10 minutes ago, behind the pull's cursor and its overlap:
