@@ -37,8 +37,10 @@ def book_names(findings: Iterable) -> dict[int, BookNames]:
     clients = {f.client_id for f in findings}
     if not clients:
         return {}
-    wanted_customers = {f.customer_id for f in findings if f.customer_id} - {
-        c for names in customers.values() for c in names
+    wanted_customers = {
+        f.customer_id
+        for f in findings
+        if f.customer_id and f.customer_id not in customers[f.client_id]
     }
     if wanted_customers:
         for client, external_id, name in MirroredCustomer.objects.filter(
