@@ -1,6 +1,7 @@
 """The external systems syncfirm connects to, and what each asks a contractor to allow."""
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import models
@@ -95,3 +96,27 @@ def hubspot_authorize_url() -> str:
     if settings.SANDBOX:
         return f"{sandbox_base()}/hubspot/oauth/authorize"
     return "https://app.hubspot.com/oauth/authorize"
+
+
+# Where a person opens one record in the provider's own app, in the right company. QuickBooks
+# keys its pages by `companyId` (a person signed in to several companies otherwise lands in
+# whichever they used last); HubSpot's by the portal in the path. With SANDBOX on, the
+# emulators' read-only record pages stand in (sandbox/record_pages.py).
+QUICKBOOKS_PAGES = {"invoice": "invoice?txnId", "customer": "customerdetail?nameId"}
+HUBSPOT_OBJECT_TYPES = {"deals": "0-3", "companies": "0-2", "contacts": "0-1"}
+
+
+def quickbooks_record_url(realm_id: str, kind: str, record_id: str) -> str:
+    """A QuickBooks invoice's or customer's page in the company `realm_id`."""
+    page = QUICKBOOKS_PAGES[kind]
+    base = (
+        f"{sandbox_base()}/quickbooks/app" if settings.SANDBOX else "https://app.qbo.intuit.com/app"
+    )
+    return f"{base}/{page}={quote(record_id)}&companyId={quote(realm_id)}"
+
+
+def hubspot_record_url(portal_id: str, object_type: str, record_id: str) -> str:
+    """A HubSpot record's page (deal, company, contact) in the portal `portal_id`."""
+    type_id = HUBSPOT_OBJECT_TYPES[object_type]
+    base = f"{sandbox_base()}/hubspot/app" if settings.SANDBOX else "https://app.hubspot.com"
+    return f"{base}/contacts/{quote(portal_id)}/record/{type_id}/{quote(record_id)}"

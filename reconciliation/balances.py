@@ -11,7 +11,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from syncfirm.money import money
+
 from .detectors import CODES, Finding, SnapDeal, _severity, crm_paid, deal_value
+from .wording import BOOKS, CRM, gone, quoted
 
 ZERO = Decimal("0.00")
 
@@ -113,13 +116,14 @@ def customer_balances(
     *,
     compared: set[str] | None = None,
     doc_numbers: Mapping[str, str] | None = None,
+    deal_names: Mapping[str, str] | None = None,
 ) -> tuple[list[BalanceRow], list[Finding]]:
     """Per customer, the CRM's balance beside the books', and a `balance_mismatch` for
     each difference the findings do not explain.
 
     `compared`: the customers both systems know (linked to the CRM); others get a row but
     no finding (the CRM has no view of them to disagree with). None: every customer.
-    `doc_numbers`: invoice id → number, to name the explaining findings' invoices."""
+    `doc_numbers`, `deal_names`: to name the explaining findings' invoices and deals."""
     crm: dict[str, Decimal] = defaultdict(Decimal)
     currency_of: dict[str, str] = {}
     for deal in deals:
@@ -131,7 +135,8 @@ def customer_balances(
     for f in findings:
         change = effect(f)
         if f.customer_id and change:
-            because[f.customer_id].append(Explained(f.code, change, _named(f, doc_numbers or {})))
+            named = _named(f, doc_numbers or {}, deal_names or {})
+            because[f.customer_id].append(Explained(f.code, change, named))
     rows, found = [], []
     for customer_id in sorted(set(crm) | set(books) | set(because), key=_natural):
         held = books.get(customer_id)
@@ -160,10 +165,14 @@ def customer_balances(
 
 def _mismatch(row: BalanceRow) -> Finding:
     gap = abs(row.unexplained)
-    name = row.name or f"customer {row.customer_id}"
+    name = row.name or gone("customer", BOOKS, row.customer_id)
     more = "CRM" if row.unexplained > 0 else "books"
+
+    def m(amount: Decimal) -> str:
+        return money(amount, row.currency)
+
     because = (
-        f"; {row.explained:,.2f} of the difference is explained by other findings"
+        f"; {m(row.explained)} of the difference is explained by other findings"
         if row.explained_by
         else ""
     )
@@ -175,8 +184,8 @@ def _mismatch(row: BalanceRow) -> Finding:
         "CRM shows more owed than the books"
         if row.unexplained > 0
         else "the books show more owed than the CRM",
-        f"{name} owes {row.crm_owed:,.2f} in the CRM and {row.books_owed:,.2f} in the books; "
-        f"{gap:,.2f} more in the {more} that no other finding explains{because}",
+        f"{name} owes {m(row.crm_owed)} in the CRM and {m(row.books_owed)} in the books; "
+        f"{m(gap)} more in the {more} that no other finding explains{because}",
         "",
         (),
         row.customer_id,
@@ -193,16 +202,18 @@ def _mismatch(row: BalanceRow) -> Finding:
     )
 
 
-def _named(f: Finding, doc_numbers: Mapping[str, str]) -> str:
-    """A finding as the balances page names it: its kind and the records it is about."""
+def _named(f: Finding, doc_numbers: Mapping[str, str], deal_names: Mapping[str, str]) -> str:
+    """A finding as the balances page names it: its kind and the records it is about, by
+    their names and numbers."""
     what = [CODES.get(f.code, f.code)]
     if f.deal_id:
-        what.append(f"deal {f.deal_id}")
+        name = deal_names.get(f.deal_id)
+        what.append(f"deal {quoted(name)}" if name else gone("deal", CRM, f.deal_id))
     if f.invoice_ids:
-        numbers = ", ".join(doc_numbers.get(i) or i for i in f.invoice_ids)
+        numbers = ", ".join(doc_numbers.get(i) or f"(id {i})" for i in f.invoice_ids)
         what.append(f"invoice{'s' if len(f.invoice_ids) > 1 else ''} {numbers}")
-    for record in f.record_ids:
-        what.append(f"{'payment' if 'payment_id' in f.fix else 'credit memo'} {record}")
+    if f.record_ids:
+        what.append("a payment on account" if "payment_id" in f.fix else "a credit memo")
     return " · ".join(what)
 
 

@@ -5,7 +5,10 @@ rows where the columns disagree. Plain data in, plain data out."""
 from dataclasses import dataclass
 from decimal import Decimal
 
+from syncfirm.money import money as _money
+
 from .detectors import SnapDeal, SnapInvoice
+from .wording import BookNames
 
 ZERO = Decimal("0.00")
 
@@ -20,17 +23,14 @@ class Comparison:
         return sum(1 for _, _, differs in self.rows if differs)
 
 
-def _money(amount: Decimal, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
-
-
-def _lines(lines, item_label: str) -> tuple[str, tuple]:
+def _lines(lines, name, currency: str) -> tuple[str, tuple]:
     """Lines shown one a line, compared by quantity and amount: the CRM names products by SKU
-    and QuickBooks by item id, so the names alone would always differ."""
+    and QuickBooks by item id, so the names alone would always differ. `name` says an item
+    id in words."""
     times = "\N{MULTIPLICATION SIGN}"
     ordered = sorted(lines, key=lambda line: (line[2], line[1]))
     shown = "\n".join(
-        f"{item_label}{item} {times} {qty.normalize():f} = {amount:,.2f}"
+        f"{name(item)} {times} {qty.normalize():f} = {_money(amount, currency)}"
         for item, qty, amount in ordered
     )
     return shown, tuple((qty, amount) for _, qty, amount in ordered)
@@ -52,42 +52,45 @@ def _status(value: str) -> tuple[str, str]:
     return value.replace("_", " "), value
 
 
-def _deal_column(deal: SnapDeal) -> dict[str, tuple[str, object]]:
+def _deal_column(deal: SnapDeal, names: BookNames) -> dict[str, tuple[str, object]]:
     paid = deal.amount_paid or ZERO
     return {
-        "Customer": _same(deal.customer_id),
+        "Customer": (names.customer(deal.customer_id), deal.customer_id),
         "Date": _same(deal.close_date.isoformat() if deal.close_date else ""),
         "Amount": _same(_money(deal.amount, deal.currency)),
         "Paid": _same(_money(paid, deal.currency)),
         "Still owed": _same(_money(deal.amount - paid, deal.currency)),
         "Payment status": _status(deal.payment_status or ("unpaid" if deal.won else "not won")),
-        "Lines": _lines(deal.lines, ""),
+        "Lines": _lines(deal.lines, str, deal.currency),
     }
 
 
-def _invoice_column(invoice: SnapInvoice) -> dict[str, tuple[str, object]]:
+def _invoice_column(invoice: SnapInvoice, names: BookNames) -> dict[str, tuple[str, object]]:
     return {
-        "Customer": _same(invoice.customer_id),
+        "Customer": (names.customer(invoice.customer_id), invoice.customer_id),
         "Date": _same(invoice.txn_date.isoformat()),
         "Amount": _same(_money(invoice.total, invoice.currency)),
         "Paid": _same(_money(invoice.total - invoice.balance, invoice.currency)),
         "Still owed": _same(_money(invoice.balance, invoice.currency)),
         "Payment status": _status(_books_status(invoice)),
-        "Lines": _lines(invoice.lines, "item "),
+        "Lines": _lines(invoice.lines, names.item, invoice.currency),
     }
 
 
-def compare(deal: SnapDeal | None, invoices: list[SnapInvoice]) -> Comparison | None:
+def compare(
+    deal: SnapDeal | None, invoices: list[SnapInvoice], names: BookNames | None = None
+) -> Comparison | None:
     """The deal against its invoices; None when neither system has a record to show. With a
-    deal and no invoice, the books' column is empty and only the amount is marked."""
+    deal and no invoice, the books' column is empty and only the amount is marked. `names`:
+    the customers and items by name (ids in words without)."""
+    names = names or BookNames()
     columns = []
     if deal is not None:
         columns.append((f"CRM deal \N{LEFT DOUBLE QUOTATION MARK}{deal.name or deal.id}"
-                        "\N{RIGHT DOUBLE QUOTATION MARK}", _deal_column(deal)))  # fmt: skip
+                        "\N{RIGHT DOUBLE QUOTATION MARK}", _deal_column(deal, names)))  # fmt: skip
     for invoice in invoices:
-        columns.append(
-            (f"Books invoice {invoice.doc_number or invoice.id}", _invoice_column(invoice))
-        )
+        title = f"Books invoice {invoice.doc_number or names.invoice(invoice.id)}"
+        columns.append((title, _invoice_column(invoice, names)))
     if not columns:
         return None
     if deal is not None and not invoices:

@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
 
+from syncfirm.money import money
+
 CENT = Decimal("0.01")
 DUPLICATE_WINDOW = timedelta(days=14)
 DUPLICATE_TOLERANCE = Decimal("0.005")  # 0.5 % of the total
@@ -98,6 +100,10 @@ class Finding:
     record_ids: tuple[str, ...] = ()
 
 
+def _days(count: int) -> str:
+    return f"{count} day{'' if count == 1 else 's'}"
+
+
 def _severity(amount: Decimal) -> str:
     return "high" if amount >= 1000 else "medium" if amount >= 100 else "low"
 
@@ -146,8 +152,8 @@ def duplicate_invoices(invoices: list[SnapInvoice]) -> list[Finding]:
                         void.currency,
                         "AR and revenue overstated",
                         f"invoices {keep.doc_number or keep.id} and {void.doc_number or void.id} "
-                        f"bill the same lines to the same customer "
-                        f"{abs((void.txn_date - keep.txn_date).days)} day(s) apart",
+                        f"bill the same lines to the same customer, "
+                        f"{_days(abs((void.txn_date - keep.txn_date).days))} apart",
                         keep.deal_id or void.deal_id,
                         (keep.id, void.id),
                         keep.customer_id,
@@ -155,8 +161,9 @@ def duplicate_invoices(invoices: list[SnapInvoice]) -> list[Finding]:
                         {
                             "action": "void_invoice",
                             "invoice_id": void.id,
-                            "words": f"Void invoice {void.doc_number or void.id} ({void.total:,.2f}"
-                            f" {void.currency}); keep {keep.doc_number or keep.id}.",
+                            "words": f"Void invoice {void.doc_number or void.id} "
+                            f"({money(void.total, void.currency)}); "
+                            f"keep {keep.doc_number or keep.id}.",
                         },
                     )
                 )
@@ -198,7 +205,7 @@ def deal_findings(
                         "action": "create_invoice",
                         "deal_id": deal.id,
                         "words": "Create the invoice from the deal "
-                        f"({deal.amount:,.2f} {deal.currency}).",
+                        f"({money(deal.amount, deal.currency)}).",
                     },
                 )
             )
@@ -215,7 +222,8 @@ def deal_findings(
                     invoice.currency,
                     "revenue and AR understated",
                     f"invoice {invoice.doc_number or invoice.id} has {len(invoice.lines)} of the "
-                    f"deal's {len(deal.lines)} lines ({invoiced:,.2f} of {deal_total:,.2f})",
+                    f"deal's {len(deal.lines)} lines ({money(invoiced, invoice.currency)} of "
+                    f"{money(deal_total, invoice.currency)})",
                     deal.id,
                     (invoice.id,),
                     invoice.customer_id,
@@ -224,7 +232,8 @@ def deal_findings(
                         "action": "add_missing_lines",
                         "invoice_id": invoice.id,
                         "deal_id": deal.id,
-                        "words": f"Add the missing line(s), {short:,.2f}, to the invoice.",
+                        "words": f"Add the missing line(s), {money(short, invoice.currency)}, "
+                        "to the invoice.",
                     },
                 )
             )
@@ -239,7 +248,8 @@ def deal_findings(
                     invoice.currency,
                     "AR overstated",
                     f"the CRM shows deal “{deal.name}” paid; invoice "
-                    f"{invoice.doc_number or invoice.id} is still open for {invoice.balance:,.2f}",
+                    f"{invoice.doc_number or invoice.id} is still open for "
+                    f"{money(invoice.balance, invoice.currency)}",
                     deal.id,
                     (invoice.id,),
                     invoice.customer_id,
@@ -263,8 +273,9 @@ def deal_findings(
                     "CRM shows more owed than the books"
                     if paid_in_books > deal.amount_paid
                     else "the books show more owed than the CRM",
-                    f"the books have {paid_in_books:,.2f} paid on invoice "
-                    f"{invoice.doc_number or invoice.id}; the CRM says {deal.amount_paid:,.2f}",
+                    f"the books have {money(paid_in_books, invoice.currency)} paid on invoice "
+                    f"{invoice.doc_number or invoice.id}; the CRM says "
+                    f"{money(deal.amount_paid, invoice.currency)}",
                     deal.id,
                     (invoice.id,),
                     invoice.customer_id,
@@ -273,8 +284,9 @@ def deal_findings(
                         "action": "update_crm_payment",
                         "deal_id": deal.id,
                         "invoice_id": invoice.id,
-                        "words": f"Update the deal's payment status: {paid_in_books:,.2f} paid, "
-                        f"{invoice.balance:,.2f} due.",
+                        "words": "Update the deal's payment status: "
+                        f"{money(paid_in_books, invoice.currency)} paid, "
+                        f"{money(invoice.balance, invoice.currency)} due.",
                     },
                 )
             )
@@ -314,26 +326,30 @@ def _revenue_finding(
         return None
     name = f"“{deal.name}”"
     doc = invoice.doc_number or invoice.id
-    after = f" after {credited:,.2f} of credits" if credits else ""
+
+    def m(amount: Decimal) -> str:
+        return money(amount, invoice.currency)
+
+    after = f" after {m(credited)} of credits" if credits else ""
     if amount != lines and lines == recognised:
         gap = amount - lines
         reason = (
-            f"the deal amount of {name} is {amount:,.2f}, {abs(gap):,.2f} "
+            f"the deal amount of {name} is {m(amount)}, {m(abs(gap))} "
             f"{'above' if gap > 0 else 'below'} its line items and invoice {doc} "
-            f"({lines:,.2f}{after}): the amount changed in the CRM and the lines did not"
+            f"({m(lines)}{after}): the amount changed in the CRM and the lines did not"
         )
         words = (
             "Bill the extra work (add it to the deal's lines and the invoice), or put the "
             "deal's amount back to its lines."
         )
     elif amount == lines:
-        reason = f"the CRM has {amount:,.2f} for {name}; the books recognise {recognised:,.2f}"
+        reason = f"the CRM has {m(amount)} for {name}; the books recognise {m(recognised)}"
         reason += after
         words = "Check the credit against the job and correct the deal's amount or the credit."
     else:
         reason = (
-            f"{name} disagrees three ways: deal amount {amount:,.2f}, its line items "
-            f"{lines:,.2f}, the books {recognised:,.2f} (invoice {doc}{after})"
+            f"{name} disagrees three ways: deal amount {m(amount)}, its line items "
+            f"{m(lines)}, the books {m(recognised)} (invoice {doc}{after})"
         )
         words = (
             "Decide which figure is right, then correct the deal's amount or lines and the invoice."
@@ -415,7 +431,7 @@ def unapplied_money(
     new findings, minus a stale-invoice finding whose invoice the money pays in full."""
     deal_claimed = {f.deal_id for f in found if f.deal_id}
     to_void = {f.fix.get("invoice_id") for f in found if f.code == "duplicate_invoice"}
-    money = [
+    on_account_money = [
         ("payment", p.id, p.customer_id, p.unapplied, p.txn_date, "", p.currency)
         for p in payments
         if p.unapplied > 0
@@ -424,9 +440,9 @@ def unapplied_money(
         for c in credits
         if c.remaining is not None and c.remaining > 0 and c.deal_id not in deal_claimed
     ]
-    money.sort(key=lambda m: (m[4], m[0], m[1]))
+    on_account_money.sort(key=lambda m: (m[4], m[0], m[1]))
     # Only the customers with money on account need their open invoices, in date order.
-    holders = {m[2] for m in money}
+    holders = {m[2] for m in on_account_money}
     by_customer: dict[str, list[SnapInvoice]] = defaultdict(list)
     for invoice in invoices:
         open_ = not invoice.voided and invoice.balance > 0 and invoice.id not in to_void
@@ -438,7 +454,7 @@ def unapplied_money(
     # is most likely that payment: it joins the finding and gives it its fix.
     crm_paid = {f.invoice_ids[0]: n for n, f in enumerate(found) if _crm_says_more_paid(f)}
     out, used, settled = list(found), set(), set()
-    for kind, record_id, customer_id, left, _, deal_id, currency in money:
+    for kind, record_id, customer_id, left, day, deal_id, currency in on_account_money:
         candidates = [
             i
             for i in by_customer.get(customer_id, ())
@@ -458,11 +474,14 @@ def unapplied_money(
         if applied == invoice.balance:
             settled.add(invoice.id)
         doc = invoice.doc_number or invoice.id
-        what = f"{'payment' if kind == 'payment' else 'credit memo'} {record_id}"
-        words = f"Apply {what} ({applied:,.2f} {invoice.currency}) to invoice {doc}."
+        # Named by its date, not its id: nobody knows a payment by QuickBooks' number.
+        what = f"the {'payment' if kind == 'payment' else 'credit memo'} of {day:%-d %B %Y}"
+        words = f"Apply {what} ({money(applied, invoice.currency)}) to invoice {doc}."
         fix = {"action": "apply_credit", f"{kind}_id": record_id, "invoice_id": invoice.id,
                "amount": str(applied), "words": words}  # fmt: skip
-        on_account = f"{what} of {left:,.2f} sits unapplied on the customer's account"
+        on_account = (
+            f"{what}, {money(left, invoice.currency)}, sits unapplied on the customer's account"
+        )
         evidence = {f"{kind}_id": record_id, "unapplied": str(left),
                     "invoice_balance": str(invoice.balance), "applied": str(applied)}  # fmt: skip
         if invoice.id in crm_paid:
@@ -480,7 +499,8 @@ def unapplied_money(
                 applied,
                 invoice.currency,
                 "AR overstated (money received is on no invoice)",
-                f"{on_account} while invoice {doc} is open for {invoice.balance:,.2f}",
+                f"{on_account} while invoice {doc} is open for "
+                f"{money(invoice.balance, invoice.currency)}",
                 invoice.deal_id,
                 (invoice.id,),
                 customer_id,

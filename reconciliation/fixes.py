@@ -27,8 +27,10 @@ from connections.sync.customers import (
     run_customer_sync,
 )
 from connections.sync.models import CustomerLink, InvoiceLink, InvoiceState, RunKind, SyncSettings
+from syncfirm.money import money
 
 from .models import Finding, FindingStatus
+from .wording import BOOKS, CRM, gone, quoted
 
 AUTOMATIC = {
     "void_invoice",
@@ -279,21 +281,21 @@ def _preview_void(finding: Finding) -> FixPreview:
     before = books.receivable()
     after = before - (Decimal(0) if invoice.voided else invoice.balance.amount)
     customer = books.customer_by_id(invoice.customer_id)
-    money = invoice.total.currency
+    currency = invoice.total.currency
     shown = FixPreview(
         "void_invoice",
         f"Void invoice {invoice.doc_number or invoice.external_id}",
         total=invoice.total.amount,
-        currency=money,
+        currency=currency,
     )
     shown.facts = [
-        ("Invoice", f"{invoice.doc_number or '(no number)'} (QuickBooks id {invoice.external_id})"),
-        ("Customer", customer.display_name if customer else invoice.customer_id),
+        ("Invoice", invoice.doc_number or f"no number (QuickBooks id {invoice.external_id})"),
+        ("Customer", _customer_words(customer, invoice.customer_id)),
         ("Dated", invoice.txn_date or "no date"),
-        ("Amount", f"{invoice.total.amount:,.2f} {money}"),
-        ("Still due on it", f"{invoice.balance.amount:,.2f} {money}"),
-        ("Receivable now", f"{before:,.2f} {money}"),
-        ("Receivable after, expected", f"{after:,.2f} {money}"),
+        ("Amount", money(invoice.total.amount, currency)),
+        ("Still due on it", money(invoice.balance.amount, currency)),
+        ("Receivable now", money(before, currency)),
+        ("Receivable after, expected", money(after, currency)),
     ]
     if invoice.voided:
         shown.problems.append("It is void already: nothing to write.")
@@ -312,9 +314,9 @@ def _preview_lines(finding: Finding) -> FixPreview:
         currency=invoice.total.currency,
     )
     shown.facts = [
-        ("Invoice", f"{invoice.doc_number} (QuickBooks id {invoice.external_id})"),
-        ("Its lines now", f"{sum((x.amount for x in invoice.lines), Decimal(0)):,.2f}"),
-        ("Lines added", f"{shown.total:,.2f} {shown.currency}"),
+        ("Invoice", invoice.doc_number or f"no number (QuickBooks id {invoice.external_id})"),
+        ("Its lines now", money(sum(x.amount for x in invoice.lines), shown.currency)),
+        ("Lines added", money(shown.total, shown.currency)),
     ]
     if not missing:
         shown.problems.append("The invoice already has every line of the deal.")
@@ -327,12 +329,13 @@ def _preview_crm(finding: Finding) -> FixPreview:
     books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
     invoice = _read_invoice(books, finding.fix["invoice_id"])
     status, paid = _payment_status(invoice)
-    shown = FixPreview("update_crm_payment", f"Update deal {finding.fix['deal_id']} in HubSpot")
+    deal = _deal_words(finding)
+    shown = FixPreview("update_crm_payment", f"Update {deal} in HubSpot")
     shown.facts = [
-        ("Deal", finding.fix["deal_id"]),
+        ("Deal", deal),
         ("Payment status", status.replace("_", " ")),
-        ("Paid", f"{paid:,.2f} {invoice.total.currency}"),
-        ("Balance", f"{invoice.balance.amount:,.2f} {invoice.total.currency}"),
+        ("Paid", money(paid, invoice.total.currency)),
+        ("Balance", money(invoice.balance.amount, invoice.total.currency)),
     ]
     shown.written = {"action": "update_crm_payment", "status": status, "paid": paid}
     return shown
@@ -342,22 +345,20 @@ def _preview_apply(finding: Finding) -> FixPreview:
     fix = finding.fix
     books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
     invoice = _read_invoice(books, fix["invoice_id"])
-    amount, money = Decimal(fix["amount"]), invoice.balance.currency
-    what = (
-        f"payment {fix['payment_id']}" if "payment_id" in fix else f"credit memo {fix['credit_id']}"
-    )
+    amount, currency = Decimal(fix["amount"]), invoice.balance.currency
+    what = _money_words(fix)
     doc = invoice.doc_number or invoice.external_id
     shown = FixPreview(
-        "apply_credit", f"Apply {what} to invoice {doc}", total=amount, currency=money
+        "apply_credit", f"Apply {what} to invoice {doc}", total=amount, currency=currency
     )
     shown.facts = [
-        ("Money applied", f"{what.capitalize()}, {amount:,.2f} {money}"),
-        ("Invoice", f"{doc} (QuickBooks id {invoice.external_id})"),
-        ("Open on it now", f"{invoice.balance.amount:,.2f} {money}"),
-        ("Open after, expected", f"{invoice.balance.amount - amount:,.2f} {money}"),
+        ("Money applied", f"{what.capitalize()}, {money(amount, currency)}"),
+        ("Invoice", doc),
+        ("Open on it now", money(invoice.balance.amount, currency)),
+        ("Open after, expected", money(invoice.balance.amount - amount, currency)),
     ]
     if invoice.balance.amount < amount:
-        shown.problems.append(f"Invoice {doc} is open for less than {amount:,.2f} now.")
+        shown.problems.append(f"Invoice {doc} is open for less than {money(amount, currency)} now.")
     shown.written = {"action": "apply_credit", "invoice": invoice.external_id,
                      "version": invoice.version, "amount": amount}  # fmt: skip
     return shown
@@ -403,9 +404,9 @@ def do_approve(
         if needs_second_confirmation(locked) and not confirmed_large:
             limit = locked.client.firm.confirm_fixes_above
             raise FixRefused(
-                f"{locked.amount:,.2f} {locked.currency} is above your firm's "
-                f"{limit:,.2f}: open its fix, check what will be written and confirm it "
-                "twice. Nothing was written."
+                f"{money(locked.amount, locked.currency)} is above your firm's "
+                f"{money(limit, locked.currency)}: open its fix, check what will be written and "
+                "confirm it twice. Nothing was written."
             )
         before = {"status": locked.status, "fix_error": locked.fix_error}
         shown = None
@@ -569,7 +570,8 @@ def _void(finding: Finding, shown: FixPreview | None = None) -> dict:
         raise retries.ProviderError(f"invoice {invoice_id} is not void after the fix")
     return {
         "words": f"Invoice {voided.doc_number or invoice_id} voided; "
-        f"receivable {before:,.2f} → {after:,.2f} {voided.total.currency}.",
+        f"receivable {money(before, voided.total.currency)} → "
+        f"{money(after, voided.total.currency)}.",
         "receivable_before": str(before),
         "receivable_after": str(after),
     }
@@ -607,7 +609,8 @@ def _create(finding: Finding, shown: FixPreview | None = None) -> dict:
             raise retries.ProviderError(run.error)
         raise retries.ProviderError(f"QuickBooks refused it: {link.reason}")
     day = f", dated {day_words(shown.txn_date)}" if shown and shown.txn_date else ""
-    words = f"Invoice {link.doc_number} created from deal {deal_id}{day}."
+    deal = f"deal {quoted(link.deal_name)}" if link.deal_name else "the deal"
+    words = f"Invoice {link.doc_number} created from {deal}{day}."
     return {
         "words": words,
         "invoice_id": link.accounting_id,
@@ -644,8 +647,9 @@ def _update_crm(finding: Finding, shown: FixPreview | None = None) -> dict:
         payment_status=status, amount_paid=paid, balance=invoice.balance.amount
     )
     return {
-        "words": f"Deal now shows {status.replace('_', ' ')}: {paid:,.2f} paid, "
-        f"{invoice.balance} due."
+        "words": f"Deal now shows {status.replace('_', ' ')}: "
+        f"{money(paid, invoice.balance.currency)} paid, "
+        f"{money(invoice.balance.amount, invoice.balance.currency)} due."
     }
 
 
@@ -704,25 +708,27 @@ def _apply_credit(finding: Finding, shown: FixPreview | None = None) -> dict:
     amount = Decimal(fix["amount"])
     invoice = _read_invoice(books, fix["invoice_id"])
     doc = invoice.doc_number or invoice.external_id
+    cur = invoice.balance.currency
+    what = _money_words(fix)
     if "payment_id" in fix:
-        what = f"payment {fix['payment_id']}"
         found = books.payments_by_id([fix["payment_id"]])
         left = found[0].unapplied if found else None
     else:
-        what = f"credit memo {fix['credit_id']}"
         found = books.credit_memos_by_id([fix["credit_id"]])
         left = found[0].remaining if found else None
     if left is None:
         raise retries.ProviderError(f"QuickBooks has no {what}")
     if left < amount:
         raise FixRefused(
-            f"{what.capitalize()} has {left:,.2f} left unapplied, less than {amount:,.2f}: "
+            f"{what.capitalize()} has {money(left, cur)} left unapplied, less than "
+            f"{money(amount, cur)}: "
             "it was used meanwhile. Reconcile again to see what is still open."
         )
     if invoice.balance.amount < amount:
         raise FixRefused(
-            f"Invoice {doc} is open for {invoice.balance.amount:,.2f} only, less than "
-            f"{amount:,.2f}: it was paid meanwhile. Reconcile again to see what is still open."
+            f"Invoice {doc} is open for {money(invoice.balance.amount, cur)} only, less than "
+            f"{money(amount, cur)}: it was paid meanwhile. Reconcile again to see what is still "
+            "open."
         )
     if "payment_id" in fix:
         books.apply_payment(fix["payment_id"], invoice.external_id, amount)
@@ -731,15 +737,32 @@ def _apply_credit(finding: Finding, shown: FixPreview | None = None) -> dict:
     after = _read_invoice(books, invoice.external_id)
     if after.balance.amount != invoice.balance.amount - amount:
         raise retries.ProviderError(
-            f"invoice {doc} is open for {after.balance.amount:,.2f} after the fix, "
-            f"not {invoice.balance.amount - amount:,.2f}"
+            f"invoice {doc} is open for {money(after.balance.amount, cur)} after the fix, "
+            f"not {money(invoice.balance.amount - amount, cur)}"
         )
     return {
-        "words": f"{what.capitalize()} ({amount:,.2f} {invoice.balance.currency}) applied to "
-        f"invoice {doc}; it is open for {after.balance.amount:,.2f} now.",
+        "words": f"{what.capitalize()} ({money(amount, cur)}) applied to "
+        f"invoice {doc}; it is open for {money(after.balance.amount, cur)} now.",
         "balance_before": str(invoice.balance.amount),
         "balance_after": str(after.balance.amount),
     }
+
+
+def _customer_words(customer, customer_id: str) -> str:
+    return customer.display_name if customer else gone("customer", BOOKS, customer_id)
+
+
+def _money_words(fix: dict) -> str:
+    """The payment or credit memo a fix applies, as the finding's words call it."""
+    return "the unapplied payment" if "payment_id" in fix else "the unapplied credit memo"
+
+
+def _deal_words(finding: Finding) -> str:
+    """The finding's deal by its name (kept on the finding), else in words."""
+    kept = (finding.records or {}).get("deal")
+    if kept and kept[1]:
+        return f"deal {quoted(kept[1])}"
+    return gone("deal", CRM, finding.fix.get("deal_id") or finding.deal_id)
 
 
 def _read_invoice(books, invoice_id: str):

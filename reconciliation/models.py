@@ -263,6 +263,13 @@ class CustomerBalance(models.Model):
     def difference(self):
         return self.crm_owed - self.books_owed
 
+    @property
+    def shown_name(self) -> str:
+        """The customer by name, or in words when the books no longer name them."""
+        from .wording import BOOKS, gone
+
+        return self.name or gone("customer", BOOKS, self.customer_id)
+
 
 class MonthClose(models.Model):
     """A client's month signed off by a person (decision 0021): who, when, and what the month

@@ -9,17 +9,23 @@ from django.db.models import Count, Sum
 
 from .compare import compare
 from .models import Finding, FindingMonth, FindingStatus, OpenTotals, Reconciliation, ReconStatus
+from .names import book_names
 from .records import deal_from_row, invoice_from_row
+from .wording import BookNames, describe
 
 
 def attach_comparisons(findings: list[Finding]) -> None:
-    """Set `comparison` on each finding: its deal beside its invoices, as the reconciliation
-    that last changed it saw them (kept on the finding: no query)."""
+    """Set `words` (`wording.describe`) and `comparison` on each finding: its deal beside its
+    invoices, as the reconciliation that last changed it saw them, records by their names
+    (looked up for the whole page at once)."""
+    names = book_names(findings)
     for f in findings:
+        named = names.get(f.client_id, BookNames())
+        f.words = describe(f, named)
         kept = f.records or {}
         deal = deal_from_row(kept["deal"]) if kept.get("deal") else None
         invoices = [invoice_from_row(row) for row in kept.get("invoices", [])]
-        f.comparison = compare(deal, invoices)
+        f.comparison = compare(deal, invoices, named)
 
 
 def queue_totals(firm, findings, chosen: dict) -> dict:

@@ -1,6 +1,7 @@
 """A finding's records as both systems showed them, kept on the finding as JSON (`records`)
 so the queue can show them side by side without the whole snapshot of the books."""
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -45,8 +46,23 @@ def deal_from_row(row: list) -> SnapDeal:
                     _read_lines(lines), _read_day(close), currency)  # fmt: skip
 
 
-def records_of(deal: SnapDeal | None, invoices: list[SnapInvoice]) -> dict:
+def records_of(
+    deal: SnapDeal | None,
+    invoices: list[SnapInvoice],
+    customer_names: Mapping[str, str] | None = None,
+    item_names: Mapping[str, str] | None = None,
+    customer_id: str = "",
+) -> dict:
+    """The records, and the names of the customers and items they mention as the run read
+    them (`names`): the page, the email and the CSV name them without asking the books."""
+    customer_names, item_names = customer_names or {}, item_names or {}
+    customers = {customer_id, deal.customer_id if deal else ""} | {i.customer_id for i in invoices}
+    items = {line[0] for i in invoices for line in i.lines}
     return {
         "deal": deal_row(deal) if deal else None,
         "invoices": [invoice_row(i) for i in invoices],
+        "names": {
+            "customers": {c: customer_names[c] for c in sorted(customers) if c in customer_names},
+            "items": {i: item_names[i] for i in sorted(items) if i in item_names},
+        },
     }

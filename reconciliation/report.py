@@ -20,15 +20,20 @@ from clients.names import header_safe
 from connections.actions import alert_recipients
 from connections.sync.models import SyncSettings
 from syncfirm.csv_cells import safe_row
+from syncfirm.money import plain_amount
 
 from . import lifecycle
 from .detectors import AGING_BUCKETS
 from .models import Finding, FindingMonth, FindingStatus, Reconciliation, ReconStatus
+from .names import describe_all
 
 TREND_MONTHS = 6
+EMAIL_FINDINGS = 25  # the email lists the largest; the attached CSV has them all
+# Words a person reads in a spreadsheet; the amount a plain number it can add up, its
+# currency in its own column.
 CSV_COLUMNS = [
-    "code", "severity", "amount", "currency", "direction", "reason", "deal_id",
-    "invoice_ids", "customer_id", "proposed_fix", "status", "first_seen", "months_open",
+    "Client", "Period", "Finding", "Customer", "Deal", "Invoice numbers", "Amount", "Currency",
+    "First seen", "Months open", "Status", "Decided by", "Note",
 ]  # fmt: skip
 
 
@@ -47,7 +52,7 @@ def month_view(client, period: date) -> list[Finding]:
     and severity on each (`amount`, `severity`), the ledger's current status kept."""
     rows = (
         FindingMonth.objects.filter(client=client, period=period, dismissed=False)
-        .select_related("finding", "finding__reconciliation")
+        .select_related("finding", "finding__reconciliation", "finding__decided_by")
         .order_by("finding__code", "-amount", "finding_id")
     )
     findings = []
@@ -110,8 +115,12 @@ def report_data(recon: Reconciliation) -> dict:
     # had not come yet: the page says "on 4 December", never "at month end".
     last_day = end.date() - timedelta(days=1)
     as_of = min(last_day, timezone.localtime(recon.started_at, client.tzinfo).date())
-    ledger = Finding.objects.filter(client=client)
+    ledger = Finding.objects.filter(client=client).select_related("decided_by")
     decided = ledger.filter(decided_at__gte=start, decided_at__lt=end).order_by("-decided_at")
+    fixed = list(decided.filter(status=FindingStatus.FIXED))
+    dismissed = list(decided.filter(status=FindingStatus.DISMISSED))
+    resolved = list(ledger.filter(status=FindingStatus.RESOLVED, resolved_period=period))
+    describe_all([*open_findings, *fixed, *dismissed, *resolved])  # one look-up of names
     currency = (
         SyncSettings.objects.filter(client=client).values_list("books_currency", flat=True).first()
         or "USD"
@@ -132,9 +141,9 @@ def report_data(recon: Reconciliation) -> dict:
         "revenue_overstated": _bent(open_findings, "revenue", "overstated"),
         "revenue_understated": _bent(open_findings, "revenue", "understated"),
         "opened": [f for f in open_findings if f.first_period == period],
-        "fixed": list(decided.filter(status=FindingStatus.FIXED)),
-        "dismissed": list(decided.filter(status=FindingStatus.DISMISSED)),
-        "resolved": list(ledger.filter(status=FindingStatus.RESOLVED, resolved_period=period)),
+        "fixed": fixed,
+        "dismissed": dismissed,
+        "resolved": resolved,
         "trend": trend(client, period),
         "aging": _aging(recon),
         "currency": open_findings[0].currency if open_findings else currency,
@@ -144,6 +153,8 @@ def report_data(recon: Reconciliation) -> dict:
         "good_page": good and base + lifecycle.report_url(good, client.slug),
         "can_retry": lifecycle.can_retry(recon),
         "replaced_by": _replaced_by(recon),
+        "email_limit": EMAIL_FINDINGS,
+        "email_slice": f":{EMAIL_FINDINGS}",
     }
 
 
@@ -178,16 +189,23 @@ def csv_name(recon: Reconciliation) -> str:
     return f"{recon.client.slug}-{recon.period:%Y-%m}{partial}-findings.csv"
 
 
-def findings_csv(findings) -> str:
+def findings_csv(recon: Reconciliation, findings: list[Finding]) -> str:
+    """The month's open findings for a spreadsheet, in the words of the page (each finding's
+    `words`, set by `report_data` or here)."""
+    findings = list(findings)
+    describe_all([f for f in findings if not hasattr(f, "words")])
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for f in findings:
+        words = f.words
+        decider = f.decided_by
         writer.writerow(  # text from both systems: neutralised against formulas
             safe_row([
-                f.code, f.severity, f.amount, f.currency, f.direction, f.reason, f.deal_id,
-                " ".join(f.invoice_ids), f.customer_id, (f.fix or {}).get("words", ""), f.status,
-                f"{f.first_period:%Y-%m}", f.months_open,
+                recon.client.name, f"{recon.period:%Y-%m}", f"{words.title}: {words.sentence}",
+                words.customer, words.deal, ", ".join(words.invoices), plain_amount(f.amount),
+                f.currency, f"{f.first_period:%Y-%m}", f.months_open, f.get_status_display(),
+                (decider.get_full_name() or decider.email) if decider else "", f.decision_note,
             ])
         )  # fmt: skip
     return out.getvalue()
@@ -233,5 +251,5 @@ def _send_report(recon: Reconciliation) -> int:
         render_to_string("reconciliation/email/report.html", data), "text/html"
     )
     if data["finished"]:  # a run that compared nothing has no findings file to read as clean
-        message.attach(csv_name(recon), findings_csv(data["findings"]), "text/csv")
+        message.attach(csv_name(recon), findings_csv(recon, data["findings"]), "text/csv")
     return message.send()

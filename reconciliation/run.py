@@ -105,6 +105,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     credits = accounting.credit_memos()
     payments = accounting.payments()
     customers = accounting.all_customers()
+    item_names = _item_names(accounting, recon)
     deals, crm_read = [], False
     try:
         lifecycle.beat(recon, lifecycle.READING_CRM)
@@ -226,14 +227,14 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
             deal = replace(deal, problems=(*deal.problems, str(error)))
         if deal.problems:
             unread_ids.add(deal.external_id)
-            unreadable.append(f"deal {deal.external_id} ({deal.name}) could not be read: "
+            unreadable.append(f"deal “{deal.name}” could not be read: "
                               + "; ".join(deal.problems))  # fmt: skip
             continue
         if deal.external_id in unread_invoice_of:
             unread_ids.add(deal.external_id)
             unread = unread_invoice_of[deal.external_id]
             name = unread.number or unread.external_id
-            unreadable.append(f"deal {deal.external_id} ({deal.name}): its invoice {name} "
+            unreadable.append(f"deal “{deal.name}”: its invoice {name} "
                               "could not be read")  # fmt: skip
             continue
         customer = _customer_for(deal, customer_of)
@@ -292,9 +293,20 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "payments": snap_payments,
         "receivables": receivables,
         "customer_names": {c.external_id: c.display_name for c in customers},
+        "item_names": item_names,
         "compared": compared,
         "crm_read": crm_read,
     }
+
+
+def _item_names(accounting, recon: Reconciliation) -> dict[str, str]:
+    """The books' items by id, so a finding's lines read "Drywall patch", not "item 6". Only
+    words hang on it: a failure to list them leaves the ids, never fails the run."""
+    try:
+        return {item.external_id: item.name for item in accounting.items()}
+    except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
+        log.warning("reconciliation %s: items not listed: %r", recon.pk, error)
+        return {}
 
 
 def _customer_for(deal, customer_of: dict) -> str:
@@ -382,15 +394,12 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
             found,
             compared=snapshot["compared"] - later,
             doc_numbers={i.id: i.doc_number for i in records["invoices"]},
+            deal_names={d.id: d.name for d in records["deals"]},
         )
         balance_rows = [row for row in balance_rows if row.customer_id not in later]
         found += unexplained
     limits = materiality.thresholds(
         client.firm.materiality_floor, materiality.monthly_revenue(records["invoices"], period_end)
-    )
-    portal = (
-        client.connections.filter(system="hubspot").values_list("external_id", flat=True).first()
-        or ""
     )
     invoices = {i.id: i for i in records["invoices"]}
     deals = {d.id: d for d in records["deals"]}
@@ -402,9 +411,11 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
             "direction": f.direction, "reason": f.reason, "deal_id": f.deal_id,
             "invoice_ids": list(f.invoice_ids), "customer_id": f.customer_id,
             "record_ids": list(f.record_ids),
-            "evidence": {**f.evidence, "links": record_links(portal, f)},
+            "evidence": f.evidence,
             "records": records_of(deals.get(f.deal_id),
-                                  [invoices[i] for i in f.invoice_ids if i in invoices]),
+                                  [invoices[i] for i in f.invoice_ids if i in invoices],
+                                  snapshot.get("customer_names", {}),
+                                  snapshot.get("item_names", {}), f.customer_id),
             "fix": f.fix,
         }  # fmt: skip
         seen.append(ledger.Seen(ledger.problem_key(f), values, (f.amount, severity), f))
@@ -441,15 +452,3 @@ def aging(invoices: list[detectors.SnapInvoice], period_end: date) -> dict[str, 
             label = next((n for days, n in detectors.AGING_BUCKETS if age <= days), "120+")
             buckets[label] += invoice.balance
     return buckets
-
-
-def record_links(portal: str, found: detectors.Finding) -> dict:
-    """Where an accountant opens the records of a finding in each system."""
-    links = {}
-    if found.deal_id and portal:
-        links["deal"] = f"https://app.hubspot.com/contacts/{portal}/record/0-3/{found.deal_id}"
-    for invoice_id in found.invoice_ids:
-        links[f"invoice {invoice_id}"] = (
-            f"https://app.qbo.intuit.com/app/invoice?txnId={invoice_id}"
-        )
-    return links

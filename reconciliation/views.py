@@ -84,7 +84,8 @@ def report_csv(request: HttpRequest, client_slug: str, recon_id: int) -> HttpRes
             status=409,
             content_type="text/plain; charset=utf-8",
         )
-    response = HttpResponse(findings_csv(report_data(recon)["findings"]), content_type="text/csv")
+    findings = report_data(recon)["findings"]
+    response = HttpResponse(findings_csv(recon, findings), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{csv_name(recon)}"'
     return response
 

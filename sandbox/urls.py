@@ -1,6 +1,15 @@
 from django.urls import include, path
 
+from . import record_pages
+
 urlpatterns = [
+    # The apps' record pages a finding links to (QuickBooks' /app/..., HubSpot's /contacts/...).
+    path("quickbooks/app/invoice", record_pages.quickbooks_invoice),
+    path("quickbooks/app/customerdetail", record_pages.quickbooks_customer),
+    path(
+        "hubspot/app/contacts/<str:portal_id>/record/<str:type_id>/<str:record_id>",
+        record_pages.hubspot_record,
+    ),
     path("", include("sandbox.quickbooks.urls")),
     path("", include("sandbox.hubspot.urls")),
     path("control/", include("sandbox.control_urls")),

@@ -279,11 +279,13 @@ def test_csv_cells_are_neutralised_against_formulas(value, cell):
 def test_the_findings_csv_neutralises_text_and_keeps_amounts_numeric(two_firms):
     kept = finding(two_firms.client_a)
     Finding.objects.filter(pk=kept.pk).update(
-        amount=-123.45, reason='=HYPERLINK("http://evil","open")', deal_id="@deal"
-    )
-    row = next(csv.DictReader(io.StringIO(findings_csv(Finding.objects.all()))))
-    assert row["amount"] == "-123.45"
-    assert row["reason"].startswith("'=HYPERLINK") and row["deal_id"] == "'@deal"
+        amount=-123.45, decision_note='=HYPERLINK("http://evil","open")', customer_id="c1",
+        records={"names": {"customers": {"c1": "@SUM(A1:A9)"}}},
+    )  # fmt: skip
+    shown = findings_csv(kept.reconciliation, Finding.objects.all())
+    row = next(csv.DictReader(io.StringIO(shown)))
+    assert row["Amount"] == "-123.45"
+    assert row["Note"].startswith("'=HYPERLINK") and row["Customer"] == "'@SUM(A1:A9)"
 
 
 def test_json_bodies_with_odd_but_valid_text_are_kept(api, two_firms):  # noqa: F811

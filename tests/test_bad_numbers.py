@@ -112,10 +112,10 @@ def test_unreadable_records_leave_sync_and_reconciliation_finished_and_saying_so
     assert recon.counts["won_deals"] == 1 and recon.counts["invoices"] == 1
     said = " ".join(recon.not_checked)
     assert "3 record(s) could not be read and were left out" in said
-    assert f"deal {huge} (Huge job) could not be read: amount '1e309' is too large" in said
+    assert "deal “Huge job” could not be read: amount '1e309' is too large" in said
     assert f"invoice {huge_invoice} (SF-{other}) could not be read" in said
     # Not "missing its invoice": that finding's fix would write a second one.
-    assert f"deal {other} (Other job): its invoice SF-{other} could not be read" in said
+    assert f"deal “Other job”: its invoice SF-{other} could not be read" in said
     left_out = Finding.objects.filter(client=books.client)
     assert not left_out.filter(deal_id__in=[huge, other]).exists()
     assert not left_out.filter(invoice_ids__contains=[huge_invoice]).exists()

@@ -86,12 +86,17 @@ def test_a_raised_deal_amount_is_named_against_lines_and_invoice():
     deals, invoices, _ = clean()
     found, _ = audit(replace(deals, 2, amount=D("822.00")), invoices)
     assert found[0].direction == "revenue overstated in the CRM"
-    assert "822.00, 137.00 above its line items and invoice SF-3 (685.00)" in found[0].reason
+    assert (
+        "822.00 USD, 137.00 USD above its line items and invoice SF-3 (685.00 USD)"
+        in found[0].reason
+    )
     # Lines changed too, and the invoice agrees with neither: all three figures are said.
     lines = (("RF-INSP", D(1), D("185.00")), ("GT-INST", D(48), D("600.00")))
     found, _ = audit(replace(deals, 2, amount=D("822.00"), lines=lines), invoices)
     assert codes(found) == [("job_revenue_mismatch", "137.00")]
-    assert "deal amount 822.00, its line items 785.00, the books 685.00" in found[0].reason
+    assert (
+        "deal amount 822.00 USD, its line items 785.00 USD, the books 685.00 USD" in found[0].reason
+    )
 
 
 def test_an_unapplied_payment_is_paid_but_open_with_an_apply_fix():
@@ -103,7 +108,7 @@ def test_an_unapplied_payment_is_paid_but_open_with_an_apply_fix():
     assert (f.customer_id, f.invoice_ids, f.record_ids, f.deal_id) == ("c2", ("i3",), ("p7",), "d3")
     assert f.fix == {
         "action": "apply_credit", "payment_id": "p7", "invoice_id": "i3", "amount": "685.00",
-        "words": "Apply payment p7 (685.00 USD) to invoice SF-3.",
+        "words": f"Apply the payment of {payment.txn_date:%-d %B %Y} (685.00 USD) to invoice SF-3.",
     }  # fmt: skip
     assert [
         (r.customer_id, r.books_owed, r.explained, r.unexplained)
@@ -120,7 +125,10 @@ def test_a_credit_is_matched_to_the_invoice_it_fits_and_only_once():
     found, rows = audit(deals, invoices, credits)
     assert codes(found) == [("paid_but_open", "100.00")]
     assert found[0].fix["credit_id"] == "r1" and found[0].fix["invoice_id"] == "i2"
-    assert found[0].fix["words"] == "Apply credit memo r1 (100.00 USD) to invoice SF-2."
+    assert (
+        found[0].fix["words"]
+        == f"Apply the credit memo of {TODAY:%-d %B %Y} (100.00 USD) to invoice SF-2."
+    )
     assert not [r for r in rows if r.unexplained]
 
 
@@ -172,7 +180,8 @@ def test_what_no_finding_explains_is_a_balance_mismatch_of_the_customer():
     by_customer = {f.customer_id: f for f in found}
     assert by_customer["c2"].direction == "the books show more owed than the CRM"
     assert (
-        "Customer c2 owes 685.00 in the CRM and 1,105.00 in the books" in by_customer["c2"].reason
+        "Customer c2 owes 685.00 USD in the CRM and 1,105.00 USD in the books"
+        in by_customer["c2"].reason
     )
     assert by_customer["c3"].direction == "CRM shows more owed than the books"
     # Only customers the CRM knows are compared.

@@ -28,7 +28,7 @@ def test_it_ignores_line_order_ids_and_how_numbers_are_written():
 def test_it_a_line_added_with_the_amount_untouched_is_settled_by_the_deal():
     kept = invoicing.snapshot(deal(FRAMING, DRYWALL, amount="3300"))
     change = invoicing.compare(kept, deal(FRAMING, DRYWALL, PAINTING, amount="3300"))
-    assert change.added == ("Painting: 1 x 900.00",) and not change.removed
+    assert change.added == ("Painting: 1 x 900.00 USD",) and not change.removed
     assert change.total_before == Decimal("2400.00") and change.total_now == Decimal("3300.00")
     assert change.correctable
     assert change.counts_words() == "1 line added"
@@ -38,7 +38,7 @@ def test_it_a_changed_price_reads_as_one_changed_line():
     kept = invoicing.snapshot(deal(FRAMING, DRYWALL))
     dearer = DealLine("2", "Drywall", "DW-1", quantity=Decimal(1), unit_price=Decimal("950"))
     change = invoicing.compare(kept, deal(FRAMING, dearer))
-    assert change.changed == ("Drywall: 1 x 900.00 → 1 x 950.00",)
+    assert change.changed == ("Drywall: 1 x 900.00 USD → 1 x 950.00 USD",)
     assert not change.added and not change.removed and change.correctable
 
 

@@ -94,7 +94,7 @@ def short_invoice(books):
     invoiced = run_customer_sync(books.client)
     assert invoice_for(books, deal).TotalAmt == Decimal("2400.00")
     assert invoiced.outcomes.get(crm_id=deal, side="accounting").reason.endswith(
-        "for 2,400.00 from its lines; the deal's amount says 3,300.00"
+        "for 2,400.00 USD from its lines; the deal's amount says 3,300.00 USD"
     )
     run_customer_sync(books.client)
     # The deal was last changed 10 minutes ago, behind the pull's cursor and its overlap:
@@ -196,7 +196,7 @@ def test_by_default_the_change_is_raised_once_for_review_and_kept_or_approved(
     assert item.status == ConflictStatus.OPEN
     assert "now add up to 3,300.00 USD (3 lines)" in item.reason
     assert "2,400.00 USD (2 lines)" in item.reason
-    assert "1 line added (Painting: 1 x 900.00)" in item.reason
+    assert "1 line added (Painting: 1 x 900.00 USD)" in item.reason
     assert item.crm_value["lines total"] == "3,300.00 USD"
     assert item.accounting_value["lines total"] == "2,400.00 USD"
     assert run.outcomes.get(crm_id=deal).outcome == "held"
@@ -488,5 +488,5 @@ def test_a_deal_invoiced_before_syncfirm_is_reviewed_never_rewritten(systems):
 
     item = conflicts(deal).get()
     assert "invoices they did not get from syncfirm" in item.reason
-    assert "1 line added (Painting: 1 x 900.00)" in item.reason
+    assert "1 line added (Painting: 1 x 900.00 USD)" in item.reason
     assert invoice_for(systems, deal).TotalAmt == Decimal("2400.00")

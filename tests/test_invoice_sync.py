@@ -273,7 +273,7 @@ def test_a_deal_changed_after_its_invoice_is_flagged_not_rewritten(books):
 
     flagged = SyncConflict.objects.get(kind=ConflictKind.DEAL_CHANGED, crm_id=deal)
     assert flagged.accounting_value["lines total"] == "685.00 USD"
-    assert "Roof inspection: 1 x 185.00 → 1 x 999.00" in flagged.reason
+    assert "Roof inspection: 1 x 185.00 USD → 1 x 999.00 USD" in flagged.reason
     assert invoice_for(books, deal).TotalAmt == Decimal("685.00")
 
 

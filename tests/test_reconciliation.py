@@ -123,21 +123,25 @@ def test_the_monthly_report_emails_with_its_csv_and_is_a_page(
     message = mailoutbox[-1]
     assert message.to == [two_firms.accountant_a.email, "owner@contractor.example"]
     assert "reconciliation for November 2026" in message.subject
-    assert "AR overstated" in message.body and "duplicate_invoice" in message.body
+    assert "AR overstated" in message.body and "Duplicate invoice" in message.body
+    assert "duplicate_invoice" not in message.body, "codes are shown by their labels"
     html = message.alternatives[0][0]
     assert "<table" in html and "Review and approve fixes" in html
     name, content, mimetype = message.attachments[0]
     rows = list(csv.DictReader(io.StringIO(content)))
     assert mimetype == "text/csv" and name.endswith("2026-11-findings.csv")
-    assert {r["code"] for r in rows} >= {"duplicate_invoice", "missing_invoice"}
-    assert all(r["status"] == "open" for r in rows)
+    kinds = {r["Finding"].split(":")[0] for r in rows}
+    assert kinds >= {"Duplicate invoice", "Missing invoice"}
+    assert all(r["Status"] == "Open" for r in rows)
+    assert {r["Client"] for r in rows} == {two_firms.client_a.name}
+    assert {r["Period"] for r in rows} == {"2026-11"}
 
     recon = Reconciliation.objects.filter(client=two_firms.client_a).first()
     client.force_login(two_firms.accountant_a)
     page = client.get(reverse("reconciliation_report", args=[two_firms.client_a.slug, recon.pk]))
     assert page.status_code == 200 and b"Void invoice" in page.content
     download = client.get(reverse("reconciliation_csv", args=[two_firms.client_a.slug, recon.pk]))
-    assert download["Content-Type"] == "text/csv" and b"duplicate_invoice" in download.content
+    assert download["Content-Type"] == "text/csv" and b"Duplicate invoice" in download.content
 
 
 def test_the_monthly_run_reconciles_last_month_once_and_emails(

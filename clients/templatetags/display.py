@@ -1,28 +1,20 @@
 """How pages show money and codes: money with two decimals, thousands grouped, always its
 currency; finding codes in words."""
 
-from decimal import Decimal, InvalidOperation
 from html import escape
 
 from django import template
 from django.utils.safestring import mark_safe
+
+from syncfirm.money import money as format_money
 
 register = template.Library()
 
 
 @register.filter
 def money(amount, currency: str = "") -> str:
-    """`{{ amount|money:currency }}` → "14,812.50 USD"; an empty amount is a dash.
-    Floats are refused: money never passes through binary floating point."""
-    if amount is None or amount == "":
-        return "—"
-    if isinstance(amount, float):
-        raise TypeError("money is Decimal, never float")
-    try:
-        value = Decimal(amount)
-    except (InvalidOperation, TypeError, ValueError):
-        return str(amount)
-    return f"{value:,.2f} {currency}".strip()
+    """`{{ amount|money:currency }}` → "14,812.50 USD" (see `syncfirm.money`)."""
+    return format_money(amount, currency)
 
 
 @register.filter

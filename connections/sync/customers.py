@@ -31,6 +31,7 @@ from .leases import WAITING_STAGE, Lease, LeaseLost, client_lease
 from .mapping import accounting_values, map_record
 from .matching import CustomerIndex, Party, find_duplicates
 from .models import (
+    CRM_LABELS,
     ConflictKind,
     ConflictStatus,
     CrmSource,
@@ -504,7 +505,8 @@ class _CustomerSync:
     def _merge_linked(self, item: Prepared, link: CustomerLink) -> None:
         row = self.mirror.get(link.accounting_id)
         if row is None or not row.active:
-            why = f"its QuickBooks customer {link.accounting_id} is gone or inactive"
+            name = f"“{row.display_name}”" if row else f"(id {link.accounting_id})"
+            why = f"its QuickBooks customer {name} is gone or inactive"
             self._outcome(item, Outcome.HELD, why, link.accounting_id)
             return
         result = plan.merge(
@@ -564,9 +566,12 @@ class _CustomerSync:
             return
         if match_kind == "sure" and candidate in self.linked_to:
             other = self.linked_to[candidate]
+            known = self.mirror.get(candidate)
+            name = f"“{known.display_name}”" if known else f"(id {candidate})"
+            label = CRM_LABELS.get(other.crm_type, other.crm_type)
             why = (
-                f"matches QuickBooks customer {candidate} ({reason}), which is already linked to "
-                f"{other.crm_type} {other.crm_id}: a duplicate in the CRM?"
+                f"matches QuickBooks customer {name} ({reason}), which is already linked to "
+                f"another CRM {label} (id {other.crm_id}): a duplicate in the CRM?"
             )
             self._review(item, ConflictKind.NEAR_MATCH, why, candidate)
             return
@@ -607,7 +612,8 @@ class _CustomerSync:
     def _link(self, item: Prepared, accounting_id: str, how: str) -> None:
         row = self.mirror.get(accounting_id)
         if row is None:
-            self._outcome(item, Outcome.HELD, f"QuickBooks customer {accounting_id} is not known")
+            why = f"the QuickBooks customer (id {accounting_id}) is not known"
+            self._outcome(item, Outcome.HELD, why)
             return
         link = CustomerLink(
             client=self.client,

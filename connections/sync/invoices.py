@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.actions import audit
+from syncfirm.money import money
 
 from .. import retries
 from ..numbers import BadValue, hubspot_number
@@ -446,9 +447,10 @@ class InvoiceStep:
         if kept.get("amount") and Decimal(kept["amount"]) != Decimal(kept.get("total") or 0):
             # Invoiced from its lines; a deal whose amount says otherwise may lack a line
             # (a later one is noticed by the next sync that sees the deal).
+            c = kept.get("currency") or link.currency
             words += (
-                f" for {Decimal(kept['total']):,.2f} from its lines; the deal's amount says "
-                f"{Decimal(kept['amount']):,.2f}"
+                f" for {money(Decimal(kept['total']), c)} from its lines; the deal's amount "
+                f"says {money(Decimal(kept['amount']), c)}"
             )
         self.sync.note("deals", link.deal_id, link.deal_name, Outcome.CREATED, words, invoice_id)
 
@@ -502,7 +504,9 @@ class InvoiceStep:
                 continue
             if fingerprint == link.change_fingerprint and link.change_state == ChangeState.REVIEW:
                 continue  # flagged already (or kept as issued): not again
-            change = invoicing.compare(link.invoiced, deal, link.expected_total)
+            change = invoicing.compare(
+                link.invoiced, deal, link.expected_total, self.settings.books_currency
+            )
             if change is None or (
                 not change.lines_changed and change.amount_now in (None, change.total_now)
             ):
@@ -615,13 +619,13 @@ class InvoiceStep:
             wanted = invoicing.lines_total(deal)
             if paid > wanted:
                 return (
-                    f"{paid:,.2f} {currency} is already paid on invoice {invoice.doc_number}, "
-                    f"more than the deal's {wanted:,.2f}."
+                    f"{money(paid, currency)} is already paid on invoice {invoice.doc_number}, "
+                    f"more than the deal's {money(wanted, currency)}."
                 )
             return ""
         if paid:
             return (
-                f"{paid:,.2f} {currency} is already paid on invoice {invoice.doc_number}: a "
+                f"{money(paid, currency)} is already paid on invoice {invoice.doc_number}: a "
                 "paid invoice is not rewritten."
             )
         kept = link.invoiced or {"total": str(link.expected_total or 0)}

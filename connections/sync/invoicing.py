@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from syncfirm.money import money
+
 from .. import numbers
 from ..records import Deal, Invoice, Item, PaymentInfo
 
@@ -321,19 +323,17 @@ def snapshot(deal: Deal, draft: InvoiceDraft | None = None) -> dict:
     }
 
 
-def _priced(key) -> str:
+def _priced(key, currency: str = "") -> str:
     _, _, quantity, price, discount = key
-    return f"{quantity} x {Decimal(price) - Decimal(discount):,.2f}"
+    return f"{quantity} x {_money(Decimal(price) - Decimal(discount), currency)}"
 
 
-def _describe(key) -> str:
-    return f"{key[0] or key[1] or 'no product'}: {_priced(key)}"
+def _describe(key, currency: str = "") -> str:
+    return f"{key[0] or key[1] or 'no product'}: {_priced(key, currency)}"
 
 
 def _money(value: Decimal | None, currency: str = "") -> str:
-    if value is None:
-        return "none"
-    return f"{value:,.2f}{' ' + currency if currency else ''}"
+    return "none" if value is None else money(value, currency)
 
 
 @dataclass(frozen=True)
@@ -433,9 +433,9 @@ class DealChange:
     def sides(self, snapshot_lines: list | None, deal: Deal) -> tuple[dict, dict]:
         """(what the deal says now, what was invoiced) for the review queue's table."""
         c = self.currency
-        now_lines = "; ".join(_describe(_line_key(line)) for line in deal.lines) or "none"
+        now_lines = "; ".join(_describe(_line_key(line), c) for line in deal.lines) or "none"
         before = (
-            "; ".join(_describe(line["key"]) for line in snapshot_lines)
+            "; ".join(_describe(line["key"], c) for line in snapshot_lines)
             if snapshot_lines is not None
             else "not known (an invoice syncfirm did not build)"
         )
@@ -453,11 +453,13 @@ class DealChange:
         )
 
 
-def compare(kept: dict, deal: Deal, expected_total: Decimal | None = None) -> DealChange | None:
+def compare(
+    kept: dict, deal: Deal, expected_total: Decimal | None = None, books_currency: str = ""
+) -> DealChange | None:
     """How `deal` differs from what was invoiced (`kept`, a `snapshot`), or None when it
     says the same. With nothing kept (history), the deal's lines are held against the
     invoice's total (`expected_total`) alone."""
-    currency = (deal.currency or kept.get("currency") or "").upper()
+    currency = (deal.currency or kept.get("currency") or books_currency).upper()
     total_now, amount_now = lines_total(deal), deal_amount(deal)
     if not kept:
         if expected_total is None or total_now == expected_total:
@@ -481,13 +483,13 @@ def compare(kept: dict, deal: Deal, expected_total: Decimal | None = None) -> De
     for key in list(gone.elements()):
         twin = next((k for k in new if new[k] and k[:2] == key[:2]), None)
         if twin is not None:
-            changed.append(f"{_describe(key)} → {_priced(twin)}")
+            changed.append(f"{_describe(key, currency)} → {_priced(twin, currency)}")
             gone[key] -= 1
             new[twin] -= 1
     amount_before = Decimal(kept["amount"]) if kept.get("amount") else None
     change = DealChange(
-        added=tuple(_describe(k) for k in (+new).elements()),
-        removed=tuple(_describe(k) for k in (+gone).elements()),
+        added=tuple(_describe(k, currency) for k in (+new).elements()),
+        removed=tuple(_describe(k, currency) for k in (+gone).elements()),
         changed=tuple(changed),
         lines_before=len(kept["lines"]),
         lines_now=len(deal.lines),

@@ -27,6 +27,7 @@ from .models import (
     SyncRun,
     SyncSettings,
 )
+from .record_names import name_conflicts
 from .review import (
     DECISIONS,
     DecisionRefused,
@@ -62,6 +63,7 @@ def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
     for conflict in page.object_list:
         conflict.decisions = DECISIONS.get(conflict.kind, {})
         conflict.rows = _side_by_side(conflict)
+    name_conflicts(page.object_list)
     shown_runs = with_run_totals(list(runs[:RUNS_SHOWN]))
     context = {
         "client": client,
@@ -213,6 +215,7 @@ def _decided_items(request: HttpRequest, ids: list[int], errors: dict) -> HttpRe
         conflict.error = errors.get(conflict.pk, "")
         conflict.decisions = DECISIONS.get(conflict.kind, {})
         conflict.rows = _side_by_side(conflict)
+    name_conflicts(decided)
     waiting = SyncConflict.objects.for_firm(request.firm).filter(status=ConflictStatus.OPEN)
     one_client = request.POST.get("client", "")  # the page lists one client's items
     if one_client:
@@ -234,7 +237,8 @@ def invoice_retry(request: HttpRequest, client_slug: str, link_id: int) -> HttpR
     except DecisionRefused as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Deal {link.deal_id}: looked for in the books, then written.")
+        deal = f"Deal “{link.deal_name}”" if link.deal_name else "The deal"
+        messages.success(request, f"{deal}: looked for in the books, then written.")
     return redirect("client_sync", client_slug=client.slug)
 
 
@@ -255,6 +259,7 @@ def review_conflicts(request: HttpRequest) -> HttpResponse:
     for conflict in page.object_list:
         conflict.decisions = DECISIONS.get(conflict.kind, {})
         conflict.rows = _side_by_side(conflict)
+    name_conflicts(page.object_list)
     return render(
         request,
         "connections/sync/review_conflicts.html",

@@ -31,7 +31,7 @@ def test_a_deal_changed_after_invoicing_is_reviewed_and_its_invoice_updated(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sync review").click()
     main = page.get_by_role("main")
     expect(main).to_contain_text("Deal changed after its invoice was issued")
-    expect(main).to_contain_text("1 line added (Painting: 1 x 900.00)")
+    expect(main).to_contain_text("1 line added (Painting: 1 x 900.00 USD)")
     expect(main).to_contain_text("3,300.00 USD")
     expect(main).to_contain_text("2,400.00 USD")
     screenshot(page, "deal-changed-review")

@@ -1,0 +1,147 @@
+"""How a finding reads, wherever a person reads it: the report page, the findings queue, the
+monthly email (text and HTML) and the CSV all take their words from `describe`, so they
+cannot drift apart. Records are named as people know them (the customer's name, the
+invoice's number, the deal's name, the item's name), never by a system's id; a name that is
+not known any more says so in words and keeps the id for whoever has to look it up.
+
+Pure: the names come in a `BookNames` (looked up in bulk by `reconciliation.names`)."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from connections.providers import hubspot_record_url, quickbooks_record_url
+
+from .detectors import CODES
+
+BOOKS, CRM = "QuickBooks", "HubSpot"
+
+
+@dataclass(frozen=True)
+class BookNames:
+    """What one client's records are called, and the companies they live in."""
+
+    customers: Mapping[str, str] = field(default_factory=dict)  # customer id → name
+    invoices: Mapping[str, str] = field(default_factory=dict)  # invoice id → its number
+    deals: Mapping[str, str] = field(default_factory=dict)  # deal id → name
+    items: Mapping[str, str] = field(default_factory=dict)  # item id → name
+    realm: str = ""  # the QuickBooks company
+    portal: str = ""  # the HubSpot portal
+
+    def customer(self, customer_id: str) -> str:
+        if not customer_id:
+            return ""
+        return self.customers.get(customer_id) or gone("customer", BOOKS, customer_id)
+
+    def invoice(self, invoice_id: str) -> str:
+        return self.invoices.get(invoice_id) or gone("invoice", BOOKS, invoice_id)
+
+    def deal(self, deal_id: str) -> str:
+        if not deal_id:
+            return ""
+        name = self.deals.get(deal_id)
+        return quoted(name) if name else gone("deal", CRM, deal_id)
+
+    def item(self, item_id: str) -> str:
+        return self.items.get(item_id) or gone("item", BOOKS, item_id)
+
+
+def gone(kind: str, system: str, record_id: str) -> str:
+    """A record whose name is not known: "a customer no longer in QuickBooks (id 19)"."""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} no longer in {system} (id {record_id})"
+
+
+def quoted(name: str) -> str:
+    return f"\N{LEFT DOUBLE QUOTATION MARK}{name}\N{RIGHT DOUBLE QUOTATION MARK}"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A record a person can open in its own system: "Invoice SF-1044 in QuickBooks"."""
+
+    label: str
+    url: str
+
+
+class Describable(Protocol):
+    code: str
+    reason: str
+    deal_id: str
+    invoice_ids: Sequence[str]
+    customer_id: str
+    fix: dict
+
+
+@dataclass(frozen=True)
+class FindingWords:
+    title: str  # the kind of problem: "Duplicate invoice"
+    sentence: str  # what is wrong, one sentence
+    customer: str
+    deal: str
+    invoices: tuple[str, ...]  # their numbers
+    fix: str
+    references: tuple[Reference, ...]
+
+    @property
+    def about(self) -> str:
+        """The records it is about: "Customer: Acme Builders · Deal: “Kitchen” · Invoice
+        SF-1044"."""
+        said = []
+        if self.customer:
+            said.append(f"Customer: {self.customer}")
+        if self.deal:
+            said.append(f"Deal: {self.deal}")
+        if self.invoices:
+            many = "Invoices" if len(self.invoices) > 1 else "Invoice"
+            said.append(f"{many}: {', '.join(self.invoices)}")
+        return " · ".join(said)
+
+    @property
+    def lines(self) -> list[str]:
+        """The evidence, one line each, as the page and the email both print it."""
+        return [line for line in (self.sentence, self.about, f"Proposed fix: {self.fix}") if line]
+
+
+def sentence(text: str) -> str:
+    """A reason as a sentence: capital first letter, one full stop."""
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def describe(finding: Describable, names: BookNames) -> FindingWords:
+    """A finding in words, with the records it names and where to open them."""
+    invoice_ids = list(finding.invoice_ids or ())
+    references = [
+        Reference(
+            f"Invoice {names.invoice(i)} in {BOOKS}",
+            quickbooks_record_url(names.realm, "invoice", i),
+        )
+        for i in invoice_ids
+        if names.realm
+    ]
+    if finding.deal_id and names.portal:
+        references.append(
+            Reference(
+                f"Deal {names.deal(finding.deal_id)} in {CRM}",
+                hubspot_record_url(names.portal, "deals", finding.deal_id),
+            )
+        )
+    if finding.customer_id and names.realm:
+        references.append(
+            Reference(
+                f"Customer {names.customer(finding.customer_id)} in {BOOKS}",
+                quickbooks_record_url(names.realm, "customer", finding.customer_id),
+            )
+        )
+    return FindingWords(
+        title=CODES.get(finding.code, finding.code.replace("_", " ").capitalize()),
+        sentence=sentence(finding.reason),
+        customer=names.customer(finding.customer_id),
+        deal=names.deal(finding.deal_id),
+        invoices=tuple(names.invoice(i) for i in invoice_ids),
+        fix=(finding.fix or {}).get("words") or "Review by hand.",
+        references=tuple(references),
+    )
