@@ -262,6 +262,8 @@ def test_a_link_for_another_question_firm_or_kind_of_link_is_refused(client, two
         assert response.status_code == 404, bad
         assert "Bravo" not in body and "Alpha" not in body
     assert "Bravo" not in client.get(answer_url(mine)).content.decode()
+    # …and a question's link opens no invitation (each kind of link has its own salt).
+    assert client.get(reverse("contractor_invitation", args=[token])).status_code == 404
     assert not FindingQuestion.objects.exclude(answer="").exists()
 
 

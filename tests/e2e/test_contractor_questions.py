@@ -31,7 +31,7 @@ def test_the_contractor_answers_from_the_emailed_link_and_the_finding_shows_it(
     form.get_by_label("Contractor's email").fill(CONTRACTOR)
     screenshot(page, "question-ask-form")
     form.get_by_role("button", name="Send the question").click()
-    questions = item.get_by_role("region", name="Questions to the contractor")
+    questions = item.get_by_role("group", name="Questions to the contractor")
     expect(questions).to_contain_text("Waiting for an answer")
     expect(questions).to_contain_text("Asked by accountant@alpha.test")
 
