@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -21,6 +20,8 @@ from django.utils import dateformat, timezone
 from clients.actions import audit
 from clients.models import Client, User
 from clients.names import header_safe
+from clients.signed_links import LinkRefused, LinkWithdrawn, linked_row
+from clients.signed_links import link_token as signed_token
 
 from .models import INVITATION_LIFETIME, Connection, ContractorInvitation, InvitationUse
 from .providers import PROVIDERS, System
@@ -30,18 +31,12 @@ SALT = "connections.contractor-invitation"
 LISTED_FOR = timedelta(days=30)
 
 
-class InvitationInvalid(Exception):
+class InvitationInvalid(LinkRefused):
     """The link cannot be used; the message says why, in words for the contractor."""
 
-    status = 404
-    heading = "This link cannot be used"
 
-
-class InvitationWithdrawn(InvitationInvalid):
+class InvitationWithdrawn(InvitationInvalid, LinkWithdrawn):
     """A genuine link that the firm withdrew."""
-
-    status = 410
-    heading = "This link was withdrawn"
 
 
 class InvitationUsed(InvitationInvalid):
@@ -52,7 +47,7 @@ class InvitationUsed(InvitationInvalid):
 
 
 def link_token(invitation: ContractorInvitation) -> str:
-    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=SALT, compress=True)
+    return signed_token(invitation, SALT)
 
 
 def invitation_path(invitation: ContractorInvitation) -> str:
@@ -83,16 +78,12 @@ def withdrawn_message(invitation: ContractorInvitation) -> str:
 
 def load_invitation(token: str) -> ContractorInvitation:
     """The invitation a genuine, unexpired, not withdrawn link names (used or not)."""
-    try:
-        data = signing.loads(token, salt=SALT, max_age=INVITATION_LIFETIME)
-    except signing.SignatureExpired as error:
-        raise InvitationInvalid("This invitation has expired.") from error
-    except signing.BadSignature as error:
-        raise InvitationInvalid("This link is not valid. Check it was copied whole.") from error
-    invitation = (
-        ContractorInvitation.objects.select_related("client__firm")
-        .filter(pk=data.get("i"), nonce=data.get("n"))
-        .first()
+    invitation = linked_row(
+        token,
+        ContractorInvitation.objects.select_related("client__firm"),
+        SALT,
+        expired="This invitation has expired.",
+        refused=InvitationInvalid,
     )
     if invitation is None:
         raise InvitationInvalid("This invitation was withdrawn. Ask your bookkeeper for a new one.")

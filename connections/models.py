@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from clients.models import Client, FirmScopedQuerySet
+from clients.signed_links import LINK_LIFETIME
 
 from .crypto import EncryptedTextField
 from .providers import System, provider
@@ -125,7 +126,7 @@ class CompanyChange(models.Model):
         return f"{self.client} {self.system}: {self.old_external_id} → {self.new_external_id}"
 
 
-INVITATION_LIFETIME = timedelta(days=7)
+INVITATION_LIFETIME = LINK_LIFETIME  # as every emailed link (clients/signed_links.py)
 
 
 class ContractorInvitation(models.Model):

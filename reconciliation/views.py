@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clients.models import Client, Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 from connections.sync.health import client_options
+from questions.asking import attach_questions
 
 from .close_facts import signed_off_view
 from .detectors import CODES
@@ -210,6 +211,7 @@ def review_findings(request: HttpRequest) -> HttpResponse:
 def _items_html(request: HttpRequest, findings: list[Finding], oob: bool = False) -> str:
     """The queue's items, rendered by Jinja2 (a page shows many: see syncfirm/jinja.py)."""
     attach_comparisons(findings)
+    attach_questions(findings)  # questions to the contractor, and their answers
     for f in findings:  # whether a fixed finding's fix can be undone, and if not why
         f.undo_refusal = undo_refusal(f) if f.status == FindingStatus.FIXED else ""
     context = {

@@ -32,6 +32,7 @@ PATTERNS = [
     re.compile(r"(/(?:access|refresh)-tokens/)[^/\s?\"']+"),
     # Links whose path segment is the credential, as they appear in access logs.
     re.compile(r"(/connect/)(?!<)[^/\s?\"']+"),
+    re.compile(r"(/answer/)(?!<)[^/\s?\"']+"),  # a contractor's question link
     re.compile(r"(/invitations/staff/)[^/\s?\"']+"),
     re.compile(r"(/accounts/password/reset/key/)[^/\s?\"']+"),
     re.compile(r"(/accounts/confirm-email/)[^/\s?\"']+"),

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("clients.urls")),
     path("", include("connections.urls")),
     path("", include("reconciliation.urls")),
+    path("", include("questions.urls")),
+    path("", include("notices.urls")),
     path("", include("api.urls")),
 ]
 

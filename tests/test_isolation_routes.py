@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from connections.models import INVITATION_LIFETIME, ContractorInvitation
 from connections.sync.models import ConflictKind, InvoiceLink, RunKind, SyncConflict, SyncRun
+from notices.models import Notice
+from questions.models import FindingQuestion
 from reconciliation.models import Finding, Reconciliation
 
 from .conftest import TwoFirms
@@ -32,6 +34,8 @@ EXEMPT_PREFIXES = {
     "sandbox/": "emulated Intuit/HubSpot; no firm data, absent in production",
     "connect/": "contractor invitation pages: public, the signed link is the credential "
     "(tests/test_contractor_invitations.py)",
+    "answer/": "the contractor's answer to a question about a finding: public, the signed "
+    "link is the credential (tests/test_contractor_questions.py)",
     "oauth/": "OAuth callbacks and their confirmation page: public, bound to a single-use "
     "state in the session (tests/test_consent.py); another firm's company ids in a callback "
     "(tests/test_isolation_callbacks.py)",
@@ -59,6 +63,12 @@ KWARG_VALUES: dict[str, Callable[[TwoFirms], str | int]] = {
     "run_id": lambda w: _sync_run(w).pk,
     "conflict_id": lambda w: _sync_conflict(w).pk,
     "finding_id": lambda w: _finding(w).pk,
+    "question_id": lambda w: _question(w).pk,
+    "notice_id": lambda w: (
+        Notice.objects.get_or_create(
+            firm=w.firm_a, user=w.accountant_a, text="Alpha Secret Roofing answered"
+        )[0].pk
+    ),
     "month": lambda w: "2026-10",
     "recon_id": lambda w: (
         Reconciliation.objects.get_or_create(client=w.client_a, period=date(2026, 10, 1))[0].pk
@@ -88,6 +98,18 @@ def _finding(world: TwoFirms) -> Finding:
             "key": "missing_invoice:1",
             "first_period": recon.period,
             "last_period": recon.period,
+        },
+    )[0]
+
+
+def _question(world: TwoFirms) -> FindingQuestion:
+    return FindingQuestion.objects.get_or_create(
+        client=world.client_a,
+        finding=_finding(world),
+        defaults={
+            "to_email": "boss@alpharoofing.test",
+            "question": "Alpha Secret Roofing: is it the same job?",
+            "expires_at": timezone.now() + INVITATION_LIFETIME,
         },
     )[0]
 

@@ -80,6 +80,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         ("/oauth/quickbooks/callback/?code=AB11authcode&state=x", "AB11authcode"),
         ('"GET /connect/eyJpIjoxfQ:1vXy2z:sIgNaTuRe/ HTTP/1.1" 200 512', "eyJpIjoxfQ:1vXy2z"),
         ('"GET /connect/eyJpIjoxfQ:1vXy2z:sIg/quickbooks/ HTTP/1.1" 302 0', "eyJpIjoxfQ"),
+        ('"POST /answer/eyJpIjoyfQ:1vXy2z:sIgNaTuRe/ HTTP/1.1" 200 512', "eyJpIjoyfQ:1vXy2z"),
         ('"GET /invitations/staff/Zm9vYmFyYmF6/ HTTP/1.1" 200 9', "Zm9vYmFyYmF6"),
         ('"GET /accounts/password/reset/key/1-abc123-set/ HTTP/1.1" 200', "abc123"),
     ],

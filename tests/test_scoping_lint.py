@@ -16,7 +16,7 @@ def tenant_model_names() -> list[str]:
 
 def shell_modules() -> list[Path]:
     found = []
-    for app in ("clients", "connections", "reconciliation"):
+    for app in ("clients", "connections", "reconciliation", "questions", "notices"):
         for path in (ROOT / app).rglob("*.py"):
             if path.name in SHELL_FILES or "views" in path.parent.name:
                 found.append(path)

@@ -32,10 +32,10 @@
   });
 
   // Remember which item was decided, then focus the next one still waiting once it is swapped.
-  // Opening a fix's preview (a GET) decides nothing: the focus stays on its item.
+  // Opening a fix's preview (a GET) or asking the contractor decides nothing: the focus stays.
   document.addEventListener("htmx:beforeRequest", function (event) {
     const verb = event.detail && event.detail.requestConfig ? event.detail.requestConfig.verb : "";
-    if (verb === "get") { lastDecided = null; return; }
+    if (verb === "get" || event.target.closest("[data-not-a-decision]")) { lastDecided = null; return; }
     const item = itemOf(event.target);
     lastDecided = item ? item.id : null;
   });

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "clients",
     "connections",
     "reconciliation",
+    "questions",
+    "notices",
     "sandbox",
     "sandbox.quickbooks",
     "sandbox.hubspot",
@@ -141,6 +143,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clients.context_processors.firm",
+                "notices.context_processors.notices",
             ],
         },
     },
@@ -223,6 +226,8 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
+    # Answers to questions from emailed links (questions/views.py), per IP.
+    "contractor_answer": "20/h/ip",
 }
 ACCOUNT_ADAPTER = "clients.adapters.AccountAdapter"
 MFA_ADAPTER = "clients.adapters.MFAAdapter"  # TOTP secrets encrypted at rest
