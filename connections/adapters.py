@@ -59,6 +59,11 @@ class CrmAdapter(Protocol):
 
     def companies(self, cursor: str | None = None) -> Page[CrmCompany]: ...
 
+    # What a field map may read: (name, label) of each property of companies or contacts.
+    def record_properties(
+        self, crm_type: str, *, patient: bool = True
+    ) -> list[tuple[str, str]]: ...
+
 
 def accounting_adapter(connection: Connection) -> AccountingAdapter:
     if provider(connection.system).kind != Kind.ACCOUNTING:

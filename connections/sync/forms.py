@@ -1,16 +1,15 @@
 """The client's sync settings as a form: direction, which CRM records are customers, who owns
-each field, the field map (JSON, checked before it is saved), and the income account,
-picked from the books' own list."""
-
-import json
+each field, the field map (a row per field, the CRM's own properties offered), and the
+income account, picked from the books' own list."""
 
 import pycountry
 from django import forms
 from django.core import validators
 
-from .books_choices import BooksChoices
+from . import field_map_form
+from .books_choices import BooksChoices, CrmChoices
 from .invoicing import doc_number
-from .mapping import FieldMapError, check_field_map, field_label
+from .mapping import field_label
 from .models import ACCOUNTING, CRM, DEFAULT_FIELD_OWNERS, REVIEW, SyncSettings
 
 OWNER_CHOICES = [
@@ -18,7 +17,6 @@ OWNER_CHOICES = [
     (ACCOUNTING, "Accounting system wins"),
     (REVIEW, "Ask a person"),
 ]
-MAP_TYPES = ("companies", "contacts")
 # (field, least, most, unit): payment terms up to a year, a pull at most every 5 minutes
 # (the providers' rate limits) and at least daily, stale receivables from a day to 3 years.
 LIMITS = (
@@ -29,14 +27,6 @@ LIMITS = (
 
 
 class SyncSettingsForm(forms.ModelForm):
-    field_map = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
-        help_text=(
-            'For each customer field, the CRM properties that feed it: {"from": [..]} joins '
-            'them with a space, {"first_of": [..]} takes the first that is filled.'
-        ),
-    )
-
     class Meta:
         model = SyncSettings
         fields = [
@@ -68,9 +58,9 @@ class SyncSettingsForm(forms.ModelForm):
             "report_contractor_email": "Contractor's email for the monthly report",
         }
 
-    def __init__(self, *args, books: BooksChoices, **kwargs):
+    def __init__(self, *args, books: BooksChoices, crm: CrmChoices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.books = books
+        self.books, self.crm = books, crm
         # Bounds a person would recognise, and no value that can crash a sync (terms of
         # 99,999,999,999 days overflowed the due date).
         for name, least, most, unit in LIMITS:
@@ -86,7 +76,7 @@ class SyncSettingsForm(forms.ModelForm):
                 validators.MaxValueValidator(most, f"At most {most} {unit}."),
             ]
         self.fields["income_account"] = self._income_account_field()
-        self.fields["field_map"].initial = json.dumps(self.instance.field_map, indent=2)
+        field_map_form.add_fields(self, self.instance.field_map or {}, crm)
         owners = {**DEFAULT_FIELD_OWNERS, **(self.instance.field_owners or {})}
         for name in DEFAULT_FIELD_OWNERS:
             self.fields[f"owner_{name}"] = forms.ChoiceField(
@@ -174,35 +164,24 @@ class SyncSettingsForm(forms.ModelForm):
     def owner_fields(self) -> list:
         return [self[f"owner_{name}"] for name in DEFAULT_FIELD_OWNERS]
 
-    def clean_field_map(self) -> dict:
-        text = self.cleaned_data["field_map"]
-        try:
-            value = json.loads(text)
-        except ValueError as error:
-            raise forms.ValidationError(f"Not valid JSON: {error}") from error
-        if not isinstance(value, dict) or set(value) - set(MAP_TYPES):
-            raise forms.ValidationError(
-                'Expected {"companies": {...}, "contacts": {...}} and nothing else.'
-            )
-        for crm_type, field_map in value.items():
-            if not isinstance(field_map, dict):
-                raise forms.ValidationError(f"{crm_type}: expected an object of fields.")
-            unknown = set(field_map) - set(DEFAULT_FIELD_OWNERS)
-            if unknown:
-                raise forms.ValidationError(
-                    f"{crm_type}: unknown customer field(s) {', '.join(sorted(unknown))}; "
-                    f"the fields are {', '.join(DEFAULT_FIELD_OWNERS)}."
-                )
-            try:
-                check_field_map(field_map)
-            except FieldMapError as error:
-                raise forms.ValidationError(f"{crm_type}: {error}") from error
-        if not any(isinstance(m, dict) and m.get("display_name") for m in value.values()):
-            raise forms.ValidationError(
-                "Map at least the display name (from companies or contacts): a customer "
-                "cannot be created or matched without it."
-            )
-        return value
+    @property
+    def field_map_sections(self) -> list:
+        return field_map_form.sections(self, self.crm)
+
+    @property
+    def crm_note(self) -> str:
+        """What the page says when the CRM's properties could not be read."""
+        if self.crm.readable:
+            return ""
+        return (
+            f"The CRM's properties could not be read: {self.crm.problem.rstrip('.')}. "
+            "Property names are checked for their form only."
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        cleaned["field_map"] = field_map_form.clean(self, self.instance.field_map or {}, self.crm)
+        return cleaned
 
     def save(self, commit: bool = True) -> SyncSettings:
         settings = super().save(commit=False)
