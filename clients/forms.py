@@ -118,7 +118,10 @@ class ClientForm(forms.ModelForm):
 
 
 class StaffInviteForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(
+        max_length=254,  # as the invitation's column: a longer one would fail to save
+        error_messages={"max_length": "An email address is at most 254 characters."},
+    )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.ACCOUNTANT)
 
 

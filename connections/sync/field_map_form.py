@@ -12,7 +12,7 @@ from .mapping import field_label
 from .models import DEFAULT_FIELD_OWNERS
 
 MAP_TYPES = {"companies": "From companies", "contacts": "From contacts (homeowners)"}
-HOW_CHOICES = [("from", "Join them with a space"), ("first_of", "Take the first one filled")]
+HOW_CHOICES = [("from", "Join with a space"), ("first_of", "First one filled")]
 # HubSpot's internal property names: lowercase letters, digits and _, starting with a letter.
 PROPERTY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 MOST_PROPERTIES = 5  # a name is at most first + middle + last; more is a mistake
