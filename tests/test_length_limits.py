@@ -17,7 +17,7 @@ def test_a_client_name_over_200_characters_is_refused_with_a_message(client, two
         {"name": "R" * 201, "timezone": "America/Chicago", "country": "US"},
     )
     assert response.status_code == 200
-    assert "at most 200 characters (it has 201)" in response.content.decode()
+    assert "At most 200 characters; this has 201." in response.content.decode()
     assert not Client.objects.filter(name__startswith="RRR").exists()
 
 

@@ -249,7 +249,7 @@ def test_each_bad_setting_is_refused_with_a_message_and_nothing_saved(client, tw
         ("books_currency", "XYZ", "“XYZ” is not a currency code (ISO 4217)"),
         ("books_currency", "", "This field is required."),
         ("map_companies_display_name", "", "Map at least the display name"),
-        ("books_currency", "US DOLLARS", "Ensure this value has at most 3 characters"),
+        ("books_currency", "US DOLLARS", "At most 3 characters; this has 10."),
     ):
         response = client.post(url(two_firms), form_data(**{field: value}))
         assert response.status_code == 200, (field, value)

@@ -6,6 +6,8 @@ import pycountry
 from django import forms
 from django.core import validators
 
+from clients.forms import say_length_limits
+
 from . import field_map_form
 from .books_choices import BooksChoices, CrmChoices
 from .invoicing import doc_number
@@ -84,6 +86,7 @@ class SyncSettingsForm(forms.ModelForm):
                 initial=owners[name],
                 label=field_label(name),
             )
+        say_length_limits(self)
 
     def _income_account_field(self) -> forms.ChoiceField:
         """A choice among the books' income accounts. When the books cannot be read, the
