@@ -10,6 +10,7 @@ from clients.models import AuditEntry
 from connections.sync.models import SyncSettings
 
 from .sandbox.conftest import sandbox_db
+from .sync_support import service_item
 
 
 def url(two_firms) -> str:
@@ -260,3 +261,21 @@ def test_each_bad_setting_is_refused_with_a_message_and_nothing_saved(client, tw
     assert saved.status_code == 302
     kept.refresh_from_db()
     assert (kept.books_currency, kept.payment_terms_days) == ("CAD", 365)
+
+
+@sandbox_db
+def test_the_item_for_products_the_books_lack_is_picked_from_the_books(client, systems, two_firms):
+    """GIVEN books with a "Contract work" item WHEN an owner opens the settings THEN the
+    choice lists it beside "create it", picking it saves it, and a name the books lack is
+    refused with a message."""
+    service_item(systems, "Contract work")
+    client.force_login(two_firms.owner_a)
+    page = client.get(url(two_firms)).content.decode()
+    assert '<option value="" selected>Create it in the income account above</option>' in page
+    assert "Bill it as “Contract work”" in page
+    refused = client.post(url(two_firms), form_data(unmatched_item="Roofing"))
+    assert "There is no item called “Roofing” in the books" in refused.content.decode()
+    assert SyncSettings.for_client(two_firms.client_a).unmatched_item == ""
+    saved = client.post(url(two_firms), form_data(unmatched_item="Contract work"))
+    assert saved.status_code == 302
+    assert SyncSettings.for_client(two_firms.client_a).unmatched_item == "Contract work"

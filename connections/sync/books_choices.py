@@ -20,6 +20,7 @@ class BooksChoices:
     # Names of the books' active income accounts; None when the books could not be read.
     income_accounts: tuple[str, ...] | None
     problem: str = ""  # why they could not be read, in words
+    items: tuple[str, ...] = ()  # names of the books' active items (products and services)
 
     @property
     def readable(self) -> bool:
@@ -30,9 +31,13 @@ def read_books_choices(client: Client) -> BooksChoices:
     try:
         books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
         accounts = books.income_accounts(patient=False)
+        items = books.items(patient=False)
     except (SyncUnavailable, retries.ProviderError, ConnectionUnusable, OAuthError) as error:
         return BooksChoices(None, str(error))  # not connected, access lost, provider down
-    return BooksChoices(tuple(a.name for a in accounts if a.active))
+    return BooksChoices(
+        tuple(a.name for a in accounts if a.active),
+        items=tuple(sorted((i.name for i in items if i.active), key=str.casefold)),
+    )
 
 
 @dataclass(frozen=True)

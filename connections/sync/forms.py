@@ -40,6 +40,7 @@ class SyncSettingsForm(forms.ModelForm):
             "invoice_number_pattern",
             "payment_terms_days",
             "income_account",
+            "unmatched_item",
             "books_currency",
             "sales_tax",
             "stale_after_days",
@@ -54,6 +55,7 @@ class SyncSettingsForm(forms.ModelForm):
             "invoice_number_pattern": "Invoice number pattern",
             "payment_terms_days": "Payment terms (days)",
             "income_account": "Income account for new products",
+            "unmatched_item": "A product the books do not have",
             "books_currency": "Currency of the books",
             "sales_tax": "The books charge sales tax",
             "stale_after_days": "Stale receivable after (days)",
@@ -78,6 +80,7 @@ class SyncSettingsForm(forms.ModelForm):
                 validators.MaxValueValidator(most, f"At most {most} {unit}."),
             ]
         self.fields["income_account"] = self._income_account_field()
+        self.fields["unmatched_item"] = self._unmatched_item_field()
         field_map_form.add_fields(self, self.instance.field_map or {}, crm)
         owners = {**DEFAULT_FIELD_OWNERS, **(self.instance.field_owners or {})}
         for name in DEFAULT_FIELD_OWNERS:
@@ -114,6 +117,51 @@ class SyncSettingsForm(forms.ModelForm):
                 "books; pick one from the list."
             },
         )
+
+    def _unmatched_item_field(self) -> forms.ChoiceField:
+        """Create the product (empty), or bill it as one of the books' own items. With the
+        books unreadable, the current choice is kept, as for the income account."""
+        current = self.instance.unmatched_item
+        create = ("", "Create it in the income account above")
+        named = [(current, f"Bill it as “{current}”")] if current else []
+        label = self.Meta.labels["unmatched_item"]
+        if not self.books.readable:
+            return forms.ChoiceField(
+                choices=named or [create], disabled=True, required=False, label=label
+            )
+        choices = [create, *((name, f"Bill it as “{name}”") for name in self.books.items)]
+        if current and current not in self.books.items:
+            choices.insert(1, (current, f"Bill it as “{current}” (not in the books)"))
+        return forms.ChoiceField(
+            choices=choices,
+            required=False,
+            label=label,
+            help_text="A deal's line whose product (by SKU, then name) the books lack. Billed "
+            "as one of the books' items, the line's description names the deal's product.",
+            error_messages={
+                "invalid_choice": "There is no item called “%(value)s” in the books; pick one "
+                "from the list."
+            },
+        )
+
+    def clean_unmatched_item(self) -> str:
+        name = self.cleaned_data.get("unmatched_item") or ""
+        if name and self.books.readable and name not in self.books.items:
+            raise forms.ValidationError(
+                f"There is no item called “{name}” in the books; pick one from the list."
+            )
+        return name
+
+    @property
+    def items_note(self) -> str:
+        """What the page says about the books' items, when the chosen one is missing."""
+        current = self.instance.unmatched_item
+        if self.books.readable and current and current not in self.books.items:
+            return (
+                f"The books have no item called “{current}”: deals with products the books "
+                "lack are held until another is picked."
+            )
+        return ""
 
     @property
     def books_note(self) -> str:

@@ -161,6 +161,7 @@ def _settings_state(settings: SyncSettings) -> dict:
         "field_owners": settings.field_owners,
         "field_map": settings.field_map,
         "income_account": settings.income_account,
+        "unmatched_item": settings.unmatched_item,
     }
 
 
