@@ -37,6 +37,18 @@ def form_data(**overrides) -> dict:
     return data | overrides
 
 
+def refused_then_saved(client, two_firms, field: str, bad: str, said: str, good: str) -> None:
+    """`bad` is refused with `said` and changes nothing; then `good` saves."""
+    before = SyncSettings.for_client(two_firms.client_a).__dict__.copy()
+    refused = client.post(url(two_firms), form_data(**{field: bad}))
+    assert said in refused.content.decode()
+    after = SyncSettings.for_client(two_firms.client_a).__dict__
+    assert {k: v for k, v in after.items() if k != "_state"} == {
+        k: v for k, v in before.items() if k != "_state"
+    }
+    assert client.post(url(two_firms), form_data(**{field: good})).status_code == 302
+
+
 def test_an_owner_changes_direction_owners_and_the_field_map(client, two_firms):
     client.force_login(two_firms.owner_a)
     response = client.post(url(two_firms), form_data(owner_email="review"))
@@ -102,10 +114,9 @@ def test_field_map_properties_come_from_the_crm(client, systems, two_firms):
     page = client.get(url(two_firms)).content.decode()
     assert '<datalist id="properties-companies">' in page
     assert '<option value="zip">' in page
-    refused = client.post(url(two_firms), form_data(map_companies_city="town"))
-    assert "HubSpot has no company property called “town”" in refused.content.decode()
-    saved = client.post(url(two_firms), form_data(map_companies_city="city"))
-    assert saved.status_code == 302
+    refused_then_saved(
+        client, two_firms, "map_companies_city", "town", "no company property called “town”", "city"
+    )
     assert SyncSettings.for_client(two_firms.client_a).field_map["companies"]["city"] == {
         "from": ["city"]
     }
@@ -273,9 +284,6 @@ def test_the_item_for_products_the_books_lack_is_picked_from_the_books(client, s
     page = client.get(url(two_firms)).content.decode()
     assert '<option value="" selected>Create it in the income account above</option>' in page
     assert "Bill it as “Contract work”" in page
-    refused = client.post(url(two_firms), form_data(unmatched_item="Roofing"))
-    assert "There is no item called “Roofing” in the books" in refused.content.decode()
-    assert SyncSettings.for_client(two_firms.client_a).unmatched_item == ""
-    saved = client.post(url(two_firms), form_data(unmatched_item="Contract work"))
-    assert saved.status_code == 302
+    said = "There is no item called “Roofing” in the books"
+    refused_then_saved(client, two_firms, "unmatched_item", "Roofing", said, "Contract work")
     assert SyncSettings.for_client(two_firms.client_a).unmatched_item == "Contract work"
