@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from clients.forms import say_length_limits
+
 from .models import ApiToken
 from .tokens import MAX_DAYS, do_create_api_token, do_revoke_api_token
 
@@ -22,6 +24,7 @@ class ApiTokenForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["days"].initial = settings.API_TOKEN_DAYS
+        say_length_limits(self)
 
 
 @login_required

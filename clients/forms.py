@@ -8,11 +8,27 @@ from .models import Client, Firm, Membership, Role, User, timezone_choices
 from .names import refuse_control_characters
 
 
+def say_length_limits(form: forms.BaseForm) -> None:
+    """Text over a field's limit is refused with a message next to it, never cut: no
+    `maxlength` in the page (a browser silently drops the end of a pasted text), and the
+    limit in words (decision 0024)."""
+    for field in form.fields.values():
+        field.widget.attrs.pop("maxlength", None)
+        if getattr(field, "max_length", None):
+            field.error_messages.setdefault(
+                "max_length", "At most %(limit_value)d characters; this has %(show_value)d."
+            )
+
+
 class FirmForm(forms.ModelForm):
     class Meta:
         model = Firm
         fields = ["name"]
         labels = {"name": "Firm name"}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        say_length_limits(self)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -86,6 +102,10 @@ class ClientForm(forms.ModelForm):
         ).order_by("email")
         if self.instance.pk:
             self.initial["assigned_staff"] = list(self.instance.assigned_staff.all())
+        # "ZZZ" is refused as no country code, not as one letter too many.
+        country = self.fields["country"]
+        country.max_length, country.validators = None, []
+        say_length_limits(self)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -112,14 +132,22 @@ class ClientForm(forms.ModelForm):
         country = self.cleaned_data["country"].strip().upper()
         if len(country) != 2 or pycountry.countries.get(alpha_2=country) is None:
             raise forms.ValidationError(
-                f"“{country}” is not a two-letter country code (ISO 3166), such as US, CA or GB."
+                f"“{country[:20]}” is not a two-letter country code (ISO 3166), such as US, CA "
+                "or GB."
             )
         return country
 
 
 class StaffInviteForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(
+        max_length=254,  # as the invitation's column: a longer one would fail to save
+        error_messages={"max_length": "An email address is at most 254 characters."},
+    )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.ACCOUNTANT)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        say_length_limits(self)
 
 
 class RoleForm(forms.ModelForm):

@@ -34,6 +34,8 @@ from .providers import PROVIDERS, System
 from .status import ConnectionRow, connection_rows, panel_context
 from .tokens import OAuthError
 
+EMAIL_MAX = ContractorInvitation._meta.get_field("email").max_length  # 254: RFC 5321's path
+
 log = logging.getLogger(__name__)
 
 
@@ -62,6 +64,10 @@ def connection_panel(request: HttpRequest, client_slug: str) -> HttpResponse:
 def invitation_create(request: HttpRequest, client_slug: str) -> HttpResponse:
     client = get_client_for_member(request, client_slug)
     email = request.POST.get("email", "").strip()
+    if len(email) > EMAIL_MAX:
+        return _panel(
+            request, client, invite_error=f"An email address is at most {EMAIL_MAX} characters."
+        )
     if email:
         try:
             validate_email(email)

@@ -202,11 +202,11 @@ def _preview_create(finding: Finding) -> FixPreview:
         )
     customer = books.customer_by_id(link.accounting_id) if link else None
     items = books.items()
-    index = invoicing.item_index(items)
+    index = invoicing.item_index(items, settings.unmatched_item)
     new = invoicing.missing_items(deal, index) if not deal.problems else []
     # Products the books lack are created first (as sync does): shown as new, priced alike.
     stand_ins = [Item(f"new:{name}", name, sku, True, True) for name, sku in new]
-    index = invoicing.item_index([*items, *stand_ins])
+    index = invoicing.item_index([*items, *stand_ins], settings.unmatched_item)
     closed_through = books.books_closed_through()
     day, why = (None, "")
     if deal.close_date is not None and not deal.problems:
@@ -662,7 +662,7 @@ def _missing_lines(finding: Finding):
     if deal.problems:
         raise FixRefused(f"the deal could not be read: {'; '.join(deal.problems)}")
     invoice = _read_invoice(books, finding.fix["invoice_id"])
-    index = invoicing.item_index(books.items())
+    index = invoicing.item_index(books.items(), SyncSettings.for_client(client).unmatched_item)
     have = Counter((line.item_id, line.quantity) for line in invoice.lines)
     missing = []
     for line in deal.lines:

@@ -12,7 +12,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.timesince import timesince
 from django.utils.timezone import now as django_now
 
-from clients.templatetags.display import code_label, money, run_outcome, side_by_side
+from clients.templatetags.display import code_label, long_text, money, run_outcome, side_by_side
 from jinja2 import Environment, StrictUndefined
 
 
@@ -48,6 +48,6 @@ def environment(**options) -> Environment:
     env.globals.update(url=url, static=static, side_by_side=side_by_side)
     env.filters.update(
         money=money, code_label=code_label, run_outcome=run_outcome, timesince=timesince,
-        local=local, month=month, ago=ago, date=date_format,
+        local=local, month=month, ago=ago, date=date_format, long_text=long_text,
     )  # fmt: skip
     return env

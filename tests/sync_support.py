@@ -180,3 +180,14 @@ def _to(object_id: str, type_id: int) -> dict:
         "to": {"id": object_id},
         "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
     }
+
+
+def service_item(systems, name: str) -> str:
+    """A service item of the books, in their standard Services account; its id."""
+    from quickbooks.objects.item import Item
+
+    services = systems.qb.query("SELECT * FROM Account WHERE Name = 'Services'")
+    item = Item()
+    item.Name, item.Type = name, "Service"
+    item.IncomeAccountRef = {"value": services["QueryResponse"]["Account"][0]["Id"]}
+    return item.save(qb=systems.qb).Id

@@ -19,6 +19,7 @@ from connections.sync.models import (
 )
 
 from .sandbox.conftest import sandbox_db
+from .sync_support import service_item
 
 pytestmark = sandbox_db
 
@@ -412,3 +413,30 @@ def test_approving_a_missing_invoice_while_a_dead_worker_holds_the_lease_answers
     fixed = do_approve(two_firms.accountant_a, finding)
     assert fixed.status == FindingStatus.FIXED, fixed.decision_note
     assert invoice_for(books, deal) is not None
+
+
+def test_a_product_the_books_lack_is_billed_as_the_item_the_settings_name(books):
+    """GIVEN settings that bill products the books lack as their "Contract work" item
+    WHEN a won deal sells a product the books do not have
+    THEN its invoice line is that item, described by the deal's product, and no product is
+    created; with an item the books no longer have, the deal is held saying so."""
+    item_id = service_item(books, "Contract work")
+    SyncSettings.objects.filter(client=books.client).update(unmatched_item="Contract work")
+    deal = books.deal("Solar", [("Solar panel", "SP-1", "2", "400")], company=books.books_company)
+    books.win(deal)
+
+    run_customer_sync(books.client)
+
+    invoice = invoice_for(books, deal)
+    (line,) = [line for line in invoice.Line if line.DetailType == "SalesItemLineDetail"]
+    assert (line.SalesItemLineDetail.ItemRef.value, line.Amount) == (item_id, Decimal("800.00"))
+    assert line.Description == "Solar panel"
+    made = books.qb.query("SELECT * FROM Item WHERE Name = 'Solar panel'")["QueryResponse"]
+    assert not made.get("Item")
+
+    SyncSettings.objects.filter(client=books.client).update(unmatched_item="Retired item")
+    later = books.deal("Wind", [("Wind turbine", "WT-1", "1", "900")], company=books.books_company)
+    books.win(later)
+    run = run_customer_sync(books.client)
+    assert "no item called 'Retired item' in the books" in run.outcomes.get(crm_id=later).reason
+    assert invoice_for(books, later) is None

@@ -1,6 +1,5 @@
 """The client's sync settings page: who may change them, what is refused, what is kept."""
 
-import json
 import re
 import time
 
@@ -11,6 +10,7 @@ from clients.models import AuditEntry
 from connections.sync.models import SyncSettings
 
 from .sandbox.conftest import sandbox_db
+from .sync_support import service_item
 
 
 def url(two_firms) -> str:
@@ -30,10 +30,23 @@ def form_data(**overrides) -> dict:
         "books_currency": "usd",
         "stale_after_days": "60",
         "report_contractor_email": "",
-        "field_map": json.dumps({"companies": {"display_name": {"from": ["name"]}}}),
+        "map_companies_display_name": "name",
+        "how_companies_display_name": "from",
         **{f"owner_{name}": "crm" for name in SyncSettings().field_owners},
     }
     return data | overrides
+
+
+def refused_then_saved(client, two_firms, field: str, bad: str, said: str, good: str) -> None:
+    """`bad` is refused with `said` and changes nothing; then `good` saves."""
+    before = SyncSettings.for_client(two_firms.client_a).__dict__.copy()
+    refused = client.post(url(two_firms), form_data(**{field: bad}))
+    assert said in refused.content.decode()
+    after = SyncSettings.for_client(two_firms.client_a).__dict__
+    assert {k: v for k, v in after.items() if k != "_state"} == {
+        k: v for k, v in before.items() if k != "_state"
+    }
+    assert client.post(url(two_firms), form_data(**{field: good})).status_code == 302
 
 
 def test_an_owner_changes_direction_owners_and_the_field_map(client, two_firms):
@@ -53,18 +66,60 @@ def test_an_owner_changes_direction_owners_and_the_field_map(client, two_firms):
     assert entry.after["issued_invoice_changes"] == "update_unpaid"
 
 
-def test_a_broken_field_map_is_refused_with_the_reason_and_nothing_saved(client, two_firms):
+def test_the_field_map_is_a_row_per_field_and_saves_the_same_data(client, two_firms):
+    """GIVEN the settings page WHEN an owner names properties in the rows THEN the map the
+    sync reads is saved as before: joined properties under "from", alternatives under
+    "first_of", empty rows left out."""
     client.force_login(two_firms.owner_a)
-    for text, reason in (
-        ("{not json", "Not valid JSON"),
-        ('{"companies": {"display_name": {"from": "name"}}}', "must be a list of property"),
-        ('{"companies": {"nickname": {"from": ["name"]}}}', "unknown customer field"),
-        ('{"deals": {}}', "nothing else"),
+    page = client.get(url(two_firms)).content.decode()
+    assert 'name="map_contacts_display_name" value="firstname, lastname"' in page
+    assert "Not valid JSON" not in page and "<textarea" not in page
+    response = client.post(
+        url(two_firms),
+        form_data(
+            map_contacts_display_name="firstname lastname",
+            map_contacts_phone="phone, mobilephone",
+            how_contacts_phone="first_of",
+        ),
+    )
+    assert response.status_code == 302
+    assert SyncSettings.for_client(two_firms.client_a).field_map == {
+        "companies": {"display_name": {"from": ["name"]}},
+        "contacts": {
+            "display_name": {"from": ["firstname", "lastname"]},
+            "phone": {"first_of": ["phone", "mobilephone"]},
+        },
+    }
+
+
+def test_a_bad_field_map_row_is_refused_next_to_it_and_nothing_saved(client, two_firms):
+    client.force_login(two_firms.owner_a)
+    for field, value, reason in (
+        ("map_companies_city", "City Name", "“City” is not a HubSpot property name"),
+        ("map_companies_city", "a b c d e f", "At most 5 properties; this names 6."),
+        ("map_companies_city", "x" * 301, "At most 300 characters"),
+        ("map_companies_display_name", "", "Map at least the display name"),
     ):
-        response = client.post(url(two_firms), form_data(field_map=text))
+        response = client.post(url(two_firms), form_data(**{field: value}))
         assert response.status_code == 200
-        assert reason in response.content.decode()
+        assert reason in response.content.decode(), (field, value)
     assert SyncSettings.for_client(two_firms.client_a).customer_direction == "both"
+
+
+@sandbox_db
+def test_field_map_properties_come_from_the_crm(client, systems, two_firms):
+    """GIVEN a connected HubSpot portal WHEN the settings page opens THEN the rows suggest
+    the portal's own properties, and a property the portal lacks is refused by name."""
+    client.force_login(two_firms.owner_a)
+    page = client.get(url(two_firms)).content.decode()
+    assert '<datalist id="properties-companies">' in page
+    assert '<option value="zip">' in page
+    refused_then_saved(
+        client, two_firms, "map_companies_city", "town", "no company property called “town”", "city"
+    )
+    assert SyncSettings.for_client(two_firms.client_a).field_map["companies"]["city"] == {
+        "from": ["city"]
+    }
 
 
 def test_accountants_cannot_open_or_change_settings(client, two_firms):
@@ -205,8 +260,8 @@ def test_each_bad_setting_is_refused_with_a_message_and_nothing_saved(client, tw
         ("stale_after_days", "0", "At least 1 days."),
         ("books_currency", "XYZ", "“XYZ” is not a currency code (ISO 4217)"),
         ("books_currency", "", "This field is required."),
-        ("field_map", "{}", "Map at least the display name"),
-        ("field_map", json.dumps({"companies": {}}), "Map at least the display name"),
+        ("map_companies_display_name", "", "Map at least the display name"),
+        ("books_currency", "US DOLLARS", "At most 3 characters; this has 10."),
     ):
         response = client.post(url(two_firms), form_data(**{field: value}))
         assert response.status_code == 200, (field, value)
@@ -217,3 +272,18 @@ def test_each_bad_setting_is_refused_with_a_message_and_nothing_saved(client, tw
     assert saved.status_code == 302
     kept.refresh_from_db()
     assert (kept.books_currency, kept.payment_terms_days) == ("CAD", 365)
+
+
+@sandbox_db
+def test_the_item_for_products_the_books_lack_is_picked_from_the_books(client, systems, two_firms):
+    """GIVEN books with a "Contract work" item WHEN an owner opens the settings THEN the
+    choice lists it beside "create it", picking it saves it, and a name the books lack is
+    refused with a message."""
+    service_item(systems, "Contract work")
+    client.force_login(two_firms.owner_a)
+    page = client.get(url(two_firms)).content.decode()
+    assert '<option value="" selected>Create it in the income account above</option>' in page
+    assert "Bill it as “Contract work”" in page
+    said = "There is no item called “Roofing” in the books"
+    refused_then_saved(client, two_firms, "unmatched_item", "Roofing", said, "Contract work")
+    assert SyncSettings.for_client(two_firms.client_a).unmatched_item == "Contract work"

@@ -4,6 +4,7 @@ currency; finding codes in words."""
 from html import escape
 
 from django import template
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from syncfirm.money import money as format_money
@@ -87,4 +88,20 @@ def side_by_side(comparison):
         '</caption><thead><tr><th scope="col">'
         f'<span class="visually-hidden">Field</span></th>{head}</tr></thead>'
         f"<tbody>{rows}</tbody></table></div>"
+    )
+
+
+@register.filter
+def long_text(text, limit: int = 160) -> str:
+    """`{{ note|long_text:160 }}`: text up to `limit` characters as it is; longer, its start
+    with the whole of it one click away (a <details>), so a 2,000-character reason or a
+    provider's long error neither floods a list nor is cut off for good."""
+    text = "" if text is None else str(text)
+    if len(text) <= limit:
+        return conditional_escape(text)
+    return format_html(
+        '<details class="long-text"><summary>{}…<span class="visually-hidden"> (show all)'
+        "</span></summary>{}</details>",
+        text[: limit - 1].rstrip(),
+        text,
     )

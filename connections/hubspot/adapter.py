@@ -135,7 +135,7 @@ class HubSpotAdapter:
             retry=urllib3.Retry(total=0, raise_on_status=False),
         )
 
-    def _call(self, describe: str, operation):
+    def _call(self, describe: str, operation, *, patient: bool = True):
         def attempt():
             try:
                 return operation(self._client())
@@ -144,7 +144,9 @@ class HubSpotAdapter:
             except (urllib3.exceptions.HTTPError, OSError) as error:
                 raise retries.Transient(str(error)) from error
 
-        return call_for_connection(self.connection, attempt, describe)
+        return call_for_connection(
+            self.connection, attempt, describe, attempts=None if patient else 1
+        )
 
     def account_info(self) -> AccountInfo:
         info = self._call(
@@ -307,6 +309,17 @@ class HubSpotAdapter:
         does not always change the deal itself, yet it changes what its invoice should be."""
         found = self._associated("line_items", "deals", list(dict.fromkeys(line_ids)))
         return list(dict.fromkeys(d for ids in found.values() for d in ids))
+
+    def record_properties(self, crm_type: str, *, patient: bool = True) -> list[tuple[str, str]]:
+        """(name, label) of each property `crm_type` records have, by label: what a field
+        map may read. `patient=False` tries once (a settings page answers now)."""
+        found = self._call(
+            f"Reading HubSpot {crm_type} properties",
+            lambda api: api.crm.properties.core_api.get_all(crm_type),
+            patient=patient,
+        )
+        named = [(p.name, p.label or p.name) for p in found.results if not p.archived]
+        return sorted(named, key=lambda p: p[1].casefold())
 
     def ensure_deal_properties(self) -> int:
         """The deal properties payment status is written to, in a "syncfirm" group; made on

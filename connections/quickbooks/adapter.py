@@ -265,8 +265,8 @@ class QuickBooksAdapter:
                 return rows
             start += PAGE_SIZE
 
-    def items(self) -> list[Item]:
-        rows = self._query("Listing QuickBooks items", "SELECT * FROM Item")
+    def items(self, *, patient: bool = True) -> list[Item]:
+        rows = self._query("Listing QuickBooks items", "SELECT * FROM Item", patient=patient)
         return [_item(r) for r in rows]
 
     def income_accounts(self, *, patient: bool = True) -> list[LedgerAccount]:

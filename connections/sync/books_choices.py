@@ -1,13 +1,14 @@
-"""What the sync settings are picked from, read from the client's books: the income
-accounts products are created in. A page reads them once, without waiting out a
-provider's trouble; when the books cannot be read it says why and keeps what is set."""
+"""What the sync settings are picked from, read from the client's systems: the books' income
+accounts and items, and the CRM's properties a field map may read. A page reads them once,
+without waiting out a provider's trouble; when a system cannot be read it says why and keeps
+what is set."""
 
 from dataclasses import dataclass
 
 from clients.models import Client
 
 from .. import retries
-from ..adapters import accounting_adapter
+from ..adapters import accounting_adapter, crm_adapter
 from ..providers import Kind
 from ..refresh import ConnectionUnusable
 from ..tokens import OAuthError
@@ -19,6 +20,7 @@ class BooksChoices:
     # Names of the books' active income accounts; None when the books could not be read.
     income_accounts: tuple[str, ...] | None
     problem: str = ""  # why they could not be read, in words
+    items: tuple[str, ...] = ()  # names of the books' active items (products and services)
 
     @property
     def readable(self) -> bool:
@@ -29,6 +31,39 @@ def read_books_choices(client: Client) -> BooksChoices:
     try:
         books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
         accounts = books.income_accounts(patient=False)
+        items = books.items(patient=False)
     except (SyncUnavailable, retries.ProviderError, ConnectionUnusable, OAuthError) as error:
         return BooksChoices(None, str(error))  # not connected, access lost, provider down
-    return BooksChoices(tuple(a.name for a in accounts if a.active))
+    return BooksChoices(
+        tuple(a.name for a in accounts if a.active),
+        items=tuple(sorted((i.name for i in items if i.active), key=str.casefold)),
+    )
+
+
+@dataclass(frozen=True)
+class CrmChoices:
+    # (name, label) of the properties of companies and of contacts; None when unreadable.
+    properties: dict[str, tuple[tuple[str, str], ...]] | None
+    problem: str = ""
+
+    @property
+    def readable(self) -> bool:
+        return self.properties is not None
+
+    def names(self, crm_type: str) -> set[str] | None:
+        """The property names `crm_type` records have; None when the CRM could not be read."""
+        if self.properties is None:
+            return None
+        return {name for name, _ in self.properties.get(crm_type, ())}
+
+
+def read_crm_choices(client: Client) -> CrmChoices:
+    try:
+        crm = crm_adapter(active_connection(client, Kind.CRM))
+        found = {
+            crm_type: tuple(crm.record_properties(crm_type, patient=False))
+            for crm_type in ("companies", "contacts")
+        }
+    except (SyncUnavailable, retries.ProviderError, ConnectionUnusable, OAuthError) as error:
+        return CrmChoices(None, str(error))
+    return CrmChoices(found)

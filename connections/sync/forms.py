@@ -1,16 +1,17 @@
 """The client's sync settings as a form: direction, which CRM records are customers, who owns
-each field, the field map (JSON, checked before it is saved), and the income account,
-picked from the books' own list."""
-
-import json
+each field, the field map (a row per field, the CRM's own properties offered), and the
+income account, picked from the books' own list."""
 
 import pycountry
 from django import forms
 from django.core import validators
 
-from .books_choices import BooksChoices
+from clients.forms import say_length_limits
+
+from . import field_map_form
+from .books_choices import BooksChoices, CrmChoices
 from .invoicing import doc_number
-from .mapping import FieldMapError, check_field_map, field_label
+from .mapping import field_label
 from .models import ACCOUNTING, CRM, DEFAULT_FIELD_OWNERS, REVIEW, SyncSettings
 
 OWNER_CHOICES = [
@@ -18,7 +19,6 @@ OWNER_CHOICES = [
     (ACCOUNTING, "Accounting system wins"),
     (REVIEW, "Ask a person"),
 ]
-MAP_TYPES = ("companies", "contacts")
 # (field, least, most, unit): payment terms up to a year, a pull at most every 5 minutes
 # (the providers' rate limits) and at least daily, stale receivables from a day to 3 years.
 LIMITS = (
@@ -29,14 +29,6 @@ LIMITS = (
 
 
 class SyncSettingsForm(forms.ModelForm):
-    field_map = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
-        help_text=(
-            'For each customer field, the CRM properties that feed it: {"from": [..]} joins '
-            'them with a space, {"first_of": [..]} takes the first that is filled.'
-        ),
-    )
-
     class Meta:
         model = SyncSettings
         fields = [
@@ -48,6 +40,7 @@ class SyncSettingsForm(forms.ModelForm):
             "invoice_number_pattern",
             "payment_terms_days",
             "income_account",
+            "unmatched_item",
             "books_currency",
             "sales_tax",
             "stale_after_days",
@@ -62,15 +55,16 @@ class SyncSettingsForm(forms.ModelForm):
             "invoice_number_pattern": "Invoice number pattern",
             "payment_terms_days": "Payment terms (days)",
             "income_account": "Income account for new products",
+            "unmatched_item": "A product the books do not have",
             "books_currency": "Currency of the books",
             "sales_tax": "The books charge sales tax",
             "stale_after_days": "Stale receivable after (days)",
             "report_contractor_email": "Contractor's email for the monthly report",
         }
 
-    def __init__(self, *args, books: BooksChoices, **kwargs):
+    def __init__(self, *args, books: BooksChoices, crm: CrmChoices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.books = books
+        self.books, self.crm = books, crm
         # Bounds a person would recognise, and no value that can crash a sync (terms of
         # 99,999,999,999 days overflowed the due date).
         for name, least, most, unit in LIMITS:
@@ -86,7 +80,8 @@ class SyncSettingsForm(forms.ModelForm):
                 validators.MaxValueValidator(most, f"At most {most} {unit}."),
             ]
         self.fields["income_account"] = self._income_account_field()
-        self.fields["field_map"].initial = json.dumps(self.instance.field_map, indent=2)
+        self.fields["unmatched_item"] = self._unmatched_item_field()
+        field_map_form.add_fields(self, self.instance.field_map or {}, crm)
         owners = {**DEFAULT_FIELD_OWNERS, **(self.instance.field_owners or {})}
         for name in DEFAULT_FIELD_OWNERS:
             self.fields[f"owner_{name}"] = forms.ChoiceField(
@@ -94,6 +89,7 @@ class SyncSettingsForm(forms.ModelForm):
                 initial=owners[name],
                 label=field_label(name),
             )
+        say_length_limits(self)
 
     def _income_account_field(self) -> forms.ChoiceField:
         """A choice among the books' income accounts. When the books cannot be read, the
@@ -121,6 +117,51 @@ class SyncSettingsForm(forms.ModelForm):
                 "books; pick one from the list."
             },
         )
+
+    def _unmatched_item_field(self) -> forms.ChoiceField:
+        """Create the product (empty), or bill it as one of the books' own items. With the
+        books unreadable, the current choice is kept, as for the income account."""
+        current = self.instance.unmatched_item
+        create = ("", "Create it in the income account above")
+        named = [(current, f"Bill it as “{current}”")] if current else []
+        label = self.Meta.labels["unmatched_item"]
+        if not self.books.readable:
+            return forms.ChoiceField(
+                choices=named or [create], disabled=True, required=False, label=label
+            )
+        choices = [create, *((name, f"Bill it as “{name}”") for name in self.books.items)]
+        if current and current not in self.books.items:
+            choices.insert(1, (current, f"Bill it as “{current}” (not in the books)"))
+        return forms.ChoiceField(
+            choices=choices,
+            required=False,
+            label=label,
+            help_text="A deal's line whose product (by SKU, then name) the books lack. Billed "
+            "as one of the books' items, the line's description names the deal's product.",
+            error_messages={
+                "invalid_choice": "There is no item called “%(value)s” in the books; pick one "
+                "from the list."
+            },
+        )
+
+    def clean_unmatched_item(self) -> str:
+        name = self.cleaned_data.get("unmatched_item") or ""
+        if name and self.books.readable and name not in self.books.items:
+            raise forms.ValidationError(
+                f"There is no item called “{name}” in the books; pick one from the list."
+            )
+        return name
+
+    @property
+    def items_note(self) -> str:
+        """What the page says about the books' items, when the chosen one is missing."""
+        current = self.instance.unmatched_item
+        if self.books.readable and current and current not in self.books.items:
+            return (
+                f"The books have no item called “{current}”: deals with products the books "
+                "lack are held until another is picked."
+            )
+        return ""
 
     @property
     def books_note(self) -> str:
@@ -174,35 +215,24 @@ class SyncSettingsForm(forms.ModelForm):
     def owner_fields(self) -> list:
         return [self[f"owner_{name}"] for name in DEFAULT_FIELD_OWNERS]
 
-    def clean_field_map(self) -> dict:
-        text = self.cleaned_data["field_map"]
-        try:
-            value = json.loads(text)
-        except ValueError as error:
-            raise forms.ValidationError(f"Not valid JSON: {error}") from error
-        if not isinstance(value, dict) or set(value) - set(MAP_TYPES):
-            raise forms.ValidationError(
-                'Expected {"companies": {...}, "contacts": {...}} and nothing else.'
-            )
-        for crm_type, field_map in value.items():
-            if not isinstance(field_map, dict):
-                raise forms.ValidationError(f"{crm_type}: expected an object of fields.")
-            unknown = set(field_map) - set(DEFAULT_FIELD_OWNERS)
-            if unknown:
-                raise forms.ValidationError(
-                    f"{crm_type}: unknown customer field(s) {', '.join(sorted(unknown))}; "
-                    f"the fields are {', '.join(DEFAULT_FIELD_OWNERS)}."
-                )
-            try:
-                check_field_map(field_map)
-            except FieldMapError as error:
-                raise forms.ValidationError(f"{crm_type}: {error}") from error
-        if not any(isinstance(m, dict) and m.get("display_name") for m in value.values()):
-            raise forms.ValidationError(
-                "Map at least the display name (from companies or contacts): a customer "
-                "cannot be created or matched without it."
-            )
-        return value
+    @property
+    def field_map_sections(self) -> list:
+        return field_map_form.sections(self, self.crm)
+
+    @property
+    def crm_note(self) -> str:
+        """What the page says when the CRM's properties could not be read."""
+        if self.crm.readable:
+            return ""
+        return (
+            f"The CRM's properties could not be read: {self.crm.problem.rstrip('.')}. "
+            "Property names are checked for their form only."
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        cleaned["field_map"] = field_map_form.clean(self, self.instance.field_map or {}, self.crm)
+        return cleaned
 
     def save(self, commit: bool = True) -> SyncSettings:
         settings = super().save(commit=False)

@@ -340,9 +340,15 @@ class InvoiceStep:
     def _items_for(self, deals: list[Deal]) -> tuple[dict, str]:
         """The books' items by SKU and name, with the products these deals need created;
         and, when they could not be, the words that say why."""
-        index = invoicing.item_index(self.accounting.items())
+        stand_in = self.settings.unmatched_item
+        index = invoicing.item_index(self.accounting.items(), stand_in)
         readable = [d for d in deals if not d.problems]  # the others are held, not stocked
         wanted = sorted({m for d in readable for m in invoicing.missing_items(d, index)})
+        if wanted and stand_in:  # billed as an item the books no longer have: never created
+            return index, (
+                f" (no item called {stand_in!r} in the books to bill it as;"
+                " pick one in the sync settings)"
+            )
         if wanted and not self.dry_run:
             index, made = self._create_items(wanted, index)
             if not made:
@@ -362,7 +368,7 @@ class InvoiceStep:
             chunk = wanted[start : start + BATCH]
             request_id = _request_id(f"items-{self.run.pk}", [n for n, _ in chunk])
             self.accounting.create_items(chunk, account, request_id)
-        return invoicing.item_index(self.accounting.items()), True
+        return invoicing.item_index(self.accounting.items(), self.settings.unmatched_item), True
 
     def _hold(self, deal: Deal, reason: str) -> None:
         if not self.dry_run:
@@ -563,7 +569,7 @@ class InvoiceStep:
                 i.external_id: i
                 for i in self.accounting.invoices_by_id([c[1].accounting_id for c in chosen])
             }
-            index = invoicing.item_index(self.accounting.items())
+            index = invoicing.item_index(self.accounting.items(), self.settings.unmatched_item)
         except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
             for deal, link, *_ in chosen:
                 self._note(deal, Outcome.FAILED, f"its invoice could not be read ({error}); "

@@ -84,8 +84,12 @@ def referenced_deal(note: str) -> str | None:
     return found.group(1) if found else None
 
 
-def item_index(items: list[Item]) -> dict[str, Item]:
-    """Items by SKU and by case-folded name (SKU first when both are asked)."""
+FALLBACK = "fallback"  # the index's entry for the client's unmatched-products item
+
+
+def item_index(items: list[Item], fallback: str = "") -> dict[str, Item]:
+    """Items by SKU and by case-folded name (SKU first when both are asked); and, when the
+    client bills products the books lack as one item, that item (if the books have it)."""
     index: dict[str, Item] = {}
     for item in items:
         if not item.active:
@@ -93,10 +97,17 @@ def item_index(items: list[Item]) -> dict[str, Item]:
         if item.sku:
             index.setdefault(f"sku:{item.sku.casefold()}", item)
         index.setdefault(f"name:{item.name.casefold()}", item)
+    if fallback and (chosen := index.get(f"name:{fallback.casefold()}")):
+        index[FALLBACK] = chosen
     return index
 
 
 def find_item(index: dict[str, Item], sku: str, name: str) -> Item | None:
+    return own_item(index, sku, name) or index.get(FALLBACK)
+
+
+def own_item(index: dict[str, Item], sku: str, name: str) -> Item | None:
+    """The books' item for this product itself, never the stand-in."""
     if sku and (hit := index.get(f"sku:{sku.casefold()}")):
         return hit
     return index.get(f"name:{name.casefold()}")
@@ -156,6 +167,9 @@ def build_invoice(
             problems.append(f"{label}: discount {line.discount} is more than the price")
         net = line.unit_price - line.discount
         description = line.description or line.name
+        if item is not None and line.name and own_item(items, line.sku, line.name) is None:
+            # Billed as the client's stand-in item: the line still says which product.
+            description = f"{line.name}: {description}" if line.description else line.name
         if line.discount:
             description += f" (less {line.discount} discount per unit)"
         tax_code = ("TAX" if item is None or item.taxable else "NON") if sales_tax else ""

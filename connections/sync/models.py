@@ -118,6 +118,14 @@ class SyncSettings(models.Model):
         default="Services",
         help_text="Income account for products the books do not have yet.",
     )
+    # A deal's product the books do not have: billed as this item of the books (the deal's
+    # product named in the line's description), or, when empty, created in income_account.
+    unmatched_item = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="Item of the books a deal's product is billed as when the books lack it.",
+    )
     books_currency = models.CharField(max_length=3, default="USD")
     sales_tax = models.BooleanField(
         default=False,

@@ -67,6 +67,9 @@ class DecisionRefused(ValueError):
     """The decision does not fit the conflict; the message says why."""
 
 
+NOTE_MAX = 2000  # as a finding's dismissal reason: a paragraph or two
+
+
 def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note: str = "") -> None:
     offered = DECISIONS.get(conflict.kind, {})
     if conflict.status != ConflictStatus.OPEN:
@@ -75,6 +78,10 @@ def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note
         raise DecisionRefused(f"{decision!r} is not a decision for this item.")
     if decision == "dismiss" and not note.strip():
         raise DecisionRefused("Say why it is dismissed.")
+    if len(note.strip()) > NOTE_MAX:
+        raise DecisionRefused(
+            f"Keep the note under {NOTE_MAX:,} characters ({len(note.strip()):,} now)."
+        )
     with transaction.atomic():
         if (
             decision == "link"

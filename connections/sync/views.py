@@ -13,7 +13,7 @@ from clients.actions import audit
 from clients.models import Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 
-from .books_choices import read_books_choices
+from .books_choices import read_books_choices, read_crm_choices
 from .forms import SyncSettingsForm
 from .models import (
     Alert,
@@ -132,8 +132,12 @@ def run_detail(request: HttpRequest, client_slug: str, run_id: int) -> HttpRespo
 def sync_settings(request: HttpRequest, client_slug: str) -> HttpResponse:
     client = get_client_for_member(request, client_slug)
     current = SyncSettings.for_client(client)
-    books = read_books_choices(client)  # the lists settings are picked from
-    form = SyncSettingsForm(request.POST or None, instance=current, books=books)
+    form = SyncSettingsForm(
+        request.POST or None,
+        instance=current,
+        books=read_books_choices(client),  # the lists settings are picked from
+        crm=read_crm_choices(client),
+    )
     if request.method == "POST" and form.is_valid():
         before = _settings_state(SyncSettings.objects.for_firm(request.firm).get(pk=current.pk))
         saved = form.save()
@@ -159,6 +163,7 @@ def _settings_state(settings: SyncSettings) -> dict:
         "field_owners": settings.field_owners,
         "field_map": settings.field_map,
         "income_account": settings.income_account,
+        "unmatched_item": settings.unmatched_item,
     }
 
 
