@@ -10,7 +10,8 @@ from itertools import combinations
 from .records import Features
 
 MAX_BLOCK = 60  # a key shared by more records than this does not narrow the search
-CANDIDATES = 12  # compared in full per record
+CANDIDATES = 8  # compared in full per record
+STRONG = ("x:", "e:", "t:", "w:", "a:")  # tax ID, email, phone, website, street address
 
 
 def keys(f: Features) -> list[str]:
@@ -54,6 +55,9 @@ class BlockIndex:
             block = self.blocks.get(key)
             if block and len(block) <= MAX_BLOCK:
                 shared.update(block)
+                if key[:2] in STRONG:  # an identifier counts for more than a shared word
+                    shared.update(block)
+                    shared.update(block)
         return [i for i, _ in shared.most_common(limit)]
 
     def counts_by_kind(self, f: Features) -> dict[str, int]:

@@ -28,7 +28,7 @@ def _name(a: Features, b: Features) -> int | None:
         return None  # people with both name parts are compared part by part
     if a.numbers != b.numbers:
         return 0  # "Unit 4" is not "Unit 5"
-    if a.party.name.casefold().strip() == b.party.name.casefold().strip():
+    if a.raw == b.raw:
         return 4
     if a.name == b.name or a.sorted_name == b.sorted_name:
         return 3
@@ -43,20 +43,22 @@ def _part(x: str, y: str) -> int:
     return 2 if similar >= 0.92 else 1 if similar >= 0.8 else 0
 
 
+def _parts(a: Features, b: Features) -> tuple[int, int]:
+    """(first name level, last name level), the parts read straight or swapped ("Lowe
+    Robbie" / "Robbie Lowe"), whichever agrees better."""
+    straight = (_part(a.given, b.given), _part(a.family, b.family))
+    if not (a.given and a.family and b.given and b.family):
+        return straight
+    swapped = (_part(a.given, b.family), _part(a.family, b.given))
+    return swapped if sum(swapped) > sum(straight) else straight
+
+
 def _given(a: Features, b: Features) -> int | None:
-    if not a.given or not b.given:
-        return None
-    if a.given == b.family and a.family == b.given:
-        return 3  # the two parts swapped
-    return _part(a.given, b.given)
+    return None if not a.given or not b.given else _parts(a, b)[0]
 
 
 def _family(a: Features, b: Features) -> int | None:
-    if not a.family or not b.family:
-        return None
-    if a.given == b.family and a.family == b.given:
-        return 3
-    return _part(a.family, b.family)
+    return None if not a.family or not b.family else _parts(a, b)[1]
 
 
 def _email(a: Features, b: Features) -> int | None:
@@ -172,5 +174,8 @@ COMPARISONS: tuple[Comparison, ...] = (
 )
 
 
+LEVEL_FUNCTIONS = tuple(c.level for c in COMPARISONS)
+
+
 def levels(a: Features, b: Features) -> tuple[int | None, ...]:
-    return tuple(c.level(a, b) for c in COMPARISONS)
+    return tuple([level(a, b) for level in LEVEL_FUNCTIONS])

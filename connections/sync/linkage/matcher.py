@@ -25,7 +25,7 @@ NEAR = 0.20  # at or above: a person decides; below: a new customer
 # are often mistyped, the weight alone counts against.
 TRUSTED_CONFLICT = -6.0
 RANDOM_PAIRS = 20_000
-TRAINING_RECORDS = 5_000
+TRAINING_RECORDS = 2_000
 TRAINING_BLOCK = 20  # pairs of a key shared by more records than this teach little
 # Training keys, each with the comparisons it selects on (those are not learnt from it).
 TRAINING_KEYS = (
@@ -122,12 +122,11 @@ class Matcher:
             estimates.append(estimate_m(patterns, u, everything - selected))
         m = combine(estimates)
         # The prior: records with a likely partner, over all pairs (two rounds settle it).
-        share = 0.5
-        for _ in range(2):
-            prior = share * len(incoming) / (len(incoming) * len(self.features))
-            self.model = Model(m, u, min(0.5, prior))
-            best = [max((s.weight for s in self.scored(f)), default=-99.0) for f in prepared]
-            share = min(1.0, max(0.01, sum(probability(w) for w in best) / len(prepared)))
+        # A first guess of one partner each, then the share that finds a likely one.
+        self.model = Model(m, u, min(0.5, 1 / len(self.features)))
+        best = [max((s.weight for s in self.scored(f)), default=-99.0) for f in prepared]
+        share = min(1.0, max(0.01, sum(probability(w) for w in best) / len(prepared)))
+        self.model = Model(m, u, min(0.5, share / len(self.features)))
         return self.model
 
     def scored(self, f: Features, limit: int = CANDIDATES) -> list[_Scored]:

@@ -150,7 +150,10 @@ MAX_CHARS = 300  # a 10,000-character "name" is compared by its start, not refus
 
 def plain(text: str) -> str:
     """Case-folded, without diacritics; letters of every script kept."""
-    text = unicodedata.normalize("NFKD", text[:MAX_CHARS].casefold())
+    text = text[:MAX_CHARS].casefold()
+    if text.isascii():  # most names: nothing to take apart
+        return text
+    text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 

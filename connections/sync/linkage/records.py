@@ -105,8 +105,15 @@ def phone_key(phone: str, country: str) -> str:
     """E.164 where the number parses ("+13035550100"), otherwise its digits."""
     if not phone.strip():
         return ""
+    digits = re.sub(r"[\s().+-]", "", phone)
+    region = (country or "US").upper()[:2]
+    if digits.isdigit() and region in ("US", "CA"):  # the North American plan, read directly
+        if len(digits) == 10 and digits[0] in "23456789":
+            return "+1" + digits
+        if len(digits) == 11 and digits[0] == "1" and not phone.lstrip().startswith("+1 1"):
+            return "+" + digits
     try:
-        number = phonenumbers.parse(phone[:40], (country or "US").upper()[:2])
+        number = phonenumbers.parse(phone[:40], region)
         if phonenumbers.is_possible_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     except phonenumbers.NumberParseException:
@@ -147,6 +154,7 @@ class Features:
 
     def __init__(self, party: Party, vocabulary: Vocabulary = DEFAULT, country: str = "US"):
         self.party = party
+        self.raw = party.name.casefold().strip()
         whole = party.name or f"{party.given_name} {party.family_name}"
         self.tokens = company_tokens(whole, vocabulary)
         self.name = " ".join(self.tokens)
