@@ -68,7 +68,11 @@ def _email(a: Features, b: Features) -> int | None:
         return 3
     local_a, _, domain_a = a.email.partition("@")
     local_b, _, domain_b = b.email.partition("@")
-    if domain_a == domain_b and Levenshtein.distance(local_a, local_b) <= 1:
+    if (
+        domain_a == domain_b
+        and min(len(local_a), len(local_b)) > 3
+        and (Levenshtein.distance(local_a, local_b) <= 1)
+    ):
         return 2  # a typo in the mailbox
     if a.domain and a.domain == b.domain:
         return 1  # another mailbox of the same company
