@@ -51,11 +51,15 @@ class Model:
 
     def score(self, pattern: Pattern) -> float:
         """Match weight: log2 of the prior odds plus each field's Bayes factor."""
+        known = self._scores.get(pattern)
+        if known is not None:
+            return known
         w = self._weights
         total = math.log2(self.prior / (1 - self.prior))
         for k, level in enumerate(pattern):
             if level is not None:
                 total += w[k][level]
+        self._scores[pattern] = total  # a few hundred patterns recur over thousands of pairs
         return total
 
     def explain(self, pattern: Pattern) -> list[Contribution]:
@@ -69,6 +73,7 @@ class Model:
 
     def __post_init__(self) -> None:
         self._weights = self.weights()
+        self._scores: dict[Pattern, float] = {}
 
 
 def probability(weight: float) -> float:

@@ -9,6 +9,7 @@ own words with `Vocabulary.extended(...)`.
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Every spelling, after lower-casing and joining dotted letters ("L.L.C." → "llc").
 LEGAL_FORMS = frozenset(
@@ -158,11 +159,18 @@ def plain(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    text = DOTTED.sub(lambda m: m.group().replace(".", "") + " ", plain(text))
+    text = plain(text)
+    if "." in text:
+        text = DOTTED.sub(lambda m: m.group().replace(".", "") + " ", text)
     return WORD.findall(text.replace("&", " and ").replace("'", ""))
 
 
+PHRASE_STARTS = frozenset(phrase[0] for phrase in LEGAL_PHRASES)
+
+
 def _drop_phrases(tokens: list[str]) -> list[str]:
+    if PHRASE_STARTS.isdisjoint(tokens):
+        return tokens
     out, i = [], 0
     while i < len(tokens):
         for phrase in LEGAL_PHRASES:
@@ -200,6 +208,7 @@ SOUND = {c: d for d, letters in enumerate(("bfpv", "cgjkqsxz", "dt", "l", "mn", 
          for c in letters}  # fmt: skip
 
 
+@lru_cache(maxsize=65536)  # words repeat: surnames, trades, towns
 def sound_key(word: str) -> str:
     if not word or not word[0].isascii() or not word[0].isalpha():
         return word
