@@ -25,6 +25,7 @@ NEAR = 0.20  # at or above: a person decides; below: a new customer
 # are often mistyped, the weight alone counts against.
 TRUSTED_CONFLICT = -6.0
 RANDOM_PAIRS = 20_000
+FEW = 200  # fewer records than this on a side: too few to learn u or the prior from
 TRAINING_RECORDS = 2_000
 TRAINING_BLOCK = 20  # pairs of a key shared by more records than this teach little
 # Training keys, each with the comparisons it selects on (those are not learnt from it).
@@ -102,10 +103,7 @@ class Matcher:
             list(incoming), TRAINING_RECORDS
         )  # fmt: skip
         prepared = [self.prepare(p) for p in sample]
-        pairs = min(RANDOM_PAIRS, len(prepared) * len(self.features))
-        u = estimate_u(
-            levels(rng.choice(prepared), rng.choice(self.features)) for _ in range(pairs)
-        )
+        u = estimate_u(self._random_pairs(prepared, rng))
         estimates = []
         everything = set(range(len(COMPARISONS)))
         for key, selected in TRAINING_KEYS:
@@ -123,11 +121,27 @@ class Matcher:
         m = combine(estimates)
         # The prior: records with a likely partner, over all pairs (two rounds settle it).
         # A first guess of one partner each, then the share that finds a likely one.
+        # Too few incoming records to tell (a webhook's one): assume half have a partner.
         self.model = Model(m, u, min(0.5, 1 / len(self.features)))
-        best = [max((s.weight for s in self.scored(f)), default=-99.0) for f in prepared]
-        share = min(1.0, max(0.01, sum(probability(w) for w in best) / len(prepared)))
+        share = 0.5
+        if len(prepared) >= FEW:
+            best = [max((s.weight for s in self.scored(f)), default=-99.0) for f in prepared]
+            share = min(1.0, max(0.01, sum(probability(w) for w in best) / len(prepared)))
         self.model = Model(m, u, min(0.5, share / len(self.features)))
         return self.model
+
+    def _random_pairs(self, prepared: list[Features], rng: random.Random):
+        """Pairs that are almost surely two parties: incoming x customers when both sets are
+        large; two different customers when few records come in (a webhook); none (the
+        priors alone) when the books are tiny, where random pairs would be the true ones."""
+        books = self.features
+        if len(books) >= FEW and len(prepared) >= FEW:
+            for _ in range(RANDOM_PAIRS):
+                yield levels(rng.choice(prepared), rng.choice(books))
+        elif len(books) >= FEW:
+            for _ in range(RANDOM_PAIRS):
+                a, b = rng.sample(books, 2)
+                yield levels(a, b)
 
     def scored(self, f: Features, limit: int = CANDIDATES) -> list[_Scored]:
         out = []
