@@ -111,7 +111,10 @@ def _line1(a: Features, b: Features) -> int | None:
     if a.line1 == b.line1:
         return 3
     alike = fuzz.token_sort_ratio(a.line1, b.line1)
-    return 2 if alike >= 88 else 1 if alike >= 70 else 0
+    if alike >= 88:
+        return 2
+    # "16" against "16 taylor place": one is the start of the other, or close to it.
+    return 1 if alike >= 70 or fuzz.token_set_ratio(a.line1, b.line1) >= 95 else 0
 
 
 def _location(a: Features, b: Features) -> int | None:

@@ -18,7 +18,8 @@ from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u
 from .names import DEFAULT, Vocabulary
 from .records import Features, Party
 
-SURE = 0.99  # probability at or above which a pair links without a person
+SURE = 0.90  # probability at or above which a pair links without a person (decision 0021)
+SURE_UNTRAINED = 0.99  # the same, while the weights are the priors' (few records to learn from)
 NEAR = 0.20  # at or above: a person decides; below: a new customer
 # A conflicting tax ID holds a pair for review when the client's data show tax IDs to be
 # reliable (true pairs almost never differ: weight at or below this); in data where they
@@ -72,7 +73,7 @@ class Matcher:
         vocabulary: Vocabulary = DEFAULT,
         country: str = "US",
         model: Model | None = None,
-        sure: float = SURE,
+        sure: float | None = None,
         near: float = NEAR,
     ):
         self.vocabulary, self.country = vocabulary, country
@@ -81,7 +82,8 @@ class Matcher:
         for party in customers:
             self.add(party)
         self.model = model or Model.default()
-        self.sure, self.near = sure, near
+        self.near = near
+        self.sure = sure or (SURE if model is not None else SURE_UNTRAINED)
 
     def add(self, party: Party) -> None:
         """A customer created in this run: later records that are the same find it."""
@@ -128,6 +130,8 @@ class Matcher:
             best = [max((s.weight for s in self.scored(f)), default=-99.0) for f in prepared]
             share = min(1.0, max(0.01, sum(probability(w) for w in best) / len(prepared)))
         self.model = Model(m, u, min(0.5, share / len(self.features)))
+        if len(self.features) >= FEW and len(prepared) >= FEW:
+            self.sure = SURE  # learnt from enough of both sides to trust its probabilities
         return self.model
 
     def _random_pairs(self, prepared: list[Features], rng: random.Random):
