@@ -5,6 +5,8 @@ Pure: no database, no HTTP."""
 import random
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from connections.sync.linkage import Matcher, Party, Vocabulary, normalize_company
 from connections.sync.linkage.blocking import BlockIndex
@@ -255,3 +257,55 @@ def test_bad_input_is_matched_held_or_created_never_an_error(fitted, name):
     assert decision.kind in ("sure", "near", "miss")
     if not name.strip() or name == "LLC":
         assert decision.kind != "sure"  # nothing links on an empty or legal-form-only name
+
+
+# --- properties ----------------------------------------------------------------------------
+SOME = settings(max_examples=40, deadline=None)
+words_ = st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=9)
+company = st.lists(words_, min_size=1, max_size=3).map(" ".join)
+zip_code = st.from_regex(r"[0-9]{5}", fullmatch=True)
+SUFFIXES = ["", " Inc.", " Incorporated", " LLC", " L.L.C.", " Co", " Company", " Ltd"]
+case = st.sampled_from([str, str.upper, str.lower, str.title])
+
+
+@SOME
+@given(st.lists(company, min_size=1, max_size=12, unique=True), st.data())
+def test_every_customer_matches_itself_sure(names, data):
+    books = [
+        Party(f"q{n}", name + data.draw(st.sampled_from(SUFFIXES)), f"o{n}@mail{n}.example",
+              postal_code=data.draw(zip_code))
+        for n, name in enumerate(names)
+    ]  # fmt: skip
+    matcher = Matcher(books)
+    matcher.fit(books)
+    for party, decision in zip(books, matcher.link_all(books), strict=True):
+        assert (decision.kind, decision.candidate) == ("sure", party), decision.reason
+
+
+@SOME
+@given(company, st.sampled_from(SUFFIXES), st.sampled_from(SUFFIXES), case, case, zip_code)
+def test_case_and_legal_form_changes_keep_the_match_sure(name, suffix, other, c1, c2, code):
+    books = Party("q1", c1(name) + suffix, postal_code=code)
+    matcher = Matcher([books, Party("q2", "Granite Electric 7", postal_code=code)])
+    found = matcher.match(Party("h1", c2(name) + other, postal_code=code))
+    assert (found.kind, found.candidate) == ("sure", books), found.reason
+
+
+@SOME
+@given(st.lists(company, min_size=1, max_size=20), company, zip_code)
+def test_a_stranger_with_another_tax_id_email_and_name_is_never_linked(names, name, code):
+    assume(all(normalize_company(name) != normalize_company(n) for n in names))
+    matcher = Matcher(
+        Party(f"q{n}", each, f"owner{n}@mail.example", f"12-34{n:05d}", code)
+        for n, each in enumerate(names)
+    )
+    stranger = Party("h1", name, "someone@else.example", "98-7654321", code)
+    assert matcher.match(stranger).kind != "sure"
+
+
+@SOME
+@given(st.sampled_from(["", "🏗️🔨", "★", "-", "&", ".", "#"]), zip_code)
+def test_a_name_without_letters_never_links_anyone(name, code):
+    matcher = Matcher([Party("q1", "🏠", "owner@mail.example", "12-3456789", code)])
+    found = matcher.match(Party("h1", name, "someone@else.example", "98-7654321", code))
+    assert found.kind != "sure", found.reason

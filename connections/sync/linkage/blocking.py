@@ -15,7 +15,14 @@ STRONG = ("x:", "e:", "t:", "w:", "a:")  # tax ID, email, phone, website, street
 
 
 def keys(f: Features) -> list[str]:
-    """The blocking keys of one party, each prefixed with its kind."""
+    """The blocking keys of one party, each prefixed with its kind (worked out once)."""
+    known = f.__dict__.get("block_keys")
+    if known is None:
+        known = f.__dict__["block_keys"] = _keys(f)
+    return known
+
+
+def _keys(f: Features) -> list[str]:
     out = [f"n:{w}" for w in f.tokens if len(w) > 1]
     out += [f"s:{s}" for s in f.sounds]
     out += [f"nn:{a}|{b}" for a, b in combinations(sorted(set(f.tokens[:5])), 2)]

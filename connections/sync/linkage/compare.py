@@ -32,7 +32,12 @@ def _name(a: Features, b: Features) -> int | None:
         return 4
     if a.name == b.name or a.sorted_name == b.sorted_name:
         return 3
-    alike = max(fuzz.token_sort_ratio(a.name, b.name), fuzz.ratio(a.name, b.name))
+    # Words in any order (the sorted words compared: rapidfuzz's token_sort_ratio, its
+    # sorting done once per record) or letters as written, whichever is closer.
+    alike = max(
+        fuzz.ratio(a.sorted_name, b.sorted_name, score_cutoff=78),
+        fuzz.ratio(a.name, b.name, score_cutoff=78),
+    )
     return 2 if alike >= 90 else 1 if alike >= 78 else 0
 
 

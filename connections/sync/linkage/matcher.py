@@ -81,7 +81,8 @@ class Matcher:
         self.index = BlockIndex()
         for party in customers:
             self.add(party)
-        self.model = model or Model.default()
+        # Unfitted: each record has an even chance of a partner, spread over the customers.
+        self.model = model or Model.default(min(0.5, 0.5 / max(1, len(self.features))))
         self.near = near
         self.sure = sure or (SURE if model is not None else SURE_UNTRAINED)
 

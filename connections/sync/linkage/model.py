@@ -36,12 +36,14 @@ class Model:
     comparisons: Sequence[Comparison] = COMPARISONS
 
     @classmethod
-    def default(cls, comparisons: Sequence[Comparison] = COMPARISONS) -> "Model":
-        """Before any data: m from the priors, u as if each level were equally likely among
-        unrelated records but agreement rare."""
+    def default(
+        cls, prior: float = 1e-4, comparisons: Sequence[Comparison] = COMPARISONS
+    ) -> "Model":
+        """Before any data: m from the priors, u as if agreement were rare among unrelated
+        records."""
         m = [list(c.prior_m) for c in comparisons]
         u = [_default_u(len(c.levels)) for c in comparisons]
-        return cls(m, u, 1e-4, comparisons)
+        return cls(m, u, prior, comparisons)
 
     def weights(self) -> list[list[float]]:
         return [

@@ -159,6 +159,8 @@ def plain(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
+    if not text:
+        return []
     text = plain(text)
     if "." in text:
         text = DOTTED.sub(lambda m: m.group().replace(".", "") + " ", text)

@@ -146,11 +146,13 @@ class Features:
         "party",
         "phone",
         "postal",
+        "raw",
         "region",
+        "sorted_name",
         "tax",
         "tokens",
         "website",
-    )  # fmt: skip
+    )
 
     def __init__(self, party: Party, vocabulary: Vocabulary = DEFAULT, country: str = "US"):
         self.party = party
@@ -158,6 +160,7 @@ class Features:
         whole = party.name or f"{party.given_name} {party.family_name}"
         self.tokens = company_tokens(whole, vocabulary)
         self.name = " ".join(self.tokens)
+        self.sorted_name = " ".join(sorted(self.tokens))
         self.numbers = numbers_in(self.tokens)
         self.given = " ".join(words(party.given_name))
         self.family = " ".join(words(party.family_name))
@@ -172,10 +175,6 @@ class Features:
         self.postal = postal_key(party.postal_code)
         self.country = _compact(party.country)
         self.tax = tax_key(party.tax_id)
-
-    @cached_property
-    def sorted_name(self) -> str:
-        return " ".join(sorted(self.tokens))
 
     @cached_property
     def sounds(self) -> list[str]:
