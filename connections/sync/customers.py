@@ -462,9 +462,7 @@ class _CustomerSync:
         self.matcher.fit(unlinked)
         self.matches = {d.party.external_id: d for d in self.matcher.link_all(unlinked)}
         # Customers this run is about to create: a later record that is the same is reviewed.
-        self.creating = Matcher(
-            [], country=self.client.country, model=self.matcher.model, sure=self.matcher.sure
-        )
+        self.creating = self.matcher.for_this_run(len(unlinked))
         self.decided = {
             (c.crm_type, c.crm_id): c
             for c in SyncConflict.objects.filter(

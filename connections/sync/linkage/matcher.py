@@ -130,7 +130,9 @@ class Matcher:
         if len(prepared) >= FEW:
             best = [max((s.weight for s in self.scored(f)), default=-99.0) for f in prepared]
             share = min(1.0, max(0.01, sum(probability(w) for w in best) / len(prepared)))
-        self.model = Model(m, u, min(0.5, share / len(self.features)))
+        # Expected pairs over all pairs: at most one partner each, so the larger side counts
+        # (three customers and 500 CRM records make at most three pairs).
+        self.model = Model(m, u, min(0.5, share / max(len(self.features), len(incoming))))
         if len(self.features) >= FEW and len(prepared) >= FEW:
             self.sure = SURE  # learnt from enough of both sides to trust its probabilities
         return self.model
@@ -148,10 +150,21 @@ class Matcher:
                 a, b = rng.sample(books, 2)
                 yield levels(a, b)
 
+    def for_this_run(self, records: int) -> "Matcher":
+        """An empty matcher for the customers a run is about to create, with this one's
+        weights: a later record of the run that is one of them goes to review. Two of a
+        run's own records being one company is rare: the prior says so."""
+        model = self.model.with_prior(0.5 / max(FEW, records))
+        return Matcher([], vocabulary=self.vocabulary, country=self.country, model=model,
+                       sure=self.sure)  # fmt: skip
+
     def scored(self, f: Features, limit: int = CANDIDATES) -> list[_Scored]:
         out = []
         for i in self.index.candidates(f, limit):
-            pattern = levels(f, self.features[i])
+            other = self.features[i]
+            if f.numbers != other.numbers and f.name and other.name:
+                continue  # "Job site 4" and "Job site 5", "Unit 4" and "Unit 5": two customers
+            pattern = levels(f, other)
             out.append(_Scored(self.model.score(pattern), i, pattern, self.features[i]))
         return sorted(out, key=lambda s: -s.weight)
 

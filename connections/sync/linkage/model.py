@@ -45,6 +45,9 @@ class Model:
         u = [_default_u(len(c.levels)) for c in comparisons]
         return cls(m, u, prior, comparisons)
 
+    def with_prior(self, prior: float) -> "Model":
+        return Model(self.m, self.u, prior, self.comparisons)
+
     def weights(self) -> list[list[float]]:
         return [
             [math.log2(max(mk, FLOOR) / max(uk, FLOOR)) for mk, uk in zip(m, u, strict=True)]
