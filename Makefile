@@ -9,7 +9,7 @@ export PORT
 # Two test processes (pytest-xdist): the suite takes half the time on a 2-core machine.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test lint format lock bench clean
+.PHONY: demo test lint format lock bench bench-deps clean
 
 $(VENV)/.installed: requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "syncfirm needs Python 3.12 or newer; set PYTHON=/path/to/python3.12")'
@@ -50,6 +50,16 @@ lock:
 	.venv-lock/bin/pip install --quiet -r .venv-lock/requirements.in --group dev
 	.venv-lock/bin/pip freeze --exclude syncfirm > requirements.lock
 	rm -rf .venv-lock
+
+# The benchmark peers (splink, recordlinkage) in their own venv beside the product's locked
+# one: bench/linkage.py runs there, `make test` never needs them.
+BENCH_VENV := .bench-venv
+bench-deps: $(BENCH_VENV)/.installed
+$(BENCH_VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -r requirements.lock --group bench
+	@touch $@
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 staticfiles

@@ -28,8 +28,10 @@ from . import plan
 from .alerts import raise_alert, resolve_alerts
 from .invoices import InvoiceStep
 from .leases import WAITING_STAGE, Lease, LeaseLost, client_lease
+from .linkage import Decision as LinkDecision
+from .linkage import Matcher, Party
 from .mapping import accounting_values, map_record
-from .matching import CustomerIndex, Party, find_duplicates
+from .matching import CustomerIndex, find_duplicates
 from .models import (
     CRM_LABELS,
     ConflictKind,
@@ -80,10 +82,16 @@ class Prepared:
         return v.get("display_name") or v.get("company_name") or v.get("given_name") or ""
 
     def party(self) -> Party:
-        v = self.values
-        return Party(
-            self.key, self.name, v.get("email", ""), v.get("tax_id", ""), v.get("postal_code", "")
-        )
+        return party_of(self.key, self.name, self.values)
+
+
+# The mapped fields matching weighs (every one the field map can carry).
+MATCHED_FIELDS = ("email", "tax_id", "postal_code", "given_name", "family_name", "phone",
+                  "website", "line1", "city", "region", "country")  # fmt: skip
+
+
+def party_of(key: str, name: str, values: dict) -> Party:
+    return Party(key, name, **{f: str(values.get(f) or "") for f in MATCHED_FIELDS})
 
 
 @dataclass
@@ -305,13 +313,7 @@ class _CustomerSync:
     def _report_duplicates(self, prepared: list[Prepared]) -> None:
         """Within each side, pairs that look like one customer (the import's dedupe)."""
         accounting = [
-            Party(
-                r.external_id,
-                r.display_name,
-                r.values.get("email", ""),
-                "",
-                r.values.get("postal_code", ""),
-            )
+            party_of(r.external_id, r.display_name, r.values)
             for r in self.mirror.values()
             if r.active
         ]
@@ -446,17 +448,22 @@ class _CustomerSync:
     def _decide_all(self, prepared: list[Prepared]) -> None:
         linked_to = {link.accounting_id: link for link in self.links.values()}
         self.linked_to = linked_to
-        self.index = CustomerIndex(
-            Party(
-                row.external_id,
-                row.display_name,
-                row.values.get("email", ""),
-                row.values.get("tax_id", ""),
-                row.values.get("postal_code", ""),
-            )
-            for row in self.mirror.values()
-            if row.active
-        )
+        self.matcher = Matcher(
+            (party_of(r.external_id, r.display_name, r.values) for r in self.mirror.values()
+             if r.active),
+            country=self.client.country,
+        )  # fmt: skip
+        unlinked = [
+            item.party()
+            for item in prepared
+            if not item.problems
+            and (item.record.crm_type, item.record.external_id) not in self.links
+        ]
+        # Weights learnt from this client's two record sets; links one to one over the batch.
+        self.matcher.fit(unlinked)
+        self.matches = {d.party.external_id: d for d in self.matcher.link_all(unlinked)}
+        # Customers this run is about to create: a later record that is the same is reviewed.
+        self.creating = self.matcher.for_this_run(len(unlinked))
         self.decided = {
             (c.crm_type, c.crm_id): c
             for c in SyncConflict.objects.filter(
@@ -553,7 +560,9 @@ class _CustomerSync:
             why = f"left unsynced by {who}: {decided.note}"
             self._outcome(item, Outcome.SKIPPED, why)
             return
-        match = self.index.match(item.party())
+        match = self.matches.get(item.key) or self.matcher.match(item.party())
+        if match.kind == "miss":
+            match = self.creating.match(item.party())
         candidate = match.candidate.external_id if match.candidate else ""
         if decided is not None and decided.resolution == "create":
             match_kind, reason = "miss", "created as new by a person from the review queue"
@@ -575,7 +584,7 @@ class _CustomerSync:
             )
             self._review(item, ConflictKind.NEAR_MATCH, why, candidate)
             return
-        decision = plan.decide_unlinked([], match_kind, candidate, reason, match.score)
+        decision = plan.decide_unlinked([], match_kind, candidate, reason, match.probability)
         if decision.action == "link":
             self._link(item, candidate, f"matched: {reason}")
         elif decision.action == "review":
@@ -587,27 +596,19 @@ class _CustomerSync:
                 "not in the accounting system; this client syncs accounting → CRM only",
             )
         else:
-            self.index.add(item.party())  # a later record of this run that is the same: review
+            self.creating.add(item.party())  # a later record of this run that is the same: review
             values = {k: v for k, v in item.values.items() if v}
             self.creates.append(PendingWrite(item, values))
 
-    def _near_words(self, item: Prepared, match) -> str:
-        """Why a near match was not linked, in an accountant's words."""
+    def _near_words(self, item: Prepared, match: LinkDecision) -> str:
+        """Why a near match was not linked, in an accountant's words, with what each field
+        contributed ("email equal +7.9, name nearly equal (91 % alike) +4.2, ...")."""
         other = match.candidate
-        differs = [
-            what
-            for what, ours, theirs in (
-                ("postal code", item.values.get("postal_code", ""), other.postal_code),
-                ("email", item.values.get("email", "").casefold(), other.email.casefold()),
-            )
-            if ours and theirs and ours != theirs
-        ]
-        alike = f"{match.score:.0f}% alike: {match.reason}"
-        words = f"Looks like QuickBooks customer “{other.name}” ({alike})"
-        if differs:
-            verb = "differ" if len(differs) > 1 else "differs"
-            words += f", but the {' and '.join(differs)} {verb}"
-        return words + ". Same customer, or a new one?"
+        likely = f"{match.probability:.0%} likely the same: {match.reason}"
+        return (
+            f"Looks like QuickBooks customer “{other.name}” ({likely}). "
+            "Same customer, or a new one?"
+        )
 
     def _link(self, item: Prepared, accounting_id: str, how: str) -> None:
         row = self.mirror.get(accounting_id)
@@ -946,10 +947,4 @@ def _customer_of(row: MirroredCustomer) -> Customer:
 
 
 def _party_of(customer: Customer) -> Party:
-    return Party(
-        customer.external_id,
-        customer.display_name,
-        customer.email,
-        customer.tax_id,
-        customer.billing_address.postal_code,
-    )
+    return party_of(customer.external_id, customer.display_name, accounting_values(customer))

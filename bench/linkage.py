@@ -1,0 +1,326 @@
+"""Customer linkage side by side with the peers, in one run: syncfirm's matcher (today's and
+the new Fellegi-Sunter one), splink (DuckDB) and recordlinkage's ECM, on the same records,
+the same fields, the same sure/near thresholds and the same one-to-one assignment.
+
+    make bench-deps      # once: .bench-venv with the project, splink and recordlinkage
+    nice -n 19 .bench-venv/bin/python bench/linkage.py [--sets febrl4 febrl3 companies]
+
+Per data set and system: sure-link precision, recall and F1 (sure links are made without a
+person), blocking recall (true pairs among the candidates), the review-queue share (records
+sent to a person), the share of genuinely new records created without review, wall time
+(fit + match, data loading excluded) and, for syncfirm, single-record p95.
+"""
+
+import argparse
+import logging
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import linkage_data
+
+from connections.sync import matching as today
+from connections.sync.linkage import NEAR, SURE, Matcher, Party
+
+FIELDS = ("name", "given_name", "family_name", "email", "phone", "website", "line1", "city",
+          "region", "postal_code", "tax_id")  # fmt: skip
+
+
+@dataclass
+class Outcome:
+    decisions: dict[str, tuple[str, str | None]]  # crm id → (kind, accounting id)
+    candidates_found: int  # true pairs among the candidate pairs
+    seconds: float
+    cpu: float
+    extra: dict = field(default_factory=dict)
+
+
+def party(r: dict) -> Party:
+    return Party(r["id"], **{k: r.get(k, "") or "" for k in FIELDS})
+
+
+# --- syncfirm ------------------------------------------------------------------------------
+def run_syncfirm(books, crm, truth) -> Outcome:
+    began, cpu = time.perf_counter(), time.process_time()
+    matcher = Matcher(party(r) for r in books)
+    incoming = [party(r) for r in crm]
+    matcher.fit(incoming)
+    decisions = matcher.link_all(incoming)
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    index_of = {f.party.external_id: i for i, f in enumerate(matcher.features)}
+    found = sum(
+        index_of[truth[p.external_id]] in matcher.index.candidates(matcher.prepare(p))
+        for p in incoming
+        if p.external_id in truth
+    )
+    sample = random.Random(2).sample(incoming, min(500, len(incoming)))  # noqa: S311
+    times = []
+    for p in sample:
+        t = time.perf_counter()
+        matcher.match(p)
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return Outcome(
+        {d.party.external_id: (d.kind, d.candidate.external_id if d.candidate else None)
+         for d in decisions},
+        found,
+        seconds,
+        cpu,
+        {"p95_ms": times[int(len(times) * 0.95)] * 1000, "matcher": matcher,
+         "decisions": decisions},
+    )  # fmt: skip
+
+
+def run_today(books, crm, truth) -> Outcome:
+    """The matcher shipped before issue 16 (name, email, tax ID, postal code)."""
+
+    def old(r: dict) -> today.Party:
+        name = r.get("name") or f"{r.get('given_name', '')} {r.get('family_name', '')}".strip()
+        return today.Party(r["id"], name, r.get("email", ""), r.get("tax_id", ""),
+                           r.get("postal_code", ""))  # fmt: skip
+
+    began, cpu = time.perf_counter(), time.process_time()
+    index = today.CustomerIndex(old(r) for r in books)
+    decisions = {}
+    for r in crm:
+        m = index.match(old(r))
+        decisions[r["id"]] = (m.kind, m.candidate.external_id if m.candidate else None)
+    return Outcome(decisions, -1, time.perf_counter() - began, time.process_time() - cpu)
+
+
+# --- scoring -------------------------------------------------------------------------------
+def score(outcome: Outcome, crm, truth) -> dict:
+    sure = {k: v for k, (kind, v) in outcome.decisions.items() if kind == "sure"}
+    right = sum(truth.get(k) == v for k, v in sure.items())
+    precision = right / len(sure) if sure else 1.0
+    recall = right / len(truth)
+    new = [r["id"] for r in crm if r["id"] not in truth]
+    created = sum(outcome.decisions.get(k, ("miss",))[0] == "miss" for k in new)
+    near = sum(kind == "near" for kind, _ in outcome.decisions.values())
+    missed_dupes = sum(outcome.decisions.get(k, ("miss",))[0] == "miss" for k in truth)
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "blocking": outcome.candidates_found / len(truth)
+        if outcome.candidates_found >= 0
+        else None,
+        "review": near / len(crm),
+        "new_created": created / len(new) if new else None,
+        "duplicates_created": missed_dupes,
+        "seconds": outcome.seconds,
+        "cpu": outcome.cpu,
+        "p95_ms": outcome.extra.get("p95_ms"),
+    }
+
+
+def one_to_one(edges, near: float = NEAR, sure: float = SURE) -> dict[str, tuple[str, str | None]]:
+    """The same assignment as syncfirm's, for the peers' scored pairs: best pairs first."""
+    decisions: dict[str, tuple[str, str | None]] = {}
+    used: set[str] = set()
+    for p, crm_id, books_id in sorted(edges, key=lambda e: -e[0]):
+        if p < near or crm_id in decisions:
+            continue
+        if books_id in used:
+            decisions.setdefault(crm_id + "\0", ("near", books_id))
+            continue
+        used.add(books_id)
+        decisions[crm_id] = ("sure" if p >= sure else "near", books_id)
+    for key in [k for k in decisions if k.endswith("\0")]:
+        decisions.setdefault(key[:-1], decisions[key])
+        del decisions[key]
+    return decisions
+
+
+def fill(decisions: dict, crm) -> dict:
+    return {r["id"]: decisions.get(r["id"], ("miss", None)) for r in crm}
+
+
+# --- peers ---------------------------------------------------------------------------------
+def _frame(records, columns):
+    import pandas as pd
+
+    rows = []
+    for r in records:
+        row = {"unique_id": r["id"]}
+        for c in columns:
+            value = (r.get(c) or "").strip().casefold()
+            if c == "phone":  # digits only: the cleaning every tool's user does
+                value = "".join(ch for ch in value if ch.isdigit())[-10:]
+            row[c] = value or None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _columns(books) -> list[str]:
+    return [c for c in FIELDS if any(r.get(c) for r in books)]
+
+
+def _blocked(truth, a, b, rules) -> int:
+    """True pairs that share every column of at least one blocking rule."""
+    a_by, b_by = a.set_index("unique_id"), b.set_index("unique_id")
+    found = 0
+    for crm_id, books_id in truth.items():
+        x, y = a_by.loc[books_id], b_by.loc[crm_id]
+        found += any(all(x[c] is not None and x[c] == y[c] for c in rule) for rule in rules)
+    return found
+
+
+def _rules(columns) -> list[tuple[str, ...]]:
+    if "name" in columns:
+        rules = [("name",), ("email",), ("phone",), ("postal_code",), ("tax_id",), ("line1",)]
+    else:
+        rules = [("given_name", "family_name"), ("family_name", "postal_code"),
+                 ("given_name", "postal_code"), ("postal_code",), ("tax_id",), ("line1",),
+                 ("given_name", "city"), ("family_name", "city")]  # fmt: skip
+    return [r for r in rules if all(c in columns for c in r)]
+
+
+def run_splink(books, crm, truth) -> Outcome:
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    columns = _columns(books)
+    a, b = _frame(books, columns), _frame(crm, columns)
+    began, cpu = time.perf_counter(), time.process_time()
+    comparisons = []
+    for c in columns:
+        if c in ("name", "given_name", "family_name"):
+            comparisons.append(cl.NameComparison(c))
+        elif c == "email":
+            comparisons.append(cl.EmailComparison(c))
+        elif c in ("line1", "city"):
+            comparisons.append(cl.JaroWinklerAtThresholds(c, [0.95, 0.88]))
+        elif c in ("postal_code", "tax_id", "phone"):
+            comparisons.append(cl.LevenshteinAtThresholds(c, [1, 2]))
+        else:
+            comparisons.append(cl.ExactMatch(c))
+    rules = _rules(columns)
+    settings = SettingsCreator(
+        link_type="link_only",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=[block_on(*r) for r in rules],
+        retain_matching_columns=False,
+    )
+    db = DuckDBAPI()
+    linker = Linker([db.register(a), db.register(b)], settings, log_level=logging.WARNING)
+    deterministic = [block_on(*r) for r in rules[:2]]
+    linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+    for rule in rules[:2]:
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*rule))
+    predictions = linker.inference.predict(threshold_match_probability=NEAR).as_pandas_dataframe()
+    left_is_books = set(predictions["unique_id_l"]) <= set(a["unique_id"])
+    edges = [  # (probability, crm id, books id)
+        (p, right if left_is_books else left, left if left_is_books else right)
+        for p, left, right in zip(predictions["match_probability"], predictions["unique_id_l"],
+                           predictions["unique_id_r"], strict=True)
+    ]  # fmt: skip
+    decisions = fill(one_to_one(edges), crm)
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    return Outcome(decisions, _blocked(truth, a, b, rules), seconds, cpu)
+
+
+def run_ecm(books, crm, truth) -> Outcome:
+    import recordlinkage
+
+    columns = _columns(books)
+    a, b = _frame(books, columns), _frame(crm, columns)
+    a, b = a.set_index("unique_id"), b.set_index("unique_id")
+    began, cpu = time.perf_counter(), time.process_time()
+    rules = _rules(columns)
+    pairs = None
+    for rule in rules:
+        indexer = recordlinkage.Index()
+        indexer.block(list(rule))
+        found = indexer.index(a, b)
+        pairs = found if pairs is None else pairs.union(found)
+    compare = recordlinkage.Compare()
+    for c in columns:
+        if c in ("name", "given_name", "family_name", "line1", "city"):
+            compare.string(c, c, method="jarowinkler", threshold=0.85, label=c)
+        else:
+            compare.exact(c, c, label=c)
+    features = compare.compute(pairs, a, b)
+    ecm = recordlinkage.ECMClassifier(binarize=None)
+    ecm.fit(features)
+    probabilities = ecm.prob(features)
+    edges = [(p, crm_id, books_id) for (books_id, crm_id), p in probabilities.items()]
+    decisions = fill(one_to_one(edges), crm)
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    truth_pairs = {(books_id, crm_id) for crm_id, books_id in truth.items()}
+    found = len(truth_pairs & set(pairs))
+    return Outcome(decisions, found, seconds, cpu, {"pairs": len(pairs)})
+
+
+SYSTEMS = {
+    "syncfirm (before issue 16)": run_today,
+    "syncfirm": run_syncfirm,
+    "splink (DuckDB)": run_splink,
+    "recordlinkage ECM": run_ecm,
+}
+SETS = {"febrl4": linkage_data.febrl4, "febrl3": linkage_data.febrl3,
+        "companies": linkage_data.companies}  # fmt: skip
+
+
+def _cell(value, digits=3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def one_record(name: str, records: int = 2000) -> None:
+    """A webhook's run: the weights learnt from one incoming record (so the priors, with u
+    from the books' own random pairs), then records matched one at a time."""
+    books, crm, truth = SETS[name]()
+    matcher = Matcher(party(r) for r in books)
+    incoming = [party(r) for r in crm]
+    began = time.process_time()
+    matcher.fit(incoming[:1])
+    fit = time.process_time() - began
+    counts: dict[tuple[str, str], int] = {}
+    for p in incoming[:records]:
+        d = matcher.match(p)
+        right = truth.get(p.external_id) == (d.candidate.external_id if d.candidate else None)
+        key = (
+            d.kind,
+            ("right" if right else "wrong") + (" new" if p.external_id not in truth else ""),
+        )
+        counts[key] = counts.get(key, 0) + 1
+    print(f"{name}: sure from {matcher.sure}, fit {fit:.2f} CPU-s, {sorted(counts.items())}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=list(SYSTEMS))
+    parser.add_argument("--one-record", action="store_true", help="a webhook's run")
+    args = parser.parse_args()
+    if args.one_record:
+        for name in args.sets:
+            one_record(name)
+        return
+    print("| data | system | sure precision | sure recall | F1 | blocking recall | review "
+          "| new created unreviewed | duplicates created | seconds | CPU seconds "
+          "| single p95 ms |")  # fmt: skip
+    print("| --- | --- |" + " ---: |" * 10)
+    for name in args.sets:
+        books, crm, truth = SETS[name]()
+        for system in args.systems:
+            s = score(SYSTEMS[system](books, crm, truth), crm, truth)
+            print(f"| {name} {len(books):,}x{len(crm):,} | {system} | {_cell(s['precision'], 4)} "
+                  f"| {_cell(s['recall'], 4)} | {_cell(s['f1'], 4)} | {_cell(s['blocking'], 4)} "
+                  f"| {_cell(s['review'])} | {_cell(s['new_created'])} "
+                  f"| {s['duplicates_created']:,} | {_cell(s['seconds'], 2)} "
+                  f"| {_cell(s['cpu'], 2)} "
+                  f"| {_cell(s['p95_ms'], 1)} |", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

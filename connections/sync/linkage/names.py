@@ -1,0 +1,224 @@
+"""Business and person names reduced to what identifies them, driven by data.
+
+"The Okafor Bros. Const. Co., L.L.C." and "Okafor Brothers Construction" are one company:
+legal forms in any spelling are dropped, trade abbreviations expanded, "&"/"and", "The",
+punctuation, case and diacritics ignored. The tables below are the data; a client adds its
+own words with `Vocabulary.extended(...)`.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+# Every spelling, after lower-casing and joining dotted letters ("L.L.C." → "llc").
+LEGAL_FORMS = frozenset(
+    [
+        "inc",
+        "incorporated",
+        "incorp",
+        "llc",
+        "lc",
+        "ltd",
+        "limited",
+        "co",
+        "company",
+        "cos",
+        "corp",
+        "corporation",
+        "plc",
+        "pty",
+        "pllc",
+        "llp",
+        "lp",
+        "gmbh",
+        "ag",
+        "sa",
+        "sarl",
+        "srl",
+        "bv",
+        "nv",
+        "ab",
+        "as",
+        "oy",
+        "kk",
+        "spa",
+        "sas",
+        "ulc",
+        "lllp",
+        "pc",
+        "pa",
+        "sl",
+        "kg",
+        "ohg",
+        "ug",
+        "mbh",
+    ]
+)
+# Legal forms written as two or more words, joined before the single-word step.
+LEGAL_PHRASES = (
+    ("limited", "liability", "company"),
+    ("limited", "liability", "partnership"),
+    ("limited", "partnership"),
+    ("professional", "corporation"),
+    ("pty", "ltd"),
+    ("co", "ltd"),
+)
+FILLER = frozenset({"the", "and", "of"})
+# Trade words as contractors abbreviate them (the expansion is what is compared).
+ABBREVIATIONS = {
+    "const": "construction",
+    "constr": "construction",
+    "cnstr": "construction",
+    "constrn": "construction",
+    "bros": "brothers",
+    "bro": "brothers",
+    "mech": "mechanical",
+    "elec": "electric",
+    "electrical": "electric",
+    "svc": "services",
+    "svcs": "services",
+    "serv": "services",
+    "service": "services",
+    "plbg": "plumbing",
+    "plmbg": "plumbing",
+    "mfg": "manufacturing",
+    "htg": "heating",
+    "hvac": "hvac",
+    "rfg": "roofing",
+    "contr": "contractors",
+    "contractor": "contractors",
+    "contracting": "contractors",
+    "bldrs": "builders",
+    "bldr": "builders",
+    "builder": "builders",
+    "reno": "renovations",
+    "renovation": "renovations",
+    "landscape": "landscaping",
+    "lndscp": "landscaping",
+    "maint": "maintenance",
+    "dev": "development",
+    "devel": "development",
+    "intl": "international",
+    "natl": "national",
+    "assoc": "associates",
+    "assocs": "associates",
+    "ent": "enterprises",
+    "enterprise": "enterprises",
+    "grp": "group",
+    "hldgs": "holdings",
+    "inst": "installation",
+    "mgmt": "management",
+    "prop": "properties",
+    "props": "properties",
+    "sys": "systems",
+    "tech": "technologies",
+    "st": "saint",
+    "mt": "mount",
+    "ft": "fort",
+    "n": "north",
+    "s": "south",
+    "e": "east",
+    "w": "west",
+}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words a name is reduced with; `extended` adds a client's own."""
+
+    legal_forms: frozenset[str] = LEGAL_FORMS
+    filler: frozenset[str] = FILLER
+    abbreviations: dict[str, str] = field(default_factory=lambda: dict(ABBREVIATIONS))
+
+    def extended(
+        self, *, legal_forms: set[str] = frozenset(), abbreviations: dict[str, str] | None = None
+    ) -> "Vocabulary":
+        return Vocabulary(
+            self.legal_forms | {w.casefold() for w in legal_forms},
+            self.filler,
+            self.abbreviations
+            | {k.casefold(): v.casefold() for k, v in (abbreviations or {}).items()},
+        )
+
+
+DEFAULT = Vocabulary()
+# Letters with dots between them are one word: "L.L.C." is "llc".
+DOTTED = re.compile(r"\b(?:[^\W\d_]\.)+[^\W\d_]?\b\.?")
+WORD = re.compile(r"[^\W_]+")
+MAX_CHARS = 300  # a 10,000-character "name" is compared by its start, not refused
+
+
+def plain(text: str) -> str:
+    """Case-folded, without diacritics; letters of every script kept."""
+    text = text[:MAX_CHARS].casefold()
+    if text.isascii():  # most names: nothing to take apart
+        return text
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    if not text:
+        return []
+    text = plain(text)
+    if "." in text:
+        text = DOTTED.sub(lambda m: m.group().replace(".", "") + " ", text)
+    return WORD.findall(text.replace("&", " and ").replace("'", ""))
+
+
+PHRASE_STARTS = frozenset(phrase[0] for phrase in LEGAL_PHRASES)
+
+
+def _drop_phrases(tokens: list[str]) -> list[str]:
+    if PHRASE_STARTS.isdisjoint(tokens):
+        return tokens
+    out, i = [], 0
+    while i < len(tokens):
+        for phrase in LEGAL_PHRASES:
+            if tuple(tokens[i : i + len(phrase)]) == phrase:
+                i += len(phrase)
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def company_tokens(name: str, vocabulary: Vocabulary = DEFAULT) -> list[str]:
+    """The words that tell this company from others, in their written order. A name that is
+    only a legal form ("LLC") keeps it: the word is all there is to compare."""
+    raw = words(name)
+    expanded = [vocabulary.abbreviations.get(w, w) for w in _drop_phrases(raw)]
+    kept = [w for w in expanded if w not in vocabulary.legal_forms and w not in vocabulary.filler]
+    return kept or [vocabulary.abbreviations.get(w, w) for w in raw]
+
+
+def normalize_company(name: str, vocabulary: Vocabulary = DEFAULT) -> str:
+    return " ".join(company_tokens(name, vocabulary))
+
+
+def numbers_in(tokens: list[str]) -> frozenset[str]:
+    """Numbers in a name ("Unit 4", "Unit 5") tell two customers apart."""
+    return frozenset(w for w in tokens if w.isdigit())
+
+
+# A phonetic key in the spirit of Soundex, for any word: letters that sound alike share a
+# digit, vowels drop out after the first letter. Kept here (twelve lines) rather than a new
+# runtime dependency; non-Latin words are their own key.
+SOUND = {c: d for d, letters in enumerate(("bfpv", "cgjkqsxz", "dt", "l", "mn", "r"), 1)
+         for c in letters}  # fmt: skip
+
+
+@lru_cache(maxsize=65536)  # words repeat: surnames, trades, towns
+def sound_key(word: str) -> str:
+    if not word or not word[0].isascii() or not word[0].isalpha():
+        return word
+    key, last = word[0], SOUND.get(word[0], 0)
+    for ch in word[1:]:
+        digit = SOUND.get(ch, 0)
+        if digit and digit != last:
+            key += str(digit)
+        if ch not in "hw":
+            last = digit
+    return (key + "000")[:4]

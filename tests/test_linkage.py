@@ -1,0 +1,311 @@
+"""Customer matching as record linkage (issue 16): names normalised as data, fields compared
+in levels, weights learnt by EM, OR-ed blocking, one-to-one links, decisions in words.
+Pure: no database, no HTTP."""
+
+import random
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from connections.sync.linkage import Matcher, Party, Vocabulary, normalize_company
+from connections.sync.linkage.blocking import BlockIndex
+from connections.sync.linkage.compare import COMPARISONS, levels
+from connections.sync.linkage.model import Model, estimate_m, estimate_u
+from connections.sync.linkage.records import Features
+
+FIELD = {c.field: k for k, c in enumerate(COMPARISONS)}
+
+
+def level(a: Party, b: Party, field: str) -> str | None:
+    found = levels(Features(a), Features(b))[FIELD[field]]
+    return None if found is None else COMPARISONS[FIELD[field]].levels[found]
+
+
+# --- names ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Okafor Brothers Construction",
+        "The Okafor Bros. Const. Co., L.L.C.",
+        "OKAFOR BROS CONSTRUCTION INCORPORATED",
+        "Okafor Brothers Constr. Limited Liability Company",
+        "Okafor Bros Construction Corp.",
+        "Okafor Brothers Construction Pty Ltd",
+        "Okafor Brothers Construction GmbH",
+    ],
+)
+def test_it_reads_legal_forms_and_trade_abbreviations_as_the_same_name(written):
+    assert normalize_company(written) == "okafor brothers construction"
+
+
+def test_it_ignores_and_ampersand_the_punctuation_and_diacritics():
+    assert normalize_company("The Müller & Söhne Plbg, Inc.") == normalize_company(
+        "Muller and Sohne Plumbing"
+    )
+
+
+def test_a_name_that_is_only_a_legal_form_keeps_it():
+    assert normalize_company("LLC") == "llc"
+    assert normalize_company("") == ""
+
+
+def test_a_client_adds_its_own_words():
+    vocabulary = Vocabulary().extended(legal_forms={"SARL"}, abbreviations={"Rmdl": "Remodeling"})
+    assert normalize_company("Dupont Rmdl SARL", vocabulary) == "dupont remodeling"
+
+
+def test_odd_names_do_not_break_normalising():
+    assert normalize_company("x" * 10_000) == "x" * 300  # compared by its start
+    assert normalize_company("🏗️🔨") == ""
+    assert normalize_company('שלום בע"מ') == "שלום בע מ"
+
+
+# --- comparisons ---------------------------------------------------------------------------
+def test_name_levels_run_from_equal_to_different():
+    a = Party("a", "Cedar Roofing LLC")
+    assert level(a, Party("b", "Cedar Roofing LLC"), "name") == "equal"
+    assert level(a, Party("b", "cedar roofing, L.L.C."), "name") == "equal once normalised"
+    assert level(a, Party("b", "Roofing Cedar"), "name") == "equal once normalised"
+    assert level(a, Party("b", "Cedar Rooffing"), "name") == "nearly equal"
+    assert level(a, Party("b", "Granite Paving"), "name") == "differs"
+    assert level(a, Party("b", ""), "name") is None  # missing: no evidence either way
+
+
+def test_names_with_other_numbers_differ():
+    assert level(Party("a", "Storage Unit 4"), Party("b", "Storage Unit 5"), "name") == "differs"
+
+
+def test_a_persons_name_parts_match_in_either_order():
+    a = Party("a", given_name="Robbie", family_name="Lowe")
+    b = Party("b", given_name="Lowe", family_name="Robie")
+    assert level(a, b, "first name") == "nearly equal"
+    assert level(a, b, "last name") == "equal"
+
+
+def test_email_levels():
+    a = Party("a", email="annlee@cedarroofing.com")
+    assert level(a, Party("b", email="ANNLEE@cedarroofing.com"), "email") == "equal"
+    assert level(a, Party("b", email="anlee@cedarroofing.com"), "email") == "one letter apart"
+    assert level(a, Party("b", email="info@cedarroofing.com"), "email") == "same company domain"
+    # Anyone can have a gmail address: a shared free-mail domain is no evidence.
+    assert level(
+        Party("a", email="ann.lee@gmail.com"), Party("b", email="bo@gmail.com"), "email"
+    ) == ("differs")
+
+
+def test_phones_compare_as_e164_whatever_their_format():
+    a = Party("a", phone="(303) 555-0100")
+    assert level(a, Party("b", phone="+1 303.555.0100"), "phone") == "equal"
+    assert level(a, Party("b", phone="720-555-0100"), "phone") == "same last 7 digits"
+    assert level(Party("a", phone="+44 20 7946 0018"), Party("b", phone="020 7946 0018"),
+                 "phone") is not None  # fmt: skip
+
+
+def test_postal_code_town_and_state_are_one_piece_of_evidence():
+    a = Party("a", postal_code="80202", city="Denver", region="CO")
+    assert level(a, Party("b", postal_code="80202"), "place") == "same postal code"
+    assert level(a, Party("b", city="denver", region="CO"), "place") == "same town"
+    assert level(a, Party("b", postal_code="80203", city="Denver"), "place") == (
+        "same town, postal code one character apart"
+    )
+    assert level(a, Party("b", postal_code="10001", city="New York", region="NY"), "place") == (
+        "differs"
+    )
+
+
+def test_tax_ids_compare_without_punctuation():
+    a = Party("a", tax_id="12-3456789")
+    assert level(a, Party("b", tax_id="123456789"), "tax ID") == "equal"
+    assert level(a, Party("b", tax_id="12-3456788"), "tax ID") == "one character apart"
+    assert level(a, Party("b", tax_id="N/A"), "tax ID") is None  # a placeholder, not an ID
+
+
+# --- a small world of companies ------------------------------------------------------------
+OWNERS = ["Okafor", "Garcia", "Patel", "Nguyen", "Kowalski", "Rossi", "Haddad", "Jensen",
+          "Silva", "Novak", "Brown", "Ito", "Lee", "Smith", "Kim"]  # fmt: skip
+TRADES = ["Roofing", "Plumbing", "Construction", "Electric", "Paving", "Mechanical"]
+RESPELL = {"Construction": "Const.", "Plumbing": "Plbg", "Electric": "Elec.",
+           "Mechanical": "Mech.", "Brothers": "Bros"}  # fmt: skip
+
+
+def world(seed: int = 3, size: int = 240):
+    rng = random.Random(seed)  # noqa: S311 - test data
+    books, crm, truth = [], [], {}
+    for n in range(size):
+        owner, trade = rng.choice(OWNERS), rng.choice(TRADES)
+        name = f"{owner} {rng.choice(['', 'Brothers '])}{trade} {rng.choice(['Inc.', 'LLC'])}"
+        zip_code = f"{80000 + rng.randrange(300)}"
+        phone = f"303{rng.randrange(2000000, 9999999)}"
+        email = f"{owner.lower()}{n}@{owner.lower()}{trade.lower()}{n}.com"
+        books.append(Party(f"q{n}", name, email, postal_code=zip_code, phone=phone,
+                           line1=f"{rng.randrange(1, 999)} Main Street"))  # fmt: skip
+        if n % 4 == 3:  # a new company of the same vocabulary, other contacts
+            crm.append(Party(f"h{n}", f"{rng.choice(OWNERS)} {trade}", f"new{n}@other{n}.com",
+                             postal_code=f"{81000 + n}", phone=f"720{rng.randrange(2000000,
+                             9999999)}"))  # fmt: skip
+            continue
+        written = name
+        for full, short in RESPELL.items():
+            written = written.replace(full, short)
+        if n % 3 == 0:
+            written = " ".join(reversed(written.split()[:2])) + " " + trade
+        written_phone = f"({phone[:3]}) {phone[3:6]}-{phone[6:]}"
+        crm.append(Party(f"h{n}", written, "" if n % 5 == 0 else email.upper(),
+                         postal_code=zip_code, phone=written_phone))  # fmt: skip
+        truth[f"h{n}"] = f"q{n}"
+    return books, crm, truth
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    books, crm, truth = world()
+    matcher = Matcher(books)
+    matcher.fit(crm)
+    return matcher, crm, truth
+
+
+def test_blocking_finds_every_true_partner_among_the_candidates(fitted):
+    matcher, crm, truth = fitted
+    where = {f.party.external_id: i for i, f in enumerate(matcher.features)}
+    found = [
+        where[truth[p.external_id]] in matcher.index.candidates(matcher.prepare(p))
+        for p in crm
+        if p.external_id in truth
+    ]
+    assert sum(found) / len(found) >= 0.995
+
+
+def test_each_blocking_key_says_how_many_candidates_it_brings():
+    index = BlockIndex([Features(Party("q1", "Cedar Roofing", "a@cedar.com", postal_code="80202"))])
+    counts = index.counts_by_kind(Features(Party("h1", "Roofing Cedar", "A@cedar.com")))
+    assert counts["e"] == 1 and counts["n"] == 2 and counts["d"] == 1
+
+
+def test_em_learns_that_equal_emails_mean_the_same_party(fitted):
+    matcher, _, _ = fitted
+    weights = matcher.model.weights()[FIELD["email"]]
+    assert weights[3] > 5  # equal: strong evidence for
+    assert weights[0] < 0  # different: evidence against
+    assert 0 < matcher.model.prior < 0.01  # two random records are rarely one company
+
+
+def test_em_keeps_the_priors_when_there_is_nothing_to_learn_from():
+    u = estimate_u([])
+    m, expected = estimate_m([], u, {FIELD["email"]})
+    assert m == {} and expected == 0.0
+    assert Model.default().weights()[FIELD["tax ID"]][2] > 5
+
+
+def test_the_batch_links_respelled_companies_and_creates_new_ones(fitted):
+    matcher, crm, truth = fitted
+    decisions = matcher.link_all(crm)
+    sure = [d for d in decisions if d.kind == "sure"]
+    assert all(truth.get(d.party.external_id) == d.candidate.external_id for d in sure)
+    assert len(sure) >= 0.95 * len(truth)
+    new = [d for d in decisions if d.party.external_id not in truth]
+    assert sum(d.kind == "miss" for d in new) >= 0.9 * len(new)
+
+
+def test_one_customer_gets_one_partner_and_the_weaker_record_goes_to_review(fitted):
+    matcher, crm, truth = fitted
+    twin = next(p for p in crm if p.external_id in truth and p.email)
+    copy = Party("h-copy", twin.name, twin.email, postal_code=twin.postal_code)
+    first, second = matcher.link_all([twin, copy])
+    assert first.kind == "sure" and first.candidate.external_id == truth[twin.external_id]
+    assert second.kind == "near" and "already another record's partner" in second.reason
+
+
+def test_an_already_linked_customer_is_never_silently_relinked(fitted):
+    matcher, crm, truth = fitted
+    record = next(p for p in crm if p.external_id in truth)
+    decision = matcher.match(record, taken={truth[record.external_id]})
+    assert decision.kind != "sure" or decision.candidate.external_id != truth[record.external_id]
+
+
+def test_each_decision_says_what_each_field_contributed(fitted):
+    matcher, crm, truth = fitted
+    record = next(p for p in crm if p.email and p.external_id in truth)
+    decision = matcher.match(record)
+    assert decision.kind == "sure"
+    assert "email equal +" in decision.reason
+    assert "phone equal +" in decision.reason
+    typo = Party("h-typo", "Okafor Rofing", postal_code="99999")
+    words = matcher.match(typo).reason
+    assert "% alike" in words or "no field" in words or "differs" in words
+
+
+def test_a_conflicting_tax_id_is_not_linked_on_the_name_alone():
+    books = [Party(f"q{n}", f"Company {w}", tax_id=f"12-34567{n:02d}", postal_code=f"8{n:04d}")
+             for n, w in enumerate(OWNERS * 4)]  # fmt: skip
+    crm = [Party(f"h{n}", b.name, tax_id=b.tax_id, postal_code=b.postal_code)
+           for n, b in enumerate(books)]  # fmt: skip
+    matcher = Matcher(books)
+    matcher.fit(crm)
+    impostor = Party("h-x", books[0].name, tax_id="98-7654321", postal_code=books[0].postal_code)
+    decision = matcher.match(impostor)
+    assert decision.kind != "sure"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "LLC", "x" * 10_000, "🏗️🔨", "شركة البناء", "   ", "Cedar Roofing\x00"],
+)
+def test_bad_input_is_matched_held_or_created_never_an_error(fitted, name):
+    matcher, _, _ = fitted
+    decision = matcher.match(Party("h-bad", name))
+    assert decision.kind in ("sure", "near", "miss")
+    if not name.strip() or name == "LLC":
+        assert decision.kind != "sure"  # nothing links on an empty or legal-form-only name
+
+
+# --- properties ----------------------------------------------------------------------------
+SOME = settings(max_examples=40, deadline=None)
+words_ = st.text("abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=9)
+company = st.lists(words_, min_size=1, max_size=3).map(" ".join)
+zip_code = st.from_regex(r"[0-9]{5}", fullmatch=True)
+SUFFIXES = ["", " Inc.", " Incorporated", " LLC", " L.L.C.", " Co", " Company", " Ltd"]
+case = st.sampled_from([str, str.upper, str.lower, str.title])
+
+
+@SOME
+@given(st.lists(company, min_size=1, max_size=12, unique=True), st.data())
+def test_every_customer_matches_itself_sure(names, data):
+    books = [
+        Party(f"q{n}", name + data.draw(st.sampled_from(SUFFIXES)), f"o{n}@mail{n}.example",
+              postal_code=data.draw(zip_code))
+        for n, name in enumerate(names)
+    ]  # fmt: skip
+    matcher = Matcher(books)
+    matcher.fit(books)
+    for party, decision in zip(books, matcher.link_all(books), strict=True):
+        assert (decision.kind, decision.candidate) == ("sure", party), decision.reason
+
+
+@SOME
+@given(company, st.sampled_from(SUFFIXES), st.sampled_from(SUFFIXES), case, case, zip_code)
+def test_case_and_legal_form_changes_keep_the_match_sure(name, suffix, other, c1, c2, code):
+    books = Party("q1", c1(name) + suffix, postal_code=code)
+    matcher = Matcher([books, Party("q2", "Granite Electric 7", postal_code=code)])
+    found = matcher.match(Party("h1", c2(name) + other, postal_code=code))
+    assert (found.kind, found.candidate) == ("sure", books), found.reason
+
+
+@SOME
+@given(st.lists(company, min_size=1, max_size=20), company, zip_code)
+def test_a_stranger_with_another_tax_id_email_and_name_is_never_linked(names, name, code):
+    assume(all(normalize_company(name) != normalize_company(n) for n in names))
+    matcher = Matcher(
+        Party(f"q{n}", each, f"owner{n}@mail.example", f"12-34{n:05d}", code)
+        for n, each in enumerate(names)
+    )
+    stranger = Party("h1", name, "someone@else.example", "98-7654321", code)
+    assert matcher.match(stranger).kind != "sure"
+
+
+@SOME
+@given(st.sampled_from(["", "🏗️🔨", "★", "-", "&", ".", "#"]), zip_code)
+def test_a_name_without_letters_never_links_anyone(name, code):
+    matcher = Matcher([Party("q1", "🏠", "owner@mail.example", "12-3456789", code)])
+    found = matcher.match(Party("h1", name, "someone@else.example", "98-7654321", code))
+    assert found.kind != "sure", found.reason
