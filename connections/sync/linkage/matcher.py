@@ -18,7 +18,7 @@ from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u
 from .names import DEFAULT, Vocabulary
 from .records import Features, Party
 
-SURE = 0.90  # probability at or above which a pair links without a person (decision 0021)
+SURE = 0.90  # probability at or above which a pair links without a person (decision 0025)
 SURE_UNTRAINED = 0.99  # the same, while the weights are the priors' (few records to learn from)
 NEAR = 0.20  # at or above: a person decides; below: a new customer
 # A conflicting tax ID holds a pair for review when the client's data show tax IDs to be
