@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from connections.sync.customers import run_customer_sync
 from connections.sync.models import RunKind, SyncSettings
 from reconciliation.models import Finding, FindingStatus, OpenTotals, Reconciliation
+from reconciliation.names import describe_all
 from sandbox.generator import FINDING_CODES, generate
 from sandbox.seed_book import write_book
 
@@ -187,6 +188,13 @@ def test_november_december_november_counts_each_planted_problem_once_everywhere(
     # Each run's report, page and CSV; the emails, one per run.
     recons = list(Reconciliation.objects.filter(client=customer).order_by("started_at"))
     assert len(mailoutbox) == 3
+    described = list(Finding.objects.filter(client=customer).select_related("client"))
+    describe_all(described)
+    by_words: dict[tuple, list[Finding]] = {}
+    for f in described:
+        # Its kind and records: the sentence itself may say an age that grew since.
+        said = (f.words.title, f.words.customer, f.words.deal, ", ".join(f.words.invoices))
+        by_words.setdefault(said, []).append(f)
     for recon, message in zip(recons, mailoutbox, strict=True):
         month = recon.period
         n, amount = month_count[month], month_amount[month]
@@ -204,7 +212,7 @@ def test_november_december_november_counts_each_planted_problem_once_everywhere(
         download = client.get(reverse("reconciliation_csv", args=[customer.slug, recon.pk]))
         name, attached, _ = message.attachments[0]
         assert f"{month:%B %Y}" in message.subject and name.endswith(f"{month:%Y-%m}-findings.csv")
-        assert f"{n} findings, {amount} USD at stake" in message.body
+        assert f"{n} findings, {usd(amount)} at stake" in message.body
         # An email is the ledger as it stood when it went: after the first run, November
         # was the only month each problem had been seen in.
         months_then = "1" if message is mailoutbox[0] else "2"
@@ -214,14 +222,21 @@ def test_november_december_november_counts_each_planted_problem_once_everywhere(
         ):
             rows = list(csv.DictReader(io.StringIO(text)))
             assert len(rows) == n, where
-            listed = [(r["code"], r["deal_id"], r["invoice_ids"].split()) for r in rows]
+            assert {(r["Client"], r["Period"]) for r in rows} == {(customer.name, f"{month:%Y-%m}")}
+            # The file speaks in words: each row is told back to its finding by them alone.
+            listed = []
+            for r in rows:
+                kind = r["Finding"].split(": ", 1)[0]
+                told = by_words[(kind, r["Customer"], r["Deal"], r["Invoice numbers"])]
+                assert len(told) == 1, (where, r)
+                listed.append((told[0].code, told[0].deal_id, list(told[0].invoice_ids)))
             each_planted_once(key, listed, f"{where} {month:%Y-%m}")
             mine = [r for r, t in zip(rows, listed, strict=True) if any(about(p, *t) for p in key)]
-            assert {(r["first_seen"], r["months_open"]) for r in mine} == {("2026-11", months)}, (
+            assert {(r["First seen"], r["Months open"]) for r in mine} == {("2026-11", months)}, (
                 where,
                 month,
             )
-            assert sum((Decimal(r["amount"]) for r in rows), Decimal("0.00")) == amount
+            assert sum((Decimal(r["Amount"]) for r in rows), Decimal("0.00")) == amount
 
     # The API: the open findings, and each run's own count.
     api = APIClient()

@@ -80,7 +80,10 @@ def test_money_left_unapplied_is_paid_but_open_with_its_fix(two_firms, audited):
         assert finding.fix["action"] == "apply_credit"
         assert finding.fix["invoice_id"] == planted["invoice_ids"][0]
         kind = "payment" if "payment_id" in finding.fix else "credit memo"
-        assert finding.fix["words"].startswith(f"Apply {kind} {planted['record_id']} (")
+        # In words: the payment by its date, the invoice by its number, never an id.
+        assert finding.fix["words"].startswith(f"Apply the {kind} of "), finding.fix["words"]
+        assert f" {planted['record_id']} " not in finding.fix["words"]
+        assert "to invoice " in finding.fix["words"]
         assert "sits unapplied on the customer's account" in finding.reason
 
 
