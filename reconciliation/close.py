@@ -146,6 +146,11 @@ class Verdict:
         return [c.words for c in self.checks if not c.holds]
 
     @property
+    def connected(self) -> bool:
+        """Both systems connected: until then a run can only be refused."""
+        return all(c.holds for c in self.checks if c.name == "connected")
+
+    @property
     def top_reason(self) -> str:
         return self.reasons[0] if self.reasons else ""
 

@@ -12,12 +12,18 @@ docs/decisions/0015-every-run-ends.md.
 import re
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets that trim a cell or fold full-width forms before parsing it: the same marks
+# after leading blanks, and their full-width twins.
+_AFTER_BLANKS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _PLAIN_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
 def safe_cell(value) -> str:
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+    trimmed = text.lstrip(" \t\r\n")
+    if (text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text)) or (
+        trimmed.startswith(_AFTER_BLANKS) and not _PLAIN_NUMBER.fullmatch(trimmed)
+    ):
         return "'" + text
     return text
 

@@ -17,9 +17,14 @@ def money(amount, currency: str = "") -> str:
         value = Decimal(amount)
     except (InvalidOperation, TypeError, ValueError):
         return str(amount)
+    if not value.is_finite():  # NaN or infinity is a bug upstream, never an amount to show
+        raise ValueError(f"money is a finite amount, not {value}")
     return f"{value:,.2f} {currency}".strip()
 
 
 def plain_amount(amount) -> str:
     """An amount a spreadsheet reads as a number: "55591.00" (no grouping, no currency)."""
-    return f"{Decimal(amount):.2f}"
+    value = Decimal(amount)
+    if not value.is_finite():
+        raise ValueError(f"money is a finite amount, not {value}")
+    return f"{value:.2f}"

@@ -265,6 +265,10 @@ def test_the_receivers_still_take_good_deliveries(client, qbo_connection, hubspo
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\t=1", "'\t=1"),
+        (' =HYPERLINK("http://x")', '\' =HYPERLINK("http://x")'),  # trimmed before parsing
+        ("\n=1+1", "'\n=1+1"),
+        ("\uff1d1+1", "'\uff1d1+1"),  # a full-width equals sign
+        (" 12.50", " 12.50"),
         ("-123.45", "-123.45"),  # a negative amount stays a number
         ("+5", "+5"),
         ("123.45", "123.45"),

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from html import unescape
 
+import pytest
 import requests
 from django.urls import reverse
 
@@ -23,6 +24,7 @@ from reconciliation.models import Finding, Reconciliation
 from reconciliation.report import CSV_COLUMNS, report_data, send_report
 from reconciliation.wording import BookNames, describe
 from sandbox.generator import generate
+from syncfirm.money import plain_amount
 
 from .sandbox.conftest import sandbox_db
 from .test_reconciliation import reconciled
@@ -111,6 +113,18 @@ def test_quickbooks_links_carry_the_company_and_hubspot_links_the_portal(setting
 
 def test_money_reads_grouped_with_its_currency():
     assert money(Decimal("55591.00"), "USD") == "55,591.00 USD"
+
+
+@pytest.mark.parametrize("odd", ["NaN", "sNaN", "Infinity", "-Infinity", "1e309"])
+def test_money_that_is_not_a_finite_amount_is_refused_not_shown(odd):
+    # 1e309 is a finite Decimal, a 310-digit amount no field can hold: shown as it is.
+    if odd == "1e309":
+        assert money(Decimal(odd), "USD").endswith(" USD")
+        return
+    with pytest.raises(ValueError):
+        money(Decimal(odd), "USD")
+    with pytest.raises(ValueError):
+        plain_amount(Decimal(odd))
 
 
 def sentences(text: str) -> str:
