@@ -328,3 +328,11 @@ def test_a_webhook_event_time_of_1e309_is_a_malformed_webhook_not_a_crash():
     body += b'"objectId": 3, "occurredAt": 1e309}]'
     with pytest.raises(MalformedWebhook):
         parse_events(body)
+
+
+def test_an_id_of_thousands_of_digits_is_held_with_a_reason_not_a_crash():
+    # Python refuses str() of an int past 4,300 digits: a customer with such an id would
+    # have stopped the whole read.
+    with pytest.raises(BadValue, match="too long to be an id"):
+        quickbooks._id(10**5000)
+    assert quickbooks._id(239) == "239"

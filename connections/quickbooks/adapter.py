@@ -576,6 +576,8 @@ def _list(value: object, field: str) -> list:
 def _id(value: object, field: str = "Id") -> str:
     """QuickBooks ids are strings (a number is read as its digits)."""
     if isinstance(value, int) and not isinstance(value, bool):
+        if not -(10**64) < value < 10**64:  # no id is this long; str() of 4,300+ digits raises
+            raise BadValue(field, "", "is a number too long to be an id")
         return str(value)
     return text(value, field)
 
