@@ -24,12 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import linkage_data
+import linkage_unseen
 
 from connections.sync import matching as today
 from connections.sync.linkage import NEAR, SURE, Matcher, Party
 
 FIELDS = ("name", "given_name", "family_name", "email", "phone", "website", "line1", "city",
-          "region", "postal_code", "tax_id")  # fmt: skip
+          "region", "postal_code", "country", "tax_id")  # fmt: skip
 
 
 @dataclass
@@ -266,7 +267,7 @@ SYSTEMS = {
     "recordlinkage ECM": run_ecm,
 }
 SETS = {"febrl4": linkage_data.febrl4, "febrl3": linkage_data.febrl3,
-        "companies": linkage_data.companies}  # fmt: skip
+        "companies": linkage_data.companies, **linkage_unseen.SETS}  # fmt: skip
 
 
 def _cell(value, digits=3) -> str:
