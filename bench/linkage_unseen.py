@@ -404,7 +404,7 @@ class World:
             "numbered",
             "trust",
         ]
-        weights = [14, 5, 3, 6, 6, 6, 18, 10, 5, 4, 2, 4, 6 if c == "CA" else 1,
+        weights = [14, 5, 3, 6, 6, 6, 18, 10, 5, 4, 2, 4, 6 if c == "CA" else 0,
                    5 if c == "AU" else 0]  # fmt: skip
         shape = r.choices(shapes, weights)[0]
         fam = owner[1]
@@ -937,6 +937,29 @@ def _obvious(a: Record, b: Record) -> str:
     return ""
 
 
+def _shared(a: Record, b: Record) -> str:
+    """An identifier both records carry: what a person would check before creating a copy."""
+    free = {d for ds in FREE_MAIL.values() for d in ds}
+    ea, eb = a["email"].lower(), b["email"].lower()
+    if ea and ea == eb:
+        return "email"
+    if _digits(a["phone"]) and _digits(a["phone"]) == _digits(b["phone"]):
+        return "phone"
+    da, db = ea.partition("@")[2], eb.partition("@")[2]
+    sites = {re.sub(r"^(https?://)?(www\.)?", "", x["website"].lower()) for x in (a, b)}
+    if (da and da == db and da not in free) or ({da, db} & sites - {""}):
+        return "company domain"
+
+    def street(r: Record) -> tuple[str, ...]:
+        return tuple(re.findall(r"[a-z0-9]+", r["line1"].lower())[:2])
+
+    if a["line1"] and street(a) == street(b) and not a["line1"].upper().startswith("PO BOX"):
+        return "street address"
+    if a["tax_id"] and re.sub(r"\D", "", a["tax_id"]) == re.sub(r"\D", "", b["tax_id"]):
+        return "tax ID"
+    return ""
+
+
 def examine(name: str, examples: int = 6) -> None:
     import linkage
 
@@ -947,12 +970,14 @@ def examine(name: str, examples: int = 6) -> None:
     by_id = {r["id"]: r for r in books}
     new_of = {}
 
+    every = [r["id"] for r in books]
+
     def explain(crm_rec: Record, books_rec: Record) -> str:
-        """The weighed comparison with the true partner alone, in the matcher's words."""
-        alone = matcher.for_this_run(1)
-        alone.add(linkage.party(books_rec))
-        d = alone.match(linkage.party(crm_rec))
-        return f"{d.kind} p={d.probability:.3f}: {d.reason}"
+        """The same model's decision with every other customer taken: the true partner's
+        own probability."""
+        others = [i for i in every if i != books_rec["id"]]
+        d = matcher.match(linkage.party(crm_rec), taken=others)
+        return f"{d.kind} p={d.probability:.4f}: {d.reason}"
 
     pair_rows: dict[str, list[int]] = {}  # tag -> [n, sure right, sure wrong, near, miss]
     new_rows: dict[str, list[int]] = {}  # tag -> [n, sure, near, created]
@@ -1022,9 +1047,14 @@ def examine(name: str, examples: int = 6) -> None:
          lambda x: (_cause(x[0], x[2]), [f"CRM   {_short(x[0])}", f"linked {_short(x[1])}",
                     f"truth {_short(x[2])}",
                     f"  -> sure p={x[3].probability:.3f}: {x[3].reason}"]))  # fmt: skip
+    checkable = sum(bool(_shared(x[0], x[1])) for x in dupes)
+    print(f"\n{checkable} of {len(dupes)} duplicates share an email, phone, company domain, "
+          "street address or tax ID with their books record; the rest a person could only "
+          "guess from the name")  # fmt: skip
     show("True pairs created as new (duplicates in the books)", dupes,
          lambda x: (_cause(x[0], x[1]), [f"CRM   {_short(x[0])}", f"books {_short(x[1])}",
-                    f"  tags: {', '.join(x[3])}", f"  -> decided {x[2].kind}: {x[2].reason}",
+                    f"  tags: {', '.join(x[3])}; shared: {_shared(x[0], x[1]) or 'nothing'}",
+                    f"  -> decided {x[2].kind}: {x[2].reason}",
                     f"  -> against the true partner alone: {explain(x[0], x[1])}"]))  # fmt: skip
     show("True pairs sent to review that a person would call obvious", reviews,
          lambda x: (x[3].split(",")[0], [f"CRM   {_short(x[0])}", f"books {_short(x[1])}",
