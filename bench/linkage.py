@@ -314,7 +314,16 @@ def main() -> None:
     for name in args.sets:
         books, crm, truth = SETS[name]()
         for system in args.systems:
-            s = score(SYSTEMS[system](books, crm, truth), crm, truth)
+            try:
+                s = score(SYSTEMS[system](books, crm, truth), crm, truth)
+            except Exception as error:  # a peer that cannot fit this set (splink's EM on
+                # a small book) is a row that says so, not the end of the run
+                print(
+                    f"| {name} {len(books):,}x{len(crm):,} | {system} | failed: "
+                    f"{type(error).__name__}: {str(error)[:80]} |" + " |" * 9,
+                    flush=True,
+                )
+                continue
             print(f"| {name} {len(books):,}x{len(crm):,} | {system} | {_cell(s['precision'], 4)} "
                   f"| {_cell(s['recall'], 4)} | {_cell(s['f1'], 4)} | {_cell(s['blocking'], 4)} "
                   f"| {_cell(s['review'])} | {_cell(s['new_created'])} "

@@ -290,6 +290,19 @@ class World:
         self.postcodes = {c: self._postcode_pool(c) for c in METROS}
         self.n = 0
         self.numbered_used: set[str] = set()
+        self.taken: set[str] = set()  # emails, domains and unique names: one owner each
+
+    def unique(self, value: str, other: str = "") -> str:
+        """value, or value with other (then a number) added, so no two customers share it
+        by accident: a mailbox or a domain belongs to one household or firm."""
+        name, at, domain = value.partition("@")
+        candidates = [value] + ([f"{name}{other}{at}{domain}"] if other else [])
+        candidates += [f"{name}{n}{at}{domain}" for n in range(2, 999)]
+        for candidate in candidates:
+            if candidate not in self.taken:
+                self.taken.add(candidate)
+                return candidate
+        raise ValueError(value)
 
     # places
     def _postcode_pool(self, c: str) -> list[str]:
@@ -355,7 +368,23 @@ class World:
         local = r.choice([f"{g}.{fam}", f"{g[0]}{fam}", f"{g}{fam}{r.randint(1, 99)}",
                           f"{g}_{fam}", f"{fam}{g[0]}", f"the{fam}s", f"{fam}family",
                           f"{g}{r.randint(1960, 2005)}"])  # fmt: skip
-        return f"{local}@{r.choice(FREE_MAIL[c])}"
+        return self.unique(f"{local}@{r.choice(FREE_MAIL[c])}")
+
+    def unique_name(self, make) -> str:
+        """A name no other customer of this book has (an HOA, a franchise branch)."""
+        for _ in range(50):
+            name = make()
+            if "name:" + name not in self.taken:
+                break
+        self.taken.add("name:" + name)
+        return name
+
+    def branch_town(self, brand: str, c: str) -> str:
+        """A town where the brand has no branch among this book's customers yet."""
+        towns = [t for t in METROS[c]["towns"] if f"branch:{brand}|{t}" not in self.taken]
+        town = self.rng.choice(towns) if towns else self.fakers[c].city()
+        self.taken.add(f"branch:{brand}|{town}")
+        return town
 
     # entities
     def entity(self, country: str | None = None) -> Entity:
@@ -427,7 +456,11 @@ class World:
             name = f.company()
             suffix = ""
         elif shape == "hoa":
-            estate = f"{r.choice(BRAND_WORDS)} {r.choice(['Estates', 'Village', 'Park', 'Ridge'])}"
+            estate = self.unique_name(
+                lambda: (
+                    f"{r.choice(BRAND_WORDS)} {r.choice(['Estates', 'Village', 'Park', 'Ridge'])}"
+                )
+            )
             if c in ("CA", "AU"):
                 plan = f"{r.randint(1000, 99999)}"
                 name = (f"Strata Plan {r.choice(['VR', 'LMS', 'NW', 'BCS'])} {plan}" if c == "CA"
@@ -436,12 +469,16 @@ class World:
                 name = f"{estate} Homeowners Association"
             suffix = ""
         elif shape == "church":
-            name = f"{r.choice(['First Baptist', 'St. Mark', 'Grace', 'St Andrew'])} Church"
-            name += f" of {r.choice(METROS[c]['towns'])}" if r.random() < 0.5 else ""
+            name = self.unique_name(
+                lambda: (
+                    f"{r.choice(['First Baptist', 'St. Mark', 'Grace', 'St Andrew'])}"
+                    f" Church of {r.choice(METROS[c]['towns'])}"
+                )
+            )
             suffix = ""
         elif shape == "franchise":
             brand = r.choice(FRANCHISES[c])
-            town = r.choice(METROS[c]["towns"])
+            town = self.branch_town(brand, c)
             name = f"{brand} of {town}" if r.random() < 0.6 else f"{brand} {town}"
             e.tags.append(f"franchise:{brand}")
             suffix = ""
@@ -469,12 +506,13 @@ class World:
         domain = re.sub(r"[^a-z0-9]", "", _ascii(e.forms[-1]).lower())[:20]
         tld = {"US": ".com", "CA": ".ca", "GB": ".co.uk", "AU": ".com.au"}[c]
         if r.random() < 0.55:
-            e.website = domain + tld
+            e.website = self.unique(domain, _slug(e.town)) + tld
             e.email = f"{_ascii(e.contact[0]).lower()}@{e.website}"
             e.accounts_email = f"{r.choice(['accounts', 'office', 'billing', 'ap'])}@{e.website}"
         elif r.random() < 0.8:
-            e.email = f"{domain[:15]}{r.randint(1, 99) if r.random() < 0.3 else ''}@" + r.choice(
-                FREE_MAIL[c]
+            e.email = self.unique(
+                f"{domain[:15]}{r.randint(1, 99) if r.random() < 0.3 else ''}@"
+                + r.choice(FREE_MAIL[c])
             )
         e.phone = self.phone(c)
         e.mobile = self.phone(c, mobile=True)
@@ -513,7 +551,7 @@ def lookalike(w: World, base: Entity) -> Entity | None:
     franchise = next((t for t in base.tags if t.startswith("franchise:")), None)
     if franchise:
         brand = franchise.split(":", 1)[1]
-        town = r.choice([t for t in METROS[c]["towns"] if t not in base.forms[0]])
+        town = w.branch_town(brand, c)
         e.forms = [f"{brand} of {town}" if " of " in base.forms[0] else f"{brand} {town}"]
         if base.website:
             e.website = base.website
@@ -526,7 +564,7 @@ def lookalike(w: World, base: Entity) -> Entity | None:
         e.forms = [base.forms[0].replace(num, other)]
         e.tags = ["lookalike:numbered neighbour"]
         return e
-    roll = r.random()
+    roll = r.random() if base.shape not in ("hoa", "church", "trust") else 1.0
     if roll < 0.3:  # a subsidiary or parent: same address or domain, other phone
         core = _strip_legal(base.forms[0], c)
         e.forms = [f"{core} {r.choice(['Maintenance', 'Developments', 'Rentals', 'Leasing'])}"
@@ -691,9 +729,10 @@ def phone_text(r: random.Random, digits: str, c: str) -> str:
         text = r.choice([f"({a}) {b}-{d}", f"{a}-{b}-{d}", f"{a}.{b}.{d}", f"+1 {a} {b} {d}",
                          digits, f"1-{a}-{b}-{d}"])  # fmt: skip
     elif c == "GB":
-        text = r.choice([f"{digits[:4]} {digits[4:7]} {digits[7:]}", digits,
-                         f"+44 {digits[1:4]} {digits[4:7]} {digits[7:]}",
-                         f"+44 (0){digits[1:4]} {digits[4:]}"])  # fmt: skip
+        cut = 5 if digits.startswith("07") else 4  # 07700 900123, 0161 496 0123
+        text = r.choice([f"{digits[:cut]} {digits[cut:]}", digits,
+                         f"+44 {digits[1:cut]} {digits[cut:]}",
+                         f"+44 (0){digits[1:cut]} {digits[cut:]}"])  # fmt: skip
     else:
         text = r.choice([f"({digits[:2]}) {digits[2:6]} {digits[6:]}", digits,
                          f"+61 {digits[1:2]} {digits[2:6]} {digits[6:]}",
