@@ -547,7 +547,8 @@ def lookalike(w: World, base: Entity) -> Entity | None:
             e.tags = ["lookalike:namesake"]
         e.shape, e.spouse, e.former_family = "person", "", ""
         return e
-    e.shape, e.contact = base.shape, base.contact
+    e.shape = base.shape
+    e.contact = w.person_name(c)  # another firm, another contact (unless the same owner)
     franchise = next((t for t in base.tags if t.startswith("franchise:")), None)
     if franchise:
         brand = franchise.split(":", 1)[1]
