@@ -23,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import legacy_matching as today
 import linkage_data
 
-from connections.sync import matching as today
 from connections.sync.linkage import NEAR, SURE, Matcher, Party
 
 FIELDS = ("name", "given_name", "family_name", "email", "phone", "website", "line1", "city",
