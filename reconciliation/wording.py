@@ -129,7 +129,10 @@ def describe(finding: Describable, names: BookNames) -> FindingWords:
                 hubspot_record_url(names.portal, "deals", finding.deal_id),
             )
         )
-    if finding.customer_id and names.realm:
+    fix = finding.fix or {}
+    if finding.code == "duplicate_customer":  # both records, each where it can be opened
+        references += _pair_references(fix, names)
+    elif finding.customer_id and names.realm:
         references.append(
             Reference(
                 f"Customer {names.customer(finding.customer_id)} in {BOOKS}",
@@ -142,6 +145,23 @@ def describe(finding: Describable, names: BookNames) -> FindingWords:
         customer=names.customer(finding.customer_id),
         deal=names.deal(finding.deal_id),
         invoices=tuple(names.invoice(i) for i in invoice_ids),
-        fix=(finding.fix or {}).get("words") or "Review by hand.",
+        fix=fix.get("words") or "Review by hand.",
         references=tuple(references),
     )
+
+
+def _pair_references(fix: dict, names: BookNames) -> list[Reference]:
+    """The kept record and its copy (a `duplicate_customer`), in QuickBooks or HubSpot."""
+    crm = fix.get("system") == CRM
+    out = []
+    for role in ("keep", "copy"):
+        record_id, name = fix.get(f"{role}_id"), fix.get(f"{role}_name") or ""
+        if not record_id:
+            continue
+        if crm and names.portal:
+            url = hubspot_record_url(names.portal, "companies", record_id)
+            out.append(Reference(f"Company {quoted(name)} in {CRM}", url))
+        elif not crm and names.realm:
+            url = quickbooks_record_url(names.realm, "customer", record_id)
+            out.append(Reference(f"Customer {quoted(name)} in {BOOKS}", url))
+    return out
