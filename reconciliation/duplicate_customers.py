@@ -181,7 +181,7 @@ def _finding(keep: SnapParty, copy: SnapParty, pair: Duplicate, done: dict, by_i
         through = f" (through “{other.name}”, which looks like it too)"
     reason = (
         f"“{keep.name}” and “{copy.name}” look like one customer in {system}"
-        f"{through}: probability {pair.probability:.3f} ({pair.reason}); keep “{keep.name}”: "
+        f"{through}: {_chance(pair.probability)} ({pair.reason}); keep “{keep.name}”: "
         f"{_why_kept(keep, copy, done)}"
     )
     return Finding(
@@ -198,6 +198,13 @@ def _finding(keep: SnapParty, copy: SnapParty, pair: Duplicate, done: dict, by_i
         record_ids=(keep.key, copy.key),
         parties=tuple(_column(p, "Keep" if p is keep else "Copy", done) for p in (keep, copy)),
     )
+
+
+def _chance(probability: float) -> str:
+    """ "a 97.4 % chance", or "over 99.9 %" rather than a rounded 100 %."""
+    if probability >= 0.999:
+        return "over 99.9 % likely"
+    return f"{probability * 100:.1f} % likely"
 
 
 def _fix(keep: SnapParty, copy: SnapParty, done: dict[str, Activity]) -> dict:

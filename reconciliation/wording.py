@@ -88,7 +88,8 @@ class FindingWords:
         SF-1044"."""
         said = []
         if self.customer:
-            said.append(f"Customer: {self.customer}")
+            two = self.customer.endswith("(copy)")  # a customer keyed twice: both named
+            said.append(f"Customer{'s' if two else ''}: {self.customer}")
         if self.deal:
             said.append(f"Deal: {self.deal}")
         if self.invoices:
@@ -142,7 +143,9 @@ def describe(finding: Describable, names: BookNames) -> FindingWords:
     return FindingWords(
         title=CODES.get(finding.code, finding.code.replace("_", " ").capitalize()),
         sentence=sentence(finding.reason),
-        customer=names.customer(finding.customer_id),
+        customer=_pair_words(fix)
+        if finding.code == "duplicate_customer"
+        else (names.customer(finding.customer_id)),
         deal=names.deal(finding.deal_id),
         invoices=tuple(names.invoice(i) for i in invoice_ids),
         fix=fix.get("words") or "Review by hand.",
@@ -165,3 +168,11 @@ def _pair_references(fix: dict, names: BookNames) -> list[Reference]:
             url = quickbooks_record_url(names.realm, "customer", record_id)
             out.append(Reference(f"Customer {quoted(name)} in {BOOKS}", url))
     return out
+
+
+def _pair_words(fix: dict) -> str:
+    """Both customers of a `duplicate_customer`: "“Maple Homes LLC” (kept) and “Maple
+    Homes” (copy)"."""
+    return (
+        f"{quoted(fix.get('keep_name', ''))} (kept) and {quoted(fix.get('copy_name', ''))} (copy)"
+    )

@@ -76,6 +76,7 @@ def test_a_customer_keyed_twice_is_one_finding_with_both_records_and_the_fix_mak
 
     (finding,) = duplicates(books.client)
     assert "“Maple Homes LLC” and “Maple Homes” look like one customer" in finding.reason
+    assert "over 99.9 % likely (" in finding.reason
     assert "email equal +" in finding.reason and "phone equal +" in finding.reason
     assert "keep “Maple Homes LLC”: it is the older record in QuickBooks" in finding.reason
     assert finding.fix["action"] == "make_inactive" and finding.customer_id == books.copy
@@ -95,7 +96,8 @@ def test_a_customer_keyed_twice_is_one_finding_with_both_records_and_the_fix_mak
         reverse("reconciliation_csv", args=[books.client.slug, recon.pk])
     ).content.decode()
     row = next(line for line in csv.splitlines() if "Duplicate customer" in line)
-    assert "Maple Homes LLC" in row and "“Maple Homes”" in row and "Maple Homes" in row
+    assert "“Maple Homes LLC” (kept) and “Maple Homes” (copy)" in row  # the Customer column
+    assert "Customers: “Maple Homes LLC” (kept) and “Maple Homes” (copy)" in item
 
     panel = client.get(reverse("finding_fix", args=[finding.pk]), **HX).content.decode()
     assert "Make “Maple Homes” inactive in QuickBooks" in panel and "Maple Homes LLC" in panel
