@@ -23,10 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import legacy_matching as today
 import linkage_data
 import linkage_unseen
 
-from connections.sync import matching as today
 from connections.sync.linkage import NEAR, SURE, Matcher, Party
 
 FIELDS = ("name", "given_name", "family_name", "email", "phone", "website", "line1", "city",

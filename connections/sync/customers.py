@@ -30,8 +30,8 @@ from .invoices import InvoiceStep
 from .leases import WAITING_STAGE, Lease, LeaseLost, client_lease
 from .linkage import Decision as LinkDecision
 from .linkage import Matcher, Party
+from .linkage.duplicates import find_duplicates
 from .mapping import accounting_values, map_record
-from .matching import CustomerIndex, find_duplicates
 from .models import (
     CRM_LABELS,
     ConflictKind,
@@ -318,10 +318,12 @@ class _CustomerSync:
             if r.active
         ]
         for side, parties in (("accounting", accounting), ("crm", [p.party() for p in prepared])):
+            # The same model as linking, each side against itself (linkage.duplicates).
             self.counts[f"duplicates_{side}"] = [
-                (a.external_id, b.external_id, f"{a.name} ~ {b.name}: {m.reason}")
-                for a, b, m in find_duplicates(parties)
-            ]
+                (*d.ids, f"{d.first.name} ~ {d.second.name}: {d.kind}, "
+                 f"probability {d.probability:.2f}: {d.reason}")
+                for d in find_duplicates(parties, country=self.client.country)
+            ]  # fmt: skip
 
     def _stage(self, text: str) -> None:
         self.run.stage = text
@@ -732,7 +734,8 @@ class _CustomerSync:
             self._outcome(item, Outcome.FAILED, f"{result.error}; then could not check: {error}")
             return
         for customer in named:
-            found = CustomerIndex([_party_of(customer)]).match(item.party())
+            # The run's weights (learnt from both sides), against this one customer.
+            found = self._same_customer(customer, item)
             if found.kind == "sure" or result.error_code == "unknown":
                 how = (
                     "created (its answer was lost)"
@@ -758,6 +761,16 @@ class _CustomerSync:
             item, ConflictKind.NAME_CLASH, why, clash.external_id if clash else "", values
         )
         self._outcome(item, Outcome.HELD, f"for review: {why}", clash.external_id if clash else "")
+
+    def _same_customer(self, customer: Customer, item: Prepared) -> LinkDecision:
+        """Whether the customer holding the name is this record: the run's model, the one
+        customer its only candidate (a clash on the name is no evidence by itself)."""
+        model = getattr(getattr(self, "matcher", None), "model", None)
+        one = Matcher([_party_of(customer)], country=self.client.country,
+                      model=model.with_prior(0.5) if model else None)  # fmt: skip
+        if model is not None:
+            one.sure = self.matcher.sure
+        return one.match(item.party())
 
     def _created(self, write: PendingWrite, accounting_id: str, version: str, how: str) -> None:
         item = write.prepared
