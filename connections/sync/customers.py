@@ -24,12 +24,12 @@ from ..adapters import accounting_adapter, crm_adapter
 from ..models import Connection, Status
 from ..providers import Kind, provider
 from ..records import CrmRecord, Customer, WriteResult
-from . import plan
+from . import learnt, plan
 from .alerts import raise_alert, resolve_alerts
 from .invoices import InvoiceStep
 from .leases import WAITING_STAGE, Lease, LeaseLost, client_lease
 from .linkage import Decision as LinkDecision
-from .linkage import Matcher, Party
+from .linkage import Party
 from .mapping import accounting_values, map_record
 from .matching import CustomerIndex, find_duplicates
 from .models import (
@@ -448,22 +448,29 @@ class _CustomerSync:
     def _decide_all(self, prepared: list[Prepared]) -> None:
         linked_to = {link.accounting_id: link for link in self.links.values()}
         self.linked_to = linked_to
-        self.matcher = Matcher(
-            (party_of(r.external_id, r.display_name, r.values) for r in self.mirror.values()
-             if r.active),
-            country=self.client.country,
-        )  # fmt: skip
+        customers = [
+            party_of(r.external_id, r.display_name, r.values)
+            for r in self.mirror.values()
+            if r.active
+        ]
         unlinked = [
             item.party()
             for item in prepared
             if not item.problems
             and (item.record.crm_type, item.record.external_id) not in self.links
         ]
-        # Weights learnt from this client's two record sets; links one to one over the batch.
-        self.matcher.fit(unlinked)
-        self.matches = {d.party.external_id: d for d in self.matcher.link_all(unlinked)}
+        # Weights learnt from this client's two record sets, or kept from its last run with
+        # enough records to learn from (decision 0026); links one to one over the batch.
+        self.matcher, learnt_now = learnt.matcher_for(
+            self.client, self.settings, customers, unlinked
+        )
+        decisions = self.matcher.link_all(unlinked)
+        if learnt_now and not self.dry_run:
+            learnt.keep(self.client, self.settings, self.run, self.matcher, decisions)
+        self.matches = {d.party.external_id: d for d in decisions}
         # Customers this run is about to create: a later record that is the same is reviewed.
         self.creating = self.matcher.for_this_run(len(unlinked))
+        self.creating.near = self.matcher.near
         self.decided = {
             (c.crm_type, c.crm_id): c
             for c in SyncConflict.objects.filter(
