@@ -182,3 +182,24 @@ def test_a_stored_model_that_does_not_fit_is_ignored(systems, damage, client, tw
     client.force_login(two_firms.owner_a)
     page = client.get(reverse("client_sync_settings", args=[systems.client.slug])).content
     assert "for an older way of comparing records and are not used" in page.decode()
+
+
+def test_the_clients_own_abbreviation_links_a_customer_it_would_have_sent_to_review(
+    systems, client, two_firms
+):
+    books = systems.qbo_customer("Okafor Ventilation LLC", BillAddr={"PostalCode": "78701"})
+    systems.company(name="Okafor Vnt", zip="78701")
+    preview = run_customer_sync(systems.client, kind=RunKind.IMPORT_PREVIEW, dry_run=True)
+    assert preview.counts.get("held") == 1, preview.counts  # "Vnt" means nothing yet
+
+    client.force_login(two_firms.owner_a)
+    settings_url = reverse("client_sync_settings", args=[systems.client.slug])
+    form = client.get(settings_url).context["form"]
+    as_shown = {name: form[name].value() for name in form.fields}
+    posted = {k: v for k, v in as_shown.items() if v not in (None, False)}
+    posted["match_abbreviations"] = "Vnt = Ventilation"
+    assert client.post(settings_url, posted).status_code == 302
+
+    run = run_customer_sync(systems.client)
+    assert run.counts.get("linked") == 1 and run.counts.get("created", 0) == 0, run.counts
+    assert CustomerLink.objects.get(client=systems.client).accounting_id == str(books.Id)

@@ -24,6 +24,10 @@ class BadLines(ValueError):
         self.problems = problems
 
 
+def _quoted(n: int, line: str) -> str:
+    return f"Line {n} (“{line if len(line) <= 60 else line[:60] + '…'}”)"
+
+
 def _lines(text: str) -> list[tuple[int, str]]:
     return [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
 
@@ -38,7 +42,7 @@ def parse_abbreviations(text: str) -> dict[str, str]:
     problems += _too_many(lines)
     for n, line in lines:
         short, equals, long = (part.strip() for part in line.partition("="))
-        said = f"Line {n} (“{line[:80]}”)"
+        said = _quoted(n, line)
         short_words, long_words = words(short), words(long)
         if not equals:
             problems.append(f"{said} has no “=”; {EXAMPLE_ABBREVIATION}.")
@@ -70,7 +74,7 @@ def parse_legal_forms(text: str) -> set[str]:
     lines, found, problems = _lines(text), set(), []
     problems += _too_many(lines)
     for n, line in lines:
-        said = f"Line {n} (“{line[:80]}”)"
+        said = _quoted(n, line)
         found_words = words(line)
         if len(line) > MAX_SHORT:
             problems.append(f"{said} is too long: at most {MAX_SHORT} characters.")

@@ -58,6 +58,8 @@ def add_fields(form: forms.ModelForm) -> None:
             "max_whole_digits": f"At most {most} %.",
             "invalid": "Write a percentage like 90 or 97.5.",
         }
+        # Django fills in %(limit_value)s: a plain "%" is written "%%" for it.
+        said = {key: text.replace("%", "%%") for key, text in said.items()}
         field.error_messages.update(said)
         field.validators = [
             validators.MinValueValidator(least, said["min_value"]),
@@ -67,7 +69,11 @@ def add_fields(form: forms.ModelForm) -> None:
         field = form.fields[name]
         field.widget = forms.Textarea(attrs={"rows": 4})
         field.max_length = MAX_TEXT
-        field.validators.append(validators.MaxLengthValidator(MAX_TEXT))
+        field.validators.append(
+            validators.MaxLengthValidator(
+                MAX_TEXT, "At most %(limit_value)d characters; this has %(show_value)d."
+            )
+        )
     for name in FIELDS:
         form.fields[name].label, form.fields[name].help_text = LABELS[name], HELP[name]
 
