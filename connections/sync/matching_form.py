@@ -121,6 +121,10 @@ class Note:
     rows: tuple[Row, ...] = ()
 
 
+def _percent(share: float) -> str:
+    return f"{share * 100:.1f}\u00a0%"  # kept on one line with its number
+
+
 def _number(value, fallback: Decimal) -> Decimal:
     try:
         return Decimal(str(value)) if value not in (None, "") else fallback
@@ -134,6 +138,8 @@ def note(form: forms.ModelForm, learnt: LearntMatching | None) -> Note:
     settings = form.instance
     sure = _number(form["link_sure_percent"].value(), settings.link_sure_percent)
     review = _number(form["review_from_percent"].value(), settings.review_from_percent)
+    if review >= sure:  # refused as typed: the saved thresholds are what runs use
+        sure, review = settings.link_sure_percent, settings.review_from_percent
     strict = max(sure, Decimal(str(round(SURE_UNTRAINED * 100, 1))))
     untrained = f"Until then a link without review needs at least {strict} %"
     if learnt is None:
@@ -156,8 +162,8 @@ def note(form: forms.ModelForm, learnt: LearntMatching | None) -> Note:
         f"Learnt on {learnt.learnt_at:%-d %B %Y} from {learnt.books_records:,} QuickBooks "
         f"customers and {learnt.crm_records:,} CRM records. At these thresholds that run "
         f"would have linked {now.sure:,} record(s) without review"
-        + (f", expected to be {now.precision:.1%} right" if now.precision is not None else "")
-        + f", and sent {now.review:,} ({now.review_share:.1%}) to review."
+        + (f", expected to be {_percent(now.precision)} right" if now.precision is not None else "")
+        + f", and sent {now.review:,} ({_percent(now.review_share)}) to review."
     )
     _, words_now = client_vocabulary(settings.match_abbreviations, settings.match_legal_forms)
     if learnt.vocabulary != words_now:
@@ -175,8 +181,8 @@ def note(form: forms.ModelForm, learnt: LearntMatching | None) -> Note:
             Row(
                 threshold,
                 at.sure,
-                f"{at.precision:.1%}" if at.precision is not None else "none linked",
-                f"{at.review:,} ({at.review_share:.1%})",
+                _percent(at.precision) if at.precision is not None else "none linked",
+                f"{at.review:,} ({_percent(at.review_share)})",
                 threshold == sure,
             )
         )
