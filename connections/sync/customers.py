@@ -24,7 +24,7 @@ from ..adapters import accounting_adapter, crm_adapter
 from ..models import Connection, Status
 from ..providers import Kind, provider
 from ..records import CrmRecord, Customer, WriteResult
-from . import plan
+from . import learnt, plan
 from .alerts import raise_alert, resolve_alerts
 from .invoices import InvoiceStep
 from .leases import WAITING_STAGE, Lease, LeaseLost, client_lease
@@ -450,22 +450,29 @@ class _CustomerSync:
     def _decide_all(self, prepared: list[Prepared]) -> None:
         linked_to = {link.accounting_id: link for link in self.links.values()}
         self.linked_to = linked_to
-        self.matcher = Matcher(
-            (party_of(r.external_id, r.display_name, r.values) for r in self.mirror.values()
-             if r.active),
-            country=self.client.country,
-        )  # fmt: skip
+        customers = [
+            party_of(r.external_id, r.display_name, r.values)
+            for r in self.mirror.values()
+            if r.active
+        ]
         unlinked = [
             item.party()
             for item in prepared
             if not item.problems
             and (item.record.crm_type, item.record.external_id) not in self.links
         ]
-        # Weights learnt from this client's two record sets; links one to one over the batch.
-        self.matcher.fit(unlinked)
-        self.matches = {d.party.external_id: d for d in self.matcher.link_all(unlinked)}
+        # Weights learnt from this client's two record sets, or kept from its last run with
+        # enough records to learn from (decision 0026); links one to one over the batch.
+        self.matcher, learnt_now = learnt.matcher_for(
+            self.client, self.settings, customers, unlinked
+        )
+        decisions = self.matcher.link_all(unlinked)
+        if learnt_now and not self.dry_run:
+            learnt.keep(self.client, self.settings, self.run, self.matcher, decisions)
+        self.matches = {d.party.external_id: d for d in decisions}
         # Customers this run is about to create: a later record that is the same is reviewed.
         self.creating = self.matcher.for_this_run(len(unlinked))
+        self.creating.near = self.matcher.near
         self.decided = {
             (c.crm_type, c.crm_id): c
             for c in SyncConflict.objects.filter(
@@ -765,11 +772,11 @@ class _CustomerSync:
     def _same_customer(self, customer: Customer, item: Prepared) -> LinkDecision:
         """Whether the customer holding the name is this record: the run's model, the one
         customer its only candidate (a clash on the name is no evidence by itself)."""
-        model = getattr(getattr(self, "matcher", None), "model", None)
-        one = Matcher([_party_of(customer)], country=self.client.country,
-                      model=model.with_prior(0.5) if model else None)  # fmt: skip
-        if model is not None:
-            one.sure = self.matcher.sure
+        run = getattr(self, "matcher", None)
+        if run is None:
+            return Matcher([_party_of(customer)], country=self.client.country).match(item.party())
+        one = Matcher([_party_of(customer)], vocabulary=run.vocabulary, country=run.country,
+                      model=run.model.with_prior(0.5), sure=run.sure)  # fmt: skip
         return one.match(item.party())
 
     def _created(self, write: PendingWrite, accounting_id: str, version: str, how: str) -> None:
