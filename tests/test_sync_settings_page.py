@@ -363,3 +363,31 @@ def test_another_firm_can_neither_read_nor_change_the_matching_settings(client, 
     assert b"Htg" not in page.content
     kept = SyncSettings.for_client(two_firms.client_a)
     assert (kept.link_sure_percent, kept.match_abbreviations) == (90, "Htg = Heating")
+
+
+def test_after_the_words_change_the_page_says_its_figures_are_from_the_words_of_then(
+    client, two_firms
+):
+    from connections.sync.client_matching import binned
+    from connections.sync.linkage import Model
+    from connections.sync.models import LearntMatching
+
+    LearntMatching.objects.create(
+        client=two_firms.client_a,
+        model=Model.default(0.004).to_dict(),
+        partner_share=0.9,
+        books_records=240,
+        crm_records=230,
+        vocabulary={"abbreviations": {}, "legal_forms": []},
+        best_pairs=binned([0.999] * 200 + [0.95] * 10 + [0.5] * 20),
+    )
+    client.force_login(two_firms.owner_a)
+    page = client.get(url(two_firms)).content.decode()
+    assert "linked 210 record(s) without review, expected to be 99.7\u00a0% right" in page
+    assert "sent 20 (8.7\u00a0%) to review" in page
+    assert "words for names have changed" not in page
+
+    saved = client.post(url(two_firms), form_data(match_abbreviations="Htg = Heating"))
+    assert saved.status_code == 302
+    page = client.get(url(two_firms)).content.decode()
+    assert escape("The client's words for names have changed since") in page
