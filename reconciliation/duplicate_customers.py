@@ -17,8 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from connections.sync.linkage import Party
+from connections.sync.linkage import Party, Vocabulary
 from connections.sync.linkage.duplicates import Duplicate, find_duplicates, groups
+from connections.sync.linkage.names import DEFAULT
 from syncfirm.money import money
 
 from .detectors import Finding, SnapCredit, SnapInvoice, SnapPayment
@@ -149,14 +150,17 @@ def duplicate_customers(
     payments: Iterable[SnapPayment] = (),
     credits: Iterable[SnapCredit] = (),
     country: str = "US",
+    vocabulary: Vocabulary = DEFAULT,
 ) -> list[Finding]:
-    """One finding per copy: the books' active customers, then the CRM's companies."""
+    """One finding per copy: the books' active customers, then the CRM's companies.
+    `vocabulary`: the client's own words (decision 0026)."""
     done = activity(invoices, payments, credits)
     found = []
     for records in (customers, companies):
         active = [p for p in records if p.active]
         by_id = {p.id: p for p in active}
-        pairs = find_duplicates((p.party() for p in active), country=country)
+        pairs = find_duplicates((p.party() for p in active), vocabulary=vocabulary,
+                                country=country)  # fmt: skip
         sure = [d for d in pairs if d.kind == "sure"]
         for group in groups(sure):
             ranked = _ranked([by_id[p.external_id] for p in group.parties], done)

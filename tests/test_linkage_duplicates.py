@@ -86,3 +86,16 @@ def test_a_supplied_model_is_used_as_it_is():
     assert [d.kind for d in find_duplicates(twins)] == ["sure"]
     doubtful = Model.default(1e-9)  # two records being one is taken to be next to impossible
     assert find_duplicates(twins, model=doubtful) == []
+
+
+def test_a_clients_own_words_count():
+    """ "Rmdl" is the client's word for Remodeling and "SARL" a legal form it uses: with its
+    words the two names are one, and the pair is listed for a person."""
+    from connections.sync.linkage import Vocabulary
+
+    words = Vocabulary().extended(legal_forms={"SARL"}, abbreviations={"Rmdl": "Remodeling"})
+    book = [Party("a", "Dupont Rmdl SARL"), Party("b", "Dupont Remodeling"),
+            Party("c", "Granite Paving")]  # fmt: skip
+    assert find_duplicates(book) == []
+    (pair,) = find_duplicates(book, vocabulary=words)
+    assert pair.ids == ("a", "b") and "name equal once normalised" in pair.reason

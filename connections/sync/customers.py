@@ -26,6 +26,7 @@ from ..providers import Kind, provider
 from ..records import CrmRecord, Customer, WriteResult
 from . import learnt, plan
 from .alerts import raise_alert, resolve_alerts
+from .client_matching import vocabulary
 from .invoices import InvoiceStep
 from .leases import WAITING_STAGE, Lease, LeaseLost, client_lease
 from .linkage import Decision as LinkDecision
@@ -317,12 +318,15 @@ class _CustomerSync:
             for r in self.mirror.values()
             if r.active
         ]
+        words, _ = vocabulary(self.settings.match_abbreviations, self.settings.match_legal_forms)
         for side, parties in (("accounting", accounting), ("crm", [p.party() for p in prepared])):
-            # The same model as linking, each side against itself (linkage.duplicates).
+            # The same model as linking, each side against itself (linkage.duplicates), with
+            # the client's own words.
+            found = find_duplicates(parties, vocabulary=words, country=self.client.country)
             self.counts[f"duplicates_{side}"] = [
                 (*d.ids, f"{d.first.name} ~ {d.second.name}: {d.kind}, "
                  f"probability {d.probability:.2f}: {d.reason}")
-                for d in find_duplicates(parties, country=self.client.country)
+                for d in found
             ]  # fmt: skip
 
     def _stage(self, text: str) -> None:
