@@ -12,7 +12,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from .records import Features
 
-TAX_ID = 9  # index of the tax ID comparison below
+PLACE, TAX_ID = 7, 9  # indexes of the place and tax ID comparisons below
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         "place",
         (
             "differs",
-            "same state",
+            "same state, or postal code one character apart",
             "same town",
             "same town, postal code one character apart",
             "same postal code",

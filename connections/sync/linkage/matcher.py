@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from .blocking import CANDIDATES, BlockIndex
-from .compare import COMPARISONS, TAX_ID, levels
+from .compare import COMPARISONS, PLACE, TAX_ID, levels
 from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u, probability
 from .names import DEFAULT, Vocabulary
 from .records import Features, Party
@@ -25,6 +25,7 @@ NEAR = 0.20  # at or above: a person decides; below: a new customer
 # reliable (true pairs almost never differ: weight at or below this); in data where they
 # are often mistyped, the weight alone counts against.
 TRUSTED_CONFLICT = -6.0
+SAME_NAME = 3  # company name level "equal once normalised" and above
 RANDOM_PAIRS = 20_000
 FEW = 200  # fewer records than this on a side: too few to learn u or the prior from
 TRAINING_RECORDS = 2_000
@@ -38,6 +39,14 @@ TRAINING_KEYS = (
     (lambda f: f.tax, {9}),
     (lambda f: f.family and f"{f.family}|{f.given}", {0, 1, 2}),
 )
+
+
+def identifies(pattern: Pattern) -> bool:
+    """Whether any field that says *who* agrees at all (name, email, phone, address, tax ID
+    ...); place and country only say *where*. Two records of one postal code with nothing
+    else in common (a name in emoji, or in another script) are no candidates: a small
+    book's priors would otherwise put every neighbour in review."""
+    return any(level for k, level in enumerate(pattern) if k < PLACE or k > PLACE + 1)
 
 
 @dataclass(frozen=True)
@@ -177,7 +186,7 @@ class Matcher:
         already linked to another record."""
         taken_ids = set(taken)
         prepared = [self.prepare(p) for p in parties]
-        best: list[list[_Scored]] = [self.scored(f) for f in prepared]
+        best = [[s for s in self.scored(f) if identifies(s.pattern)] for f in prepared]
         edges = sorted(
             ((s.weight, r, s) for r, found in enumerate(best) for s in found
              if probability(s.weight) >= self.near),
@@ -203,11 +212,16 @@ class Matcher:
                 other = self.features[top.customer].party
                 note = f"{other.name or other.external_id} is already another record's partner"
                 return self._decision(f, "near", top, note)
+            if top is not None and (top.pattern[0] or 0) >= SAME_NAME:
+                # Never a second customer of one company name without a person's say, however
+                # the rest disagrees (a move, a second branch, a duplicate in the CRM).
+                other = self.features[top.customer].party
+                return self._decision(f, "near", top, f"the same name as {other.name}")
             return Decision(f.party, "miss", probability=probability(top.weight) if top else 0.0)
         p = probability(chosen.weight)
-        conflict = (
-            chosen.pattern[TAX_ID] == 0 and self.model.weights()[TAX_ID][0] <= TRUSTED_CONFLICT
-        )
+        # Tax IDs are trusted while the weights are the priors' (no data says otherwise).
+        trusted = self.sure >= SURE_UNTRAINED or self.model.weights()[TAX_ID][0] <= TRUSTED_CONFLICT
+        conflict = chosen.pattern[TAX_ID] == 0 and trusted
         if p >= self.sure and not conflict:
             return self._decision(f, "sure", chosen)
         note = "the tax IDs differ" if p >= self.sure else ""
