@@ -48,7 +48,7 @@ def of_decision(decision: Decision, other: str, summary: str) -> dict:
             }
         )
     return {
-        "probability": round(decision.probability, 4),
+        "probability": decision.probability,
         "other": other,
         "summary": summary,
         "note": decision.note,
@@ -122,9 +122,9 @@ def _signed(weight: float) -> str:
 
 
 def _percent(probability: float) -> str:
-    """Whole percents; past 99 a decimal, rounded down, so that a pair held just under the
-    threshold of 99 % does not read as 99 % (nor anything uncertain as 100 %)."""
+    """Rounded down, and with a decimal past 99: a pair held just under a threshold of 99 %
+    never reads as 99 %, nor anything uncertain as 100 %."""
     if 0.99 <= probability < 1:
         return f"{min(99.9, math.floor(probability * 1000) / 10):.1f} %"
-    shown = round(probability * 100)
+    shown = math.floor(probability * 100)
     return "under 1 %" if shown <= 0 < probability else f"{shown} %"
