@@ -104,7 +104,9 @@ def card(evidence: dict | None, crm: dict, other: dict, crm_type: str = "compani
     seen = {r.field for r in rows}
     for field in FIELDS:
         a, b = value_of(crm, field), value_of(other, field)
-        if field not in seen and (a or b):
+        # Both sides hold it, yet it was not weighed: a person's whole name, compared as
+        # first and last name instead. Not "missing", and no evidence of its own.
+        if field not in seen and bool(a) != bool(b):
             rows.append(Row(field, a, b, MISSING, NO_EVIDENCE_COUNTS, "", 0))
     what = "company" if crm_type == "companies" else "customer"
     probability = float(evidence.get("probability") or 0)
