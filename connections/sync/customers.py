@@ -480,6 +480,13 @@ class _CustomerSync:
                 "crm_type", "crm_id", "kind"
             )
         )
+        # Pairs put to a person: (record) → (customer asked about, the record's values then).
+        self.asked = {
+            (crm_type, crm_id): (accounting_id, values)
+            for crm_type, crm_id, accounting_id, values in SyncConflict.objects.filter(
+                client=self.client, status=ConflictStatus.OPEN, kind=ConflictKind.NEAR_MATCH
+            ).values_list("crm_type", "crm_id", "accounting_id", "crm_value")
+        }
         self.creates: list[PendingWrite] = []
         self.updates: list[PendingWrite] = []
         self.crm_updates: dict[str, dict[str, dict[str, str]]] = {}
@@ -569,6 +576,12 @@ class _CustomerSync:
             match_kind, reason = "miss", "created as new by a person from the review queue"
         else:
             match_kind, reason = match.kind, match.reason
+        if match_kind == "sure" and self.asked.get(
+            (item.record.crm_type, item.record.external_id)
+        ) == (candidate, item.values):
+            # Put to a person, and the record unchanged since: the person decides, not a
+            # later run whose weights came out a little surer (a webhook's single record).
+            match_kind = "near"
         if ":" in candidate:
             # Matched another CRM record of this run that is about to be created.
             first = self.run_items[candidate]
