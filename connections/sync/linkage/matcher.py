@@ -26,6 +26,7 @@ NEAR = 0.20  # at or above: a person decides; below: a new customer
 # are often mistyped, the weight alone counts against.
 TRUSTED_CONFLICT = -6.0
 SAME_NAME = 3  # company name level "equal once normalised" and above
+IDENTIFIERS = (3, 4, 5, 6, 9)  # email, website, phone, address, tax ID
 RANDOM_PAIRS = 20_000
 FEW = 200  # fewer records than this on a side: too few to learn u or the prior from
 TRAINING_RECORDS = 2_000
@@ -212,9 +213,14 @@ class Matcher:
                 other = self.features[top.customer].party
                 note = f"{other.name or other.external_id} is already another record's partner"
                 return self._decision(f, "near", top, note)
-            if top is not None and (top.pattern[0] or 0) >= SAME_NAME:
-                # Never a second customer of one company name without a person's say, however
-                # the rest disagrees (a move, a second branch, a duplicate in the CRM).
+            if (
+                top is not None
+                and (top.pattern[0] or 0) >= SAME_NAME
+                and all(top.pattern[k] != 0 for k in IDENTIFIERS)
+            ):
+                # A company's name, and nothing that says it is another (only the place
+                # differs: a move, a branch, a duplicate in the CRM): a person decides, rather
+                # than a second customer of that name being created.
                 other = self.features[top.customer].party
                 return self._decision(f, "near", top, f"the same name as {other.name}")
             return Decision(f.party, "miss", probability=probability(top.weight) if top else 0.0)
