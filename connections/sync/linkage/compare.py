@@ -12,7 +12,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from .records import Features
 
-PLACE, TAX_ID = 7, 9  # indexes of the place and tax ID comparisons below
+TAX_ID = 9  # index of the tax ID comparison below
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from .blocking import CANDIDATES, BlockIndex
-from .compare import COMPARISONS, PLACE, TAX_ID, levels
+from .compare import COMPARISONS, TAX_ID, levels
 from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u, probability
 from .names import DEFAULT, Vocabulary
 from .records import Features, Party
@@ -47,7 +47,8 @@ def identifies(pattern: Pattern) -> bool:
     ...); place and country only say *where*. Two records of one postal code with nothing
     else in common (a name in emoji, or in another script) are no candidates: a small
     book's priors would otherwise put every neighbour in review."""
-    return any(level for k, level in enumerate(pattern) if k < PLACE or k > PLACE + 1)
+    p = pattern  # spelt out: this runs for every candidate pair (name 0 … address 6, tax ID 9)
+    return bool(p[0] or p[1] or p[2] or p[3] or p[4] or p[5] or p[6] or p[TAX_ID])
 
 
 @dataclass(frozen=True)
@@ -225,8 +226,10 @@ class Matcher:
                 return self._decision(f, "near", top, f"the same name as {other.name}")
             return Decision(f.party, "miss", probability=probability(top.weight) if top else 0.0)
         p = probability(chosen.weight)
-        # Tax IDs are trusted while the weights are the priors' (no data says otherwise).
-        trusted = self.sure >= SURE_UNTRAINED or self.model.weights()[TAX_ID][0] <= TRUSTED_CONFLICT
+        # Tax IDs are trusted in a book too small to learn anything from (no data says they
+        # are often mistyped); in a larger one, when the learnt weight says they are reliable.
+        weight = self.model.weights()[TAX_ID][0]
+        trusted = len(self.features) < FEW or weight <= TRUSTED_CONFLICT
         conflict = chosen.pattern[TAX_ID] == 0 and trusted
         if p >= self.sure and not conflict:
             return self._decision(f, "sure", chosen)
