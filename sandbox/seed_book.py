@@ -149,28 +149,27 @@ def _write_hubspot(book: Book, api: HubSpot, written: Written) -> None:
         ids.update({p.key: by_name[p.name] for p in chunk})
     companies = [p for p in book.people if p.is_company]
     homeowners = [p for p in book.people if not p.is_company]
+    # The CRM side as the CRM spells it (`Person.name_in_crm`, `email_in_crm`).
     for chunk in _chunks(companies, 100):
         inputs = [
-            {"properties": {"name": p.name, "phone": p.phone, "zip": p.postal_code}} for p in chunk
+            {"properties": {"name": p.name_in_crm, "phone": p.phone, "zip": p.postal_code}}
+            for p in chunk
         ]
         made = api.crm.companies.batch_api.create({"inputs": inputs}).results
         by_name = {m.properties["name"]: m.id for m in made}
-        ids.update({p.key: by_name[p.name] for p in chunk})
+        ids.update({p.key: by_name[p.name_in_crm] for p in chunk})
     for chunk in _chunks(homeowners, 100):
         inputs = []
         for p in chunk:
-            first, _, last = p.name.partition(" ")
-            props = {
-                "firstname": first,
-                "lastname": last,
-                "email": p.email,
-                "phone": p.phone,
-                "zip": p.postal_code,
-            }
+            first, _, last = p.name_in_crm.partition(" ")
+            props = {"firstname": first, "lastname": last, "phone": p.phone, "zip": p.postal_code}
+            if p.email_in_crm:
+                props["email"] = p.email_in_crm
             inputs.append({"properties": props})
         made = api.crm.contacts.batch_api.create({"inputs": inputs}).results
-        by_email = {m.properties["email"]: m.id for m in made}
-        ids.update({p.key: by_email[p.email.lower()] for p in chunk})
+        # By name: a contact may have no email (the generator's names are unique).
+        by_name = {(m.properties["firstname"], m.properties["lastname"]): m.id for m in made}
+        ids.update({p.key: by_name[tuple(p.name_in_crm.partition(" ")[::2])] for p in chunk})
     people = {p.key: p for p in book.people}
     for chunk in _chunks(book.deals, 100):
         inputs = []

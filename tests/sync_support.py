@@ -32,6 +32,21 @@ def systems(connected, sandbox, two_firms):
     return Systems(two_firms.client_a, qbo, hub, sandbox)
 
 
+def connect_written_book(client, sandbox: str, written) -> None:
+    """`client` connected to a book written into the sandbox (`sandbox.seed_book`), with no
+    webhooks: each run is one the test starts."""
+    from django.core.management import call_command
+
+    call_command(
+        "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
+    )
+    for path in (
+        f"quickbooks/companies/{written.realm_id}",
+        f"hubspot/portals/{written.portal_id}",
+    ):
+        requests.patch(f"{sandbox}/sandbox/control/{path}", json={"webhook_url": ""}, timeout=10)
+
+
 class Systems:
     def __init__(self, client, qbo, hub, sandbox):
         self.client, self.qbo_connection, self.hub_connection = client, qbo, hub

@@ -24,7 +24,7 @@ from ..adapters import accounting_adapter, crm_adapter
 from ..models import Connection, Status
 from ..providers import Kind, provider
 from ..records import CrmRecord, Customer, WriteResult
-from . import learnt, plan
+from . import evidence, learnt, plan
 from .alerts import raise_alert, resolve_alerts
 from .client_matching import vocabulary
 from .invoices import InvoiceStep
@@ -477,6 +477,7 @@ class _CustomerSync:
         # Customers this run is about to create: a later record that is the same is reviewed.
         self.creating = self.matcher.for_this_run(len(unlinked))
         self.creating.near = self.matcher.near
+        self.run_items: dict[str, Prepared] = {}  # those customers' records, by key
         self.decided = {
             (c.crm_type, c.crm_id): c
             for c in SyncConflict.objects.filter(
@@ -492,6 +493,13 @@ class _CustomerSync:
                 "crm_type", "crm_id", "kind"
             )
         )
+        # Pairs put to a person: (record) → (customer asked about, the record's values then).
+        self.asked = {
+            (crm_type, crm_id): (accounting_id, values)
+            for crm_type, crm_id, accounting_id, values in SyncConflict.objects.filter(
+                client=self.client, status=ConflictStatus.OPEN, kind=ConflictKind.NEAR_MATCH
+            ).values_list("crm_type", "crm_id", "accounting_id", "crm_value")
+        }
         self.creates: list[PendingWrite] = []
         self.updates: list[PendingWrite] = []
         self.crm_updates: dict[str, dict[str, dict[str, str]]] = {}
@@ -581,27 +589,47 @@ class _CustomerSync:
             match_kind, reason = "miss", "created as new by a person from the review queue"
         else:
             match_kind, reason = match.kind, match.reason
+        if match_kind == "sure" and self.asked.get(
+            (item.record.crm_type, item.record.external_id)
+        ) == (candidate, item.values):
+            # Put to a person, and the record unchanged since: the person decides, not a
+            # later run whose weights came out a little surer (a webhook's single record).
+            match_kind = "near"
         if ":" in candidate:
             # Matched another CRM record of this run that is about to be created.
-            why = f"looks like {candidate} in this run ({reason}); held so one customer is created"
-            self._review(item, ConflictKind.NEAR_MATCH, why, "")
+            first = self.run_items[candidate]
+            label = CRM_LABELS.get(first.record.crm_type, first.record.crm_type)
+            named = f"CRM {label} “{first.name}” (id {first.record.external_id})"
+            held = "held so that one customer is created, not two"
+            why = f"looks like {named}, also in this run ({reason}); {held}"
+            gist = f"Looks like {named}, also in this run: {held}."
+            weighed = evidence.of_decision(match, f"CRM {label} “{first.name}”", gist)
+            self._review(item, ConflictKind.NEAR_MATCH, why, "", weighed, first.values)
             return
         if match_kind == "sure" and candidate in self.linked_to:
             other = self.linked_to[candidate]
             known = self.mirror.get(candidate)
             name = f"“{known.display_name}”" if known else f"(id {candidate})"
             label = CRM_LABELS.get(other.crm_type, other.crm_type)
-            why = (
-                f"matches QuickBooks customer {name} ({reason}), which is already linked to "
-                f"another CRM {label} (id {other.crm_id}): a duplicate in the CRM?"
+            taken = (
+                f"already linked to another CRM {label} (id {other.crm_id}): "
+                "a duplicate in the CRM?"
             )
-            self._review(item, ConflictKind.NEAR_MATCH, why, candidate)
+            why = f"matches QuickBooks customer {name} ({reason}), which is {taken}"
+            gist = f"Matches QuickBooks customer {name}, which is {taken}"
+            weighed = evidence.of_decision(match, "QuickBooks", gist)
+            self._review(item, ConflictKind.NEAR_MATCH, why, candidate, weighed)
             return
         decision = plan.decide_unlinked([], match_kind, candidate, reason, match.probability)
         if decision.action == "link":
             self._link(item, candidate, f"matched: {reason}")
         elif decision.action == "review":
-            self._review(item, ConflictKind.NEAR_MATCH, self._near_words(item, match), candidate)
+            gist = (
+                f"Looks like QuickBooks customer “{match.candidate.name}”. "
+                "Same customer, or a new one?"
+            )
+            weighed = evidence.of_decision(match, "QuickBooks", gist)
+            self._review(item, ConflictKind.NEAR_MATCH, self._near_words(match), candidate, weighed)
         elif not plan.allows(self.direction, plan.ACCOUNTING):
             self._outcome(
                 item,
@@ -610,10 +638,11 @@ class _CustomerSync:
             )
         else:
             self.creating.add(item.party())  # a later record of this run that is the same: review
+            self.run_items[item.key] = item
             values = {k: v for k, v in item.values.items() if v}
             self.creates.append(PendingWrite(item, values))
 
-    def _near_words(self, item: Prepared, match: LinkDecision) -> str:
+    def _near_words(self, match: LinkDecision) -> str:
         """Why a near match was not linked, in an accountant's words, with what each field
         contributed ("email equal +7.9, name nearly equal (91 % alike) +4.2, ...")."""
         other = match.candidate
@@ -655,9 +684,16 @@ class _CustomerSync:
             self.outcomes.pop()
             self.counts[Outcome.SKIPPED] -= 1
 
-    def _review(self, item: Prepared, kind: str, why: str, accounting_id: str) -> None:
-        other = self.mirror.get(accounting_id)
-        self._conflict(item, kind, why, accounting_id, dict(other.values) if other else {})
+    def _review(
+        self, item: Prepared, kind: str, why: str, accounting_id: str,
+        weighed: dict | None = None, other: dict | None = None,
+    ) -> None:  # fmt: skip
+        """Hold the record for a person, with the weighed evidence for the card's table and
+        the values it was compared with (the books' customer unless `other` is given)."""
+        if other is None:
+            row = self.mirror.get(accounting_id)
+            other = dict(row.values) if row else {}
+        self._conflict(item, kind, why, accounting_id, other, weighed)
         self._outcome(item, Outcome.HELD, f"for review: {why}", accounting_id)
 
     # -- writing ---------------------------------------------------------------------
@@ -900,8 +936,9 @@ class _CustomerSync:
         self.saved_outcomes = len(self.outcomes)
 
     def _conflict(
-        self, item: Prepared, kind: str, reason: str, accounting_id: str, other: dict | None = None
-    ) -> None:
+        self, item: Prepared, kind: str, reason: str, accounting_id: str,
+        other: dict | None = None, weighed: dict | None = None,
+    ) -> None:  # fmt: skip
         if self.dry_run:
             return
         self.open.add((item.record.crm_type, item.record.external_id, kind))
@@ -917,6 +954,7 @@ class _CustomerSync:
                 "crm_value": item.values,
                 "accounting_value": other or {},
                 "reason": reason,
+                "evidence": weighed or {},
             },
         )
 

@@ -412,6 +412,9 @@ class SyncConflict(CrmLabelled, models.Model):
     accounting_value = models.JSONField(default=dict)  # the other side's, same shape
     winner = models.CharField(max_length=20, blank=True)
     reason = models.TextField()
+    # A possible match's weighed evidence, per field (`sync.evidence`); {} for other kinds
+    # and for items raised before it was kept.
+    evidence = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(

@@ -19,6 +19,8 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.gb import vat as gb_vat
 from stdnum.us import ein
 
+from .linkage.names import only_legal_form
+
 # QuickBooks Online field limits (characters).
 LIMITS = {
     "display_name": 500,
@@ -81,6 +83,8 @@ def check_customer(values: dict[str, str], country: str = "US") -> Checked:
         out[name] = text
     if not (out.get("display_name") or out.get("company_name") or out.get("given_name")):
         problems.append("display_name: a name is required (display, company or given name)")
+    else:
+        problems.extend(_check_name(out))
     if out.get("email"):
         try:
             out["email"] = validate_email(out["email"], check_deliverability=False).normalized
@@ -108,6 +112,24 @@ def check_customer(values: dict[str, str], country: str = "US") -> Checked:
                 f"{name}: {len(out[name])} characters, the accounting system allows {limit}"
             )
     return Checked(out, problems, notes)
+
+
+def _check_name(out: dict[str, str]) -> list[str]:
+    """A name nobody could find the customer by: no letter or digit ("🏗🏗", "---"), or a
+    company's name that is only its legal form ("LLC", "Inc."), which every company shares."""
+    name = out.get("display_name") or out.get("company_name") or out.get("given_name", "")
+    shown = name if len(name) <= 40 else f"{name[:40]}…"
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in name):
+        return [f"display_name: “{shown}” has no letter or digit; the customer's name is missing"]
+    company = out.get("company_name") or (
+        "" if out.get("given_name") or out.get("family_name") else out.get("display_name", "")
+    )
+    if only_legal_form(company):
+        return [
+            f"company_name: “{company[:40]}” is only a legal form; the company's own name "
+            "is missing"
+        ]
+    return []
 
 
 def _check_tax_id(out: dict[str, str], country: str) -> list[str]:

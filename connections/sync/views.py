@@ -13,6 +13,7 @@ from clients.actions import audit
 from clients.models import Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 
+from . import evidence
 from .books_choices import read_books_choices, read_crm_choices
 from .forms import SyncSettingsForm
 from .models import (
@@ -61,10 +62,7 @@ def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
         .order_by("created_at")
     )
     page = Paginator(conflicts, CONFLICTS_PER_PAGE).get_page(request.GET.get("page"))
-    for conflict in page.object_list:
-        conflict.decisions = DECISIONS.get(conflict.kind, {})
-        conflict.rows = _side_by_side(conflict)
-    name_conflicts(page.object_list)
+    _for_cards(page.object_list)
     shown_runs = with_run_totals(list(runs[:RUNS_SHOWN]))
     context = {
         "client": client,
@@ -83,6 +81,18 @@ def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
         "connections/sync/partials/runs.html" if request.htmx else "connections/sync/page.html"
     )
     return render(request, template, context)
+
+
+def _for_cards(conflicts) -> None:
+    """What a review card shows beside the conflict itself: its decisions, both records'
+    values, the weighed evidence of a possible match, and the records' names."""
+    for conflict in conflicts:
+        conflict.decisions = DECISIONS.get(conflict.kind, {})
+        conflict.rows = _side_by_side(conflict)
+        conflict.card = evidence.card(
+            conflict.evidence, conflict.crm_value, conflict.accounting_value, conflict.crm_type
+        )
+    name_conflicts(conflicts)
 
 
 def _side_by_side(conflict: SyncConflict) -> list[tuple[str, str, str, bool]]:
@@ -224,9 +234,7 @@ def _decided_items(request: HttpRequest, ids: list[int], errors: dict) -> HttpRe
     )
     for conflict in decided:
         conflict.error = errors.get(conflict.pk, "")
-        conflict.decisions = DECISIONS.get(conflict.kind, {})
-        conflict.rows = _side_by_side(conflict)
-    name_conflicts(decided)
+    _for_cards(decided)
     waiting = SyncConflict.objects.for_firm(request.firm).filter(status=ConflictStatus.OPEN)
     one_client = request.POST.get("client", "")  # the page lists one client's items
     if one_client:
@@ -267,10 +275,7 @@ def review_conflicts(request: HttpRequest) -> HttpResponse:
     if kind:
         conflicts = conflicts.filter(kind=kind)
     page = Paginator(conflicts, CONFLICTS_PER_PAGE).get_page(request.GET.get("page"))
-    for conflict in page.object_list:
-        conflict.decisions = DECISIONS.get(conflict.kind, {})
-        conflict.rows = _side_by_side(conflict)
-    name_conflicts(page.object_list)
+    _for_cards(page.object_list)
     return render(
         request,
         "connections/sync/review_conflicts.html",

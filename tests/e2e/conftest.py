@@ -159,21 +159,12 @@ def connect_generated_book(client, sandbox: str, book, name: str):
     """`client` connected to a generated book written into the sandbox, its history imported,
     and no webhooks: each run in a browser test is one the test starts. Returns the written
     book (realm, portal, answer key)."""
-    import requests
-    from django.core.management import call_command
-
     from connections.sync.customers import run_customer_sync
     from connections.sync.models import RunKind
     from sandbox.seed_book import write_book
+    from tests.sync_support import connect_written_book
 
     written = write_book(book, sandbox, name)
-    call_command(
-        "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
-    )
-    for path in (
-        f"quickbooks/companies/{written.realm_id}",
-        f"hubspot/portals/{written.portal_id}",
-    ):
-        requests.patch(f"{sandbox}/sandbox/control/{path}", json={"webhook_url": ""}, timeout=10)
+    connect_written_book(client, sandbox, written)
     run_customer_sync(client, kind=RunKind.IMPORT, full=True)
     return written

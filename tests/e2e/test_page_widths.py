@@ -73,7 +73,17 @@ def unkind_data(two_firms, sandbox) -> Reconciliation:
         crm_id="1",
         reason="Similar name: " + UNBROKEN,
         crm_value={"display_name": UNBROKEN, "email": f"{UNBROKEN}@example.com"},
-        accounting_value={"display_name": LONG_NAME},
+        accounting_value={"display_name": LONG_NAME, "email": "office@example.com"},
+        evidence={  # the card's table of what each field counted, with unbroken values
+            "probability": 0.42,
+            "other": "QuickBooks",
+            "summary": f"Looks like QuickBooks customer “{LONG_NAME}”.",
+            "note": "",
+            "fields": [
+                {"field": "name", "level": "somewhat alike", "alike": 80, "weight": 3.2},
+                {"field": "email", "level": "differs", "alike": None, "weight": -2.7},
+            ],
+        },
     )
     for n, currency in enumerate(CURRENCIES):
         other = ClientFactory(

@@ -5,7 +5,8 @@ from connections.sync.customers import run_customer_sync
 from connections.sync.models import ConflictStatus, SyncConflict
 from tests.sandbox.conftest import sandbox_db
 
-from .conftest import expect, screenshot
+from .conftest import SCREENSHOTS, expect, screenshot
+from .test_page_widths import OFFENDERS, WIDE
 
 pytestmark = sandbox_db
 
@@ -45,3 +46,38 @@ def test_a_near_match_dismissed_with_a_reason_leaves_the_queue(systems, accounta
     page.reload()
     expect(main).to_contain_text("Nothing waits for a decision")
     expect(main).not_to_contain_text("Granite Renovation Co")
+
+
+def test_the_cards_say_what_each_field_counted_on_a_phone_and_a_laptop(systems, accountant_page):
+    """A company and a namesake homeowner that may be customers already: each card a table
+    of the fields, one card per field on a phone, never wider than the screen."""
+    page = accountant_page
+    systems.qbo_customer(
+        "Ann Lee",
+        GivenName="Ann",
+        FamilyName="Lee",
+        PrimaryEmailAddr={"Address": "ann@leefamily.example"},
+        PrimaryPhone={"FreeFormNumber": "512-555-0177"},
+        BillAddr={"Line1": "12 Oak Street", "City": "Austin", "PostalCode": "78704"},
+    )
+    systems.contact(
+        firstname="Ann", lastname="Lee", email="ann@othermail.example", phone="415-555-0100",
+        address="900 Market St", city="San Francisco", zip="94103",
+    )  # fmt: skip
+    systems.qbo_customer("Granite Renovations", BillAddr={"PostalCode": "78704"})
+    systems.company(name="Granite Renovation Co", zip="78799", phone="512-555-0188")
+    run_customer_sync(systems.client)
+
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto("/review/conflicts/")
+        person = page.locator("article.conflict").filter(has_text="contact Ann Lee")
+        expect(person).to_contain_text("likely the same customer")
+        for words in ("First name", "equal", "for +", "Email", "differs", "against"):
+            expect(person.get_by_role("table")).to_contain_text(words)
+        company = page.locator("article.conflict").filter(has_text="Granite Renovation Co")
+        expect(company).to_contain_text("likely the same company")
+        expect(company.get_by_role("table")).to_contain_text("missing on one side — no evidence")
+        screenshot(page, f"sync-review-evidence-{width}")
+        person.screenshot(path=str(SCREENSHOTS / f"sync-review-evidence-card-{width}.png"))
+        assert page.evaluate(WIDE) <= 0, page.evaluate(OFFENDERS)

@@ -11,13 +11,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from clients.demo import DEMO_CLIENTS, DEMO_FIRM, DEMO_PEOPLE, PENDING_CLIENT
+from clients.demo_books import write_demo_book
 from clients.models import Client
 from connections.models import Connection, Status
 from connections.sync.customers import run_customer_sync
 from connections.sync.models import RunKind, SyncSettings
 from reconciliation.run import reconcile
-from sandbox.generator import generate
-from sandbox.seed_book import write_book
 
 
 def wait_until_up(url: str, seconds: float = 60) -> None:
@@ -80,8 +79,9 @@ class Command(BaseCommand):
 
     def connect_demo_clients(self) -> None:
         """Give each demo client a sandbox company and portal filled with a generated book
-        (planted discrepancies included, answer key in var/demo_books/), and connect all but
-        one through the real OAuth flow."""
+        (planted discrepancies included, answer key in var/demo_books/; customers the CRM
+        spells another way; pairs for a person to decide), and connect all but one through
+        the real OAuth flow."""
         from django.conf import settings
 
         settings.PUBLIC_BASE_URL = settings.SANDBOX_BASE_URL = os.environ["PUBLIC_BASE_URL"]
@@ -91,9 +91,9 @@ class Command(BaseCommand):
             client = Client.objects.get(firm__slug=DEMO_FIRM["slug"], slug=spec["slug"])
             record = books_dir / f"{client.slug}.json"
             if not _books_still_there(record, settings.SANDBOX_BASE_URL):
-                book = generate(40, seed=number)
-                written = write_book(book, settings.SANDBOX_BASE_URL, f"{client.name} (sandbox)")
-                plant_near_duplicate(book, written, settings.SANDBOX_BASE_URL)
+                _, written = write_demo_book(
+                    number, settings.SANDBOX_BASE_URL, f"{client.name} (sandbox)"
+                )
                 accounts = {"realm_id": written.realm_id, "portal_id": written.portal_id}
                 record.write_text(
                     json.dumps({**accounts, "answer_key": written.answer_key}, indent=2)
@@ -160,17 +160,3 @@ class Command(BaseCommand):
             f"  {PENDING_CLIENT} is left unconnected: open it and send an invitation.\n"
             "  Ctrl-C stops the server and the worker.\n"
         )
-
-
-def plant_near_duplicate(book, written, base: str) -> None:
-    """A CRM company that is probably a customer already in the books (same name, another
-    postal code): the demo's review queue then holds a decision to make."""
-    from hubspot import HubSpot
-
-    company = next(p for p in book.people if p.is_company)
-    api = HubSpot(
-        access_token=written.hubspot_tokens["access_token"], host=f"{base}/sandbox/hubspot"
-    )
-    api.crm.companies.basic_api.create(
-        {"properties": {"name": f"{company.name} Co", "zip": "78799", "city": "Austin"}}
-    )

@@ -171,7 +171,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         "place",
         (
             "differs",
-            "same state",
+            "same state, or postal code one character apart",
             "same town",
             "same town, postal code one character apart",
             "same postal code",

@@ -25,6 +25,8 @@ NEAR = 0.20  # at or above: a person decides; below: a new customer
 # reliable (true pairs almost never differ: weight at or below this); in data where they
 # are often mistyped, the weight alone counts against.
 TRUSTED_CONFLICT = -6.0
+SAME_NAME = 3  # company name level "equal once normalised" and above
+IDENTIFIERS = (3, 4, 5, 6, 9)  # email, website, phone, address, tax ID
 RANDOM_PAIRS = 20_000
 FEW = 200  # fewer records than this on a side: too few to learn u or the prior from
 TRAINING_RECORDS = 2_000
@@ -38,6 +40,15 @@ TRAINING_KEYS = (
     (lambda f: f.tax, {9}),
     (lambda f: f.family and f"{f.family}|{f.given}", {0, 1, 2}),
 )
+
+
+def identifies(pattern: Pattern) -> bool:
+    """Whether any field that says *who* agrees at all (name, email, phone, address, tax ID
+    ...); place and country only say *where*. Two records of one postal code with nothing
+    else in common (a name in emoji, or in another script) are no candidates: a small
+    book's priors would otherwise put every neighbour in review."""
+    p = pattern  # spelt out: this runs for every candidate pair (name 0 … address 6, tax ID 9)
+    return bool(p[0] or p[1] or p[2] or p[3] or p[4] or p[5] or p[6] or p[TAX_ID])
 
 
 @dataclass(frozen=True)
@@ -177,7 +188,7 @@ class Matcher:
         already linked to another record."""
         taken_ids = set(taken)
         prepared = [self.prepare(p) for p in parties]
-        best: list[list[_Scored]] = [self.scored(f) for f in prepared]
+        best = [[s for s in self.scored(f) if identifies(s.pattern)] for f in prepared]
         edges = sorted(
             ((s.weight, r, s) for r, found in enumerate(best) for s in found
              if probability(s.weight) >= self.near),
@@ -203,11 +214,23 @@ class Matcher:
                 other = self.features[top.customer].party
                 note = f"{other.name or other.external_id} is already another record's partner"
                 return self._decision(f, "near", top, note)
+            if (
+                top is not None
+                and (top.pattern[0] or 0) >= SAME_NAME
+                and all(top.pattern[k] != 0 for k in IDENTIFIERS)
+            ):
+                # A company's name, and nothing that says it is another (only the place
+                # differs: a move, a branch, a duplicate in the CRM): a person decides, rather
+                # than a second customer of that name being created.
+                other = self.features[top.customer].party
+                return self._decision(f, "near", top, f"the same name as {other.name}")
             return Decision(f.party, "miss", probability=probability(top.weight) if top else 0.0)
         p = probability(chosen.weight)
-        conflict = (
-            chosen.pattern[TAX_ID] == 0 and self.model.weights()[TAX_ID][0] <= TRUSTED_CONFLICT
-        )
+        # Tax IDs are trusted in a book too small to learn anything from (no data says they
+        # are often mistyped); in a larger one, when the learnt weight says they are reliable.
+        weight = self.model.weights()[TAX_ID][0]
+        trusted = len(self.features) < FEW or weight <= TRUSTED_CONFLICT
+        conflict = chosen.pattern[TAX_ID] == 0 and trusted
         if p >= self.sure and not conflict:
             return self._decision(f, "sure", chosen)
         note = "the tax IDs differ" if p >= self.sure else ""

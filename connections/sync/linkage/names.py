@@ -194,6 +194,13 @@ def company_tokens(name: str, vocabulary: Vocabulary = DEFAULT) -> list[str]:
     return kept or [vocabulary.abbreviations.get(w, w) for w in raw]
 
 
+def only_legal_form(name: str, vocabulary: Vocabulary = DEFAULT) -> bool:
+    """ "LLC", "Inc.", "The Company": words, but none that tells one company from another."""
+    raw = words(name)
+    dropped = vocabulary.legal_forms | vocabulary.filler
+    return bool(raw) and all(w in dropped for w in _drop_phrases(raw))
+
+
 def normalize_company(name: str, vocabulary: Vocabulary = DEFAULT) -> str:
     return " ".join(company_tokens(name, vocabulary))
 
