@@ -102,6 +102,13 @@ def test_phones_compare_as_e164_whatever_their_format():
                  "phone") is not None  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "written", ["(737) 908-8762 x281", "737-908-8762 ext. 12", "7379088762 #12"]
+)
+def test_a_phone_extension_does_not_make_the_number_another(written):
+    assert level(Party("a", phone="(737) 908-8762"), Party("b", phone=written), "phone") == "equal"
+
+
 def test_postal_code_town_and_state_are_one_piece_of_evidence():
     a = Party("a", postal_code="80202", city="Denver", region="CO")
     assert level(a, Party("b", postal_code="80202"), "place") == "same postal code"

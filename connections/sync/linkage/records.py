@@ -60,6 +60,8 @@ STREET_WORDS = {
     "apartment": "apt", "unit": "unit", "north": "n", "south": "s", "east": "e", "west": "w",
 }  # fmt: skip
 MAX_FIELD = 300
+# An extension after the number ("x281", "ext. 12", "#12"): the line is the same party's.
+PHONE_EXTENSION = re.compile(r"\s*(?:,|;)?\s*(?:x|ext\.?|extn?|extension|#)\s*\d{1,6}\s*$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,7 @@ def phone_key(phone: str, country: str) -> str:
     """E.164 where the number parses ("+13035550100"), otherwise its digits."""
     if not phone.strip():
         return ""
+    phone = PHONE_EXTENSION.sub("", phone)
     digits = re.sub(r"[\s().+-]", "", phone)
     region = (country or "US").upper()[:2]
     if digits.isdigit() and region in ("US", "CA"):  # the North American plan, read directly
