@@ -76,6 +76,24 @@ def test_names_with_other_numbers_differ():
     assert level(Party("a", "Storage Unit 4"), Party("b", "Storage Unit 5"), "name") == "differs"
 
 
+def test_a_number_in_one_name_only_leaves_the_pair_to_the_other_fields():
+    numbered = Party("q1", "2955264 B.C. Corporation", "office@reliableplbg.ca",
+                     phone="604 555 0199",
+                     line1="12 Oak Street", postal_code="V5K 0A1")  # fmt: skip
+    others = [Party(f"q{n}", f"Reliable Roofing {n}", postal_code="V5K 0A1") for n in range(2, 6)]
+    trade = Party("h1", "Reliable Plbg", "office@reliableplbg.ca", phone="(604) 555-0199",
+                  line1="12 Oak St", postal_code="V5K0A1")  # fmt: skip
+    found = Matcher([numbered, *others]).match(trade)
+    assert found.kind != "miss" and found.candidate == numbered, found.reason
+    # A space slipped inside the number is the same number; other numbers are other companies.
+    assert level(
+        Party("a", "196634 3Ontario Inc."), Party("b", "1966343 Ontario Inc."), "name"
+    ) != ("differs")
+    assert level(
+        Party("a", "1966343 Ontario Inc."), Party("b", "1966344 Ontario Inc."), "name"
+    ) == ("differs")
+
+
 def test_a_persons_name_parts_match_in_either_order():
     a = Party("a", given_name="Robbie", family_name="Lowe")
     b = Party("b", given_name="Lowe", family_name="Robie")

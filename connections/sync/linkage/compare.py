@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from .names import numbers_differ
 from .records import Features
 
 TAX_ID = 9  # index of the tax ID comparison below
@@ -26,7 +27,7 @@ class Comparison:
 def _name(a: Features, b: Features) -> int | None:
     if not a.name or not b.name or (a.family and b.family):
         return None  # people with both name parts are compared part by part
-    if a.numbers != b.numbers:
+    if numbers_differ(a.numbers, b.numbers):
         return 0  # "Unit 4" is not "Unit 5"
     if a.raw == b.raw:
         return 4

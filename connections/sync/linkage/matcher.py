@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 from .blocking import CANDIDATES, BlockIndex
 from .compare import COMPARISONS, TAX_ID, levels
 from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u, probability
-from .names import DEFAULT, Vocabulary
+from .names import DEFAULT, Vocabulary, numbers_differ
 from .records import Features, Party
 
 SURE = 0.90  # probability at or above which a pair links without a person (decision 0025)
@@ -162,7 +162,7 @@ class Matcher:
         out = []
         for i in self.index.candidates(f, limit):
             other = self.features[i]
-            if f.numbers != other.numbers and f.name and other.name:
+            if numbers_differ(f.numbers, other.numbers):
                 continue  # "Job site 4" and "Job site 5", "Unit 4" and "Unit 5": two customers
             pattern = levels(f, other)
             out.append(_Scored(self.model.score(pattern), i, pattern, self.features[i]))

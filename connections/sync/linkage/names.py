@@ -198,9 +198,20 @@ def normalize_company(name: str, vocabulary: Vocabulary = DEFAULT) -> str:
     return " ".join(company_tokens(name, vocabulary))
 
 
-def numbers_in(tokens: list[str]) -> frozenset[str]:
-    """Numbers in a name ("Unit 4", "Unit 5") tell two customers apart."""
-    return frozenset(w for w in tokens if w.isdigit())
+NUMBER = re.compile(r"\d+")
+
+
+def numbers_in(tokens: list[str]) -> tuple[str, ...]:
+    """Numbers in a name, in their written order ("Unit 4", "Unit 5"; "3ontario" has 3)."""
+    return tuple(n for w in tokens for n in NUMBER.findall(w))
+
+
+def numbers_differ(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Both names carry numbers and they are not the same ones ("Unit 4" and "Unit 5" are two
+    customers). A number in one name only ("Anderson - 38 Ann Street", "2955264 B.C. Corp"
+    against its trade name) says nothing: the other fields decide. A space slipped inside a
+    number ("196634 3Ontario") is the same number."""
+    return bool(a and b) and set(a) != set(b) and "".join(a) != "".join(b)
 
 
 # A phonetic key in the spirit of Soundex, for any word: letters that sound alike share a
