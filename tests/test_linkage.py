@@ -201,6 +201,16 @@ def test_blocking_finds_every_true_partner_among_the_candidates(fitted):
     assert sum(found) / len(found) >= 0.995
 
 
+def test_a_shared_phone_is_never_crowded_out_of_the_candidates_by_common_words():
+    lookalikes = [Party(f"q{n}", f"{w} Landscaping Services Corp", postal_code="78701")
+                  for n, w in enumerate(OWNERS)]  # fmt: skip
+    partner = Party("q-partner", "K.M. Lawn Care", phone="(512) 555-0147")
+    index = BlockIndex(Features(p) for p in [*lookalikes, partner])
+    crm = Features(Party("h1", "K M Landscaping Services Corp", phone="512 555 0147 x12",
+                         postal_code="78701"))  # fmt: skip
+    assert len(lookalikes) in index.candidates(crm)
+
+
 def test_each_blocking_key_says_how_many_candidates_it_brings():
     index = BlockIndex([Features(Party("q1", "Cedar Roofing", "a@cedar.com", postal_code="80202"))])
     counts = index.counts_by_kind(Features(Party("h1", "Roofing Cedar", "A@cedar.com")))
