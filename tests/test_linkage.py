@@ -101,6 +101,31 @@ def test_a_persons_name_parts_match_in_either_order():
     assert level(a, b, "last name") == "equal"
 
 
+@pytest.mark.parametrize(
+    ("books", "first", "last"),
+    [
+        ("Smith, Robert", "equal", "equal"),  # family, given
+        ("Smith Residence", None, "equal"),  # a person's customer written as the place
+        ("The Smith Household", None, "equal"),
+        ("Smith - 12 Oak St", None, "equal"),  # a job: the part before the dash
+    ],
+)
+def test_a_persons_name_written_as_books_write_it_is_read_as_the_person(books, first, last):
+    crm = Party("h1", given_name="Robert", family_name="Smith")
+    assert level(Party("q1", books), crm, "first name") == first
+    assert level(Party("q1", books), crm, "last name") == last
+
+
+@pytest.mark.parametrize("marker", ["dba", "d/b/a", "DBA", "t/a"])
+def test_a_trade_name_written_beside_the_legal_one_matches_either(marker):
+    books = Party("q1", f"Fuller Group Ltd {marker} Coastal Property Maint.")
+    assert level(books, Party("h1", "Coastal Property Maintenance"), "name") == (
+        "equal once normalised"
+    )
+    assert level(books, Party("h1", "Fuller Group Limited"), "name") == "equal once normalised"
+    assert level(Party("q1", "Smith Homes LLC"), Party("h1", "Smith"), "name") == "differs"
+
+
 def test_email_levels():
     a = Party("a", email="annlee@cedarroofing.com")
     assert level(a, Party("b", email="ANNLEE@cedarroofing.com"), "email") == "equal"

@@ -45,6 +45,8 @@ def _keys(f: Features) -> list[str]:
         out.append(f"t7:{f.phone[-7:]}")
     if f.postal and f.sounds:
         out.append(f"zs:{f.postal}|{f.sounds[0]}")
+    if f.trade is not None:  # "X dba Y" is found by either name
+        out += [k for k in keys(f.trade) if k[0] in "ns"]
     return out
 
 

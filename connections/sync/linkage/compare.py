@@ -25,6 +25,14 @@ class Comparison:
 
 
 def _name(a: Features, b: Features) -> int | None:
+    level = _one_name(a, b)
+    if level is None or (a.trade is None and b.trade is None):
+        return level
+    # "X dba Y" against "Y" (or "X"): the legal or the trade name, whichever agrees better
+    return max(_one_name(x, y) or 0 for x in (a, a.trade) if x for y in (b, b.trade) if y)
+
+
+def _one_name(a: Features, b: Features) -> int | None:
     if not a.name or not b.name or (a.family and b.family):
         return None  # people with both name parts are compared part by part
     if numbers_differ(a.numbers, b.numbers):

@@ -198,6 +198,58 @@ def normalize_company(name: str, vocabulary: Vocabulary = DEFAULT) -> str:
     return " ".join(company_tokens(name, vocabulary))
 
 
+# How a customer's name is written beside who the customer is (data, easy to extend):
+# "X dba Y": a legal name and a trade name, either may be what the other system holds.
+TRADE_NAME_MARKERS = ("dba", "d/b/a", "d.b.a.", "t/a", "trading as", "doing business as",
+                      "o/a", "operating as", "aka", "a.k.a.")  # fmt: skip
+# A person's customer written as the place: "Nicholson Residence", "The Smith Household".
+PLACE_WORDS = frozenset({"residence", "household", "home", "house", "res", "family"})
+# A job named after its site, "Smith - 12 Oak St": the part before the dash is the customer
+# (only when the part after it starts with a house number, so "Molly Maid - Markham" stays).
+JOB_SEPARATORS = (" - ", " \N{EN DASH} ", " \N{EM DASH} ", " / ")
+TRADE_SPLIT = re.compile(
+    r"\s+(?:" + "|".join(re.escape(m) for m in TRADE_NAME_MARKERS) + r")(?=\s)\s*", re.I
+)
+
+
+@dataclass(frozen=True)
+class NameForm:
+    name: str  # the customer's name, as compared
+    trade: str = ""  # a trade name written beside the legal one
+    given: str = ""  # a person's parts, when the name is written as one ("Smith, Robert")
+    family: str = ""
+
+
+def name_form(name: str, vocabulary: Vocabulary = DEFAULT) -> NameForm:
+    """The customer behind a written name: a job's site dropped, a trade name set apart, a
+    person's name written "Family, Given" or as the place ("Smith Residence") taken apart."""
+    job = False
+    for separator in JOB_SEPARATORS:
+        head, found, site = name.partition(separator)
+        if found and head.strip() and site.strip()[:1].isdigit():
+            name, job = head, True
+            break
+    legal, *trade = TRADE_SPLIT.split(name, maxsplit=1)
+    if trade and legal.strip() and trade[0].strip():
+        return NameForm(legal, trade[0])
+    business = vocabulary.legal_forms | set(vocabulary.abbreviations.values())
+    family, comma, given = name.partition(",")
+    parts = (words(family), words(given))
+    person = [w for p in parts for w in p]
+    one_comma = comma and "," not in given and all(0 < len(p) <= 2 for p in parts)
+    if one_comma and all(w.isalpha() and w not in business for w in person):
+        return NameForm(name, given=" ".join(parts[1]), family=" ".join(parts[0]))
+    ws = [w for w in words(name) if w not in vocabulary.filler]
+    if ws and ws[-1] in PLACE_WORDS and 1 <= len(ws) - 1 <= 2:
+        person = ws[:-1]
+        if all(w.isalpha() and w not in business for w in person):
+            given = person[0] if len(person) == 2 else ""
+            return NameForm(" ".join(person), given=given, family=person[-1])
+    if job and len(ws) == 1 and ws[0].isalpha() and ws[0] not in business:
+        return NameForm(name, family=ws[0])  # "Anderson - 38 Ann Street": the Andersons' job
+    return NameForm(name)
+
+
 NUMBER = re.compile(r"\d+")
 
 

@@ -9,7 +9,16 @@ from functools import cached_property
 
 import phonenumbers
 
-from .names import DEFAULT, Vocabulary, company_tokens, numbers_in, plain, sound_key, words
+from .names import (
+    DEFAULT,
+    Vocabulary,
+    company_tokens,
+    name_form,
+    numbers_in,
+    plain,
+    sound_key,
+    words,
+)
 
 # Mailboxes anyone can have: a shared domain here is no evidence of one company.
 FREE_MAIL = frozenset(
@@ -154,19 +163,27 @@ class Features:
         "sorted_name",
         "tax",
         "tokens",
+        "trade",
         "website",
     )
 
     def __init__(self, party: Party, vocabulary: Vocabulary = DEFAULT, country: str = "US"):
         self.party = party
         self.raw = party.name.casefold().strip()
-        whole = party.name or f"{party.given_name} {party.family_name}"
+        form = name_form(party.name, vocabulary)  # "Smith, Robert", "X dba Y", "Smith Residence"
+        whole = form.name or f"{party.given_name} {party.family_name}"
         self.tokens = company_tokens(whole, vocabulary)
         self.name = " ".join(self.tokens)
         self.sorted_name = " ".join(sorted(self.tokens))
         self.numbers = numbers_in(self.tokens)
-        self.given = " ".join(words(party.given_name))
-        self.family = " ".join(words(party.family_name))
+        parts = (party.given_name, party.family_name)
+        given, family = parts if any(parts) else (form.given, form.family)
+        self.given = " ".join(words(given))
+        self.family = " ".join(words(family))
+        # "X dba Y": the trade name, compared beside the legal one (whichever agrees better)
+        self.trade = (
+            Features(Party(party.external_id, form.trade), vocabulary) if form.trade else None
+        )
         self.email = email_key(party.email)
         domain = self.email.rpartition("@")[2]
         self.domain = "" if domain in FREE_MAIL else domain
