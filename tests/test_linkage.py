@@ -295,6 +295,22 @@ def test_each_decision_says_what_each_field_contributed(fitted):
     assert "% alike" in words or "no field" in words or "differs" in words
 
 
+def test_a_new_record_says_what_its_closest_customer_s_fields_said(fitted):
+    matcher, crm, truth = fitted
+    new = next(p for p in crm if p.external_id not in truth)
+    decision = matcher.match(new)
+    assert decision.kind == "miss" and decision.candidate is None
+    assert "no field to compare" not in decision.reason
+    assert "closest customer:" in decision.reason and "differs -" in decision.reason
+
+
+def test_the_share_shown_beside_a_name_level_is_the_one_it_was_decided_on():
+    matcher = Matcher([Party("q1", "Okafor Roofing", "ann@okafor.example")])
+    # A slip in the first letter reorders the words: the level reads them as written.
+    decision = matcher.match(Party("h1", "Tkafor Roofing", "ann@okafor.example"))
+    assert "name nearly equal (93 % alike)" in decision.reason, decision.reason
+
+
 def test_a_conflicting_tax_id_is_not_linked_on_the_name_alone():
     books = [Party(f"q{n}", f"Company {w}", tax_id=f"12-34567{n:02d}", postal_code=f"8{n:04d}")
              for n, w in enumerate(OWNERS * 4)]  # fmt: skip

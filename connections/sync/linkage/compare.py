@@ -43,11 +43,21 @@ def _one_name(a: Features, b: Features) -> int | None:
         return 3
     # Words in any order (the sorted words compared: rapidfuzz's token_sort_ratio, its
     # sorting done once per record) or letters as written, whichever is closer.
-    alike = max(
-        fuzz.ratio(a.sorted_name, b.sorted_name, score_cutoff=78),
-        fuzz.ratio(a.name, b.name, score_cutoff=78),
-    )
+    alike = _alike(a, b, 78)
     return 2 if alike >= 90 else 1 if alike >= 78 else 0
+
+
+def _alike(a: Features, b: Features, cutoff: float = 0) -> float:
+    return max(
+        fuzz.ratio(a.sorted_name, b.sorted_name, score_cutoff=cutoff),
+        fuzz.ratio(a.name, b.name, score_cutoff=cutoff),
+    )
+
+
+def name_alike(a: Features, b: Features) -> float:
+    """How alike two names are, in per cent, measured as their level was decided (for "X
+    dba Y", its better name): the figure a decision shows beside "nearly equal"."""
+    return max(_alike(x, y) for x in (a, a.trade) if x for y in (b, b.trade) if y)
 
 
 def _part(x: str, y: str) -> int:

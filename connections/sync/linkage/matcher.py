@@ -8,12 +8,10 @@ this batch) is never silently given a second partner: the weaker record goes to 
 
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-
-from rapidfuzz import fuzz
+from dataclasses import dataclass, field, replace
 
 from .blocking import CANDIDATES, BlockIndex
-from .compare import COMPARISONS, TAX_ID, levels
+from .compare import COMPARISONS, TAX_ID, levels, name_alike
 from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u, probability
 from .names import DEFAULT, Vocabulary, numbers_differ
 from .records import Features, Party
@@ -203,7 +201,11 @@ class Matcher:
                 other = self.features[top.customer].party
                 note = f"{other.name or other.external_id} is already another record's partner"
                 return self._decision(f, "near", top, note)
-            return Decision(f.party, "miss", probability=probability(top.weight) if top else 0.0)
+            if top is None:
+                return Decision(f.party, "miss")
+            # A miss says what the closest customer's fields said, not "no field to compare"
+            closest = self._decision(f, "miss", top, f"closest customer: {self._named(top)}")
+            return replace(closest, candidate=None)
         p = probability(chosen.weight)
         conflict = (
             chosen.pattern[TAX_ID] == 0 and self.model.weights()[TAX_ID][0] <= TRUSTED_CONFLICT
@@ -213,10 +215,14 @@ class Matcher:
         note = "the tax IDs differ" if p >= self.sure else ""
         return self._decision(f, "near", chosen, note)
 
+    def _named(self, s: _Scored) -> str:
+        other = s.features.party
+        return other.name or f"{other.given_name} {other.family_name}".strip() or other.external_id
+
     def _decision(self, f: Features, kind: str, s: _Scored, note: str = "") -> Decision:
         contributions = self.model.explain(s.pattern)
         if s.pattern[0] in (1, 2):  # say how alike the names are
-            alike = fuzz.token_sort_ratio(f.name, s.features.name)
+            alike = name_alike(f, s.features)
             contributions = [
                 Contribution(c.field, f"{c.level} ({alike:.0f} % alike)", c.weight)
                 if c.field == "name" else c
