@@ -311,6 +311,14 @@ def test_the_share_shown_beside_a_name_level_is_the_one_it_was_decided_on():
     assert "name nearly equal (93 % alike)" in decision.reason, decision.reason
 
 
+def test_a_record_with_only_a_name_waits_for_a_person_however_alike():
+    valerie = Party("q1", "Johnson, Valerie", "val@mail.example", postal_code="80202")
+    matcher = Matcher([valerie, Party("q2", "Okafor Roofing", postal_code="80202")])
+    assert matcher.match(Party("h1", "Valerie Johnson", "val@mail.example")).kind == "sure"
+    decision = matcher.match(Party("h2", given_name="Valerie", family_name="Johnson"))
+    assert decision.kind == "near" and "only the name could be compared" in decision.reason
+
+
 def test_a_conflicting_tax_id_is_not_linked_on_the_name_alone():
     books = [Party(f"q{n}", f"Company {w}", tax_id=f"12-34567{n:02d}", postal_code=f"8{n:04d}")
              for n, w in enumerate(OWNERS * 4)]  # fmt: skip

@@ -38,6 +38,17 @@ TRAINING_KEYS = (
 )
 
 
+NAME_ONLY = {0, 1, 2, 8}  # name, first name, last name; the country says nothing of who
+
+
+def doubts(f: Features, other: Features, pattern: Pattern) -> str:
+    """Why a likely pair still waits for a person, or "": a name alone is not enough in a
+    book where namesakes live (and nothing else could be compared)."""
+    if all(level is None for k, level in enumerate(pattern) if k not in NAME_ONLY):
+        return "only the name could be compared"
+    return ""
+
+
 @dataclass(frozen=True)
 class Decision:
     party: Party
@@ -210,9 +221,10 @@ class Matcher:
         conflict = (
             chosen.pattern[TAX_ID] == 0 and self.model.weights()[TAX_ID][0] <= TRUSTED_CONFLICT
         )
-        if p >= self.sure and not conflict:
+        doubt = "the tax IDs differ" if conflict else doubts(f, chosen.features, chosen.pattern)
+        if p >= self.sure and not doubt:
             return self._decision(f, "sure", chosen)
-        note = "the tax IDs differ" if p >= self.sure else ""
+        note = doubt if p >= self.sure else ""
         return self._decision(f, "near", chosen, note)
 
     def _named(self, s: _Scored) -> str:
