@@ -319,6 +319,21 @@ def test_a_record_with_only_a_name_waits_for_a_person_however_alike():
     assert decision.kind == "near" and "only the name could be compared" in decision.reason
 
 
+def test_two_people_of_one_household_are_two_customers():
+    harriet = Party("q1", "Jones, Harriet", "jones.family@mail.example", phone="303 555 0101",
+                    line1="12 Oak Street", postal_code="80202")  # fmt: skip
+    matcher = Matcher([harriet, Party("q2", "Okafor Roofing", postal_code="80202")])
+    jade = Party("h1", given_name="Jade", family_name="Jones", email="jones.family@mail.example",
+                 line1="12 Oak St", postal_code="80202")  # fmt: skip
+    decision = matcher.match(jade)
+    assert decision.kind == "near" and "first names differ" in decision.reason
+    # A short form of the same given name is the same person.
+    bob = Party("h2", given_name="Bob", family_name="Smith", email="bob@smith.example")
+    found = Matcher([Party("q1", "Smith, Robert", "bob@smith.example", postal_code="80202")])
+    assert level(Party("q1", "Smith, Robert"), bob, "first name") == "nearly equal"
+    assert found.match(bob).kind == "sure"
+
+
 def test_a_conflicting_tax_id_is_not_linked_on_the_name_alone():
     books = [Party(f"q{n}", f"Company {w}", tax_id=f"12-34567{n:02d}", postal_code=f"8{n:04d}")
              for n, w in enumerate(OWNERS * 4)]  # fmt: skip

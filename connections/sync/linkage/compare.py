@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-from .names import numbers_differ
+from .names import given_form, numbers_differ
 from .records import Features
 
 TAX_ID = 9  # index of the tax ID comparison below
@@ -67,10 +67,15 @@ def _part(x: str, y: str) -> int:
     return 2 if similar >= 0.92 else 1 if similar >= 0.8 else 0
 
 
+def _given_part(x: str, y: str) -> int:
+    level = _part(x, y)
+    return 2 if level < 2 and x and y and given_form(x) == given_form(y) else level  # Bob, Robert
+
+
 def _parts(a: Features, b: Features) -> tuple[int, int]:
     """(first name level, last name level), the parts read straight or swapped ("Lowe
     Robbie" / "Robbie Lowe"), whichever agrees better."""
-    straight = (_part(a.given, b.given), _part(a.family, b.family))
+    straight = (_given_part(a.given, b.given), _part(a.family, b.family))
     if not (a.given and a.family and b.given and b.family):
         return straight
     swapped = (_part(a.given, b.family), _part(a.family, b.given))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from .blocking import CANDIDATES, BlockIndex
 from .compare import COMPARISONS, TAX_ID, levels, name_alike
 from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u, probability
-from .names import DEFAULT, Vocabulary, numbers_differ
+from .names import DEFAULT, Vocabulary, numbers_differ, words
 from .records import Features, Party
 
 SURE = 0.90  # probability at or above which a pair links without a person (decision 0025)
@@ -38,15 +38,27 @@ TRAINING_KEYS = (
 )
 
 
-NAME_ONLY = {0, 1, 2, 8}  # name, first name, last name; the country says nothing of who
+FIRST_NAME = 1
+NAME_ONLY = {0, FIRST_NAME, 2, 8}  # name, first name, last name; the country says nothing of who
 
 
 def doubts(f: Features, other: Features, pattern: Pattern) -> str:
     """Why a likely pair still waits for a person, or "": a name alone is not enough in a
-    book where namesakes live (and nothing else could be compared)."""
+    book where namesakes live (and nothing else could be compared); two people of another
+    given name at one address or mailbox are a household (spouses), not one customer."""
     if all(level is None for k, level in enumerate(pattern) if k not in NAME_ONLY):
         return "only the name could be compared"
+    if pattern[FIRST_NAME] == 0 and _person(f) and _person(other):
+        return "the first names differ: another person of the household?"
     return ""
+
+
+def _person(f: Features) -> bool:
+    """A person's own record (its name is the person's), not a company's contact person."""
+    return bool(f.given) and sorted(words(f.party.name)) in (
+        [],
+        sorted(f"{f.given} {f.family}".split()),
+    )
 
 
 @dataclass(frozen=True)

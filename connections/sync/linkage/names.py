@@ -198,6 +198,46 @@ def normalize_company(name: str, vocabulary: Vocabulary = DEFAULT) -> str:
     return " ".join(company_tokens(name, vocabulary))
 
 
+# Given names and their common short forms (Bob is Robert): data, easy to extend.
+NICKNAMES = {
+    "bob": "robert", "bobby": "robert", "rob": "robert", "robbie": "robert", "bert": "robert",
+    "bill": "william", "billy": "william", "will": "william", "willy": "william",
+    "liz": "elizabeth", "beth": "elizabeth", "betty": "elizabeth", "liza": "elizabeth",
+    "lisa": "elizabeth", "eliza": "elizabeth", "jim": "james", "jimmy": "james",
+    "jamie": "james", "mike": "michael", "mick": "michael", "dave": "david", "davey": "david",
+    "dan": "daniel", "danny": "daniel", "tom": "thomas", "tommy": "thomas", "joe": "joseph",
+    "joey": "joseph", "chris": "christopher", "kate": "katherine", "katie": "katherine",
+    "kathy": "katherine", "cathy": "catherine", "sue": "susan", "suzy": "susan",
+    "jen": "jennifer", "jenny": "jennifer", "steve": "steven", "stephen": "steven",
+    "tony": "anthony", "rick": "richard", "ricky": "richard", "rich": "richard",
+    "dick": "richard", "matt": "matthew", "nick": "nicholas", "pat": "patrick",
+    "patty": "patricia", "peggy": "margaret", "maggie": "margaret", "meg": "margaret",
+    "sam": "samuel", "andy": "andrew", "drew": "andrew", "alex": "alexander",
+    "ben": "benjamin", "greg": "gregory", "jeff": "jeffrey", "jon": "jonathan",
+    "ken": "kenneth", "kenny": "kenneth", "larry": "lawrence", "ron": "ronald",
+    "ronnie": "ronald", "tim": "timothy", "frank": "francis", "chuck": "charles",
+    "charlie": "charles", "ed": "edward", "eddie": "edward", "ted": "edward",
+    "fred": "frederick", "hank": "henry", "harry": "henry", "jack": "john", "johnny": "john",
+    "debbie": "deborah", "deb": "deborah", "barb": "barbara", "cindy": "cynthia",
+    "sandy": "sandra", "terry": "terrence", "vicky": "victoria", "tori": "victoria",
+    "abby": "abigail", "becky": "rebecca", "josh": "joshua", "nate": "nathan",
+    "zach": "zachary", "phil": "phillip", "philip": "phillip", "ray": "raymond",
+    "don": "donald", "donny": "donald", "doug": "douglas", "jerry": "gerald",
+    "gerry": "gerald", "len": "leonard", "lou": "louis", "mandy": "amanda",
+    "annie": "anne", "ann": "anne", "nancy": "anne", "wes": "wesley", "walt": "walter",
+    "stan": "stanley", "russ": "russell", "al": "albert", "vince": "vincent",
+    "tess": "theresa", "teresa": "theresa", "jess": "jessica", "jessie": "jessica",
+    "val": "valerie", "nat": "natalie", "gabe": "gabriel", "mel": "melissa",
+    "manny": "emmanuel", "bea": "beatrice", "cam": "cameron",
+}  # fmt: skip
+
+
+def given_form(given: str) -> str:
+    """A given name as its full form ("bob" -> "robert"), for comparing two people's."""
+    first = given.partition(" ")[0]
+    return NICKNAMES.get(first, first)
+
+
 # How a customer's name is written beside who the customer is (data, easy to extend):
 # "X dba Y": a legal name and a trade name, either may be what the other system holds.
 TRADE_NAME_MARKERS = ("dba", "d/b/a", "d.b.a.", "t/a", "trading as", "doing business as",
