@@ -311,12 +311,17 @@ def test_the_share_shown_beside_a_name_level_is_the_one_it_was_decided_on():
     assert "name nearly equal (93 % alike)" in decision.reason, decision.reason
 
 
-def test_a_record_with_only_a_name_waits_for_a_person_however_alike():
+def test_a_record_with_only_a_name_is_not_linked_in_a_book_with_namesakes():
     valerie = Party("q1", "Johnson, Valerie", "val@mail.example", postal_code="80202")
-    matcher = Matcher([valerie, Party("q2", "Okafor Roofing", postal_code="80202")])
+    namesake = Party("q3", "Valerie Johnson", "vj@mail.example", postal_code="10001")
+    name_only = Party("h2", given_name="Valerie", family_name="Johnson")
+    matcher = Matcher([valerie, namesake, Party("q2", "Okafor Roofing", postal_code="80202")])
     assert matcher.match(Party("h1", "Valerie Johnson", "val@mail.example")).kind == "sure"
-    decision = matcher.match(Party("h2", given_name="Valerie", family_name="Johnson"))
+    decision = matcher.match(name_only)
     assert decision.kind == "near" and "only the name could be compared" in decision.reason
+    # With no namesake in the book, the name is enough.
+    alone = Matcher([valerie, Party("q2", "Okafor Roofing", postal_code="80202")])
+    assert alone.match(name_only).kind == "sure"
 
 
 def test_two_people_of_one_household_are_two_customers():

@@ -40,6 +40,7 @@ TRAINING_KEYS = (
 
 FIRST_NAME = 1
 NAME_ONLY = {0, FIRST_NAME, 2, 8}  # name, first name, last name; the country says nothing of who
+ONLY_NAME = "only the name could be compared, and another customer bears it"
 
 
 def doubts(f: Features, other: Features, pattern: Pattern) -> str:
@@ -47,10 +48,18 @@ def doubts(f: Features, other: Features, pattern: Pattern) -> str:
     book where namesakes live (and nothing else could be compared); two people of another
     given name at one address or mailbox are a household (spouses), not one customer."""
     if all(level is None for k, level in enumerate(pattern) if k not in NAME_ONLY):
-        return "only the name could be compared"
+        return ONLY_NAME
     if pattern[FIRST_NAME] == 0 and _person(f) and _person(other):
         return "the first names differ: another person of the household?"
     return ""
+
+
+def _name_agrees(pattern: Pattern) -> int:
+    """How well the names agree, whole or part by part: 3 equal, 2 nearly, 1 alike, 0 not."""
+    if pattern[0] is not None:
+        return min(pattern[0], 3)
+    parts = [level for level in pattern[1:3] if level is not None]
+    return min(parts) if parts else 0
 
 
 def _person(f: Features) -> bool:
@@ -234,10 +243,20 @@ class Matcher:
             chosen.pattern[TAX_ID] == 0 and self.model.weights()[TAX_ID][0] <= TRUSTED_CONFLICT
         )
         doubt = "the tax IDs differ" if conflict else doubts(f, chosen.features, chosen.pattern)
+        if doubt == ONLY_NAME and not self._namesake(f, chosen):
+            doubt = ""  # a name alone, but no other customer bears it
         if p >= self.sure and not doubt:
             return self._decision(f, "sure", chosen)
         note = doubt if p >= self.sure else ""
         return self._decision(f, "near", chosen, note)
+
+    def _namesake(self, f: Features, chosen: _Scored) -> bool:
+        """Another candidate whose name agrees with the record's (nearly) as well."""
+        named = _name_agrees(chosen.pattern)
+        return any(
+            s.customer != chosen.customer and _name_agrees(s.pattern) >= named - 1
+            for s in self.scored(f)
+        )
 
     def _named(self, s: _Scored) -> str:
         other = s.features.party
