@@ -336,6 +336,8 @@ def test_two_people_of_one_household_are_two_customers():
     bob = Party("h2", given_name="Bob", family_name="Smith", email="bob@smith.example")
     found = Matcher([Party("q1", "Smith, Robert", "bob@smith.example", postal_code="80202")])
     assert level(Party("q1", "Smith, Robert"), bob, "first name") == "nearly equal"
+    patty = Party("h3", given_name="Patty", family_name="Smith")
+    assert level(Party("q1", "Smith, Patrcia"), patty, "first name") == "nearly equal"
     assert found.match(bob).kind == "sure"
 
 

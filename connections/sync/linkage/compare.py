@@ -69,7 +69,9 @@ def _part(x: str, y: str) -> int:
 
 def _given_part(x: str, y: str) -> int:
     level = _part(x, y)
-    return 2 if level < 2 and x and y and given_form(x) == given_form(y) else level  # Bob, Robert
+    if level >= 2 or not x or not y:
+        return level
+    return max(level, min(2, _part(given_form(x), given_form(y))))  # Bob, Robert; Patty, Patrcia
 
 
 def _parts(a: Features, b: Features) -> tuple[int, int]:

@@ -228,7 +228,7 @@ NICKNAMES = {
     "stan": "stanley", "russ": "russell", "al": "albert", "vince": "vincent",
     "tess": "theresa", "teresa": "theresa", "jess": "jessica", "jessie": "jessica",
     "val": "valerie", "nat": "natalie", "gabe": "gabriel", "mel": "melissa",
-    "manny": "emmanuel", "bea": "beatrice", "cam": "cameron",
+    "manny": "emmanuel", "bea": "beatrice", "cam": "cameron", "jackie": "jacqueline",
 }  # fmt: skip
 
 
