@@ -3,6 +3,7 @@ in levels, weights learnt by EM, OR-ed blocking, one-to-one links, decisions in 
 Pure: no database, no HTTP."""
 
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import assume, given, settings
@@ -332,6 +333,10 @@ def test_two_people_of_one_household_are_two_customers():
                  line1="12 Oak St", postal_code="80202")  # fmt: skip
     decision = matcher.match(jade)
     assert decision.kind == "near" and "first names differ" in decision.reason
+    # One tax ID is one person, whatever the given name says (a mistyped or changed one).
+    same = Matcher([Party("q1", "Jones, Harriet", tax_id="123-45-6789", line1="12 Oak Street",
+                          postal_code="80202")])  # fmt: skip
+    assert same.match(replace(jade, tax_id="123456789")).kind == "sure"
     # A short form of the same given name is the same person.
     bob = Party("h2", given_name="Bob", family_name="Smith", email="bob@smith.example")
     found = Matcher([Party("q1", "Smith, Robert", "bob@smith.example", postal_code="80202")])

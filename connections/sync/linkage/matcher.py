@@ -49,7 +49,10 @@ def doubts(f: Features, other: Features, pattern: Pattern) -> str:
     given name at one address or mailbox are a household (spouses), not one customer."""
     if all(level is None for k, level in enumerate(pattern) if k not in NAME_ONLY):
         return ONLY_NAME
-    if pattern[FIRST_NAME] == 0 and _person(f) and _person(other):
+    # Only where no personal identifier was compared: a tax ID (spouses do not share one),
+    # equal or not, is weighed by the model; the household doubt is for the evidence a
+    # household shares (address, mailbox, phone) beside one family name.
+    if pattern[FIRST_NAME] == 0 and pattern[TAX_ID] is None and _person(f) and _person(other):
         return "the first names differ: another person of the household?"
     return ""
 
