@@ -92,6 +92,10 @@ class Party:
     country: str = ""
 
 
+def _alnum(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
 def _compact(text: str) -> str:
     return re.sub(r"[\W_]", "", plain(text)).upper()
 
@@ -172,7 +176,8 @@ class Features:
         self.raw = party.name.casefold().strip()
         form = name_form(party.name, vocabulary)  # "Smith, Robert", "X dba Y", "Smith Residence"
         whole = form.name or f"{party.given_name} {party.family_name}"
-        self.tokens = company_tokens(whole, vocabulary)
+        # A name of no letter or digit ("&", "★") says nothing of who it is, so it is none.
+        self.tokens = company_tokens(whole, vocabulary) if _alnum(whole) else []
         self.name = " ".join(self.tokens)
         self.sorted_name = " ".join(sorted(self.tokens))
         self.numbers = numbers_in(self.tokens)
