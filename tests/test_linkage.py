@@ -3,6 +3,7 @@ in levels, weights learnt by EM, OR-ed blocking, one-to-one links, decisions in 
 Pure: no database, no HTTP."""
 
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import assume, given, settings
@@ -76,11 +77,54 @@ def test_names_with_other_numbers_differ():
     assert level(Party("a", "Storage Unit 4"), Party("b", "Storage Unit 5"), "name") == "differs"
 
 
+def test_a_number_in_one_name_only_leaves_the_pair_to_the_other_fields():
+    numbered = Party("q1", "2955264 B.C. Corporation", "office@reliableplbg.ca",
+                     phone="604 555 0199",
+                     line1="12 Oak Street", postal_code="V5K 0A1")  # fmt: skip
+    others = [Party(f"q{n}", f"Reliable Roofing {n}", postal_code="V5K 0A1") for n in range(2, 6)]
+    trade = Party("h1", "Reliable Plbg", "office@reliableplbg.ca", phone="(604) 555-0199",
+                  line1="12 Oak St", postal_code="V5K0A1")  # fmt: skip
+    found = Matcher([numbered, *others]).match(trade)
+    assert found.kind != "miss" and found.candidate == numbered, found.reason
+    # A space slipped inside the number is the same number; other numbers are other companies.
+    assert level(
+        Party("a", "196634 3Ontario Inc."), Party("b", "1966343 Ontario Inc."), "name"
+    ) != ("differs")
+    assert level(
+        Party("a", "1966343 Ontario Inc."), Party("b", "1966344 Ontario Inc."), "name"
+    ) == ("differs")
+
+
 def test_a_persons_name_parts_match_in_either_order():
     a = Party("a", given_name="Robbie", family_name="Lowe")
     b = Party("b", given_name="Lowe", family_name="Robie")
     assert level(a, b, "first name") == "nearly equal"
     assert level(a, b, "last name") == "equal"
+
+
+@pytest.mark.parametrize(
+    ("books", "first", "last"),
+    [
+        ("Smith, Robert", "equal", "equal"),  # family, given
+        ("Smith Residence", None, "equal"),  # a person's customer written as the place
+        ("The Smith Household", None, "equal"),
+        ("Smith - 12 Oak St", None, "equal"),  # a job: the part before the dash
+    ],
+)
+def test_a_persons_name_written_as_books_write_it_is_read_as_the_person(books, first, last):
+    crm = Party("h1", given_name="Robert", family_name="Smith")
+    assert level(Party("q1", books), crm, "first name") == first
+    assert level(Party("q1", books), crm, "last name") == last
+
+
+@pytest.mark.parametrize("marker", ["dba", "d/b/a", "DBA", "t/a"])
+def test_a_trade_name_written_beside_the_legal_one_matches_either(marker):
+    books = Party("q1", f"Fuller Group Ltd {marker} Coastal Property Maint.")
+    assert level(books, Party("h1", "Coastal Property Maintenance"), "name") == (
+        "equal once normalised"
+    )
+    assert level(books, Party("h1", "Fuller Group Limited"), "name") == "equal once normalised"
+    assert level(Party("q1", "Smith Homes LLC"), Party("h1", "Smith"), "name") == "differs"
 
 
 def test_email_levels():
@@ -100,6 +144,13 @@ def test_phones_compare_as_e164_whatever_their_format():
     assert level(a, Party("b", phone="720-555-0100"), "phone") == "same last 7 digits"
     assert level(Party("a", phone="+44 20 7946 0018"), Party("b", phone="020 7946 0018"),
                  "phone") is not None  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "written", ["(737) 908-8762 x281", "737-908-8762 ext. 12", "7379088762 #12"]
+)
+def test_a_phone_extension_does_not_make_the_number_another(written):
+    assert level(Party("a", phone="(737) 908-8762"), Party("b", phone=written), "phone") == "equal"
 
 
 def test_postal_code_town_and_state_are_one_piece_of_evidence():
@@ -176,6 +227,16 @@ def test_blocking_finds_every_true_partner_among_the_candidates(fitted):
     assert sum(found) / len(found) >= 0.995
 
 
+def test_a_shared_phone_is_never_crowded_out_of_the_candidates_by_common_words():
+    lookalikes = [Party(f"q{n}", f"{w} Landscaping Services Corp", postal_code="78701")
+                  for n, w in enumerate(OWNERS)]  # fmt: skip
+    partner = Party("q-partner", "K.M. Lawn Care", phone="(512) 555-0147")
+    index = BlockIndex(Features(p) for p in [*lookalikes, partner])
+    crm = Features(Party("h1", "K M Landscaping Services Corp", phone="512 555 0147 x12",
+                         postal_code="78701"))  # fmt: skip
+    assert len(lookalikes) in index.candidates(crm)
+
+
 def test_each_blocking_key_says_how_many_candidates_it_brings():
     index = BlockIndex([Features(Party("q1", "Cedar Roofing", "a@cedar.com", postal_code="80202"))])
     counts = index.counts_by_kind(Features(Party("h1", "Roofing Cedar", "A@cedar.com")))
@@ -233,6 +294,56 @@ def test_each_decision_says_what_each_field_contributed(fitted):
     typo = Party("h-typo", "Okafor Rofing", postal_code="99999")
     words = matcher.match(typo).reason
     assert "% alike" in words or "no field" in words or "differs" in words
+
+
+def test_a_new_record_says_what_its_closest_customer_s_fields_said(fitted):
+    matcher, crm, truth = fitted
+    new = next(p for p in crm if p.external_id not in truth)
+    decision = matcher.match(new)
+    assert decision.kind == "miss" and decision.candidate is None
+    assert "no field to compare" not in decision.reason
+    assert "closest customer:" in decision.reason and "differs -" in decision.reason
+
+
+def test_the_share_shown_beside_a_name_level_is_the_one_it_was_decided_on():
+    matcher = Matcher([Party("q1", "Okafor Roofing", "ann@okafor.example")])
+    # A slip in the first letter reorders the words: the level reads them as written.
+    decision = matcher.match(Party("h1", "Tkafor Roofing", "ann@okafor.example"))
+    assert "name nearly equal (93 % alike)" in decision.reason, decision.reason
+
+
+def test_a_record_with_only_a_name_is_not_linked_in_a_book_with_namesakes():
+    valerie = Party("q1", "Johnson, Valerie", "val@mail.example", postal_code="80202")
+    namesake = Party("q3", "Valerie Johnson", "vj@mail.example", postal_code="10001")
+    name_only = Party("h2", given_name="Valerie", family_name="Johnson")
+    matcher = Matcher([valerie, namesake, Party("q2", "Okafor Roofing", postal_code="80202")])
+    assert matcher.match(Party("h1", "Valerie Johnson", "val@mail.example")).kind == "sure"
+    decision = matcher.match(name_only)
+    assert decision.kind == "near" and "only the name could be compared" in decision.reason
+    # With no namesake in the book, the name is enough.
+    alone = Matcher([valerie, Party("q2", "Okafor Roofing", postal_code="80202")])
+    assert alone.match(name_only).kind == "sure"
+
+
+def test_two_people_of_one_household_are_two_customers():
+    harriet = Party("q1", "Jones, Harriet", "jones.family@mail.example", phone="303 555 0101",
+                    line1="12 Oak Street", postal_code="80202")  # fmt: skip
+    matcher = Matcher([harriet, Party("q2", "Okafor Roofing", postal_code="80202")])
+    jade = Party("h1", given_name="Jade", family_name="Jones", email="jones.family@mail.example",
+                 line1="12 Oak St", postal_code="80202")  # fmt: skip
+    decision = matcher.match(jade)
+    assert decision.kind == "near" and "first names differ" in decision.reason
+    # One tax ID is one person, whatever the given name says (a mistyped or changed one).
+    same = Matcher([Party("q1", "Jones, Harriet", tax_id="123-45-6789", line1="12 Oak Street",
+                          postal_code="80202")])  # fmt: skip
+    assert same.match(replace(jade, tax_id="123456789")).kind == "sure"
+    # A short form of the same given name is the same person.
+    bob = Party("h2", given_name="Bob", family_name="Smith", email="bob@smith.example")
+    found = Matcher([Party("q1", "Smith, Robert", "bob@smith.example", postal_code="80202")])
+    assert level(Party("q1", "Smith, Robert"), bob, "first name") == "nearly equal"
+    patty = Party("h3", given_name="Patty", family_name="Smith")
+    assert level(Party("q1", "Smith, Patrcia"), patty, "first name") == "nearly equal"
+    assert found.match(bob).kind == "sure"
 
 
 def test_a_conflicting_tax_id_is_not_linked_on_the_name_alone():

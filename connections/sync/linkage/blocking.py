@@ -3,7 +3,9 @@ field is still found by another. A key shared by too many records ("roofing", a 
 nothing and is skipped; the candidates that share the most keys are compared in full.
 """
 
-from collections import Counter, defaultdict
+import heapq
+import math
+from collections import defaultdict
 from collections.abc import Iterable
 from itertools import combinations
 
@@ -12,6 +14,13 @@ from .records import Features
 MAX_BLOCK = 60  # a key shared by more records than this does not narrow the search
 CANDIDATES = 8  # compared in full per record
 STRONG = ("x:", "e:", "t:", "w:", "a:")  # tax ID, email, phone, website, street address
+# Sharing one of these (or the company's email domain, or a phone's last 7 digits) makes a
+# record a candidate whatever else it shares: common words must not crowd out an identifier.
+IDENTIFIERS = (*STRONG, "d:", "t7")
+IDENTIFIER_BLOCK = 20  # an "identifier" shared by more records is a switchboard, not an id
+# A key shared by few records says more than one shared by many ("hernandez" beside
+# "roofing"): each shared key counts by its rarity when candidates are ranked.
+RARITY = [0.0] + [math.log((MAX_BLOCK + 2) / n) for n in range(1, MAX_BLOCK + 1)]
 
 
 def keys(f: Features) -> list[str]:
@@ -36,6 +45,8 @@ def _keys(f: Features) -> list[str]:
         out.append(f"t7:{f.phone[-7:]}")
     if f.postal and f.sounds:
         out.append(f"zs:{f.postal}|{f.sounds[0]}")
+    if f.trade is not None:  # "X dba Y" is found by either name
+        out += [k for k in keys(f.trade) if k[0] in "ns"]
     return out
 
 
@@ -56,16 +67,22 @@ class BlockIndex:
         return i
 
     def candidates(self, f: Features, limit: int = CANDIDATES) -> list[int]:
-        """Indexes of the parties sharing the most keys with `f`, best first."""
-        shared: Counter[int] = Counter()
+        """Indexes of the parties sharing the most (and rarest) keys with `f`, best first,
+        then any other party sharing an identifier with it."""
+        shared: dict[int, float] = defaultdict(float)
+        sure: set[int] = set()
         for key in keys(f):
             block = self.blocks.get(key)
             if block and len(block) <= MAX_BLOCK:
-                shared.update(block)
-                if key[:2] in STRONG:  # an identifier counts for more than a shared word
-                    shared.update(block)
-                    shared.update(block)
-        return [i for i, _ in shared.most_common(limit)]
+                kind = key[:2]
+                # an identifier counts for more than a shared word
+                weight = RARITY[len(block)] * (3 if kind in STRONG else 1)
+                for i in block:
+                    shared[i] += weight
+                if kind in IDENTIFIERS and len(block) <= IDENTIFIER_BLOCK:
+                    sure.update(block)
+        best = heapq.nlargest(limit, shared, key=shared.__getitem__)
+        return best + sorted(sure.difference(best))
 
     def counts_by_kind(self, f: Features) -> dict[str, int]:
         """How many candidates each kind of key brings (written down per key)."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from .names import given_form, numbers_differ
 from .records import Features
 
 TAX_ID = 9  # index of the tax ID comparison below
@@ -24,9 +25,17 @@ class Comparison:
 
 
 def _name(a: Features, b: Features) -> int | None:
+    level = _one_name(a, b)
+    if level is None or (a.trade is None and b.trade is None):
+        return level
+    # "X dba Y" against "Y" (or "X"): the legal or the trade name, whichever agrees better
+    return max(_one_name(x, y) or 0 for x in (a, a.trade) if x for y in (b, b.trade) if y)
+
+
+def _one_name(a: Features, b: Features) -> int | None:
     if not a.name or not b.name or (a.family and b.family):
         return None  # people with both name parts are compared part by part
-    if a.numbers != b.numbers:
+    if numbers_differ(a.numbers, b.numbers):
         return 0  # "Unit 4" is not "Unit 5"
     if a.raw == b.raw:
         return 4
@@ -34,11 +43,21 @@ def _name(a: Features, b: Features) -> int | None:
         return 3
     # Words in any order (the sorted words compared: rapidfuzz's token_sort_ratio, its
     # sorting done once per record) or letters as written, whichever is closer.
-    alike = max(
-        fuzz.ratio(a.sorted_name, b.sorted_name, score_cutoff=78),
-        fuzz.ratio(a.name, b.name, score_cutoff=78),
-    )
+    alike = _alike(a, b, 78)
     return 2 if alike >= 90 else 1 if alike >= 78 else 0
+
+
+def _alike(a: Features, b: Features, cutoff: float = 0) -> float:
+    return max(
+        fuzz.ratio(a.sorted_name, b.sorted_name, score_cutoff=cutoff),
+        fuzz.ratio(a.name, b.name, score_cutoff=cutoff),
+    )
+
+
+def name_alike(a: Features, b: Features) -> float:
+    """How alike two names are, in per cent, measured as their level was decided (for "X
+    dba Y", its better name): the figure a decision shows beside "nearly equal"."""
+    return max(_alike(x, y) for x in (a, a.trade) if x for y in (b, b.trade) if y)
 
 
 def _part(x: str, y: str) -> int:
@@ -48,10 +67,17 @@ def _part(x: str, y: str) -> int:
     return 2 if similar >= 0.92 else 1 if similar >= 0.8 else 0
 
 
+def _given_part(x: str, y: str) -> int:
+    level = _part(x, y)
+    if level >= 2 or not x or not y:
+        return level
+    return max(level, min(2, _part(given_form(x), given_form(y))))  # Bob, Robert; Patty, Patrcia
+
+
 def _parts(a: Features, b: Features) -> tuple[int, int]:
     """(first name level, last name level), the parts read straight or swapped ("Lowe
     Robbie" / "Robbie Lowe"), whichever agrees better."""
-    straight = (_part(a.given, b.given), _part(a.family, b.family))
+    straight = (_given_part(a.given, b.given), _part(a.family, b.family))
     if not (a.given and a.family and b.given and b.family):
         return straight
     swapped = (_part(a.given, b.family), _part(a.family, b.given))

@@ -8,14 +8,12 @@ this batch) is never silently given a second partner: the weaker record goes to 
 
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-
-from rapidfuzz import fuzz
+from dataclasses import dataclass, field, replace
 
 from .blocking import CANDIDATES, BlockIndex
-from .compare import COMPARISONS, TAX_ID, levels
+from .compare import COMPARISONS, TAX_ID, levels, name_alike
 from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u, probability
-from .names import DEFAULT, Vocabulary
+from .names import DEFAULT, Vocabulary, numbers_differ, words
 from .records import Features, Party
 
 SURE = 0.90  # probability at or above which a pair links without a person (decision 0025)
@@ -42,13 +40,51 @@ TRAINING_KEYS = (
 )
 
 
-def identifies(pattern: Pattern) -> bool:
+def identifies(s: "_Scored", f: Features) -> bool:
     """Whether any field that says *who* agrees at all (name, email, phone, address, tax ID
     ...); place and country only say *where*. Two records of one postal code with nothing
     else in common (a name in emoji, or in another script) are no candidates: a small
-    book's priors would otherwise put every neighbour in review."""
-    p = pattern  # spelt out: this runs for every candidate pair (name 0 … address 6, tax ID 9)
-    return bool(p[0] or p[1] or p[2] or p[3] or p[4] or p[5] or p[6] or p[TAX_ID])
+    book's priors would otherwise put every neighbour in review. Names that share a word
+    ("Okafor Vnt", "Okafor Ventilation") keep their candidate: the weights decide."""
+    p = s.pattern  # spelt out: this runs for every candidate pair (name 0 … address 6, tax 9)
+    if p[0] or p[1] or p[2] or p[3] or p[4] or p[5] or p[6] or p[TAX_ID]:
+        return True
+    return p[0] == 0 and not set(f.tokens).isdisjoint(s.features.tokens)
+
+
+FIRST_NAME = 1
+NAME_ONLY = {0, FIRST_NAME, 2, 8}  # name, first name, last name; the country says nothing of who
+ONLY_NAME = "only the name could be compared, and another customer bears it"
+
+
+def doubts(f: Features, other: Features, pattern: Pattern) -> str:
+    """Why a likely pair still waits for a person, or "": a name alone is not enough in a
+    book where namesakes live (and nothing else could be compared); two people of another
+    given name at one address or mailbox are a household (spouses), not one customer."""
+    if all(level is None for k, level in enumerate(pattern) if k not in NAME_ONLY):
+        return ONLY_NAME
+    # Only where no personal identifier was compared: a tax ID (spouses do not share one),
+    # equal or not, is weighed by the model; the household doubt is for the evidence a
+    # household shares (address, mailbox, phone) beside one family name.
+    if pattern[FIRST_NAME] == 0 and pattern[TAX_ID] is None and _person(f) and _person(other):
+        return "the first names differ: another person of the household?"
+    return ""
+
+
+def _name_agrees(pattern: Pattern) -> int:
+    """How well the names agree, whole or part by part: 3 equal, 2 nearly, 1 alike, 0 not."""
+    if pattern[0] is not None:
+        return min(pattern[0], 3)
+    parts = [level for level in pattern[1:3] if level is not None]
+    return min(parts) if parts else 0
+
+
+def _person(f: Features) -> bool:
+    """A person's own record (its name is the person's), not a company's contact person."""
+    return bool(f.given) and sorted(words(f.party.name)) in (
+        [],
+        sorted(f"{f.given} {f.family}".split()),
+    )
 
 
 @dataclass(frozen=True)
@@ -173,7 +209,7 @@ class Matcher:
         out = []
         for i in self.index.candidates(f, limit):
             other = self.features[i]
-            if f.numbers != other.numbers and f.name and other.name:
+            if numbers_differ(f.numbers, other.numbers):
                 continue  # "Job site 4" and "Job site 5", "Unit 4" and "Unit 5": two customers
             pattern = levels(f, other)
             out.append(_Scored(self.model.score(pattern), i, pattern, self.features[i]))
@@ -188,7 +224,7 @@ class Matcher:
         already linked to another record."""
         taken_ids = set(taken)
         prepared = [self.prepare(p) for p in parties]
-        best = [[s for s in self.scored(f) if identifies(s.pattern)] for f in prepared]
+        best = [[s for s in self.scored(f) if identifies(s, f)] for f in prepared]
         edges = sorted(
             ((s.weight, r, s) for r, found in enumerate(best) for s in found
              if probability(s.weight) >= self.near),
@@ -214,32 +250,47 @@ class Matcher:
                 other = self.features[top.customer].party
                 note = f"{other.name or other.external_id} is already another record's partner"
                 return self._decision(f, "near", top, note)
-            if (
-                top is not None
-                and (top.pattern[0] or 0) >= SAME_NAME
-                and all(top.pattern[k] != 0 for k in IDENTIFIERS)
-            ):
+            if top is None:
+                return Decision(f.party, "miss")
+            if (top.pattern[0] or 0) >= SAME_NAME and all(top.pattern[k] != 0 for k in IDENTIFIERS):
                 # A company's name, and nothing that says it is another (only the place
                 # differs: a move, a branch, a duplicate in the CRM): a person decides, rather
                 # than a second customer of that name being created.
                 other = self.features[top.customer].party
                 return self._decision(f, "near", top, f"the same name as {other.name}")
-            return Decision(f.party, "miss", probability=probability(top.weight) if top else 0.0)
+            # A miss says what the closest customer's fields said, not "no field to compare"
+            closest = self._decision(f, "miss", top, f"closest customer: {self._named(top)}")
+            return replace(closest, candidate=None)
         p = probability(chosen.weight)
         # Tax IDs are trusted in a book too small to learn anything from (no data says they
         # are often mistyped); in a larger one, when the learnt weight says they are reliable.
         weight = self.model.weights()[TAX_ID][0]
         trusted = len(self.features) < FEW or weight <= TRUSTED_CONFLICT
         conflict = chosen.pattern[TAX_ID] == 0 and trusted
-        if p >= self.sure and not conflict:
+        doubt = "the tax IDs differ" if conflict else doubts(f, chosen.features, chosen.pattern)
+        if doubt == ONLY_NAME and not self._namesake(f, chosen):
+            doubt = ""  # a name alone, but no other customer bears it
+        if p >= self.sure and not doubt:
             return self._decision(f, "sure", chosen)
-        note = "the tax IDs differ" if p >= self.sure else ""
+        note = doubt if p >= self.sure else ""
         return self._decision(f, "near", chosen, note)
+
+    def _namesake(self, f: Features, chosen: _Scored) -> bool:
+        """Another candidate whose name agrees with the record's (nearly) as well."""
+        named = _name_agrees(chosen.pattern)
+        return any(
+            s.customer != chosen.customer and _name_agrees(s.pattern) >= named - 1
+            for s in self.scored(f)
+        )
+
+    def _named(self, s: _Scored) -> str:
+        other = s.features.party
+        return other.name or f"{other.given_name} {other.family_name}".strip() or other.external_id
 
     def _decision(self, f: Features, kind: str, s: _Scored, note: str = "") -> Decision:
         contributions = self.model.explain(s.pattern)
         if s.pattern[0] in (1, 2):  # say how alike the names are
-            alike = fuzz.token_sort_ratio(f.name, s.features.name)
+            alike = name_alike(f, s.features)
             contributions = [
                 Contribution(c.field, f"{c.level} ({alike:.0f} % alike)", c.weight)
                 if c.field == "name" else c

@@ -205,9 +205,112 @@ def normalize_company(name: str, vocabulary: Vocabulary = DEFAULT) -> str:
     return " ".join(company_tokens(name, vocabulary))
 
 
-def numbers_in(tokens: list[str]) -> frozenset[str]:
-    """Numbers in a name ("Unit 4", "Unit 5") tell two customers apart."""
-    return frozenset(w for w in tokens if w.isdigit())
+# Given names and their common short forms (Bob is Robert): data, easy to extend.
+NICKNAMES = {
+    "bob": "robert", "bobby": "robert", "rob": "robert", "robbie": "robert", "bert": "robert",
+    "bill": "william", "billy": "william", "will": "william", "willy": "william",
+    "liz": "elizabeth", "beth": "elizabeth", "betty": "elizabeth", "liza": "elizabeth",
+    "lisa": "elizabeth", "eliza": "elizabeth", "jim": "james", "jimmy": "james",
+    "jamie": "james", "mike": "michael", "mick": "michael", "dave": "david", "davey": "david",
+    "dan": "daniel", "danny": "daniel", "tom": "thomas", "tommy": "thomas", "joe": "joseph",
+    "joey": "joseph", "chris": "christopher", "kate": "katherine", "katie": "katherine",
+    "kathy": "katherine", "cathy": "catherine", "sue": "susan", "suzy": "susan",
+    "jen": "jennifer", "jenny": "jennifer", "steve": "steven", "stephen": "steven",
+    "tony": "anthony", "rick": "richard", "ricky": "richard", "rich": "richard",
+    "dick": "richard", "matt": "matthew", "nick": "nicholas", "pat": "patrick",
+    "patty": "patricia", "peggy": "margaret", "maggie": "margaret", "meg": "margaret",
+    "sam": "samuel", "andy": "andrew", "drew": "andrew", "alex": "alexander",
+    "ben": "benjamin", "greg": "gregory", "jeff": "jeffrey", "jon": "jonathan",
+    "ken": "kenneth", "kenny": "kenneth", "larry": "lawrence", "ron": "ronald",
+    "ronnie": "ronald", "tim": "timothy", "frank": "francis", "chuck": "charles",
+    "charlie": "charles", "ed": "edward", "eddie": "edward", "ted": "edward",
+    "fred": "frederick", "hank": "henry", "harry": "henry", "jack": "john", "johnny": "john",
+    "debbie": "deborah", "deb": "deborah", "barb": "barbara", "cindy": "cynthia",
+    "sandy": "sandra", "terry": "terrence", "vicky": "victoria", "tori": "victoria",
+    "abby": "abigail", "becky": "rebecca", "josh": "joshua", "nate": "nathan",
+    "zach": "zachary", "phil": "phillip", "philip": "phillip", "ray": "raymond",
+    "don": "donald", "donny": "donald", "doug": "douglas", "jerry": "gerald",
+    "gerry": "gerald", "len": "leonard", "lou": "louis", "mandy": "amanda",
+    "annie": "anne", "ann": "anne", "nancy": "anne", "wes": "wesley", "walt": "walter",
+    "stan": "stanley", "russ": "russell", "al": "albert", "vince": "vincent",
+    "tess": "theresa", "teresa": "theresa", "jess": "jessica", "jessie": "jessica",
+    "val": "valerie", "nat": "natalie", "gabe": "gabriel", "mel": "melissa",
+    "manny": "emmanuel", "bea": "beatrice", "cam": "cameron", "jackie": "jacqueline",
+}  # fmt: skip
+
+
+def given_form(given: str) -> str:
+    """A given name as its full form ("bob" -> "robert"), for comparing two people's."""
+    first = given.partition(" ")[0]
+    return NICKNAMES.get(first, first)
+
+
+# How a customer's name is written beside who the customer is (data, easy to extend):
+# "X dba Y": a legal name and a trade name, either may be what the other system holds.
+TRADE_NAME_MARKERS = ("dba", "d/b/a", "d.b.a.", "t/a", "trading as", "doing business as",
+                      "o/a", "operating as", "aka", "a.k.a.")  # fmt: skip
+# A person's customer written as the place: "Nicholson Residence", "The Smith Household".
+PLACE_WORDS = frozenset({"residence", "household", "home", "house", "res", "family"})
+# A job named after its site, "Smith - 12 Oak St": the part before the dash is the customer
+# (only when the part after it starts with a house number, so "Molly Maid - Markham" stays).
+JOB_SEPARATORS = (" - ", " \N{EN DASH} ", " \N{EM DASH} ", " / ")
+TRADE_SPLIT = re.compile(
+    r"\s+(?:" + "|".join(re.escape(m) for m in TRADE_NAME_MARKERS) + r")(?=\s)\s*", re.I
+)
+
+
+@dataclass(frozen=True)
+class NameForm:
+    name: str  # the customer's name, as compared
+    trade: str = ""  # a trade name written beside the legal one
+    given: str = ""  # a person's parts, when the name is written as one ("Smith, Robert")
+    family: str = ""
+
+
+def name_form(name: str, vocabulary: Vocabulary = DEFAULT) -> NameForm:
+    """The customer behind a written name: a job's site dropped, a trade name set apart, a
+    person's name written "Family, Given" or as the place ("Smith Residence") taken apart."""
+    job = False
+    for separator in JOB_SEPARATORS:
+        head, found, site = name.partition(separator)
+        if found and head.strip() and site.strip()[:1].isdigit():
+            name, job = head, True
+            break
+    legal, *trade = TRADE_SPLIT.split(name, maxsplit=1)
+    if trade and legal.strip() and trade[0].strip():
+        return NameForm(legal, trade[0])
+    business = vocabulary.legal_forms | set(vocabulary.abbreviations.values())
+    family, comma, given = name.partition(",")
+    parts = (words(family), words(given))
+    person = [w for p in parts for w in p]
+    one_comma = comma and "," not in given and all(0 < len(p) <= 2 for p in parts)
+    if one_comma and all(w.isalpha() and w not in business for w in person):
+        return NameForm(name, given=" ".join(parts[1]), family=" ".join(parts[0]))
+    ws = [w for w in words(name) if w not in vocabulary.filler]
+    if ws and ws[-1] in PLACE_WORDS and 1 <= len(ws) - 1 <= 2:
+        person = ws[:-1]
+        if all(w.isalpha() and w not in business for w in person):
+            given = person[0] if len(person) == 2 else ""
+            return NameForm(" ".join(person), given=given, family=person[-1])
+    if job and len(ws) == 1 and ws[0].isalpha() and ws[0] not in business:
+        return NameForm(name, family=ws[0])  # "Anderson - 38 Ann Street": the Andersons' job
+    return NameForm(name)
+
+
+NUMBER = re.compile(r"\d+")
+
+
+def numbers_in(tokens: list[str]) -> tuple[str, ...]:
+    """Numbers in a name, in their written order ("Unit 4", "Unit 5"; "3ontario" has 3)."""
+    return tuple(n for w in tokens for n in NUMBER.findall(w))
+
+
+def numbers_differ(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Both names carry numbers and they are not the same ones ("Unit 4" and "Unit 5" are two
+    customers). A number in one name only ("Anderson - 38 Ann Street", "2955264 B.C. Corp"
+    against its trade name) says nothing: the other fields decide. A space slipped inside a
+    number ("196634 3Ontario") is the same number."""
+    return bool(a and b) and set(a) != set(b) and "".join(a) != "".join(b)
 
 
 # A phonetic key in the spirit of Soundex, for any word: letters that sound alike share a

@@ -9,7 +9,16 @@ from functools import cached_property
 
 import phonenumbers
 
-from .names import DEFAULT, Vocabulary, company_tokens, numbers_in, plain, sound_key, words
+from .names import (
+    DEFAULT,
+    Vocabulary,
+    company_tokens,
+    name_form,
+    numbers_in,
+    plain,
+    sound_key,
+    words,
+)
 
 # Mailboxes anyone can have: a shared domain here is no evidence of one company.
 FREE_MAIL = frozenset(
@@ -60,6 +69,8 @@ STREET_WORDS = {
     "apartment": "apt", "unit": "unit", "north": "n", "south": "s", "east": "e", "west": "w",
 }  # fmt: skip
 MAX_FIELD = 300
+# An extension after the number ("x281", "ext. 12", "#12"): the line is the same party's.
+PHONE_EXTENSION = re.compile(r"\s*(?:,|;)?\s*(?:x|ext\.?|extn?|extension|#)\s*\d{1,6}\s*$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +120,7 @@ def phone_key(phone: str, country: str) -> str:
     """E.164 where the number parses ("+13035550100"), otherwise its digits."""
     if not phone.strip():
         return ""
+    phone = PHONE_EXTENSION.sub("", phone)
     digits = re.sub(r"[\s().+-]", "", phone)
     region = (country or "US").upper()[:2]
     if digits.isdigit() and region in ("US", "CA"):  # the North American plan, read directly
@@ -155,20 +167,28 @@ class Features:
         "sorted_name",
         "tax",
         "tokens",
+        "trade",
         "website",
     )
 
     def __init__(self, party: Party, vocabulary: Vocabulary = DEFAULT, country: str = "US"):
         self.party = party
         self.raw = party.name.casefold().strip()
-        whole = party.name or f"{party.given_name} {party.family_name}"
+        form = name_form(party.name, vocabulary)  # "Smith, Robert", "X dba Y", "Smith Residence"
+        whole = form.name or f"{party.given_name} {party.family_name}"
         # A name of no letter or digit ("&", "★") says nothing of who it is, so it is none.
         self.tokens = company_tokens(whole, vocabulary) if _alnum(whole) else []
         self.name = " ".join(self.tokens)
         self.sorted_name = " ".join(sorted(self.tokens))
         self.numbers = numbers_in(self.tokens)
-        self.given = " ".join(words(party.given_name))
-        self.family = " ".join(words(party.family_name))
+        parts = (party.given_name, party.family_name)
+        given, family = parts if any(parts) else (form.given, form.family)
+        self.given = " ".join(words(given))
+        self.family = " ".join(words(family))
+        # "X dba Y": the trade name, compared beside the legal one (whichever agrees better)
+        self.trade = (
+            Features(Party(party.external_id, form.trade), vocabulary) if form.trade else None
+        )
         self.email = email_key(party.email)
         domain = self.email.rpartition("@")[2]
         self.domain = "" if domain in FREE_MAIL else domain
