@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from connections.sync.linkage import Matcher, Party, Vocabulary, normalize_company
 from connections.sync.linkage.blocking import BlockIndex
-from connections.sync.linkage.compare import COMPARISONS, levels
+from connections.sync.linkage.compare import COMPARISONS, levels, levels_one_by_one
 from connections.sync.linkage.model import Model, estimate_m, estimate_u
 from connections.sync.linkage.records import Features
 
@@ -182,6 +182,30 @@ def test_each_blocking_key_says_how_many_candidates_it_brings():
     assert counts["e"] == 1 and counts["n"] == 2 and counts["d"] == 1
 
 
+def test_the_fast_comparison_gives_every_field_the_same_level_as_each_rule(fitted):
+    """`levels` is the ten comparisons written out in one for speed: on every candidate pair
+    of the small world, and on pairs of people, it says what each comparison says."""
+    matcher, crm, _ = fitted
+    people = [
+        Party("p1", given_name="Robbie", family_name="Lowe", line1="16 Taylor Place",
+              city="Sydney", region="NSW", postal_code="2000", tax_id="1234567"),
+        Party("p2", given_name="Lowe", family_name="Robbie", line1="16", city="Sidney",
+              region="NSW", postal_code="2001", tax_id="1234568"),
+        Party("p3", given_name="Robert", family_name="Low", line1="61 Place Taylor",
+              city="Sydney", region="VIC", country="AU"),
+        Party("p4", "Job site 4", "a@b.com", website="www.b.com", phone="+61 2 9374 4000",
+              country="AU"),
+    ]  # fmt: skip
+    pairs = [(a, b) for a in people for b in people]
+    for p in crm:
+        f = matcher.prepare(p)
+        pairs += [(f, matcher.features[i]) for i in matcher.index.candidates(f, 8)]
+    for a, b in pairs:
+        a = a if isinstance(a, Features) else Features(a)
+        b = b if isinstance(b, Features) else Features(b)
+        assert levels(a, b) == levels_one_by_one(a, b), (a.party, b.party)
+
+
 def test_em_learns_that_equal_emails_mean_the_same_party(fitted):
     matcher, _, _ = fitted
     weights = matcher.model.weights()[FIELD["email"]]
@@ -309,3 +333,68 @@ def test_a_name_without_letters_never_links_anyone(name, code):
     matcher = Matcher([Party("q1", "🏠", "owner@mail.example", "12-3456789", code)])
     found = matcher.match(Party("h1", name, "someone@else.example", "98-7654321", code))
     assert found.kind != "sure", found.reason
+
+
+# --- mapping and validation at batch speed -------------------------------------------------
+def test_the_fast_paths_of_validation_answer_as_the_libraries_do():
+    """Common shapes of email, phone and EIN are read without the libraries' full parse;
+    on a spread of good, odd and bad values the answers are the libraries' own."""
+    import phonenumbers
+    from email_validator import EmailNotValidError, validate_email
+    from stdnum.us import ein
+
+    from connections.sync.validation import _check_tax_id, e164, normalized_email
+
+    def outcome(check, value, *args):
+        try:
+            return check(value, *args)
+        except (EmailNotValidError, phonenumbers.NumberParseException, ValueError) as error:
+            return type(error).__name__
+
+    def library_phone(text, country):
+        number = phonenumbers.parse(text, country or None)
+        if not phonenumbers.is_valid_number(number):
+            raise phonenumbers.NumberParseException(0, "not a valid number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    rng = random.Random(5)  # noqa: S311 - test data
+    for _ in range(3000):
+        d = rng.choice("23456789") + "".join(rng.choice("0123456789") for _ in range(9))
+        a, b, c = d[:3], d[3:6], d[6:]
+        shapes = [f"({a}) {b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}", d, f"1{d}",
+                  f"1 ({a}) {b} {c}", f"({a} {b}-{c}", f"+{d}", f"+1 1{d}", f"+44{d}"]  # fmt: skip
+        text = rng.choice(shapes)
+        country = rng.choice(["US", "CA", "GB", "", "JM", "us"])
+        assert outcome(e164, text, country) == outcome(library_phone, text, country), text
+    emails = ["Info@Example.COM", "ann@home.example", "a@b.c", "x@foo.local", "x@ab--cd.com",
+              "x@xn--bcher-kva.ch", "x@-a.com", "x..y@a.com", "x@a.123", "Joe <joe@a.com>",
+              "a" * 250 + "@a.com", "x@" + "a" * 64 + ".com", "WWW@A.COM", "j oel@a.com",
+              "x@a.test", "o'neil+jobs@mail.Roofing.co.uk", "é@a.com", "x@bücher.de"]  # fmt: skip
+    for email in emails:
+        library = outcome(lambda e: validate_email(e, check_deliverability=False).normalized, email)
+        assert outcome(normalized_email, email) == library, email
+    for tax_id in ["12-3456789", "123456789", "00-1234567", "07-1234567", "12 3456789", "1-2"]:
+        fast = {"tax_id": tax_id}
+        problems = _check_tax_id(fast, "US")
+        assert (not problems, fast["tax_id"]) == (
+            ein.is_valid(tax_id),
+            ein.compact(tax_id) if ein.is_valid(tax_id) else tax_id,
+        ), tax_id
+
+
+def test_a_field_map_changed_between_records_is_read_anew():
+    """The map is read once per run for speed; a map changed in place is still obeyed, and a
+    map broken in place is still refused."""
+    from connections.sync.mapping import FieldMapError, map_record
+
+    field_map = {"display_name": {"from": ["name"]}}
+    assert map_record({"name": "Cedar", "legal": "Cedar LLC"}, field_map) == {
+        "display_name": "Cedar"
+    }
+    field_map["display_name"]["from"] = ["legal"]
+    assert map_record({"name": "Cedar", "legal": "Cedar LLC"}, field_map) == {
+        "display_name": "Cedar LLC"
+    }
+    field_map["display_name"] = {"from": "legal"}
+    with pytest.raises(FieldMapError, match="display_name:"):
+        map_record({"legal": "Cedar LLC"}, field_map)

@@ -77,6 +77,7 @@ class Matcher:
         near: float = NEAR,
     ):
         self.vocabulary, self.country = vocabulary, country
+        self._prepared: dict[int, tuple[Party, Features]] = {}  # the records fit looked at
         self.features: list[Features] = []
         self.index = BlockIndex()
         for party in customers:
@@ -93,6 +94,10 @@ class Matcher:
         self.index.add(f)
 
     def prepare(self, party: Party) -> Features:
+        """The party's features; those of a record `fit` learnt from are not worked out twice."""
+        known = self._prepared.get(id(party))
+        if known is not None and known[0] is party:
+            return known[1]
         return Features(party, self.vocabulary, self.country)
 
     def fit(self, incoming: Sequence[Party], seed: int = 0) -> Model:
@@ -106,6 +111,7 @@ class Matcher:
             list(incoming), TRAINING_RECORDS
         )  # fmt: skip
         prepared = [self.prepare(p) for p in sample]
+        self._prepared = {id(f.party): (f.party, f) for f in prepared}
         u = estimate_u(self._random_pairs(prepared, rng))
         estimates = []
         everything = set(range(len(COMPARISONS)))
@@ -159,14 +165,29 @@ class Matcher:
                        sure=self.sure)  # fmt: skip
 
     def scored(self, f: Features, limit: int = CANDIDATES) -> list[_Scored]:
+        score, features = self.model.score, self.features
+        out = [
+            _Scored(score(pattern), i, pattern, features[i])
+            for i, pattern in self._compared(f, limit)
+        ]
+        out.sort(key=lambda s: -s.weight)
+        return out
+
+    def _compared(self, f: Features, limit: int) -> list[tuple[int, Pattern]]:
+        """The candidates' agreement patterns; kept with the record while the books are the
+        same (fit's second round and the batch then score the same pairs: only the weights
+        differ)."""
+        known = f.__dict__.get("compared")
+        if known is not None and known[0] == (id(self), self.index.size, limit):
+            return known[1]
         out = []
         for i in self.index.candidates(f, limit):
             other = self.features[i]
             if f.numbers != other.numbers and f.name and other.name:
                 continue  # "Job site 4" and "Job site 5", "Unit 4" and "Unit 5": two customers
-            pattern = levels(f, other)
-            out.append(_Scored(self.model.score(pattern), i, pattern, self.features[i]))
-        return sorted(out, key=lambda s: -s.weight)
+            out.append((i, levels(f, other)))
+        f.__dict__["compared"] = ((id(self), self.index.size, limit), out)
+        return out
 
     def match(self, party: Party, *, taken: Iterable[str] = ()) -> Decision:
         """One record on its own (a webhook): the same rules as a batch of one."""
