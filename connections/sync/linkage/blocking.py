@@ -59,10 +59,9 @@ class BlockIndex:
     def add(self, f: Features) -> int:
         i = self.size
         self.size += 1
+        blocks = self.blocks
         for key in keys(f):
-            block = self.blocks[key]
-            if len(block) <= MAX_BLOCK:  # one past the limit marks it as too common
-                block.append(i)
+            blocks[key].append(i)  # a block past MAX_BLOCK is kept but never searched
         return i
 
     def candidates(self, f: Features, limit: int = CANDIDATES) -> list[int]:
