@@ -17,6 +17,7 @@ loading is excluded for all. The issue's bars are checked at the end: PASS or FA
 import argparse
 import logging
 import math
+import os
 import random
 import sys
 import time
@@ -64,6 +65,12 @@ MATCHED_FIELDS = ("email", "tax_id", "postal_code", "given_name", "family_name",
                   "website", "line1", "city", "region", "country")  # fmt: skip
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of the copies it forked and waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def properties(r: dict) -> dict[str, str]:
     return {PROPERTY[k]: r[k] for k in FIELDS if r.get(k)}
 
@@ -73,7 +80,7 @@ def run_syncfirm(books, crm, truth, country: str = "US") -> Outcome:
     matched here, on the values as written, and counted: the product holds it for a person)."""
     field_map = COMPANY_MAP if any(r.get("name") for r in crm) else CONTACT_MAP
     sent = [(r["id"], properties(r)) for r in crm]
-    began, cpu = time.perf_counter(), time.process_time()
+    began, cpu = time.perf_counter(), _cpu()
     incoming, held = [], 0
     for key, props in sent:
         checked = check_customer(map_record(props, field_map), country)
@@ -85,7 +92,7 @@ def run_syncfirm(books, crm, truth, country: str = "US") -> Outcome:
     matcher = Matcher(party(r) for r in books)
     matcher.fit(incoming)
     decisions = matcher.link_all(incoming)
-    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    seconds, cpu = time.perf_counter() - began, _cpu() - cpu
     index_of = {f.party.external_id: i for i, f in enumerate(matcher.features)}
     found = sum(
         index_of[truth[p.external_id]] in matcher.index.candidates(matcher.prepare(p))
@@ -93,19 +100,22 @@ def run_syncfirm(books, crm, truth, country: str = "US") -> Outcome:
         if p.external_id in truth
     )
     sample = random.Random(2).sample(incoming, min(500, len(incoming)))  # noqa: S311
-    times = []
+    times, cpu_times = [], []
     for p in sample:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         matcher.match(p)
         times.append(time.perf_counter() - t)
+        cpu_times.append(time.thread_time() - c)
     times.sort()
+    cpu_times.sort()
     return Outcome(
         {d.party.external_id: (d.kind, d.candidate.external_id if d.candidate else None)
          for d in decisions},
         found,
         seconds,
         cpu,
-        {"p95_ms": times[int(len(times) * 0.95)] * 1000, "matcher": matcher,
+        {"p95_ms": times[int(len(times) * 0.95)] * 1000,
+         "p95_cpu_ms": cpu_times[int(len(cpu_times) * 0.95)] * 1000, "matcher": matcher,
          "decisions": decisions, "held": held, "map_validate": mapped},
     )  # fmt: skip
 
@@ -150,6 +160,7 @@ def score(outcome: Outcome, crm, truth) -> dict:
         "seconds": outcome.seconds,
         "cpu": outcome.cpu,
         "p95_ms": outcome.extra.get("p95_ms"),
+        "p95_cpu_ms": outcome.extra.get("p95_cpu_ms"),
     }
 
 
@@ -354,7 +365,7 @@ def bars(results: dict[str, dict[str, dict]]) -> list[tuple[str, bool | None, st
             out.append((f"{name}: new created unreviewed >= 95 %", ours["new_created"] >= 0.95,
                         f"{ours['new_created']:.3f}"))  # fmt: skip
         out.append((f"{name}: single-record p95 < 20 ms", ours["p95_ms"] < 20,
-                    f"{ours['p95_ms']:.1f} ms"))  # fmt: skip
+                    f"{ours['p95_ms']:.1f} ms wall ({ours['p95_cpu_ms']:.1f} ms CPU)"))  # fmt: skip
         if name == "companies":
             out.append(("companies 20k x 20k end to end < 5 s wall", ours["seconds"] < 5,
                         f"{ours['seconds']:.2f} s ({ours['cpu']:.2f} CPU-s)"))  # fmt: skip

@@ -3,6 +3,7 @@ in levels, weights learnt by EM, OR-ed blocking, one-to-one links, decisions in 
 Pure: no database, no HTTP."""
 
 import random
+from collections import Counter
 
 import pytest
 from hypothesis import assume, given, settings
@@ -212,6 +213,20 @@ def test_em_learns_that_equal_emails_mean_the_same_party(fitted):
     assert weights[3] > 5  # equal: strong evidence for
     assert weights[0] < 0  # different: evidence against
     assert 0 < matcher.model.prior < 0.01  # two random records are rarely one company
+
+
+def test_an_equal_name_no_other_customer_has_weighs_more_than_a_shared_one(fitted):
+    matcher, _, _ = fitted
+    counts = Counter(f.sorted_name for f in matcher.features)
+    rare = next(f.party for f in matcher.features if counts[f.sorted_name] == 1)
+    common = next(f.party for f in matcher.features if counts[f.sorted_name] >= 3)
+
+    def best(party: Party):
+        return matcher.scored(matcher.prepare(Party("new", party.name)))[0]
+
+    assert best(rare).weight > best(common).weight
+    decision = matcher.match(Party("new", rare.name, postal_code=rare.postal_code))
+    assert "name equal (no other customer has it)" in decision.reason
 
 
 def test_em_keeps_the_priors_when_there_is_nothing_to_learn_from():
