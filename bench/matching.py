@@ -16,8 +16,9 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from connections.sync.matching import CustomerIndex, Party
+from legacy_matching import CustomerIndex, Party  # the matcher before issue 16
 
 FIRST = [
     "Ann",

@@ -103,3 +103,23 @@ def compare(
         values = tuple(shown for shown, _ in cells)
         rows.append((what, values, len({key for _, key in cells}) > 1))
     return Comparison(tuple(name for name, _ in columns), tuple(rows))
+
+
+# Rows that differ between two records of one party without saying anything is wrong.
+_EXPECTED_TO_DIFFER = {"Open balance", "Open invoices", "Transactions"}
+
+
+def compare_parties(columns: list) -> Comparison | None:
+    """Two records that are one party (a customer keyed twice), field by field as the run
+    kept them (`records["parties"]`: [[title, [[what, value], ...]], ...]); a row is marked
+    where the records say different things of the party."""
+    if not columns:
+        return None
+    titles = tuple(title for title, _ in columns)
+    values = [dict((what, value) for what, value in rows) for _, rows in columns]
+    rows = []
+    for what, _ in columns[0][1]:
+        cells = tuple(v.get(what, "") for v in values)
+        said = {c.casefold().strip() for c in cells if c}
+        rows.append((what, cells, what not in _EXPECTED_TO_DIFFER and len(said) > 1))
+    return Comparison(titles, tuple(rows))

@@ -29,6 +29,7 @@ CODES = {
     "balance_mismatch": "Balances differ",
     "stale_open_invoice": "Stale open invoice",
     "job_revenue_mismatch": "Job revenue differs",
+    "duplicate_customer": "Duplicate customer",
 }
 
 
@@ -98,6 +99,9 @@ class Finding:
     evidence: dict = field(default_factory=dict)
     fix: dict = field(default_factory=dict)  # {"action": ..., "words": ..., ...}
     record_ids: tuple[str, ...] = ()
+    # Records shown side by side that are not a deal or an invoice (two customers that are
+    # one): ((title, ((what, value), ...)), ...).
+    parties: tuple = ()
 
 
 def _days(count: int) -> str:

@@ -26,7 +26,14 @@ from connections.sync.customers import (
     active_connection,
     run_customer_sync,
 )
-from connections.sync.models import CustomerLink, InvoiceLink, InvoiceState, RunKind, SyncSettings
+from connections.sync.models import (
+    CustomerLink,
+    InvoiceLink,
+    InvoiceState,
+    MirroredCustomer,
+    RunKind,
+    SyncSettings,
+)
 from syncfirm.money import money
 
 from .models import Finding, FindingStatus
@@ -38,6 +45,7 @@ AUTOMATIC = {
     "update_crm_payment",
     "add_missing_lines",
     "apply_credit",
+    "make_inactive",
 }
 PROVIDER_ERRORS = (retries.ProviderError, retries.Transient, retries.RateLimited)
 # How long approving "create the missing invoice" waits for the client's sync lease. It runs
@@ -364,7 +372,65 @@ def _preview_apply(finding: Finding) -> FixPreview:
     return shown
 
 
+def _open_on(books, finding: Finding):
+    """The copy and the customer kept, as QuickBooks holds them now, and what is open on the
+    copy in words ("" when nothing is)."""
+    fix = finding.fix
+    copy = books.customer_by_id(fix["copy_id"])
+    if copy is None:
+        raise FixRefused(f"QuickBooks has no customer “{fix['copy_name']}” any more.")
+    keep = books.customer_by_id(fix["keep_id"])
+    invoices, payments, credits = books.open_transactions(copy.external_id)
+    said = []
+    if invoices:
+        numbers = ", ".join(i.doc_number or f"(id {i.external_id})" for i in invoices[:5])
+        said.append(f"{len(invoices)} open invoice(s) ({numbers})")
+    if payments:
+        said.append(f"{len(payments)} payment(s) with money unapplied")
+    if credits:
+        said.append(f"{len(credits)} credit memo(s) with credit left")
+    if not said and copy.balance is not None and copy.balance.amount:
+        said.append(f"an open balance of {money(copy.balance.amount, copy.balance.currency)}")
+    return copy, keep, " and ".join(said)
+
+
+def move_first(copy_name: str, keep_name: str, open_words: str) -> str:
+    """Why the copy cannot be made inactive yet, and the steps by hand."""
+    return (
+        f"“{copy_name}” has {open_words}: QuickBooks makes a customer inactive only once "
+        f"nothing is open on it. By hand in QuickBooks: 1. open each of them and change its "
+        f"customer to “{keep_name}” (unapply a payment first, move both, apply it again); "
+        f"2. then approve this fix again, or make “{copy_name}” inactive there (Customers, "
+        f"“{copy_name}”, Edit, Make inactive). Nothing was written."
+    )
+
+
+def _preview_inactive(finding: Finding) -> FixPreview:
+    books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
+    copy, keep, open_words = _open_on(books, finding)
+    kept = keep.display_name if keep else gone("customer", BOOKS, finding.fix["keep_id"])
+    balance = money(copy.balance.amount, copy.balance.currency) if copy.balance else "not read"
+    shown = FixPreview("make_inactive", f"Make “{copy.display_name}” inactive in QuickBooks")
+    shown.facts = [
+        ("Made inactive", copy.display_name),
+        ("Kept", kept),
+        ("Its open balance", balance),
+        ("Open on it", open_words or "nothing"),
+    ]
+    if not copy.active:
+        shown.problems.append("It is inactive already: nothing to write.")
+    if keep is None or not keep.active:
+        shown.problems.append(f"The customer to keep, {kept}, is not active in QuickBooks: "
+                              "decide by hand which one to keep.")  # fmt: skip
+    if open_words:
+        shown.problems.append(move_first(copy.display_name, kept, open_words))
+    shown.written = {"action": "make_inactive", "customer": copy.external_id,
+                     "version": copy.version}  # fmt: skip
+    return shown
+
+
 PREVIEWS = {
+    "make_inactive": _preview_inactive,
     "apply_credit": _preview_apply,
     "void_invoice": _preview_void,
     "create_invoice": _preview_create,
@@ -372,6 +438,8 @@ PREVIEWS = {
     "add_missing_lines": _preview_lines,
 }
 UNDO_WORDS = {
+    "make_inactive": "Not undone here: make it active again in QuickBooks (Customers, show "
+    "inactive ones, Make active).",
     "apply_credit": "Not undone here: unlink the payment or credit in QuickBooks.",
     "create_invoice": f"Can be undone for {UNDO_DAYS} days: undo voids the invoice it creates.",
     "void_invoice": "Cannot be undone: QuickBooks cannot un-void an invoice.",
@@ -506,6 +574,7 @@ def do_undo_fix(actor: User, finding: Finding) -> Finding:
 
 # -- the provider's error in words ------------------------------------------------------------
 WHAT = {
+    "make_inactive": "making the customer inactive",
     "create_invoice": "the invoice",
     "void_invoice": "the void",
     "add_missing_lines": "the new lines",
@@ -777,7 +846,26 @@ def _read_invoice(books, invoice_id: str):
     return found[0]
 
 
+def _make_inactive(finding: Finding, shown: FixPreview | None = None) -> dict:
+    """Make the copy inactive, once nothing is open on it (read now, not as the run saw
+    it); the kept customer stays. Refused with the steps by hand while something is open."""
+    books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
+    copy, keep, open_words = _open_on(books, finding)
+    kept = keep.display_name if keep else finding.fix["keep_name"]
+    if open_words:
+        raise FixRefused(move_first(copy.display_name, kept, open_words))
+    done = books.make_customer_inactive(copy.external_id)
+    if done.active:
+        raise retries.ProviderError(f"“{done.display_name}” is still active after the fix")
+    # The mirror follows at once: sync must not link a CRM record to the copy meanwhile.
+    MirroredCustomer.objects.filter(client=finding.client, external_id=done.external_id).update(
+        active=False, version=done.version
+    )
+    return {"words": f"“{done.display_name}” made inactive in QuickBooks; “{kept}” kept."}
+
+
 FIXES = {
+    "make_inactive": _make_inactive,
     "void_invoice": _void,
     "create_invoice": _create,
     "update_crm_payment": _update_crm,

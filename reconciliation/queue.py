@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
-from .compare import compare
+from .compare import compare, compare_parties
 from .models import Finding, FindingMonth, FindingStatus, OpenTotals, Reconciliation, ReconStatus
 from .names import book_names
 from .records import deal_from_row, invoice_from_row
@@ -25,7 +25,11 @@ def attach_comparisons(findings: list[Finding]) -> None:
         kept = f.records or {}
         deal = deal_from_row(kept["deal"]) if kept.get("deal") else None
         invoices = [invoice_from_row(row) for row in kept.get("invoices", [])]
-        f.comparison = compare(deal, invoices, named)
+        f.comparison = (
+            compare_parties(kept["parties"])
+            if kept.get("parties")
+            else compare(deal, invoices, named)
+        )
 
 
 def queue_totals(firm, findings, chosen: dict) -> dict:

@@ -52,13 +52,17 @@ def records_of(
     customer_names: Mapping[str, str] | None = None,
     item_names: Mapping[str, str] | None = None,
     customer_id: str = "",
+    parties: tuple = (),
 ) -> dict:
     """The records, and the names of the customers and items they mention as the run read
     them (`names`): the page, the email and the CSV name them without asking the books."""
     customer_names, item_names = customer_names or {}, item_names or {}
     customers = {customer_id, deal.customer_id if deal else ""} | {i.customer_id for i in invoices}
     items = {line[0] for i in invoices for line in i.lines}
-    return {
+    kept = {}
+    if parties:  # two customers that are one: each record's fields, side by side
+        kept["parties"] = [[title, [list(row) for row in rows]] for title, rows in parties]
+    return kept | {
         "deal": deal_row(deal) if deal else None,
         "invoices": [invoice_row(i) for i in invoices],
         "names": {

@@ -17,11 +17,14 @@ from connections import retries
 from connections.adapters import accounting_adapter, crm_adapter
 from connections.numbers import BadValue, hubspot_number
 from connections.providers import Kind
-from connections.sync.customers import SyncUnavailable, active_connection
+from connections.sync.customers import SyncUnavailable, active_connection, properties_for
 from connections.sync.invoicing import doc_number, referenced_deal
-from connections.sync.models import CustomerLink, InvoiceLink, SyncSettings
+from connections.sync.mapping import map_record
+from connections.sync.models import CrmSource, CustomerLink, InvoiceLink, SyncSettings
+from connections.sync.validation import check_customer
 
 from . import balances, detectors, ledger, lifecycle, materiality
+from .duplicate_customers import BOOKS, CRM, CRM_KEY, SnapParty, duplicate_customers
 from .models import Reconciliation, ReconStatus
 from .periods import PeriodRefused, check_period
 from .records import records_of
@@ -106,7 +109,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     payments = accounting.payments()
     customers = accounting.all_customers()
     item_names = _item_names(accounting, recon)
-    deals, crm_read = [], False
+    deals, companies, crm_read = [], [], False
     try:
         lifecycle.beat(recon, lifecycle.READING_CRM)
         crm = crm_adapter(active_connection(client, Kind.CRM))
@@ -119,6 +122,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
             if not (cursor := page.next_cursor):
                 break
         deals = crm.deals([r for r in records if r.properties.get("dealstage") in won])
+        companies = _crm_companies(crm, client, settings, recon)
         crm_read = True
     except (
         SyncUnavailable,
@@ -139,6 +143,10 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         (link.crm_type, link.crm_id): link.accounting_id
         for link in CustomerLink.objects.filter(client=client)
     }
+    linked = set(customer_of.values())
+    parties = [_books_party(c, c.external_id in linked, settings.books_currency)
+               for c in customers]  # fmt: skip
+    companies = [replace(c, linked=("companies", c.id) in customer_of) for c in companies]
     pattern = settings.invoice_number_pattern
     unreadable = [str(u) for u in accounting.unreadable]
     # A deal whose invoice could not be read is not compared either: it would read as
@@ -293,10 +301,51 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "payments": snap_payments,
         "receivables": receivables,
         "customer_names": {c.external_id: c.display_name for c in customers},
+        "parties": parties,
+        "companies": companies,
+        "country": client.country,
         "item_names": item_names,
         "compared": compared,
         "crm_read": crm_read,
     }
+
+
+def _books_party(c, linked: bool, currency: str) -> SnapParty:
+    address = c.billing_address
+    return SnapParty(
+        c.external_id, c.display_name, BOOKS, email=c.email, phone=c.phone,
+        line1=address.line1, city=address.city, region=address.region,
+        postal_code=address.postal_code, country=address.country, tax_id=c.tax_id,
+        given_name=c.given_name, family_name=c.family_name,
+        balance=c.balance.amount if c.balance else None,
+        currency=(c.balance.currency if c.balance else "") or currency,
+        linked=linked, active=c.active,
+    )  # fmt: skip
+
+
+def _crm_companies(crm, client: Client, settings, recon: Reconciliation) -> list[SnapParty]:
+    """The CRM's companies as the client's field map reads them (when companies are its
+    customers), to find two that are one."""
+    if settings.crm_source == CrmSource.CONTACTS:
+        return []
+    field_map = settings.field_map.get("companies", {})
+    wanted = properties_for(settings.field_map, "companies")
+    found, cursor = [], None
+    while True:
+        page = crm.records("companies", cursor, wanted)
+        for r in page.records:
+            v = check_customer(map_record(r.properties, field_map), client.country).values
+            name = v.get("display_name") or v.get("company_name") or r.properties.get("name") or ""
+            found.append(SnapParty(
+                r.external_id, name, CRM, email=v.get("email", ""), phone=v.get("phone", ""),
+                website=v.get("website") or r.properties.get("domain") or "",
+                line1=v.get("line1", ""), city=v.get("city", ""), region=v.get("region", ""),
+                postal_code=v.get("postal_code", ""), country=v.get("country", ""),
+                tax_id=v.get("tax_id", ""),
+            ))  # fmt: skip
+        lifecycle.beat(recon)
+        if not (cursor := page.next_cursor):
+            return found
 
 
 def _item_names(accounting, recon: Reconciliation) -> dict[str, str]:
@@ -382,6 +431,13 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
     client = recon.client
     records = as_of(snapshot, period_end)
     found = detectors.detect(**records, today=period_end, stale_after_days=stale_after_days)
+    # Customers the books (or companies the CRM) hold twice: read as they are now, like
+    # balances, whatever the month.
+    found += duplicate_customers(
+        snapshot.get("parties", ()), companies=snapshot.get("companies", ()),
+        invoices=snapshot["invoices"], payments=snapshot.get("payments", ()),
+        credits=snapshot["credits"], country=snapshot.get("country") or "US",
+    )  # fmt: skip
     balance_rows = None
     if snapshot.get("crm_read"):  # without the CRM's side there is nothing to set beside
         # The books' receivable is read as it is now; a customer with records dated after
@@ -415,7 +471,8 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
             "records": records_of(deals.get(f.deal_id),
                                   [invoices[i] for i in f.invoice_ids if i in invoices],
                                   snapshot.get("customer_names", {}),
-                                  snapshot.get("item_names", {}), f.customer_id),
+                                  snapshot.get("item_names", {}), f.customer_id,
+                                  f.parties),
             "fix": f.fix,
         }  # fmt: skip
         seen.append(ledger.Seen(ledger.problem_key(f), values, (f.amount, severity), f))
@@ -425,6 +482,8 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
         """Only what this run could compare may be called gone."""
         if finding.deal_id and not crm_checked:
             return False
+        if not crm_checked and any(r.startswith(CRM_KEY) for r in finding.record_ids):
+            return False  # two CRM companies: the CRM was not read
         return not ({finding.deal_id, *finding.invoice_ids, *finding.record_ids} & unread)
 
     # One transaction: a run that dies storing the balances leaves the ledger as it was, not

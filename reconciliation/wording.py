@@ -88,7 +88,8 @@ class FindingWords:
         SF-1044"."""
         said = []
         if self.customer:
-            said.append(f"Customer: {self.customer}")
+            two = self.customer.endswith("(copy)")  # a customer keyed twice: both named
+            said.append(f"Customer{'s' if two else ''}: {self.customer}")
         if self.deal:
             said.append(f"Deal: {self.deal}")
         if self.invoices:
@@ -129,7 +130,10 @@ def describe(finding: Describable, names: BookNames) -> FindingWords:
                 hubspot_record_url(names.portal, "deals", finding.deal_id),
             )
         )
-    if finding.customer_id and names.realm:
+    fix = finding.fix or {}
+    if finding.code == "duplicate_customer":  # both records, each where it can be opened
+        references += _pair_references(fix, names)
+    elif finding.customer_id and names.realm:
         references.append(
             Reference(
                 f"Customer {names.customer(finding.customer_id)} in {BOOKS}",
@@ -139,9 +143,36 @@ def describe(finding: Describable, names: BookNames) -> FindingWords:
     return FindingWords(
         title=CODES.get(finding.code, finding.code.replace("_", " ").capitalize()),
         sentence=sentence(finding.reason),
-        customer=names.customer(finding.customer_id),
+        customer=_pair_words(fix)
+        if finding.code == "duplicate_customer"
+        else (names.customer(finding.customer_id)),
         deal=names.deal(finding.deal_id),
         invoices=tuple(names.invoice(i) for i in invoice_ids),
-        fix=(finding.fix or {}).get("words") or "Review by hand.",
+        fix=fix.get("words") or "Review by hand.",
         references=tuple(references),
+    )
+
+
+def _pair_references(fix: dict, names: BookNames) -> list[Reference]:
+    """The kept record and its copy (a `duplicate_customer`), in QuickBooks or HubSpot."""
+    crm = fix.get("system") == CRM
+    out = []
+    for role in ("keep", "copy"):
+        record_id, name = fix.get(f"{role}_id"), fix.get(f"{role}_name") or ""
+        if not record_id:
+            continue
+        if crm and names.portal:
+            url = hubspot_record_url(names.portal, "companies", record_id)
+            out.append(Reference(f"Company {quoted(name)} in {CRM}", url))
+        elif not crm and names.realm:
+            url = quickbooks_record_url(names.realm, "customer", record_id)
+            out.append(Reference(f"Customer {quoted(name)} in {BOOKS}", url))
+    return out
+
+
+def _pair_words(fix: dict) -> str:
+    """Both customers of a `duplicate_customer`: "“Maple Homes LLC” (kept) and “Maple
+    Homes” (copy)"."""
+    return (
+        f"{quoted(fix.get('keep_name', ''))} (kept) and {quoted(fix.get('copy_name', ''))} (copy)"
     )

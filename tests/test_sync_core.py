@@ -3,7 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connections.sync.matching import CustomerIndex, Party, find_duplicates, normalize_name
+from connections.sync.linkage import Matcher, Party, normalize_company
+from connections.sync.linkage.duplicates import find_duplicates
 from connections.sync.validation import LIMITS, check_customer
 
 GOOD = {
@@ -63,27 +64,31 @@ def test_it_never_raises_on_any_text(values):
 
 
 def parties(*specs) -> list[Party]:
-    return [Party(f"q{n}", *spec) for n, spec in enumerate(specs)]
+    fields = ("name", "email", "tax_id", "postal_code")
+    return [Party(f"q{n}", **dict(zip(fields, spec, strict=False))) for n, spec in enumerate(specs)]
 
 
-def test_it_matches_cheapest_evidence_first():
-    index = CustomerIndex(
-        parties(
-            ("Cedar Roofing Inc.", "office@cedar.example", "12-3456789", "78701"),
-            ("Ann Lee", "ann@home.example", "", "78702"),
-        )
+def test_it_finds_a_customer_by_tax_id_email_or_name_and_postal_code():
+    books = parties(
+        ("Cedar Roofing Inc.", "office@cedar.example", "12-3456789", "78701"),
+        ("Ann Lee", "ann@home.example", "", "78702"),
     )
-    assert index.match(Party("c1", "Totally Different", tax_id="123456789")).reason == "same tax ID"
-    assert index.match(Party("c2", "Ann Lee", email="ANN@home.example")).kind == "sure"
-    by_name = index.match(Party("c3", "CEDAR ROOFING", postal_code="78701"))
+    by_tax = Matcher(books).match(Party("c1", "Totally Different", tax_id="123456789"))
+    # Found by its tax ID alone, but a wholly different name holds it for a person.
+    assert (by_tax.kind, by_tax.candidate.external_id) == ("near", "q0")
+    assert "tax ID equal" in by_tax.reason and "name differs" in by_tax.reason
+    by_email = Matcher(books).match(Party("c2", "Ann Lee", email="ANN@home.example"))
+    assert (by_email.kind, by_email.candidate.external_id) == ("sure", "q1")
+    by_name = Matcher(books).match(Party("c3", "CEDAR ROOFING", postal_code="78701"))
     assert (by_name.kind, by_name.candidate.external_id) == ("sure", "q0")
 
 
 def test_it_sends_a_near_name_to_review_and_creates_on_a_clear_miss():
-    index = CustomerIndex(parties(("Harbor Plumbing Services", "", "", "94103")))
-    near = index.match(Party("c1", "Harbour Plumbing Services", postal_code="94110"))
+    books = parties(("Harbor Plumbing Services", "", "", "94103"))
+    near = Matcher(books).match(Party("c1", "Harbour Plumbing Services", postal_code="94110"))
     assert near.kind == "near" and near.candidate.external_id == "q0"
-    assert index.match(Party("c2", "Granite Electric", postal_code="94103")).kind == "miss"
+    stranger = Party("c2", "Granite Electric", email="office@granite.example", postal_code="94107")
+    assert Matcher(books).match(stranger).kind == "miss"
 
 
 def test_it_finds_duplicates_within_one_system():
@@ -94,12 +99,14 @@ def test_it_finds_duplicates_within_one_system():
             ("Oak Decks", "", "", "30301"),
         )
     )
-    assert [(a.external_id, b.external_id) for a, b, _ in pairs] == [("q0", "q1")]
+    assert [(d.ids, d.kind) for d in pairs] == [(("q0", "q1"), "sure")]
+    assert "name equal once normalised" in pairs[0].reason
 
 
 @given(st.text(max_size=80))
-def test_it_always_matches_a_record_to_itself(name):
-    index = CustomerIndex([Party("q0", name, postal_code="12345")])
-    found = index.match(Party("c0", name, postal_code="12345"))
-    if normalize_name(name):
-        assert found.kind == "sure" and found.candidate.external_id == "q0"
+def test_a_customer_keyed_twice_is_always_a_sure_duplicate(name):
+    pairs = find_duplicates(
+        [Party("q0", name, postal_code="12345"), Party("q1", name, postal_code="12345")]
+    )
+    if normalize_company(name):
+        assert [(d.ids, d.kind) for d in pairs] == [(("q0", "q1"), "sure")]

@@ -2,8 +2,10 @@
 
 import re
 import time
+from decimal import Decimal
 
 from django.urls import reverse
+from django.utils.html import escape
 from quickbooks.objects.account import Account
 
 from clients.models import AuditEntry
@@ -31,6 +33,10 @@ def form_data(**overrides) -> dict:
         "stale_after_days": "60",
         "report_contractor_email": "",
         "map_companies_display_name": "name",
+        "link_sure_percent": "90",
+        "review_from_percent": "20",
+        "match_abbreviations": "",
+        "match_legal_forms": "",
         "how_companies_display_name": "from",
         **{f"owner_{name}": "crm" for name in SyncSettings().field_owners},
     }
@@ -73,7 +79,7 @@ def test_the_field_map_is_a_row_per_field_and_saves_the_same_data(client, two_fi
     client.force_login(two_firms.owner_a)
     page = client.get(url(two_firms)).content.decode()
     assert 'name="map_contacts_display_name" value="firstname, lastname"' in page
-    assert "Not valid JSON" not in page and "<textarea" not in page
+    assert "Not valid JSON" not in page and '<textarea name="field_map' not in page
     response = client.post(
         url(two_firms),
         form_data(
@@ -287,3 +293,73 @@ def test_the_item_for_products_the_books_lack_is_picked_from_the_books(client, s
     said = "There is no item called “Roofing” in the books"
     refused_then_saved(client, two_firms, "unmatched_item", "Roofing", said, "Contract work")
     assert SyncSettings.for_client(two_firms.client_a).unmatched_item == "Contract work"
+
+
+def test_an_owner_sets_the_matching_thresholds_and_words_and_the_page_says_none_learnt_yet(
+    client, two_firms
+):
+    client.force_login(two_firms.owner_a)
+    page = client.get(url(two_firms)).content.decode()
+    assert escape("No run has learnt this client's matching yet") in page
+    assert "at least 200 records on each side" in page
+
+    saved = client.post(
+        url(two_firms),
+        form_data(
+            link_sure_percent="95.5",
+            review_from_percent="30",
+            match_abbreviations="Htg = Heating\r\n\r\n  Vnt=Ventilation ",
+            match_legal_forms="Kft",
+        ),
+    )
+
+    assert saved.status_code == 302
+    kept = SyncSettings.for_client(two_firms.client_a)
+    assert (kept.link_sure_percent, kept.review_from_percent) == (Decimal("95.5"), 30)
+    assert kept.match_abbreviations == "Htg = Heating\nVnt=Ventilation"
+    entry = AuditEntry.objects.get(action="sync.settings_changed")
+    assert (entry.before["link_sure_percent"], entry.after["link_sure_percent"]) == ("90.0", "95.5")
+    assert entry.after["match_legal_forms"] == "Kft"
+
+
+def test_bad_thresholds_and_vocabulary_lines_are_refused_in_words_and_nothing_saved(
+    client, two_firms
+):
+    client.force_login(two_firms.owner_a)
+    before = SyncSettings.for_client(two_firms.client_a).__dict__.copy()
+    for fields, said in (
+        ({"link_sure_percent": "40"}, "At least 50 %: below 50 % a link without review would"),
+        ({"link_sure_percent": "100"}, "At most 99.9 %."),
+        ({"link_sure_percent": "ninety"}, "Write a percentage like 90 or 97.5."),
+        ({"link_sure_percent": "97.55"}, "At most one decimal place"),
+        ({"review_from_percent": "0"}, "At least 1 %"),
+        (
+            {"link_sure_percent": "80", "review_from_percent": "85"},
+            "Review must start below the link without review (80 %)",
+        ),
+        ({"match_abbreviations": "Htg = Heating\nRfg Roofing"}, "Line 2 (“Rfg Roofing”) has no"),
+        ({"match_abbreviations": "Htg ="}, "Line 1 (“Htg =”) has nothing after the “=”"),
+        ({"match_legal_forms": "Pty Ltd"}, "one legal form per line, as one word"),
+        ({"match_legal_forms": "x" * 5001}, "At most 5000 characters; this has 5001."),
+    ):
+        response = client.post(url(two_firms), form_data(**fields))
+        assert response.status_code == 200, fields
+        assert escape(said) in response.content.decode(), fields
+    after = SyncSettings.for_client(two_firms.client_a).__dict__
+    assert {k: v for k, v in after.items() if k not in ("_state", "updated_at")} == {
+        k: v for k, v in before.items() if k not in ("_state", "updated_at")
+    }
+
+
+def test_another_firm_can_neither_read_nor_change_the_matching_settings(client, two_firms):
+    SyncSettings.for_client(two_firms.client_a)
+    SyncSettings.objects.filter(client=two_firms.client_a).update(
+        match_abbreviations="Htg = Heating"
+    )
+    client.force_login(two_firms.owner_b)
+    page = client.get(url(two_firms))
+    changed = client.post(url(two_firms), form_data(link_sure_percent="50"))
+    assert page.status_code == changed.status_code == 404
+    assert b"Htg" not in page.content
+    kept = SyncSettings.for_client(two_firms.client_a)
+    assert (kept.link_sure_percent, kept.match_abbreviations) == (90, "Htg = Heating")

@@ -460,6 +460,41 @@ class QuickBooksAdapter:
             if not (cursor := page.next_cursor):
                 return found
 
+    def open_transactions(self, customer_id: str) -> tuple[list[Invoice], list[Payment], list]:
+        """One customer's open invoices, payments with money unapplied, and credit memos with
+        credit left: what must move before it can be made inactive."""
+        where = f"WHERE CustomerRef = '{_quoted(customer_id)}'"
+        invoices = self._each(
+            self._query("Reading a customer's invoices", f"SELECT * FROM Invoice {where}"),  # noqa: S608 - quoted
+            _invoice, "invoice",
+        )  # fmt: skip
+        payments = self._each(
+            self._query("Reading a customer's payments", f"SELECT * FROM Payment {where}"),  # noqa: S608 - quoted
+            _received, "payment",
+        )  # fmt: skip
+        credits = self._each(
+            self._query("Reading a customer's credit memos", f"SELECT * FROM CreditMemo {where}"),  # noqa: S608 - quoted
+            _credit_memo, "credit memo",
+        )  # fmt: skip
+        return (
+            [i for i in invoices if not i.voided and i.balance.amount > 0],
+            [p for p in payments if p.unapplied > 0],
+            [c for c in credits if c.remaining is not None and c.remaining > 0],
+        )
+
+    def make_customer_inactive(self, customer_id: str) -> Customer:
+        """Make a customer inactive (QuickBooks keeps it, and its history). Read first: one
+        inactive already is left as it is, so a repeated approval writes nothing. Sent once,
+        with its SyncToken: a customer changed meanwhile is refused, not overwritten."""
+        current = self.customer_by_id(customer_id)
+        if current is None:
+            raise retries.ProviderError(f"QuickBooks has no customer {customer_id}")
+        if not current.active:
+            return current
+        body = {"Id": customer_id, "SyncToken": current.version, "sparse": True, "Active": False}
+        answer = self._post("customer", body, f"Making QuickBooks customer {customer_id} inactive")
+        return self._one(answer.get("Customer") or {}, _customer_json, "customer")
+
     def apply_payment(self, payment_id: str, invoice_id: str, amount: Decimal) -> None:
         """Apply `amount` of a payment's unapplied money to an invoice: a line linking the
         invoice is added to the payment, its own lines kept (a sparse update replaces them
@@ -806,6 +841,10 @@ def _customer(c: QboCustomer) -> Customer:
         version=_id(c.SyncToken or "", "SyncToken"),
         updated_at=_parsed_time(meta.get("LastUpdatedTime") if isinstance(meta, dict) else None),
     )
+
+
+def _customer_json(row: dict) -> Customer:
+    return _customer(QboCustomer.from_json(row))
 
 
 def _balance(value: object, currency: str) -> Money | None:

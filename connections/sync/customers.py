@@ -24,14 +24,14 @@ from ..adapters import accounting_adapter, crm_adapter
 from ..models import Connection, Status
 from ..providers import Kind, provider
 from ..records import CrmRecord, Customer, WriteResult
-from . import plan
+from . import learnt, plan
 from .alerts import raise_alert, resolve_alerts
 from .invoices import InvoiceStep
 from .leases import WAITING_STAGE, Lease, LeaseLost, client_lease
 from .linkage import Decision as LinkDecision
 from .linkage import Matcher, Party
+from .linkage.duplicates import find_duplicates
 from .mapping import accounting_values, map_record
-from .matching import CustomerIndex, find_duplicates
 from .models import (
     CRM_LABELS,
     ConflictKind,
@@ -318,10 +318,12 @@ class _CustomerSync:
             if r.active
         ]
         for side, parties in (("accounting", accounting), ("crm", [p.party() for p in prepared])):
+            # The same model as linking, each side against itself (linkage.duplicates).
             self.counts[f"duplicates_{side}"] = [
-                (a.external_id, b.external_id, f"{a.name} ~ {b.name}: {m.reason}")
-                for a, b, m in find_duplicates(parties)
-            ]
+                (*d.ids, f"{d.first.name} ~ {d.second.name}: {d.kind}, "
+                 f"probability {d.probability:.2f}: {d.reason}")
+                for d in find_duplicates(parties, country=self.client.country)
+            ]  # fmt: skip
 
     def _stage(self, text: str) -> None:
         self.run.stage = text
@@ -448,22 +450,29 @@ class _CustomerSync:
     def _decide_all(self, prepared: list[Prepared]) -> None:
         linked_to = {link.accounting_id: link for link in self.links.values()}
         self.linked_to = linked_to
-        self.matcher = Matcher(
-            (party_of(r.external_id, r.display_name, r.values) for r in self.mirror.values()
-             if r.active),
-            country=self.client.country,
-        )  # fmt: skip
+        customers = [
+            party_of(r.external_id, r.display_name, r.values)
+            for r in self.mirror.values()
+            if r.active
+        ]
         unlinked = [
             item.party()
             for item in prepared
             if not item.problems
             and (item.record.crm_type, item.record.external_id) not in self.links
         ]
-        # Weights learnt from this client's two record sets; links one to one over the batch.
-        self.matcher.fit(unlinked)
-        self.matches = {d.party.external_id: d for d in self.matcher.link_all(unlinked)}
+        # Weights learnt from this client's two record sets, or kept from its last run with
+        # enough records to learn from (decision 0026); links one to one over the batch.
+        self.matcher, learnt_now = learnt.matcher_for(
+            self.client, self.settings, customers, unlinked
+        )
+        decisions = self.matcher.link_all(unlinked)
+        if learnt_now and not self.dry_run:
+            learnt.keep(self.client, self.settings, self.run, self.matcher, decisions)
+        self.matches = {d.party.external_id: d for d in decisions}
         # Customers this run is about to create: a later record that is the same is reviewed.
         self.creating = self.matcher.for_this_run(len(unlinked))
+        self.creating.near = self.matcher.near
         self.decided = {
             (c.crm_type, c.crm_id): c
             for c in SyncConflict.objects.filter(
@@ -732,7 +741,8 @@ class _CustomerSync:
             self._outcome(item, Outcome.FAILED, f"{result.error}; then could not check: {error}")
             return
         for customer in named:
-            found = CustomerIndex([_party_of(customer)]).match(item.party())
+            # The run's weights (learnt from both sides), against this one customer.
+            found = self._same_customer(customer, item)
             if found.kind == "sure" or result.error_code == "unknown":
                 how = (
                     "created (its answer was lost)"
@@ -758,6 +768,16 @@ class _CustomerSync:
             item, ConflictKind.NAME_CLASH, why, clash.external_id if clash else "", values
         )
         self._outcome(item, Outcome.HELD, f"for review: {why}", clash.external_id if clash else "")
+
+    def _same_customer(self, customer: Customer, item: Prepared) -> LinkDecision:
+        """Whether the customer holding the name is this record: the run's model, the one
+        customer its only candidate (a clash on the name is no evidence by itself)."""
+        run = getattr(self, "matcher", None)
+        if run is None:
+            return Matcher([_party_of(customer)], country=self.client.country).match(item.party())
+        one = Matcher([_party_of(customer)], vocabulary=run.vocabulary, country=run.country,
+                      model=run.model.with_prior(0.5), sure=run.sure)  # fmt: skip
+        return one.match(item.party())
 
     def _created(self, write: PendingWrite, accounting_id: str, version: str, how: str) -> None:
         item = write.prepared

@@ -8,11 +8,11 @@ from django.core import validators
 
 from clients.forms import say_length_limits
 
-from . import field_map_form
+from . import field_map_form, matching_form
 from .books_choices import BooksChoices, CrmChoices
 from .invoicing import doc_number
 from .mapping import field_label
-from .models import ACCOUNTING, CRM, DEFAULT_FIELD_OWNERS, REVIEW, SyncSettings
+from .models import ACCOUNTING, CRM, DEFAULT_FIELD_OWNERS, REVIEW, LearntMatching, SyncSettings
 
 OWNER_CHOICES = [
     (CRM, "CRM wins"),
@@ -45,6 +45,7 @@ class SyncSettingsForm(forms.ModelForm):
             "sales_tax",
             "stale_after_days",
             "report_contractor_email",
+            *matching_form.FIELDS,
         ]
         labels = {
             "customer_direction": "Customers: direction",
@@ -62,9 +63,12 @@ class SyncSettingsForm(forms.ModelForm):
             "report_contractor_email": "Contractor's email for the monthly report",
         }
 
-    def __init__(self, *args, books: BooksChoices, crm: CrmChoices, **kwargs):
+    def __init__(
+        self, *args, books: BooksChoices, crm: CrmChoices, learnt: LearntMatching | None = None,
+        **kwargs,
+    ):  # fmt: skip
         super().__init__(*args, **kwargs)
-        self.books, self.crm = books, crm
+        self.books, self.crm, self.learnt = books, crm, learnt
         # Bounds a person would recognise, and no value that can crash a sync (terms of
         # 99,999,999,999 days overflowed the due date).
         for name, least, most, unit in LIMITS:
@@ -89,6 +93,7 @@ class SyncSettingsForm(forms.ModelForm):
                 initial=owners[name],
                 label=field_label(name),
             )
+        matching_form.add_fields(self)
         say_length_limits(self)
 
     def _income_account_field(self) -> forms.ChoiceField:
@@ -191,7 +196,21 @@ class SyncSettingsForm(forms.ModelForm):
 
     @property
     def setting_fields(self) -> list:
-        return [self[name] for name in self.Meta.fields]
+        return [self[name] for name in self.Meta.fields if name not in matching_form.FIELDS]
+
+    @property
+    def matching_fields(self) -> list:
+        return [self[name] for name in matching_form.FIELDS]
+
+    @property
+    def matching_note(self) -> matching_form.Note:
+        return matching_form.note(self, self.learnt)
+
+    def clean_match_abbreviations(self) -> str:
+        return matching_form.clean_abbreviations(self.cleaned_data["match_abbreviations"])
+
+    def clean_match_legal_forms(self) -> str:
+        return matching_form.clean_legal_forms(self.cleaned_data["match_legal_forms"])
 
     def clean_invoice_number_pattern(self) -> str:
         pattern = self.cleaned_data["invoice_number_pattern"].strip()
@@ -231,6 +250,7 @@ class SyncSettingsForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        matching_form.clean(self, cleaned)
         cleaned["field_map"] = field_map_form.clean(self, self.instance.field_map or {}, self.crm)
         return cleaned
 

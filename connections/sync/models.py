@@ -141,6 +141,13 @@ class SyncSettings(models.Model):
     stale_after_days = models.PositiveIntegerField(
         default=90, help_text="An open invoice older than this is a stale-receivable finding."
     )
+    # Customer matching (decision 0026): a pair links without a person at or above
+    # `link_sure_percent`, goes to review from `review_from_percent`, is new below it.
+    link_sure_percent = models.DecimalField(max_digits=4, decimal_places=1, default=90)
+    review_from_percent = models.DecimalField(max_digits=4, decimal_places=1, default=20)
+    # The client's own words for names, one per line ("Htg = Heating"; "Kft").
+    match_abbreviations = models.TextField(blank=True, default="")
+    match_legal_forms = models.TextField(blank=True, default="")
     # Deals already closed-won when invoicing started are history: linked to their invoice
     # when the books have one, left to reconciliation when not, never invoiced by sync.
     invoice_baseline_at = models.DateTimeField(null=True, blank=True)
@@ -173,6 +180,33 @@ class SyncSettings(models.Model):
     def for_client(cls, client: Client) -> "SyncSettings":
         found, _ = cls.objects.get_or_create(client=client)
         return found
+
+
+class LearntMatching(models.Model):
+    """The matching weights last learnt from this client's own records (a run with enough
+    on both sides): later runs too small to learn from score with them (decision 0026)."""
+
+    firm_lookup = "client__firm"
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="learnt_matching")
+    model = models.JSONField()  # linkage Model.to_dict(): m, u, prior, comparisons' fingerprint
+    # The prior's basis: the share of incoming records that found a likely partner; the
+    # prior of a later run is this over its own larger side (the book's size today).
+    partner_share = models.FloatField()
+    books_records = models.PositiveIntegerField()  # accounting customers learnt from
+    crm_records = models.PositiveIntegerField()  # CRM records learnt from
+    vocabulary = models.JSONField(default=dict)  # the client's words in use when learnt
+    # Each record's best probability in that run, binned: [[bin, records, sum of p], ...]
+    best_pairs = models.JSONField(default=list)
+    run = models.ForeignKey(
+        "SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    learnt_at = models.DateTimeField(default=timezone.now)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Matching learnt for {self.client}"
 
 
 class CustomerLink(models.Model):

@@ -21,6 +21,7 @@ from .models import (
     ConflictStatus,
     InvoiceLink,
     InvoiceState,
+    LearntMatching,
     Outcome,
     RunKind,
     SyncConflict,
@@ -137,6 +138,7 @@ def sync_settings(request: HttpRequest, client_slug: str) -> HttpResponse:
         instance=current,
         books=read_books_choices(client),  # the lists settings are picked from
         crm=read_crm_choices(client),
+        learnt=LearntMatching.objects.for_firm(request.firm).filter(client=client).first(),
     )
     if request.method == "POST" and form.is_valid():
         before = _settings_state(SyncSettings.objects.for_firm(request.firm).get(pk=current.pk))
@@ -164,6 +166,10 @@ def _settings_state(settings: SyncSettings) -> dict:
         "field_map": settings.field_map,
         "income_account": settings.income_account,
         "unmatched_item": settings.unmatched_item,
+        "link_sure_percent": str(settings.link_sure_percent),
+        "review_from_percent": str(settings.review_from_percent),
+        "match_abbreviations": settings.match_abbreviations,
+        "match_legal_forms": settings.match_legal_forms,
     }
 
 

@@ -108,6 +108,18 @@ def business_rule(detail: str) -> QboFault:
     )
 
 
+def has_balance() -> QboFault:
+    """A customer with a balance made inactive (QBO's "delete" of a name list entry).
+    Message and detail as integrators quote them (quickbooks-ruby #390, Bill.com's help);
+    the code is not documented there: the business validation code is used."""
+    return QboFault(
+        "6000",
+        "Delete List Has Balance Error",
+        "The entity you are trying to delete has an open balance. : This customer cannot be "
+        "deleted because it has a non-zero balance",
+    )
+
+
 def bad_query(detail: str) -> QboFault:
     return QboFault("4000", "Error parsing query", f"QueryParserError: {detail}")
 

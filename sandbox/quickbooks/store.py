@@ -314,6 +314,13 @@ class Store:
         if row.data.get("Voided"):
             raise faults.business_rule(f"This {entity} is voided and cannot be changed.")
         changes = rules.writable(entity, body)
+        # QBO makes a customer inactive only once nothing is open on it.
+        if (
+            entity == "Customer"
+            and _deactivates(row.data, changes)
+            and rules.money(row.data.get("Balance") or 0) != ZERO
+        ):
+            raise faults.has_balance()
         sparse = body.get("sparse") in (True, "true")
         base = {k: v for k, v in row.data.items() if k not in rules.READ_ONLY} if sparse else {}
         data = rules.merge_sparse(base, changes) if sparse else changes
@@ -497,6 +504,13 @@ class Store:
         row.last_updated = timezone.now()
         row.save(update_fields=["data", "last_updated"])
         self._event(row, "Update")
+
+
+def _deactivates(current: dict, changes: dict) -> bool:
+    return current.get("Active", True) not in (False, "false") and changes.get("Active") in (
+        False,
+        "false",
+    )
 
 
 def _int(value: str) -> int:

@@ -6,6 +6,8 @@ often among true pairs) from EM over the pairs that share one training key, for 
 fields only, as splink trains. Gentle priors keep the weights sane when data are few.
 """
 
+import hashlib
+import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -79,6 +81,56 @@ class Model:
     def __post_init__(self) -> None:
         self._weights = self.weights()
         self._scores: dict[Pattern, float] = {}
+
+    def to_dict(self) -> dict:
+        """Plain JSON: m, u, the prior and the fingerprint of the comparisons they are for."""
+        return {
+            "fingerprint": fingerprint(self.comparisons),
+            "m": [[float(x) for x in row] for row in self.m],
+            "u": [[float(x) for x in row] for row in self.u],
+            "prior": float(self.prior),
+        }
+
+    @classmethod
+    def from_dict(cls, data: object, comparisons: Sequence[Comparison] = COMPARISONS) -> "Model":
+        """The model `to_dict` wrote; StoredModelUnusable when it was written for other
+        comparisons (fields or levels changed since) or is not a model (wrong shape, a
+        probability that is NaN, infinite or outside 0..1)."""
+        if not isinstance(data, dict):
+            raise StoredModelUnusable("not a stored model")
+        if data.get("fingerprint") != fingerprint(comparisons):
+            raise StoredModelUnusable("learnt for another set of compared fields or levels")
+        m = _table(data.get("m"), comparisons, "m")
+        u = _table(data.get("u"), comparisons, "u")
+        prior = data.get("prior")
+        if not _probability(prior) or not 0 < prior < 1:
+            raise StoredModelUnusable(f"the prior is not a probability: {prior!r}")
+        return cls(m, u, float(prior), comparisons)
+
+
+class StoredModelUnusable(ValueError):
+    """A stored model that cannot be used for today's comparisons; it is learnt again."""
+
+
+def fingerprint(comparisons: Sequence[Comparison] = COMPARISONS) -> str:
+    """Which fields are compared and with which levels: a stored model is for these only."""
+    shape = [[c.field, list(c.levels)] for c in comparisons]
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+
+def _probability(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= 1
+
+
+def _table(rows: object, comparisons: Sequence[Comparison], name: str) -> list[list[float]]:
+    if not isinstance(rows, list) or len(rows) != len(comparisons):
+        raise StoredModelUnusable(f"{name} has no row per compared field")
+    for row, c in zip(rows, comparisons, strict=True):
+        if not isinstance(row, list) or len(row) != len(c.levels):
+            raise StoredModelUnusable(f"{name} of {c.field} has not one value per level")
+        if not all(_probability(x) for x in row):  # NaN and infinity fail 0 <= x <= 1
+            raise StoredModelUnusable(f"{name} of {c.field} holds a value that is no probability")
+    return [[float(x) for x in row] for row in rows]
 
 
 def probability(weight: float) -> float:

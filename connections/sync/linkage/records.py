@@ -81,6 +81,13 @@ class Party:
     country: str = ""
 
 
+_ALNUM = re.compile(r"[^\W_]")  # a character str.isalnum() accepts
+
+
+def _alnum(text: str) -> bool:
+    return _ALNUM.search(text) is not None
+
+
 def _compact(text: str) -> str:
     return re.sub(r"[\W_]", "", plain(text)).upper()
 
@@ -184,7 +191,9 @@ class Features:
         name = party.name
         self.raw = name.casefold().strip()
         given, family = party.given_name, party.family_name
-        self.tokens = tokens = company_tokens(name or f"{given} {family}", vocabulary)
+        whole = name or f"{given} {family}"
+        # A name of no letter or digit ("&", "★") says nothing of who it is, so it is none.
+        self.tokens = tokens = company_tokens(whole, vocabulary) if _alnum(whole) else []
         self.name = " ".join(tokens)
         self.sorted_name = " ".join(sorted(tokens)) if len(tokens) > 1 else self.name
         self.numbers = numbers_in(tokens)

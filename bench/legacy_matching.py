@@ -1,4 +1,9 @@
-"""Finding the accounting customer a CRM record already is, before anything is created.
+"""The customer matcher shipped before issue 16, kept only as the benchmarks' "before"
+baseline (bench/linkage.py, bench/matching.py, bench/matching_accuracy.py); the product
+matches with `connections.sync.linkage` (decision 0025) and finds duplicates with
+`connections.sync.linkage.duplicates` (decision 0027).
+
+Finding the accounting customer a CRM record already is, before anything is created.
 
 Cheapest evidence first: tax ID, email, normalised name with postal code; then fuzzy name
 similarity (rapidfuzz) among a few blocked candidates — never all pairs, so 20,000 against
