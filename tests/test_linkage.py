@@ -93,6 +93,10 @@ def test_email_levels():
     assert level(
         Party("a", email="ann.lee@gmail.com"), Party("b", email="bo@gmail.com"), "email"
     ) == ("differs")
+    # "info@yahoo.com" is a placeholder typed where the address was unknown: no evidence.
+    assert (
+        level(Party("a", email="Info@Yahoo.com"), Party("b", email="bo@yahoo.com"), "email") is None
+    )
 
 
 def test_phones_compare_as_e164_whatever_their_format():

@@ -100,9 +100,20 @@ def tax_key(tax_id: str) -> str:
     return compact if compact.isdigit() or any(ch.isdigit() for ch in compact) else ""
 
 
+# A role mailbox at a free mail domain ("info@gmail.com") is a placeholder typed where the
+# address was unknown, not anyone's identity: like a tax ID of "N/A", it is no value.
+ROLE_MAILBOXES = frozenset(
+    ["info", "office", "admin", "contact", "sales", "support", "billing", "accounts", "mail",
+     "noreply", "no-reply", "none", "na", "test"]
+)  # fmt: skip
+
+
 def email_key(email: str) -> str:
     email = email.strip().casefold()[:MAX_FIELD]
-    return email if "@" in email else ""
+    local, at, domain = email.rpartition("@")
+    if not at or (local in ROLE_MAILBOXES and domain in FREE_MAIL):
+        return ""
+    return email
 
 
 def web_domain(url: str) -> str:
