@@ -417,3 +417,29 @@ def test_a_field_map_changed_between_records_is_read_anew():
     field_map["display_name"] = {"from": "legal"}
     with pytest.raises(FieldMapError, match="display_name:"):
         map_record({"legal": "Cedar LLC"}, field_map)
+
+
+def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypatch):
+    """A batch from PARALLEL_FROM records has half its records compared by a forked copy
+    of the process: the decisions are the ones a single process makes."""
+    import dataclasses
+
+    from connections.sync.linkage import matcher as matcher_module
+
+    matcher, crm, _ = fitted
+    batch = [dataclasses.replace(p) for p in crm]  # not the records fit already compared
+    alone = matcher.link_all(batch)
+    answers, fork = [], matcher_module.in_another_process
+
+    def counted(work):
+        answer = fork(work)
+        return lambda: answers.append(answer()) or answers[-1]
+
+    monkeypatch.setattr(matcher_module, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(matcher_module, "in_another_process", counted)
+    split = matcher.link_all([dataclasses.replace(p) for p in crm])
+    assert answers and answers[0] is not None, "the copy answered"
+    assert len(answers[0]) == len(crm) - len(crm) // 2
+    assert [(d.kind, d.candidate, d.reason) for d in split] == [
+        (d.kind, d.candidate, d.reason) for d in alone
+    ]

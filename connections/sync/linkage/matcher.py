@@ -288,11 +288,13 @@ class Matcher:
         answer = in_another_process(lambda: compare(theirs)) if theirs else lambda: None
         skip = set(theirs)
         out: list[list[tuple[int, Pattern]] | None] = [None] * len(parties)
-        for r, party in enumerate(parties):
-            if r not in skip:
-                f = prepared[r] = self.prepare(party)
-                out[r] = self._compared(f, CANDIDATES)
-        found = answer() if theirs else None
+        try:
+            for r, party in enumerate(parties):
+                if r not in skip:
+                    f = prepared[r] = self.prepare(party)
+                    out[r] = self._compared(f, CANDIDATES)
+        finally:  # the copy's answer is read (and the copy reaped) even if this side failed
+            found = answer() if theirs else None
         if theirs and found is None:  # no second process (or it failed): done here
             found = compare(theirs)
         for r, compared in zip(theirs, found or (), strict=True):
