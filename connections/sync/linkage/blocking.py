@@ -11,7 +11,7 @@ from operator import itemgetter
 from .records import Features
 
 MAX_BLOCK = 60  # a key shared by more records than this does not narrow the search
-CANDIDATES = 4  # compared in full per record (the partner is the first in 99.8 %)
+CANDIDATES = 6  # compared in full per record (the partner is the first in 99.8 %)
 STRONG = ("x:", "e:", "t:", "w:", "a:")  # tax ID, email, phone, website, street address
 STRONG_KINDS = frozenset(k[0] for k in STRONG)
 
