@@ -438,8 +438,12 @@ def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypat
     monkeypatch.setattr(matcher_module, "PARALLEL_FROM", 10)
     monkeypatch.setattr(matcher_module, "in_another_process", counted)
     split = matcher.link_all([dataclasses.replace(p) for p in crm])
-    assert answers and answers[0] is not None, "the copy answered"
-    assert len(answers[0]) == len(crm) - len(crm) // 2
+    assert answers, "half the batch was handed to a copy"
+    import threading
+
+    if threading.active_count() == 1:  # fork is used only then (another test's server thread
+        # may still run in this process: then the work is done here, the same answers)
+        assert answers[0] is not None and len(answers[0]) == len(crm) - len(crm) // 2
     assert [(d.kind, d.candidate, d.reason) for d in split] == [
         (d.kind, d.candidate, d.reason) for d in alone
     ]
