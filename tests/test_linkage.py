@@ -3,6 +3,7 @@ in levels, weights learnt by EM, OR-ed blocking, one-to-one links, decisions in 
 Pure: no database, no HTTP."""
 
 import random
+from collections import Counter
 from dataclasses import replace
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from connections.sync.linkage import Matcher, Party, Vocabulary, normalize_company
 from connections.sync.linkage.blocking import BlockIndex
-from connections.sync.linkage.compare import COMPARISONS, levels
+from connections.sync.linkage.compare import COMPARISONS, levels, levels_one_by_one
 from connections.sync.linkage.model import Model, estimate_m, estimate_u
 from connections.sync.linkage.records import Features
 
@@ -136,6 +137,10 @@ def test_email_levels():
     assert level(
         Party("a", email="ann.lee@gmail.com"), Party("b", email="bo@gmail.com"), "email"
     ) == ("differs")
+    # "info@yahoo.com" is a placeholder typed where the address was unknown: no evidence.
+    assert (
+        level(Party("a", email="Info@Yahoo.com"), Party("b", email="bo@yahoo.com"), "email") is None
+    )
 
 
 def test_phones_compare_as_e164_whatever_their_format():
@@ -243,12 +248,50 @@ def test_each_blocking_key_says_how_many_candidates_it_brings():
     assert counts["e"] == 1 and counts["n"] == 2 and counts["d"] == 1
 
 
+def test_the_fast_comparison_gives_every_field_the_same_level_as_each_rule(fitted):
+    """`levels` is the ten comparisons written out in one for speed: on every candidate pair
+    of the small world, and on pairs of people, it says what each comparison says."""
+    matcher, crm, _ = fitted
+    people = [
+        Party("p1", given_name="Robbie", family_name="Lowe", line1="16 Taylor Place",
+              city="Sydney", region="NSW", postal_code="2000", tax_id="1234567"),
+        Party("p2", given_name="Lowe", family_name="Robbie", line1="16", city="Sidney",
+              region="NSW", postal_code="2001", tax_id="1234568"),
+        Party("p3", given_name="Robert", family_name="Low", line1="61 Place Taylor",
+              city="Sydney", region="VIC", country="AU"),
+        Party("p4", "Job site 4", "a@b.com", website="www.b.com", phone="+61 2 9374 4000",
+              country="AU"),
+    ]  # fmt: skip
+    pairs = [(a, b) for a in people for b in people]
+    for p in crm:
+        f = matcher.prepare(p)
+        pairs += [(f, matcher.features[i]) for i in matcher.index.candidates(f, 8)]
+    for a, b in pairs:
+        a = a if isinstance(a, Features) else Features(a)
+        b = b if isinstance(b, Features) else Features(b)
+        assert levels(a, b) == levels_one_by_one(a, b), (a.party, b.party)
+
+
 def test_em_learns_that_equal_emails_mean_the_same_party(fitted):
     matcher, _, _ = fitted
     weights = matcher.model.weights()[FIELD["email"]]
     assert weights[3] > 5  # equal: strong evidence for
     assert weights[0] < 0  # different: evidence against
     assert 0 < matcher.model.prior < 0.01  # two random records are rarely one company
+
+
+def test_an_equal_name_no_other_customer_has_weighs_more_than_a_shared_one(fitted):
+    matcher, _, _ = fitted
+    counts = Counter(f.sorted_name for f in matcher.features)
+    rare = next(f.party for f in matcher.features if counts[f.sorted_name] == 1)
+    common = next(f.party for f in matcher.features if counts[f.sorted_name] >= 3)
+
+    def best(party: Party):
+        return matcher.scored(matcher.prepare(Party("new", party.name)))[0]
+
+    assert best(rare).weight > best(common).weight
+    decision = matcher.match(Party("new", rare.name, postal_code=rare.postal_code))
+    assert "name equal (no other customer has it)" in decision.reason
 
 
 def test_em_keeps_the_priors_when_there_is_nothing_to_learn_from():
@@ -420,3 +463,98 @@ def test_a_name_without_letters_never_links_anyone(name, code):
     matcher = Matcher([Party("q1", "🏠", "owner@mail.example", "12-3456789", code)])
     found = matcher.match(Party("h1", name, "someone@else.example", "98-7654321", code))
     assert found.kind != "sure", found.reason
+
+
+# --- mapping and validation at batch speed -------------------------------------------------
+def test_the_fast_paths_of_validation_answer_as_the_libraries_do():
+    """Common shapes of email, phone and EIN are read without the libraries' full parse;
+    on a spread of good, odd and bad values the answers are the libraries' own."""
+    import phonenumbers
+    from email_validator import EmailNotValidError, validate_email
+    from stdnum.us import ein
+
+    from connections.sync.validation import _check_tax_id, e164, normalized_email
+
+    def outcome(check, value, *args):
+        try:
+            return check(value, *args)
+        except (EmailNotValidError, phonenumbers.NumberParseException, ValueError) as error:
+            return type(error).__name__
+
+    def library_phone(text, country):
+        number = phonenumbers.parse(text, country or None)
+        if not phonenumbers.is_valid_number(number):
+            raise phonenumbers.NumberParseException(0, "not a valid number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    rng = random.Random(5)  # noqa: S311 - test data
+    for _ in range(3000):
+        d = rng.choice("23456789") + "".join(rng.choice("0123456789") for _ in range(9))
+        a, b, c = d[:3], d[3:6], d[6:]
+        shapes = [f"({a}) {b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}", d, f"1{d}",
+                  f"1 ({a}) {b} {c}", f"({a} {b}-{c}", f"+{d}", f"+1 1{d}", f"+44{d}"]  # fmt: skip
+        text = rng.choice(shapes)
+        country = rng.choice(["US", "CA", "GB", "", "JM", "us"])
+        assert outcome(e164, text, country) == outcome(library_phone, text, country), text
+    emails = ["Info@Example.COM", "ann@home.example", "a@b.c", "x@foo.local", "x@ab--cd.com",
+              "x@xn--bcher-kva.ch", "x@-a.com", "x..y@a.com", "x@a.123", "Joe <joe@a.com>",
+              "a" * 250 + "@a.com", "x@" + "a" * 64 + ".com", "WWW@A.COM", "j oel@a.com",
+              "x@a.test", "o'neil+jobs@mail.Roofing.co.uk", "é@a.com", "x@bücher.de"]  # fmt: skip
+    for email in emails:
+        library = outcome(lambda e: validate_email(e, check_deliverability=False).normalized, email)
+        assert outcome(normalized_email, email) == library, email
+    for tax_id in ["12-3456789", "123456789", "00-1234567", "07-1234567", "12 3456789", "1-2"]:
+        fast = {"tax_id": tax_id}
+        problems = _check_tax_id(fast, "US")
+        assert (not problems, fast["tax_id"]) == (
+            ein.is_valid(tax_id),
+            ein.compact(tax_id) if ein.is_valid(tax_id) else tax_id,
+        ), tax_id
+
+
+def test_a_field_map_changed_between_records_is_read_anew():
+    """The map is read once per run for speed; a map changed in place is still obeyed, and a
+    map broken in place is still refused."""
+    from connections.sync.mapping import FieldMapError, map_record
+
+    field_map = {"display_name": {"from": ["name"]}}
+    assert map_record({"name": "Cedar", "legal": "Cedar LLC"}, field_map) == {
+        "display_name": "Cedar"
+    }
+    field_map["display_name"]["from"] = ["legal"]
+    assert map_record({"name": "Cedar", "legal": "Cedar LLC"}, field_map) == {
+        "display_name": "Cedar LLC"
+    }
+    field_map["display_name"] = {"from": "legal"}
+    with pytest.raises(FieldMapError, match="display_name:"):
+        map_record({"legal": "Cedar LLC"}, field_map)
+
+
+def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypatch):
+    """A batch from PARALLEL_FROM records has half its records compared by a forked copy
+    of the process: the decisions are the ones a single process makes."""
+    import dataclasses
+
+    from connections.sync.linkage import matcher as matcher_module
+
+    matcher, crm, _ = fitted
+    batch = [dataclasses.replace(p) for p in crm]  # not the records fit already compared
+    alone = matcher.link_all(batch)
+    answers, fork = [], matcher_module.in_another_process
+
+    def counted(work):
+        answer = fork(work)
+        return lambda: answers.append(answer()) or answers[-1]
+
+    monkeypatch.setattr(matcher_module, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(matcher_module, "in_another_process", counted)
+    split = matcher.link_all([dataclasses.replace(p) for p in crm])
+    assert answers, "half the batch was handed to a copy"
+    import threading
+
+    if threading.active_count() == 1:  # fork is used only then (another test's server thread
+        # may still run in this process: then the work is done here, the same answers)
+        assert answers[0] is not None and len(answers[0]) == len(crm) - len(crm) // 2
+    assert [(d.kind, d.candidate, d.reason) for d in split] == [
+        (d.kind, d.candidate, d.reason) for d in alone
+    ]

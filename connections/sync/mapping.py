@@ -5,6 +5,7 @@ space when several are given, the first non-empty used when `first_of`). Each cl
 have its own; `DEFAULT_COMPANY_MAP` and `DEFAULT_CONTACT_MAP` are the starting points.
 """
 
+import copy
 from collections.abc import Mapping
 
 from ..records import Customer
@@ -51,6 +52,20 @@ class FieldMapError(ValueError):
 
 
 def check_field_map(field_map: FieldMap) -> None:
+    _plan(field_map)
+
+
+Plan = tuple[tuple[str, bool, tuple[str, ...]], ...]  # (field, first_of?, properties)
+_PLANS: dict[int, tuple[FieldMap, dict, Plan]] = {}  # id → (the map, a copy of it, its plan)
+
+
+def _plan(field_map: FieldMap) -> Plan:
+    """The map checked and read once; remembered while the map stays as it was (a run maps
+    thousands of records with one map: comparing it with its copy is cheaper than checking)."""
+    known = _PLANS.get(id(field_map))
+    if known is not None and known[0] is field_map and known[1] == field_map:
+        return known[2]
+    plan = []
     for target, rule in field_map.items():
         if not isinstance(rule, dict) or not ({"from", "first_of"} & set(rule)):
             raise FieldMapError(f"{target}: needs 'from' or 'first_of' with a list of properties")
@@ -58,22 +73,30 @@ def check_field_map(field_map: FieldMap) -> None:
             sources = rule.get(key, [])
             if not isinstance(sources, list) or not all(isinstance(s, str) and s for s in sources):
                 raise FieldMapError(f"{target}: '{key}' must be a list of property names")
+        first_of = "first_of" in rule
+        plan.append((target, first_of, tuple(rule["first_of"] if first_of else rule["from"])))
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    _PLANS[id(field_map)] = (field_map, copy.deepcopy(dict(field_map)), tuple(plan))
+    return tuple(plan)
 
 
 def map_record(properties: Mapping[str, object], field_map: FieldMap) -> dict[str, str]:
     """The customer fields a CRM record's properties give under `field_map` (text, unvalidated)."""
-    check_field_map(field_map)
-
-    def text(name: str) -> str:
-        value = properties.get(name)
-        return "" if value is None else str(value).strip()
-
+    get = properties.get
     out = {}
-    for target, rule in field_map.items():
-        if "first_of" in rule:
-            out[target] = next((text(s) for s in rule["first_of"] if text(s)), "")
-        else:
-            out[target] = " ".join(t for t in (text(s) for s in rule["from"]) if t)
+    for target, first_of, sources in _plan(field_map):
+        texts = []
+        for source in sources:
+            value = get(source)
+            if value is None:
+                continue
+            text = value.strip() if type(value) is str else str(value).strip()
+            if text:
+                texts.append(text)
+                if first_of:
+                    break
+        out[target] = texts[0] if len(texts) == 1 else " ".join(texts)
     return out
 
 

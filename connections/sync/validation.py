@@ -9,9 +9,15 @@ caller decides, nothing is silently dropped or truncated.
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from email_validator.rfc_constants import (
+    CASE_INSENSITIVE_MAILBOX_NAMES,
+    DOMAIN_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+)
 from stdnum.au import abn
 from stdnum.ca import bn
 from stdnum.eu import vat
@@ -64,6 +70,8 @@ JOINERS = "\u200c\u200d"
 def strip_control(text: str) -> str:
     """Text without control characters (line breaks, tabs and other control whitespace
     become spaces); emoji, joined emoji and right-to-left scripts are kept."""
+    if text.isprintable():  # no control, format or separator character: nothing to remove
+        return re.sub(r" {2,}", " ", text).strip() if "  " in text else text.strip()
     cleaned = "".join(
         " " if ch.isspace() and ch != " " and unicodedata.category(ch) in ("Cc", "Zl", "Zp")
         else ch
@@ -77,8 +85,12 @@ def check_customer(values: dict[str, str], country: str = "US") -> Checked:
     """Validate and normalise a mapped customer; never raises on bad input."""
     out, problems, notes = {}, [], []
     for name, raw in values.items():
-        text = strip_control(str(raw or ""))
-        if text != str(raw or "").strip():
+        raw = raw if type(raw) is str else str(raw or "")
+        if raw.isprintable() and "  " not in raw:  # the common case: nothing to clean
+            out[name] = raw.strip()
+            continue
+        text = strip_control(raw)
+        if text != raw.strip():
             notes.append(f"{name}: control characters removed")
         out[name] = text
     if not (out.get("display_name") or out.get("company_name") or out.get("given_name")):
@@ -87,15 +99,12 @@ def check_customer(values: dict[str, str], country: str = "US") -> Checked:
         problems.extend(_check_name(out))
     if out.get("email"):
         try:
-            out["email"] = validate_email(out["email"], check_deliverability=False).normalized
+            out["email"] = normalized_email(out["email"])
         except EmailNotValidError as error:
             problems.append(f"email: {error}")
     if out.get("phone"):
         try:
-            number = phonenumbers.parse(out["phone"], country or None)
-            if not phonenumbers.is_valid_number(number):
-                raise phonenumbers.NumberParseException(0, "not a valid number")
-            out["phone"] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            out["phone"] = e164(out["phone"], country)
         except phonenumbers.NumberParseException as error:
             problems.append(f"phone: {out['phone'][:40]!r} is not a phone number ({error})")
     postal = out.get("postal_code", "").upper()
@@ -132,9 +141,114 @@ def _check_name(out: dict[str, str]) -> list[str]:
     return []
 
 
+# The common shape of an address: a dot-atom mailbox at an ASCII host name whose labels are
+# letters, digits and single hyphens, under a top-level domain of letters. For it,
+# email-validator's answer is known without running it: valid, the domain lower-cased, the
+# mailbox kept (or lower-cased for RFC 2142's role names). Anything else asks the library.
+_ATEXT = r"[a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~]+"
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+COMMON_EMAIL = re.compile(rf"({_ATEXT}(?:\.{_ATEXT})*)@((?:{_LABEL}\.)+[a-zA-Z]{{2,63}})")
+_ROLE_MAILBOXES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
+_RESERVED_TLDS = frozenset(d for d in SPECIAL_USE_DOMAIN_NAMES if "." not in d)
+_RESERVED_DEEP = tuple(d for d in SPECIAL_USE_DOMAIN_NAMES if "." in d)
+
+
+def normalized_email(text: str) -> str:
+    """The address as email-validator normalises it; EmailNotValidError if it is not one."""
+    common = COMMON_EMAIL.fullmatch(text)
+    if common and len(text) <= EMAIL_MAX_LENGTH:
+        local, domain = common.group(1), common.group(2).lower()
+        if (
+            len(domain) <= DOMAIN_MAX_LENGTH
+            and "--" not in domain  # Punycode and R-LDH labels: the library's own rules
+            and domain[domain.rfind(".") + 1 :] not in _RESERVED_TLDS
+            and not any(domain == d or domain.endswith("." + d) for d in _RESERVED_DEEP)
+        ):
+            if local.lower() in _ROLE_MAILBOXES:
+                local = local.lower()
+            return f"{local}@{domain}"
+    return validate_email(text, check_deliverability=False).normalized
+
+
+# Most numbers of a North American client are written one of a few ways: "(303) 555-0100",
+# "303.555.0100", "+1 303 555 0100". Those are read directly; anything else is parsed.
+NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
+NANP_NUMBER = re.compile(
+    r"(\+1[ .-]?|1[ .-]?)?(?:\(([2-9]\d\d)\)|([2-9]\d\d))[ .-]?(\d{3})[ .-]?(\d{4})"
+)
+
+
+def _nanp_rules() -> list[tuple[re.Pattern | None, re.Pattern, re.Pattern]]:
+    """phonenumbers' own test of a ten-digit number of the North American plan, as regular
+    expressions compiled once: per region in the plan's order, its leading digits (if it
+    has them), its general shape, and any of its number types."""
+    kinds = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
+             "uan", "voicemail", "fixed_line", "mobile")  # fmt: skip
+
+    def fits(desc) -> bool:
+        return not desc.possible_length or 10 in desc.possible_length
+
+    rules = []
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        types = [
+            desc.national_number_pattern
+            for desc in (getattr(meta, kind) for kind in kinds)
+            if desc is not None and desc.national_number_pattern and fits(desc)
+        ]
+        general = meta.general_desc
+        shape = general.national_number_pattern if fits(general) else "(?!)"
+        leading = re.compile(meta.leading_digits) if meta.leading_digits else None
+        rules.append(
+            (leading, re.compile(shape), re.compile("|".join(f"(?:{t})" for t in types) or "(?!)"))
+        )
+    return rules
+
+
+NANP_RULES = _nanp_rules()
+
+
+def nanp_valid(digits: str) -> bool:
+    """phonenumbers.is_valid_number for +1 and these ten digits, without parsing: the first
+    region whose leading digits or patterns fit decides, as `region_code_for_number` does."""
+    for leading, shape, types in NANP_RULES:
+        if leading is not None:
+            if leading.match(digits):
+                return bool(shape.fullmatch(digits) and types.fullmatch(digits))
+        elif shape.fullmatch(digits) and types.fullmatch(digits):
+            return True
+    return False
+
+
+def e164(text: str, country: str) -> str:
+    """The number in E.164 ("+13035550100"); NumberParseException if it is not a valid one."""
+    shape = NANP_NUMBER.fullmatch(text)
+    if shape and (text[0] == "+" or country in NANP_REGIONS):
+        digits = (shape[2] or shape[3]) + shape[4] + shape[5]
+        if nanp_valid(digits):
+            return "+1" + digits
+        raise phonenumbers.NumberParseException(0, "not a valid number")
+    number = phonenumbers.parse(text, country or None)
+    if not phonenumbers.is_valid_number(number):
+        raise phonenumbers.NumberParseException(0, "not a valid number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+EIN_SHAPE = re.compile(r"(\d{2})-?(\d{7})")
+
+
+@lru_cache(maxsize=128)
+def _ein_prefix_valid(prefix: str) -> bool:
+    return ein.is_valid(f"{prefix}-0000000")  # the IRS assigns by prefix (python-stdnum's table)
+
+
 def _check_tax_id(out: dict[str, str], country: str) -> list[str]:
     value = out["tax_id"]
     rule = TAX_ID_RULES.get(country.upper())
+    shape = EIN_SHAPE.fullmatch(value) if rule is ein else None
+    if shape and _ein_prefix_valid(shape[1]):  # the common shape: "12-3456789"
+        out["tax_id"] = shape[1] + shape[2]
+        return []
     try:
         if rule is not None:
             out["tax_id"] = rule.compact(rule.validate(value))

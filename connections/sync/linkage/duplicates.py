@@ -14,7 +14,6 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .blocking import CANDIDATES
 from .compare import COMPARISONS, levels
 from .matcher import (
     FEW,
@@ -30,6 +29,10 @@ from .matcher import (
 from .model import Model, combine, estimate_m, estimate_u, probability
 from .names import DEFAULT, Vocabulary
 from .records import Party
+
+# Records compared with each customer: more than a CRM record's candidates (blocking's
+# CANDIDATES), because one customer may have been keyed in several times.
+OTHERS = 8
 
 # Before anything is learnt: one record in twenty taken to be a copy of another. (Linking
 # two systems assumes one in two has a partner; within one book copies are far rarer, and
@@ -105,7 +108,7 @@ def find_duplicates(
     features = matcher.features
     for i, f in enumerate(features):
         # One more candidate than linking asks for: the record itself is among them.
-        for s in matcher.scored(f, CANDIDATES + 1):
+        for s in matcher.scored(f, OTHERS + 1):
             j = s.customer
             pair = (min(i, j), max(i, j))
             if j == i or pair in found or probability(s.weight) < near:
@@ -183,7 +186,7 @@ def fit_within(matcher: Matcher, seed: int = 0) -> tuple[Model, bool]:
     matcher.model = Model(m, u, min(0.5, 1 / n))
     best = []
     for i in sample:
-        weights = [s.weight for s in matcher.scored(features[i], CANDIDATES + 1) if s.customer != i]
+        weights = [s.weight for s in matcher.scored(features[i], OTHERS + 1) if s.customer != i]
         best.append(max(weights, default=-99.0))
     share = min(1.0, max(0.01, sum(probability(w) for w in best) / len(sample)))
     return Model(m, u, min(0.5, share / (n - 1))), True

@@ -6,14 +6,17 @@ clear miss is created. A customer already taken (by an existing link or a strong
 this batch) is never silently given a second partner: the weaker record goes to review.
 """
 
+import math
 import random
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from .blocking import CANDIDATES, BlockIndex
 from .compare import COMPARISONS, TAX_ID, levels, name_alike
 from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u, probability
 from .names import DEFAULT, Vocabulary, numbers_differ, words
+from .parallel import in_another_process
 from .records import Features, Party
 
 SURE = 0.90  # probability at or above which a pair links without a person (decision 0025)
@@ -26,6 +29,7 @@ TRUSTED_CONFLICT = -6.0
 SAME_NAME = 3  # company name level "equal once normalised" and above
 IDENTIFIERS = (3, 4, 5, 6, 9)  # email, website, phone, address, tax ID
 RANDOM_PAIRS = 20_000
+PARALLEL_FROM = 4_000  # records in a batch from which half are compared on the other core
 FEW = 200  # fewer records than this on a side: too few to learn u or the prior from
 TRAINING_RECORDS = 2_000
 TRAINING_BLOCK = 20  # pairs of a key shared by more records than this teach little
@@ -40,7 +44,7 @@ TRAINING_KEYS = (
 )
 
 
-def identifies(s: "_Scored", f: Features) -> bool:
+def identifies(s: "_Scored", features: Callable[[], Features]) -> bool:
     """Whether any field that says *who* agrees at all (name, email, phone, address, tax ID
     ...); place and country only say *where*. Two records of one postal code with nothing
     else in common (a name in emoji, or in another script) are no candidates: a small
@@ -49,7 +53,7 @@ def identifies(s: "_Scored", f: Features) -> bool:
     p = s.pattern  # spelt out: this runs for every candidate pair (name 0 … address 6, tax 9)
     if p[0] or p[1] or p[2] or p[3] or p[4] or p[5] or p[6] or p[TAX_ID]:
         return True
-    return p[0] == 0 and not set(f.tokens).isdisjoint(s.features.tokens)
+    return p[0] == 0 and not set(features().tokens).isdisjoint(s.features.tokens)
 
 
 FIRST_NAME = 1
@@ -110,6 +114,41 @@ class _Scored:
     customer: int
     pattern: Pattern
     features: Features = field(repr=False, default=None)
+    rarity: tuple[float, float] = (0.0, 0.0)  # term-frequency weight of (name, last name)
+
+
+# Term frequency: an equal name that few customers share says more than one many share, as
+# splink's term-frequency adjustment. Per field: (comparison, its "equal" levels, the value).
+RARITY = ((0, (3, 4), "sorted_name"), (2, (3,), "family"))
+
+
+class _Frequencies:
+    """How many customers have each name and last name, and the average over agreeing pairs
+    (sum of squared counts over all): a value as common as average adds nothing, a rarer one
+    adds log2(average / count), a commoner one takes as much away."""
+
+    def __init__(self, features: list[Features]):
+        self.counts = [Counter(getattr(f, attr) for f in features) for _, _, attr in RARITY]
+        for counts in self.counts:
+            counts.pop("", None)
+        self.squares = [float(sum(c * c for c in counts.values())) for counts in self.counts]
+        self.totals = [float(sum(counts.values())) for counts in self.counts]
+
+    def add(self, f: Features) -> None:
+        for k, (_, _, attr) in enumerate(RARITY):
+            if value := getattr(f, attr):
+                c = self.counts[k][value]
+                self.counts[k][value] = c + 1
+                self.squares[k] += 2 * c + 1
+                self.totals[k] += 1
+
+    def weights(self, pattern: Pattern, other: Features) -> tuple[float, float]:
+        out = [0.0, 0.0]
+        for k, (field_, equal, attr) in enumerate(RARITY):
+            if pattern[field_] in equal:
+                count = self.counts[k].get(getattr(other, attr), 1)
+                out[k] = max(0.0, math.log2(self.squares[k] / self.totals[k] / count))
+        return out[0], out[1]
 
 
 class Matcher:
@@ -124,6 +163,9 @@ class Matcher:
         near: float = NEAR,
     ):
         self.vocabulary, self.country = vocabulary, country
+        self._prepared: dict[int, tuple[Party, Features]] = {}  # the records fit looked at
+        self._explained: tuple[Model | None, dict] = (None, {})
+        self._frequencies: _Frequencies | None = None  # on once weights are learnt from data
         self.features: list[Features] = []
         self.index = BlockIndex()
         for party in customers:
@@ -138,8 +180,14 @@ class Matcher:
         f = Features(party, self.vocabulary, self.country)
         self.features.append(f)
         self.index.add(f)
+        if self._frequencies is not None:
+            self._frequencies.add(f)
 
     def prepare(self, party: Party) -> Features:
+        """The party's features; those of a record `fit` learnt from are not worked out twice."""
+        known = self._prepared.get(id(party))
+        if known is not None and known[0] is party:
+            return known[1]
         return Features(party, self.vocabulary, self.country)
 
     def fit(self, incoming: Sequence[Party], seed: int = 0) -> Model:
@@ -153,6 +201,7 @@ class Matcher:
             list(incoming), TRAINING_RECORDS
         )  # fmt: skip
         prepared = [self.prepare(p) for p in sample]
+        self._prepared = {id(f.party): (f.party, f) for f in prepared}
         u = estimate_u(self._random_pairs(prepared, rng))
         estimates = []
         everything = set(range(len(COMPARISONS)))
@@ -173,6 +222,8 @@ class Matcher:
         # A first guess of one partner each, then the share that finds a likely one.
         # Too few incoming records to tell (a webhook's one): assume half have a partner.
         self.model = Model(m, u, min(0.5, 1 / len(self.features)))
+        if len(self.features) >= FEW and len(prepared) >= FEW:
+            self._frequencies = _Frequencies(self.features)
         share = 0.5
         if len(prepared) >= FEW:
             best = [max((s.weight for s in self.scored(f)), default=-99.0) for f in prepared]
@@ -206,14 +257,23 @@ class Matcher:
                        sure=self.sure)  # fmt: skip
 
     def scored(self, f: Features, limit: int = CANDIDATES) -> list[_Scored]:
+        return self._score(self._compared(f, limit))
+
+    def _compared(self, f: Features, limit: int) -> list[tuple[int, Pattern]]:
+        """The candidates' agreement patterns; kept with the record while the books are the
+        same (fit's second round and the batch then score the same pairs: only the weights
+        differ)."""
+        known = f.__dict__.get("compared")
+        if known is not None and known[0] == (id(self), self.index.size, limit):
+            return known[1]
         out = []
         for i in self.index.candidates(f, limit):
             other = self.features[i]
             if numbers_differ(f.numbers, other.numbers):
                 continue  # "Job site 4" and "Job site 5", "Unit 4" and "Unit 5": two customers
-            pattern = levels(f, other)
-            out.append(_Scored(self.model.score(pattern), i, pattern, self.features[i]))
-        return sorted(out, key=lambda s: -s.weight)
+            out.append((i, levels(f, other)))
+        f.__dict__["compared"] = ((id(self), self.index.size, limit), out)
+        return out
 
     def match(self, party: Party, *, taken: Iterable[str] = ()) -> Decision:
         """One record on its own (a webhook): the same rules as a batch of one."""
@@ -223,8 +283,15 @@ class Matcher:
         """Each record's decision; links one to one, best pairs first. `taken`: customers
         already linked to another record."""
         taken_ids = set(taken)
-        prepared = [self.prepare(p) for p in parties]
-        best = [[s for s in self.scored(f) if identifies(s, f)] for f in prepared]
+        prepared: dict[int, Features] = {}
+        best: list[list[_Scored]] = [
+            [
+                s
+                for s in self._score(c)
+                if identifies(s, lambda r=r: self._features(r, parties, prepared))
+            ]
+            for r, c in enumerate(self._compare_all(parties, prepared))
+        ]
         edges = sorted(
             ((s.weight, r, s) for r, found in enumerate(best) for s in found
              if probability(s.weight) >= self.near),
@@ -240,18 +307,64 @@ class Matcher:
             assigned[r] = s
             used.add(s.customer)
         return [
-            self._decide(prepared[r], assigned.get(r), found[0] if found else None)
+            self._decide(
+                prepared.get(r) or parties[r], assigned.get(r), found[0] if found else None
+            )
             for r, found in enumerate(best)
         ]
 
-    def _decide(self, f: Features, chosen: _Scored | None, top: _Scored | None) -> Decision:
+    def _score(self, compared: list[tuple[int, Pattern]]) -> list[_Scored]:
+        score, features, frequencies = self.model.score, self.features, self._frequencies
+        if frequencies is None:
+            out = [_Scored(score(pattern), i, pattern, features[i]) for i, pattern in compared]
+        else:
+            out = []
+            for i, pattern in compared:
+                rarity = frequencies.weights(pattern, features[i])
+                weight = score(pattern) + rarity[0] + rarity[1]
+                out.append(_Scored(weight, i, pattern, features[i], rarity))
+        out.sort(key=lambda s: -s.weight)
+        return out
+
+    def _compare_all(
+        self, parties: Sequence[Party], prepared: dict[int, Features]
+    ) -> list[list[tuple[int, Pattern]]]:
+        """Each record's candidates and their agreement patterns. A large batch is split with
+        a forked copy of this process, which compares the second half on the other core and
+        sends back only the patterns (`prepared` then holds the features of the first half;
+        a decision that needs another record's features works them out again)."""
+        todo = [r for r, p in enumerate(parties) if id(p) not in self._prepared]
+        theirs = todo[len(todo) // 2 :] if len(todo) >= PARALLEL_FROM else []
+
+        def compare(rows: list[int]) -> list[list[tuple[int, Pattern]]]:
+            return [self._compared(self.prepare(parties[r]), CANDIDATES) for r in rows]
+
+        answer = in_another_process(lambda: compare(theirs)) if theirs else lambda: None
+        skip = set(theirs)
+        out: list[list[tuple[int, Pattern]] | None] = [None] * len(parties)
+        try:
+            for r, party in enumerate(parties):
+                if r not in skip:
+                    f = prepared[r] = self.prepare(party)
+                    out[r] = self._compared(f, CANDIDATES)
+        finally:  # the copy's answer is read (and the copy reaped) even if this side failed
+            found = answer() if theirs else None
+        if theirs and found is None:  # no second process (or it failed): done here
+            found = compare(theirs)
+        for r, compared in zip(theirs, found or (), strict=True):
+            out[r] = compared
+        return out
+
+    def _decide(self, f: Features | Party, chosen: _Scored | None, top: _Scored | None) -> Decision:
+        if top is None:
+            return Decision(f if isinstance(f, Party) else f.party, "miss")
+        if isinstance(f, Party):  # compared on the other core: its features, worked out again
+            f = self.prepare(f)
         if chosen is None:
-            if top is not None and probability(top.weight) >= self.near:
+            if probability(top.weight) >= self.near:
                 other = self.features[top.customer].party
                 note = f"{other.name or other.external_id} is already another record's partner"
                 return self._decision(f, "near", top, note)
-            if top is None:
-                return Decision(f.party, "miss")
             if (top.pattern[0] or 0) >= SAME_NAME and all(top.pattern[k] != 0 for k in IDENTIFIERS):
                 # A company's name, and nothing that says it is another (only the place
                 # differs: a move, a branch, a duplicate in the CRM): a person decides, rather
@@ -275,6 +388,13 @@ class Matcher:
         note = doubt if p >= self.sure else ""
         return self._decision(f, "near", chosen, note)
 
+    def _features(
+        self, r: int, parties: Sequence[Party], prepared: dict[int, Features]
+    ) -> Features:
+        if r not in prepared:
+            prepared[r] = self.prepare(parties[r])
+        return prepared[r]
+
     def _namesake(self, f: Features, chosen: _Scored) -> bool:
         """Another candidate whose name agrees with the record's (nearly) as well."""
         named = _name_agrees(chosen.pattern)
@@ -287,16 +407,36 @@ class Matcher:
         other = s.features.party
         return other.name or f"{other.given_name} {other.family_name}".strip() or other.external_id
 
-    def _decision(self, f: Features, kind: str, s: _Scored, note: str = "") -> Decision:
-        contributions = self.model.explain(s.pattern)
+    def _rarer(self, c: Contribution, s: _Scored) -> Contribution:
+        for k, (field_, _, attr) in enumerate(RARITY):
+            if c.field == COMPARISONS[field_].field and s.rarity[k]:
+                count = self._frequencies.counts[k].get(getattr(s.features, attr), 1)
+                share = "no other customer has it" if count <= 1 else f"{count} customers have it"
+                return Contribution(c.field, f"{c.level} ({share})", c.weight + s.rarity[k])
+        return c
+
+    def _decision(self, f: Features | Party, kind: str, s: _Scored, note: str = "") -> Decision:
+        model, explained = self._explained
+        if model is not self.model:  # a few hundred patterns recur over thousands of pairs
+            self._explained = model, explained = self.model, {}
+        contributions = explained.get(s.pattern)
+        if contributions is None:
+            contributions = explained[s.pattern] = tuple(model.explain(s.pattern))
+        party = f if isinstance(f, Party) else f.party
         if s.pattern[0] in (1, 2):  # say how alike the names are
+            if isinstance(f, Party):
+                f = self.prepare(f)
             alike = name_alike(f, s.features)
             contributions = [
                 Contribution(c.field, f"{c.level} ({alike:.0f} % alike)", c.weight)
                 if c.field == "name" else c
                 for c in contributions
             ]  # fmt: skip
+        if s.rarity != (0.0, 0.0):  # an equal name weighed by how many customers share it
+            contributions = sorted(
+                (self._rarer(c, s) for c in contributions), key=lambda c: -abs(c.weight)
+            )
         return Decision(
-            f.party, kind, s.features.party, probability(s.weight), s.weight,
-            tuple(contributions), note,
+            party, kind, s.features.party, probability(s.weight), s.weight,
+            contributions if type(contributions) is tuple else tuple(contributions), note,
         )  # fmt: skip

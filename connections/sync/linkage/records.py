@@ -92,8 +92,11 @@ class Party:
     country: str = ""
 
 
+_ALNUM = re.compile(r"[^\W_]")  # a character str.isalnum() accepts
+
+
 def _alnum(text: str) -> bool:
-    return any(ch.isalnum() for ch in text)
+    return _ALNUM.search(text) is not None
 
 
 def _compact(text: str) -> str:
@@ -103,12 +106,25 @@ def _compact(text: str) -> str:
 def tax_key(tax_id: str) -> str:
     """Without punctuation; "" for one with no digit ("N/A"), a placeholder, not an identity."""
     compact = _compact(tax_id)
-    return compact if any(ch.isdigit() for ch in compact) else ""
+    if not compact or compact.isalpha():
+        return ""
+    return compact if compact.isdigit() or any(ch.isdigit() for ch in compact) else ""
+
+
+# A role mailbox at a free mail domain ("info@gmail.com") is a placeholder typed where the
+# address was unknown, not anyone's identity: like a tax ID of "N/A", it is no value.
+ROLE_MAILBOXES = frozenset(
+    ["info", "office", "admin", "contact", "sales", "support", "billing", "accounts", "mail",
+     "noreply", "no-reply", "none", "na", "test"]
+)  # fmt: skip
 
 
 def email_key(email: str) -> str:
     email = email.strip().casefold()[:MAX_FIELD]
-    return email if "@" in email else ""
+    local, at, domain = email.rpartition("@")
+    if not at or (local in ROLE_MAILBOXES and domain in FREE_MAIL):
+        return ""
+    return email
 
 
 def web_domain(url: str) -> str:
@@ -145,6 +161,28 @@ def street(line: str) -> str:
     return " ".join(STREET_WORDS.get(w, w) for w in words(line))
 
 
+# Towns, states, postal codes and countries repeat across thousands of records: each
+# distinct value is normalised once (bounded, so a long-lived process does not grow).
+_SEEN: dict[tuple[str, str], str] = {}
+_SEEN_LIMIT = 100_000
+
+
+def _once(kind: str, value: str) -> str:
+    key = (kind, value)
+    known = _SEEN.get(key)
+    if known is None:
+        if len(_SEEN) >= _SEEN_LIMIT:
+            _SEEN.clear()
+        if kind == "postal":
+            known = postal_key(value)
+        elif kind == "country":
+            known = _compact(value)
+        else:
+            known = " ".join(words(value))
+        _SEEN[key] = known
+    return known
+
+
 class Features:
     """One party's normalised fields; computed once, compared many times."""
 
@@ -157,6 +195,7 @@ class Features:
         "family",
         "given",
         "line1",
+        "line1_sorted",
         "name",
         "numbers",
         "party",
@@ -177,29 +216,38 @@ class Features:
         form = name_form(party.name, vocabulary)  # "Smith, Robert", "X dba Y", "Smith Residence"
         whole = form.name or f"{party.given_name} {party.family_name}"
         # A name of no letter or digit ("&", "★") says nothing of who it is, so it is none.
-        self.tokens = company_tokens(whole, vocabulary) if _alnum(whole) else []
-        self.name = " ".join(self.tokens)
-        self.sorted_name = " ".join(sorted(self.tokens))
-        self.numbers = numbers_in(self.tokens)
+        self.tokens = tokens = company_tokens(whole, vocabulary) if _alnum(whole) else []
+        self.name = " ".join(tokens)
+        self.sorted_name = " ".join(sorted(tokens)) if len(tokens) > 1 else self.name
+        self.numbers = numbers_in(tokens)
         parts = (party.given_name, party.family_name)
         given, family = parts if any(parts) else (form.given, form.family)
-        self.given = " ".join(words(given))
-        self.family = " ".join(words(family))
+        self.given = " ".join(words(given)) if given else ""
+        self.family = " ".join(words(family)) if family else ""
         # "X dba Y": the trade name, compared beside the legal one (whichever agrees better)
         self.trade = (
             Features(Party(party.external_id, form.trade), vocabulary) if form.trade else None
         )
-        self.email = email_key(party.email)
+        self.email = email_key(party.email) if party.email else ""
         domain = self.email.rpartition("@")[2]
         self.domain = "" if domain in FREE_MAIL else domain
-        self.website = web_domain(party.website)
-        self.phone = phone_key(party.phone, party.country or country)
-        self.line1 = street(party.line1)
-        self.city = " ".join(words(party.city))
-        self.region = " ".join(words(party.region))
-        self.postal = postal_key(party.postal_code)
-        self.country = _compact(party.country)
-        self.tax = tax_key(party.tax_id)
+        self.website = web_domain(party.website) if party.website else ""
+        phone = party.phone
+        if len(phone) == 12 and phone.startswith("+1") and phone[1:].isdigit() and phone[2] > "1":
+            self.phone = phone  # already E.164 (validation wrote it so): nothing to parse
+        else:
+            self.phone = phone_key(phone, party.country or country) if phone else ""
+        line1 = party.line1
+        if line1:
+            self.line1 = street(line1)
+            self.line1_sorted = " ".join(sorted(self.line1.split()))
+        else:
+            self.line1 = self.line1_sorted = ""
+        self.city = _once("city", party.city) if party.city else ""
+        self.region = _once("region", party.region) if party.region else ""
+        self.postal = _once("postal", party.postal_code) if party.postal_code else ""
+        self.country = _once("country", party.country) if party.country else ""
+        self.tax = tax_key(party.tax_id) if party.tax_id else ""
 
     @cached_property
     def sounds(self) -> list[str]:
