@@ -28,6 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# the second core for large batches (off in the product by default, decision 0025)
+os.environ.setdefault("SYNCFIRM_LINKAGE_FORK", "1")
+
 import legacy_matching as today
 import linkage_data
 import linkage_unseen

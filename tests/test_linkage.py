@@ -546,6 +546,7 @@ def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypat
         answer = fork(work)
         return lambda: answers.append(answer()) or answers[-1]
 
+    monkeypatch.setenv("SYNCFIRM_LINKAGE_FORK", "1")
     monkeypatch.setattr(matcher_module, "PARALLEL_FROM", 10)
     monkeypatch.setattr(matcher_module, "in_another_process", counted)
     split = matcher.link_all([dataclasses.replace(p) for p in crm])

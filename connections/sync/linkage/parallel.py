@@ -5,6 +5,10 @@ index): only the answer crosses, so it is cheap to send.
 Only where fork is safe: a POSIX system and a process with one thread (forking a threaded
 process can copy a lock mid-use). Anywhere else, and if the copy fails, the caller does the
 work itself: the answer never depends on it.
+
+Off unless SYNCFIRM_LINKAGE_FORK=1: threads a library starts in C are not counted by
+`threading`, and a copy that inherits a held lock would hang its worker with no timeout; on
+the shared machine it measured no gain (decision 0025). The benchmark turns it on.
 """
 
 import os
@@ -15,7 +19,11 @@ from collections.abc import Callable
 
 def in_another_process[T](work: Callable[[], T]) -> Callable[[], T | None]:
     """Starts `work` in a forked copy; call the result for its answer (None if it failed)."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    if (
+        os.environ.get("SYNCFIRM_LINKAGE_FORK") != "1"
+        or not hasattr(os, "fork")
+        or threading.active_count() > 1
+    ):
         return lambda: None
     read, write = os.pipe()
     try:
