@@ -147,3 +147,39 @@ def expected(best_pairs: list, sure_percent: Decimal, review_percent: Decimal) -
         elif b >= review_bin:
             review += count
     return Expected(records, linked, right / linked if linked else None, review)
+
+
+def settings_stamp(link_sure_percent, review_from_percent, added_words: dict) -> dict:
+    """The matching settings a pair was put to a person under, kept with the review item:
+    a later run re-decides the item only when they differ (decision 0026)."""
+    return {
+        "link_sure_percent": f"{Decimal(link_sure_percent):.1f}",
+        "review_from_percent": f"{Decimal(review_from_percent):.1f}",
+        "words": added_words,
+    }
+
+
+def settings_changed(then: dict | None, now: dict) -> str:
+    """What changed between two stamps, in words ("link without review from 95 % to 90 %");
+    "" when nothing did, or when `then` is unknown (an item raised before stamps were kept:
+    it stays with the person, as before)."""
+    if not isinstance(then, dict):
+        return ""
+    said = [
+        f"{what} from {_percent(then.get(key))} to {_percent(now[key])}"
+        for key, what in (
+            ("link_sure_percent", "link without review"),
+            ("review_from_percent", "send to review"),
+        )
+        if then.get(key) != now[key]
+    ]
+    if then.get("words") != now["words"]:
+        said.append("the client's words for names")
+    return "; ".join(said)
+
+
+def _percent(text) -> str:
+    try:
+        return f"{Decimal(str(text)).normalize():f} %"
+    except ArithmeticError:
+        return "(unknown)"
