@@ -336,11 +336,11 @@ class _CustomerSync:
             for r in self.mirror.values()
             if r.active
         ]
-        words, _ = vocabulary(self.settings.match_abbreviations, self.settings.match_legal_forms)
+        search = learnt.duplicate_search(self.client, self.settings)
         for side, parties in (("accounting", accounting), ("crm", [p.party() for p in prepared])):
             # The same model as linking, each side against itself (linkage.duplicates), with
-            # the client's own words.
-            found = find_duplicates(parties, vocabulary=words, country=self.client.country)
+            # the client's own words, kept weights and thresholds.
+            found = find_duplicates(parties, country=self.client.country, **search)
             self.counts[f"duplicates_{side}"] = [
                 (*d.ids, f"{d.first.name} ~ {d.second.name}: {d.kind}, "
                  f"probability {d.probability:.2f}: {d.reason}")
