@@ -54,7 +54,7 @@ def test_a_name_two_customers_bear_shows_the_record_against_each(systems, client
     assert (
         "Looks like QuickBooks customer “Johnson, Valerie”, but only the name could be "
         f"compared, and another customer bears it too: “Valerie Johnson” (id {second.Id}). "
-        "Which one is it, or a new customer?"
+        "Same customer as “Johnson, Valerie”, or a new one?"
     ) in card
     assert "likely the same customer — only the name could be compared" in card
     # One table per customer bearing the name, each with that customer's own values.

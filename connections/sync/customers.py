@@ -694,7 +694,8 @@ class _CustomerSync:
                 gist = (
                     f"Looks like {named}, but only the name could be compared, and "
                     f"{'another customer bears' if len(namesakes) == 1 else 'other customers bear'}"
-                    f" it too: {bearers}. Which one is it, or a new customer?"
+                    f" it too: {bearers}. Same customer as “{match.candidate.name}”, or a "
+                    "new one?"
                 )
                 why += f" Also named so: {bearers}."
         weighed = evidence.of_decision(match, other, gist, also)

@@ -95,6 +95,12 @@ class Card:
     rows: list[Row]
     also: tuple["Card", ...] = ()  # the record against its other candidates (namesakes)
 
+    @property
+    def other_label(self) -> str:
+        """The other column's label beside each value on a phone, where a heading naming
+        the customer would not fit: "QuickBooks", "CRM company"."""
+        return self.other.split(" “", 1)[0]
+
 
 def value_of(values: dict, field: str) -> str:
     names = FIELDS[field]
