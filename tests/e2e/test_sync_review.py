@@ -13,6 +13,13 @@ pytestmark = sandbox_db
 REASON = "A different firm with a similar name; the contractor confirmed it"
 
 
+def card_at(page, width: int, words: str):
+    """The review queue at this screen width, and the card that says these words."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/review/conflicts/")
+    return page.locator("article.conflict").filter(has_text=words)
+
+
 def test_a_near_match_dismissed_with_a_reason_leaves_the_queue(systems, accountant_page):
     page = accountant_page
     systems.qbo_customer("Granite Renovations", BillAddr={"PostalCode": "78704"})
@@ -69,9 +76,7 @@ def test_the_cards_say_what_each_field_counted_on_a_phone_and_a_laptop(systems, 
     run_customer_sync(systems.client)
 
     for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.goto("/review/conflicts/")
-        person = page.locator("article.conflict").filter(has_text="contact Ann Lee")
+        person = card_at(page, width, "contact Ann Lee")
         expect(person).to_contain_text("likely the same customer")
         for words in ("First name", "equal", "for +", "Email", "differs", "against"):
             expect(person.get_by_role("table")).to_contain_text(words)
@@ -106,9 +111,7 @@ def test_a_name_two_customers_bear_shows_a_table_against_each(systems, accountan
     run_customer_sync(systems.client)
 
     for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.goto("/review/conflicts/")
-        person = page.locator("article.conflict").filter(has_text="contact Valerie Johnson")
+        person = card_at(page, width, "contact Valerie Johnson")
         expect(person).to_contain_text("another customer bears it too: “Valerie Johnson”")
         expect(person.get_by_role("table")).to_have_count(2)
         expect(person).to_contain_text("Against QuickBooks “Valerie Johnson”")
