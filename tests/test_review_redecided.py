@@ -6,6 +6,7 @@ changed, the item closes saying so, and an audit entry records it. A person's an
 Real runs against the sandbox over HTTP."""
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from clients.models import AuditEntry
@@ -47,8 +48,9 @@ def keep_weights(systems, partner_share: float = 0.5) -> None:
     )  # fmt: skip
 
 
-def change_settings(client, systems, **changes) -> None:
-    """As an owner does it: the settings page, as shown, with these values changed."""
+def change_settings(client, systems, **changes) -> str:
+    """As an owner does it: the settings page, as shown, with these values changed. What
+    the page then says."""
     client.force_login(systems.owner)
     url = reverse("client_sync_settings", args=[systems.client.slug])
     form = client.get(url).context["form"]
@@ -56,6 +58,7 @@ def change_settings(client, systems, **changes) -> None:
     posted = {k: v for k, v in shown.items() if v not in (None, False)} | changes
     response = client.post(url, posted)
     assert response.status_code == 302, response.context["form"].errors
+    return " ".join(str(m) for m in get_messages(response.wsgi_request))
 
 
 def open_item(systems) -> SyncConflict:
@@ -81,7 +84,12 @@ def test_a_lowered_link_threshold_links_the_waiting_pair_and_says_why(okafor, cl
     item = open_item(books)
     assert 0.75 < item.evidence["probability"] < 0.90
 
-    change_settings(client, books, link_sure_percent="75")
+    said = change_settings(client, books, link_sure_percent="75")
+    assert said == (
+        "Sync settings saved; the next run uses them. The pair waiting for review (link "
+        "without review from 90 % to 75 %) will be decided again: linked if now sure, created "
+        "if now below review, left waiting otherwise."
+    )
     run = run_customer_sync(books.client, full=True)
 
     assert run.counts.get("linked") == 1 and run.counts.get("held", 0) == 0, run.counts
