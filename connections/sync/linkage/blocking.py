@@ -7,6 +7,7 @@ import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import combinations
 
 from .records import Features
@@ -32,10 +33,15 @@ def keys(f: Features) -> list[str]:
     return known
 
 
-def _keys(f: Features) -> list[str]:
-    tokens = f.tokens
+@lru_cache(maxsize=65536)  # a name's keys: most CRM names are written as in the books
+def _name_keys(tokens: tuple[str, ...]) -> tuple[str, ...]:
     out = [f"n:{w}" for w in tokens if len(w) > 1]
     out += [f"nn:{a}|{b}" for a, b in combinations(sorted(set(tokens[:5])), 2)]
+    return tuple(out)
+
+
+def _keys(f: Features) -> list[str]:
+    out = list(_name_keys(f.tokens))
     for kind, value in (
         ("e", f.email), ("d", f.domain), ("w", f.website), ("t", f.phone), ("z", f.postal),
         ("x", f.tax), ("a", f.line1),

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from .blocking import CANDIDATES, BlockIndex
+from .collector import collector_paused
 from .compare import COMPARISONS, TAX_ID, levels, name_alike
 from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u, probability
 from .names import DEFAULT, Vocabulary, numbers_differ, words
@@ -168,8 +169,9 @@ class Matcher:
         self._frequencies: _Frequencies | None = None  # on once weights are learnt from data
         self.features: list[Features] = []
         self.index = BlockIndex()
-        for party in customers:
-            self.add(party)
+        with collector_paused():
+            for party in customers:
+                self.add(party)
         # Unfitted: each record has an even chance of a partner, spread over the customers.
         self.model = model or Model.default(min(0.5, 0.5 / max(1, len(self.features))))
         self.near = near
@@ -194,6 +196,10 @@ class Matcher:
         """Learn the weights from both record sets: u from random pairs; m by EM over the
         pairs sharing each training key, for the fields that key did not select on; the
         prior from how many incoming records find a likely partner."""
+        with collector_paused():
+            return self._fit(incoming, seed)
+
+    def _fit(self, incoming: Sequence[Party], seed: int) -> Model:
         rng = random.Random(seed)  # noqa: S311 - sampling, not secrecy
         if not self.features or not incoming:
             return self.model
@@ -282,6 +288,10 @@ class Matcher:
     def link_all(self, parties: Sequence[Party], *, taken: Iterable[str] = ()) -> list[Decision]:
         """Each record's decision; links one to one, best pairs first. `taken`: customers
         already linked to another record."""
+        with collector_paused():
+            return self._link_all(parties, taken)
+
+    def _link_all(self, parties: Sequence[Party], taken: Iterable[str]) -> list[Decision]:
         taken_ids = set(taken)
         prepared: dict[int, Features] = {}
         best: list[list[_Scored]] = [
@@ -336,8 +346,16 @@ class Matcher:
         todo = [r for r, p in enumerate(parties) if id(p) not in self._prepared]
         theirs = todo[len(todo) // 2 :] if len(todo) >= PARALLEL_FROM else []
 
-        def compare(rows: list[int]) -> list[list[tuple[int, Pattern]]]:
-            return [self._compared(self.prepare(parties[r]), CANDIDATES) for r in rows]
+        def compare(
+            rows: list[int], keep: dict[int, Features] | None = None
+        ) -> list[list[tuple[int, Pattern]]]:
+            out = []
+            for r in rows:
+                f = self.prepare(parties[r])
+                if keep is not None:  # done here: the decisions need not work it out again
+                    keep[r] = f
+                out.append(self._compared(f, CANDIDATES))
+            return out
 
         answer = in_another_process(lambda: compare(theirs)) if theirs else lambda: None
         skip = set(theirs)
@@ -350,7 +368,7 @@ class Matcher:
         finally:  # the copy's answer is read (and the copy reaped) even if this side failed
             found = answer() if theirs else None
         if theirs and found is None:  # no second process (or it failed): done here
-            found = compare(theirs)
+            found = compare(theirs, prepared)
         for r, compared in zip(theirs, found or (), strict=True):
             out[r] = compared
         return out
@@ -377,7 +395,7 @@ class Matcher:
         p = probability(chosen.weight)
         # Tax IDs are trusted in a book too small to learn anything from (no data says they
         # are often mistyped); in a larger one, when the learnt weight says they are reliable.
-        weight = self.model.weights()[TAX_ID][0]
+        weight = self.model.weight(TAX_ID, 0)
         trusted = len(self.features) < FEW or weight <= TRUSTED_CONFLICT
         conflict = chosen.pattern[TAX_ID] == 0 and trusted
         doubt = "the tax IDs differ" if conflict else doubts(f, chosen.features, chosen.pattern)

@@ -130,6 +130,9 @@ class Vocabulary:
     legal_forms: frozenset[str] = LEGAL_FORMS
     filler: frozenset[str] = FILLER
     abbreviations: dict[str, str] = field(default_factory=lambda: dict(ABBREVIATIONS))
+    # Names already read with these words (records.read_name): company names repeat across
+    # the books and the CRM, so each distinct one is taken apart once.
+    readings: dict = field(default_factory=dict, compare=False, repr=False)
 
     def extended(
         self, *, legal_forms: set[str] = frozenset(), abbreviations: dict[str, str] | None = None
