@@ -3,7 +3,6 @@ field is still found by another. A key shared by too many records ("roofing", a 
 nothing and is skipped; the candidates that share the most keys are compared in full.
 """
 
-import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -96,7 +95,9 @@ class BlockIndex:
                     shared[i] += weight
                 if kind in IDENTIFIERS and len(block) <= IDENTIFIER_BLOCK:
                     sure.update(block)
-        best = heapq.nlargest(limit, shared, key=shared.__getitem__)
+        # heapq.nlargest's answer (ties in first-shared order), sorted in C: a few hundred
+        # candidates at most, so sorting them all is cheaper than nlargest's Python heap
+        best = sorted(shared, key=shared.__getitem__, reverse=True)[:limit]
         return best + sorted(sure.difference(best))
 
     def counts_by_kind(self, f: Features) -> dict[str, int]:

@@ -121,6 +121,7 @@ class _Scored:
 # Term frequency: an equal name that few customers share says more than one many share, as
 # splink's term-frequency adjustment. Per field: (comparison, its "equal" levels, the value).
 RARITY = ((0, (3, 4), "sorted_name"), (2, (3,), "family"))
+NAME_EQUAL, FAMILY_EQUAL = frozenset(RARITY[0][1]), 3
 
 
 class _Frequencies:
@@ -330,6 +331,9 @@ class Matcher:
         else:
             out = []
             for i, pattern in compared:
+                if pattern[0] not in NAME_EQUAL and pattern[2] != FAMILY_EQUAL:
+                    out.append(_Scored(score(pattern), i, pattern, features[i]))
+                    continue  # no equal name: its rarity adds nothing
                 rarity = frequencies.weights(pattern, features[i])
                 weight = score(pattern) + rarity[0] + rarity[1]
                 out.append(_Scored(weight, i, pattern, features[i], rarity))
