@@ -62,16 +62,17 @@ NAME_ONLY = {0, FIRST_NAME, 2, 8}  # name, first name, last name; the country sa
 ONLY_NAME = "only the name could be compared, and another customer bears it"
 
 
-def doubts(f: Features, other: Features, pattern: Pattern) -> str:
+def doubts(f: Callable[[], Features], other: Features, pattern: Pattern) -> str:
     """Why a likely pair still waits for a person, or "": a name alone is not enough in a
     book where namesakes live (and nothing else could be compared); two people of another
-    given name at one address or mailbox are a household (spouses), not one customer."""
+    given name at one address or mailbox are a household (spouses), not one customer.
+    `f` gives the record's features, worked out only when the pattern needs them."""
     if all(level is None for k, level in enumerate(pattern) if k not in NAME_ONLY):
         return ONLY_NAME
     # Only where no personal identifier was compared: a tax ID (spouses do not share one),
     # equal or not, is weighed by the model; the household doubt is for the evidence a
     # household shares (address, mailbox, phone) beside one family name.
-    if pattern[FIRST_NAME] == 0 and pattern[TAX_ID] is None and _person(f) and _person(other):
+    if pattern[FIRST_NAME] == 0 and pattern[TAX_ID] is None and _person(f()) and _person(other):
         return "the first names differ: another person of the household?"
     return ""
 
@@ -295,14 +296,7 @@ class Matcher:
     def _link_all(self, parties: Sequence[Party], taken: Iterable[str]) -> list[Decision]:
         taken_ids = set(taken)
         prepared: dict[int, Features] = {}
-        best: list[list[_Scored]] = [
-            [
-                s
-                for s in self._score(c)
-                if identifies(s, lambda r=r: self._features(r, parties, prepared))
-            ]
-            for r, c in enumerate(self._compare_all(parties, prepared))
-        ]
+        best = self._best_all(parties, prepared)
         edges = sorted(
             ((s.weight, r, s) for r, found in enumerate(best) for s in found
              if probability(s.weight) >= self.near),
@@ -318,10 +312,8 @@ class Matcher:
             assigned[r] = s
             used.add(s.customer)
         return [
-            self._decide(
-                prepared.get(r) or parties[r], assigned.get(r), found[0] if found else None
-            )
-            for r, found in enumerate(best)
+            self._decide(prepared.get(r) or parties[r], assigned.get(r), top[0] if top else None)
+            for r, top in enumerate(best)
         ]
 
     def _score(self, compared: list[tuple[int, Pattern]]) -> list[_Scored]:
@@ -340,48 +332,66 @@ class Matcher:
         out.sort(key=lambda s: -s.weight)
         return out
 
-    def _compare_all(
+    def _best_all(
         self, parties: Sequence[Party], prepared: dict[int, Features]
-    ) -> list[list[tuple[int, Pattern]]]:
-        """Each record's candidates and their agreement patterns. A large batch is split with
-        a forked copy of this process, which compares the second half on the other core and
-        sends back only the patterns (`prepared` then holds the features of the first half;
-        a decision that needs another record's features works them out again)."""
+    ) -> list[list[_Scored]]:
+        """Each record's candidates that say something of who it is, scored, best first. A
+        large batch is split with a forked copy of this process, which does the second half
+        on the other core and sends back only the scores and patterns (`prepared` then holds
+        the features of the first half; a decision that needs another record's features
+        works them out again, and most never do)."""
         todo = [r for r, p in enumerate(parties) if id(p) not in self._prepared]
         theirs = todo[len(todo) // 2 :] if len(todo) >= PARALLEL_FROM else []
 
-        def compare(
-            rows: list[int], keep: dict[int, Features] | None = None
-        ) -> list[list[tuple[int, Pattern]]]:
-            out = []
-            for r in rows:
-                f = self.prepare(parties[r])
-                if keep is not None:  # done here: the decisions need not work it out again
-                    keep[r] = f
-                out.append(self._compared(f, CANDIDATES))
-            return out
+        def best(r: int, keep: dict[int, Features] | None = None) -> list[_Scored]:
+            f = self.prepare(parties[r])
+            if keep is not None:
+                keep[r] = f
+            return [s for s in self.scored(f) if identifies(s, lambda: f)]
 
-        answer = in_another_process(lambda: compare(theirs)) if theirs else lambda: None
+        def sent(s: _Scored) -> tuple:  # what crosses the pipe: no features
+            return s.weight, s.customer, s.pattern, s.rarity
+
+        answer = (
+            in_another_process(lambda: [[sent(s) for s in best(r)] for r in theirs])
+            if theirs
+            else lambda: None
+        )
         skip = set(theirs)
-        out: list[list[tuple[int, Pattern]] | None] = [None] * len(parties)
+        out: list[list[_Scored] | None] = [None] * len(parties)
         try:
-            for r, party in enumerate(parties):
+            for r in range(len(parties)):
                 if r not in skip:
-                    f = prepared[r] = self.prepare(party)
-                    out[r] = self._compared(f, CANDIDATES)
+                    out[r] = best(r, prepared)
         finally:  # the copy's answer is read (and the copy reaped) even if this side failed
             found = answer() if theirs else None
-        if theirs and found is None:  # no second process (or it failed): done here
-            found = compare(theirs, prepared)
-        for r, compared in zip(theirs, found or (), strict=True):
-            out[r] = compared
+        if found is None:  # no second process (or it failed): done here
+            for r in theirs:
+                out[r] = best(r, prepared)
+        else:
+            features = self.features
+            for r, rows in zip(theirs, found, strict=True):
+                out[r] = [_Scored(w, c, p, features[c], rarity) for w, c, p, rarity in rows]
         return out
+
+    def _later(self, f: Features | Party) -> Callable[[], Features]:
+        """The record's features, worked out when first asked for (a record compared on the
+        other core has none here, and most decisions never need them)."""
+        if isinstance(f, Features):
+            return lambda: f
+        known: list[Features] = []
+
+        def features() -> Features:
+            if not known:
+                known.append(self.prepare(f))
+            return known[0]
+
+        return features
 
     def _decide(self, f: Features | Party, chosen: _Scored | None, top: _Scored | None) -> Decision:
         if top is None:
             return Decision(f if isinstance(f, Party) else f.party, "miss")
-        if isinstance(f, Party):  # compared on the other core: its features, worked out again
-            f = self.prepare(f)
+        features = self._later(f)
         if chosen is None:
             if probability(top.weight) >= self.near:
                 other = self.features[top.customer].party
@@ -402,20 +412,15 @@ class Matcher:
         weight = self.model.weight(TAX_ID, 0)
         trusted = len(self.features) < FEW or weight <= TRUSTED_CONFLICT
         conflict = chosen.pattern[TAX_ID] == 0 and trusted
-        doubt = "the tax IDs differ" if conflict else doubts(f, chosen.features, chosen.pattern)
-        if doubt == ONLY_NAME and not self._namesake(f, chosen):
+        doubt = (
+            "the tax IDs differ" if conflict else doubts(features, chosen.features, chosen.pattern)
+        )
+        if doubt == ONLY_NAME and not self._namesake(features(), chosen):
             doubt = ""  # a name alone, but no other customer bears it
         if p >= self.sure and not doubt:
             return self._decision(f, "sure", chosen)
         note = doubt if p >= self.sure else ""
         return self._decision(f, "near", chosen, note)
-
-    def _features(
-        self, r: int, parties: Sequence[Party], prepared: dict[int, Features]
-    ) -> Features:
-        if r not in prepared:
-            prepared[r] = self.prepare(parties[r])
-        return prepared[r]
 
     def _namesake(self, f: Features, chosen: _Scored) -> bool:
         """Another candidate whose name agrees with the record's (nearly) as well."""
