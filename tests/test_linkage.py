@@ -559,3 +559,43 @@ def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypat
     assert [(d.kind, d.candidate, d.reason) for d in split] == [
         (d.kind, d.candidate, d.reason) for d in alone
     ]
+
+
+def test_comparing_started_by_the_fit_on_the_other_core_decides_as_one(monkeypatch):
+    """GIVEN a batch large enough for the other core WHEN fit starts a forked copy comparing
+    two thirds of the records while it learns the weights, and the batch collects them
+    THEN every decision is the one a single process makes; and a copy started for other
+    records, or before the books changed, is not used."""
+    import threading
+
+    from connections.sync.linkage import matcher as matcher_module
+
+    books, crm, _ = world()
+    # fit compares the records it learns from itself: learn from a sample, as in a large run
+    monkeypatch.setattr(matcher_module, "TRAINING_RECORDS", len(crm) // 4)
+    alone = Matcher(books)
+    alone.fit(crm)
+    expected = [(d.kind, d.candidate, d.reason) for d in alone.link_all(crm)]
+    answers, fork = [], matcher_module.in_another_process
+
+    def counted(work):
+        answer = fork(work)
+        return lambda: answers.append(answer()) or answers[-1]
+
+    monkeypatch.setenv("SYNCFIRM_LINKAGE_FORK", "1")
+    monkeypatch.setattr(matcher_module, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(matcher_module, "in_another_process", counted)
+    split = Matcher(books)
+    split.fit(crm)
+    assert [(d.kind, d.candidate, d.reason) for d in split.link_all(crm)] == expected
+    assert len(answers) == 1, "the copy fit started was the one used"
+    if threading.active_count() == 1:  # fork is used only then
+        unsampled = len(crm) - len(crm) // 4  # two thirds of them compared by the copy
+        assert answers[0] is not None and len(answers[0]) == unsampled * 2 // 3
+
+    changed = Matcher(books)
+    changed.fit(crm)
+    changed.add(Party("late", "Late Arrival Plumbing"))  # the copy's candidates are stale
+    decided = changed.link_all(crm)
+    assert len(answers) == 3, "the stale copy was reaped and a new one compared the batch"
+    assert [d.candidate for d in decided] == [d.candidate for d in alone.link_all(crm)]

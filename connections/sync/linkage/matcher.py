@@ -8,6 +8,7 @@ this batch) is never silently given a second partner: the weaker record goes to 
 
 import math
 import random
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,7 +31,10 @@ TRUSTED_CONFLICT = -6.0
 SAME_NAME = 3  # company name level "equal once normalised" and above
 IDENTIFIERS = (3, 4, 5, 6, 9)  # email, website, phone, address, tax ID
 RANDOM_PAIRS = 20_000
-PARALLEL_FROM = 4_000  # records in a batch from which half are compared on the other core
+PARALLEL_FROM = 4_000  # records in a batch from which a share is compared on the other core
+# The copy's share: half when it starts with the batch; two thirds when it starts with the fit
+# (its patterns do not depend on the weights), since this side still has the fit to do.
+SHARE_WITH_BATCH, SHARE_WITH_FIT = 1 / 2, 2 / 3
 FEW = 200  # fewer records than this on a side: too few to learn u or the prior from
 TRAINING_RECORDS = 2_000
 TRAINING_BLOCK = 20  # pairs of a key shared by more records than this teach little
@@ -91,6 +95,17 @@ def _person(f: Features) -> bool:
         [],
         sorted(f"{f.given} {f.family}".split()),
     )
+
+
+@dataclass(frozen=True)
+class _Comparing:
+    """Records being compared by a forked copy (`parallel.in_another_process`)."""
+
+    parties: Sequence[Party]
+    size: int  # the books' size when it started: its candidates are from those
+    rows: list[int]
+    answer: Callable[[], list[list[tuple[int, Pattern]]] | None]
+    done: weakref.finalize
 
 
 @dataclass(frozen=True)
@@ -167,6 +182,7 @@ class Matcher:
     ):
         self.vocabulary, self.country = vocabulary, country
         self._prepared: dict[int, tuple[Party, Features]] = {}  # the records fit looked at
+        self._early: _Comparing | None = None  # the copy fit started on the incoming records
         self._explained: tuple[Model | None, dict] = (None, {})
         self._frequencies: _Frequencies | None = None  # on once weights are learnt from data
         self.features: list[Features] = []
@@ -210,6 +226,8 @@ class Matcher:
         )  # fmt: skip
         prepared = [self.prepare(p) for p in sample]
         self._prepared = {id(f.party): (f.party, f) for f in prepared}
+        self._collect(self._early)  # a copy started by an earlier fit is not waited for
+        self._early = self._start_comparing(incoming, SHARE_WITH_FIT)
         u = estimate_u(self._random_pairs(prepared, rng))
         estimates = []
         everything = set(range(len(COMPARISONS)))
@@ -336,43 +354,62 @@ class Matcher:
         self, parties: Sequence[Party], prepared: dict[int, Features]
     ) -> list[list[_Scored]]:
         """Each record's candidates that say something of who it is, scored, best first. A
-        large batch is split with a forked copy of this process, which does the second half
-        on the other core and sends back only the scores and patterns (`prepared` then holds
-        the features of the first half; a decision that needs another record's features
-        works them out again, and most never do)."""
-        todo = [r for r, p in enumerate(parties) if id(p) not in self._prepared]
-        theirs = todo[len(todo) // 2 :] if len(todo) >= PARALLEL_FROM else []
+        share of a large batch is compared by a forked copy of this process on the other
+        core, started by `fit` (for the same records, the books unchanged since) or here;
+        it sends back only the agreement patterns (`prepared` then holds the features of
+        this side's records; a decision that needs another record's features works them
+        out again, and most never do)."""
+        early, self._early = self._early, None
+        if early is not None and (early.parties is not parties or early.size != self.index.size):
+            self._collect(early)  # for other records, or the books changed: not used
+            early = None
+        copy = early or self._start_comparing(parties, SHARE_WITH_BATCH)
+        theirs = set(copy.rows) if copy is not None else set()
 
-        def best(r: int, keep: dict[int, Features] | None = None) -> list[_Scored]:
-            f = self.prepare(parties[r])
-            if keep is not None:
-                keep[r] = f
-            return [s for s in self.scored(f) if identifies(s, lambda: f)]
+        def best(f: Features | Party, compared: list[tuple[int, Pattern]]) -> list[_Scored]:
+            features = self._later(f)
+            return [s for s in self._score(compared) if identifies(s, features)]
 
-        def sent(s: _Scored) -> tuple:  # what crosses the pipe: no features
-            return s.weight, s.customer, s.pattern, s.rarity
-
-        answer = (
-            in_another_process(lambda: [[sent(s) for s in best(r)] for r in theirs])
-            if theirs
-            else lambda: None
-        )
-        skip = set(theirs)
         out: list[list[_Scored] | None] = [None] * len(parties)
         try:
-            for r in range(len(parties)):
-                if r not in skip:
-                    out[r] = best(r, prepared)
+            for r, party in enumerate(parties):
+                if r not in theirs:
+                    f = prepared[r] = self.prepare(party)
+                    out[r] = best(f, self._compared(f, CANDIDATES))
         finally:  # the copy's answer is read (and the copy reaped) even if this side failed
-            found = answer() if theirs else None
-        if found is None:  # no second process (or it failed): done here
+            found = self._collect(copy)
+        if found is not None:
+            for r, compared in zip(copy.rows, found, strict=True):
+                out[r] = best(parties[r], compared)
+        else:  # no second process (or it failed): done here
             for r in theirs:
-                out[r] = best(r, prepared)
-        else:
-            features = self.features
-            for r, rows in zip(theirs, found, strict=True):
-                out[r] = [_Scored(w, c, p, features[c], rarity) for w, c, p, rarity in rows]
+                f = prepared[r] = self.prepare(parties[r])
+                out[r] = best(f, self._compared(f, CANDIDATES))
         return out
+
+    def _start_comparing(self, parties: Sequence[Party], share: float) -> "_Comparing | None":
+        """A forked copy compares the last `share` of the records not compared yet, if the
+        batch is large and a second process may be used (None otherwise)."""
+        todo = [r for r, p in enumerate(parties) if id(p) not in self._prepared]
+        if len(todo) < PARALLEL_FROM:
+            return None
+        rows = todo[int(len(todo) * (1 - share)) :]
+
+        def work() -> list[list[tuple[int, Pattern]]]:
+            return [self._compared(self.prepare(parties[r]), CANDIDATES) for r in rows]
+
+        answer = in_another_process(work)
+        # Collected by the batch; if the matcher is dropped first, when it is (a copy whose
+        # answer is never read would wait on a full pipe for ever).
+        done = weakref.finalize(self, answer)
+        return _Comparing(parties, self.index.size, rows, answer, done)
+
+    @staticmethod
+    def _collect(copy: "_Comparing | None") -> list[list[tuple[int, Pattern]]] | None:
+        if copy is None or not copy.done.alive:
+            return None
+        copy.done.detach()
+        return copy.answer()
 
     def _later(self, f: Features | Party) -> Callable[[], Features]:
         """The record's features, worked out when first asked for (a record compared on the
