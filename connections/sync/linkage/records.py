@@ -93,6 +93,8 @@ class Party:
 
 
 _ALNUM = re.compile(r"[^\W_]")  # a character str.isalnum() accepts
+_NOT_ALNUM = re.compile(r"[\W_]")
+_PHONE_PUNCTUATION = re.compile(r"[\s().+-]")
 
 
 def _alnum(text: str) -> bool:
@@ -100,7 +102,7 @@ def _alnum(text: str) -> bool:
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"[\W_]", "", plain(text)).upper()
+    return _NOT_ALNUM.sub("", plain(text)).upper()
 
 
 def tax_key(tax_id: str) -> str:
@@ -137,7 +139,7 @@ def phone_key(phone: str, country: str) -> str:
     if not phone.strip():
         return ""
     phone = PHONE_EXTENSION.sub("", phone)
-    digits = re.sub(r"[\s().+-]", "", phone)
+    digits = _PHONE_PUNCTUATION.sub("", phone)
     region = (country or "US").upper()[:2]
     if digits.isdigit() and region in ("US", "CA"):  # the North American plan, read directly
         if len(digits) == 10 and digits[0] in "23456789":
