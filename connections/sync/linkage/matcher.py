@@ -13,12 +13,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from . import parallel
 from .blocking import CANDIDATES, BlockIndex
 from .collector import collector_paused
 from .compare import COMPARISONS, TAX_ID, levels, name_alike
 from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u, probability
 from .names import DEFAULT, Vocabulary, numbers_differ, words
-from .parallel import in_another_process
 from .records import Features, Party
 
 SURE = 0.90  # probability at or above which a pair links without a person (decision 0025)
@@ -390,6 +390,8 @@ class Matcher:
     def _start_comparing(self, parties: Sequence[Party], share: float) -> "_Comparing | None":
         """A forked copy compares the last `share` of the records not compared yet, if the
         batch is large and a second process may be used (None otherwise)."""
+        if len(parties) < PARALLEL_FROM or not parallel.available():
+            return None
         todo = [r for r, p in enumerate(parties) if id(p) not in self._prepared]
         if len(todo) < PARALLEL_FROM:
             return None
@@ -398,7 +400,7 @@ class Matcher:
         def work() -> list[list[tuple[int, Pattern]]]:
             return [self._compared(self.prepare(parties[r]), CANDIDATES) for r in rows]
 
-        answer = in_another_process(work)
+        answer = parallel.in_another_process(work)
         # Collected by the batch; if the matcher is dropped first, when it is (a copy whose
         # answer is never read would wait on a full pipe for ever).
         done = weakref.finalize(self, answer)
