@@ -31,10 +31,9 @@ TRUSTED_CONFLICT = -6.0
 SAME_NAME = 3  # company name level "equal once normalised" and above
 IDENTIFIERS = (3, 4, 5, 6, 9)  # email, website, phone, address, tax ID
 RANDOM_PAIRS = 20_000
-PARALLEL_FROM = 4_000  # records in a batch from which a share is compared on the other core
-# The copy's share: half when it starts with the batch; two thirds when it starts with the fit
-# (its patterns do not depend on the weights), since this side still has the fit to do.
-SHARE_WITH_BATCH, SHARE_WITH_FIT = 1 / 2, 2 / 3
+PARALLEL_FROM = 4_000  # records in a batch from which half are compared on the other core
+# (started by fit, half still balances: this side learns the weights meanwhile, but on the
+# shared machine the copy's core is the busier one; two thirds left this side waiting)
 FEW = 200  # fewer records than this on a side: too few to learn u or the prior from
 TRAINING_RECORDS = 2_000
 TRAINING_BLOCK = 20  # pairs of a key shared by more records than this teach little
@@ -101,11 +100,20 @@ def _person(f: Features) -> bool:
 class _Comparing:
     """Records being compared by a forked copy (`parallel.in_another_process`)."""
 
-    parties: Sequence[Party]
+    parties: tuple[Party, ...]  # the records it compares, at `rows` of the batch
     size: int  # the books' size when it started: its candidates are from those
     rows: list[int]
     answer: Callable[[], list[list[tuple[int, Pattern]]] | None]
     done: weakref.finalize
+
+    def still_for(self, batch: Sequence[Party], size: int) -> bool:
+        """Whether its answer is this batch's: the same records at the same places, and
+        the books as they were."""
+        return (
+            size == self.size
+            and len(batch) > self.rows[-1]
+            and all(batch[r] is p for r, p in zip(self.rows, self.parties, strict=True))
+        )
 
 
 @dataclass(frozen=True)
@@ -227,7 +235,7 @@ class Matcher:
         prepared = [self.prepare(p) for p in sample]
         self._prepared = {id(f.party): (f.party, f) for f in prepared}
         self._collect(self._early)  # a copy started by an earlier fit is not waited for
-        self._early = self._start_comparing(incoming, SHARE_WITH_FIT)
+        self._early = self._start_comparing(incoming)
         u = estimate_u(self._random_pairs(prepared, rng))
         estimates = []
         everything = set(range(len(COMPARISONS)))
@@ -360,10 +368,10 @@ class Matcher:
         this side's records; a decision that needs another record's features works them
         out again, and most never do)."""
         early, self._early = self._early, None
-        if early is not None and (early.parties is not parties or early.size != self.index.size):
+        if early is not None and not early.still_for(parties, self.index.size):
             self._collect(early)  # for other records, or the books changed: not used
             early = None
-        copy = early or self._start_comparing(parties, SHARE_WITH_BATCH)
+        copy = early or self._start_comparing(parties)
         theirs = set(copy.rows) if copy is not None else set()
 
         def best(f: Features | Party, compared: list[tuple[int, Pattern]]) -> list[_Scored]:
@@ -387,15 +395,15 @@ class Matcher:
                 out[r] = best(f, self._compared(f, CANDIDATES))
         return out
 
-    def _start_comparing(self, parties: Sequence[Party], share: float) -> "_Comparing | None":
-        """A forked copy compares the last `share` of the records not compared yet, if the
+    def _start_comparing(self, parties: Sequence[Party]) -> "_Comparing | None":
+        """A forked copy compares the second half of the records not compared yet, if the
         batch is large and a second process may be used (None otherwise)."""
         if len(parties) < PARALLEL_FROM or not parallel.available():
             return None
         todo = [r for r, p in enumerate(parties) if id(p) not in self._prepared]
         if len(todo) < PARALLEL_FROM:
             return None
-        rows = todo[int(len(todo) * (1 - share)) :]
+        rows = todo[len(todo) // 2 :]
 
         def work() -> list[list[tuple[int, Pattern]]]:
             return [self._compared(self.prepare(parties[r]), CANDIDATES) for r in rows]
@@ -404,7 +412,7 @@ class Matcher:
         # Collected by the batch; if the matcher is dropped first, when it is (a copy whose
         # answer is never read would wait on a full pipe for ever).
         done = weakref.finalize(self, answer)
-        return _Comparing(parties, self.index.size, rows, answer, done)
+        return _Comparing(tuple(parties[r] for r in rows), self.index.size, rows, answer, done)
 
     @staticmethod
     def _collect(copy: "_Comparing | None") -> list[list[tuple[int, Pattern]]] | None:
