@@ -177,7 +177,7 @@ _NORMALISE = {
     "line1": lambda v: (line := street(v), " ".join(sorted(line.split()))),
 }
 _SEEN: dict[tuple[str, ...], object] = {}
-_SEEN_LIMIT = 400_000
+_SEEN_LIMIT = 200_000  # a 20,000 x 20,000 run holds ~150,000 distinct values (~30 MB)
 
 
 def _once(kind: str, value: str):
@@ -198,6 +198,9 @@ def _phone_once(phone: str, country: str) -> str:
             _SEEN.clear()
         known = _SEEN[key] = phone_key(phone, country)
     return known
+
+
+_READINGS_LIMIT = 65_536  # a 20,000 x 20,000 run reads ~40,000 distinct names
 
 
 class NameReading(NamedTuple):  # a tuple: built for every distinct name, so built cheaply
@@ -222,7 +225,7 @@ def read_name(name: str, given_name: str = "", family_name: str = "",
     readings = vocabulary.readings
     known = readings.get(key)
     if known is None:
-        if len(readings) >= _SEEN_LIMIT:
+        if len(readings) >= _READINGS_LIMIT:
             readings.clear()
         known = readings[key] = _read_name(name, given_name, family_name, vocabulary)
     return known
