@@ -22,6 +22,10 @@ IDENTIFIER_BLOCK = 20  # an "identifier" shared by more records is a switchboard
 # "roofing"): each shared key counts by its rarity when candidates are ranked.
 RARITY = [0.0] + [math.log((MAX_BLOCK + 2) / n) for n in range(1, MAX_BLOCK + 1)]
 STRONG_KINDS = frozenset(k[0] for k in STRONG)
+# Per kind of key (its first two characters), looked up once per shared key: (how much it
+# counts: an identifier more than a shared word, whether it is an identifier).
+KINDS = {k: (3 if k in STRONG else 1, k in IDENTIFIERS) for k in (*STRONG, *IDENTIFIERS)}
+PLAIN = (1, False)
 
 
 def keys(f: Features) -> list[str]:
@@ -87,13 +91,12 @@ class BlockIndex:
         sure: set[int] = set()
         for key in keys(f):
             block = blocks.get(key)
-            if block and len(block) <= MAX_BLOCK:
-                kind = key[:2]
-                # an identifier counts for more than a shared word
-                weight = RARITY[len(block)] * (3 if kind in STRONG else 1)
+            if block and (n := len(block)) <= MAX_BLOCK:
+                strong, identifier = KINDS.get(key[:2], PLAIN)
+                weight = RARITY[n] * strong
                 for i in block:
                     shared[i] += weight
-                if kind in IDENTIFIERS and len(block) <= IDENTIFIER_BLOCK:
+                if identifier and n <= IDENTIFIER_BLOCK:
                     sure.update(block)
         # heapq.nlargest's answer (ties in first-shared order), sorted in C: a few hundred
         # candidates at most, so sorting them all is cheaper than nlargest's Python heap
