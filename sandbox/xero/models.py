@@ -80,7 +80,7 @@ class RefreshToken(models.Model):
 
 
 class AccessToken(models.Model):
-    token = models.CharField(max_length=600, unique=True)
+    token = models.CharField(max_length=2000, unique=True)
     refresh_token = models.ForeignKey(RefreshToken, null=True, on_delete=models.CASCADE)
     client_id = models.CharField(max_length=200)
     auth_event_id = models.CharField(max_length=36)
