@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from . import api_views, control, oauth
 
@@ -10,8 +10,11 @@ urlpatterns = [
     path("xero/identity/connect/token", oauth.token),
     path("xero/identity/connect/revocation", oauth.revoke),
     # api.xero.com: xero-python writes /Connections, Xero's docs /connections (C1).
-    re_path(r"^xero/(?i:connections)$", oauth.connections),
-    re_path(r"^xero/(?i:connections)/(?P<connection_id>[^/]+)$", oauth.connection),
+    *[path(f"xero/{name}", oauth.connections) for name in ("Connections", "connections")],
+    *[
+        path(f"xero/{name}/<str:connection_id>", oauth.connection)
+        for name in ("Connections", "connections")
+    ],
     path(api + "Organisation", api_views.organisation),
     path(api + "Contacts", api_views.contacts),
     path(api + "Contacts/<str:key>", api_views.contact),
