@@ -165,7 +165,8 @@ def build(kind: str, submitted: dict, existing: dict | None, today) -> dict:
             doc[field] = submitted[field]
     doc.setdefault("CurrencyCode", "USD")
     if kind == "CreditNote":
-        doc["RemainingCredit"] = money(doc["Total"] - paid - credited)
+        allocated = sum((Decimal(str(a["Amount"])) for a in base.get("Allocations", [])), paid)
+        doc["RemainingCredit"] = money(doc["Total"] - allocated)
         doc.setdefault("Allocations", [])
         doc.pop("AmountDue", None)
     else:

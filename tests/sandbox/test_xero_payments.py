@@ -108,6 +108,22 @@ def test_it_allocates_a_credit_note_to_an_invoice(xero):
     allocation = Allocation(
         invoice=Invoice(invoice_id=invoice.invoice_id), amount="100.00", date=date(2026, 11, 21)
     )
+    part = Allocation(
+        invoice=Invoice(invoice_id=invoice.invoice_id), amount="30.00", date=date(2026, 11, 21)
+    )
+    xero.create_credit_note_allocation(
+        xero.tenant, credit.credit_note_id, Allocations(allocations=[part])
+    )
+    xero.update_credit_note(
+        xero.tenant, credit.credit_note_id, CreditNotes(credit_notes=[CreditNote(reference="r")])
+    )
+    kept = xero.get_credit_note(xero.tenant, credit.credit_note_id).credit_notes[0]
+    assert Decimal(str(kept.remaining_credit)) == Decimal("70")
+    with pytest.raises(AccountingBadRequestException):  # more than the credit left
+        xero.create_credit_note_allocation(
+            xero.tenant, credit.credit_note_id, Allocations(allocations=[allocation])
+        )
+    allocation.amount = "70.00"
     xero.create_credit_note_allocation(
         xero.tenant, credit.credit_note_id, Allocations(allocations=[allocation])
     )
