@@ -29,7 +29,7 @@ from . import ratelimit, webhooks
 from .formats import Invalid, answer, not_found, problem, validation_error
 from .models import AccessToken, Connection, IdempotencyRecord, Organisation
 from .oauth import access_for
-from .store import Store
+from .store import Store, chart, tax_rates
 
 IDEMPOTENCY_WINDOW = timedelta(minutes=6)
 MAX_KEY_LENGTH = 128
@@ -389,3 +389,15 @@ def organisation(request: HttpRequest, org: Organisation, access: AccessToken) -
         "IsDemoCompany": False,
     }
     return answer({"Organisations": [body]})
+
+
+@require_http_methods(["GET"])
+@api
+def accounts(request: HttpRequest, org: Organisation, access: AccessToken) -> HttpResponse:
+    return answer({"Accounts": chart()})
+
+
+@require_http_methods(["GET"])
+@api
+def tax_rate_list(request: HttpRequest, org: Organisation, access: AccessToken) -> HttpResponse:
+    return answer({"TaxRates": tax_rates()})

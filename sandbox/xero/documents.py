@@ -20,6 +20,24 @@ TAX_RATES = {
     "OUTPUT2": Decimal("20"),
     "TAX001": Decimal("8.875"),
 }
+TAX_NAMES = {
+    "NONE": "Tax Exempt",
+    "EXEMPTOUTPUT": "Exempt Sales",
+    "ZERORATEDOUTPUT": "Zero Rated",
+    "OUTPUT": "Sales Tax 15%",
+    "OUTPUT2": "Sales Tax 20%",
+    "TAX001": "City Sales Tax",
+}
+# The sandbox organisation's chart of accounts: (code, name, type, class).
+ACCOUNTS = (
+    ("090", "Business Bank Account", "BANK", "ASSET"),
+    ("091", "Business Savings Account", "BANK", "ASSET"),
+    ("200", "Sales", "REVENUE", "REVENUE"),
+    ("260", "Other Revenue", "REVENUE", "REVENUE"),
+    ("610", "Accounts Receivable", "CURRENT", "ASSET"),
+    ("820", "Sales Tax", "CURRLIAB", "LIABILITY"),
+)
+BANK_CODES = frozenset(code for code, _, kind, _ in ACCOUNTS if kind == "BANK")
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
 STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED")
 # Status changes a client may ask for; PAID only ever comes from payments and credit.

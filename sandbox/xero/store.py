@@ -280,6 +280,12 @@ class Store:
         account = body.get("Account")
         if not isinstance(account, dict) or not (account.get("Code") or account.get("AccountID")):
             raise Invalid("Account must be specified by Code or AccountID.")
+        code = account.get("Code") or next(
+            (a["Code"] for a in chart() if a["AccountID"] == account.get("AccountID")), ""
+        )
+        if code not in documents.BANK_CODES:
+            raise Invalid("Payments can only be made to a bank account.")
+        account = {"Code": code, "AccountID": account_id(code)}
         amount = money(decimal(body.get("Amount"), "Amount"))
         due = Decimal(str(invoice.data["AmountDue"]))
         if amount <= 0:
@@ -395,3 +401,40 @@ class Store:
         if row is None:
             raise LookupError(key)
         row.delete()
+
+
+def account_id(code: str) -> str:
+    """A chart account's id: fixed from its code, the same in every sandbox organisation."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"xero-sandbox-account:{code}"))
+
+
+def chart() -> list[dict]:
+    return [
+        {
+            "AccountID": account_id(code),
+            "Code": code,
+            "Name": name,
+            "Type": kind,
+            "Class": klass,
+            "Status": "ACTIVE",
+            "EnablePaymentsToAccount": kind == "BANK",
+        }
+        for code, name, kind, klass in documents.ACCOUNTS
+    ]
+
+
+def tax_rates() -> list[dict]:
+    return [
+        {
+            "Name": documents.TAX_NAMES[tax_type],
+            "TaxType": tax_type,
+            "Status": "ACTIVE",
+            "DisplayTaxRate": rate,
+            "EffectiveRate": rate,
+            "CanApplyToRevenue": True,
+            "TaxComponents": [
+                {"Name": documents.TAX_NAMES[tax_type], "Rate": rate, "IsCompound": False}
+            ],
+        }
+        for tax_type, rate in documents.TAX_RATES.items()
+    ]

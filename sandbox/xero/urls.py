@@ -16,6 +16,8 @@ urlpatterns = [
         for name in ("Connections", "connections")
     ],
     path(api + "Organisation", api_views.organisation),
+    path(api + "Accounts", api_views.accounts),
+    path(api + "TaxRates", api_views.tax_rate_list),
     path(api + "Contacts", api_views.contacts),
     path(api + "Contacts/<str:key>", api_views.contact),
     path(api + "Invoices", api_views.invoices),

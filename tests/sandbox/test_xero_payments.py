@@ -142,3 +142,17 @@ def test_it_keeps_item_codes_unique_and_deletes_items(xero):
     xero.delete_item(xero.tenant, item_id)
     with pytest.raises(NotFoundException):
         xero.get_item(xero.tenant, item_id)
+
+
+def test_it_offers_its_chart_and_tax_rates_and_takes_payments_into_a_bank_account(xero):
+    codes = {a.code: a.type.value for a in xero.get_accounts(xero.tenant).accounts}
+    assert codes["090"] == "BANK" and codes["200"] == "REVENUE"
+    rates = {r.tax_type: r.effective_rate for r in xero.get_tax_rates(xero.tenant).tax_rates}
+    assert rates["OUTPUT"] == Decimal("15") and rates["NONE"] == Decimal("0")
+    invoice = authorised(xero)
+    wrong = Payment(
+        invoice=Invoice(invoice_id=invoice.invoice_id), account=Account(code="200"), amount="5"
+    )
+    with pytest.raises(AccountingBadRequestException) as refused:
+        xero.create_payment(xero.tenant, wrong)
+    assert "bank account" in refused.value.reason
