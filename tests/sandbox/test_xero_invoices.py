@@ -1,15 +1,16 @@
 """Xero sales invoices through xero-python: numbers, tax per line, statuses, batches,
 idempotency keys and list filters."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 import requests
+from django.utils import timezone
 from xero_python.accounting import Contact, Invoice, Invoices, LineItem
 from xero_python.exceptions import AccountingBadRequestException
 
-from sandbox.xero.models import Record
+from sandbox.xero.models import IdempotencyRecord, Record
 from tests.sandbox.conftest import sandbox_db
 
 pytestmark = sandbox_db
@@ -146,3 +147,16 @@ def test_it_requires_a_contact(xero, sandbox_url):
     assert answer.status_code == 400
     message = answer.json()["Elements"][0]["ValidationErrors"][0]["Message"]
     assert message.startswith("The Contact must contain at least 1 of the following elements")
+
+
+def test_it_treats_a_key_older_than_six_minutes_as_new(xero):
+    put(xero, draft(), idempotency_key="deal-7")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(minutes=7))
+    put(xero, draft(), idempotency_key="deal-7")
+    assert count_invoices() == 2
+
+
+def test_it_leaves_line_items_out_of_unpaged_invoice_lists(xero):
+    (invoice,) = put(xero, draft())
+    assert xero.get_invoices(xero.tenant).invoices[0].line_items in (None, [])
+    assert xero.get_invoice(xero.tenant, invoice.invoice_id).invoices[0].line_items
