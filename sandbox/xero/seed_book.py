@@ -44,6 +44,9 @@ class XeroWritten:
     tenant_id: str
     tokens: dict
     ids: dict[str, str] = field(default_factory=dict)  # generator key → Xero id
+    # The planted findings in Xero ids (the CRM side stays in generator keys: the deals
+    # live in whichever CRM the book was also written to).
+    answer_key: list[dict] = field(default_factory=list)
 
 
 def _chunks[T](items: list[T], size: int) -> Iterator[list[T]]:
@@ -179,4 +182,15 @@ def write_xero_book(book: Book, base: str, name: str = "Sandbox books") -> XeroW
                 ids[memo.key] = str(saved.credit_note_id)
     finally:
         _control(base, "PATCH", f"xero/organisations/{tenant}", {"rate_limits": True})
+    written.answer_key = [
+        {
+            "code": p.code,
+            "amount": str(p.amount),
+            "deal_key": p.deal_key or "",
+            "invoice_ids": [ids[k] for k in p.invoice_keys if k in ids],
+            "contact_id": ids.get(f"xero:{p.customer_key}", ""),
+            "record_id": ids.get(p.record_key or "", ""),
+        }
+        for p in book.answer_key
+    ]
     return written

@@ -27,3 +27,6 @@ def test_it_writes_the_book_into_a_xero_organisation(live_server):
     assert any(by_id[written.ids[k]].amount_paid for k in paid_in_full)
     notes = api.get_credit_notes(written.tenant_id).credit_notes
     assert len(notes) == len(book.credit_memos)
+    duplicate = next(p for p in written.answer_key if p["code"] == "duplicate_invoice")
+    first, second = (by_id[i] for i in duplicate["invoice_ids"])
+    assert first.total == second.total and first.contact.contact_id == second.contact.contact_id
