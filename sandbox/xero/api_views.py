@@ -26,7 +26,7 @@ from sandbox.quickbooks import jsonio
 from sandbox.routers import SANDBOX_DB
 
 from . import ratelimit, webhooks
-from .formats import Invalid, answer, not_found, problem, validation_error
+from .formats import Invalid, Missing, answer, not_found, problem, validation_error
 from .models import AccessToken, Connection, IdempotencyRecord, Organisation
 from .oauth import access_for
 from .store import Store, chart, tax_rates
@@ -89,7 +89,7 @@ def api(view: Callable[..., HttpResponse]) -> Callable:
                     response = view(request, org, access, *args, **kwargs)
                 except Invalid as error:
                     response = validation_error([{"ValidationErrors": [{"Message": str(error)}]}])
-                except LookupError:
+                except Missing:
                     response = not_found()
         except ratelimit.Throttled as throttled:
             return _rate_limited(throttled)
@@ -233,12 +233,14 @@ def contacts(request: HttpRequest, org: Organisation, access: AccessToken) -> Ht
     if request.method == "GET":
         return _list(request, org, "Contact")
     create_only = request.method == "PUT"
-
-    def perform(store: Store) -> HttpResponse:
-        save = _each(request, "Contacts", lambda e: store.contact(e, create_only=create_only))
-        return save(store)
-
-    return _write(request, org, access, perform)
+    return _write(
+        request,
+        org,
+        access,
+        lambda store: _each(
+            request, "Contacts", lambda e: store.contact(e, create_only=create_only)
+        )(store),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -249,7 +251,7 @@ def contact(request: HttpRequest, org: Organisation, access: AccessToken, key: s
 
     def perform(store: Store) -> HttpResponse:
         if store.find("Contact", key) is None:
-            raise LookupError(key)
+            raise Missing(key)
         return _each(request, "Contacts", lambda e: store.contact(e, create_only=False, key=key))(
             store
         )
@@ -283,7 +285,7 @@ def _documents(kind: str) -> Callable:
 
         def perform(store: Store) -> HttpResponse:
             if store.find(kind, key) is None:
-                raise LookupError(key)
+                raise Missing(key)
             return _each(
                 request, plural, lambda e: store.document(kind, e, create_only=False, key=key)
             )(store)
@@ -304,7 +306,7 @@ def allocations(
 ) -> HttpResponse:
     def perform(store: Store) -> HttpResponse:
         if store.find("CreditNote", key) is None:
-            raise LookupError(key)
+            raise Missing(key)
         return _each(request, "Allocations", lambda e: store.allocate(key, e))(store)
 
     return _write(request, org, access, perform)
@@ -369,7 +371,7 @@ def item(request: HttpRequest, org: Organisation, access: AccessToken, key: str)
 
     def perform(store: Store) -> HttpResponse:
         if store.find("Item", key) is None:
-            raise LookupError(key)
+            raise Missing(key)
         return _each(request, "Items", lambda e: store.item(e, create_only=False, key=key))(store)
 
     return _write(request, org, access, perform)

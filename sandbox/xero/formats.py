@@ -22,6 +22,10 @@ class Invalid(ValueError):
     """A record-level validation error: the message Xero puts in ValidationErrors."""
 
 
+class Missing(LookupError):
+    """No record with the id or number asked for: Xero's 404."""
+
+
 def money(value: Decimal) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 

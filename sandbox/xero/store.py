@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from . import documents
-from .formats import Invalid, decimal, money, ms_date, ms_datetime, parse_date
+from .formats import Invalid, Missing, decimal, money, ms_date, ms_datetime, parse_date
 from .models import Organisation, Record
 from .where import predicate
 
@@ -72,7 +72,7 @@ class Store:
     def get(self, kind: str, key: str) -> Record:
         found = self.find(kind, key)
         if found is None:
-            raise LookupError(key)
+            raise Missing(key)
         return found
 
     def listing(self, kind: str, params, since: datetime | None) -> tuple[list[dict], dict | None]:
@@ -320,7 +320,7 @@ class Store:
     def delete_payment(self, key: str) -> dict:
         row = self.find("Payment", key)
         if row is None:
-            raise LookupError(key)
+            raise Missing(key)
         if row.data["Status"] == "DELETED":
             raise Invalid("Payment has already been deleted.")
         invoice = self.get("Invoice", row.data["Invoice"]["InvoiceID"])
@@ -342,7 +342,7 @@ class Store:
     def allocate(self, credit_note_key: str, body: dict) -> dict:
         note = self.find("CreditNote", credit_note_key)
         if note is None:
-            raise LookupError(credit_note_key)
+            raise Missing(credit_note_key)
         if note.data["Status"] != "AUTHORISED":
             raise Invalid("Only an AUTHORISED credit note can be allocated.")
         invoice = self._invoice_for(body.get("Invoice"))
@@ -399,7 +399,7 @@ class Store:
     def delete_item(self, key: str) -> None:
         row = self.find("Item", key)
         if row is None:
-            raise LookupError(key)
+            raise Missing(key)
         row.delete()
 
 
