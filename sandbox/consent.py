@@ -14,6 +14,7 @@ import requests
 ACCOUNT_FIELDS = {
     "quickbooks": ("realm_id", "new_company_name"),
     "hubspot": ("portal_id", "new_portal_name"),
+    "xero": ("tenant_id", "new_organisation_name"),
 }
 
 

@@ -8,7 +8,8 @@ Each emulator view (QuickBooks API, Intuit OAuth, HubSpot API and OAuth) is wrap
   3. counts the call in the request log (method, URL route template, status, and which
      fault answered), before the response leaves, so a client that has its answer (or its
      cut connection) and then asks the control API finds the call counted.
-Views that need a fault themselves (QuickBooks `ignore_requestid`, webhook loss or
+Views that need a fault themselves (QuickBooks `ignore_requestid`, which the Xero emulator
+reads as "ignore the Idempotency-Key"; webhook loss or
 duplication, HubSpot's own throttle check) ask `fault_plan(system, account)`.
 
 Random faults are deterministic: the n-th call of an account draws from
@@ -38,7 +39,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 
 QUICKBOOKS = "quickbooks"
 HUBSPOT = "hubspot"
-SYSTEMS = (QUICKBOOKS, HUBSPOT)
+XERO = "xero"
+SYSTEMS = (QUICKBOOKS, HUBSPOT, XERO)
 
 AccountOf = Callable[..., str | None]
 log = logging.getLogger(__name__)
@@ -227,6 +229,14 @@ def server_error(system: str) -> HttpResponse:
             "time": _now_iso(),
         }
         return JsonResponse(body, status=503)
+    if system == XERO:
+        # Xero's unhandled-error answer (api-facts C12: 500).
+        body = {
+            "ErrorNumber": 500,
+            "Type": "UnknownErrorException",
+            "Message": "An error occurred in Xero (sandbox fault injection).",
+        }
+        return JsonResponse(body, status=500)
     body = {
         "status": "error",
         "message": "internal error",
@@ -255,6 +265,8 @@ def throttled(system: str) -> HttpResponse:
             },
             "time": _now_iso(),
         }
+    elif system == XERO:
+        body = {"Title": "Too Many Requests", "Status": 429, "Detail": "minute rate limit"}
     else:
         body = {
             "status": "error",
@@ -271,6 +283,10 @@ def throttled(system: str) -> HttpResponse:
         response["X-HubSpot-RateLimit-Interval-Milliseconds"] = "10000"
         response["X-HubSpot-RateLimit-Max"] = "100"
         response["X-HubSpot-RateLimit-Remaining"] = "0"
+    if system == XERO:
+        # What Xero sends with a tenant's minute spent (api-facts C10).
+        response["X-Rate-Limit-Problem"] = "minute"
+        response["X-MinLimit-Remaining"] = "0"
     return response
 
 

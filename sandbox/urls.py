@@ -12,5 +12,6 @@ urlpatterns = [
     ),
     path("", include("sandbox.quickbooks.urls")),
     path("", include("sandbox.hubspot.urls")),
+    path("", include("sandbox.xero.urls")),
     path("control/", include("sandbox.control_urls")),
 ]

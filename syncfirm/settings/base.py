@@ -52,6 +52,10 @@ HUBSPOT_CLIENT_ID = secret("HUBSPOT_CLIENT_ID", default="")
 HUBSPOT_CLIENT_SECRET = secret("HUBSPOT_CLIENT_SECRET", default="")
 # The developer account's key: only for registering the app's webhook subscriptions.
 HUBSPOT_DEVELOPER_API_KEY = secret("HUBSPOT_DEVELOPER_API_KEY", default="")
+XERO_CLIENT_ID = secret("XERO_CLIENT_ID", default="")
+XERO_CLIENT_SECRET = secret("XERO_CLIENT_SECRET", default="")
+# The key Xero signs webhook deliveries with (x-xero-signature).
+XERO_WEBHOOK_KEY = secret("XERO_WEBHOOK_KEY", default="")
 
 # Fernet keys encrypting OAuth tokens at rest, newest first (see connections/crypto.py).
 FIELD_ENCRYPTION_KEYS = [
@@ -89,6 +93,7 @@ INSTALLED_APPS = [
     "sandbox",
     "sandbox.quickbooks",
     "sandbox.hubspot",
+    "sandbox.xero",
 ]
 
 # Covering indexes (INCLUDE) are PostgreSQL's; SQLite, the demo's database, builds them

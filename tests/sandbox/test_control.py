@@ -129,7 +129,7 @@ def test_it_refuses_a_bad_fault_plan_with_a_clear_message(control, plan, message
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_it_refuses_an_unknown_system(control, method):
-    target = {"system": "xero", "account": "1"}
+    target = {"system": "zoho", "account": "1"}
     answer = requests.request(
         method,
         f"{control}/faults",
@@ -138,7 +138,9 @@ def test_it_refuses_an_unknown_system(control, method):
         timeout=10,
     )
     assert answer.status_code == 400
-    assert answer.json()["error"] == "system must be one of ['quickbooks', 'hubspot'], not 'xero'"
+    assert answer.json()["error"] == (
+        "system must be one of ['quickbooks', 'hubspot', 'xero'], not 'zoho'"
+    )
 
 
 def test_it_requires_an_account(control):

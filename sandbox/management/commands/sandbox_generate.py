@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sandbox.generator import generate
 from sandbox.seed_book import write_book
+from sandbox.xero.seed_book import write_xero_book
 
 
 class Command(BaseCommand):
@@ -22,8 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--clean", action="store_true", help="Plant no discrepancies.")
         parser.add_argument("--name", default="Sandbox books")
         parser.add_argument("--answer-key", type=Path, help="Write the answer key here (JSON).")
+        parser.add_argument(
+            "--xero", action="store_true", help="Also write the books into a Xero organisation."
+        )
 
-    def handle(self, *args, base_url, invoices, seed, clean, name, answer_key, **options):
+    def handle(self, *args, base_url, invoices, seed, clean, name, answer_key, xero, **options):
         if not settings.SANDBOX:
             raise CommandError("SANDBOX is off: there are no emulators to write into.")
         if invoices < 1:
@@ -41,6 +45,8 @@ class Command(BaseCommand):
             "deals": len(book.deals),
             "planted": len(written.answer_key),
         }
+        if xero:
+            summary["xero_tenant_id"] = write_xero_book(book, base, name).tenant_id
         if answer_key:
             answer_key.write_text(json.dumps(written.answer_key, indent=2))
         self.stdout.write(json.dumps(summary))
