@@ -242,6 +242,54 @@ def test_a_shared_phone_is_never_crowded_out_of_the_candidates_by_common_words()
     assert len(lookalikes) in index.candidates(crm)
 
 
+GIVEN = ["Karen", "Kevin", "Sara", "Susan", "Mark", "Maria", "Paul", "Linda", "Brian", "Amy",
+         "Jason", "Laura", "Eric", "Helen", "Scott", "Julie", "Frank", "Tina"]  # fmt: skip
+
+
+def _among_namesakes(partner: Party, family: str = "Martin") -> tuple[BlockIndex, int]:
+    """A book where many customers share the partner's common family name and postcode:
+    the partner is the last one added."""
+    namesakes = [Party(f"q{n}", f"{g} {family}", postal_code="78701", city="Austin")
+                 for n, g in enumerate(GIVEN)]  # fmt: skip
+    index = BlockIndex(Features(p) for p in [*namesakes, partner])
+    return index, len(namesakes)
+
+
+@pytest.mark.parametrize(
+    ("crm", "books"),
+    [
+        ("MARTIN, KVEIN", "Kevin Martin"),  # a typo in the rare word, the common one intact
+        ("Kenddra Martni", "Kendra Martin"),  # typos in both words: they still sound alike
+        ("Bob Martin", "Robert Martin"),  # a nickname
+        ("Martin Holdings", "Marti nHoldings"),  # a space slipped inside the name
+    ],
+)
+def test_a_misspelt_name_is_found_among_many_of_its_common_word(crm, books):
+    """GIVEN 18 Martins in one postcode and the partner, keyed with a typo, a nickname or a
+    slipped space, with no email, phone or address to find it by
+    WHEN the CRM record searches the book
+    THEN its partner is among the few candidates compared in full."""
+    index, partner = _among_namesakes(Party("q-partner", books))
+    assert partner in index.candidates(Features(Party("h1", crm, postal_code="78701")))
+
+
+@pytest.mark.parametrize("books", ["Martin Residence", "Martin - 12 Oak St", "The Martin Home"])
+def test_a_person_finds_the_household_the_books_keep_for_them(books):
+    """A homeowner the books keep as the place or the job ("Martin Residence") is a candidate
+    of the CRM's "Sara Martin" however many other Martins live in the same postcode."""
+    index, partner = _among_namesakes(Party("q-partner", books))
+    sara = Features(Party("h1", given_name="Sara", family_name="Martin", postal_code="78701"))
+    assert partner in index.candidates(sara)
+
+
+def test_the_new_name_keys_keep_the_candidates_few():
+    """Typo-tolerant keys must not flood the full comparison: in a book of common names a
+    record still brings only a handful of candidates."""
+    index, _ = _among_namesakes(Party("q-partner", "Kevin Martin"))
+    found = index.candidates(Features(Party("h1", "Kevin Martin", postal_code="78701")))
+    assert len(found) <= 8
+
+
 def test_each_blocking_key_says_how_many_candidates_it_brings():
     index = BlockIndex([Features(Party("q1", "Cedar Roofing", "a@cedar.com", postal_code="80202"))])
     counts = index.counts_by_kind(Features(Party("h1", "Roofing Cedar", "A@cedar.com")))

@@ -9,14 +9,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from itertools import combinations
 
+from .names import NICKNAMES
 from .records import Features
 
 MAX_BLOCK = 60  # a key shared by more records than this does not narrow the search
 CANDIDATES = 6  # compared in full per record (the partner is the first in 99.8 %)
 STRONG = ("x:", "e:", "t:", "w:", "a:")  # tax ID, email, phone, website, street address
-# Sharing one of these (or the company's email domain, or a phone's last 7 digits) makes a
-# record a candidate whatever else it shares: common words must not crowd out an identifier.
-IDENTIFIERS = (*STRONG, "d:", "t7")
+# Sharing one of these (or the company's email domain, or a phone's last 7 digits, or a
+# household of the person's family name) makes a record a candidate whatever else it shares:
+# common words must not crowd out an identifier.
+IDENTIFIERS = (*STRONG, "d:", "t7", "h:")
 IDENTIFIER_BLOCK = 20  # an "identifier" shared by more records is a switchboard, not an id
 # A key shared by few records says more than one shared by many ("hernandez" beside
 # "roofing"): each shared key counts by its rarity when candidates are ranked.
@@ -34,8 +36,21 @@ def keys(f: Features) -> list[str]:
 
 def _keys(f: Features) -> list[str]:
     tokens = f.tokens
-    out = [f"n:{w}" for w in tokens if len(w) > 1]
+    # The whole name with its spaces gone: a space slipped ("Hernande zHoldings", "Mc Intyre",
+    # "MCCOYMECHANICAL") leaves it whole; a one-word name ("Adams", "Johnson Ltd") is rare here
+    # where its word alone is shared by every Adams.
+    out = [f"nj:{''.join(tokens)}"] if tokens else []
+    # Bob is Robert: a nickname is found by its full form too (the words' keys use both)
+    full = [NICKNAMES.get(w, w) for w in tokens]
+    if full != tokens:
+        tokens = [*tokens, *(w for w in full if w not in tokens)]
+    out += [f"n:{w}" for w in tokens if len(w) > 1]
     out += [f"nn:{a}|{b}" for a, b in combinations(sorted(set(tokens[:5])), 2)]
+    # A typo in one word of a name whose other word is common ("Martin, Kvein" and "Kevin
+    # Martin" among 40 Martins): the intact word with the other's first letter is rare.
+    # A typo seldom hits a word's first letter.
+    head = [w for w in tokens[:3] if len(w) > 1]
+    out += [f"ni:{a}|{b[0]}" for a in head for b in head if a != b and a[0] != b[0]]
     for kind, value in (
         ("e", f.email), ("d", f.domain), ("w", f.website), ("t", f.phone), ("z", f.postal),
         ("x", f.tax), ("a", f.line1),
@@ -45,6 +60,10 @@ def _keys(f: Features) -> list[str]:
     if f.phone:
         out.append(f"t7:{f.phone[-7:]}")
     sounds = f.sounds
+    if len(sounds) > 1:
+        # Typos in both words of a short name still sound alike ("Kenddra Morrsi" and
+        # "Kendra Morris"): the sounds of two of its first words, in any order, anywhere.
+        out += [f"ss:{a}|{b}" for a, b in combinations(sorted(set(sounds[:3])), 2)]
     if sounds:
         # A misspelt name still sounds alike: its first (and last) word's sound, within one
         # postal code or town. A town or a sound alone is shared by too many to say anything.
@@ -54,9 +73,21 @@ def _keys(f: Features) -> list[str]:
             out.append(f"cs:{f.city}|{sounds[0]}")
             if len(sounds) > 1:
                 out.append(f"cs:{f.city}|{sounds[-1]}")
+    if f.household:  # "Smith Residence", "Smith - 12 Oak St": found by any Smith (`probes`)
+        out.append(f"h:{f.household}")
     if f.trade is not None:  # "X dba Y" is found by either name
         out += [k for k in keys(f.trade) if k[0] in "ns"]
     return out
+
+
+def probes(f: Features) -> list[str]:
+    """The keys a party searches with: its own, and a person's looks for the household of its
+    family name ("Sara Morris" finds "Morris Residence" among forty Morrises: few households
+    bear one family name, so the key is not indexed for every person)."""
+    found = keys(f)
+    if f.given and f.family and not f.household:
+        return [*found, f"h:{f.family}"]
+    return found
 
 
 class BlockIndex:
@@ -80,7 +111,7 @@ class BlockIndex:
         blocks = self.blocks
         shared: dict[int, float] = defaultdict(float)
         sure: set[int] = set()
-        for key in keys(f):
+        for key in probes(f):
             block = blocks.get(key)
             if block and len(block) <= MAX_BLOCK:
                 kind = key[:2]

@@ -265,6 +265,7 @@ class NameForm:
     trade: str = ""  # a trade name written beside the legal one
     given: str = ""  # a person's parts, when the name is written as one ("Smith, Robert")
     family: str = ""
+    household: bool = False  # the name is a person's place or job: "Smith Residence"
 
 
 def name_form(name: str, vocabulary: Vocabulary = DEFAULT) -> NameForm:
@@ -291,9 +292,10 @@ def name_form(name: str, vocabulary: Vocabulary = DEFAULT) -> NameForm:
         person = ws[:-1]
         if all(w.isalpha() and w not in business for w in person):
             given = person[0] if len(person) == 2 else ""
-            return NameForm(" ".join(person), given=given, family=person[-1])
+            return NameForm(" ".join(person), given=given, family=person[-1], household=True)
     if job and len(ws) == 1 and ws[0].isalpha() and ws[0] not in business:
-        return NameForm(name, family=ws[0])  # "Anderson - 38 Ann Street": the Andersons' job
+        # "Anderson - 38 Ann Street": the Andersons' job
+        return NameForm(name, family=ws[0], household=True)
     return NameForm(name)
 
 

@@ -194,6 +194,7 @@ class Features:
         "email",
         "family",
         "given",
+        "household",
         "line1",
         "line1_sorted",
         "name",
@@ -224,6 +225,7 @@ class Features:
         given, family = parts if any(parts) else (form.given, form.family)
         self.given = " ".join(words(given)) if given else ""
         self.family = " ".join(words(family)) if family else ""
+        self.household = " ".join(words(form.family)) if form.household else ""  # "Smith Residence"
         # "X dba Y": the trade name, compared beside the legal one (whichever agrees better)
         self.trade = (
             Features(Party(party.external_id, form.trade), vocabulary) if form.trade else None
