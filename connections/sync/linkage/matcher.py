@@ -308,7 +308,7 @@ class Matcher:
             used.add(s.customer)
         return [
             self._decide(
-                prepared.get(r) or parties[r], assigned.get(r), found[0] if found else None
+                prepared.get(r) or parties[r], assigned.get(r), found[0] if found else None, used
             )
             for r, found in enumerate(best)
         ]
@@ -355,13 +355,19 @@ class Matcher:
             out[r] = compared
         return out
 
-    def _decide(self, f: Features | Party, chosen: _Scored | None, top: _Scored | None) -> Decision:
+    def _decide(
+        self, f: Features | Party, chosen: _Scored | None, top: _Scored | None, won: set[int] = ()
+    ) -> Decision:
+        """`won`: customers a stronger record of this batch was linked to."""
         if top is None:
             return Decision(f if isinstance(f, Party) else f.party, "miss")
         if isinstance(f, Party):  # compared on the other core: its features, worked out again
             f = self.prepare(f)
         if chosen is None:
-            if probability(top.weight) >= self.near:
+            # A customer a stronger record of this run took is this one's only with sure
+            # evidence (a duplicate in the CRM, a household): below that it is a lookalike
+            # (another branch, a namesake) and is weighed as the other candidates were.
+            if probability(top.weight) >= (self.sure if top.customer in won else self.near):
                 other = self.features[top.customer].party
                 note = f"{other.name or other.external_id} is already another record's partner"
                 return self._decision(f, "near", top, note)
