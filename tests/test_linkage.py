@@ -416,6 +416,24 @@ def test_a_record_with_only_a_name_is_not_linked_in_a_book_with_namesakes():
     assert alone.match(name_only).kind == "sure"
 
 
+def test_a_lookalike_of_a_customer_another_record_took_is_created_not_queued():
+    """GIVEN "Allied Fencing" in the books and, in one run, its CRM record (same email, phone
+    and street) and another "Allied Fencing" in another town with another phone
+    WHEN the run links them
+    THEN the first links and the lookalike is a new customer, not a review item; a second
+    record with the customer's own email (a CRM duplicate) still waits for a person."""
+    books = [Party("q1", "Allied Fencing", "office@alliedfencing.com", phone="(512) 555-0101",
+                   line1="12 Oak St", city="Austin", postal_code="78701"),
+             Party("q2", "Cedar Roofing", "bob@cedarroofing.com", city="Austin")]  # fmt: skip
+    owner = Party("h1", "Allied Fencing LLC", "office@alliedfencing.com", phone="512-555-0101",
+                  line1="12 Oak Street", city="Austin", postal_code="78701")  # fmt: skip
+    branch = Party("h2", "Allied Fencing", phone="(737) 555-0444", city="Round Rock",
+                   postal_code="78664")  # fmt: skip
+    twin = Party("h3", "Allied Fencing", "office@alliedfencing.com", city="Austin")
+    assert [d.kind for d in Matcher(books).link_all([owner, branch])] == ["sure", "miss"]
+    assert [d.kind for d in Matcher(books).link_all([owner, twin])] == ["sure", "near"]
+
+
 def test_two_people_of_one_household_are_two_customers():
     harriet = Party("q1", "Jones, Harriet", "jones.family@mail.example", phone="303 555 0101",
                     line1="12 Oak Street", postal_code="80202")  # fmt: skip
