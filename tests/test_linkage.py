@@ -96,6 +96,20 @@ def test_a_number_in_one_name_only_leaves_the_pair_to_the_other_fields():
     ) == ("differs")
 
 
+@pytest.mark.parametrize(
+    ("crm", "books", "expected"),
+    [
+        ("AM Pool Svc Inc", "Pinnacle Pool Services", "differs"),  # alike only by the trade
+        ("Okafor Heating & Air", "Okafor Heating", "somewhat alike"),  # the owner's word agrees
+        ("Re1iable Auto Repair", "Reliabe Auto Repair Shop", "somewhat alike"),  # typos
+    ],
+)
+def test_two_names_alike_only_by_their_trade_words_differ(crm, books, expected):
+    """Two pool companies of one postcode share "Pool Services": what tells a company from
+    its trade (the word it starts with) must agree too before the names count as alike."""
+    assert level(Party("h1", crm), Party("q1", books), "name") == expected
+
+
 def test_a_persons_name_parts_match_in_either_order():
     a = Party("a", given_name="Robbie", family_name="Lowe")
     b = Party("b", given_name="Lowe", family_name="Robie")
