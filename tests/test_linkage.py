@@ -47,6 +47,32 @@ def test_it_ignores_and_ampersand_the_punctuation_and_diacritics():
     )
 
 
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("2209925 Ontario Limitd", "2209925 Ontario Limited"),  # a typo in the legal form
+        ("1103357 Ontario Icorporated", "1103357 Ontario Inc."),
+        ("M.A. Investments Proprietary Limited", "MA Investments Pty Ltd"),  # Australia
+        ("Heritage Church Ltée", "Heritage Church"),  # Quebec's forms
+        ("Premier Village Home Owners Assn Inc", "Premier Village HOA"),
+        ("Evergreen Heating & A/C", "Evergreen Heating and Air Conditioning"),
+        ("Heritage Htg & Clg", "Heritage Heating & Cooling"),
+        ("Summit PM", "Summit Property Management"),
+        ("Sunrise Auto Repair", "Sunrise Automotive"),
+        ("First Baptist Ch. of Sale", "First Baptist Church of Sale"),
+        ("Okafor Ventilation Mtce", "Okafor Ventilation Maintenance"),
+    ],
+)
+def test_names_as_contractors_books_write_them_normalise_alike(one, other):
+    assert normalize_company(one) == normalize_company(other)
+
+
+def test_a_misspelt_legal_form_is_dropped_only_at_the_end_and_when_long():
+    assert normalize_company("Acme Compass") == "acme compass"  # a word, not "Company"
+    assert normalize_company("Limitd Editions") == "limitd editions"
+    assert normalize_company("Limitd") == "limitd"  # all there is to compare
+
+
 def test_a_name_that_is_only_a_legal_form_keeps_it():
     assert normalize_company("LLC") == "llc"
     assert normalize_company("") == ""
@@ -302,6 +328,16 @@ def test_the_new_name_keys_keep_the_candidates_few():
     index, _ = _among_namesakes(Party("q-partner", "Kevin Martin"))
     found = index.candidates(Features(Party("h1", "Kevin Martin", postal_code="78701")))
     assert len(found) <= 8
+
+
+def test_candidates_tied_at_the_cut_are_ordered_by_how_alike_their_names_are():
+    """Ten "Pro ..." companies share one word with the CRM's misspelt "Pro Restauamt" and
+    nothing else: the one whose name is nearly it is compared, whatever the books' order."""
+    others = ["Renovations", "Roofing", "Remodeling", "Rentals", "Realty", "Repairs", "Rigging",
+              "Rooter", "Railings"]  # fmt: skip
+    parties = [Party(f"q{n}", f"Pro {w} Ltd") for n, w in enumerate(others)]
+    index = BlockIndex(Features(p) for p in [*parties, Party("q-partner", "Pro Restaurant")])
+    assert len(others) in index.candidates(Features(Party("h1", "Pro Restauamt")))
 
 
 def test_each_blocking_key_says_how_many_candidates_it_brings():

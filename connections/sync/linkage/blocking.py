@@ -9,7 +9,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from itertools import combinations
 
-from .names import NICKNAMES
+from rapidfuzz import fuzz
+
+from .names import NICKNAMES, sound_key
 from .records import Features
 
 MAX_BLOCK = 60  # a key shared by more records than this does not narrow the search
@@ -60,10 +62,12 @@ def _keys(f: Features) -> list[str]:
     if f.phone:
         out.append(f"t7:{f.phone[-7:]}")
     sounds = f.sounds
-    if len(sounds) > 1:
+    # a nickname's full form sounds too ("Tommy Loery" and "Thomas Lowery")
+    heard = sounds if tokens is f.tokens else [sound_key(w) for w in tokens if len(w) > 1]
+    if len(heard) > 1:
         # Typos in both words of a short name still sound alike ("Kenddra Morrsi" and
         # "Kendra Morris"): the sounds of two of its first words, in any order, anywhere.
-        out += [f"ss:{a}|{b}" for a, b in combinations(sorted(set(sounds[:3])), 2)]
+        out += [f"ss:{a}|{b}" for a, b in combinations(sorted(set(heard[:4])), 2)]
     if sounds:
         # A misspelt name still sounds alike: its first (and last) word's sound, within one
         # postal code or town. A town or a sound alone is shared by too many to say anything.
@@ -93,6 +97,7 @@ def probes(f: Features) -> list[str]:
 class BlockIndex:
     def __init__(self, parties: Iterable[Features] = ()):
         self.blocks: dict[str, list[int]] = defaultdict(list)
+        self.names: list[str] = []  # to order candidates tied at the cut
         self.size = 0
         for f in parties:
             self.add(f)
@@ -100,6 +105,7 @@ class BlockIndex:
     def add(self, f: Features) -> int:
         i = self.size
         self.size += 1
+        self.names.append(f.sorted_name)
         blocks = self.blocks
         for key in keys(f):
             blocks[key].append(i)  # a block past MAX_BLOCK is kept but never searched
@@ -121,8 +127,21 @@ class BlockIndex:
                     shared[i] += weight
                 if kind in IDENTIFIERS and len(block) <= IDENTIFIER_BLOCK:
                     sure.update(block)
-        best = heapq.nlargest(limit, shared, key=shared.__getitem__)
+        best = heapq.nlargest(limit + 1, shared, key=shared.__getitem__)
+        if len(best) > limit and shared[best[limit - 1]] == shared[best[limit]]:
+            best = self._untie(f, shared, best, limit)
+        best = best[:limit]
         return best + sorted(sure.difference(best))
+
+    def _untie(self, f: Features, shared: dict[int, float], best: list[int], limit: int):
+        """Candidates tied at the cut (ten "Pro ..." companies sharing one word with "Pro
+        Restauamt") are ordered by how alike their names are, not by when they were added."""
+        cut = shared[best[limit - 1]]
+        above = [i for i in best if shared[i] > cut]
+        tied = [i for i, w in shared.items() if w == cut]
+        names, name = self.names, f.sorted_name
+        tied.sort(key=lambda i: -fuzz.ratio(name, names[i]))
+        return above + tied
 
     def counts_by_kind(self, f: Features) -> dict[str, int]:
         """How many candidates each kind of key brings (written down per key)."""
