@@ -25,6 +25,11 @@ IDENTIFIER_BLOCK = 20  # an "identifier" shared by more records is a switchboard
 # A key shared by few records says more than one shared by many ("hernandez" beside
 # "roofing"): each shared key counts by its rarity when candidates are ranked.
 RARITY = [0.0] + [math.log((MAX_BLOCK + 2) / n) for n in range(1, MAX_BLOCK + 1)]
+# The keys that find a misspelt name (a word and the other's initial, two words' sounds) are
+# worth searching only while rare: shared by more, they add comparisons and say little.
+TYPO_KEYS = frozenset({"ni:", "ss:"})
+TYPO_BLOCK = 10
+TIED = 6  # candidates past the cut that a tie at the cut is settled among
 STRONG_KINDS = frozenset(k[0] for k in STRONG)
 
 
@@ -47,12 +52,11 @@ def _keys(f: Features) -> list[str]:
     if full != tokens:
         tokens = [*tokens, *(w for w in full if w not in tokens)]
     out += [f"n:{w}" for w in tokens if len(w) > 1]
-    out += [f"nn:{a}|{b}" for a, b in combinations(sorted(set(tokens[:5])), 2)]
-    # A typo in one word of a name whose other word is common ("Martin, Kvein" and "Kevin
-    # Martin" among 40 Martins): the intact word with the other's first letter is rare.
-    # A typo seldom hits a word's first letter.
+    # Two words of a name, one whole and the other by its first letter: rare where either
+    # word alone is common, and a typo in the other ("Martin, Kvein" and "Kevin Martin" among
+    # 40 Martins) seldom hits its first letter. (Two whole words found no more partners.)
     head = [w for w in tokens[:3] if len(w) > 1]
-    out += [f"ni:{a}|{b[0]}" for a in head for b in head if a != b and a[0] != b[0]]
+    out += [f"ni:{a}|{b[0]}" for a in head for b in head if a != b]
     for kind, value in (
         ("e", f.email), ("d", f.domain), ("w", f.website), ("t", f.phone), ("z", f.postal),
         ("x", f.tax), ("a", f.line1),
@@ -67,7 +71,7 @@ def _keys(f: Features) -> list[str]:
     if len(heard) > 1:
         # Typos in both words of a short name still sound alike ("Kenddra Morrsi" and
         # "Kendra Morris"): the sounds of two of its first words, in any order, anywhere.
-        out += [f"ss:{a}|{b}" for a, b in combinations(sorted(set(heard[:4])), 2)]
+        out += [f"ss:{a}|{b}" for a, b in combinations(sorted(set(heard[:3])), 2)]
     if sounds:
         # A misspelt name still sounds alike: its first (and last) word's sound, within one
         # postal code or town. A town or a sound alone is shared by too many to say anything.
@@ -119,15 +123,18 @@ class BlockIndex:
         sure: set[int] = set()
         for key in probes(f):
             block = blocks.get(key)
-            if block and len(block) <= MAX_BLOCK:
+            if not block:
+                continue
+            size = len(block)
+            if size <= TYPO_BLOCK or (size <= MAX_BLOCK and key[:3] not in TYPO_KEYS):
                 kind = key[:2]
                 # an identifier counts for more than a shared word
-                weight = RARITY[len(block)] * (3 if kind in STRONG else 1)
+                weight = RARITY[size] * (3 if kind in STRONG else 1)
                 for i in block:
                     shared[i] += weight
-                if kind in IDENTIFIERS and len(block) <= IDENTIFIER_BLOCK:
+                if kind in IDENTIFIERS and size <= IDENTIFIER_BLOCK:
                     sure.update(block)
-        best = heapq.nlargest(limit + 1, shared, key=shared.__getitem__)
+        best = heapq.nlargest(limit + TIED, shared, key=shared.__getitem__)
         if len(best) > limit and shared[best[limit - 1]] == shared[best[limit]]:
             best = self._untie(f, shared, best, limit)
         best = best[:limit]
@@ -138,7 +145,7 @@ class BlockIndex:
         Restauamt") are ordered by how alike their names are, not by when they were added."""
         cut = shared[best[limit - 1]]
         above = [i for i in best if shared[i] > cut]
-        tied = [i for i, w in shared.items() if w == cut]
+        tied = [i for i in best if shared[i] == cut]
         names, name = self.names, f.sorted_name
         tied.sort(key=lambda i: -fuzz.ratio(name, names[i]))
         return above + tied

@@ -64,6 +64,8 @@ LEGAL_FORMS = frozenset(
 )
 # Long legal forms, whose misspelling ("Limitd", "Icorporated") at a name's end is still one
 LONG_LEGAL_FORMS = ("limited", "incorporated", "corporation", "company", "proprietary")
+# their first letters, and the second ones ("Icorporated"): most words are ruled out at once
+LEGAL_INITIALS = frozenset("licpnor")
 # Legal forms written as two or more words, joined before the single-word step.
 LEGAL_PHRASES = (
     ("limited", "liability", "company"),
@@ -239,7 +241,7 @@ def _join_phrases(tokens: list[str]) -> list[str]:
 
 
 def _misspelt_legal_form(word: str, legal: frozenset[str]) -> bool:
-    if len(word) < 6 or word in legal or not word.isalpha():
+    if len(word) < 6 or word[0] not in LEGAL_INITIALS or word in legal or not word.isalpha():
         return False
     return any(
         abs(len(word) - len(form)) <= 1 and Levenshtein.distance(word, form, score_cutoff=1) <= 1
@@ -333,6 +335,20 @@ class NameForm:
     household: bool = False  # the name is a person's place or job: "Smith Residence"
 
 
+_BUSINESS: dict[int, tuple[Vocabulary, frozenset[str]]] = {}
+
+
+def _business_words(vocabulary: Vocabulary) -> frozenset[str]:
+    """Words that make a name a business's (worked out once per vocabulary, not per name)."""
+    known = _BUSINESS.get(id(vocabulary))
+    if known is None or known[0] is not vocabulary:
+        words_ = vocabulary.legal_forms | frozenset(vocabulary.abbreviations.values())
+        if len(_BUSINESS) > 64:  # vocabularies are few; a long-lived process stays bounded
+            _BUSINESS.clear()
+        known = _BUSINESS[id(vocabulary)] = (vocabulary, words_)
+    return known[1]
+
+
 def name_form(name: str, vocabulary: Vocabulary = DEFAULT) -> NameForm:
     """The customer behind a written name: a job's site dropped, a trade name set apart, a
     person's name written "Family, Given" or as the place ("Smith Residence") taken apart."""
@@ -345,7 +361,7 @@ def name_form(name: str, vocabulary: Vocabulary = DEFAULT) -> NameForm:
     legal, *trade = TRADE_SPLIT.split(name, maxsplit=1)
     if trade and legal.strip() and trade[0].strip():
         return NameForm(legal, trade[0])
-    business = vocabulary.legal_forms | set(vocabulary.abbreviations.values())
+    business = _business_words(vocabulary)
     family, comma, given = name.partition(",")
     parts = (words(family), words(given))
     person = [w for p in parts for w in p]
