@@ -356,7 +356,11 @@ class Matcher:
         return out
 
     def _decide(
-        self, f: Features | Party, chosen: _Scored | None, top: _Scored | None, won: set[int] = ()
+        self,
+        f: Features | Party,
+        chosen: _Scored | None,
+        top: _Scored | None,
+        won: set[int] | frozenset[int] = frozenset(),
     ) -> Decision:
         """`won`: customers a stronger record of this batch was linked to."""
         if top is None:
