@@ -47,6 +47,32 @@ def test_it_ignores_and_ampersand_the_punctuation_and_diacritics():
     )
 
 
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("2209925 Ontario Limitd", "2209925 Ontario Limited"),  # a typo in the legal form
+        ("1103357 Ontario Icorporated", "1103357 Ontario Inc."),
+        ("M.A. Investments Proprietary Limited", "MA Investments Pty Ltd"),  # Australia
+        ("Heritage Church Ltée", "Heritage Church"),  # Quebec's forms
+        ("Premier Village Home Owners Assn Inc", "Premier Village HOA"),
+        ("Evergreen Heating & A/C", "Evergreen Heating and Air Conditioning"),
+        ("Heritage Htg & Clg", "Heritage Heating & Cooling"),
+        ("Summit PM", "Summit Property Management"),
+        ("Sunrise Auto Repair", "Sunrise Automotive"),
+        ("First Baptist Ch. of Sale", "First Baptist Church of Sale"),
+        ("Okafor Ventilation Mtce", "Okafor Ventilation Maintenance"),
+    ],
+)
+def test_names_as_contractors_books_write_them_normalise_alike(one, other):
+    assert normalize_company(one) == normalize_company(other)
+
+
+def test_a_misspelt_legal_form_is_dropped_only_at_the_end_and_when_long():
+    assert normalize_company("Acme Compass") == "acme compass"  # a word, not "Company"
+    assert normalize_company("Limitd Editions") == "limitd editions"
+    assert normalize_company("Limitd") == "limitd"  # all there is to compare
+
+
 def test_a_name_that_is_only_a_legal_form_keeps_it():
     assert normalize_company("LLC") == "llc"
     assert normalize_company("") == ""
@@ -94,6 +120,20 @@ def test_a_number_in_one_name_only_leaves_the_pair_to_the_other_fields():
     assert level(
         Party("a", "1966343 Ontario Inc."), Party("b", "1966344 Ontario Inc."), "name"
     ) == ("differs")
+
+
+@pytest.mark.parametrize(
+    ("crm", "books", "expected"),
+    [
+        ("AM Pool Svc Inc", "Pinnacle Pool Services", "differs"),  # alike only by the trade
+        ("Okafor Heating & Air", "Okafor Heating", "somewhat alike"),  # the owner's word agrees
+        ("Re1iable Auto Repair", "Reliabe Auto Repair Shop", "somewhat alike"),  # typos
+    ],
+)
+def test_two_names_alike_only_by_their_trade_words_differ(crm, books, expected):
+    """Two pool companies of one postcode share "Pool Services": what tells a company from
+    its trade (the word it starts with) must agree too before the names count as alike."""
+    assert level(Party("h1", crm), Party("q1", books), "name") == expected
 
 
 def test_a_persons_name_parts_match_in_either_order():
@@ -242,6 +282,64 @@ def test_a_shared_phone_is_never_crowded_out_of_the_candidates_by_common_words()
     assert len(lookalikes) in index.candidates(crm)
 
 
+GIVEN = ["Karen", "Kevin", "Sara", "Susan", "Mark", "Maria", "Paul", "Linda", "Brian", "Amy",
+         "Jason", "Laura", "Eric", "Helen", "Scott", "Julie", "Frank", "Tina"]  # fmt: skip
+
+
+def _among_namesakes(partner: Party, family: str = "Martin") -> tuple[BlockIndex, int]:
+    """A book where many customers share the partner's common family name and postcode:
+    the partner is the last one added."""
+    namesakes = [Party(f"q{n}", f"{g} {family}", postal_code="78701", city="Austin")
+                 for n, g in enumerate(GIVEN)]  # fmt: skip
+    index = BlockIndex(Features(p) for p in [*namesakes, partner])
+    return index, len(namesakes)
+
+
+@pytest.mark.parametrize(
+    ("crm", "books"),
+    [
+        ("MARTIN, KVEIN", "Kevin Martin"),  # a typo in the rare word, the common one intact
+        ("Kenddra Martni", "Kendra Martin"),  # typos in both words: they still sound alike
+        ("Bob Martin", "Robert Martin"),  # a nickname
+        ("Martin Holdings", "Marti nHoldings"),  # a space slipped inside the name
+    ],
+)
+def test_a_misspelt_name_is_found_among_many_of_its_common_word(crm, books):
+    """GIVEN 18 Martins in one postcode and the partner, keyed with a typo, a nickname or a
+    slipped space, with no email, phone or address to find it by
+    WHEN the CRM record searches the book
+    THEN its partner is among the few candidates compared in full."""
+    index, partner = _among_namesakes(Party("q-partner", books))
+    assert partner in index.candidates(Features(Party("h1", crm, postal_code="78701")))
+
+
+@pytest.mark.parametrize("books", ["Martin Residence", "Martin - 12 Oak St", "The Martin Home"])
+def test_a_person_finds_the_household_the_books_keep_for_them(books):
+    """A homeowner the books keep as the place or the job ("Martin Residence") is a candidate
+    of the CRM's "Sara Martin" however many other Martins live in the same postcode."""
+    index, partner = _among_namesakes(Party("q-partner", books))
+    sara = Features(Party("h1", given_name="Sara", family_name="Martin", postal_code="78701"))
+    assert partner in index.candidates(sara)
+
+
+def test_the_new_name_keys_keep_the_candidates_few():
+    """Typo-tolerant keys must not flood the full comparison: in a book of common names a
+    record still brings only a handful of candidates."""
+    index, _ = _among_namesakes(Party("q-partner", "Kevin Martin"))
+    found = index.candidates(Features(Party("h1", "Kevin Martin", postal_code="78701")))
+    assert len(found) <= 8
+
+
+def test_candidates_tied_at_the_cut_are_ordered_by_how_alike_their_names_are():
+    """Ten "Pro ..." companies share one word with the CRM's misspelt "Pro Restauamt" and
+    nothing else: the one whose name is nearly it is compared, whatever the books' order."""
+    others = ["Renovations", "Roofing", "Remodeling", "Rentals", "Realty", "Repairs", "Rigging",
+              "Rooter", "Railings"]  # fmt: skip
+    parties = [Party(f"q{n}", f"Pro {w} Ltd") for n, w in enumerate(others)]
+    index = BlockIndex(Features(p) for p in [*parties, Party("q-partner", "Pro Restaurant")])
+    assert len(others) in index.candidates(Features(Party("h1", "Pro Restauamt")))
+
+
 def test_each_blocking_key_says_how_many_candidates_it_brings():
     index = BlockIndex([Features(Party("q1", "Cedar Roofing", "a@cedar.com", postal_code="80202"))])
     counts = index.counts_by_kind(Features(Party("h1", "Roofing Cedar", "A@cedar.com")))
@@ -366,6 +464,24 @@ def test_a_record_with_only_a_name_is_not_linked_in_a_book_with_namesakes():
     # With no namesake in the book, the name is enough.
     alone = Matcher([valerie, Party("q2", "Okafor Roofing", postal_code="80202")])
     assert alone.match(name_only).kind == "sure"
+
+
+def test_a_lookalike_of_a_customer_another_record_took_is_created_not_queued():
+    """GIVEN "Allied Fencing" in the books and, in one run, its CRM record (same email, phone
+    and street) and another "Allied Fencing" in another town with another phone
+    WHEN the run links them
+    THEN the first links and the lookalike is a new customer, not a review item; a second
+    record with the customer's own email (a CRM duplicate) still waits for a person."""
+    books = [Party("q1", "Allied Fencing", "office@alliedfencing.com", phone="(512) 555-0101",
+                   line1="12 Oak St", city="Austin", postal_code="78701"),
+             Party("q2", "Cedar Roofing", "bob@cedarroofing.com", city="Austin")]  # fmt: skip
+    owner = Party("h1", "Allied Fencing LLC", "office@alliedfencing.com", phone="512-555-0101",
+                  line1="12 Oak Street", city="Austin", postal_code="78701")  # fmt: skip
+    branch = Party("h2", "Allied Fencing", phone="(737) 555-0444", city="Round Rock",
+                   postal_code="78664")  # fmt: skip
+    twin = Party("h3", "Allied Fencing", "office@alliedfencing.com", city="Austin")
+    assert [d.kind for d in Matcher(books).link_all([owner, branch])] == ["sure", "miss"]
+    assert [d.kind for d in Matcher(books).link_all([owner, twin])] == ["sure", "near"]
 
 
 def test_two_people_of_one_household_are_two_customers():

@@ -9,18 +9,27 @@ from collections.abc import Iterable
 from functools import lru_cache
 from itertools import combinations
 
+from rapidfuzz import fuzz
+
+from .names import NICKNAMES, sound_key
 from .records import Features
 
 MAX_BLOCK = 60  # a key shared by more records than this does not narrow the search
 CANDIDATES = 6  # compared in full per record (the partner is the first in 99.8 %)
 STRONG = ("x:", "e:", "t:", "w:", "a:")  # tax ID, email, phone, website, street address
-# Sharing one of these (or the company's email domain, or a phone's last 7 digits) makes a
-# record a candidate whatever else it shares: common words must not crowd out an identifier.
-IDENTIFIERS = (*STRONG, "d:", "t7")
+# Sharing one of these (or the company's email domain, or a phone's last 7 digits, or a
+# household of the person's family name) makes a record a candidate whatever else it shares:
+# common words must not crowd out an identifier.
+IDENTIFIERS = (*STRONG, "d:", "t7", "h:")
 IDENTIFIER_BLOCK = 20  # an "identifier" shared by more records is a switchboard, not an id
 # A key shared by few records says more than one shared by many ("hernandez" beside
 # "roofing"): each shared key counts by its rarity when candidates are ranked.
 RARITY = [0.0] + [math.log((MAX_BLOCK + 2) / n) for n in range(1, MAX_BLOCK + 1)]
+# The keys that find a misspelt name (a word and the other's initial, two words' sounds) are
+# worth searching only while rare: shared by more, they add comparisons and say little.
+TYPO_KEYS = frozenset({"ni:", "ss:"})
+TYPO_BLOCK = 10
+TIED = 6  # candidates past the cut that a tie at the cut is settled among
 STRONG_KINDS = frozenset(k[0] for k in STRONG)
 # Per kind of key (its first two characters), looked up once per shared key: (how much it
 # counts: an identifier more than a shared word, whether it is an identifier).
@@ -37,14 +46,33 @@ def keys(f: Features) -> list[str]:
 
 
 @lru_cache(maxsize=65536)  # a name's keys: most CRM names are written as in the books
-def _name_keys(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    out = [f"n:{w}" for w in tokens if len(w) > 1]
-    out += [f"nn:{a}|{b}" for a, b in combinations(sorted(set(tokens[:5])), 2)]
-    return tuple(out)
+def _name_keys(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A name's word keys and its sound-pair keys (kept apart: they go at their places)."""
+    # The whole name with its spaces gone: a space slipped ("Hernande zHoldings", "Mc Intyre",
+    # "MCCOYMECHANICAL") leaves it whole; a one-word name ("Adams", "Johnson Ltd") is rare here
+    # where its word alone is shared by every Adams.
+    out = [f"nj:{''.join(tokens)}"] if tokens else []
+    # Bob is Robert: a nickname is found by its full form too (the words' keys use both)
+    full = tuple(NICKNAMES.get(w, w) for w in tokens)
+    if full != tokens:
+        tokens = (*tokens, *(w for w in full if w not in tokens))
+    out += [f"n:{w}" for w in tokens if len(w) > 1]
+    # Two words of a name, one whole and the other by its first letter: rare where either
+    # word alone is common, and a typo in the other ("Martin, Kvein" and "Kevin Martin" among
+    # 40 Martins) seldom hits its first letter. (Two whole words found no more partners.)
+    head = [w for w in tokens[:3] if len(w) > 1]
+    out += [f"ni:{a}|{b[0]}" for a in head for b in head if a != b]
+    # Typos in both words of a short name still sound alike ("Kenddra Morrsi" and "Kendra
+    # Morris"): the sounds of two of its first words, in any order, anywhere; a nickname's
+    # full form sounds too ("Tommy Loery" and "Thomas Lowery").
+    heard = [sound_key(w) for w in tokens if len(w) > 1]
+    pairs = [f"ss:{a}|{b}" for a, b in combinations(sorted(set(heard[:3])), 2)]
+    return tuple(out), tuple(pairs)
 
 
 def _keys(f: Features) -> list[str]:
-    out = list(_name_keys(f.tokens))
+    named, sound_pairs = _name_keys(tuple(f.tokens))
+    out = list(named)
     for kind, value in (
         ("e", f.email), ("d", f.domain), ("w", f.website), ("t", f.phone), ("z", f.postal),
         ("x", f.tax), ("a", f.line1),
@@ -53,6 +81,7 @@ def _keys(f: Features) -> list[str]:
             out.append(f"{kind}:{value}")
     if f.phone:
         out.append(f"t7:{f.phone[-7:]}")
+    out += sound_pairs
     sounds = f.sounds
     if sounds:
         # A misspelt name still sounds alike: its first (and last) word's sound, within one
@@ -63,14 +92,27 @@ def _keys(f: Features) -> list[str]:
             out.append(f"cs:{f.city}|{sounds[0]}")
             if len(sounds) > 1:
                 out.append(f"cs:{f.city}|{sounds[-1]}")
+    if f.household:  # "Smith Residence", "Smith - 12 Oak St": found by any Smith (`probes`)
+        out.append(f"h:{f.household}")
     if f.trade is not None:  # "X dba Y" is found by either name
         out += [k for k in keys(f.trade) if k[0] in "ns"]
     return out
 
 
+def probes(f: Features) -> list[str]:
+    """The keys a party searches with: its own, and a person's looks for the household of its
+    family name ("Sara Morris" finds "Morris Residence" among forty Morrises: few households
+    bear one family name, so the key is not indexed for every person)."""
+    found = keys(f)
+    if f.given and f.family and not f.household:
+        return [*found, f"h:{f.family}"]
+    return found
+
+
 class BlockIndex:
     def __init__(self, parties: Iterable[Features] = ()):
         self.blocks: dict[str, list[int]] = defaultdict(list)
+        self.names: list[str] = []  # to order candidates tied at the cut
         self.size = 0
         for f in parties:
             self.add(f)
@@ -78,6 +120,7 @@ class BlockIndex:
     def add(self, f: Features) -> int:
         i = self.size
         self.size += 1
+        self.names.append(f.sorted_name)
         blocks = self.blocks
         for key in keys(f):
             blocks[key].append(i)  # a block past MAX_BLOCK is kept but never searched
@@ -89,19 +132,35 @@ class BlockIndex:
         blocks = self.blocks
         shared: dict[int, float] = defaultdict(float)
         sure: set[int] = set()
-        for key in keys(f):
+        for key in probes(f):
             block = blocks.get(key)
-            if block and (n := len(block)) <= MAX_BLOCK:
+            if not block:
+                continue
+            size = len(block)
+            if size <= TYPO_BLOCK or (size <= MAX_BLOCK and key[:3] not in TYPO_KEYS):
                 strong, identifier = KINDS.get(key[:2], PLAIN)
-                weight = RARITY[n] * strong
+                weight = RARITY[size] * strong
                 for i in block:
                     shared[i] += weight
-                if identifier and n <= IDENTIFIER_BLOCK:
+                if identifier and size <= IDENTIFIER_BLOCK:
                     sure.update(block)
         # heapq.nlargest's answer (ties in first-shared order), sorted in C: a few hundred
         # candidates at most, so sorting them all is cheaper than nlargest's Python heap
-        best = sorted(shared, key=shared.__getitem__, reverse=True)[:limit]
+        best = sorted(shared, key=shared.__getitem__, reverse=True)[: limit + TIED]
+        if len(best) > limit and shared[best[limit - 1]] == shared[best[limit]]:
+            best = self._untie(f, shared, best, limit)
+        best = best[:limit]
         return best + sorted(sure.difference(best))
+
+    def _untie(self, f: Features, shared: dict[int, float], best: list[int], limit: int):
+        """Candidates tied at the cut (ten "Pro ..." companies sharing one word with "Pro
+        Restauamt") are ordered by how alike their names are, not by when they were added."""
+        cut = shared[best[limit - 1]]
+        above = [i for i in best if shared[i] > cut]
+        tied = [i for i in best if shared[i] == cut]
+        names, name = self.names, f.sorted_name
+        tied.sort(key=lambda i: -fuzz.ratio(name, names[i]))
+        return above + tied
 
     def counts_by_kind(self, f: Features) -> dict[str, int]:
         """How many candidates each kind of key brings (written down per key)."""

@@ -44,7 +44,17 @@ def _one_name(a: Features, b: Features) -> int | None:
     # Words in any order (the sorted words compared: rapidfuzz's token_sort_ratio, its
     # sorting done once per record) or letters as written, whichever is closer.
     alike = _alike(a, b, 78)
-    return 2 if alike >= 90 else 1 if alike >= 78 else 0
+    return 2 if alike >= 90 else 1 if alike >= 78 and _heads_agree(a.tokens, b.tokens) else 0
+
+
+def _heads_agree(x: list[str], y: list[str]) -> bool:
+    """Whether the word a name starts with (what tells it from its trade) is found in the
+    other: "AM Pool Services" and "Pinnacle Pool Services" are alike only by their trade."""
+    if x[0][0] == y[0][0]:
+        return True
+    return any(JaroWinkler.similarity(x[0], w) >= 0.8 for w in y) or any(
+        JaroWinkler.similarity(y[0], w) >= 0.8 for w in x
+    )
 
 
 def _alike(a: Features, b: Features, cutoff: float = 0) -> float:

@@ -338,7 +338,9 @@ class Matcher:
             assigned[r] = s
             used.add(s.customer)
         return [
-            self._decide(prepared.get(r) or parties[r], assigned.get(r), top[0] if top else None)
+            self._decide(
+                prepared.get(r) or parties[r], assigned.get(r), top[0] if top else None, used
+            )
             for r, top in enumerate(best)
         ]
 
@@ -435,12 +437,22 @@ class Matcher:
 
         return features
 
-    def _decide(self, f: Features | Party, chosen: _Scored | None, top: _Scored | None) -> Decision:
+    def _decide(
+        self,
+        f: Features | Party,
+        chosen: _Scored | None,
+        top: _Scored | None,
+        won: set[int] | frozenset[int] = frozenset(),
+    ) -> Decision:
+        """`won`: customers a stronger record of this batch was linked to."""
         if top is None:
             return Decision(f if isinstance(f, Party) else f.party, "miss")
         features = self._later(f)
         if chosen is None:
-            if probability(top.weight) >= self.near:
+            # A customer a stronger record of this run took is this one's only with sure
+            # evidence (a duplicate in the CRM, a household): below that it is a lookalike
+            # (another branch, a namesake) and is weighed as the other candidates were.
+            if probability(top.weight) >= (self.sure if top.customer in won else self.near):
                 other = self.features[top.customer].party
                 note = f"{other.name or other.external_id} is already another record's partner"
                 return self._decision(f, "near", top, note)

@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
+from rapidfuzz.distance import Levenshtein
+
 # Every spelling, after lower-casing and joining dotted letters ("L.L.C." → "llc").
 LEGAL_FORMS = frozenset(
     [
@@ -53,8 +55,17 @@ LEGAL_FORMS = frozenset(
         "ohg",
         "ug",
         "mbh",
+        "proprietary",  # "Proprietary Limited": Australia's Pty Ltd written out
+        "ltee",  # Quebec: "Ltée", "Limitée", "Incorporée", "Enr."
+        "limitee",
+        "incorporee",
+        "enr",
     ]
 )
+# Long legal forms, whose misspelling ("Limitd", "Icorporated") at a name's end is still one
+LONG_LEGAL_FORMS = ("limited", "incorporated", "corporation", "company", "proprietary")
+# their first letters, and the second ones ("Icorporated"): most words are ruled out at once
+LEGAL_INITIALS = frozenset("licpnor")
 # Legal forms written as two or more words, joined before the single-word step.
 LEGAL_PHRASES = (
     ("limited", "liability", "company"),
@@ -65,6 +76,22 @@ LEGAL_PHRASES = (
     ("co", "ltd"),
 )
 FILLER = frozenset({"the", "and", "of"})
+# Trade phrases written as one word or as initials, read as that one word (after the legal
+# forms are dropped, before the single-word abbreviations).
+TRADE_PHRASES = {
+    ("homeowners", "association"): "hoa",
+    ("homeowners", "assn"): "hoa",
+    ("homeowners", "assoc"): "hoa",
+    ("home", "owners", "association"): "hoa",
+    ("home", "owners", "assn"): "hoa",
+    ("home", "owners", "assoc"): "hoa",
+    ("owners", "corporation"): "hoa",  # an Australian strata's body corporate
+    ("air", "conditioning"): "ac",
+    ("a", "c"): "ac",  # "A/C"
+    ("property", "management"): "pm",
+    ("auto", "repair"): "automotive",
+}
+PHRASE_WORDS = frozenset(phrase[0] for phrase in TRADE_PHRASES)
 # Trade words as contractors abbreviate them (the expansion is what is compared).
 ABBREVIATIONS = {
     "const": "construction",
@@ -113,6 +140,18 @@ ABBREVIATIONS = {
     "props": "properties",
     "sys": "systems",
     "tech": "technologies",
+    "ch": "church",
+    "mtce": "maintenance",
+    "mtc": "maintenance",
+    "clg": "cooling",
+    "aircon": "ac",
+    "auto": "automotive",
+    "devs": "development",
+    "developments": "development",
+    "renos": "renovations",
+    "landscapes": "landscaping",
+    "remodelling": "remodeling",
+    "plumb": "plumbing",
     "st": "saint",
     "mt": "mount",
     "ft": "fort",
@@ -193,12 +232,40 @@ def _drop_phrases(tokens: list[str]) -> list[str]:
     return out
 
 
+def _join_phrases(tokens: list[str]) -> list[str]:
+    if PHRASE_WORDS.isdisjoint(tokens):
+        return tokens
+    out, i = [], 0
+    while i < len(tokens):
+        for phrase, word in TRADE_PHRASES.items():
+            if tuple(tokens[i : i + len(phrase)]) == phrase:
+                out.append(word)
+                i += len(phrase)
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def _misspelt_legal_form(word: str, legal: frozenset[str]) -> bool:
+    if len(word) < 6 or word[0] not in LEGAL_INITIALS or word in legal or not word.isalpha():
+        return False
+    return any(
+        abs(len(word) - len(form)) <= 1 and Levenshtein.distance(word, form, score_cutoff=1) <= 1
+        for form in LONG_LEGAL_FORMS
+    )
+
+
 def company_tokens(name: str, vocabulary: Vocabulary = DEFAULT) -> list[str]:
     """The words that tell this company from others, in their written order. A name that is
     only a legal form ("LLC") keeps it: the word is all there is to compare."""
     raw = words(name)
-    expanded = [vocabulary.abbreviations.get(w, w) for w in _drop_phrases(raw)]
-    kept = [w for w in expanded if w not in vocabulary.legal_forms and w not in vocabulary.filler]
+    expanded = [vocabulary.abbreviations.get(w, w) for w in _join_phrases(_drop_phrases(raw))]
+    legal = vocabulary.legal_forms
+    if len(expanded) > 1 and _misspelt_legal_form(expanded[-1], legal):
+        expanded = expanded[:-1]  # "2209925 Ontario Limitd" is "2209925 Ontario Limited"
+    kept = [w for w in expanded if w not in legal and w not in vocabulary.filler]
     return kept or [vocabulary.abbreviations.get(w, w) for w in raw]
 
 
@@ -273,6 +340,7 @@ class NameForm:
     trade: str = ""  # a trade name written beside the legal one
     given: str = ""  # a person's parts, when the name is written as one ("Smith, Robert")
     family: str = ""
+    household: bool = False  # the name is a person's place or job: "Smith Residence"
 
 
 def name_form(name: str, vocabulary: Vocabulary = DEFAULT) -> NameForm:
@@ -300,9 +368,10 @@ def name_form(name: str, vocabulary: Vocabulary = DEFAULT) -> NameForm:
         person = ws[:-1]
         if all(w.isalpha() and w not in business for w in person):
             given = person[0] if len(person) == 2 else ""
-            return NameForm(" ".join(person), given=given, family=person[-1])
+            return NameForm(" ".join(person), given=given, family=person[-1], household=True)
     if job and len(ws) == 1 and ws[0].isalpha() and ws[0] not in business:
-        return NameForm(name, family=ws[0])  # "Anderson - 38 Ann Street": the Andersons' job
+        # "Anderson - 38 Ann Street": the Andersons' job
+        return NameForm(name, family=ws[0], household=True)
     return NameForm(name)
 
 

@@ -215,6 +215,7 @@ class NameReading(NamedTuple):  # a tuple: built for every distinct name, so bui
     family: str
     trade: str  # "X dba Y": Y
     sounds: tuple[str, ...]
+    household: str  # "Smith Residence": the family name a person of it is searched with
 
 
 def read_name(name: str, given_name: str = "", family_name: str = "",
@@ -249,6 +250,7 @@ def _read_name(name: str, given_name: str, family_name: str, vocabulary: Vocabul
         family=" ".join(words(family)) if family else "",
         trade=form.trade,
         sounds=tuple(sound_key(w) for w in tokens if len(w) > 1),
+        household=" ".join(words(form.family)) if form.household else "",
     )
 
 
@@ -263,6 +265,7 @@ class Features:
         "email",
         "family",
         "given",
+        "household",
         "line1",
         "line1_sorted",
         "name",
@@ -291,6 +294,7 @@ class Features:
         self.sounds = reading.sounds
         self.given = reading.given
         self.family = reading.family
+        self.household = reading.household  # "Smith Residence"
         # "X dba Y": the trade name, compared beside the legal one (whichever agrees better)
         self.trade = (
             Features(Party(party.external_id, reading.trade), vocabulary) if reading.trade else None
