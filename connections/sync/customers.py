@@ -574,6 +574,11 @@ class _CustomerSync:
     def _place_unlinked(self, item: Prepared) -> None:
         decided = self.decided.get((item.record.crm_type, item.record.external_id))
         if decided is not None and decided.resolution == "link" and decided.accounting_id:
+            stale = self._stale_link(item, decided.accounting_id)
+            if stale:
+                self._review(item, ConflictKind.NEAR_MATCH, stale, decided.accounting_id,
+                             decided.evidence)  # fmt: skip
+                return
             self._link(item, decided.accounting_id, "linked by a person from the review queue")
             return
         if decided is not None and decided.resolution == "dismiss":
@@ -641,6 +646,32 @@ class _CustomerSync:
             self.run_items[item.key] = item
             values = {k: v for k, v in item.values.items() if v}
             self.creates.append(PendingWrite(item, values))
+
+    def _stale_link(self, item: Prepared, accounting_id: str) -> str:
+        """Why a person's "link them" no longer fits, or "": since the decision the customer
+        was made inactive (a duplicate's fix) or linked to another CRM record (two cards of
+        one company both said "link" before a run acted). The record is asked about again."""
+        row = self.mirror.get(accounting_id)
+        taken = self.linked_to.get(accounting_id)
+        name = f"“{row.display_name}”" if row else f"(id {accounting_id})"
+        if (
+            row is not None
+            and row.active
+            and (
+                taken is None
+                or (taken.crm_type, taken.crm_id) == (item.record.crm_type, item.record.external_id)
+            )
+        ):
+            return ""
+        if row is None or not row.active:
+            now = "no longer an active customer in QuickBooks"
+        else:
+            label = CRM_LABELS.get(taken.crm_type, taken.crm_type)
+            now = f"already linked to another CRM {label} (id {taken.crm_id})"
+        return (
+            f"A person chose to link it to QuickBooks customer {name}, which is {now}; "
+            "decide again."
+        )
 
     def _near_words(self, match: LinkDecision) -> str:
         """Why a near match was not linked, in an accountant's words, with what each field

@@ -83,6 +83,10 @@ def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note
             f"Keep the note under {NOTE_MAX:,} characters ({len(note.strip()):,} now)."
         )
     with transaction.atomic():
+        # Two tabs or a double click load the card while it is open: the row decides.
+        locked = SyncConflict.objects.select_for_update().only("status").get(pk=conflict.pk)
+        if locked.status != ConflictStatus.OPEN:
+            raise DecisionRefused("This item was already decided.")
         if (
             decision == "link"
             and CustomerLink.objects.filter(
