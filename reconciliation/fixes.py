@@ -405,6 +405,13 @@ def move_first(copy_name: str, keep_name: str, open_words: str) -> str:
     )
 
 
+def keep_gone(kept: str) -> str:
+    return (
+        f"The customer to keep, {kept}, is not active in QuickBooks: decide by hand which "
+        "one to keep."
+    )
+
+
 def _preview_inactive(finding: Finding) -> FixPreview:
     books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
     copy, keep, open_words = _open_on(books, finding)
@@ -420,8 +427,7 @@ def _preview_inactive(finding: Finding) -> FixPreview:
     if not copy.active:
         shown.problems.append("It is inactive already: nothing to write.")
     if keep is None or not keep.active:
-        shown.problems.append(f"The customer to keep, {kept}, is not active in QuickBooks: "
-                              "decide by hand which one to keep.")  # fmt: skip
+        shown.problems.append(keep_gone(kept))
     if open_words:
         shown.problems.append(move_first(copy.display_name, kept, open_words))
     shown.written = {"action": "make_inactive", "customer": copy.external_id,
@@ -854,6 +860,10 @@ def _make_inactive(finding: Finding, shown: FixPreview | None = None) -> dict:
     kept = keep.display_name if keep else finding.fix["keep_name"]
     if open_words:
         raise FixRefused(move_first(copy.display_name, kept, open_words))
+    # Approved without its preview (in bulk): the kept one merged or made inactive in
+    # QuickBooks since the run would leave the customer with no active record at all.
+    if keep is None or not keep.active:
+        raise FixRefused(f"{keep_gone(kept)} Nothing was written.")
     done = books.make_customer_inactive(copy.external_id)
     if done.active:
         raise retries.ProviderError(f"“{done.display_name}” is still active after the fix")
