@@ -85,3 +85,21 @@ def test_another_firms_finding_cannot_be_approved_in_bulk(keyed_twice, client, t
     assert answer.status_code in (302, 404)
     finding.refresh_from_db()
     assert finding.status == FindingStatus.OPEN and active(books)["Maple Homes"] is True
+
+
+def test_a_copy_linked_to_a_crm_record_since_the_run_is_not_made_inactive(keyed_twice):
+    """Sync linked a HubSpot company to the copy after the finding was raised: made
+    inactive, that company would be held by every run after."""
+    from connections.sync.models import CustomerLink
+
+    books = keyed_twice
+    finding = found(books)
+    CustomerLink.objects.create(
+        client=books.client, crm_type="companies", crm_id="9001", accounting_id=books.copy
+    )
+
+    with pytest.raises(FixRefused, match="linked to HubSpot company 9001 since this was found"):
+        do_approve(books.accountant, finding)
+
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN and active(books)["Maple Homes"] is True
