@@ -121,3 +121,43 @@ def test_a_typographic_apostrophe_or_hebrew_gershayim_does_not_split_a_name():
 
     assert words("O\u2019Brien Plumbing") == words("O'Brien Plumbing") == ["obrien", "plumbing"]
     assert words("שלום בנייה בע״מ") == ["שלום", "בנייה", "בעמ"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"model": {"fingerprint": None}},
+        {"model": []},
+        {"model": "x" * 100_000},
+        {"model_m": [[0.5] * 100_000]},
+        {"model_prior": True},
+        {"model_prior": 1e308},
+        {"partner_share": float("nan")},
+        {"partner_share": float("inf")},
+        {"partner_share": -1.0},
+    ],
+    ids=str,
+)
+def test_a_damaged_kept_model_is_ignored_by_runs_and_named_on_the_page(
+    client, two_firms, learnt, damage
+):
+    """Runs fall back to the priors (decision 0026); the page does not fail."""
+    from connections.sync import learnt as kept_weights
+
+    model = dict(learnt.model)
+    if "model" in damage:
+        learnt.model = damage["model"]
+    elif "model_m" in damage:
+        learnt.model = model | {"m": damage["model_m"]}
+    elif "model_prior" in damage:
+        learnt.model = model | {"prior": damage["model_prior"]}
+    else:
+        learnt.partner_share = damage["partner_share"]
+    learnt.save()
+
+    row, usable = kept_weights.stored(two_firms.client_a)
+    assert row is not None and usable is None
+    client.force_login(two_firms.owner_a)
+    page = client.get(url(two_firms))
+    assert page.status_code == 200
+    assert "are not used" in page.content.decode()

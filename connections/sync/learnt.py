@@ -24,12 +24,17 @@ def stored(client: Client) -> tuple[LearntMatching | None, Model | None]:
     if row is None:
         return None, None
     try:
-        if not 0 < row.partner_share <= 1:
-            raise StoredModelUnusable(f"the share of partners is {row.partner_share!r}")
-        return row, Model.from_dict(row.model)
+        return row, usable(row)
     except StoredModelUnusable as error:
         log.warning("learnt matching of client %s ignored: %s", client.pk, error)
         return row, None
+
+
+def usable(row: LearntMatching) -> Model:
+    """The kept model, or StoredModelUnusable saying why runs ignore it."""
+    if not 0 < row.partner_share <= 1:  # NaN fails too
+        raise StoredModelUnusable(f"the share of partners is {row.partner_share!r}")
+    return Model.from_dict(row.model)
 
 
 def thresholds(settings: SyncSettings) -> tuple[float, float]:

@@ -9,7 +9,7 @@ from django.core import validators
 
 from .client_matching import BadLines, expected, parse_abbreviations, parse_legal_forms
 from .client_matching import vocabulary as client_vocabulary
-from .linkage import Model
+from .learnt import usable
 from .linkage.matcher import FEW, SURE_UNTRAINED
 from .linkage.model import StoredModelUnusable
 from .models import LearntMatching
@@ -157,7 +157,7 @@ def note(form: forms.ModelForm, learnt: LearntMatching | None) -> Note:
             "what a threshold would do cannot be told before."
         )
     try:
-        Model.from_dict(learnt.model)
+        usable(learnt)  # what runs read: the page names the weights they ignore
     except StoredModelUnusable:
         return Note(
             "The weights learnt on "
