@@ -125,3 +125,30 @@ def test_a_link_decided_before_the_customer_was_made_inactive_is_asked_again(
     again = SyncConflict.objects.get(client=systems.client, status=ConflictStatus.OPEN)
     assert "no longer an active customer in QuickBooks; decide again" in again.reason
     assert run.counts.get("created", 0) == 0 and run.counts["held"] == 1
+
+
+def test_a_card_gone_stale_after_its_record_was_created_is_closed_and_cannot_link(
+    systems, monkeypatch, two_firms
+):
+    """The card asked about "Granite Renovation Co"; the CRM record was then renamed and the
+    next run created it. The card is closed by that run, and a "link" from a page loaded
+    before is refused: the record has its customer already."""
+    conflict = near_match(systems)
+    systems.hubspot.crm.companies.basic_api.update(
+        conflict.crm_id, {"properties": {"name": "Zephyr Plumbing", "zip": "10001"}}
+    )
+    run = run_customer_sync(systems.client, full=True)
+    assert run.counts.get("created") == 1, run.counts
+
+    stale = SyncConflict.objects.get(pk=conflict.pk)
+    assert stale.status != ConflictStatus.OPEN
+    monkeypatch.setattr(review, "queue_sync", lambda *a, **k: None)
+    conflict.status = ConflictStatus.OPEN  # as the page loaded before saw it
+    with pytest.raises(review.DecisionRefused, match="already decided"):
+        review.do_resolve_conflict(two_firms.accountant_a, conflict, "link")
+    # A card such a run left open (before this fix) is refused all the same.
+    SyncConflict.objects.filter(pk=conflict.pk).update(status=ConflictStatus.OPEN)
+    with pytest.raises(review.DecisionRefused, match="since linked this record to the acc"):
+        review.do_resolve_conflict(two_firms.accountant_a, conflict, "link")
+    link = CustomerLink.objects.get(client=systems.client, crm_id=conflict.crm_id)
+    assert link.accounting_id != conflict.accounting_id

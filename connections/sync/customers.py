@@ -865,6 +865,9 @@ class _CustomerSync:
                 },
             )
         self.links[(link.crm_type, link.crm_id)] = link
+        # A card still asking about this record (its values changed since, and it was new
+        # this time) is settled: left open, a "link" on it would be a second customer.
+        self._close_open(item, [ConflictKind.NEAR_MATCH, ConflictKind.NAME_CLASH])
         self._remember(accounting_id, write.values, version)
         outcome = Outcome.CREATED if how == "created" or "lost" in how else Outcome.LINKED
         self._outcome(

@@ -18,6 +18,7 @@ from .models import (
     CustomerLink,
     InvoiceLink,
     InvoiceState,
+    MirroredCustomer,
     RunKind,
     SyncConflict,
 )
@@ -87,6 +88,8 @@ def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note
         locked = SyncConflict.objects.select_for_update().only("status").get(pk=conflict.pk)
         if locked.status != ConflictStatus.OPEN:
             raise DecisionRefused("This item was already decided.")
+        if decision in ("link", "create"):
+            _refuse_if_linked(conflict)
         if (
             decision == "link"
             and CustomerLink.objects.filter(
@@ -116,6 +119,23 @@ def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note
             {"decision": decision, "note": conflict.note},
         )
     queue_sync(conflict.client, {conflict.crm_type: [conflict.crm_id]})
+
+
+def _refuse_if_linked(conflict: SyncConflict) -> None:
+    """A card about an unlinked record, decided after a run linked or created it (a page
+    loaded before): the record has its customer."""
+    link = CustomerLink.objects.filter(
+        client=conflict.client, crm_type=conflict.crm_type, crm_id=conflict.crm_id
+    ).first()
+    if link is not None and conflict.kind in (ConflictKind.NEAR_MATCH, ConflictKind.NAME_CLASH):
+        known = MirroredCustomer.objects.filter(
+            client=conflict.client, external_id=link.accounting_id
+        ).first()
+        name = f"“{known.display_name}”" if known else f"(id {link.accounting_id})"
+        raise DecisionRefused(
+            f"A sync has since linked this record to the accounting customer {name}; "
+            "nothing was changed. Reload the page."
+        )
 
 
 def _approve_invoice_update(conflict: SyncConflict) -> None:
