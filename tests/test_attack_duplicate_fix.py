@@ -103,3 +103,50 @@ def test_a_copy_linked_to_a_crm_record_since_the_run_is_not_made_inactive(keyed_
 
     finding.refresh_from_db()
     assert finding.status == FindingStatus.OPEN and active(books)["Maple Homes"] is True
+
+
+def test_a_copy_made_inactive_in_quickbooks_by_hand_settles_the_finding(
+    keyed_twice, client, two_firms
+):
+    """The steps say "or make it inactive there"; or the worker died after QuickBooks wrote.
+    Either way the copy is inactive: the finding must not stay open with a fix that refuses
+    ("inactive already") and nothing else to do but dismiss it."""
+    import re
+
+    books = keyed_twice
+    finding = found(books)
+    copy = next(c for c in books.qbo_customers() if c.DisplayName == "Maple Homes")
+    copy.Active = False
+    copy.save(qb=books.qb)
+    client.force_login(two_firms.accountant_a)
+
+    panel = client.get(reverse("finding_fix", args=[finding.pk]), HTTP_HX_REQUEST="true")
+    seen = re.search(r'name="seen" value="([0-9a-f]+)"', panel.content.decode())
+    client.post(
+        reverse("finding_approve", args=[finding.pk]),
+        {"seen": seen[1] if seen else ""},
+        HTTP_HX_REQUEST="true",
+    )
+    reconcile(books.client, NOV)
+
+    finding.refresh_from_db()
+    assert finding.status != FindingStatus.OPEN, (finding.fix_error, finding.evidence)
+
+
+def test_quickbooks_failing_leaves_the_finding_open_with_the_reason_in_words(
+    keyed_twice, client, two_firms
+):
+    books = keyed_twice
+    finding = found(books)
+    books.faults("quickbooks", error_rate=1.0)
+    try:
+        done = do_approve(books.accountant, finding)
+    finally:
+        books.faults("quickbooks")
+    assert done.status == FindingStatus.OPEN
+    assert "QuickBooks did not answer" in done.fix_error, done.fix_error
+    assert active(books)["Maple Homes"] is True
+    mirrored = MirroredCustomer.objects.filter(client=books.client, external_id=books.copy)
+    assert not mirrored.filter(active=False).exists()
+    client.force_login(two_firms.accountant_a)
+    assert done.fix_error in client.get(reverse("review_findings")).content.decode()
