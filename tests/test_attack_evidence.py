@@ -49,3 +49,22 @@ def test_a_card_holds_one_row_per_field_and_damaged_numbers_count_for_nothing():
     card = evidence.card(stored, {"display_name": "A", "email": "a@x.example"}, {})
     assert [r.field for r in card.rows] == ["name", "email"]
     assert card.rows[1].counts == "nothing" and card.likely == "0 % likely the same company"
+
+
+def test_bulk_decisions_with_odd_or_foreign_ids_decide_only_this_firms_items(client, two_firms):
+    mine = SyncConflict.objects.create(
+        client=two_firms.client_a, kind=ConflictKind.NEAR_MATCH, crm_type="companies",
+        crm_id="1", reason="mine",
+    )  # fmt: skip
+    theirs = SyncConflict.objects.create(
+        client=two_firms.client_b, kind=ConflictKind.NEAR_MATCH, crm_type="companies",
+        crm_id="1", reason="theirs",
+    )  # fmt: skip
+    client.force_login(two_firms.accountant_a)
+    url = reverse("conflicts_bulk")
+    for ids in (["99999999999999999999999"], ["-1"], ["1e3"], [str(theirs.pk)]):
+        answer = client.post(url, {"ids": ids, "decision": "dismiss", "note": "x"})
+        assert answer.status_code in (302, 400, 404), ids
+    client.post(url, {"ids": [mine.pk, theirs.pk], "decision": "dismiss", "note": "two branches"})
+    mine.refresh_from_db(), theirs.refresh_from_db()
+    assert (mine.status, theirs.status) == ("dismissed", "open")

@@ -161,3 +161,14 @@ def test_a_damaged_kept_model_is_ignored_by_runs_and_named_on_the_page(
     page = client.get(url(two_firms))
     assert page.status_code == 200
     assert "are not used" in page.content.decode()
+
+
+def test_a_user_of_no_firm_and_an_accountant_cannot_change_matching(client, two_firms):
+    """Contractors have no staff account: a logged-in user outside the firm is one."""
+    from .factories import UserFactory
+
+    for user in (UserFactory(email="contractor@roofs.example"), two_firms.accountant_a):
+        client.force_login(user)
+        answer = client.post(url(two_firms), form_data(link_sure_percent="50"))
+        assert answer.status_code in (302, 403, 404), user
+        assert SyncSettings.for_client(two_firms.client_a).link_sure_percent == 90
