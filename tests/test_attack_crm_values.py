@@ -41,3 +41,26 @@ def test_odd_numbers_in_crm_fields_finish_the_run_and_create_nothing_twice(syste
     assert again.counts.get("created", 0) == 0, again.counts
     names = [c.DisplayName for c in systems.qbo_customers()]
     assert len(names) == len(set(names)) == CustomerLink.objects.count()
+
+
+def test_one_company_keyed_twice_in_the_crm_arriving_by_two_webhooks_is_one_customer(systems):
+    """The second record comes alone (a webhook's run), after the first was created: it is
+    linked or held for a person, never a second customer; the same webhook replayed
+    changes nothing."""
+    from connections.sync.models import RunKind
+
+    first = systems.company(name="Cedar Roofing Inc", phone="512-555-0101", zip="78701",
+                            domain="cedarroofing.example")  # fmt: skip
+    run_customer_sync(systems.client, kind=RunKind.MANUAL, crm_ids={"companies": [first]})
+    second = systems.company(name="Cedar Roofing LLC", phone="(512) 555-0101", zip="78701",
+                             domain="cedarroofing.example")  # fmt: skip
+    runs = [
+        run_customer_sync(systems.client, kind=RunKind.MANUAL, crm_ids={"companies": [second]})
+        for _ in range(2)
+    ]
+
+    assert [c.DisplayName for c in systems.qbo_customers()] == ["Cedar Roofing Inc"]
+    assert all(r.counts.get("created", 0) == 0 for r in runs), [r.counts for r in runs]
+    assert runs[0].counts.get("held") == 1, runs[0].counts
+    said = runs[0].outcomes.get(crm_id=second).reason
+    assert "a duplicate in the CRM?" in said, list(runs[0].outcomes.values_list("crm_id", "reason"))

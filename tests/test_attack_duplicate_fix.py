@@ -150,3 +150,16 @@ def test_quickbooks_failing_leaves_the_finding_open_with_the_reason_in_words(
     assert not mirrored.filter(active=False).exists()
     client.force_login(two_firms.accountant_a)
     assert done.fix_error in client.get(reverse("review_findings")).content.decode()
+
+
+def test_script_in_duplicate_crm_names_is_text_on_the_findings_page(systems, client, two_firms):
+    evil = "<img src=x onerror=alert(1)>"
+    systems.company(name=f"Birch Builders Inc {evil}", phone="(512) 555-0188", zip="78702",
+                    domain="birchbuilders.example")  # fmt: skip
+    systems.company(name=f"Birch Builders {evil}", phone="512-555-0188", zip="78702",
+                    domain="birchbuilders.example")  # fmt: skip
+    reconcile(systems.client, NOV)
+    assert duplicates(systems.client)
+    client.force_login(two_firms.accountant_a)
+    page = client.get(reverse("review_findings")).content.decode()
+    assert "Birch Builders" in page and evil not in page
