@@ -152,3 +152,23 @@ def test_a_card_gone_stale_after_its_record_was_created_is_closed_and_cannot_lin
         review.do_resolve_conflict(two_firms.accountant_a, conflict, "link")
     link = CustomerLink.objects.get(client=systems.client, crm_id=conflict.crm_id)
     assert link.accounting_id != conflict.accounting_id
+
+
+def test_link_on_a_card_about_another_crm_record_is_refused_not_silently_dropped(
+    systems, two_firms, client
+):
+    """Held "also in this run": the card compares two CRM records, there is no customer
+    to link to. "Link them" would be recorded and then ignored by every run."""
+    systems.company(name="Granite & Sons Construction", zip="78705", phone="512-555-0199")
+    systems.company(name="Granite and Sons Const.", zip="78705", phone="512-555-0199")
+    run_customer_sync(systems.client)
+    card = SyncConflict.objects.get(client=systems.client, status=ConflictStatus.OPEN)
+    assert card.accounting_id == ""
+
+    with pytest.raises(review.DecisionRefused, match="there is no QuickBooks customer to link it to"):
+        review.do_resolve_conflict(two_firms.accountant_a, card, "link")
+    card.refresh_from_db()
+    assert card.status == ConflictStatus.OPEN
+    client.force_login(two_firms.accountant_a)
+    page = client.get(reverse("client_sync", args=[systems.client.slug])).content.decode()
+    assert "Same customer: link them" not in page.split(f'id="conflict-{card.pk}"')[-1][:4000]

@@ -71,10 +71,28 @@ class DecisionRefused(ValueError):
 NOTE_MAX = 2000  # as a finding's dismissal reason: a paragraph or two
 
 
-def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note: str = "") -> None:
+NO_CUSTOMER_YET = (
+    "This card compares two CRM records: there is no QuickBooks customer to link it to. "
+    "Leave it unsynced and merge the two in the CRM, or create it as a different customer."
+)
+
+
+def decisions_for(conflict: SyncConflict) -> dict[str, str]:
+    """The decisions the card offers. A possible match held because it looks like another
+    CRM record of the same run has no customer id: "link them" would be recorded, then
+    ignored by every run."""
     offered = DECISIONS.get(conflict.kind, {})
+    if "link" in offered and not conflict.accounting_id:
+        return {k: v for k, v in offered.items() if k != "link"}
+    return offered
+
+
+def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note: str = "") -> None:
+    offered = decisions_for(conflict)
     if conflict.status != ConflictStatus.OPEN:
         raise DecisionRefused("This item was already decided.")
+    if decision == "link" and decision not in offered and conflict.kind in DECISIONS:
+        raise DecisionRefused(NO_CUSTOMER_YET)
     if decision not in offered:
         raise DecisionRefused(f"{decision!r} is not a decision for this item.")
     if decision == "dismiss" and not note.strip():
