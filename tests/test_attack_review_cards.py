@@ -165,7 +165,9 @@ def test_link_on_a_card_about_another_crm_record_is_refused_not_silently_dropped
     card = SyncConflict.objects.get(client=systems.client, status=ConflictStatus.OPEN)
     assert card.accounting_id == ""
 
-    with pytest.raises(review.DecisionRefused, match="there is no QuickBooks customer to link it to"):
+    with pytest.raises(
+        review.DecisionRefused, match="there is no QuickBooks customer to link it to"
+    ):
         review.do_resolve_conflict(two_firms.accountant_a, card, "link")
     card.refresh_from_db()
     assert card.status == ConflictStatus.OPEN

@@ -811,7 +811,18 @@ class _CustomerSync:
         except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
             self._outcome(item, Outcome.FAILED, f"{result.error}; then could not check: {error}")
             return
+        key = (item.record.crm_type, item.record.external_id)
+        # A customer linked to another CRM record is not this one's, whatever its name: a
+        # second link to it would fail the batch (one link per customer).
+        taken = {
+            c.external_id: link
+            for c in named
+            if (link := self.linked_to.get(c.external_id)) is not None
+            and (link.crm_type, link.crm_id) != key
+        }
         for customer in named:
+            if customer.external_id in taken:
+                continue
             # The run's weights (learnt from both sides), against this one customer.
             found = self._same_customer(customer, item)
             if found.kind == "sure" or result.error_code == "unknown":
@@ -822,17 +833,22 @@ class _CustomerSync:
                 )
                 self._created(write, customer.external_id, customer.version, how)
                 return
-        if result.error_code == "unknown":
+        if result.error_code == "unknown" and not taken:
             self._outcome(
                 item, Outcome.FAILED, f"{result.error}; not created, tried again next sync"
             )
             return
         clash = named[0] if named else None
         why = (
-            f"QuickBooks already has a customer named {item.name!r} (id {clash.external_id}) that "
-            "does not look like the same one: link to it, or rename one of them"
-            if clash
-            else f"the name {item.name!r} is taken by a vendor or employee in QuickBooks"
+            f"the name {item.name!r} is taken by a vendor or employee in QuickBooks"
+            if clash is None
+            else f"QuickBooks already has a customer named {item.name!r} (id "
+            f"{clash.external_id}), linked to another CRM "
+            f"{CRM_LABELS.get(taken[clash.external_id].crm_type, 'record')} (id "
+            f"{taken[clash.external_id].crm_id}): rename one of them, or leave this one unsynced"
+            if clash.external_id in taken
+            else f"QuickBooks already has a customer named {item.name!r} (id {clash.external_id}) "
+            "that does not look like the same one: link to it, or rename one of them"
         )
         values = accounting_values(clash) if clash else {}
         self._conflict(
