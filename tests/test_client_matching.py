@@ -13,6 +13,8 @@ from connections.sync.client_matching import (
     expected,
     parse_abbreviations,
     parse_legal_forms,
+    settings_changed,
+    settings_stamp,
     vocabulary,
 )
 from connections.sync.linkage import Matcher, Party
@@ -107,3 +109,16 @@ def test_what_a_threshold_would_do_is_read_from_the_kept_probabilities():
     at_99 = expected(best, Decimal("99.9"), Decimal(20))
     assert (at_99.sure, at_99.review, at_99.review_share) == (1, 5, 5 / 8)
     assert expected(binned([0.5, 0.2]), Decimal(90), Decimal(20)).precision is None
+
+
+def test_what_changed_in_the_matching_settings_is_said_in_words():
+    words = {"abbreviations": {}, "legal_forms": []}
+    then = settings_stamp(Decimal("90.0"), Decimal("20"), words)
+    assert settings_changed(then, settings_stamp(Decimal("90"), Decimal("20.0"), words)) == ""
+    now = settings_stamp(Decimal("99.5"), Decimal("30"), words | {"legal_forms": ["kft"]})
+    assert settings_changed(then, now) == (
+        "link without review from 90 % to 99.5 %; send to review from 20 % to 30 %; "
+        "the client's words for names"
+    )
+    # An item raised before the settings were kept with it: nothing to say they changed.
+    assert settings_changed(None, now) == ""

@@ -217,3 +217,39 @@ def test_two_hubspot_companies_that_are_one_are_raised_with_the_steps_to_merge_t
     assert all(r.startswith("companies/") for r in finding.record_ids)
     with pytest.raises(FixRefused, match="No safe automatic fix"):
         do_approve(two_firms.accountant_a, finding)
+
+
+@sandbox_db
+def test_the_clients_kept_weights_and_link_threshold_decide_what_is_raised(systems, two_firms):
+    """GIVEN the books holding Maple Homes twice, the copy's postal code one character off
+    (98.8 % likely one customer), and a customer of the same town
+    WHEN reconciled with no weights kept (the priors raise a finding only from 99 %); then
+    with kept weights and a link threshold of 99.5 %; then of 90 %
+    THEN the pair is raised only in the last: kept weights are the client's, so its own
+    threshold decides, as it does for linking (decision 0026)."""
+    from connections.sync.linkage import Model
+    from connections.sync.models import LearntMatching, SyncSettings
+
+    systems.qbo_customer("Maple Homes LLC", BillAddr={"City": "Atlanta", "PostalCode": "30301"})
+    systems.qbo_customer("Maple Homes", BillAddr={"City": "Atlanta", "PostalCode": "30302"})
+    systems.qbo_customer("Oak Decks", BillAddr={"City": "Atlanta", "PostalCode": "30301"})
+    client = systems.client
+
+    reconcile(client, NOV)
+    assert duplicates(client) == []
+
+    # Kept from an earlier learnt run (here the priors' own weights: only their being kept
+    # differs), with a strict threshold of the client's.
+    LearntMatching.objects.create(
+        client=client, model=Model.default().to_dict(),
+        partner_share=0.5, books_records=300, crm_records=300,
+    )  # fmt: skip
+    SyncSettings.objects.filter(client=client).update(link_sure_percent=99.5)
+    reconcile(client, NOV)
+    assert duplicates(client) == []
+
+    SyncSettings.objects.filter(client=client).update(link_sure_percent=90)
+    reconcile(client, NOV)
+    (finding,) = duplicates(client)
+    assert "“Maple Homes LLC” and “Maple Homes” look like one customer" in finding.reason
+    assert "98.8 % likely" in finding.reason

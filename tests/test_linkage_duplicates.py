@@ -99,3 +99,22 @@ def test_a_clients_own_words_count():
     assert find_duplicates(book) == []
     (pair,) = find_duplicates(book, vocabulary=words)
     assert pair.ids == ("a", "b") and "name equal once normalised" in pair.reason
+
+
+def test_kept_weights_are_used_with_the_sets_own_prior_and_the_clients_threshold():
+    """A client's kept weights (m and u) are trusted: a pair 98.8 % likely is sure at the
+    client's 90 %, where the priors need 99 %; with weights that say names mean nothing
+    the two are not even listed."""
+    book = [Party("a", "Maple Homes LLC", postal_code="30301", city="Atlanta"),
+            Party("b", "Maple Homes", postal_code="30302", city="Atlanta"),
+            Party("c", "Oak Decks", postal_code="30301")]  # fmt: skip
+    on_priors = find_duplicates(book, sure=0.90)
+    assert [(d.ids, d.kind) for d in on_priors] == [(("a", "b"), "near")]
+    kept = Model.default(0.5)  # its own prior is about partners across two systems: not used
+    (pair,) = find_duplicates(book, kept=kept, sure=0.90)
+    assert pair.kind == "sure" and pair.probability == on_priors[0].probability
+    assert find_duplicates(book, kept=kept, sure=0.995)[0].kind == "near"
+    names_say_little = Model.default()
+    names_say_little.m[0] = list(names_say_little.u[0])
+    found = find_duplicates(book, kept=Model(names_say_little.m, names_say_little.u, 0.5))
+    assert ("a", "b") not in [d.ids for d in found]

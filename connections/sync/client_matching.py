@@ -166,3 +166,39 @@ def _bins(best_pairs: object) -> list[tuple[int, int, float]]:
         if 0 <= b < BINS and b == int(b) and 0 <= count <= MOST_RECORDS and 0 <= total <= count:
             good.append((int(b), int(count), float(total)))
     return good
+
+
+def settings_stamp(link_sure_percent, review_from_percent, added_words: dict) -> dict:
+    """The matching settings a pair was put to a person under, kept with the review item:
+    a later run re-decides the item only when they differ (decision 0026)."""
+    return {
+        "link_sure_percent": f"{Decimal(link_sure_percent):.1f}",
+        "review_from_percent": f"{Decimal(review_from_percent):.1f}",
+        "words": added_words,
+    }
+
+
+def settings_changed(then: dict | None, now: dict) -> str:
+    """What changed between two stamps, in words ("link without review from 95 % to 90 %");
+    "" when nothing did, or when `then` is unknown (an item raised before stamps were kept:
+    it stays with the person, as before)."""
+    if not isinstance(then, dict):
+        return ""
+    said = [
+        f"{what} from {_percent(then.get(key))} to {_percent(now[key])}"
+        for key, what in (
+            ("link_sure_percent", "link without review"),
+            ("review_from_percent", "send to review"),
+        )
+        if then.get(key) != now[key]
+    ]
+    if then.get("words") != now["words"]:
+        said.append("the client's words for names")
+    return "; ".join(said)
+
+
+def _percent(text) -> str:
+    try:
+        return f"{Decimal(str(text)).normalize():f} %"
+    except ArithmeticError:
+        return "(unknown)"

@@ -11,12 +11,13 @@ clash (6240) makes us look harder, and so does a create whose answer was lost.
 import hashlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from clients.actions import audit
 from clients.models import Client
 
 from .. import retries
@@ -26,12 +27,13 @@ from ..providers import Kind, provider
 from ..records import CrmRecord, Customer, WriteResult
 from . import evidence, learnt, plan
 from .alerts import raise_alert, resolve_alerts
-from .client_matching import vocabulary
+from .client_matching import settings_changed, settings_stamp, vocabulary
 from .invoices import InvoiceStep
 from .leases import WAITING_STAGE, Lease, LeaseLost, client_lease
 from .linkage import Decision as LinkDecision
 from .linkage import Matcher, Party
 from .linkage.duplicates import find_duplicates
+from .linkage.matcher import ONLY_NAME
 from .mapping import accounting_values, map_record
 from .models import (
     CRM_LABELS,
@@ -59,6 +61,10 @@ CURSOR_OVERLAP = timedelta(minutes=2)  # re-read a little: clocks differ, merges
 NAME_CLASH = "6240"
 ACCOUNTING_GROUP = "customers"
 CDC_LIMIT = 1000  # QuickBooks change data capture returns at most this many objects
+
+
+STAYS = "put to a person, and neither the record nor the matching settings changed since"
+SETTLED = "settled by sync"
 
 
 class SyncUnavailable(Exception):
@@ -93,6 +99,18 @@ MATCHED_FIELDS = ("email", "tax_id", "postal_code", "given_name", "family_name",
 
 def party_of(key: str, name: str, values: dict) -> Party:
     return Party(key, name, **{f: str(values.get(f) or "") for f in MATCHED_FIELDS})
+
+
+@dataclass(frozen=True)
+class Asked:
+    """An open "possible existing customer" item: the pair put to a person, the record's
+    values then, the matching settings then (None for items raised before they were kept),
+    and what the person was told."""
+
+    accounting_id: str
+    values: dict
+    settings: dict | None
+    reason: str
 
 
 @dataclass
@@ -318,11 +336,11 @@ class _CustomerSync:
             for r in self.mirror.values()
             if r.active
         ]
-        words, _ = vocabulary(self.settings.match_abbreviations, self.settings.match_legal_forms)
+        search = learnt.duplicate_search(self.client, self.settings)
         for side, parties in (("accounting", accounting), ("crm", [p.party() for p in prepared])):
             # The same model as linking, each side against itself (linkage.duplicates), with
-            # the client's own words.
-            found = find_duplicates(parties, vocabulary=words, country=self.client.country)
+            # the client's own words, kept weights and thresholds.
+            found = find_duplicates(parties, country=self.client.country, **search)
             self.counts[f"duplicates_{side}"] = [
                 (*d.ids, f"{d.first.name} ~ {d.second.name}: {d.kind}, "
                  f"probability {d.probability:.2f}: {d.reason}")
@@ -493,13 +511,19 @@ class _CustomerSync:
                 "crm_type", "crm_id", "kind"
             )
         )
-        # Pairs put to a person: (record) → (customer asked about, the record's values then).
+        # Pairs put to a person, and the matching settings they were put under.
+        _, words = vocabulary(self.settings.match_abbreviations, self.settings.match_legal_forms)
+        self.stamp = settings_stamp(
+            self.settings.link_sure_percent, self.settings.review_from_percent, words
+        )
+        open_near = SyncConflict.objects.filter(
+            client=self.client, status=ConflictStatus.OPEN, kind=ConflictKind.NEAR_MATCH
+        ).values_list("crm_type", "crm_id", "accounting_id", "crm_value", "evidence", "reason")
         self.asked = {
-            (crm_type, crm_id): (accounting_id, values)
-            for crm_type, crm_id, accounting_id, values in SyncConflict.objects.filter(
-                client=self.client, status=ConflictStatus.OPEN, kind=ConflictKind.NEAR_MATCH
-            ).values_list("crm_type", "crm_id", "accounting_id", "crm_value")
+            (crm_type, crm_id): Asked(accounting_id, values, (weighed or {}).get("settings"), why)
+            for crm_type, crm_id, accounting_id, values, weighed, why in open_near
         }
+        self.redecided: dict[str, str] = {}  # record key → which settings changed, in words
         self.creates: list[PendingWrite] = []
         self.updates: list[PendingWrite] = []
         self.crm_updates: dict[str, dict[str, dict[str, str]]] = {}
@@ -594,12 +618,20 @@ class _CustomerSync:
             match_kind, reason = "miss", "created as new by a person from the review queue"
         else:
             match_kind, reason = match.kind, match.reason
-        if match_kind == "sure" and self.asked.get(
-            (item.record.crm_type, item.record.external_id)
-        ) == (candidate, item.values):
+        asked = self.asked.get((item.record.crm_type, item.record.external_id))
+        changed = ""
+        if decided is None and asked is not None and asked.values == item.values:
             # Put to a person, and the record unchanged since: the person decides, not a
-            # later run whose weights came out a little surer (a webhook's single record).
-            match_kind = "near"
+            # later run whose weights came out a little surer or less sure (a webhook's
+            # single record) -- unless the client changed its matching settings since.
+            changed = settings_changed(asked.settings, self.stamp)
+            if not changed and match_kind == "sure" and candidate == asked.accounting_id:
+                match_kind, match = "near", replace(match, note=STAYS)
+            elif not changed and match_kind == "miss":
+                self._outcome(
+                    item, Outcome.HELD, f"for review: {asked.reason}", asked.accounting_id
+                )
+                return
         if ":" in candidate:
             # Matched another CRM record of this run that is about to be created.
             first = self.run_items[candidate]
@@ -626,15 +658,15 @@ class _CustomerSync:
             self._review(item, ConflictKind.NEAR_MATCH, why, candidate, weighed)
             return
         decision = plan.decide_unlinked([], match_kind, candidate, reason, match.probability)
+        if changed and decision.action in ("link", "create"):
+            self.redecided[item.key] = (
+                f"re-decided: the matching settings changed since it was put to a person "
+                f"({changed})"
+            )
         if decision.action == "link":
             self._link(item, candidate, f"matched: {reason}")
         elif decision.action == "review":
-            gist = (
-                f"Looks like QuickBooks customer “{match.candidate.name}”. "
-                "Same customer, or a new one?"
-            )
-            weighed = evidence.of_decision(match, "QuickBooks", gist)
-            self._review(item, ConflictKind.NEAR_MATCH, self._near_words(match), candidate, weighed)
+            self._review_near(item, match)
         elif not plan.allows(self.direction, plan.ACCOUNTING):
             self._outcome(
                 item,
@@ -646,6 +678,37 @@ class _CustomerSync:
             self.run_items[item.key] = item
             values = {k: v for k, v in item.values.items() if v}
             self.creates.append(PendingWrite(item, values))
+
+    def _review_near(self, item: Prepared, match: LinkDecision) -> None:
+        """A possible existing customer, to a person: the reason in words and each field's
+        contribution; where only the name could be compared and other customers bear it,
+        the record against each of them too."""
+        named = f"QuickBooks customer “{match.candidate.name}”"
+        gist = f"Looks like {named}. Same customer, or a new one?"
+        why, also, other = self._near_words(match), [], "QuickBooks"
+        if match.note == ONLY_NAME:
+            namesakes = self.matcher.namesakes(match)
+            bearers = ", ".join(f"“{d.candidate.name}” (id {d.candidate.external_id})"
+                                for d in namesakes)  # fmt: skip
+            also = [
+                evidence.of_candidate(d, f"QuickBooks “{d.candidate.name}”", self._values_of(d))
+                for d in namesakes
+            ]
+            if namesakes:
+                other = f"QuickBooks “{match.candidate.name}”"
+                gist = (
+                    f"Looks like {named}, but only the name could be compared, and "
+                    f"{'another customer bears' if len(namesakes) == 1 else 'other customers bear'}"
+                    f" it too: {bearers}. Same customer as “{match.candidate.name}”, or a "
+                    "new one?"
+                )
+                why += f" Also named so: {bearers}."
+        weighed = evidence.of_decision(match, other, gist, also)
+        self._review(item, ConflictKind.NEAR_MATCH, why, match.candidate.external_id, weighed)
+
+    def _values_of(self, decision: LinkDecision) -> dict:
+        row = self.mirror.get(decision.candidate.external_id)
+        return dict(row.values) if row else {}
 
     def _stale_link(self, item: Prepared, accounting_id: str) -> str:
         """Why a person's "link them" no longer fits, or "": since the decision the customer
@@ -701,7 +764,11 @@ class _CustomerSync:
         if not self.dry_run:
             link.save()
             self.links[(link.crm_type, link.crm_id)] = link
-        self._outcome(item, Outcome.LINKED, f"{how} — {row.display_name}", accounting_id)
+        self._outcome(
+            item, Outcome.LINKED, self._with_redecided(item, f"{how} — {row.display_name}"),
+            accounting_id,
+        )  # fmt: skip
+        self._settle_redecided(item, "link", accounting_id)
         self._close_open(item, [ConflictKind.NEAR_MATCH, ConflictKind.NAME_CLASH])
         if not self.dry_run:
             self._merge_linked_quietly(item, link)
@@ -724,8 +791,36 @@ class _CustomerSync:
         if other is None:
             row = self.mirror.get(accounting_id)
             other = dict(row.values) if row else {}
+        # The settings it is put to a person under: changed, the next run decides it again.
+        weighed = (weighed or {}) | {"settings": self.stamp}
         self._conflict(item, kind, why, accounting_id, other, weighed)
         self._outcome(item, Outcome.HELD, f"for review: {why}", accounting_id)
+
+    def _with_redecided(self, item: Prepared, said: str) -> str:
+        words = self.redecided.get(item.key)
+        return f"{said}; {words}" if words else said
+
+    def _settle_redecided(self, item: Prepared, action: str, accounting_id: str) -> None:
+        """A review item the client's new matching settings decided: closed, saying so, with
+        an audit entry (no person answered it)."""
+        words = self.redecided.pop(item.key, None)
+        if words is None or self.dry_run:
+            return
+        asked = self.asked.get((item.record.crm_type, item.record.external_id))
+        for conflict in SyncConflict.objects.filter(
+            client=self.client, crm_type=item.record.crm_type, crm_id=item.record.external_id,
+            kind=ConflictKind.NEAR_MATCH, status=ConflictStatus.OPEN,
+        ):  # fmt: skip
+            conflict.status, conflict.resolution = ConflictStatus.RESOLVED, SETTLED
+            conflict.note, conflict.resolved_at = words, timezone.now()
+            conflict.save(update_fields=["status", "resolution", "note", "resolved_at"])
+            audit(
+                self.client.firm, None, "sync.review_redecided", conflict,
+                {"status": ConflictStatus.OPEN, "reason": conflict.reason,
+                 "settings": asked.settings if asked else None},
+                {"decision": action, "accounting_id": accounting_id, "settings": self.stamp,
+                 "run": self.run.pk, "why": words},
+            )  # fmt: skip
 
     # -- writing ---------------------------------------------------------------------
     def _flush(self) -> None:
@@ -820,11 +915,13 @@ class _CustomerSync:
             if (link := self.linked_to.get(c.external_id)) is not None
             and (link.crm_type, link.crm_id) != key
         }
+        weighed = []
         for customer in named:
             if customer.external_id in taken:
                 continue
             # The run's weights (learnt from both sides), against this one customer.
             found = self._same_customer(customer, item)
+            weighed.append((customer, found))
             if found.kind == "sure" or result.error_code == "unknown":
                 how = (
                     "created (its answer was lost)"
@@ -852,9 +949,25 @@ class _CustomerSync:
         )
         values = accounting_values(clash) if clash else {}
         self._conflict(
-            item, ConflictKind.NAME_CLASH, why, clash.external_id if clash else "", values
-        )
+            item, ConflictKind.NAME_CLASH, why, clash.external_id if clash else "", values,
+            self._clash_evidence(why, weighed),
+        )  # fmt: skip
         self._outcome(item, Outcome.HELD, f"for review: {why}", clash.external_id if clash else "")
+
+    def _clash_evidence(self, why: str, weighed: list[tuple[Customer, LinkDecision]]) -> dict:
+        """What each field said against each customer holding the name (none when the name is
+        a vendor's or an employee's: nothing to compare)."""
+        if not weighed:
+            return {}
+        (_, decision), *others = weighed
+        also = [
+            evidence.of_candidate(d, f"QuickBooks “{c.display_name}”", accounting_values(c))
+            for c, d in others
+        ]
+        # The matcher says why a pair that did not link is short of sure; here the reason is
+        # the name QuickBooks will not give twice.
+        decision = replace(decision, note="QuickBooks keeps one customer per name")
+        return evidence.of_decision(decision, "QuickBooks", why, also)
 
     def _same_customer(self, customer: Customer, item: Prepared) -> LinkDecision:
         """Whether the customer holding the name is this record: the run's model, the one
@@ -881,14 +994,14 @@ class _CustomerSync:
                 },
             )
         self.links[(link.crm_type, link.crm_id)] = link
+        self._remember(accounting_id, write.values, version)
+        outcome = Outcome.CREATED if how == "created" or "lost" in how else Outcome.LINKED
+        said = self._with_redecided(item, how) if made else "already linked by another run"
+        self._outcome(item, outcome, said, accounting_id)
+        self._settle_redecided(item, "create", accounting_id)
         # A card still asking about this record (its values changed since, and it was new
         # this time) is settled: left open, a "link" on it would be a second customer.
         self._close_open(item, [ConflictKind.NEAR_MATCH, ConflictKind.NAME_CLASH])
-        self._remember(accounting_id, write.values, version)
-        outcome = Outcome.CREATED if how == "created" or "lost" in how else Outcome.LINKED
-        self._outcome(
-            item, outcome, how if made else "already linked by another run", accounting_id
-        )
 
     def _remember(
         self, accounting_id: str, values: dict, version: str, merge: bool = False

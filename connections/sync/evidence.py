@@ -9,7 +9,8 @@ shows the reason and the values as it always did.
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from .linkage import Decision
 
@@ -32,10 +33,34 @@ MISSING = "missing on one side — no evidence"
 NO_EVIDENCE_COUNTS = "nothing"
 
 
-def of_decision(decision: Decision, other: str, summary: str) -> dict:
+def of_decision(decision: Decision, other: str, summary: str, also: Sequence[dict] = ()) -> dict:
     """The evidence of a matcher's decision, to store on the review item. `other`: what the
     record was compared with, as the column is headed ("QuickBooks", "CRM company “Acme”");
-    `summary`: the item's reason without the weights the table shows."""
+    `summary`: the item's reason without the weights the table shows; `also`: the other
+    candidates the person weighs it against (`of_candidate`), each a table of its own."""
+    found = {
+        "probability": decision.probability,
+        "other": other,
+        "summary": summary,
+        "note": decision.note,
+        "fields": _fields(decision),
+    }
+    return found | {"also": list(also)} if also else found
+
+
+def of_candidate(decision: Decision, other: str, values: dict) -> dict:
+    """Another candidate of the same record (a namesake), with its values: the item's own
+    values are those of its first candidate."""
+    return {
+        "probability": decision.probability,
+        "other": other,
+        "note": decision.note,
+        "fields": _fields(decision),
+        "values": dict(values),
+    }
+
+
+def _fields(decision: Decision) -> list[dict]:
     fields = []
     for c in decision.contributions:
         found = ALIKE.match(c.level)
@@ -47,13 +72,7 @@ def of_decision(decision: Decision, other: str, summary: str) -> dict:
                 "weight": round(c.weight, 1),
             }
         )
-    return {
-        "probability": decision.probability,
-        "other": other,
-        "summary": summary,
-        "note": decision.note,
-        "fields": fields,
-    }
+    return fields
 
 
 @dataclass(frozen=True)
@@ -74,6 +93,13 @@ class Card:
     other: str  # the column heading of the other record
     note: str  # why a likely pair was not linked ("the tax IDs differ"), or ""
     rows: list[Row]
+    also: tuple["Card", ...] = ()  # the record against its other candidates (namesakes)
+
+    @property
+    def other_label(self) -> str:
+        """The other column's label beside each value on a phone, where a heading naming
+        the customer would not fit: "QuickBooks", "CRM company"."""
+        return self.other.split(" “", 1)[0]
 
 
 def value_of(values: dict, field: str) -> str:
@@ -85,10 +111,21 @@ def value_of(values: dict, field: str) -> str:
 
 
 def card(evidence: dict | None, crm: dict, other: dict, crm_type: str = "companies") -> Card | None:
-    """The table of a stored evidence, or None for an item that has none."""
+    """The table of a stored evidence, or None for an item that has none; a table more for
+    each other candidate kept with it."""
     if not evidence or not isinstance(evidence, dict) or "fields" not in evidence:
         return None
     crm, other = crm if isinstance(crm, dict) else {}, other if isinstance(other, dict) else {}
+    also = evidence.get("also") if isinstance(evidence.get("also"), list) else []
+    more = tuple(
+        _card(e, crm, e.get("values") if isinstance(e.get("values"), dict) else {}, crm_type)
+        for e in also
+        if isinstance(e, dict) and isinstance(e.get("fields"), list)
+    )
+    return replace(_card(evidence, crm, other, crm_type), also=more)
+
+
+def _card(evidence: dict, crm: dict, other: dict, crm_type: str) -> Card:
     weighed = _weighed(evidence["fields"])
     largest = max((abs(f["weight"]) for f in weighed), default=0) or 1
     rows = []

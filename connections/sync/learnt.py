@@ -10,6 +10,7 @@ from clients.models import Client
 
 from .client_matching import binned, vocabulary
 from .linkage import Decision, Matcher, Model, Party
+from .linkage.duplicates import LIKELY
 from .linkage.matcher import FEW, LEAST_SHARE, SURE, SURE_UNTRAINED
 from .linkage.model import StoredModelUnusable
 from .models import LearntMatching, SyncRun, SyncSettings
@@ -41,6 +42,18 @@ def usable(row: LearntMatching) -> Model:
 def thresholds(settings: SyncSettings) -> tuple[float, float]:
     """(link without review from, review from), as probabilities."""
     return float(settings.link_sure_percent) / 100, float(settings.review_from_percent) / 100
+
+
+def duplicate_search(client: Client, settings: SyncSettings) -> dict:
+    """How the client's duplicate search within one system weighs pairs (keywords of
+    `find_duplicates`): its words; its kept weights, m and u (the prior is the set's own:
+    the kept one is about partners across two systems); a finding from its link threshold
+    (on the priors never below 99 %); listed from its review threshold, but never below
+    50 %: within one system nothing is created, so a less likely pair asks no question."""
+    words, _ = vocabulary(settings.match_abbreviations, settings.match_legal_forms)
+    _, kept = stored(client)
+    sure, review = thresholds(settings)
+    return {"vocabulary": words, "kept": kept, "sure": sure, "near": max(review, LIKELY)}
 
 
 def matcher_for(

@@ -15,6 +15,7 @@ from clients.tenancy import get_client_for_member, get_for_firm, member_required
 
 from . import evidence
 from .books_choices import read_books_choices, read_crm_choices
+from .client_matching import settings_changed, settings_stamp, vocabulary
 from .forms import SyncSettingsForm
 from .models import (
     Alert,
@@ -161,9 +162,36 @@ def sync_settings(request: HttpRequest, client_slug: str) -> HttpResponse:
             before,
             _settings_state(saved),
         )
-        messages.success(request, "Sync settings saved; the next run uses them.")
+        messages.success(request, "Sync settings saved; the next run uses them." + _waiting(
+            request, client, before, _settings_state(saved)
+        ))  # fmt: skip
         return redirect("client_sync", client_slug=client.slug)
     return render(request, "connections/sync/settings.html", {"client": client, "form": form})
+
+
+def _waiting(request: HttpRequest, client, before: dict, after: dict) -> str:
+    """What a change of the matching settings does to the pairs waiting for review: the
+    next run decides them again (decision 0026), by the same comparison it makes."""
+    changed = settings_changed(_stamp(before), _stamp(after))
+    if not changed:
+        return ""
+    waiting = (
+        SyncConflict.objects.for_firm(request.firm)
+        .filter(client=client, kind=ConflictKind.NEAR_MATCH, status=ConflictStatus.OPEN)
+        .count()
+    )
+    if not waiting:
+        return ""
+    pairs = "The pair" if waiting == 1 else f"The {waiting} pairs"
+    return (
+        f" {pairs} waiting for review ({changed}) will be decided again: linked if now sure, "
+        "created if now below review, left waiting otherwise."
+    )
+
+
+def _stamp(state: dict) -> dict:
+    _, words = vocabulary(state["match_abbreviations"], state["match_legal_forms"])
+    return settings_stamp(state["link_sure_percent"], state["review_from_percent"], words)
 
 
 def _settings_state(settings: SyncSettings) -> dict:

@@ -13,6 +13,13 @@ pytestmark = sandbox_db
 REASON = "A different firm with a similar name; the contractor confirmed it"
 
 
+def card_at(page, width: int, words: str):
+    """The review queue at this screen width, and the card that says these words."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/review/conflicts/")
+    return page.locator("article.conflict").filter(has_text=words)
+
+
 def test_a_near_match_dismissed_with_a_reason_leaves_the_queue(systems, accountant_page):
     page = accountant_page
     systems.qbo_customer("Granite Renovations", BillAddr={"PostalCode": "78704"})
@@ -69,9 +76,7 @@ def test_the_cards_say_what_each_field_counted_on_a_phone_and_a_laptop(systems, 
     run_customer_sync(systems.client)
 
     for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.goto("/review/conflicts/")
-        person = page.locator("article.conflict").filter(has_text="contact Ann Lee")
+        person = card_at(page, width, "contact Ann Lee")
         expect(person).to_contain_text("likely the same customer")
         for words in ("First name", "equal", "for +", "Email", "differs", "against"):
             expect(person.get_by_role("table")).to_contain_text(words)
@@ -80,4 +85,39 @@ def test_the_cards_say_what_each_field_counted_on_a_phone_and_a_laptop(systems, 
         expect(company.get_by_role("table")).to_contain_text("missing on one side — no evidence")
         screenshot(page, f"sync-review-evidence-{width}")
         person.screenshot(path=str(SCREENSHOTS / f"sync-review-evidence-card-{width}.png"))
+        assert page.evaluate(WIDE) <= 0, page.evaluate(OFFENDERS)
+
+
+def test_a_name_two_customers_bear_shows_a_table_against_each(systems, accountant_page):
+    """A contact with nothing but a name that two customers bear, and a company whose name
+    QuickBooks already gives another customer: each card says why in words, with a table
+    per customer the name points to, never wider than a phone's screen."""
+    page = accountant_page
+    for name, email, postal in (("Johnson, Valerie", "val@mail.example", "80202"),
+                                ("Valerie Johnson", "vj@mail.example", "10001")):  # fmt: skip
+        systems.qbo_customer(
+            name, GivenName="Valerie", FamilyName="Johnson",
+            PrimaryEmailAddr={"Address": email}, BillAddr={"PostalCode": postal},
+        )  # fmt: skip
+    systems.contact(firstname="Valerie", lastname="Johnson")
+    systems.qbo_customer(
+        "Oak Ridge Homes", CompanyName="Oak Ridge Homes",
+        PrimaryEmailAddr={"Address": "office@oakridgehomes.example"},
+        PrimaryPhone={"FreeFormNumber": "512-555-0178"},
+        BillAddr={"Line1": "12 Oak Street", "City": "Austin", "PostalCode": "78704"},
+    )  # fmt: skip
+    systems.company(name="Oak Ridge Homes", phone="415-555-0101", address="900 Market St",
+                    city="San Francisco", zip="94103")  # fmt: skip
+    run_customer_sync(systems.client)
+
+    for width in (1280, 390):
+        person = card_at(page, width, "contact Valerie Johnson")
+        expect(person).to_contain_text("another customer bears it too: “Valerie Johnson”")
+        expect(person.get_by_role("table")).to_have_count(2)
+        expect(person).to_contain_text("Against QuickBooks “Valerie Johnson”")
+        clash = page.locator("article.conflict").filter(has_text="Oak Ridge Homes")
+        expect(clash).to_contain_text("QuickBooks keeps one customer per name")
+        expect(clash.get_by_role("table")).to_contain_text("differs")
+        person.screenshot(path=str(SCREENSHOTS / f"sync-review-namesakes-{width}.png"))
+        clash.screenshot(path=str(SCREENSHOTS / f"sync-review-name-clash-{width}.png"))
         assert page.evaluate(WIDE) <= 0, page.evaluate(OFFENDERS)

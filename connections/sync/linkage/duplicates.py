@@ -7,7 +7,9 @@ never pair.
 
 The weights are learnt from the set's own pairs the way `Matcher.fit` learns them from two
 sets (u from random pairs, m by EM over the pairs sharing a training key, a prior from how
-many records find a likely partner), or are a supplied `Model`. Pure: plain data in and out.
+many records find a likely partner), or are the client's kept ones (m and u learnt linking
+its two systems; the prior still the set's own), or are a supplied `Model`. Pure: plain
+data in and out.
 """
 
 import random
@@ -94,16 +96,19 @@ def find_duplicates(
     country: str = "US",
     near: float = LIKELY,
     sure: float | None = None,
+    kept: Model | None = None,
     seed: int = 0,
 ) -> list[Duplicate]:
     """Pairs of `parties` that look like one party (probability at or above `near`), most
-    likely first. Without a `model` the weights are learnt from `parties` themselves."""
+    likely first. Without a `model` the weights are `kept` (a client's, decision 0026) with
+    a prior from `parties`, else learnt from `parties` themselves. `sure`: a finding's
+    threshold once the weights are kept or learnt; on the priors never below 0.99."""
     matcher = Matcher(parties, vocabulary=vocabulary, country=country, near=near)
     trained = model is not None
     if model is None:
-        model, trained = fit_within(matcher, seed=seed)
+        model, trained = fit_within(matcher, seed=seed, kept=kept)
     matcher.model = model
-    matcher.sure = sure or (SURE if trained else SURE_UNTRAINED)
+    matcher.sure = (sure or SURE) if trained else max(sure or 0.0, SURE_UNTRAINED)
     found: dict[tuple[int, int], Duplicate] = {}
     features = matcher.features
     for i, f in enumerate(features):
@@ -150,18 +155,23 @@ def groups(pairs: Iterable[Duplicate]) -> list[Group]:
     return sorted(out, key=lambda g: (-len(g.parties), g.parties[0].external_id))
 
 
-def fit_within(matcher: Matcher, seed: int = 0) -> tuple[Model, bool]:
+def fit_within(matcher: Matcher, seed: int = 0, kept: Model | None = None) -> tuple[Model, bool]:
     """(weights learnt from one record set's own pairs, whether there were enough records
     to trust them). As `Matcher.fit`, with both sides the same set: random pairs of two
     different records for u; for m, the pairs sharing a training key, a record never with
-    itself; the prior from the share of records with a likely partner other than itself."""
+    itself; the prior from the share of records with a likely partner other than itself.
+    With `kept` weights (learnt from the client's records, so trusted) only the prior is
+    worked out here: a kept prior is about partners across two systems, not copies."""
     features = matcher.features
     n = len(features)
-    if n < FEW:  # too few to learn from: the priors, and copies taken to be rare
-        return Model.default(min(0.5, UNTRAINED_SHARE / max(1, n - 1))), False
+    if n < FEW:  # too few to learn from: copies taken to be rare
+        prior = min(0.5, UNTRAINED_SHARE / max(1, n - 1))
+        return (Model.default(prior), False) if kept is None else (kept.with_prior(prior), True)
     rng = random.Random(seed)  # noqa: S311 - sampling, not secrecy
     picked = range(n) if n <= TRAINING_RECORDS else rng.sample(range(n), TRAINING_RECORDS)
     sample = list(picked)
+    if kept is not None:
+        return _with_prior_within(matcher, kept, sample), True
     u = estimate_u(levels(*rng.sample(features, 2)) for _ in range(RANDOM_PAIRS))
     everything = set(range(len(COMPARISONS)))
     estimates = []
@@ -179,17 +189,22 @@ def fit_within(matcher: Matcher, seed: int = 0) -> tuple[Model, bool]:
             if j != i and (j not in chosen or i < j)  # each pair once
         ]
         estimates.append(estimate_m(patterns, u, everything - selected))
-    m = combine(estimates)
-    # The prior, in two rounds as `Matcher.fit`: a first guess of one partner each, then the
-    # share of records whose best other candidate is likely the same party. Pairs expected:
-    # share x n / 2, over n (n - 1) / 2 pairs.
-    matcher.model = Model(m, u, min(0.5, 1 / n))
+    return _with_prior_within(matcher, Model(combine(estimates), u, 1 / n), sample), True
+
+
+def _with_prior_within(matcher: Matcher, weights: Model, sample: list[int]) -> Model:
+    """The weights with the set's own prior, in two rounds as `Matcher.fit`: a first guess
+    of one partner each, then the share of records whose best other candidate is likely
+    the same party. Pairs expected: share x n / 2, over n (n - 1) / 2 pairs."""
+    features = matcher.features
+    n = len(features)
+    matcher.model = weights.with_prior(min(0.5, 1 / n))
     best = []
     for i in sample:
-        weights = [s.weight for s in matcher.scored(features[i], OTHERS + 1) if s.customer != i]
-        best.append(max(weights, default=-99.0))
+        others = [s.weight for s in matcher.scored(features[i], OTHERS + 1) if s.customer != i]
+        best.append(max(others, default=-99.0))
     share = min(1.0, max(0.01, sum(probability(w) for w in best) / len(sample)))
-    return Model(m, u, min(0.5, share / (n - 1))), True
+    return weights.with_prior(min(0.5, share / (n - 1)))
 
 
 def sure_pairs(pairs: Sequence[Duplicate]) -> list[Duplicate]:

@@ -400,11 +400,25 @@ class Matcher:
 
     def _namesake(self, f: Features, chosen: _Scored) -> bool:
         """Another candidate whose name agrees with the record's (nearly) as well."""
+        return bool(self._namesakes(f, chosen))
+
+    def _namesakes(self, f: Features, chosen: _Scored) -> list[_Scored]:
         named = _name_agrees(chosen.pattern)
-        return any(
-            s.customer != chosen.customer and _name_agrees(s.pattern) >= named - 1
+        return [
+            s
             for s in self.scored(f)
-        )
+            if s.customer != chosen.customer and _name_agrees(s.pattern) >= named - 1
+        ]
+
+    def namesakes(self, decision: Decision) -> list[Decision]:
+        """The other customers whose name agrees with the record's (nearly) as well as the
+        decision's candidate: why a name alone was not enough. Each as a decision of its
+        own, with its fields' contributions, for the review card."""
+        f = self.prepare(decision.party)
+        chosen = next((s for s in self.scored(f) if s.features.party is decision.candidate), None)
+        if chosen is None:
+            return []
+        return [self._decision(f, "near", s) for s in self._namesakes(f, chosen)]
 
     def _named(self, s: _Scored) -> str:
         other = s.features.party
