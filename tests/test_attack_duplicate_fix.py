@@ -26,6 +26,16 @@ def found(books):
     return finding
 
 
+def approved_under(books, **faults):
+    """The finding's fix approved while QuickBooks misbehaves as `faults` say."""
+    finding = found(books)
+    books.faults("quickbooks", **faults)
+    try:
+        return do_approve(books.accountant, finding)
+    finally:
+        books.faults("quickbooks")
+
+
 def test_approved_twice_writes_once_and_the_second_is_refused(keyed_twice):
     books = keyed_twice
     finding = found(books)
@@ -61,12 +71,7 @@ def test_approved_in_bulk_after_the_kept_customer_went_inactive_leaves_both_as_t
 
 def test_quickbooks_answer_lost_after_it_wrote_is_settled_by_the_retry(keyed_twice):
     books = keyed_twice
-    finding = found(books)
-    books.faults("quickbooks", drop_after_commit_rate=1.0)
-    try:
-        done = do_approve(books.accountant, finding)
-    finally:
-        books.faults("quickbooks")
+    done = approved_under(books, drop_after_commit_rate=1.0)
     # Whatever the first answer said, the accountant is told something, and a retry settles it.
     assert done.status == FindingStatus.FIXED or done.fix_error, done.evidence
     if done.status != FindingStatus.FIXED:
@@ -137,12 +142,7 @@ def test_quickbooks_failing_leaves_the_finding_open_with_the_reason_in_words(
     keyed_twice, client, two_firms
 ):
     books = keyed_twice
-    finding = found(books)
-    books.faults("quickbooks", error_rate=1.0)
-    try:
-        done = do_approve(books.accountant, finding)
-    finally:
-        books.faults("quickbooks")
+    done = approved_under(books, error_rate=1.0)
     assert done.status == FindingStatus.OPEN
     assert "QuickBooks did not answer" in done.fix_error, done.fix_error
     assert active(books)["Maple Homes"] is True
