@@ -21,6 +21,9 @@ BAD = [
     {"fields": [GOOD], "probability": "not a number"},
     {"fields": [GOOD] * 10_000, "probability": 0.5},
     {"fields": [GOOD | {"alike": "lots"}]},
+    {"fields": [GOOD], "also": "not a list"},
+    {"fields": [GOOD], "also": [None, {"fields": "x"}, {"fields": [GOOD], "values": "x"}]},
+    {"fields": [GOOD], "also": [{"fields": [GOOD | {"weight": "x"}], "probability": "NaN"}]},
 ]
 
 
