@@ -530,17 +530,14 @@ def test_a_field_map_changed_between_records_is_read_anew():
         map_record({"legal": "Cedar LLC"}, field_map)
 
 
-def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypatch):
-    """A batch from PARALLEL_FROM records has half its records compared by a forked copy
-    of the process: the decisions are the ones a single process makes."""
-    import dataclasses
-
+def _counted_copies(monkeypatch) -> list:
+    """Forked copies counted, each entry the answer one sent back (None: it failed). A copy
+    is forked only while this process has one thread (another test's server thread may
+    still run: then the work is done here, with the same answers, and none is counted)."""
     from connections.sync.linkage import matcher as matcher_module
+    from connections.sync.linkage import parallel
 
-    matcher, crm, _ = fitted
-    batch = [dataclasses.replace(p) for p in crm]  # not the records fit already compared
-    alone = matcher.link_all(batch)
-    answers, fork = [], matcher_module.in_another_process
+    answers, fork = [], parallel.in_another_process
 
     def counted(work):
         answer = fork(work)
@@ -548,14 +545,66 @@ def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypat
 
     monkeypatch.setenv("SYNCFIRM_LINKAGE_FORK", "1")
     monkeypatch.setattr(matcher_module, "PARALLEL_FROM", 10)
-    monkeypatch.setattr(matcher_module, "in_another_process", counted)
-    split = matcher.link_all([dataclasses.replace(p) for p in crm])
-    assert answers, "half the batch was handed to a copy"
+    monkeypatch.setattr(parallel, "in_another_process", counted)
+    return answers
+
+
+def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypatch):
+    """A batch from PARALLEL_FROM records has half its records compared by a forked copy
+    of the process: the decisions are the ones a single process makes."""
+    import dataclasses
     import threading
 
-    if threading.active_count() == 1:  # fork is used only then (another test's server thread
-        # may still run in this process: then the work is done here, the same answers)
+    matcher, crm, _ = fitted
+    batch = [dataclasses.replace(p) for p in crm]  # not the records fit already compared
+    alone = matcher.link_all(batch)
+    answers = _counted_copies(monkeypatch)
+    split = matcher.link_all([dataclasses.replace(p) for p in crm])
+    if threading.active_count() == 1:
+        assert len(answers) == 1, "half the batch was handed to a copy"
         assert answers[0] is not None and len(answers[0]) == len(crm) - len(crm) // 2
     assert [(d.kind, d.candidate, d.reason) for d in split] == [
         (d.kind, d.candidate, d.reason) for d in alone
     ]
+
+
+def test_comparing_started_by_the_fit_on_the_other_core_decides_as_one(monkeypatch):
+    """GIVEN a batch large enough for the other core WHEN fit starts a forked copy comparing
+    half the records while it learns the weights, and the batch collects them
+    THEN every decision is the one a single process makes; and a copy started before the
+    books changed is not used."""
+    import threading
+
+    from connections.sync.linkage import matcher as matcher_module
+
+    books, crm, _ = world()
+    # fit compares the records it learns from itself: learn from a sample, as in a large run
+    monkeypatch.setattr(matcher_module, "TRAINING_RECORDS", len(crm) // 4)
+    alone = Matcher(books)
+    alone.fit(crm)
+    expected = [(d.kind, d.candidate, d.reason) for d in alone.link_all(crm)]
+    answers = _counted_copies(monkeypatch)
+    forking = threading.active_count() == 1
+    split = Matcher(books)
+    split.fit(crm)
+    assert [(d.kind, d.candidate, d.reason) for d in split.link_all(crm)] == expected
+    if forking:
+        assert len(answers) == 1, "the copy fit started was the one used"
+        unsampled = len(crm) - len(crm) // 4  # half of them compared by the copy
+        assert answers[0] is not None and len(answers[0]) == unsampled - unsampled // 2
+
+    changed = Matcher(books)
+    changed.fit(crm)
+    changed.add(Party("late", "Late Arrival Plumbing"))  # the copy's candidates are stale
+    decided = changed.link_all(crm)
+    if forking:
+        assert len(answers) == 3, "the stale copy was reaped and a new one compared the batch"
+    assert [d.candidate for d in decided] == [d.candidate for d in alone.link_all(crm)]
+
+    other = Matcher(books)
+    other.fit(crm)
+    batch = [replace(p) for p in crm]  # equal records, but not the ones fit started on
+    decided = other.link_all(batch)
+    if forking:
+        assert len(answers) == 5, "the copy for other records was reaped and not used"
+    assert [d.candidate for d in decided] == [d.candidate for d in alone.link_all(batch)]

@@ -123,12 +123,16 @@ def check_customer(values: dict[str, str], country: str = "US") -> Checked:
     return Checked(out, problems, notes)
 
 
+_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
 def _check_name(out: dict[str, str]) -> list[str]:
     """A name nobody could find the customer by: no letter or digit ("🏗🏗", "---"), or a
     company's name that is only its legal form ("LLC", "Inc."), which every company shares."""
     name = out.get("display_name") or out.get("company_name") or out.get("given_name", "")
     shown = name if len(name) <= 40 else f"{name[:40]}…"
-    if not any(unicodedata.category(ch)[0] in "LN" for ch in name):
+    # an ASCII letter or digit is found by one regular expression; other scripts by category
+    if not (_ASCII_ALNUM.search(name) or any(unicodedata.category(ch)[0] in "LN" for ch in name)):
         return [f"display_name: “{shown}” has no letter or digit; the customer's name is missing"]
     company = out.get("company_name") or (
         "" if out.get("given_name") or out.get("family_name") else out.get("display_name", "")

@@ -3,10 +3,10 @@ field is still found by another. A key shared by too many records ("roofing", a 
 nothing and is skipped; the candidates that share the most keys are compared in full.
 """
 
-import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import combinations
 
 from .records import Features
@@ -22,6 +22,10 @@ IDENTIFIER_BLOCK = 20  # an "identifier" shared by more records is a switchboard
 # "roofing"): each shared key counts by its rarity when candidates are ranked.
 RARITY = [0.0] + [math.log((MAX_BLOCK + 2) / n) for n in range(1, MAX_BLOCK + 1)]
 STRONG_KINDS = frozenset(k[0] for k in STRONG)
+# Per kind of key (its first two characters), looked up once per shared key: (how much it
+# counts: an identifier more than a shared word, whether it is an identifier).
+KINDS = {k: (3 if k in STRONG else 1, k in IDENTIFIERS) for k in (*STRONG, *IDENTIFIERS)}
+PLAIN = (1, False)
 
 
 def keys(f: Features) -> list[str]:
@@ -32,10 +36,15 @@ def keys(f: Features) -> list[str]:
     return known
 
 
-def _keys(f: Features) -> list[str]:
-    tokens = f.tokens
+@lru_cache(maxsize=65536)  # a name's keys: most CRM names are written as in the books
+def _name_keys(tokens: tuple[str, ...]) -> tuple[str, ...]:
     out = [f"n:{w}" for w in tokens if len(w) > 1]
     out += [f"nn:{a}|{b}" for a, b in combinations(sorted(set(tokens[:5])), 2)]
+    return tuple(out)
+
+
+def _keys(f: Features) -> list[str]:
+    out = list(_name_keys(f.tokens))
     for kind, value in (
         ("e", f.email), ("d", f.domain), ("w", f.website), ("t", f.phone), ("z", f.postal),
         ("x", f.tax), ("a", f.line1),
@@ -82,15 +91,16 @@ class BlockIndex:
         sure: set[int] = set()
         for key in keys(f):
             block = blocks.get(key)
-            if block and len(block) <= MAX_BLOCK:
-                kind = key[:2]
-                # an identifier counts for more than a shared word
-                weight = RARITY[len(block)] * (3 if kind in STRONG else 1)
+            if block and (n := len(block)) <= MAX_BLOCK:
+                strong, identifier = KINDS.get(key[:2], PLAIN)
+                weight = RARITY[n] * strong
                 for i in block:
                     shared[i] += weight
-                if kind in IDENTIFIERS and len(block) <= IDENTIFIER_BLOCK:
+                if identifier and n <= IDENTIFIER_BLOCK:
                     sure.update(block)
-        best = heapq.nlargest(limit, shared, key=shared.__getitem__)
+        # heapq.nlargest's answer (ties in first-shared order), sorted in C: a few hundred
+        # candidates at most, so sorting them all is cheaper than nlargest's Python heap
+        best = sorted(shared, key=shared.__getitem__, reverse=True)[:limit]
         return best + sorted(sure.difference(best))
 
     def counts_by_kind(self, f: Features) -> dict[str, int]:

@@ -8,15 +8,17 @@ this batch) is never silently given a second partner: the weaker record goes to 
 
 import math
 import random
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from . import parallel
 from .blocking import CANDIDATES, BlockIndex
+from .collector import collector_paused
 from .compare import COMPARISONS, TAX_ID, levels, name_alike
 from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u, probability
 from .names import DEFAULT, Vocabulary, numbers_differ, words
-from .parallel import in_another_process
 from .records import Features, Party
 
 SURE = 0.90  # probability at or above which a pair links without a person (decision 0025)
@@ -30,6 +32,8 @@ SAME_NAME = 3  # company name level "equal once normalised" and above
 IDENTIFIERS = (3, 4, 5, 6, 9)  # email, website, phone, address, tax ID
 RANDOM_PAIRS = 20_000
 PARALLEL_FROM = 4_000  # records in a batch from which half are compared on the other core
+# (started by fit, half still balances: this side learns the weights meanwhile, but on the
+# shared machine the copy's core is the busier one; two thirds left this side waiting)
 # The least share of incoming records taken to have a partner: below it every record would
 # read as new however well it agrees (a prior of 1e-300 outweighs any evidence).
 LEAST_SHARE = 0.01
@@ -64,16 +68,17 @@ NAME_ONLY = {0, FIRST_NAME, 2, 8}  # name, first name, last name; the country sa
 ONLY_NAME = "only the name could be compared, and another customer bears it"
 
 
-def doubts(f: Features, other: Features, pattern: Pattern) -> str:
+def doubts(f: Callable[[], Features], other: Features, pattern: Pattern) -> str:
     """Why a likely pair still waits for a person, or "": a name alone is not enough in a
     book where namesakes live (and nothing else could be compared); two people of another
-    given name at one address or mailbox are a household (spouses), not one customer."""
+    given name at one address or mailbox are a household (spouses), not one customer.
+    `f` gives the record's features, worked out only when the pattern needs them."""
     if all(level is None for k, level in enumerate(pattern) if k not in NAME_ONLY):
         return ONLY_NAME
     # Only where no personal identifier was compared: a tax ID (spouses do not share one),
     # equal or not, is weighed by the model; the household doubt is for the evidence a
     # household shares (address, mailbox, phone) beside one family name.
-    if pattern[FIRST_NAME] == 0 and pattern[TAX_ID] is None and _person(f) and _person(other):
+    if pattern[FIRST_NAME] == 0 and pattern[TAX_ID] is None and _person(f()) and _person(other):
         return "the first names differ: another person of the household?"
     return ""
 
@@ -92,6 +97,26 @@ def _person(f: Features) -> bool:
         [],
         sorted(f"{f.given} {f.family}".split()),
     )
+
+
+@dataclass(frozen=True)
+class _Comparing:
+    """Records being compared by a forked copy (`parallel.in_another_process`)."""
+
+    parties: tuple[Party, ...]  # the records it compares, at `rows` of the batch
+    size: int  # the books' size when it started: its candidates are from those
+    rows: list[int]
+    answer: Callable[[], list[list[tuple[int, Pattern]]] | None]
+    done: weakref.finalize
+
+    def still_for(self, batch: Sequence[Party], size: int) -> bool:
+        """Whether its answer is this batch's: the same records at the same places, and
+        the books as they were."""
+        return (
+            size == self.size
+            and len(batch) > self.rows[-1]
+            and all(batch[r] is p for r, p in zip(self.rows, self.parties, strict=True))
+        )
 
 
 @dataclass(frozen=True)
@@ -123,6 +148,7 @@ class _Scored:
 # Term frequency: an equal name that few customers share says more than one many share, as
 # splink's term-frequency adjustment. Per field: (comparison, its "equal" levels, the value).
 RARITY = ((0, (3, 4), "sorted_name"), (2, (3,), "family"))
+NAME_EQUAL, FAMILY_EQUAL = frozenset(RARITY[0][1]), 3
 
 
 class _Frequencies:
@@ -167,12 +193,14 @@ class Matcher:
     ):
         self.vocabulary, self.country = vocabulary, country
         self._prepared: dict[int, tuple[Party, Features]] = {}  # the records fit looked at
+        self._early: _Comparing | None = None  # the copy fit started on the incoming records
         self._explained: tuple[Model | None, dict] = (None, {})
         self._frequencies: _Frequencies | None = None  # on once weights are learnt from data
         self.features: list[Features] = []
         self.index = BlockIndex()
-        for party in customers:
-            self.add(party)
+        with collector_paused():
+            for party in customers:
+                self.add(party)
         # Unfitted: each record has an even chance of a partner, spread over the customers.
         self.model = model or Model.default(min(0.5, 0.5 / max(1, len(self.features))))
         self.near = near
@@ -197,6 +225,10 @@ class Matcher:
         """Learn the weights from both record sets: u from random pairs; m by EM over the
         pairs sharing each training key, for the fields that key did not select on; the
         prior from how many incoming records find a likely partner."""
+        with collector_paused():
+            return self._fit(incoming, seed)
+
+    def _fit(self, incoming: Sequence[Party], seed: int) -> Model:
         rng = random.Random(seed)  # noqa: S311 - sampling, not secrecy
         if not self.features or not incoming:
             return self.model
@@ -205,6 +237,8 @@ class Matcher:
         )  # fmt: skip
         prepared = [self.prepare(p) for p in sample]
         self._prepared = {id(f.party): (f.party, f) for f in prepared}
+        self._collect(self._early)  # a copy started by an earlier fit is not waited for
+        self._early = self._start_comparing(incoming)
         u = estimate_u(self._random_pairs(prepared, rng))
         estimates = []
         everything = set(range(len(COMPARISONS)))
@@ -285,16 +319,13 @@ class Matcher:
     def link_all(self, parties: Sequence[Party], *, taken: Iterable[str] = ()) -> list[Decision]:
         """Each record's decision; links one to one, best pairs first. `taken`: customers
         already linked to another record."""
+        with collector_paused():
+            return self._link_all(parties, taken)
+
+    def _link_all(self, parties: Sequence[Party], taken: Iterable[str]) -> list[Decision]:
         taken_ids = set(taken)
         prepared: dict[int, Features] = {}
-        best: list[list[_Scored]] = [
-            [
-                s
-                for s in self._score(c)
-                if identifies(s, lambda r=r: self._features(r, parties, prepared))
-            ]
-            for r, c in enumerate(self._compare_all(parties, prepared))
-        ]
+        best = self._best_all(parties, prepared)
         edges = sorted(
             ((s.weight, r, s) for r, found in enumerate(best) for s in found
              if probability(s.weight) >= self.near),
@@ -310,10 +341,8 @@ class Matcher:
             assigned[r] = s
             used.add(s.customer)
         return [
-            self._decide(
-                prepared.get(r) or parties[r], assigned.get(r), found[0] if found else None
-            )
-            for r, found in enumerate(best)
+            self._decide(prepared.get(r) or parties[r], assigned.get(r), top[0] if top else None)
+            for r, top in enumerate(best)
         ]
 
     def _score(self, compared: list[tuple[int, Pattern]]) -> list[_Scored]:
@@ -323,46 +352,96 @@ class Matcher:
         else:
             out = []
             for i, pattern in compared:
+                if pattern[0] not in NAME_EQUAL and pattern[2] != FAMILY_EQUAL:
+                    out.append(_Scored(score(pattern), i, pattern, features[i]))
+                    continue  # no equal name: its rarity adds nothing
                 rarity = frequencies.weights(pattern, features[i])
                 weight = score(pattern) + rarity[0] + rarity[1]
                 out.append(_Scored(weight, i, pattern, features[i], rarity))
         out.sort(key=lambda s: -s.weight)
         return out
 
-    def _compare_all(
+    def _best_all(
         self, parties: Sequence[Party], prepared: dict[int, Features]
-    ) -> list[list[tuple[int, Pattern]]]:
-        """Each record's candidates and their agreement patterns. A large batch is split with
-        a forked copy of this process, which compares the second half on the other core and
-        sends back only the patterns (`prepared` then holds the features of the first half;
-        a decision that needs another record's features works them out again)."""
-        todo = [r for r, p in enumerate(parties) if id(p) not in self._prepared]
-        theirs = todo[len(todo) // 2 :] if len(todo) >= PARALLEL_FROM else []
+    ) -> list[list[_Scored]]:
+        """Each record's candidates that say something of who it is, scored, best first. A
+        share of a large batch is compared by a forked copy of this process on the other
+        core, started by `fit` (for the same records, the books unchanged since) or here;
+        it sends back only the agreement patterns (`prepared` then holds the features of
+        this side's records; a decision that needs another record's features works them
+        out again, and most never do)."""
+        early, self._early = self._early, None
+        if early is not None and not early.still_for(parties, self.index.size):
+            self._collect(early)  # for other records, or the books changed: not used
+            early = None
+        copy = early or self._start_comparing(parties)
+        theirs = set(copy.rows) if copy is not None else set()
 
-        def compare(rows: list[int]) -> list[list[tuple[int, Pattern]]]:
-            return [self._compared(self.prepare(parties[r]), CANDIDATES) for r in rows]
+        def best(f: Features | Party, compared: list[tuple[int, Pattern]]) -> list[_Scored]:
+            features = self._later(f)
+            return [s for s in self._score(compared) if identifies(s, features)]
 
-        answer = in_another_process(lambda: compare(theirs)) if theirs else lambda: None
-        skip = set(theirs)
-        out: list[list[tuple[int, Pattern]] | None] = [None] * len(parties)
+        out: list[list[_Scored] | None] = [None] * len(parties)
         try:
             for r, party in enumerate(parties):
-                if r not in skip:
+                if r not in theirs:
                     f = prepared[r] = self.prepare(party)
-                    out[r] = self._compared(f, CANDIDATES)
+                    out[r] = best(f, self._compared(f, CANDIDATES))
         finally:  # the copy's answer is read (and the copy reaped) even if this side failed
-            found = answer() if theirs else None
-        if theirs and found is None:  # no second process (or it failed): done here
-            found = compare(theirs)
-        for r, compared in zip(theirs, found or (), strict=True):
-            out[r] = compared
+            found = self._collect(copy)
+        if found is not None:
+            for r, compared in zip(copy.rows, found, strict=True):
+                out[r] = best(parties[r], compared)
+        else:  # no second process (or it failed): done here
+            for r in theirs:
+                f = prepared[r] = self.prepare(parties[r])
+                out[r] = best(f, self._compared(f, CANDIDATES))
         return out
+
+    def _start_comparing(self, parties: Sequence[Party]) -> "_Comparing | None":
+        """A forked copy compares the second half of the records not compared yet, if the
+        batch is large and a second process may be used (None otherwise)."""
+        if len(parties) < PARALLEL_FROM or not parallel.available():
+            return None
+        todo = [r for r, p in enumerate(parties) if id(p) not in self._prepared]
+        if len(todo) < PARALLEL_FROM:
+            return None
+        rows = todo[len(todo) // 2 :]
+
+        def work() -> list[list[tuple[int, Pattern]]]:
+            return [self._compared(self.prepare(parties[r]), CANDIDATES) for r in rows]
+
+        answer = parallel.in_another_process(work)
+        # Collected by the batch; if the matcher is dropped first, when it is (a copy whose
+        # answer is never read would wait on a full pipe for ever).
+        done = weakref.finalize(self, answer)
+        return _Comparing(tuple(parties[r] for r in rows), self.index.size, rows, answer, done)
+
+    @staticmethod
+    def _collect(copy: "_Comparing | None") -> list[list[tuple[int, Pattern]]] | None:
+        if copy is None or not copy.done.alive:
+            return None
+        copy.done.detach()
+        return copy.answer()
+
+    def _later(self, f: Features | Party) -> Callable[[], Features]:
+        """The record's features, worked out when first asked for (a record compared on the
+        other core has none here, and most decisions never need them)."""
+        if isinstance(f, Features):
+            return lambda: f
+        known: list[Features] = []
+
+        def features() -> Features:
+            if not known:
+                known.append(self.prepare(f))
+            return known[0]
+
+        return features
 
     def _decide(self, f: Features | Party, chosen: _Scored | None, top: _Scored | None) -> Decision:
         if top is None:
             return Decision(f if isinstance(f, Party) else f.party, "miss")
-        if isinstance(f, Party):  # compared on the other core: its features, worked out again
-            f = self.prepare(f)
+        features = self._later(f)
         if chosen is None:
             if probability(top.weight) >= self.near:
                 other = self.features[top.customer].party
@@ -380,23 +459,18 @@ class Matcher:
         p = probability(chosen.weight)
         # Tax IDs are trusted in a book too small to learn anything from (no data says they
         # are often mistyped); in a larger one, when the learnt weight says they are reliable.
-        weight = self.model.weights()[TAX_ID][0]
+        weight = self.model.weight(TAX_ID, 0)
         trusted = len(self.features) < FEW or weight <= TRUSTED_CONFLICT
         conflict = chosen.pattern[TAX_ID] == 0 and trusted
-        doubt = "the tax IDs differ" if conflict else doubts(f, chosen.features, chosen.pattern)
-        if doubt == ONLY_NAME and not self._namesake(f, chosen):
+        doubt = (
+            "the tax IDs differ" if conflict else doubts(features, chosen.features, chosen.pattern)
+        )
+        if doubt == ONLY_NAME and not self._namesake(features(), chosen):
             doubt = ""  # a name alone, but no other customer bears it
         if p >= self.sure and not doubt:
             return self._decision(f, "sure", chosen)
         note = doubt if p >= self.sure else ""
         return self._decision(f, "near", chosen, note)
-
-    def _features(
-        self, r: int, parties: Sequence[Party], prepared: dict[int, Features]
-    ) -> Features:
-        if r not in prepared:
-            prepared[r] = self.prepare(parties[r])
-        return prepared[r]
 
     def _namesake(self, f: Features, chosen: _Scored) -> bool:
         """Another candidate whose name agrees with the record's (nearly) as well."""

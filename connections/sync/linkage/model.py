@@ -56,6 +56,10 @@ class Model:
             for m, u in zip(self.m, self.u, strict=True)
         ]
 
+    def weight(self, comparison: int, level: int) -> float:
+        """One level's weight (worked out once per model, not per decision)."""
+        return self._weights[comparison][level]
+
     def score(self, pattern: Pattern) -> float:
         """Match weight: log2 of the prior odds plus each field's Bayes factor."""
         known = self._scores.get(pattern)

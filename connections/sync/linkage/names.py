@@ -9,7 +9,7 @@ own words with `Vocabulary.extended(...)`.
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 # Every spelling, after lower-casing and joining dotted letters ("L.L.C." → "llc").
 LEGAL_FORMS = frozenset(
@@ -130,6 +130,14 @@ class Vocabulary:
     legal_forms: frozenset[str] = LEGAL_FORMS
     filler: frozenset[str] = FILLER
     abbreviations: dict[str, str] = field(default_factory=lambda: dict(ABBREVIATIONS))
+    # Names already read with these words (records.read_name): company names repeat across
+    # the books and the CRM, so each distinct one is taken apart once.
+    readings: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def business(self) -> frozenset[str]:
+        """Words that make a name a business's, not a person's ("llc", "plumbing")."""
+        return self.legal_forms | frozenset(self.abbreviations.values())
 
     def extended(
         self, *, legal_forms: set[str] = frozenset(), abbreviations: dict[str, str] | None = None
@@ -283,13 +291,14 @@ def name_form(name: str, vocabulary: Vocabulary = DEFAULT) -> NameForm:
     legal, *trade = TRADE_SPLIT.split(name, maxsplit=1)
     if trade and legal.strip() and trade[0].strip():
         return NameForm(legal, trade[0])
-    business = vocabulary.legal_forms | set(vocabulary.abbreviations.values())
+    business = vocabulary.business
     family, comma, given = name.partition(",")
-    parts = (words(family), words(given))
-    person = [w for p in parts for w in p]
-    one_comma = comma and "," not in given and all(0 < len(p) <= 2 for p in parts)
-    if one_comma and all(w.isalpha() and w not in business for w in person):
-        return NameForm(name, given=" ".join(parts[1]), family=" ".join(parts[0]))
+    if comma:
+        parts = (words(family), words(given))
+        person = [w for p in parts for w in p]
+        one_comma = "," not in given and all(0 < len(p) <= 2 for p in parts)
+        if one_comma and all(w.isalpha() and w not in business for w in person):
+            return NameForm(name, given=" ".join(parts[1]), family=" ".join(parts[0]))
     ws = [w for w in words(name) if w not in vocabulary.filler]
     if ws and ws[-1] in PLACE_WORDS and 1 <= len(ws) - 1 <= 2:
         person = ws[:-1]

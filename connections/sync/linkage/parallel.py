@@ -17,13 +17,18 @@ import threading
 from collections.abc import Callable
 
 
+def available() -> bool:
+    """Whether a copy may be forked now (switched on, POSIX, one thread)."""
+    return (
+        os.environ.get("SYNCFIRM_LINKAGE_FORK") == "1"
+        and hasattr(os, "fork")
+        and threading.active_count() == 1
+    )
+
+
 def in_another_process[T](work: Callable[[], T]) -> Callable[[], T | None]:
     """Starts `work` in a forked copy; call the result for its answer (None if it failed)."""
-    if (
-        os.environ.get("SYNCFIRM_LINKAGE_FORK") != "1"
-        or not hasattr(os, "fork")
-        or threading.active_count() > 1
-    ):
+    if not available():
         return lambda: None
     read, write = os.pipe()
     try:

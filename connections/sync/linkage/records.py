@@ -5,7 +5,7 @@ Normalising once per record (not per compared pair) is what keeps 20,000 x 20,00
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from typing import NamedTuple
 
 import phonenumbers
 
@@ -93,6 +93,8 @@ class Party:
 
 
 _ALNUM = re.compile(r"[^\W_]")  # a character str.isalnum() accepts
+_NOT_ALNUM = re.compile(r"[\W_]")
+_PHONE_PUNCTUATION = re.compile(r"[\s().+-]")
 
 
 def _alnum(text: str) -> bool:
@@ -100,7 +102,7 @@ def _alnum(text: str) -> bool:
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"[\W_]", "", plain(text)).upper()
+    return _NOT_ALNUM.sub("", plain(text)).upper()
 
 
 def tax_key(tax_id: str) -> str:
@@ -137,7 +139,7 @@ def phone_key(phone: str, country: str) -> str:
     if not phone.strip():
         return ""
     phone = PHONE_EXTENSION.sub("", phone)
-    digits = re.sub(r"[\s().+-]", "", phone)
+    digits = _PHONE_PUNCTUATION.sub("", phone)
     region = (country or "US").upper()[:2]
     if digits.isdigit() and region in ("US", "CA"):  # the North American plan, read directly
         if len(digits) == 10 and digits[0] in "23456789":
@@ -161,26 +163,93 @@ def street(line: str) -> str:
     return " ".join(STREET_WORDS.get(w, w) for w in words(line))
 
 
-# Towns, states, postal codes and countries repeat across thousands of records: each
-# distinct value is normalised once (bounded, so a long-lived process does not grow).
-_SEEN: dict[tuple[str, str], str] = {}
-_SEEN_LIMIT = 100_000
+# Every field's values repeat: a true pair's two records mostly hold the same email, phone,
+# street and town, and towns, states and postal codes recur across thousands of records.
+# Each distinct value is normalised once (bounded, so a long-lived process does not grow).
+_NORMALISE = {
+    "city": lambda v: " ".join(words(v)),
+    "region": lambda v: " ".join(words(v)),
+    "postal": postal_key,
+    "country": _compact,
+    "email": email_key,
+    "website": web_domain,
+    "tax": tax_key,
+    "line1": lambda v: (line := street(v), " ".join(sorted(line.split()))),
+}
+_SEEN: dict[tuple[str, ...], object] = {}
+_SEEN_LIMIT = 200_000  # a 20,000 x 20,000 run holds ~150,000 distinct values (~30 MB)
 
 
-def _once(kind: str, value: str) -> str:
+def _once(kind: str, value: str):
     key = (kind, value)
     known = _SEEN.get(key)
     if known is None:
         if len(_SEEN) >= _SEEN_LIMIT:
             _SEEN.clear()
-        if kind == "postal":
-            known = postal_key(value)
-        elif kind == "country":
-            known = _compact(value)
-        else:
-            known = " ".join(words(value))
-        _SEEN[key] = known
+        known = _SEEN[key] = _NORMALISE[kind](value)
     return known
+
+
+def _phone_once(phone: str, country: str) -> str:
+    key = ("phone", country, phone)
+    known = _SEEN.get(key)
+    if known is None:
+        if len(_SEEN) >= _SEEN_LIMIT:
+            _SEEN.clear()
+        known = _SEEN[key] = phone_key(phone, country)
+    return known
+
+
+_READINGS_LIMIT = 65_536  # a 20,000 x 20,000 run reads ~40,000 distinct names
+
+
+class NameReading(NamedTuple):  # a tuple: built for every distinct name, so built cheaply
+    """What matching reads from a party's name fields (see `Features`)."""
+
+    raw: str
+    tokens: tuple[str, ...]
+    name: str
+    sorted_name: str
+    numbers: tuple[str, ...]
+    given: str
+    family: str
+    trade: str  # "X dba Y": Y
+    sounds: tuple[str, ...]
+
+
+def read_name(name: str, given_name: str = "", family_name: str = "",
+              vocabulary: Vocabulary = DEFAULT) -> NameReading:  # fmt: skip
+    """The name fields read once per distinct value (and vocabulary): most CRM companies
+    are written exactly as in the books."""
+    key = (name, given_name, family_name)
+    readings = vocabulary.readings
+    known = readings.get(key)
+    if known is None:
+        if len(readings) >= _READINGS_LIMIT:
+            readings.clear()
+        known = readings[key] = _read_name(name, given_name, family_name, vocabulary)
+    return known
+
+
+def _read_name(name: str, given_name: str, family_name: str, vocabulary: Vocabulary):
+    form = name_form(name, vocabulary)  # "Smith, Robert", "X dba Y", "Smith Residence"
+    whole = form.name or f"{given_name} {family_name}"
+    # A name of no letter or digit ("&", "★") says nothing of who it is, so it is none.
+    tokens = tuple(company_tokens(whole, vocabulary)) if _alnum(whole) else ()
+    joined = " ".join(tokens)
+    parts = (given_name, family_name)
+    given, family = parts if any(parts) else (form.given, form.family)
+    return NameReading(
+        raw=name.casefold().strip(),
+        tokens=tokens,
+        name=joined,
+        sorted_name=" ".join(sorted(tokens)) if len(tokens) > 1 else joined,
+        numbers=numbers_in(tokens),
+        given=" ".join(words(given)) if given else "",
+        family=" ".join(words(family)) if family else "",
+        trade=form.trade,
+        sounds=tuple(sound_key(w) for w in tokens if len(w) > 1),
+    )
 
 
 class Features:
@@ -204,6 +273,7 @@ class Features:
         "raw",
         "region",
         "sorted_name",
+        "sounds",
         "tax",
         "tokens",
         "trade",
@@ -212,43 +282,34 @@ class Features:
 
     def __init__(self, party: Party, vocabulary: Vocabulary = DEFAULT, country: str = "US"):
         self.party = party
-        self.raw = party.name.casefold().strip()
-        form = name_form(party.name, vocabulary)  # "Smith, Robert", "X dba Y", "Smith Residence"
-        whole = form.name or f"{party.given_name} {party.family_name}"
-        # A name of no letter or digit ("&", "★") says nothing of who it is, so it is none.
-        self.tokens = tokens = company_tokens(whole, vocabulary) if _alnum(whole) else []
-        self.name = " ".join(tokens)
-        self.sorted_name = " ".join(sorted(tokens)) if len(tokens) > 1 else self.name
-        self.numbers = numbers_in(tokens)
-        parts = (party.given_name, party.family_name)
-        given, family = parts if any(parts) else (form.given, form.family)
-        self.given = " ".join(words(given)) if given else ""
-        self.family = " ".join(words(family)) if family else ""
+        reading = read_name(party.name, party.given_name, party.family_name, vocabulary)
+        self.raw = reading.raw
+        self.tokens = reading.tokens
+        self.name = reading.name
+        self.sorted_name = reading.sorted_name
+        self.numbers = reading.numbers
+        self.sounds = reading.sounds
+        self.given = reading.given
+        self.family = reading.family
         # "X dba Y": the trade name, compared beside the legal one (whichever agrees better)
         self.trade = (
-            Features(Party(party.external_id, form.trade), vocabulary) if form.trade else None
+            Features(Party(party.external_id, reading.trade), vocabulary) if reading.trade else None
         )
-        self.email = email_key(party.email) if party.email else ""
+        self.email = _once("email", party.email) if party.email else ""
         domain = self.email.rpartition("@")[2]
         self.domain = "" if domain in FREE_MAIL else domain
-        self.website = web_domain(party.website) if party.website else ""
+        self.website = _once("website", party.website) if party.website else ""
         phone = party.phone
         if len(phone) == 12 and phone.startswith("+1") and phone[1:].isdigit() and phone[2] > "1":
             self.phone = phone  # already E.164 (validation wrote it so): nothing to parse
         else:
-            self.phone = phone_key(phone, party.country or country) if phone else ""
-        line1 = party.line1
-        if line1:
-            self.line1 = street(line1)
-            self.line1_sorted = " ".join(sorted(self.line1.split()))
+            self.phone = _phone_once(phone, party.country or country) if phone else ""
+        if party.line1:
+            self.line1, self.line1_sorted = _once("line1", party.line1)
         else:
             self.line1 = self.line1_sorted = ""
         self.city = _once("city", party.city) if party.city else ""
         self.region = _once("region", party.region) if party.region else ""
         self.postal = _once("postal", party.postal_code) if party.postal_code else ""
         self.country = _once("country", party.country) if party.country else ""
-        self.tax = tax_key(party.tax_id) if party.tax_id else ""
-
-    @cached_property
-    def sounds(self) -> list[str]:
-        return [sound_key(w) for w in self.tokens if len(w) > 1]
+        self.tax = _once("tax", party.tax_id) if party.tax_id else ""
