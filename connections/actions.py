@@ -18,6 +18,7 @@ from .models import CompanyChange, Connection, Status
 from .tokens import OAuthError, TokenSet
 
 log = logging.getLogger(__name__)
+SET_ASIDE = "set aside"  # a decided match's resolution once its companies were changed
 
 
 def _public_state(connection: Connection) -> dict:
@@ -119,9 +120,11 @@ def do_set_aside_company(
     from .providers import Kind as ProviderKind
     from .providers import provider
     from .sync.models import (
+        ConflictKind,
         ConflictStatus,
         CustomerLink,
         InvoiceLink,
+        LearntMatching,
         MirroredCustomer,
         SyncConflict,
         SyncCursor,
@@ -147,6 +150,16 @@ def do_set_aside_company(
     if provider(system).kind != ProviderKind.ACCOUNTING:
         mirrors = mirrors.none()  # the books did not change: their mirror still holds
     findings = Finding.objects.filter(client=client)
+    # A person's "link them", "create it" or "leave it unsynced" was about a record and a
+    # customer id of the old pair: acted on again, it would link the CRM record to whichever
+    # new customer carries that id. The record is matched afresh (the import's preview).
+    decided = SyncConflict.objects.filter(
+        client=client,
+        kind__in=[ConflictKind.NEAR_MATCH, ConflictKind.NAME_CLASH],
+        status__in=[ConflictStatus.RESOLVED, ConflictStatus.DISMISSED],
+        resolution__in=["link", "create", "dismiss"],
+    )
+    learnt = LearntMatching.objects.filter(client=client)  # weights of the old pair's records
     note = (
         f"Set aside: {client.name}'s {provider(system).label} company changed from "
         f"{old_name or old_id} to {new_name or new_id}."
@@ -157,6 +170,10 @@ def do_set_aside_company(
         "sync_cursors": list(cursors.values("system", "group", "value")),
         "mirrored_customers": list(mirrors.values("external_id", "display_name", "version")),
         "findings": list(findings.values("pk", "status", "fingerprint")),
+        "decided_matches": list(decided.values_list("pk", "resolution")),
+        "learnt_matching": list(
+            learnt.values("partner_share", "books_records", "crm_records", "learnt_at")
+        ),
         "open_conflicts": list(
             SyncConflict.objects.filter(client=client, status=ConflictStatus.OPEN).values_list(
                 "pk", flat=True
@@ -168,6 +185,8 @@ def do_set_aside_company(
     invoices.delete()
     cursors.delete()
     mirrors.delete()
+    decided.update(resolution=SET_ASIDE)
+    learnt.delete()
     SyncConflict.objects.filter(client=client, status=ConflictStatus.OPEN).update(
         status=ConflictStatus.DISMISSED, resolved_at=now, resolved_by=actor, note=note
     )

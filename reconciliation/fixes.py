@@ -27,6 +27,7 @@ from connections.sync.customers import (
     run_customer_sync,
 )
 from connections.sync.models import (
+    CRM_LABELS,
     CustomerLink,
     InvoiceLink,
     InvoiceState,
@@ -405,6 +406,28 @@ def move_first(copy_name: str, keep_name: str, open_words: str) -> str:
     )
 
 
+def keep_gone(kept: str) -> str:
+    return (
+        f"The customer to keep, {kept}, is not active in QuickBooks: decide by hand which "
+        "one to keep."
+    )
+
+
+def linked_since(finding: Finding, copy_name: str) -> str:
+    """Why the copy may not be made inactive now that a CRM record is linked to it (sync
+    linked one after the run), or "": that record would be held by every run after."""
+    link = CustomerLink.objects.filter(
+        client=finding.client, accounting_id=finding.fix["copy_id"]
+    ).first()
+    if link is None:
+        return ""
+    return (
+        f"“{copy_name}” is linked to HubSpot {CRM_LABELS.get(link.crm_type, 'record')} "
+        f"{link.crm_id} since this was found: made inactive, that record would stop "
+        "syncing. Decide by hand which one to keep."
+    )
+
+
 def _preview_inactive(finding: Finding) -> FixPreview:
     books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
     copy, keep, open_words = _open_on(books, finding)
@@ -420,8 +443,9 @@ def _preview_inactive(finding: Finding) -> FixPreview:
     if not copy.active:
         shown.problems.append("It is inactive already: nothing to write.")
     if keep is None or not keep.active:
-        shown.problems.append(f"The customer to keep, {kept}, is not active in QuickBooks: "
-                              "decide by hand which one to keep.")  # fmt: skip
+        shown.problems.append(keep_gone(kept))
+    if linked := linked_since(finding, copy.display_name):
+        shown.problems.append(linked)
     if open_words:
         shown.problems.append(move_first(copy.display_name, kept, open_words))
     shown.written = {"action": "make_inactive", "customer": copy.external_id,
@@ -854,6 +878,12 @@ def _make_inactive(finding: Finding, shown: FixPreview | None = None) -> dict:
     kept = keep.display_name if keep else finding.fix["keep_name"]
     if open_words:
         raise FixRefused(move_first(copy.display_name, kept, open_words))
+    # Approved without its preview (in bulk): the kept one merged or made inactive in
+    # QuickBooks since the run would leave the customer with no active record at all.
+    if keep is None or not keep.active:
+        raise FixRefused(f"{keep_gone(kept)} Nothing was written.")
+    if linked := linked_since(finding, copy.display_name):
+        raise FixRefused(f"{linked} Nothing was written.")
     done = books.make_customer_inactive(copy.external_id)
     if done.active:
         raise retries.ProviderError(f"“{done.display_name}” is still active after the fix")

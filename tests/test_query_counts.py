@@ -52,9 +52,10 @@ def fill(firm, clients: int) -> None:
                 first_period=recon.period, last_period=recon.period,
             )  # fmt: skip
         SyncRun.objects.create(client=client, kind="manual", status="succeeded")
-        SyncConflict.objects.create(
-            client=client, kind="near_match", crm_type="companies", crm_id=str(n), reason="r"
-        )
+        SyncConflict.objects.create(  # a possible match names the customer it looks like
+            client=client, kind="near_match", crm_type="companies", crm_id=str(n), reason="r",
+            accounting_id=str(100 + n),
+        )  # fmt: skip
 
 
 def queries(client, url: str) -> int:

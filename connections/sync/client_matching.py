@@ -139,7 +139,7 @@ def expected(best_pairs: list, sure_percent: Decimal, review_percent: Decimal) -
     sure_bin, review_bin = int(sure_percent * BINS / 100), int(review_percent * BINS / 100)
     records = linked = review = 0
     right = 0.0
-    for b, count, total in best_pairs:
+    for b, count, total in _bins(best_pairs):
         records += count
         if b >= sure_bin:
             linked += count
@@ -147,6 +147,25 @@ def expected(best_pairs: list, sure_percent: Decimal, review_percent: Decimal) -
         elif b >= review_bin:
             review += count
     return Expected(records, linked, right / linked if linked else None, review)
+
+
+MOST_RECORDS = 10**9  # more records than any run decides: a damaged count
+
+
+def _bins(best_pairs: object) -> list[tuple[int, int, float]]:
+    """The kept bins that are what `binned` writes; a damaged row (hand-edited, another
+    version's shape) is left out, so the page shows the rest rather than failing."""
+    good = []
+    for row in best_pairs if isinstance(best_pairs, list) else []:
+        numbers = isinstance(row, list) and len(row) == 3
+        numbers = numbers and all(type(x) in (int, float) for x in row)
+        if not numbers:
+            continue
+        b, count, total = row
+        # A bin's p sum over `count` records lies between 0 and `count`.
+        if 0 <= b < BINS and b == int(b) and 0 <= count <= MOST_RECORDS and 0 <= total <= count:
+            good.append((int(b), int(count), float(total)))
+    return good
 
 
 def settings_stamp(link_sure_percent, review_from_percent, added_words: dict) -> dict:

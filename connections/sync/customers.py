@@ -598,6 +598,11 @@ class _CustomerSync:
     def _place_unlinked(self, item: Prepared) -> None:
         decided = self.decided.get((item.record.crm_type, item.record.external_id))
         if decided is not None and decided.resolution == "link" and decided.accounting_id:
+            stale = self._stale_link(item, decided.accounting_id)
+            if stale:
+                self._review(item, ConflictKind.NEAR_MATCH, stale, decided.accounting_id,
+                             decided.evidence)  # fmt: skip
+                return
             self._link(item, decided.accounting_id, "linked by a person from the review queue")
             return
         if decided is not None and decided.resolution == "dismiss":
@@ -704,6 +709,32 @@ class _CustomerSync:
     def _values_of(self, decision: LinkDecision) -> dict:
         row = self.mirror.get(decision.candidate.external_id)
         return dict(row.values) if row else {}
+
+    def _stale_link(self, item: Prepared, accounting_id: str) -> str:
+        """Why a person's "link them" no longer fits, or "": since the decision the customer
+        was made inactive (a duplicate's fix) or linked to another CRM record (two cards of
+        one company both said "link" before a run acted). The record is asked about again."""
+        row = self.mirror.get(accounting_id)
+        taken = self.linked_to.get(accounting_id)
+        name = f"“{row.display_name}”" if row else f"(id {accounting_id})"
+        if (
+            row is not None
+            and row.active
+            and (
+                taken is None
+                or (taken.crm_type, taken.crm_id) == (item.record.crm_type, item.record.external_id)
+            )
+        ):
+            return ""
+        if row is None or not row.active:
+            now = "no longer an active customer in QuickBooks"
+        else:
+            label = CRM_LABELS.get(taken.crm_type, taken.crm_type)
+            now = f"already linked to another CRM {label} (id {taken.crm_id})"
+        return (
+            f"A person chose to link it to QuickBooks customer {name}, which is {now}; "
+            "decide again."
+        )
 
     def _near_words(self, match: LinkDecision) -> str:
         """Why a near match was not linked, in an accountant's words, with what each field
@@ -875,8 +906,19 @@ class _CustomerSync:
         except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
             self._outcome(item, Outcome.FAILED, f"{result.error}; then could not check: {error}")
             return
+        key = (item.record.crm_type, item.record.external_id)
+        # A customer linked to another CRM record is not this one's, whatever its name: a
+        # second link to it would fail the batch (one link per customer).
+        taken = {
+            c.external_id: link
+            for c in named
+            if (link := self.linked_to.get(c.external_id)) is not None
+            and (link.crm_type, link.crm_id) != key
+        }
         weighed = []
         for customer in named:
+            if customer.external_id in taken:
+                continue
             # The run's weights (learnt from both sides), against this one customer.
             found = self._same_customer(customer, item)
             weighed.append((customer, found))
@@ -888,17 +930,22 @@ class _CustomerSync:
                 )
                 self._created(write, customer.external_id, customer.version, how)
                 return
-        if result.error_code == "unknown":
+        if result.error_code == "unknown" and not taken:
             self._outcome(
                 item, Outcome.FAILED, f"{result.error}; not created, tried again next sync"
             )
             return
         clash = named[0] if named else None
         why = (
-            f"QuickBooks already has a customer named {item.name!r} (id {clash.external_id}) that "
-            "does not look like the same one: link to it, or rename one of them"
-            if clash
-            else f"the name {item.name!r} is taken by a vendor or employee in QuickBooks"
+            f"the name {item.name!r} is taken by a vendor or employee in QuickBooks"
+            if clash is None
+            else f"QuickBooks already has a customer named {item.name!r} (id "
+            f"{clash.external_id}), linked to another CRM "
+            f"{CRM_LABELS.get(taken[clash.external_id].crm_type, 'record')} (id "
+            f"{taken[clash.external_id].crm_id}): rename one of them, or leave this one unsynced"
+            if clash.external_id in taken
+            else f"QuickBooks already has a customer named {item.name!r} (id {clash.external_id}) "
+            "that does not look like the same one: link to it, or rename one of them"
         )
         values = accounting_values(clash) if clash else {}
         self._conflict(
@@ -952,6 +999,9 @@ class _CustomerSync:
         said = self._with_redecided(item, how) if made else "already linked by another run"
         self._outcome(item, outcome, said, accounting_id)
         self._settle_redecided(item, "create", accounting_id)
+        # A card still asking about this record (its values changed since, and it was new
+        # this time) is settled: left open, a "link" on it would be a second customer.
+        self._close_open(item, [ConflictKind.NEAR_MATCH, ConflictKind.NAME_CLASH])
 
     def _remember(
         self, accounting_id: str, values: dict, version: str, merge: bool = False

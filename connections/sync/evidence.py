@@ -126,7 +126,7 @@ def card(evidence: dict | None, crm: dict, other: dict, crm_type: str = "compani
 
 
 def _card(evidence: dict, crm: dict, other: dict, crm_type: str) -> Card:
-    weighed = [f for f in evidence["fields"] if f.get("field") in FIELDS]
+    weighed = _weighed(evidence["fields"])
     largest = max((abs(f["weight"]) for f in weighed), default=0) or 1
     rows = []
     for f in weighed:
@@ -146,7 +146,8 @@ def _card(evidence: dict, crm: dict, other: dict, crm_type: str) -> Card:
         if field not in seen and bool(a) != bool(b):
             rows.append(Row(field, a, b, MISSING, NO_EVIDENCE_COUNTS, "", 0))
     what = "company" if crm_type == "companies" else "customer"
-    probability = float(evidence.get("probability") or 0)
+    probability = _number(evidence.get("probability"))
+    probability = probability if 0 <= probability <= 1 else 0.0
     return Card(
         summary=str(evidence.get("summary") or ""),
         likely=f"{_percent(probability)} likely the same {what}",
@@ -154,6 +155,32 @@ def _card(evidence: dict, crm: dict, other: dict, crm_type: str) -> Card:
         note=str(evidence.get("note") or ""),
         rows=rows,
     )
+
+
+MOST_WEIGHT = 1000.0  # log2 units: the model's weights stay within a few dozen
+
+
+def _number(value: object) -> float:
+    """A stored number, or 0.0 for what is none (a string, NaN, infinity)."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else 0.0
+
+
+def _weighed(fields: object) -> list[dict]:
+    """The stored rows the matcher writes, one per field; damaged ones (another version's
+    shape, hand edits) are left out rather than failing the whole review queue."""
+    rows: dict[str, dict] = {}
+    for f in fields if isinstance(fields, list) else []:
+        if not isinstance(f, dict) or f.get("field") not in FIELDS or f["field"] in rows:
+            continue
+        alike = f.get("alike")
+        rows[f["field"]] = {
+            "field": f["field"],
+            "level": str(f.get("level") or ""),
+            "alike": alike if isinstance(alike, int) and not isinstance(alike, bool) else None,
+            "weight": max(-MOST_WEIGHT, min(MOST_WEIGHT, _number(f.get("weight")))),
+        }
+    return list(rows.values())
 
 
 def _signed(weight: float) -> str:

@@ -11,7 +11,7 @@ from clients.models import Client
 from .client_matching import binned, vocabulary
 from .linkage import Decision, Matcher, Model, Party
 from .linkage.duplicates import LIKELY
-from .linkage.matcher import FEW, SURE, SURE_UNTRAINED
+from .linkage.matcher import FEW, LEAST_SHARE, SURE, SURE_UNTRAINED
 from .linkage.model import StoredModelUnusable
 from .models import LearntMatching, SyncRun, SyncSettings
 
@@ -25,12 +25,18 @@ def stored(client: Client) -> tuple[LearntMatching | None, Model | None]:
     if row is None:
         return None, None
     try:
-        if not 0 < row.partner_share <= 1:
-            raise StoredModelUnusable(f"the share of partners is {row.partner_share!r}")
-        return row, Model.from_dict(row.model)
+        return row, usable(row)
     except StoredModelUnusable as error:
         log.warning("learnt matching of client %s ignored: %s", client.pk, error)
         return row, None
+
+
+def usable(row: LearntMatching) -> Model:
+    """The kept model, or StoredModelUnusable saying why runs ignore it."""
+    # What a fit can keep (NaN fails too); a damaged tiny share would make every record new.
+    if not LEAST_SHARE * 0.999 <= row.partner_share <= 1:
+        raise StoredModelUnusable(f"the share of partners is {row.partner_share!r}")
+    return Model.from_dict(row.model)
 
 
 def thresholds(settings: SyncSettings) -> tuple[float, float]:

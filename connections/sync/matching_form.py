@@ -9,7 +9,7 @@ from django.core import validators
 
 from .client_matching import BadLines, expected, parse_abbreviations, parse_legal_forms
 from .client_matching import vocabulary as client_vocabulary
-from .linkage import Model
+from .learnt import usable
 from .linkage.matcher import FEW, SURE_UNTRAINED
 from .linkage.model import StoredModelUnusable
 from .models import LearntMatching
@@ -125,19 +125,27 @@ def _percent(share: float) -> str:
     return f"{share * 100:.1f}\u00a0%"  # kept on one line with its number
 
 
-def _number(value, fallback: Decimal) -> Decimal:
+def _number(value, fallback: Decimal, field: str) -> Decimal:
+    """The threshold as typed when it is one the form accepts, else the saved one: "NaN"
+    parses as a Decimal that cannot be compared, "Infinity" as one no bin holds."""
+    least, most, _ = BOUNDS[field]
     try:
-        return Decimal(str(value)) if value not in (None, "") else fallback
+        typed = Decimal(str(value)) if value not in (None, "") else fallback
     except InvalidOperation:
         return fallback
+    return typed if typed.is_finite() and least <= typed <= most else fallback
 
 
 def note(form: forms.ModelForm, learnt: LearntMatching | None) -> Note:
     """The last learnt run's expectations for the thresholds on the page (as typed, when
     they are numbers), or why there are none yet."""
     settings = form.instance
-    sure = _number(form["link_sure_percent"].value(), settings.link_sure_percent)
-    review = _number(form["review_from_percent"].value(), settings.review_from_percent)
+    sure = _number(
+        form["link_sure_percent"].value(), settings.link_sure_percent, "link_sure_percent"
+    )
+    review = _number(
+        form["review_from_percent"].value(), settings.review_from_percent, "review_from_percent"
+    )
     if review >= sure:  # refused as typed: the saved thresholds are what runs use
         sure, review = settings.link_sure_percent, settings.review_from_percent
     strict = max(sure, Decimal(str(round(SURE_UNTRAINED * 100, 1))))
@@ -149,7 +157,7 @@ def note(form: forms.ModelForm, learnt: LearntMatching | None) -> Note:
             "what a threshold would do cannot be told before."
         )
     try:
-        Model.from_dict(learnt.model)
+        usable(learnt)  # what runs read: the page names the weights they ignore
     except StoredModelUnusable:
         return Note(
             "The weights learnt on "

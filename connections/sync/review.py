@@ -18,6 +18,7 @@ from .models import (
     CustomerLink,
     InvoiceLink,
     InvoiceState,
+    MirroredCustomer,
     RunKind,
     SyncConflict,
 )
@@ -70,10 +71,28 @@ class DecisionRefused(ValueError):
 NOTE_MAX = 2000  # as a finding's dismissal reason: a paragraph or two
 
 
-def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note: str = "") -> None:
+NO_CUSTOMER_YET = (
+    "This card compares two CRM records: there is no QuickBooks customer to link it to. "
+    "Leave it unsynced and merge the two in the CRM, or create it as a different customer."
+)
+
+
+def decisions_for(conflict: SyncConflict) -> dict[str, str]:
+    """The decisions the card offers. A possible match held because it looks like another
+    CRM record of the same run has no customer id: "link them" would be recorded, then
+    ignored by every run."""
     offered = DECISIONS.get(conflict.kind, {})
+    if "link" in offered and not conflict.accounting_id:
+        return {k: v for k, v in offered.items() if k != "link"}
+    return offered
+
+
+def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note: str = "") -> None:
+    offered = decisions_for(conflict)
     if conflict.status != ConflictStatus.OPEN:
         raise DecisionRefused("This item was already decided.")
+    if decision == "link" and decision not in offered and conflict.kind in DECISIONS:
+        raise DecisionRefused(NO_CUSTOMER_YET)
     if decision not in offered:
         raise DecisionRefused(f"{decision!r} is not a decision for this item.")
     if decision == "dismiss" and not note.strip():
@@ -83,6 +102,12 @@ def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note
             f"Keep the note under {NOTE_MAX:,} characters ({len(note.strip()):,} now)."
         )
     with transaction.atomic():
+        # Two tabs or a double click load the card while it is open: the row decides.
+        locked = SyncConflict.objects.select_for_update().only("status").get(pk=conflict.pk)
+        if locked.status != ConflictStatus.OPEN:
+            raise DecisionRefused("This item was already decided.")
+        if decision in ("link", "create"):
+            _refuse_if_linked(conflict)
         if (
             decision == "link"
             and CustomerLink.objects.filter(
@@ -112,6 +137,23 @@ def do_resolve_conflict(actor: User, conflict: SyncConflict, decision: str, note
             {"decision": decision, "note": conflict.note},
         )
     queue_sync(conflict.client, {conflict.crm_type: [conflict.crm_id]})
+
+
+def _refuse_if_linked(conflict: SyncConflict) -> None:
+    """A card about an unlinked record, decided after a run linked or created it (a page
+    loaded before): the record has its customer."""
+    link = CustomerLink.objects.filter(
+        client=conflict.client, crm_type=conflict.crm_type, crm_id=conflict.crm_id
+    ).first()
+    if link is not None and conflict.kind in (ConflictKind.NEAR_MATCH, ConflictKind.NAME_CLASH):
+        known = MirroredCustomer.objects.filter(
+            client=conflict.client, external_id=link.accounting_id
+        ).first()
+        name = f"“{known.display_name}”" if known else f"(id {link.accounting_id})"
+        raise DecisionRefused(
+            f"A sync has since linked this record to the accounting customer {name}; "
+            "nothing was changed. Reload the page."
+        )
 
 
 def _approve_invoice_update(conflict: SyncConflict) -> None:

@@ -32,8 +32,8 @@ from .models import (
 )
 from .record_names import name_conflicts
 from .review import (
-    DECISIONS,
     DecisionRefused,
+    decisions_for,
     do_resolve_conflict,
     do_retry_invoice,
     do_start_sync,
@@ -88,7 +88,7 @@ def _for_cards(conflicts) -> None:
     """What a review card shows beside the conflict itself: its decisions, both records'
     values, the weighed evidence of a possible match, and the records' names."""
     for conflict in conflicts:
-        conflict.decisions = DECISIONS.get(conflict.kind, {})
+        conflict.decisions = decisions_for(conflict)
         conflict.rows = _side_by_side(conflict)
         conflict.card = evidence.card(
             conflict.evidence, conflict.crm_value, conflict.accounting_value, conflict.crm_type

@@ -34,6 +34,9 @@ RANDOM_PAIRS = 20_000
 PARALLEL_FROM = 4_000  # records in a batch from which half are compared on the other core
 # (started by fit, half still balances: this side learns the weights meanwhile, but on the
 # shared machine the copy's core is the busier one; two thirds left this side waiting)
+# The least share of incoming records taken to have a partner: below it every record would
+# read as new however well it agrees (a prior of 1e-300 outweighs any evidence).
+LEAST_SHARE = 0.01
 FEW = 200  # fewer records than this on a side: too few to learn u or the prior from
 TRAINING_RECORDS = 2_000
 TRAINING_BLOCK = 20  # pairs of a key shared by more records than this teach little
@@ -261,7 +264,7 @@ class Matcher:
         share = 0.5
         if len(prepared) >= FEW:
             best = [max((s.weight for s in self.scored(f)), default=-99.0) for f in prepared]
-            share = min(1.0, max(0.01, sum(probability(w) for w in best) / len(prepared)))
+            share = min(1.0, max(LEAST_SHARE, sum(probability(w) for w in best) / len(prepared)))
         # Expected pairs over all pairs: at most one partner each, so the larger side counts
         # (three customers and 500 CRM records make at most three pairs).
         self.model = Model(m, u, min(0.5, share / max(len(self.features), len(incoming))))

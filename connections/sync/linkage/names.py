@@ -194,6 +194,10 @@ DEFAULT = Vocabulary()
 DOTTED = re.compile(r"\b(?:[^\W\d_]\.)+[^\W\d_]?\b\.?")
 WORD = re.compile(r"[^\W_]+")
 MAX_CHARS = 300  # a 10,000-character "name" is compared by its start, not refused
+# Marks inside a word, not between words: "O'Brien" typed with a straight or a curly
+# (U+2019) apostrophe is one word; Hebrew writes abbreviations with geresh and gershayim
+# ("בע״מ", the Hebrew "Ltd").
+IN_WORD = str.maketrans(dict.fromkeys("'\u2019\u02bc\u05f3\u05f4"))
 
 
 def plain(text: str) -> str:
@@ -211,7 +215,7 @@ def words(text: str) -> list[str]:
     text = plain(text)
     if "." in text:
         text = DOTTED.sub(lambda m: m.group().replace(".", "") + " ", text)
-    return WORD.findall(text.replace("&", " and ").replace("'", ""))
+    return WORD.findall(text.replace("&", " and ").translate(IN_WORD))
 
 
 PHRASE_STARTS = frozenset(phrase[0] for phrase in LEGAL_PHRASES)
