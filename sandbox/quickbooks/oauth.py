@@ -4,8 +4,6 @@ Access tokens live an hour; a refresh rotates the refresh token (the old one sto
 at once), as Intuit does. No id_token is issued, so intuit-oauth has nothing to verify.
 """
 
-import base64
-import binascii
 import json
 import secrets
 from datetime import timedelta
@@ -20,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sandbox.emulation import QUICKBOOKS, RESET_HOOKS, emulated
+from sandbox.oauth_grants import client_credentials, live_refresh_token, oauth_error, redeem_code
 from sandbox.routers import SANDBOX_DB
 
 from .models import AccessToken, AuthorizationCode, Company, RefreshToken
@@ -154,21 +153,6 @@ def authorize(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _client_credentials(request: HttpRequest) -> tuple[str, str]:
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Basic "):
-        try:
-            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-            return client_id, secret
-        except (binascii.Error, UnicodeDecodeError):
-            return "", ""
-    return request.POST.get("client_id", ""), request.POST.get("client_secret", "")
-
-
-def _oauth_error(error: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": error}, status=status)
-
-
 def _token_body(access: AccessToken, refresh: RefreshToken) -> dict:
     return {
         "token_type": "bearer",
@@ -199,44 +183,28 @@ def _token_account(request: HttpRequest, *args, **kwargs) -> str | None:
 @require_POST
 @emulated(QUICKBOOKS, _token_account)
 def token(request: HttpRequest) -> JsonResponse:
-    client_id, secret = _client_credentials(request)
+    client_id, secret = client_credentials(request)
     if client_id != settings.QUICKBOOKS_CLIENT_ID or secret != settings.QUICKBOOKS_CLIENT_SECRET:
-        return _oauth_error("invalid_client", 401)
+        return oauth_error("invalid_client", 401)
     grant = request.POST.get("grant_type")
     now = timezone.now()
     with transaction.atomic(using=SANDBOX_DB):
         if grant == "authorization_code":
-            code = (
-                AuthorizationCode.objects.select_for_update()
-                .filter(code=request.POST.get("code", ""))
-                .first()
-            )
-            if (
-                code is None
-                or code.used
-                or code.expires_at < now
-                or code.redirect_uri != request.POST.get("redirect_uri", "")
-                or code.client_id != client_id
-            ):
-                return _oauth_error("invalid_grant")
-            code.used = True
-            code.save(update_fields=["used"])
+            code = redeem_code(AuthorizationCode, request, client_id, now)
+            if code is None:
+                return oauth_error("invalid_grant")
             access, refresh = issue(code.company, client_id, code.scopes)
         elif grant == "refresh_token":
-            old = (
-                RefreshToken.objects.select_for_update()
-                .filter(token=request.POST.get("refresh_token", ""))
-                .first()
-            )
-            if old is None or old.revoked or old.expires_at < now or old.client_id != client_id:
-                return _oauth_error("invalid_grant")
+            old = live_refresh_token(RefreshToken, request, client_id, now)
+            if old is None:
+                return oauth_error("invalid_grant")
             old.revoked = True  # rotated: the old refresh token stops working at once
             old.save(update_fields=["revoked"])
             AccessToken.objects.filter(refresh_token=old).delete()
             forget_checked_tokens()
             access, refresh = issue(old.company, client_id, old.scopes)
         else:
-            return _oauth_error("unsupported_grant_type")
+            return oauth_error("unsupported_grant_type")
     return JsonResponse(_token_body(access, refresh))
 
 
@@ -244,13 +212,13 @@ def token(request: HttpRequest) -> JsonResponse:
 @require_POST
 @emulated(QUICKBOOKS, no_account)
 def revoke(request: HttpRequest) -> HttpResponse:
-    client_id, secret = _client_credentials(request)
+    client_id, secret = client_credentials(request)
     if client_id != settings.QUICKBOOKS_CLIENT_ID or secret != settings.QUICKBOOKS_CLIENT_SECRET:
-        return _oauth_error("invalid_client", 401)
+        return oauth_error("invalid_client", 401)
     try:
         value = json.loads(request.body or b"{}").get("token", "")
     except (ValueError, AttributeError):
-        return _oauth_error("invalid_request")
+        return oauth_error("invalid_request")
     with transaction.atomic(using=SANDBOX_DB):
         refresh = RefreshToken.objects.filter(token=value).first()
         if refresh is None:

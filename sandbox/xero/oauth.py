@@ -7,7 +7,6 @@ JWT-shaped, carrying `authentication_event_id` as Xero's do; nothing verifies th
 """
 
 import base64
-import binascii
 import json
 import secrets
 import uuid
@@ -23,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sandbox.emulation import XERO, emulated
+from sandbox.oauth_grants import client_credentials, live_refresh_token, oauth_error, redeem_code
 from sandbox.routers import SANDBOX_DB
 
 from .formats import problem
@@ -145,22 +145,6 @@ def authorize(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _client_credentials(request: HttpRequest) -> tuple[str, str]:
-    """Basic auth (Xero's docs) or the form body (what xero-python sends)."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Basic "):
-        try:
-            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-            return client_id, secret
-        except (binascii.Error, UnicodeDecodeError):
-            return "", ""
-    return request.POST.get("client_id", ""), request.POST.get("client_secret", "")
-
-
-def _oauth_error(error: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": error}, status=status)
-
-
 def _token_body(access: AccessToken, refresh: RefreshToken | None, scopes: list[str]) -> dict:
     body = {
         "access_token": access.token,
@@ -179,49 +163,32 @@ def _token_body(access: AccessToken, refresh: RefreshToken | None, scopes: list[
 @require_POST
 @emulated(XERO, no_account)
 def token(request: HttpRequest) -> JsonResponse:
-    client_id, secret = _client_credentials(request)
+    client_id, secret = client_credentials(request)
     if client_id != settings.XERO_CLIENT_ID or secret != settings.XERO_CLIENT_SECRET:
-        return _oauth_error("invalid_client")
+        return oauth_error("invalid_client")
     grant, now = request.POST.get("grant_type"), timezone.now()
     with transaction.atomic(using=SANDBOX_DB):
         if grant == "authorization_code":
-            code = (
-                AuthorizationCode.objects.select_for_update()
-                .filter(code=request.POST.get("code", ""))
-                .first()
-            )
-            if (
-                code is None
-                or code.used
-                or code.expires_at < now
-                or code.redirect_uri != request.POST.get("redirect_uri", "")
-                or code.client_id != client_id
-            ):
-                return _oauth_error("invalid_grant")
-            code.used = True
-            code.save(update_fields=["used"])
+            code = redeem_code(AuthorizationCode, request, client_id, now)
+            if code is None:
+                return oauth_error("invalid_grant")
             access, refresh = issue(client_id, code.scopes, code.auth_event_id)
             return JsonResponse(_token_body(access, refresh, code.scopes))
         if grant == "refresh_token":
-            old = (
-                RefreshToken.objects.select_for_update()
-                .filter(token=request.POST.get("refresh_token", ""))
-                .first()
+            old = live_refresh_token(RefreshToken, request, client_id, now)
+            past_grace = (
+                old is not None
+                and old.replaced_at is not None
+                and (now - old.replaced_at > REFRESH_GRACE)
             )
-            if (
-                old is None
-                or old.revoked
-                or old.expires_at < now
-                or old.client_id != client_id
-                or (old.replaced_at is not None and now - old.replaced_at > REFRESH_GRACE)
-            ):
-                return _oauth_error("invalid_grant")
+            if old is None or past_grace:
+                return oauth_error("invalid_grant")
             if old.replaced_at is None:
                 old.replaced_at = now  # rotated: usable for the grace period from now on
                 old.save(update_fields=["replaced_at"])
             access, refresh = issue(client_id, old.scopes, old.auth_event_id)
             return JsonResponse(_token_body(access, refresh, old.scopes))
-    return _oauth_error("unsupported_grant_type")
+    return oauth_error("unsupported_grant_type")
 
 
 @csrf_exempt
@@ -229,9 +196,9 @@ def token(request: HttpRequest) -> JsonResponse:
 @emulated(XERO, no_account)
 def revoke(request: HttpRequest) -> HttpResponse:
     """Revoke a refresh token: its whole lineage and the connections it made go."""
-    client_id, secret = _client_credentials(request)
+    client_id, secret = client_credentials(request)
     if client_id != settings.XERO_CLIENT_ID or secret != settings.XERO_CLIENT_SECRET:
-        return _oauth_error("invalid_client")
+        return oauth_error("invalid_client")
     with transaction.atomic(using=SANDBOX_DB):
         found = RefreshToken.objects.filter(token=request.POST.get("token", "")).first()
         if found is not None:
