@@ -1,28 +1,43 @@
 """The two interfaces the rest of syncfirm talks to: one for accounting systems, one for
 CRMs. Sync and reconciliation never import a provider library; they get an adapter here.
 
-Adding Xero means a `connections/xero/` package with an adapter of the same shape.
+Every operation the engine uses is declared below, with neutral records (`records.py`) and
+neutral errors (`retries.py`: `Stale`, `NotFound`, `RateLimited` with its wait, `Transient`
+— for a write sent once, "outcome unknown" — and `ProviderError` carrying the provider's
+reasons); a batched write reports each record's refusal as a `contract.Refusal`. Each
+adapter declares its `contract.Capabilities`; the engine reads them instead of constants.
+A new provider is a package `connections/<provider>/` whose adapter passes the contract
+suite (`tests/contract/`).
 """
 
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import ClassVar, Protocol
 
+from .contract import Capabilities
 from .models import Connection
 from .providers import Kind, System, provider
 from .records import (
     AccountInfo,
     CreditMemo,
     CrmCompany,
+    CrmRecord,
     Customer,
+    Deal,
+    Invoice,
     Item,
     LedgerAccount,
     Page,
     Payment,
+    PaymentInfo,
     Unreadable,
+    WriteResult,
 )
 
 
 class AccountingAdapter(Protocol):
+    capabilities: ClassVar[Capabilities]
     connection: Connection
     # Records its reads left out because a value could not be read (`numbers.BadValue`);
     # the run that read them holds each with its reason. (CRM deals carry theirs in
@@ -31,25 +46,82 @@ class AccountingAdapter(Protocol):
 
     def account_info(self) -> AccountInfo: ...
 
+    def record_url(self, kind: str, record_id: str) -> str:
+        """Where a person opens this invoice or customer in the provider's own app."""
+        ...
+
+    def books_closed_through(self) -> date | None: ...
+
+    # Customers (Xero: contacts).
     def customers(self, cursor: str | None = None) -> Page[Customer]: ...
 
-    # What the reconciliation reads of money on customers' accounts, and how it applies it.
     def all_customers(self) -> list[Customer]: ...  # with each one's balance
 
+    def customer_by_id(self, customer_id: str) -> Customer | None: ...
+
+    def customers_changed_since(self, since: datetime) -> list[Customer]: ...
+
+    def customers_named(self, display_name: str) -> list[Customer]: ...
+
+    def write_customers(
+        self, writes: Iterable[tuple[str, Mapping[str, str], Customer | None]], request_id: str
+    ) -> list[WriteResult]:
+        """Create (no current customer) or update at most `capabilities.batch_size`
+        customers; `request_id` makes a retried write replay the first answer."""
+        ...
+
+    def make_customer_inactive(self, customer_id: str) -> Customer: ...
+
+    # Products and the accounts they post to: `patient=False` tries once, for a page.
+    def items(self, *, patient: bool = True) -> list[Item]: ...
+
+    def create_items(
+        self, wanted: list[tuple[str, str]], income_account_id: str, request_id: str
+    ) -> list[WriteResult]: ...
+
+    def income_accounts(self, *, patient: bool = True) -> list[LedgerAccount]: ...
+
+    def income_account(self, name: str) -> str | None: ...
+
+    # Invoices.
+    def create_invoices(self, drafts: list, request_id: str) -> list[WriteResult]:
+        """Invoices from `sync.invoicing.InvoiceDraft`s, keyed by deal id, sent once: a
+        `Transient` means the outcome is unknown and the caller looks before any retry."""
+        ...
+
+    def invoices_numbered(self, doc_numbers: list[str]) -> list[Invoice]: ...
+
+    def invoices_by_id(self, ids: list[str]) -> list[Invoice]: ...
+
+    def all_invoices(self) -> list[Invoice]: ...
+
+    def void_invoice(self, invoice_id: str) -> Invoice: ...
+
+    def add_invoice_lines(self, invoice_id: str, lines: list) -> Invoice: ...
+
+    def replace_invoice_lines(self, invoice_id: str, version: str, lines: list) -> Invoice: ...
+
+    def receivable(self) -> Decimal: ...
+
+    # Money received, and how the reconciliation applies it.
     def payments(self) -> list[Payment]: ...
 
+    def payments_by_id(self, ids: list[str]) -> list[Payment]: ...
+
     def credit_memos(self) -> list[CreditMemo]: ...
+
+    def credit_memos_by_id(self, ids: list[str]) -> list[CreditMemo]: ...
+
+    def open_transactions(
+        self, customer_id: str
+    ) -> tuple[list[Invoice], list[Payment], list[CreditMemo]]: ...
 
     def apply_payment(self, payment_id: str, invoice_id: str, amount: Decimal) -> None: ...
 
     def apply_credit_memo(self, credit_id: str, invoice_id: str, amount: Decimal) -> None: ...
 
-    # The lists settings are picked from: `patient=False` tries once, for a page.
-    def items(self, *, patient: bool = True) -> list[Item]: ...
-
-    def income_accounts(self, *, patient: bool = True) -> list[LedgerAccount]: ...
-
-    def income_account(self, name: str) -> str | None: ...
+    # The change feed: invoices, payments and credit memos changed after `since`.
+    def money_changed_since(self, since: datetime) -> tuple[list[Invoice], list[PaymentInfo]]: ...
 
 
 class CrmAdapter(Protocol):
@@ -57,20 +129,47 @@ class CrmAdapter(Protocol):
 
     def account_info(self) -> AccountInfo: ...
 
+    def record_url(self, kind: str, record_id: str) -> str: ...
+
     def companies(self, cursor: str | None = None) -> Page[CrmCompany]: ...
+
+    def records(
+        self, crm_type: str, cursor: str | None = None, properties: list[str] | None = None
+    ) -> Page[CrmRecord]: ...
+
+    def records_changed_since(
+        self, crm_type: str, since: datetime, properties: list[str] | None = None
+    ) -> list[CrmRecord]: ...
+
+    def read_records(
+        self, crm_type: str, ids: list[str], properties: list[str] | None = None
+    ) -> list[CrmRecord]: ...
+
+    def update_records(
+        self, crm_type: str, updates: Mapping[str, Mapping[str, str]]
+    ) -> list[WriteResult]: ...
+
+    def won_stages(self) -> set[str]: ...
+
+    def deals(self, records: list[CrmRecord]) -> list[Deal]: ...
+
+    def deals_of_line_items(self, line_ids: list[str]) -> list[str]: ...
 
     # What a field map may read: (name, label) of each property of companies or contacts.
     def record_properties(
         self, crm_type: str, *, patient: bool = True
     ) -> list[tuple[str, str]]: ...
 
+    def ensure_deal_properties(self) -> int: ...
+
 
 def accounting_adapter(connection: Connection) -> AccountingAdapter:
     if provider(connection.system).kind != Kind.ACCOUNTING:
         raise ValueError(f"{connection.system} is not an accounting system")
     from .quickbooks.adapter import QuickBooksAdapter
+    from .xero.adapter import XeroAdapter
 
-    adapters = {System.QUICKBOOKS: QuickBooksAdapter}
+    adapters = {System.QUICKBOOKS: QuickBooksAdapter, System.XERO: XeroAdapter}
     return adapters[System(connection.system)](connection)
 
 

@@ -9,6 +9,7 @@ from django.db import models
 
 class System(models.TextChoices):
     QUICKBOOKS = "quickbooks", "QuickBooks Online"
+    XERO = "xero", "Xero"
     HUBSPOT = "hubspot", "HubSpot"
 
 
@@ -28,10 +29,19 @@ class Provider:
     system: System
     kind: Kind
     scopes: tuple[Scope, ...]
+    # How pages and messages name the system and its records: "QuickBooks customer “Acme”",
+    # "Xero contact “Acme”", "HubSpot company “Acme”".
+    short_name: str
+    customer_word: str
 
     @property
     def label(self) -> str:
         return self.system.label
+
+    def customer(self, name: str = "") -> str:
+        """ "QuickBooks customer", or "Xero contact “Acme”" with a name."""
+        words = f"{self.short_name} {self.customer_word}"
+        return f"{words} “{name}”" if name else words
 
     @property
     def scope_names(self) -> list[str]:
@@ -48,6 +58,23 @@ PROVIDERS: dict[str, Provider] = {
                 "Read and write customers, products, invoices, payments and credit memos",
             ),
         ),
+        "QuickBooks",
+        "customer",
+    ),
+    System.XERO: Provider(
+        System.XERO,
+        Kind.ACCOUNTING,
+        (
+            Scope("offline_access", "Stay connected without asking again every 30 minutes"),
+            Scope("accounting.contacts", "Read and write contacts"),
+            Scope(
+                "accounting.transactions",
+                "Read and write invoices, payments, credit notes and items",
+            ),
+            Scope("accounting.settings.read", "Read the chart of accounts and tax rates"),
+        ),
+        "Xero",
+        "contact",
     ),
     System.HUBSPOT: Provider(
         System.HUBSPOT,
@@ -61,6 +88,8 @@ PROVIDERS: dict[str, Provider] = {
             Scope("crm.objects.deals.write", "Write payment status onto deals"),
             Scope("crm.schemas.deals.write", "Add syncfirm's payment properties to deals"),
         ),
+        "HubSpot",
+        "company",
     ),
 }
 

@@ -92,8 +92,9 @@ class WriteResult:
     key: str
     external_id: str = ""
     version: str = ""
-    error_code: str = ""
+    error_code: str = ""  # the provider's own code, shown to the accountant
     error: str = ""
+    refusal: str = ""  # a `contract.Refusal`: what the engine does about it
 
     @property
     def ok(self) -> bool:

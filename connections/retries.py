@@ -35,6 +35,10 @@ class Stale(ProviderError):
     again; never repeat the write blindly."""
 
 
+class NotFound(ProviderError):
+    """The record asked for is not in the provider (deleted, archived, another company's)."""
+
+
 class RateLimited(Exception):
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
@@ -42,7 +46,8 @@ class RateLimited(Exception):
 
 
 class Transient(Exception):
-    """A 5xx or a dropped connection: worth trying again."""
+    """A 5xx or a dropped connection: worth trying again. For a write sent once this means
+    "outcome unknown": the caller looks for what landed before anything is sent again."""
 
 
 class Unauthorised(Exception):

@@ -20,7 +20,7 @@ from .. import retries
 from ..actions import call_for_connection
 from ..models import Connection
 from ..numbers import BadValue, clean_text, hubspot_number
-from ..providers import hubspot_api_base
+from ..providers import hubspot_api_base, hubspot_record_url
 from ..records import (
     AccountInfo,
     Address,
@@ -147,6 +147,10 @@ class HubSpotAdapter:
         return call_for_connection(
             self.connection, attempt, describe, attempts=None if patient else 1
         )
+
+    def record_url(self, kind: str, record_id: str) -> str:
+        """A deal's, company's or contact's page ("deals", "companies", "contacts")."""
+        return hubspot_record_url(self.connection.external_id, kind, record_id)
 
     def account_info(self) -> AccountInfo:
         info = self._call(

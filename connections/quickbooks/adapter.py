@@ -3,7 +3,7 @@
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import requests
@@ -16,9 +16,10 @@ from quickbooks.objects.preferences import Preferences
 
 from .. import retries
 from ..actions import call_for_connection
+from ..contract import Capabilities, ChangeFeed, Refusal
 from ..models import Connection
 from ..numbers import BadValue, clean_text, quickbooks_number, text
-from ..providers import quickbooks_api_base
+from ..providers import quickbooks_api_base, quickbooks_record_url
 from ..records import (
     AccountInfo,
     Address,
@@ -45,6 +46,36 @@ STALE_CODE = "5010"  # Stale Object Error: the SyncToken sent is not the current
 BATCH_SIZE = 30  # QBO's ceiling of items per batch request
 ZERO = Decimal(0)
 
+CAPABILITIES = Capabilities(
+    batch_size=BATCH_SIZE,
+    idempotency="requestid",
+    idempotency_window=None,  # not documented; the sandbox keeps answers for a day
+    # Not always honoured (and with custom transaction numbers a second invoice with the
+    # same DocNumber is accepted): look up by number before any retry of an invoice.
+    idempotency_reliable=False,
+    unique_invoice_numbers=False,
+    invoice_number_length=21,  # DocNumber
+    unique_customer_names=True,  # 6240 Duplicate Name Exists, across customers and vendors
+    change_feed=ChangeFeed.CHANGE_DATA_CAPTURE,
+    change_feed_limit=1000,  # objects per entity per CDC answer
+    change_feed_reach=timedelta(days=30),
+    rate_limits="500 requests a minute and 10 at once per company; 40 batch requests a minute",
+    void="voided: QuickBooks keeps the invoice at zero, with its number",
+    invoice_statuses=("open", "paid", "voided"),
+    field_limits={
+        "display_name": 500,
+        "company_name": 100,
+        "given_name": 100,
+        "family_name": 100,
+        "email": 100,
+        "phone": 30,
+        "notes": 2000,
+        "line1": 500,
+        "city": 255,
+        "postal_code": 30,
+    },
+)
+
 
 class _LastResponse:
     """python-quickbooks hides the HTTP response; a session hook keeps status and headers so a
@@ -61,6 +92,8 @@ class _LastResponse:
 
 
 class QuickBooksAdapter:
+    capabilities = CAPABILITIES
+
     def __init__(self, connection: Connection):
         self.connection = connection
         # Records left out of reads because a value in them could not be read: the caller
@@ -135,6 +168,9 @@ class QuickBooksAdapter:
             retry_transient=retry_transient,
             attempts=None if patient else 1,
         )
+
+    def record_url(self, kind: str, record_id: str) -> str:
+        return quickbooks_record_url(self.connection.external_id, kind, record_id)
 
     def account_info(self) -> AccountInfo:
         info = self._call(
@@ -798,13 +834,26 @@ def customer_body(values: Mapping[str, str]) -> dict:
     return body
 
 
+# QuickBooks' error codes → what the engine does about a refused record.
+REFUSALS = {
+    "6240": Refusal.NAME_TAKEN,  # Duplicate Name Exists
+    "6140": Refusal.NUMBER_TAKEN,  # Duplicate Document Number (when the company checks)
+    STALE_CODE: Refusal.STALE,
+    "610": Refusal.NOT_FOUND,  # Object Not Found (deleted or inactive)
+    "2020": Refusal.INVALID,  # Required param missing
+    "2050": Refusal.INVALID,  # string too long
+}
+
+
 def _write_result(key: str, item: dict | None, entity: str = "Customer") -> WriteResult:
     if item is None:
         return WriteResult(key, error_code="missing", error="QuickBooks returned no answer for it")
     if "Fault" in item:
         error = (item["Fault"].get("Error") or [{}])[0]
         detail = error.get("Detail") or error.get("Message") or "refused"
-        return WriteResult(key, error_code=str(error.get("code", "")), error=detail.strip())
+        code = str(error.get("code", ""))
+        refusal = REFUSALS.get(code, Refusal.OTHER)
+        return WriteResult(key, error_code=code, error=detail.strip(), refusal=refusal)
     written = item.get(entity) or {}
     return WriteResult(key, str(written.get("Id", "")), str(written.get("SyncToken", "")))
 
