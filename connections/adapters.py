@@ -180,3 +180,14 @@ def crm_adapter(connection: Connection) -> CrmAdapter:
 
     adapters = {System.HUBSPOT: HubSpotAdapter}
     return adapters[System(connection.system)](connection)
+
+
+def webhook_changes(system: str, body: bytes) -> list[tuple[str, str]]:
+    """What a verified delivery of `system` names: (kind, record id) pairs — a CRM object
+    type ("deals") or a books kind ("invoice"); "" for a kind sync does not read. Raises
+    the provider's `MalformedWebhook` (a ValueError) on a body it cannot read."""
+    from .hubspot import webhooks as hubspot
+    from .quickbooks import webhooks as quickbooks
+
+    readers = {System.QUICKBOOKS: quickbooks.changes, System.HUBSPOT: hubspot.changes}
+    return readers[System(system)](body)

@@ -26,6 +26,7 @@ from connections.sync.customers import (
     active_connection,
     run_customer_sync,
 )
+from connections.sync.invoices import books_of
 from connections.sync.models import (
     CRM_LABELS,
     CustomerLink,
@@ -228,6 +229,7 @@ def _preview_create(finding: Finding) -> FixPreview:
         timezone=client.timezone,
         terms_days=settings.payment_terms_days,
         pattern=settings.invoice_number_pattern,
+        books=books_of(books),
         sales_tax=settings.sales_tax,
         txn_date=day,
     )

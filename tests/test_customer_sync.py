@@ -112,7 +112,9 @@ def test_a_person_decides_a_near_match_and_the_next_run_acts_on_it(systems):
 def test_an_incremental_run_past_the_change_data_limit_reads_everything(systems, monkeypatch):
     """QuickBooks' change data capture stops at 1,000 objects; past it the mirror is read in
     full, so a change made in the books is not lost among many."""
-    from connections.sync import customers
+    import dataclasses
+
+    from connections.quickbooks.adapter import QuickBooksAdapter
 
     crm_id = systems.company(name="Cedar Homes", zip="78713", phone="512-555-0123")
     run_customer_sync(systems.client)
@@ -121,7 +123,8 @@ def test_an_incremental_run_past_the_change_data_limit_reads_everything(systems,
     customer = next(c for c in systems.qbo_customers() if c.DisplayName == "Cedar Homes")
     customer.PrimaryPhone = {"FreeFormNumber": "+1 512 555 0124"}
     customer.save(qb=systems.qb)
-    monkeypatch.setattr(customers, "CDC_LIMIT", 2)
+    capped = dataclasses.replace(QuickBooksAdapter.capabilities, change_feed_limit=2)
+    monkeypatch.setattr(QuickBooksAdapter, "capabilities", capped)
 
     run = run_customer_sync(systems.client)
 

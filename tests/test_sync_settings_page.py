@@ -135,11 +135,15 @@ def test_accountants_cannot_open_or_change_settings(client, two_firms):
     assert SyncSettings.for_client(two_firms.client_a).customer_direction == "both"
 
 
-def test_an_invoice_number_pattern_without_the_deal_or_too_long_is_refused(client, two_firms):
+@sandbox_db
+def test_an_invoice_number_pattern_without_the_deal_or_too_long_is_refused(
+    client, two_firms, connected
+):
+    connected("quickbooks")  # its invoice numbers hold 21 characters
     client.force_login(two_firms.owner_a)
     for pattern, reason in (
         ("INV-2026", "Put {deal_id} in it"),
-        ("CONTRACTOR-INVOICE-{deal_id}", "longer than QuickBooks"),
+        ("CONTRACTOR-INVOICE-{deal_id}", "longer than QuickBooks allows (21 characters)"),
     ):
         response = client.post(url(two_firms), form_data(invoice_number_pattern=pattern))
         assert reason in response.content.decode()

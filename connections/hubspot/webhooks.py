@@ -82,3 +82,23 @@ def parse_events(body: bytes) -> list[HubSpotEvent]:
     except (KeyError, TypeError, ValueError, OverflowError) as error:  # occurredAt: 1e309
         raise MalformedWebhook(f"missing or malformed field: {error}") from error
     return events
+
+
+# Subscription type prefix → the CRM object type sync reads.
+CRM_OBJECT_TYPES = {
+    "company": "companies",
+    "contact": "contacts",
+    "deal": "deals",
+    "line_item": "line_items",  # read as the deals they belong to
+}
+
+
+def changes(body: bytes) -> list[tuple[str, str]]:
+    """(CRM object type, record id) of each change a delivery names; deletions (left to
+    reconciliation) and object types sync does not read come as ("", id)."""
+    found = []
+    for event in parse_events(body):
+        crm_type = CRM_OBJECT_TYPES.get(event.subscription_type.split(".")[0], "")
+        deleted = event.subscription_type.endswith(".deletion")
+        found.append(("" if deleted else crm_type, event.object_id))
+    return found

@@ -84,3 +84,18 @@ def parse_events(body: bytes) -> list[QuickBooksEvent]:
     if not events:
         raise MalformedWebhook("no events in the notification")
     return events
+
+
+# QuickBooks entities → the neutral kinds of record a sync run picks up.
+CHANGE_KINDS = {
+    "Customer": "customer",
+    "Invoice": "invoice",
+    "Payment": "payment",
+    "CreditMemo": "credit",
+}
+
+
+def changes(body: bytes) -> list[tuple[str, str]]:
+    """(neutral kind, record id) of each change a delivery names; kinds sync does not read
+    (an Item, an Account) come as ("", id)."""
+    return [(CHANGE_KINDS.get(e.entity, ""), e.entity_id) for e in parse_events(body)]

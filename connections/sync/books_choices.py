@@ -13,6 +13,8 @@ from ..providers import Kind
 from ..refresh import ConnectionUnusable
 from ..tokens import OAuthError
 from .customers import SyncUnavailable, active_connection
+from .invoices import books_of
+from .invoicing import Books
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,8 @@ class BooksChoices:
     income_accounts: tuple[str, ...] | None
     problem: str = ""  # why they could not be read, in words
     items: tuple[str, ...] = ()  # names of the books' active items (products and services)
+    # The provider's name and longest invoice number; None while no books are connected.
+    invoicing: Books | None = None
 
     @property
     def readable(self) -> bool:
@@ -28,15 +32,19 @@ class BooksChoices:
 
 
 def read_books_choices(client: Client) -> BooksChoices:
+    facts = None
     try:
         books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
+        facts = books_of(books)
         accounts = books.income_accounts(patient=False)
         items = books.items(patient=False)
     except (SyncUnavailable, retries.ProviderError, ConnectionUnusable, OAuthError) as error:
-        return BooksChoices(None, str(error))  # not connected, access lost, provider down
+        # Not connected, access lost, provider down.
+        return BooksChoices(None, str(error), invoicing=facts)
     return BooksChoices(
         tuple(a.name for a in accounts if a.active),
         items=tuple(sorted((i.name for i in items if i.active), key=str.casefold)),
+        invoicing=facts,
     )
 
 

@@ -14,15 +14,8 @@ from .models import RunKind
 # a person asked > the schedule asked > a webhook asked.
 KIND_STRENGTH = {RunKind.MANUAL: 3, RunKind.FULL: 3, RunKind.SCHEDULED: 2, RunKind.WEBHOOK: 1}
 
-# HubSpot subscription type prefix → the CRM object type sync reads.
-CRM_OBJECT_TYPES = {
-    "company": "companies",
-    "contact": "contacts",
-    "deal": "deals",
-    "line_item": "line_items",  # read as the deals they belong to
-}
-# QuickBooks entities whose change a sync run picks up (customers, and money for deals).
-ACCOUNTING_ENTITIES = {"Customer", "Invoice", "Payment", "CreditMemo"}
+# Kinds of books record whose change a sync run picks up (customers, and money for deals).
+BOOKS_KINDS = {"customer", "invoice", "payment", "credit"}
 
 
 @dataclass(frozen=True)
@@ -101,18 +94,18 @@ def _fold(old: dict, new: dict) -> dict:
     }
 
 
-def hubspot_request(subscription_types_and_ids: Iterable[tuple[str, str]]) -> SyncRequest | None:
-    """The records a HubSpot delivery names (deletions are left to reconciliation)."""
+def crm_request(changes: Iterable[tuple[str, str]]) -> SyncRequest | None:
+    """The records a CRM delivery names, as (CRM object type, id); an empty type is a
+    change sync does not read."""
     crm_ids: dict[str, list[str]] = {}
-    for subscription_type, object_id in subscription_types_and_ids:
-        crm_type = CRM_OBJECT_TYPES.get(subscription_type.split(".")[0])
-        if crm_type and not subscription_type.endswith(".deletion"):
+    for crm_type, object_id in changes:
+        if crm_type:
             crm_ids.setdefault(crm_type, []).append(object_id)
     return SyncRequest(kind=RunKind.WEBHOOK, crm_ids=crm_ids) if crm_ids else None
 
 
-def quickbooks_request(entities: Iterable[str]) -> SyncRequest | None:
-    """QuickBooks names the object; the change-data pull reads it with the others."""
-    if any(entity in ACCOUNTING_ENTITIES for entity in entities):
+def books_request(changes: Iterable[tuple[str, str]]) -> SyncRequest | None:
+    """The books name the record; the change-feed pull reads it with the others."""
+    if any(kind in BOOKS_KINDS for kind, _ in changes):
         return SyncRequest(kind=RunKind.WEBHOOK)
     return None

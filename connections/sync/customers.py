@@ -4,8 +4,10 @@ batches, and records the run with every record's outcome.
 
 Never a duplicate customer: an unlinked CRM record is matched against the local mirror of
 the accounting side first; only a clear miss is created, and two records of one run that
-are one customer never both create. QuickBooks' unique display names back this up: a
-clash (6240) makes us look harder, and so does a create whose answer was lost.
+are one customer never both create. Books that keep names unique back
+this up: a name taken makes us look harder, and so does a create whose answer was lost.
+Batch size, the change feed's limits and the words shown come from the adapter's
+capabilities and the provider registry: nothing here names a provider.
 """
 
 import hashlib
@@ -22,8 +24,9 @@ from clients.models import Client
 
 from .. import retries
 from ..adapters import accounting_adapter, crm_adapter
+from ..contract import Refusal
 from ..models import Connection, Status
-from ..providers import Kind, provider
+from ..providers import Kind, Provider, provider
 from ..records import CrmRecord, Customer, WriteResult
 from . import evidence, learnt, plan
 from .alerts import raise_alert, resolve_alerts
@@ -56,11 +59,8 @@ from .validation import check_customer
 
 log = logging.getLogger(__name__)
 
-BATCH = 30  # QuickBooks' items per batch request
 CURSOR_OVERLAP = timedelta(minutes=2)  # re-read a little: clocks differ, merges are idempotent
-NAME_CLASH = "6240"
 ACCOUNTING_GROUP = "customers"
-CDC_LIMIT = 1000  # QuickBooks change data capture returns at most this many objects
 
 
 STAYS = "put to a person, and neither the record nor the matching settings changed since"
@@ -267,6 +267,11 @@ class _CustomerSync:
         self.counts: dict[str, int] = {}
         self.reasons: dict[str, int] = {}
 
+    @property
+    def books(self) -> Provider:
+        """The accounting system, for the words a person reads ("Xero contact “Acme”")."""
+        return provider(self.accounting.connection.system)
+
     # -- the run ---------------------------------------------------------------------
     def execute(self) -> None:
         automatic = self.run.kind in (RunKind.WEBHOOK, RunKind.SCHEDULED)
@@ -363,11 +368,14 @@ class _CustomerSync:
         system = self.accounting.connection.system
         since = None if self.full else self._cursor(system, ACCOUNTING_GROUP)
         changed = None
-        if since is not None and since > started - timedelta(days=29):
+        feed = self.accounting.capabilities
+        reach = feed.change_feed_reach
+        if since is not None and (reach is None or since > started - reach + timedelta(days=1)):
             unread = len(getattr(self.accounting, "unreadable", []))
             changed = self.accounting.customers_changed_since(since - CURSOR_OVERLAP)
             unread = len(getattr(self.accounting, "unreadable", [])) - unread  # left out
-            if len(changed) + unread >= CDC_LIMIT:  # CDC stops at 1,000: read them all
+            # A feed that stops at its limit may have left changes out: read them all.
+            if feed.change_feed_limit and len(changed) + unread >= feed.change_feed_limit:
                 changed = None
         if changed is None:
             changed, cursor = [], None
@@ -460,7 +468,11 @@ class _CustomerSync:
     # -- deciding ------------------------------------------------------------------------
     def _prepare(self, record: CrmRecord) -> Prepared:
         field_map = self.settings.field_map.get(record.crm_type, {})
-        checked = check_customer(map_record(record.properties, field_map), self.client.country)
+        checked = check_customer(
+            map_record(record.properties, field_map),
+            self.client.country,
+            self.accounting.capabilities.field_limits or None,
+        )
         return Prepared(record, checked.values, checked.problems)
 
     def _normalised(self, row: MirroredCustomer) -> dict[str, str]:
@@ -558,7 +570,7 @@ class _CustomerSync:
         row = self.mirror.get(link.accounting_id)
         if row is None or not row.active:
             name = f"“{row.display_name}”" if row else f"(id {link.accounting_id})"
-            why = f"its QuickBooks customer {name} is gone or inactive"
+            why = f"its {self.books.customer()} {name} is gone or inactive"
             self._outcome(item, Outcome.HELD, why, link.accounting_id)
             return
         result = plan.merge(
@@ -652,9 +664,9 @@ class _CustomerSync:
                 f"already linked to another CRM {label} (id {other.crm_id}): "
                 "a duplicate in the CRM?"
             )
-            why = f"matches QuickBooks customer {name} ({reason}), which is {taken}"
-            gist = f"Matches QuickBooks customer {name}, which is {taken}"
-            weighed = evidence.of_decision(match, "QuickBooks", gist)
+            why = f"matches {self.books.customer()} {name} ({reason}), which is {taken}"
+            gist = f"Matches {self.books.customer()} {name}, which is {taken}"
+            weighed = evidence.of_decision(match, self.books.short_name, gist)
             self._review(item, ConflictKind.NEAR_MATCH, why, candidate, weighed)
             return
         decision = plan.decide_unlinked([], match_kind, candidate, reason, match.probability)
@@ -683,19 +695,20 @@ class _CustomerSync:
         """A possible existing customer, to a person: the reason in words and each field's
         contribution; where only the name could be compared and other customers bear it,
         the record against each of them too."""
-        named = f"QuickBooks customer “{match.candidate.name}”"
+        books = self.books.short_name
+        named = self.books.customer(match.candidate.name)
         gist = f"Looks like {named}. Same customer, or a new one?"
-        why, also, other = self._near_words(match), [], "QuickBooks"
+        why, also, other = self._near_words(match), [], books
         if match.note == ONLY_NAME:
             namesakes = self.matcher.namesakes(match)
             bearers = ", ".join(f"“{d.candidate.name}” (id {d.candidate.external_id})"
                                 for d in namesakes)  # fmt: skip
             also = [
-                evidence.of_candidate(d, f"QuickBooks “{d.candidate.name}”", self._values_of(d))
+                evidence.of_candidate(d, f"{books} “{d.candidate.name}”", self._values_of(d))
                 for d in namesakes
             ]
             if namesakes:
-                other = f"QuickBooks “{match.candidate.name}”"
+                other = f"{books} “{match.candidate.name}”"
                 gist = (
                     f"Looks like {named}, but only the name could be compared, and "
                     f"{'another customer bears' if len(namesakes) == 1 else 'other customers bear'}"
@@ -727,12 +740,12 @@ class _CustomerSync:
         ):
             return ""
         if row is None or not row.active:
-            now = "no longer an active customer in QuickBooks"
+            now = f"no longer an active {self.books.customer_word} in {self.books.short_name}"
         else:
             label = CRM_LABELS.get(taken.crm_type, taken.crm_type)
             now = f"already linked to another CRM {label} (id {taken.crm_id})"
         return (
-            f"A person chose to link it to QuickBooks customer {name}, which is {now}; "
+            f"A person chose to link it to {self.books.customer()} {name}, which is {now}; "
             "decide again."
         )
 
@@ -742,14 +755,13 @@ class _CustomerSync:
         other = match.candidate
         likely = f"{match.probability:.0%} likely the same: {match.reason}"
         return (
-            f"Looks like QuickBooks customer “{other.name}” ({likely}). "
-            "Same customer, or a new one?"
+            f"Looks like {self.books.customer(other.name)} ({likely}). Same customer, or a new one?"
         )
 
     def _link(self, item: Prepared, accounting_id: str, how: str) -> None:
         row = self.mirror.get(accounting_id)
         if row is None:
-            why = f"the QuickBooks customer (id {accounting_id}) is not known"
+            why = f"the {self.books.customer()} (id {accounting_id}) is not known"
             self._outcome(item, Outcome.HELD, why)
             return
         link = CustomerLink(
@@ -832,7 +844,7 @@ class _CustomerSync:
                 self._outcome(
                     write.prepared,
                     Outcome.UPDATED,
-                    f"would update {fields} in QuickBooks (preview)",
+                    f"would update {fields} in {self.books.short_name} (preview)",
                     write.current.external_id,
                 )
             for item, change, values in self.crm_pending:
@@ -845,8 +857,9 @@ class _CustomerSync:
                 )
             return
         writes = self.creates + self.updates
-        for start in range(0, len(writes), BATCH):
-            chunk = writes[start : start + BATCH]
+        batch = self.accounting.capabilities.batch_size
+        for start in range(0, len(writes), batch):
+            chunk = writes[start : start + batch]
             self._stage(f"Writing customers {start + 1}-{start + len(chunk)} of {len(writes)}")
             self._write_batch(chunk)
         for crm_type, updates in self.crm_updates.items():
@@ -880,11 +893,16 @@ class _CustomerSync:
             self._side_done(write.change, "accounting")
             self._remember(result.external_id, write.values, result.version, merge=True)
             fields = ", ".join(sorted(write.values))
-            self._outcome(item, Outcome.UPDATED, f"QuickBooks: {fields}", result.external_id)
-        elif write.current is None and result.error_code in (NAME_CLASH, "unknown"):
+            self._outcome(
+                item, Outcome.UPDATED, f"{self.books.short_name}: {fields}", result.external_id
+            )
+        elif write.current is None and (
+            result.refusal == Refusal.NAME_TAKEN or result.error_code == "unknown"
+        ):
             self._look_harder(write, result)
         else:
-            code = f" (QuickBooks error {result.error_code})" if result.error_code else ""
+            books = self.books.short_name
+            code = f" ({books} error {result.error_code})" if result.error_code else ""
             accounting_id = write.current.external_id if write.current else ""
             if write.change is not None:
                 write.change.failed = True
@@ -936,15 +954,17 @@ class _CustomerSync:
             )
             return
         clash = named[0] if named else None
+        books, customer = self.books.short_name, self.books.customer_word
         why = (
-            f"the name {item.name!r} is taken by a vendor or employee in QuickBooks"
+            f"the name {item.name!r} is taken in {books} by a record that is not a {customer} "
+            "(a supplier, vendor or employee)"
             if clash is None
-            else f"QuickBooks already has a customer named {item.name!r} (id "
+            else f"{books} already has a {customer} named {item.name!r} (id "
             f"{clash.external_id}), linked to another CRM "
             f"{CRM_LABELS.get(taken[clash.external_id].crm_type, 'record')} (id "
             f"{taken[clash.external_id].crm_id}): rename one of them, or leave this one unsynced"
             if clash.external_id in taken
-            else f"QuickBooks already has a customer named {item.name!r} (id {clash.external_id}) "
+            else f"{books} already has a {customer} named {item.name!r} (id {clash.external_id}) "
             "that does not look like the same one: link to it, or rename one of them"
         )
         values = accounting_values(clash) if clash else {}
@@ -959,15 +979,16 @@ class _CustomerSync:
         a vendor's or an employee's: nothing to compare)."""
         if not weighed:
             return {}
+        books = self.books.short_name
         (_, decision), *others = weighed
         also = [
-            evidence.of_candidate(d, f"QuickBooks “{c.display_name}”", accounting_values(c))
+            evidence.of_candidate(d, f"{books} “{c.display_name}”", accounting_values(c))
             for c, d in others
         ]
         # The matcher says why a pair that did not link is short of sure; here the reason is
-        # the name QuickBooks will not give twice.
-        decision = replace(decision, note="QuickBooks keeps one customer per name")
-        return evidence.of_decision(decision, "QuickBooks", why, also)
+        # the name the books will not give twice.
+        decision = replace(decision, note=f"{books} keeps one {self.books.customer_word} per name")
+        return evidence.of_decision(decision, books, why, also)
 
     def _same_customer(self, customer: Customer, item: Prepared) -> LinkDecision:
         """Whether the customer holding the name is this record: the run's model, the one

@@ -217,7 +217,7 @@ class SyncSettingsForm(forms.ModelForm):
         if "{deal_id}" not in pattern:
             raise forms.ValidationError("Put {deal_id} in it: each deal needs its own number.")
         try:
-            doc_number(pattern, "9" * 12)  # HubSpot ids run to 12 digits
+            doc_number(pattern, "9" * 12, self.books.invoicing)  # CRM ids run to 12 digits
         except (KeyError, IndexError, ValueError) as error:
             raise forms.ValidationError(f"Not a usable pattern: {error}") from error
         return pattern

@@ -3,8 +3,9 @@
 The shell around `invoicing` (pure). Exactly once rests on three things, none trusted
 alone: the `InvoiceLink` row per deal, marked WRITING and committed before the create is
 sent (a killed worker, a lost answer or a racing run all find it); a deterministic
-DocNumber that is also the deal's reference, looked up before anything is sent again; and
-QuickBooks' `requestid` on every batch. One run per client at a time (the lease) keeps the
+invoice number that is also the deal's reference, looked up before anything is sent again;
+and the provider's idempotency key on every batch (`requestid`, `Idempotency-Key`). One run
+per client at a time (the lease) keeps the
 webhook path and the batched pull from deciding the same deal at once.
 """
 
@@ -19,11 +20,14 @@ from clients.actions import audit
 from syncfirm.money import money
 
 from .. import retries
+from ..contract import Refusal
 from ..numbers import BadValue, hubspot_number
+from ..providers import provider
 from ..records import CrmRecord, Deal, Invoice, PaymentInfo
 from . import invoicing
 from .alerts import raise_alert
 from .models import (
+    DOC_NUMBER_COLUMN,
     ChangeState,
     ConflictKind,
     ConflictStatus,
@@ -37,11 +41,16 @@ from .models import (
     SyncSettings,
 )
 
-BATCH = 30
 MAX_ATTEMPTS = 3  # writes of one deal whose outcome stayed unknown, before a person decides
 DEALS, MONEY, LINE_ITEMS = "deals", "money", "line_items"
 OVERLAP = timedelta(minutes=2)
-DUPLICATE_NUMBER = "6140"
+
+
+def books_of(accounting) -> invoicing.Books:
+    """What invoicing needs of an accounting adapter: the provider's name and the longest
+    invoice number it holds."""
+    name = provider(accounting.connection.system).short_name
+    return invoicing.Books(name, accounting.capabilities.invoice_number_length)
 
 
 class InvoiceStep:
@@ -53,6 +62,7 @@ class InvoiceStep:
         self.accounting, self.crm = sync.accounting, sync.crm
         self.dry_run = sync.dry_run
         self.today = timezone.now().astimezone(self.client.tzinfo).date()
+        self.books = books_of(self.accounting)
 
     # -- the step ------------------------------------------------------------------
     def execute(self) -> None:
@@ -201,7 +211,7 @@ class InvoiceStep:
         rows = []
         for record in deals:
             invoice = by_deal.get(record.external_id) or by_number.get(
-                _number_or_blank(pattern, record.external_id)
+                _number_or_blank(pattern, record.external_id, self.books)
             )
             rows.append(
                 InvoiceLink(
@@ -210,7 +220,7 @@ class InvoiceStep:
                     deal_name=(record.properties.get("dealname") or "")[:300],
                     state=InvoiceState.HISTORICAL,
                     accounting_id=invoice.external_id if invoice else "",
-                    doc_number=invoice.doc_number[:21] if invoice else "",
+                    doc_number=invoice.doc_number[:DOC_NUMBER_COLUMN] if invoice else "",
                     customer_id=invoice.customer_id if invoice else "",
                     expected_total=invoice.total.amount if invoice else None,
                     due_date=invoice.due_date if invoice else "",
@@ -321,6 +331,7 @@ class InvoiceStep:
                 timezone=self.client.timezone,
                 terms_days=self.settings.payment_terms_days,
                 pattern=self.settings.invoice_number_pattern,
+                books=self.books,
                 sales_tax=self.settings.sales_tax,
                 txn_date=self.sync.invoice_dates.get(deal.external_id),
             )
@@ -333,8 +344,9 @@ class InvoiceStep:
                 )
             else:
                 drafts.append((deal, built))
-        for start in range(0, len(drafts), BATCH):
-            self._write(drafts[start : start + BATCH])
+        batch = self.accounting.capabilities.batch_size
+        for start in range(0, len(drafts), batch):
+            self._write(drafts[start : start + batch])
             self.sync._save_outcomes()
 
     def _items_for(self, deals: list[Deal]) -> tuple[dict, str]:
@@ -364,8 +376,9 @@ class InvoiceStep:
         account = self.accounting.income_account(self.settings.income_account)
         if account is None:
             return index, False  # the deals are held, saying which products are missing
-        for start in range(0, len(wanted), BATCH):
-            chunk = wanted[start : start + BATCH]
+        batch = self.accounting.capabilities.batch_size
+        for start in range(0, len(wanted), batch):
+            chunk = wanted[start : start + batch]
             request_id = _request_id(f"items-{self.run.pk}", [n for n, _ in chunk])
             self.accounting.create_items(chunk, account, request_id)
         return invoicing.item_index(self.accounting.items(), self.settings.unmatched_item), True
@@ -420,7 +433,9 @@ class InvoiceStep:
         except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
             for deal, _ in sending:
                 self._note(
-                    deal, Outcome.FAILED, f"no answer from QuickBooks ({error}); looked for next"
+                    deal,
+                    Outcome.FAILED,
+                    f"no answer from {self.books.name} ({error}); looked for next",
                 )
             self._settle_unknown()
             return
@@ -435,12 +450,12 @@ class InvoiceStep:
             if result.ok:
                 self._mark_created(link, result.external_id, "invoiced")
                 self._verify(deal, draft, readback.get(result.external_id))
-            elif result.error_code == DUPLICATE_NUMBER:
+            elif result.refusal == Refusal.NUMBER_TAKEN:
                 self._duplicate_number(deal, link)
             else:
                 link.state, link.reason = (
                     InvoiceState.HELD,
-                    f"QuickBooks refused it: {result.error}",
+                    f"{self.books.name} refused it: {result.error}",
                 )
                 link.save(update_fields=["state", "reason", "updated_at"])
                 self._note(deal, Outcome.FAILED, link.reason)
@@ -475,7 +490,7 @@ class InvoiceStep:
             )
 
     def _duplicate_number(self, deal: Deal, link: InvoiceLink) -> None:
-        """QuickBooks already has an invoice with this deal's number: ours from before (link
+        """The books already have an invoice with this deal's number: ours from before (link
         it) or someone else's (hold, never a second invoice)."""
         found = self.accounting.invoices_numbered([link.doc_number])
         ours = [i for i in found if invoicing.referenced_deal(i.private_note) == deal.external_id]
@@ -612,6 +627,7 @@ class InvoiceStep:
             timezone=self.client.timezone,
             terms_days=self.settings.payment_terms_days,
             pattern=self.settings.invoice_number_pattern,
+            books=self.books,
             sales_tax=self.settings.sales_tax,
         )
 
@@ -785,7 +801,7 @@ class InvoiceStep:
             invoice_id for p in payments for invoice_id, _ in p.applied
         }
         # History (invoices that were there before the baseline) moves only on a change made
-        # after it: QuickBooks stamps whole seconds, so "after" starts at the next second.
+        # after it: the books may stamp whole seconds, so "after" starts at the next second.
         baseline = self.settings.invoice_baseline_at
         after = baseline.replace(microsecond=0) + timedelta(seconds=1) if baseline else None
         moved = {
@@ -908,9 +924,9 @@ def _amount(value) -> Decimal | None:
     return found.quantize(invoicing.CENT) if found is not None else None
 
 
-def _number_or_blank(pattern: str, deal_id: str) -> str:
+def _number_or_blank(pattern: str, deal_id: str, books: invoicing.Books) -> str:
     try:
-        return invoicing.doc_number(pattern, deal_id)
+        return invoicing.doc_number(pattern, deal_id, books)
     except (KeyError, ValueError):
         return ""
 

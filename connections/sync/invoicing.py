@@ -18,7 +18,6 @@ from ..records import Deal, Invoice, Item, PaymentInfo
 
 CENT = Decimal("0.01")
 MAX_QUANTITY = Decimal(100_000)  # more than this of anything on one line is a typo
-DOC_NUMBER_LIMIT = 21  # QuickBooks' DocNumber length
 DEAL_REFERENCE = "HubSpot deal {deal_id}"
 DEFAULT_PATTERN = "SF-{deal_id}"
 
@@ -36,7 +35,7 @@ class DraftLine:
     amount: Decimal
     description: str = ""
     service_date: str = ""
-    tax_code: str = ""  # QuickBooks' TAX / NON, when the books charge sales tax
+    tax_code: str = ""  # TAX / NON, when the books charge sales tax
 
 
 @dataclass(frozen=True)
@@ -62,14 +61,24 @@ class PaymentState:
     last_payment_date: str = ""
 
 
-def doc_number(pattern: str, deal_id: str) -> str:
-    """The DocNumber for a deal: a per-client pattern, deterministic, so it is also the
-    deal's reference in the books (searched for before any retry)."""
+@dataclass(frozen=True)
+class Books:
+    """The accounting system as invoicing sees it (from the registry and the adapter's
+    capabilities): its name for messages and its longest invoice number."""
+
+    name: str
+    number_limit: int
+
+
+def doc_number(pattern: str, deal_id: str, books: Books | None = None) -> str:
+    """The invoice number for a deal: a per-client pattern, deterministic, so it is also
+    the deal's reference in the books (searched for before any retry). With `books`, one
+    longer than they hold is refused; without, a number read back is only rebuilt."""
     number = pattern.format(deal_id=deal_id)
-    if len(number) > DOC_NUMBER_LIMIT:
+    if books is not None and len(number) > books.number_limit:
         raise ValueError(
-            f"the invoice number {number!r} is longer than QuickBooks' {DOC_NUMBER_LIMIT} "
-            "characters; shorten the client's invoice number pattern"
+            f"the invoice number {number!r} is longer than {books.name} allows "
+            f"({books.number_limit} characters); shorten the client's invoice number pattern"
         )
     return number
 
@@ -131,6 +140,7 @@ def build_invoice(
     timezone: str,
     terms_days: int,
     pattern: str,
+    books: Books,
     sales_tax: bool = False,
     txn_date: date | None = None,
 ) -> InvoiceDraft | list[str]:
@@ -189,11 +199,11 @@ def build_invoice(
         problems.append(f"the lines add up to {total} {currency}: nothing to invoice")
     if total >= numbers.LIMIT or any(line.amount >= numbers.LIMIT for line in lines):
         problems.append(
-            f"the lines add up to {total:,} {currency}: more than QuickBooks can hold "
+            f"the lines add up to {total:,} {currency}: more than {books.name} can hold "
             f"on one invoice (under {numbers.LIMIT:,})"
         )
     try:
-        number = doc_number(pattern, deal.external_id)
+        number = doc_number(pattern, deal.external_id, books)
     except (KeyError, ValueError) as error:
         problems.append(f"invoice number: {error}")
         number = ""
@@ -229,7 +239,7 @@ def first_open_day(day: date, books_closed_through: date | None) -> date:
 def readback_problems(draft: InvoiceDraft, invoice: Invoice) -> list[str]:
     """Where the invoice the books hold differs from the one we asked for."""
     problems = []
-    # Lines, not the total: with sales tax on, QuickBooks adds the tax to the total.
+    # Lines, not the total: with sales tax on, the books add the tax to the total.
     subtotal = sum((cents(line.amount) for line in invoice.lines), Decimal("0.00"))
     if subtotal != draft.total:
         problems.append(f"lines add up to {subtotal} in the books, {draft.total} on the deal")

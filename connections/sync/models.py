@@ -46,6 +46,10 @@ def default_field_owners() -> dict:
 CRM_LABELS = {"companies": "company", "contacts": "contact", "deals": "deal"}
 
 
+# Invoice numbers as the books hold them: QuickBooks' are at most 21 characters, Xero's 255.
+DOC_NUMBER_COLUMN = 255
+
+
 class CrmLabelled:
     """`crm_label`: "company 195" reads better than "companies/195"."""
 
@@ -100,7 +104,7 @@ class SyncSettings(models.Model):
     invoice_number_pattern = models.CharField(
         max_length=40,
         default="SF-{deal_id}",
-        help_text="QuickBooks DocNumber for a deal's invoice; {deal_id} is the deal's id.",
+        help_text="The invoice number of a deal's invoice; {deal_id} is the deal's id.",
     )
     payment_terms_days = models.PositiveIntegerField(default=30)
     # Accounting owns issued invoices (DESIGN.md), so a changed deal waits for a person
@@ -129,8 +133,8 @@ class SyncSettings(models.Model):
     books_currency = models.CharField(max_length=3, default="USD")
     sales_tax = models.BooleanField(
         default=False,
-        help_text="The books charge sales tax: each invoice line carries QuickBooks' TAX or "
-        "NON code (from the product), and QuickBooks works out the amount.",
+        help_text="The books charge sales tax: each invoice line carries a TAX or NON code "
+        "(from the product), and the books work out the amount.",
     )
     won_stages = models.JSONField(default=list, blank=True)  # read from the CRM's pipelines
     report_contractor_email = models.EmailField(
@@ -501,7 +505,7 @@ class InvoiceLink(CrmLabelled, models.Model):
     deal_id = models.CharField(max_length=64)
     deal_name = models.CharField(max_length=300, blank=True)
     state = models.CharField(max_length=20, choices=InvoiceState.choices)
-    doc_number = models.CharField(max_length=21, blank=True)
+    doc_number = models.CharField(max_length=DOC_NUMBER_COLUMN, blank=True)
     accounting_id = models.CharField(max_length=64, blank=True)
     customer_id = models.CharField(max_length=64, blank=True)
     expected_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)

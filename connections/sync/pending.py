@@ -17,11 +17,10 @@ from django.utils import timezone
 
 from clients.models import Client, User
 
-from ..hubspot import webhooks as hubspot
+from ..adapters import webhook_changes
 from ..models import BOUND_STATUSES, DeliveryStatus, WebhookDelivery
-from ..providers import System
-from ..quickbooks import webhooks as quickbooks
-from .coalesce import SyncRequest, hubspot_request, merge, merge_all, quickbooks_request, request_of
+from ..providers import Kind, provider
+from .coalesce import SyncRequest, books_request, crm_request, merge, merge_all, request_of
 from .customers import run_under_lease
 from .leases import client_lease
 from .models import RunKind, SyncRun, SyncSettings
@@ -31,11 +30,10 @@ log = logging.getLogger(__name__)
 
 def delivery_request(system: str, body: str) -> tuple[int, SyncRequest | None]:
     """How many events a delivery holds, and the sync they ask for (None: nothing to sync)."""
-    if system == System.HUBSPOT:
-        events = hubspot.parse_events(body.encode())
-        return len(events), hubspot_request((e.subscription_type, e.object_id) for e in events)
-    events = quickbooks.parse_events(body.encode())
-    return len(events), quickbooks_request(e.entity for e in events)
+    changes = webhook_changes(system, body.encode())
+    if provider(system).kind == Kind.CRM:
+        return len(changes), crm_request(changes)
+    return len(changes), books_request(changes)
 
 
 def still_bound(delivery: WebhookDelivery) -> bool:

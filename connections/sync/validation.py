@@ -8,6 +8,7 @@ caller decides, nothing is silently dropped or truncated.
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -27,7 +28,8 @@ from stdnum.us import ein
 
 from .linkage.names import only_legal_form
 
-# QuickBooks Online field limits (characters).
+# Field limits (characters) where no books say theirs: the tightest of the books we speak
+# (QuickBooks Online's). A sync passes its adapter's `capabilities.field_limits`.
 LIMITS = {
     "display_name": 500,
     "company_name": 100,
@@ -81,7 +83,9 @@ def strip_control(text: str) -> str:
     return re.sub(r" {2,}", " ", cleaned).strip()
 
 
-def check_customer(values: dict[str, str], country: str = "US") -> Checked:
+def check_customer(
+    values: dict[str, str], country: str = "US", limits: Mapping[str, int] | None = None
+) -> Checked:
     """Validate and normalise a mapped customer; never raises on bad input."""
     out, problems, notes = {}, [], []
     for name, raw in values.items():
@@ -115,7 +119,7 @@ def check_customer(values: dict[str, str], country: str = "US") -> Checked:
             problems.append(f"postal_code: {postal[:20]!r} is not a {country} postal code")
     if out.get("tax_id"):
         problems.extend(_check_tax_id(out, country))
-    for name, limit in LIMITS.items():
+    for name, limit in (LIMITS if limits is None else limits).items():
         if len(out.get(name, "")) > limit:
             problems.append(
                 f"{name}: {len(out[name])} characters, the accounting system allows {limit}"
