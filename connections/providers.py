@@ -149,3 +149,24 @@ def hubspot_record_url(portal_id: str, object_type: str, record_id: str) -> str:
     type_id = HUBSPOT_OBJECT_TYPES[object_type]
     base = f"{sandbox_base()}/hubspot/app" if settings.SANDBOX else "https://app.hubspot.com"
     return f"{base}/contacts/{quote(portal_id)}/record/{type_id}/{quote(record_id)}"
+
+
+@dataclass(frozen=True)
+class BooksWords:
+    """How pages name a client's books and their customers: "QuickBooks" and "customer",
+    "Xero" and "contact", or "the books" and "customer" while none are connected."""
+
+    name: str = "the books"
+    customer_word: str = "customer"
+
+    def customer(self, name: str = "") -> str:
+        words = f"{self.name} {self.customer_word}"
+        return f"{words} “{name}”" if name else words
+
+
+def books_words(system: str | None) -> BooksWords:
+    """The words for an accounting system (None or a CRM: the neutral ones)."""
+    if not system or provider(system).kind != Kind.ACCOUNTING:
+        return BooksWords()
+    found = provider(system)
+    return BooksWords(found.short_name, found.customer_word)

@@ -166,7 +166,7 @@ def test_link_on_a_card_about_another_crm_record_is_refused_not_silently_dropped
     assert card.accounting_id == ""
 
     with pytest.raises(
-        review.DecisionRefused, match="there is no QuickBooks customer to link it to"
+        review.DecisionRefused, match="there is no customer in the books to link it to"
     ):
         review.do_resolve_conflict(two_firms.accountant_a, card, "link")
     card.refresh_from_db()

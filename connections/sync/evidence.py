@@ -151,7 +151,7 @@ def _card(evidence: dict, crm: dict, other: dict, crm_type: str) -> Card:
     return Card(
         summary=str(evidence.get("summary") or ""),
         likely=f"{_percent(probability)} likely the same {what}",
-        other=str(evidence.get("other") or "QuickBooks"),
+        other=str(evidence.get("other") or "The books"),
         note=str(evidence.get("note") or ""),
         rows=rows,
     )

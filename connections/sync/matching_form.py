@@ -22,8 +22,8 @@ LABELS = {
     "match_legal_forms": "More legal forms to leave out of names",
 }
 HELP = {
-    "link_sure_percent": "How likely (as the matcher weighs it) a CRM record and a QuickBooks "
-    "customer must be one customer to be linked without a person.",
+    "link_sure_percent": "How likely (as the matcher weighs it) a CRM record and a customer in "
+    "the books must be one customer to be linked without a person.",
     "review_from_percent": "Below the first threshold and at or above this, a person decides; "
     "below this, the record is a new customer.",
     "match_abbreviations": "One per line, like “Htg = Heating” or “Rfg = Roofing”: both "
@@ -167,8 +167,8 @@ def note(form: forms.ModelForm, learnt: LearntMatching | None) -> Note:
         )
     now = expected(learnt.best_pairs, sure, review)
     text = (
-        f"Learnt on {learnt.learnt_at:%-d %B %Y} from {learnt.books_records:,} QuickBooks "
-        f"customers and {learnt.crm_records:,} CRM records. At these thresholds that run "
+        f"Learnt on {learnt.learnt_at:%-d %B %Y} from {learnt.books_records:,} customers in "
+        f"the books and {learnt.crm_records:,} CRM records. At these thresholds that run "
         f"would have linked {now.sure:,} record(s) without review"
         + (f", expected to be {_percent(now.precision)} right" if now.precision is not None else "")
         + f", and sent {now.review:,} ({_percent(now.review_share)}) to review."

@@ -1,7 +1,10 @@
 """A sync run told to a person or a program: the summary the `sync` and `import_history`
 commands print, as text or JSON."""
 
+from ..providers import PROVIDERS, Kind, books_words
 from .models import Outcome, SyncRun
+
+ACCOUNTING = [system for system, p in PROVIDERS.items() if p.kind == Kind.ACCOUNTING]
 
 WORDS = {
     Outcome.CREATED: "created",
@@ -48,10 +51,12 @@ def run_text(run: SyncRun, *, preview: bool = False, limit: int = 25) -> str:
             lines.append(f"  {counts[outcome]:>6}  {verb}{words}")
     for reason, n in sorted((counts.get("reasons") or {}).items(), key=lambda kv: -kv[1]):
         lines.append(f"          {n:>6} x {reason}")
+    books = run.client.connections.filter(system__in=ACCOUNTING).values_list("system", flat=True)
+    books = next(iter(books), None)
     for side in ("accounting", "crm"):
         pairs = counts.get(f"duplicates_{side}") or []
         if pairs:
-            label = "QuickBooks" if side == "accounting" else "the CRM"
+            label = books_words(books).name if side == "accounting" else "the CRM"
             lines.append(
                 f"  {len(pairs):>6}  pairs of records in {label} that look like one customer"
             )

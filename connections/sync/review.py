@@ -72,7 +72,7 @@ NOTE_MAX = 2000  # as a finding's dismissal reason: a paragraph or two
 
 
 NO_CUSTOMER_YET = (
-    "This card compares two CRM records: there is no QuickBooks customer to link it to. "
+    "This card compares two CRM records: there is no customer in the books to link it to. "
     "Leave it unsynced and merge the two in the CRM, or create it as a different customer."
 )
 
