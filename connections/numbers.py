@@ -126,6 +126,11 @@ def hubspot_number(value: object, field: str, *, default: Decimal | None = None)
     return parse_number(value, field, Provider.HUBSPOT, default=default)
 
 
+# A number on a CRM record that syncfirm itself writes (the deal's amount paid): the CRM's
+# plain decimal text, read with HubSpot's rules (the stricter of the two shapes we read).
+crm_number = hubspot_number
+
+
 def text(value: object, field: str) -> str:
     """A provider's text value: None is blank; a number or an object where text belongs is
     BadValue; lone surrogates and NUL (which PostgreSQL refuses) become U+FFFD."""

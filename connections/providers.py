@@ -1,6 +1,6 @@
 """The external systems syncfirm connects to, and what each asks a contractor to allow."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 from django.conf import settings
@@ -33,6 +33,9 @@ class Provider:
     # "Xero contact “Acme”", "HubSpot company “Acme”".
     short_name: str
     customer_word: str
+    # What a person does by hand there, in the app's own words, for fixes syncfirm cannot
+    # or will not write ({keep} and {copy} are customers' names): see STEP_KEYS.
+    steps: dict[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -40,8 +43,7 @@ class Provider:
 
     def customer(self, name: str = "") -> str:
         """ "QuickBooks customer", or "Xero contact “Acme”" with a name."""
-        words = f"{self.short_name} {self.customer_word}"
-        return f"{words} “{name}”" if name else words
+        return system_words(self.system).customer(name)
 
     @property
     def scope_names(self) -> list[str]:
@@ -60,6 +62,18 @@ PROVIDERS: dict[str, Provider] = {
         ),
         "QuickBooks",
         "customer",
+        {
+            "inactive": "inactive",
+            "make_inactive": "make {copy} inactive",
+            "inactive_steps": "Customers, {copy}, Edit, Make inactive",
+            "inactive_rule": "QuickBooks makes a customer inactive only once nothing is open on it",
+            "reactivate": "make it active again in QuickBooks (Customers, show inactive ones, "
+            "Make active)",
+            "move": "open each of them and change its customer to {keep} (a payment applied to "
+            "one of its invoices is moved with it: unapply it, move both, apply it again)",
+            "unapply": "unlink the payment or credit in QuickBooks",
+            "unvoid": "QuickBooks cannot un-void an invoice",
+        },
     ),
     System.XERO: Provider(
         System.XERO,
@@ -75,6 +89,17 @@ PROVIDERS: dict[str, Provider] = {
         ),
         "Xero",
         "contact",
+        {
+            "inactive": "archived",
+            "make_inactive": "archive {copy}",
+            "inactive_steps": "Contacts, {copy}, Options, Archive",
+            "inactive_rule": "Xero archives a contact only once nothing is outstanding on it",
+            "reactivate": "restore it in Xero (Contacts, Archived, select it, Restore)",
+            "move": "void or credit each open invoice of {copy} and raise it again to {keep} "
+            "(Xero does not move an approved invoice to another contact)",
+            "unapply": "remove the allocation in Xero (the credit note, Allocations, Remove)",
+            "unvoid": "Xero cannot un-void an invoice",
+        },
     ),
     System.HUBSPOT: Provider(
         System.HUBSPOT,
@@ -90,6 +115,10 @@ PROVIDERS: dict[str, Provider] = {
         ),
         "HubSpot",
         "company",
+        {
+            "merge": "open the company {keep}, choose Actions, Merge, and pick {copy}; its "
+            "contacts and deals move to {keep}",
+        },
     ),
 }
 
@@ -151,22 +180,86 @@ def hubspot_record_url(portal_id: str, object_type: str, record_id: str) -> str:
     return f"{base}/contacts/{quote(portal_id)}/record/{type_id}/{quote(record_id)}"
 
 
-@dataclass(frozen=True)
-class BooksWords:
-    """How pages name a client's books and their customers: "QuickBooks" and "customer",
-    "Xero" and "contact", or "the books" and "customer" while none are connected."""
+# Xero opens a record by its id in the organisation the person last used; the tenant is
+# kept in the link for the sandbox's pages (and for a future organisation switch).
+XERO_PAGES = {"invoice": "AccountsReceivable/View.aspx?InvoiceID", "customer": "Contacts/View"}
 
-    name: str = "the books"
+
+def xero_record_url(tenant_id: str, kind: str, record_id: str) -> str:
+    """A Xero invoice's or contact's page."""
+    if settings.SANDBOX:
+        return f"{sandbox_base()}/xero/app/{kind}/{quote(tenant_id)}/{quote(record_id)}"
+    if kind == "customer":
+        return f"https://go.xero.com/Contacts/View/{quote(record_id)}"
+    return f"https://go.xero.com/{XERO_PAGES[kind]}={quote(record_id)}"
+
+
+# Neutral kinds of record → HubSpot's object types.
+CRM_KINDS = {"deal": "deals", "company": "companies", "contact": "contacts"}
+
+
+def record_url(system: str, account_id: str, kind: str, record_id: str) -> str:
+    """Where a person opens a record ("invoice", "customer"; "deal", "company", "contact")
+    in its own system, in the account (company, organisation, portal) `account_id`."""
+    if system == System.QUICKBOOKS:
+        return quickbooks_record_url(account_id, kind, record_id)
+    if system == System.XERO:
+        return xero_record_url(account_id, kind, record_id)
+    return hubspot_record_url(account_id, CRM_KINDS.get(kind, kind), record_id)
+
+
+@dataclass(frozen=True)
+class SystemWords:
+    """How pages name a client's two systems and the books' customers: "QuickBooks" and
+    "customer", "Xero" and "contact", "HubSpot"; "the books", "customer" and "the CRM"
+    while a system is not connected."""
+
+    books: str = "the books"
     customer_word: str = "customer"
+    crm: str = "the CRM"
+    books_steps: dict[str, str] = field(default_factory=dict)
+    crm_steps: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def inactive(self) -> str:
+        """What the books call a customer kept but set aside: "inactive", "archived"."""
+        return self.books_steps.get("inactive", "inactive")
+
+    def step(self, name: str, **names: str) -> str:
+        """A step by hand in the books or the CRM, with the customers' names filled in."""
+        text = self.books_steps.get(name) or self.crm_steps.get(name) or GENERIC_STEPS[name]
+        return text.format(**names)
 
     def customer(self, name: str = "") -> str:
-        words = f"{self.name} {self.customer_word}"
+        """ "QuickBooks customer", or "Xero contact “Acme”" with a name."""
+        words = f"{self.books} {self.customer_word}"
         return f"{words} “{name}”" if name else words
 
 
-def books_words(system: str | None) -> BooksWords:
-    """The words for an accounting system (None or a CRM: the neutral ones)."""
-    if not system or provider(system).kind != Kind.ACCOUNTING:
-        return BooksWords()
-    found = provider(system)
-    return BooksWords(found.short_name, found.customer_word)
+def system_words(books: str | None = None, crm: str | None = None) -> SystemWords:
+    """The words for a client's accounting system and CRM (None: not connected)."""
+    found = SystemWords()
+    if books:
+        known = provider(books)
+        found = replace(
+            found, books=known.short_name, customer_word=known.customer_word,
+            books_steps=known.steps,
+        )  # fmt: skip
+    if crm:
+        known = provider(crm)
+        found = replace(found, crm=known.short_name, crm_steps=known.steps)
+    return found
+
+
+# The steps in words while a system is not connected (or says nothing of its own).
+GENERIC_STEPS = {
+    "inactive": "inactive",
+    "make_inactive": "make {copy} inactive",
+    "inactive_steps": "make {copy} inactive in the books",
+    "inactive_rule": "the books set a customer aside only once nothing is open on it",
+    "reactivate": "make it active again in the books",
+    "move": "move each of them to {keep}",
+    "unapply": "unlink the payment or credit in the books",
+    "unvoid": "the books cannot un-void an invoice",
+    "merge": "merge {copy} into {keep} in the CRM",
+}

@@ -25,9 +25,10 @@ class ProviderError(Exception):
     and `detail` keep the provider's own error code and explanation, when it gave them, so
     a page can say in words what was refused."""
 
-    def __init__(self, message: str, *, code: str = "", detail: str = ""):
+    def __init__(self, message: str, *, code: str = "", detail: str = "", refusal: str = ""):
         super().__init__(message)
         self.code, self.detail = code, detail
+        self.refusal = refusal  # a `contract.Refusal`, when the provider said which
 
 
 class Stale(ProviderError):

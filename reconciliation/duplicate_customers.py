@@ -4,10 +4,10 @@ same model as the two systems (`connections.sync.linkage.duplicates`); each sure
 becomes one finding with both records side by side and the fix the provider allows.
 
 Which record is kept: the one linked to the other system, else the one with more
-transactions, else the older (QuickBooks and HubSpot number records in the order they were
-made). QuickBooks: the copy is made inactive once nothing is open on it (QuickBooks refuses
+transactions, else the older (the systems number records in the order they were made). In
+the books the copy is made inactive (archived) once nothing is open on it (the books refuse
 to otherwise); while invoices, payments or credits are open on it the fix is by hand, with
-the steps. The CRM: merged by hand in HubSpot, never automatically.
+the provider's steps (`SystemWords.step`). The CRM: merged by hand, never automatically.
 
 Pure: plain records in, findings out.
 """
@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from connections.providers import SystemWords
 from connections.sync.linkage import Model, Party, Vocabulary
 from connections.sync.linkage.duplicates import LIKELY, Duplicate, find_duplicates, groups
 from connections.sync.linkage.names import DEFAULT
@@ -26,7 +27,6 @@ from .detectors import Finding, SnapCredit, SnapInvoice, SnapPayment
 
 ZERO = Decimal("0.00")
 BOOKS, CRM = "books", "crm"
-SYSTEM = {BOOKS: "QuickBooks", CRM: "HubSpot"}
 CRM_KEY = "companies/"  # a CRM company in a finding's record ids (apart from the books' ids)
 
 
@@ -108,7 +108,7 @@ def activity(
         a = found[i.customer_id]
         a.transactions += 1
         if not i.voided and i.balance > 0:
-            a.open_invoices.append(i.doc_number or f"(QuickBooks id {i.id})")
+            a.open_invoices.append(i.doc_number or f"(id {i.id})")
     for p in payments:
         a = found[p.customer_id]
         a.transactions += 1
@@ -132,14 +132,18 @@ def _ranked(parties: Sequence[SnapParty], done: dict[str, Activity]) -> list[Sna
     )
 
 
-def _why_kept(keep: SnapParty, copy: SnapParty, done: dict[str, Activity]) -> str:
-    other = "QuickBooks customer" if keep.system == CRM else "HubSpot company"
+def _why_kept(keep: SnapParty, copy: SnapParty, done: dict[str, Activity], words) -> str:
+    other = words.customer() if keep.system == CRM else f"{words.crm} company"
     if keep.linked and not copy.linked:
         return f"it is the one linked to the {other}"
     kept, copied = done[keep.id].transactions, done[copy.id].transactions
     if kept != copied:
         return f"it has more transactions ({kept} to {copied})"
-    return f"it is the older record in {SYSTEM[keep.system]}"
+    return f"it is the older record in {_system(keep, words)}"
+
+
+def _system(party: SnapParty, words: SystemWords) -> str:
+    return words.books if party.system == BOOKS else words.crm
 
 
 def duplicate_customers(
@@ -154,6 +158,7 @@ def duplicate_customers(
     kept: Model | None = None,
     sure: float | None = None,
     near: float = LIKELY,
+    words: SystemWords = SystemWords(),  # noqa: B008 - frozen
 ) -> list[Finding]:
     """One finding per copy: the books' active customers, then the CRM's companies.
     `vocabulary`, `kept`, `sure`, `near`: the client's own words, kept weights and
@@ -170,7 +175,7 @@ def duplicate_customers(
             keep = ranked[0]
             for copy in ranked[1:]:
                 pair = _pair_of(group.pairs, keep.id, copy.id)
-                found.append(_finding(keep, copy, pair, done, by_id))
+                found.append(_finding(keep, copy, pair, done, by_id, words))
     return found
 
 
@@ -180,8 +185,10 @@ def _pair_of(pairs: Sequence[Duplicate], keep: str, copy: str) -> Duplicate:
     return (direct or sorted((d for d in pairs if copy in d.ids), key=lambda d: -d.probability))[0]
 
 
-def _finding(keep: SnapParty, copy: SnapParty, pair: Duplicate, done: dict, by_id: dict) -> Finding:
-    system = SYSTEM[keep.system]
+def _finding(
+    keep: SnapParty, copy: SnapParty, pair: Duplicate, done: dict, by_id: dict, words
+) -> Finding:
+    system = _system(keep, words)
     through = ""
     if set(pair.ids) != {keep.id, copy.id}:
         other = by_id[next(i for i in pair.ids if i != copy.id)]
@@ -189,7 +196,7 @@ def _finding(keep: SnapParty, copy: SnapParty, pair: Duplicate, done: dict, by_i
     reason = (
         f"“{keep.name}” and “{copy.name}” look like one customer in {system}"
         f"{through}: {_chance(pair.probability)} ({pair.reason}); keep “{keep.name}”: "
-        f"{_why_kept(keep, copy, done)}"
+        f"{_why_kept(keep, copy, done, words)}"
     )
     return Finding(
         "duplicate_customer",
@@ -201,9 +208,11 @@ def _finding(keep: SnapParty, copy: SnapParty, pair: Duplicate, done: dict, by_i
         customer_id=copy.id if keep.system == BOOKS else "",
         # Stable whatever changes on them: a dismissal of the pair stands.
         evidence={"pair": sorted((keep.key, copy.key)), "system": system},
-        fix=_fix(keep, copy, done),
+        fix=_fix(keep, copy, done, words),
         record_ids=(keep.key, copy.key),
-        parties=tuple(_column(p, "Keep" if p is keep else "Copy", done) for p in (keep, copy)),
+        parties=tuple(
+            _column(p, "Keep" if p is keep else "Copy", done, words) for p in (keep, copy)
+        ),
     )
 
 
@@ -214,44 +223,45 @@ def _chance(probability: float) -> str:
     return f"{probability * 100:.1f} % likely"
 
 
-def _fix(keep: SnapParty, copy: SnapParty, done: dict[str, Activity]) -> dict:
+def _fix(keep: SnapParty, copy: SnapParty, done: dict[str, Activity], words) -> dict:
     kept, copied = f"“{keep.name}”", f"“{copy.name}”"
     base = {"keep_id": keep.id, "copy_id": copy.id, "keep_name": keep.name,
-            "copy_name": copy.name, "system": SYSTEM[keep.system]}  # fmt: skip
+            "copy_name": copy.name, "system": _system(keep, words),
+            "side": keep.system}  # fmt: skip
+    books, crm, inactive = words.books, words.crm, words.inactive
     if keep.system == CRM:
         return base | {
             "action": "review",
-            "words": f"Merge them in HubSpot: open the company {kept}, choose Actions, Merge, "
-            f"and pick {copied}; its contacts and deals move to {kept}. syncfirm merges no "
-            "CRM record by itself. Then reconcile again.",
+            "words": f"Merge them in {crm}: {words.step('merge', keep=kept, copy=copied)}. "
+            "syncfirm merges no CRM record by itself. Then reconcile again.",
         }
     if copy.linked:
         return base | {
             "action": "review",
-            "words": f"Both are linked to HubSpot companies: merge those two companies in "
-            f"HubSpot first, then move {copied}'s transactions to {kept} in QuickBooks and make "
-            f"{copied} inactive.",
+            "words": f"Both are linked to {crm} companies: merge those two companies in "
+            f"{crm} first, then move {copied}'s transactions to {kept} in {books} and make "
+            f"{copied} {inactive}.",
         }
     open_ = done[copy.id]
     if open_.open:
         return base | {
             "action": "review",
             "open": open_.open_words(),
-            "words": f"By hand in QuickBooks, as {copied} has {open_.open_words()}: "
-            f"1. open each of them and change its customer to {kept} (a payment applied to "
-            f"one of its invoices is moved with it: unapply it, move both, apply it again); "
-            f"2. then make {copied} inactive (Customers, {copied}, Edit, Make inactive). "
-            "QuickBooks refuses to make a customer with an open balance inactive. "
+            "words": f"By hand in {books}, as {copied} has {open_.open_words()}: "
+            f"1. {words.step('move', keep=kept, copy=copied)}; "
+            f"2. then {words.step('make_inactive', copy=copied)} "
+            f"({words.step('inactive_steps', keep=kept, copy=copied)}). "
+            f"{words.step('inactive_rule')[:1].upper()}{words.step('inactive_rule')[1:]}. "
             "This finding stays open until they are moved.",
         }
     return base | {
         "action": "make_inactive",
         "customer_id": copy.id,
-        "words": f"Make {copied} inactive in QuickBooks (nothing is open on it); keep {kept}.",
+        "words": f"Make {copied} {inactive} in {books} (nothing is open on it); keep {kept}.",
     }
 
 
-def _column(p: SnapParty, role: str, done: dict[str, Activity]) -> tuple[str, tuple]:
+def _column(p: SnapParty, role: str, done: dict[str, Activity], words) -> tuple[str, tuple]:
     """One record as the side-by-side shows it: (title, ((what, value), ...))."""
     rows = [("Name", p.name), ("Email", p.email), ("Phone", p.phone), ("Address", p.address),
             ("Tax ID", p.tax_id)]  # fmt: skip
@@ -262,9 +272,9 @@ def _column(p: SnapParty, role: str, done: dict[str, Activity]) -> tuple[str, tu
             ("Open balance", balance),
             ("Open invoices", str(len(a.open_invoices))),
             ("Transactions", str(a.transactions)),
-            ("Linked to HubSpot", "yes" if p.linked else "no"),
+            (f"Linked to {words.crm}", "yes" if p.linked else "no"),
         ]
     else:
-        rows += [("Website", p.website), ("Linked to QuickBooks", "yes" if p.linked else "no")]
-    where = "QuickBooks customer" if p.system == BOOKS else "HubSpot company"
+        rows += [("Website", p.website), (f"Linked to {words.books}", "yes" if p.linked else "no")]
+    where = words.customer() if p.system == BOOKS else f"{words.crm} company"
     return f"{role}: {where} “{p.name}”", tuple(rows)

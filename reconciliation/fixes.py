@@ -17,7 +17,9 @@ from clients.actions import audit
 from clients.models import User
 from connections import retries
 from connections.adapters import accounting_adapter, crm_adapter
-from connections.providers import Kind
+from connections.contract import Refusal
+from connections.naming import words_of
+from connections.providers import Kind, SystemWords, provider
 from connections.records import Item
 from connections.sync import invoicing
 from connections.sync.customers import (
@@ -39,7 +41,7 @@ from connections.sync.models import (
 from syncfirm.money import money
 
 from .models import Finding, FindingStatus
-from .wording import BOOKS, CRM, gone, quoted
+from .wording import gone, quoted
 
 AUTOMATIC = {
     "void_invoice",
@@ -60,10 +62,15 @@ SYNC_RUNNING = (
     "at most 30 s), so nothing was written. Retry in a minute."
 )
 UNSETTLED = (
-    "QuickBooks did not confirm whether an earlier write of this invoice landed; nothing was "
+    "The books did not confirm whether an earlier write of this invoice landed; nothing was "
     "written again. The next sync looks for it first (or settle it on the sync page), then "
     "retry."
 )
+
+
+def words_of_client(client) -> SystemWords:
+    """How this client's systems are named ("QuickBooks", "Xero contact", "HubSpot")."""
+    return words_of([client.pk])[client.pk]
 
 
 def before_open() -> dict:
@@ -166,7 +173,7 @@ def preview(finding: Finding) -> FixPreview:
     try:
         shown = PREVIEWS[action](finding)
     except (*PROVIDER_ERRORS, SyncUnavailable) as error:
-        words = words_for(error, action)
+        words = words_for(error, action, words_of_client(finding.client))
         shown = FixPreview(action, "Cannot show the fix", problems=[words], failure=words)
     except FixRefused as refused:
         shown = FixPreview(action, "Cannot show the fix", problems=[str(refused)])
@@ -187,10 +194,10 @@ def invoice_date(close_day: date, closed_through: date | None) -> tuple[date, st
     if day == close_day:
         why = "the deal's close date"
         if closed_through:
-            why += f" (QuickBooks' books are closed through {day_words(closed_through)})"
+            why += f" (the books are closed through {day_words(closed_through)})"
         return day, why
     return day, (
-        f"the first open day: the deal closed {day_words(close_day)}, but QuickBooks' books "
+        f"the first open day: the deal closed {day_words(close_day)}, but the books "
         f"are closed through {day_words(closed_through)}"
     )
 
@@ -199,9 +206,10 @@ def _preview_create(finding: Finding) -> FixPreview:
     client, deal_id = finding.client, finding.fix["deal_id"]
     books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
     crm = crm_adapter(active_connection(client, Kind.CRM))
+    words = words_of_client(client)
     found = crm.deals(crm.read_records("deals", [deal_id]))
     if not found:
-        raise FixRefused(f"HubSpot has no deal {deal_id} any more.")
+        raise FixRefused(f"{words.crm} has no deal {deal_id} any more.")
     deal = found[0]
     settings = SyncSettings.for_client(client)
     link = None
@@ -229,7 +237,7 @@ def _preview_create(finding: Finding) -> FixPreview:
         timezone=client.timezone,
         terms_days=settings.payment_terms_days,
         pattern=settings.invoice_number_pattern,
-        books=books_of(books),
+        books=books_of(books, crm),
         sales_tax=settings.sales_tax,
         txn_date=day,
     )
@@ -239,7 +247,11 @@ def _preview_create(finding: Finding) -> FixPreview:
             f"Create the invoice of deal {deal.name}",
             problems=[f"Not possible as the deal stands: {p}" for p in built],
         )
-    who = customer.display_name if customer else "the deal's company (created in QuickBooks first)"
+    who = (
+        customer.display_name
+        if customer
+        else f"the deal's company (created in {words.books} first)"
+    )
     shown = FixPreview(
         "create_invoice",
         f"Create invoice {built.doc_number}",
@@ -273,11 +285,11 @@ def _preview_create(finding: Finding) -> FixPreview:
         if same.voided:
             why = (
                 " (void: the invoice of an undone fix). Numbers are not reused: create it in "
-                "QuickBooks with another number, then dismiss this finding saying so."
+                f"{words.books} with another number, then dismiss this finding saying so."
             )
         else:
             why = f" (id {same.external_id}): reconcile again to see whether it is still missing."
-        shown.problems.append(f"QuickBooks already has invoice {built.doc_number}{why}")
+        shown.problems.append(f"{words.books} already has invoice {built.doc_number}{why}")
     shown.written = {
         "action": "create_invoice", "deal": deal.external_id, "number": built.doc_number,
         "customer": built.customer_id, "date": built.txn_date, "total": built.total,
@@ -300,8 +312,8 @@ def _preview_void(finding: Finding) -> FixPreview:
         currency=currency,
     )
     shown.facts = [
-        ("Invoice", invoice.doc_number or f"no number (QuickBooks id {invoice.external_id})"),
-        ("Customer", _customer_words(customer, invoice.customer_id)),
+        ("Invoice", invoice.doc_number or f"no number (id {invoice.external_id})"),
+        ("Customer", _customer_words(customer, invoice.customer_id, finding.client)),
         ("Dated", invoice.txn_date or "no date"),
         ("Amount", money(invoice.total.amount, currency)),
         ("Still due on it", money(invoice.balance.amount, currency)),
@@ -325,7 +337,7 @@ def _preview_lines(finding: Finding) -> FixPreview:
         currency=invoice.total.currency,
     )
     shown.facts = [
-        ("Invoice", invoice.doc_number or f"no number (QuickBooks id {invoice.external_id})"),
+        ("Invoice", invoice.doc_number or f"no number (id {invoice.external_id})"),
         ("Its lines now", money(sum(x.amount for x in invoice.lines), shown.currency)),
         ("Lines added", money(shown.total, shown.currency)),
     ]
@@ -341,7 +353,8 @@ def _preview_crm(finding: Finding) -> FixPreview:
     invoice = _read_invoice(books, finding.fix["invoice_id"])
     status, paid = _payment_status(invoice)
     deal = _deal_words(finding)
-    shown = FixPreview("update_crm_payment", f"Update {deal} in HubSpot")
+    crm_name = words_of_client(finding.client).crm
+    shown = FixPreview("update_crm_payment", f"Update {deal} in {crm_name}")
     shown.facts = [
         ("Deal", deal),
         ("Payment status", status.replace("_", " ")),
@@ -376,12 +389,15 @@ def _preview_apply(finding: Finding) -> FixPreview:
 
 
 def _open_on(books, finding: Finding):
-    """The copy and the customer kept, as QuickBooks holds them now, and what is open on the
+    """The copy and the customer kept, as the books hold them now, and what is open on the
     copy in words ("" when nothing is)."""
     fix = finding.fix
     copy = books.customer_by_id(fix["copy_id"])
     if copy is None:
-        raise FixRefused(f"QuickBooks has no customer “{fix['copy_name']}” any more.")
+        words = words_of_client(finding.client)
+        raise FixRefused(
+            f"{words.books} has no {words.customer_word} “{fix['copy_name']}” any more."
+        )
     keep = books.customer_by_id(fix["keep_id"])
     invoices, payments, credits = books.open_transactions(copy.external_id)
     said = []
@@ -397,21 +413,21 @@ def _open_on(books, finding: Finding):
     return copy, keep, " and ".join(said)
 
 
-def move_first(copy_name: str, keep_name: str, open_words: str) -> str:
+def move_first(copy_name: str, keep_name: str, open_words: str, words: SystemWords) -> str:
     """Why the copy cannot be made inactive yet, and the steps by hand."""
+    copy, keep = f"“{copy_name}”", f"“{keep_name}”"
     return (
-        f"“{copy_name}” has {open_words}: QuickBooks makes a customer inactive only once "
-        f"nothing is open on it. By hand in QuickBooks: 1. open each of them and change its "
-        f"customer to “{keep_name}” (unapply a payment first, move both, apply it again); "
-        f"2. then approve this fix again, or make “{copy_name}” inactive there (Customers, "
-        f"“{copy_name}”, Edit, Make inactive). Nothing was written."
+        f"{copy} has {open_words}: {words.step('inactive_rule')}. By hand in {words.books}: "
+        f"1. {words.step('move', keep=keep, copy=copy)}; 2. then approve this fix again, or "
+        f"{words.step('make_inactive', copy=copy)} there "
+        f"({words.step('inactive_steps', copy=copy)}). Nothing was written."
     )
 
 
-def keep_gone(kept: str) -> str:
+def keep_gone(kept: str, words: SystemWords) -> str:
     return (
-        f"The customer to keep, {kept}, is not active in QuickBooks: decide by hand which "
-        "one to keep."
+        f"The {words.customer_word} to keep, {kept}, is not active in {words.books}: decide "
+        "by hand which one to keep."
     )
 
 
@@ -424,7 +440,8 @@ def linked_since(finding: Finding, copy_name: str) -> str:
     if link is None:
         return ""
     return (
-        f"“{copy_name}” is linked to HubSpot {CRM_LABELS.get(link.crm_type, 'record')} "
+        f"“{copy_name}” is linked to {words_of_client(finding.client).crm} "
+        f"{CRM_LABELS.get(link.crm_type, 'record')} "
         f"{link.crm_id} since this was found: made inactive, that record would stop "
         "syncing. Decide by hand which one to keep."
     )
@@ -433,9 +450,16 @@ def linked_since(finding: Finding, copy_name: str) -> str:
 def _preview_inactive(finding: Finding) -> FixPreview:
     books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
     copy, keep, open_words = _open_on(books, finding)
-    kept = keep.display_name if keep else gone("customer", BOOKS, finding.fix["keep_id"])
+    words = words_of_client(finding.client)
+    kept = (
+        keep.display_name
+        if keep
+        else gone(words.customer_word, words.books, finding.fix["keep_id"])
+    )
     balance = money(copy.balance.amount, copy.balance.currency) if copy.balance else "not read"
-    shown = FixPreview("make_inactive", f"Make “{copy.display_name}” inactive in QuickBooks")
+    shown = FixPreview(
+        "make_inactive", f"Make “{copy.display_name}” {words.inactive} in {words.books}"
+    )
     shown.facts = [
         ("Made inactive", copy.display_name),
         ("Kept", kept),
@@ -445,11 +469,11 @@ def _preview_inactive(finding: Finding) -> FixPreview:
     if not copy.active:
         shown.problems.append("It is inactive already: nothing to write.")
     if keep is None or not keep.active:
-        shown.problems.append(keep_gone(kept))
+        shown.problems.append(keep_gone(kept, words))
     if linked := linked_since(finding, copy.display_name):
         shown.problems.append(linked)
     if open_words:
-        shown.problems.append(move_first(copy.display_name, kept, open_words))
+        shown.problems.append(move_first(copy.display_name, kept, open_words, words))
     shown.written = {"action": "make_inactive", "customer": copy.external_id,
                      "version": copy.version}  # fmt: skip
     return shown
@@ -464,15 +488,19 @@ PREVIEWS = {
     "add_missing_lines": _preview_lines,
 }
 UNDO_WORDS = {
-    "make_inactive": "Not undone here: make it active again in QuickBooks (Customers, show "
-    "inactive ones, Make active).",
-    "apply_credit": "Not undone here: unlink the payment or credit in QuickBooks.",
+    "make_inactive": "Not undone here: {reactivate}.",
+    "apply_credit": "Not undone here: {unapply}.",
     "create_invoice": f"Can be undone for {UNDO_DAYS} days: undo voids the invoice it creates.",
-    "void_invoice": "Cannot be undone: QuickBooks cannot un-void an invoice.",
-    "add_missing_lines": "Cannot be undone here: take lines out by editing the invoice in "
-    "QuickBooks.",
+    "void_invoice": "Cannot be undone: {unvoid}.",
+    "add_missing_lines": "Cannot be undone here: take lines out by editing the invoice in {books}.",
     "update_crm_payment": "Not undone here: the next payment sync writes the deal again.",
 }
+
+
+def undo_words(action: str, words: SystemWords) -> str:
+    """Whether and how an approved fix is undone, in the client's books' own words."""
+    steps = {k: words.step(k) for k in ("reactivate", "unapply", "unvoid")}
+    return UNDO_WORDS[action].format(books=words.books, **steps)
 
 
 # -- approving, retrying, undoing -------------------------------------------------------------
@@ -519,7 +547,11 @@ def do_approve(
             result = FIXES[action](locked, shown)
         except (*PROVIDER_ERRORS, SyncUnavailable, _Failed) as error:
             # Still open and counted: the problem is still there; the error says why.
-            words = str(error) if isinstance(error, _Failed) else words_for(error, action)
+            words = (
+                str(error)
+                if isinstance(error, _Failed)
+                else words_for(error, action, words_of_client(locked.client))
+            )
             locked.fix_error, locked.fix_failed_at = words, timezone.now()
             result = {"error": words}
         else:
@@ -549,18 +581,21 @@ def undo_refusal(finding: Finding, now=None) -> str:
     if finding.status != FindingStatus.FIXED:
         return "Only an approved fix can be undone."
     action = finding.fix.get("action", "")
+    words = words_of_client(finding.client)
     if action != "create_invoice":
-        return UNDO_WORDS.get(action, "This fix cannot be undone.")
+        if action in UNDO_WORDS:
+            return undo_words(action, words)
+        return "This fix cannot be undone."
     if not (finding.evidence.get("fix_result") or {}).get("invoice_id"):
-        return "The fix did not record the invoice it created: void it in QuickBooks."
+        return f"The fix did not record the invoice it created: void it in {words.books}."
     now = now or timezone.now()
     if finding.decided_at and now - finding.decided_at > timedelta(days=UNDO_DAYS):
-        return f"Fixes can be undone for {UNDO_DAYS} days; void the invoice in QuickBooks."
+        return f"Fixes can be undone for {UNDO_DAYS} days; void the invoice in {words.books}."
     return ""
 
 
 def do_undo_fix(actor: User, finding: Finding) -> Finding:
-    """Undo an approved fix that created an invoice: void that invoice (QuickBooks keeps it,
+    """Undo an approved fix that created an invoice: void that invoice (the books keep it,
     at zero) and open the finding again, saying so. Audited."""
     with transaction.atomic():
         locked = (
@@ -573,9 +608,13 @@ def do_undo_fix(actor: User, finding: Finding) -> Finding:
         try:
             voided = books.void_invoice(result["invoice_id"])
         except (*PROVIDER_ERRORS, SyncUnavailable) as error:
-            raise FixRefused(f"Not undone: {words_for(error, 'void_invoice')}") from error
+            refusal = words_for(error, "void_invoice", words_of_client(locked.client))
+            raise FixRefused(f"Not undone: {refusal}") from error
+        books_name = words_of_client(locked.client).books
         if not voided.voided:
-            raise FixRefused(f"Not undone: invoice {voided.doc_number} is not void in QuickBooks.")
+            raise FixRefused(
+                f"Not undone: invoice {voided.doc_number} is not void in {books_name}."
+            )
         link = InvoiceLink.objects.filter(client=locked.client, deal_id=locked.fix["deal_id"])
         restored = result.get("link_before")
         if restored is None:
@@ -587,7 +626,7 @@ def do_undo_fix(actor: User, finding: Finding) -> Finding:
         when = timezone.now().astimezone(locked.client.tzinfo)
         note = (
             f"Fix undone by {actor.email} on {day_words(when.date())}: invoice "
-            f"{voided.doc_number or voided.external_id} voided in QuickBooks."
+            f"{voided.doc_number or voided.external_id} voided in {books_name}."
         )
         locked.status, locked.change_note, locked.decision_note = FindingStatus.OPEN, note, ""
         locked.decided_by, locked.decided_at = None, None
@@ -606,32 +645,39 @@ WHAT = {
     "add_missing_lines": "the new lines",
     "update_crm_payment": "the deal's payment status",
 }
-QUICKBOOKS_CODES = {
-    "610": "something on it is inactive or deleted in QuickBooks (the customer or a product)",
-    "2500": "the customer or a product it names no longer exists in QuickBooks",
-    "5010": "someone changed it in QuickBooks at the same moment; retry to use the new version",
-    "6140": "its number is already used by another invoice in QuickBooks",
-    "6240": "a customer or product with that name already exists in QuickBooks",
+# A provider's refusal (`contract.Refusal`) → why, in words ({books}: the provider's name).
+REFUSAL_WORDS = {
+    Refusal.NOT_FOUND: "something on it is inactive or deleted in {books} (the customer or a "
+    "product)",
+    Refusal.STALE: "someone changed it in {books} at the same moment; retry to use the new version",
+    Refusal.NUMBER_TAKEN: "its number is already used by another invoice in {books}",
+    Refusal.NAME_TAKEN: "a customer or product with that name already exists in {books}",
 }
 
 
-def words_for(error: BaseException | str, action: str) -> str:
+def words_for(
+    error: BaseException | str,
+    action: str,
+    words: SystemWords = SystemWords(),  # noqa: B008 - frozen
+) -> str:
     """A provider's error as a sentence an accountant can act on: who refused what, why,
     and whether anything was written."""
     text = str(error).strip().rstrip(".")
-    system = "HubSpot" if action == "update_crm_payment" else "QuickBooks"
+    system = words.crm if action == "update_crm_payment" else words.books
+    system = system[:1].upper() + system[1:]
     what = WHAT.get(action, "the fix")
-    code = getattr(error, "code", "") or ""
+    refusal = getattr(error, "refusal", "") or ""
+    if isinstance(error, retries.Stale):
+        refusal = Refusal.STALE
     detail = (getattr(error, "detail", "") or "").strip()
     lowered = f"{text} {detail}".lower()
     if isinstance(error, SyncUnavailable) or str(error) in (SYNC_RUNNING, UNSETTLED):
         return str(error)
-    if "made inactive" in lowered or code == "610":
-        return f"{system} refused {what}: {QUICKBOOKS_CODES['610']}. Make it active, then retry."
-    if code in QUICKBOOKS_CODES:
-        return f"{system} refused {what}: {QUICKBOOKS_CODES[code]}."
-    if "duplicate document number" in lowered:
-        return f"{system} refused {what}: {QUICKBOOKS_CODES['6140']}."
+    if "made inactive" in lowered or refusal == Refusal.NOT_FOUND:
+        why = REFUSAL_WORDS[Refusal.NOT_FOUND].format(books=system)
+        return f"{system} refused {what}: {why}. Make it active, then retry."
+    if refusal in REFUSAL_WORDS:
+        return f"{system} refused {what}: {REFUSAL_WORDS[refusal].format(books=system)}."
     if "kept failing" in lowered or isinstance(error, retries.Transient):
         return (
             f"{system} did not answer (it failed on every try), so {what} was not written. "
@@ -649,7 +695,7 @@ def words_for(error: BaseException | str, action: str) -> str:
         )
     if detail:
         return f"{system} refused {what}: {detail.rstrip('.')}."
-    for prefix in ("QuickBooks refused it: ", "QuickBooks refused: "):
+    for prefix in (f"{system} refused it: ", f"{system} refused: "):
         if prefix in text:
             return f"{system} refused {what}: {text.split(prefix, 1)[1]}."
     return f"{what[:1].upper()}{what[1:]} was not written: {text}."
@@ -702,7 +748,8 @@ def _create(finding: Finding, shown: FixPreview | None = None) -> dict:
         # The run's own error (a provider that failed) says more than the link's reason.
         if run.error:
             raise retries.ProviderError(run.error)
-        raise retries.ProviderError(f"QuickBooks refused it: {link.reason}")
+        books_name = words_of_client(client).books
+        raise retries.ProviderError(f"{books_name} refused it: {link.reason}")
     day = f", dated {day_words(shown.txn_date)}" if shown and shown.txn_date else ""
     deal = f"deal {quoted(link.deal_name)}" if link.deal_name else "the deal"
     words = f"Invoice {link.doc_number} created from {deal}{day}."
@@ -737,7 +784,7 @@ def _update_crm(finding: Finding, shown: FixPreview | None = None) -> dict:
         },
     )
     if not results or not results[0].ok:
-        raise retries.ProviderError("HubSpot did not take the update")
+        raise retries.ProviderError(f"{words_of_client(client).crm} did not take the update")
     InvoiceLink.objects.filter(client=client, deal_id=finding.fix["deal_id"]).update(
         payment_status=status, amount_paid=paid, balance=invoice.balance.amount
     )
@@ -812,7 +859,7 @@ def _apply_credit(finding: Finding, shown: FixPreview | None = None) -> dict:
         found = books.credit_memos_by_id([fix["credit_id"]])
         left = found[0].remaining if found else None
     if left is None:
-        raise retries.ProviderError(f"QuickBooks has no {what}")
+        raise retries.ProviderError(f"{words_of_client(finding.client).books} has no {what}")
     if left < amount:
         raise FixRefused(
             f"{what.capitalize()} has {money(left, cur)} left unapplied, less than "
@@ -843,8 +890,11 @@ def _apply_credit(finding: Finding, shown: FixPreview | None = None) -> dict:
     }
 
 
-def _customer_words(customer, customer_id: str) -> str:
-    return customer.display_name if customer else gone("customer", BOOKS, customer_id)
+def _customer_words(customer, customer_id: str, client) -> str:
+    if customer:
+        return customer.display_name
+    words = words_of_client(client)
+    return gone(words.customer_word, words.books, customer_id)
 
 
 def _money_words(fix: dict) -> str:
@@ -857,7 +907,8 @@ def _deal_words(finding: Finding) -> str:
     kept = (finding.records or {}).get("deal")
     if kept and kept[1]:
         return f"deal {quoted(kept[1])}"
-    return gone("deal", CRM, finding.fix.get("deal_id") or finding.deal_id)
+    crm_name = words_of_client(finding.client).crm
+    return gone("deal", crm_name, finding.fix.get("deal_id") or finding.deal_id)
 
 
 def _read_invoice(books, invoice_id: str):
@@ -865,9 +916,8 @@ def _read_invoice(books, invoice_id: str):
     with the reason, never acted on half-read."""
     found = books.invoices_by_id([invoice_id])
     if not found:
-        why = (
-            "; ".join(str(u) for u in books.unreadable) or f"QuickBooks has no invoice {invoice_id}"
-        )
+        name = provider(books.connection.system).short_name
+        why = "; ".join(str(u) for u in books.unreadable) or f"{name} has no invoice {invoice_id}"
         raise retries.ProviderError(why)
     return found[0]
 
@@ -877,13 +927,14 @@ def _make_inactive(finding: Finding, shown: FixPreview | None = None) -> dict:
     it); the kept customer stays. Refused with the steps by hand while something is open."""
     books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
     copy, keep, open_words = _open_on(books, finding)
+    words = words_of_client(finding.client)
     kept = keep.display_name if keep else finding.fix["keep_name"]
     if open_words:
-        raise FixRefused(move_first(copy.display_name, kept, open_words))
-    # Approved without its preview (in bulk): the kept one merged or made inactive in
-    # QuickBooks since the run would leave the customer with no active record at all.
+        raise FixRefused(move_first(copy.display_name, kept, open_words, words))
+    # Approved without its preview (in bulk): the kept one merged or made inactive in the
+    # books since the run would leave the customer with no active record at all.
     if keep is None or not keep.active:
-        raise FixRefused(f"{keep_gone(kept)} Nothing was written.")
+        raise FixRefused(f"{keep_gone(kept, words)} Nothing was written.")
     if linked := linked_since(finding, copy.display_name):
         raise FixRefused(f"{linked} Nothing was written.")
     done = books.make_customer_inactive(copy.external_id)
@@ -893,7 +944,9 @@ def _make_inactive(finding: Finding, shown: FixPreview | None = None) -> dict:
     MirroredCustomer.objects.filter(client=finding.client, external_id=done.external_id).update(
         active=False, version=done.version
     )
-    return {"words": f"“{done.display_name}” made inactive in QuickBooks; “{kept}” kept."}
+    return {
+        "words": f"“{done.display_name}” made {words.inactive} in {words.books}; “{kept}” kept."
+    }
 
 
 FIXES = {

@@ -2,14 +2,14 @@
 queries: first what each finding keeps in its `records` (the deal's name, the invoices'
 numbers, and the customer and item names the run read), then the synced tables (the
 mirror of the books' customers, the deal-to-invoice links) and the clients' connections
-(which QuickBooks company and HubSpot portal their links open in)."""
+(which company, organisation or portal their links open in)."""
 
 from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db.models import Q
 
-from connections.models import Connection
+from connections.naming import accounts_of
 from connections.sync.models import InvoiceLink, MirroredCustomer
 
 from .wording import BookNames
@@ -60,19 +60,14 @@ def book_names(findings: Iterable) -> dict[int, BookNames]:
                 deals[client].setdefault(deal_id, deal_name)
             if accounting_id and number:
                 invoices[client].setdefault(accounting_id, number)
-    companies: dict[int, dict[str, str]] = defaultdict(dict)
-    for client, system, external_id in Connection.objects.filter(client_id__in=clients).values_list(
-        "client_id", "system", "external_id"
-    ):
-        companies[client][system] = external_id
+    accounts = accounts_of(clients)
     return {
         client: BookNames(
             customers=customers[client],
             invoices=invoices[client],
             deals=deals[client],
             items=items[client],
-            realm=companies[client].get("quickbooks", ""),
-            portal=companies[client].get("hubspot", ""),
+            accounts=accounts[client],
         )
         for client in clients
     }

@@ -15,8 +15,9 @@ from django.utils import timezone
 from clients.models import Client
 from connections import retries
 from connections.adapters import accounting_adapter, crm_adapter
-from connections.numbers import BadValue, hubspot_number
-from connections.providers import Kind
+from connections.naming import words_of
+from connections.numbers import BadValue, crm_number
+from connections.providers import Kind, SystemWords
 from connections.sync import learnt
 from connections.sync.customers import SyncUnavailable, active_connection, properties_for
 from connections.sync.invoicing import doc_number, referenced_deal
@@ -231,7 +232,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     for deal in deals:
         props = deal.properties
         try:
-            paid = hubspot_number(props.get("syncfirm_amount_paid"), "amount paid", default=ZERO)
+            paid = crm_number(props.get("syncfirm_amount_paid"), "amount paid", default=ZERO)
         except BadValue as error:
             deal = replace(deal, problems=(*deal.problems, str(error)))
         if deal.problems:
@@ -305,6 +306,8 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "parties": parties,
         "companies": companies,
         "country": client.country,
+        # How findings name the client's systems ("Xero contact", "HubSpot").
+        "words": words_of([client.pk])[client.pk],
         # The client's words, kept weights and thresholds (decision 0026).
         "duplicate_search": learnt.duplicate_search(client, settings),
         "item_names": item_names,
@@ -440,6 +443,7 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
         snapshot.get("parties", ()), companies=snapshot.get("companies", ()),
         invoices=snapshot["invoices"], payments=snapshot.get("payments", ()),
         credits=snapshot["credits"], country=snapshot.get("country") or "US",
+        words=snapshot.get("words") or SystemWords(),
         **snapshot.get("duplicate_search", {}),
     )  # fmt: skip
     balance_rows = None

@@ -10,11 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from connections.providers import hubspot_record_url, quickbooks_record_url
+from connections.naming import Accounts
 
 from .detectors import CODES
 
-BOOKS, CRM = "QuickBooks", "HubSpot"
+# Where the client's systems are not at hand (a balance row, a stored name).
+BOOKS, CRM = "the books", "the CRM"
 
 
 @dataclass(frozen=True)
@@ -25,25 +26,34 @@ class BookNames:
     invoices: Mapping[str, str] = field(default_factory=dict)  # invoice id → its number
     deals: Mapping[str, str] = field(default_factory=dict)  # deal id → name
     items: Mapping[str, str] = field(default_factory=dict)  # item id → name
-    realm: str = ""  # the QuickBooks company
-    portal: str = ""  # the HubSpot portal
+    # The client's systems, the accounts its records live in, and their names in words.
+    accounts: Accounts = field(default_factory=Accounts)
+
+    @property
+    def books(self) -> str:
+        return self.accounts.words.books
+
+    @property
+    def crm(self) -> str:
+        return self.accounts.words.crm
 
     def customer(self, customer_id: str) -> str:
         if not customer_id:
             return ""
-        return self.customers.get(customer_id) or gone("customer", BOOKS, customer_id)
+        word = self.accounts.words.customer_word
+        return self.customers.get(customer_id) or gone(word, self.books, customer_id)
 
     def invoice(self, invoice_id: str) -> str:
-        return self.invoices.get(invoice_id) or gone("invoice", BOOKS, invoice_id)
+        return self.invoices.get(invoice_id) or gone("invoice", self.books, invoice_id)
 
     def deal(self, deal_id: str) -> str:
         if not deal_id:
             return ""
         name = self.deals.get(deal_id)
-        return quoted(name) if name else gone("deal", CRM, deal_id)
+        return quoted(name) if name else gone("deal", self.crm, deal_id)
 
     def item(self, item_id: str) -> str:
-        return self.items.get(item_id) or gone("item", BOOKS, item_id)
+        return self.items.get(item_id) or gone("item", self.books, item_id)
 
 
 def gone(kind: str, system: str, record_id: str) -> str:
@@ -115,30 +125,20 @@ def sentence(text: str) -> str:
 def describe(finding: Describable, names: BookNames) -> FindingWords:
     """A finding in words, with the records it names and where to open them."""
     invoice_ids = list(finding.invoice_ids or ())
+    accounts, word = names.accounts, names.accounts.words.customer_word.capitalize()
     references = [
-        Reference(
-            f"Invoice {names.invoice(i)} in {BOOKS}",
-            quickbooks_record_url(names.realm, "invoice", i),
-        )
+        Reference(f"Invoice {names.invoice(i)} in {names.books}", url)
         for i in invoice_ids
-        if names.realm
+        if (url := accounts.books_url("invoice", i))
     ]
-    if finding.deal_id and names.portal:
-        references.append(
-            Reference(
-                f"Deal {names.deal(finding.deal_id)} in {CRM}",
-                hubspot_record_url(names.portal, "deals", finding.deal_id),
-            )
-        )
+    if finding.deal_id and (url := accounts.crm_url("deal", finding.deal_id)):
+        references.append(Reference(f"Deal {names.deal(finding.deal_id)} in {names.crm}", url))
     fix = finding.fix or {}
     if finding.code == "duplicate_customer":  # both records, each where it can be opened
         references += _pair_references(fix, names)
-    elif finding.customer_id and names.realm:
+    elif finding.customer_id and (url := accounts.books_url("customer", finding.customer_id)):
         references.append(
-            Reference(
-                f"Customer {names.customer(finding.customer_id)} in {BOOKS}",
-                quickbooks_record_url(names.realm, "customer", finding.customer_id),
-            )
+            Reference(f"{word} {names.customer(finding.customer_id)} in {names.books}", url)
         )
     return FindingWords(
         title=CODES.get(finding.code, finding.code.replace("_", " ").capitalize()),
@@ -154,19 +154,19 @@ def describe(finding: Describable, names: BookNames) -> FindingWords:
 
 
 def _pair_references(fix: dict, names: BookNames) -> list[Reference]:
-    """The kept record and its copy (a `duplicate_customer`), in QuickBooks or HubSpot."""
-    crm = fix.get("system") == CRM
+    """The kept record and its copy (a `duplicate_customer`), in the books or the CRM."""
+    # Findings from before the side was kept name the CRM by its name.
+    crm = fix.get("side", "crm" if fix.get("system") == "HubSpot" else "books") == "crm"
+    word = names.accounts.words.customer_word.capitalize()
     out = []
     for role in ("keep", "copy"):
         record_id, name = fix.get(f"{role}_id"), fix.get(f"{role}_name") or ""
         if not record_id:
             continue
-        if crm and names.portal:
-            url = hubspot_record_url(names.portal, "companies", record_id)
-            out.append(Reference(f"Company {quoted(name)} in {CRM}", url))
-        elif not crm and names.realm:
-            url = quickbooks_record_url(names.realm, "customer", record_id)
-            out.append(Reference(f"Customer {quoted(name)} in {BOOKS}", url))
+        if crm and (url := names.accounts.crm_url("company", record_id)):
+            out.append(Reference(f"Company {quoted(name)} in {names.crm}", url))
+        elif not crm and (url := names.accounts.books_url("customer", record_id)):
+            out.append(Reference(f"{word} {quoted(name)} in {names.books}", url))
     return out
 
 

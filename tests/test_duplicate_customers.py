@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from connections import retries
+from connections.providers import system_words
 from connections.quickbooks.adapter import QuickBooksAdapter
 from reconciliation.fixes import FixRefused, do_approve, do_dismiss, words_for
 from reconciliation.models import Finding, FindingStatus
@@ -141,7 +142,8 @@ def test_with_open_invoices_on_the_copy_the_fix_is_by_hand_with_the_steps(keyed_
     adapter = QuickBooksAdapter(books.qbo_connection)
     with pytest.raises(retries.ProviderError, match="Delete List Has Balance") as refused:
         adapter.make_customer_inactive(books.copy)
-    assert words_for(refused.value, "make_inactive").startswith(
+    quickbooks = system_words("quickbooks", "hubspot")
+    assert words_for(refused.value, "make_inactive", quickbooks).startswith(
         "QuickBooks refused making the customer inactive: The entity you are trying to delete "
         "has an open balance"
     )

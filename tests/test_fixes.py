@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 
 from clients.models import AuditEntry
 from connections import retries
+from connections.contract import Refusal
+from connections.providers import system_words
 from connections.quickbooks.adapter import QuickBooksAdapter
 from connections.sync.customers import SyncUnavailable, run_customer_sync
 from connections.sync.models import RunKind
@@ -239,28 +241,34 @@ def test_the_api_previews_approves_with_the_digest_and_retries(books, two_firms)
 
 
 def test_a_providers_error_reads_as_a_sentence():
+    quickbooks = system_words("quickbooks", "hubspot")
     inactive = retries.ProviderError(
         "QuickBooks refused: Object Not Found",
         code="610",
         detail="Object Not Found : Something you're trying to use has been made inactive.",
+        refusal=Refusal.NOT_FOUND,
     )
-    assert words_for(inactive, "create_invoice") == (
+    assert words_for(inactive, "create_invoice", quickbooks) == (
         "QuickBooks refused the invoice: something on it is inactive or deleted in QuickBooks "
         "(the customer or a product). Make it active, then retry."
     )
-    stale = retries.ProviderError("QuickBooks refused: Stale Object Error", code="5010")
-    assert "changed it in QuickBooks at the same moment" in words_for(stale, "void_invoice")
+    stale = retries.Stale("QuickBooks refused: Stale Object Error", code="5010")
+    assert "changed it in QuickBooks at the same moment" in words_for(
+        stale, "void_invoice", quickbooks
+    )
+    in_xero = words_for(stale, "void_invoice", system_words("xero", "hubspot"))
+    assert in_xero.startswith("Xero refused the void: someone changed it in Xero")
     down = retries.ProviderError("Reading a QuickBooks invoice: the provider kept failing (503).")
-    assert words_for(down, "void_invoice").startswith("QuickBooks did not answer")
+    assert words_for(down, "void_invoice", quickbooks).startswith("QuickBooks did not answer")
     held = retries.ProviderError("QuickBooks refused it: the customer has no email")
-    assert words_for(held, "create_invoice") == (
+    assert words_for(held, "create_invoice", quickbooks) == (
         "QuickBooks refused the invoice: the customer has no email."
     )
     gone = SyncUnavailable("Cedar has no connected accounting system; connect it first.")
     assert words_for(gone, "create_invoice") == str(gone)
     throttled = retries.ProviderError("Listing: still rate-limited after 6 tries.")
-    assert "limiting how often" in words_for(throttled, "update_crm_payment")
-    assert words_for(throttled, "update_crm_payment").startswith("HubSpot")
+    assert "limiting how often" in words_for(throttled, "update_crm_payment", quickbooks)
+    assert words_for(throttled, "update_crm_payment", quickbooks).startswith("HubSpot")
 
 
 def test_the_invoice_date_is_the_close_day_unless_the_books_are_closed_on_it():
@@ -283,7 +291,8 @@ def test_only_a_created_invoice_can_be_undone(db, two_firms):
         )  # fmt: skip
 
     assert "cannot un-void" in undo_refusal(fixed("void_invoice"))
-    assert "editing the invoice in QuickBooks" in undo_refusal(fixed("add_missing_lines"))
+    # No books connected: the neutral words.
+    assert "editing the invoice in the books" in undo_refusal(fixed("add_missing_lines"))
     assert undo_refusal(fixed("create_invoice", invoice_id="7")) == ""
     late = fixed("create_invoice", invoice_id="7")
     late.decided_at = timezone.now() - timedelta(days=31)

@@ -7,7 +7,7 @@ record page."""
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from html import unescape
@@ -17,6 +17,7 @@ import requests
 from django.urls import reverse
 
 from clients.templatetags.display import money
+from connections.naming import Accounts
 from connections.providers import hubspot_record_url, quickbooks_record_url
 from reconciliation.compare import compare
 from reconciliation.detectors import SnapDeal, SnapInvoice
@@ -49,8 +50,7 @@ NAMES = BookNames(
     invoices={"58": "SF-1", "59": "M-9"},
     deals={"1203": "Kitchen remodel"},
     items={"6": "Drywall patch"},
-    realm="9130355",
-    portal="4242",
+    accounts=Accounts("quickbooks", "9130355", "hubspot", "4242"),
 )
 
 
@@ -69,8 +69,22 @@ def test_it_names_the_customer_deal_and_invoices_not_their_ids():
     assert not any(BARE_ID.search(line) for line in words.lines)
 
 
+def test_a_xero_clients_findings_name_xero_and_its_contacts_and_link_into_xero(settings):
+    settings.SANDBOX = False
+    xero = replace(NAMES, accounts=Accounts("xero", "tenant-7", "hubspot", "4242"))
+    words = describe(Seen(), xero)
+    labels = {r.label: r.url for r in words.references}
+    assert labels["Invoice SF-1 in Xero"] == (
+        "https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID=58"
+    )
+    assert labels["Contact Acme Builders in Xero"] == "https://go.xero.com/Contacts/View/19"
+    assert "Deal “Kitchen remodel” in HubSpot" in labels
+    gone = describe(Seen(), BookNames(accounts=Accounts("xero", "tenant-7")))
+    assert gone.customer == "a contact no longer in Xero (id 19)"
+
+
 def test_a_name_no_longer_known_says_so_in_words_with_the_id():
-    words = describe(Seen(), BookNames(realm="9130355"))
+    words = describe(Seen(), BookNames(accounts=Accounts("quickbooks", "9130355", "hubspot")))
     assert words.customer == "a customer no longer in QuickBooks (id 19)"
     assert words.deal == "a deal no longer in HubSpot (id 1203)"
     assert words.invoices == (

@@ -152,10 +152,12 @@ class QuickBooksAdapter:
                     ) from error
                 if last.status >= 500:
                     raise retries.Transient(f"QuickBooks answered {last.status}") from error
+                code = str(getattr(error, "error_code", "") or "")
                 raise retries.ProviderError(
                     f"QuickBooks refused: {error.message}",
-                    code=str(getattr(error, "error_code", "") or ""),
+                    code=code,
                     detail=str(getattr(error, "detail", "") or ""),
+                    refusal=REFUSALS.get(code, ""),
                 ) from error
             except (requests.ConnectionError, requests.Timeout, ValueError) as error:
                 # ValueError: a truncated or non-JSON body from a dropped response.
@@ -738,7 +740,8 @@ def _received(row: dict) -> Payment:
 
 
 def _deal_named(note: str) -> str:
-    found = re.search(r"HubSpot deal (\d+)", note or "")
+    # The reference sync writes ("HubSpot deal 1203"; `sync.invoicing.DEAL_REFERENCE`).
+    found = re.search(r"\w+ deal (\d+)", note or "")
     return found.group(1) if found else ""
 
 
@@ -840,6 +843,7 @@ REFUSALS = {
     "6140": Refusal.NUMBER_TAKEN,  # Duplicate Document Number (when the company checks)
     STALE_CODE: Refusal.STALE,
     "610": Refusal.NOT_FOUND,  # Object Not Found (deleted or inactive)
+    "2500": Refusal.NOT_FOUND,  # Invalid Reference Id: a customer or item that is gone
     "2020": Refusal.INVALID,  # Required param missing
     "2050": Refusal.INVALID,  # string too long
 }

@@ -9,7 +9,7 @@ from clients.models import Client
 
 from .. import retries
 from ..adapters import accounting_adapter, crm_adapter
-from ..providers import Kind
+from ..providers import Kind, provider
 from ..refresh import ConnectionUnusable
 from ..tokens import OAuthError
 from .customers import SyncUnavailable, active_connection
@@ -53,6 +53,7 @@ class CrmChoices:
     # (name, label) of the properties of companies and of contacts; None when unreadable.
     properties: dict[str, tuple[tuple[str, str], ...]] | None
     problem: str = ""
+    crm: str = "the CRM"  # its name, for the words of the field map
 
     @property
     def readable(self) -> bool:
@@ -66,12 +67,14 @@ class CrmChoices:
 
 
 def read_crm_choices(client: Client) -> CrmChoices:
+    name = "the CRM"
     try:
         crm = crm_adapter(active_connection(client, Kind.CRM))
+        name = provider(crm.connection.system).short_name
         found = {
             crm_type: tuple(crm.record_properties(crm_type, patient=False))
             for crm_type in ("companies", "contacts")
         }
     except (SyncUnavailable, retries.ProviderError, ConnectionUnusable, OAuthError) as error:
-        return CrmChoices(None, str(error))
-    return CrmChoices(found)
+        return CrmChoices(None, str(error), name)
+    return CrmChoices(found, crm=name)

@@ -13,7 +13,8 @@ from .models import DEFAULT_FIELD_OWNERS
 
 MAP_TYPES = {"companies": "From companies", "contacts": "From contacts (homeowners)"}
 HOW_CHOICES = [("from", "Join with a space"), ("first_of", "First one filled")]
-# HubSpot's internal property names: lowercase letters, digits and _, starting with a letter.
+# A CRM's internal property names: lowercase letters, digits and _, starting with a letter
+# (HubSpot's rule; a CRM with other names brings its own with its adapter).
 PROPERTY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 MOST_PROPERTIES = 5  # a name is at most first + middle + last; more is a mistake
 INPUT_LENGTH = 300
@@ -109,7 +110,7 @@ def clean(form: forms.Form, current: dict, crm: CrmChoices) -> dict:
             if name not in data:
                 continue  # already refused (too long)
             names = [n for n in re.split(r"[\s,]+", data[name].strip()) if n]
-            problem = _problem(names, known, kept, crm_type)
+            problem = _problem(names, known, kept, crm_type, crm.crm)
             if problem:
                 form.add_error(name, problem)
             elif names:
@@ -127,18 +128,21 @@ def clean(form: forms.Form, current: dict, crm: CrmChoices) -> dict:
     return made
 
 
-def _problem(names: list[str], known: set[str] | None, kept: set[str], crm_type: str) -> str:
+def _problem(
+    names: list[str], known: set[str] | None, kept: set[str], crm_type: str, crm: str
+) -> str:
     if len(names) > MOST_PROPERTIES:
         return f"At most {MOST_PROPERTIES} properties; this names {len(names)}."
     for name in names:
         if not PROPERTY_NAME.match(name):
             return (
-                f"“{name[:60]}” is not a HubSpot property name: those are lowercase letters, "
+                f"“{name[:60]}” is not a {crm} property name: those are lowercase letters, "
                 "digits and _ (like firstname)."
             )
         if known is not None and name not in known and name not in kept:
             kind = "company" if crm_type == "companies" else "contact"
-            return f"HubSpot has no {kind} property called “{name}”; pick one from the list."
+            who = crm[:1].upper() + crm[1:]
+            return f"{who} has no {kind} property called “{name}”; pick one from the list."
     return ""
 
 

@@ -21,7 +21,7 @@ from syncfirm.money import money
 
 from .. import retries
 from ..contract import Refusal
-from ..numbers import BadValue, hubspot_number
+from ..numbers import BadValue, crm_number
 from ..providers import provider
 from ..records import CrmRecord, Deal, Invoice, PaymentInfo
 from . import invoicing
@@ -46,11 +46,12 @@ DEALS, MONEY, LINE_ITEMS = "deals", "money", "line_items"
 OVERLAP = timedelta(minutes=2)
 
 
-def books_of(accounting) -> invoicing.Books:
-    """What invoicing needs of an accounting adapter: the provider's name and the longest
-    invoice number it holds."""
+def books_of(accounting, crm=None) -> invoicing.Books:
+    """What invoicing needs of the adapters: the books' name, the longest invoice number
+    they hold, and the CRM's name for the deal reference."""
     name = provider(accounting.connection.system).short_name
-    return invoicing.Books(name, accounting.capabilities.invoice_number_length)
+    crm_name = provider(crm.connection.system).short_name if crm is not None else "CRM"
+    return invoicing.Books(name, accounting.capabilities.invoice_number_length, crm_name)
 
 
 class InvoiceStep:
@@ -62,7 +63,7 @@ class InvoiceStep:
         self.accounting, self.crm = sync.accounting, sync.crm
         self.dry_run = sync.dry_run
         self.today = timezone.now().astimezone(self.client.tzinfo).date()
-        self.books = books_of(self.accounting)
+        self.books = books_of(self.accounting, self.crm)
 
     # -- the step ------------------------------------------------------------------
     def execute(self) -> None:
@@ -918,7 +919,7 @@ def _amount(value) -> Decimal | None:
     """What the deal says was paid (syncfirm's own property); unknown when it is no number,
     so the next real change in the books writes it again."""
     try:
-        found = hubspot_number(value, "amount paid") if value not in (None, "") else None
+        found = crm_number(value, "amount paid") if value not in (None, "") else None
     except BadValue:
         return None
     return found.quantize(invoicing.CENT) if found is not None else None

@@ -18,7 +18,10 @@ from ..records import Deal, Invoice, Item, PaymentInfo
 
 CENT = Decimal("0.01")
 MAX_QUANTITY = Decimal(100_000)  # more than this of anything on one line is a typo
-DEAL_REFERENCE = "HubSpot deal {deal_id}"
+# Where an invoice names its deal (the books' private note, Xero's reference): "HubSpot
+# deal 1203". The CRM's name varies; the shape is what `referenced_deal` reads back.
+DEAL_REFERENCE = "{crm} deal {deal_id}"
+REFERENCED_DEAL = re.compile(r"\w+ deal (\d+)")
 DEFAULT_PATTERN = "SF-{deal_id}"
 
 
@@ -68,6 +71,7 @@ class Books:
 
     name: str
     number_limit: int
+    crm: str = "CRM"  # the CRM's name, in the reference an invoice keeps to its deal
 
 
 def doc_number(pattern: str, deal_id: str, books: Books | None = None) -> str:
@@ -83,13 +87,13 @@ def doc_number(pattern: str, deal_id: str, books: Books | None = None) -> str:
     return number
 
 
-def deal_reference(deal_id: str) -> str:
-    return DEAL_REFERENCE.format(deal_id=deal_id)
+def deal_reference(deal_id: str, crm: str) -> str:
+    return DEAL_REFERENCE.format(crm=crm, deal_id=deal_id)
 
 
 def referenced_deal(note: str) -> str | None:
     """The deal id an invoice's private note names, if any."""
-    found = re.search(r"HubSpot deal (\d+)", note or "")
+    found = REFERENCED_DEAL.search(note or "")
     return found.group(1) if found else None
 
 
@@ -219,7 +223,7 @@ def build_invoice(
         currency=currency,
         lines=tuple(lines),
         total=total,
-        private_note=deal_reference(deal.external_id),
+        private_note=deal_reference(deal.external_id, books.crm),
     )
 
 
@@ -297,7 +301,7 @@ def _line_key(line) -> tuple[str, str, str, str, str]:
 
 
 def deal_amount(deal: Deal) -> Decimal | None:
-    """The deal's own amount, or None when it has none (HubSpot leaves it blank or 0)."""
+    """The deal's own amount, or None when it has none (a CRM may leave it blank or 0)."""
     if deal.amount is None or not deal.amount.amount:
         return None
     return cents(deal.amount.amount)

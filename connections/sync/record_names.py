@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
-from ..naming import books_words_of
+from ..naming import words_of
 from .models import CRM_LABELS, ConflictKind, InvoiceLink, MirroredCustomer
 
 
@@ -21,7 +21,7 @@ def name_conflicts(conflicts: Iterable) -> None:
     if not conflicts:
         return
     clients = {c.client_id for c in conflicts}
-    words = books_words_of(clients)
+    words = words_of(clients)
     deals = {c.crm_id for c in conflicts if c.crm_type == "deals"}
     books = {c.accounting_id for c in conflicts if c.accounting_id}
     customers = dict(
@@ -47,7 +47,9 @@ def name_conflicts(conflicts: Iterable) -> None:
             named = deal_names.get((c.client_id, c.crm_id))
             crm_name = f"\N{LEFT DOUBLE QUOTATION MARK}{named}\N{RIGHT DOUBLE QUOTATION MARK}"
             crm_name = crm_name if named else ""
-        c.crm_words = f"{label} {crm_name}" if crm_name else _unnamed(label, "the CRM", c.crm_id)
+        c.crm_words = (
+            f"{label} {crm_name}" if crm_name else _unnamed(label, words[c.client_id].crm, c.crm_id)
+        )
         books = words[c.client_id]
         c.books_words = ""
         if c.accounting_id:
@@ -57,7 +59,7 @@ def name_conflicts(conflicts: Iterable) -> None:
                 c.books_words = (
                     f"invoice {number}"
                     if number
-                    else _unnamed("invoice", books.name, c.accounting_id)
+                    else _unnamed("invoice", books.books, c.accounting_id)
                 )
             else:
                 value = c.accounting_value if isinstance(c.accounting_value, dict) else {}
@@ -65,5 +67,5 @@ def name_conflicts(conflicts: Iterable) -> None:
                 c.books_words = (
                     f"{books.customer_word} {name}"
                     if name
-                    else _unnamed(books.customer_word, books.name, c.accounting_id)
+                    else _unnamed(books.customer_word, books.books, c.accounting_id)
                 )

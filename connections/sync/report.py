@@ -1,7 +1,7 @@
 """A sync run told to a person or a program: the summary the `sync` and `import_history`
 commands print, as text or JSON."""
 
-from ..providers import PROVIDERS, Kind, books_words
+from ..providers import PROVIDERS, Kind, system_words
 from .models import Outcome, SyncRun
 
 ACCOUNTING = [system for system, p in PROVIDERS.items() if p.kind == Kind.ACCOUNTING]
@@ -56,7 +56,7 @@ def run_text(run: SyncRun, *, preview: bool = False, limit: int = 25) -> str:
     for side in ("accounting", "crm"):
         pairs = counts.get(f"duplicates_{side}") or []
         if pairs:
-            label = books_words(books).name if side == "accounting" else "the CRM"
+            label = system_words(books).books if side == "accounting" else "the CRM"
             lines.append(
                 f"  {len(pairs):>6}  pairs of records in {label} that look like one customer"
             )
