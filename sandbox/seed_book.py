@@ -34,12 +34,13 @@ PAYMENT_PROPERTIES = [
 
 @dataclass
 class Written:
-    realm_id: str
-    quickbooks_tokens: dict
+    realm_id: str  # the books' account: a QuickBooks realm, or a Xero tenant
+    quickbooks_tokens: dict  # the books' tokens (Xero's too)
     portal_id: str
     hubspot_tokens: dict
     ids: dict[str, str] = field(default_factory=dict)  # generator key → external id
     answer_key: list[dict] = field(default_factory=list)
+    books: str = "quickbooks"  # which books: "quickbooks" or "xero"
 
 
 def _chunks[T](items: list[T], size: int) -> Iterator[list[T]]:
@@ -99,21 +100,51 @@ def write_book(book: Book, base: str, name: str = "Sandbox books") -> Written:
     finally:
         _control(base, "PATCH", f"quickbooks/companies/{realm}", {"rate_limits": True})
         _control(base, "PATCH", f"hubspot/portals/{portal_id}", {"rate_limits": True})
-    ids = written.ids
-    written.answer_key = [
+    written.answer_key = _answer_key(book, written.ids, "qbo")
+    return written
+
+
+def write_book_on_xero(book: Book, base: str, name: str = "Sandbox books") -> Written:
+    """A HubSpot portal and a Xero organisation filled with `book`: the CRM first, so each
+    Xero invoice names its HubSpot deal as sync would ("HubSpot deal 1203")."""
+    from sandbox.xero.seed_book import write_xero_book
+
+    portal = _control(base, "POST", "hubspot/portals", {"name": name})
+    portal_id = str(portal["portal_id"])
+    _control(base, "PATCH", f"hubspot/portals/{portal_id}", {"rate_limits": False})
+    written = Written("", {}, portal_id, portal, books="xero")
+    try:
+        _write_hubspot(
+            book,
+            HubSpot(access_token=portal["access_token"], host=f"{base}/sandbox/hubspot"),
+            written,
+        )
+    finally:
+        _control(base, "PATCH", f"hubspot/portals/{portal_id}", {"rate_limits": True})
+    xero = write_xero_book(
+        book, base, name, reference=lambda key: f"HubSpot deal {written.ids[key]}"
+    )
+    written.realm_id, written.quickbooks_tokens = xero.tenant_id, xero.tokens
+    written.ids |= xero.ids
+    written.answer_key = _answer_key(book, written.ids, "xero")
+    return written
+
+
+def _answer_key(book: Book, ids: dict[str, str], books: str) -> list[dict]:
+    """The planted findings in the systems' ids (`books`: the prefix of the books' keys)."""
+    return [
         {
             "code": p.code,
             "amount": str(p.amount),
             "currency": "USD",
             "deal_id": ids.get(p.deal_key or "", ""),
             "invoice_ids": [ids[k] for k in p.invoice_keys if k in ids],
-            "customer_id": ids.get(f"qbo:{p.customer_key}", ""),
+            "customer_id": ids.get(f"{books}:{p.customer_key}", ""),
             "company_or_contact_id": ids.get(p.customer_key or "", ""),
             "record_id": ids.get(p.record_key or "", ""),
         }
         for p in book.answer_key
     ]
-    return written
 
 
 def _unless_exists(create) -> None:

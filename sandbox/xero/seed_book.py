@@ -6,7 +6,7 @@ payments (one per invoice paid) and credit notes (left unallocated, as QuickBook
 memos are written). Returns the ids Xero assigned, keyed by the generator's keys.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -99,8 +99,16 @@ def _lines(lines: list[Line], products: dict) -> list[LineItem]:
     ]
 
 
-def write_xero_book(book: Book, base: str, name: str = "Sandbox books") -> XeroWritten:
-    """Create a Xero organisation and fill it with `book`."""
+def write_xero_book(
+    book: Book,
+    base: str,
+    name: str = "Sandbox books",
+    reference: Callable[[str], str] | None = None,
+) -> XeroWritten:
+    """Create a Xero organisation and fill it with `book`. `reference`: what an invoice's
+    or credit note's `Reference` says of its deal (default: the generator's deal key; a
+    book also written to a CRM names the CRM's deal, as sync does)."""
+    refer = reference or (lambda deal_key: deal_key)
     org = _control(base, "POST", "xero/organisations", {"name": name, "rate_limits": False})
     tenant, api = org["tenant_id"], xero_api(base, org)
     written = XeroWritten(tenant, org)
@@ -130,7 +138,7 @@ def write_xero_book(book: Book, base: str, name: str = "Sandbox books") -> XeroW
                     type="ACCREC",
                     contact=Contact(contact_id=ids[f"xero:{i.customer_key}"]),
                     invoice_number=i.doc_number,
-                    reference=i.deal_key or None,
+                    reference=refer(i.deal_key) if i.deal_key else None,
                     date=i.txn_date,
                     due_date=i.txn_date + timedelta(days=30),
                     status="AUTHORISED",
@@ -161,6 +169,7 @@ def write_xero_book(book: Book, base: str, name: str = "Sandbox books") -> XeroW
                 CreditNote(
                     type="ACCRECCREDIT",
                     contact=Contact(contact_id=ids[f"xero:{c.customer_key}"]),
+                    reference=refer(c.deal_key) if c.deal_key else None,
                     date=c.txn_date,
                     status="AUTHORISED",
                     line_amount_types=LineAmountTypes.NOTAX,

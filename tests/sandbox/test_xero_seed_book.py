@@ -30,3 +30,30 @@ def test_it_writes_the_book_into_a_xero_organisation(live_server):
     duplicate = next(p for p in written.answer_key if p["code"] == "duplicate_invoice")
     first, second = (by_id[i] for i in duplicate["invoice_ids"])
     assert first.total == second.total and first.contact.contact_id == second.contact.contact_id
+
+
+def test_a_book_on_xero_and_hubspot_names_each_deal_as_sync_would(live_server):
+    """The demo's Xero client: the CRM written first, each Xero invoice's Reference names
+    its HubSpot deal, and the planted findings come back in Xero and HubSpot ids."""
+    from hubspot import HubSpot
+
+    from sandbox.seed_book import write_book_on_xero
+
+    base = live_server.url
+    book = generate(20, seed=5)
+    written = write_book_on_xero(book, base, "Xero and HubSpot Co")
+    assert written.books == "xero"
+    api = xero_api(base, written.quickbooks_tokens)
+    invoices = {
+        str(i.invoice_id): i
+        for i in api.get_invoices(written.realm_id, page=1, page_size=1000).invoices
+    }
+    hubspot = HubSpot(
+        access_token=written.hubspot_tokens["access_token"], host=f"{base}/sandbox/hubspot"
+    )
+    for invoice in (i for i in book.invoices if i.deal_key):
+        deal_id = written.ids[invoice.deal_key]
+        assert invoices[written.ids[invoice.key]].reference == f"HubSpot deal {deal_id}"
+        assert hubspot.crm.deals.basic_api.get_by_id(deal_id).id == deal_id
+    duplicate = next(p for p in written.answer_key if p["code"] == "duplicate_invoice")
+    assert all(i in invoices for i in duplicate["invoice_ids"]) and duplicate["customer_id"]
