@@ -225,6 +225,13 @@ class SystemWords:
         """What the books call a customer kept but set aside: "inactive", "archived"."""
         return self.books_steps.get("inactive", "inactive")
 
+    def customers(self, count: int) -> str:
+        """ "220 QuickBooks customers", "1 Xero contact", "3 customers in the books"."""
+        plural = "" if count == 1 else "s"
+        if self.books == SystemWords.books:
+            return f"{count:,} {self.customer_word}{plural} in the books"
+        return f"{count:,} {self.books} {self.customer_word}{plural}"
+
     def step(self, name: str, **names: str) -> str:
         """A step by hand in the books or the CRM, with the customers' names filled in."""
         text = self.books_steps.get(name) or self.crm_steps.get(name) or GENERIC_STEPS[name]

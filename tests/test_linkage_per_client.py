@@ -133,7 +133,7 @@ def test_a_full_run_keeps_what_it_learnt_and_a_webhook_links_with_it(systems, cl
     client.force_login(two_firms.owner_a)
     page = client.get(reverse("client_sync_settings", args=[systems.client.slug])).content
     text = page.decode()
-    assert f"from {PAIRS + 1} customers in the books and {PAIRS} CRM records" in text
+    assert f"from {PAIRS + 1} QuickBooks customers and {PAIRS} CRM records" in text
     assert "expected to be" in text and "to review" in text
 
 

@@ -101,7 +101,7 @@ def test_the_field_map_is_a_row_per_field_and_saves_the_same_data(client, two_fi
 def test_a_bad_field_map_row_is_refused_next_to_it_and_nothing_saved(client, two_firms):
     client.force_login(two_firms.owner_a)
     for field, value, reason in (
-        ("map_companies_city", "City Name", "“City” is not a HubSpot property name"),
+        ("map_companies_city", "City Name", "“City” is not a CRM property name"),
         ("map_companies_city", "a b c d e f", "At most 5 properties; this names 6."),
         ("map_companies_city", "x" * 301, "At most 300 characters"),
         ("map_companies_display_name", "", "Map at least the display name"),

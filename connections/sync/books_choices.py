@@ -53,7 +53,7 @@ class CrmChoices:
     # (name, label) of the properties of companies and of contacts; None when unreadable.
     properties: dict[str, tuple[tuple[str, str], ...]] | None
     problem: str = ""
-    crm: str = "the CRM"  # its name, for the words of the field map
+    crm: str = ""  # its name ("HubSpot"), for the words of the field map; "" unknown
 
     @property
     def readable(self) -> bool:
@@ -67,7 +67,7 @@ class CrmChoices:
 
 
 def read_crm_choices(client: Client) -> CrmChoices:
-    name = "the CRM"
+    name = ""
     try:
         crm = crm_adapter(active_connection(client, Kind.CRM))
         name = provider(crm.connection.system).short_name

@@ -136,12 +136,12 @@ def _problem(
     for name in names:
         if not PROPERTY_NAME.match(name):
             return (
-                f"“{name[:60]}” is not a {crm} property name: those are lowercase letters, "
-                "digits and _ (like firstname)."
+                f"“{name[:60]}” is not a {crm or 'CRM'} property name: those are lowercase "
+                "letters, digits and _ (like firstname)."
             )
         if known is not None and name not in known and name not in kept:
             kind = "company" if crm_type == "companies" else "contact"
-            who = crm[:1].upper() + crm[1:]
+            who = crm or "The CRM"
             return f"{who} has no {kind} property called “{name}”; pick one from the list."
     return ""
 

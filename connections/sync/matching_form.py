@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core import validators
 
+from ..naming import words_of
 from .client_matching import BadLines, expected, parse_abbreviations, parse_legal_forms
 from .client_matching import vocabulary as client_vocabulary
 from .learnt import usable
@@ -140,6 +141,7 @@ def note(form: forms.ModelForm, learnt: LearntMatching | None) -> Note:
     """The last learnt run's expectations for the thresholds on the page (as typed, when
     they are numbers), or why there are none yet."""
     settings = form.instance
+    words = words_of([settings.client_id])[settings.client_id]
     sure = _number(
         form["link_sure_percent"].value(), settings.link_sure_percent, "link_sure_percent"
     )
@@ -167,8 +169,8 @@ def note(form: forms.ModelForm, learnt: LearntMatching | None) -> Note:
         )
     now = expected(learnt.best_pairs, sure, review)
     text = (
-        f"Learnt on {learnt.learnt_at:%-d %B %Y} from {learnt.books_records:,} customers in "
-        f"the books and {learnt.crm_records:,} CRM records. At these thresholds that run "
+        f"Learnt on {learnt.learnt_at:%-d %B %Y} from {words.customers(learnt.books_records)} "
+        f"and {learnt.crm_records:,} CRM records. At these thresholds that run "
         f"would have linked {now.sure:,} record(s) without review"
         + (f", expected to be {_percent(now.precision)} right" if now.precision is not None else "")
         + f", and sent {now.review:,} ({_percent(now.review_share)}) to review."

@@ -86,7 +86,7 @@ def test_the_matching_thresholds_show_what_the_last_learnt_run_expects(
     page.goto(f"/clients/{two_firms.client_a.slug}/sync/settings/")
     expect(page.get_by_label("Link without review at or above (%)")).to_have_value("90.0")
     note = page.locator(".matching-note")
-    expect(note).to_contain_text("from 220 QuickBooks customers and 210 CRM records")
+    expect(note).to_contain_text("from 220 customers in the books and 210 CRM records")
     expect(note).to_contain_text("expected to be")
     expect(page.locator(".matching-expected")).to_contain_text("90 % (this setting)")
     matching = screenshot(page, "sync-settings-matching")
