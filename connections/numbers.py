@@ -8,6 +8,7 @@ NaN makes every comparison raise, and 1E+309 cannot be rounded to cents).
 Conventions per provider:
 - QuickBooks sends JSON numbers, which python-quickbooks (`use_decimal=True`) parses to
   Decimal or int; strings in plain decimal notation are read too.
+- Xero sends JSON numbers too; its adapter reads them as Decimal (`parse_float`).
 - HubSpot sends every property as a string with a '.' decimal point: no thousands
   separators, no comma decimals.
 Neither passes through float. A finite float (only a hand-built payload has one) is read
@@ -36,6 +37,7 @@ _UNPAIRED = re.compile("[\ud800-\udfff\x00]")
 
 class Provider(Enum):
     QUICKBOOKS = "QuickBooks"
+    XERO = "Xero"
     HUBSPOT = "HubSpot"
 
 
@@ -120,6 +122,11 @@ def _why_not(text: str, provider: Provider) -> str:
 
 def quickbooks_number(value: object, field: str, *, default: Decimal | None = None) -> Decimal:
     return parse_number(value, field, Provider.QUICKBOOKS, default=default)
+
+
+def xero_number(value: object, field: str, *, default: Decimal | None = None) -> Decimal:
+    """Xero's JSON numbers, read as Decimal by the adapter (never float)."""
+    return parse_number(value, field, Provider.XERO, default=default)
 
 
 def hubspot_number(value: object, field: str, *, default: Decimal | None = None) -> Decimal:

@@ -144,6 +144,12 @@ def quickbooks_api_base() -> str:
     return "https://quickbooks.api.intuit.com/v3"
 
 
+def xero_api_base() -> str:
+    if settings.SANDBOX:
+        return f"{sandbox_base()}/xero/api.xro/2.0"
+    return "https://api.xero.com/api.xro/2.0"
+
+
 def hubspot_api_base() -> str:
     if settings.SANDBOX:
         return f"{sandbox_base()}/hubspot"

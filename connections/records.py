@@ -192,6 +192,7 @@ class Invoice:
     voided: bool = False
     version: str = ""
     updated_at: datetime | None = None  # QuickBooks gives whole seconds
+    status: str = ""  # the provider's own status, where it has one (Xero's AUTHORISED)
 
 
 @dataclass(frozen=True)
