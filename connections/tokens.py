@@ -15,6 +15,9 @@ class TokenSet:
     external_id: str = ""
     external_name: str = ""
     scopes: list[str] = field(default_factory=list)
+    # The accounts this token reaches when the provider leaves the choice to the person
+    # (Xero organisations): [tenant id, name] pairs, `external_id` empty until one is chosen.
+    choices: list[list[str]] = field(default_factory=list)
 
     def access_expires_at(self, now: datetime | None = None) -> datetime:
         return (now or timezone.now()) + timedelta(seconds=self.expires_in)
