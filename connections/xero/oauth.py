@@ -10,12 +10,11 @@ only among these.
 
 import logging
 from dataclasses import replace
-from urllib.parse import urlencode
 
 from django.conf import settings
 
 from ..providers import System, provider, xero_authorize_url
-from ..tokens import OAuthError, RefreshRefused, TokenSet
+from ..tokens import OAuthError, RefreshRefused, TokenSet, authorize_url
 from . import tokens as identity
 
 log = logging.getLogger(__name__)
@@ -25,16 +24,10 @@ class XeroOAuth:
     system = System.XERO
 
     def authorize_url(self, state: str, redirect_uri: str) -> str:
-        query = urlencode(
-            {
-                "response_type": "code",
-                "client_id": settings.XERO_CLIENT_ID,
-                "redirect_uri": redirect_uri,
-                "scope": " ".join(provider(self.system).scope_names),
-                "state": state,
-            }
-        )
-        return f"{xero_authorize_url()}?{query}"
+        return authorize_url(
+            xero_authorize_url(), settings.XERO_CLIENT_ID, redirect_uri,
+            provider(self.system).scope_names, state, response_type="code",
+        )  # fmt: skip
 
     def exchange(self, code: str, redirect_uri: str, params) -> TokenSet:
         try:

@@ -7,11 +7,10 @@ receiver answers 200 to a good signature and 401 to a bad one. Xero sends no pay
 events; the change feed catches those.
 """
 
-import base64
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
+
+from ..signatures import base64_hmac_valid
 
 
 @dataclass(frozen=True)
@@ -35,14 +34,7 @@ class MalformedWebhook(ValueError):
 
 def signature_valid(body: bytes, signature: str, webhook_key: str) -> bool:
     """`x-xero-signature` is base64(HMAC-SHA256(webhook key, raw body))."""
-    if not signature or not webhook_key:
-        return False
-    expected = hmac.new(webhook_key.encode(), body, hashlib.sha256).digest()
-    try:
-        given = base64.b64decode(signature, validate=True)
-    except ValueError:
-        return False
-    return hmac.compare_digest(expected, given)
+    return base64_hmac_valid(body, signature, webhook_key)
 
 
 def is_intent_to_receive(body: bytes) -> bool:
