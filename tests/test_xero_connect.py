@@ -108,6 +108,10 @@ def test_it_asks_which_organisation_when_several_were_authorised(client, two_fir
     assert chosen.status_code == 302 and chosen["Location"] == page
     confirmation = client.get(page).content.decode()
     assert "Connect Xero for Alpha Secret Roofing" in confirmation and "Side Co" in confirmation
+    # Back to the choice page and another pick: nothing stored, the page says what would be.
+    again = client.post(page, {"action": "choose", "account": first})
+    assert again.status_code == 409 and "Side Co" in again.content.decode()
+    assert not Connection.objects.exists()
     assert client.post(page, {"action": "connect"}).status_code == 302
     stored = Connection.objects.get(client=two_firms.client_a, system="xero")
     assert (stored.external_id, stored.external_name) == (second, "Side Co")
@@ -177,6 +181,20 @@ def test_a_contractor_chooses_among_the_organisations_too(two_firms, sandbox):
 
 
 # -- refresh ---------------------------------------------------------------------------------
+
+
+def test_it_connects_from_the_command_line_with_webhooks_on(two_firms, sandbox, settings):
+    from django.core.management import call_command
+
+    settings.PUBLIC_BASE_URL = sandbox  # intent-to-receive probes this app's receiver
+    tenant = organisation(sandbox, "Command Line Ltd")
+    call_command("connect_sandbox", "alpha-roofing", tenant_id=tenant)
+    systems = set(Connection.objects.filter(client=two_firms.client_a).values_list("system"))
+    assert systems == {("xero",), ("hubspot",)}
+    assert Connection.objects.get(system="xero").external_id == tenant
+    org = requests.get(f"{sandbox}/sandbox/control/xero/organisations/{tenant}", timeout=10)
+    assert org.json()["webhook_url"] == f"{sandbox}/webhooks/xero/"
+    assert org.json()["webhook_enabled"]
 
 
 def test_refresh_rotates_the_refresh_token_and_saves_it(connected, sandbox):
