@@ -230,8 +230,8 @@ def test_it_refuses_a_link_for_no_system(client, two_firms):
     url = reverse("contractor_invitation_create", args=["alpha-roofing"])
     response = client.post(url, {"systems_offered": "1"})
     assert "Choose at least one system for the link." in response.content.decode()
-    response = client.post(url, {"systems_offered": "1", "systems": ["xero"]})
-    assert "Unknown system: xero." in response.content.decode()
+    response = client.post(url, {"systems_offered": "1", "systems": ["sage"]})
+    assert "Unknown system: sage." in response.content.decode()
     assert not ContractorInvitation.objects.exists()
 
 
