@@ -188,6 +188,11 @@ def webhook_changes(system: str, body: bytes) -> list[tuple[str, str]]:
     the provider's `MalformedWebhook` (a ValueError) on a body it cannot read."""
     from .hubspot import webhooks as hubspot
     from .quickbooks import webhooks as quickbooks
+    from .xero import webhooks as xero
 
-    readers = {System.QUICKBOOKS: quickbooks.changes, System.HUBSPOT: hubspot.changes}
+    readers = {
+        System.QUICKBOOKS: quickbooks.changes,
+        System.HUBSPOT: hubspot.changes,
+        System.XERO: xero.changes,
+    }
     return readers[System(system)](body)

@@ -1,9 +1,9 @@
 """Which client a consented company may be bound to, and what binding it would do.
 
-A company (QuickBooks realm, HubSpot portal) proven by the provider is bound to one client
-at a time, across every firm. `decide` is the rule, over plain data; `holder_of` and
-`previous_of` read what it needs; `set_aside_counts` says what a change of company would
-set aside, for the confirmation page.
+A company (QuickBooks realm, Xero organisation, HubSpot portal) proven by the provider is
+bound to one client at a time, across every firm. `decide` is the rule, over plain data;
+`holder_of` and `previous_of` read what it needs; `set_aside_counts` says what a change of
+company would set aside, for the confirmation page.
 """
 
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ class Kind(StrEnum):
     CHANGE = "change"  # staff: another company than before; the old one's data set aside
     MOVE = "move"  # staff: a company another client of this firm holds; it moves here
     REFUSED = "refused"
+    CHOOSE = "choose"  # the token reaches several companies: the person picks one first
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import json
 import logging
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -36,7 +36,11 @@ log = logging.getLogger(__name__)
 SESSION_KEY = "oauth_states"
 PENDING_KEY = "oauth_pending"  # consents the provider confirmed, waiting for this page's click
 # How a page names the account each system connects.
-COMPANY_WORD = {System.QUICKBOOKS: "QuickBooks company", System.HUBSPOT: "HubSpot account"}
+COMPANY_WORD = {
+    System.QUICKBOOKS: "QuickBooks company",
+    System.XERO: "Xero organisation",
+    System.HUBSPOT: "HubSpot account",
+}
 STATE_LIFETIME_SECONDS = 30 * 60
 
 
@@ -136,6 +140,8 @@ def _client_for(request: HttpRequest, entry: dict) -> tuple[Client, bool]:
 
 
 def _binding(client: Client, system: str, tokens: TokenSet, via_invitation: bool) -> Binding:
+    if not tokens.external_id and tokens.choices:
+        return Binding(BindingKind.CHOOSE)  # decided once the person picks one of them
     return binding_for(
         client, system, tokens.external_id, COMPANY_WORD[system], via_invitation=via_invitation
     )
@@ -172,10 +178,14 @@ def complete(request: HttpRequest, system: str) -> str:
         log.warning("Consent refused: %s %s is bound elsewhere", system, tokens.external_id)
         raise ConsentFailed(binding.reason, status=409)
     key = secrets.token_urlsafe(24)
+    _park(request, key, entry, tokens)
+    return key
+
+
+def _park(request: HttpRequest, key: str, entry: dict, tokens: TokenSet) -> None:
     pending = _live(request.session.get(PENDING_KEY, {}))
     pending[key] = entry | {"at": time.time(), "tokens": encrypt(json.dumps(asdict(tokens)))}
     request.session[PENDING_KEY] = pending
-    return key
 
 
 def pending_consent(request: HttpRequest, key: str) -> Pending:
@@ -200,6 +210,32 @@ def pending_consent(request: HttpRequest, key: str) -> Pending:
     )
 
 
+def choose(request: HttpRequest, key: str, account_id: str) -> Pending:
+    """The person picked which of the token's companies is this client's. Only one the
+    provider listed for this very token counts (the browser can send any id); the choice is
+    then checked like a company the provider named itself, and parked for confirmation."""
+    pending = pending_consent(request, key)
+    names = {choice[0]: choice[1] for choice in pending.tokens.choices}
+    if pending.binding.kind != BindingKind.CHOOSE or account_id not in names:
+        discard(request, key)
+        log.warning("Consent refused: %s %r was not offered", pending.system, account_id[:64])
+        raise ConsentFailed(
+            f"That {pending.label} is not one this approval reached, so nothing was "
+            "connected. Please start again."
+        )
+    tokens = replace(
+        pending.tokens, external_id=account_id, external_name=names[account_id], choices=[]
+    )
+    binding = _binding(pending.client, pending.system, tokens, pending.via_invitation)
+    if binding.kind == BindingKind.REFUSED:
+        discard(request, key)
+        log.warning("Consent refused: %s %s is bound elsewhere", pending.system, account_id)
+        raise ConsentFailed(binding.reason, status=409)
+    entry = request.session[PENDING_KEY][key]
+    _park(request, key, entry, tokens)
+    return replace(pending, tokens=tokens, binding=binding)
+
+
 def discard(request: HttpRequest, key: str) -> None:
     pending = request.session.get(PENDING_KEY, {})
     pending.pop(key, None)
@@ -214,7 +250,9 @@ def finish(request: HttpRequest, key: str, confirmed: str = "") -> Completed:
     if pending.binding.kind == BindingKind.REFUSED:
         discard(request, key)
         raise ConsentFailed(pending.binding.reason, status=409)
-    if pending.binding.needs_confirmation and confirmed != pending.binding.confirmation:
+    if pending.binding.kind == BindingKind.CHOOSE or (
+        pending.binding.needs_confirmation and confirmed != pending.binding.confirmation
+    ):
         raise NeedsConfirmation()
     try:
         connection = store(pending)

@@ -7,6 +7,7 @@ from .hubspot.oauth import HubSpotOAuth
 from .providers import System
 from .quickbooks.oauth import QuickBooksOAuth
 from .tokens import TokenSet
+from .xero.oauth import XeroOAuth
 
 
 class OAuthFlow(Protocol):
@@ -24,6 +25,7 @@ class OAuthFlow(Protocol):
 FLOWS: dict[str, OAuthFlow] = {
     System.QUICKBOOKS: QuickBooksOAuth(),
     System.HUBSPOT: HubSpotOAuth(),
+    System.XERO: XeroOAuth(),
 }
 
 

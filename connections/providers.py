@@ -162,6 +162,30 @@ def hubspot_authorize_url() -> str:
     return "https://app.hubspot.com/oauth/authorize"
 
 
+def xero_authorize_url() -> str:
+    if settings.SANDBOX:
+        return f"{sandbox_base()}/xero/identity/connect/authorize"
+    return "https://login.xero.com/identity/connect/authorize"
+
+
+def xero_token_url() -> str:
+    if settings.SANDBOX:
+        return f"{sandbox_base()}/xero/identity/connect/token"
+    return "https://identity.xero.com/connect/token"
+
+
+def xero_revocation_url() -> str:
+    if settings.SANDBOX:
+        return f"{sandbox_base()}/xero/identity/connect/revocation"
+    return "https://identity.xero.com/connect/revocation"
+
+
+def xero_connections_url() -> str:
+    if settings.SANDBOX:
+        return f"{sandbox_base()}/xero/connections"
+    return "https://api.xero.com/connections"
+
+
 # Where a person opens one record in the provider's own app, in the right company. QuickBooks
 # keys its pages by `companyId` (a person signed in to several companies otherwise lands in
 # whichever they used last); HubSpot's by the portal in the path. With SANDBOX on, the

@@ -3,6 +3,11 @@
 The refresh happens under a row lock on the connection: whoever takes the lock first calls
 the provider; the others wait, then find a fresh token and use it. Providers rotate refresh
 tokens, so two concurrent refreshes would make one of them invalid — the lock prevents it.
+
+The new refresh token is saved in the transaction that holds the lock, as soon as it is
+received. When the answer is lost instead, the saved token is kept: Xero keeps a replaced
+refresh token valid for 30 minutes, so its flow retries with it at once
+(`connections.xero.tokens.refresh`), and a later refresh can still use it.
 """
 
 import logging

@@ -64,4 +64,5 @@ urlpatterns = [
     path("oauth/<str:system>/confirm/<str:key>/", views.oauth_confirm, name="oauth_confirm"),
     path("webhooks/quickbooks/", webhooks.quickbooks_webhook, name="webhook_quickbooks"),
     path("webhooks/hubspot/", webhooks.hubspot_webhook, name="webhook_hubspot"),
+    path("webhooks/xero/", webhooks.xero_webhook, name="webhook_xero"),
 ]

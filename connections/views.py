@@ -231,6 +231,27 @@ def _after(request: HttpRequest, pending: consent.Pending) -> HttpResponse:
     return redirect("client_detail", client_slug=pending.client.slug)
 
 
+def _choose(request: HttpRequest, pending: consent.Pending) -> HttpResponse:
+    """The token reaches several companies (Xero organisations ticked together): which one
+    is this client's. The choice is then confirmed on the usual page."""
+    # Any other press (a confirmation before choosing) stores nothing: choose first.
+    if request.method == "POST" and request.POST.get("action") == "choose":
+        try:
+            consent.choose(request, pending.key, request.POST.get("account", ""))
+        except consent.ConsentFailed as error:
+            return _consent_failed(request, pending.system, error)
+        return redirect("oauth_confirm", system=pending.system, key=pending.key)
+    context = {
+        "pending": pending,
+        "client": pending.client,
+        "firm": pending.client.firm,
+        "provider": PROVIDERS[pending.system],
+        "choices": pending.tokens.choices,
+        "hide_login": pending.via_invitation,
+    }
+    return render(request, "connections/choose.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 def oauth_confirm(request: HttpRequest, system: str, key: str) -> HttpResponse:
     """Which company is about to be connected to which client, and what that will do; one
@@ -247,14 +268,20 @@ def oauth_confirm(request: HttpRequest, system: str, key: str) -> HttpResponse:
     if pending.binding.kind == BindingKind.REFUSED:
         consent.discard(request, key)
         return _consent_failed(request, system, consent.ConsentFailed(pending.binding.reason, 409))
+    if request.method == "POST" and request.POST.get("action") == "cancel":
+        consent.discard(request, key)
+        if not pending.via_invitation:
+            messages.info(request, "Nothing was connected.")
+        return _after(request, pending)
+    if pending.binding.kind == BindingKind.CHOOSE:
+        return _choose(request, pending)
     unconfirmed = False
     if request.method == "POST":
-        if request.POST.get("action") == "cancel":
-            consent.discard(request, key)
-            if not pending.via_invitation:
-                messages.info(request, "Nothing was connected.")
-            return _after(request, pending)
         try:
+            if request.POST.get("action") == "choose":
+                # The choice page sent again once a choice was made (the back button):
+                # store nothing, show what the confirmation would store.
+                raise consent.NeedsConfirmation()
             done = consent.finish(request, key, request.POST.get("confirm", ""))
         except consent.NeedsConfirmation:
             unconfirmed = True  # what the page said no longer holds: show it as it is now

@@ -4,7 +4,7 @@
 - a replay → 409, not stored again. A replay is known by its events' own identities (or,
   for a body that does not parse, its bytes), never by the signature's bytes: base64 has
   more than one spelling of the same HMAC, and HubSpot signs a fresh timestamp per send;
-- unknown realm/portal → 200 and a log line, so the provider keeps the endpoint enabled.
+- unknown realm/portal/tenant → 200 and a log line, so the provider keeps the endpoint enabled.
 - events for several companies in one delivery (Intuit's `eventNotifications` holds one
   entry per realm; HubSpot batches an app's events) → stored as one delivery per company,
   each holding only that company's events, each routed and replay-checked on its own.
@@ -33,6 +33,7 @@ from .models import BOUND_STATUSES, Connection, DeliveryStatus, WebhookDelivery
 from .providers import System
 from .quickbooks import webhooks as quickbooks
 from .webhook_body import refused_body
+from .xero import webhooks as xero
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ KEPT_HEADERS = (
     "intuit-signature",
     "X-HubSpot-Signature-v3",
     "X-HubSpot-Request-Timestamp",
+    "x-xero-signature",
 )
 
 
@@ -197,4 +199,34 @@ def hubspot_webhook(request: HttpRequest) -> HttpResponse:
         return _store(request, System.HUBSPOT, signature, "", quarantine_reason=str(error))
     return _store_each_account(
         request, System.HUBSPOT, signature, events, lambda e: e.portal_id, _hubspot_part
+    )
+
+
+def _xero_answer(response: HttpResponse) -> HttpResponse:
+    """Xero wants 200 with no body. A replay is answered 200 too: Xero retries anything else
+    for a day, then disables the webhook, and the events were received the first time."""
+    return HttpResponse(status=200 if response.status_code in (200, 409) else response.status_code)
+
+
+@csrf_exempt
+@require_POST
+def xero_webhook(request: HttpRequest) -> HttpResponse:
+    signature = request.headers.get("x-xero-signature", "")
+    if not xero.signature_valid(request.body, signature, settings.XERO_WEBHOOK_KEY):
+        _unauthorised(System.XERO, "bad or missing x-xero-signature")
+        return HttpResponse(status=401)  # intent-to-receive: 401 with an empty body
+    if xero.is_intent_to_receive(request.body):
+        return HttpResponse(status=200)
+    if refused := refused_body(System.XERO, request.body):
+        return _xero_answer(refused)
+    try:
+        events = xero.parse_events(request.body)
+    except xero.MalformedWebhook as error:
+        return _xero_answer(
+            _store(request, System.XERO, signature, "", quarantine_reason=str(error))
+        )
+    return _xero_answer(
+        _store_each_account(
+            request, System.XERO, signature, events, lambda e: e.tenant_id, xero.part_of
+        )
     )

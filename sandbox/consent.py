@@ -50,7 +50,7 @@ def consent(
     authorize_url: str,
     system: str,
     *,
-    account_id: str | None = None,
+    account_id: str | list[str] | None = None,
     new_account_name: str | None = None,
     approve: bool = True,
     session: requests.Session | None = None,
@@ -74,6 +74,8 @@ def consent(
     if new_account_name:
         data.pop(account_field, None)
         data[new_name_field] = new_account_name
+    elif isinstance(account_id, list):
+        data[account_field] = account_id  # Xero's page: several organisations ticked
     elif account_id:
         data[account_field] = str(account_id)
     data["decision"] = "approve" if approve else "deny"

@@ -143,7 +143,8 @@ def finish_consent(client, callback: str, confirm_kind: str = ""):
 
 @pytest.fixture
 def connected(client, two_firms, sandbox):
-    """Connect firm A's client to a new sandbox account through the real consent flow."""
+    """Connect firm A's client to a new sandbox account (QuickBooks company, Xero
+    organisation, HubSpot portal) through the real consent flow."""
 
     def connect(system: str) -> Connection:
         client.force_login(two_firms.accountant_a)

@@ -17,7 +17,7 @@ from .sandbox.conftest import sandbox_db
 
 pytestmark = sandbox_db
 
-SYSTEMS = ["quickbooks", "hubspot"]
+SYSTEMS = ["quickbooks", "hubspot", "xero"]
 
 
 @pytest.mark.parametrize("system", SYSTEMS)
@@ -30,7 +30,7 @@ def test_it_connects_a_system_for_the_accountant(client, two_firms, sandbox, sys
     assert not Connection.objects.exists(), "nothing is stored before the person confirms"
     page = client.get(answer["Location"]).content.decode()
     assert "Alpha Secret Roofing" in page
-    assert ("Alpha Roofing Books" if system == "quickbooks" else "sandbox.hubspot") in page
+    assert ("sandbox.hubspot" if system == "hubspot" else "Alpha Roofing Books") in page
     response = confirm(client, answer)
     assert response.status_code == 302
     assert response["Location"] == reverse("client_detail", args=["alpha-roofing"])
@@ -46,7 +46,9 @@ def test_it_connects_a_system_for_the_accountant(client, two_firms, sandbox, sys
 
 @pytest.mark.parametrize("system", SYSTEMS)
 def test_it_connects_from_the_contractors_invitation(client, two_firms, sandbox, system):
-    invitation = ContractorInvitationFactory(client=two_firms.client_a)
+    invitation = ContractorInvitationFactory(
+        client=two_firms.client_a, systems=sorted({"quickbooks", "hubspot", system})
+    )
     token = link_token(invitation)
     page = client.get(reverse("contractor_invitation", args=[token]))
     assert page.status_code == 200
@@ -139,7 +141,7 @@ def test_it_connects_from_the_command_line(two_firms, sandbox, system):
     first = Connection.objects.get(client=two_firms.client_a, system=system)
     assert first.status == Status.ACTIVE
     # Again, onto the same sandbox account by id: still one connection, same account.
-    option = {"quickbooks": "realm_id", "hubspot": "portal_id"}[system]
+    option = {"quickbooks": "realm_id", "hubspot": "portal_id", "xero": "tenant_id"}[system]
     call_command("connect_sandbox", "alpha-roofing", only=system, **{option: first.external_id})
     again = Connection.objects.get(client=two_firms.client_a, system=system)
     assert (again.pk, again.external_id) == (first.pk, first.external_id)

@@ -16,6 +16,7 @@ from .conftest import local, start_direct
 from .factories import ClientFactory
 from .sandbox.conftest import sandbox_db
 from .test_webhooks import hubspot_body, intuit_signature, post_hubspot, post_qbo, qbo_body
+from .test_xero_connect import post_xero, xero_body
 
 pytestmark = sandbox_db
 
@@ -68,7 +69,7 @@ def test_firm_b_cannot_bind_firm_as_realm_by_editing_its_callback(
     assert WebhookDelivery.objects.get().connection == firm_a
 
 
-@pytest.mark.parametrize("system", ["quickbooks", "hubspot"])
+@pytest.mark.parametrize("system", ["quickbooks", "hubspot", "xero"])
 def test_a_company_connected_in_firm_a_is_refused_to_firm_b(
     client, two_firms, sandbox, firm_b_client, system
 ):
@@ -90,6 +91,8 @@ def test_a_company_connected_in_firm_a_is_refused_to_firm_b(
     if system == "quickbooks":
         body = qbo_body(firm_a.external_id)
         assert post_qbo(client, body, intuit_signature(body)).status_code == 200
+    elif system == "xero":
+        assert post_xero(client, xero_body(firm_a.external_id)).status_code == 200
     else:
         assert post_hubspot(client, hubspot_body(firm_a.external_id)).status_code == 200
     assert WebhookDelivery.objects.get().connection == firm_a

@@ -2,14 +2,13 @@
 
 import json
 import logging
-from urllib.parse import urlencode
 
 from django.conf import settings
 from hubspot import HubSpot
 from hubspot.oauth import ApiException
 
 from ..providers import System, hubspot_api_base, hubspot_authorize_url, provider
-from ..tokens import OAuthError, RefreshRefused, TokenSet
+from ..tokens import OAuthError, RefreshRefused, TokenSet, authorize_url
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +29,10 @@ class HubSpotOAuth:
     system = System.HUBSPOT
 
     def authorize_url(self, state: str, redirect_uri: str) -> str:
-        query = urlencode(
-            {
-                "client_id": settings.HUBSPOT_CLIENT_ID,
-                "redirect_uri": redirect_uri,
-                "scope": " ".join(provider(self.system).scope_names),
-                "state": state,
-            }
-        )
-        return f"{hubspot_authorize_url()}?{query}"
+        return authorize_url(
+            hubspot_authorize_url(), settings.HUBSPOT_CLIENT_ID, redirect_uri,
+            provider(self.system).scope_names, state,
+        )  # fmt: skip
 
     def exchange(self, code: str, redirect_uri: str, params) -> TokenSet:
         api = _api()

@@ -1,10 +1,9 @@
 """QuickBooks webhook verification and parsing (pure functions)."""
 
-import base64
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
+
+from ..signatures import base64_hmac_valid
 
 
 @dataclass(frozen=True)
@@ -32,14 +31,7 @@ class MalformedWebhook(ValueError):
 
 def signature_valid(body: bytes, signature: str, verifier_token: str) -> bool:
     """`intuit-signature` is base64(HMAC-SHA256(verifier token, raw body))."""
-    if not signature or not verifier_token:
-        return False
-    expected = hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()
-    try:
-        given = base64.b64decode(signature, validate=True)
-    except ValueError:
-        return False
-    return hmac.compare_digest(expected, given)
+    return base64_hmac_valid(body, signature, verifier_token)
 
 
 def parse_events(body: bytes) -> list[QuickBooksEvent]:

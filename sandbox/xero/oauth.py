@@ -159,9 +159,23 @@ def _token_body(access: AccessToken, refresh: RefreshToken | None, scopes: list[
     return body
 
 
+def _token_account(request: HttpRequest, *args, **kwargs) -> str | None:
+    """The organisation a code or refresh token was granted for (the first, when a consent
+    ticked several), so a fault plan set for it applies to its token calls too."""
+    if request.POST.get("grant_type") == "refresh_token":
+        grant = RefreshToken.objects.filter(token=request.POST.get("refresh_token", ""))
+    else:
+        grant = AuthorizationCode.objects.filter(code=request.POST.get("code", ""))
+    event = grant.values_list("auth_event_id", flat=True).first()
+    if not event:
+        return None
+    found = Connection.objects.filter(auth_event_id=event).order_by("pk")
+    return found.values_list("organisation__tenant_id", flat=True).first()
+
+
 @csrf_exempt
 @require_POST
-@emulated(XERO, no_account)
+@emulated(XERO, _token_account)
 def token(request: HttpRequest) -> JsonResponse:
     client_id, secret = client_credentials(request)
     if client_id != settings.XERO_CLIENT_ID or secret != settings.XERO_CLIENT_SECRET:

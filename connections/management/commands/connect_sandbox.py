@@ -1,3 +1,4 @@
+import logging
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,9 +16,12 @@ from connections.providers import System, sandbox_base
 from connections.tokens import OAuthError
 from sandbox.consent import ConsentPageError, consent
 
+log = logging.getLogger(__name__)
+
 
 def run_consent(client: Client, system: str, account_id: str | None) -> str:
-    """The real authorization-code flow against the sandbox; returns the external account id."""
+    """The real authorization-code flow against the sandbox; returns the external account id.
+    On Xero's page it ticks one organisation, so no choice is left to make."""
     flow = flow_for(system)
     state = secrets.token_urlsafe(24)
     redirect_uri = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/oauth/{system}/callback/"
@@ -44,7 +48,8 @@ def run_consent(client: Client, system: str, account_id: str | None) -> str:
             "do that from the client page, where staff confirm it."
         )
     connection = do_store_connection(client, system, tokens, actor=None, via_invitation=False)
-    point_webhooks_here(system, connection.external_id)
+    if warning := point_webhooks_here(system, connection.external_id):
+        log.warning(warning)
     if system == System.HUBSPOT:
         ensure_subscriptions()  # app-wide: company and contact events reach the receiver
     return connection.external_id
@@ -52,26 +57,37 @@ def run_consent(client: Client, system: str, account_id: str | None) -> str:
 
 WEBHOOK_CONTROL = {
     System.QUICKBOOKS: "control/quickbooks/companies/{account}",
+    System.XERO: "control/xero/organisations/{account}",
     System.HUBSPOT: "control/hubspot/portals/{account}",
 }
 
 
-def point_webhooks_here(system: str, account: str) -> None:
-    """Tell the sandbox account to deliver its webhooks to this app's receiver."""
+def point_webhooks_here(system: str, account: str) -> str:
+    """Tell the sandbox account to deliver its webhooks to this app's receiver. Xero sends
+    nothing until the receiver passed intent-to-receive: run it; returns a warning when it
+    did not pass (the app server must be up at PUBLIC_BASE_URL), else ""."""
     base = settings.PUBLIC_BASE_URL.rstrip("/")
-    path = WEBHOOK_CONTROL[System(system)].format(account=account)
-    answer = requests.patch(
-        f"{sandbox_base()}/{path}", json={"webhook_url": f"{base}/webhooks/{system}/"}, timeout=30
-    )
+    path = f"{sandbox_base()}/{WEBHOOK_CONTROL[System(system)].format(account=account)}"
+    answer = requests.patch(path, json={"webhook_url": f"{base}/webhooks/{system}/"}, timeout=30)
     if answer.status_code != 200:
         raise CommandError(f"{system}: could not set the webhook URL ({answer.status_code}).")
+    if system != System.XERO:
+        return ""
+    probed = requests.post(f"{path}/intent-to-receive", timeout=60)
+    if probed.status_code == 200 and probed.json().get("passed"):
+        return ""
+    return (
+        f"Xero webhooks stay off: {base}/webhooks/xero/ did not pass intent-to-receive "
+        "(is the app server running there?)."
+    )
 
 
 class Command(BaseCommand):
     help = (
-        "Connect a client to the sandbox QuickBooks company and HubSpot portal through the real "
-        "authorization-code flow (a new company/portal unless ids are given). The app server "
-        "must be running with SANDBOX on, at SANDBOX_BASE_URL."
+        "Connect a client to the sandbox QuickBooks company (or Xero organisation, with "
+        "--tenant-id or --only xero) and HubSpot portal through the real authorization-code "
+        "flow (a new company/organisation/portal unless ids are given). The app server must be "
+        "running with SANDBOX on, at SANDBOX_BASE_URL."
     )
 
     def add_arguments(self, parser) -> None:
@@ -80,16 +96,33 @@ class Command(BaseCommand):
         parser.add_argument("--realm-id", help="Use this sandbox QuickBooks company.")
         parser.add_argument("--portal-id", help="Use this sandbox HubSpot portal.")
         parser.add_argument(
+            "--tenant-id", help="Use this sandbox Xero organisation (instead of QuickBooks)."
+        )
+        parser.add_argument(
             "--only", choices=[s.value for s in System], help="Connect just this system."
         )
 
     def handle(
-        self, *args, client_slug: str, firm: str | None, realm_id, portal_id, only, **options
+        self,
+        *args,
+        client_slug: str,
+        firm: str | None,
+        realm_id,
+        portal_id,
+        only,
+        tenant_id=None,
+        **options,
     ):
         if not settings.SANDBOX:
             raise CommandError("SANDBOX is off: this command only talks to the emulators.")
+        if tenant_id and realm_id:
+            raise CommandError("A client keeps one set of books: give --realm-id or --tenant-id.")
         client = client_from_slug(client_slug, firm)
-        accounts = {System.QUICKBOOKS: realm_id, System.HUBSPOT: portal_id}
+        # One accounting system per client: QuickBooks unless Xero is asked for.
+        if tenant_id or only == System.XERO:
+            accounts = {System.XERO: tenant_id, System.HUBSPOT: portal_id}
+        else:
+            accounts = {System.QUICKBOOKS: realm_id, System.HUBSPOT: portal_id}
         for system, account_id in accounts.items():
             if only and system != only:
                 continue
