@@ -87,6 +87,7 @@ REFUSALS = (
 TAX_TYPES = {"TAX": "OUTPUT", "NON": "NONE"}
 # The body's keyword in each xero-python write method.
 _BODY = {
+    "create_contacts": "contacts",
     "update_or_create_contacts": "contacts",
     "update_contact": "contacts",
     "update_or_create_items": "items",
@@ -110,7 +111,12 @@ class XeroAdapter:
             client_id=settings.XERO_CLIENT_ID, client_secret=settings.XERO_CLIENT_SECRET
         )
         client = ApiClient(Configuration(oauth2_token=token), pool_threads=1)
-        current = {"access_token": access_token_for(self.connection), "token_type": "Bearer"}
+        current = {
+            "access_token": access_token_for(self.connection),
+            "token_type": "Bearer",
+            "scope": [],
+            "expires_in": 1800,  # refreshing is ours (refresh.py), never the SDK's
+        }
         client.oauth2_token_getter(lambda: current)
         client.oauth2_token_saver(current.update)
         # Retries are ours (retries.py): none in urllib3, and a bounded wait per call.
@@ -305,7 +311,7 @@ class XeroAdapter:
             "Looking up a Xero contact by name",
             lambda api, tenant: api.get_contacts(
                 tenant,
-                where=f'Name.ToLower()=="{_quoted(display_name.lower())}"',
+                where=f'Name=="{_quoted(display_name)}"',  # Xero compares text ignoring case
                 include_archived=True,
                 _preload_content=False,
             ),
@@ -316,30 +322,34 @@ class XeroAdapter:
     def write_customers(
         self, writes: Iterable[tuple[str, Mapping[str, str], Customer | None]], request_id: str
     ) -> list[WriteResult]:
-        """Create or update contacts in one POST (Xero upserts by ContactID). An update of a
-        contact changed since it was read is refused as stale, never written over."""
+        """Create contacts with a PUT (refused on a name another active contact bears: a POST
+        would quietly update that one) and update others with a POST by ContactID. An update
+        of a contact changed since it was read is refused as stale, never written over."""
         writes = list(writes)
-        keys, elements, results = [], [], {}
+        results: dict[str, WriteResult] = {}
         changed = self._changed_since_read([w[2] for w in writes if w[2] is not None])
+        creates, updates = [], []
         for key, values, current in writes:
             body = contact_body(values)
-            if current is not None:
-                if current.external_id in changed:
-                    results[key] = WriteResult(
-                        key,
-                        error_code="stale",
-                        refusal=Refusal.STALE,
-                        error="changed in Xero since it was read",
-                    )
-                    continue
-                body["ContactID"] = current.external_id
-            keys.append(key)
-            elements.append(body)
-        answered = self._write(
-            "Writing Xero contacts", "update_or_create_contacts", "Contacts", elements, request_id
-        )
-        for key, element in zip(keys, _padded(answered, len(keys)), strict=True):
-            results[key] = _write_result(key, element, "ContactID")
+            if current is None:
+                creates.append((key, body))
+            elif current.external_id in changed:
+                results[key] = WriteResult(
+                    key, error_code="stale", refusal=Refusal.STALE,
+                    error="changed in Xero since it was read",
+                )  # fmt: skip
+            else:
+                updates.append((key, body | {"ContactID": current.external_id}))
+        for method, group, suffix in (
+            ("create_contacts", creates, "new"),
+            ("update_or_create_contacts", updates, "upd"),
+        ):
+            answered = self._write(
+                "Writing Xero contacts", method, "Contacts", [body for _, body in group],
+                f"{request_id}-{suffix}" if creates and updates else request_id,
+            )  # fmt: skip
+            for (key, _), element in zip(group, _padded(answered, len(group)), strict=True):
+                results[key] = _write_result(key, element, "ContactID")
         return [results[key] for key, _, _ in writes]
 
     def _changed_since_read(self, current: list[Customer]) -> set[str]:
