@@ -234,13 +234,17 @@ class QuickBooksAdapter:
 
     def customers_named(self, display_name: str) -> list[Customer]:
         """Customers (active or not) whose display name is `display_name`, ignoring case."""
+        # LIKE ignores case, as QuickBooks' unique names do (= does not); a % in the name
+        # is a wildcard there, so the answer is narrowed to the name itself here.
         found = self._call(
             "Looking up a QuickBooks customer by name",
             lambda qb: QboCustomer.where(
-                f"DisplayName = '{_quoted(display_name)}' AND Active IN (true, false)", qb=qb
+                f"DisplayName LIKE '{_quoted(display_name)}' AND Active IN (true, false)", qb=qb
             ),
         )
-        return self._each(found, _customer, "customer")
+        wanted = display_name.casefold()
+        parsed = self._each(found, _customer, "customer")
+        return [c for c in parsed if c.display_name.casefold() == wanted]
 
     def write_customers(
         self, writes: Iterable[tuple[str, Mapping[str, str], Customer | None]], request_id: str

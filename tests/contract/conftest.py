@@ -1,0 +1,50 @@
+import pytest
+import requests
+
+from connections import retries
+from connections.adapters import accounting_adapter
+from connections.sync.models import SyncSettings
+
+from ..sync_support import Systems
+from .worlds import ACCOUNTING_SYSTEMS, BOOKS
+
+
+class World(Systems):
+    """Firm A's client with HubSpot and one accounting system, connected through the real
+    consent flow; `books` acts in that system as its own user would."""
+
+    def __init__(self, client, books_connection, hub, sandbox):
+        super().__init__(client, books_connection, hub, sandbox)
+        self.books = BOOKS[books_connection.system](books_connection, sandbox)
+
+    @property
+    def adapter(self):
+        return accounting_adapter(self.qbo_connection)
+
+    def faults(self, system: str, **plan) -> None:
+        """A fault plan for the books ("books") or HubSpot ("hubspot")."""
+        books = system == "books"
+        account = (self.qbo_connection if books else self.hub_connection).external_id
+        requests.put(
+            f"{self.sandbox}/sandbox/control/faults",
+            json={"system": self.books.system if books else system, "account": account, **plan},
+            timeout=10,
+        ).raise_for_status()
+
+
+@pytest.fixture(params=ACCOUNTING_SYSTEMS)
+def world(request, connected, sandbox, two_firms, monkeypatch) -> World:
+    books, hub = connected(request.param), connected("hubspot")
+    control = f"{sandbox}/sandbox/control"
+    made = World(two_firms.client_a, books, hub, sandbox)
+    for path in (made.books.control_path, f"hubspot/portals/{hub.external_id}"):
+        # Limits lifted and no webhooks: each run is the one the test starts.
+        requests.patch(
+            f"{control}/{path}", json={"rate_limits": False, "webhook_url": ""}, timeout=10
+        ).raise_for_status()
+    monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
+    monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
+    SyncSettings.objects.filter(pk=SyncSettings.for_client(made.client).pk).update(
+        income_account=made.books.income_account
+    )
+    return made

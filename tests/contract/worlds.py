@@ -1,0 +1,127 @@
+"""Each accounting system as the contract suite acts in it: one small class per provider
+with what a test does as the provider's own user (a product, a payment, a credit note) and
+what it reads from the emulator to count (every sales invoice, by number). A new provider
+adds one class here and one name to `ACCOUNTING_SYSTEMS`."""
+
+from collections import Counter
+from decimal import Decimal
+
+from connections.models import Connection
+
+ACCOUNTING_SYSTEMS = ["quickbooks", "xero"]
+
+
+class QuickBooksBooks:
+    system = "quickbooks"
+    income_account = "Services"  # the standard income account of a new company
+
+    def __init__(self, connection: Connection, sandbox: str):
+        self.connection, self.sandbox = connection, sandbox
+
+    @property
+    def control_path(self) -> str:
+        return f"quickbooks/companies/{self.connection.external_id}"
+
+    @property
+    def qb(self):
+        from connections.quickbooks.adapter import QuickBooksAdapter
+
+        return QuickBooksAdapter(self.connection)._client()[0]
+
+    def add_item(self, name: str, sku: str) -> None:
+        from quickbooks.objects.item import Item
+
+        services = self.qb.query("SELECT * FROM Account WHERE Name = 'Services'")
+        item = Item()
+        item.Name, item.Sku, item.Type = name, sku, "Service"
+        item.IncomeAccountRef = {"value": services["QueryResponse"]["Account"][0]["Id"]}
+        item.save(qb=self.qb)
+
+    def invoice_numbers(self) -> Counter[str]:
+        """Numbers of the sales invoices the emulator holds (void ones left out)."""
+        from sandbox.quickbooks.models import Entity
+
+        rows = Entity.objects.using("sandbox").filter(
+            company__realm_id=self.connection.external_id, entity_type="Invoice", deleted=False
+        )
+        return Counter(
+            r.data.get("DocNumber", "")
+            for r in rows
+            if "Voided" not in r.data.get("PrivateNote", "")
+        )
+
+    def pay(self, invoice_id: str, customer_id: str, amount: Decimal) -> None:
+        from quickbooks.objects.payment import Payment
+
+        payment = Payment()
+        payment.CustomerRef = {"value": customer_id}
+        payment.TotalAmt, payment.TxnDate = amount, "2026-11-25"
+        payment.Line = [
+            {"Amount": str(amount), "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}
+        ]
+        payment.save(qb=self.qb)
+
+    def credit(self, customer_id: str, amount: Decimal) -> None:
+        from quickbooks.objects.creditmemo import CreditMemo
+
+        item = self.qb.query("SELECT * FROM Item MAXRESULTS 1")["QueryResponse"]["Item"][0]
+        memo = CreditMemo()
+        memo.CustomerRef, memo.TxnDate = {"value": customer_id}, "2026-11-26"
+        memo.Line = [{"Amount": str(amount), "DetailType": "SalesItemLineDetail",
+                      "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}}}]  # fmt: skip
+        memo.save(qb=self.qb)
+
+
+class XeroBooks:
+    system = "xero"
+    income_account = "Sales"  # the standard revenue account of a new organisation
+
+    def __init__(self, connection: Connection, sandbox: str):
+        self.connection, self.sandbox = connection, sandbox
+
+    @property
+    def control_path(self) -> str:
+        return f"xero/organisations/{self.connection.external_id}"
+
+    @property
+    def api(self):
+        from sandbox.xero.seed_book import xero_api
+
+        self.connection.refresh_from_db()
+        return xero_api(self.sandbox, {"access_token": self.connection.access_token})
+
+    def _write(self, method: str, body: dict) -> None:
+        answer = getattr(self.api, method)(
+            self.connection.external_id, body, _preload_content=False
+        )
+        assert answer.status == 200, answer.data
+
+    def add_item(self, name: str, sku: str) -> None:
+        self._write("create_items", {"Items": [
+            {"Code": sku, "Name": name, "SalesDetails": {"AccountCode": "200"}}
+        ]})  # fmt: skip
+
+    def invoice_numbers(self) -> Counter[str]:
+        from sandbox.xero.models import Record
+
+        rows = Record.objects.using("sandbox").filter(
+            organisation__tenant_id=self.connection.external_id, kind="Invoice"
+        )
+        return Counter(r.number for r in rows if r.data.get("Status") not in ("VOIDED", "DELETED"))
+
+    def pay(self, invoice_id: str, customer_id: str, amount: Decimal) -> None:
+        self._write("create_payments", {"Payments": [
+            {"Invoice": {"InvoiceID": invoice_id}, "Account": {"Code": "090"},
+             "Date": "2026-11-25", "Amount": str(amount)}
+        ]})  # fmt: skip
+
+    def credit(self, customer_id: str, amount: Decimal) -> None:
+        self._write("create_credit_notes", {"CreditNotes": [
+            {"Type": "ACCRECCREDIT", "Contact": {"ContactID": customer_id}, "Status": "AUTHORISED",
+             "Date": "2026-11-26", "LineAmountTypes": "NoTax",
+             "LineItems": [{"Description": "Goodwill", "Quantity": "1",
+                            "UnitAmount": str(amount), "AccountCode": "200"}]}
+        ]})  # fmt: skip
+
+
+BOOKS = {"quickbooks": QuickBooksBooks, "xero": XeroBooks}
