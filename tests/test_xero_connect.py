@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import random
+import time
 
 import pytest
 import requests
@@ -272,13 +273,33 @@ def test_intent_to_receive_good_and_bad_signatures(client, db):
     assert not WebhookDelivery.objects.exists()
 
 
-def test_the_emulators_intent_to_receive_passes(connected, sandbox):
+def test_the_emulators_intent_to_receive_passes_and_its_events_arrive(connected, sandbox):
     connection = connected("xero")
     base = f"{sandbox}/sandbox/control/xero/organisations/{connection.external_id}"
     hook = f"{sandbox}{XERO_URL}"
     assert requests.patch(base, json={"webhook_url": hook}, timeout=10).status_code == 200
     answer = requests.post(f"{base}/intent-to-receive", timeout=30).json()
     assert answer["passed"], answer
+    # Now a write in the organisation reaches this client as a signed delivery.
+    made = requests.put(
+        f"{sandbox}/sandbox/xero/api.xro/2.0/Contacts",
+        json={"Contacts": [{"Name": "Ann Lee"}]},
+        headers={
+            "Authorization": f"Bearer {connection.access_token}",
+            "xero-tenant-id": connection.external_id,
+            "Accept": "application/json",
+        },
+        timeout=10,
+    )
+    assert made.status_code == 200, made.text
+    contact_id = made.json()["Contacts"][0]["ContactID"]
+    for _ in range(100):
+        delivery = WebhookDelivery.objects.filter(system="xero").first()
+        if delivery is not None:
+            break
+        time.sleep(0.1)
+    assert delivery is not None and delivery.connection == connection
+    assert contact_id in delivery.body
 
 
 def test_events_reach_the_connection_bound_to_their_tenant(client, connected, sandbox):
