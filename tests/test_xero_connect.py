@@ -134,6 +134,20 @@ def test_it_refuses_an_organisation_this_approval_did_not_reach(client, two_firm
     assert not Connection.objects.exists()
 
 
+def test_a_choice_page_is_nothing_in_another_browser(client, two_firms, sandbox):
+    from django.test import Client as Browser
+
+    offered = [organisation(sandbox, "Mine Ltd"), organisation(sandbox, "Yours Ltd")]
+    client.force_login(two_firms.accountant_a)
+    page = authorised(client, offered)["Location"]
+    thief = Browser()
+    thief.force_login(two_firms.accountant_a)
+    for answer in (thief.get(page), thief.post(page, {"action": "choose", "account": offered[0]})):
+        assert answer.status_code == 400 and "Mine Ltd" not in answer.content.decode()
+    assert not Connection.objects.exists()
+    assert client.post(page, {"action": "choose", "account": offered[0]}).status_code == 302
+
+
 def test_it_refuses_an_organisation_another_firms_client_holds(client, two_firms, sandbox):
     taken, free = organisation(sandbox, "Taken Ltd"), organisation(sandbox, "Free Ltd")
     bravo = ClientFactory(firm=two_firms.firm_b, name="Bravo Roofing", slug="bravo-roofing")
