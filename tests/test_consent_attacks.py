@@ -27,9 +27,10 @@ def parked(browser, system="quickbooks", name="Parked books") -> str:
     return answer["Location"]
 
 
-def test_a_confirmation_key_is_nothing_in_another_browser(client, two_firms, sandbox):
+@pytest.mark.parametrize("system", ["quickbooks", "xero"])
+def test_a_confirmation_key_is_nothing_in_another_browser(client, two_firms, sandbox, system):
     client.force_login(two_firms.accountant_a)
-    page = parked(client)
+    page = parked(client, system)
     thief = Browser()
     thief.force_login(two_firms.accountant_a)  # even the same person, in another session
     for answer in (thief.get(page), thief.post(page, {"action": "connect"})):
@@ -40,11 +41,12 @@ def test_a_confirmation_key_is_nothing_in_another_browser(client, two_firms, san
     assert client.post(page, {"action": "connect"}).status_code == 302
 
 
-def test_a_confirmation_pressed_twice_stores_once(client, two_firms, sandbox):
+@pytest.mark.parametrize("system", ["quickbooks", "xero"])
+def test_a_confirmation_pressed_twice_stores_once(client, two_firms, sandbox, system):
     client.force_login(two_firms.accountant_a)
-    page = parked(client)
+    page = parked(client, system)
     assert client.post(page, {"action": "connect"}).status_code == 302
-    stored = Connection.objects.get(client=two_firms.client_a, system="quickbooks")
+    stored = Connection.objects.get(client=two_firms.client_a, system=system)
     again = client.post(page, {"action": "connect"})
     assert again.status_code == 400 and "already used" in again.content.decode()
     assert Connection.objects.get(pk=stored.pk).refresh_token == stored.refresh_token

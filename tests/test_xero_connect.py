@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import random
+import time
 
 import pytest
 import requests
@@ -131,6 +132,20 @@ def test_it_refuses_an_organisation_this_approval_did_not_reach(client, two_firm
     # The parked approval is gone: no second guess with it.
     assert client.post(page, {"action": "choose", "account": offered[0]}).status_code == 400
     assert not Connection.objects.exists()
+
+
+def test_a_choice_page_is_nothing_in_another_browser(client, two_firms, sandbox):
+    from django.test import Client as Browser
+
+    offered = [organisation(sandbox, "Mine Ltd"), organisation(sandbox, "Yours Ltd")]
+    client.force_login(two_firms.accountant_a)
+    page = authorised(client, offered)["Location"]
+    thief = Browser()
+    thief.force_login(two_firms.accountant_a)
+    for answer in (thief.get(page), thief.post(page, {"action": "choose", "account": offered[0]})):
+        assert answer.status_code == 400 and "Mine Ltd" not in answer.content.decode()
+    assert not Connection.objects.exists()
+    assert client.post(page, {"action": "choose", "account": offered[0]}).status_code == 302
 
 
 def test_it_refuses_an_organisation_another_firms_client_holds(client, two_firms, sandbox):
@@ -272,13 +287,33 @@ def test_intent_to_receive_good_and_bad_signatures(client, db):
     assert not WebhookDelivery.objects.exists()
 
 
-def test_the_emulators_intent_to_receive_passes(connected, sandbox):
+def test_the_emulators_intent_to_receive_passes_and_its_events_arrive(connected, sandbox):
     connection = connected("xero")
     base = f"{sandbox}/sandbox/control/xero/organisations/{connection.external_id}"
     hook = f"{sandbox}{XERO_URL}"
     assert requests.patch(base, json={"webhook_url": hook}, timeout=10).status_code == 200
     answer = requests.post(f"{base}/intent-to-receive", timeout=30).json()
     assert answer["passed"], answer
+    # Now a write in the organisation reaches this client as a signed delivery.
+    made = requests.put(
+        f"{sandbox}/sandbox/xero/api.xro/2.0/Contacts",
+        json={"Contacts": [{"Name": "Ann Lee"}]},
+        headers={
+            "Authorization": f"Bearer {connection.access_token}",
+            "xero-tenant-id": connection.external_id,
+            "Accept": "application/json",
+        },
+        timeout=10,
+    )
+    assert made.status_code == 200, made.text
+    contact_id = made.json()["Contacts"][0]["ContactID"]
+    for _ in range(100):
+        delivery = WebhookDelivery.objects.filter(system="xero").first()
+        if delivery is not None:
+            break
+        time.sleep(0.1)
+    assert delivery is not None and delivery.connection == connection
+    assert contact_id in delivery.body
 
 
 def test_events_reach_the_connection_bound_to_their_tenant(client, connected, sandbox):

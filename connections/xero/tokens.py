@@ -165,7 +165,12 @@ def tenants(access_token: str, event_id: str = "") -> list[Tenant]:
     try:
         rows = answer.json()
         return [
-            Tenant(str(row["tenantId"]), str(row.get("tenantName") or ""), str(row["authEventId"]))
+            # Names are kept to what a connection stores (Connection.external_name).
+            Tenant(
+                str(row["tenantId"]),
+                str(row.get("tenantName") or "")[:200],
+                str(row["authEventId"]),
+            )
             for row in rows
             # A practice (Xero HQ) is not a set of books.
             if row.get("tenantType", "ORGANISATION") == "ORGANISATION"
