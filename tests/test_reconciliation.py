@@ -5,24 +5,34 @@ then reconciled. Every planted discrepancy is found, under its own code, and not
 import json
 from collections import Counter
 
+import pytest
 from django.core.management import call_command
 
 from connections.sync.customers import run_customer_sync
-from connections.sync.models import RunKind
+from connections.sync.models import RunKind, SyncSettings
 from sandbox.generator import FINDING_CODES, generate
-from sandbox.seed_book import write_book
+from sandbox.seed_book import write_book, write_book_on_xero
 
 from .sandbox.conftest import sandbox_db
 
 pytestmark = sandbox_db
 
 
-def reconciled(two_firms, sandbox, book, capsys) -> dict:
-    written = write_book(book, sandbox, "Reconciled books")
+def reconciled(two_firms, sandbox, book, capsys, books: str = "quickbooks") -> dict:
     client = two_firms.client_a
-    call_command(
-        "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
-    )
+    if books == "xero":
+        written = write_book_on_xero(book, sandbox, "Reconciled books")
+        call_command(
+            "connect_sandbox", client.slug, tenant_id=written.realm_id, portal_id=written.portal_id
+        )
+        SyncSettings.objects.filter(pk=SyncSettings.for_client(client).pk).update(
+            income_account="Sales"
+        )
+    else:
+        written = write_book(book, sandbox, "Reconciled books")
+        call_command(
+            "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
+        )
     run_customer_sync(client, kind=RunKind.IMPORT, full=True)
     # The worker's scheduled pull runs before anyone reconciles: it must not paper over
     # history (what the CRM says about old invoices stands until money moves).
@@ -51,8 +61,9 @@ def scores(findings: list[dict], key: list[dict]) -> dict[str, tuple[float, floa
     return out
 
 
-def test_every_planted_discrepancy_is_found_and_nothing_else(two_firms, sandbox, capsys):
-    result = reconciled(two_firms, sandbox, generate(80, seed=3), capsys)
+@pytest.mark.parametrize("books", ["quickbooks", "xero"])
+def test_every_planted_discrepancy_is_found_and_nothing_else(two_firms, sandbox, capsys, books):
+    result = reconciled(two_firms, sandbox, generate(80, seed=3), capsys, books)
     report, key = result["report"], result["written"].answer_key
     assert report["status"] == "done", report
     got = scores(report["findings"], key)
@@ -68,16 +79,17 @@ def test_clean_books_yield_no_findings(two_firms, sandbox, capsys):
     assert result["report"]["findings"] == []
 
 
-def test_approving_a_duplicate_voids_it_once_and_receivable_drops(two_firms, sandbox, capsys):
-    import pytest
-
-    from connections.quickbooks.adapter import QuickBooksAdapter
+@pytest.mark.parametrize("system", ["quickbooks", "xero"])
+def test_approving_a_duplicate_voids_it_once_and_receivable_drops(
+    two_firms, sandbox, capsys, system
+):
+    from connections.adapters import accounting_adapter
     from reconciliation.fixes import FixRefused, do_approve, do_dismiss
     from reconciliation.models import Finding
 
-    reconciled(two_firms, sandbox, generate(40, seed=4), capsys)
+    reconciled(two_firms, sandbox, generate(40, seed=4), capsys, system)
     client = two_firms.client_a
-    books = QuickBooksAdapter(client.connections.get(system="quickbooks"))
+    books = accounting_adapter(client.connections.get(system=system))
     before = books.receivable()
     duplicate = Finding.objects.get(client=client, code="duplicate_invoice")
 
