@@ -15,6 +15,13 @@ DEMO_CLIENTS = [
     {"slug": "bluewater-plumbing", "name": "Bluewater Plumbing", "timezone": "America/Los_Angeles"},
     {"slug": "oakridge-builders", "name": "Oakridge Builders", "timezone": "America/New_York"},
     {"slug": "northside-electric", "name": "Northside Electric", "timezone": "America/Denver"},
+    # Its books are in Xero: the same sync and reconciliation on the other ledger.
+    {
+        "slug": "summit-landscaping",
+        "name": "Summit Landscaping",
+        "timezone": "America/Phoenix",
+        "books": "xero",
+    },
 ]
 
 # Left unconnected by `make demo` so the contractor invitation flow can be tried.

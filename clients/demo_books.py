@@ -11,7 +11,7 @@ from hubspot import HubSpot
 from quickbooks.objects.customer import Customer
 
 from sandbox.generator import Book, Person, generate
-from sandbox.seed_book import Written, quickbooks_client, write_book
+from sandbox.seed_book import Written, quickbooks_client, write_book, write_book_on_xero
 
 DEMO_INVOICES = 40
 
@@ -60,10 +60,13 @@ def demo_book(number: int) -> Book:
     return book
 
 
-def write_demo_book(number: int, base: str, name: str) -> tuple[Book, Written]:
-    """Demo client `number`'s books written into a new sandbox company and portal."""
+def write_demo_book(
+    number: int, base: str, name: str, books: str = "quickbooks"
+) -> tuple[Book, Written]:
+    """Demo client `number`'s books written into a new sandbox portal and company (a Xero
+    organisation when `books` is "xero")."""
     book = demo_book(number)
-    written = write_book(book, base, name)
+    written = (write_book_on_xero if books == "xero" else write_book)(book, base, name)
     plant_ambiguous(book, written, base)
     return book, written
 
@@ -74,14 +77,33 @@ def plant_ambiguous(book: Book, written: Written, base: str) -> None:
     api = HubSpot(
         access_token=written.hubspot_tokens["access_token"], host=f"{base}/sandbox/hubspot"
     )
-    qb = quickbooks_client(base, written.realm_id, written.quickbooks_tokens)
     for pair in AMBIGUOUS:
-        customer = Customer()
-        for field, value in pair.books.items():
-            setattr(customer, field, value)
-        customer.save(qb=qb)
+        _books_customer(written, base, pair.books)
         api.crm.companies.basic_api.create({"properties": pair.crm})
     company = next(p for p in book.people if p.is_company)
     api.crm.companies.basic_api.create(
         {"properties": {"name": f"{company.name} Co", "zip": "78799", "city": "Austin"}}
     )
+
+
+def _books_customer(written: Written, base: str, fields: dict) -> None:
+    """A customer of the demo's books, written as its own user would (QuickBooks fields)."""
+    if written.books == "xero":
+        from sandbox.xero.seed_book import xero_api
+
+        address = fields.get("BillAddr", {})
+        contact = {
+            "Name": fields["DisplayName"],
+            "Phones": [{"PhoneType": "DEFAULT",
+                        "PhoneNumber": fields["PrimaryPhone"]["FreeFormNumber"]}],
+            "Addresses": [{"AddressType": "POBOX", "City": address.get("City", ""),
+                           "PostalCode": address.get("PostalCode", ""),
+                           "Country": address.get("Country", "")}],
+        }  # fmt: skip
+        api = xero_api(base, written.quickbooks_tokens)
+        api.create_contacts(written.realm_id, {"Contacts": [contact]}, _preload_content=False)
+        return
+    customer = Customer()
+    for field, value in fields.items():
+        setattr(customer, field, value)
+    customer.save(qb=quickbooks_client(base, written.realm_id, written.quickbooks_tokens))

@@ -34,9 +34,11 @@ def _books_still_there(record, base: str) -> bool:
     """True when the recorded sandbox company still exists (the sandbox may have been reset)."""
     if not record.exists():
         return False
-    realm = json.loads(record.read_text())["realm_id"]
+    kept = json.loads(record.read_text())
+    realm = kept["realm_id"]
+    path = "xero/organisations" if kept.get("books") == "xero" else "quickbooks/companies"
     try:
-        url = f"{base}/sandbox/control/quickbooks/companies/{realm}"
+        url = f"{base}/sandbox/control/{path}/{realm}"
         with urllib.request.urlopen(url, timeout=10):  # noqa: S310 - our own loopback URL
             return True
     except (URLError, OSError):
@@ -90,11 +92,16 @@ class Command(BaseCommand):
         for number, spec in enumerate(DEMO_CLIENTS, start=1):
             client = Client.objects.get(firm__slug=DEMO_FIRM["slug"], slug=spec["slug"])
             record = books_dir / f"{client.slug}.json"
+            books = spec.get("books", "quickbooks")
             if not _books_still_there(record, settings.SANDBOX_BASE_URL):
                 _, written = write_demo_book(
-                    number, settings.SANDBOX_BASE_URL, f"{client.name} (sandbox)"
+                    number, settings.SANDBOX_BASE_URL, f"{client.name} (sandbox)", books
                 )
-                accounts = {"realm_id": written.realm_id, "portal_id": written.portal_id}
+                accounts = {
+                    "realm_id": written.realm_id,
+                    "portal_id": written.portal_id,
+                    "books": books,
+                }
                 record.write_text(
                     json.dumps({**accounts, "answer_key": written.answer_key}, indent=2)
                 )
@@ -109,7 +116,11 @@ class Command(BaseCommand):
                     "system", flat=True
                 )
             )
-            for system, option in (("quickbooks", "realm_id"), ("hubspot", "portal_id")):
+            option = "tenant_id" if books == "xero" else "realm_id"
+            for system, given, kept in (
+                (books, option, "realm_id"),
+                ("hubspot", "portal_id", "portal_id"),
+            ):
                 if system in active:
                     continue
                 try:
@@ -118,10 +129,14 @@ class Command(BaseCommand):
                         client.slug,
                         firm=DEMO_FIRM["slug"],
                         only=system,
-                        **{option: str(accounts[option])},
+                        **{given: str(accounts[kept])},
                     )
                 except CommandError as error:
                     self.stderr.write(self.style.WARNING(f"{client.name}: not connected: {error}"))
+            if books == "xero":  # a new organisation's standard revenue account
+                SyncSettings.objects.filter(pk=SyncSettings.for_client(client).pk).update(
+                    income_account="Sales"
+                )
             self.import_customers(client)
             self.reconcile(client)
 
