@@ -50,6 +50,26 @@ class QuickBooksBooks:
             if "Voided" not in r.data.get("PrivateNote", "")
         )
 
+    def invoices(self) -> list[dict]:
+        """Every live sales invoice the emulator holds: id, number, the deal its note names,
+        total, customer (read from the sandbox's tables: no call for a fault to hit)."""
+        from sandbox.quickbooks.models import Entity
+
+        rows = Entity.objects.using("sandbox").filter(
+            company__realm_id=self.connection.external_id, entity_type="Invoice", deleted=False
+        )
+        return [
+            {"id": str(r.entity_id), "number": d.get("DocNumber", ""),
+             "deal": d.get("PrivateNote", "").split()[-1] if d.get("PrivateNote") else "",
+             "total": Decimal(str(d.get("TotalAmt"))),
+             "customer": (d.get("CustomerRef") or {}).get("value", "")}
+            for r, d in ((r, r.data) for r in rows) if "Voided" not in d.get("PrivateNote", "")
+        ]  # fmt: skip
+
+    @staticmethod
+    def is_invoice_write(row: dict) -> bool:
+        return row["route"].endswith("batch")
+
     def pay(self, invoice_id: str, customer_id: str, amount: Decimal) -> None:
         from quickbooks.objects.payment import Payment
 
@@ -108,6 +128,24 @@ class XeroBooks:
             organisation__tenant_id=self.connection.external_id, kind="Invoice"
         )
         return Counter(r.number for r in rows if r.data.get("Status") not in ("VOIDED", "DELETED"))
+
+    def invoices(self) -> list[dict]:
+        from sandbox.xero.models import Record
+
+        rows = Record.objects.using("sandbox").filter(
+            organisation__tenant_id=self.connection.external_id, kind="Invoice"
+        )
+        return [
+            {"id": d["InvoiceID"], "number": d.get("InvoiceNumber", ""),
+             "deal": d.get("Reference", "").split()[-1] if d.get("Reference") else "",
+             "total": Decimal(str(d.get("Total"))),
+             "customer": (d.get("Contact") or {}).get("ContactID", "")}
+            for d in (r.data for r in rows) if d.get("Status") not in ("VOIDED", "DELETED")
+        ]  # fmt: skip
+
+    @staticmethod
+    def is_invoice_write(row: dict) -> bool:
+        return row["method"] == "PUT" and row["route"].rstrip("/").endswith("Invoices")
 
     def pay(self, invoice_id: str, customer_id: str, amount: Decimal) -> None:
         self._write("create_payments", {"Payments": [

@@ -1,15 +1,15 @@
 """The fault campaign: closed-won deals invoiced while the sandbox fails on purpose.
 
-1,000 deals (FAULT_CAMPAIGN_DEALS to change it) move to closed-won while QuickBooks answers
-10 % of calls with a 5xx, cuts 5 % of answers after committing, throttles in bursts and
-ignores request ids, HubSpot duplicates and reorders its webhooks and fails 10 % of calls,
-and a worker is killed once right after sending invoices. Webhook-started runs and
-scheduled pulls race. The end state: exactly one invoice per deal, the right payment status
-on every deal once payments are recorded, and every failed write visible in the sync log.
-Seeded, so a failure repeats; bounded, so CI stays quick.
+1,000 deals (FAULT_CAMPAIGN_DEALS to change it) move to closed-won while the books (each
+accounting system of the contract suite in turn) answer 10 % of calls with a 5xx, cut 5 %
+of answers after committing, throttle in bursts and ignore idempotency keys; HubSpot
+duplicates and reorders its webhooks and fails 10 % of calls; a worker is killed once right
+after sending invoices. Webhook-started runs and scheduled pulls race. The end state:
+exactly one invoice per deal, the right payment status on every deal once payments are
+recorded, and every failed write visible in the sync log. Seeded, so a failure repeats;
+bounded, so CI stays quick.
 """
 
-import json
 import os
 import random
 from collections import Counter
@@ -20,19 +20,18 @@ import requests
 
 from connections import retries
 from connections.hubspot.subscriptions import ensure_subscriptions
-from connections.quickbooks.adapter import QuickBooksAdapter
 from connections.sync.customers import run_customer_sync
 from connections.sync.models import InvoiceLink, InvoiceState, RecordOutcome, RunKind, SyncRun
 
-from .sandbox.conftest import sandbox_db
-from .sync_support import DEAL_TO_COMPANY, LINE_ITEM_TO_DEAL, _to
+from ..sandbox.conftest import sandbox_db
+from ..sync_support import DEAL_TO_COMPANY, LINE_ITEM_TO_DEAL, _to
 
 pytestmark = sandbox_db
 
 DEALS = int(os.environ.get("FAULT_CAMPAIGN_DEALS", "1000"))
 SEED = 20261122
 MAX_PULLS = 40  # settles in far fewer; room for a slow machine (once 970 of 1000 at 25 under load)
-QBO_FAULTS = {"error_rate": 0.10, "drop_after_commit_rate": 0.05, "throttle": True}
+BOOKS_FAULTS = {"error_rate": 0.10, "drop_after_commit_rate": 0.05, "throttle": True}
 HUBSPOT_FAULTS = {"error_rate": 0.10, "webhook_duplicate_rate": 0.3}
 
 
@@ -46,15 +45,10 @@ def hubspot_batches(systems, kind: str, inputs: list[dict], action: str = "creat
 
 
 @pytest.fixture
-def campaign(systems, sandbox, monkeypatch):
-    # Waits are honoured (429 → retry after Retry-After) but kept short for CI.
-    monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
-    monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
-    item = {"Name": "Roof inspection", "Sku": "RF-INSP", "Type": "Service", "UnitPrice": "185",
-            "IncomeAccountRef": {"value": systems.qb.query(
-                "SELECT * FROM Account WHERE Name = 'Services'"
-            )["QueryResponse"]["Account"][0]["Id"]}}  # fmt: skip
-    systems.qb.post(f"{systems.qb.api_url}/company/{systems.qb.company_id}/item", json.dumps(item))
+def campaign(world, sandbox):
+    # Waits are honoured (429 → retry after Retry-After) but kept short for CI (`world`).
+    systems = world
+    systems.books.add_item("Roof inspection", "RF-INSP")
     company = systems.company(name="Cedar Roofing", zip="78701")
     run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
     deals = hubspot_batches(
@@ -104,7 +98,7 @@ def pull_until_settled(systems, kill_once: bool = False, monkeypatch=None) -> li
     runs = []
     for n in range(MAX_PULLS):
         if kill_once and n == 0:
-            kill_after_first_batch(monkeypatch)
+            kill_after_first_batch(systems, monkeypatch)
         try:
             runs.append(run_customer_sync(systems.client, kind=RunKind.SCHEDULED))
         except SystemExit:
@@ -125,14 +119,15 @@ def pull_until_settled(systems, kill_once: bool = False, monkeypatch=None) -> li
     return runs
 
 
-def kill_after_first_batch(monkeypatch) -> None:
-    create = QuickBooksAdapter.create_invoices
+def kill_after_first_batch(systems, monkeypatch) -> None:
+    adapter = type(systems.adapter)
+    create = adapter.create_invoices
 
     def killed(self, *args, **kwargs):
         create(self, *args, **kwargs)
         raise SystemExit("worker killed after sending a batch of invoices")
 
-    monkeypatch.setattr(QuickBooksAdapter, "create_invoices", killed)
+    monkeypatch.setattr(adapter, "create_invoices", killed)
 
 
 def stubborn(operation, tries: int = 30):
@@ -146,21 +141,12 @@ def stubborn(operation, tries: int = 30):
 
 
 def created_invoices(systems) -> list[dict]:
-    rows, start = [], 1
-    qb = systems.qb
-    while True:
-        text = f"SELECT * FROM Invoice STARTPOSITION {start} MAXRESULTS 1000"  # noqa: S608
-        page = stubborn(lambda t=text: qb.query(t))
-        found = page.get("QueryResponse", {}).get("Invoice", [])
-        rows += found
-        if len(found) < 1000:
-            return rows
-        start += 1000
+    return systems.books.invoices()
 
 
 def test_a_thousand_deals_through_faults_make_exactly_a_thousand_invoices(campaign, monkeypatch):
     systems = campaign
-    systems.faults("quickbooks", seed=SEED, ignore_requestid=True, **QBO_FAULTS)
+    systems.faults("books", seed=SEED, ignore_requestid=True, **BOOKS_FAULTS)
     systems.faults("hubspot", seed=SEED, **HUBSPOT_FAULTS)
     deal_ids = list(systems.prices)
     for start in range(0, len(deal_ids), 100):  # the contractor wins them, 100 at a time
@@ -171,29 +157,29 @@ def test_a_thousand_deals_through_faults_make_exactly_a_thousand_invoices(campai
         stubborn(lambda c=chunk: systems.hubspot.crm.deals.batch_api.update({"inputs": c}))
 
     runs = pull_until_settled(systems, kill_once=True, monkeypatch=monkeypatch)
-    systems.faults("quickbooks")
+    systems.faults("books")
     systems.faults("hubspot")
     systems.settle(60)
 
     invoices = created_invoices(systems)
-    by_deal = Counter(inv.get("PrivateNote", "") for inv in invoices)
+    by_deal = Counter(inv["deal"] for inv in invoices)
     duplicates = {note: n for note, n in by_deal.items() if n > 1}
     assert duplicates == {}, f"{len(duplicates)} deals with more than one invoice"
     assert len(invoices) == DEALS
-    totals = {inv["PrivateNote"].split()[-1]: Decimal(str(inv["TotalAmt"])) for inv in invoices}
+    totals = {inv["deal"]: inv["total"] for inv in invoices}
     assert totals == {d: Decimal(p).quantize(Decimal("0.01")) for d, p in systems.prices.items()}
 
     # Every failed write is in the log: the sandbox's count of batch calls it failed or cut
     # is matched by failed invoice outcomes (each such call fails every deal it carried).
     log = requests.get(
         f"{systems.sandbox}/sandbox/control/requests",
-        params={"system": "quickbooks", "account": systems.qbo_connection.external_id},
+        params={"system": systems.books.system, "account": systems.qbo_connection.external_id},
         timeout=10,
     ).json()["requests"]
     failed_batches = sum(
         r["count"]
         for r in log
-        if r["route"].endswith("batch") and r["fault"] in ("error", "drop_after_commit")
+        if systems.books.is_invoice_write(r) and r["fault"] in ("error", "drop_after_commit")
     )
     failed_outcomes = RecordOutcome.objects.filter(
         run__client=systems.client, crm_type="deals", outcome="failed"
@@ -208,17 +194,13 @@ def test_a_thousand_deals_through_faults_make_exactly_a_thousand_invoices(campai
     rng = random.Random(SEED + 1)  # noqa: S311 - test data
     expected = {}
     for invoice in invoices:
-        deal = invoice["PrivateNote"].split()[-1]
-        total = Decimal(str(invoice["TotalAmt"]))
+        deal, total = invoice["deal"], invoice["total"]
         choice = rng.choice(["none", "half", "all"])
         expected[deal] = {"none": "unpaid", "half": "partially_paid", "all": "paid"}[choice]
         if choice != "none":
             amount = total if choice == "all" else (total / 2).quantize(Decimal("0.01"))
-            systems.qb.post(
-                f"{systems.qb.api_url}/company/{systems.qb.company_id}/payment",
-                _payment(invoice, amount),
-            )
-    systems.faults("quickbooks", seed=SEED + 2, **QBO_FAULTS)
+            systems.books.pay(invoice["id"], invoice["customer"], amount)
+    systems.faults("books", seed=SEED + 2, **BOOKS_FAULTS)
     systems.faults("hubspot", seed=SEED + 2, error_rate=0.10)
     for _ in range(MAX_PULLS):
         run_customer_sync(systems.client, kind=RunKind.SCHEDULED)
@@ -229,7 +211,7 @@ def test_a_thousand_deals_through_faults_make_exactly_a_thousand_invoices(campai
         )
         if all(shown.get(d) == s for d, s in expected.items()):
             break
-    systems.faults("quickbooks")
+    systems.faults("books")
     systems.faults("hubspot")
     wrong = {}
     for start in range(0, len(deal_ids), 100):
@@ -243,19 +225,3 @@ def test_a_thousand_deals_through_faults_make_exactly_a_thousand_invoices(campai
             if deal.properties.get("syncfirm_payment_status") != expected[deal.id]:
                 wrong[deal.id] = (deal.properties.get("syncfirm_payment_status"), expected[deal.id])
     assert wrong == {}, f"{len(wrong)} deals show the wrong payment status"
-
-
-def _payment(invoice: dict, amount: Decimal) -> str:
-    return json.dumps(
-        {
-            "CustomerRef": invoice["CustomerRef"],
-            "TotalAmt": str(amount),
-            "TxnDate": "2026-11-21",
-            "Line": [
-                {
-                    "Amount": str(amount),
-                    "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}],
-                }
-            ],
-        }
-    )
