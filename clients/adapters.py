@@ -3,7 +3,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.http import HttpRequest
 from django.urls import reverse
 
-from connections import crypto
+from syncfirm import crypto
 
 # The same marker as serialized OAuth tokens: Fernet ciphertext follows.
 MFA_SECRET_PREFIX = crypto.SERIALIZED_PREFIX

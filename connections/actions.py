@@ -296,37 +296,3 @@ def record_error(connection: Connection, message: str) -> None:
 
 def record_success(connection: Connection) -> None:
     Connection.objects.filter(pk=connection.pk).update(last_success_at=timezone.now())
-
-
-def call_for_connection(
-    connection: Connection,
-    attempt,
-    describe: str,
-    *,
-    retry_transient: bool = True,
-    attempts: int | None = None,
-):
-    """Run a provider call under the shared retry policy (refreshing the token on a 401) and
-    record the outcome on the connection, so a failure is never silent. `attempts=1` is
-    for a page that must answer now rather than wait out a provider's trouble."""
-    from . import retries
-    from .ratelimit import slot
-    from .refresh import access_token_for
-
-    def limited():
-        with slot(connection.system, connection.external_id):
-            return attempt()
-
-    try:
-        result = retries.call(
-            limited,
-            on_unauthorised=lambda: access_token_for(connection, force=True),
-            describe=describe,
-            retry_transient=retry_transient,
-            attempts=attempts or retries.MAX_ATTEMPTS,
-        )
-    except retries.ProviderError as error:
-        record_error(connection, str(error))
-        raise
-    record_success(connection)
-    return result

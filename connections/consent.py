@@ -20,11 +20,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from clients.models import Client, Role, User
+from syncfirm.crypto import decrypt, encrypt
 
 from .actions import do_release_company, do_set_aside_company, do_store_connection
 from .binding import Binding, binding_for
 from .binding import Kind as BindingKind
-from .crypto import decrypt, encrypt
 from .flows import flow_for
 from .invitations import InvitationInvalid, check_unspent, hold, open_invitation, spend
 from .models import Connection

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from clients.models import Client, FirmScopedQuerySet
 from clients.signed_links import LINK_LIFETIME
+from syncfirm.crypto import EncryptedTextField
 
-from .crypto import EncryptedTextField
 from .providers import System, provider
 
 

@@ -5,7 +5,6 @@ review, each card saying what every field counted."""
 
 from django.urls import reverse
 
-from clients.demo_books import AMBIGUOUS, RESPELLED, write_demo_book
 from connections.models import Connection
 from connections.quickbooks.adapter import QuickBooksAdapter
 from connections.sync.customers import run_customer_sync
@@ -16,6 +15,7 @@ from connections.sync.models import (
     RunKind,
     SyncConflict,
 )
+from sandbox.demo_books import AMBIGUOUS, RESPELLED, write_demo_book
 
 from .sandbox.conftest import sandbox_db
 from .sync_support import connect_written_book

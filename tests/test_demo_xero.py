@@ -9,12 +9,12 @@ from decimal import Decimal
 
 from django.core.management import call_command
 
-from clients.demo_books import write_demo_book
 from connections.adapters import accounting_adapter
 from connections.sync.customers import run_customer_sync
 from connections.sync.models import InvoiceLink, InvoiceState, RunKind, SyncSettings
 from reconciliation.fixes import do_approve
 from reconciliation.models import Finding
+from sandbox.demo_books import write_demo_book
 from sandbox.xero.seed_book import xero_api
 
 from .sandbox.conftest import sandbox_db

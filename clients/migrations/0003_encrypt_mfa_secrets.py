@@ -8,7 +8,7 @@ SECRET_KEYS = {"totp": "secret", "recovery_codes": "seed"}
 
 def encrypt_stored(apps, schema_editor):
     from clients.adapters import MFA_SECRET_PREFIX
-    from connections import crypto
+    from syncfirm import crypto
 
     Authenticator = apps.get_model("mfa", "Authenticator")
     for authenticator in Authenticator.objects.filter(type__in=SECRET_KEYS):

@@ -17,7 +17,7 @@ from hubspot.crm.properties import ApiException as PropertiesApiException
 from hubspot.oauth import ApiException as OAuthApiException
 
 from .. import retries
-from ..actions import call_for_connection
+from ..calls import call_for_connection
 from ..models import Connection
 from ..numbers import BadValue, clean_text, hubspot_number
 from ..providers import hubspot_api_base, hubspot_record_url

@@ -15,7 +15,7 @@ from quickbooks.objects.customer import Customer as QboCustomer
 from quickbooks.objects.preferences import Preferences
 
 from .. import retries
-from ..actions import call_for_connection
+from ..calls import call_for_connection
 from ..contract import Capabilities, ChangeFeed, Refusal
 from ..models import Connection
 from ..numbers import BadValue, clean_text, quickbooks_number, text

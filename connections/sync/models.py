@@ -445,10 +445,32 @@ class SyncConflict(CrmLabelled, models.Model):
     @property
     def resolution_words(self) -> str:
         """The decision as its button said it ("Leave it unsynced"), or as the rule logged it."""
-        from .review import DECISIONS
-
         words = DECISIONS.get(self.kind, {}).get(self.resolution)
         return words or self.resolution.replace("_", " ") or self.get_status_display()
+
+
+# What a person may decide on each kind of review item, as its buttons say it.
+DECISIONS = {
+    ConflictKind.NEAR_MATCH: {
+        "link": "Same customer: link them",
+        "create": "Different customer: create it",
+        "dismiss": "Leave it unsynced",
+    },
+    ConflictKind.NAME_CLASH: {
+        "link": "Same customer: link them",
+        "dismiss": "Leave it unsynced",
+    },
+    ConflictKind.FIELD: {
+        "keep_crm": "Keep the CRM's value",
+        "keep_accounting": "Keep the accounting system's value",
+    },
+    ConflictKind.INVALID: {"dismiss": "Dismiss (fix it in the CRM; the next sync retries)"},
+    ConflictKind.DEAL_CHANGED: {
+        "update": "Update the invoice to match the deal",
+        "keep": "Keep the invoice as issued",
+        "dismiss": "Dismiss",
+    },
+}
 
 
 class Alert(models.Model):

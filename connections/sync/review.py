@@ -12,6 +12,7 @@ from clients.models import Client, User
 from .models import (
     ACCOUNTING,
     CRM,
+    DECISIONS,
     ChangeState,
     ConflictKind,
     ConflictStatus,
@@ -24,27 +25,6 @@ from .models import (
 )
 
 # The decisions each kind of conflict offers, in the words the page shows.
-DECISIONS = {
-    ConflictKind.NEAR_MATCH: {
-        "link": "Same customer: link them",
-        "create": "Different customer: create it",
-        "dismiss": "Leave it unsynced",
-    },
-    ConflictKind.NAME_CLASH: {
-        "link": "Same customer: link them",
-        "dismiss": "Leave it unsynced",
-    },
-    ConflictKind.FIELD: {
-        "keep_crm": "Keep the CRM's value",
-        "keep_accounting": "Keep the accounting system's value",
-    },
-    ConflictKind.INVALID: {"dismiss": "Dismiss (fix it in the CRM; the next sync retries)"},
-    ConflictKind.DEAL_CHANGED: {
-        "update": "Update the invoice to match the deal",
-        "keep": "Keep the invoice as issued",
-        "dismiss": "Dismiss",
-    },
-}
 
 
 def do_retry_invoice(actor: User, link: InvoiceLink) -> None:

@@ -23,7 +23,7 @@ from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.exceptions import ApiException
 
 from .. import retries
-from ..actions import call_for_connection
+from ..calls import call_for_connection
 from ..contract import Capabilities, ChangeFeed, Refusal
 from ..models import Connection
 from ..numbers import BadValue, text, xero_number

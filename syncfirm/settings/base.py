@@ -57,7 +57,7 @@ XERO_CLIENT_SECRET = secret("XERO_CLIENT_SECRET", default="")
 # The key Xero signs webhook deliveries with (x-xero-signature).
 XERO_WEBHOOK_KEY = secret("XERO_WEBHOOK_KEY", default="")
 
-# Fernet keys encrypting OAuth tokens at rest, newest first (see connections/crypto.py).
+# Fernet keys encrypting OAuth tokens at rest, newest first (see syncfirm/crypto.py).
 FIELD_ENCRYPTION_KEYS = [
     key for key in secret("FIELD_ENCRYPTION_KEYS", default="").split(",") if key.strip()
 ]

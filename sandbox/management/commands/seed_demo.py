@@ -4,8 +4,8 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from clients.demo import DEMO_CLIENTS, DEMO_FIRM, DEMO_PEOPLE
 from clients.models import Client, Firm, Membership, User
+from sandbox.demo import DEMO_CLIENTS, DEMO_FIRM, DEMO_PEOPLE
 
 
 class Command(BaseCommand):

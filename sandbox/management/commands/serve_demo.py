@@ -10,13 +10,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from clients.demo import DEMO_CLIENTS, DEMO_FIRM, DEMO_PEOPLE, PENDING_CLIENT
-from clients.demo_books import write_demo_book
 from clients.models import Client
 from connections.models import Connection, Status
 from connections.sync.customers import run_customer_sync
 from connections.sync.models import RunKind, SyncSettings
 from reconciliation.run import reconcile
+from sandbox.demo import DEMO_CLIENTS, DEMO_FIRM, DEMO_PEOPLE, PENDING_CLIENT
+from sandbox.demo_books import write_demo_book
 
 
 def wait_until_up(url: str, seconds: float = 60) -> None:
