@@ -158,3 +158,22 @@ def test_archiving_a_contact_reads_first_and_writes_once(xero, book):
     assert not archived.active
     assert not xero.make_customer_inactive(book.customer.external_id).active
     assert xero.customer_by_id("00000000-0000-0000-0000-000000000000") is None
+
+
+def test_the_daily_limit_is_said_in_words_not_slept_out(xero, sandbox):
+    requests.patch(
+        f"{sandbox}/sandbox/control/xero/organisations/{xero.connection.external_id}",
+        json={"rate_limits": True, "day_limit": 1},
+        timeout=10,
+    )
+    xero.items()  # the day's one call
+    with pytest.raises(retries.ProviderError, match="daily limit of calls"):
+        xero.items()
+
+
+def test_the_same_deals_with_other_content_are_a_new_request_not_a_refused_key(xero, book):
+    first = draft("31", book.customer.external_id, book.code)
+    (made,) = xero.create_invoices([first], "inv-same-deals")
+    changed = draft("31", book.customer.external_id, book.code, number="SF-31-B")
+    (second,) = xero.create_invoices([changed], "inv-same-deals")
+    assert made.ok and second.ok and second.external_id != made.external_id

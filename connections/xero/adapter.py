@@ -209,7 +209,12 @@ class XeroAdapter:
             return []
         if len(elements) > CAPABILITIES.batch_size:
             raise ValueError(f"at most {CAPABILITIES.batch_size} per write, not {len(elements)}")
-        key = _idempotency_key(request_id)
+        # The same request (a retry after a lost answer) replays Xero's first answer; the
+        # same deals with other content (a deal changed meanwhile) is a new request, which
+        # Xero would otherwise refuse for six minutes as a key "used with a different
+        # request". A number taken then stops a second invoice.
+        body = json.dumps(elements, sort_keys=True, default=str)
+        key = _idempotency_key(f"{request_id}-{hashlib.sha256(body.encode()).hexdigest()[:16]}")
         answer = self._call(
             describe,
             # A batch answers per element; one record's write (`path`: its id) has no choice.
