@@ -3,6 +3,7 @@
 Money is Decimal with its currency, never float.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -240,3 +241,16 @@ class Unreadable:
     def __str__(self) -> str:
         name = f"{self.kind} {self.external_id}" + (f" ({self.number})" if self.number else "")
         return f"{name} could not be read: {self.reason}"
+
+
+ADDRESS_FIELDS = ("line1", "city", "region", "postal_code", "country")
+
+
+def address_to_write(values: Mapping[str, str], current: Customer | None) -> dict[str, str] | None:
+    """The whole billing address to send when any part of it is written, or None. QuickBooks
+    and Xero both replace an address whole, so the parts not written are sent as the books
+    hold them now: writing a postcode must not blank the city."""
+    if not any(name in values for name in ADDRESS_FIELDS):
+        return None
+    held = current.billing_address if current is not None else Address()
+    return {name: values.get(name, getattr(held, name)) for name in ADDRESS_FIELDS}

@@ -11,10 +11,18 @@ from django.core.management import call_command
 
 from connections.adapters import accounting_adapter
 from connections.sync.customers import run_customer_sync
-from connections.sync.models import InvoiceLink, InvoiceState, RunKind, SyncSettings
+from connections.sync.models import (
+    ConflictKind,
+    ConflictStatus,
+    InvoiceLink,
+    InvoiceState,
+    RunKind,
+    SyncConflict,
+    SyncSettings,
+)
 from reconciliation.fixes import do_approve
 from reconciliation.models import Finding
-from sandbox.demo_books import write_demo_book
+from sandbox.demo_books import AMBIGUOUS, write_demo_book
 from sandbox.xero.seed_book import xero_api
 
 from .sandbox.conftest import sandbox_db
@@ -38,6 +46,13 @@ def test_a_xero_client_from_connection_to_an_approved_fix(two_firms, sandbox, ca
     preview = run_customer_sync(client, kind=RunKind.IMPORT_PREVIEW, full=True, dry_run=True)
     done = run_customer_sync(client, kind=RunKind.IMPORT, full=True, approved_preview=preview)
     assert done.counts.get("created", 0) == 0 and len(books.all_customers()) == before
+    # As on QuickBooks: the genuinely ambiguous pairs wait for a person.
+    waiting = set(
+        SyncConflict.objects.filter(
+            client=client, status=ConflictStatus.OPEN, kind=ConflictKind.NEAR_MATCH
+        ).values_list("crm_value__display_name", flat=True)
+    )
+    assert {f"{pair.crm['name']}" for pair in AMBIGUOUS} <= waiting, waiting
 
     # A new customer won in the CRM: a contact in Xero, then its deal an invoice.
     hubspot_api = _hubspot(written, sandbox)

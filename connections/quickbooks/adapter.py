@@ -35,6 +35,7 @@ from ..records import (
     PaymentInfo,
     Unreadable,
     WriteResult,
+    address_to_write,
 )
 from ..refresh import access_token_for
 from .oauth import auth_client
@@ -253,7 +254,7 @@ class QuickBooksAdapter:
         most 30. `request_id` makes a retried batch replay the first answer, not write twice."""
         items, keys = [], []
         for key, values, current in writes:
-            body = customer_body(values)
+            body = customer_body(values, current)
             if current is None:
                 items.append({"bId": key, "operation": "create", "Customer": body})
             else:
@@ -811,7 +812,7 @@ def _quoted(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
-def customer_body(values: Mapping[str, str]) -> dict:
+def customer_body(values: Mapping[str, str], current: Customer | None = None) -> dict:
     """Mapped customer fields → the QuickBooks Customer JSON that carries them."""
     body: dict = {}
     simple = {
@@ -836,8 +837,8 @@ def customer_body(values: Mapping[str, str]) -> dict:
         "PostalCode": "postal_code",
         "Country": "country",
     }
-    if any(name in values for name in address.values()):
-        body["BillAddr"] = {el: values.get(name, "") for el, name in address.items()}
+    if (whole := address_to_write(values, current)) is not None:
+        body["BillAddr"] = {el: whole[name] for el, name in address.items()}
     return body
 
 

@@ -43,6 +43,7 @@ from ..records import (
     PaymentInfo,
     Unreadable,
     WriteResult,
+    address_to_write,
 )
 from ..refresh import access_token_for
 
@@ -335,7 +336,7 @@ class XeroAdapter:
         changed = self._changed_since_read([w[2] for w in writes if w[2] is not None])
         creates, updates = [], []
         for key, values, current in writes:
-            body = contact_body(values)
+            body = contact_body(values, current)
             if current is None:
                 creates.append((key, body))
             elif current.external_id in changed:
@@ -771,7 +772,7 @@ def _quoted(value: str) -> str:
 
 
 # -- bodies -------------------------------------------------------------------------------
-def contact_body(values: Mapping[str, str]) -> dict:
+def contact_body(values: Mapping[str, str], current: Customer | None = None) -> dict:
     """Mapped customer fields → the Xero Contact JSON that carries them."""
     body: dict = {}
     simple = {
@@ -795,10 +796,10 @@ def contact_body(values: Mapping[str, str]) -> dict:
         "PostalCode": "postal_code",
         "Country": "country",
     }
-    if any(name in values for name in address.values()):
+    if (whole := address_to_write(values, current)) is not None:
         # POBOX is Xero's billing address (STREET the delivery one).
         body["Addresses"] = [
-            {"AddressType": "POBOX", **{el: values.get(name, "") for el, name in address.items()}}
+            {"AddressType": "POBOX", **{el: whole[name] for el, name in address.items()}}
         ]
     return body
 

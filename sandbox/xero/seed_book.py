@@ -15,6 +15,7 @@ from django.conf import settings
 from xero_python.accounting import (
     Account,
     AccountingApi,
+    Address,
     Contact,
     Contacts,
     CreditNote,
@@ -121,11 +122,18 @@ def write_xero_book(
             ]
             _ok(api.create_items(tenant, Items(items=items), summarize_errors=False).items, "items")
         for chunk in _chunks(book.people, BATCH):
+            # The fields the QuickBooks book holds too: people's given and family names,
+            # and the billing (POBOX) address's postal code and country.
             contacts = [
                 Contact(
                     name=p.name,
+                    first_name=None if p.is_company else p.name.partition(" ")[0],
+                    last_name=None if p.is_company else p.name.partition(" ")[2],
                     email_address=p.email or None,
                     phones=[Phone(phone_type="DEFAULT", phone_number=p.phone)],
+                    addresses=[
+                        Address(address_type="POBOX", postal_code=p.postal_code, country="US")
+                    ],
                 )
                 for p in chunk
             ]

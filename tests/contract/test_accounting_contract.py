@@ -205,3 +205,20 @@ def test_a_429_is_waited_out_for_as_long_as_retry_after_says_within_bounds(world
     world.faults("books")
     assert waits and all(w is not None and 0 < w <= 3600 for w in waits), waits
     assert min(retries.MAX_WAIT_SECONDS, max(waits)) <= retries.MAX_WAIT_SECONDS
+
+
+def test_writing_one_part_of_an_address_keeps_the_rest(world):
+    """Both books replace an address whole: a new postcode must not blank the city."""
+    adapter = world.adapter
+    values = {
+        "display_name": "Oak Homes",
+        "city": "Austin",
+        "postal_code": "78704",
+        "country": "US",
+    }
+    (made,) = adapter.write_customers([("o", values, None)], "addr-1")
+    current = adapter.customer_by_id(made.external_id)
+    (moved,) = adapter.write_customers([("o", {"postal_code": "78745"}, current)], "addr-2")
+    assert moved.ok, moved.error
+    address = adapter.customer_by_id(made.external_id).billing_address
+    assert (address.city, address.postal_code, address.country) == ("Austin", "78745", "US")
