@@ -12,6 +12,7 @@ from enum import StrEnum
 from clients.models import Client
 
 from .models import BOUND_STATUSES, Connection
+from .providers import PROVIDERS
 from .sync.models import CustomerLink, InvoiceLink, MirroredCustomer, SyncConflict
 
 
@@ -121,9 +122,33 @@ def previous_of(client: Client, system: str) -> Connection | None:
     return Connection.objects.filter(client=client, system=system).exclude(external_id="").first()
 
 
+def other_books(client: Client, system: str) -> Connection | None:
+    """The client's books in another accounting system, when `system` is one: a client keeps
+    one set of books, so connecting a second is refused until the first is disconnected."""
+    from .providers import Kind as ProviderKind
+    from .providers import provider
+
+    if provider(system).kind != ProviderKind.ACCOUNTING:
+        return None
+    others = [s for s, p in PROVIDERS.items() if p.kind == ProviderKind.ACCOUNTING and s != system]
+    return Connection.objects.filter(
+        client=client, system__in=others, status__in=BOUND_STATUSES
+    ).first()
+
+
 def binding_for(
     client: Client, system: str, external_id: str, label: str, *, via_invitation: bool
 ) -> Binding:
+    if (books := other_books(client, system)) is not None:
+        from .providers import provider
+
+        kept, wanted = provider(books.system).label, provider(system).label
+        return Binding(
+            Kind.REFUSED,
+            f"{client.name} keeps its books in {kept}. A client has one set of books: to move "
+            f"them to {wanted}, disconnect {kept} from the client's page first. Nothing was "
+            "changed.",
+        )
     previous = previous_of(client, system)
     return decide(
         firm_id=client.firm_id,

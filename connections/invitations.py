@@ -227,8 +227,13 @@ class SentLink:
 
 def default_systems(connected: dict[str, bool]) -> list[str]:
     """What a new link offers unless staff choose: the systems not connected yet, or every
-    system when all are (a reconnection)."""
+    system when all are (a reconnection). One set of books: while none is connected, the
+    first accounting system is ticked (staff tick another instead)."""
+    from .providers import Kind, provider
+
     waiting = [system for system, is_connected in connected.items() if not is_connected]
+    books = [s for s in waiting if provider(s).kind == Kind.ACCOUNTING]
+    waiting = [s for s in waiting if s not in books[1:]]
     return waiting or list(connected)
 
 
@@ -241,6 +246,13 @@ def chosen_systems(offered: bool, chosen: Sequence[str]) -> list[str] | None:
         raise InvitationInvalid("Choose at least one system for the link.")
     if unknown := set(chosen) - set(PROVIDERS):
         raise InvitationInvalid(f"Unknown system: {', '.join(sorted(unknown))}.")
+    books = [
+        PROVIDERS[s].label for s in PROVIDERS if s in chosen and PROVIDERS[s].kind == "accounting"
+    ]
+    if len(books) > 1:
+        raise InvitationInvalid(
+            f"A client keeps one set of books: tick {' or '.join(books)}, not both."
+        )
     return [system for system in PROVIDERS if system in chosen]
 
 

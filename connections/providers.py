@@ -36,6 +36,7 @@ class Provider:
     # What a person does by hand there, in the app's own words, for fixes syncfirm cannot
     # or will not write ({keep} and {copy} are customers' names): see STEP_KEYS.
     steps: dict[str, str] = field(default_factory=dict)
+    account_word: str = "Account"  # what one connected account is called: a QuickBooks company
 
     @property
     def label(self) -> str:
@@ -74,6 +75,7 @@ PROVIDERS: dict[str, Provider] = {
             "unapply": "unlink the payment or credit in QuickBooks",
             "unvoid": "QuickBooks cannot un-void an invoice",
         },
+        account_word="Company",
     ),
     System.XERO: Provider(
         System.XERO,
@@ -100,6 +102,7 @@ PROVIDERS: dict[str, Provider] = {
             "unapply": "remove the allocation in Xero (the credit note, Allocations, Remove)",
             "unvoid": "Xero cannot un-void an invoice",
         },
+        account_word="Organisation",
     ),
     System.HUBSPOT: Provider(
         System.HUBSPOT,
@@ -119,6 +122,7 @@ PROVIDERS: dict[str, Provider] = {
             "merge": "open the company {keep}, choose Actions, Merge, and pick {copy}; its "
             "contacts and deals move to {keep}",
         },
+        account_word="Portal",
     ),
 }
 

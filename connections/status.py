@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from clients.models import Client
 
 from .invitations import default_systems, sent_invitations
-from .models import Connection, Status
-from .providers import PROVIDERS, Provider
+from .models import BOUND_STATUSES, Connection, Status
+from .providers import PROVIDERS, Kind, Provider
 
 BADGE = {
     Status.ACTIVE: "ok",
@@ -42,11 +42,21 @@ class ConnectionRow:
 
 
 def connection_rows(client: Client, connections=None) -> list[ConnectionRow]:
-    """One row per known system; `connections` may be prefetched to spare a query."""
+    """One row per system the client uses or may connect: the books it keeps (one set), or
+    every accounting system while none is connected; `connections` may be prefetched."""
     if connections is None:
         connections = client.connections.select_related("connected_by")
     by_system = {c.system: c for c in connections}
-    return [ConnectionRow(p, by_system.get(system)) for system, p in PROVIDERS.items()]
+    books = {
+        system
+        for system, c in by_system.items()
+        if PROVIDERS[system].kind == Kind.ACCOUNTING and c.status in BOUND_STATUSES
+    }
+    return [
+        ConnectionRow(p, by_system.get(system))
+        for system, p in PROVIDERS.items()
+        if not books or p.kind != Kind.ACCOUNTING or system in books
+    ]
 
 
 def panel_context(client: Client) -> dict:

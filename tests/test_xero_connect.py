@@ -343,3 +343,28 @@ def test_a_webhook_for_an_unbound_tenant_goes_nowhere(client, connected, sandbox
     connection.save()
     assert post_xero(client, xero_body(connection.external_id)).status_code == 200
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_client_keeps_one_set_of_books(client, two_firms, connected):
+    """A client on Xero: the page shows Xero, offers no QuickBooks card, refuses a link for
+    both books, and a QuickBooks consent is refused in words with nothing stored."""
+    from django.urls import reverse
+
+    from connections.models import Connection
+
+    connected("xero")
+    client.force_login(two_firms.accountant_a)
+    page = client.get(reverse("client_detail", args=[two_firms.client_a.slug])).content.decode()
+    assert "Organisation" in page and "Connect QuickBooks Online" not in page
+    assert 'value="quickbooks"' not in page
+    with pytest.raises(AssertionError, match="409"):  # the confirmation page refuses
+        connected("quickbooks")
+    from connections.binding import binding_for
+
+    refused = binding_for(two_firms.client_a, "quickbooks", "9", "", via_invitation=False)
+    assert "keeps its books in Xero. A client has one set of books" in refused.reason
+    assert not Connection.objects.filter(client=two_firms.client_a, system="quickbooks").exists()
+    from connections.invitations import InvitationInvalid, chosen_systems
+
+    with pytest.raises(InvitationInvalid, match="QuickBooks Online or Xero, not both"):
+        chosen_systems(True, ["quickbooks", "xero"])
