@@ -112,6 +112,43 @@ def hubspot_record(request: HttpRequest, portal_id: str, type_id: str, record_id
     return _page(request, "HubSpot", portal.name, title, fields, [])
 
 
+@require_GET
+def xero_record(request: HttpRequest, kind: str, tenant_id: str, record_id: str):
+    """A Xero invoice's or contact's page (`providers.xero_record_url`)."""
+    from .xero.models import Organisation, Record
+
+    org = Organisation.objects.filter(tenant_id=tenant_id).first()
+    wanted = {"invoice": "Invoice", "customer": "Contact"}.get(kind)
+    row = (
+        Record.objects.filter(organisation=org, kind=wanted, record_id=record_id).first()
+        if org and wanted
+        else None
+    )
+    if row is None:
+        raise Http404("No such organisation or record in the Xero sandbox.")
+    data = row.data
+    if wanted == "Contact":
+        phone = next(iter(data.get("Phones") or []), {})
+        fields = [("Email", data.get("EmailAddress", "")), ("Phone", phone.get("PhoneNumber", "")),
+                  ("Status", data.get("ContactStatus", ""))]  # fmt: skip
+        return _page(request, "Xero", org.name, f"Contact {data.get('Name', '')}", fields, [])
+    currency = data.get("CurrencyCode", "")
+    lines = [
+        (line.get("Description") or line.get("ItemCode", ""), line.get("Quantity", ""),
+         _money(line.get("LineAmount"), currency))
+        for line in data.get("LineItems") or []
+    ]  # fmt: skip
+    fields = [
+        ("Contact", (data.get("Contact") or {}).get("Name", "")),
+        ("Status", data.get("Status", "")),
+        ("Total", _money(data.get("Total"), currency)),
+        ("Due", _money(data.get("AmountDue"), currency)),
+        ("Reference", data.get("Reference", "")),
+    ]
+    title = f"Invoice {data.get('InvoiceNumber', '')}"
+    return _page(request, "Xero", org.name, title, fields, lines)
+
+
 def _page(request, system: str, company: str, title: str, fields: list, lines: list):
     context = {"system": system, "company": company, "title": title, "fields": fields,
                "lines": lines}  # fmt: skip

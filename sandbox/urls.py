@@ -10,6 +10,7 @@ urlpatterns = [
         "hubspot/app/contacts/<str:portal_id>/record/<str:type_id>/<str:record_id>",
         record_pages.hubspot_record,
     ),
+    path("xero/app/<str:kind>/<str:tenant_id>/<str:record_id>", record_pages.xero_record),
     path("", include("sandbox.quickbooks.urls")),
     path("", include("sandbox.hubspot.urls")),
     path("", include("sandbox.xero.urls")),

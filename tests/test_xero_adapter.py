@@ -177,3 +177,15 @@ def test_the_same_deals_with_other_content_are_a_new_request_not_a_refused_key(x
     changed = draft("31", book.customer.external_id, book.code, number="SF-31-B")
     (second,) = xero.create_invoices([changed], "inv-same-deals")
     assert made.ok and second.ok and second.external_id != made.external_id
+
+
+def test_a_findings_link_opens_the_record_in_the_xero_sandbox_and_no_other(xero, book):
+    (made,) = xero.create_invoices([draft("64", book.customer.external_id, book.code)], "r-64")
+    page = requests.get(xero.record_url("invoice", made.external_id), timeout=10)
+    assert page.status_code == 200 and "Invoice SF-64" in page.text
+    contact = requests.get(xero.record_url("customer", book.customer.external_id), timeout=10)
+    assert "Contact Cedar Roofing" in contact.text
+    elsewhere = xero.record_url("invoice", made.external_id).replace(
+        xero.connection.external_id, "00000000-0000-0000-0000-000000000000"
+    )
+    assert requests.get(elsewhere, timeout=10).status_code == 404
