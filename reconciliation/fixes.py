@@ -179,7 +179,7 @@ def preview(finding: Finding) -> FixPreview:
         shown = FixPreview(action, "Cannot show the fix", problems=[str(refused)])
     shown.large = needs_second_confirmation(finding)
     shown.limit = finding.client.firm.confirm_fixes_above
-    shown.undo_words = UNDO_WORDS[action]
+    shown.undo_words = undo_words(action, words_of_client(finding.client))
     return shown
 
 

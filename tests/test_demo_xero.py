@@ -21,6 +21,7 @@ from connections.sync.models import (
     SyncSettings,
 )
 from reconciliation.fixes import do_approve
+from reconciliation.fixes import preview as fix_preview
 from reconciliation.models import Finding
 from sandbox.demo_books import AMBIGUOUS, write_demo_book
 from sandbox.xero.seed_book import xero_api
@@ -89,6 +90,8 @@ def test_a_xero_client_from_connection_to_an_approved_fix(two_firms, sandbox, ca
     got = scores(report["findings"], written.answer_key)
     assert {c: s for c, s in got.items() if s != (1.0, 1.0)} == {}, report["findings"]
     duplicate = Finding.objects.get(client=client, code="duplicate_invoice")
+    shown = fix_preview(duplicate)
+    assert shown.undo_words == "Cannot be undone: Xero cannot un-void an invoice."
     fixed = do_approve(two_firms.accountant_a, duplicate, confirmed_large=True)
     assert fixed.status == "fixed", fixed.fix_error
     assert books.invoices_by_id([duplicate.fix["invoice_id"]])[0].voided
