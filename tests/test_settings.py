@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from clients.models import Client, Firm, Membership, User
+from sandbox.demo import DEMO_CLIENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
@@ -100,7 +101,7 @@ def test_it_seeds_the_demo_twice_without_duplicating(monkeypatch):
     call_command("seed_demo")
     call_command("seed_demo")
     firm = Firm.objects.get(slug="demo")
-    assert Client.objects.for_firm(firm).count() == 4
+    assert Client.objects.for_firm(firm).count() == len(DEMO_CLIENTS)
     assert Membership.objects.for_firm(firm).count() == 2
     accountant = User.objects.get(email="accountant@demo.test")
     assert accountant.check_password("s3cret-demo")

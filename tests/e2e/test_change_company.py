@@ -44,7 +44,7 @@ def test_staff_see_what_a_change_of_company_sets_aside_before_it_happens(
 
     connect_quickbooks(page, "Second Books LLC")
     expect(page.get_by_role("heading", level=1)).to_contain_text(
-        "Change Alpha Secret Roofing's QuickBooks Online company?"
+        "Change Alpha Secret Roofing's QuickBooks company?"
     )
     main = page.get_by_role("main")
     expect(main).to_contain_text("First Books LLC")
