@@ -20,6 +20,8 @@ from ..contract import Capabilities, ChangeFeed, Refusal
 from ..models import Connection
 from ..numbers import BadValue, clean_text, quickbooks_number, text
 from ..providers import quickbooks_api_base, quickbooks_record_url
+from ..reading import ReadsRecords
+from ..reading import as_object as _dict
 from ..records import (
     AccountInfo,
     Address,
@@ -63,18 +65,7 @@ CAPABILITIES = Capabilities(
     rate_limits="500 requests a minute and 10 at once per company; 40 batch requests a minute",
     void="voided: QuickBooks keeps the invoice at zero, with its number",
     invoice_statuses=("open", "paid", "voided"),
-    field_limits={
-        "display_name": 500,
-        "company_name": 100,
-        "given_name": 100,
-        "family_name": 100,
-        "email": 100,
-        "phone": 30,
-        "notes": 2000,
-        "line1": 500,
-        "city": 255,
-        "postal_code": 30,
-    },
+    # No field_limits: validation's defaults (`sync.validation.LIMITS`) are QuickBooks' own.
 )
 
 
@@ -92,32 +83,15 @@ class _LastResponse:
         return response
 
 
-class QuickBooksAdapter:
+class QuickBooksAdapter(ReadsRecords):
     capabilities = CAPABILITIES
+    bad_record = staticmethod(lambda kind, row, error: _unreadable(kind, row, error))
 
     def __init__(self, connection: Connection):
         self.connection = connection
         # Records left out of reads because a value in them could not be read: the caller
         # holds them with the reason (a sync run's outcomes, a reconciliation's notes).
         self.unreadable: list[Unreadable] = []
-
-    def _each[T](self, rows: Iterable, parse: Callable[[dict], T], kind: str) -> list[T]:
-        """Each row parsed; one that cannot be read is left out and kept in `unreadable`,
-        so one bad record never stops the read of the others."""
-        parsed = []
-        for row in rows:
-            try:
-                parsed.append(parse(row))
-            except BadValue as error:
-                self.unreadable.append(_unreadable(kind, row, error))
-        return parsed
-
-    def _one[T](self, row: dict, parse: Callable[[dict], T], kind: str) -> T:
-        """One record the caller asked for by id: unreadable is a refusal it reports."""
-        try:
-            return parse(row)
-        except BadValue as error:
-            raise retries.ProviderError(str(_unreadable(kind, row, error))) from error
 
     def _client(self) -> tuple[QuickBooks, _LastResponse]:
         client = auth_client()
@@ -633,14 +607,6 @@ def invoice_body(draft) -> dict:
         "CurrencyRef": {"value": draft.currency},
         "Line": lines,
     }
-
-
-def _dict(value: object, field: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadValue(field, "", "is not an object")
-    return value
 
 
 def _list(value: object, field: str) -> list:

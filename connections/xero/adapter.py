@@ -28,6 +28,8 @@ from ..contract import Capabilities, ChangeFeed, Refusal
 from ..models import Connection
 from ..numbers import BadValue, text, xero_number
 from ..providers import xero_api_base, xero_record_url
+from ..reading import ReadsRecords
+from ..reading import as_object as _dict
 from ..records import (
     AccountInfo,
     Address,
@@ -98,8 +100,9 @@ _BODY = {
 _MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
 
 
-class XeroAdapter:
+class XeroAdapter(ReadsRecords):
     capabilities = CAPABILITIES
+    bad_record = staticmethod(lambda kind, row, error: _unreadable(kind, row, error))
 
     def __init__(self, connection: Connection):
         self.connection = connection
@@ -154,22 +157,6 @@ class XeroAdapter:
             retry_transient=retry_transient,
             attempts=None if patient else 1,
         )
-
-    def _each[T](self, rows: Iterable, parse: Callable[[dict], T], kind: str) -> list[T]:
-        """Each row parsed; one that cannot be read is kept in `unreadable`, not fatal."""
-        parsed = []
-        for row in rows:
-            try:
-                parsed.append(parse(row))
-            except BadValue as error:
-                self.unreadable.append(_unreadable(kind, row, error))
-        return parsed
-
-    def _one[T](self, row: dict, parse: Callable[[dict], T], kind: str) -> T:
-        try:
-            return parse(row)
-        except BadValue as error:
-            raise retries.ProviderError(str(_unreadable(kind, row, error))) from error
 
     def _pages(
         self, describe: str, method: str, plural: str, *, since: datetime | None = None, **query
@@ -857,14 +844,6 @@ def invoice_body(draft) -> dict:
 
 
 # -- reading ------------------------------------------------------------------------------
-def _dict(value: object, field: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadValue(field, "", "is not an object")
-    return value
-
-
 def _list(value: object) -> list:
     return value if isinstance(value, list) else []
 
