@@ -54,6 +54,10 @@ def test_a_xero_client_from_connection_to_an_approved_fix(two_firms, sandbox, ca
         ).values_list("crm_value__display_name", flat=True)
     )
     assert {f"{pair.crm['name']}" for pair in AMBIGUOUS} <= waiting, waiting
+    riverside = SyncConflict.objects.get(
+        client=client, status=ConflictStatus.OPEN, crm_value__display_name="Riverside Mechanical Co"
+    )
+    assert "from which syncfirm links on its own" in riverside.evidence["note"]
 
     # A new customer won in the CRM: a contact in Xero, then its deal an invoice.
     hubspot_api = _hubspot(written, sandbox)

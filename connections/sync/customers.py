@@ -221,6 +221,12 @@ def _finish(run: SyncRun, status: str, error: str = "") -> SyncRun:
     return run
 
 
+def waiting_words(sure: float) -> str:
+    """Why a likely pair waits for a person: the client links on its own only from `sure`
+    (its setting, or 99 % while its weights are not yet learnt from its own books)."""
+    return f"below the {sure * 100:.1f} % from which syncfirm links on its own"
+
+
 def active_connection(client: Client, kind: Kind) -> Connection:
     for connection in client.connections.all():
         if provider(connection.system).kind == kind and connection.status == Status.ACTIVE:
@@ -698,6 +704,8 @@ class _CustomerSync:
         books = self.books.short_name
         named = self.books.customer(match.candidate.name)
         gist = f"Looks like {named}. Same customer, or a new one?"
+        if not match.note:  # why it waits: short of what links without a person
+            match = replace(match, note=waiting_words(self.matcher.sure))
         why, also, other = self._near_words(match), [], books
         if match.note == ONLY_NAME:
             namesakes = self.matcher.namesakes(match)

@@ -41,7 +41,8 @@ def test_a_near_match_dismissed_with_a_reason_leaves_the_queue(systems, accounta
     expect(page.get_by_role("alert")).to_contain_text("Say why")
     assert SyncConflict.objects.get().status == ConflictStatus.OPEN
 
-    page.get_by_label("Note (required to dismiss or leave it unsynced)").fill(REASON)
+    expect(main).to_contain_text("Counts: how strongly each field says")
+    page.get_by_label("Note (required for “Leave it unsynced”)").fill(REASON)
     dismiss.click()
 
     expect(main).to_contain_text("Leave it unsynced by accountant@alpha.test")
