@@ -3,9 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("clients/new/", views.client_create, name="client_create"),
-    path("clients/<slug:client_slug>/", views.client_detail, name="client_detail"),
     path("clients/<slug:client_slug>/edit/", views.client_edit, name="client_edit"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/two-factor/", views.mfa_policy_update, name="mfa_policy_update"),

@@ -4,27 +4,15 @@ Every view reads tenant data only through `clients.tenancy` (see `member_require
 `get_for_firm`, `for_firm`).
 """
 
-from collections import defaultdict
-from types import SimpleNamespace
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from connections.models import Connection
-from connections.status import connection_rows, panel_context
-from connections.sync.health import firm_health
-from reconciliation.lifecycle import end_dead_runs
-from reconciliation.models import Reconciliation, ReconStatus
-
-from . import actions, board
+from . import actions
 from .forms import (
     ClientForm,
     FirmForm,
@@ -34,81 +22,7 @@ from .forms import (
     StaffInviteForm,
 )
 from .models import Client, Firm, Membership, MfaPolicy, Role, StaffInvitation
-from .overview import client_overview
 from .tenancy import SESSION_FIRM_KEY, get_client_for_member, get_for_firm, member_required
-
-PAGE_SIZE = 50
-
-
-@member_required()
-def dashboard(request: HttpRequest) -> HttpResponse:
-    sort = request.GET.get("sort", "worst")
-    sort = sort if sort in board.SORTS else "worst"
-    show = request.GET.get("show", "all")
-    show = show if show in board.SHOWS else "all"
-    query = request.GET.get("q", "").strip()
-    health = firm_health(request.firm, board.HEALTH_FIELDS)
-    # A run whose worker died must not show as running: ended here, then read afresh.
-    if any(r["last_recon_status"] == ReconStatus.RUNNING for r in health) and end_dead_runs(
-        Reconciliation.objects.for_firm(request.firm)
-    ):
-        health = firm_health(request.firm, board.HEALTH_FIELDS)
-    rows = board.ordered(board.shown(health, show, query), sort)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = _rows_with_people(request, page.object_list)
-    rows_html = mark_safe(  # noqa: S308 - rendered by Jinja2 with autoescape on
-        render_to_string(
-            "clients/client_rows.html", {"rows": page.object_list}, request, using="jinja2"
-        )
-    )
-    context = {"page": page, "rows_html": rows_html, "query": query, "sort": sort, "show": show}
-    context["shows"] = board.SHOWS
-    if request.htmx:
-        return render(request, "clients/partials/client_rows.html", context)
-    context["totals"] = board.totals(health)
-    return render(request, "clients/dashboard.html", context)
-
-
-def _rows_with_people(request: HttpRequest, rows: list[dict]) -> list[dict]:
-    """The page's rows with their connections and assigned staff: two flat queries and no
-    model instances (a prefetch of clients, users and connections costs more than the rest
-    of the page)."""
-    ids = [r["pk"] for r in rows]
-    connections, staff = defaultdict(list), defaultdict(list)
-    for client_id, system, status in (
-        Connection.objects.for_firm(request.firm)
-        .filter(client_id__in=ids)
-        .order_by("system")
-        .values_list("client_id", "system", "status")
-    ):
-        connections[client_id].append(SimpleNamespace(system=system, status=status))
-    for client_id, email in (
-        Client.objects.for_firm(request.firm)
-        .filter(pk__in=ids, assigned_staff__isnull=False)
-        .order_by("assigned_staff__email")
-        .values_list("pk", "assigned_staff__email")
-    ):
-        staff[client_id].append(email)
-    for r in rows:
-        r["connection_rows"] = connection_rows(None, connections[r["pk"]])
-        r["staff"] = staff[r["pk"]]
-        r["stakes"] = board.stakes(r["stake_by_currency"], r["at_stake"], r["currency"])
-    return rows
-
-
-@member_required()
-def client_detail(request: HttpRequest, client_slug: str) -> HttpResponse:
-    client = get_client_for_member(request, client_slug)
-    return render(
-        request,
-        "clients/client_detail.html",
-        {
-            "client": client,
-            "staff": client.assigned_staff.order_by("email"),
-            **panel_context(client),
-            **client_overview(client),
-        },
-    )
 
 
 def _save_client_form(request: HttpRequest, client: Client | None) -> HttpResponse:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from clients.templatetags.display import money
+from syncfirm.money import money
 
 from .detectors import CODES
 

@@ -202,11 +202,11 @@ def end_dead_runs(recons=None, now: datetime | None = None) -> int:
 
 def _forget_dashboard(recon: Reconciliation) -> None:
     from clients.models import Client
-    from connections.sync.health import forget
+    from clients.signals import figures_changed
 
     firm_id = Client.objects.filter(pk=recon.client_id).values_list("firm_id", flat=True).first()
     if firm_id is not None:
-        forget(firm_id)
+        figures_changed.send(sender=Reconciliation, firm_id=firm_id)
 
 
 # -- the last good run, and starting again -----------------------------------------------

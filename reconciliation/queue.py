@@ -38,7 +38,7 @@ def queue_totals(firm, findings, chosen: dict) -> dict:
     filter."""
     if set(chosen) - {"client"}:
         return open_totals(findings)
-    from connections.sync.health import kept_for_firm
+    from dashboard.cache import kept_for_firm
 
     def summed() -> dict:
         kept = OpenTotals.objects.for_firm(firm)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clients.models import Client, Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
-from connections.sync.health import client_options
+from dashboard.cache import client_options
 from questions.asking import attach_questions
 
 from .close_facts import signed_off_view

@@ -12,7 +12,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.timesince import timesince
 from django.utils.timezone import now as django_now
 
-from clients.templatetags.display import code_label, long_text, money, run_outcome, side_by_side
+from dashboard.templatetags.display import code_label, long_text, money, run_outcome, side_by_side
 from jinja2 import Environment, StrictUndefined
 
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("clients.urls")),
+    path("", include("dashboard.urls")),
     path("", include("connections.urls")),
     path("", include("reconciliation.urls")),
     path("", include("questions.urls")),

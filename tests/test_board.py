@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from clients.board import ordered, shown, totals
+from dashboard.board import ordered, shown, totals
 
 
 def row(name, at_stake="0", findings=0, conflicts=0, broken=0, synced=None, currency="USD"):

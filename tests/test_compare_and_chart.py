@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from clients.templatetags.display import money
 from reconciliation.chart import history_chart, short_amount
 from reconciliation.compare import compare
 from reconciliation.detectors import SnapDeal, SnapInvoice
+from syncfirm.money import money
 
 D = Decimal
 LINES = (("PL-DRAN", D("4"), D("900.00")), ("EL-PANL", D("5"), D("11000.00")))

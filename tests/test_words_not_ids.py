@@ -16,9 +16,9 @@ import pytest
 import requests
 from django.urls import reverse
 
-from clients.templatetags.display import money
 from connections.naming import Accounts
 from connections.providers import hubspot_record_url, quickbooks_record_url
+from dashboard.templatetags.display import money
 from reconciliation.compare import compare
 from reconciliation.detectors import SnapDeal, SnapInvoice
 from reconciliation.models import Finding, Reconciliation

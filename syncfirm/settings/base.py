@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "api",
     "clients",
     "connections",
+    "dashboard",
     "reconciliation",
     "questions",
     "notices",
@@ -277,7 +278,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 REDIS_URL = env("REDIS_URL")
 # How long the dashboard may reuse a firm's figures; any change made through the app
-# clears them at once (connections/sync/health.py). 0 turns the cache off.
+# clears them at once (dashboard/cache.py). 0 turns the cache off.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=5)
 
 CACHES = (

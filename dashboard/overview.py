@@ -5,8 +5,9 @@ number of queries, however long the history."""
 from datetime import timedelta
 from decimal import Decimal
 
+from clients.models import Client
 from connections.sync.models import SyncRun, SyncSettings
-from connections.sync.status import with_health, with_run_totals
+from connections.sync.status import with_run_totals
 from reconciliation.chart import history_chart
 from reconciliation.lifecycle import end_dead, last_good_run
 from reconciliation.models import Reconciliation
@@ -14,7 +15,7 @@ from reconciliation.queue import month_totals
 from reconciliation.run import local_today
 
 from . import board
-from .models import Client
+from .figures import with_health
 
 RUNS_SHOWN = 5
 HISTORY_MONTHS = 12

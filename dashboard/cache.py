@@ -45,7 +45,7 @@ def firm_health(firm, fields: tuple[str, ...]) -> list[dict]:
     """Every client's figures as dicts (fresh copies: callers add to them)."""
     from clients.models import Client
 
-    from .status import with_health
+    from .figures import with_health
 
     rows = _cached(
         FIGURES, firm, lambda: list(with_health(Client.objects.for_firm(firm)).values(*fields))
@@ -96,13 +96,18 @@ def _changed(sender, instance, raw: bool = False, **kwargs) -> None:
         forget(firm_id)
 
 
+def _forget_sent(sender, firm_id: int, **kwargs) -> None:
+    forget(firm_id)
+
+
 def connect() -> None:
     from clients.models import Client
+    from clients.signals import figures_changed
     from connections.models import Connection
+    from connections.sync.models import SyncConflict, SyncRun, SyncSettings
     from reconciliation.models import OpenTotals, Reconciliation
 
-    from .models import SyncConflict, SyncRun, SyncSettings
-
+    figures_changed.connect(_forget_sent, dispatch_uid="health-figures-changed")
     for model in (Client, Connection, SyncRun, SyncConflict, SyncSettings, Reconciliation):
         post_save.connect(_changed, sender=model, dispatch_uid=f"health-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"health-del-{model.__name__}")
