@@ -5,10 +5,10 @@ from rest_framework import serializers
 
 from clients.models import Client
 from connections.models import Connection
-from connections.sync.models import SyncConflict, SyncRun
 from reconciliation import lifecycle
 from reconciliation.models import Finding, Reconciliation, ReconStatus
 from reconciliation.queue import month_totals
+from sync.models import SyncConflict, SyncRun
 
 
 class ClientSerializer(serializers.ModelSerializer):

@@ -13,8 +13,6 @@ from clients import actions
 from clients.forms import ClientForm
 from clients.models import Client, Role
 from connections.models import Connection
-from connections.sync.models import SyncConflict, SyncRun
-from connections.sync.review import DecisionRefused, do_resolve_conflict
 from reconciliation.fixes import (
     FixRefused,
     do_approve,
@@ -28,6 +26,8 @@ from reconciliation.models import Finding, Reconciliation
 from reconciliation.periods import PeriodRefused
 from reconciliation.queue import month_totals
 from reconciliation.run import client_period
+from sync.models import SyncConflict, SyncRun
+from sync.review import DecisionRefused, do_resolve_conflict
 
 from . import serializers as s
 from .firm import FirmRole, membership_for

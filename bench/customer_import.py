@@ -76,8 +76,8 @@ def run(base: str, companies: int, existing_share: float) -> None:
 
     from clients.models import Client, Firm
     from connections.models import Connection
-    from connections.sync.customers import run_customer_sync
-    from connections.sync.models import RunKind
+    from sync.customers import run_customer_sync
+    from sync.models import RunKind
 
     firm = Firm.objects.create(name="Bench Firm", slug="bench-firm")
     client = Client.objects.create(firm=firm, name="Bench Contractor", slug="bench")

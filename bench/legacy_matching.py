@@ -1,7 +1,7 @@
 """The customer matcher shipped before issue 16, kept only as the benchmarks' "before"
 baseline (bench/linkage.py, bench/matching.py, bench/matching_accuracy.py); the product
-matches with `connections.sync.linkage` (decision 0025) and finds duplicates with
-`connections.sync.linkage.duplicates` (decision 0027).
+matches with `sync.linkage` (decision 0025) and finds duplicates with
+`sync.linkage.duplicates` (decision 0027).
 
 Finding the accounting customer a CRM record already is, before anything is created.
 

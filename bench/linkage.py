@@ -37,9 +37,9 @@ import linkage_unseen
 import peers
 from peers import FIELDS
 
-from connections.sync.linkage import NEAR, SURE, Matcher, Model, Party
-from connections.sync.mapping import DEFAULT_COMPANY_MAP, DEFAULT_CONTACT_MAP, map_record
-from connections.sync.validation import check_customer
+from sync.linkage import NEAR, SURE, Matcher, Model, Party
+from sync.mapping import DEFAULT_COMPANY_MAP, DEFAULT_CONTACT_MAP, map_record
+from sync.validation import check_customer
 
 
 @dataclass
@@ -64,7 +64,7 @@ PROPERTY = {"name": "name", "given_name": "firstname", "family_name": "lastname"
             "email": "email", "phone": "phone", "website": "website", "line1": "address",
             "city": "city", "region": "state", "postal_code": "zip", "country": "country",
             "tax_id": "tax_id"}  # fmt: skip
-# As connections/sync/customers.py builds a party from a validated record.
+# As sync/customers.py builds a party from a validated record.
 MATCHED_FIELDS = ("email", "tax_id", "postal_code", "given_name", "family_name", "phone",
                   "website", "line1", "city", "region", "country")  # fmt: skip
 

@@ -160,7 +160,9 @@ def seed(n_clients: int, n_findings: int) -> None:
 
     from clients.models import Client, Firm, Membership, Role
     from connections.models import Connection, Status
-    from connections.sync.models import (
+    from reconciliation import totals
+    from reconciliation.models import Finding, Reconciliation, ReconStatus
+    from sync.models import (
         ConflictKind,
         ConflictStatus,
         RunKind,
@@ -168,8 +170,6 @@ def seed(n_clients: int, n_findings: int) -> None:
         SyncConflict,
         SyncRun,
     )
-    from reconciliation import totals
-    from reconciliation.models import Finding, Reconciliation, ReconStatus
 
     rng = random.Random(20261122)  # noqa: S311 - seeded test data, not secrets
     now = datetime.now(UTC)

@@ -1,7 +1,6 @@
 """Every change to a connection goes through one function here: atomic and audited.
 Token values never enter the audit log."""
 
-import hashlib
 import logging
 
 from django.core.mail import send_mail
@@ -13,12 +12,13 @@ from clients.actions import audit
 from clients.models import Client, Role, User
 from clients.names import header_safe
 
+from . import set_aside
 from .flows import flow_for
 from .models import CompanyChange, Connection, Status
+from .providers import provider
 from .tokens import OAuthError, TokenSet
 
 log = logging.getLogger(__name__)
-SET_ASIDE = "set aside"  # a decided match's resolution once its companies were changed
 
 
 def _public_state(connection: Connection) -> dict:
@@ -113,24 +113,6 @@ def do_set_aside_company(
     Automatic sync waits for a new historical-import preview (decision 0006): nothing is
     created in the new books behind the accountant's back.
     """
-    from reconciliation import totals
-    from reconciliation.models import Finding, FindingStatus
-
-    from .binding import set_aside_counts
-    from .providers import Kind as ProviderKind
-    from .providers import provider
-    from .sync.models import (
-        ConflictKind,
-        ConflictStatus,
-        CustomerLink,
-        InvoiceLink,
-        LearntMatching,
-        MirroredCustomer,
-        SyncConflict,
-        SyncCursor,
-        SyncSettings,
-    )
-
     now = timezone.now()
     change = CompanyChange.objects.create(
         client=client,
@@ -141,67 +123,18 @@ def do_set_aside_company(
         new_external_name=new_name,
         actor=actor,
         at=now,
-        counts=set_aside_counts(client, system),
+        counts=set_aside.counts(client, system),
     )
-    links = CustomerLink.objects.filter(client=client)
-    invoices = InvoiceLink.objects.filter(client=client)
-    cursors = SyncCursor.objects.filter(client=client)
-    mirrors = MirroredCustomer.objects.filter(client=client)
-    if provider(system).kind != ProviderKind.ACCOUNTING:
-        mirrors = mirrors.none()  # the books did not change: their mirror still holds
-    findings = Finding.objects.filter(client=client)
-    # A person's "link them", "create it" or "leave it unsynced" was about a record and a
-    # customer id of the old pair: acted on again, it would link the CRM record to whichever
-    # new customer carries that id. The record is matched afresh (the import's preview).
-    decided = SyncConflict.objects.filter(
-        client=client,
-        kind__in=[ConflictKind.NEAR_MATCH, ConflictKind.NAME_CLASH],
-        status__in=[ConflictStatus.RESOLVED, ConflictStatus.DISMISSED],
-        resolution__in=["link", "create", "dismiss"],
-    )
-    learnt = LearntMatching.objects.filter(client=client)  # weights of the old pair's records
     note = (
         f"Set aside: {client.name}'s {provider(system).label} company changed from "
         f"{old_name or old_id} to {new_name or new_id}."
     )
-    change.archive = {
-        "customer_links": list(links.values()),
-        "invoice_links": list(invoices.values()),
-        "sync_cursors": list(cursors.values("system", "group", "value")),
-        "mirrored_customers": list(mirrors.values("external_id", "display_name", "version")),
-        "findings": list(findings.values("pk", "status", "fingerprint")),
-        "decided_matches": list(decided.values_list("pk", "resolution")),
-        "learnt_matching": list(
-            learnt.values("partner_share", "books_records", "crm_records", "learnt_at")
-        ),
-        "open_conflicts": list(
-            SyncConflict.objects.filter(client=client, status=ConflictStatus.OPEN).values_list(
-                "pk", flat=True
-            )
-        ),
-    }
+    change.archive = set_aside.set_aside(
+        set_aside.Change(
+            client, system, actor, now, note, change.pk, set_aside.books_change(system)
+        )
+    )
     change.save(update_fields=["archive"])
-    links.delete()
-    invoices.delete()
-    cursors.delete()
-    mirrors.delete()
-    decided.update(resolution=SET_ASIDE)
-    learnt.delete()
-    SyncConflict.objects.filter(client=client, status=ConflictStatus.OPEN).update(
-        status=ConflictStatus.DISMISSED, resolved_at=now, resolved_by=actor, note=note
-    )
-    findings.filter(status=FindingStatus.OPEN).update(
-        status=FindingStatus.DISMISSED, decided_by=actor, decided_at=now, decision_note=note
-    )
-    # Identity and data both retired: the new books' problems are new findings.
-    for finding in findings.only("pk", "key", "fingerprint"):
-        retired = [
-            hashlib.sha256(f"set-aside:{change.pk}:{value}".encode()).hexdigest()
-            for value in (finding.key, finding.fingerprint)
-        ]
-        Finding.objects.filter(pk=finding.pk).update(key=retired[0], fingerprint=retired[1])
-    SyncSettings.objects.filter(client=client).update(import_done_at=None, invoice_baseline_at=None)
-    totals.refresh([client.pk])
     audit(
         client.firm,
         actor,

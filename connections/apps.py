@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class ConnectionsConfig(AppConfig):
     name = "connections"
-    verbose_name = "Connections and sync"
+    verbose_name = "Connections"

@@ -2,8 +2,7 @@
 
 A company (QuickBooks realm, Xero organisation, HubSpot portal) proven by the provider is
 bound to one client at a time, across every firm. `decide` is the rule, over plain data;
-`holder_of` and `previous_of` read what it needs; `set_aside_counts` says what a change of
-company would set aside, for the confirmation page.
+`holder_of` and `previous_of` read what it needs.
 """
 
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ from clients.models import Client
 
 from .models import BOUND_STATUSES, Connection
 from .providers import PROVIDERS
-from .sync.models import CustomerLink, InvoiceLink, MirroredCustomer, SyncConflict
 
 
 class Kind(StrEnum):
@@ -158,27 +156,3 @@ def binding_for(
         holder=holder_of(system, external_id, client),
         via_invitation=via_invitation,
     )
-
-
-def set_aside_counts(client: Client, system: str) -> dict[str, int]:
-    """What a change of company sets aside for this client: the links tied to the old pair of
-    companies, the mirror of the old books (QuickBooks only), and the open items reviewed
-    against them."""
-    from reconciliation.models import Finding, FindingStatus
-
-    from .providers import Kind as ProviderKind
-    from .providers import provider
-    from .sync.models import ConflictStatus
-
-    mirrors = MirroredCustomer.objects.filter(client=client)
-    return {
-        "customer_links": CustomerLink.objects.filter(client=client).count(),
-        "mirrored_customers": (
-            mirrors.count() if provider(system).kind == ProviderKind.ACCOUNTING else 0
-        ),
-        "invoice_links": InvoiceLink.objects.filter(client=client).count(),
-        "open_findings": Finding.objects.filter(client=client, status=FindingStatus.OPEN).count(),
-        "open_conflicts": SyncConflict.objects.filter(
-            client=client, status=ConflictStatus.OPEN
-        ).count(),
-    }

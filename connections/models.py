@@ -255,16 +255,3 @@ class WebhookDelivery(models.Model):
 
 
 from .ratelimit import RateWindow  # noqa: E402, F401 - shared provider rate limits
-
-# The sync engine's tables live beside the code that uses them.
-from .sync.models import (  # noqa: E402, F401
-    Alert,
-    CustomerLink,
-    InvoiceLink,
-    MirroredCustomer,
-    RecordOutcome,
-    SyncConflict,
-    SyncCursor,
-    SyncRun,
-    SyncSettings,
-)

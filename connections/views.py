@@ -14,10 +14,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clients.models import Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 
-from . import consent
+from . import consent, set_aside
 from .actions import do_disconnect
 from .binding import Kind as BindingKind
-from .binding import previous_of, set_aside_counts
+from .binding import previous_of
 from .invitations import (
     InvitationInvalid,
     check_unspent,
@@ -307,7 +307,7 @@ def oauth_confirm(request: HttpRequest, system: str, key: str) -> HttpResponse:
         "provider": PROVIDERS[system],
         "previous": previous,
         "changing": changing,
-        "counts": set_aside_counts(pending.client, system) if changing else None,
+        "counts": set_aside.counts(pending.client, system) if changing else None,
         "unconfirmed": unconfirmed,
         "hide_login": pending.via_invitation,
     }

@@ -13,7 +13,7 @@
 - a body that is not a JSON object/array we can store, or is nested too deep → 400, not
   stored (`webhook_body.refused_body`);
 - malformed body → stored as quarantined with the reason, 200.
-Nothing is processed inside the request: `connections.tasks.process_webhook` does it.
+Nothing is processed inside the request: `sync.tasks.process_webhook` does it.
 """
 
 import hashlib
@@ -95,9 +95,7 @@ def _store(
         with transaction.atomic():
             delivery.save()
             if not quarantine_reason:
-                transaction.on_commit(
-                    lambda: async_task("connections.tasks.process_webhook", delivery.pk)
-                )
+                transaction.on_commit(lambda: async_task("sync.tasks.process_webhook", delivery.pk))
     except IntegrityError:
         log.warning("%s webhook replay refused (events already received)", system)
         return JsonResponse({"status": "refused", "reason": "replayed delivery"}, status=409)

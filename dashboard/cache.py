@@ -12,33 +12,12 @@ firm's own: the key carries the firm's id, and the cache is per deployment (Redi
 production, in-process memory in the demo).
 """
 
-from html import escape
-
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
-from django.utils.safestring import mark_safe
 
-GENERATION = "dashboard-generation:{firm}"
+from clients.firm_cache import forget, kept
+
 FIGURES = "dashboard-figures:{firm}:{generation}"
-OPTIONS = "client-options:{firm}:{generation}"
-
-
-def _cached(key_format: str, firm, build):
-    seconds = settings.DASHBOARD_CACHE_SECONDS
-    generation = cache.get(GENERATION.format(firm=firm.pk), 0)
-    key = key_format.format(firm=firm.pk, generation=generation)
-    value = cache.get(key) if seconds else None
-    if value is None:
-        value = build()
-        if seconds:
-            cache.set(key, value, seconds)
-    return value
-
-
-def kept_for_firm(name: str, firm, build):
-    """Anything else derived from the same data, kept and forgotten with the figures."""
-    return _cached(name + ":{firm}:{generation}", firm, build)
 
 
 def firm_health(firm, fields: tuple[str, ...]) -> list[dict]:
@@ -47,36 +26,10 @@ def firm_health(firm, fields: tuple[str, ...]) -> list[dict]:
 
     from .figures import with_health
 
-    rows = _cached(
+    rows = kept(
         FIGURES, firm, lambda: list(with_health(Client.objects.for_firm(firm)).values(*fields))
     )
     return [dict(row) for row in rows]
-
-
-def client_options(firm, chosen: str = "") -> str:
-    """The `<option>`s of a filter by client, every client of the firm by name, the chosen
-    one selected; escaped once and kept like the figures (a queue page shows them all)."""
-    from clients.models import Client
-
-    def build() -> list[tuple[str, str]]:
-        clients = Client.objects.for_firm(firm).order_by("name").values_list("slug", "name")
-        return [(s, f'<option value="{escape(s)}">{escape(n)}</option>') for s, n in clients]
-
-    return mark_safe(  # noqa: S308 - escaped in build()
-        "".join(
-            html.replace('">', '" selected>', 1) if slug == chosen else html
-            for slug, html in _cached(OPTIONS, firm, build)
-        )
-    )
-
-
-def forget(firm_id: int) -> None:
-    """The firm's figures changed: the next view reads them afresh."""
-    key = GENERATION.format(firm=firm_id)
-    try:
-        cache.incr(key)
-    except ValueError:  # no generation yet
-        cache.set(key, 1, None)
 
 
 def _firm_of(instance) -> int | None:
@@ -104,8 +57,8 @@ def connect() -> None:
     from clients.models import Client
     from clients.signals import figures_changed
     from connections.models import Connection
-    from connections.sync.models import SyncConflict, SyncRun, SyncSettings
     from reconciliation.models import OpenTotals, Reconciliation
+    from sync.models import SyncConflict, SyncRun, SyncSettings
 
     figures_changed.connect(_forget_sent, dispatch_uid="health-figures-changed")
     for model in (Client, Connection, SyncRun, SyncConflict, SyncSettings, Reconciliation):

@@ -5,9 +5,9 @@ from django.db.models import Count, DecimalField, JSONField, OuterRef, Subquery,
 from django.db.models.functions import Coalesce
 
 from connections.models import Connection
-from connections.sync.models import ConflictStatus, SyncConflict, SyncRun, SyncSettings
-from connections.sync.status import BROKEN
 from reconciliation.models import OpenTotals, Reconciliation
+from sync.models import ConflictStatus, SyncConflict, SyncRun, SyncSettings
+from sync.status import BROKEN
 
 
 def with_health(clients, findings: bool = True):

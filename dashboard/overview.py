@@ -6,13 +6,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from clients.models import Client
-from connections.sync.models import SyncRun, SyncSettings
-from connections.sync.status import with_run_totals
 from reconciliation.chart import history_chart
 from reconciliation.lifecycle import end_dead, last_good_run
 from reconciliation.models import Reconciliation
 from reconciliation.queue import month_totals
 from reconciliation.run import local_today
+from sync.models import SyncRun, SyncSettings
+from sync.status import with_run_totals
 
 from . import board
 from .figures import with_health

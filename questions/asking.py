@@ -26,9 +26,9 @@ from clients.names import control_characters, header_safe
 from clients.signed_links import LINK_LIFETIME, LinkRefused, LinkWithdrawn, linked_row
 from clients.signed_links import link_token as signed_token
 from connections.models import ContractorInvitation
-from connections.sync.models import MirroredCustomer
 from notices.actions import notify
 from reconciliation.models import CustomerBalance, Finding
+from sync.models import MirroredCustomer
 
 from .models import ANSWER_LIMIT, NAME_LIMIT, QUESTION_LIMIT, FindingQuestion
 from .wording import Subject, subject, suggested_question

@@ -6,4 +6,9 @@ class ReconciliationConfig(AppConfig):
     verbose_name = "Reconciliation"
 
     def ready(self) -> None:
+        from connections import set_aside
+
         from . import totals  # noqa: F401 - connects the signals that keep OpenTotals
+        from .company_change import FindingsSetAside
+
+        set_aside.register(FindingsSetAside())

@@ -11,7 +11,7 @@ from django.utils import timezone
 from clients.models import Client
 from connections.models import Connection, Status
 from connections.providers import provider
-from connections.sync.models import SyncRun
+from sync.models import SyncRun
 
 from . import close
 from .lifecycle import end_dead

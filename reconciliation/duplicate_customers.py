@@ -1,6 +1,6 @@
 """Customers the books hold twice (or companies the CRM holds twice): the `duplicate_customer`
 finding (issue 16, decision 0027). One system's records are linked against themselves by the
-same model as the two systems (`connections.sync.linkage.duplicates`); each sure pair
+same model as the two systems (`sync.linkage.duplicates`); each sure pair
 becomes one finding with both records side by side and the fix the provider allows.
 
 Which record is kept: the one linked to the other system, else the one with more
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from connections.providers import SystemWords
-from connections.sync.linkage import Model, Party, Vocabulary
-from connections.sync.linkage.duplicates import LIKELY, Duplicate, find_duplicates, groups
-from connections.sync.linkage.names import DEFAULT
+from sync.linkage import Model, Party, Vocabulary
+from sync.linkage.duplicates import LIKELY, Duplicate, find_duplicates, groups
+from sync.linkage.names import DEFAULT
 from syncfirm.money import money
 
 from .detectors import Finding, SnapCredit, SnapInvoice, SnapPayment

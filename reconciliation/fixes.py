@@ -21,15 +21,15 @@ from connections.contract import Refusal
 from connections.naming import words_of
 from connections.providers import Kind, SystemWords, provider
 from connections.records import Item
-from connections.sync import invoicing
-from connections.sync.customers import (
+from sync import invoicing
+from sync.customers import (
     LEASE_BUSY,
     SyncUnavailable,
     active_connection,
     run_customer_sync,
 )
-from connections.sync.invoices import books_of
-from connections.sync.models import (
+from sync.invoices import books_of
+from sync.models import (
     CRM_LABELS,
     CustomerLink,
     InvoiceLink,

@@ -16,7 +16,7 @@ from django_q.tasks import async_task
 
 from clients.actions import audit
 from connections import retries
-from connections.sync.customers import SyncUnavailable
+from sync.customers import SyncUnavailable
 
 from .models import Reconciliation, ReconStatus
 from .periods import PeriodRefused

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from django.db.models import Q
 
 from connections.naming import accounts_of
-from connections.sync.models import InvoiceLink, MirroredCustomer
+from sync.models import InvoiceLink, MirroredCustomer
 
 from .wording import BookNames
 

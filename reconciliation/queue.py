@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
+from clients import firm_cache
+
 from .compare import compare, compare_parties
 from .models import Finding, FindingMonth, FindingStatus, OpenTotals, Reconciliation, ReconStatus
 from .names import book_names
@@ -38,7 +40,6 @@ def queue_totals(firm, findings, chosen: dict) -> dict:
     filter."""
     if set(chosen) - {"client"}:
         return open_totals(findings)
-    from dashboard.cache import kept_for_firm
 
     def summed() -> dict:
         kept = OpenTotals.objects.for_firm(firm)
@@ -47,7 +48,7 @@ def queue_totals(firm, findings, chosen: dict) -> dict:
         return _summed(kept.values_list("by_currency", flat=True))
 
     # Kept with the dashboard's figures: every change to a client's totals forgets them.
-    return kept_for_firm(f"queue-totals:{chosen.get('client', '')}", firm, summed)
+    return firm_cache.kept_for_firm(f"queue-totals:{chosen.get('client', '')}", firm, summed)
 
 
 def _summed(per_client) -> dict:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from clients.names import header_safe
 from connections.actions import alert_recipients
-from connections.sync.models import SyncSettings
+from sync.models import SyncSettings
 from syncfirm.csv_cells import safe_row
 from syncfirm.money import plain_amount
 

@@ -18,12 +18,12 @@ from connections.adapters import accounting_adapter, crm_adapter
 from connections.naming import words_of
 from connections.numbers import BadValue, crm_number
 from connections.providers import Kind, SystemWords
-from connections.sync import learnt
-from connections.sync.customers import SyncUnavailable, active_connection, properties_for
-from connections.sync.invoicing import doc_number, referenced_deal
-from connections.sync.mapping import map_record
-from connections.sync.models import CrmSource, CustomerLink, InvoiceLink, SyncSettings
-from connections.sync.validation import check_customer
+from sync import learnt
+from sync.customers import SyncUnavailable, active_connection, properties_for
+from sync.invoicing import doc_number, referenced_deal
+from sync.mapping import map_record
+from sync.models import CrmSource, CustomerLink, InvoiceLink, SyncSettings
+from sync.validation import check_customer
 
 from . import balances, detectors, ledger, lifecycle, materiality
 from .duplicate_customers import BOOKS, CRM, CRM_KEY, SnapParty, duplicate_customers

@@ -20,7 +20,7 @@ from clients.models import Client
 from clients.names import header_safe
 from connections.actions import alert_recipients
 from connections.models import Status
-from connections.sync.models import Alert, SyncSettings
+from sync.models import Alert, SyncSettings
 
 from . import lifecycle
 from .models import Reconciliation, ReconStatus

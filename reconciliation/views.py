@@ -16,9 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from clients.firm_cache import client_options
 from clients.models import Client, Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
-from dashboard.cache import client_options
 from questions.asking import attach_questions
 
 from .close_facts import signed_off_view

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from connections.naming import Accounts
+from connections.providers import PROVIDERS, Kind
 
 from .detectors import CODES
 
@@ -155,8 +156,9 @@ def describe(finding: Describable, names: BookNames) -> FindingWords:
 
 def _pair_references(fix: dict, names: BookNames) -> list[Reference]:
     """The kept record and its copy (a `duplicate_customer`), in the books or the CRM."""
-    # Findings from before the side was kept name the CRM by its name.
-    crm = fix.get("side", "crm" if fix.get("system") == "HubSpot" else "books") == "crm"
+    # Findings from before the side was kept name the CRM by its label.
+    crms = {p.label for p in PROVIDERS.values() if p.kind == Kind.CRM}
+    crm = fix.get("side", "crm" if fix.get("system") in crms else "books") == "crm"
     word = names.accounts.words.customer_word.capitalize()
     out = []
     for role in ("keep", "copy"):

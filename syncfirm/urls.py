@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("clients.urls")),
     path("", include("dashboard.urls")),
     path("", include("connections.urls")),
+    path("", include("sync.urls")),
     path("", include("reconciliation.urls")),
     path("", include("questions.urls")),
     path("", include("notices.urls")),

@@ -97,7 +97,7 @@ class Systems:
         still writing when the test ends."""
         import time
 
-        from connections.sync.models import SyncRun
+        from sync.models import SyncRun
 
         deadline = time.monotonic() + seconds
         while SyncRun.objects.filter(client=self.client, finished_at=None).exists():

@@ -6,9 +6,9 @@ happens to carry that id, nor create it without matching. Sandbox over HTTP."""
 import requests
 
 from connections.models import Connection
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import CustomerLink, LearntMatching, RunKind, SyncConflict
-from connections.sync.review import do_resolve_conflict
+from sync.customers import run_customer_sync
+from sync.models import CustomerLink, LearntMatching, RunKind, SyncConflict
+from sync.review import do_resolve_conflict
 
 from .sandbox.conftest import sandbox_db
 from .test_company_change_lifecycle import change_company, customer
@@ -73,7 +73,7 @@ def test_a_create_decided_in_the_old_books_matches_afresh_in_the_new(client, sys
 
 
 def test_weights_learnt_from_the_old_books_are_set_aside(client, systems, two_firms):
-    from connections.sync.linkage import Model
+    from sync.linkage import Model
 
     LearntMatching.objects.create(
         client=systems.client, model=Model.default(0.004).to_dict(), partner_share=0.9,

@@ -3,8 +3,8 @@ Infinity, a phone with a 20-digit extension, a postal code of emoji. A run finis
 such record is created once or held with its reason, and a re-run and a replayed webhook
 create nothing. Sandbox over HTTP."""
 
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import CustomerLink, RunStatus
+from sync.customers import run_customer_sync
+from sync.models import CustomerLink, RunStatus
 
 from .sandbox.conftest import sandbox_db
 from .test_customer_odd_records import tax_id_property
@@ -47,7 +47,7 @@ def test_one_company_keyed_twice_in_the_crm_arriving_by_two_webhooks_is_one_cust
     """The second record comes alone (a webhook's run), after the first was created: it is
     linked or held for a person, never a second customer; the same webhook replayed
     changes nothing."""
-    from connections.sync.models import RunKind
+    from sync.models import RunKind
 
     first = systems.company(name="Cedar Roofing Inc", phone="512-555-0101", zip="78701",
                             domain="cedarroofing.example")  # fmt: skip

@@ -6,10 +6,10 @@ accountant sees it. The QuickBooks emulator over HTTP."""
 import pytest
 from django.urls import reverse
 
-from connections.sync.models import MirroredCustomer
 from reconciliation.fixes import FixRefused, do_approve
 from reconciliation.models import FindingStatus
 from reconciliation.run import reconcile
+from sync.models import MirroredCustomer
 
 from . import test_duplicate_customers as dup
 from .sandbox.conftest import sandbox_db
@@ -95,7 +95,7 @@ def test_another_firms_finding_cannot_be_approved_in_bulk(keyed_twice, client, t
 def test_a_copy_linked_to_a_crm_record_since_the_run_is_not_made_inactive(keyed_twice):
     """Sync linked a HubSpot company to the copy after the finding was raised: made
     inactive, that company would be held by every run after."""
-    from connections.sync.models import CustomerLink
+    from sync.models import CustomerLink
 
     books = keyed_twice
     finding = found(books)

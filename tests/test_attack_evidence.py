@@ -5,8 +5,8 @@ shows what it can, every other card stays."""
 import pytest
 from django.urls import reverse
 
-from connections.sync import evidence
-from connections.sync.models import ConflictKind, SyncConflict
+from sync import evidence
+from sync.models import ConflictKind, SyncConflict
 
 GOOD = {"field": "name", "level": "equal", "alike": None, "weight": 5.0}
 BAD = [

@@ -6,8 +6,8 @@ HTTP."""
 
 from connections import retries
 from connections.quickbooks.adapter import QuickBooksAdapter
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import CustomerLink, RunStatus, SyncSettings
+from sync.customers import run_customer_sync
+from sync.models import CustomerLink, RunStatus, SyncSettings
 
 from .sandbox.conftest import sandbox_db
 

@@ -5,9 +5,9 @@ words (or ignored) and nothing is saved; the page never fails."""
 import pytest
 from django.test import Client as DjangoClient
 
-from connections.sync.client_matching import binned
-from connections.sync.linkage import Model
-from connections.sync.models import LearntMatching, SyncSettings
+from sync.client_matching import binned
+from sync.linkage import Model
+from sync.models import LearntMatching, SyncSettings
 
 from .test_sync_settings_page import form_data, url
 
@@ -117,7 +117,7 @@ def test_damaged_kept_figures_leave_the_page_working(client, two_firms, learnt, 
 
 
 def test_a_typographic_apostrophe_or_hebrew_gershayim_does_not_split_a_name():
-    from connections.sync.linkage.names import words
+    from sync.linkage.names import words
 
     assert words("O\u2019Brien Plumbing") == words("O'Brien Plumbing") == ["obrien", "plumbing"]
     assert words("שלום בנייה בע״מ") == ["שלום", "בנייה", "בעמ"]
@@ -143,7 +143,7 @@ def test_a_damaged_kept_model_is_ignored_by_runs_and_named_on_the_page(
     client, two_firms, learnt, damage
 ):
     """Runs fall back to the priors (decision 0026); the page does not fail."""
-    from connections.sync import learnt as kept_weights
+    from sync import learnt as kept_weights
 
     model = dict(learnt.model)
     if "model" in damage:

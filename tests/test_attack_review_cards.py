@@ -5,9 +5,9 @@ another firm's card ids, a decided card replayed. Real runs against the sandbox.
 import pytest
 from django.urls import reverse
 
-from connections.sync import review
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import (
+from sync import review
+from sync.customers import run_customer_sync
+from sync.models import (
     ConflictKind,
     ConflictStatus,
     CustomerLink,

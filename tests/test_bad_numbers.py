@@ -6,10 +6,10 @@ reconciliation finishes and says what it left out."""
 from datetime import date
 from decimal import Decimal
 
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import InvoiceLink, InvoiceState
 from reconciliation.models import Finding, ReconStatus
 from reconciliation.run import reconcile
+from sync.customers import run_customer_sync
+from sync.models import InvoiceLink, InvoiceState
 
 from . import test_invoice_sync
 from .sandbox.conftest import sandbox_db

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from connections.sync.client_matching import (
+from sync.client_matching import (
     BadLines,
     binned,
     expected,
@@ -17,8 +17,8 @@ from connections.sync.client_matching import (
     settings_stamp,
     vocabulary,
 )
-from connections.sync.linkage import Matcher, Party
-from connections.sync.linkage.model import Model, StoredModelUnusable
+from sync.linkage import Matcher, Party
+from sync.linkage.model import Model, StoredModelUnusable
 
 
 def a_learnt_model() -> Model:

@@ -138,7 +138,7 @@ def test_a_contractor_cannot_connect_another_clients_company(client, two_firms, 
 def test_staff_change_the_company_only_by_confirming_what_it_sets_aside(
     client, two_firms, sandbox, system
 ):
-    from connections.sync.models import CustomerLink, InvoiceLink, InvoiceState
+    from sync.models import CustomerLink, InvoiceLink, InvoiceState
 
     client.force_login(two_firms.accountant_a)
     staff_connect(client, system, new_account_name="First books")

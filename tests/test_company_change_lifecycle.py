@@ -18,11 +18,11 @@ from quickbooks.objects.invoice import Invoice as QboInvoice
 from quickbooks.objects.item import Item
 
 from connections.models import Connection
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import InvoiceLink, Outcome, RecordOutcome, RunKind
 from reconciliation.models import Finding, FindingStatus
 from reconciliation.run import reconcile
 from sandbox.consent import consent
+from sync.customers import run_customer_sync
+from sync.models import InvoiceLink, Outcome, RecordOutcome, RunKind
 
 from .conftest import local, pressed, start_direct
 from .sandbox.conftest import sandbox_db

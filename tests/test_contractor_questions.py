@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from clients.models import AuditEntry
 from connections.invitations import link_token as invitation_token
-from connections.sync.models import MirroredCustomer
 from notices.models import Notice
 from questions.asking import SALT, do_answer, do_ask, link_token
 from questions.models import FindingQuestion
 from questions.wording import Subject, suggested_question
 from reconciliation.models import Finding
+from sync.models import MirroredCustomer
 
 from .factories import ClientFactory, ContractorInvitationFactory, MembershipFactory
 

@@ -4,8 +4,8 @@ tax ID that contradicts the name, and a namesake whose every other field disagre
 linked, held or sent to review with a reason the accountant reads; none is a second
 customer. Real runs against the sandbox over HTTP."""
 
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import (
+from sync.customers import run_customer_sync
+from sync.models import (
     ConflictKind,
     ConflictStatus,
     CustomerLink,

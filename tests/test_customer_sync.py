@@ -15,8 +15,8 @@ from clients.models import AuditEntry
 from connections import retries
 from connections.hubspot.subscriptions import ensure_subscriptions
 from connections.quickbooks.adapter import QuickBooksAdapter
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import (
+from sync.customers import run_customer_sync
+from sync.models import (
     ConflictKind,
     ConflictStatus,
     CustomerLink,

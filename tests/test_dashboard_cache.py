@@ -7,8 +7,8 @@ from django.test import override_settings
 from django.urls import reverse
 
 from connections.models import Connection, Status
-from connections.sync.models import SyncConflict, SyncRun
 from reconciliation.models import Finding
+from sync.models import SyncConflict, SyncRun
 
 from .test_query_counts import fill, queries
 

@@ -4,7 +4,7 @@ the pure core of `sync.invoicing` (no HTTP, no database)."""
 from decimal import Decimal
 
 from connections.records import Deal, DealLine, Invoice, InvoiceLine, Money
-from connections.sync import invoicing
+from sync import invoicing
 
 FRAMING = DealLine("1", "Framing", "FR-1", quantity=Decimal(1), unit_price=Decimal("1500"))
 DRYWALL = DealLine("2", "Drywall", "DW-1", quantity=Decimal(1), unit_price=Decimal("900"))

@@ -7,15 +7,15 @@ from django.urls import reverse
 
 from connections.models import Connection
 from connections.quickbooks.adapter import QuickBooksAdapter
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import (
+from sandbox.demo_books import AMBIGUOUS, RESPELLED, write_demo_book
+from sync.customers import run_customer_sync
+from sync.models import (
     ConflictKind,
     ConflictStatus,
     CustomerLink,
     RunKind,
     SyncConflict,
 )
-from sandbox.demo_books import AMBIGUOUS, RESPELLED, write_demo_book
 
 from .sandbox.conftest import sandbox_db
 from .sync_support import connect_written_book

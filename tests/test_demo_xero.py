@@ -10,8 +10,13 @@ from decimal import Decimal
 from django.core.management import call_command
 
 from connections.adapters import accounting_adapter
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import (
+from reconciliation.fixes import do_approve
+from reconciliation.fixes import preview as fix_preview
+from reconciliation.models import Finding
+from sandbox.demo_books import AMBIGUOUS, write_demo_book
+from sandbox.xero.seed_book import xero_api
+from sync.customers import run_customer_sync
+from sync.models import (
     ConflictKind,
     ConflictStatus,
     InvoiceLink,
@@ -20,11 +25,6 @@ from connections.sync.models import (
     SyncConflict,
     SyncSettings,
 )
-from reconciliation.fixes import do_approve
-from reconciliation.fixes import preview as fix_preview
-from reconciliation.models import Finding
-from sandbox.demo_books import AMBIGUOUS, write_demo_book
-from sandbox.xero.seed_book import xero_api
 
 from .sandbox.conftest import sandbox_db
 from .test_reconciliation import scores

@@ -229,8 +229,8 @@ def test_the_clients_kept_weights_and_link_threshold_decide_what_is_raised(syste
     with kept weights and a link threshold of 99.5 %; then of 90 %
     THEN the pair is raised only in the last: kept weights are the client's, so its own
     threshold decides, as it does for linking (decision 0026)."""
-    from connections.sync.linkage import Model
-    from connections.sync.models import LearntMatching, SyncSettings
+    from sync.linkage import Model
+    from sync.models import LearntMatching, SyncSettings
 
     systems.qbo_customer("Maple Homes LLC", BillAddr={"City": "Atlanta", "PostalCode": "30301"})
     systems.qbo_customer("Maple Homes", BillAddr={"City": "Atlanta", "PostalCode": "30302"})

@@ -16,10 +16,10 @@ from connections import retries
 from connections.contract import Refusal
 from connections.providers import system_words
 from connections.quickbooks.adapter import QuickBooksAdapter
-from connections.sync.customers import SyncUnavailable, run_customer_sync
-from connections.sync.models import RunKind
 from reconciliation.fixes import invoice_date, undo_refusal, words_for
 from reconciliation.models import Finding, FindingStatus, OpenTotals, Reconciliation
+from sync.customers import SyncUnavailable, run_customer_sync
+from sync.models import RunKind
 
 from .sandbox.conftest import sandbox_db
 from .test_api import token_for

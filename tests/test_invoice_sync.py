@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from connections import retries
 from connections.quickbooks.adapter import QuickBooksAdapter
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import (
+from sync.customers import run_customer_sync
+from sync.models import (
     ConflictKind,
     InvoiceLink,
     InvoiceState,

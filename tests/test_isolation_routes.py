@@ -19,10 +19,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from connections.models import INVITATION_LIFETIME, ContractorInvitation
-from connections.sync.models import ConflictKind, InvoiceLink, RunKind, SyncConflict, SyncRun
 from notices.models import Notice
 from questions.models import FindingQuestion
 from reconciliation.models import Finding, Reconciliation
+from sync.models import ConflictKind, InvoiceLink, RunKind, SyncConflict, SyncRun
 
 from .conftest import TwoFirms
 

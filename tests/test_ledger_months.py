@@ -17,12 +17,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import RunKind, SyncSettings
 from reconciliation.models import Finding, FindingStatus, OpenTotals, Reconciliation
 from reconciliation.names import describe_all
 from sandbox.generator import FINDING_CODES, generate
 from sandbox.seed_book import write_book
+from sync.customers import run_customer_sync
+from sync.models import RunKind, SyncSettings
 
 from .sandbox.conftest import sandbox_db
 from .test_api import token_for

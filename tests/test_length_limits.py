@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from clients.models import Client, StaffInvitation
 from connections.models import ContractorInvitation
-from connections.sync.models import ConflictStatus, SyncConflict
+from sync.models import ConflictStatus, SyncConflict
 
 LONG_EMAIL = "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".test"  # 310 characters, well formed
 

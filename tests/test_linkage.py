@@ -10,11 +10,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from connections.sync.linkage import Matcher, Party, Vocabulary, normalize_company
-from connections.sync.linkage.blocking import BlockIndex
-from connections.sync.linkage.compare import COMPARISONS, levels, levels_one_by_one
-from connections.sync.linkage.model import Model, estimate_m, estimate_u
-from connections.sync.linkage.records import Features
+from sync.linkage import Matcher, Party, Vocabulary, normalize_company
+from sync.linkage.blocking import BlockIndex
+from sync.linkage.compare import COMPARISONS, levels, levels_one_by_one
+from sync.linkage.model import Model, estimate_m, estimate_u
+from sync.linkage.records import Features
 
 FIELD = {c.field: k for k, c in enumerate(COMPARISONS)}
 
@@ -589,7 +589,7 @@ def test_the_fast_paths_of_validation_answer_as_the_libraries_do():
     from email_validator import EmailNotValidError, validate_email
     from stdnum.us import ein
 
-    from connections.sync.validation import _check_tax_id, e164, normalized_email
+    from sync.validation import _check_tax_id, e164, normalized_email
 
     def outcome(check, value, *args):
         try:
@@ -631,7 +631,7 @@ def test_the_fast_paths_of_validation_answer_as_the_libraries_do():
 def test_a_field_map_changed_between_records_is_read_anew():
     """The map is read once per run for speed; a map changed in place is still obeyed, and a
     map broken in place is still refused."""
-    from connections.sync.mapping import FieldMapError, map_record
+    from sync.mapping import FieldMapError, map_record
 
     field_map = {"display_name": {"from": ["name"]}}
     assert map_record({"name": "Cedar", "legal": "Cedar LLC"}, field_map) == {
@@ -650,8 +650,8 @@ def _counted_copies(monkeypatch) -> list:
     """Forked copies counted, each entry the answer one sent back (None: it failed). A copy
     is forked only while this process has one thread (another test's server thread may
     still run: then the work is done here, with the same answers, and none is counted)."""
-    from connections.sync.linkage import matcher as matcher_module
-    from connections.sync.linkage import parallel
+    from sync.linkage import matcher as matcher_module
+    from sync.linkage import parallel
 
     answers, fork = [], parallel.in_another_process
 
@@ -691,7 +691,7 @@ def test_comparing_started_by_the_fit_on_the_other_core_decides_as_one(monkeypat
     books changed is not used."""
     import threading
 
-    from connections.sync.linkage import matcher as matcher_module
+    from sync.linkage import matcher as matcher_module
 
     books, crm, _ = world()
     # fit compares the records it learns from itself: learn from a sample, as in a large run

@@ -4,9 +4,9 @@ paired, weights learnt from the set's own pairs or supplied. Pure: no database, 
 
 import random
 
-from connections.sync.linkage import Model, Party
-from connections.sync.linkage.duplicates import find_duplicates, fit_within, groups
-from connections.sync.linkage.matcher import SURE, Matcher
+from sync.linkage import Model, Party
+from sync.linkage.duplicates import find_duplicates, fit_within, groups
+from sync.linkage.matcher import SURE, Matcher
 
 TRADES = ["Roofing", "Plumbing", "Electric", "Paving", "Drywall", "Masonry", "Painting"]
 NAMES = ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Brennan", "Castillo", "Novak",
@@ -91,7 +91,7 @@ def test_a_supplied_model_is_used_as_it_is():
 def test_a_clients_own_words_count():
     """ "Rmdl" is the client's word for Remodeling and "SARL" a legal form it uses: with its
     words the two names are one, and the pair is listed for a person."""
-    from connections.sync.linkage import Vocabulary
+    from sync.linkage import Vocabulary
 
     words = Vocabulary().extended(legal_forms={"SARL"}, abbreviations={"Rmdl": "Remodeling"})
     book = [Party("a", "Dupont Rmdl SARL"), Party("b", "Dupont Remodeling"),

@@ -9,8 +9,8 @@ from django.urls import reverse
 from quickbooks.batch import batch_create
 from quickbooks.objects.customer import Customer as QboCustomer
 
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import (
+from sync.customers import run_customer_sync
+from sync.models import (
     ConflictKind,
     ConflictStatus,
     CustomerLink,

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import AuditEntry
-from connections.sync.models import SyncRun
 from reconciliation import close
 from reconciliation.close_actions import (
     CloseRefused,
@@ -22,6 +21,7 @@ from reconciliation.close_actions import (
 from reconciliation.close_facts import one_month
 from reconciliation.fixes import do_dismiss
 from reconciliation.models import Finding, MonthClose, Reconciliation
+from sync.models import SyncRun
 
 from .factories import ClientFactory, ConnectionFactory
 from .test_ledger import TROUBLED, book, deal, invoice, run

@@ -20,7 +20,7 @@ from connections.hubspot import adapter as hubspot
 from connections.numbers import LIMIT, BadValue, hubspot_number, quickbooks_number
 from connections.quickbooks import adapter as quickbooks
 from connections.records import Deal, Item, Money, Unreadable
-from connections.sync import invoicing
+from sync import invoicing
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

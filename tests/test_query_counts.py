@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connections.models import InvitationUse
-from connections.sync.models import SyncConflict, SyncRun
 from reconciliation import detectors
 from reconciliation.models import Finding, Reconciliation
 from reconciliation.records import records_of
 from reconciliation.views import QUEUE_PAGE
+from sync.models import SyncConflict, SyncRun
 
 from .factories import ClientFactory, ContractorInvitationFactory
 

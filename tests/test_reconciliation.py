@@ -8,10 +8,10 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import RunKind, SyncSettings
 from sandbox.generator import FINDING_CODES, generate
 from sandbox.seed_book import write_book, write_book_on_xero
+from sync.customers import run_customer_sync
+from sync.models import RunKind, SyncSettings
 
 from .sandbox.conftest import sandbox_db
 
@@ -122,8 +122,8 @@ def test_the_monthly_report_emails_with_its_csv_and_is_a_page(
 
     from django.urls import reverse
 
-    from connections.sync.models import SyncSettings
     from reconciliation.models import Reconciliation
+    from sync.models import SyncSettings
 
     two_firms.client_a.assigned_staff.add(two_firms.accountant_a)
     reconciled(two_firms, sandbox, generate(40, seed=6), capsys)
@@ -164,8 +164,8 @@ def test_the_monthly_run_reconciles_last_month_once_and_emails(
     from django.urls import reverse
     from django.utils import timezone
 
-    from connections.sync.models import SyncSettings
     from reconciliation.tasks import previous_month, reconcile_due_clients
+    from sync.models import SyncSettings
 
     reconciled(two_firms, sandbox, generate(40, seed=8), capsys)
     two_firms.client_a.reconciliations.all().delete()

@@ -150,9 +150,9 @@ def test_approving_applies_the_payment_and_the_credit(two_firms, audited, capsys
     THEN the books apply them (the invoices' balances fall by the amounts), and once the
     next sync has told the CRM, a reconciliation finds nothing about those customers."""
     from connections.quickbooks.adapter import QuickBooksAdapter
-    from connections.sync.customers import run_customer_sync
-    from connections.sync.models import RunKind
     from reconciliation.fixes import FixRefused, do_approve
+    from sync.customers import run_customer_sync
+    from sync.models import RunKind
 
     client = two_firms.client_a
     books = QuickBooksAdapter(client.connections.get(system="quickbooks"))

@@ -21,8 +21,9 @@ from django_q.models import Schedule, Task
 
 from clients.models import Client
 from connections.models import Connection, DeliveryStatus, WebhookDelivery
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import (
+from sandbox.consent import consent
+from sync.customers import run_customer_sync
+from sync.models import (
     CustomerLink,
     InvoiceLink,
     InvoiceState,
@@ -31,7 +32,6 @@ from connections.sync.models import (
     SyncRun,
     SyncSettings,
 )
-from sandbox.consent import consent
 
 from .conftest import finish_consent, start_direct
 from .factories import ClientFactory
@@ -168,10 +168,10 @@ def test_two_workers_on_redis_invoice_each_deal_once(systems, sandbox, redis_bro
         enqueue(
             env,
             f"for _ in range({TASKS}):\n"
-            f"    async_task('connections.tasks.sync_client', {systems.client.pk}, 'manual')\n",
+            f"    async_task('sync.tasks.sync_client', {systems.client.pk}, 'manual')\n",
         )
         deadline = time.monotonic() + 120
-        asked = Task.objects.filter(func="connections.tasks.sync_client")
+        asked = Task.objects.filter(func="sync.tasks.sync_client")
         while asked.count() < TASKS or not settled(systems.client):
             assert time.monotonic() < deadline, f"{asked.count()} of {TASKS} tasks after 120 s"
             time.sleep(0.5)
@@ -226,7 +226,7 @@ def test_a_dead_workers_lease_holds_up_no_other_client(
     Schedule.objects.update_or_create(  # the every-minute dispatcher, as the migration has it
         name="Batched customer sync of clients that are due",
         defaults={
-            "func": "connections.tasks.sync_due_clients",
+            "func": "sync.tasks.sync_due_clients",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "repeats": -1,
@@ -240,7 +240,7 @@ def test_a_dead_workers_lease_holds_up_no_other_client(
         enqueue(
             env,
             f"for pk in {[d.pk for d in backlog]!r} + [{b_hook.pk}]:\n"
-            "    async_task('connections.tasks.process_webhook', pk)\n",
+            "    async_task('sync.tasks.process_webhook', pk)\n",
         )
         queued_at = time.monotonic()
         b_linked = CustomerLink.objects.filter(client=beta, crm_id=b_company)

@@ -9,8 +9,8 @@ import re
 
 from django.urls import reverse
 
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import ConflictKind, SyncConflict
+from sync.customers import run_customer_sync
+from sync.models import ConflictKind, SyncConflict
 
 from .sandbox.conftest import sandbox_db
 

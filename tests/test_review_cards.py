@@ -6,10 +6,10 @@ import re
 import pytest
 from django.urls import reverse
 
-from connections.sync import evidence
-from connections.sync.linkage import Decision, Party
-from connections.sync.linkage.model import Contribution
-from connections.sync.models import SyncConflict
+from sync import evidence
+from sync.linkage import Decision, Party
+from sync.linkage.model import Contribution
+from sync.models import SyncConflict
 
 CRM = {"display_name": "Cedar Roofing Inc", "email": "office@cedar.example", "postal_code": "78701"}
 BOOKS = {

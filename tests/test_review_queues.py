@@ -7,10 +7,10 @@ from decimal import Decimal
 from django.urls import reverse
 
 from connections.models import Connection, Status
-from connections.sync.models import SyncConflict
 from reconciliation import detectors
 from reconciliation.models import Finding, OpenTotals
 from reconciliation.run import reconcile_records
+from sync.models import SyncConflict
 
 from .factories import ClientFactory
 from .test_query_counts import fill

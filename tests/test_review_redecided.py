@@ -10,16 +10,16 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from clients.models import AuditEntry
-from connections.sync.customers import run_customer_sync
-from connections.sync.linkage import Model
-from connections.sync.models import (
+from sync.customers import run_customer_sync
+from sync.linkage import Model
+from sync.models import (
     ConflictKind,
     ConflictStatus,
     CustomerLink,
     LearntMatching,
     SyncConflict,
 )
-from connections.sync.review import do_resolve_conflict
+from sync.review import do_resolve_conflict
 
 from .sandbox.conftest import sandbox_db
 

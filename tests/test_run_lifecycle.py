@@ -9,11 +9,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from connections.sync.models import Alert, SyncSettings
 from reconciliation import run as recon_run
 from reconciliation.models import Reconciliation, ReconStatus
 from reconciliation.periods import PeriodRefused, check_period
 from reconciliation.tasks import MONTHLY_ATTEMPTS, end_abandoned_runs, reconcile_due_clients
+from sync.models import Alert, SyncSettings
 
 from .factories import ClientFactory
 from .sandbox.conftest import sandbox_db

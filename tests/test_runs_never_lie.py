@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from clients.models import AuditEntry
 from connections import retries
-from connections.sync.models import SyncSettings
 from reconciliation import lifecycle
 from reconciliation import run as recon_run
 from reconciliation.models import Reconciliation, ReconStatus
 from reconciliation.report import send_report
 from reconciliation.tasks import reconcile_due_clients
+from sync.models import SyncSettings
 
 from .sandbox.conftest import sandbox_db
 from .test_api import api  # noqa: F401 - the fixture

@@ -3,9 +3,9 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connections.sync.linkage import Matcher, Party, normalize_company
-from connections.sync.linkage.duplicates import find_duplicates
-from connections.sync.validation import LIMITS, check_customer
+from sync.linkage import Matcher, Party, normalize_company
+from sync.linkage.duplicates import find_duplicates
+from sync.validation import LIMITS, check_customer
 
 GOOD = {
     "display_name": "Ann Lee",

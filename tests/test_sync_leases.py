@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from connections.hubspot.adapter import HubSpotAdapter
 from connections.models import Connection, DeliveryStatus, WebhookDelivery
-from connections.sync import leases
-from connections.sync.coalesce import SyncRequest, merge
-from connections.sync.leases import LeaseLost, client_lease
-from connections.sync.models import CustomerLink, RunKind, RunStatus, SyncRun, SyncSettings
-from connections.tasks import process_webhook, sync_client, sync_due_clients
+from sync import leases
+from sync.coalesce import SyncRequest, merge
+from sync.leases import LeaseLost, client_lease
+from sync.models import CustomerLink, RunKind, RunStatus, SyncRun, SyncSettings
+from sync.tasks import process_webhook, sync_client, sync_due_clients
 
 from .sandbox.conftest import sandbox_db
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connections.sync.mapping import (
+from sync.mapping import (
     DEFAULT_COMPANY_MAP,
     DEFAULT_CONTACT_MAP,
     FieldMapError,

@@ -12,12 +12,12 @@ import unicodedata
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from connections.sync.linkage import Matcher, Party
-from connections.sync.linkage.duplicates import find_duplicates
-from connections.sync.linkage.names import LEGAL_FORMS
-from connections.sync.mapping import map_record
-from connections.sync.plan import merge
-from connections.sync.validation import LIMITS, check_customer, strip_control
+from sync.linkage import Matcher, Party
+from sync.linkage.duplicates import find_duplicates
+from sync.linkage.names import LEGAL_FORMS
+from sync.mapping import map_record
+from sync.plan import merge
+from sync.validation import LIMITS, check_customer, strip_control
 
 FAST = settings(max_examples=60, deadline=None)
 

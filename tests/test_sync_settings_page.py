@@ -9,7 +9,7 @@ from django.utils.html import escape
 from quickbooks.objects.account import Account
 
 from clients.models import AuditEntry
-from connections.sync.models import SyncSettings
+from sync.models import SyncSettings
 
 from .sandbox.conftest import sandbox_db
 from .sync_support import service_item
@@ -372,9 +372,9 @@ def test_another_firm_can_neither_read_nor_change_the_matching_settings(client, 
 def test_after_the_words_change_the_page_says_its_figures_are_from_the_words_of_then(
     client, two_firms
 ):
-    from connections.sync.client_matching import binned
-    from connections.sync.linkage import Model
-    from connections.sync.models import LearntMatching
+    from sync.client_matching import binned
+    from sync.linkage import Model
+    from sync.models import LearntMatching
 
     LearntMatching.objects.create(
         client=two_firms.client_a,

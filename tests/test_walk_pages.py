@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from connections.sync.models import SyncSettings
 from reconciliation.models import Reconciliation
+from sync.models import SyncSettings
 
 
 def _this_month(customer) -> date:

@@ -255,8 +255,8 @@ def test_a_delivery_whose_company_left_the_client_is_not_processed_for_it(
 ):
     """Stored while the client held the company, processed after staff moved the company
     away: the events are not this client's any more, so no sync of it starts."""
-    from connections.sync.models import SyncRun
-    from connections.tasks import process_webhook
+    from sync.models import SyncRun
+    from sync.tasks import process_webhook
 
     body = qbo_body("9130001", entity="Customer")
     with django_capture_on_commit_callbacks(execute=False):
@@ -286,7 +286,7 @@ def test_a_quickbooks_delivery_about_two_companies_reaches_each_of_their_clients
     assert stored["9130001"].connection == qbo_connection and stored["77"].connection == other
     assert "77" not in stored["9130001"].body and "Customer" not in stored["9130001"].body
     assert "9130001" not in stored["77"].body and stored["77"].event_count == 1
-    from connections.sync.pending import delivery_request
+    from sync.pending import delivery_request
 
     for delivery in stored.values():  # each part reads as a delivery of its own
         assert delivery_request(delivery.system, delivery.body)[0] == 1

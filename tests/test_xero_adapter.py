@@ -13,8 +13,8 @@ from connections import retries
 from connections.adapters import accounting_adapter
 from connections.contract import Refusal
 from connections.records import Customer
-from connections.sync.invoicing import DraftLine, InvoiceDraft
 from sandbox.xero.models import Record
+from sync.invoicing import DraftLine, InvoiceDraft
 
 from .sandbox.conftest import sandbox_db
 

@@ -5,7 +5,7 @@ OverflowError. Each value moves to the nearest it may take; nothing else changes
 from django.db import migrations
 from django.db.models import Q
 
-# (field, least, most) as `connections/sync/forms.py` LIMITS, copied: a migration must not
+# (field, least, most) as `sync/forms.py` LIMITS, copied: a migration must not
 # change when the form does.
 LIMITS = (
     ("payment_terms_days", 0, 365),

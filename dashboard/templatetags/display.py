@@ -43,7 +43,7 @@ FIELD_OWNER_WORDS = {"crm": "CRM", "accounting": "books", "review": "a person de
 def field_owners(owners: dict) -> str:
     """{"display_name": "accounting", "postal_code": "crm"} → "Display name: books ·
     Postal code: CRM" (the client page's brief of its sync settings)."""
-    from connections.sync.mapping import field_label
+    from sync.mapping import field_label
 
     return " · ".join(
         f"{field_label(name)}: {FIELD_OWNER_WORDS.get(owner, owner)}"

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "api",
     "clients",
     "connections",
+    "sync",
     "dashboard",
     "reconciliation",
     "questions",

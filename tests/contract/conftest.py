@@ -3,7 +3,7 @@ import requests
 
 from connections import retries
 from connections.adapters import accounting_adapter
-from connections.sync.models import SyncSettings
+from sync.models import SyncSettings
 
 from ..sync_support import Systems
 from .worlds import ACCOUNTING_SYSTEMS, BOOKS

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from connections import retries
 from connections.contract import Refusal
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import InvoiceLink, InvoiceState, RunKind
+from sync.customers import run_customer_sync
+from sync.models import InvoiceLink, InvoiceState, RunKind
 
 from ..sandbox.conftest import sandbox_db
 
@@ -109,7 +109,7 @@ def test_invoices_exactly_once_under_5xx_lost_answers_throttling_and_ignored_key
 
 
 def test_a_second_invoice_with_a_taken_number_is_refused_where_numbers_are_unique(world):
-    from connections.sync.invoicing import DraftLine, InvoiceDraft
+    from sync.invoicing import DraftLine, InvoiceDraft
 
     company = imported_with_a_product(world)
     del company

@@ -20,8 +20,8 @@ import requests
 
 from connections import retries
 from connections.hubspot.subscriptions import ensure_subscriptions
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import InvoiceLink, InvoiceState, RecordOutcome, RunKind, SyncRun
+from sync.customers import run_customer_sync
+from sync.models import InvoiceLink, InvoiceState, RecordOutcome, RunKind, SyncRun
 
 from ..sandbox.conftest import sandbox_db
 from ..sync_support import DEAL_TO_COMPANY, LINE_ITEM_TO_DEAL, _to
@@ -105,7 +105,7 @@ def pull_until_settled(systems, kill_once: bool = False, monkeypatch=None) -> li
             monkeypatch.undo()
             monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
             monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
-            from connections.sync.models import SyncSettings
+            from sync.models import SyncSettings
 
             SyncSettings.objects.filter(client=systems.client).update(
                 lease_run=None, lease_until=None

@@ -159,9 +159,9 @@ def connect_generated_book(client, sandbox: str, book, name: str):
     """`client` connected to a generated book written into the sandbox, its history imported,
     and no webhooks: each run in a browser test is one the test starts. Returns the written
     book (realm, portal, answer key)."""
-    from connections.sync.customers import run_customer_sync
-    from connections.sync.models import RunKind
     from sandbox.seed_book import write_book
+    from sync.customers import run_customer_sync
+    from sync.models import RunKind
     from tests.sync_support import connect_written_book
 
     written = write_book(book, sandbox, name)

@@ -2,7 +2,7 @@
 says what the change sets aside, and nothing changes until they press "Change company"."""
 
 from connections.models import CompanyChange, Connection
-from connections.sync.models import CustomerLink, InvoiceLink, InvoiceState
+from sync.models import CustomerLink, InvoiceLink, InvoiceState
 from tests.sandbox.conftest import sandbox_db
 
 from .conftest import expect, screenshot

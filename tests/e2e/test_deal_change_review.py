@@ -4,8 +4,8 @@ queue, saying what the deal says now against what was invoiced; the accountant c
 
 from decimal import Decimal
 
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import ConflictStatus, RunKind, SyncConflict
+from sync.customers import run_customer_sync
+from sync.models import ConflictStatus, RunKind, SyncConflict
 from tests.sandbox.conftest import sandbox_db
 from tests.test_invoice_deal_changes import FIRST_TWO, THIRD, add_line
 from tests.test_invoice_sync import invoice_for

@@ -13,9 +13,9 @@ from django.utils import timezone
 from quickbooks.objects.invoice import Invoice as QboInvoice
 
 from connections.quickbooks.adapter import QuickBooksAdapter
-from connections.sync.models import SyncRun
 from reconciliation.models import Finding, MonthClose, Reconciliation
 from sandbox.generator import generate
+from sync.models import SyncRun
 from tests.factories import ClientFactory, ConnectionFactory
 from tests.sandbox.conftest import sandbox_db
 

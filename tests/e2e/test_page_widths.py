@@ -10,10 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from connections.sync.models import SyncConflict, SyncRun, SyncSettings
 from reconciliation.fixes import do_dismiss
 from reconciliation.models import Finding, Reconciliation
 from sandbox.generator import generate
+from sync.models import SyncConflict, SyncRun, SyncSettings
 from tests.factories import ClientFactory
 from tests.sandbox.conftest import sandbox_db
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from clients.models import Client
-from connections.sync.models import SyncSettings
+from sync.models import SyncSettings
 from tests.sandbox.conftest import sandbox_db
 
 from .conftest import expect, log_in, screenshot

@@ -3,8 +3,8 @@ dismisses it with a reason; it leaves the queue and stays gone after a reload.""
 
 import re
 
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import ConflictStatus, SyncConflict
+from sync.customers import run_customer_sync
+from sync.models import ConflictStatus, SyncConflict
 from tests.sandbox.conftest import sandbox_db
 
 from .conftest import SCREENSHOTS, expect, screenshot

@@ -3,7 +3,7 @@ and with the books down the page still works and says why."""
 
 import random
 
-from connections.sync.models import SyncSettings
+from sync.models import SyncSettings
 from tests.sandbox.conftest import sandbox_db
 
 from .conftest import expect, log_in, screenshot
@@ -61,8 +61,8 @@ def test_the_matching_thresholds_show_what_the_last_learnt_run_expects(
 ):
     """The thresholds beside the expected precision and review share of the client's last
     learnt run; a review threshold above the link threshold is refused next to it."""
-    from connections.sync.learnt import keep
-    from connections.sync.linkage import Matcher, Party
+    from sync.learnt import keep
+    from sync.linkage import Matcher, Party
 
     rng = random.Random(7)  # noqa: S311 - test data
     words = sorted(

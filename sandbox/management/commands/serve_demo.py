@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from clients.models import Client
 from connections.models import Connection, Status
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import RunKind, SyncSettings
 from reconciliation.run import reconcile
 from sandbox.demo import DEMO_CLIENTS, DEMO_FIRM, DEMO_PEOPLE, PENDING_CLIENT
 from sandbox.demo_books import write_demo_book
+from sync.customers import run_customer_sync
+from sync.models import RunKind, SyncSettings
 
 
 def wait_until_up(url: str, seconds: float = 60) -> None:

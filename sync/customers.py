@@ -21,13 +21,13 @@ from django.utils import timezone
 
 from clients.actions import audit
 from clients.models import Client
+from connections import retries
+from connections.adapters import accounting_adapter, crm_adapter
+from connections.contract import Refusal
+from connections.models import Connection, Status
+from connections.providers import Kind, Provider, provider
+from connections.records import CrmRecord, Customer, WriteResult
 
-from .. import retries
-from ..adapters import accounting_adapter, crm_adapter
-from ..contract import Refusal
-from ..models import Connection, Status
-from ..providers import Kind, Provider, provider
-from ..records import CrmRecord, Customer, WriteResult
 from . import evidence, learnt, plan
 from .alerts import raise_alert, resolve_alerts
 from .client_matching import settings_changed, settings_stamp, vocabulary

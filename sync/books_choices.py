@@ -6,12 +6,12 @@ what is set."""
 from dataclasses import dataclass
 
 from clients.models import Client
+from connections import retries
+from connections.adapters import accounting_adapter, crm_adapter
+from connections.providers import Kind, provider
+from connections.refresh import ConnectionUnusable
+from connections.tokens import OAuthError
 
-from .. import retries
-from ..adapters import accounting_adapter, crm_adapter
-from ..providers import Kind, provider
-from ..refresh import ConnectionUnusable
-from ..tokens import OAuthError
 from .customers import SyncUnavailable, active_connection
 from .invoices import books_of
 from .invoicing import Books

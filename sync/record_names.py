@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
-from ..naming import words_of
+from connections.naming import words_of
+
 from .models import CRM_LABELS, ConflictKind, InvoiceLink, MirroredCustomer
 
 

@@ -169,9 +169,7 @@ def _prefer(conflict: SyncConflict, side: str) -> None:
 
 
 def queue_sync(client: Client, crm_ids: dict[str, list[str]] | None = None, **options) -> None:
-    async_task(
-        "connections.tasks.sync_client", client.pk, RunKind.MANUAL, crm_ids=crm_ids, **options
-    )
+    async_task("sync.tasks.sync_client", client.pk, RunKind.MANUAL, crm_ids=crm_ids, **options)
 
 
 def do_start_sync(actor: User, client: Client, what: str) -> None:
@@ -181,7 +179,7 @@ def do_start_sync(actor: User, client: Client, what: str) -> None:
         raise DecisionRefused(f"Unknown action {what!r}.")
     audit(client.firm, actor, f"sync.{what}_started", client, None, None)
     async_task(
-        "connections.tasks.sync_client",
+        "sync.tasks.sync_client",
         client.pk,
         kinds[what],
         full=what != "sync",

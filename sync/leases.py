@@ -157,7 +157,7 @@ def _hand_off(settings_pk: int, client_pk: int) -> None:
     if waiting.exists():
         from django_q.tasks import async_task
 
-        transaction.on_commit(lambda: async_task("connections.tasks.drain_client", client_pk))
+        transaction.on_commit(lambda: async_task("sync.tasks.drain_client", client_pk))
 
 
 def _close_abandoned(client: Client) -> None:

@@ -11,10 +11,9 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from connections import numbers
+from connections.records import Deal, Invoice, Item, PaymentInfo
 from syncfirm.money import money
-
-from .. import numbers
-from ..records import Deal, Invoice, Item, PaymentInfo
 
 CENT = Decimal("0.01")
 MAX_QUANTITY = Decimal(100_000)  # more than this of anything on one line is a typo

@@ -3,9 +3,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from clients.lookup import client_from_slug
-from connections.sync.customers import run_customer_sync
-from connections.sync.models import RunKind, RunStatus
-from connections.sync.report import run_summary, run_text
+from sync.customers import run_customer_sync
+from sync.models import RunKind, RunStatus
+from sync.report import run_summary, run_text
 
 
 class Command(BaseCommand):

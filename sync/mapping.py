@@ -8,7 +8,7 @@ have its own; `DEFAULT_COMPANY_MAP` and `DEFAULT_CONTACT_MAP` are the starting p
 import copy
 from collections.abc import Mapping
 
-from ..records import Customer
+from connections.records import Customer
 
 FieldMap = Mapping[str, dict]
 

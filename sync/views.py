@@ -78,9 +78,7 @@ def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
         .filter(client=client, state__in=[InvoiceState.HELD, InvoiceState.UNCERTAIN])
         .order_by("state", "-updated_at")[:WAITING_SHOWN],
     }
-    template = (
-        "connections/sync/partials/runs.html" if request.htmx else "connections/sync/page.html"
-    )
+    template = "sync/partials/runs.html" if request.htmx else "sync/page.html"
     return render(request, template, context)
 
 
@@ -124,7 +122,7 @@ def run_detail(request: HttpRequest, client_slug: str, run_id: int) -> HttpRespo
     counts = dict(Counter(run.outcomes.values_list("outcome", flat=True)))
     return render(
         request,
-        "connections/sync/run.html",
+        "sync/run.html",
         {
             "client": client,
             "run": run,
@@ -166,7 +164,7 @@ def sync_settings(request: HttpRequest, client_slug: str) -> HttpResponse:
             request, client, before, _settings_state(saved)
         ))  # fmt: skip
         return redirect("client_sync", client_slug=client.slug)
-    return render(request, "connections/sync/settings.html", {"client": client, "form": form})
+    return render(request, "sync/settings.html", {"client": client, "form": form})
 
 
 def _waiting(request: HttpRequest, client, before: dict, after: dict) -> str:
@@ -269,7 +267,7 @@ def _decided_items(request: HttpRequest, ids: list[int], errors: dict) -> HttpRe
         waiting = waiting.filter(client__slug=one_client)
     return render(
         request,
-        "connections/sync/partials/bulk_decided.html",
+        "sync/partials/bulk_decided.html",
         {"conflicts": decided, "waiting": waiting.count(), "show_client": not one_client},
     )
 
@@ -306,7 +304,7 @@ def review_conflicts(request: HttpRequest) -> HttpResponse:
     _for_cards(page.object_list)
     return render(
         request,
-        "connections/sync/review_conflicts.html",
+        "sync/review_conflicts.html",
         {
             "page": page,
             "kind": kind,

@@ -1,7 +1,8 @@
 """A sync run told to a person or a program: the summary the `sync` and `import_history`
 commands print, as text or JSON."""
 
-from ..providers import PROVIDERS, Kind, system_words
+from connections.providers import PROVIDERS, Kind, system_words
+
 from .models import Outcome, SyncRun
 
 ACCOUNTING = [system for system, p in PROVIDERS.items() if p.kind == Kind.ACCOUNTING]

@@ -7,8 +7,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from clients.names import header_safe
+from connections.actions import alert_recipients
 
-from ..actions import alert_recipients
 from .models import Alert, SyncRun
 
 

@@ -7,7 +7,8 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core import validators
 
-from ..naming import words_of
+from connections.naming import words_of
+
 from .client_matching import BadLines, expected, parse_abbreviations, parse_legal_forms
 from .client_matching import vocabulary as client_vocabulary
 from .learnt import usable

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client, User
+from connections.adapters import webhook_changes
+from connections.models import BOUND_STATUSES, DeliveryStatus, WebhookDelivery
+from connections.providers import Kind, provider
 
-from ..adapters import webhook_changes
-from ..models import BOUND_STATUSES, DeliveryStatus, WebhookDelivery
-from ..providers import Kind, provider
 from .coalesce import SyncRequest, books_request, crm_request, merge, merge_all, request_of
 from .customers import run_under_lease
 from .leases import client_lease

@@ -17,13 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.actions import audit
+from connections import retries
+from connections.contract import Refusal
+from connections.numbers import BadValue, crm_number
+from connections.providers import provider
+from connections.records import CrmRecord, Deal, Invoice, PaymentInfo
 from syncfirm.money import money
 
-from .. import retries
-from ..contract import Refusal
-from ..numbers import BadValue, crm_number
-from ..providers import provider
-from ..records import CrmRecord, Deal, Invoice, PaymentInfo
 from . import invoicing
 from .alerts import raise_alert
 from .models import (
