@@ -20,12 +20,12 @@ from rest_framework.test import APIClient
 from reconciliation.models import Finding, FindingStatus, OpenTotals, Reconciliation
 from reconciliation.names import describe_all
 from sandbox.generator import FINDING_CODES, generate
-from sandbox.seed_book import write_book
 from sync.customers import run_customer_sync
 from sync.models import RunKind, SyncSettings
 
 from .sandbox.conftest import sandbox_db
 from .test_api import token_for
+from .written_books import write_and_connect
 
 pytestmark = sandbox_db
 
@@ -97,18 +97,19 @@ def each_planted_once(key: list[dict], rows: list[tuple[str, str, list]], where:
 
 
 @pytest.fixture
-def book(two_firms, sandbox):
-    """Firm A's client on a generated book whose planted problems all date from November."""
-    written = write_book(generate(40, seed=4, today=date(2026, 11, 15)), sandbox, "Ledger books")
+def book(two_firms, sandbox, request):
+    """Firm A's client on a generated book whose planted problems all date from November, in
+    QuickBooks unless the test asks for other books (`indirect` parametrization)."""
+    generated = generate(40, seed=4, today=date(2026, 11, 15))
     client = two_firms.client_a
-    call_command(
-        "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
-    )
+    books = getattr(request, "param", "quickbooks")
+    written = write_and_connect(client, sandbox, generated, "Ledger books", books)
     run_customer_sync(client, kind=RunKind.IMPORT, full=True)
     run_customer_sync(client, kind=RunKind.SCHEDULED)
     return written
 
 
+@pytest.mark.parametrize("book", ["quickbooks", "xero"], indirect=True)
 def test_november_december_november_counts_each_planted_problem_once_everywhere(
     two_firms, book, client, mailoutbox, capsys
 ):

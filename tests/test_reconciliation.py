@@ -9,30 +9,18 @@ import pytest
 from django.core.management import call_command
 
 from sandbox.generator import FINDING_CODES, generate
-from sandbox.seed_book import write_book, write_book_on_xero
 from sync.customers import run_customer_sync
 from sync.models import RunKind, SyncSettings
 
 from .sandbox.conftest import sandbox_db
+from .written_books import write_and_connect
 
 pytestmark = sandbox_db
 
 
 def reconciled(two_firms, sandbox, book, capsys, books: str = "quickbooks") -> dict:
     client = two_firms.client_a
-    if books == "xero":
-        written = write_book_on_xero(book, sandbox, "Reconciled books")
-        call_command(
-            "connect_sandbox", client.slug, tenant_id=written.realm_id, portal_id=written.portal_id
-        )
-        SyncSettings.objects.filter(pk=SyncSettings.for_client(client).pk).update(
-            income_account="Sales"
-        )
-    else:
-        written = write_book(book, sandbox, "Reconciled books")
-        call_command(
-            "connect_sandbox", client.slug, realm_id=written.realm_id, portal_id=written.portal_id
-        )
+    written = write_and_connect(client, sandbox, book, "Reconciled books", books)
     run_customer_sync(client, kind=RunKind.IMPORT, full=True)
     # The worker's scheduled pull runs before anyone reconciles: it must not paper over
     # history (what the CRM says about old invoices stands until money moves).
@@ -123,7 +111,6 @@ def test_the_monthly_report_emails_with_its_csv_and_is_a_page(
     from django.urls import reverse
 
     from reconciliation.models import Reconciliation
-    from sync.models import SyncSettings
 
     two_firms.client_a.assigned_staff.add(two_firms.accountant_a)
     reconciled(two_firms, sandbox, generate(40, seed=6), capsys)
@@ -165,7 +152,6 @@ def test_the_monthly_run_reconciles_last_month_once_and_emails(
     from django.utils import timezone
 
     from reconciliation.tasks import previous_month, reconcile_due_clients
-    from sync.models import SyncSettings
 
     reconciled(two_firms, sandbox, generate(40, seed=8), capsys)
     two_firms.client_a.reconciliations.all().delete()
