@@ -197,6 +197,29 @@ class Invoice:
 
 
 @dataclass(frozen=True)
+class CrmInvoice:
+    """An invoice the CRM itself issued (a field-service CRM bills its jobs): what an audit
+    compares with the books, and what syncfirm posts when it does the posting."""
+
+    external_id: str
+    number: str  # as the CRM shows it ("1042")
+    customer_id: str  # the CRM client it bills
+    total: Money
+    balance: Money  # still owed, as the CRM sees it
+    issued: str = ""  # ISO date
+    due: str = ""
+    lines: tuple[InvoiceLine, ...] = ()
+    status: str = ""  # the CRM's own word: draft, awaiting payment, paid, bad debt, void
+    job_ids: tuple[str, ...] = ()  # the jobs it bills
+    subject: str = ""
+    updated_at: datetime | None = None
+
+    @property
+    def paid(self) -> bool:
+        return self.balance.amount == 0 and self.total.amount != 0
+
+
+@dataclass(frozen=True)
 class PaymentInfo:
     """A payment (or credit memo) and the invoices it is applied to, with amounts."""
 
