@@ -1,0 +1,329 @@
+"""The detectors of an audit: a CRM that issues its own invoices (a field-service CRM), another
+integration posting them into the books, syncfirm reading both sides and writing nothing.
+
+Nothing links a CRM invoice to its books invoice: `sync.invoice_pairing` pairs them first,
+and these detectors read the pairing. As with deals (`detectors.py`), one planted problem is
+reported once, under its own code: an invoice never posted is `missing_invoice`, not also a
+job whose revenue differs or a customer whose balance differs; a copy is
+`duplicate_invoice`, and neither it nor its money counts anywhere else.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sync.invoice_pairing import Pairing
+from syncfirm.money import money
+
+from .detectors import (
+    ZERO,
+    Finding,
+    SnapCredit,
+    SnapInvoice,
+    SnapPayment,
+    _severity,
+    duplicate_invoices,
+    stale_open_invoices,
+    unapplied_money,
+)
+
+SKIPPED_STATUSES = frozenset({"draft", "void", "voided", "bad_debt"})  # nothing to post
+
+
+@dataclass(frozen=True)
+class SnapCrmInvoice:
+    """An invoice the CRM issued, as the audit reads it."""
+
+    id: str
+    number: str
+    customer_id: str  # the books customer its CRM client is linked to; "" when not linked
+    issued: date
+    total: Decimal
+    balance: Decimal
+    currency: str = "USD"
+    lines: tuple[tuple[str, Decimal, Decimal], ...] = ()  # (item, quantity, amount)
+    job_ids: tuple[str, ...] = ()
+    status: str = ""
+    client_name: str = ""
+
+    @property
+    def paid(self) -> Decimal:
+        return self.total - self.balance
+
+    @property
+    def name(self) -> str:
+        return f"CRM invoice #{self.number or self.id}"
+
+
+@dataclass(frozen=True)
+class SnapJob:
+    id: str
+    number: str
+    title: str
+    currency: str = "USD"
+
+    @property
+    def name(self) -> str:
+        return f"job #{self.number} “{self.title}”" if self.title else f"job #{self.number}"
+
+
+def _doc(invoice: SnapInvoice) -> str:
+    return invoice.doc_number or invoice.id
+
+
+def _copies(pairing: Pairing, books: dict[str, SnapInvoice], crm: dict[str, SnapCrmInvoice]):
+    for copy in pairing.copies:
+        kept, void = books[copy.kept], books[copy.copy]
+        if void.voided:
+            continue
+        how = "posted twice" if copy.same_number else "keyed again by hand"
+        yield Finding(
+            "duplicate_invoice",
+            _severity(void.total),
+            void.total,
+            void.currency,
+            "AR and revenue overstated",
+            f"{crm[copy.crm].name} is in the books twice ({how}): invoices {_doc(kept)} and "
+            f"{_doc(void)}",
+            copy.crm,
+            (kept.id, void.id),
+            kept.customer_id,
+            {
+                "keep": kept.id,
+                "void": void.id,
+                "void_balance": str(void.balance),
+                "probability": round(copy.probability, 4),
+                "reason": ", ".join(c.words() for c in copy.contributions),
+            },
+            {
+                "action": "void_invoice",
+                "invoice_id": void.id,
+                "words": f"Void invoice {_doc(void)} ({money(void.total, void.currency)}); "
+                f"keep {_doc(kept)}.",
+            },
+        )
+
+
+def _missing(invoice: SnapCrmInvoice) -> Finding:
+    return Finding(
+        "missing_invoice",
+        _severity(invoice.total),
+        invoice.total,
+        invoice.currency,
+        "revenue and AR understated",
+        f"{invoice.name} ({invoice.client_name or 'its client'}, {invoice.issued:%-d %b %Y}, "
+        f"{money(invoice.total, invoice.currency)}) is not in the books",
+        invoice.id,
+        (),
+        invoice.customer_id,
+        {"crm_total": str(invoice.total), "crm_paid": str(invoice.paid)},
+        {
+            "action": "review",
+            "words": "Post it in the books (the integration skipped it), or void it in the "
+            "CRM if it was never owed.",
+        },
+    )
+
+
+def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
+    """What a paired invoice says against its CRM invoice: short of lines or amounts, paid
+    on one side and open on the other (either way), or paid amounts that differ."""
+    doc = _doc(books)
+
+    def m(amount: Decimal) -> str:
+        return money(amount, books.currency)
+
+    if books.total != crm.total:
+        gap = abs(crm.total - books.total)
+        fewer = len(books.lines) < len(crm.lines)
+        what = (
+            f"has {len(books.lines)} of its {len(crm.lines)} lines"
+            if fewer
+            else "bills another amount"
+        )
+        return Finding(
+            "partial_invoice",
+            _severity(gap),
+            gap,
+            books.currency,
+            "revenue and AR understated" if books.total < crm.total else "revenue overstated",
+            f"invoice {doc} in the books {what} ({m(books.total)} of {crm.name}'s {m(crm.total)})",
+            crm.id,
+            (books.id,),
+            books.customer_id,
+            {"crm_total": str(crm.total), "invoice_total": str(books.total)},
+            {
+                "action": "review",
+                "words": f"Correct invoice {doc} to {m(crm.total)} as in the CRM, or the CRM "
+                "invoice if the books are right.",
+            },
+        )
+    books_paid = books.total - books.balance
+    if crm.balance == 0 and books.balance > 0:
+        return Finding(
+            "paid_but_open",
+            _severity(books.balance),
+            books.balance,
+            books.currency,
+            "AR overstated",
+            f"{crm.name} is paid in the CRM; invoice {doc} is still open in the books for "
+            f"{m(books.balance)}",
+            crm.id,
+            (books.id,),
+            books.customer_id,
+            {"crm_paid": str(crm.paid), "books_paid": str(books_paid), "side": "crm"},
+            {
+                "action": "review",
+                "words": "Record the payment in the books if it was received (the "
+                "integration did not post it); otherwise correct the CRM.",
+            },
+        )
+    if books.balance == 0 and crm.balance > 0:
+        return Finding(
+            "paid_but_open",
+            _severity(crm.balance),
+            crm.balance,
+            books.currency,
+            "the CRM shows money owed that the books have received",
+            f"invoice {doc} is paid in the books; {crm.name} is still open in the CRM for "
+            f"{m(crm.balance)}",
+            crm.id,
+            (books.id,),
+            books.customer_id,
+            {"crm_paid": str(crm.paid), "books_paid": str(books_paid), "side": "books"},
+            {
+                "action": "review",
+                "words": "Record the payment in the CRM, so that nobody chases the customer "
+                "for money they paid.",
+            },
+        )
+    if crm.paid != books_paid:
+        gap = abs(crm.paid - books_paid)
+        return Finding(
+            "balance_mismatch",
+            _severity(gap),
+            gap,
+            books.currency,
+            "CRM shows more owed than the books"
+            if books_paid > crm.paid
+            else "the books show more owed than the CRM",
+            f"the books have {m(books_paid)} paid on invoice {doc}; the CRM has {m(crm.paid)} "
+            f"paid on {crm.name}",
+            crm.id,
+            (books.id,),
+            books.customer_id,
+            {"crm_paid": str(crm.paid), "books_paid": str(books_paid)},
+            {"action": "review", "words": "Record the missing payment on the side without it."},
+        )
+    return None
+
+
+def _job_revenue(
+    job: SnapJob,
+    crm_invoices: list[SnapCrmInvoice],
+    books_invoices: list[SnapInvoice],
+    credits: list[SnapCredit],
+) -> Finding | None:
+    """The job's invoiced total in the CRM against what the books recognise for it: the
+    invoices (less credits) the books file under the job's reference."""
+    invoiced = sum((i.total for i in crm_invoices), ZERO)
+    credited = sum((c.amount for c in credits), ZERO)
+    recognised = sum((i.total for i in books_invoices), ZERO) - credited
+    if invoiced == recognised:
+        return None
+    gap = abs(invoiced - recognised)
+    after = f" after {money(credited, job.currency)} of credits" if credits else ""
+    named = ", ".join(_doc(i) for i in books_invoices) or "none"
+    return Finding(
+        "job_revenue_mismatch",
+        _severity(gap),
+        gap,
+        job.currency,
+        "revenue overstated in the CRM"
+        if recognised < invoiced
+        else "revenue understated in the CRM",
+        f"the CRM has invoiced {money(invoiced, job.currency)} for {job.name}; the books "
+        f"recognise {money(recognised, job.currency)} for it{after} (invoices: {named})",
+        crm_invoices[0].id if crm_invoices else "",
+        tuple(i.id for i in books_invoices),
+        (books_invoices or [None])[0].customer_id if books_invoices else "",
+        {
+            "job_id": job.id,
+            "crm_revenue": str(invoiced),
+            "books_revenue": str(recognised),
+            "credits": str(credited),
+        },
+        {
+            "action": "review",
+            "words": "File the job's invoices and credits under its reference in the books, "
+            "or correct the CRM's invoices for the job.",
+        },
+    )
+
+
+def audit(
+    *,
+    crm_invoices: list[SnapCrmInvoice],
+    invoices: list[SnapInvoice],
+    pairing: Pairing,
+    jobs: Iterable[SnapJob] = (),
+    job_of: dict[str, str] | None = None,
+    credits: list[SnapCredit] = (),
+    payments: Iterable[SnapPayment] = (),
+    today: date,
+    stale_after_days: int = 90,
+) -> list[Finding]:
+    """Every finding of an audit. `job_of`: books invoice or credit id → the job reference
+    the books file it under (class, tracking category or sub-customer), where they keep one;
+    without it, a job's books revenue is what its CRM invoices are paired with."""
+    books = {i.id: i for i in invoices}
+    crm = {i.id: i for i in crm_invoices}
+    live = [i for i in crm_invoices if i.status.lower() not in SKIPPED_STATUSES]
+    found = list(_copies(pairing, books, crm))
+    copies = {c.copy for c in pairing.copies}
+    for invoice in live:
+        if invoice.id in pairing.crm_only:
+            found.append(_missing(invoice))
+    for pair in pairing.sure:
+        if pair.crm in crm and pair.books in books:
+            finding = _compared(crm[pair.crm], books[pair.books])
+            if finding is not None:
+                found.append(finding)
+    # Books invoices the pairing did not explain may still duplicate each other (a sale keyed
+    # twice by hand that never was in the CRM).
+    unexplained = [i for i in invoices if i.id in set(pairing.books_only)]
+    found += duplicate_invoices(unexplained)
+    found += _jobs(live, invoices, pairing, jobs, job_of, list(credits), found, copies)
+    active = [i for i in invoices if i.id not in copies]
+    found += stale_open_invoices(active, today, stale_after_days)
+    return unapplied_money(active, list(payments), list(credits), found)
+
+
+def _jobs(live, invoices, pairing, jobs, job_of, credits, found, copies) -> list[Finding]:
+    """A job's revenue, unless a finding on one of its invoices already says why it differs
+    (a missing or short invoice): one problem, one finding."""
+    books = {i.id: i for i in invoices}
+    posted = pairing.books_of()
+    explained = {f.deal_id for f in found if f.code in ("missing_invoice", "partial_invoice")}
+    crm_of_job: dict[str, list[SnapCrmInvoice]] = defaultdict(list)
+    for invoice in live:
+        for job_id in invoice.job_ids:
+            crm_of_job[job_id].append(invoice)
+    out = []
+    for job in jobs:
+        mine = crm_of_job.get(job.id, [])
+        if not mine or any(i.id in explained for i in mine):
+            continue
+        if job_of:
+            refs = {job.id, job.number}
+            filed = [i for i in invoices if job_of.get(i.id) in refs and i.id not in copies]
+            against = [c for c in credits if job_of.get(c.id) in refs]
+        else:
+            filed = [books[posted[i.id]] for i in mine if i.id in posted]
+            against = []
+        finding = _job_revenue(job, mine, [i for i in filed if not i.voided], against)
+        if finding is not None:
+            out.append(finding)
+    return out
