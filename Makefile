@@ -9,7 +9,7 @@ export PORT
 # Two test processes (pytest-xdist): the suite takes half the time on a 2-core machine.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test lint format lock bench bench-deps clean
+.PHONY: demo serve test lint format lock bench bench-deps clean
 
 $(VENV)/.installed: requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "syncfirm needs Python 3.12 or newer; set PYTHON=/path/to/python3.12")'
@@ -41,6 +41,10 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The production stack on this machine (README, "Running in production").
+serve: $(VENV)/.installed
+	PY=$(PY) scripts/serve_production.sh
 
 # Re-resolve the newest versions allowed by pyproject.toml and pin them.
 lock:

@@ -5,6 +5,8 @@ Apart from `actions.py` so that `refresh.py` (which marks a connection for
 re-authorisation through `actions`) and this module import each other in one direction.
 """
 
+from syncfirm.metrics import PROVIDER_CALLS
+
 from . import retries
 from .actions import record_error, record_success
 from .models import Connection
@@ -26,7 +28,13 @@ def call_for_connection(
 
     def limited():
         with slot(connection.system, connection.external_id):
-            return attempt()
+            try:
+                result = attempt()
+            except BaseException as error:
+                PROVIDER_CALLS.labels(connection.system, _outcome(error)).inc()
+                raise
+            PROVIDER_CALLS.labels(connection.system, "ok").inc()
+            return result
 
     try:
         result = retries.call(
@@ -41,3 +49,16 @@ def call_for_connection(
         raise
     record_success(connection)
     return result
+
+
+def _outcome(error: BaseException) -> str:
+    """How a call ended, for the metrics: the provider's answer in a word."""
+    if isinstance(error, retries.RateLimited):
+        return "throttled"
+    if isinstance(error, retries.Transient):
+        return "server_error"
+    if isinstance(error, retries.Unauthorised):
+        return "unauthorised"
+    if isinstance(error, retries.NotFound):
+        return "not_found"
+    return "refused"

@@ -15,6 +15,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from syncfirm import metrics
+
 MAX_ATTEMPTS = 6
 MAX_WAIT_SECONDS = 30.0
 _backoff = wait_exponential_jitter(multiplier=0.5, max=MAX_WAIT_SECONDS, jitter=0.5)
@@ -64,9 +66,14 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def _wait(state: RetryCallState) -> float:
     error = state.outcome.exception() if state.outcome else None
-    if isinstance(error, RateLimited) and error.retry_after is not None:
-        return min(error.retry_after, MAX_WAIT_SECONDS)
-    return _backoff(state)
+    wait = (
+        min(error.retry_after, MAX_WAIT_SECONDS)
+        if isinstance(error, RateLimited) and error.retry_after is not None
+        else _backoff(state)
+    )
+    if isinstance(error, RateLimited):
+        metrics.rate_limit_wait(wait)
+    return wait
 
 
 def call[T](

@@ -12,3 +12,10 @@ class SyncConfig(AppConfig):
         from .company_change import SyncSetAside
 
         set_aside.register(SyncSetAside())
+
+        from syncfirm import metrics
+
+        from .metrics import SyncCollector
+
+        if not any(isinstance(c, SyncCollector) for c in metrics.scrape_collectors):
+            metrics.scrape_collectors.append(SyncCollector())

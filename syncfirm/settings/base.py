@@ -7,6 +7,7 @@ Every variable is documented in `.env.example`. A secret can also come from a fi
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -22,6 +23,7 @@ env = environ.Env(
     REDIS_URL=(str, ""),
     Q_WORKERS=(int, 2),
     LOG_LEVEL=(str, "INFO"),
+    LOG_FORMAT=(str, "plain"),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -84,6 +86,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the docs page's assets, served from here (no CDN)
+    "syncfirm",
     "api",
     "clients",
     "connections",
@@ -103,6 +106,8 @@ INSTALLED_APPS = [
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 MIDDLEWARE = [
+    "syncfirm.request_id.RequestIdMiddleware",
+    "syncfirm.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -333,16 +338,29 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+if env("LOG_FORMAT") not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT is plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_secrets": {"()": "syncfirm.logfilters.RedactSecrets"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        # One JSON object per line (python-json-logger), for a log collector.
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "filters": {
+        "redact_secrets": {"()": "syncfirm.logfilters.RedactSecrets"},
+        "request_id": {"()": "syncfirm.request_id.RequestIdFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_secrets"],
+            "formatter": env("LOG_FORMAT"),
+            "filters": ["redact_secrets", "request_id"],
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
@@ -359,3 +377,19 @@ LOGGING = {
         "intuitlib": {"level": "WARNING"},
     },
 }
+
+
+# /metrics answers a scraper holding this Bearer token; unset, the page does not exist.
+METRICS_TOKEN = secret("METRICS_TOKEN", default="")
+
+# Errors to Sentry through its SDK when a DSN is given; nothing personal is sent.
+SENTRY_DSN = secret("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+    )
