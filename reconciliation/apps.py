@@ -12,3 +12,9 @@ class ReconciliationConfig(AppConfig):
         from .company_change import FindingsSetAside
 
         set_aside.register(FindingsSetAside())
+
+        from sync.signals import books_invoices_changed
+
+        from .light_checks import duplicates_in_changes
+
+        books_invoices_changed.connect(duplicates_in_changes, dispatch_uid="light-duplicates")

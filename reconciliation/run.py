@@ -167,27 +167,10 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         if not invoice.txn_date:  # a month's books are judged by date: undated is unread
             unreadable.append(f"invoice {invoice.doc_number or invoice.external_id} has no date")
             continue
-        deal_id = links.get(invoice.external_id) or referenced_deal(invoice.private_note) or ""
-        if not deal_id and invoice.doc_number.startswith(pattern.split("{")[0] or "\x00"):
-            deal_id = _deal_from_number(pattern, invoice.doc_number)
         if not invoice.customer_id:
             name = invoice.doc_number or invoice.external_id
             recon.not_checked.append(f"invoice {name}: no customer to compare with")
-        snap_invoices.append(
-            detectors.SnapInvoice(
-                id=invoice.external_id,
-                doc_number=invoice.doc_number,
-                customer_id=invoice.customer_id,
-                txn_date=date.fromisoformat(invoice.txn_date),
-                total=invoice.total.amount,
-                balance=invoice.balance.amount,
-                currency=invoice.total.currency or settings.books_currency,
-                deal_id=deal_id,
-                lines=tuple((line.item_id, line.quantity, line.amount) for line in invoice.lines),
-                due_date=date.fromisoformat(invoice.due_date) if invoice.due_date else None,
-                voided=invoice.voided,
-            )
-        )
+        snap_invoices.append(snap_invoice(invoice, links, pattern, settings.books_currency))
     snap_credits = []
     for c in credits:
         if not c.txn_date:
@@ -314,6 +297,29 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "compared": compared,
         "crm_read": crm_read,
     }
+
+
+def snap_invoice(
+    invoice, links: dict[str, str], pattern: str, currency: str
+) -> detectors.SnapInvoice:
+    """A dated books invoice as the detectors read it, with the deal it was made from: its
+    link, the deal its note names, or the deal its number carries (`pattern`)."""
+    deal_id = links.get(invoice.external_id) or referenced_deal(invoice.private_note) or ""
+    if not deal_id and invoice.doc_number.startswith(pattern.split("{")[0] or "\x00"):
+        deal_id = _deal_from_number(pattern, invoice.doc_number)
+    return detectors.SnapInvoice(
+        id=invoice.external_id,
+        doc_number=invoice.doc_number,
+        customer_id=invoice.customer_id,
+        txn_date=date.fromisoformat(invoice.txn_date),
+        total=invoice.total.amount,
+        balance=invoice.balance.amount,
+        currency=invoice.total.currency or currency,
+        deal_id=deal_id,
+        lines=tuple((line.item_id, line.quantity, line.amount) for line in invoice.lines),
+        due_date=date.fromisoformat(invoice.due_date) if invoice.due_date else None,
+        voided=invoice.voided,
+    )
 
 
 def _books_party(c, linked: bool, currency: str) -> SnapParty:

@@ -10,6 +10,7 @@ webhook path and the batched pull from deciding the same deal at once.
 """
 
 import hashlib
+import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -40,6 +41,9 @@ from .models import (
     SyncCursor,
     SyncSettings,
 )
+from .signals import books_invoices_changed
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # writes of one deal whose outcome stayed unknown, before a person decides
 DEALS, MONEY, LINE_ITEMS = "deals", "money", "line_items"
@@ -805,6 +809,10 @@ class InvoiceStep:
         # after it: the books may stamp whole seconds, so "after" starts at the next second.
         baseline = self.settings.invoice_baseline_at
         after = baseline.replace(microsecond=0) + timedelta(seconds=1) if baseline else None
+        # What changed since the baseline, checked now; history is the month's to judge.
+        new = [i for i in invoices if after and i.updated_at and i.updated_at >= after]
+        if new and not self.dry_run:
+            self._checks_between_reconciliations(new)
         moved = {
             i.external_id for i in invoices if not after or (i.updated_at and i.updated_at >= after)
         } | {
@@ -843,6 +851,19 @@ class InvoiceStep:
         self._write_payment_status(links, known, payments)
         if not self.dry_run:
             self._cursor(MONEY, self.started)
+
+    def _checks_between_reconciliations(self, invoices: list[Invoice]) -> None:
+        """The layers above look at what changed in the books (a duplicate keyed by hand is
+        flagged now, not at month end); a check that fails is said on the run."""
+        answers = books_invoices_changed.send_robust(
+            sender=type(self), client=self.client, invoices=invoices, accounting=self.accounting
+        )
+        for receiver, answer in answers:
+            if isinstance(answer, Exception):
+                log.warning("client %s: check %r failed: %r", self.client.pk, receiver, answer)
+                self.sync.counts["checks_failed"] = self.sync.counts.get("checks_failed", 0) + 1
+            elif answer:
+                self.sync.counts["flagged"] = self.sync.counts.get("flagged", 0) + answer
 
     def _write_payment_status(
         self,

@@ -66,6 +66,24 @@ class QuickBooksBooks:
             for r, d in ((r, r.data) for r in rows) if "Voided" not in d.get("PrivateNote", "")
         ]  # fmt: skip
 
+    def key_again(self, invoice_id: str, number: str) -> str:
+        """The bookkeeper types an invoice in again by hand: same customer, same lines,
+        another number. Returns the new invoice's id."""
+        from quickbooks.objects.invoice import Invoice
+
+        original = Invoice.get(invoice_id, qb=self.qb)
+        copy = Invoice()
+        copy.CustomerRef, copy.DocNumber = {"value": original.CustomerRef.value}, number
+        copy.TxnDate = original.TxnDate
+        copy.Line = [
+            {"Amount": str(line.Amount), "DetailType": "SalesItemLineDetail",
+             "SalesItemLineDetail": {"ItemRef": {"value": detail.ItemRef.value},
+                                     "Qty": detail.Qty, "UnitPrice": detail.UnitPrice}}
+            for line in original.Line if line.DetailType == "SalesItemLineDetail"
+            for detail in [line.SalesItemLineDetail]
+        ]  # fmt: skip
+        return str(copy.save(qb=self.qb).Id)
+
     @staticmethod
     def is_invoice_write(row: dict) -> bool:
         return row["route"].endswith("batch")
@@ -142,6 +160,26 @@ class XeroBooks:
              "customer": (d.get("Contact") or {}).get("ContactID", "")}
             for d in (r.data for r in rows) if d.get("Status") not in ("VOIDED", "DELETED")
         ]  # fmt: skip
+
+    def key_again(self, invoice_id: str, number: str) -> str:
+        """The bookkeeper types an invoice in again by hand: same contact, same lines,
+        another number. Returns the new invoice's id."""
+        import json
+
+        answer = self.api.get_invoice(self.connection.external_id, invoice_id,
+                                      _preload_content=False)  # fmt: skip
+        original = json.loads(answer.data)["Invoices"][0]
+        lines = [{k: line[k] for k in ("Description", "Quantity", "UnitAmount", "AccountCode",
+                                        "ItemCode") if line.get(k) is not None}
+                 for line in original["LineItems"]]  # fmt: skip
+        made = self.api.create_invoices(self.connection.external_id, {"Invoices": [
+            {"Type": "ACCREC", "Contact": {"ContactID": original["Contact"]["ContactID"]},
+             "InvoiceNumber": number, "Date": original["DateString"][:10],
+             "Status": "AUTHORISED", "LineAmountTypes": original.get("LineAmountTypes", "NoTax"),
+             "LineItems": lines}
+        ]}, _preload_content=False)  # fmt: skip
+        assert made.status == 200, made.data
+        return json.loads(made.data)["Invoices"][0]["InvoiceID"]
 
     @staticmethod
     def is_invoice_write(row: dict) -> bool:
