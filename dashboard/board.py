@@ -12,6 +12,7 @@ HEALTH_FIELDS = (
     "pk", "name", "slug", "timezone", "at_stake", "currency", "open_findings",
     "material_findings", "open_conflicts", "broken_connections", "last_sync_status",
     "last_sync_at", "last_recon_period", "last_recon_status", "stake_by_currency", "last_recon_id",
+    "integration",
 )  # fmt: skip
 
 SHOWS = {
@@ -26,10 +27,12 @@ _EARLIEST = datetime.min.replace(tzinfo=None)
 
 
 def needs_attention(row: dict) -> bool:
-    """A broken connection, a decision waiting, a material finding (one that is "high" for
-    this client: a few cents astray is not attention), or a month that failed to reconcile."""
+    """A broken connection or integration, a decision waiting, a material finding (one that
+    is "high" for this client: a few cents astray is not attention), or a month that failed
+    to reconcile."""
     return bool(
         row["broken_connections"]
+        or row.get("integration")
         or row["material_findings"]
         or row["open_conflicts"]
         or row["last_recon_status"] == "failed"

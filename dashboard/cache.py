@@ -58,10 +58,18 @@ def connect() -> None:
     from clients.signals import figures_changed
     from connections.models import Connection
     from reconciliation.models import OpenTotals, Reconciliation
-    from sync.models import SyncConflict, SyncRun, SyncSettings
+    from sync.models import Incident, SyncConflict, SyncRun, SyncSettings
 
     figures_changed.connect(_forget_sent, dispatch_uid="health-figures-changed")
-    for model in (Client, Connection, SyncRun, SyncConflict, SyncSettings, Reconciliation):
+    for model in (
+        Client,
+        Connection,
+        SyncRun,
+        SyncConflict,
+        SyncSettings,
+        Reconciliation,
+        Incident,
+    ):
         post_save.connect(_changed, sender=model, dispatch_uid=f"health-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"health-del-{model.__name__}")
     post_save.connect(_changed, sender=OpenTotals, dispatch_uid="health-OpenTotals")

@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 
 from connections.models import Connection
 from reconciliation.models import OpenTotals, Reconciliation
-from sync.models import ConflictStatus, SyncConflict, SyncRun, SyncSettings
+from sync.models import ConflictStatus, Incident, SyncConflict, SyncRun, SyncSettings
 from sync.status import BROKEN
 
 
@@ -22,6 +22,8 @@ def with_health(clients, findings: bool = True):
     )
     books_currency = SyncSettings.objects.filter(client=OuterRef("pk")).values("books_currency")
     broken = Connection.objects.filter(client=OuterRef("pk"), status__in=BROKEN)
+    # The worst open integration incident: "broken" sorts before "degraded".
+    incident = Incident.objects.filter(client=OuterRef("pk"), resolved_at=None).order_by("level")
 
     def total(queryset, expression):
         return Subquery(queryset.order_by().values("client").annotate(v=expression).values("v")[:1])
@@ -45,6 +47,7 @@ def with_health(clients, findings: bool = True):
             Value(0),
         ),
         broken_connections=Coalesce(total(broken, Count("pk")), Value(0)),
+        integration=Subquery(incident.values("level")[:1]),
         last_sync_status=Subquery(last_run.values("status")[:1]),
         last_sync_at=Subquery(last_run.values("started_at")[:1]),
         last_recon_period=Subquery(last_recon.values("period")[:1]),

@@ -16,6 +16,7 @@ from connections.models import Connection
 from connections.status import connection_rows, panel_context
 from reconciliation.lifecycle import end_dead_runs
 from reconciliation.models import Reconciliation, ReconStatus
+from sync.health_record import overview as integration_overview
 
 from . import board
 from .cache import firm_health
@@ -91,5 +92,6 @@ def client_detail(request: HttpRequest, client_slug: str) -> HttpResponse:
             "staff": client.assigned_staff.order_by("email"),
             **panel_context(client),
             **client_overview(client),
+            **integration_overview(client),
         },
     )

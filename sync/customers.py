@@ -22,9 +22,9 @@ from django.utils import timezone
 from clients.actions import audit
 from clients.models import Client
 from connections import retries
-from connections.adapters import accounting_adapter, crm_adapter
+from connections.adapters import accounting_adapter, crm_adapter, webhook_changes
 from connections.contract import Refusal
-from connections.models import Connection, Status
+from connections.models import Connection, Status, WebhookDelivery
 from connections.providers import Kind, Provider, provider
 from connections.records import CrmRecord, Customer, WriteResult
 
@@ -60,6 +60,7 @@ from .validation import check_customer
 log = logging.getLogger(__name__)
 
 CURSOR_OVERLAP = timedelta(minutes=2)  # re-read a little: clocks differ, merges are idempotent
+WEBHOOK_DELAY = timedelta(minutes=2)  # a webhook may come this long after its change
 ACCOUNTING_GROUP = "customers"
 
 
@@ -423,6 +424,7 @@ class _CustomerSync:
             for link in CustomerLink.objects.filter(client=self.client)
         }
         found: dict[tuple[str, str], CrmRecord] = {}
+        pulled: list[CrmRecord] = []
         for crm_type in types:
             wanted = properties_for(field_map, crm_type)
             if self.crm_ids is not None:
@@ -436,6 +438,8 @@ class _CustomerSync:
                     records = self.crm.records_changed_since(
                         crm_type, since - CURSOR_OVERLAP, wanted
                     )
+                    if self.run.kind == RunKind.SCHEDULED:
+                        pulled.extend(records)
             found.update({(r.crm_type, r.external_id): r for r in records})
             # A change on the accounting side reaches the CRM through its link.
             follow = [
@@ -452,7 +456,44 @@ class _CustomerSync:
                         for r in self.crm.read_records(crm_type, follow, wanted)
                     }
                 )
+        if missed := self._missed_by_webhooks(pulled, started):
+            self.counts["missed_by_webhooks"] = missed  # names, for health's words
         return list(found.values())
+
+    def _missed_by_webhooks(self, pulled: list[CrmRecord], started: datetime) -> list[str]:
+        """Changes the scheduled pull found that no webhook told of (integration health):
+        older than a webhook's usual delay, named by no delivery received since, and not
+        written by syncfirm itself. The names of the first few."""
+        late = [r for r in pulled if r.updated_at and r.updated_at <= started - WEBHOOK_DELAY]
+        if not late:
+            return []
+        earliest = min(r.updated_at for r in late) - WEBHOOK_DELAY
+        connection = self.crm.connection
+        told: set[tuple[str, str]] = set()
+        for body in WebhookDelivery.objects.filter(
+            connection=connection, received_at__gte=earliest
+        ).values_list("body", flat=True):
+            try:
+                told.update(webhook_changes(connection.system, body.encode()))
+            except ValueError:
+                continue  # unreadable: the receiver said so when it came
+        ours = set(
+            RecordOutcome.objects.filter(
+                run__client=self.client, run__started_at__gte=earliest, side="crm"
+            ).values_list("crm_type", "crm_id")
+        )
+        missed = [r for r in late if (r.crm_type, r.external_id) not in told | ours]
+        return [self._record_name(r) for r in missed[:20]]
+
+    def _record_name(self, record: CrmRecord) -> str:
+        values = map_record(record.properties, self.settings.field_map.get(record.crm_type, {}))
+        person = " ".join(filter(None, [values.get("given_name"), values.get("family_name")]))
+        return (
+            values.get("display_name")
+            or values.get("company_name")
+            or person
+            or (f"{record.crm_type} {record.external_id}")
+        )
 
     def _all(self, crm_type: str, wanted: list[str]) -> list[CrmRecord]:
         records, cursor = [], None

@@ -564,3 +564,39 @@ class InvoiceLink(CrmLabelled, models.Model):
 
     def __str__(self) -> str:
         return f"deal {self.deal_id}: {self.state} {self.doc_number}"
+
+
+class IncidentLevel(models.TextChoices):
+    DEGRADED = "degraded", "Degraded"
+    BROKEN = "broken", "Broken"
+
+
+class Incident(models.Model):
+    """A stretch of time a client's integration was not healthy, for one kind of reason
+    (`sync.health`): opened when the reason appears, resolved when it is gone. One open
+    incident per kind, so a lasting condition is one incident, told once."""
+
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="incidents")
+    kind = models.CharField(max_length=80)  # "webhooks", "sync", "connection:HubSpot" …
+    level = models.CharField(max_length=10, choices=IncidentLevel.choices)
+    words = models.TextField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "kind"],
+                condition=models.Q(resolved_at=None),
+                name="one_open_incident_per_kind",
+            )
+        ]
+        indexes = [models.Index(fields=["client", "-opened_at"], name="incident_client_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.level}"

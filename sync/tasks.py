@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from clients.models import Client
-from connections.models import DeliveryStatus, Status, WebhookDelivery
+from connections.models import BOUND_STATUSES, DeliveryStatus, Status, WebhookDelivery
 
 from .coalesce import SyncRequest
 from .leases import free
@@ -119,3 +119,18 @@ def stranded_clients(now: datetime) -> list[int]:
     )
     stranded |= set(queued.values_list("connection__client_id"))
     return sorted(pk for (pk,) in stranded)
+
+
+def check_health() -> int:
+    """Scheduled every 5 minutes: each connected client's integration health recorded (its
+    incidents opened or resolved, the staff told once). One client's failure stops no other."""
+    from .health_record import record
+
+    checked = 0
+    for client in Client.objects.filter(connections__status__in=BOUND_STATUSES).distinct():
+        try:
+            record(client)
+            checked += 1
+        except Exception:
+            log.exception("integration health of client %s not recorded", client.pk)
+    return checked

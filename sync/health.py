@@ -1,0 +1,137 @@
+"""A client's integration health, in words: healthy, degraded (still in sync, but something
+is wearing thin) or broken (changes no longer arrive), with each reason a person can act on.
+
+Pure: facts read from the database in (`sync/health_record.py` reads and keeps them), reasons
+out. Each reason has a kind: one incident per kind is open at a time, so a condition that
+lasts is one incident, told once, and its end is told too.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+
+HEALTHY, DEGRADED, BROKEN = "healthy", "degraded", "broken"
+LEVELS = {HEALTHY: 0, DEGRADED: 1, BROKEN: 2}
+LAPSE_WARNING = timedelta(days=7)  # an authorisation lapsing this soon is said
+BROKEN_AFTER = timedelta(hours=24)  # no sync finished for this long: changes stopped arriving
+
+
+@dataclass(frozen=True)
+class Link:
+    """One of the client's connections, as health reads it."""
+
+    label: str  # "HubSpot", "QuickBooks Online"
+    status: str  # connections.models.Status
+    refresh_expires_at: datetime | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    now: datetime
+    window: timedelta  # how late a change may arrive: the client's batched pull interval
+    links: tuple[Link, ...] = ()
+    last_success: datetime | None = None  # the last sync that finished
+    last_failure: str = ""  # the error of the latest run, when it failed
+    failing_since: datetime | None = None  # the first failure after the last success
+    crm: str = "CRM"
+    missed: tuple[str, ...] = ()  # changes a scheduled pull found that no webhook told of
+    missed_at: datetime | None = None
+    last_delivery: datetime | None = None  # the CRM's latest webhook
+    tz: object = None  # the client's timezone, for the times in the words
+    started: bool = True  # the historical import is done: syncs are expected
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: str
+    level: str
+    words: str
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str
+    reasons: tuple[Reason, ...] = field(default_factory=tuple)
+
+
+def _when(facts: Facts, moment: datetime) -> str:
+    local = localtime(moment, facts.tz) if facts.tz else moment
+    if local.date() == (localtime(facts.now, facts.tz) if facts.tz else facts.now).date():
+        return date_format(local, "H:i")
+    return date_format(local, "j M H:i")
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} minute{'s' * (minutes != 1)}"
+    hours = minutes // 60
+    return f"{hours} hours" if hours < 48 else f"{hours // 24} days"
+
+
+def assess(facts: Facts) -> Health:
+    reasons = [
+        *_connections(facts),
+        *_syncs(facts),
+        *_webhooks(facts),
+    ]
+    worst = max((LEVELS[r.level] for r in reasons), default=0)
+    status = next(s for s, n in LEVELS.items() if n == worst)
+    return Health(status, tuple(reasons))
+
+
+def _connections(facts: Facts):
+    for link in facts.links:
+        if link.status in ("needs_reauth", "revoked", "error"):
+            why = f" ({link.error})" if link.error else ""
+            yield Reason(
+                f"connection:{link.label}",
+                BROKEN,
+                f"{link.label} needs reconnecting{why}: nothing is read from it or written to "
+                "it until someone with access reconnects it.",
+            )
+        elif link.refresh_expires_at and link.refresh_expires_at - facts.now < LAPSE_WARNING:
+            yield Reason(
+                f"lapse:{link.label}",
+                DEGRADED,
+                f"{link.label}'s authorisation lapses on {_when(facts, link.refresh_expires_at)}: "
+                "reconnect it before then.",
+            )
+
+
+def _syncs(facts: Facts):
+    """Runs failing for longer than the window (one failure the next run mends is not a
+    condition), or none finished for twice the window."""
+    if not facts.started or not facts.links:
+        return
+    failing = facts.now - facts.failing_since if facts.failing_since else None
+    quiet = facts.now - facts.last_success if facts.last_success else None
+    if failing is not None and failing >= facts.window:
+        last = f" The last one: {facts.last_failure}" if facts.last_failure else ""
+        level = BROKEN if failing > BROKEN_AFTER else DEGRADED
+        since = _when(facts, facts.failing_since)
+        yield Reason("sync", level, f"Syncs have failed since {since} ({_span(failing)}).{last}")
+    elif failing is None and quiet is not None and quiet > facts.window * 2:
+        level = BROKEN if quiet > BROKEN_AFTER else DEGRADED
+        since = _when(facts, facts.last_success)
+        yield Reason("sync", level, f"No sync has finished since {since} ({_span(quiet)}).")
+
+
+def _webhooks(facts: Facts):
+    if not facts.missed or facts.missed_at is None:
+        return
+    if facts.last_delivery and facts.last_delivery > facts.missed_at:
+        return  # webhooks arrive again
+    more = len(facts.missed) - 3
+    named = ", ".join(facts.missed[:3]) + (f" and {more} more" if more > 0 else "")
+    yield Reason(
+        "webhooks",
+        DEGRADED,
+        f"{facts.crm} sent no webhook for {len(facts.missed)} change"
+        f"{'s' * (len(facts.missed) != 1)} syncfirm found on its own at "
+        f"{_when(facts, facts.missed_at)} ({named}): changes reach the books up to "
+        f"{_span(facts.window)} late until {facts.crm}'s webhooks work again.",
+    )

@@ -1,0 +1,173 @@
+"""A client's integration health, read from the database and kept as incidents.
+
+`facts_for` reads what `health.assess` judges; `record` keeps one open `Incident` per kind
+of reason, opens one when a reason appears and resolves it when the reason is gone, and
+emails the client's staff once when an incident opens (or turns broken) and once when it
+is resolved. It runs after every sync and on a schedule (`tasks.check_health`), so a client
+whose syncs stopped altogether is noticed too.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max, Min
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import Client
+from clients.names import header_safe
+from connections.actions import alert_recipients
+from connections.models import BOUND_STATUSES, Connection, WebhookDelivery
+from connections.providers import Kind, provider
+
+from . import health
+from .models import Incident, RunKind, RunStatus, SyncRun, SyncSettings
+
+FINISHED = (RunStatus.SUCCEEDED, RunStatus.ATTENTION)
+STRIP_DAYS = 30
+
+
+def facts_for(client: Client, now=None) -> health.Facts:
+    now = now or timezone.now()
+    sync_settings = SyncSettings.for_client(client)
+    connections = list(client.connections.filter(status__in=BOUND_STATUSES))
+    runs = SyncRun.objects.filter(client=client)
+    last_success = runs.filter(status__in=FINISHED).aggregate(at=Max("finished_at"))["at"]
+    failed = runs.filter(status=RunStatus.FAILED)
+    if last_success:
+        failed = failed.filter(started_at__gt=last_success)
+    failing_since = failed.aggregate(at=Min("started_at"))["at"]
+    latest_failure = failed.order_by("-started_at").values_list("error", flat=True).first()
+    pull = (
+        runs.filter(kind=RunKind.SCHEDULED, status__in=FINISHED)
+        .order_by("-finished_at")
+        .values("counts", "finished_at")
+        .first()
+    )
+    crm = next((c for c in connections if provider(c.system).kind == Kind.CRM), None)
+    last_delivery = (
+        WebhookDelivery.objects.filter(connection=crm).aggregate(at=Max("received_at"))["at"]
+        if crm
+        else None
+    )
+    missed = tuple((pull or {}).get("counts", {}).get("missed_by_webhooks", ()))
+    return health.Facts(
+        now=now,
+        window=timedelta(minutes=sync_settings.schedule_minutes),
+        links=tuple(_link(c) for c in connections),
+        last_success=last_success,
+        last_failure=(latest_failure or "")[:300],
+        failing_since=failing_since,
+        crm=provider(crm.system).label if crm else "the CRM",
+        missed=missed,
+        missed_at=pull["finished_at"] if pull and missed else None,
+        last_delivery=last_delivery,
+        tz=client.tzinfo,
+        started=sync_settings.import_done_at is not None,
+    )
+
+
+def _link(connection: Connection) -> health.Link:
+    return health.Link(
+        provider(connection.system).label,
+        connection.status,
+        connection.refresh_expires_at,
+        connection.last_error[:200] if connection.status != "active" else "",
+    )
+
+
+def record(client: Client, now=None) -> health.Health:
+    now = now or timezone.now()
+    found = health.assess(facts_for(client, now))
+    reasons = {r.kind: r for r in found.reasons}
+    opened, worse, ended = [], [], []
+    with transaction.atomic():
+        current = {
+            i.kind: i
+            for i in Incident.objects.select_for_update().filter(client=client, resolved_at=None)
+        }
+        for kind, reason in reasons.items():
+            incident = current.get(kind)
+            if incident is None:
+                opened.append(
+                    Incident.objects.create(
+                        client=client,
+                        kind=kind,
+                        level=reason.level,
+                        words=reason.words,
+                        opened_at=now,
+                    )
+                )
+            elif (incident.level, incident.words) != (reason.level, reason.words):
+                if health.LEVELS[reason.level] > health.LEVELS[incident.level]:
+                    worse.append(incident)
+                incident.level, incident.words = reason.level, reason.words
+                incident.save(update_fields=["level", "words"])
+        for kind, incident in current.items():
+            if kind not in reasons:
+                incident.resolved_at = now
+                incident.save(update_fields=["resolved_at"])
+                ended.append(incident)
+    if opened or worse or ended:
+        transaction.on_commit(lambda: _tell(client, found, opened + worse, ended))
+    return found
+
+
+def _tell(client: Client, found: health.Health, news: list, ended: list) -> None:
+    page = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("client_detail", args=[client.slug])
+    lines = [f"- {i.get_level_display()}: {i.words}" for i in news]
+    lines += [f"- Resolved after {_lasted(i)}: {i.words}" for i in ended]
+    subject = (
+        f"{client.name}: integration {found.status}"
+        if news
+        else f"{client.name}: integration health restored"
+        if found.status == health.HEALTHY
+        else f"{client.name}: an integration problem resolved"
+    )
+    send_mail(
+        subject=header_safe(subject),
+        message="\n".join(lines) + f"\n\nThe client's page: {page}\n",
+        from_email=None,
+        recipient_list=alert_recipients(client),
+    )
+
+
+def _lasted(incident: Incident) -> str:
+    minutes = int((incident.resolved_at - incident.opened_at).total_seconds() // 60)
+    return f"{minutes} minute{'s' * (minutes != 1)}" if minutes < 120 else f"{minutes // 60} hours"
+
+
+def strip(client: Client, today, days: int = STRIP_DAYS) -> list[tuple]:
+    """(date, status) for each of the last `days` days, oldest first: the worst level of the
+    incidents open at any time that day, in the client's timezone."""
+    start = today - timedelta(days=days - 1)
+    tz = client.tzinfo
+    incidents = Incident.objects.filter(client=client).exclude(
+        resolved_at__date__lt=start - timedelta(days=1)
+    )
+    worst = {start + timedelta(days=n): 0 for n in range(days)}
+    for incident in incidents:
+        first = max(timezone.localtime(incident.opened_at, tz).date(), start)
+        last = (
+            timezone.localtime(incident.resolved_at, tz).date() if incident.resolved_at else today
+        )
+        day = first
+        while day <= min(last, today):
+            worst[day] = max(worst[day], health.LEVELS[incident.level])
+            day += timedelta(days=1)
+    names = {n: s for s, n in health.LEVELS.items()}
+    return [(day, names[level]) for day, level in worst.items()]
+
+
+def overview(client: Client, now=None) -> dict:
+    """What the client's page shows: the health now (its reasons in words), the last 30
+    days as a strip, and the latest incidents."""
+    now = now or timezone.now()
+    today = timezone.localtime(now, client.tzinfo).date()
+    return {
+        "integration": health.assess(facts_for(client, now)),
+        "integration_strip": strip(client, today),
+        "incidents": list(Incident.objects.filter(client=client).order_by("-opened_at")[:10]),
+    }

@@ -1,0 +1,119 @@
+"""Integration health through the sandbox (issue 19): HubSpot's webhooks stopped for a
+client turn it "degraded" at the next health check after the scheduled pull (within the
+client's window), with the reason in words on its page and the dashboard and one email;
+webhooks arriving again resolve the incident with a notice; the 30-day strip keeps the day."""
+
+import time
+
+import pytest
+import requests
+from django.urls import reverse
+from django.utils import timezone
+
+from connections.hubspot.subscriptions import ensure_subscriptions
+from sync import customers
+from sync.customers import run_customer_sync
+from sync.models import Incident, RunKind, SyncSettings
+from sync.tasks import check_health
+
+from .sandbox.conftest import sandbox_db
+
+pytestmark = sandbox_db
+
+
+def webhooks(systems, sandbox, on: bool) -> None:
+    url = f"{sandbox}/webhooks/hubspot/" if on else ""
+    requests.patch(
+        f"{sandbox}/sandbox/control/hubspot/portals/{systems.hub_connection.external_id}",
+        json={"webhook_url": url},
+        timeout=10,
+    ).raise_for_status()
+
+
+def until(check, seconds: float = 5.0):
+    for _ in range(int(seconds / 0.1)):
+        if found := check():
+            return found
+        time.sleep(0.1)
+    return check()
+
+
+@pytest.fixture
+def live(systems, sandbox, monkeypatch):
+    """Imported, webhooks flowing, and (for the test's speed) no allowance for a webhook's
+    usual delay behind its change."""
+    monkeypatch.setattr(customers, "WEBHOOK_DELAY", timezone.timedelta(0))
+    systems.client.assigned_staff.add(systems.client.firm.memberships.first().user)
+    run_customer_sync(systems.client, kind=RunKind.IMPORT, full=True)
+    SyncSettings.objects.filter(client=systems.client).update(import_done_at=timezone.now())
+    webhooks(systems, sandbox, on=True)
+    ensure_subscriptions()
+    return systems
+
+
+def test_stopped_webhooks_degrade_the_client_and_their_return_resolves_it(
+    live, sandbox, client, two_firms, mailoutbox
+):
+    live.company(name="Early Builders", zip="78701")
+    assert until(lambda: live.client.sync_runs.filter(kind=RunKind.WEBHOOK).exists())
+    run_customer_sync(live.client, kind=RunKind.SCHEDULED)
+    check_health()
+    assert not Incident.objects.filter(client=live.client).exists()  # healthy: nothing said
+    sent = len(mailoutbox)
+
+    webhooks(live, sandbox, on=False)
+    live.company(name="Quiet Builders", zip="78702")
+    pull = run_customer_sync(live.client, kind=RunKind.SCHEDULED)
+    assert pull.counts["missed_by_webhooks"] == ["Quiet Builders"]
+    check_health()
+
+    incident = Incident.objects.get(client=live.client, resolved_at=None)
+    assert (incident.kind, incident.level) == ("webhooks", "degraded")
+    assert incident.words.startswith(
+        "HubSpot sent no webhook for 1 change syncfirm found on its own at "
+    )
+    assert "(Quiet Builders): changes reach the books up to 15 minutes late" in incident.words
+    told = mailoutbox[sent:]
+    assert len(told) == 1 and told[0].subject == f"{live.client.name}: integration degraded"
+    check_health()  # still so: told once
+    assert len(mailoutbox) == sent + 1
+
+    client.force_login(two_firms.accountant_a)
+    page = client.get(reverse("client_detail", args=[live.client.slug])).content.decode()
+    assert "Integration health" in page and "Degraded" in page and "Quiet Builders" in page
+    board = client.get(reverse("dashboard")).content.decode()
+    assert "Integration degraded" in board
+
+    webhooks(live, sandbox, on=True)
+    live.company(name="Back Builders", zip="78703")
+    assert until(lambda: live.client.sync_runs.filter(kind=RunKind.WEBHOOK).count() >= 2)
+    check_health()
+
+    incident.refresh_from_db()
+    assert incident.resolved_at is not None
+    restored = mailoutbox[sent + 1 :]
+    assert len(restored) == 1
+    assert restored[0].subject == f"{live.client.name}: integration health restored"
+    assert "Resolved after" in restored[0].body
+    page = client.get(reverse("client_detail", args=[live.client.slug])).content.decode()
+    assert 'class="day day-degraded"' in page  # today keeps its worst condition
+    assert "Integration degraded" not in client.get(reverse("dashboard")).content.decode()
+
+
+def test_one_clients_failure_to_check_stops_no_other(live, monkeypatch, two_firms):
+    from sync import health_record
+
+    real = health_record.record
+    calls = []
+
+    def flaky(client, now=None):
+        calls.append(client.pk)
+        if client.pk == live.client.pk:
+            raise RuntimeError("boom")
+        return real(client, now)
+
+    monkeypatch.setattr(health_record, "record", flaky)
+    other = two_firms.client_b
+    other.connections.create(system="hubspot", status="active", external_id="other-portal")
+    assert check_health() == 1
+    assert set(calls) == {live.client.pk, other.pk}
