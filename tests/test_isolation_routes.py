@@ -42,6 +42,11 @@ EXEMPT_PREFIXES = {
     "webhooks/": "provider webhooks: public, signature-verified (tests/test_webhooks.py); "
     "routed only to the client holding the company (tests/test_isolation_callbacks.py)",
     "static/": "static files",
+    "healthz": "the process answers: public, no data (tests/test_health.py)",
+    "readyz": "database, cache, broker, migrations ready: public, no firm data "
+    "(tests/test_health.py)",
+    "metrics": "Prometheus series: a Bearer token (METRICS_TOKEN), no firm data "
+    "(tests/test_health.py)",
 }
 ADMIN_PREFIX = "admin/"
 
