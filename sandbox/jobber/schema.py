@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from sandbox.routers import SANDBOX_DB
@@ -28,10 +29,7 @@ from .ids import decode_cursor, decode_id, encode_cursor, encode_id
 from .oauth import disconnect
 from .webhooks import notify
 
-EncodedId = strawberry.scalar(
-    NewType("EncodedId", str),
-    description="base64 of gid://Jobber/<Type>/<number>",
-)
+EncodedId = NewType("EncodedId", str)  # base64 of gid://Jobber/<Type>/<number> (ids.py)
 
 T = TypeVar("T")
 
@@ -1338,4 +1336,18 @@ class QueryCost(SchemaExtension):
         return results
 
 
-schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=[QueryCost])
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[QueryCost],
+    config=StrawberryConfig(
+        scalar_map={
+            EncodedId: strawberry.scalar(
+                name="EncodedId",
+                description="base64 of gid://Jobber/<Type>/<number>",
+                serialize=str,
+                parse_value=str,
+            )
+        }
+    ),
+)
