@@ -31,7 +31,7 @@ from .ids import decode_id
 from .models import Account, Client, Invoice, Job, PaymentRecord, Property, Quote, Visit
 from .oauth import disconnect, issue
 from .schema import (
-    BillingTypeEnum,
+    BillingStrategy,
     InvoiceStatusTypeEnum,
     JobStatusTypeEnum,
     PaymentRecordAdjustmentTypeEnum,
@@ -55,7 +55,7 @@ EDITABLE = {
 STATUSES = {
     ("quotes", "quote_status"): QuoteStatusTypeEnum,
     ("jobs", "job_status"): JobStatusTypeEnum,
-    ("jobs", "billing_type"): BillingTypeEnum,
+    ("jobs", "billing_type"): BillingStrategy,
     ("invoices", "invoice_status"): InvoiceStatusTypeEnum,
     ("visits", "visit_status"): VisitStatusTypeEnum,
     ("payments", "adjustment_type"): PaymentRecordAdjustmentTypeEnum,

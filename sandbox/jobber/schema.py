@@ -8,7 +8,7 @@ database and Jobber's `Float` on the wire. Every query sees only the account its
 token was granted for (`info.context.request.jobber_account`, set by api_views.py).
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Generic, NewType, TypeVar
@@ -32,6 +32,23 @@ from .webhooks import notify
 EncodedId = NewType("EncodedId", str)  # base64 of gid://Jobber/<Type>/<number> (ids.py)
 
 T = TypeVar("T")
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_iso(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError as error:
+        raise GraphQLError(f"{value!r} is not an ISO 8601 date and time") from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _day(value: date | None) -> datetime | None:
+    """Jobber types its dates (issued, due, entry) as ISO8601DateTime: midnight UTC."""
+    return datetime.combine(value, time(), tzinfo=UTC) if value else None
 
 
 def _money(value: Decimal) -> float:
@@ -75,7 +92,7 @@ class JobTypeTypeEnum(Enum):
 
 
 @strawberry.enum
-class BillingTypeEnum(Enum):
+class BillingStrategy(Enum):
     FIXED_PRICE = "FIXED_PRICE"
     VISIT_BASED = "VISIT_BASED"
 
@@ -233,7 +250,7 @@ def _one(info: Info, model, kind: str, value: str):
 
 
 @strawberry.type
-class Address:
+class ClientAddress:
     street1: str
     street2: str
     city: str
@@ -242,8 +259,18 @@ class Address:
     country: str
 
 
-def _address(row) -> Address:
-    return Address(**{name: getattr(row, name) for name in store.ADDRESS_FIELDS})
+@strawberry.type
+class PropertyAddress:
+    street1: str
+    street2: str
+    city: str
+    province: str
+    postal_code: str
+    country: str
+
+
+def _address(row, kind):
+    return kind(**{name: getattr(row, name) for name in store.ADDRESS_FIELDS})
 
 
 @strawberry.type
@@ -254,7 +281,7 @@ class Email:
 
 
 @strawberry.type
-class Phone:
+class ClientPhoneNumber:
     number: str
     normalized_phone_number: str
     description: str
@@ -302,8 +329,23 @@ class LineItem:
         return self.row.taxable
 
     @strawberry.field
-    def date(self) -> date | None:
-        return self.row.service_date
+    def date(self) -> datetime | None:
+        return _day(self.row.service_date)
+
+
+@strawberry.type
+class JobLineItem(LineItem):
+    pass
+
+
+@strawberry.type
+class InvoiceLineItem(LineItem):
+    pass
+
+
+@strawberry.type
+class QuoteLineItem(LineItem):
+    pass
 
 
 # --- records -----------------------------------------------------------------------------
@@ -320,6 +362,10 @@ class Account:
     @strawberry.field
     def name(self) -> str:
         return self.row.name
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.row.created_at
 
 
 @strawberry.type
@@ -378,9 +424,9 @@ class Client:
         ]
 
     @strawberry.field
-    def phones(self) -> list[Phone]:
+    def phones(self) -> list[ClientPhoneNumber]:
         return [
-            Phone(
+            ClientPhoneNumber(
                 number=p.get("number", ""),
                 normalized_phone_number=_normalized(p.get("number", "")),
                 description=p.get("description", "MAIN"),
@@ -391,8 +437,8 @@ class Client:
         ]
 
     @strawberry.field
-    def billing_address(self) -> Address:
-        return _address(self.row)
+    def billing_address(self) -> ClientAddress | None:
+        return _address(self.row, ClientAddress)
 
     @strawberry.field
     def properties(self) -> list["Property"]:
@@ -460,8 +506,8 @@ class Property:
         return gid(self.row)
 
     @strawberry.field
-    def address(self) -> Address:
-        return _address(self.row)
+    def address(self) -> PropertyAddress:
+        return _address(self.row, PropertyAddress)
 
     @strawberry.field
     def is_billing_address(self) -> bool:
@@ -529,8 +575,8 @@ class Quote:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[LineItem]:
-        return paginate(self.row.lines.all(), _wrap(LineItem), first, after, last, before)
+    ) -> Connection[QuoteLineItem]:
+        return paginate(self.row.lines.all(), _wrap(QuoteLineItem), first, after, last, before)
 
     @strawberry.field
     def jobs(
@@ -580,8 +626,8 @@ class Job:
         return JobTypeTypeEnum(self.row.job_type)
 
     @strawberry.field
-    def billing_type(self) -> BillingTypeEnum:
-        return BillingTypeEnum(self.row.billing_type)
+    def billing_type(self) -> BillingStrategy:
+        return BillingStrategy(self.row.billing_type)
 
     @strawberry.field
     def total(self) -> float:
@@ -606,8 +652,8 @@ class Job:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[LineItem]:
-        return paginate(self.row.lines.all(), _wrap(LineItem), first, after, last, before)
+    ) -> Connection[JobLineItem]:
+        return paginate(self.row.lines.all(), _wrap(JobLineItem), first, after, last, before)
 
     @strawberry.field
     def invoices(
@@ -628,6 +674,17 @@ class Job:
         before: str | None = None,
     ) -> Connection["Visit"]:
         return paginate(self.row.visits.all(), _wrap(Visit), first, after, last, before)
+
+    @strawberry.field(description="The payment records applied to this job's invoices")
+    def payment_records(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection["PaymentRecord"]:
+        rows = models.PaymentRecord.objects.filter(invoice__jobs=self.row)
+        return paginate(rows, _wrap(PaymentRecord), first, after, last, before)
 
     @strawberry.field
     def start_at(self) -> datetime | None:
@@ -717,24 +774,31 @@ class Invoice:
         return self.row.invoice_number
 
     @strawberry.field
-    def subject(self) -> str | None:
-        return self.row.subject or None
+    def subject(self) -> str:
+        return self.row.subject
+
+    @strawberry.field(description="Whole days after the issue date that payment is due")
+    def invoice_net(self) -> int | None:
+        row = self.row
+        if row.issued_date is None or row.due_date is None:
+            return None
+        return (row.due_date - row.issued_date).days
 
     @strawberry.field
     def invoice_status(self) -> InvoiceStatusTypeEnum:
         return InvoiceStatusTypeEnum(self.row.invoice_status)
 
     @strawberry.field
-    def issued_date(self) -> date | None:
-        return self.row.issued_date
+    def issued_date(self) -> datetime | None:
+        return _day(self.row.issued_date)
 
     @strawberry.field
-    def due_date(self) -> date | None:
-        return self.row.due_date
+    def due_date(self) -> datetime | None:
+        return _day(self.row.due_date)
 
     @strawberry.field
-    def received_date(self) -> date | None:
-        return self.row.received_date
+    def received_date(self) -> datetime | None:
+        return _day(self.row.received_date)
 
     @strawberry.field
     def amounts(self) -> InvoiceAmounts:
@@ -786,8 +850,8 @@ class Invoice:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[LineItem]:
-        return paginate(self.row.lines.all(), _wrap(LineItem), first, after, last, before)
+    ) -> Connection[InvoiceLineItem]:
+        return paginate(self.row.lines.all(), _wrap(InvoiceLineItem), first, after, last, before)
 
     @strawberry.field
     def payment_records(
@@ -830,8 +894,8 @@ class PaymentRecord:
         return _money(self.row.tip_amount)
 
     @strawberry.field
-    def entry_date(self) -> date:
-        return self.row.entry_date
+    def entry_date(self) -> datetime:
+        return _day(self.row.entry_date)
 
     @strawberry.field
     def adjustment_type(self) -> PaymentRecordAdjustmentTypeEnum:
@@ -867,19 +931,14 @@ class Iso8601DateTimeRangeInput:
     before: datetime | None = None
 
 
-@strawberry.input
-class DateRangeInput:
-    after: date | None = None
-    before: date | None = None
-
-
-def _in_range(rows: QuerySet, field: str, span) -> QuerySet:
+def _in_range(rows: QuerySet, field: str, span, *, days: bool = False) -> QuerySet:
+    """Rows whose `field` falls in the span; `days` compares a date column by its day."""
     if span is None:
         return rows
-    if span.after is not None:
-        rows = rows.filter(**{f"{field}__gte": span.after})
-    if span.before is not None:
-        rows = rows.filter(**{f"{field}__lte": span.before})
+    for bound, lookup in ((span.after, "gte"), (span.before, "lte")):
+        if bound is not None:
+            value = bound.astimezone(UTC).date() if days else bound
+            rows = rows.filter(**{f"{field}__{lookup}": value})
     return rows
 
 
@@ -897,8 +956,8 @@ class InvoiceFilterAttributes:
     client_id: EncodedId | None = None
     invoice_number: str | None = None
     status: InvoiceStatusTypeEnum | None = None
-    issued_date: DateRangeInput | None = None
-    due_date: DateRangeInput | None = None
+    issued_date: Iso8601DateTimeRangeInput | None = None
+    due_date: Iso8601DateTimeRangeInput | None = None
     updated_at: Iso8601DateTimeRangeInput | None = None
     created_at: Iso8601DateTimeRangeInput | None = None
 
@@ -923,7 +982,7 @@ class QuoteFilterAttributes:
 
 @strawberry.input
 class PaymentRecordFilterAttributes:
-    entry_date: DateRangeInput | None = None
+    entry_date: Iso8601DateTimeRangeInput | None = None
     adjustment_type: PaymentRecordAdjustmentTypeEnum | None = None
 
 
@@ -1070,8 +1129,8 @@ class Query:
                 rows = rows.filter(invoice_number=filter.invoice_number)
             if filter.status is not None:
                 rows = rows.filter(invoice_status=filter.status.value)
-            rows = _in_range(rows, "issued_date", filter.issued_date)
-            rows = _in_range(rows, "due_date", filter.due_date)
+            rows = _in_range(rows, "issued_date", filter.issued_date, days=True)
+            rows = _in_range(rows, "due_date", filter.due_date, days=True)
             rows = _in_range(rows, "updated_at", filter.updated_at)
             rows = _in_range(rows, "created_at", filter.created_at)
         if search_term:
@@ -1097,7 +1156,7 @@ class Query:
     ) -> Connection[PaymentRecord]:
         rows = models.PaymentRecord.objects.filter(account=_account(info))
         if filter is not None:
-            rows = _in_range(rows, "entry_date", filter.entry_date)
+            rows = _in_range(rows, "entry_date", filter.entry_date, days=True)
             if filter.adjustment_type is not None:
                 rows = rows.filter(adjustment_type=filter.adjustment_type.value)
         return paginate(rows, _wrap(PaymentRecord), first, after, last, before)
@@ -1342,12 +1401,18 @@ schema = strawberry.Schema(
     extensions=[QueryCost],
     config=StrawberryConfig(
         scalar_map={
+            datetime: strawberry.scalar(
+                name="ISO8601DateTime",
+                description="An ISO 8601 date and time, in UTC",
+                serialize=_iso,
+                parse_value=_parse_iso,
+            ),
             EncodedId: strawberry.scalar(
                 name="EncodedId",
                 description="base64 of gid://Jobber/<Type>/<number>",
                 serialize=str,
                 parse_value=str,
-            )
+            ),
         }
     ),
 )

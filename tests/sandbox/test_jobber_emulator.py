@@ -8,6 +8,7 @@ import hmac
 import json
 import queue
 import threading
+import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -543,3 +544,46 @@ def test_the_fault_plan_answers_graphql_calls_with_server_errors(sandbox_url, ma
         f"{sandbox_url}/control/requests", params={"system": "jobber"}, timeout=10
     ).json()
     assert any(row["fault"] == "error" for row in log["requests"])
+
+
+def test_updated_at_filters_give_an_incremental_read(sandbox_url, make_jobber_account):
+    account = make_jobber_account()
+    ids = _book(sandbox_url, account, _clients(2))
+    jobber = Jobber(sandbox_url, account["access_token"])
+    since = jobber("{ clients(first: 1) { nodes { updatedAt } } }")["data"]["clients"]["nodes"]
+    mark = since[0]["updatedAt"]
+    assert mark.endswith("Z")
+
+    edit = """
+    mutation($id: EncodedId!) {
+      clientEdit(clientId: $id, input: {lastName: "Moved"}) { userErrors { message } }
+    }
+    """
+    time.sleep(1.1)  # updatedAt has whole seconds on the wire
+    jobber(edit, {"id": ids["c1"]})
+    later = jobber("{ clients(first: 1) { nodes { updatedAt } } }")
+    assert later["data"]["clients"]["nodes"][0]["updatedAt"] == mark  # c0 untouched
+    changed = jobber(
+        "query($after: ISO8601DateTime) {"
+        " clients(filter: {updatedAt: {after: $after}}) { nodes { id name } } }",
+        {"after": "2000-01-01T00:00:00Z"},
+    )["data"]["clients"]["nodes"]
+    assert len(changed) == 2
+    just_now = jobber(
+        "query($after: ISO8601DateTime) {"
+        " clients(filter: {updatedAt: {after: $after}}) { nodes { id name } } }",
+        {"after": mark.replace("Z", ".999999+00:00")},
+    )["data"]["clients"]["nodes"]
+    assert just_now == [{"id": ids["c1"], "name": "Pat1 Moved"}]
+
+
+def test_reset_forgets_jobber_accounts_and_tokens(sandbox_url, make_jobber_account):
+    account = make_jobber_account()
+    _book(sandbox_url, account, _clients(1))
+    requests.post(f"{sandbox_url}/control/reset", timeout=30).raise_for_status()
+    gone = requests.get(
+        f"{sandbox_url}/control/jobber/accounts/{account['account_id']}", timeout=10
+    )
+    assert gone.status_code == 404
+    after = Jobber(sandbox_url, account["access_token"]).post("{ account { id } }")
+    assert after.status_code == 401
