@@ -180,7 +180,7 @@ def _control(base: str, method: str, path: str, body: dict) -> dict:
     return answer.json()
 
 
-def write_book_on_jobber(book: Book, base: str, name: str = "Sandbox contractor") -> JobberWritten:
+def write_jobber_book(book: Book, base: str, name: str = "Sandbox contractor") -> JobberWritten:
     """A new connected Jobber account on the sandbox at `base`, holding the book's CRM side."""
     account = _control(base, "POST", "jobber/accounts", {"name": name})
     doc = jobber_document(book) | {"notify": False}

@@ -19,7 +19,7 @@ from django.conf import settings
 
 from sandbox.consent import consent
 from sandbox.generator import generate
-from sandbox.jobber.seed_book import write_book_on_jobber
+from sandbox.jobber.seed_book import write_jobber_book
 from tests.sandbox.conftest import sandbox_db
 
 pytestmark = sandbox_db
@@ -362,7 +362,7 @@ INVOICES = """
 def test_a_generated_book_reads_back_with_jobs_invoices_and_payments(sandbox_url):
     book = generate(12, seed=4)
     base = sandbox_url.removesuffix("/sandbox")
-    written = write_book_on_jobber(book, base, "Generated Roofing")
+    written = write_jobber_book(book, base, "Generated Roofing")
     jobber = Jobber(sandbox_url, written.tokens["access_token"])
     nodes = jobber(INVOICES)["data"]["invoices"]["nodes"]
 
