@@ -138,6 +138,23 @@ def test_it_connects_through_consent_and_rotates_refresh_tokens(sandbox_url):
     assert Jobber(sandbox_url, as_json.json()["access_token"])("{ account { id } }")["data"]
 
 
+def test_two_refreshes_racing_leave_exactly_one_winner(sandbox_url, make_jobber_account):
+    account = make_jobber_account()
+    answers: list[requests.Response] = []
+
+    def refresh() -> None:
+        answers.append(
+            _token(sandbox_url, grant_type="refresh_token", refresh_token=account["refresh_token"])
+        )
+
+    racers = [threading.Thread(target=refresh) for _ in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    assert sorted(a.status_code for a in answers) == [200, 400]
+
+
 def test_it_denies_consent_back_to_the_app(sandbox_url):
     query = urlencode(
         {"client_id": settings.JOBBER_CLIENT_ID, "redirect_uri": REDIRECT, "state": "s"}
