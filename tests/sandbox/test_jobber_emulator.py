@@ -604,3 +604,29 @@ def test_reset_forgets_jobber_accounts_and_tokens(sandbox_url, make_jobber_accou
     assert gone.status_code == 404
     after = Jobber(sandbox_url, account["access_token"]).post("{ account { id } }")
     assert after.status_code == 401
+
+
+def test_it_answers_bad_queries_and_cursors_with_graphql_errors(sandbox_url, make_jobber_account):
+    account = make_jobber_account()
+    jobber = Jobber(sandbox_url, account["access_token"])
+    unknown = jobber.post("{ clients { nodes { nickname } } }")
+    assert "nickname" in unknown.json()["errors"][0]["message"]
+    bad_cursor = jobber('{ clients(after: "!!") { nodes { id } } }')
+    assert bad_cursor["errors"][0]["message"] == "Invalid cursor"
+
+
+def test_client_archive_marks_the_client_and_refuses_a_second_time(sandbox_url, make_jobber_account):
+    account = make_jobber_account()
+    ids = _book(sandbox_url, account, _clients(2))
+    jobber = Jobber(sandbox_url, account["access_token"])
+    archive = """
+    mutation($id: EncodedId!) {
+      clientArchive(clientId: $id) { client { isArchived } userErrors { message path } }
+    }
+    """
+    done = jobber(archive, {"id": ids["c0"]})["data"]["clientArchive"]
+    assert done == {"client": {"isArchived": True}, "userErrors": []}
+    again = jobber(archive, {"id": ids["c0"]})["data"]["clientArchive"]
+    assert again["userErrors"] == [{"message": "Client is already archived", "path": ["clientId"]}]
+    active = jobber("{ clients(filter: {isArchived: false}) { nodes { id } } }")
+    assert active["data"]["clients"]["nodes"] == [{"id": ids["c1"]}]
