@@ -28,7 +28,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sandbox.emulation import JOBBER, emulated
 from sandbox.routers import SANDBOX_DB
 
-from .ids import encode_id
 from .models import AccessToken, Account, AuthorizationCode, RefreshToken
 
 ACCESS_LIFETIME = timedelta(minutes=60)
@@ -189,7 +188,7 @@ def token(request: HttpRequest) -> JsonResponse:
                 or code.used
                 or code.expires_at < now
                 or code.client_id != client_id
-                or code.redirect_uri != params.get("redirect_uri", code.redirect_uri)
+                or code.redirect_uri != params.get("redirect_uri")
             ):
                 return _error("invalid_grant", INVALID_GRANT)
             code.used = True
@@ -256,7 +255,3 @@ def disconnect(account: Account) -> None:
     Account.objects.filter(pk=account.pk).update(connected=False)
     AccessToken.objects.filter(account=account).update(revoked=True)
     RefreshToken.objects.filter(account=account).update(revoked=True)
-
-
-def account_encoded_id(account: Account) -> str:
-    return encode_id("Account", account.pk)

@@ -4,11 +4,12 @@ checks. Plain Django; the GraphQL names live in schema.py."""
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
 
-from .models import Account, Client, Invoice
+from .models import Account, Client, Invoice, Job, LineItem, PaymentRecord, Property, Quote, Visit
 
 ZERO = Decimal("0.00")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -129,9 +130,7 @@ def decimal_value(value, what: str) -> Decimal:
         raise BadBook(f"{what} is not a number: {value!r}") from error
 
 
-def date_value(value, what: str):
-    from datetime import date
-
+def date_value(value, what: str) -> date | None:
     if value in (None, ""):
         return None
     try:
@@ -141,8 +140,6 @@ def date_value(value, what: str):
 
 
 def _lines(owner: dict, rows: list[dict], what: str) -> None:
-    from .models import LineItem
-
     for n, line in enumerate(rows):
         quantity = decimal_value(line.get("quantity", "1"), f"{what} line {n} quantity")
         unit_price = decimal_value(line.get("unit_price", "0"), f"{what} line {n} unit_price")
@@ -168,8 +165,6 @@ def write_book(account: Account, doc: dict) -> tuple[dict[str, object], list[obj
     """Write a contractor's records from a control-API document (model field names, keys
     the caller chose to refer between records). Returns key → row, and the rows created in
     order (for CREATE webhooks). Inside a transaction on the sandbox database."""
-    from .models import Job, PaymentRecord, Property, Quote, Visit
-
     made: dict[str, object] = {}
     order: list[object] = []
     now = timezone.now()
