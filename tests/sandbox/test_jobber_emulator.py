@@ -615,7 +615,7 @@ def test_it_answers_bad_queries_and_cursors_with_graphql_errors(sandbox_url, mak
     assert bad_cursor["errors"][0]["message"] == "Invalid cursor"
 
 
-def test_client_archive_marks_the_client_and_refuses_a_second_time(sandbox_url, make_jobber_account):
+def test_client_archive_marks_it_and_refuses_a_second_time(sandbox_url, make_jobber_account):
     account = make_jobber_account()
     ids = _book(sandbox_url, account, _clients(2))
     jobber = Jobber(sandbox_url, account["access_token"])
@@ -630,3 +630,22 @@ def test_client_archive_marks_the_client_and_refuses_a_second_time(sandbox_url, 
     assert again["userErrors"] == [{"message": "Client is already archived", "path": ["clientId"]}]
     active = jobber("{ clients(filter: {isArchived: false}) { nodes { id } } }")
     assert active["data"]["clients"]["nodes"] == [{"id": ids["c1"]}]
+
+
+def test_the_jobber_book_invoices_each_won_job_once_under_its_books_number():
+    from sandbox.jobber.seed_book import jobber_document
+
+    book = generate(40, seed=9)
+    doc = jobber_document(book)
+    won = {d.key for d in book.deals if d.stage == "closedwon"}
+    assert {job["key"] for job in doc["jobs"]} == won
+    numbers = [invoice["invoice_number"] for invoice in doc["invoices"]]
+    assert len(numbers) == len(set(numbers)) == len(won)
+    in_books = {i.deal_key: i.doc_number for i in book.invoices if i.deal_key}
+    for invoice in doc["invoices"]:
+        deal = invoice["jobs"][0]
+        if deal in in_books:
+            assert in_books[deal] == f"SF-{invoice['invoice_number']}"
+    # Money travels as decimal strings, never floats.
+    for payment in doc["payments"]:
+        assert isinstance(payment["amount"], str) and Decimal(payment["amount"]) > 0
