@@ -5,8 +5,10 @@ Jobber is the CRM side, so it holds what the contractor did, not what reached th
 a client per person (as the CRM spells them) with a service property, a converted quote
 and a completed job per won deal with its invoice (every line the job had, even when the
 books lost one), the payments the CRM recorded, and a quote for each deal not won. The
-planted findings of the generator's answer key live on the books' side; a simulated
-third-party sync that plants Jobber-specific faults is a later step (issue 18).
+planted findings of the generator's answer key live on the books' side.
+
+`audit_document`/`write_audit_on_jobber` do the same for the CRM side of a simulated
+third-party sync (`sandbox.third_party_sync`), whose books side holds its planted faults.
 
 Jobber's public API cannot write invoices or payments (api-facts E4), so the book goes in
 through the control API (`control.book`), one document per account.
@@ -18,7 +20,8 @@ from decimal import Decimal
 
 import requests
 
-from sandbox.generator import Book, Deal, Line, Person
+from sandbox.generator import PLACES, TRADES, Book, Deal, Line, Person
+from sandbox.third_party_sync import Audit
 
 QUOTE_STATUS = {"contractsent": "awaiting_response", "closedlost": "archived"}
 DUE_DAYS = 30
@@ -180,10 +183,92 @@ def _control(base: str, method: str, path: str, body: dict) -> dict:
     return answer.json()
 
 
+def _write(base: str, name: str, doc: dict) -> JobberWritten:
+    account = _control(base, "POST", "jobber/accounts", {"name": name})
+    path = f"jobber/accounts/{account['account_id']}/book"
+    ids = _control(base, "POST", path, doc | {"notify": False})["ids"]
+    tokens = {"access_token": account["access_token"], "refresh_token": account["refresh_token"]}
+    return JobberWritten(account["account_id"], tokens, ids)
+
+
 def write_jobber_book(book: Book, base: str, name: str = "Sandbox contractor") -> JobberWritten:
     """A new connected Jobber account on the sandbox at `base`, holding the book's CRM side."""
+    return _write(base, name, jobber_document(book))
+
+
+def audit_document(audit: Audit) -> dict:
+    """The control-API document for the CRM side of a simulated third-party sync
+    (`sandbox.third_party_sync`): its clients, and per CRM invoice a job billed by it, the
+    invoice under its CRM number, and a payment for whatever the CRM says was paid."""
+    clients = sorted({invoice.customer_id for invoice in audit.crm}, key=lambda k: (len(k), k))
+    doc: dict[str, list] = {
+        "clients": [
+            {
+                "key": key,
+                "company_name": f"{PLACES[n % len(PLACES)]} {TRADES[n % len(TRADES)]} {key}",
+                "is_company": True,
+            }
+            for n, key in enumerate(clients)
+        ],
+        "jobs": [],
+        "invoices": [],
+        "payments": [],
+    }
+    for n, invoice in enumerate(audit.crm):
+        total, balance = invoice.total.amount, invoice.balance.amount
+        lines = [
+            {
+                "name": line.description or line.item_id,
+                "quantity": str(line.quantity),
+                "unit_price": str(line.unit_price),
+                "total_price": str(line.amount),
+            }
+            for line in invoice.lines
+        ]
+        job = f"{invoice.external_id}/job"
+        doc["jobs"].append(
+            {
+                "key": job,
+                "client": invoice.customer_id,
+                "job_number": n + 1,
+                "title": f"Work billed on invoice {invoice.number}",
+                "job_status": "archived",
+                "total": str(total),
+                "lines": lines,
+            }
+        )
+        doc["invoices"].append(
+            {
+                "key": invoice.external_id,
+                "client": invoice.customer_id,
+                "jobs": [job],
+                "invoice_number": invoice.number,
+                "subject": invoice.subject or "For Services Rendered",
+                "invoice_status": "paid" if invoice.paid else "awaiting_payment",
+                "issued_date": invoice.issued or None,
+                "due_date": invoice.due or None,
+                "lines": lines,
+            }
+        )
+        if total - balance > 0:
+            doc["payments"].append(
+                {
+                    "key": f"{invoice.external_id}/payment",
+                    "invoice": invoice.external_id,
+                    "amount": str(total - balance),
+                    "entry_date": invoice.issued or None,
+                }
+            )
+    return doc
+
+
+def write_audit_on_jobber(
+    audit: Audit, base: str, name: str = "Sandbox contractor"
+) -> JobberWritten:
+    """A new connected Jobber account holding a simulated sync's CRM side; `ids` maps each
+    CRM invoice's `external_id` (and client key) to its Jobber encoded id."""
     account = _control(base, "POST", "jobber/accounts", {"name": name})
-    doc = jobber_document(book) | {"notify": False}
+    doc = audit_document(audit) | {"notify": False}
     ids = _control(base, "POST", f"jobber/accounts/{account['account_id']}/book", doc)["ids"]
     tokens = {"access_token": account["access_token"], "refresh_token": account["refresh_token"]}
     return JobberWritten(account["account_id"], tokens, ids)

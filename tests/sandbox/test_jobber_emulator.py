@@ -649,3 +649,37 @@ def test_the_jobber_book_invoices_each_won_job_once_under_its_books_number():
     # Money travels as decimal strings, never floats.
     for payment in doc["payments"]:
         assert isinstance(payment["amount"], str) and Decimal(payment["amount"]) > 0
+
+
+def test_a_simulated_syncs_crm_side_reads_back_invoice_for_invoice(sandbox_url):
+    from sandbox.jobber.seed_book import write_audit_on_jobber
+    from sandbox.third_party_sync import simulate
+
+    audit = simulate(30, seed=3)
+    written = write_audit_on_jobber(audit, sandbox_url.removesuffix("/sandbox"))
+    jobber = Jobber(sandbox_url, written.tokens["access_token"])
+    query = """
+    query($after: String) {
+      invoices(first: 20, after: $after) {
+        nodes {
+          id invoiceNumber amounts { total invoiceBalance } jobs(first: 1) { nodes { total } }
+        }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+    """
+    read, after = [], None
+    while True:
+        page = jobber(query, {"after": after})["data"]["invoices"]
+        read += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    by_id = {node["id"]: node for node in read}
+    assert len(read) == len(audit.crm)
+    for invoice in audit.crm:
+        node = by_id[written.ids[invoice.external_id]]
+        assert node["invoiceNumber"] == invoice.number
+        assert node["amounts"]["total"] == invoice.total.amount
+        assert node["amounts"]["invoiceBalance"] == invoice.balance.amount
+        assert node["jobs"]["nodes"][0]["total"] == invoice.total.amount
