@@ -15,6 +15,7 @@ ACCOUNT_FIELDS = {
     "quickbooks": ("realm_id", "new_company_name"),
     "hubspot": ("portal_id", "new_portal_name"),
     "xero": ("tenant_id", "new_organisation_name"),
+    "jobber": ("account_id", "new_account_name"),
 }
 
 

@@ -46,7 +46,7 @@ def _target(data) -> tuple[str, str]:
     if system not in emulation.SYSTEMS:
         raise BadRequest(f"system must be one of {list(emulation.SYSTEMS)}, not {system!r}")
     if not account:
-        raise BadRequest("account (realm id or portal id) is required")
+        raise BadRequest("account (realm, portal, tenant or Jobber account id) is required")
     return system, account
 
 

@@ -40,7 +40,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 QUICKBOOKS = "quickbooks"
 HUBSPOT = "hubspot"
 XERO = "xero"
-SYSTEMS = (QUICKBOOKS, HUBSPOT, XERO)
+JOBBER = "jobber"
+SYSTEMS = (QUICKBOOKS, HUBSPOT, XERO, JOBBER)
 
 AccountOf = Callable[..., str | None]
 log = logging.getLogger(__name__)
@@ -237,6 +238,9 @@ def server_error(system: str) -> HttpResponse:
             "Message": "An error occurred in Xero (sandbox fault injection).",
         }
         return JsonResponse(body, status=500)
+    if system == JOBBER:
+        # A GraphQL server's unhandled error: an errors array, no data.
+        return JsonResponse({"errors": [{"message": "Internal server error"}]}, status=500)
     body = {
         "status": "error",
         "message": "internal error",
@@ -250,6 +254,11 @@ def server_error(system: str) -> HttpResponse:
 
 
 def throttled(system: str) -> HttpResponse:
+    if system == JOBBER:
+        # Jobber's request guard is Rack::Attack, whose default answer is plain text (E3).
+        response = HttpResponse(b"Retry later\n", status=429, content_type="text/plain")
+        response["Retry-After"] = "1"
+        return response
     if system == QUICKBOOKS:
         body = {
             "Fault": {

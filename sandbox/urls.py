@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("sandbox.quickbooks.urls")),
     path("", include("sandbox.hubspot.urls")),
     path("", include("sandbox.xero.urls")),
+    path("", include("sandbox.jobber.urls")),
     path("control/", include("sandbox.control_urls")),
 ]

@@ -58,6 +58,9 @@ XERO_CLIENT_ID = secret("XERO_CLIENT_ID", default="")
 XERO_CLIENT_SECRET = secret("XERO_CLIENT_SECRET", default="")
 # The key Xero signs webhook deliveries with (x-xero-signature).
 XERO_WEBHOOK_KEY = secret("XERO_WEBHOOK_KEY", default="")
+# Jobber signs webhook deliveries with the app's client secret (X-Jobber-Hmac-SHA256).
+JOBBER_CLIENT_ID = secret("JOBBER_CLIENT_ID", default="")
+JOBBER_CLIENT_SECRET = secret("JOBBER_CLIENT_SECRET", default="")
 
 # Fernet keys encrypting OAuth tokens at rest, newest first (see syncfirm/crypto.py).
 FIELD_ENCRYPTION_KEYS = [
@@ -99,6 +102,7 @@ INSTALLED_APPS = [
     "sandbox.quickbooks",
     "sandbox.hubspot",
     "sandbox.xero",
+    "sandbox.jobber",
 ]
 
 # Covering indexes (INCLUDE) are PostgreSQL's; SQLite, the demo's database, builds them

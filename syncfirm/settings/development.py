@@ -25,6 +25,8 @@ HUBSPOT_DEVELOPER_API_KEY = HUBSPOT_DEVELOPER_API_KEY or "sandbox-developer-key"
 XERO_CLIENT_ID = XERO_CLIENT_ID or "sandbox-xero-client"  # noqa: F405
 XERO_CLIENT_SECRET = XERO_CLIENT_SECRET or "sandbox-xero-secret"  # noqa: F405
 XERO_WEBHOOK_KEY = XERO_WEBHOOK_KEY or "sandbox-xero-webhook-key"  # noqa: F405
+JOBBER_CLIENT_ID = JOBBER_CLIENT_ID or "sandbox-jobber-client"  # noqa: F405
+JOBBER_CLIENT_SECRET = JOBBER_CLIENT_SECRET or "sandbox-jobber-secret"  # noqa: F405
 # A fixed development key; production must set FIELD_ENCRYPTION_KEYS (production.py checks).
 FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [  # noqa: F405
     "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE="

@@ -69,3 +69,18 @@ def xero(sandbox_url, make_xero_org, xero_client):
     api = AccountingApi(xero_client(org), base_url=f"{sandbox_url}/xero/api.xro/2.0")
     api.tenant, api.org = org["tenant_id"], org
     return api
+
+
+@pytest.fixture
+def make_jobber_account(sandbox_url):
+    """Create a Jobber account through the control API (connected, with tokens)."""
+    import requests
+
+    def make(name: str = "Lone Star Roofing", **fields) -> dict:
+        made = requests.post(
+            f"{sandbox_url}/control/jobber/accounts", json={"name": name, **fields}, timeout=10
+        )
+        assert made.status_code == 201, made.text
+        return made.json()
+
+    return make

@@ -139,7 +139,7 @@ def test_it_refuses_an_unknown_system(control, method):
     )
     assert answer.status_code == 400
     assert answer.json()["error"] == (
-        "system must be one of ['quickbooks', 'hubspot', 'xero'], not 'zoho'"
+        "system must be one of ['quickbooks', 'hubspot', 'xero', 'jobber'], not 'zoho'"
     )
 
 

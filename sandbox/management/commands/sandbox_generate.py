@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from sandbox.generator import generate
+from sandbox.jobber.seed_book import write_jobber_book
 from sandbox.seed_book import write_book
 from sandbox.xero.seed_book import write_xero_book
 
@@ -26,8 +27,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--xero", action="store_true", help="Also write the books into a Xero organisation."
         )
+        parser.add_argument(
+            "--jobber",
+            action="store_true",
+            help="Also write the CRM side into a Jobber account (clients, jobs, invoices).",
+        )
 
-    def handle(self, *args, base_url, invoices, seed, clean, name, answer_key, xero, **options):
+    def handle(
+        self, *args, base_url, invoices, seed, clean, name, answer_key, xero, jobber, **options
+    ):
         if not settings.SANDBOX:
             raise CommandError("SANDBOX is off: there are no emulators to write into.")
         if invoices < 1:
@@ -47,6 +55,8 @@ class Command(BaseCommand):
         }
         if xero:
             summary["xero_tenant_id"] = write_xero_book(book, base, name).tenant_id
+        if jobber:
+            summary["jobber_account_id"] = write_jobber_book(book, base, name).account_id
         if answer_key:
             answer_key.write_text(json.dumps(written.answer_key, indent=2))
         self.stdout.write(json.dumps(summary))
