@@ -15,13 +15,11 @@ from django.urls import reverse
 
 from clients.models import Client
 from clients.names import header_safe
-from connections.actions import alert_recipients
 from connections.records import Invoice
 from sync.models import InvoiceLink, SyncSettings
 
 from . import detectors, ledger, totals
 from .models import Finding
-from .run import local_today, snap_invoice
 
 log = logging.getLogger(__name__)
 MOST_CUSTOMERS = 25  # customers whose open invoices one sync reads (a bulk import waits)
@@ -31,6 +29,9 @@ def duplicates_in_changes(
     sender, client: Client, invoices: list[Invoice], accounting, **kwargs
 ) -> int:
     """`sync.signals.books_invoices_changed`: how many new findings it opened."""
+    # Imported here: connected at start-up, this module must not load the provider clients.
+    from .run import snap_invoice
+
     fresh = [i for i in invoices if not i.voided and i.txn_date and i.customer_id]
     customers = sorted({i.customer_id for i in fresh})
     if not fresh or len(customers) > MOST_CUSTOMERS:
@@ -57,6 +58,8 @@ def duplicates_in_changes(
 
 
 def _open(client: Client, found: detectors.Finding) -> Finding | None:
+    from .run import local_today
+
     key = ledger.problem_key(found)
     if Finding.objects.filter(client=client, key=key).exists():
         return None  # known already: the ledger's rules (dismissed stays dismissed) hold
@@ -84,6 +87,8 @@ def _open(client: Client, found: detectors.Finding) -> Finding | None:
 
 
 def _tell(client: Client, opened: list[Finding]) -> None:
+    from connections.actions import alert_recipients  # loads the provider clients
+
     page = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("review_findings")
     lines = [f"- {f.code_label}: {f.reason}" for f in opened]
     send_mail(
