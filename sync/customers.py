@@ -439,7 +439,11 @@ class _CustomerSync:
                         crm_type, since - CURSOR_OVERLAP, wanted
                     )
                     if self.run.kind == RunKind.SCHEDULED:
-                        pulled.extend(records)
+                        # Changes after the import, from the last pull on (less a webhook's
+                        # delay: what was too fresh to judge then is judged now).
+                        floor = since - WEBHOOK_DELAY
+                        floor = max(floor, self.settings.import_done_at or floor)
+                        pulled.extend(r for r in records if r.updated_at and r.updated_at > floor)
             found.update({(r.crm_type, r.external_id): r for r in records})
             # A change on the accounting side reaches the CRM through its link.
             follow = [

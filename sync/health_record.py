@@ -158,7 +158,10 @@ def strip(client: Client, today, days: int = STRIP_DAYS) -> list[tuple]:
             worst[day] = max(worst[day], health.LEVELS[incident.level])
             day += timedelta(days=1)
     names = {n: s for s, n in health.LEVELS.items()}
-    return [(day, names[level]) for day, level in worst.items()]
+    # Days before the client had a connection tell nothing: "none", not "healthy".
+    first = client.connections.aggregate(at=Min("connected_at"))["at"]
+    watched = timezone.localtime(first, tz).date() if first else today + timedelta(days=1)
+    return [(day, names[level] if day >= watched else "none") for day, level in worst.items()]
 
 
 def overview(client: Client, now=None) -> dict:

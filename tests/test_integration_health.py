@@ -97,6 +97,7 @@ def test_stopped_webhooks_degrade_the_client_and_their_return_resolves_it(
     assert "Resolved after" in restored[0].body
     page = client.get(reverse("client_detail", args=[live.client.slug])).content.decode()
     assert 'class="day day-degraded"' in page  # today keeps its worst condition
+    assert page.count('class="day day-none"') == 29  # before it was connected: no colour
     assert "Integration degraded" not in client.get(reverse("dashboard")).content.decode()
 
 
