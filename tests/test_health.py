@@ -50,7 +50,8 @@ def test_readyz_says_which_check_fails_and_is_503(client, db):
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "not ready"
-    assert body["checks"]["cache"] == "failing: RuntimeError: a value set was not read back"
+    # The kind of failure only: the page is public; the details go to the log.
+    assert body["checks"]["cache"] == "failing: RuntimeError"
     assert body["checks"]["database"] == "ok"
 
 
