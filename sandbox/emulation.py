@@ -70,6 +70,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _lock = threading.Lock()
 _request_log: Counter[tuple[str, str, str, str, int, str]] = Counter()
 _call_numbers: Counter[tuple[str, str]] = Counter()
+_webhooks_sent: Counter[tuple[str, str]] = Counter()
 _plans: dict[tuple[str, str], tuple[float, FaultPlan]] = {}
 PLAN_CACHE_SECONDS = 1.0
 
@@ -134,6 +135,7 @@ def reset() -> None:
     with _lock:
         _request_log.clear()
         _call_numbers.clear()
+        _webhooks_sent.clear()
     _plans.clear()
     for hook in RESET_HOOKS:
         hook()
@@ -157,6 +159,21 @@ def _draw(system: str, account: str, plan: FaultPlan) -> tuple[int, random.Rando
         _call_numbers[(system, account)] += 1
         n = _call_numbers[(system, account)]
     return n, random.Random(f"{plan.seed}:{n}")  # noqa: S311 - fault injection, not security
+
+
+def webhook_copies(system: str, account: str) -> int:
+    """0, 1 or 2 deliveries of an account's next webhook, as its fault plan decides (loss and
+    duplication rates): every emulator's webhooks are lost or doubled the same way."""
+    plan = fault_plan(system, account)
+    with _lock:
+        _webhooks_sent[(system, account)] += 1
+        n = _webhooks_sent[(system, account)]
+    rng = random.Random(f"webhook:{plan.seed}:{n}")  # noqa: S311 - fault injection
+    if plan.webhook_loss_rate and rng.random() < plan.webhook_loss_rate:
+        return 0
+    if plan.webhook_duplicate_rate and rng.random() < plan.webhook_duplicate_rate:
+        return 2
+    return 1
 
 
 def _client_socket(request: HttpRequest) -> socket.socket | None:

@@ -31,7 +31,8 @@ STRIP_DAYS = 30
 
 def facts_for(client: Client, now=None) -> health.Facts:
     now = now or timezone.now()
-    sync_settings = SyncSettings.for_client(client)
+    # Read, never made: a page showing health must not write a settings row.
+    sync_settings = SyncSettings.objects.filter(client=client).first() or SyncSettings()
     connections = list(client.connections.filter(status__in=BOUND_STATUSES))
     runs = SyncRun.objects.filter(client=client)
     last_success = runs.filter(status__in=FINISHED).aggregate(at=Max("finished_at"))["at"]

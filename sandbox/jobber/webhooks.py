@@ -10,17 +10,15 @@ the fault plan can lose or duplicate deliveries, as for the other emulators.
 import json
 import logging
 import queue
-import random
 import threading
 import time
-from collections import Counter
 from datetime import UTC, datetime
 
 import requests
 from django.conf import settings
 from django.db import transaction
 
-from sandbox.emulation import JOBBER, RESET_HOOKS, fault_plan
+from sandbox.emulation import JOBBER, webhook_copies
 from sandbox.quickbooks.webhooks import sign
 from sandbox.routers import SANDBOX_DB
 
@@ -32,7 +30,6 @@ HEADER = "X-Jobber-Hmac-SHA256"
 TIMEOUT = 1.0  # Jobber's receivers must answer within a second
 RETRY_DELAYS = (0.5, 2.0)
 _lock = threading.Lock()
-_deliveries: Counter[int] = Counter()
 _outbox: queue.SimpleQueue[tuple[str, bytes, int]] = queue.SimpleQueue()
 _worker: threading.Thread | None = None
 
@@ -50,19 +47,6 @@ def payload(account_id: int, topic: str, item_id: str) -> bytes:
 
 def signature(body: bytes) -> str:
     return sign(body, settings.JOBBER_CLIENT_SECRET)
-
-
-def _copies(account_id: int) -> int:
-    plan = fault_plan(JOBBER, str(account_id))
-    with _lock:
-        _deliveries[account_id] += 1
-        n = _deliveries[account_id]
-    rng = random.Random(f"webhook:{plan.seed}:{n}")  # noqa: S311 - fault injection
-    if plan.webhook_loss_rate and rng.random() < plan.webhook_loss_rate:
-        return 0
-    if plan.webhook_duplicate_rate and rng.random() < plan.webhook_duplicate_rate:
-        return 2
-    return 1
 
 
 def _post(url: str, body: bytes) -> bool:
@@ -106,16 +90,8 @@ def notify(account: Account, events: list[tuple[str, str]]) -> None:
 
     def send() -> None:
         for topic, item_id in events:
-            copies = _copies(account_id)
+            copies = webhook_copies(JOBBER, str(account_id))
             if copies:
                 _enqueue(url, payload(account_id, topic, item_id), copies)
 
     transaction.on_commit(send, using=SANDBOX_DB)
-
-
-def _forget_all() -> None:
-    with _lock:
-        _deliveries.clear()
-
-
-RESET_HOOKS.append(_forget_all)

@@ -13,15 +13,13 @@ import hmac
 import json
 import logging
 import queue
-import random
 import threading
-from collections import Counter
 
 import requests
 from django.conf import settings
 from django.db import transaction
 
-from sandbox.emulation import QUICKBOOKS, RESET_HOOKS, fault_plan
+from sandbox.emulation import QUICKBOOKS, webhook_copies
 from sandbox.routers import SANDBOX_DB
 
 from .models import Company
@@ -29,7 +27,8 @@ from .store import Event
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_deliveries: Counter[str] = Counter()
+_outbox: queue.SimpleQueue[tuple[str, bytes, int]] = queue.SimpleQueue()
+_worker: threading.Thread | None = None
 
 
 def collapse(events: list[Event]) -> list[Event]:
@@ -64,24 +63,6 @@ def sign(body: bytes, verifier_token: str) -> str:
     return base64.b64encode(
         hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()
     ).decode()
-
-
-def _copies(realm_id: str) -> int:
-    """0, 1 or 2 deliveries of the next notification, as the fault plan decides."""
-    plan = fault_plan(QUICKBOOKS, realm_id)
-    with _lock:
-        _deliveries[realm_id] += 1
-        n = _deliveries[realm_id]
-    rng = random.Random(f"webhook:{plan.seed}:{n}")  # noqa: S311 - fault injection
-    if plan.webhook_loss_rate and rng.random() < plan.webhook_loss_rate:
-        return 0
-    if plan.webhook_duplicate_rate and rng.random() < plan.webhook_duplicate_rate:
-        return 2
-    return 1
-
-
-_outbox: queue.SimpleQueue[tuple[str, bytes, int]] = queue.SimpleQueue()
-_worker: threading.Thread | None = None
 
 
 def _work() -> None:
@@ -122,16 +103,8 @@ def notify(company: Company, events: list[Event]) -> None:
     url, realm_id, body = company.webhook_url, company.realm_id, payload(company.realm_id, events)
 
     def send() -> None:
-        copies = _copies(realm_id)
+        copies = webhook_copies(QUICKBOOKS, realm_id)
         if copies:
             _enqueue(url, body, copies)
 
     transaction.on_commit(send, using=SANDBOX_DB)
-
-
-def _forget_all() -> None:
-    with _lock:
-        _deliveries.clear()
-
-
-RESET_HOOKS.append(_forget_all)

@@ -11,7 +11,6 @@ lose or duplicate deliveries, as for QuickBooks.
 import json
 import logging
 import queue
-import random
 import secrets
 import threading
 from collections import Counter
@@ -21,7 +20,7 @@ import requests
 from django.conf import settings
 from django.db import transaction
 
-from sandbox.emulation import RESET_HOOKS, XERO, fault_plan
+from sandbox.emulation import RESET_HOOKS, XERO, webhook_copies
 from sandbox.quickbooks.webhooks import sign
 from sandbox.routers import SANDBOX_DB
 
@@ -32,7 +31,6 @@ log = logging.getLogger(__name__)
 RESOURCE = {"CONTACT": "Contacts", "INVOICE": "Invoices", "CREDITNOTE": "CreditNotes"}
 _lock = threading.Lock()
 _sequence: Counter[str] = Counter()
-_deliveries: Counter[str] = Counter()
 _outbox: queue.SimpleQueue[tuple[str, bytes, int]] = queue.SimpleQueue()
 _worker: threading.Thread | None = None
 
@@ -67,19 +65,6 @@ def payload(tenant_id: str, events: list[Event], first_sequence: int) -> bytes:
 
 def signature(body: bytes) -> str:
     return sign(body, settings.XERO_WEBHOOK_KEY)
-
-
-def _copies(tenant_id: str) -> int:
-    plan = fault_plan(XERO, tenant_id)
-    with _lock:
-        _deliveries[tenant_id] += 1
-        n = _deliveries[tenant_id]
-    rng = random.Random(f"webhook:{plan.seed}:{n}")  # noqa: S311 - fault injection
-    if plan.webhook_loss_rate and rng.random() < plan.webhook_loss_rate:
-        return 0
-    if plan.webhook_duplicate_rate and rng.random() < plan.webhook_duplicate_rate:
-        return 2
-    return 1
 
 
 def _post(url: str, body: bytes, signed: str) -> int | None:
@@ -118,7 +103,7 @@ def notify(organisation: Organisation, events: list[Event]) -> None:
         with _lock:
             first = _sequence[tenant_id] + 1
             _sequence[tenant_id] += len(events)
-        copies = _copies(tenant_id)
+        copies = webhook_copies(XERO, tenant_id)
         if copies:
             _enqueue(url, payload(tenant_id, events, first), copies)
 
@@ -143,7 +128,6 @@ def intent_to_receive(organisation: Organisation, probes: int = 4) -> dict:
 def _forget_all() -> None:
     with _lock:
         _sequence.clear()
-        _deliveries.clear()
 
 
 RESET_HOOKS.append(_forget_all)

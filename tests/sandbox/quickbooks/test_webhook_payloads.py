@@ -1,20 +1,22 @@
 """Webhook payload rules and fault draws, without a server (pure)."""
 
+from sandbox import emulation
 from sandbox.emulation import FaultPlan
 from sandbox.quickbooks import webhooks
 from sandbox.quickbooks.store import Event
 
 
 def test_it_draws_webhook_faults_deterministically_from_the_seed(monkeypatch):
+    """Every emulator's webhooks are lost or doubled the same way (`emulation.webhook_copies`)."""
     plan = FaultPlan(seed=42, webhook_loss_rate=0.5, webhook_duplicate_rate=0.3)
-    monkeypatch.setattr(webhooks, "fault_plan", lambda system, account: plan)
+    monkeypatch.setattr(emulation, "fault_plan", lambda system, account: plan)
 
-    def run() -> list[int]:
-        webhooks._forget_all()
-        return [webhooks._copies("realm-x") for _ in range(40)]
+    def run(system: str) -> list[int]:
+        emulation.reset()
+        return [emulation.webhook_copies(system, "realm-x") for _ in range(40)]
 
-    first = run()
-    assert first == run()
+    first = run(emulation.QUICKBOOKS)
+    assert first == run(emulation.QUICKBOOKS) == run(emulation.XERO)
     assert {0, 1, 2} == set(first)
 
 

@@ -11,8 +11,8 @@ import requests
 from django.conf import settings
 from quickbooks.objects.payment import Payment, PaymentLine
 
+from sandbox import emulation
 from sandbox.emulation import FaultPlan
-from sandbox.quickbooks import webhooks
 from tests.sandbox.conftest import sandbox_db
 
 from .conftest import customer, invoice, service_item
@@ -113,7 +113,7 @@ def test_it_sends_nothing_for_a_write_that_failed(qbo, receiver):
 
 def test_it_loses_and_duplicates_webhooks_as_the_fault_plan_says(qbo, receiver, monkeypatch):
     plan = {"value": FaultPlan(seed=7, webhook_duplicate_rate=1.0)}
-    monkeypatch.setattr(webhooks, "fault_plan", lambda system, account: plan["value"])
+    monkeypatch.setattr(emulation, "fault_plan", lambda system, account: plan["value"])
     customer(qbo, "Twice Told")
     first, second = receiver.next(), receiver.next()
     assert first[1] == second[1]
