@@ -1,0 +1,51 @@
+"""Words a new accountant met walking the demo's Xero client: its page counts Xero contacts,
+not customers, and the findings queue filtered to fixed ones says how many it shows."""
+
+from django.urls import reverse
+
+from reconciliation.models import Finding
+from sync.models import RunKind, RunStatus, SyncRun, SyncSettings
+
+from .factories import ClientFactory, ConnectionFactory
+from .test_query_counts import fill
+
+
+def test_a_xero_clients_page_counts_xero_contacts_not_customers(client, two_firms):
+    """GIVEN a client whose books are Xero and a sync run that created two contacts
+    WHEN its page is opened THEN the run table and the settings say "contacts"."""
+    client.force_login(two_firms.accountant_a)
+    summit = ClientFactory(firm=two_firms.firm_a, name="Summit Landscaping")
+    ConnectionFactory(client=summit, system="xero", external_id="tenant-1")
+    SyncSettings.objects.get_or_create(client=summit)
+    SyncRun.objects.create(
+        client=summit, kind=RunKind.MANUAL, status=RunStatus.SUCCEEDED, counts={"created": 2}
+    )
+    text = client.get(reverse("client_detail", args=[summit.slug])).content.decode()
+    assert "Contacts created" in text and "Customers created" not in text
+    assert "<dt>Xero contacts</dt>" in text
+
+
+def test_a_quickbooks_clients_page_still_says_customers(client, two_firms):
+    client.force_login(two_firms.accountant_a)
+    oak = ClientFactory(firm=two_firms.firm_a, name="Oakridge Builders")
+    ConnectionFactory(client=oak, system="quickbooks")
+    SyncSettings.objects.get_or_create(client=oak)
+    SyncRun.objects.create(
+        client=oak, kind=RunKind.MANUAL, status=RunStatus.SUCCEEDED, counts={"created": 1}
+    )
+    text = client.get(reverse("client_detail", args=[oak.slug])).content.decode()
+    assert "Customers created" in text and "<dt>QuickBooks customers</dt>" in text
+
+
+def test_the_queue_filtered_to_fixed_findings_says_how_many_it_shows(client, two_firms):
+    """GIVEN one fixed finding among open ones WHEN the queue is filtered to Fixed
+    THEN besides the open count it says one fixed finding is shown, not only "0 open"."""
+    client.force_login(two_firms.accountant_a)
+    fill(two_firms.firm_a, 2)
+    fixed = Finding.objects.order_by("pk").first()
+    Finding.objects.filter(pk=fixed.pk).update(status="fixed")
+    text = client.get(reverse("review_findings"), {"status": "fixed"}).content.decode()
+    assert "Shown below: <strong>1</strong> fixed finding." in text
+    opened = client.get(reverse("review_findings")).content.decode()
+    assert "Shown below" not in opened
+
