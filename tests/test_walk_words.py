@@ -48,4 +48,3 @@ def test_the_queue_filtered_to_fixed_findings_says_how_many_it_shows(client, two
     assert "Shown below: <strong>1</strong> fixed finding." in text
     opened = client.get(reverse("review_findings")).content.decode()
     assert "Shown below" not in opened
-
