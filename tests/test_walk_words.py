@@ -1,6 +1,9 @@
 """Words a new accountant met walking the demo's Xero client: its page counts Xero contacts,
 not customers, and the findings queue filtered to fixed ones says how many it shows."""
 
+import re
+
+from django.conf import settings
 from django.urls import reverse
 
 from reconciliation.models import Finding
@@ -48,3 +51,16 @@ def test_the_queue_filtered_to_fixed_findings_says_how_many_it_shows(client, two
     assert "Shown below: <strong>1</strong> fixed finding." in text
     opened = client.get(reverse("review_findings")).content.decode()
     assert "Shown below" not in opened
+
+
+def test_the_evidence_bars_height_does_not_squash_the_charts_bars():
+    """The match evidence's little bars (a span of .6rem) and the client page's chart (SVG
+    rects, class "bar") share a class: a bare `.bar { height }` rule overrides each rect's
+    height attribute, and a month's 43,847.50 USD showed as a 10-pixel sliver at the top."""
+    css = (settings.BASE_DIR / "static" / "css" / "app.css").read_text()
+    rules = re.findall(r"(?m)^([^{}@/]+)\{([^}]*)\}", css)
+    for selectors, body in rules:
+        for selector in selectors.split(","):
+            if re.fullmatch(r"\.bar", selector.strip()) and "height" in body:
+                raise AssertionError(f"{selector.strip()} sets height on the chart's SVG bars")
+    assert any(sel.strip() == "span.bar" and "height" in body for sel, body in rules)
