@@ -9,7 +9,7 @@ from django.urls import reverse
 from reconciliation.models import Finding
 from sync.models import RunKind, RunStatus, SyncRun, SyncSettings
 
-from .factories import ClientFactory, ConnectionFactory
+from .factories import ClientFactory, ConnectionFactory, ContractorInvitationFactory
 from .test_query_counts import fill
 
 
@@ -64,3 +64,14 @@ def test_the_evidence_bars_height_does_not_squash_the_charts_bars():
             if re.fullmatch(r"\.bar", selector.strip()) and "height" in body:
                 raise AssertionError(f"{selector.strip()} sets height on the chart's SVG bars")
     assert any(sel.strip() == "span.bar" and "height" in body for sel, body in rules)
+
+
+def test_a_link_copied_rather_than_emailed_says_so_in_the_links_sent(client, two_firms):
+    """The "To" column of a link created without an email said "copied link", as if that
+    were the address it went to."""
+    client.force_login(two_firms.accountant_a)
+    summit = ClientFactory(firm=two_firms.firm_a, name="Summit Landscaping")
+    ContractorInvitationFactory(client=summit, email="", systems=["xero"])
+    text = client.get(reverse("client_detail", args=[summit.slug])).content.decode()
+    assert "no email: the link was copied to send by hand" in text
+    assert "<td>copied link</td>" not in text
