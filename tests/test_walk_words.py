@@ -6,10 +6,13 @@ import re
 from django.conf import settings
 from django.urls import reverse
 
+from connections.models import Connection
 from reconciliation.models import Finding
 from sync.models import RunKind, RunStatus, SyncRun, SyncSettings
 
 from .factories import ClientFactory, ConnectionFactory, ContractorInvitationFactory
+from .sandbox.conftest import sandbox_db
+from .test_company_binding import contractor_connect, staff_connect
 from .test_query_counts import fill
 
 
@@ -75,3 +78,21 @@ def test_a_link_copied_rather_than_emailed_says_so_in_the_links_sent(client, two
     text = client.get(reverse("client_detail", args=[summit.slug])).content.decode()
     assert "no email: the link was copied to send by hand" in text
     assert "<td>copied link</td>" not in text
+
+
+@sandbox_db
+def test_a_refused_company_tells_the_contractor_how_to_choose_another(client, two_firms, sandbox):
+    """GIVEN a company connected to one client WHEN the contractor of another client picks it
+    on the provider's page THEN the refusal says nothing was stored and how to try another
+    (it was a dead end: no link, no next step), naming the provider's word for it."""
+    client.force_login(two_firms.accountant_a)
+    staff_connect(client, "quickbooks", new_account_name="Alpha's books")
+    held = Connection.objects.get(client=two_firms.client_a, system="quickbooks")
+    client.logout()
+    neighbour = ClientFactory(firm=two_firms.firm_a, name="Beacon Electric", slug="beacon")
+    invitation = ContractorInvitationFactory(client=neighbour, systems=["quickbooks"])
+    answer = contractor_connect(client, invitation, "quickbooks", account_id=held.external_id)
+    assert answer.status_code == 409
+    page = answer.content.decode()
+    assert "Nothing was stored" in page
+    assert "choose another QuickBooks Online company, open the link you were sent" in page
