@@ -6,10 +6,13 @@ import re
 from django.conf import settings
 from django.urls import reverse
 
+from connections.invitations import link_token
 from connections.models import Connection
 from reconciliation.models import Finding
+from sandbox.consent import consent
 from sync.models import RunKind, RunStatus, SyncRun, SyncSettings
 
+from .conftest import local
 from .factories import ClientFactory, ConnectionFactory, ContractorInvitationFactory
 from .sandbox.conftest import sandbox_db
 from .test_company_binding import contractor_connect, staff_connect
@@ -96,3 +99,19 @@ def test_a_refused_company_tells_the_contractor_how_to_choose_another(client, tw
     page = answer.content.decode()
     assert "Nothing was stored" in page
     assert "choose another QuickBooks Online company, open the link you were sent" in page
+
+
+@sandbox_db
+def test_the_thank_you_page_does_not_claim_a_crm_that_is_not_connected(client, two_firms, sandbox):
+    """GIVEN a link for Xero only, the client's HubSpot not connected WHEN the contractor
+    connects Xero THEN the thank-you page says the link's work is done, not that the firm
+    "can now keep your books and your CRM in agreement"."""
+    invitation = ContractorInvitationFactory(client=two_firms.client_a, systems=["xero"])
+    token = link_token(invitation)
+    started = client.post(reverse("contractor_connect", args=[token, "xero"]))
+    callback = consent(started["Location"], "xero", new_account_name="Contractor's own")
+    page = client.get(local(callback), follow=True)
+    done = client.post(page.redirect_chain[-1][0], {"action": "connect"}, follow=True)
+    text = done.content.decode()
+    assert "Thank you" in text and "everything this link asked for" in text
+    assert "your CRM in agreement" not in text
