@@ -79,7 +79,8 @@ def test_a_link_copied_rather_than_emailed_says_so_in_the_links_sent(client, two
     summit = ClientFactory(firm=two_firms.firm_a, name="Summit Landscaping")
     ContractorInvitationFactory(client=summit, email="", systems=["xero"])
     text = client.get(reverse("client_detail", args=[summit.slug])).content.decode()
-    assert "no email: the link was copied to send by hand" in text
+    assert "not emailed: link copied" in text
+    assert '<table class="stack">' in text, "stacked on a phone: the Revoke button stays on screen"
     assert "<td>copied link</td>" not in text
 
 
