@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients.models import Role
@@ -204,14 +205,20 @@ def contractor_done(request: HttpRequest, token: str) -> HttpResponse:
     return _contractor_page(request, invitation, token, "connections/contractor_done.html")
 
 
-def _consent_failed(request: HttpRequest, system: str, error: consent.ConsentFailed):
+def _consent_failed(request: HttpRequest, system: str, error: consent.ConsentFailed, pending=None):
     log.info("OAuth consent for %s did not complete: %s", system, error)
-    return render(
-        request,
-        "connections/consent_failed.html",
-        {"reason": str(error), "system": System(system).label},
-        status=error.status,
-    )
+    context = {
+        "reason": str(error),
+        "system": System(system).label,
+        "account_word": PROVIDERS[system].account_word.lower(),
+    }
+    if pending is not None:  # a way back to choose another company, not a dead end
+        if pending.via_invitation:
+            back = reverse("contractor_invitation", args=[pending.invitation_token])
+            context |= {"back": back, "hide_login": True}
+        else:
+            context["back"] = reverse("client_detail", args=[pending.client.slug])
+    return render(request, "connections/consent_failed.html", context, status=error.status)
 
 
 @require_GET
@@ -267,7 +274,8 @@ def oauth_confirm(request: HttpRequest, system: str, key: str) -> HttpResponse:
         raise Http404("No such confirmation.")
     if pending.binding.kind == BindingKind.REFUSED:
         consent.discard(request, key)
-        return _consent_failed(request, system, consent.ConsentFailed(pending.binding.reason, 409))
+        refused = consent.ConsentFailed(pending.binding.reason, 409)
+        return _consent_failed(request, system, refused, pending)
     if request.method == "POST" and request.POST.get("action") == "cancel":
         consent.discard(request, key)
         if not pending.via_invitation:

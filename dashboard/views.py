@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from clients.models import Client
 from clients.tenancy import get_client_for_member, member_required
 from connections.models import Connection
+from connections.naming import words_of
 from connections.status import connection_rows, panel_context
 from reconciliation.lifecycle import end_dead_runs
 from reconciliation.models import Reconciliation, ReconStatus
@@ -90,6 +91,7 @@ def client_detail(request: HttpRequest, client_slug: str) -> HttpResponse:
         {
             "client": client,
             "staff": client.assigned_staff.order_by("email"),
+            "words": words_of([client.pk])[client.pk],  # "Xero contacts", not "customers"
             **panel_context(client),
             **client_overview(client),
             **integration_overview(client),
