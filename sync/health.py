@@ -26,6 +26,8 @@ class Link:
     status: str  # connections.models.Status
     refresh_expires_at: datetime | None = None
     error: str = ""
+    last_success_at: datetime | None = None  # its last answered call (a sync's or the probe's)
+    last_error_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,14 @@ def _connections(facts: Facts):
                 f"{link.label} needs reconnecting{why}: nothing is read from it or written to "
                 "it until someone with access reconnects it.",
             )
+        elif _unanswered(link, facts):
+            since = link.last_success_at or link.last_error_at
+            yield Reason(
+                f"answers:{link.label}",
+                DEGRADED,
+                f"{link.label} has not answered since {_when(facts, since)} "
+                f"({_span(facts.now - since)}); its last answer: {link.error or 'an error'}.",
+            )
         elif link.refresh_expires_at and link.refresh_expires_at - facts.now < LAPSE_WARNING:
             yield Reason(
                 f"lapse:{link.label}",
@@ -100,6 +110,17 @@ def _connections(facts: Facts):
                 f"{link.label}'s authorisation lapses on {_when(facts, link.refresh_expires_at)}: "
                 "reconnect it before then.",
             )
+
+
+def _unanswered(link: Link, facts: Facts) -> bool:
+    """Its calls have failed for longer than the window: the latest answer is an error, and
+    the last good one (if any) is older than the window."""
+    if link.last_error_at is None:
+        return False
+    if link.last_success_at and link.last_success_at >= link.last_error_at:
+        return False
+    since = link.last_success_at or link.last_error_at
+    return facts.now - since > facts.window
 
 
 def _syncs(facts: Facts):

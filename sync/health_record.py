@@ -7,6 +7,7 @@ is resolved. It runs after every sync and on a schedule (`tasks.check_health`), 
 whose syncs stopped altogether is noticed too.
 """
 
+import contextlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from .models import Incident, RunKind, RunStatus, SyncRun, SyncSettings
 
 FINISHED = (RunStatus.SUCCEEDED, RunStatus.ATTENTION)
 STRIP_DAYS = 30
+PROBE_EVERY = timedelta(days=1)
 
 
 def facts_for(client: Client, now=None) -> health.Facts:
@@ -75,8 +77,34 @@ def _link(connection: Connection) -> health.Link:
         provider(connection.system).label,
         connection.status,
         connection.refresh_expires_at,
-        connection.last_error[:200] if connection.status != "active" else "",
+        connection.last_error[:200],
+        connection.last_success_at,
+        connection.last_error_at,
     )
+
+
+def probe(client: Client, now=None) -> int:
+    """The daily probe: a cheap read (the account's name) through the adapter of each active
+    connection nobody has called for a day, so a quiet client's broken connection is found
+    before month end. Writes nothing to the client's systems; the answer is recorded on
+    the connection like any call's (`connections.calls`). How many it probed."""
+    from connections import retries
+    from connections.adapters import accounting_adapter, crm_adapter
+
+    now = now or timezone.now()
+    due = client.connections.filter(status="active").exclude(last_success_at__gte=now - PROBE_EVERY)
+    probed = 0
+    for connection in due:
+        adapter = (
+            accounting_adapter(connection)
+            if provider(connection.system).kind == Kind.ACCOUNTING
+            else crm_adapter(connection)
+        )
+        # A failure is recorded on the connection; health says it in words.
+        with contextlib.suppress(retries.ProviderError, retries.Transient, retries.RateLimited):
+            adapter.account_info()
+        probed += 1
+    return probed
 
 
 def record(client: Client, now=None) -> health.Health:

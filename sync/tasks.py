@@ -123,12 +123,14 @@ def stranded_clients(now: datetime) -> list[int]:
 
 def check_health() -> int:
     """Scheduled every 5 minutes: each connected client's integration health recorded (its
-    incidents opened or resolved, the staff told once). One client's failure stops no other."""
-    from .health_record import record
+    incidents opened or resolved, the staff told once), after the daily probe of any
+    connection nobody called for a day. One client's failure stops no other."""
+    from .health_record import probe, record
 
     checked = 0
     for client in Client.objects.filter(connections__status__in=BOUND_STATUSES).distinct():
         try:
+            probe(client)
             record(client)
             checked += 1
         except Exception:

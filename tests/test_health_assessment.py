@@ -65,3 +65,23 @@ def test_no_sync_finishing_for_twice_the_window_is_said_with_the_time():
     assert assess(quiet).reasons[0].words == "No sync has finished since 12:00 (3 hours)."
     assert assess(facts(last_success=None)).status == HEALTHY  # nothing ran yet
     assert assess(facts(last_success=NOW - timedelta(hours=3), started=False)).status == HEALTHY
+
+
+def test_a_connection_whose_calls_fail_past_the_window_is_said_with_its_last_answer():
+    failing = Link("QuickBooks Online", "active", error="QuickBooks answered 503",
+                   last_success_at=NOW - timedelta(hours=2),
+                   last_error_at=NOW - timedelta(minutes=1))  # fmt: skip
+    health = assess(facts(links=(BOTH[0], failing)))
+    assert health.status == DEGRADED
+    assert health.reasons[0].words == (
+        "QuickBooks Online has not answered since 13:00 (2 hours); its last answer: "
+        "QuickBooks answered 503."
+    )
+    blip = Link("QuickBooks Online", "active", error="503",
+                last_success_at=NOW - timedelta(minutes=6),
+                last_error_at=NOW - timedelta(minutes=1))  # fmt: skip
+    assert assess(facts(links=(BOTH[0], blip))).status == HEALTHY  # within the window
+    mended = Link("QuickBooks Online", "active", error="503",
+                  last_success_at=NOW - timedelta(minutes=1),
+                  last_error_at=NOW - timedelta(hours=2))  # fmt: skip
+    assert assess(facts(links=(BOTH[0], mended))).status == HEALTHY

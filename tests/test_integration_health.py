@@ -118,3 +118,34 @@ def test_one_clients_failure_to_check_stops_no_other(live, monkeypatch, two_firm
     other.connections.create(system="hubspot", status="active", external_id="other-portal")
     assert check_health() == 1
     assert set(calls) == {live.client.pk, other.pk}
+
+
+def test_the_daily_probe_finds_a_quiet_clients_books_not_answering(
+    systems, sandbox, monkeypatch, mailoutbox
+):
+    """Nobody called QuickBooks for two days; the probe reads the company's name (writing
+    nothing): while it fails the client is degraded, once it answers the incident ends."""
+    from connections import retries
+    from connections.models import Connection
+
+    monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
+    qbo = systems.qbo_connection
+    Connection.objects.filter(pk=qbo.pk).update(
+        last_success_at=timezone.now() - timezone.timedelta(days=2)
+    )
+    Connection.objects.filter(pk=systems.hub_connection.pk).update(last_success_at=timezone.now())
+    faults = f"{sandbox}/sandbox/control/faults"
+    plan = {"system": "quickbooks", "account": qbo.external_id}
+    requests.put(faults, json={**plan, "error_rate": 1.0}, timeout=10).raise_for_status()
+    before = qbo.last_success_at
+    check_health()
+
+    incident = Incident.objects.get(client=systems.client, resolved_at=None)
+    assert incident.kind == "answers:QuickBooks Online"
+    assert "QuickBooks Online has not answered since" in incident.words
+    requests.put(faults, json=plan, timeout=10).raise_for_status()
+    check_health()
+    incident.refresh_from_db()
+    qbo.refresh_from_db()
+    assert incident.resolved_at is not None and qbo.last_success_at != before
+    assert Incident.objects.filter(client=systems.client, resolved_at=None).count() == 0
