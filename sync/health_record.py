@@ -92,7 +92,8 @@ def probe(client: Client, now=None) -> int:
     from connections.adapters import accounting_adapter, crm_adapter
 
     now = now or timezone.now()
-    due = client.connections.filter(status="active").exclude(last_success_at__gte=now - PROBE_EVERY)
+    # A connection never answered yet is new: its first sync is about to call it.
+    due = client.connections.filter(status="active", last_success_at__lt=now - PROBE_EVERY)
     probed = 0
     for connection in due:
         adapter = (
