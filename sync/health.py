@@ -66,7 +66,8 @@ def _when(facts: Facts, moment: datetime) -> str:
     return date_format(local, "j M H:i")
 
 
-def _span(delta: timedelta) -> str:
+def span(delta: timedelta) -> str:
+    """A stretch of time as a person says it: minutes, then hours, then days."""
     minutes = int(delta.total_seconds() // 60)
     if minutes < 120:
         return f"{minutes} minute{'s' * (minutes != 1)}"
@@ -101,7 +102,7 @@ def _connections(facts: Facts):
                 f"answers:{link.label}",
                 DEGRADED,
                 f"{link.label} has not answered since {_when(facts, since)} "
-                f"({_span(facts.now - since)}); its last answer: {link.error or 'an error'}.",
+                f"({span(facts.now - since)}); its last answer: {link.error or 'an error'}.",
             )
         elif link.refresh_expires_at and link.refresh_expires_at - facts.now < LAPSE_WARNING:
             yield Reason(
@@ -134,11 +135,11 @@ def _syncs(facts: Facts):
         last = f" The last one: {facts.last_failure}" if facts.last_failure else ""
         level = BROKEN if failing > BROKEN_AFTER else DEGRADED
         since = _when(facts, facts.failing_since)
-        yield Reason("sync", level, f"Syncs have failed since {since} ({_span(failing)}).{last}")
+        yield Reason("sync", level, f"Syncs have failed since {since} ({span(failing)}).{last}")
     elif failing is None and quiet is not None and quiet > facts.window * 2:
         level = BROKEN if quiet > BROKEN_AFTER else DEGRADED
         since = _when(facts, facts.last_success)
-        yield Reason("sync", level, f"No sync has finished since {since} ({_span(quiet)}).")
+        yield Reason("sync", level, f"No sync has finished since {since} ({span(quiet)}).")
 
 
 def _webhooks(facts: Facts):
@@ -154,5 +155,5 @@ def _webhooks(facts: Facts):
         f"{facts.crm} sent no webhook for {len(facts.missed)} change"
         f"{'s' * (len(facts.missed) != 1)} syncfirm found on its own at "
         f"{_when(facts, facts.missed_at)} ({named}): changes reach the books up to "
-        f"{_span(facts.window)} late until {facts.crm}'s webhooks work again.",
+        f"{span(facts.window)} late until {facts.crm}'s webhooks work again.",
     )

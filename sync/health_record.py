@@ -24,9 +24,8 @@ from connections.models import BOUND_STATUSES, Connection, WebhookDelivery
 from connections.providers import Kind, provider
 
 from . import health
-from .models import Incident, RunKind, RunStatus, SyncRun, SyncSettings
+from .models import FINISHED_STATUSES, Incident, RunKind, RunStatus, SyncRun, SyncSettings
 
-FINISHED = (RunStatus.SUCCEEDED, RunStatus.ATTENTION)
 STRIP_DAYS = 30
 PROBE_EVERY = timedelta(days=1)
 
@@ -37,14 +36,14 @@ def facts_for(client: Client, now=None) -> health.Facts:
     sync_settings = SyncSettings.objects.filter(client=client).first() or SyncSettings()
     connections = list(client.connections.filter(status__in=BOUND_STATUSES))
     runs = SyncRun.objects.filter(client=client)
-    last_success = runs.filter(status__in=FINISHED).aggregate(at=Max("finished_at"))["at"]
+    last_success = runs.filter(status__in=FINISHED_STATUSES).aggregate(at=Max("finished_at"))["at"]
     failed = runs.filter(status=RunStatus.FAILED)
     if last_success:
         failed = failed.filter(started_at__gt=last_success)
     failing_since = failed.aggregate(at=Min("started_at"))["at"]
     latest_failure = failed.order_by("-started_at").values_list("error", flat=True).first()
     pull = (
-        runs.filter(kind=RunKind.SCHEDULED, status__in=FINISHED)
+        runs.filter(kind=RunKind.SCHEDULED, status__in=FINISHED_STATUSES)
         .order_by("-finished_at")
         .values("counts", "finished_at")
         .first()
@@ -165,8 +164,7 @@ def _tell(client: Client, found: health.Health, news: list, ended: list) -> None
 
 
 def _lasted(incident: Incident) -> str:
-    minutes = int((incident.resolved_at - incident.opened_at).total_seconds() // 60)
-    return f"{minutes} minute{'s' * (minutes != 1)}" if minutes < 120 else f"{minutes // 60} hours"
+    return health.span(incident.resolved_at - incident.opened_at)
 
 
 def strip(client: Client, today, days: int = STRIP_DAYS) -> list[tuple]:

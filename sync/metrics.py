@@ -7,9 +7,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from connections.models import Status
 
-from .models import RunStatus, SyncRun, SyncSettings
-
-FINISHED = [RunStatus.SUCCEEDED, RunStatus.ATTENTION]
+from .models import FINISHED_STATUSES, SyncRun, SyncSettings
 
 
 class SyncCollector:
@@ -25,7 +23,7 @@ class SyncCollector:
         ).distinct()
         every = dict(due.values_list("client_id", "schedule_minutes"))
         last = dict(
-            SyncRun.objects.filter(client_id__in=list(every), status__in=FINISHED)
+            SyncRun.objects.filter(client_id__in=list(every), status__in=FINISHED_STATUSES)
             .values_list("client_id")
             .annotate(latest=Max("finished_at"))
         )

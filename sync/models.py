@@ -310,6 +310,10 @@ class RunStatus(models.TextChoices):
     WAITING = "waiting", "Not run: the historical import comes first"
 
 
+# A run that went through (some records may wait for a person): the sync is not behind.
+FINISHED_STATUSES = (RunStatus.SUCCEEDED, RunStatus.ATTENTION)
+
+
 class SyncRun(models.Model):
     """One sync of one client: what it was asked to do, how far it got and what came of it."""
 

@@ -18,7 +18,7 @@ import requests
 from cryptography.fernet import Fernet
 from django.conf import settings
 
-from .test_redis_workers import empty_redis, require_postgres
+from .test_redis_workers import database_url, empty_redis, require_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -35,16 +35,13 @@ def free_port() -> int:
 def database():
     """A database of its own: the stack migrates it itself, as in production."""
     require_postgres()
-    db = settings.DATABASES["default"]
-    name = f"{db['NAME']}_stack"
-    server = f"host={db.get('HOST') or '127.0.0.1'} port={db.get('PORT') or 5432} "
-    server += f"user={db.get('USER') or 'postgres'}"
-    with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as conn:
+    server = database_url("default").rsplit("/", 1)[0]
+    name = f"{settings.DATABASES['default']['NAME']}_stack"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    yield f"postgres://{db.get('USER') or 'postgres'}@{host}:{port}/{name}"
-    with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as conn:
+    yield f"{server}/{name}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

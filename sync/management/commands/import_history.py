@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clients.lookup import client_from_slug
 from sync.customers import run_customer_sync
-from sync.models import RunKind, RunStatus, SyncRun
+from sync.models import FINISHED_STATUSES, RunKind, RunStatus, SyncRun
 from sync.report import run_summary, run_text
 
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             SyncRun.objects.filter(
                 client=client,
                 kind=RunKind.IMPORT_PREVIEW,
-                status__in=[RunStatus.SUCCEEDED, RunStatus.ATTENTION],
+                status__in=FINISHED_STATUSES,
             )
             .order_by("-started_at")
             .first()
