@@ -2,11 +2,13 @@
 flagged by the next sync, not at month end, for every accounting system; the month's
 reconciliation then carries that same finding instead of opening a second one."""
 
+from datetime import timedelta
+
 from django.core.management import call_command
 
 from reconciliation.models import Finding
 from sync.customers import run_customer_sync
-from sync.models import InvoiceLink, InvoiceState, RunKind
+from sync.models import InvoiceLink, InvoiceState, RunKind, SyncSettings
 
 from ..sandbox.conftest import sandbox_db
 from .test_accounting_contract import LINES, imported_with_a_product
@@ -16,6 +18,10 @@ pytestmark = sandbox_db
 
 def test_a_duplicate_keyed_by_hand_is_flagged_on_the_next_sync(world, mailoutbox):
     company = imported_with_a_product(world)
+    # The import ran a while before anyone keyed anything: the books stamp whole seconds,
+    # and an invoice changed in the import's own second is history, the month's to judge.
+    baseline = SyncSettings.objects.filter(client=world.client)
+    baseline.update(invoice_baseline_at=baseline.get().invoice_baseline_at - timedelta(seconds=5))
     deal = world.deal("Roof job", LINES, company=company)
     world.win(deal)
     run_customer_sync(world.client, kind=RunKind.SCHEDULED)
