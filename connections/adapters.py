@@ -15,19 +15,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar, Protocol
 
-from .contract import Capabilities
+from .contract import Capabilities, CrmCapabilities
 from .models import Connection
 from .providers import Kind, System, provider
 from .records import (
     AccountInfo,
     CreditMemo,
     CrmCompany,
+    CrmInvoice,
+    CrmJob,
     CrmRecord,
     Customer,
     Deal,
     Invoice,
     Item,
     LedgerAccount,
+    Money,
     Page,
     Payment,
     PaymentInfo,
@@ -161,6 +164,18 @@ class CrmAdapter(Protocol):
     ) -> list[tuple[str, str]]: ...
 
     def ensure_deal_properties(self) -> int: ...
+
+    # -- a CRM that bills its own work (a field-service CRM; see `CrmCapabilities`) -------
+    crm_capabilities: ClassVar[CrmCapabilities]
+
+    def crm_invoices(self, since: datetime | None = None) -> list[CrmInvoice]:
+        """Every invoice the CRM issued (changed since `since`), drafts included: the audit
+        skips what was never issued. [] from a CRM that issues none."""
+        ...
+
+    def jobs(self) -> list[CrmJob]: ...  # [] from a CRM without jobs
+
+    def client_balances(self) -> dict[str, Money]: ...  # CRM client id → what it owes
 
 
 def accounting_adapter(connection: Connection) -> AccountingAdapter:

@@ -58,3 +58,20 @@ class Capabilities:
     invoice_statuses: tuple[str, ...]
     # Character limits of customer fields, by our neutral field names (validation).
     field_limits: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CrmCapabilities:
+    """What a CRM holds beyond companies and contacts, so the engine and the pages know
+    whether a client's CRM sells (deals, syncfirm makes the invoice) or bills (a
+    field-service CRM issues its own invoices for jobs)."""
+
+    # "deal" (HubSpot: a won deal becomes an invoice) or "invoice" (Jobber: the CRM's own
+    # invoices are posted to the books, by syncfirm or by another integration).
+    source: str
+    # What pages call the CRM's unit of work and its invoices ("deal" / "job").
+    work_word: str = "deal"
+    issues_invoices: bool = False
+    has_jobs: bool = False
+    # Whether syncfirm can write payment status back to the CRM's records.
+    writes_payment_status: bool = True

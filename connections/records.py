@@ -220,6 +220,19 @@ class CrmInvoice:
 
 
 @dataclass(frozen=True)
+class CrmJob:
+    """A job in a field-service CRM: the work its invoices bill."""
+
+    external_id: str
+    number: str
+    title: str = ""
+    customer_id: str = ""  # the CRM client
+    total: Money | None = None  # what the job is worth, as the CRM sees it
+    status: str = ""
+    invoice_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PaymentInfo:
     """A payment (or credit memo) and the invoices it is applied to, with amounts."""
 

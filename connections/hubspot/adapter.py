@@ -18,6 +18,7 @@ from hubspot.oauth import ApiException as OAuthApiException
 
 from .. import retries
 from ..calls import call_for_connection
+from ..contract import CrmCapabilities
 from ..models import Connection
 from ..numbers import BadValue, clean_text, hubspot_number
 from ..providers import hubspot_api_base, hubspot_record_url
@@ -25,6 +26,8 @@ from ..records import (
     AccountInfo,
     Address,
     CrmCompany,
+    CrmInvoice,
+    CrmJob,
     CrmRecord,
     Deal,
     DealLine,
@@ -124,8 +127,20 @@ def translate(error: Exception) -> Exception:
 
 
 class HubSpotAdapter:
+    # A sales CRM: won deals become invoices (HubSpot's own invoices are not read).
+    crm_capabilities = CrmCapabilities(source="deal")
+
     def __init__(self, connection: Connection):
         self.connection = connection
+
+    def crm_invoices(self, since: datetime | None = None) -> list[CrmInvoice]:
+        return []
+
+    def jobs(self) -> list[CrmJob]:
+        return []
+
+    def client_balances(self) -> dict[str, Money]:
+        return {}
 
     def _client(self) -> HubSpot:
         # Retries are ours (retries.py), so the client's own urllib3 retries are off.
