@@ -124,6 +124,11 @@ class DealLine:
     description: str = ""
 
 
+# The property of a `Deal` that carries the CRM's own invoice number, where the CRM issues
+# invoices and a deal stands for one (Jobber): the books invoice keeps that number.
+CRM_INVOICE_NUMBER = "invoice_number"
+
+
 @dataclass(frozen=True)
 class Deal:
     """A CRM deal with what invoicing needs: stage, money, dates, lines and who it is for."""

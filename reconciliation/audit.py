@@ -47,6 +47,7 @@ class SnapCrmInvoice:
     job_ids: tuple[str, ...] = ()
     status: str = ""
     client_name: str = ""
+    system: str = "CRM"  # how pages name the CRM ("Jobber")
 
     @property
     def paid(self) -> Decimal:
@@ -54,7 +55,7 @@ class SnapCrmInvoice:
 
     @property
     def name(self) -> str:
-        return f"CRM invoice #{self.number or self.id}"
+        return f"{self.system} invoice #{self.number or self.id}"
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,8 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
     """What a paired invoice says against its CRM invoice: short of lines or amounts, paid
     on one side and open on the other (either way), or paid amounts that differ."""
     doc = _doc(books)
+    # How the pair moves the customer's balance in the CRM against the books'.
+    moved = {"balance_effect": str(crm.balance - books.balance)}
 
     def m(amount: Decimal) -> str:
         return money(amount, books.currency)
@@ -153,7 +156,7 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             crm.id,
             (books.id,),
             books.customer_id,
-            {"crm_total": str(crm.total), "invoice_total": str(books.total)},
+            {"crm_total": str(crm.total), "invoice_total": str(books.total), **moved},
             {
                 "action": "review",
                 "words": f"Correct invoice {doc} to {m(crm.total)} as in the CRM, or the CRM "
@@ -173,7 +176,7 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             crm.id,
             (books.id,),
             books.customer_id,
-            {"crm_paid": str(crm.paid), "books_paid": str(books_paid), "side": "crm"},
+            {"crm_paid": str(crm.paid), "books_paid": str(books_paid), "side": "crm", **moved},
             {
                 "action": "review",
                 "words": "Record the payment in the books if it was received (the "
@@ -192,7 +195,7 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             crm.id,
             (books.id,),
             books.customer_id,
-            {"crm_paid": str(crm.paid), "books_paid": str(books_paid), "side": "books"},
+            {"crm_paid": str(crm.paid), "books_paid": str(books_paid), "side": "books", **moved},
             {
                 "action": "review",
                 "words": "Record the payment in the CRM, so that nobody chases the customer "
@@ -214,7 +217,7 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             crm.id,
             (books.id,),
             books.customer_id,
-            {"crm_paid": str(crm.paid), "books_paid": str(books_paid)},
+            {"crm_paid": str(crm.paid), "books_paid": str(books_paid), **moved},
             {"action": "review", "words": "Record the missing payment on the side without it."},
         )
     return None
@@ -254,6 +257,7 @@ def _job_revenue(
             "crm_revenue": str(invoiced),
             "books_revenue": str(recognised),
             "credits": str(credited),
+            "balance_effect": "0",  # filed under another job: what is owed is the same
         },
         {
             "action": "review",
@@ -316,13 +320,13 @@ def _jobs(live, invoices, pairing, jobs, job_of, credits, found, copies) -> list
         mine = crm_of_job.get(job.id, [])
         if not mine or any(i.id in explained for i in mine):
             continue
-        if job_of:
-            refs = {job.id, job.number}
-            filed = [i for i in invoices if job_of.get(i.id) in refs and i.id not in copies]
-            against = [c for c in credits if job_of.get(c.id) in refs]
-        else:
-            filed = [books[posted[i.id]] for i in mine if i.id in posted]
-            against = []
+        # The books' own reference to the job where they keep one; an invoice they file
+        # under no job counts for the job of the CRM invoice it is paired with.
+        refs = {job.id, job.number}
+        job_of = job_of or {}
+        filed = [i for i in invoices if job_of.get(i.id) in refs and i.id not in copies]
+        filed += [books[b] for i in mine if (b := posted.get(i.id)) and b not in job_of]
+        against = [c for c in credits if job_of.get(c.id) in refs]
         finding = _job_revenue(job, mine, [i for i in filed if not i.voided], against)
         if finding is not None:
             out.append(finding)

@@ -100,6 +100,8 @@ EFFECTS: dict[str, Callable[[Finding], Decimal]] = {
 
 
 def effect(finding: Finding) -> Decimal:
+    if "balance_effect" in finding.evidence:  # said by the detector itself (an audit's pair)
+        return _amount(finding, "balance_effect", ZERO)
     rule = EFFECTS.get(finding.code)
     return rule(finding) if rule else ZERO
 
@@ -117,14 +119,17 @@ def customer_balances(
     compared: set[str] | None = None,
     doc_numbers: Mapping[str, str] | None = None,
     deal_names: Mapping[str, str] | None = None,
+    owed_in_crm: Mapping[str, Decimal] | None = None,
 ) -> tuple[list[BalanceRow], list[Finding]]:
     """Per customer, the CRM's balance beside the books', and a `balance_mismatch` for
     each difference the findings do not explain.
 
     `compared`: the customers both systems know (linked to the CRM); others get a row but
     no finding (the CRM has no view of them to disagree with). None: every customer.
-    `doc_numbers`, `deal_names`: to name the explaining findings' invoices and deals."""
-    crm: dict[str, Decimal] = defaultdict(Decimal)
+    `doc_numbers`, `deal_names`: to name the explaining findings' invoices and deals.
+    `owed_in_crm`: what the CRM says each customer owes, where it keeps a balance of its own (a
+    field-service CRM's client balance) instead of deals."""
+    crm: dict[str, Decimal] = defaultdict(Decimal, owed_in_crm or {})
     currency_of: dict[str, str] = {}
     for deal in deals:
         if deal.won and deal.customer_id:

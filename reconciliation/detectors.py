@@ -30,6 +30,7 @@ CODES = {
     "stale_open_invoice": "Stale open invoice",
     "job_revenue_mismatch": "Job revenue differs",
     "duplicate_customer": "Duplicate customer",
+    "unsure_pair": "Which books invoice?",
 }
 
 

@@ -25,7 +25,7 @@ from sync.mapping import map_record
 from sync.models import CrmSource, CustomerLink, InvoiceLink, SyncSettings
 from sync.validation import check_customer
 
-from . import balances, detectors, ledger, lifecycle, materiality
+from . import audit_run, balances, detectors, ledger, lifecycle, materiality
 from .duplicate_customers import BOOKS, CRM, CRM_KEY, SnapParty, duplicate_customers
 from .models import Reconciliation, ReconStatus
 from .periods import PeriodRefused, check_period
@@ -111,19 +111,15 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     payments = accounting.payments()
     customers = accounting.all_customers()
     item_names = _item_names(accounting, recon)
-    deals, companies, crm_read = [], [], False
+    deals, companies, crm_read, billed = [], [], False, None
     try:
         lifecycle.beat(recon, lifecycle.READING_CRM)
         crm = crm_adapter(active_connection(client, Kind.CRM))
-        won = set(settings.won_stages) or crm.won_stages()
-        records, cursor = [], None
-        while True:
-            page = crm.records("deals", cursor)
-            records.extend(page.records)
+        if crm.crm_capabilities.issues_invoices:  # the CRM's own invoices, not deals
+            billed = (crm.crm_invoices(), crm.jobs(), crm.client_balances())
             lifecycle.beat(recon)
-            if not (cursor := page.next_cursor):
-                break
-        deals = crm.deals([r for r in records if r.properties.get("dealstage") in won])
+        else:
+            deals = _won_deals(crm, settings, recon)
         companies = _crm_companies(crm, client, settings, recon)
         crm_read = True
     except (
@@ -162,6 +158,14 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     }
     # Records left out: a finding about one of them is not "no longer seen".
     unread_ids = {u.external_id for u in accounting.unreadable} | set(unread_invoice_of)
+    crm_side = None
+    if billed is not None:
+        names = {c.external_id: c.display_name for c in customers}
+        of_client = {crm_id: books_id for (_, crm_id), books_id in customer_of.items()}
+        crm_side = audit_run.read_side(
+            *billed, invoices, of_client, {k: names.get(v, "") for k, v in of_client.items()},
+            settings.books_currency, words_of([client.pk])[client.pk].crm,
+        )  # fmt: skip
     snap_invoices = []
     for invoice in invoices:
         if not invoice.txn_date:  # a month's books are judged by date: undated is unread
@@ -275,6 +279,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "payments": len(snap_payments),
         "customers": len(receivables),
         "won_deals": len(snap_deals),
+        **({"crm_invoices": len(crm_side.invoices)} if crm_side else {}),
         "unreadable": len(unreadable),
         "crm_read": crm_read,
     }
@@ -296,7 +301,20 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "item_names": item_names,
         "compared": compared,
         "crm_read": crm_read,
+        "crm_side": crm_side,  # a CRM that bills its own work: its invoices, jobs, balances
     }
+
+
+def _won_deals(crm, settings, recon: Reconciliation) -> list:
+    won = set(settings.won_stages) or crm.won_stages()
+    records, cursor = [], None
+    while True:
+        page = crm.records("deals", cursor)
+        records.extend(page.records)
+        lifecycle.beat(recon)
+        if not (cursor := page.next_cursor):
+            break
+    return crm.deals([r for r in records if r.properties.get("dealstage") in won])
 
 
 def snap_invoice(
@@ -442,7 +460,13 @@ def reconcile_records(
 def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days: int):
     client = recon.client
     records = as_of(snapshot, period_end)
-    found = detectors.detect(**records, today=period_end, stale_after_days=stale_after_days)
+    crm_side = snapshot.get("crm_side")
+    if crm_side is not None:
+        found = audit_run.findings(
+            crm_side, records, snapshot["invoices"], period_end, stale_after_days
+        )
+    else:
+        found = detectors.detect(**records, today=period_end, stale_after_days=stale_after_days)
     # Customers the books (or companies the CRM) hold twice: read as they are now, like
     # balances, whatever the month.
     found += duplicate_customers(
@@ -458,14 +482,21 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
         # the month (next month's invoices, payments) has no balance as of its end to set
         # against the month's deals, so is left out rather than called a mismatch.
         later = active_after(snapshot, period_end)
-        balance_rows, unexplained = balances.customer_balances(
-            records["deals"],
-            [r for r in snapshot["receivables"] if r.customer_id not in later],
-            found,
-            compared=snapshot["compared"] - later,
-            doc_numbers={i.id: i.doc_number for i in records["invoices"]},
-            deal_names={d.id: d.name for d in records["deals"]},
-        )
+        receivables = [r for r in snapshot["receivables"] if r.customer_id not in later]
+        names = {
+            "compared": snapshot["compared"] - later,
+            "doc_numbers": {i.id: i.doc_number for i in records["invoices"]},
+            "deal_names": {d.id: d.name for d in records["deals"]},
+        }
+        if crm_side is not None:
+            names["deal_names"] = {i.id: i.name for i in crm_side.invoices}
+            balance_rows, unexplained = audit_run.customer_balances(
+                crm_side, receivables, found, **names
+            )
+        else:
+            balance_rows, unexplained = balances.customer_balances(
+                records["deals"], receivables, found, **names
+            )
         balance_rows = [row for row in balance_rows if row.customer_id not in later]
         found += unexplained
     limits = materiality.thresholds(

@@ -47,6 +47,7 @@ from .models import (
     Direction,
     MirroredCustomer,
     Outcome,
+    Posting,
     RecordOutcome,
     RunKind,
     RunStatus,
@@ -55,6 +56,7 @@ from .models import (
     SyncRun,
     SyncSettings,
 )
+from .posting import default_posting
 from .validation import check_customer
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,9 @@ log = logging.getLogger(__name__)
 CURSOR_OVERLAP = timedelta(minutes=2)  # re-read a little: clocks differ, merges are idempotent
 WEBHOOK_DELAY = timedelta(minutes=2)  # a webhook may come this long after its change
 ACCOUNTING_GROUP = "customers"
+# Neither way: records are matched and linked, never created or changed (an audit).
+AUDIT_DIRECTION = "audit"
+DEFAULT_PATTERN = SyncSettings._meta.get_field("invoice_number_pattern").default
 
 
 STAYS = "put to a person, and neither the record nor the matching settings changed since"
@@ -293,6 +298,10 @@ class _CustomerSync:
             return
         self.accounting = accounting_adapter(active_connection(self.client, Kind.ACCOUNTING))
         self.crm = crm_adapter(active_connection(self.client, Kind.CRM))
+        if self._posting() == Posting.AUDIT:
+            # Another integration posts: customers are matched and linked (the audit pairs
+            # invoices by them), nothing is written to either system.
+            self.direction, invoices_on = AUDIT_DIRECTION, False
         started = timezone.now()
         if customers_on:
             self._customers(started)
@@ -311,6 +320,33 @@ class _CustomerSync:
                 self.run,
                 f"{failed} record(s) could not be written; the run lists each error.",
             )
+
+    def _posting(self) -> str:
+        """Who posts the CRM's invoices: a sales CRM's deals are always syncfirm's; a billing
+        CRM's are decided once, at the import, from what the books already hold."""
+        if not self.crm.crm_capabilities.issues_invoices:
+            return Posting.SYNCFIRM
+        if self.settings.posting:
+            return self.settings.posting
+        if self.run.kind not in (RunKind.IMPORT, RunKind.IMPORT_PREVIEW):
+            return Posting.AUDIT  # undecided: write nothing until the import decides
+        self._stage("Looking for the CRM's invoices in the books")
+        customer_of = dict(CustomerLink.objects.filter(client=self.client)
+                           .values_list("crm_id", "accounting_id"))  # fmt: skip
+        chosen, why = default_posting(
+            self.crm.crm_invoices(), self.accounting.all_invoices(), customer_of,
+            provider(self.crm.connection.system).short_name,
+        )  # fmt: skip
+        self.counts["posting"], self.counts["posting_reason"] = chosen, why
+        if not self.dry_run and self.run.kind == RunKind.IMPORT:
+            changes = {"posting": chosen}
+            if self.settings.invoice_number_pattern == DEFAULT_PATTERN:
+                # The CRM's ids are no invoice numbers; its own number is (SF-1042).
+                changes["invoice_number_pattern"] = "SF-{number}"
+            SyncSettings.objects.filter(pk=self.settings.pk).update(**changes)
+            for name, value in changes.items():
+                setattr(self.settings, name, value)
+        return chosen
 
     def _customers(self, started: datetime) -> None:
         self._stage("Reading the accounting system's customers")
@@ -731,11 +767,12 @@ class _CustomerSync:
         elif decision.action == "review":
             self._review_near(item, match)
         elif not plan.allows(self.direction, plan.ACCOUNTING):
-            self._outcome(
-                item,
-                Outcome.SKIPPED,
-                "not in the accounting system; this client syncs accounting → CRM only",
+            why = (
+                "audited only: syncfirm creates nothing for this client"
+                if self.direction == AUDIT_DIRECTION
+                else "this client syncs accounting → CRM only"
             )
+            self._outcome(item, Outcome.SKIPPED, f"not in the accounting system; {why}")
         else:
             self.creating.add(item.party())  # a later record of this run that is the same: review
             self.run_items[item.key] = item

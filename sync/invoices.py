@@ -22,7 +22,7 @@ from connections import retries
 from connections.contract import Refusal
 from connections.numbers import BadValue, crm_number
 from connections.providers import provider
-from connections.records import CrmRecord, Deal, Invoice, PaymentInfo
+from connections.records import CRM_INVOICE_NUMBER, CrmRecord, Deal, Invoice, PaymentInfo
 from syncfirm.money import money
 
 from . import invoicing
@@ -216,7 +216,7 @@ class InvoiceStep:
         rows = []
         for record in deals:
             invoice = by_deal.get(record.external_id) or by_number.get(
-                _number_or_blank(pattern, record.external_id, self.books)
+                _number_or_blank(pattern, record, self.books)
             )
             rows.append(
                 InvoiceLink(
@@ -946,9 +946,10 @@ def _amount(value) -> Decimal | None:
     return found.quantize(invoicing.CENT) if found is not None else None
 
 
-def _number_or_blank(pattern: str, deal_id: str, books: invoicing.Books) -> str:
+def _number_or_blank(pattern: str, record: CrmRecord, books: invoicing.Books) -> str:
     try:
-        return invoicing.doc_number(pattern, deal_id, books)
+        number = record.properties.get(CRM_INVOICE_NUMBER, "")
+        return invoicing.doc_number(pattern, record.external_id, books, number)
     except (KeyError, ValueError):
         return ""
 

@@ -67,6 +67,13 @@ class Direction(models.TextChoices):
     OFF = "off", "Off"
 
 
+class Posting(models.TextChoices):
+    """Who posts a billing CRM's invoices (a field-service CRM issues its own) to the books."""
+
+    SYNCFIRM = "syncfirm", "syncfirm posts them"
+    AUDIT = "audit", "Audit only: another integration posts them; syncfirm writes nothing"
+
+
 class CrmSource(models.TextChoices):
     COMPANIES_AND_HOMEOWNERS = "companies_and_homeowners", "Companies, and contacts with no company"
     COMPANIES = "companies", "Companies only"
@@ -129,6 +136,18 @@ class SyncSettings(models.Model):
         blank=True,
         default="",
         help_text="Item of the books a deal's product is billed as when the books lack it.",
+    )
+    # A CRM that issues its own invoices: who posts them. Empty until the first import
+    # decides (audit when the books already hold the CRM's invoices); a sales CRM's won
+    # deals are always syncfirm's to invoice.
+    posting = models.CharField(
+        max_length=10,
+        choices=Posting.choices,
+        blank=True,
+        default="",
+        help_text="When the CRM issues its own invoices: syncfirm posts them to the books, or "
+        "another integration does and syncfirm only audits, writing nothing unless a fix is "
+        "approved.",
     )
     books_currency = models.CharField(max_length=3, default="USD")
     sales_tax = models.BooleanField(
