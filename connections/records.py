@@ -256,6 +256,7 @@ class CreditMemo:
     total: Decimal
     deal_id: str = ""  # the deal its private note names, if any
     remaining: Decimal | None = None  # credit not yet applied (QBO RemainingCredit)
+    private_note: str = ""  # its note or reference (a job it is filed under: "Job #57")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from connections.records import CrmInvoice, CrmJob, Invoice
+from connections.records import CreditMemo, CrmInvoice, CrmJob, Invoice
 from sync import invoice_pairing
 from sync.invoice_pairing import Pair, Pairing
 from syncfirm.money import money
@@ -47,13 +47,15 @@ def read_side(
     jobs: list[CrmJob],
     client_balances: dict,
     books_invoices: list[Invoice],
+    books_credits: list[CreditMemo],
     customer_of: dict[str, str],
     client_names: dict[str, str],
     currency: str,
     system: str = "CRM",
 ) -> CrmSide:
-    """The CRM's records as the audit reads them, paired with the books' invoices.
-    `customer_of`: CRM client id → the books customer it is linked to."""
+    """The CRM's records as the audit reads them, paired with the books' invoices; the books'
+    invoices and credits filed under a job by their note. `customer_of`: CRM client id →
+    the books customer it is linked to."""
     snaps = []
     for invoice in crm_invoices:
         issued = _day(invoice.issued)
@@ -93,7 +95,9 @@ def read_side(
         owed=owed,
         pairing=pairing,
         job_of={
-            i.external_id: ref for i in books_invoices if (ref := job_reference(i.private_note))
+            r.external_id: ref
+            for r in [*books_invoices, *books_credits]
+            if (ref := job_reference(r.private_note))
         },
     )
 

@@ -163,7 +163,8 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         names = {c.external_id: c.display_name for c in customers}
         of_client = {crm_id: books_id for (_, crm_id), books_id in customer_of.items()}
         crm_side = audit_run.read_side(
-            *billed, invoices, of_client, {k: names.get(v, "") for k, v in of_client.items()},
+            *billed, invoices, credits, of_client,
+            {k: names.get(v, "") for k, v in of_client.items()},
             settings.books_currency, words_of([client.pk])[client.pk].crm,
         )  # fmt: skip
     snap_invoices = []

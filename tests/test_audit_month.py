@@ -50,7 +50,7 @@ def test_the_books_holding_the_crms_invoices_makes_the_client_audit_only():
 
 def month(crm_invoices, books_invoices, *, jobs=(), balances=None, customer_of=None):
     customer_of = customer_of or {"C1": "101", "C2": "102", "C3": "103"}
-    side = audit_run.read_side(crm_invoices, list(jobs), balances or {}, books_invoices,
+    side = audit_run.read_side(crm_invoices, list(jobs), balances or {}, books_invoices, [],
                                customer_of, {}, "USD", "Jobber")  # fmt: skip
     from reconciliation.run import snap_invoice
 

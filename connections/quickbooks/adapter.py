@@ -686,14 +686,16 @@ def _invoice(row: dict) -> Invoice:
 def _credit_memo(row: dict) -> CreditMemo:
     row = _dict(row, "credit memo")
     total = quickbooks_number(row.get("TotalAmt"), "total", default=ZERO)
+    note = text(row.get("PrivateNote"), "PrivateNote")
     return CreditMemo(
         _id(row.get("Id", "")),
         _ref(row, "CustomerRef"),
         _date(row.get("TxnDate"), "TxnDate"),
         total,
-        _deal_named(text(row.get("PrivateNote"), "PrivateNote")),
+        _deal_named(note),
         # Unknown as the whole credit: a memo QuickBooks says nothing of is unused.
         quickbooks_number(row.get("RemainingCredit"), "remaining credit", default=total),
+        note,
     )
 
 

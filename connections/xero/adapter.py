@@ -971,6 +971,7 @@ def _credit_memo(row: dict) -> CreditMemo:
         total,
         found.group(1) if found else "",
         xero_number(row.get("RemainingCredit"), "remaining credit", default=total),
+        reference,
     )
 
 
