@@ -107,3 +107,47 @@ def _books_customer(written: Written, base: str, fields: dict) -> None:
     for field, value in fields.items():
         setattr(customer, field, value)
     customer.save(qb=quickbooks_client(base, written.realm_id, written.quickbooks_tokens))
+
+
+def write_jobber_audit_book(number: int, base: str, name: str) -> tuple[Book, Written]:
+    """Demo client `number` as a contractor on Jobber whose own QuickBooks integration posts
+    its invoices: the generated book's jobs and invoices in a new Jobber account, the books
+    side (with the generator's planted problems) in a new QuickBooks company, posted the way
+    such an integration does — its own number style, no note naming the CRM, credits filed
+    under their job ("Job #7"). The answer key names each finding's Jobber invoice."""
+    from sandbox.jobber.seed_book import job_number, write_jobber_book
+    from sandbox.seed_book import _control, _write_quickbooks
+
+    book = generate(DEMO_INVOICES, seed=number)
+    for invoice in book.invoices:
+        if invoice.deal_key:  # the integration's style: INV-1005 for Jobber's 1005
+            invoice.doc_number = "INV-" + "".join(c for c in invoice.doc_number if c.isdigit())
+    jobber = write_jobber_book(book, base, name)
+    company = _control(base, "POST", "quickbooks/companies", {"name": name})
+    realm = company["realm_id"]
+    written = Written(realm, company, str(jobber.account_id), jobber.tokens)
+    written.ids.update(jobber.ids)
+    deals = {d.key: d for d in book.deals}
+    _control(base, "PATCH", f"quickbooks/companies/{realm}", {"rate_limits": False})
+    try:
+        _write_quickbooks(
+            book,
+            quickbooks_client(base, realm, company),
+            written,
+            reference=lambda key: f"Job #{job_number(deals[key])}",
+        )
+    finally:
+        _control(base, "PATCH", f"quickbooks/companies/{realm}", {"rate_limits": True})
+    written.answer_key = [
+        {
+            "code": p.code,
+            "amount": str(p.amount),
+            "currency": "USD",
+            # In an audit a finding is about the CRM's invoice, not a deal.
+            "deal_id": written.ids.get(f"{p.deal_key}/invoice", ""),
+            "invoice_ids": [written.ids[k] for k in p.invoice_keys if k in written.ids],
+            "customer_id": written.ids.get(f"qbo:{p.customer_key}", ""),
+        }
+        for p in book.answer_key
+    ]
+    return book, written

@@ -4,7 +4,7 @@ python-quickbooks `batch_create` (30 per call) — and returns the ids assigned 
 key in external ids.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -273,8 +273,13 @@ def _qbo_line(line: Line, item_ids: dict[str, str]) -> SalesItemLine:
     return sales
 
 
-def _write_quickbooks(book: Book, qb: QuickBooks, written: Written) -> None:
+def _write_quickbooks(
+    book: Book, qb: QuickBooks, written: Written, reference: Callable[[str], str] | None = None
+) -> None:
+    """`reference`: a deal's key → the note its invoice and credits carry (by default the
+    one sync writes, naming the HubSpot deal)."""
     ids = written.ids
+    reference = reference or (lambda key: f"HubSpot deal {ids[key]}")
     # The company opened with the standard chart of accounts: products go in "Services"
     # (the income account sync settings name by default).
     income = Account.filter(Name="Services", qb=qb)[0]
@@ -308,7 +313,7 @@ def _write_quickbooks(book: Book, qb: QuickBooks, written: Written) -> None:
         invoice.TxnDate = inv.txn_date.isoformat()
         invoice.Line = [_qbo_line(line, item_ids) for line in inv.lines]
         if inv.deal_key:
-            invoice.PrivateNote = f"HubSpot deal {ids[inv.deal_key]}"
+            invoice.PrivateNote = reference(inv.deal_key)
         invoices.append(invoice)
     saved = _saved(invoices, qb, "invoices")
     ids.update({i.key: s.Id for i, s in zip(book.invoices, saved, strict=True)})
@@ -334,7 +339,7 @@ def _write_quickbooks(book: Book, qb: QuickBooks, written: Written) -> None:
         memo.TxnDate = credit.txn_date.isoformat()
         memo.Line = [_qbo_line(Line(credit.product_key, Decimal(1), credit.amount), item_ids)]
         if credit.deal_key:
-            memo.PrivateNote = f"HubSpot deal {ids[credit.deal_key]}"
+            memo.PrivateNote = reference(credit.deal_key)
         memos.append(memo)
     saved = _saved(memos, qb, "credit memos")
     ids.update({c.key: s.Id for c, s in zip(book.credit_memos, saved, strict=True)})

@@ -54,6 +54,7 @@ class CrmChoices:
     properties: dict[str, tuple[tuple[str, str], ...]] | None
     problem: str = ""
     crm: str = ""  # its name ("HubSpot"), for the words of the field map; "" unknown
+    bills: bool = False  # the CRM issues its own invoices (who posts them is a setting)
 
     @property
     def readable(self) -> bool:
@@ -77,4 +78,4 @@ def read_crm_choices(client: Client) -> CrmChoices:
         }
     except (SyncUnavailable, retries.ProviderError, ConnectionUnusable, OAuthError) as error:
         return CrmChoices(None, str(error), name)
-    return CrmChoices(found, crm=name)
+    return CrmChoices(found, crm=name, bills=crm.crm_capabilities.issues_invoices)

@@ -12,7 +12,15 @@ from . import field_map_form, matching_form
 from .books_choices import BooksChoices, CrmChoices
 from .invoicing import doc_number
 from .mapping import field_label
-from .models import ACCOUNTING, CRM, DEFAULT_FIELD_OWNERS, REVIEW, LearntMatching, SyncSettings
+from .models import (
+    ACCOUNTING,
+    CRM,
+    DEFAULT_FIELD_OWNERS,
+    REVIEW,
+    LearntMatching,
+    Posting,
+    SyncSettings,
+)
 
 OWNER_CHOICES = [
     (CRM, "CRM wins"),
@@ -36,6 +44,7 @@ class SyncSettingsForm(forms.ModelForm):
             "crm_source",
             "schedule_minutes",
             "invoices_on",
+            "posting",
             "issued_invoice_changes",
             "invoice_number_pattern",
             "payment_terms_days",
@@ -52,6 +61,7 @@ class SyncSettingsForm(forms.ModelForm):
             "crm_source": "Which CRM records are customers",
             "schedule_minutes": "Batched pull every (minutes)",
             "invoices_on": "Invoice closed-won deals and write payment status back",
+            "posting": "Who posts the CRM's invoices to the books",
             "issued_invoice_changes": "When a won deal changes after it was invoiced",
             "invoice_number_pattern": "Invoice number pattern",
             "payment_terms_days": "Payment terms (days)",
@@ -83,6 +93,11 @@ class SyncSettingsForm(forms.ModelForm):
                 validators.MinValueValidator(least, f"At least {least} {unit}."),
                 validators.MaxValueValidator(most, f"At most {most} {unit}."),
             ]
+        if crm.bills:
+            self.fields["posting"].required = True
+            self.fields["posting"].choices = Posting.choices
+        else:  # a sales CRM's won deals are always syncfirm's to invoice
+            del self.fields["posting"]
         self.fields["income_account"] = self._income_account_field()
         self.fields["unmatched_item"] = self._unmatched_item_field()
         field_map_form.add_fields(self, self.instance.field_map or {}, crm)
@@ -196,7 +211,11 @@ class SyncSettingsForm(forms.ModelForm):
 
     @property
     def setting_fields(self) -> list:
-        return [self[name] for name in self.Meta.fields if name not in matching_form.FIELDS]
+        return [
+            self[name]
+            for name in self.Meta.fields
+            if name not in matching_form.FIELDS and name in self.fields
+        ]
 
     @property
     def matching_fields(self) -> list:
@@ -259,6 +278,10 @@ class SyncSettingsForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> SyncSettings:
         settings = super().save(commit=False)
+        if "posting" in self.changed_data and settings.posting == Posting.SYNCFIRM:
+            # syncfirm takes over the posting: the CRM's invoices are paired with the books'
+            # again first, so what the other integration posted meanwhile is not posted twice.
+            settings.invoice_baseline_at = None
         settings.field_map = self.cleaned_data["field_map"]
         settings.field_owners = {
             name: self.cleaned_data[f"owner_{name}"] for name in DEFAULT_FIELD_OWNERS

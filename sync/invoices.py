@@ -25,7 +25,7 @@ from connections.providers import provider
 from connections.records import CRM_INVOICE_NUMBER, CrmRecord, Deal, Invoice, PaymentInfo
 from syncfirm.money import money
 
-from . import invoicing
+from . import invoice_pairing, invoicing
 from .alerts import raise_alert
 from .models import (
     DOC_NUMBER_COLUMN,
@@ -213,10 +213,19 @@ class InvoiceStep:
                 by_deal.setdefault(deal_id, invoice)
         pattern = self.settings.invoice_number_pattern
         by_number = {i.doc_number: i for i in invoices if i.doc_number}
+        paired, unsure, to_post = {}, {}, []
+        if self.crm.crm_capabilities.issues_invoices:
+            paired, unsure = self._posted_already(invoices)
+            # A CRM invoice the books do not hold (by number, customer, amount, date and
+            # lines) is posted now; one they may hold waits for a person.
+            to_post = [r for r in deals if r.external_id not in paired | unsure]
+            deals = [r for r in deals if r.external_id in paired | unsure]
         rows = []
         for record in deals:
-            invoice = by_deal.get(record.external_id) or by_number.get(
-                _number_or_blank(pattern, record, self.books)
+            invoice = (
+                paired.get(record.external_id)
+                or by_deal.get(record.external_id)
+                or by_number.get(_number_or_blank(pattern, record, self.books))
             )
             rows.append(
                 InvoiceLink(
@@ -229,7 +238,8 @@ class InvoiceStep:
                     customer_id=invoice.customer_id if invoice else "",
                     expected_total=invoice.total.amount if invoice else None,
                     due_date=invoice.due_date if invoice else "",
-                    reason="" if invoice else "closed-won before invoicing started; no invoice",
+                    reason=unsure.get(record.external_id)
+                    or ("" if invoice else "closed-won before invoicing started; no invoice"),
                     # What the deal says now: only a real change in the books rewrites it.
                     payment_status=(record.properties.get("syncfirm_payment_status") or "")[:20],
                     amount_paid=_amount(record.properties.get("syncfirm_amount_paid")),
@@ -238,6 +248,8 @@ class InvoiceStep:
         linked = sum(1 for r in rows if r.accounting_id)
         self.sync.counts["deals_history_linked"] = linked
         self.sync.counts["deals_history_without_invoice"] = len(rows) - linked
+        if to_post:
+            self.sync.counts["crm_invoices_to_post"] = len(to_post)
         if self.dry_run:
             return
         created = self.crm.ensure_deal_properties()
@@ -250,6 +262,31 @@ class InvoiceStep:
         self._cursor(DEALS, self.started)
         self._cursor(MONEY, self.started)
         self.sync.counts["deal_properties_created"] = created
+        if to_post:
+            self._invoice(self._read_deals(to_post))
+
+    def _posted_already(self, invoices: list[Invoice]) -> tuple[dict[str, Invoice], dict]:
+        """A billing CRM's invoices the books hold already (another integration posted them
+        before syncfirm did): paired as an accountant would (`invoice_pairing`). Returns the
+        sure pairs (CRM id → books invoice) and the unsure ones (CRM id → why it waits)."""
+        customer_of = dict(
+            CustomerLink.objects.filter(client=self.client).values_list("crm_id", "accounting_id")
+        )
+        books = {i.external_id: i for i in invoices}
+        pairing = invoice_pairing.pair(
+            [invoice_pairing.crm_side(i, customer_of) for i in self.crm.crm_invoices()],
+            [invoice_pairing.books_side(i) for i in invoices if i.txn_date and not i.voided],
+        )
+        sure = {p.crm: books[p.books] for p in pairing.sure}
+        sure |= {c.crm: books[c.kept] for c in pairing.copies if c.crm not in sure}
+        unsure = {
+            p.crm: f"may be invoice {books[p.books].doc_number or p.books} in the books "
+            f"(probability {p.probability:.2f}): not posted until a person says"
+            for p in pairing.near
+        }
+        self.sync.counts["posted_already"] = len(sure)
+        self.sync.counts["posted_maybe"] = len(unsure)
+        return sure, unsure
 
     # -- invoicing -----------------------------------------------------------------------
     def _settle_unknown(self) -> None:

@@ -77,6 +77,11 @@ def _lines(lines: list[Line], names: dict[str, str], day=None) -> list[dict]:
     ]
 
 
+def job_number(deal: Deal) -> int:
+    """The Jobber job number of a won deal's job."""
+    return int(deal.key[1:]) + 1
+
+
 def _invoice_number(deal: Deal, numbers: dict[str, str]) -> str:
     """The books' number without its prefix where the books have the invoice; else the
     number Jobber gave it (the same sequence)."""
@@ -124,7 +129,7 @@ def jobber_document(book: Book) -> dict:
                 "client": deal.customer_key,
                 "property": f"{deal.customer_key}/property",
                 "quote": f"{deal.key}/quote",
-                "job_number": int(deal.key[1:]) + 1,
+                "job_number": job_number(deal),
                 "title": deal.name,
                 "job_status": "archived",
                 "billing_type": "FIXED_PRICE",
