@@ -89,8 +89,8 @@ def wait_for(check, seconds: float):
             found = check()
             if found:
                 return found
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not up yet, or a first answer slow on a loaded machine (gunicorn warming)
         if time.monotonic() > deadline:
             raise AssertionError("gave up waiting")
         time.sleep(0.5)
