@@ -143,6 +143,9 @@ class Deal:
     # Why the deal could not be read (a number that is no number): it is held, never
     # invoiced or compared, and the amounts above leave the bad values out.
     problems: tuple[str, ...] = ()
+    # The CRM's own document number, when the deal is an invoice the CRM issued (a
+    # field-service CRM's "1042"): the books invoice's number is made from it, not the id.
+    number: str = ""
 
 
 @dataclass(frozen=True)

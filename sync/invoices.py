@@ -871,6 +871,9 @@ class InvoiceStep:
         invoices: dict[str, Invoice],
         payments: list[PaymentInfo],
     ) -> None:
+        capabilities = getattr(self.crm, "crm_capabilities", None)
+        if capabilities is not None and not capabilities.writes_payment_status:
+            return  # a billing CRM keeps its own payments: nothing of ours can be shown there
         updates, states = {}, {}
         for invoice_id, link in links.items():
             invoice = invoices.get(invoice_id)

@@ -206,7 +206,8 @@ def build_invoice(
             f"on one invoice (under {numbers.LIMIT:,})"
         )
     try:
-        number = doc_number(pattern, deal.external_id, books)
+        # A CRM that issues its own invoices names them: the books invoice keeps that number.
+        number = doc_number(pattern, deal.number or deal.external_id, books)
     except (KeyError, ValueError) as error:
         problems.append(f"invoice number: {error}")
         number = ""
