@@ -112,7 +112,9 @@ def by_ids(kind: str, count: int) -> str:
 
 def updated_after(since: datetime, **more) -> dict:
     """A filter for records changed after `since` (Jobber's updatedAt range)."""
-    return {"updatedAt": {"after": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}, **more}
+    # To the microsecond: cut to whole seconds, the filter would take in what changed in
+    # the second before `since`.
+    return {"updatedAt": {"after": since.astimezone(UTC).isoformat()}, **more}
 
 
 def company_filter(crm_type: str) -> dict:

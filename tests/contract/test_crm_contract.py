@@ -1,0 +1,248 @@
+"""The contract every CRM adapter passes, against its emulator over HTTP: the same
+scenarios for HubSpot (a sales CRM: won deals become invoices) and Jobber (a field-service
+CRM: its own issued invoices are what is posted). Companies and contacts listed, paged,
+read by id and followed by a change feed; a billable record (a won deal, an issued
+invoice) read with its lines and its money in Decimal; throttling waited out; a refused
+access token refreshed once, the rotated refresh token kept; a bad number held, never
+raised; and what a billing CRM holds besides (its invoices, jobs, client balances), empty
+where the CRM has none. Then the engine on top: a Jobber client's clients become
+QuickBooks customers and its issued invoice is posted once, keeping its number."""
+
+import time
+from decimal import Decimal
+
+import requests
+from django.utils import timezone
+
+from connections import retries
+from connections.contract import Refusal
+from connections.flows import flow_for
+from connections.models import Connection
+from connections.records import Money
+from connections.tokens import RefreshRefused
+
+from ..sandbox.conftest import sandbox_db
+
+pytestmark = sandbox_db
+
+LINES = [("Roof inspection", "2", "185.00"), ("Gutter clean", "1", "90.50")]
+TOTAL = Decimal("460.50")
+
+
+def every(adapter, crm_type: str) -> tuple[list, int]:
+    records, cursor, pages = [], None, 0
+    while True:
+        page = adapter.records(crm_type, cursor)
+        records += page.records
+        pages += 1
+        if not (cursor := page.next_cursor):
+            return records, pages
+
+
+def test_companies_and_contacts_list_page_read_and_change_feed(crm_world, monkeypatch):
+    crm, adapter = crm_world.crm, crm_world.adapter
+    companies = [crm.company(f"Builder {n}", phone=f"512-555-010{n}") for n in range(3)]
+    people = [crm.person("Dana", f"Ruiz{n}", f"dana{n}@example.com") for n in range(2)]
+    before = timezone.now()
+    time.sleep(1.1)  # the CRMs stamp whole seconds (Jobber) or milliseconds
+    crm.rename(companies[1], "Builder One Renamed")
+
+    crm.small_pages(monkeypatch, 2)
+    listed, pages = every(adapter, "companies")
+    assert pages >= 2
+    by_id = {r.external_id: r for r in listed}
+    assert set(companies) <= set(by_id)
+    assert by_id[companies[1]].properties["name"] == "Builder One Renamed"
+    assert by_id[companies[0]].properties["phone"] == "512-555-0100"
+    contacts, _ = every(adapter, "contacts")
+    found = {r.external_id: r for r in contacts}
+    assert set(people) <= set(found)
+    assert found[people[1]].properties["email"] == "dana1@example.com"
+    assert found[people[1]].properties["lastname"] == "Ruiz1"
+    assert found[people[1]].company_ids == ()  # a homeowner: a customer of its own
+
+    (read,) = adapter.read_records("companies", [companies[2]])
+    assert read.properties["name"] == "Builder 2"
+    assert adapter.companies().records[0].name
+    changed = {r.external_id for r in adapter.records_changed_since("companies", before)}
+    assert changed == {companies[1]}
+    later = timezone.now() + timezone.timedelta(hours=1)
+    assert adapter.records_changed_since("companies", later) == []
+    assert adapter.record_url("companies", companies[0]).startswith("http")
+    assert ("email", "Email") in adapter.record_properties("contacts") or any(
+        name == "email" for name, _ in adapter.record_properties("contacts")
+    )
+
+
+def test_a_billable_record_reads_with_its_lines_and_money_in_decimal(crm_world):
+    crm, adapter = crm_world.crm, crm_world.adapter
+    company = crm.company("Cedar Roofing")
+    billed = crm.billable(company, LINES, number="1042")
+    (record,) = adapter.read_records("deals", [billed])
+    assert record.properties["dealstage"] in adapter.won_stages()
+    listed, _ = every(adapter, "deals")
+    assert billed in {r.external_id for r in listed}
+
+    (deal,) = adapter.deals([record])
+    assert deal.problems == ()
+    assert deal.company_ids == (company,)
+    assert [(line.name, line.quantity, line.unit_price) for line in deal.lines] == [
+        ("Roof inspection", Decimal("2"), Decimal("185.00")),
+        ("Gutter clean", Decimal("1"), Decimal("90.50")),
+    ]
+    assert all(isinstance(line.unit_price, Decimal) for line in deal.lines)
+    assert sum(line.quantity * line.unit_price for line in deal.lines) == TOTAL
+    assert deal.amount.amount == TOTAL and isinstance(deal.amount.amount, Decimal)
+    assert deal.close_date is not None
+    if crm.bills_itself:  # the books invoice is made from the CRM's own number
+        assert deal.number == "1042" and deal.name == "Invoice #1042"
+
+
+def test_throttling_is_waited_out_for_as_long_as_the_crm_says(crm_world, monkeypatch):
+    waits = []
+
+    def wait(state):
+        error = state.outcome.exception()
+        waits.append(getattr(error, "retry_after", None))
+        return min(waits[-1] or 0.01, 0.5)
+
+    monkeypatch.setattr(retries, "_wait", wait)
+    crm, adapter = crm_world.crm, crm_world.adapter
+    crm.company("Throttled Homes")
+    crm.throttle()
+    for _ in range(3):
+        assert every(adapter, "companies")[0]
+    crm.throttle(False)
+    assert waits and all(w is not None and 0 < w <= 3600 for w in waits), waits
+    if crm.bills_itself:  # the cost Jobber reported is kept for the next call to read
+        assert adapter.last_cost["throttleStatus"]["maximumAvailable"] == 10000
+
+
+def test_a_refused_access_token_is_refreshed_once_and_the_new_refresh_token_kept(
+    crm_world, monkeypatch
+):
+    connection = crm_world.connection
+    flow = type(flow_for(connection.system))
+    refresh, calls = flow.refresh, []
+
+    def counted(self, token):
+        calls.append(token)
+        return refresh(self, token)
+
+    monkeypatch.setattr(flow, "refresh", counted)
+    crm_world.crm.company("Token Homes")
+    old_refresh = Connection.objects.get(pk=connection.pk).refresh_token
+    # The CRM no longer takes the access token we hold (it expired early, or was revoked).
+    Connection.objects.filter(pk=connection.pk).update(access_token="expired-at-the-provider")
+    crm_world.connection.refresh_from_db()
+    adapter = crm_world.adapter
+    assert every(adapter, "companies")[0]
+    assert every(adapter, "companies")[0]
+    assert calls == [old_refresh]
+    saved = Connection.objects.get(pk=connection.pk)
+    assert saved.access_token != "expired-at-the-provider"
+    if crm_world.crm.bills_itself:  # rotation: a new refresh token, the used one dead
+        assert saved.refresh_token != old_refresh
+        try:
+            refresh(flow_for(connection.system), old_refresh)
+        except RefreshRefused:
+            pass
+        else:
+            raise AssertionError("the used refresh token still works")
+
+
+def test_a_bad_number_is_held_not_raised(crm_world):
+    crm, adapter = crm_world.crm, crm_world.adapter
+    company = crm.company("Odd Numbers Roofing")
+    bad, good = crm.bad_billable(company), crm.billable(company, LINES)
+    deals = {d.external_id: d for d in adapter.deals(adapter.read_records("deals", [bad, good]))}
+    assert deals[bad].problems and deals[good].problems == ()
+    if crm.bills_itself:
+        audited = {i.external_id for i in adapter.crm_invoices()}
+        assert good in audited and bad not in audited
+        assert [u.external_id for u in adapter.unreadable] == [bad]
+
+
+def test_invoices_jobs_and_balances_of_a_crm_that_bills(crm_world):
+    crm, adapter = crm_world.crm, crm_world.adapter
+    capabilities = adapter.crm_capabilities
+    company = crm.company("Maple Homes")
+    if not crm.bills_itself:
+        assert capabilities.source == "deal" and not capabilities.issues_invoices
+        assert adapter.crm_invoices() == [] and adapter.jobs() == []
+        assert adapter.client_balances() == {}
+        return
+    assert capabilities.source == "invoice" and capabilities.has_jobs
+    assert not capabilities.writes_payment_status
+    issued = crm.billable(company, LINES, number="2001")
+    draft = crm.billable(company, [("Estimate visit", "1", "75.00")], status="draft", job=False)
+
+    invoices = {i.external_id: i for i in adapter.crm_invoices()}
+    assert set(invoices) == {issued, draft}
+    one = invoices[issued]
+    assert (one.number, one.status, one.customer_id) == ("2001", "awaiting_payment", company)
+    assert one.total == Money(TOTAL, "USD") and one.balance == Money(TOTAL, "USD")
+    assert isinstance(one.total.amount, Decimal) and not one.paid
+    assert [(line.quantity, line.amount) for line in one.lines] == [
+        (Decimal("2"), Decimal("370.00")),
+        (Decimal("1"), Decimal("90.50")),
+    ]
+    assert one.issued == "2026-11-20" and one.due == "2026-12-20" and len(one.job_ids) == 1
+    assert invoices[draft].status == "draft"
+    assert adapter.crm_invoices(timezone.now() + timezone.timedelta(hours=1)) == []
+
+    (job,) = adapter.jobs()
+    assert job.external_id == one.job_ids[0] and job.invoice_ids == (issued,)
+    assert job.customer_id == company and job.total == Money(TOTAL, "USD")
+    # What the client owes: issued invoices only (a draft is owed by nobody).
+    assert adapter.client_balances()[company] == Money(TOTAL, "USD")
+
+    # Payment status cannot be written to Jobber: refused in words, nothing sent.
+    (result,) = adapter.update_records("deals", {issued: {"syncfirm_payment_status": "paid"}})
+    assert not result.ok and result.refusal == Refusal.OTHER and "Jobber" in result.error
+
+
+def test_a_jobber_client_posts_its_issued_invoice_to_quickbooks_once_keeping_its_number(
+    connected, sandbox, two_firms, monkeypatch
+):
+    from quickbooks.objects.customer import Customer
+
+    from sync.customers import run_customer_sync
+    from sync.models import InvoiceLink, InvoiceState, RunKind, SyncSettings
+
+    from .worlds import JobberCrm, QuickBooksBooks
+
+    books_connection, crm_connection = connected("quickbooks"), connected("jobber")
+    books, crm = QuickBooksBooks(books_connection, sandbox), JobberCrm(crm_connection, sandbox)
+    for path in (books.control_path, crm.control_path):
+        requests.patch(
+            f"{sandbox}/sandbox/control/{path}",
+            json={"rate_limits": False, "webhook_url": ""},
+            timeout=10,
+        ).raise_for_status()
+    monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
+    client = two_firms.client_a
+    SyncSettings.objects.filter(pk=SyncSettings.for_client(client).pk).update(
+        income_account=books.income_account
+    )
+    books.add_item("Roof inspection", "RF-INSP")
+    books.add_item("Gutter clean", "GT-CLN")
+    company = crm.company("Cedar Roofing LLC", email="office@cedar.example", city="Austin")
+    crm.person("Dana", "Ruiz", "dana@example.com")
+    run_customer_sync(client, kind=RunKind.IMPORT, full=True)
+    names = {c.DisplayName: c for c in Customer.all(qb=books.qb)}
+    assert {"Cedar Roofing LLC", "Dana Ruiz"} <= set(names)
+    assert names["Cedar Roofing LLC"].BillAddr.City == "Austin"
+    assert names["Dana Ruiz"].PrimaryEmailAddr.Address == "dana@example.com"
+
+    # The contractor issues an invoice in Jobber after syncfirm started posting.
+    issued = crm.billable(company, LINES, number="3107")
+    for _ in range(2):  # a second pull finds it posted and posts nothing more
+        run_customer_sync(client, kind=RunKind.SCHEDULED)
+    numbers = books.invoice_numbers()
+    assert numbers == {"SF-3107": 1}
+    (posted,) = books.invoices()
+    assert posted["total"] == TOTAL
+    assert posted["customer"] == str(names["Cedar Roofing LLC"].Id)
+    link = InvoiceLink.objects.get(client=client, deal_id=issued)
+    assert link.state == InvoiceState.CREATED and link.doc_number == "SF-3107"
