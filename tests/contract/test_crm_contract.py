@@ -96,6 +96,12 @@ def test_a_billable_record_reads_with_its_lines_and_money_in_decimal(crm_world):
     assert deal.close_date is not None
     if crm.bills_itself:  # the books invoice is made from the CRM's own number
         assert deal.number == "1042" and deal.name == "Invoice #1042"
+    # A finding's links open the records (the sandbox's pages stand in for the CRM's).
+    for kind, record_id in (("deals", billed), ("companies", company)):
+        page = requests.get(adapter.record_url(kind, record_id), timeout=10)
+        assert page.status_code == 200, (kind, page.status_code)
+    if crm.bills_itself:
+        assert "Invoice #1042" in requests.get(adapter.record_url("deals", billed), timeout=10).text
 
 
 def test_throttling_is_waited_out_for_as_long_as_the_crm_says(crm_world, monkeypatch):
