@@ -124,6 +124,11 @@ class DealLine:
     description: str = ""
 
 
+# The property of a "deals" record holding the CRM's own number for it, when its deals are
+# invoices it issued (`Deal.number`): history is linked to the books by that number too.
+CRM_NUMBER_PROPERTY = "invoice_number"
+
+
 @dataclass(frozen=True)
 class Deal:
     """A CRM deal with what invoicing needs: stage, money, dates, lines and who it is for."""

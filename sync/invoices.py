@@ -22,7 +22,7 @@ from connections import retries
 from connections.contract import Refusal
 from connections.numbers import BadValue, crm_number
 from connections.providers import provider
-from connections.records import CrmRecord, Deal, Invoice, PaymentInfo
+from connections.records import CRM_NUMBER_PROPERTY, CrmRecord, Deal, Invoice, PaymentInfo
 from syncfirm.money import money
 
 from . import invoicing
@@ -216,7 +216,11 @@ class InvoiceStep:
         rows = []
         for record in deals:
             invoice = by_deal.get(record.external_id) or by_number.get(
-                _number_or_blank(pattern, record.external_id, self.books)
+                _number_or_blank(
+                    pattern,
+                    record.properties.get(CRM_NUMBER_PROPERTY) or record.external_id,
+                    self.books,
+                )
             )
             rows.append(
                 InvoiceLink(

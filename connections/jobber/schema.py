@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from ..numbers import BadValue, clean_text, jobber_number
 from ..records import (
+    CRM_NUMBER_PROPERTY,
     Address,
     CrmInvoice,
     CrmJob,
@@ -264,7 +265,7 @@ def invoice_record(node: dict) -> CrmRecord:
     properties = {
         "dealname": f"Invoice #{number}" if number else "Invoice",
         "dealstage": status,
-        "invoice_number": number,
+        CRM_NUMBER_PROPERTY: number,
         "subject": _text(node, "subject"),
         "issued_date": _day(node.get("issuedDate")),
         "due_date": _day(node.get("dueDate")),
@@ -334,7 +335,7 @@ def invoice_deal(node: dict, lines: list[dict], currency: str) -> Deal:
         properties=record.properties,
         updated_at=record.updated_at,
         problems=tuple(problems),
-        number=record.properties["invoice_number"],
+        number=record.properties[CRM_NUMBER_PROPERTY],
     )
 
 

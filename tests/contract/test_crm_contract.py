@@ -235,7 +235,10 @@ def test_a_jobber_client_posts_its_issued_invoice_to_quickbooks_once_keeping_its
     books.add_item("Gutter clean", "GT-CLN")
     company = crm.company("Cedar Roofing LLC", email="office@cedar.example", city="Austin")
     crm.person("Dana", "Ruiz", "dana@example.com")
+    # Issued before syncfirm started: history (another integration may have posted it).
+    earlier = crm.billable(company, LINES, number="3001")
     run_customer_sync(client, kind=RunKind.IMPORT, full=True)
+    assert InvoiceLink.objects.get(client=client, deal_id=earlier).state == InvoiceState.HISTORICAL
     names = {c.DisplayName: c for c in Customer.all(qb=books.qb)}
     assert {"Cedar Roofing LLC", "Dana Ruiz"} <= set(names)
     assert names["Cedar Roofing LLC"].BillAddr.City == "Austin"
