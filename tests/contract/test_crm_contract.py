@@ -11,15 +11,19 @@ QuickBooks customers and its issued invoice is posted once, keeping its number."
 import time
 from decimal import Decimal
 
+import pytest
 import requests
 from django.utils import timezone
+from quickbooks.objects.customer import Customer
 
 from connections import retries
 from connections.contract import Refusal
 from connections.flows import flow_for
-from connections.models import Connection
+from connections.models import Connection, WebhookDelivery
 from connections.records import Money
 from connections.tokens import RefreshRefused
+from sync.customers import run_customer_sync
+from sync.models import InvoiceLink, InvoiceState, RunKind, SyncSettings
 
 from ..sandbox.conftest import sandbox_db
 
@@ -208,14 +212,10 @@ def test_invoices_jobs_and_balances_of_a_crm_that_bills(crm_world):
     assert not result.ok and result.refusal == Refusal.OTHER and "Jobber" in result.error
 
 
-def test_a_jobber_client_posts_its_issued_invoice_to_quickbooks_once_keeping_its_number(
-    connected, sandbox, two_firms, monkeypatch
-):
-    from quickbooks.objects.customer import Customer
-
-    from sync.customers import run_customer_sync
-    from sync.models import InvoiceLink, InvoiceState, RunKind, SyncSettings
-
+@pytest.fixture
+def jobber_and_quickbooks(connected, sandbox, two_firms, monkeypatch):
+    """Firm A's client running Jobber with QuickBooks books, both connected through the real
+    consent flow, limits lifted, no webhooks unless a test asks."""
     from .worlds import JobberCrm, QuickBooksBooks
 
     books_connection, crm_connection = connected("quickbooks"), connected("jobber")
@@ -233,6 +233,13 @@ def test_a_jobber_client_posts_its_issued_invoice_to_quickbooks_once_keeping_its
     )
     books.add_item("Roof inspection", "RF-INSP")
     books.add_item("Gutter clean", "GT-CLN")
+    return client, books, crm
+
+
+def test_a_jobber_client_posts_its_issued_invoice_to_quickbooks_once_keeping_its_number(
+    jobber_and_quickbooks,
+):
+    client, books, crm = jobber_and_quickbooks
     company = crm.company("Cedar Roofing LLC", email="office@cedar.example", city="Austin")
     crm.person("Dana", "Ruiz", "dana@example.com")
     # Issued before syncfirm started: history (another integration may have posted it).
@@ -255,3 +262,30 @@ def test_a_jobber_client_posts_its_issued_invoice_to_quickbooks_once_keeping_its
     assert posted["customer"] == str(names["Cedar Roofing LLC"].Id)
     link = InvoiceLink.objects.get(client=client, deal_id=issued)
     assert link.state == InvoiceState.CREATED and link.doc_number == "SF-3107"
+
+
+def test_a_jobber_webhook_posts_the_invoice_it_names(jobber_and_quickbooks, sandbox):
+    """INVOICE_UPDATE, signed by Jobber and sent at least once, reaches the receiver; the
+    invoice it names is read and posted once."""
+    client, books, crm = jobber_and_quickbooks
+    company = crm.company("Birch Plumbing")
+    run_customer_sync(client, kind=RunKind.IMPORT, full=True)
+    draft = crm.billable(company, LINES, number="4410", status="draft")
+    requests.patch(
+        f"{sandbox}/sandbox/control/{crm.control_path}",
+        json={"webhook_url": f"{sandbox}/webhooks/jobber/"},
+        timeout=10,
+    ).raise_for_status()
+    requests.patch(
+        f"{sandbox}/sandbox/control/{crm.control_path}/invoices/{draft}",
+        json={"invoice_status": "awaiting_payment"},
+        timeout=10,
+    ).raise_for_status()
+    deadline = time.monotonic() + 30
+    while books.invoice_numbers() != {"SF-4410": 1}:
+        assert time.monotonic() < deadline, books.invoice_numbers()
+        time.sleep(0.3)
+    delivery = WebhookDelivery.objects.filter(system="jobber").first()
+    assert delivery is not None and delivery.connection.client == client
+    time.sleep(2)  # a repeat delivery, if any, changes nothing
+    assert books.invoice_numbers() == {"SF-4410": 1}
