@@ -254,4 +254,22 @@ def jobber_webhook(request: HttpRequest) -> HttpResponse:
         events[0].account_id,
         identities=[event.identity for event in events],
     )
-    return JsonResponse({"status": "duplicate"}) if answer.status_code == 409 else answer
+    if answer.status_code == 409:
+        return JsonResponse({"status": "duplicate"})
+    if events[0].topic == jobber.APP_DISCONNECT:
+        _disconnected_at_provider(System.JOBBER, events[0].account_id)
+    return answer
+
+
+def _disconnected_at_provider(system: str, account_id: str) -> None:
+    """The contractor removed syncfirm in the provider's own app: every token it gave is dead,
+    so the connection needs their approval again, said at once rather than at the next
+    refused call."""
+    from .actions import do_mark_needs_reauth
+    from .models import Status
+
+    connection = _connection_for(system, account_id)
+    if connection is not None and connection.status == Status.ACTIVE:
+        do_mark_needs_reauth(
+            connection, f"syncfirm was disconnected in {connection.get_system_display()}."
+        )

@@ -74,6 +74,14 @@ def test_an_unknown_account_is_acknowledged_and_a_malformed_event_quarantined(
     assert WebhookDelivery.objects.get().status == DeliveryStatus.QUARANTINED
 
 
+def test_a_disconnect_in_jobber_asks_for_approval_again(client, jobber_connection):
+    body = payload(ACCOUNT, "APP_DISCONNECT", encode_id("Account", ACCOUNT))
+    assert post(client, body).status_code == 200
+    jobber_connection.refresh_from_db()
+    assert jobber_connection.status == "needs_reauth"
+    assert "disconnected in Jobber" in jobber_connection.last_error
+
+
 def event(topic: str, item: str, **extra) -> bytes:
     body = {"topic": topic, "appId": settings.JOBBER_CLIENT_ID, "accountId": "A", "itemId": item}
     return json.dumps({"data": {"webHookEvent": body | extra}}).encode()

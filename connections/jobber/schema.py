@@ -400,6 +400,7 @@ def address_of(record: CrmRecord) -> Address:
 # --- webhooks ----------------------------------------------------------------------------
 
 WEBHOOK_SIGNATURE_HEADER = "X-Jobber-Hmac-SHA256"
+APP_DISCONNECT = "APP_DISCONNECT"  # the contractor removed the app in Jobber
 # Topic object → what sync reads: clients are companies or contacts (which, only a read
 # says: the topic does not), invoices are the "deals" that are posted, a job's change is
 # its invoices' (read when the invoices are).

@@ -13,6 +13,7 @@ from ..signatures import base64_hmac_valid
 from . import schema
 
 HEADER = schema.WEBHOOK_SIGNATURE_HEADER
+APP_DISCONNECT = schema.APP_DISCONNECT
 
 
 class MalformedWebhook(ValueError):
