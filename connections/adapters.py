@@ -192,8 +192,9 @@ def crm_adapter(connection: Connection) -> CrmAdapter:
     if provider(connection.system).kind != Kind.CRM:
         raise ValueError(f"{connection.system} is not a CRM")
     from .hubspot.adapter import HubSpotAdapter
+    from .jobber.adapter import JobberAdapter
 
-    adapters = {System.HUBSPOT: HubSpotAdapter}
+    adapters = {System.HUBSPOT: HubSpotAdapter, System.JOBBER: JobberAdapter}
     return adapters[System(connection.system)](connection)
 
 
@@ -202,6 +203,7 @@ def webhook_changes(system: str, body: bytes) -> list[tuple[str, str]]:
     type ("deals") or a books kind ("invoice"); "" for a kind sync does not read. Raises
     the provider's `MalformedWebhook` (a ValueError) on a body it cannot read."""
     from .hubspot import webhooks as hubspot
+    from .jobber import webhooks as jobber
     from .quickbooks import webhooks as quickbooks
     from .xero import webhooks as xero
 
@@ -209,5 +211,6 @@ def webhook_changes(system: str, body: bytes) -> list[tuple[str, str]]:
         System.QUICKBOOKS: quickbooks.changes,
         System.HUBSPOT: hubspot.changes,
         System.XERO: xero.changes,
+        System.JOBBER: jobber.changes,
     }
     return readers[System(system)](body)

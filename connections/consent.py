@@ -40,6 +40,7 @@ COMPANY_WORD = {
     System.QUICKBOOKS: "QuickBooks company",
     System.XERO: "Xero organisation",
     System.HUBSPOT: "HubSpot account",
+    System.JOBBER: "Jobber account",
 }
 STATE_LIFETIME_SECONDS = 30 * 60
 

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from .hubspot.oauth import HubSpotOAuth
+from .jobber.oauth import JobberOAuth
 from .providers import System
 from .quickbooks.oauth import QuickBooksOAuth
 from .tokens import TokenSet
@@ -26,6 +27,7 @@ FLOWS: dict[str, OAuthFlow] = {
     System.QUICKBOOKS: QuickBooksOAuth(),
     System.HUBSPOT: HubSpotOAuth(),
     System.XERO: XeroOAuth(),
+    System.JOBBER: JobberOAuth(),
 }
 
 

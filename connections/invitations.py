@@ -227,13 +227,14 @@ class SentLink:
 
 def default_systems(connected: dict[str, bool]) -> list[str]:
     """What a new link offers unless staff choose: the systems not connected yet, or every
-    system when all are (a reconnection). One set of books: while none is connected, the
-    first accounting system is ticked (staff tick another instead)."""
+    system when all are (a reconnection). One set of books and one CRM: while none of a
+    kind is connected, the first system of it is ticked (staff tick another instead)."""
     from .providers import Kind, provider
 
     waiting = [system for system, is_connected in connected.items() if not is_connected]
-    books = [s for s in waiting if provider(s).kind == Kind.ACCOUNTING]
-    waiting = [s for s in waiting if s not in books[1:]]
+    for kind in (Kind.ACCOUNTING, Kind.CRM):  # one set of books, one CRM
+        of_kind = [s for s in waiting if provider(s).kind == kind]
+        waiting = [s for s in waiting if s not in of_kind[1:]]
     return waiting or list(connected)
 
 
@@ -253,6 +254,9 @@ def chosen_systems(offered: bool, chosen: Sequence[str]) -> list[str] | None:
         raise InvitationInvalid(
             f"A client keeps one set of books: tick {' or '.join(books)}, not both."
         )
+    crms = [PROVIDERS[s].label for s in PROVIDERS if s in chosen and PROVIDERS[s].kind == "crm"]
+    if len(crms) > 1:
+        raise InvitationInvalid(f"A client runs one CRM: tick {' or '.join(crms)}, not both.")
     return [system for system in PROVIDERS if system in chosen]
 
 

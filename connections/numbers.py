@@ -39,6 +39,7 @@ class Provider(Enum):
     QUICKBOOKS = "QuickBooks"
     XERO = "Xero"
     HUBSPOT = "HubSpot"
+    JOBBER = "Jobber"
 
 
 class BadValue(ValueError):
@@ -131,6 +132,11 @@ def xero_number(value: object, field: str, *, default: Decimal | None = None) ->
 
 def hubspot_number(value: object, field: str, *, default: Decimal | None = None) -> Decimal:
     return parse_number(value, field, Provider.HUBSPOT, default=default)
+
+
+def jobber_number(value: object, field: str, *, default: Decimal | None = None) -> Decimal:
+    """Jobber's GraphQL Floats, read from the JSON text as Decimal by its client."""
+    return parse_number(value, field, Provider.JOBBER, default=default)
 
 
 # A number on a CRM record that syncfirm itself writes (the deal's amount paid): the CRM's

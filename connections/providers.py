@@ -11,6 +11,7 @@ class System(models.TextChoices):
     QUICKBOOKS = "quickbooks", "QuickBooks Online"
     XERO = "xero", "Xero"
     HUBSPOT = "hubspot", "HubSpot"
+    JOBBER = "jobber", "Jobber"
 
 
 class Kind(models.TextChoices):
@@ -124,6 +125,25 @@ PROVIDERS: dict[str, Provider] = {
         },
         account_word="Portal",
     ),
+    # Jobber fixes an app's scopes when the app is made in its Developer Center; none is
+    # asked for in the authorize URL (api-facts E2). Listed for the consent pages.
+    System.JOBBER: Provider(
+        System.JOBBER,
+        Kind.CRM,
+        (
+            Scope("read_clients", "Read clients, their addresses, emails and phones"),
+            Scope("read_jobs", "Read jobs"),
+            Scope("read_invoices", "Read invoices, their lines and balances"),
+            Scope("read_payments", "Read payments recorded on invoices"),
+        ),
+        "Jobber",
+        "client",
+        {
+            "merge": "open the client {copy} in Jobber, move its properties, jobs and invoices "
+            "to {keep}, then archive {copy} (Jobber has no merge)",
+        },
+        account_word="Account",
+    ),
 }
 
 
@@ -190,6 +210,25 @@ def xero_connections_url() -> str:
     return "https://api.xero.com/connections"
 
 
+def jobber_api_base() -> str:
+    """Jobber's API root: /graphql and /oauth/{authorize,token} below it."""
+    if settings.SANDBOX:
+        return f"{sandbox_base()}/jobber/api"
+    return "https://api.getjobber.com/api"
+
+
+def jobber_graphql_url() -> str:
+    return f"{jobber_api_base()}/graphql"
+
+
+def jobber_authorize_url() -> str:
+    return f"{jobber_api_base()}/oauth/authorize"
+
+
+def jobber_token_url() -> str:
+    return f"{jobber_api_base()}/oauth/token"
+
+
 # Where a person opens one record in the provider's own app, in the right company. QuickBooks
 # keys its pages by `companyId` (a person signed in to several companies otherwise lands in
 # whichever they used last); HubSpot's by the portal in the path. With SANDBOX on, the
@@ -228,6 +267,30 @@ def xero_record_url(tenant_id: str, kind: str, record_id: str) -> str:
     return f"https://go.xero.com/{XERO_PAGES[kind]}={quote(record_id)}"
 
 
+# Jobber's web app keys its pages by the record's number inside its encoded id; "deals"
+# are Jobber invoices (connections/jobber/adapter.py). The sandbox's pages stand in for them.
+JOBBER_PAGES = {
+    "companies": "clients", "contacts": "clients", "customer": "clients", "client": "clients",
+    "deals": "invoices", "deal": "invoices", "invoice": "invoices", "job": "work_orders",
+    "jobs": "work_orders",
+}  # fmt: skip
+
+
+def jobber_record_url(account_id: str, kind: str, record_id: str) -> str:
+    """A Jobber client's, invoice's or job's page (`kind` neutral or the CRM type)."""
+    import base64
+    import binascii
+
+    page = JOBBER_PAGES.get(kind, "clients")
+    if settings.SANDBOX:
+        return f"{sandbox_base()}/jobber/app/{page}/{quote(account_id)}/{quote(record_id)}"
+    try:  # gid://Jobber/<Type>/<number>
+        number = base64.b64decode(record_id, validate=True).decode().rsplit("/", 1)[-1]
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        number = record_id
+    return f"https://secure.getjobber.com/{page}/{quote(number)}"
+
+
 # Neutral kinds of record → HubSpot's object types.
 CRM_KINDS = {"deal": "deals", "company": "companies", "contact": "contacts"}
 
@@ -239,6 +302,8 @@ def record_url(system: str, account_id: str, kind: str, record_id: str) -> str:
         return quickbooks_record_url(account_id, kind, record_id)
     if system == System.XERO:
         return xero_record_url(account_id, kind, record_id)
+    if system == System.JOBBER:
+        return jobber_record_url(account_id, kind, record_id)
     return hubspot_record_url(account_id, CRM_KINDS.get(kind, kind), record_id)
 
 

@@ -44,6 +44,8 @@ class Limit:
 LIMITS: dict[str, list[Limit]] = {
     System.QUICKBOOKS: [Limit("minute", 500, 60.0)],
     System.HUBSPOT: [Limit("ten_seconds", 100, 10.0)],
+    # Jobber's request guard; its query-cost bucket is waited out by its client (THROTTLED).
+    System.JOBBER: [Limit("five_minutes", 2500, 300.0)],
 }
 CONCURRENCY: dict[str, int] = {System.QUICKBOOKS: 10}
 POLL = 0.05

@@ -124,9 +124,9 @@ class DealLine:
     description: str = ""
 
 
-# The property of a `Deal` that carries the CRM's own invoice number, where the CRM issues
-# invoices and a deal stands for one (Jobber): the books invoice keeps that number.
-CRM_INVOICE_NUMBER = "invoice_number"
+# The property of a "deals" record holding the CRM's own number for it, when its deals are
+# invoices it issued (`Deal.number`): history is linked to the books by that number too.
+CRM_NUMBER_PROPERTY = "invoice_number"
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,9 @@ class Deal:
     # Why the deal could not be read (a number that is no number): it is held, never
     # invoiced or compared, and the amounts above leave the bad values out.
     problems: tuple[str, ...] = ()
+    # The CRM's own document number, when the deal is an invoice the CRM issued (a
+    # field-service CRM's "1042"): the books invoice's number is made from it, not the id.
+    number: str = ""
 
 
 @dataclass(frozen=True)

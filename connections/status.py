@@ -6,7 +6,7 @@ from clients.models import Client
 
 from .invitations import default_systems, sent_invitations
 from .models import BOUND_STATUSES, Connection, Status
-from .providers import PROVIDERS, Kind, Provider
+from .providers import PROVIDERS, Provider
 
 BADGE = {
     Status.ACTIVE: "ok",
@@ -42,20 +42,22 @@ class ConnectionRow:
 
 
 def connection_rows(client: Client, connections=None) -> list[ConnectionRow]:
-    """One row per system the client uses or may connect: the books it keeps (one set), or
-    every accounting system while none is connected; `connections` may be prefetched."""
+    """One row per system the client uses or may connect: the books it keeps and the CRM it
+    runs (one of each), or every system of a kind while none of it is connected;
+    `connections` may be prefetched."""
     if connections is None:
         connections = client.connections.select_related("connected_by")
     by_system = {c.system: c for c in connections}
-    books = {
-        system
+    bound = {
+        system: PROVIDERS[system].kind
         for system, c in by_system.items()
-        if PROVIDERS[system].kind == Kind.ACCOUNTING and c.status in BOUND_STATUSES
+        if system in PROVIDERS and c.status in BOUND_STATUSES
     }
+    kinds = set(bound.values())
     return [
         ConnectionRow(p, by_system.get(system))
         for system, p in PROVIDERS.items()
-        if not books or p.kind != Kind.ACCOUNTING or system in books
+        if p.kind not in kinds or system in bound
     ]
 
 

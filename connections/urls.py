@@ -40,4 +40,5 @@ urlpatterns = [
     path("webhooks/quickbooks/", webhooks.quickbooks_webhook, name="webhook_quickbooks"),
     path("webhooks/hubspot/", webhooks.hubspot_webhook, name="webhook_hubspot"),
     path("webhooks/xero/", webhooks.xero_webhook, name="webhook_xero"),
+    path("webhooks/jobber/", webhooks.jobber_webhook, name="webhook_jobber"),
 ]

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
 from .hubspot import webhooks as hubspot
+from .jobber import webhooks as jobber
 from .models import BOUND_STATUSES, Connection, DeliveryStatus, WebhookDelivery
 from .providers import System
 from .quickbooks import webhooks as quickbooks
@@ -44,6 +45,7 @@ KEPT_HEADERS = (
     "X-HubSpot-Signature-v3",
     "X-HubSpot-Request-Timestamp",
     "x-xero-signature",
+    jobber.HEADER,
 )
 
 
@@ -228,3 +230,46 @@ def xero_webhook(request: HttpRequest) -> HttpResponse:
             request, System.XERO, signature, events, lambda e: e.tenant_id, xero.part_of
         )
     )
+
+
+@csrf_exempt
+@require_POST
+def jobber_webhook(request: HttpRequest) -> HttpResponse:
+    """One event per delivery, sent at least once: a repeat is known by its event's
+    identity, stored once, and answered 200 (Jobber disables endpoints that keep failing).
+    """
+    signature = request.headers.get(jobber.HEADER, "")
+    if not jobber.signature_valid(request.body, signature, settings.JOBBER_CLIENT_SECRET):
+        return _unauthorised(System.JOBBER, f"bad or missing {jobber.HEADER}")
+    if refused := refused_body(System.JOBBER, request.body):
+        return refused
+    try:
+        events = jobber.parse_events(request.body)
+    except jobber.MalformedWebhook as error:
+        return _store(request, System.JOBBER, signature, "", quarantine_reason=str(error))
+    answer = _store(
+        request,
+        System.JOBBER,
+        signature,
+        events[0].account_id,
+        identities=[event.identity for event in events],
+    )
+    if answer.status_code == 409:
+        return JsonResponse({"status": "duplicate"})
+    if events[0].topic == jobber.APP_DISCONNECT:
+        _disconnected_at_provider(System.JOBBER, events[0].account_id)
+    return answer
+
+
+def _disconnected_at_provider(system: str, account_id: str) -> None:
+    """The contractor removed syncfirm in the provider's own app: every token it gave is dead,
+    so the connection needs their approval again, said at once rather than at the next
+    refused call."""
+    from .actions import do_mark_needs_reauth
+    from .models import Status
+
+    connection = _connection_for(system, account_id)
+    if connection is not None and connection.status == Status.ACTIVE:
+        do_mark_needs_reauth(
+            connection, f"syncfirm was disconnected in {connection.get_system_display()}."
+        )

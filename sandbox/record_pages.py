@@ -149,6 +149,44 @@ def xero_record(request: HttpRequest, kind: str, tenant_id: str, record_id: str)
     return _page(request, "Xero", org.name, title, fields, lines)
 
 
+@require_GET
+def jobber_record(request: HttpRequest, page: str, account_id: str, record_id: str):
+    """A Jobber client's, invoice's or job's page (`providers.jobber_record_url`)."""
+    from .jobber import store
+    from .jobber.ids import decode_id
+    from .jobber.models import Account, Client, Invoice, Job
+
+    kinds = {"clients": ("Client", Client), "invoices": ("Invoice", Invoice),
+             "work_orders": ("Job", Job)}  # fmt: skip
+    account, found = decode_id(account_id, "Account"), decode_id(record_id)
+    kind, model = kinds.get(page, ("", None))
+    account_row = Account.objects.filter(pk=account[1]).first() if account else None
+    row = (
+        model.objects.filter(account=account_row, pk=found[1]).first()
+        if model and account_row and found and found[0] == kind
+        else None
+    )
+    if row is None:
+        raise Http404("No such account or record in the Jobber sandbox.")
+    if kind == "Client":
+        email = next(iter(row.emails or []), {}).get("address", "")
+        phone = next(iter(row.phones or []), {}).get("number", "")
+        fields = [("Email", email), ("Phone", phone), ("City", row.city),
+                  ("Balance", _money(store.client_balance(row), "USD"))]  # fmt: skip
+        return _page(request, "Jobber", account_row.name, store.display_name(row), fields, [])
+    lines = [(li.name, li.quantity, _money(li.total_price, "USD")) for li in row.lines.all()]
+    if kind == "Job":
+        fields = [("Client", store.display_name(row.client)), ("Status", row.job_status),
+                  ("Total", _money(row.total, "USD"))]  # fmt: skip
+        return _page(request, "Jobber", account_row.name, f"Job #{row.job_number}", fields, lines)
+    amounts = store.amounts(row)
+    fields = [("Client", store.display_name(row.client)), ("Status", row.invoice_status),
+              ("Total", _money(amounts.total, "USD")),
+              ("Balance", _money(amounts.invoice_balance, "USD"))]  # fmt: skip
+    title = f"Invoice #{row.invoice_number}"
+    return _page(request, "Jobber", account_row.name, title, fields, lines)
+
+
 def _page(request, system: str, company: str, title: str, fields: list, lines: list):
     context = {"system": system, "company": company, "title": title, "fields": fields,
                "lines": lines}  # fmt: skip

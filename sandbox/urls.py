@@ -11,6 +11,10 @@ urlpatterns = [
         record_pages.hubspot_record,
     ),
     path("xero/app/<str:kind>/<str:tenant_id>/<str:record_id>", record_pages.xero_record),
+    path(
+        "jobber/app/<str:page>/<str:account_id>/<str:record_id>",
+        record_pages.jobber_record,
+    ),
     path("", include("sandbox.quickbooks.urls")),
     path("", include("sandbox.hubspot.urls")),
     path("", include("sandbox.xero.urls")),

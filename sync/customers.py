@@ -66,7 +66,6 @@ WEBHOOK_DELAY = timedelta(minutes=2)  # a webhook may come this long after its c
 ACCOUNTING_GROUP = "customers"
 # Neither way: records are matched and linked, never created or changed (an audit).
 AUDIT_DIRECTION = "audit"
-DEFAULT_PATTERN = SyncSettings._meta.get_field("invoice_number_pattern").default
 
 
 STAYS = "put to a person, and neither the record nor the matching settings changed since"
@@ -339,13 +338,8 @@ class _CustomerSync:
         )  # fmt: skip
         self.counts["posting"], self.counts["posting_reason"] = chosen, why
         if not self.dry_run and self.run.kind == RunKind.IMPORT:
-            changes = {"posting": chosen}
-            if self.settings.invoice_number_pattern == DEFAULT_PATTERN:
-                # The CRM's ids are no invoice numbers; its own number is (SF-1042).
-                changes["invoice_number_pattern"] = "SF-{number}"
-            SyncSettings.objects.filter(pk=self.settings.pk).update(**changes)
-            for name, value in changes.items():
-                setattr(self.settings, name, value)
+            SyncSettings.objects.filter(pk=self.settings.pk).update(posting=chosen)
+            self.settings.posting = chosen
         return chosen
 
     def _customers(self, started: datetime) -> None:

@@ -233,13 +233,10 @@ class SyncSettingsForm(forms.ModelForm):
 
     def clean_invoice_number_pattern(self) -> str:
         pattern = self.cleaned_data["invoice_number_pattern"].strip()
-        if "{deal_id}" not in pattern and "{number}" not in pattern:
-            raise forms.ValidationError(
-                "Put {deal_id} in it (or {number}, the CRM's own invoice number, where the CRM "
-                "issues invoices): each deal needs its own number."
-            )
-        try:  # CRM ids run to 12 digits, a CRM's own invoice numbers to 8
-            doc_number(pattern, "9" * 12, self.books.invoicing, "9" * 8)
+        if "{deal_id}" not in pattern:
+            raise forms.ValidationError("Put {deal_id} in it: each deal needs its own number.")
+        try:
+            doc_number(pattern, "9" * 12, self.books.invoicing)  # CRM ids run to 12 digits
         except (KeyError, IndexError, ValueError) as error:
             raise forms.ValidationError(f"Not a usable pattern: {error}") from error
         return pattern

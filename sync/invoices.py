@@ -22,7 +22,7 @@ from connections import retries
 from connections.contract import Refusal
 from connections.numbers import BadValue, crm_number
 from connections.providers import provider
-from connections.records import CRM_INVOICE_NUMBER, CrmRecord, Deal, Invoice, PaymentInfo
+from connections.records import CRM_NUMBER_PROPERTY, CrmRecord, Deal, Invoice, PaymentInfo
 from syncfirm.money import money
 
 from . import invoice_pairing, invoicing
@@ -225,7 +225,13 @@ class InvoiceStep:
             invoice = (
                 paired.get(record.external_id)
                 or by_deal.get(record.external_id)
-                or by_number.get(_number_or_blank(pattern, record, self.books))
+                or by_number.get(
+                    _number_or_blank(
+                        pattern,
+                        record.properties.get(CRM_NUMBER_PROPERTY) or record.external_id,
+                        self.books,
+                    )
+                )
             )
             rows.append(
                 InvoiceLink(
@@ -908,6 +914,9 @@ class InvoiceStep:
         invoices: dict[str, Invoice],
         payments: list[PaymentInfo],
     ) -> None:
+        capabilities = getattr(self.crm, "crm_capabilities", None)
+        if capabilities is not None and not capabilities.writes_payment_status:
+            return  # a billing CRM keeps its own payments: nothing of ours can be shown there
         updates, states = {}, {}
         for invoice_id, link in links.items():
             invoice = invoices.get(invoice_id)
@@ -983,10 +992,9 @@ def _amount(value) -> Decimal | None:
     return found.quantize(invoicing.CENT) if found is not None else None
 
 
-def _number_or_blank(pattern: str, record: CrmRecord, books: invoicing.Books) -> str:
+def _number_or_blank(pattern: str, deal_id: str, books: invoicing.Books) -> str:
     try:
-        number = record.properties.get(CRM_INVOICE_NUMBER, "")
-        return invoicing.doc_number(pattern, record.external_id, books, number)
+        return invoicing.doc_number(pattern, deal_id, books)
     except (KeyError, ValueError):
         return ""
 

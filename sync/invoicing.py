@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from connections import numbers
-from connections.records import CRM_INVOICE_NUMBER, Deal, Invoice, Item, PaymentInfo
+from connections.records import Deal, Invoice, Item, PaymentInfo
 from syncfirm.money import money
 
 CENT = Decimal("0.01")
@@ -73,15 +73,11 @@ class Books:
     crm: str = "CRM"  # the CRM's name, in the reference an invoice keeps to its deal
 
 
-def doc_number(pattern: str, deal_id: str, books: Books | None = None, crm_number: str = "") -> str:
+def doc_number(pattern: str, deal_id: str, books: Books | None = None) -> str:
     """The invoice number for a deal: a per-client pattern, deterministic, so it is also
     the deal's reference in the books (searched for before any retry). With `books`, one
-    longer than they hold is refused; without, a number read back is only rebuilt.
-    `{number}` is the CRM's own invoice number, where the CRM issues invoices (its ids are
-    too long for the books: Jobber's run to 40 characters)."""
-    if "{number}" in pattern and not crm_number:
-        raise ValueError("the CRM gives this record no invoice number of its own")
-    number = pattern.format(deal_id=deal_id, number=crm_number)
+    longer than they hold is refused; without, a number read back is only rebuilt."""
+    number = pattern.format(deal_id=deal_id)
     if books is not None and len(number) > books.number_limit:
         raise ValueError(
             f"the invoice number {number!r} is longer than {books.name} allows "
@@ -210,9 +206,8 @@ def build_invoice(
             f"on one invoice (under {numbers.LIMIT:,})"
         )
     try:
-        number = doc_number(
-            pattern, deal.external_id, books, deal.properties.get(CRM_INVOICE_NUMBER, "")
-        )
+        # A CRM that issues its own invoices names them: the books invoice keeps that number.
+        number = doc_number(pattern, deal.number or deal.external_id, books)
     except (KeyError, ValueError) as error:
         problems.append(f"invoice number: {error}")
         number = ""

@@ -2,11 +2,11 @@ import pytest
 import requests
 
 from connections import retries
-from connections.adapters import accounting_adapter
+from connections.adapters import accounting_adapter, crm_adapter
 from sync.models import SyncSettings
 
 from ..sync_support import Systems
-from .worlds import ACCOUNTING_SYSTEMS, BOOKS
+from .worlds import ACCOUNTING_SYSTEMS, BOOKS, CRM_SYSTEMS, CRMS
 
 
 class World(Systems):
@@ -47,4 +47,30 @@ def world(request, connected, sandbox, two_firms, monkeypatch) -> World:
     SyncSettings.objects.filter(pk=SyncSettings.for_client(made.client).pk).update(
         income_account=made.books.income_account
     )
+    return made
+
+
+class CrmWorld:
+    """Firm A's client with one CRM connected through the real consent flow; `crm` acts in
+    it as its own user would."""
+
+    def __init__(self, client, connection, sandbox):
+        self.client, self.connection, self.sandbox = client, connection, sandbox
+        self.crm = CRMS[connection.system](connection, sandbox)
+
+    @property
+    def adapter(self):
+        return crm_adapter(self.connection)
+
+
+@pytest.fixture(params=CRM_SYSTEMS)
+def crm_world(request, connected, sandbox, two_firms, monkeypatch) -> CrmWorld:
+    made = CrmWorld(two_firms.client_a, connected(request.param), sandbox)
+    requests.patch(
+        f"{sandbox}/sandbox/control/{made.crm.control_path}",
+        json={"rate_limits": False, "webhook_url": ""},
+        timeout=10,
+    ).raise_for_status()
+    monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
+    monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
     return made

@@ -201,3 +201,204 @@ class XeroBooks:
 
 
 BOOKS = {"quickbooks": QuickBooksBooks, "xero": XeroBooks}
+
+
+# --- CRMs ----------------------------------------------------------------------------------
+# Each CRM as the CRM contract suite acts in it: what its own user does (a company, a
+# person, a billable record with lines, a bad number) and how the test makes it throttle.
+CRM_SYSTEMS = ["hubspot", "jobber"]
+
+
+class HubSpotCrm:
+    system = "hubspot"
+    bills_itself = False  # a sales CRM: won deals become invoices; no invoices, jobs, balances
+
+    def __init__(self, connection: Connection, sandbox: str):
+        self.connection, self.sandbox = connection, sandbox
+
+    @property
+    def control_path(self) -> str:
+        return f"hubspot/portals/{self.connection.external_id}"
+
+    @property
+    def api(self):
+        from hubspot import HubSpot
+
+        self.connection.refresh_from_db()
+        return HubSpot(
+            access_token=self.connection.access_token, host=f"{self.sandbox}/sandbox/hubspot"
+        )
+
+    def company(self, name: str, **fields) -> str:
+        return self.api.crm.companies.basic_api.create({"properties": {"name": name, **fields}}).id
+
+    def person(self, first: str, last: str, email: str = "") -> str:
+        properties = {"firstname": first, "lastname": last, "email": email}
+        return self.api.crm.contacts.basic_api.create({"properties": properties}).id
+
+    def rename(self, record_id: str, name: str) -> None:
+        self.api.crm.companies.basic_api.update(record_id, {"properties": {"name": name}})
+
+    def billable(self, company: str, lines: list[tuple[str, str, str]], number: str = "") -> str:
+        """A closed-won deal with line items (name, quantity, unit price)."""
+        from ..sync_support import Systems
+
+        systems = Systems(None, None, self.connection, self.sandbox)
+        rows = [(name, "", quantity, price) for name, quantity, price in lines]
+        deal = systems.deal(f"Deal {number or len(lines)}", rows, company=company)
+        systems.win(deal)
+        return deal
+
+    def bad_billable(self, company: str) -> str:
+        return self.billable(company, [("Roof inspection", "NaN", "12.50")])
+
+    @staticmethod
+    def small_pages(monkeypatch, size: int) -> None:
+        monkeypatch.setattr("connections.hubspot.adapter.BATCH_LIMIT", size)
+
+    def throttle(self, on: bool = True) -> None:
+        import requests
+
+        requests.put(
+            f"{self.sandbox}/sandbox/control/faults",
+            json={"system": "hubspot", "account": self.connection.external_id, "throttle": on},
+            timeout=10,
+        ).raise_for_status()
+
+
+class JobberCrm:
+    system = "jobber"
+    bills_itself = True  # a field-service CRM: its own invoices, jobs and client balances
+
+    def __init__(self, connection: Connection, sandbox: str):
+        from sandbox.jobber.ids import decode_id
+
+        self.connection, self.sandbox = connection, sandbox
+        self.account_id = decode_id(connection.external_id, "Account")[1]
+        self._keys = 0
+
+    @property
+    def control_path(self) -> str:
+        return f"jobber/accounts/{self.account_id}"
+
+    def book(self, doc: dict) -> dict:
+        import requests
+
+        answer = requests.post(
+            f"{self.sandbox}/sandbox/control/{self.control_path}/book",
+            json={"notify": False, **doc},
+            timeout=30,
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()["ids"]
+
+    def _key(self) -> str:
+        self._keys += 1
+        return f"k{self._keys}"
+
+    def company(self, name: str, **fields) -> str:
+        key = self._key()
+        spec = {"key": key, "company_name": name, "is_company": True}
+        if "phone" in fields:
+            spec["phones"] = [{"number": fields.pop("phone"), "primary": True}]
+        if "email" in fields:
+            spec["emails"] = [{"address": fields.pop("email"), "primary": True}]
+        names = {"zip": "postal_code", "city": "city", "address": "street1", "state": "province"}
+        spec |= {names[k]: v for k, v in fields.items()}
+        return self.book({"clients": [spec]})[key]
+
+    def person(self, first: str, last: str, email: str = "") -> str:
+        key = self._key()
+        spec = {"key": key, "first_name": first, "last_name": last}
+        if email:
+            spec["emails"] = [{"address": email, "primary": True}]
+        return self.book({"clients": [spec]})[key]
+
+    def rename(self, record_id: str, name: str) -> None:
+        """The contractor renames a company client in Jobber (its clientEdit mutation)."""
+        from connections.jobber import graphql
+        from connections.refresh import access_token_for
+
+        edit = (
+            "mutation Edit($id: EncodedId!, $name: String) { clientEdit(clientId: $id,"
+            " input: {companyName: $name}) { client { id } userErrors { message path } } }"
+        )
+        answer = graphql.post(
+            access_token_for(self.connection), edit, {"id": record_id, "name": name}
+        )
+        graphql.raise_user_errors(answer.data["clientEdit"], "Renaming a Jobber client")
+
+    def billable(
+        self,
+        company: str,
+        lines: list[tuple[str, str, str]],
+        number: str = "",
+        status: str = "awaiting_payment",
+        job: bool = True,
+    ) -> str:
+        """An issued invoice for the client `company` (an encoded id), for a job of its own."""
+        from sandbox.jobber.ids import decode_id
+        from sandbox.jobber.models import Client
+
+        client = Client.objects.using("sandbox").get(pk=decode_id(company)[1])
+        key, client_key = self._key(), self._key()
+        # The book refers to clients by key: lean on an existing one through a stand-in key.
+        doc = {"clients": [], "jobs": [], "invoices": []}
+        spec_lines = [{"name": n, "quantity": q, "unit_price": p} for n, q, p in lines]
+        invoice = {"key": key, "client": client_key, "lines": spec_lines,
+                   "invoice_status": status, "issued_date": "2026-11-20",
+                   "due_date": "2026-12-20", "subject": "Roof work"}  # fmt: skip
+        if number:
+            invoice["invoice_number"] = number
+        if job:
+            doc["jobs"].append({"key": f"{key}-job", "client": client_key, "title": "Roof job",
+                                "lines": spec_lines})  # fmt: skip
+            invoice["jobs"] = [f"{key}-job"]
+        doc["invoices"].append(invoice)
+        ids = _book_for_client(self, client, client_key, doc)
+        return ids[key]
+
+    @staticmethod
+    def small_pages(monkeypatch, size: int) -> None:
+        from dataclasses import replace
+
+        from connections.jobber import schema
+
+        for name in ("CLIENTS", "INVOICES", "JOBS"):
+            monkeypatch.setattr(schema, name, replace(getattr(schema, name), page_size=size))
+
+    def bad_billable(self, company: str) -> str:
+        # Quantity x price past what the books can hold on one line (numbers.LIMIT).
+        return self.billable(company, [("Roof inspection", "2", "9999999999.00")])
+
+    def throttle(self, on: bool = True) -> None:
+        """Empty the cost bucket (it restores quickly): the next query is THROTTLED."""
+        import requests
+
+        from sandbox.jobber import ratelimit
+
+        requests.patch(
+            f"{self.sandbox}/sandbox/control/{self.control_path}",
+            json={"rate_limits": on, "maximum_available": 10000, "restore_rate": 5000},
+            timeout=10,
+        ).raise_for_status()
+        if on:
+            ratelimit.try_spend(self.account_id, 10000, 5000, 10000)
+
+
+def _book_for_client(crm: JobberCrm, client, client_key: str, doc: dict) -> dict:
+    """Write `doc` whose records refer to an existing client by `client_key`: the control
+    API's book refers to clients it wrote itself, so the rows are moved onto `client`."""
+    from sandbox.jobber.ids import decode_id
+    from sandbox.jobber.models import Client, Invoice, Job
+
+    doc["clients"] = [{"key": client_key, "first_name": "Stand-in"}]
+    ids = crm.book(doc)
+    stand_in = decode_id(ids[client_key])[1]
+    Invoice.objects.using("sandbox").filter(client_id=stand_in).update(client=client)
+    Job.objects.using("sandbox").filter(client_id=stand_in).update(client=client)
+    Client.objects.using("sandbox").filter(pk=stand_in).delete()
+    return ids
+
+
+CRMS = {"hubspot": HubSpotCrm, "jobber": JobberCrm}

@@ -1,0 +1,420 @@
+"""Jobber's GraphQL names: the one module that spells them.
+
+Every type, field, argument, enum value and webhook topic syncfirm sends to or reads from
+Jobber is here: the query documents, and the functions that turn their answers into
+syncfirm's records. The names are from Jobber's 2022 schema (api-facts-wave2.md E4-E6);
+when the current schema says otherwise, correct them here and nowhere else.
+
+Query cost (E3): Jobber prices a query at 1 per field, connections multiplied by their
+page size. Page sizes below keep one call well under the 10,000-point bucket (a page of
+invoices with 20 lines each is about 3,000 points).
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from decimal import Decimal
+
+from ..numbers import BadValue, clean_text, jobber_number
+from ..records import (
+    CRM_NUMBER_PROPERTY,
+    Address,
+    CrmInvoice,
+    CrmJob,
+    CrmRecord,
+    Deal,
+    DealLine,
+    InvoiceLine,
+    Money,
+)
+
+# The API version every call asks for (X-JOBBER-GRAPHQL-VERSION); Jobber serves a removed
+# one as its oldest supported, with a warning the client logs.
+VERSION = "2025-04-16"
+VERSION_HEADER = "X-JOBBER-GRAPHQL-VERSION"
+THROTTLED = "THROTTLED"
+
+# Invoices that were issued to the client: what is posted to the books. A draft is not;
+# Jobber's 2022 enum has no void (a voided invoice may come as another status: re-check).
+ISSUED_STATUSES = frozenset({"awaiting_payment", "paid", "past_due", "bad_debt"})
+
+CLIENT_FIELDS = """
+fragment ClientFields on Client {
+  id name title firstName lastName companyName isCompany isArchived isLead
+  emails { address description primary }
+  phones { number description primary }
+  billingAddress { street1 street2 city province postalCode country }
+  balance updatedAt
+}
+"""
+LINE_FIELDS = "nodes { id name description quantity unitPrice totalPrice } "
+PAGE_INFO = "pageInfo { hasNextPage endCursor }"
+LINES_PER_INVOICE = 20
+INVOICE_FIELDS = f"""
+fragment InvoiceFields on Invoice {{
+  id invoiceNumber invoiceStatus subject issuedDate dueDate updatedAt
+  amounts {{ subtotal total invoiceBalance paymentsTotal }}
+  client {{ id isCompany }}
+  jobIds
+  lineItems(first: {LINES_PER_INVOICE}) {{ {LINE_FIELDS} {PAGE_INFO} }}
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A Relay connection at the root of the query: its document (taking `$first` and
+    `$after`, and `$filter` where it filters) and the field that holds the page."""
+
+    root: str
+    document: str
+    page_size: int
+
+
+CLIENTS = Listing(
+    "clients",
+    "query Clients($first: Int!, $after: String, $filter: ClientFilterAttributes) {"
+    " clients(first: $first, after: $after, filter: $filter) {"
+    f" nodes {{ ...ClientFields }} {PAGE_INFO} }} }}" + CLIENT_FIELDS,
+    50,
+)
+INVOICES = Listing(
+    "invoices",
+    "query Invoices($first: Int!, $after: String, $filter: InvoiceFilterAttributes) {"
+    " invoices(first: $first, after: $after, filter: $filter) {"
+    f" nodes {{ ...InvoiceFields }} {PAGE_INFO} }} }}" + INVOICE_FIELDS,
+    20,
+)
+JOB_INVOICES = 25
+JOBS = Listing(
+    "jobs",
+    "query Jobs($first: Int!, $after: String) { jobs(first: $first, after: $after) {"
+    " nodes { id jobNumber title jobStatus total client { id }"
+    f" invoices(first: {JOB_INVOICES}) {{ nodes {{ id }} }} }} {PAGE_INFO} }} }}",
+    20,
+)
+ACCOUNT = "query Account { account { id name } }"
+MORE_LINES = (
+    "query Lines($id: EncodedId!, $after: String) { invoice(id: $id) {"
+    f" lineItems(first: 50, after: $after) {{ {LINE_FIELDS} {PAGE_INFO} }} }} }}"
+)
+# Records read by id, several to a call under aliases (Jobber has no batch read).
+BY_ID = {"client": ("ClientFields", CLIENT_FIELDS), "invoice": ("InvoiceFields", INVOICE_FIELDS)}
+BY_ID_BATCH = 20
+
+
+def by_ids(kind: str, count: int) -> str:
+    """A document reading `count` records of `kind` ("client", "invoice") as n0, n1, …
+    from the variables id0, id1, …"""
+    fragment, text = BY_ID[kind]
+    variables = ", ".join(f"$id{n}: EncodedId!" for n in range(count))
+    fields = " ".join(f"n{n}: {kind}(id: $id{n}) {{ ...{fragment} }}" for n in range(count))
+    return f"query ById({variables}) {{ {fields} }}" + text
+
+
+def updated_after(since: datetime, **more) -> dict:
+    """A filter for records changed after `since` (Jobber's updatedAt range)."""
+    # To the microsecond: cut to whole seconds, the filter would take in what changed in
+    # the second before `since`.
+    return {"updatedAt": {"after": since.astimezone(UTC).isoformat()}, **more}
+
+
+def company_filter(crm_type: str) -> dict:
+    return {"isCompany": crm_type == "companies"}
+
+
+def page_of(data: dict, root: str) -> tuple[list[dict], str | None]:
+    """A connection's nodes and the cursor after them (None on the last page)."""
+    found = data.get(root) or {}
+    info = found.get("pageInfo") or {}
+    return list(found.get("nodes") or []), (
+        info.get("endCursor") if info.get("hasNextPage") else None
+    )
+
+
+def account_of(data: dict) -> tuple[str, str]:
+    account = data["account"]
+    return str(account["id"]), clean_text(account.get("name"))
+
+
+def throttle_wait(extensions: dict) -> float | None:
+    """Seconds until the cost bucket holds what the refused query asked for, from
+    `extensions.cost` (None when Jobber did not say)."""
+    cost = (extensions or {}).get("cost") or {}
+    status = cost.get("throttleStatus") or {}
+    try:
+        wanted = Decimal(str(cost.get("requestedQueryCost", 0)))
+        have = Decimal(str(status["currentlyAvailable"]))
+        rate = Decimal(str(status["restoreRate"]))
+    except (KeyError, ArithmeticError, ValueError):
+        return None
+    if rate <= 0:
+        return None
+    return float(max(Decimal("0.1"), (wanted - have) / rate))
+
+
+def error_code(error: dict) -> str:
+    return str(((error or {}).get("extensions") or {}).get("code") or "")
+
+
+def user_errors(payload: dict | None) -> list[str]:
+    """A mutation's `userErrors` in words ("message (at input.emails.0)")."""
+    found = []
+    for error in (payload or {}).get("userErrors") or []:
+        path = ".".join(str(p) for p in error.get("path") or [])
+        found.append(f"{error.get('message', '')}" + (f" (at {path})" if path else ""))
+    return found
+
+
+def lines_page(data: dict) -> tuple[list[dict], str | None]:
+    return page_of(data.get("invoice") or {}, "lineItems")
+
+
+# --- answers → records --------------------------------------------------------------------
+
+
+def _text(node: dict, name: str) -> str:
+    return clean_text(node.get(name)).strip() if node.get(name) is not None else ""
+
+
+def _when(value) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _day(value) -> str:
+    """Jobber types dates as ISO 8601 date-times at midnight UTC: the date is what counts."""
+    found = _when(value)
+    return found.date().isoformat() if found else ""
+
+
+def _primary(items: list[dict], key: str) -> str:
+    """The primary email or phone, else the first."""
+    chosen = next((i for i in items if i.get("primary")), items[0] if items else {})
+    return clean_text(chosen.get(key)).strip() if chosen.get(key) else ""
+
+
+def client_record(node: dict) -> CrmRecord:
+    """A Jobber client as sync reads it: a company client is a company, a person a contact
+    (with no company: Jobber's people are homeowners), with the property names the default
+    field maps read (name / firstname, lastname, email, phone, address, city, state, zip,
+    country) beside Jobber's own."""
+    is_company = bool(node.get("isCompany"))
+    address = node.get("billingAddress") or {}
+    emails, phones = list(node.get("emails") or []), list(node.get("phones") or [])
+    mobile = next((p for p in phones if "mobile" in str(p.get("description") or "").casefold()), {})
+    properties = {
+        "name": _text(node, "name"),
+        "companyName": _text(node, "companyName"),
+        "firstname": _text(node, "firstName"),
+        "lastname": _text(node, "lastName"),
+        "title": _text(node, "title"),
+        "email": _primary(emails, "address"),
+        "phone": _primary(phones, "number"),
+        "mobilephone": clean_text(mobile.get("number") or "").strip(),
+        "address": _text(address, "street1"),
+        "address2": _text(address, "street2"),
+        "city": _text(address, "city"),
+        "state": _text(address, "province"),
+        "zip": _text(address, "postalCode"),
+        "country": _text(address, "country"),
+        "isArchived": "true" if node.get("isArchived") else "false",
+        "isLead": "true" if node.get("isLead") else "false",
+        "balance": clean_text(node.get("balance")) if node.get("balance") is not None else "",
+        "updatedAt": _text(node, "updatedAt"),
+    }
+    properties = {k: v for k, v in properties.items() if v != ""}
+    crm_type = "companies" if is_company else "contacts"
+    return CrmRecord(crm_type, str(node["id"]), properties, (), _when(node.get("updatedAt")))
+
+
+# The properties a field map may read from clients, with their labels.
+CLIENT_PROPERTIES = {
+    "companies": [
+        ("name", "Name"), ("companyName", "Company name"), ("email", "Email (primary)"),
+        ("phone", "Phone (primary)"), ("address", "Billing street 1"),
+        ("address2", "Billing street 2"), ("city", "Billing city"),
+        ("state", "Billing province/state"), ("zip", "Billing postal code"),
+        ("country", "Billing country"),
+    ],
+    "contacts": [
+        ("firstname", "First name"), ("lastname", "Last name"), ("name", "Name"),
+        ("title", "Title"), ("email", "Email (primary)"), ("phone", "Phone (primary)"),
+        ("mobilephone", "Mobile phone"), ("address", "Billing street 1"),
+        ("address2", "Billing street 2"), ("city", "Billing city"),
+        ("state", "Billing province/state"), ("zip", "Billing postal code"),
+        ("country", "Billing country"),
+    ],
+}  # fmt: skip
+
+
+def client_balance(node: dict, currency: str) -> Money:
+    return Money(jobber_number(node.get("balance"), "balance", default=Decimal(0)), currency)
+
+
+def invoice_record(node: dict) -> CrmRecord:
+    """A Jobber invoice as a "deal" record: the stage is its status (issued ones are
+    "won"), the name "Invoice #<number>"; the engine reads `dealstage` and `dealname`."""
+    number = _text(node, "invoiceNumber")
+    status = _text(node, "invoiceStatus")
+    client = node.get("client") or {}
+    properties = {
+        "dealname": f"Invoice #{number}" if number else "Invoice",
+        "dealstage": status,
+        CRM_NUMBER_PROPERTY: number,
+        "subject": _text(node, "subject"),
+        "issued_date": _day(node.get("issuedDate")),
+        "due_date": _day(node.get("dueDate")),
+        "client_id": str(client.get("id") or ""),
+        "client_is_company": "true" if client.get("isCompany") else "false",
+        "job_ids": ",".join(str(j) for j in node.get("jobIds") or []),
+    }
+    return CrmRecord("deals", str(node["id"]), properties, (), _when(node.get("updatedAt")))
+
+
+def _line_numbers(node: dict) -> tuple[Decimal, Decimal, Decimal]:
+    quantity = jobber_number(node.get("quantity"), "quantity", default=Decimal(1))
+    price = jobber_number(node.get("unitPrice"), "unit price", default=Decimal(0))
+    total = jobber_number(node.get("totalPrice"), "total price", default=quantity * price)
+    return quantity, price, total
+
+
+def deal_line(node: dict) -> DealLine:
+    """A line item as invoicing reads it, or BadValue (the invoice is then held)."""
+    quantity, price, _ = _line_numbers(node)
+    return DealLine(
+        external_id=str(node.get("id") or ""),
+        name=_text(node, "name"),
+        quantity=quantity,
+        unit_price=price,
+        description=_text(node, "description"),
+    )
+
+
+def _issued_at(value) -> datetime | None:
+    """The issue date as the deal's close date: noon UTC of that day, which is the same day
+    from UTC-11 to UTC+11, so the invoice is dated the day Jobber shows in the client's
+    timezone (midnight UTC would be the day before in the Americas)."""
+    day = _when(value)
+    return datetime.combine(day.date(), time(12), tzinfo=UTC) if day else None
+
+
+def invoice_deal(node: dict, lines: list[dict], currency: str) -> Deal:
+    """A Jobber invoice as the deal invoicing posts: its lines, its client (a company or a
+    contact), issued date as close date, and the Jobber number that the books invoice's
+    number is made from. A value that is no number is named in `problems` (held)."""
+    record = invoice_record(node)
+    problems, read = [], []
+    for line in lines:
+        try:
+            read.append(deal_line(line))
+        except BadValue as error:
+            problems.append(f"line item {line.get('id', '')}: {error}")
+    amounts = node.get("amounts") or {}
+    try:
+        amount = Money(jobber_number(amounts.get("total"), "total", default=Decimal(0)), currency)
+    except BadValue as error:
+        amount, problems = None, [str(error), *problems]
+    client = node.get("client") or {}
+    client_id = str(client.get("id") or "")
+    is_company = bool(client.get("isCompany"))
+    return Deal(
+        external_id=record.external_id,
+        name=record.properties["dealname"],
+        stage=record.properties["dealstage"],
+        amount=amount,
+        currency=currency,
+        close_date=_issued_at(node.get("issuedDate")),
+        lines=tuple(read),
+        company_ids=(client_id,) if client_id and is_company else (),
+        contact_ids=(client_id,) if client_id and not is_company else (),
+        properties=record.properties,
+        updated_at=record.updated_at,
+        problems=tuple(problems),
+        number=record.properties[CRM_NUMBER_PROPERTY],
+    )
+
+
+def crm_invoice(node: dict, lines: list[dict], currency: str) -> CrmInvoice:
+    """A Jobber invoice for an audit, or BadValue when a number in it cannot be read."""
+    amounts = node.get("amounts") or {}
+    read = []
+    for line in lines:
+        quantity, price, total = _line_numbers(line)
+        read.append(
+            InvoiceLine(
+                item_id="",
+                quantity=quantity,
+                unit_price=price,
+                amount=total,
+                description=_text(line, "name") or _text(line, "description"),
+            )
+        )
+    total = jobber_number(amounts.get("total"), "total", default=Decimal(0))
+    balance = jobber_number(amounts.get("invoiceBalance"), "balance", default=Decimal(0))
+    return CrmInvoice(
+        external_id=str(node["id"]),
+        number=_text(node, "invoiceNumber"),
+        customer_id=str((node.get("client") or {}).get("id") or ""),
+        total=Money(total, currency),
+        balance=Money(balance, currency),
+        issued=_day(node.get("issuedDate")),
+        due=_day(node.get("dueDate")),
+        lines=tuple(read),
+        status=_text(node, "invoiceStatus"),
+        job_ids=tuple(str(j) for j in node.get("jobIds") or []),
+        subject=_text(node, "subject"),
+        updated_at=_when(node.get("updatedAt")),
+    )
+
+
+def crm_job(node: dict, currency: str) -> CrmJob:
+    total = node.get("total")
+    return CrmJob(
+        external_id=str(node["id"]),
+        number=str(node.get("jobNumber") or ""),
+        title=_text(node, "title"),
+        customer_id=str((node.get("client") or {}).get("id") or ""),
+        total=Money(jobber_number(total, "job total"), currency) if total is not None else None,
+        status=_text(node, "jobStatus"),
+        invoice_ids=tuple(str(i["id"]) for i in ((node.get("invoices") or {}).get("nodes") or [])),
+    )
+
+
+def address_of(record: CrmRecord) -> Address:
+    p = record.properties
+    return Address(
+        line1=p.get("address", ""),
+        line2=p.get("address2", ""),
+        city=p.get("city", ""),
+        region=p.get("state", ""),
+        postal_code=p.get("zip", ""),
+        country=p.get("country", ""),
+    )
+
+
+# --- webhooks ----------------------------------------------------------------------------
+
+WEBHOOK_SIGNATURE_HEADER = "X-Jobber-Hmac-SHA256"
+APP_DISCONNECT = "APP_DISCONNECT"  # the contractor removed the app in Jobber
+# Topic object → what sync reads: clients are companies or contacts (which, only a read
+# says: the topic does not), invoices are the "deals" that are posted, a job's change is
+# its invoices' (read when the invoices are).
+TOPIC_OBJECTS = {"CLIENT": "clients", "INVOICE": "deals", "JOB": "jobs"}
+
+
+def webhook_event(payload: dict) -> dict:
+    """The event of a delivery: topic, accountId, itemId, occurredAt (or the schema's own
+    spelling, occuredAt)."""
+    event = payload["data"]["webHookEvent"]
+    return {
+        "topic": str(event["topic"]),
+        "account_id": str(event["accountId"]),
+        "item_id": str(event["itemId"]),
+        "occurred_at": str(event.get("occurredAt") or event.get("occuredAt") or ""),
+        "app_id": str(event.get("appId") or ""),
+    }
