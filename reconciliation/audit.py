@@ -10,7 +10,7 @@ job whose revenue differs or a customer whose balance differs; a copy is
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -56,6 +56,11 @@ class SnapCrmInvoice:
     @property
     def name(self) -> str:
         return f"{self.system} invoice #{self.number or self.id}"
+
+    @property
+    def where(self) -> str:
+        """ "Jobber", or "the CRM" while the CRM has no name."""
+        return "the CRM" if self.system == "CRM" else self.system
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,7 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             books.balance,
             books.currency,
             "AR overstated",
-            f"{crm.name} is paid in the CRM; invoice {doc} is still open in the books for "
+            f"{crm.name} is paid in {crm.where}; invoice {doc} is still open in the books for "
             f"{m(books.balance)}",
             crm.id,
             (books.id,),
@@ -190,7 +195,7 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             crm.balance,
             books.currency,
             "the CRM shows money owed that the books have received",
-            f"invoice {doc} is paid in the books; {crm.name} is still open in the CRM for "
+            f"invoice {doc} is paid in the books; {crm.name} is still open in {crm.where} for "
             f"{m(crm.balance)}",
             crm.id,
             (books.id,),
@@ -212,7 +217,7 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             "CRM shows more owed than the books"
             if books_paid > crm.paid
             else "the books show more owed than the CRM",
-            f"the books have {m(books_paid)} paid on invoice {doc}; the CRM has {m(crm.paid)} "
+            f"the books have {m(books_paid)} paid on invoice {doc}; {crm.where} has {m(crm.paid)} "
             f"paid on {crm.name}",
             crm.id,
             (books.id,),
@@ -233,6 +238,9 @@ def _job_revenue(
     invoices (less credits) the books file under the job's reference."""
     invoiced = sum((i.total for i in crm_invoices), ZERO)
     credited = sum((c.amount for c in credits), ZERO)
+    where = crm_invoices[0].where if crm_invoices else "the CRM"
+    # A credit still unused lowers the books' receivable for the customer, not the CRM's.
+    unused = sum((c.amount if c.remaining is None else c.remaining for c in credits), ZERO)
     recognised = sum((i.total for i in books_invoices), ZERO) - credited
     if invoiced == recognised:
         return None
@@ -247,7 +255,7 @@ def _job_revenue(
         "revenue overstated in the CRM"
         if recognised < invoiced
         else "revenue understated in the CRM",
-        f"the CRM has invoiced {money(invoiced, job.currency)} for {job.name}; the books "
+        f"{where} has invoiced {money(invoiced, job.currency)} for {job.name}; the books "
         f"recognise {money(recognised, job.currency)} for it{after} (invoices: {named})",
         crm_invoices[0].id if crm_invoices else "",
         tuple(i.id for i in books_invoices),
@@ -257,7 +265,8 @@ def _job_revenue(
             "crm_revenue": str(invoiced),
             "books_revenue": str(recognised),
             "credits": str(credited),
-            "balance_effect": "0",  # filed under another job: what is owed is the same
+            "credit_ids": [c.id for c in credits],
+            "balance_effect": str(unused),  # an invoice filed under another job moves nothing
         },
         {
             "action": "review",
@@ -295,14 +304,24 @@ def audit(
             finding = _compared(crm[pair.crm], books[pair.books])
             if finding is not None:
                 found.append(finding)
-    # Books invoices the pairing did not explain may still duplicate each other (a sale keyed
-    # twice by hand that never was in the CRM).
-    unexplained = [i for i in invoices if i.id in set(pairing.books_only)]
-    found += duplicate_invoices(unexplained)
+    # A books invoice the pairing did not explain may still be a copy: of a paired one (keyed
+    # again by hand under another number, which the pairing's model may weigh below "near"
+    # in a small book) or of another unexplained one (a sale keyed twice that never was in
+    # the CRM). The paired one is kept, named by its CRM invoice.
+    unexplained = set(pairing.books_only)
+    crm_of = {p.books: p.crm for p in pairing.sure}
+    pool = [replace(i, deal_id=crm_of[i.id]) if i.id in crm_of else i
+            for i in invoices if i.id in unexplained or i.id in crm_of]  # fmt: skip
+    found += [f for f in duplicate_invoices(pool) if set(f.invoice_ids) & unexplained]
+    copies |= {f.fix["invoice_id"] for f in found if f.code == "duplicate_invoice"}
     found += _jobs(live, invoices, pairing, jobs, job_of, list(credits), found, copies)
     active = [i for i in invoices if i.id not in copies]
     found += stale_open_invoices(active, today, stale_after_days)
-    return unapplied_money(active, list(payments), list(credits), found)
+    # A credit filed under a job whose revenue is a finding belongs to that finding, not to
+    # the customer's account.
+    claimed = {c: f.deal_id for f in found for c in f.evidence.get("credit_ids", ())}
+    credits = [replace(c, deal_id=claimed[c.id]) if c.id in claimed else c for c in credits]
+    return unapplied_money(active, list(payments), credits, found)
 
 
 def _jobs(live, invoices, pairing, jobs, job_of, credits, found, copies) -> list[Finding]:

@@ -15,6 +15,7 @@ from connections.hubspot.subscriptions import ensure_subscriptions
 from connections.providers import System, sandbox_base
 from connections.tokens import OAuthError
 from sandbox.consent import ConsentPageError, consent
+from sandbox.jobber.ids import decode_id
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ WEBHOOK_CONTROL = {
     System.QUICKBOOKS: "control/quickbooks/companies/{account}",
     System.XERO: "control/xero/organisations/{account}",
     System.HUBSPOT: "control/hubspot/portals/{account}",
+    System.JOBBER: "control/jobber/accounts/{account}",
 }
 
 
@@ -67,6 +69,8 @@ def point_webhooks_here(system: str, account: str) -> str:
     nothing until the receiver passed intent-to-receive: run it; returns a warning when it
     did not pass (the app server must be up at PUBLIC_BASE_URL), else ""."""
     base = settings.PUBLIC_BASE_URL.rstrip("/")
+    if system == System.JOBBER:  # the connection keeps Jobber's encoded id of the account
+        account = str((decode_id(account, "Account") or ("", account))[1])
     path = f"{sandbox_base()}/{WEBHOOK_CONTROL[System(system)].format(account=account)}"
     answer = requests.patch(path, json={"webhook_url": f"{base}/webhooks/{system}/"}, timeout=30)
     if answer.status_code != 200:
@@ -85,9 +89,10 @@ def point_webhooks_here(system: str, account: str) -> str:
 class Command(BaseCommand):
     help = (
         "Connect a client to the sandbox QuickBooks company (or Xero organisation, with "
-        "--tenant-id or --only xero) and HubSpot portal through the real authorization-code "
-        "flow (a new company/organisation/portal unless ids are given). The app server must be "
-        "running with SANDBOX on, at SANDBOX_BASE_URL."
+        "--tenant-id or --only xero) and HubSpot portal (or Jobber account, with "
+        "--jobber-account or --only jobber) through the real authorization-code flow (a new "
+        "account unless ids are given). The app server must be running with SANDBOX on, at "
+        "SANDBOX_BASE_URL."
     )
 
     def add_arguments(self, parser) -> None:
@@ -95,6 +100,9 @@ class Command(BaseCommand):
         parser.add_argument("--firm", help="Firm slug, when the client slug is in several firms.")
         parser.add_argument("--realm-id", help="Use this sandbox QuickBooks company.")
         parser.add_argument("--portal-id", help="Use this sandbox HubSpot portal.")
+        parser.add_argument(
+            "--jobber-account", help="Use this sandbox Jobber account as the CRM (not HubSpot)."
+        )
         parser.add_argument(
             "--tenant-id", help="Use this sandbox Xero organisation (instead of QuickBooks)."
         )
@@ -111,6 +119,7 @@ class Command(BaseCommand):
         portal_id,
         only,
         tenant_id=None,
+        jobber_account=None,
         **options,
     ):
         if not settings.SANDBOX:
@@ -119,10 +128,12 @@ class Command(BaseCommand):
             raise CommandError("A client keeps one set of books: give --realm-id or --tenant-id.")
         client = client_from_slug(client_slug, firm)
         # One accounting system per client: QuickBooks unless Xero is asked for.
-        if tenant_id or only == System.XERO:
-            accounts = {System.XERO: tenant_id, System.HUBSPOT: portal_id}
-        else:
-            accounts = {System.QUICKBOOKS: realm_id, System.HUBSPOT: portal_id}
+        books = System.XERO if tenant_id or only == System.XERO else System.QUICKBOOKS
+        crm = System.JOBBER if jobber_account or only == System.JOBBER else System.HUBSPOT
+        accounts = {
+            books: tenant_id if books == System.XERO else realm_id,
+            crm: jobber_account if crm == System.JOBBER else portal_id,
+        }
         for system, account_id in accounts.items():
             if only and system != only:
                 continue
