@@ -19,9 +19,10 @@ import pytest
 import requests
 
 from connections import retries
+from connections.adapters import accounting_adapter
 from connections.hubspot.subscriptions import ensure_subscriptions
 from sync.customers import run_customer_sync
-from sync.models import InvoiceLink, InvoiceState, RecordOutcome, RunKind, SyncRun
+from sync.models import InvoiceLink, InvoiceState, RecordOutcome, RunKind, SyncRun, SyncSettings
 
 from ..sandbox.conftest import sandbox_db
 from ..sync_support import DEAL_TO_COMPANY, LINE_ITEM_TO_DEAL, _to
@@ -98,15 +99,13 @@ def pull_until_settled(systems, kill_once: bool = False, monkeypatch=None) -> li
     runs = []
     for n in range(MAX_PULLS):
         if kill_once and n == 0:
-            kill_after_first_batch(systems, monkeypatch)
+            kill_after_first_batch(type(systems.adapter), monkeypatch)
         try:
             runs.append(run_customer_sync(systems.client, kind=RunKind.SCHEDULED))
         except SystemExit:
             monkeypatch.undo()
             monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
             monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
-            from sync.models import SyncSettings
-
             SyncSettings.objects.filter(client=systems.client).update(
                 lease_run=None, lease_until=None
             )  # the killed worker's lease, expired
@@ -119,8 +118,7 @@ def pull_until_settled(systems, kill_once: bool = False, monkeypatch=None) -> li
     return runs
 
 
-def kill_after_first_batch(systems, monkeypatch) -> None:
-    adapter = type(systems.adapter)
+def kill_after_first_batch(adapter: type, monkeypatch) -> None:
     create = adapter.create_invoices
 
     def killed(self, *args, **kwargs):
@@ -225,3 +223,94 @@ def test_a_thousand_deals_through_faults_make_exactly_a_thousand_invoices(campai
             if deal.properties.get("syncfirm_payment_status") != expected[deal.id]:
                 wrong[deal.id] = (deal.properties.get("syncfirm_payment_status"), expected[deal.id])
     assert wrong == {}, f"{len(wrong)} deals show the wrong payment status"
+
+
+JOBBER_INVOICES = int(os.environ.get("FAULT_CAMPAIGN_JOBBER_INVOICES", "300"))
+
+
+@pytest.fixture
+def jobber_campaign(connected, sandbox, two_firms, monkeypatch):
+    """A Jobber client with QuickBooks books, syncfirm posting: after the import, the
+    contractor issues JOBBER_INVOICES invoices in Jobber for one client."""
+    from sandbox.jobber.ids import decode_id
+    from sandbox.jobber.models import Client as JobberClient
+
+    from .worlds import JobberCrm, QuickBooksBooks, _book_for_client
+
+    books_connection, crm_connection = connected("quickbooks"), connected("jobber")
+    books = QuickBooksBooks(books_connection, sandbox)
+    crm = JobberCrm(crm_connection, sandbox)
+    for path in (books.control_path, crm.control_path):
+        requests.patch(
+            f"{sandbox}/sandbox/control/{path}",
+            json={"rate_limits": False, "webhook_url": ""},
+            timeout=10,
+        ).raise_for_status()
+    monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
+    monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
+    client = two_firms.client_a
+    SyncSettings.objects.filter(pk=SyncSettings.for_client(client).pk).update(
+        income_account=books.income_account
+    )
+    books.add_item("Roof inspection", "RF-INSP")
+    company = crm.company("Cedar Roofing", zip="78701")
+    run_customer_sync(client, kind=RunKind.IMPORT, full=True)
+    rng = random.Random(SEED)  # noqa: S311 - test data
+    invoices, totals = [], {}
+    for n in range(JOBBER_INVOICES):
+        quantity, price = rng.randint(1, 5), Decimal(rng.randint(50, 900))
+        number = str(5000 + n)
+        totals[f"SF-{number}"] = Decimal(quantity * price).quantize(Decimal("0.01"))
+        invoices.append(
+            {"key": f"i{n}", "client": "stand-in", "invoice_number": number,
+             "invoice_status": "awaiting_payment", "issued_date": "2026-11-20",
+             "due_date": "2026-12-20", "subject": f"Job {n}",
+             "lines": [{"name": "Roof inspection", "quantity": str(quantity),
+                        "unit_price": str(price)}]}
+        )  # fmt: skip
+    owner = JobberClient.objects.using("sandbox").get(pk=decode_id(company)[1])
+    _book_for_client(crm, owner, "stand-in", {"clients": [], "jobs": [], "invoices": invoices})
+    return client, books, crm, totals
+
+
+def test_jobber_invoices_through_faults_are_posted_exactly_once(jobber_campaign, monkeypatch):
+    """The same campaign with Jobber as the source: its issued invoices posted while the
+    books fail on purpose (5xx, answers cut after committing, throttling, idempotency keys
+    ignored), Jobber fails 10 % of its queries, and a worker dies once after sending."""
+    client, books, crm, totals = jobber_campaign
+
+    def faults(system: str, account: str, **plan) -> None:
+        requests.put(
+            f"{books.sandbox}/sandbox/control/faults",
+            json={"system": system, "account": account, **plan},
+            timeout=10,
+        ).raise_for_status()
+
+    books_account, crm_account = books.connection.external_id, str(crm.account_id)
+    faults("quickbooks", books_account, seed=SEED, ignore_requestid=True, **BOOKS_FAULTS)
+    faults("jobber", crm_account, seed=SEED, error_rate=0.10)
+    kill_after_first_batch(type(accounting_adapter(books.connection)), monkeypatch)
+    killed = False
+    for _ in range(MAX_PULLS):
+        try:
+            run_customer_sync(client, kind=RunKind.SCHEDULED)
+        except SystemExit:
+            killed = True
+            monkeypatch.undo()
+            monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
+            monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
+            SyncSettings.objects.filter(client=client).update(lease_run=None, lease_until=None)
+            continue
+        pending = InvoiceLink.objects.filter(client=client).exclude(state=InvoiceState.CREATED)
+        if len(books.invoices()) >= JOBBER_INVOICES and not pending.exists():
+            break
+    faults("quickbooks", books_account)
+    faults("jobber", crm_account)
+
+    posted = books.invoices()
+    numbers = Counter(i["number"] for i in posted)
+    assert {n: c for n, c in numbers.items() if c > 1} == {}, "an invoice posted twice"
+    assert {i["number"]: i["total"] for i in posted} == totals
+    assert killed, "the worker was never killed: the campaign proves less than it says"
+    failed = RecordOutcome.objects.filter(run__client=client, crm_type="deals", outcome="failed")
+    assert failed.exists(), "no write failed: the campaign injected nothing"
