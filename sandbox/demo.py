@@ -22,6 +22,13 @@ DEMO_CLIENTS = [
         "timezone": "America/Phoenix",
         "books": "xero",
     },
+    # Runs Jobber, whose own integration posts its invoices to QuickBooks: syncfirm audits.
+    {
+        "slug": "cascade-heating",
+        "name": "Cascade Heating & Air",
+        "timezone": "America/Chicago",
+        "crm": "jobber",
+    },
 ]
 
 # Left unconnected by `make demo` so the contractor invitation flow can be tried.

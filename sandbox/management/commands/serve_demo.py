@@ -14,7 +14,7 @@ from clients.models import Client
 from connections.models import Connection, Status
 from reconciliation.run import reconcile
 from sandbox.demo import DEMO_CLIENTS, DEMO_FIRM, DEMO_PEOPLE, PENDING_CLIENT
-from sandbox.demo_books import write_demo_book
+from sandbox.demo_books import write_demo_book, write_jobber_audit_book
 from sync.customers import run_customer_sync
 from sync.models import RunKind, SyncSettings
 
@@ -92,15 +92,18 @@ class Command(BaseCommand):
         for number, spec in enumerate(DEMO_CLIENTS, start=1):
             client = Client.objects.get(firm__slug=DEMO_FIRM["slug"], slug=spec["slug"])
             record = books_dir / f"{client.slug}.json"
-            books = spec.get("books", "quickbooks")
+            books, crm = spec.get("books", "quickbooks"), spec.get("crm", "hubspot")
             if not _books_still_there(record, settings.SANDBOX_BASE_URL):
-                _, written = write_demo_book(
-                    number, settings.SANDBOX_BASE_URL, f"{client.name} (sandbox)", books
-                )
+                name = f"{client.name} (sandbox)"
+                if crm == "jobber":
+                    _, written = write_jobber_audit_book(number, settings.SANDBOX_BASE_URL, name)
+                else:
+                    _, written = write_demo_book(number, settings.SANDBOX_BASE_URL, name, books)
                 accounts = {
                     "realm_id": written.realm_id,
                     "portal_id": written.portal_id,
                     "books": books,
+                    "crm": crm,
                 }
                 record.write_text(
                     json.dumps({**accounts, "answer_key": written.answer_key}, indent=2)
@@ -117,9 +120,10 @@ class Command(BaseCommand):
                 )
             )
             option = "tenant_id" if books == "xero" else "realm_id"
+            crm_option = "jobber_account" if crm == "jobber" else "portal_id"
             for system, given, kept in (
                 (books, option, "realm_id"),
-                ("hubspot", "portal_id", "portal_id"),
+                (crm, crm_option, "portal_id"),
             ):
                 if system in active:
                     continue
