@@ -38,6 +38,8 @@ class Provider:
     # or will not write ({keep} and {copy} are customers' names): see STEP_KEYS.
     steps: dict[str, str] = field(default_factory=dict)
     account_word: str = "Account"  # what one connected account is called: a QuickBooks company
+    # A CRM's record that becomes a books invoice: a HubSpot "deal", a Jobber "invoice".
+    deal_word: str = "deal"
 
     @property
     def label(self) -> str:
@@ -143,6 +145,7 @@ PROVIDERS: dict[str, Provider] = {
             "to {keep}, then archive {copy} (Jobber has no merge)",
         },
         account_word="Account",
+        deal_word="invoice",
     ),
 }
 
@@ -316,8 +319,14 @@ class SystemWords:
     books: str = "the books"
     customer_word: str = "customer"
     crm: str = "the CRM"
+    deal_word: str = "deal"  # the CRM's record an invoice comes from ("invoice": Jobber's)
     books_steps: dict[str, str] = field(default_factory=dict)
     crm_steps: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def deal_label(self) -> str:
+        """ "Deal", or "Jobber invoice" where the CRM's own invoices stand for deals."""
+        return "Deal" if self.deal_word == "deal" else f"{self.crm} {self.deal_word}"
 
     @property
     def inactive(self) -> str:
@@ -353,7 +362,9 @@ def system_words(books: str | None = None, crm: str | None = None) -> SystemWord
         )  # fmt: skip
     if crm:
         known = provider(crm)
-        found = replace(found, crm=known.short_name, crm_steps=known.steps)
+        found = replace(
+            found, crm=known.short_name, crm_steps=known.steps, deal_word=known.deal_word
+        )
     return found
 
 

@@ -179,6 +179,26 @@ def unsure_pairs(
     return out
 
 
+def as_deals(side: CrmSide) -> dict[str, detectors.SnapDeal]:
+    """The CRM's invoices as the records a finding keeps of its deal (its number for a
+    name), so pages say "Jobber invoice “#1025”" and show what the CRM holds."""
+    return {
+        i.id: detectors.SnapDeal(
+            id=i.id,
+            name=f"#{i.number}" if i.number else i.id,
+            won=True,
+            amount=i.total,
+            payment_status="paid" if i.balance == 0 and i.total else "",
+            amount_paid=i.paid,
+            customer_id=i.customer_id,
+            lines=i.lines,
+            close_date=i.issued,
+            currency=i.currency,
+        )
+        for i in side.invoices
+    }
+
+
 def customer_balances(side: CrmSide, receivables, found, **names):
     """The CRM's client balances beside the books' receivable, explained by the findings."""
     return balances.customer_balances((), receivables, found, owed_in_crm=side.owed, **names)

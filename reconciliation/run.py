@@ -505,6 +505,8 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
     )
     invoices = {i.id: i for i in records["invoices"]}
     deals = {d.id: d for d in records["deals"]}
+    if crm_side is not None:
+        deals |= audit_run.as_deals(crm_side)
     seen = []
     for f in found:
         severity = materiality.severity(f.amount, limits)

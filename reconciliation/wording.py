@@ -92,6 +92,7 @@ class FindingWords:
     invoices: tuple[str, ...]  # their numbers
     fix: str
     references: tuple[Reference, ...]
+    deal_label: str = "Deal"  # "Jobber invoice" where a CRM's own invoice stands for the deal
 
     @property
     def about(self) -> str:
@@ -102,7 +103,7 @@ class FindingWords:
             two = self.customer.endswith("(copy)")  # a customer keyed twice: both named
             said.append(f"Customer{'s' if two else ''}: {self.customer}")
         if self.deal:
-            said.append(f"Deal: {self.deal}")
+            said.append(f"{self.deal_label}: {self.deal}")
         if self.invoices:
             many = "Invoices" if len(self.invoices) > 1 else "Invoice"
             said.append(f"{many}: {', '.join(self.invoices)}")
@@ -133,7 +134,8 @@ def describe(finding: Describable, names: BookNames) -> FindingWords:
         if (url := accounts.books_url("invoice", i))
     ]
     if finding.deal_id and (url := accounts.crm_url("deal", finding.deal_id)):
-        references.append(Reference(f"Deal {names.deal(finding.deal_id)} in {names.crm}", url))
+        label = accounts.words.deal_label
+        references.append(Reference(f"{label} {names.deal(finding.deal_id)} in {names.crm}", url))
     fix = finding.fix or {}
     if finding.code == "duplicate_customer":  # both records, each where it can be opened
         references += _pair_references(fix, names)
@@ -151,6 +153,7 @@ def describe(finding: Describable, names: BookNames) -> FindingWords:
         invoices=tuple(names.invoice(i) for i in invoice_ids),
         fix=fix.get("words") or "Review by hand.",
         references=tuple(references),
+        deal_label=accounts.words.deal_label,
     )
 
 

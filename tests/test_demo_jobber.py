@@ -11,6 +11,9 @@ import json
 from django.core.management import call_command
 
 from connections.adapters import accounting_adapter
+from reconciliation.models import Finding
+from reconciliation.names import book_names
+from reconciliation.wording import describe
 from sandbox.demo_books import write_jobber_audit_book
 from sync.customers import run_customer_sync
 from sync.models import InvoiceLink, InvoiceState, Posting, RunKind, SyncSettings
@@ -52,6 +55,12 @@ def test_a_jobber_client_audited_then_posted_by_syncfirm(two_firms, sandbox, cap
     assert "is paid in Jobber; invoice INV-" in paid_open["reason"]
     job = next(f for f in report["findings"] if f["code"] == "job_revenue_mismatch")
     assert job["reason"].startswith("Jobber has invoiced") and "of credits" in job["reason"]
+
+    # Pages name the CRM's invoice, not a deal that does not exist.
+    missing_finding = Finding.objects.get(client=client, code="missing_invoice")
+    words = describe(missing_finding, book_names([missing_finding])[client.pk])
+    assert "Jobber invoice: “#" in words.about and "deal" not in words.about.lower()
+    assert any(r.label.startswith("Jobber invoice “#") for r in words.references)
 
     # syncfirm takes over the posting: the one invoice never posted goes in, once.
     (missing,) = [k for k in written.answer_key if k["code"] == "missing_invoice"]
