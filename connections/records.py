@@ -127,6 +127,9 @@ class DealLine:
 # The property of a "deals" record holding the CRM's own number for it, when its deals are
 # invoices it issued (`Deal.number`): history is linked to the books by that number too.
 CRM_NUMBER_PROPERTY = "invoice_number"
+# The property of such a record naming the jobs it bills by their numbers ("57,58"): the
+# books invoice says so in its note ("Job #57"), where reports and the audit find it.
+CRM_JOBS_PROPERTY = "job_numbers"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from connections import numbers
-from connections.records import Deal, Invoice, Item, PaymentInfo
+from connections.records import CRM_JOBS_PROPERTY, Deal, Invoice, Item, PaymentInfo
 from syncfirm.money import money
 
 CENT = Decimal("0.01")
@@ -223,8 +223,14 @@ def build_invoice(
         currency=currency,
         lines=tuple(lines),
         total=total,
-        private_note=deal_reference(deal.external_id, books.crm),
+        private_note=deal_reference(deal.external_id, books.crm) + _jobs(deal),
     )
+
+
+def _jobs(deal: Deal) -> str:
+    """The jobs a CRM's invoice bills, as the books' note keeps them: " · Job #57"."""
+    numbers = [n for n in deal.properties.get(CRM_JOBS_PROPERTY, "").split(",") if n]
+    return "".join(f" · Job #{n}" for n in numbers)
 
 
 def close_day(deal: Deal, timezone: str) -> date:

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from ..numbers import BadValue, clean_text, jobber_number
 from ..records import (
+    CRM_JOBS_PROPERTY,
     CRM_NUMBER_PROPERTY,
     Address,
     CrmInvoice,
@@ -54,7 +55,7 @@ fragment InvoiceFields on Invoice {{
   id invoiceNumber invoiceStatus subject issuedDate dueDate updatedAt
   amounts {{ subtotal total invoiceBalance paymentsTotal }}
   client {{ id isCompany }}
-  jobIds
+  jobIds jobs(first: 5) {{ nodes {{ jobNumber }} }}
   lineItems(first: {LINES_PER_INVOICE}) {{ {LINE_FIELDS} {PAGE_INFO} }}
 }}
 """
@@ -272,6 +273,9 @@ def invoice_record(node: dict) -> CrmRecord:
         "client_id": str(client.get("id") or ""),
         "client_is_company": "true" if client.get("isCompany") else "false",
         "job_ids": ",".join(str(j) for j in node.get("jobIds") or []),
+        CRM_JOBS_PROPERTY: ",".join(
+            str(j["jobNumber"]) for j in (node.get("jobs") or {}).get("nodes") or []
+        ),
     }
     return CrmRecord("deals", str(node["id"]), properties, (), _when(node.get("updatedAt")))
 

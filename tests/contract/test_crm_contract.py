@@ -265,6 +265,11 @@ def test_a_jobber_client_posts_its_issued_invoice_to_quickbooks_once_keeping_its
     assert posted["customer"] == str(names["Cedar Roofing LLC"].Id)
     link = InvoiceLink.objects.get(client=client, deal_id=issued)
     assert link.state == InvoiceState.CREATED and link.doc_number == "SF-3107"
+    # The job it bills is in the note, where the books' reports and the audit find it.
+    from quickbooks.objects.invoice import Invoice
+
+    note = Invoice.get(posted["id"], qb=books.qb).PrivateNote
+    assert f"Jobber deal {issued}" in note and " · Job #" in note, note
 
 
 def test_a_jobber_webhook_posts_the_invoice_it_names(jobber_and_quickbooks, sandbox):
