@@ -76,6 +76,7 @@ class Round:
     calls: int = 0
     throttled: int = 0
     busiest: int = 0  # most calls any one account took in the run
+    throttled_at: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -289,13 +290,13 @@ def stop(*processes: subprocess.Popen) -> None:
 
 
 def wait_for_clusters(redis_url: str, count: int, timeout: float = 60) -> None:
-    """Until `count` clusters report to the broker (so the timing starts with them up)."""
-    from django_q.brokers import get_broker
-    from django_q.status import Stat
+    """Until `count` clusters report to the broker, so the timing starts with them up. Their
+    reports live 3 s: the previous run's clusters are gone from the count by then."""
+    import redis
 
-    broker = get_broker()
+    broker = redis.Redis.from_url(redis_url)
     deadline = time.monotonic() + timeout
-    while len(Stat.get_all(broker)) < count:
+    while len(broker.keys("django_q:syncfirm:cluster:*")) < count:
         if time.monotonic() > deadline:
             raise SystemExit(f"{count} qcluster(s) did not come up in {timeout:.0f} s")
         time.sleep(0.2)
@@ -363,6 +364,7 @@ def run_round(base: str, env: dict, clients: list[BenchClient], workers: int, sy
 
     pks = [c.pk for c in clients]
     requests.delete(f"{base}/sandbox/control/requests", timeout=60)  # this run's calls only
+    time.sleep(4)  # the last run's clusters' reports expire (wait_for_clusters)
     clusters = start_clusters(env, workers)
     try:
         wait_for_clusters(env["REDIS_URL"], workers)
@@ -435,6 +437,8 @@ def check(base: str, clients: list[BenchClient], since, done: Round) -> None:
         )
         if row["status"] == 429:
             done.throttled += row["count"]
+            where = f"{row['system']} {row['method']} {row['route'].rsplit('/', 1)[-1]}"
+            done.throttled_at[where] = done.throttled_at.get(where, 0) + row["count"]
     done.calls = sum(per_account.values())
     if os.environ.get("BENCH_CALLS"):  # where one account's calls went
         mine = {k: n for k, n in per_account.items() if k[1]}
@@ -470,7 +474,8 @@ def report(done: Round) -> None:
         f"{done.workers} worker process(es): {done.clients} clients in {done.seconds:.1f} s = "
         f"{done.per_minute:.0f} clients/min; {done.sync_runs} sync runs, {done.calls} provider "
         f"calls ({done.calls / done.seconds:.0f}/s, busiest account {done.busiest}), "
-        f"{done.throttled} answered 429 — {verdict}",
+        f"{done.throttled} answered 429{f' {done.throttled_at}' if done.throttled else ''} "
+        f"— {verdict}",
         flush=True,
     )
 
