@@ -147,6 +147,9 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     companies = [replace(c, linked=("companies", c.id) in customer_of) for c in companies]
     pattern = settings.invoice_number_pattern
     unreadable = [str(u) for u in accounting.unreadable]
+    # The CRM's own invoices it could not read: left out of the audit, and said.
+    crm_unread = list(getattr(crm, "unreadable", ())) if billed is not None else []
+    unreadable += [f"{u} (in the CRM)" for u in crm_unread]
     # A deal whose invoice could not be read is not compared either: it would read as
     # missing its invoice, and the fix for that would write a second one.
     unread_invoice_of = {links[u.external_id]: u for u in accounting.unreadable
@@ -157,7 +160,8 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         if u.kind == "invoice" and u.number
     }
     # Records left out: a finding about one of them is not "no longer seen".
-    unread_ids = {u.external_id for u in accounting.unreadable} | set(unread_invoice_of)
+    unread_ids = {u.external_id for u in [*accounting.unreadable, *crm_unread]}
+    unread_ids |= set(unread_invoice_of)
     crm_side = None
     if billed is not None:
         names = {c.external_id: c.display_name for c in customers}

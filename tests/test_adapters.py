@@ -130,3 +130,29 @@ def test_it_waits_out_quickbooks_throttling(connected, sandbox, settings):
     adapter = accounting_adapter(connection)
     for _ in range(4):  # the sandbox answers 429 in bursts; every call still succeeds
         assert adapter.customers().records == []
+
+
+def test_intuits_discovery_document_is_read_once_an_hour_not_once_a_call(connected, monkeypatch):
+    """intuit-oauth reads it in every constructor; a sync makes one per QuickBooks call.
+    Counted where the client asks for it: the second and third calls ask nobody."""
+    import requests
+
+    from connections.quickbooks import oauth
+
+    adapter = accounting_adapter(connected("quickbooks"))
+    oauth._discovery.clear()
+    asked = []
+    get = requests.Session.get
+
+    def counting(self, url, **kwargs):
+        if url.endswith("openid_configuration"):
+            asked.append(url)
+        return get(self, url, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "get", counting)
+    for _ in range(3):
+        assert adapter.account_info().name
+    assert len(asked) == 1
+    monkeypatch.setattr(oauth, "DISCOVERY_KEPT", 0.0)  # an hour later: read again
+    adapter.account_info()
+    assert len(asked) == 2

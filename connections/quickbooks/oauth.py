@@ -2,7 +2,9 @@
 
 import json
 import logging
+import time
 
+import requests
 from django.conf import settings
 from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
@@ -14,11 +16,33 @@ from ..tokens import OAuthError, RefreshRefused, TokenSet
 log = logging.getLogger(__name__)
 
 
+DISCOVERY_KEPT = 3600.0  # seconds a fetched discovery document is reused by this process
+_discovery: dict[str, tuple[float, requests.Response]] = {}
+
+
+class _KeptDiscovery(AuthClient):
+    """intuit-oauth fetches Intuit's discovery document in every constructor, and one is
+    built per API call: a third of a sync's requests were that document (bench/multi_worker).
+    Its answer is kept for an hour per process (Intuit changes it rarely); nothing else of the
+    client is shared."""
+
+    def get(self, url, **kwargs):
+        if url != self.environment:
+            return super().get(url, **kwargs)
+        kept = _discovery.get(url)
+        if kept and time.monotonic() - kept[0] < DISCOVERY_KEPT:
+            return kept[1]
+        answer = super().get(url, **kwargs)
+        if answer.status_code == 200:
+            _discovery[url] = (time.monotonic(), answer)
+        return answer
+
+
 def auth_client(redirect_uri: str = "") -> AuthClient:
     # environment= takes the discovery document's URL: Intuit's, or the sandbox's. The
-    # constructor fetches that document at once.
+    # constructor reads that document (kept for an hour: `_KeptDiscovery`).
     try:
-        return AuthClient(
+        return _KeptDiscovery(
             settings.QUICKBOOKS_CLIENT_ID,
             settings.QUICKBOOKS_CLIENT_SECRET,
             redirect_uri or f"{settings.PUBLIC_BASE_URL}/oauth/quickbooks/callback/",

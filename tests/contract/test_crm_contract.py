@@ -347,3 +347,28 @@ def test_books_holding_jobbers_invoices_make_the_client_audited_and_nothing_is_w
     found = [(f["code"], f["deal_id"]) for f in report["findings"]]
     assert found == [("missing_invoice", later)], report["findings"]
     assert "Jobber invoice #3002" in report["findings"][0]["reason"]
+
+
+def test_a_jobber_invoice_whose_numbers_cannot_be_read_is_left_out_of_the_audit_and_said(
+    jobber_and_quickbooks, capsys
+):
+    import json
+
+    from django.core.management import call_command
+
+    client, _, crm = jobber_and_quickbooks
+    company = crm.company("Cedar Roofing LLC")
+    run_customer_sync(client, kind=RunKind.IMPORT, full=True)
+    SyncSettings.objects.filter(client=client).update(posting="audit")
+    bad = crm.bad_billable(company)  # a line past any number the books can hold
+    good = crm.billable(company, LINES, number="3010")
+
+    capsys.readouterr()
+    period = timezone.now().astimezone(client.tzinfo).strftime("%Y-%m")
+    call_command("reconcile", client.slug, "--period", period, "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["status"] == "partial", report
+    said = " ".join(report["not_checked"])
+    assert bad in said and "(in the CRM)" in said, said
+    found = {(f["code"], f["deal_id"]) for f in report["findings"]}
+    assert found == {("missing_invoice", good)}, report["findings"]
