@@ -17,7 +17,7 @@ from connections.refresh import ConnectionUnusable, access_token_for, refresh_ex
 from .sandbox.conftest import sandbox_db
 
 pytestmark = sandbox_db
-SYSTEMS = ["quickbooks", "hubspot"]
+SYSTEMS = ["quickbooks", "hubspot", "xero", "jobber"]
 
 
 def token_calls(sandbox: str, system: str) -> int:
