@@ -78,7 +78,7 @@ def consent(
     elif isinstance(account_id, list):
         data[account_field] = account_id  # Xero's page: several organisations ticked
     elif account_id:
-        data[account_field] = str(account_id)
+        data[account_field] = _form_value(system, str(account_id))
     data["decision"] = "approve" if approve else "deny"
     answer = http.post(
         urljoin(page.url, form.action or page.url),
@@ -90,3 +90,13 @@ def consent(
     if answer.status_code not in (301, 302, 303):
         raise ConsentPageError(f"consent answered HTTP {answer.status_code}: {answer.text[:200]}")
     return answer.headers["Location"]
+
+
+def _form_value(system: str, account_id: str) -> str:
+    """Jobber's page lists accounts by number; a connection keeps Jobber's encoded id."""
+    if system == "jobber":
+        from sandbox.jobber.ids import decode_id
+
+        found = decode_id(account_id, "Account")
+        return str(found[1]) if found else account_id
+    return account_id
