@@ -96,6 +96,15 @@ class SyncSettingsForm(forms.ModelForm):
         if crm.bills:
             self.fields["posting"].required = True
             self.fields["posting"].choices = Posting.choices
+            # The CRM's own invoices stand for deals: say so in its words.
+            named = crm.crm or "the CRM"
+            self.fields["invoices_on"].label = f"Post {named}'s issued invoices to the books"
+            self.fields[
+                "invoices_on"
+            ].help_text = "When syncfirm posts: each issued invoice once, keeping its number."
+            self.fields[
+                "issued_invoice_changes"
+            ].label = f"When a {named} invoice changes after it was posted"
         else:  # a sales CRM's won deals are always syncfirm's to invoice
             del self.fields["posting"]
         self.fields["income_account"] = self._income_account_field()

@@ -372,3 +372,18 @@ def test_a_jobber_invoice_whose_numbers_cannot_be_read_is_left_out_of_the_audit_
     assert bad in said and "(in the CRM)" in said, said
     found = {(f["code"], f["deal_id"]) for f in report["findings"]}
     assert found == {("missing_invoice", good)}, report["findings"]
+
+
+def test_a_jobber_clients_settings_speak_of_its_invoices_and_who_posts_them(
+    jobber_and_quickbooks, client, two_firms
+):
+    from django.urls import reverse
+
+    books_client = jobber_and_quickbooks[0]
+    client.force_login(two_firms.owner_a)
+    page = client.get(reverse("client_sync_settings", args=[books_client.slug]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Who posts the CRM&#x27;s invoices to the books" in text
+    assert "Post Jobber&#x27;s issued invoices to the books" in text
+    assert "closed-won" not in text.split("Who posts")[1].split("Invoice number")[0]
