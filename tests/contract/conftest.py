@@ -6,7 +6,7 @@ from connections.adapters import accounting_adapter, crm_adapter
 from sync.models import SyncSettings
 
 from ..sync_support import Systems
-from .worlds import ACCOUNTING_SYSTEMS, BOOKS, CRM_SYSTEMS, CRMS
+from .worlds import ACCOUNTING_SYSTEMS, BOOKS, CRM_SYSTEMS, CRMS, JobberCrm, QuickBooksBooks
 
 
 class World(Systems):
@@ -74,3 +74,26 @@ def crm_world(request, connected, sandbox, two_firms, monkeypatch) -> CrmWorld:
     monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
     monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
     return made
+
+
+@pytest.fixture
+def jobber_and_quickbooks(connected, sandbox, two_firms, monkeypatch):
+    """Firm A's client running Jobber with QuickBooks books, both connected through the real
+    consent flow, limits lifted, no webhooks unless a test asks."""
+    books_connection, crm_connection = connected("quickbooks"), connected("jobber")
+    books, crm = QuickBooksBooks(books_connection, sandbox), JobberCrm(crm_connection, sandbox)
+    for path in (books.control_path, crm.control_path):
+        requests.patch(
+            f"{sandbox}/sandbox/control/{path}",
+            json={"rate_limits": False, "webhook_url": ""},
+            timeout=10,
+        ).raise_for_status()
+    monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
+    monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
+    client = two_firms.client_a
+    SyncSettings.objects.filter(pk=SyncSettings.for_client(client).pk).update(
+        income_account=books.income_account
+    )
+    books.add_item("Roof inspection", "RF-INSP")
+    books.add_item("Gutter clean", "GT-CLN")
+    return client, books, crm

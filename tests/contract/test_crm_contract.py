@@ -11,7 +11,6 @@ QuickBooks customers and its issued invoice is posted once, keeping its number."
 import time
 from decimal import Decimal
 
-import pytest
 import requests
 from django.utils import timezone
 from quickbooks.objects.customer import Customer
@@ -210,30 +209,6 @@ def test_invoices_jobs_and_balances_of_a_crm_that_bills(crm_world):
     # Payment status cannot be written to Jobber: refused in words, nothing sent.
     (result,) = adapter.update_records("deals", {issued: {"syncfirm_payment_status": "paid"}})
     assert not result.ok and result.refusal == Refusal.OTHER and "Jobber" in result.error
-
-
-@pytest.fixture
-def jobber_and_quickbooks(connected, sandbox, two_firms, monkeypatch):
-    """Firm A's client running Jobber with QuickBooks books, both connected through the real
-    consent flow, limits lifted, no webhooks unless a test asks."""
-    from .worlds import JobberCrm, QuickBooksBooks
-
-    books_connection, crm_connection = connected("quickbooks"), connected("jobber")
-    books, crm = QuickBooksBooks(books_connection, sandbox), JobberCrm(crm_connection, sandbox)
-    for path in (books.control_path, crm.control_path):
-        requests.patch(
-            f"{sandbox}/sandbox/control/{path}",
-            json={"rate_limits": False, "webhook_url": ""},
-            timeout=10,
-        ).raise_for_status()
-    monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
-    client = two_firms.client_a
-    SyncSettings.objects.filter(pk=SyncSettings.for_client(client).pk).update(
-        income_account=books.income_account
-    )
-    books.add_item("Roof inspection", "RF-INSP")
-    books.add_item("Gutter clean", "GT-CLN")
-    return client, books, crm
 
 
 def test_a_jobber_client_posts_its_issued_invoice_to_quickbooks_once_keeping_its_number(

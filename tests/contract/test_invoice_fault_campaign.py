@@ -229,30 +229,15 @@ JOBBER_INVOICES = int(os.environ.get("FAULT_CAMPAIGN_JOBBER_INVOICES", "300"))
 
 
 @pytest.fixture
-def jobber_campaign(connected, sandbox, two_firms, monkeypatch):
+def jobber_campaign(jobber_and_quickbooks):
     """A Jobber client with QuickBooks books, syncfirm posting: after the import, the
     contractor issues JOBBER_INVOICES invoices in Jobber for one client."""
     from sandbox.jobber.ids import decode_id
     from sandbox.jobber.models import Client as JobberClient
 
-    from .worlds import JobberCrm, QuickBooksBooks, _book_for_client
+    from .worlds import _book_for_client
 
-    books_connection, crm_connection = connected("quickbooks"), connected("jobber")
-    books = QuickBooksBooks(books_connection, sandbox)
-    crm = JobberCrm(crm_connection, sandbox)
-    for path in (books.control_path, crm.control_path):
-        requests.patch(
-            f"{sandbox}/sandbox/control/{path}",
-            json={"rate_limits": False, "webhook_url": ""},
-            timeout=10,
-        ).raise_for_status()
-    monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
-    monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
-    client = two_firms.client_a
-    SyncSettings.objects.filter(pk=SyncSettings.for_client(client).pk).update(
-        income_account=books.income_account
-    )
-    books.add_item("Roof inspection", "RF-INSP")
+    client, books, crm = jobber_and_quickbooks
     company = crm.company("Cedar Roofing", zip="78701")
     run_customer_sync(client, kind=RunKind.IMPORT, full=True)
     rng = random.Random(SEED)  # noqa: S311 - test data
