@@ -188,14 +188,18 @@ def accounting_adapter(connection: Connection) -> AccountingAdapter:
     return adapters[System(connection.system)](connection)
 
 
-def crm_adapter(connection: Connection) -> CrmAdapter:
-    if provider(connection.system).kind != Kind.CRM:
-        raise ValueError(f"{connection.system} is not a CRM")
+def crm_adapter_class(system: str) -> type[CrmAdapter]:
+    """The adapter class of a CRM: what it can do is known without reaching it."""
+    if provider(system).kind != Kind.CRM:
+        raise ValueError(f"{system} is not a CRM")
     from .hubspot.adapter import HubSpotAdapter
     from .jobber.adapter import JobberAdapter
 
-    adapters = {System.HUBSPOT: HubSpotAdapter, System.JOBBER: JobberAdapter}
-    return adapters[System(connection.system)](connection)
+    return {System.HUBSPOT: HubSpotAdapter, System.JOBBER: JobberAdapter}[System(system)]
+
+
+def crm_adapter(connection: Connection) -> CrmAdapter:
+    return crm_adapter_class(connection.system)(connection)
 
 
 def webhook_changes(system: str, body: bytes) -> list[tuple[str, str]]:

@@ -291,6 +291,10 @@ def audit(
     """Every finding of an audit. `job_of`: books invoice or credit id → the job reference
     the books file it under (class, tracking category or sub-customer), where they keep one;
     without it, a job's books revenue is what its CRM invoices are paired with."""
+    # A books invoice is named by the CRM invoice it pairs with, never by a link: the same
+    # problem keeps one identity whoever posted the invoice (audit only, then syncfirm).
+    crm_of = {p.books: p.crm for p in pairing.sure}
+    invoices = [replace(i, deal_id=crm_of.get(i.id, "")) for i in invoices]
     books = {i.id: i for i in invoices}
     crm = {i.id: i for i in crm_invoices}
     live = [i for i in crm_invoices if i.status.lower() not in SKIPPED_STATUSES]
@@ -309,9 +313,7 @@ def audit(
     # in a small book) or of another unexplained one (a sale keyed twice that never was in
     # the CRM). The paired one is kept, named by its CRM invoice.
     unexplained = set(pairing.books_only)
-    crm_of = {p.books: p.crm for p in pairing.sure}
-    pool = [replace(i, deal_id=crm_of[i.id]) if i.id in crm_of else i
-            for i in invoices if i.id in unexplained or i.id in crm_of]  # fmt: skip
+    pool = [i for i in invoices if i.id in unexplained or i.id in crm_of]
     found += [f for f in duplicate_invoices(pool) if set(f.invoice_ids) & unexplained]
     copies |= {f.fix["invoice_id"] for f in found if f.code == "duplicate_invoice"}
     found += _jobs(live, invoices, pairing, jobs, job_of, list(credits), found, copies)

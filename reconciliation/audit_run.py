@@ -22,8 +22,9 @@ from . import audit, balances, detectors
 
 ZERO = Decimal("0.00")
 # Where the books file an invoice under a job when they keep no job field: its note or
-# reference says so ("Job #57", "job 57"), as integrations and bookkeepers write it.
-_JOB_NOTE = re.compile(r"\bjob\s*#?\s*(?P<number>[A-Za-z0-9-]+)", re.IGNORECASE)
+# reference says so ("Job #57", "job 57"), as integrations and bookkeepers write it; a
+# whole word, so "Jobber invoice …" is not job "ber".
+_JOB_NOTE = re.compile(r"\bjob\b\s*#?\s*(?P<number>[A-Za-z0-9-]+)", re.IGNORECASE)
 
 
 @dataclass

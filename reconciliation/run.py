@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from clients.models import Client
 from connections import retries
-from connections.adapters import accounting_adapter, crm_adapter
+from connections.adapters import accounting_adapter, crm_adapter, crm_adapter_class
 from connections.naming import words_of
 from connections.numbers import BadValue, crm_number
-from connections.providers import Kind, SystemWords
+from connections.providers import Kind, SystemWords, provider
 from sync import learnt
 from sync.customers import SyncUnavailable, active_connection, properties_for
 from sync.invoicing import doc_number, referenced_deal
@@ -112,6 +112,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     customers = accounting.all_customers()
     item_names = _item_names(accounting, recon)
     deals, companies, crm_read, billed = [], [], False, None
+    bills = crm_bills(client)
     try:
         lifecycle.beat(recon, lifecycle.READING_CRM)
         crm = crm_adapter(active_connection(client, Kind.CRM))
@@ -131,7 +132,13 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         # The books alone still show duplicates and stale invoices; say what was not compared.
         log.warning("reconciliation %s: CRM not read: %r", recon.pk, error)
         words = lifecycle.failure_words(error, lifecycle.READING_CRM, recon.pk)
-        recon.not_checked.append(f"the CRM side (deals, payment status): {words}")
+        if bills:
+            recon.not_checked.append(
+                f"the CRM side (its invoices, jobs and client balances): {words} The invoices "
+                "were not audited this month; the findings already open stay as they were."
+            )
+        else:
+            recon.not_checked.append(f"the CRM side (deals, payment status): {words}")
     links = dict(
         InvoiceLink.objects.filter(client=client)
         .exclude(accounting_id="")
@@ -307,7 +314,18 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "compared": compared,
         "crm_read": crm_read,
         "crm_side": crm_side,  # a CRM that bills its own work: its invoices, jobs, balances
+        "crm_bills": bills,
     }
+
+
+def crm_bills(client: Client) -> bool:
+    """Whether the client's CRM issues its own invoices (Jobber), known from its connection
+    even when the CRM cannot be reached."""
+    return any(
+        crm_adapter_class(c.system).crm_capabilities.issues_invoices
+        for c in client.connections.all()
+        if provider(c.system).kind == Kind.CRM
+    )
 
 
 def _won_deals(crm, settings, recon: Reconciliation) -> list:
@@ -466,10 +484,15 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
     client = recon.client
     records = as_of(snapshot, period_end)
     crm_side = snapshot.get("crm_side")
+    # A CRM that bills, unread: the books alone would name its invoices' problems without
+    # the CRM invoice each rests on, the same problem under a second identity. Not audited.
+    unaudited = crm_side is None and snapshot.get("crm_bills", False)
     if crm_side is not None:
         found = audit_run.findings(
             crm_side, records, snapshot["invoices"], period_end, stale_after_days
         )
+    elif unaudited:
+        found = []
     else:
         found = detectors.detect(**records, today=period_end, stale_after_days=stale_after_days)
     # Customers the books (or companies the CRM) hold twice: read as they are now, like
@@ -532,6 +555,8 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
 
     def can_resolve(finding) -> bool:
         """Only what this run could compare may be called gone."""
+        if unaudited and finding.code != "duplicate_customer":
+            return False
         if finding.deal_id and not crm_checked:
             return False
         if not crm_checked and any(r.startswith(CRM_KEY) for r in finding.record_ids):

@@ -54,8 +54,12 @@ def books_of(accounting, crm=None) -> invoicing.Books:
     """What invoicing needs of the adapters: the books' name, the longest invoice number
     they hold, and the CRM's name for the deal reference."""
     name = provider(accounting.connection.system).short_name
-    crm_name = provider(crm.connection.system).short_name if crm is not None else "CRM"
-    return invoicing.Books(name, accounting.capabilities.invoice_number_length, crm_name)
+    if crm is None:
+        return invoicing.Books(name, accounting.capabilities.invoice_number_length)
+    known = provider(crm.connection.system)
+    return invoicing.Books(
+        name, accounting.capabilities.invoice_number_length, known.short_name, known.deal_word
+    )
 
 
 class InvoiceStep:

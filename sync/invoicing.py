@@ -19,7 +19,7 @@ CENT = Decimal("0.01")
 MAX_QUANTITY = Decimal(100_000)  # more than this of anything on one line is a typo
 # Where an invoice names its deal (the books' private note, Xero's reference): "HubSpot
 # deal 1203". The CRM's name varies; the shape is what `referenced_deal` reads back.
-DEAL_REFERENCE = "{crm} deal {deal_id}"
+DEAL_REFERENCE = "{crm} {record} {deal_id}"  # "HubSpot deal 1203", "Jobber invoice Z2lk…"
 REFERENCED_DEAL = re.compile(r"\w+ deal (\d+)")
 DEFAULT_PATTERN = "SF-{deal_id}"
 
@@ -71,6 +71,7 @@ class Books:
     name: str
     number_limit: int
     crm: str = "CRM"  # the CRM's name, in the reference an invoice keeps to its deal
+    record: str = "deal"  # what the CRM calls the record ("invoice": Jobber's own)
 
 
 def doc_number(pattern: str, deal_id: str, books: Books | None = None) -> str:
@@ -86,8 +87,8 @@ def doc_number(pattern: str, deal_id: str, books: Books | None = None) -> str:
     return number
 
 
-def deal_reference(deal_id: str, crm: str) -> str:
-    return DEAL_REFERENCE.format(crm=crm, deal_id=deal_id)
+def deal_reference(deal_id: str, crm: str, record: str = "deal") -> str:
+    return DEAL_REFERENCE.format(crm=crm, record=record, deal_id=deal_id)
 
 
 def referenced_deal(note: str) -> str | None:
@@ -223,7 +224,7 @@ def build_invoice(
         currency=currency,
         lines=tuple(lines),
         total=total,
-        private_note=deal_reference(deal.external_id, books.crm) + _jobs(deal),
+        private_note=deal_reference(deal.external_id, books.crm, books.record) + _jobs(deal),
     )
 
 

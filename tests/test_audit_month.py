@@ -136,3 +136,9 @@ def test_a_balance_no_finding_explains_is_its_own_finding():
     )
     (mismatch,) = unexplained
     assert mismatch.code == "balance_mismatch" and mismatch.amount == D("150.00")
+
+
+def test_the_job_a_books_note_names_is_read_from_syncfirms_own_note_too():
+    assert audit_run.job_reference("Jobber invoice Z2lkOi8vSm9i · Job #37") == "37"
+    assert audit_run.job_reference("job 57, deck") == "57"
+    assert audit_run.job_reference("Jobber invoice Z2lkOi8vSm9i") == ""

@@ -7,11 +7,14 @@ the books recognise less of, ...) and nothing else. Switched to "syncfirm posts"
 sync posts the one invoice the integration never did, once, keeping its Jobber number."""
 
 import json
+from datetime import date
 
+import requests
 from django.core.management import call_command
 
+from connections import retries
 from connections.adapters import accounting_adapter
-from reconciliation.models import Finding
+from reconciliation.models import Finding, FindingStatus, Reconciliation, ReconStatus
 from reconciliation.names import book_names
 from reconciliation.wording import describe
 from sandbox.demo_books import write_jobber_audit_book
@@ -19,18 +22,44 @@ from sync.customers import run_customer_sync
 from sync.models import InvoiceLink, InvoiceState, Posting, RunKind, SyncSettings
 
 from .sandbox.conftest import sandbox_db
+from .test_ledger_months import each_planted_once
 from .test_reconciliation import scores
 
 pytestmark = sandbox_db
+NOV, DEC = date(2026, 11, 1), date(2026, 12, 1)
 
 
-def test_a_jobber_client_audited_then_posted_by_syncfirm(two_firms, sandbox, capsys):
-    client = two_firms.client_a
+def connected(client, sandbox):
+    """Cascade's book written into the sandbox, and the client connected to both sides."""
     book, written = write_jobber_audit_book(6, sandbox, "Cascade (sandbox)")
     call_command(
         "connect_sandbox", client.slug, realm_id=written.realm_id,
         jobber_account=written.portal_id,
     )  # fmt: skip
+    return book, written
+
+
+def audited_client(client, sandbox):
+    """Cascade connected, imported (audit only) and synced."""
+    book, written = connected(client, sandbox)
+    preview = run_customer_sync(client, kind=RunKind.IMPORT_PREVIEW, full=True, dry_run=True)
+    assert preview.counts["posting"] == Posting.AUDIT, preview.counts
+    run_customer_sync(client, kind=RunKind.IMPORT, full=True, approved_preview=preview)
+    run_customer_sync(client, kind=RunKind.SCHEDULED)
+    return book, written
+
+
+def post_by_syncfirm(client) -> None:
+    settings = SyncSettings.for_client(client)
+    settings.posting, settings.invoice_baseline_at = Posting.SYNCFIRM, None
+    settings.save()
+    for _ in range(2):
+        run_customer_sync(client, kind=RunKind.SCHEDULED)
+
+
+def test_a_jobber_client_audited_then_posted_by_syncfirm(two_firms, sandbox, capsys):
+    client = two_firms.client_a
+    book, written = connected(client, sandbox)
     books = accounting_adapter(client.connections.get(system="quickbooks"))
     before = sorted(i.doc_number for i in books.all_invoices())
     customers = len(books.all_customers())
@@ -64,11 +93,7 @@ def test_a_jobber_client_audited_then_posted_by_syncfirm(two_firms, sandbox, cap
 
     # syncfirm takes over the posting: the one invoice never posted goes in, once.
     (missing,) = [k for k in written.answer_key if k["code"] == "missing_invoice"]
-    settings = SyncSettings.for_client(client)
-    settings.posting, settings.invoice_baseline_at = Posting.SYNCFIRM, None
-    settings.save()
-    for _ in range(2):
-        run_customer_sync(client, kind=RunKind.SCHEDULED)
+    post_by_syncfirm(client)
     after = sorted(i.doc_number for i in books.all_invoices())
     added = sorted(set(after) - set(before))
     assert len(after) == len(before) + 1 and len(added) == 1, added
@@ -79,3 +104,57 @@ def test_a_jobber_client_audited_then_posted_by_syncfirm(two_firms, sandbox, cap
         .exclude(pk=link.pk)
         .exists()
     )
+
+
+def test_an_audited_client_over_months_a_rerun_a_jobber_outage_and_a_switch(
+    two_firms, sandbox, monkeypatch
+):
+    """GIVEN the demo's Jobber client, audited
+    WHEN November, December and November again are reconciled, then December while Jobber
+    answers nothing but errors, then December again after syncfirm took over the posting
+    THEN each planted problem is one finding open since November; the re-run writes nothing;
+    the outage is a partial month that resolves nothing; after the switch only the invoice
+    never posted is resolved, and the rest stay open."""
+    client = two_firms.client_a
+    _, written = audited_client(client, sandbox)
+    key = written.answer_key
+
+    def month(period: str) -> Reconciliation:
+        call_command("reconcile", client.slug, "--period", period)
+        return Reconciliation.objects.filter(client=client).order_by("started_at").last()
+
+    runs = [month(p) for p in ("2026-11", "2026-12", "2026-11")]
+    assert [r.status for r in runs] == [ReconStatus.DONE] * 3, [r.error for r in runs]
+    assert runs[2].counts["ledger_rows_written"] == 0
+    ledger = list(Finding.objects.filter(client=client))
+    assert len(ledger) == len(key), [(f.code, f.reason) for f in ledger]
+    each_planted_once(key, [(f.code, f.deal_id, f.invoice_ids) for f in ledger], "ledger")
+    assert {(f.status, f.first_period, f.last_period, f.months_open) for f in ledger} == {
+        (FindingStatus.OPEN, NOV, DEC, 2)
+    }
+
+    # Jobber down: December is partial, says Jobber was not read, and resolves nothing.
+    monkeypatch.setattr(retries, "_backoff", lambda state: 0)
+    faults = f"{sandbox}/sandbox/control/faults"
+    plan = {"system": "jobber", "account": str(written.portal_id)}
+    requests.put(faults, json={**plan, "error_rate": 1.0}, timeout=10).raise_for_status()
+    outage = month("2026-12")
+    assert outage.status == ReconStatus.PARTIAL, (outage.status, outage.error)
+    (note,) = [n for n in outage.not_checked if n.startswith("the CRM side")]
+    assert "(its invoices, jobs and client balances)" in note and "not audited" in note, note
+    # Not the same problems again under other names from the books alone, nothing resolved.
+    during = list(Finding.objects.filter(client=client))
+    assert len(during) == len(key), [(f.code, f.reason) for f in during]
+    assert {f.status for f in during} == {FindingStatus.OPEN}
+    requests.delete(faults, json=plan, timeout=10).raise_for_status()
+
+    # syncfirm posts from now on: the invoice the integration never posted goes in, and
+    # December's run resolves that finding alone.
+    post_by_syncfirm(client)
+    again = month("2026-12")
+    assert again.status == ReconStatus.DONE, again.error
+    after = list(Finding.objects.filter(client=client))
+    assert len(after) == len(key), [(f.code, f.reason) for f in after if f.first_period != NOV]
+    status = {f.code: f.status for f in after}
+    assert status.pop("missing_invoice") == FindingStatus.RESOLVED
+    assert set(status.values()) == {FindingStatus.OPEN}, status

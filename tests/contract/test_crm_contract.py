@@ -244,7 +244,7 @@ def test_a_jobber_client_posts_its_issued_invoice_to_quickbooks_once_keeping_its
     from quickbooks.objects.invoice import Invoice
 
     note = Invoice.get(posted["id"], qb=books.qb).PrivateNote
-    assert f"Jobber deal {issued}" in note and " · Job #" in note, note
+    assert f"Jobber invoice {issued}" in note and " · Job #" in note, note
 
 
 def test_a_jobber_webhook_posts_the_invoice_it_names(jobber_and_quickbooks, sandbox):
