@@ -2,9 +2,11 @@
 Token values never enter the audit log."""
 
 import logging
+from datetime import timedelta
 
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -227,5 +229,16 @@ def record_error(connection: Connection, message: str) -> None:
     )
 
 
+SUCCESS_GRAIN = timedelta(seconds=30)
+
+
 def record_success(connection: Connection) -> None:
-    Connection.objects.filter(pk=connection.pk).update(last_success_at=timezone.now())
+    """Stamp the connection's last answered call. A run makes hundreds of calls: the row is
+    written when the stamp is older than SUCCESS_GRAIN, or older than the last error (health
+    reads "answered since it failed" from the two), not on every call."""
+    now = timezone.now()
+    Connection.objects.filter(pk=connection.pk).filter(
+        Q(last_success_at__isnull=True)
+        | Q(last_success_at__lt=now - SUCCESS_GRAIN)
+        | Q(last_error_at__gte=F("last_success_at"))
+    ).update(last_success_at=now)

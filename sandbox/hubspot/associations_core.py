@@ -82,6 +82,16 @@ def require_object(portal: Portal, type_name: str, object_id: str | int) -> CrmO
     return found
 
 
+def live_ids(portal: Portal, type_name: str, object_ids: Iterable[str]) -> set[int]:
+    """The ids among `object_ids` of records of this type that exist and are not archived."""
+    pks = {int(i) for i in object_ids if str(i).isdigit()}
+    return set(
+        CrmObject.objects.filter(
+            portal=portal, object_type=type_name, pk__in=pks, archived=False
+        ).values_list("pk", flat=True)
+    )
+
+
 def link(portal: Portal, kind: AssociationType, from_id: int, to_id: int) -> None:
     """Store the link and its reverse; the same link twice is a no-op, as in HubSpot."""
     for row in (
@@ -143,12 +153,16 @@ def links_of(
 ) -> dict[int, dict[int, list[int]]]:
     """{from_id: {to_id: [type ids]}} for live target records, in id order."""
     found: dict[int, dict[int, list[int]]] = {}
-    rows = Association.objects.filter(
-        portal=portal, from_type=from_type, from_id__in=list(from_ids), to_type=to_type
-    ).order_by("to_id", "type_id")
+    rows = list(
+        Association.objects.filter(
+            portal=portal, from_type=from_type, from_id__in=list(from_ids), to_type=to_type
+        ).order_by("to_id", "type_id")
+    )
+    # The targets as a list, not a subquery: on tables just filled (no statistics yet) the
+    # planner ran the subquery once per record, most of a reconciliation's time.
     live = set(
         CrmObject.objects.filter(
-            portal=portal, object_type=to_type, archived=False, pk__in=rows.values("to_id")
+            portal=portal, object_type=to_type, archived=False, pk__in={r.to_id for r in rows}
         ).values_list("pk", flat=True)
     )
     for row in rows:

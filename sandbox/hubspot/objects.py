@@ -50,10 +50,25 @@ def association_results(
     return found
 
 
+def _by_pk(id_property: str | None) -> bool:
+    return not id_property or id_property == "hs_object_id"
+
+
+def _by_id(
+    portal: Portal, otype: ObjectType, object_ids: list[str], archived: bool
+) -> dict[str, CrmObject]:
+    """A batch's records by id in one query (a thousand deals' line items are read so)."""
+    pks = {int(i) for i in object_ids if i.isdigit()}
+    rows = CrmObject.objects.filter(
+        portal=portal, object_type=otype.name, archived=archived, pk__in=pks
+    )
+    return {str(row.pk): row for row in rows}
+
+
 def _lookup(portal: Portal, otype: ObjectType, object_id: str, id_property: str | None,
             archived: bool = False) -> CrmObject | None:  # fmt: skip
     rows = CrmObject.objects.filter(portal=portal, object_type=otype.name, archived=archived)
-    if id_property and id_property != "hs_object_id":
+    if not _by_pk(id_property):
         value = object_id.lower() if id_property == "email" else object_id
         return rows.filter(**{"properties__" + id_property.replace("__", ""): value}).first()
     if not object_id.isdigit():
@@ -190,9 +205,14 @@ def batch(request: HttpRequest, portal: Portal, object_type_name: str, action: s
         names = body.get("properties") or None
         id_property = body.get("idProperty")
         archived = _truthy(request.GET.get("archived"))
-        for item in inputs:
-            object_id = str((item or {}).get("id", ""))
-            record = _lookup(portal, otype, object_id, id_property, archived)
+        asked = [str((item or {}).get("id", "")) for item in inputs]
+        by_id = _by_id(portal, otype, asked, archived) if _by_pk(id_property) else None
+        for object_id in asked:
+            record = (
+                by_id.get(object_id)
+                if by_id is not None
+                else _lookup(portal, otype, object_id, id_property, archived)
+            )
             if record is None:
                 errors.append(
                     error_item("OBJECT_NOT_FOUND", f"Could not get some {otype.name} objects, "
