@@ -194,7 +194,7 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             _severity(crm.balance),
             crm.balance,
             books.currency,
-            "the CRM shows money owed that the books have received",
+            f"{crm.where} shows money owed that the books have received",
             f"invoice {doc} is paid in the books; {crm.name} is still open in {crm.where} for "
             f"{m(crm.balance)}",
             crm.id,
@@ -203,8 +203,8 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             {"crm_paid": str(crm.paid), "books_paid": str(books_paid), "side": "books", **moved},
             {
                 "action": "review",
-                "words": "Record the payment in the CRM, so that nobody chases the customer "
-                "for money they paid.",
+                "words": f"Record the payment in {crm.where}, so that nobody chases the "
+                "customer for money they paid.",
             },
         )
     if crm.paid != books_paid:
@@ -214,9 +214,9 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             _severity(gap),
             gap,
             books.currency,
-            "CRM shows more owed than the books"
+            f"{crm.where} shows more owed than the books"
             if books_paid > crm.paid
-            else "the books show more owed than the CRM",
+            else f"the books show more owed than {crm.where}",
             f"the books have {m(books_paid)} paid on invoice {doc}; {crm.where} has {m(crm.paid)} "
             f"paid on {crm.name}",
             crm.id,

@@ -86,7 +86,9 @@ def compare(
     names = names or BookNames()
     columns = []
     if deal is not None:
-        columns.append((f"CRM deal \N{LEFT DOUBLE QUOTATION MARK}{deal.name or deal.id}"
+        words = names.accounts.words
+        record = "CRM deal" if words.deal_word == "deal" else words.deal_label  # Jobber invoice
+        columns.append((f"{record} \N{LEFT DOUBLE QUOTATION MARK}{deal.name or deal.id}"
                         "\N{RIGHT DOUBLE QUOTATION MARK}", _deal_column(deal, names)))  # fmt: skip
     for invoice in invoices:
         title = f"Books invoice {invoice.doc_number or names.invoice(invoice.id)}"

@@ -16,6 +16,7 @@ from connections import retries
 from connections.adapters import accounting_adapter
 from reconciliation.models import Finding, FindingStatus, Reconciliation, ReconStatus
 from reconciliation.names import book_names
+from reconciliation.queue import attach_comparisons
 from reconciliation.wording import describe
 from sandbox.demo_books import write_jobber_audit_book
 from sync.customers import run_customer_sync
@@ -90,6 +91,11 @@ def test_a_jobber_client_audited_then_posted_by_syncfirm(two_firms, sandbox, cap
     words = describe(missing_finding, book_names([missing_finding])[client.pk])
     assert "Jobber invoice: “#" in words.about and "deal" not in words.about.lower()
     assert any(r.label.startswith("Jobber invoice “#") for r in words.references)
+    shown = list(Finding.objects.filter(client=client))
+    attach_comparisons(shown)
+    columns = [c for f in shown if f.comparison for c in f.comparison.columns]
+    assert columns and not any("deal" in c.lower() for c in columns), columns
+    assert "Jobber shows more owed than the books" in {f.direction for f in shown}
 
     # syncfirm takes over the posting: the one invoice never posted goes in, once.
     (missing,) = [k for k in written.answer_key if k["code"] == "missing_invoice"]
