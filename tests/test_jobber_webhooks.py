@@ -100,3 +100,55 @@ def test_topics_name_what_sync_reads():
     assert changes(event("JOB_UPDATE", "j1")) == [("", "j1")]
     assert changes(event("APP_DISCONNECT", "a1")) == [("", "a1")]
     assert webhook_changes("jobber", event("INVOICE_UPDATE", "i2")) == [("deals", "i2")]
+
+
+DEEP = b"[" * 5000 + b"]" * 5000
+DEEP_OBJECT = b'{"a":' * 500 + b"1" + b"}" * 500
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        (DEEP, "nested deeper"),
+        (DEEP_OBJECT, "nested deeper"),
+        (b'"a string"', "expected an object or an array"),
+        (b'{"data": {"webHookEvent": {"accountId": "\\u0000"}}}', "NUL character"),
+    ],
+)
+def test_an_unusable_signed_body_is_a_400_and_nothing_is_stored(
+    client, jobber_connection, body, words
+):
+    answer = post(client, body)
+    assert answer.status_code == 400 and words in answer.json()["reason"]
+    assert post(client, body, "bm90IGl0").status_code == 401  # the signature is checked first
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_body_larger_than_any_notification_is_refused_unread(client, jobber_connection):
+    huge = payload(ACCOUNT, "INVOICE_UPDATE", INVOICE_ID).replace(
+        b"}}}", b"}}, " + b'"x": "' + b"a" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE + b'"}'
+    )
+    assert post(client, huge).status_code == 400  # Django: larger than DATA_UPLOAD_MAX_MEMORY_SIZE
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_signed_delivery_replayed_for_another_clients_account_touches_only_that_account(
+    client, jobber_connection, two_firms
+):
+    """The account in the body names the connection; a client's own signed event carries
+    its own account id, and a body rewritten to name another account no longer verifies."""
+    other = ConnectionFactory(
+        client=two_firms.client_b, system="jobber", external_id=encode_id("Account", ACCOUNT + 5)
+    )
+    body = payload(ACCOUNT, "INVOICE_UPDATE", INVOICE_ID)
+    assert post(client, body).status_code == 200
+    moved = body.replace(
+        json.dumps(encode_id("Account", ACCOUNT)).encode(),
+        json.dumps(encode_id("Account", ACCOUNT + 5)).encode(),
+    )
+    assert moved != body
+    assert post(client, moved, signature(body)).status_code == 401
+    assert list(WebhookDelivery.objects.values_list("connection", flat=True)) == [
+        jobber_connection.pk
+    ]
+    assert not WebhookDelivery.objects.filter(connection=other).exists()
