@@ -11,6 +11,8 @@ from django.utils import timezone
 from reconciliation.models import Reconciliation
 from sync.models import SyncSettings
 
+from .factories import ConnectionFactory
+
 
 def _this_month(customer) -> date:
     return timezone.localtime(timezone.now(), customer.tzinfo).date().replace(day=1)
@@ -84,7 +86,6 @@ def test_client_page_names_who_owns_each_field_in_words(two_firms, client):
 def test_connection_card_says_less_than_a_minute_like_the_dashboard(two_firms, client):
     """A call a few seconds ago reads "less than a minute ago", as on the dashboard, never
     "0 minutes ago"."""
-    from tests.factories import ConnectionFactory
 
     customer = two_firms.client_a
     ConnectionFactory(client=customer, last_success_at=timezone.now())
@@ -92,3 +93,14 @@ def test_connection_card_says_less_than_a_minute_like_the_dashboard(two_firms, c
     page = client.get(reverse("client_detail", args=[customer.slug])).content.decode()
     assert "less than a minute ago" in page
     assert "0\xa0minutes ago" not in page and "0 minutes ago" not in page
+
+
+def test_a_jobber_clients_page_names_its_systems_and_its_clients(two_firms, client):
+    customer = two_firms.client_a
+    ConnectionFactory(client=customer, system="quickbooks")
+    ConnectionFactory(client=customer, system="jobber")
+    SyncSettings.objects.create(client=customer, posting="audit")
+    client.force_login(two_firms.accountant_a)
+    page = client.get(reverse("client_detail", args=[customer.slug])).content.decode()
+    assert "Display name: QuickBooks" in page and "Postal code: Jobber" in page
+    assert "from Jobber's clients" in page and "contacts with no company" not in page

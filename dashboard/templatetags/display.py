@@ -40,14 +40,18 @@ FIELD_OWNER_WORDS = {"crm": "CRM", "accounting": "books", "review": "a person de
 
 
 @register.filter
-def field_owners(owners: dict) -> str:
+def field_owners(owners: dict, words=None) -> str:
     """{"display_name": "accounting", "postal_code": "crm"} → "Display name: books ·
-    Postal code: CRM" (the client page's brief of its sync settings)."""
+    Postal code: CRM" (the client page's brief of its sync settings); with the client's
+    `words`, its systems by name ("QuickBooks", "Jobber")."""
     from sync.mapping import field_label
 
+    named = dict(FIELD_OWNER_WORDS)
+    if words is not None:
+        crm, books = words.crm.removeprefix("the "), words.books.removeprefix("the ")
+        named |= {"crm": crm, "accounting": books}
     return " · ".join(
-        f"{field_label(name)}: {FIELD_OWNER_WORDS.get(owner, owner)}"
-        for name, owner in (owners or {}).items()
+        f"{field_label(name)}: {named.get(owner, owner)}" for name, owner in (owners or {}).items()
     )
 
 
