@@ -127,8 +127,8 @@ def _missing(invoice: SnapCrmInvoice) -> Finding:
         {"crm_total": str(invoice.total), "crm_paid": str(invoice.paid)},
         {
             "action": "review",
-            "words": "Post it in the books (the integration skipped it), or void it in the "
-            "CRM if it was never owed.",
+            "words": "Post it in the books (the integration skipped it), or void it in "
+            f"{invoice.where} if it was never owed.",
         },
     )
 
@@ -164,8 +164,8 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             {"crm_total": str(crm.total), "invoice_total": str(books.total), **moved},
             {
                 "action": "review",
-                "words": f"Correct invoice {doc} to {m(crm.total)} as in the CRM, or the CRM "
-                "invoice if the books are right.",
+                "words": f"Correct invoice {doc} to {m(crm.total)} as in {crm.where}, or "
+                f"{crm.name} if the books are right.",
             },
         )
     books_paid = books.total - books.balance
@@ -185,7 +185,7 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             {
                 "action": "review",
                 "words": "Record the payment in the books if it was received (the "
-                "integration did not post it); otherwise correct the CRM.",
+                f"integration did not post it); otherwise correct {crm.name} in {crm.where}.",
             },
         )
     if books.balance == 0 and crm.balance > 0:
@@ -271,7 +271,7 @@ def _job_revenue(
         {
             "action": "review",
             "words": "File the job's invoices and credits under its reference in the books, "
-            "or correct the CRM's invoices for the job.",
+            f"or correct the job's invoices in {where}.",
         },
     )
 

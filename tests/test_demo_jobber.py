@@ -96,6 +96,8 @@ def test_a_jobber_client_audited_then_posted_by_syncfirm(two_firms, sandbox, cap
     columns = [c for f in shown if f.comparison for c in f.comparison.columns]
     assert columns and not any("deal" in c.lower() for c in columns), columns
     assert "Jobber shows more owed than the books" in {f.direction for f in shown}
+    said = [f.fix.get("words", "") for f in shown] + [f.reason for f in shown]
+    assert not [w for w in said if "the CRM" in w], said
 
     # syncfirm takes over the posting: the one invoice never posted goes in, once.
     (missing,) = [k for k in written.answer_key if k["code"] == "missing_invoice"]
