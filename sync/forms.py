@@ -17,6 +17,7 @@ from .models import (
     CRM,
     DEFAULT_FIELD_OWNERS,
     REVIEW,
+    IssuedInvoiceChanges,
     LearntMatching,
     Posting,
     SyncSettings,
@@ -98,17 +99,16 @@ class SyncSettingsForm(forms.ModelForm):
             self.fields["posting"].choices = Posting.choices
             # The CRM's own invoices stand for deals: say so in its words.
             named = crm.crm or "the CRM"
-            self.fields["invoices_on"].label = f"Post {named}'s issued invoices to the books"
-            self.fields[
-                "invoices_on"
-            ].help_text = "When syncfirm posts: each issued invoice once, keeping its number."
-            self.fields[
-                "issued_invoice_changes"
-            ].label = f"When a {named} invoice changes after it was posted"
+            self._speak_of_issued_invoices(named)
         else:  # a sales CRM's won deals are always syncfirm's to invoice
             del self.fields["posting"]
         self.fields["income_account"] = self._income_account_field()
         self.fields["unmatched_item"] = self._unmatched_item_field()
+        if crm.bills:
+            self.fields["unmatched_item"].help_text = (
+                f"A {named} invoice line whose product (by SKU, then name) the books lack. "
+                "Billed as one of the books' items, the line's description names the product."
+            )
         field_map_form.add_fields(self, self.instance.field_map or {}, crm)
         owners = {**DEFAULT_FIELD_OWNERS, **(self.instance.field_owners or {})}
         for name in DEFAULT_FIELD_OWNERS:
@@ -119,6 +119,42 @@ class SyncSettingsForm(forms.ModelForm):
             )
         matching_form.add_fields(self)
         say_length_limits(self)
+
+    def _speak_of_issued_invoices(self, named: str) -> None:
+        """A CRM that bills its own work has invoices, not won deals, and clients, not
+        companies and contacts: each field says so in its name ("Jobber")."""
+        words = {
+            "invoices_on": (
+                f"Post {named}'s issued invoices to the books",
+                "When syncfirm posts: each issued invoice once, keeping its number.",
+            ),
+            "posting": (
+                f"Who posts {named}'s invoices to the books",
+                f"syncfirm posts them, or another integration (such as {named}'s own) does and "
+                "syncfirm only audits, writing nothing unless a fix is approved.",
+            ),
+            "issued_invoice_changes": (
+                f"When a {named} invoice changes after it was posted",
+                f"A {named} invoice whose lines change after it was posted. A paid or partly "
+                "paid invoice, one changed in the books, or one whose amount alone moved "
+                "always waits for review.",
+            ),
+            "invoice_number_pattern": (
+                "Invoice number pattern",
+                f"The number of the books invoice; {{deal_id}} is {named}'s invoice number.",
+            ),
+        }
+        for name, (label, help_text) in words.items():
+            self.fields[name].label, self.fields[name].help_text = label, help_text
+        self.fields["issued_invoice_changes"].choices = [
+            (IssuedInvoiceChanges.REVIEW, IssuedInvoiceChanges.REVIEW.label),
+            (
+                IssuedInvoiceChanges.UPDATE_UNPAID,
+                f"Update the books invoice to match {named}'s while nothing is paid",
+            ),
+        ]
+        # Its clients are the customers, whatever kind they are.
+        del self.fields["crm_source"]
 
     def _income_account_field(self) -> forms.ChoiceField:
         """A choice among the books' income accounts. When the books cannot be read, the

@@ -359,6 +359,8 @@ def test_a_jobber_clients_settings_speak_of_its_invoices_and_who_posts_them(
     page = client.get(reverse("client_sync_settings", args=[books_client.slug]))
     text = page.content.decode()
     assert page.status_code == 200
-    assert "Who posts the CRM&#x27;s invoices to the books" in text
+    assert "Who posts Jobber&#x27;s invoices to the books" in text
+    assert "is Jobber&#x27;s invoice number" in text
+    assert "Which CRM records are customers" not in text and " deal" not in text
     assert "Post Jobber&#x27;s issued invoices to the books" in text
     assert "closed-won" not in text.split("Who posts")[1].split("Invoice number")[0]
