@@ -6,13 +6,27 @@ store (a NUL, a lone surrogate) is refused with a 400 and not stored. Such a bod
 provider's notification, and parsing or storing it was a 500. A body that is JSON of the
 right shape but not a notification we understand is still stored, quarantined, as before."""
 
+import json
 import logging
+from typing import Any
 
 from django.http import HttpResponse, JsonResponse
 
 from syncfirm.json_limits import BadJson, load_json
 
 log = logging.getLogger(__name__)
+
+
+class MalformedWebhook(ValueError):
+    """The body verified but is not a notification the provider's parser understands."""
+
+
+def parsed_json(body: bytes) -> Any:
+    """The body's JSON, for a provider's parser; MalformedWebhook when it is not JSON."""
+    try:
+        return json.loads(body)
+    except ValueError as error:
+        raise MalformedWebhook(f"not JSON: {error}") from error
 
 
 def refused_body(system: str, body: bytes) -> HttpResponse | None:

@@ -33,7 +33,7 @@ from .jobber import webhooks as jobber
 from .models import BOUND_STATUSES, Connection, DeliveryStatus, WebhookDelivery
 from .providers import System
 from .quickbooks import webhooks as quickbooks
-from .webhook_body import refused_body
+from .webhook_body import MalformedWebhook, refused_body
 from .xero import webhooks as xero
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,19 @@ def _unauthorised(system: str, why: str) -> HttpResponse:
     return JsonResponse({"status": "unauthorised"}, status=401)
 
 
+def _parsed(
+    request: HttpRequest, system: str, signature: str, parse
+) -> tuple[list, HttpResponse | None]:
+    """A verified body's events, or the answer instead: a 400 for an unusable body (not
+    stored), the stored quarantine for one the provider's parser does not understand."""
+    if refused := refused_body(system, request.body):
+        return [], refused
+    try:
+        return parse(request.body), None
+    except MalformedWebhook as error:
+        return [], _store(request, system, signature, "", quarantine_reason=str(error))
+
+
 @csrf_exempt
 @require_POST
 def quickbooks_webhook(request: HttpRequest) -> HttpResponse:
@@ -164,12 +177,9 @@ def quickbooks_webhook(request: HttpRequest) -> HttpResponse:
         request.body, signature, settings.QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN
     ):
         return _unauthorised(System.QUICKBOOKS, "bad or missing intuit-signature")
-    if refused := refused_body(System.QUICKBOOKS, request.body):
-        return refused
-    try:
-        events = quickbooks.parse_events(request.body)
-    except quickbooks.MalformedWebhook as error:
-        return _store(request, System.QUICKBOOKS, signature, "", quarantine_reason=str(error))
+    events, answer = _parsed(request, System.QUICKBOOKS, signature, quickbooks.parse_events)
+    if answer is not None:
+        return answer
     return _store_each_account(
         request, System.QUICKBOOKS, signature, events, lambda e: e.realm_id, _quickbooks_part
     )
@@ -191,12 +201,9 @@ def hubspot_webhook(request: HttpRequest) -> HttpResponse:
         signature,
     ):
         return _unauthorised(System.HUBSPOT, "bad or missing X-HubSpot-Signature-v3")
-    if refused := refused_body(System.HUBSPOT, request.body):
-        return refused
-    try:
-        events = hubspot.parse_events(request.body)
-    except hubspot.MalformedWebhook as error:
-        return _store(request, System.HUBSPOT, signature, "", quarantine_reason=str(error))
+    events, answer = _parsed(request, System.HUBSPOT, signature, hubspot.parse_events)
+    if answer is not None:
+        return answer
     return _store_each_account(
         request, System.HUBSPOT, signature, events, lambda e: e.portal_id, _hubspot_part
     )
@@ -217,14 +224,9 @@ def xero_webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=401)  # intent-to-receive: 401 with an empty body
     if xero.is_intent_to_receive(request.body):
         return HttpResponse(status=200)
-    if refused := refused_body(System.XERO, request.body):
-        return _xero_answer(refused)
-    try:
-        events = xero.parse_events(request.body)
-    except xero.MalformedWebhook as error:
-        return _xero_answer(
-            _store(request, System.XERO, signature, "", quarantine_reason=str(error))
-        )
+    events, answer = _parsed(request, System.XERO, signature, xero.parse_events)
+    if answer is not None:
+        return _xero_answer(answer)
     return _xero_answer(
         _store_each_account(
             request, System.XERO, signature, events, lambda e: e.tenant_id, xero.part_of
@@ -241,12 +243,9 @@ def jobber_webhook(request: HttpRequest) -> HttpResponse:
     signature = request.headers.get(jobber.HEADER, "")
     if not jobber.signature_valid(request.body, signature, settings.JOBBER_CLIENT_SECRET):
         return _unauthorised(System.JOBBER, f"bad or missing {jobber.HEADER}")
-    if refused := refused_body(System.JOBBER, request.body):
-        return refused
-    try:
-        events = jobber.parse_events(request.body)
-    except jobber.MalformedWebhook as error:
-        return _store(request, System.JOBBER, signature, "", quarantine_reason=str(error))
+    events, answer = _parsed(request, System.JOBBER, signature, jobber.parse_events)
+    if answer is not None:
+        return answer
     answer = _store(
         request,
         System.JOBBER,

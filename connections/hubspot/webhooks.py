@@ -3,9 +3,10 @@
 import base64
 import hashlib
 import hmac
-import json
 import time
 from dataclasses import dataclass
+
+from ..webhook_body import MalformedWebhook, parsed_json
 
 MAX_AGE_SECONDS = 300
 
@@ -27,10 +28,6 @@ class HubSpotEvent:
         fields = (self.portal_id, self.event_id, self.subscription_type, self.object_id,
                   str(self.occurred_at_ms), self.property_name, self.property_value)  # fmt: skip
         return "|".join(fields)
-
-
-class MalformedWebhook(ValueError):
-    """The body verified but is not a HubSpot event array."""
 
 
 def signature_v3(secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:
@@ -58,10 +55,7 @@ def signature_valid(
 
 
 def parse_events(body: bytes) -> list[HubSpotEvent]:
-    try:
-        payload = json.loads(body)
-    except ValueError as error:
-        raise MalformedWebhook(f"not JSON: {error}") from error
+    payload = parsed_json(body)
     if not isinstance(payload, list) or not payload:
         raise MalformedWebhook("expected a non-empty JSON array of events")
     events = []

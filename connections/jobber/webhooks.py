@@ -6,18 +6,14 @@ OAuth client secret, raw body)). Delivery is at least once: a repeat is the same
 (topic, account, item, time) and is refused as a replay by the receiver.
 """
 
-import json
 from dataclasses import dataclass
 
 from ..signatures import base64_hmac_valid
+from ..webhook_body import MalformedWebhook, parsed_json
 from . import schema
 
 HEADER = schema.WEBHOOK_SIGNATURE_HEADER
 APP_DISCONNECT = schema.APP_DISCONNECT
-
-
-class MalformedWebhook(ValueError):
-    """The body verified but is not a Jobber webhook event."""
 
 
 @dataclass(frozen=True)
@@ -46,10 +42,7 @@ def signature_valid(body: bytes, signature: str, secret: str) -> bool:
 
 
 def parse_events(body: bytes) -> list[JobberEvent]:
-    try:
-        payload = json.loads(body)
-    except ValueError as error:
-        raise MalformedWebhook(f"not JSON: {error}") from error
+    payload = parsed_json(body)
     try:
         event = schema.webhook_event(payload)
     except (KeyError, TypeError, AttributeError) as error:

@@ -1,9 +1,9 @@
 """QuickBooks webhook verification and parsing (pure functions)."""
 
-import json
 from dataclasses import dataclass
 
 from ..signatures import base64_hmac_valid
+from ..webhook_body import MalformedWebhook, parsed_json
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,6 @@ class QuickBooksEvent:
         return "|".join(fields)
 
 
-class MalformedWebhook(ValueError):
-    """The body verified but is not a notification we understand."""
-
-
 def signature_valid(body: bytes, signature: str, verifier_token: str) -> bool:
     """`intuit-signature` is base64(HMAC-SHA256(verifier token, raw body))."""
     return base64_hmac_valid(body, signature, verifier_token)
@@ -36,10 +32,7 @@ def signature_valid(body: bytes, signature: str, verifier_token: str) -> bool:
 
 def parse_events(body: bytes) -> list[QuickBooksEvent]:
     """Events from the legacy `eventNotifications` shape or the CloudEvents array."""
-    try:
-        payload = json.loads(body)
-    except ValueError as error:
-        raise MalformedWebhook(f"not JSON: {error}") from error
+    payload = parsed_json(body)
     events: list[QuickBooksEvent] = []
     try:
         if isinstance(payload, dict) and "eventNotifications" in payload:

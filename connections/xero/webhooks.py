@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 from ..signatures import base64_hmac_valid
+from ..webhook_body import MalformedWebhook, parsed_json
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,6 @@ class XeroEvent:
         """Xero gives an event no id: the record, what happened to it and when."""
         fields = (self.tenant_id, self.category, self.resource_id, self.event_type)
         return "|".join((*fields, self.event_date))
-
-
-class MalformedWebhook(ValueError):
-    """The body verified but is not a notification we understand."""
 
 
 def signature_valid(body: bytes, signature: str, webhook_key: str) -> bool:
@@ -48,10 +45,7 @@ def is_intent_to_receive(body: bytes) -> bool:
 
 def parse_events(body: bytes) -> list[XeroEvent]:
     """The tenants' events of a delivery; SUBSCRIPTION events (about the app) are left out."""
-    try:
-        payload = json.loads(body)
-    except ValueError as error:
-        raise MalformedWebhook(f"not JSON: {error}") from error
+    payload = parsed_json(body)
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         raise MalformedWebhook("no events list")
     events: list[XeroEvent] = []

@@ -66,14 +66,21 @@ class CrmWorld:
 @pytest.fixture(params=CRM_SYSTEMS)
 def crm_world(request, connected, sandbox, two_firms, monkeypatch) -> CrmWorld:
     made = CrmWorld(two_firms.client_a, connected(request.param), sandbox)
-    requests.patch(
-        f"{sandbox}/sandbox/control/{made.crm.control_path}",
-        json={"rate_limits": False, "webhook_url": ""},
-        timeout=10,
-    ).raise_for_status()
+    quick_and_quiet(sandbox, monkeypatch, made.crm.control_path)
+    return made
+
+
+def quick_and_quiet(sandbox: str, monkeypatch, *control_paths: str) -> None:
+    """The sandbox accounts' rate limits lifted and webhooks off, waits kept short, fault
+    plans read afresh: a contract test sets what it wants on top."""
+    for path in control_paths:
+        requests.patch(
+            f"{sandbox}/sandbox/control/{path}",
+            json={"rate_limits": False, "webhook_url": ""},
+            timeout=10,
+        ).raise_for_status()
     monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
     monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
-    return made
 
 
 @pytest.fixture
@@ -82,14 +89,7 @@ def jobber_and_quickbooks(connected, sandbox, two_firms, monkeypatch):
     consent flow, limits lifted, no webhooks unless a test asks."""
     books_connection, crm_connection = connected("quickbooks"), connected("jobber")
     books, crm = QuickBooksBooks(books_connection, sandbox), JobberCrm(crm_connection, sandbox)
-    for path in (books.control_path, crm.control_path):
-        requests.patch(
-            f"{sandbox}/sandbox/control/{path}",
-            json={"rate_limits": False, "webhook_url": ""},
-            timeout=10,
-        ).raise_for_status()
-    monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
-    monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
+    quick_and_quiet(sandbox, monkeypatch, books.control_path, crm.control_path)
     client = two_firms.client_a
     SyncSettings.objects.filter(pk=SyncSettings.for_client(client).pk).update(
         income_account=books.income_account
