@@ -11,9 +11,10 @@ One-to-one: the strongest pairs are taken first and each invoice is used once. P
 records in, a `Pairing` out; the detectors read it, a person reviews the near pairs.
 """
 
+import math
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +27,7 @@ from .linkage.model import Contribution, Model, combine, estimate_m, estimate_u,
 
 SURE = 0.99  # paired without asking
 NEAR = 0.5  # a person decides; below it the two are not the same invoice
+UNPAIRED = 0.05  # the chance, before looking, that an invoice has no partner on the other side
 RANDOM_PAIRS = 4000  # sampled to learn how often each level occurs by chance
 LARGEST_GROUP = 200  # a key shared by more invoices than this finds no candidates
 
@@ -146,8 +148,10 @@ def _customer(a: Side, b: Side) -> int | None:
 def _amount(a: Side, b: Side) -> int | None:
     if a.currency != b.currency:
         return 0
-    if a.lines and b.lines:
+    if a.lines and b.lines and {w for w, _ in a.lines} & {w for w, _ in b.lines}:
         return None  # the lines say it, and more: counting both would count one fault twice
+    # Not one line in common (keyed again by hand as one line for the total, say): the
+    # total is what is left to compare.
     if a.total == b.total:
         return 2
     larger = max(abs(a.total), abs(b.total))
@@ -308,6 +312,9 @@ def candidates(
 # Each training key learns m for the fields it did not select on (they agree by
 # construction), as the customer matcher trains (linkage/model.py).
 TRAINING = {"number": {0}, "customer week": {2, 4}}
+# Only when neither can teach (books that number their own invoices, clients not linked):
+# selected on the amount, it would teach that true pairs' lines agree more than they do.
+LAST_RESORT = {"amount week": {3, 4}}
 LEAST_TO_LEARN = 30  # pairs a key needs before its estimate replaces the priors
 
 
@@ -329,14 +336,84 @@ def learn(
     # among unrelated invoices and weaken the strongest evidence there is.
     unrelated = [p for p in sample if (p[0] or 0) < 2]
     u = estimate_u(unrelated, COMPARISONS) if unrelated else Model.default(1e-4, COMPARISONS).u
+    u[LINES] = Billed.count(crm, books).alike_by_chance(u[LINES])
     everything = set(range(len(COMPARISONS)))
-    estimates = [
-        estimate_m([pattern(crm[i], books[j]) for i, j in pairs], u, everything - skip, COMPARISONS)
-        for key, skip in TRAINING.items()
-        if len(pairs := found.get(key, ())) >= LEAST_TO_LEARN
-    ]
-    m = combine(estimates, COMPARISONS)
+
+    def taught(keys: dict[str, set[int]]) -> list:
+        return [
+            estimate_m(
+                [pattern(crm[i], books[j]) for i, j in pairs], u, everything - skip, COMPARISONS
+            )
+            for key, skip in keys.items()
+            if len(pairs := found.get(key, ())) >= LEAST_TO_LEARN
+        ]
+
+    m = combine(taught(TRAINING) or taught(LAST_RESORT), COMPARISONS)
     return Model(m, u, 1.0 / max(2, len(crm), len(books)), COMPARISONS)
+
+
+LINES = next(k for k, c in enumerate(COMPARISONS) if c.field == "lines")
+SAME_LINES = len(COMPARISONS[LINES].levels) - 1
+MOST_RARITY = 10.0  # bits: no single field should outweigh the rest of the evidence
+
+
+@dataclass(frozen=True)
+class Billed:
+    """How often each set of lines is billed on each side."""
+
+    on_crm: Counter
+    on_books: Counter
+    pairs: int  # every CRM invoice against every books invoice
+
+    @classmethod
+    def count(cls, crm: Sequence[Side], books: Sequence[Side]) -> "Billed":
+        return cls(
+            Counter(s.lines for s in crm if s.lines),
+            Counter(s.lines for s in books if s.lines),
+            max(1, len(crm) * len(books)),
+        )
+
+    def alike_by_chance(self, row: list[float]) -> list[float]:
+        """u of "the same lines", counted instead of sampled. A random pair is a true pair
+        one time in n, and where the books number their own invoices nothing filters those
+        out of the sample: it would say unrelated invoices bill the same lines one time in n,
+        exactly as often as a true pair turns up, and the lines would weigh nothing. Counted,
+        lines billed a times in the CRM and b times in the books make a * b pairs of which at
+        most min(a, b) are true; the rest are repeat work billed alike by chance."""
+        alike = sum(a * self.on_books[v] - min(a, self.on_books[v])
+                    for v, a in self.on_crm.items() if v in self.on_books)  # fmt: skip
+        same = max(alike, 0.5) / self.pairs
+        rest = sum(row[:SAME_LINES]) or 1.0
+        return [p * (1 - same) / rest for p in row[:SAME_LINES]] + [same]
+
+    def seldom(self, lines: tuple, model: Model) -> float:
+        """What "the same lines" says beyond the model's u for lines billed once on each
+        side: u is an average over everything billed, dominated by what is billed again and
+        again (a $1.25 postage line), and undersells three lines no other invoice repeats
+        (splink's term-frequency adjustment, for the one case that needs it)."""
+        if self.on_crm.get(lines) != 1 or self.on_books.get(lines) != 1:
+            return 0.0
+        return max(0.0, min(MOST_RARITY, math.log2(model.u[LINES][SAME_LINES] * self.pairs)))
+
+
+def alone(ranked: Sequence[tuple[float, int, int, Pattern]]) -> list[float]:
+    """Each pair's weight once its rivals are known. Fellegi-Sunter weighs a pair against
+    any invoice picked at random; but an invoice has one partner or none, so when its
+    candidates are in view, one that agrees well while no other comes close is very likely
+    the one: P = 2^w / (UNPAIRED + the sum of 2^w over its candidates), taken from the side
+    with the closer rival (two identical sales to a walk-in customer the same day stay for a
+    person). As log2 odds, to weigh beside the pair's own weight."""
+    crm_sum: dict[int, float] = defaultdict(float)
+    books_sum: dict[int, float] = defaultdict(float)
+    for w, i, j, _ in ranked:
+        crm_sum[i] += 2.0 ** min(w, 500.0)
+        books_sum[j] += 2.0 ** min(w, 500.0)
+    out = []
+    for w, i, j, _ in ranked:
+        mine = 2.0 ** min(w, 500.0)
+        chance = mine / (UNPAIRED + max(crm_sum[i], books_sum[j]))
+        out.append(math.log2(chance / (1 - chance)) if chance < 1 else 500.0)
+    return out
 
 
 def pair(crm: Sequence[Side], books: Sequence[Side], model: Model | None = None) -> Pairing:
@@ -345,28 +422,46 @@ def pair(crm: Sequence[Side], books: Sequence[Side], model: Model | None = None)
     sequential numbers to try for every invoice."""
     found = candidates(crm, books)
     model = model or learn(crm, books, found)
+    billed = Billed.count(crm, books)
+
+    def seldom(i: int, p: Pattern) -> float:
+        return billed.seldom(crm[i].lines, model) if p[LINES] == SAME_LINES else 0.0
+
+    def weighed(i: int, j: int, p: Pattern) -> float:
+        return model.score(p) + seldom(i, p)
 
     def scored(pairs: Iterable[tuple[int, int]]) -> list[tuple[float, int, int, Pattern]]:
-        out = [(model.score(p), i, j, p) for i, j in pairs for p in [pattern(crm[i], books[j])]]
+        out = [(weighed(i, j, p), i, j, p) for i, j in pairs for p in [pattern(crm[i], books[j])]]
         return sorted(out, key=lambda s: (-s[0], s[1], s[2]))
 
-    def made(weight: float, i: int, j: int, p: Pattern) -> Pair:
-        return Pair(crm[i].id, books[j].id, probability(weight), tuple(model.explain(p)))
+    def made(weight: float, i: int, j: int, p: Pattern, alone: float = 0.0) -> Pair:
+        said = model.explain(p)
+        if bonus := seldom(i, p):
+            said.append(Contribution("lines", "billed by no other invoice", bonus))
+        if alone > weight:
+            said.append(Contribution("nothing else", "comes close", alone - weight))
+        return Pair(crm[i].id, books[j].id, probability(max(weight, alone)), tuple(said))
 
     taken_crm: set[int] = set()
     taken_books: set[int] = set()
     sure, near = [], []
 
     def assign(ranked: list[tuple[float, int, int, Pattern]]) -> None:
-        for weight, i, j, p in ranked:
-            chance = probability(weight)
-            if chance < NEAR:
+        lifted = sorted(
+            (
+                (max(w, a), w, a, i, j, p)
+                for (w, i, j, p), a in zip(ranked, alone(ranked), strict=True)
+            ),
+            key=lambda s: (-s[0], s[3], s[4]),
+        )
+        for best, weight, lone, i, j, p in lifted:
+            if probability(best) < NEAR:
                 break
             if i in taken_crm or j in taken_books:
                 continue
             taken_crm.add(i)
             taken_books.add(j)
-            (sure if chance >= SURE else near).append(made(weight, i, j, p))
+            (sure if probability(best) >= SURE else near).append(made(weight, i, j, p, lone))
 
     first = scored(set().union(*found.values()))
     assign(first)

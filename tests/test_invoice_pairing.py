@@ -2,6 +2,7 @@
 between them: the number first (prefixes and padding dropped), then customer, amount, date
 and lines, one-to-one, explained; second postings and missing invoices told apart."""
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -157,3 +158,51 @@ def test_the_simulation_is_the_same_for_the_same_seed_and_money_stays_decimal():
     none = simulate(50, seed=3, faults=Faults(0, 0, 0, 0, 0, 0, 0, 0, 0))
     assert len(none.books) == len(none.crm) == len(none.truth)
     assert date.fromisoformat(none.books[0].txn_date) >= date.fromisoformat(none.crm[0].issued)
+
+
+# A shop's walk-in sales: clients the CRM never linked to a books customer, and books that
+# number every invoice themselves, so neither a number nor a customer says which is which.
+WARES = ["Copper fitting", "Ball valve", "PEX coupling", "Thermostat", "Filter 16x25",
+         "Drain snake rental", "Sump pump", "Flue pipe", "Gas cock", "Expansion tank"]  # fmt: skip
+
+
+def walk_ins(count: int) -> tuple[list[CrmInvoice], list[Invoice]]:
+    sold, posted = [], []
+    for k in range(count):
+        lines = (line(WARES[k % 10], f"{20 + k}.50"), line(WARES[(k * 3 + 1) % 10], "9.99"))
+        day = f"2026-11-{1 + k % 28:02d}"
+        sold.append(crm(f"W{k}", str(5000 + k), f"walk-in-{k}", day, *lines))
+        late = f"2026-11-{min(28, 2 + k % 28):02d}"
+        posted.append(books(f"q{k}", str(1001 + k), "", late, *lines))
+    return sold, posted
+
+
+def test_books_that_number_their_own_invoices_still_pair_a_sale_no_other_invoice_resembles():
+    sold, posted = walk_ins(60)
+    found = paired(sold, posted)
+    assert found.books_of() == {f"W{k}": f"q{k}" for k in range(60)}
+    assert found.near == found.crm_only == found.books_only == ()
+    assert "lines the same lines +" in found.sure[0].reason
+
+
+def test_two_identical_walk_in_sales_the_same_day_are_left_for_a_person_not_guessed():
+    sold, posted = walk_ins(60)
+    twin = crm("W-twin", "5100", "walk-in-x", "2026-11-01", *sold[0].lines)
+    twin_posted = books("q-twin", "1100", "", "2026-11-02", *sold[0].lines)
+    found = paired([*sold, twin], [*posted, twin_posted])
+    left = {p.crm for p in found.near}
+    assert left == {"W0", "W-twin"}
+    assert {p.books for p in found.near} == {"q0", "q-twin"}
+    assert "W0" not in found.crm_only and "W-twin" not in found.crm_only
+
+
+def test_a_sale_keyed_again_by_hand_as_one_line_for_the_total_is_its_copy():
+    sold, posted = walk_ins(60)
+    sold = [replace(i, customer_id=f"C{1 + k % 3}") for k, i in enumerate(sold)]
+    posted = [replace(i, customer_id=f"10{1 + k % 3}") for k, i in enumerate(posted)]
+    again = replace(posted[7], external_id="by-hand", doc_number="1300",
+                    lines=(line("Sales", str(posted[7].total.amount)),))  # fmt: skip
+    found = paired(sold, [*posted, again])
+    assert found.books_of() == {f"W{k}": f"q{k}" for k in range(60)}
+    assert [(c.crm, c.kept, c.copy) for c in found.copies] == [("W7", "q7", "by-hand")]
+    assert any(c.words().startswith("amount equal +") for c in found.copies[0].contributions)
