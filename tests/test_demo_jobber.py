@@ -166,3 +166,30 @@ def test_an_audited_client_over_months_a_rerun_a_jobber_outage_and_a_switch(
     status = {f.code: f.status for f in after}
     assert status.pop("missing_invoice") == FindingStatus.RESOLVED
     assert set(status.values()) == {FindingStatus.OPEN}, status
+
+
+def test_a_jobber_invoice_renumbered_after_posting_is_still_its_books_invoice(
+    two_firms, sandbox, capsys
+):
+    """GIVEN the audited client, and a Jobber invoice the integration posted cleanly
+    WHEN the contractor renumbers it in Jobber (7777) and the month is reconciled
+    THEN its books invoice (same customer, date, amount and lines, no other like it) is still
+    its pair: it is not "missing" with a fix that would post it a second time, and its
+    books invoice is not taken for a copy or a balance nobody can explain."""
+    client = two_firms.client_a
+    book, written = audited_client(client, sandbox)
+    planted = {k["deal_id"] for k in written.answer_key}
+    november = [d.key for d in book.deals if (d.close_date.year, d.close_date.month) == (2026, 11)]
+    clean = [written.ids[f"{k}/invoice"] for k in november if f"{k}/invoice" in written.ids]
+    target = next(i for i in clean if i not in planted)
+    requests.patch(
+        f"{sandbox}/sandbox/control/jobber/accounts/{written.portal_id}/invoices/{target}",
+        json={"invoice_number": "7777"},
+        timeout=10,
+    ).raise_for_status()
+    capsys.readouterr()
+    call_command("reconcile", client.slug, "--period", "2026-11", "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert not [f for f in report["findings"] if f["deal_id"] == target], report["findings"]
+    got = scores(report["findings"], written.answer_key)
+    assert {c: s for c, s in got.items() if s != (1.0, 1.0)} == {}, report["findings"]
