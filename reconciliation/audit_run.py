@@ -36,6 +36,7 @@ class CrmSide:
     owed: dict[str, Decimal] = field(default_factory=dict)  # books customer → CRM balance
     pairing: Pairing = field(default_factory=Pairing)
     job_of: dict[str, str] = field(default_factory=dict)  # books invoice id → job number
+    system: str = "the CRM"  # its name as people say it: "Jobber"
 
 
 def job_reference(note: str) -> str:
@@ -83,7 +84,7 @@ def read_side(
     dated = {i.id for i in snaps}
     pairing = invoice_pairing.pair(
         [invoice_pairing.crm_side(i, customer_of) for i in crm_invoices if i.external_id in dated],
-        [invoice_pairing.books_side(i) for i in books_invoices if i.txn_date],
+        [invoice_pairing.books_side(i) for i in books_invoices if i.txn_date and not i.voided],
     )
     owed: dict[str, Decimal] = {}
     for client_id, balance in client_balances.items():
@@ -100,6 +101,7 @@ def read_side(
             for r in [*books_invoices, *books_credits]
             if (ref := job_reference(r.private_note))
         },
+        system=system,
     )
 
 
@@ -112,6 +114,19 @@ def _day(value: str) -> date | None:
 
 def in_month(side: CrmSide, period_end: date) -> list[audit.SnapCrmInvoice]:
     return [i for i in side.invoices if i.issued <= period_end]
+
+
+def pairing_counts(side: CrmSide, period_end: date) -> dict:
+    """How the month's CRM invoices were paired, for the report: each is paired with a
+    books invoice, put to a person, or in the CRM only."""
+    month = {i.id for i in in_month(side, period_end)}
+    return {
+        "crm_system": side.system,
+        "crm_invoices": len(month),
+        "paired": sum(1 for p in side.pairing.sure if p.crm in month),
+        "unsure": sum(1 for p in side.pairing.near if p.crm in month),
+        "crm_only": sum(1 for c in side.pairing.crm_only if c in month),
+    }
 
 
 def findings(

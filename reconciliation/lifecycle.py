@@ -33,7 +33,7 @@ QUEUED = "Queued"
 # The stages a run goes through, as a person reads them ("stopped at …").
 CHECKING = "Checking the month"
 READING_BOOKS = "Reading the books (invoices, credit memos)"
-READING_CRM = "Reading the CRM (won deals)"
+READING_CRM = "Reading the CRM"
 COMPARING = "Comparing both systems"
 SYSTEM_OF_STAGE = {READING_BOOKS: "the books", READING_CRM: "the CRM"}
 

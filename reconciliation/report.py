@@ -85,7 +85,17 @@ def compared_words(recon: Reconciliation) -> list[str]:
     invoices, credits = counts["invoices"], counts.get("credits", 0)
     books = f"{_many(invoices, 'invoice')} and {_many(credits, 'credit memo')}"
     said = [f"{books} from the books"]
-    if counts.get("crm_read", True):
+    if "paired" in counts:  # a CRM that bills its own work, audited invoice by invoice
+        crm = counts.get("crm_system") or "the CRM"
+        how = [f"{counts['paired']} paired with a books invoice"]
+        if counts.get("unsure"):
+            how.append(f"{counts['unsure']} for a person to pair")
+        if counts.get("crm_only"):
+            how.append(f"{counts['crm_only']} not in the books")
+        said.append(
+            f"{_many(counts['crm_invoices'], crm + ' invoice')} from {crm} ({', '.join(how)})"
+        )
+    elif counts.get("crm_read", True) and not counts.get("crm_invoices"):
         said.append(f"{_many(counts.get('won_deals', 0), 'won deal')} from the CRM")
     return said
 

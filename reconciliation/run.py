@@ -573,6 +573,7 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
     recon.counts = {
         **recon.counts,
         **outcome.as_counts(),
+        **(audit_run.pairing_counts(crm_side, period_end) if crm_side is not None else {}),
         "aging": {k: str(v) for k, v in aging(records["invoices"], period_end).items()},
         "material_from": str(limits[0]),
     }

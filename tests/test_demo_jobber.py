@@ -17,6 +17,7 @@ from connections.adapters import accounting_adapter
 from reconciliation.models import Finding, FindingStatus, Reconciliation, ReconStatus
 from reconciliation.names import book_names
 from reconciliation.queue import attach_comparisons
+from reconciliation.report import compared_words
 from reconciliation.wording import describe
 from sandbox.demo_books import write_jobber_audit_book
 from sync.customers import run_customer_sync
@@ -193,3 +194,42 @@ def test_a_jobber_invoice_renumbered_after_posting_is_still_its_books_invoice(
     assert not [f for f in report["findings"] if f["deal_id"] == target], report["findings"]
     got = scores(report["findings"], written.answer_key)
     assert {c: s for c, s in got.items() if s != (1.0, 1.0)} == {}, report["findings"]
+    # The report says what was compared from Jobber and how it paired.
+    recon = Reconciliation.objects.filter(client=client).latest("started_at")
+    (crm_words,) = [w for w in compared_words(recon) if "from Jobber" in w]
+    month = recon.counts["crm_invoices"]
+    assert crm_words.startswith(f"{month} Jobber invoices from Jobber ("), crm_words
+    assert "paired with a books invoice" in crm_words and "1 not in the books" in crm_words
+    assert recon.counts["paired"] + recon.counts["unsure"] + recon.counts["crm_only"] == month
+
+
+def test_a_copy_is_never_voided_once_the_invoice_it_keeps_is_void(two_firms, sandbox, capsys):
+    """GIVEN the audited client's duplicate finding (M-501 keyed again by hand; keep INV-1002)
+    WHEN a bookkeeper voids INV-1002 in QuickBooks before anyone approves the fix
+    THEN the fix's preview says the invoice it keeps is void, approving it (in bulk, with no
+    preview) writes nothing and says why, and the next reconciliation pairs Jobber's invoice
+    with the one live invoice left instead of calling it a copy."""
+    from reconciliation.fixes import do_approve, preview
+
+    client = two_firms.client_a
+    audited_client(client, sandbox)
+    call_command("reconcile", client.slug, "--period", "2026-11")
+    finding = Finding.objects.get(client=client, code="duplicate_invoice")
+    books = accounting_adapter(client.connections.get(system="quickbooks"))
+    kept, copy = finding.evidence["keep"], finding.evidence["void"]
+    books.void_invoice(kept)
+
+    shown = preview(finding)
+    assert any("the one this fix keeps, is void" in p for p in shown.problems), shown.problems
+    done = do_approve(two_firms.accountant_a, finding)
+    assert done.status == FindingStatus.OPEN
+    assert "would leave the sale with no invoice" in done.fix_error
+    assert not books.invoices_by_id([copy])[0].voided
+
+    call_command("reconcile", client.slug, "--period", "2026-11")
+    assert not Finding.objects.filter(
+        client=client, code="duplicate_invoice", status=FindingStatus.OPEN
+    ).exists()
+    assert not Finding.objects.filter(
+        client=client, code="missing_invoice", deal_id=finding.deal_id
+    )
