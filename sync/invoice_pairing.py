@@ -16,7 +16,7 @@ import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -336,7 +336,10 @@ def learn(
     # among unrelated invoices and weaken the strongest evidence there is.
     unrelated = [p for p in sample if (p[0] or 0) < 2]
     u = estimate_u(unrelated, COMPARISONS) if unrelated else Model.default(1e-4, COMPARISONS).u
-    u[LINES] = Billed.count(crm, books).alike_by_chance(u[LINES])
+    billed = Billed.count(crm, books)
+    u[LINES] = by_chance(u[LINES], billed.on_crm, billed.on_books, billed.pairs)
+    totals = [Counter((s.currency, s.total) for s in side) for side in (crm, books)]
+    u[AMOUNT] = by_chance(u[AMOUNT], *totals, billed.pairs)
     everything = set(range(len(COMPARISONS)))
 
     def taught(keys: dict[str, set[int]]) -> list:
@@ -353,6 +356,7 @@ def learn(
 
 
 LINES = next(k for k, c in enumerate(COMPARISONS) if c.field == "lines")
+AMOUNT = next(k for k, c in enumerate(COMPARISONS) if c.field == "amount")
 SAME_LINES = len(COMPARISONS[LINES].levels) - 1
 MOST_RARITY = 10.0  # bits: no single field should outweigh the rest of the evidence
 
@@ -373,19 +377,6 @@ class Billed:
             max(1, len(crm) * len(books)),
         )
 
-    def alike_by_chance(self, row: list[float]) -> list[float]:
-        """u of "the same lines", counted instead of sampled. A random pair is a true pair
-        one time in n, and where the books number their own invoices nothing filters those
-        out of the sample: it would say unrelated invoices bill the same lines one time in n,
-        exactly as often as a true pair turns up, and the lines would weigh nothing. Counted,
-        lines billed a times in the CRM and b times in the books make a * b pairs of which at
-        most min(a, b) are true; the rest are repeat work billed alike by chance."""
-        alike = sum(a * self.on_books[v] - min(a, self.on_books[v])
-                    for v, a in self.on_crm.items() if v in self.on_books)  # fmt: skip
-        same = max(alike, 0.5) / self.pairs
-        rest = sum(row[:SAME_LINES]) or 1.0
-        return [p * (1 - same) / rest for p in row[:SAME_LINES]] + [same]
-
     def seldom(self, lines: tuple, model: Model) -> float:
         """What "the same lines" says beyond the model's u for lines billed once on each
         side: u is an average over everything billed, dominated by what is billed again and
@@ -394,6 +385,20 @@ class Billed:
         if self.on_crm.get(lines) != 1 or self.on_books.get(lines) != 1:
             return 0.0
         return max(0.0, min(MOST_RARITY, math.log2(model.u[LINES][SAME_LINES] * self.pairs)))
+
+
+def by_chance(row: list[float], on_crm: Counter, on_books: Counter, pairs: int) -> list[float]:
+    """u of a field's top level (the same lines, equal totals), counted instead of sampled.
+    A random pair is a true pair one time in n, and where the books number their own
+    invoices nothing filters those out of the sample: it would say unrelated invoices agree
+    one time in n, exactly as often as a true pair turns up, and the field would weigh
+    nothing. Counted, a value seen a times in the CRM and b times in the books makes a * b
+    pairs of which at most min(a, b) are true; the rest agree by chance (repeat work)."""
+    alike = sum(a * on_books[v] - min(a, on_books[v]) for v, a in on_crm.items() if v in on_books)
+    same = max(alike, 0.5) / max(1, pairs)
+    top = len(row) - 1
+    rest = sum(row[:top]) or 1.0
+    return [p * (1 - same) / rest for p in row[:top]] + [same]
 
 
 def alone(ranked: Sequence[tuple[float, int, int, Pattern]]) -> list[float]:
@@ -416,10 +421,28 @@ def alone(ranked: Sequence[tuple[float, int, int, Pattern]]) -> list[float]:
     return out
 
 
+WORDED_ALIKE = 0.2  # the share of books invoices with a line worded as in the CRM, at least
+
+
+def lines_comparable(crm: Sequence[Side], books: Sequence[Side]) -> bool:
+    """Whether the two sides word their lines alike at all. An integration that posts every
+    line as its own item ("Services") makes every pair's lines disagree, and lines that
+    always disagree would count against every true pair: then the books' lines are left
+    out, and the totals compared instead."""
+    worded = {w for s in crm for w, _ in s.lines}
+    with_lines = [s for s in books if s.lines]
+    if not worded or not with_lines:
+        return True
+    alike = sum(1 for s in with_lines if any(w in worded for w, _ in s.lines))
+    return alike >= WORDED_ALIKE * len(with_lines)
+
+
 def pair(crm: Sequence[Side], books: Sequence[Side], model: Model | None = None) -> Pairing:
     """Pairs by the keys first; then the invoices left on both sides meet again by their
     numbers with one slip (a mistyped digit), which would find too many neighbours among
     sequential numbers to try for every invoice."""
+    if not lines_comparable(crm, books):
+        crm, books = [replace(s, lines=()) for s in crm], [replace(s, lines=()) for s in books]
     found = candidates(crm, books)
     model = model or learn(crm, books, found)
     billed = Billed.count(crm, books)

@@ -206,3 +206,23 @@ def test_a_sale_keyed_again_by_hand_as_one_line_for_the_total_is_its_copy():
     assert found.books_of() == {f"W{k}": f"q{k}" for k in range(60)}
     assert [(c.crm, c.kept, c.copy) for c in found.copies] == [("W7", "q7", "by-hand")]
     assert any(c.words().startswith("amount equal +") for c in found.copies[0].contributions)
+
+
+def test_books_whose_integration_posts_every_line_as_services_pair_by_customer_total_and_date():
+    """Nothing in the books is worded as in the CRM: lines say nothing either way, and an
+    exact total for the same customer a day or two later is the invoice. Never "missing"
+    (to be posted again) because the books call its lines "Services"."""
+    for count in (5, 12, 200):
+        sold, posted = walk_ins(count)
+        sold = [replace(i, customer_id=f"C{1 + k % 3}") for k, i in enumerate(sold)]
+        services = [
+            replace(i, customer_id=f"10{1 + k % 3}", doc_number=str(70001 + k),
+                    lines=(line("Services", str(i.total.amount)),))
+            for k, i in enumerate(posted)
+        ]  # fmt: skip
+        found = paired(sold, services)
+        assert found.crm_only == (), count
+        found_pairs = found.books_of() | {p.crm: p.books for p in found.near}
+        assert found_pairs == {f"W{k}": f"q{k}" for k in range(count)}, count
+        if count >= 12:
+            assert len(found.sure) == count and "amount equal +" in found.sure[0].reason
