@@ -209,7 +209,9 @@ class InvoiceStep:
         self.sync._stage("Recording deals already closed-won")
         won = self._won_stages(force=True)
         deals = [r for r in self._all_deals() if r.properties.get("dealstage") in won]
+        seen = len(self.accounting.unreadable)
         invoices = self.accounting.all_invoices()
+        unread = [u for u in self.accounting.unreadable[seen:] if u.kind == "invoice"]
         by_deal = {}
         for invoice in invoices:
             deal_id = invoicing.referenced_deal(invoice.private_note)
@@ -220,6 +222,7 @@ class InvoiceStep:
         paired, unsure, to_post = {}, {}, []
         if self.crm.crm_capabilities.issues_invoices:
             paired, unsure = self._posted_already(invoices)
+            unsure |= _maybe_unread(deals, paired.keys() | unsure.keys(), unread)
             # A CRM invoice the books do not hold (by number, customer, amount, date and
             # lines) is posted now; one they may hold waits for a person.
             to_post = [r for r in deals if r.external_id not in paired | unsure]
@@ -994,6 +997,25 @@ def _amount(value) -> Decimal | None:
     except BadValue:
         return None
     return found.quantize(invoicing.CENT) if found is not None else None
+
+
+def _maybe_unread(deals, decided, unread) -> dict[str, str]:
+    """CRM invoices that may be a books invoice syncfirm cannot read: one with the same
+    number (or, where it has no number to read, every one). Posting them could write a
+    second invoice, so each waits for a person, with the reason."""
+    out = {}
+    for record in deals:
+        if record.external_id in decided:
+            continue
+        core = invoice_pairing.number_core(record.properties.get(CRM_NUMBER_PROPERTY) or "")
+        for u in unread:
+            if not u.number or invoice_pairing.number_core(u.number) == core:
+                out[record.external_id] = (
+                    f"may be the books' {u.kind} {u.number or u.external_id}, which cannot be "
+                    f"read ({u.reason}): not posted until a person says"
+                )
+                break
+    return out
 
 
 def _number_or_blank(pattern: str, deal_id: str, books: invoicing.Books) -> str:

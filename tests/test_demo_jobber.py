@@ -8,6 +8,7 @@ sync posts the one invoice the integration never did, once, keeping its Jobber n
 
 import json
 from datetime import date
+from types import SimpleNamespace
 
 import requests
 from django.core.management import call_command
@@ -233,3 +234,33 @@ def test_a_copy_is_never_voided_once_the_invoice_it_keeps_is_void(two_firms, san
     assert not Finding.objects.filter(
         client=client, code="missing_invoice", deal_id=finding.deal_id
     )
+
+
+def test_switching_to_syncfirm_posts_never_posts_an_invoice_the_books_may_hold_unreadable(
+    two_firms, sandbox
+):
+    """GIVEN the audited client whose integration never posted Jobber invoice #1037, and a
+    books invoice numbered INV-1037 that syncfirm cannot read (an amount past QuickBooks'
+    limit)
+    WHEN the client switches to "syncfirm posts"
+    THEN #1037 is not posted: it waits for a person, saying which books invoice it may be."""
+    from sandbox.seed_book import quickbooks_client
+
+    from .test_bad_numbers import plant_huge_invoice
+
+    client = two_firms.client_a
+    _, written = audited_client(client, sandbox)
+    (missing,) = [k for k in written.answer_key if k["code"] == "missing_invoice"]
+    qb = quickbooks_client(sandbox, written.realm_id, written.quickbooks_tokens)
+    from quickbooks.objects.invoice import Invoice as QboInvoice
+
+    like = QboInvoice.all(qb=qb)[0]
+    plant_huge_invoice(SimpleNamespace(qb=qb), like, "INV-1037")
+    books = accounting_adapter(client.connections.get(system="quickbooks"))
+    before = sorted(i.doc_number for i in books.all_invoices())
+
+    post_by_syncfirm(client)
+    assert sorted(i.doc_number for i in books.all_invoices()) == before
+    link = InvoiceLink.objects.get(client=client, deal_id=missing["deal_id"])
+    assert link.state != InvoiceState.CREATED
+    assert "INV-1037, which cannot be read" in link.reason, link.reason
