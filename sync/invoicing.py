@@ -206,6 +206,14 @@ def build_invoice(
             f"the lines add up to {total:,} {currency}: more than {books.name} can hold "
             f"on one invoice (under {numbers.LIMIT:,})"
         )
+    if deal.number and deal.amount and lines and abs(deal.amount.amount - total) > CENT:
+        # A CRM's own invoice bills its total; a discount or tax on the whole invoice makes
+        # it differ from the lines, and posting the lines would post another amount.
+        problems.append(
+            f"{books.crm}'s total {money(deal.amount.amount, currency)} is not what its lines "
+            f"add up to ({money(total, currency)}): a discount or tax on the whole invoice, "
+            "which syncfirm does not post; post this invoice by hand"
+        )
     try:
         # A CRM that issues its own invoices names them: the books invoice keeps that number.
         number = doc_number(pattern, deal.number or deal.external_id, books)
@@ -215,12 +223,16 @@ def build_invoice(
     if problems:
         return problems
     txn_date = txn_date or close_day(deal, timezone)
+    try:
+        due_date = txn_date + timedelta(days=terms_days)
+    except OverflowError:  # a CRM date in the year 9999: this invoice waits, not the run
+        return [f"the date {txn_date.isoformat()} leaves no room for its due date"]
     return InvoiceDraft(
         deal_id=deal.external_id,
         customer_id=customer_id,
         doc_number=number,
         txn_date=txn_date,
-        due_date=txn_date + timedelta(days=terms_days),
+        due_date=due_date,
         currency=currency,
         lines=tuple(lines),
         total=total,

@@ -264,3 +264,54 @@ def test_switching_to_syncfirm_posts_never_posts_an_invoice_the_books_may_hold_u
     link = InvoiceLink.objects.get(client=client, deal_id=missing["deal_id"])
     assert link.state != InvoiceState.CREATED
     assert "INV-1037, which cannot be read" in link.reason, link.reason
+
+
+def test_syncfirm_posts_only_what_jobber_bills_and_one_odd_invoice_stops_nothing(
+    two_firms, sandbox
+):
+    """GIVEN the demo client switched to "syncfirm posts"
+    WHEN Jobber issues an invoice with a discount on the whole invoice (its total is not its
+    lines'), writes one off as bad debt, issues one dated 9999-12-31, and issues a plain one
+    THEN the plain one is posted; the discounted one and the far-dated one wait for a person
+    with the reason, never posted at another amount; bad debt is no receivable to post; and
+    the runs finish."""
+    client = two_firms.client_a
+    _, written = audited_client(client, sandbox)
+    post_by_syncfirm(client)
+    line = {"name": "Furnace tune-up", "quantity": "1", "unit_price": "1000"}
+    doc = {
+        "clients": [{"key": "kim", "company_name": "Kim Park Dental", "is_company": True}],
+        "invoices": [
+            {"key": "discounted", "client": "kim", "invoice_number": "2001",
+             "issued_date": "2026-12-02", "discount_amount": "200",
+             "lines": [line, {**line, "name": "Filter", "quantity": "2", "unit_price": "500"}]},
+            {"key": "written-off", "client": "kim", "invoice_number": "2050",
+             "issued_date": "2026-12-02", "invoice_status": "bad_debt", "lines": [line]},
+            {"key": "far", "client": "kim", "invoice_number": "2099",
+             "issued_date": "9999-12-31", "lines": [line]},
+            {"key": "plain", "client": "kim", "invoice_number": "2100",
+             "issued_date": "2026-12-03", "lines": [line]},
+        ],
+    }  # fmt: skip
+    made = requests.post(
+        f"{sandbox}/sandbox/control/jobber/accounts/{written.portal_id}/book",
+        json=doc,
+        timeout=10,
+    )
+    made.raise_for_status()
+    ids = made.json()["ids"]
+    runs = [run_customer_sync(client, kind=RunKind.SCHEDULED) for _ in range(2)]
+    assert all(r.status != "failed" for r in runs), [r.error for r in runs]
+    books = accounting_adapter(client.connections.get(system="quickbooks"))
+    numbers = {i.doc_number for i in books.all_invoices()}
+    assert "SF-2100" in numbers
+    assert not {"SF-2001", "SF-2050", "SF-2099"} & numbers
+    held = {
+        link.deal_id: link
+        for link in InvoiceLink.objects.filter(client=client, state=InvoiceState.HELD)
+    }
+    assert "total 1,800.00 USD is not what its lines add up to (2,000.00 USD)" in (
+        held[ids["discounted"]].reason
+    )
+    assert "leaves no room for its due date" in held[ids["far"]].reason
+    assert not InvoiceLink.objects.filter(client=client, deal_id=ids["written-off"]).exists()

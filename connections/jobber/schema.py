@@ -34,9 +34,10 @@ VERSION = "2025-04-16"
 VERSION_HEADER = "X-JOBBER-GRAPHQL-VERSION"
 THROTTLED = "THROTTLED"
 
-# Invoices that were issued to the client: what is posted to the books. A draft is not;
-# Jobber's 2022 enum has no void (a voided invoice may come as another status: re-check).
-ISSUED_STATUSES = frozenset({"awaiting_payment", "paid", "past_due", "bad_debt"})
+# Invoices that were issued to the client: what is posted to the books. A draft is not, nor
+# bad debt (written off in Jobber: no receivable to post; the audit skips it too); Jobber's
+# 2022 enum has no void (a voided invoice may come as another status: re-check).
+ISSUED_STATUSES = frozenset({"awaiting_payment", "paid", "past_due"})
 
 CLIENT_FIELDS = """
 fragment ClientFields on Client {
