@@ -16,6 +16,8 @@ from django_q.tasks import async_task
 
 from clients.actions import audit
 from connections import retries
+from connections.refresh import ConnectionUnusable
+from connections.tokens import OAuthError
 from sync.customers import SyncUnavailable
 
 from .models import Reconciliation, ReconStatus
@@ -51,6 +53,17 @@ def failure_words(error: BaseException, stage: str, recon_id: int | None = None)
     during = f"while {stage[0].lower()}{stage[1:]}" if stage else "before it began"
     if isinstance(error, (SyncUnavailable, PeriodRefused)):
         return str(error)  # already written for a person ("… has no connected books; …")
+    if isinstance(error, ConnectionUnusable):
+        said = str(error).strip().rstrip(".")
+        return (
+            f"{system} cannot be read: {said}. It needs connecting again, from the client's "
+            "page or by the contractor's link."
+        )
+    if isinstance(error, OAuthError):
+        return (
+            f"{system} did not renew syncfirm's access {during}. Start it again in a few "
+            "minutes; if it fails the same way, reconnect it on the client's page."
+        )
     if isinstance(error, retries.RateLimited):
         return (
             f"{system} asked syncfirm to slow down (too many requests) {during}. "

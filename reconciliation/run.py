@@ -18,6 +18,8 @@ from connections.adapters import accounting_adapter, crm_adapter, crm_adapter_cl
 from connections.naming import words_of
 from connections.numbers import BadValue, crm_number
 from connections.providers import Kind, SystemWords, provider
+from connections.refresh import ConnectionUnusable
+from connections.tokens import OAuthError
 from sync import learnt
 from sync.customers import SyncUnavailable, active_connection, properties_for
 from sync.invoicing import doc_number, referenced_deal
@@ -128,6 +130,8 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         retries.ProviderError,
         retries.Transient,
         retries.RateLimited,
+        ConnectionUnusable,  # its authorisation gone, or lost with a renewal's answer
+        OAuthError,
     ) as error:
         # The books alone still show duplicates and stale invoices; say what was not compared.
         log.warning("reconciliation %s: CRM not read: %r", recon.pk, error)

@@ -315,3 +315,38 @@ def test_syncfirm_posts_only_what_jobber_bills_and_one_odd_invoice_stops_nothing
     )
     assert "leaves no room for its due date" in held[ids["far"]].reason
     assert not InvoiceLink.objects.filter(client=client, deal_id=ids["written-off"]).exists()
+
+
+def test_a_jobber_authorisation_lost_mid_renewal_is_a_partial_month_that_says_so(
+    two_firms, sandbox, monkeypatch
+):
+    """GIVEN the audited client whose Jobber access token has expired
+    WHEN its renewal's answer is lost (Jobber rotated the refresh token; syncfirm never heard)
+    THEN the month is partial and says Jobber did not renew syncfirm's access, never
+    "something went wrong in syncfirm"; and the month after, with the authorisation now
+    unusable, says who must reconnect it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = two_firms.client_a
+    _, written = audited_client(client, sandbox)
+    monkeypatch.setattr(retries, "_backoff", lambda state: 0)
+    jobber = client.connections.get(system="jobber")
+    jobber.access_expires_at = timezone.now() - timedelta(minutes=5)
+    jobber.save(update_fields=["access_expires_at"])
+    faults = f"{sandbox}/sandbox/control/faults"
+    plan = {"system": "jobber", "account": str(written.portal_id)}
+    requests.put(faults, json={**plan, "drop_after_commit_rate": 1.0}, timeout=10)
+
+    said = []
+    for _ in range(2):
+        call_command("reconcile", client.slug, "--period", "2026-11")
+        recon = Reconciliation.objects.filter(client=client).latest("started_at")
+        assert recon.status == ReconStatus.PARTIAL, (recon.status, recon.error)
+        (note,) = [n for n in recon.not_checked if n.startswith("the CRM side")]
+        assert "Something went wrong in syncfirm" not in note, note
+        said.append(note)
+        requests.delete(faults, json=plan, timeout=10)
+    assert "did not renew syncfirm's access" in said[0], said[0]
+    assert "needs connecting again" in said[1], said[1]
