@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -256,18 +257,26 @@ def jobber_webhook(request: HttpRequest) -> HttpResponse:
     if answer.status_code == 409:
         return JsonResponse({"status": "duplicate"})
     if events[0].topic == jobber.APP_DISCONNECT:
-        _disconnected_at_provider(System.JOBBER, events[0].account_id)
+        _disconnected_at_provider(System.JOBBER, events[0].account_id, events[0].occurred_at)
     return answer
 
 
-def _disconnected_at_provider(system: str, account_id: str) -> None:
+def _disconnected_at_provider(system: str, account_id: str, occurred_at: str = "") -> None:
     """The contractor removed syncfirm in the provider's own app: every token it gave is dead,
     so the connection needs their approval again, said at once rather than at the next
-    refused call."""
+    refused call. A disconnect from before the connection was made (a late or replayed
+    delivery) is about tokens already gone, not the new ones."""
+    from django.utils.dateparse import parse_datetime
+
     from .actions import do_mark_needs_reauth
     from .models import Status
 
     connection = _connection_for(system, account_id)
+    when = parse_datetime(occurred_at) if occurred_at else None
+    connected = connection.connected_at if connection is not None else None
+    # A minute's grace for the two clocks: in doubt, approval is asked again.
+    if when is not None and connected is not None and when < connected - timedelta(minutes=1):
+        return
     if connection is not None and connection.status == Status.ACTIVE:
         do_mark_needs_reauth(
             connection, f"syncfirm was disconnected in {connection.get_system_display()}."

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from connections.records import CrmInvoice, Invoice, InvoiceLine
 
@@ -31,6 +32,7 @@ UNPAIRED = 0.05  # the chance, before looking, that an invoice has no partner on
 RANDOM_PAIRS = 4000  # sampled to learn how often each level occurs by chance
 LARGEST_GROUP = 200  # a key shared by more invoices than this finds no candidates
 
+LONGEST_NUMBER = 64
 # Letters before the digits are a prefix an integration adds ("INV-", "J", "#").
 _NUMBER = re.compile(r"[A-Z]*0*(?P<core>\d+[A-Z]*)")
 
@@ -38,7 +40,9 @@ _NUMBER = re.compile(r"[A-Z]*0*(?P<core>\d+[A-Z]*)")
 def number_core(number: str) -> str:
     """A number without prefix, separators and leading zeros: "INV-00042" → "42",
     "#1042-B" → "1042B". A number with no digits keeps its letters."""
-    plain = re.sub(r"[^0-9A-Z]", "", number.upper())
+    # Past any real invoice number's length: what is longer is compared by its start, and
+    # the pattern below never backtracks over thousands of characters.
+    plain = re.sub(r"[^0-9A-Z]", "", number[:LONGEST_NUMBER].upper())
     found = _NUMBER.fullmatch(plain)
     return found["core"] if found else plain
 
@@ -56,7 +60,7 @@ class Side:
     lines: tuple[tuple[str, Decimal], ...] = ()  # (what it bills, amount), sorted
     names: frozenset[str] = frozenset()  # books side: CRM ids or numbers its reference names
 
-    @property
+    @cached_property
     def core(self) -> str:
         return number_core(self.number)
 

@@ -226,3 +226,13 @@ def test_books_whose_integration_posts_every_line_as_services_pair_by_customer_t
         assert found_pairs == {f"W{k}": f"q{k}" for k in range(count)}, count
         if count >= 12:
             assert len(found.sure) == count and "amount equal +" in found.sure[0].reason
+
+
+def test_a_number_thousands_of_characters_long_is_read_by_its_start_only():
+    """A 6,000-character invoice number from the CRM (junk, or an attack) once took a minute
+    to pair against 40 invoices: the number pattern backtracked over all of it, each time."""
+    junk = "0" * 6000 + "A1"
+    assert len(number_core(junk)) <= 64 and number_core("7" * 6000) == "7" * 64
+    sold, posted = walk_ins(40)
+    found = paired([replace(sold[0], number=junk), *sold[1:]], posted)
+    assert found.books_of()["W1"] == "q1"

@@ -152,3 +152,20 @@ def test_a_signed_delivery_replayed_for_another_clients_account_touches_only_tha
         jobber_connection.pk
     ]
     assert not WebhookDelivery.objects.filter(connection=other).exists()
+
+
+def test_a_disconnect_from_before_the_connection_was_made_leaves_it_working(
+    client, jobber_connection
+):
+    """A late or replayed APP_DISCONNECT (January's) for an account connected again today is
+    about tokens already gone: the new connection stays active."""
+    from django.utils import timezone
+
+    jobber_connection.connected_at = timezone.now()
+    jobber_connection.save(update_fields=["connected_at"])
+    old = json.loads(payload(ACCOUNT, "APP_DISCONNECT", encode_id("Account", ACCOUNT)))
+    old["data"]["webHookEvent"]["occurredAt"] = "2026-01-01T00:00:00Z"
+    body = json.dumps(old).encode()
+    assert post(client, body).status_code == 200
+    jobber_connection.refresh_from_db()
+    assert jobber_connection.status == "active", jobber_connection.last_error
