@@ -95,7 +95,7 @@ def test_a_books_note_files_an_invoice_under_its_job():
 
 
 def test_a_pair_the_pairing_is_unsure_of_is_put_to_a_person_not_called_missing():
-    world = simulate(invoices=300, seed=5)  # two pairs come out short of sure
+    world = simulate(invoices=300, seed=13)  # two pairs come out short of sure
     side, _, found = month(world.crm, world.books, customer_of=world.customer_of)
     near = {p.crm: p for p in side.pairing.near}
     assert len(near) == 2
