@@ -226,6 +226,9 @@ class InvoiceStep:
             # A CRM invoice the books do not hold (by number, customer, amount, date and
             # lines) is posted now; one they may hold waits for a person.
             to_post = [r for r in deals if r.external_id not in paired | unsure]
+            kept_back = self._history_not_posted(to_post)
+            unsure |= kept_back
+            to_post = [r for r in to_post if r.external_id not in kept_back]
             deals = [r for r in deals if r.external_id in paired | unsure]
         rows = []
         for record in deals:
@@ -277,6 +280,28 @@ class InvoiceStep:
         self.sync.counts["deal_properties_created"] = created
         if to_post:
             self._invoice(self._read_deals(to_post))
+
+    def _history_not_posted(self, records: list) -> dict[str, str]:
+        """A billing CRM's invoices from before syncfirm posted that the books lack, which
+        posting now would make wrong: one already paid (its payment is not carried over, so
+        it would read as owed) and one dated inside the books' closed period (it would change
+        a closed year). History, with the reason; the month's audit still lists them."""
+        closed = self.accounting.books_closed_through()
+        out = {}
+        for record in records:
+            issued = record.properties.get("issued_date") or ""
+            if record.properties.get("dealstage") == "paid":
+                out[record.external_id] = (
+                    f"paid in {self.books.crm} before syncfirm began posting: not posted, as it "
+                    "would read as owed in the books; post it with its payment by hand if needed"
+                )
+            elif closed and issued and issued <= closed.isoformat():
+                out[record.external_id] = (
+                    f"issued {issued}, inside the books' closed period (closed through "
+                    f"{closed.isoformat()}): not posted; post it by hand if the books need it"
+                )
+        self.sync.counts["crm_invoices_history_kept_back"] = len(out)
+        return out
 
     def _posted_already(self, invoices: list[Invoice]) -> tuple[dict[str, Invoice], dict]:
         """A billing CRM's invoices the books hold already (another integration posted them

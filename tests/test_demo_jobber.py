@@ -350,3 +350,47 @@ def test_a_jobber_authorisation_lost_mid_renewal_is_a_partial_month_that_says_so
         requests.delete(faults, json=plan, timeout=10)
     assert "did not renew syncfirm's access" in said[0], said[0]
     assert "needs connecting again" in said[1], said[1]
+
+
+def test_at_the_switch_jobbers_paid_history_and_closed_years_are_not_posted(two_firms, sandbox):
+    """GIVEN the audited client whose books are closed through 2025, and Jobber invoices the
+    books never received: one paid in 2024, one unpaid from June 2025, one unpaid from this
+    month
+    WHEN the client switches to "syncfirm posts"
+    THEN only this month's is posted; the paid one (it would read as owed) and the one in the
+    closed year are kept back as history, each with its reason."""
+    client = two_firms.client_a
+    _, written = audited_client(client, sandbox)
+    requests.patch(
+        f"{sandbox}/sandbox/control/quickbooks/companies/{written.realm_id}",
+        json={"book_close_date": "2025-12-31"},
+        timeout=10,
+    ).raise_for_status()
+    line = {"name": "Duct cleaning", "quantity": "1", "unit_price": "250"}
+    doc = {
+        "clients": [{"key": "lee", "company_name": "Lee Bakery", "is_company": True}],
+        "invoices": [
+            {"key": "paid", "client": "lee", "invoice_number": "1901",
+             "issued_date": "2024-03-01", "invoice_status": "paid", "lines": [line]},
+            {"key": "closed", "client": "lee", "invoice_number": "1902",
+             "issued_date": "2025-06-01", "lines": [line]},
+            {"key": "now", "client": "lee", "invoice_number": "1903",
+             "issued_date": "2026-12-01", "lines": [line]},
+        ],
+    }  # fmt: skip
+    made = requests.post(
+        f"{sandbox}/sandbox/control/jobber/accounts/{written.portal_id}/book", json=doc, timeout=10
+    )
+    made.raise_for_status()
+    ids = made.json()["ids"]
+    post_by_syncfirm(client)
+    books = accounting_adapter(client.connections.get(system="quickbooks"))
+    numbers = {i.doc_number for i in books.all_invoices()}
+    assert "SF-1903" in numbers and not {"SF-1901", "SF-1902"} & numbers
+    links = {
+        link.deal_id: link
+        for link in InvoiceLink.objects.filter(client=client, deal_id__in=list(ids.values()))
+    }
+    assert links[ids["paid"]].state == InvoiceState.HISTORICAL
+    assert "would read as owed" in links[ids["paid"]].reason
+    assert "inside the books' closed period" in links[ids["closed"]].reason
