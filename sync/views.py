@@ -5,6 +5,7 @@ from collections import Counter
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -193,19 +194,13 @@ def _stamp(state: dict) -> dict:
 
 
 def _settings_state(settings: SyncSettings) -> dict:
+    """Every setting a person chooses, for the audit log's before and after: a list kept by
+    hand left out who posts, the invoice number pattern, terms and more."""
+    state = model_to_dict(settings, exclude=["id", "client"])
     return {
-        "customer_direction": settings.customer_direction,
-        "crm_source": settings.crm_source,
-        "schedule_minutes": settings.schedule_minutes,
-        "issued_invoice_changes": settings.issued_invoice_changes,
-        "field_owners": settings.field_owners,
-        "field_map": settings.field_map,
-        "income_account": settings.income_account,
-        "unmatched_item": settings.unmatched_item,
-        "link_sure_percent": str(settings.link_sure_percent),
-        "review_from_percent": str(settings.review_from_percent),
-        "match_abbreviations": settings.match_abbreviations,
-        "match_legal_forms": settings.match_legal_forms,
+        name: value if isinstance(value, str | int | bool | list | dict | None) else str(value)
+        for name, value in state.items()
+        if not name.endswith("_at")  # when something happened, not what was chosen
     }
 
 

@@ -70,6 +70,8 @@ def test_an_owner_changes_direction_owners_and_the_field_map(client, two_firms):
     assert saved.issued_invoice_changes == "update_unpaid"
     assert entry.before["issued_invoice_changes"] == "review"
     assert entry.after["issued_invoice_changes"] == "update_unpaid"
+    # Every choice is in the log, not a hand-kept few: who posts, the number pattern, terms.
+    assert {"posting", "invoice_number_pattern", "payment_terms_days"} <= set(entry.after)
 
 
 def test_the_field_map_is_a_row_per_field_and_saves_the_same_data(client, two_firms):
