@@ -341,6 +341,8 @@ def _jobs(live, invoices, pairing, jobs, job_of, credits, found, copies) -> list
         mine = crm_of_job.get(job.id, [])
         if not mine or any(i.id in explained for i in mine):
             continue
+        if any(len(i.job_ids) > 1 for i in mine):
+            continue  # an invoice billing several jobs has no share per job to compare
         # The books' own reference to the job where they keep one; an invoice they file
         # under no job counts for the job of the CRM invoice it is paired with.
         refs = {job.id, job.number}

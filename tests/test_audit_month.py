@@ -94,6 +94,18 @@ def test_a_books_note_files_an_invoice_under_its_job():
     assert "for job #7 “Kitchen”" in gap.reason and "(invoices: INV-1001, 517)" in gap.reason
 
 
+def test_an_invoice_billing_two_jobs_raises_no_job_revenue_finding():
+    """Jobber's one invoice for jobs #41 and #42, noted "Job #41 · Job #42" in the books: its
+    total has no share per job to set beside the books, so neither job is called short."""
+    jobs = [CrmJob("job41", "41", "Furnace"), CrmJob("job42", "42", "Ducts")]
+    _, _, found = month(
+        [crm("j1", "1001", "C1", "2026-11-03", "1000.00", jobs=["job41", "job42"])],
+        [books("b1", "INV-1001", "101", "2026-11-03", "1000.00", note="Job #41 · Job #42")],
+        jobs=jobs,
+    )
+    assert [f.code for f in found] == []
+
+
 def test_a_pair_the_pairing_is_unsure_of_is_put_to_a_person_not_called_missing():
     world = simulate(invoices=300, seed=13)  # two pairs come out short of sure
     side, _, found = month(world.crm, world.books, customer_of=world.customer_of)
