@@ -26,6 +26,7 @@ from clients.names import control_characters, header_safe
 from clients.signed_links import LINK_LIFETIME, LinkRefused, LinkWithdrawn, linked_row
 from clients.signed_links import link_token as signed_token
 from connections.models import ContractorInvitation
+from connections.naming import words_of
 from notices.actions import notify
 from reconciliation.models import CustomerBalance, Finding
 from sync.models import MirroredCustomer
@@ -130,7 +131,9 @@ def draft(finding: Finding) -> Draft:
     )
     return Draft(
         last_question or last_invitation or "",
-        suggested_question(finding.code, subject_of(finding)),
+        suggested_question(
+            finding.code, subject_of(finding), words_of([finding.client_id])[finding.client_id]
+        ),
     )
 
 

@@ -5,6 +5,7 @@ words out; `asking.subject_of` reads them from a finding."""
 from dataclasses import dataclass
 from decimal import Decimal
 
+from connections.providers import SystemWords
 from reconciliation.detectors import CODES
 from reconciliation.wording import quoted
 from syncfirm.money import money
@@ -76,9 +77,17 @@ def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]  # str.capitalize would lower a deal's own capitals
 
 
-def suggested_question(code: str, about: Subject) -> str:
-    """A first draft of the question, for staff to edit before it is sent."""
-    deal = f"the job {quoted(about.deal_name)}" if about.deal_name else "this job"
+def suggested_question(code: str, about: Subject, words: SystemWords | None = None) -> str:
+    """A first draft of the question, for staff to edit before it is sent, in the words of
+    the client's own systems ("Jobber shows invoice #1001 as paid, but…")."""
+    words = words or SystemWords()
+    crm, books, record = words.crm, words.books, words.deal_word
+    if record == "deal":  # a sales CRM's deal is the contractor's job
+        deal = f"the job {quoted(about.deal_name)}" if about.deal_name else "this job"
+        won = "won"
+    else:  # the CRM's own invoice: by its number, as the contractor knows it
+        deal = f"{record} {about.deal_name}" if about.deal_name else f"this {record}"
+        won = "issued"
     customer = about.customer_name or "the customer"
     invoices = about.invoices or "the invoice"
     if code == "duplicate_invoice" and about.extra_number and about.kept_number:
@@ -88,20 +97,20 @@ def suggested_question(code: str, about: Subject) -> str:
         )
     drafts = {
         "missing_invoice": (
-            f"{_upper_first(deal)} for {customer} ({about.money}) is won in the CRM, but the "
-            "books have no invoice for it. Did you bill it some other way, or should we "
+            f"{_upper_first(deal)} for {customer} ({about.money}) is {won} in {crm}, but "
+            f"{books} has no invoice for it. Did you bill it some other way, or should we "
             "create the invoice?"
         ),
         "partial_invoice": (
-            f"{_upper_first(invoices)} for {deal} has fewer lines than the deal "
+            f"{_upper_first(invoices)} for {deal} has fewer lines than {crm} shows "
             f"({about.money} short). Was part of the work left off on purpose?"
         ),
         "paid_but_open": (
-            f"The CRM shows {deal} as paid, but {invoices} is still open in the books "
-            f"({about.money}). Did {customer} pay it, and how (cheque, card, transfer)?"
+            f"{_upper_first(crm)} shows {deal} as paid, but {invoices} is still open in "
+            f"{books} ({about.money}). Did {customer} pay it, and how (cheque, card, transfer)?"
         ),
         "balance_mismatch": (
-            f"What {customer} has paid differs between the CRM and the books by "
+            f"What {customer} has paid differs between {crm} and {books} by "
             f"{about.money}{f' on {invoices}' if about.invoice_numbers else ''}. Do you know "
             "of a payment or credit that is missing from one of them?"
         ),
@@ -110,7 +119,7 @@ def suggested_question(code: str, about: Subject) -> str:
             "time. Has it been paid, or is it still owed?"
         ),
         "job_revenue_mismatch": (
-            f"The CRM and the books disagree about {deal} by {about.money}"
+            f"{_upper_first(crm)} and {books} disagree about {deal} by {about.money}"
             f"{f' ({invoices})' if about.invoice_numbers else ''}. Which amount is right?"
         ),
     }

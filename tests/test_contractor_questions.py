@@ -390,3 +390,17 @@ def test_the_queue_reads_questions_in_one_query_whatever_their_number(
     assert count() == few
     assert re.search(r"Answered by boss@alpharoofing\.test", client.get("/review/findings/")
                      .content.decode())  # fmt: skip
+
+
+def test_a_question_about_a_jobber_invoice_names_jobber_and_the_invoice_not_the_crm():
+    from connections.providers import SystemWords
+    from questions.wording import Subject, suggested_question
+
+    about = Subject("Paid but open", Decimal("6077.50"), "USD", deal_name="#1001",
+                    invoice_numbers=("INV-1001",), customer_name="Elena Brown")  # fmt: skip
+    words = SystemWords(books="QuickBooks", crm="Jobber", deal_word="invoice")
+    asked = suggested_question("paid_but_open", about, words)
+    assert asked.startswith("Jobber shows invoice #1001 as paid, but invoice INV-1001 is still")
+    assert "the CRM" not in asked and "the job" not in asked
+    missing = suggested_question("missing_invoice", about, words)
+    assert missing.startswith("Invoice #1001 for Elena Brown (6,077.50 USD) is issued in Jobber")
