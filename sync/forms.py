@@ -131,7 +131,12 @@ class SyncSettingsForm(forms.ModelForm):
             "posting": (
                 f"Who posts {named}'s invoices to the books",
                 f"syncfirm posts them, or another integration (such as {named}'s own) does and "
-                "syncfirm only audits, writing nothing unless a fix is approved.",
+                "syncfirm only audits, writing nothing unless a fix is approved. Before "
+                f"switching to syncfirm, turn off {named}'s own sync to the books, or both will "
+                f"post each invoice. At the switch, the {named} invoices the books lack are "
+                f"posted, except those already paid in {named} or dated in the books' closed "
+                "period (kept back, each with its reason); one the books may already hold waits "
+                "for you.",
             ),
             "issued_invoice_changes": (
                 f"When a {named} invoice changes after it was posted",

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clients.actions import audit
 from clients.models import Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
+from connections.naming import words_of
 
 from . import evidence
 from .books_choices import read_books_choices, read_crm_choices
@@ -26,6 +27,7 @@ from .models import (
     InvoiceState,
     LearntMatching,
     Outcome,
+    Posting,
     RunKind,
     SyncConflict,
     SyncRun,
@@ -163,9 +165,21 @@ def sync_settings(request: HttpRequest, client_slug: str) -> HttpResponse:
         )
         messages.success(request, "Sync settings saved; the next run uses them." + _waiting(
             request, client, before, _settings_state(saved)
-        ))  # fmt: skip
+        ) + _took_over(client, before, _settings_state(saved)))  # fmt: skip
         return redirect("client_sync", client_slug=client.slug)
     return render(request, "sync/settings.html", {"client": client, "form": form})
+
+
+def _took_over(client, before: dict, after: dict) -> str:
+    """Switched to syncfirm posting a billing CRM's invoices: the one thing to do at once."""
+    if before.get("posting") == after.get("posting") or after.get("posting") != Posting.SYNCFIRM:
+        return ""
+    crm = words_of([client.pk])[client.pk].crm
+    return (
+        f" syncfirm posts {crm}'s invoices from the next sync: turn off {crm}'s own sync to "
+        "the books now, or both will post each invoice. The sync's run will list what it "
+        "posted and what it kept back."
+    )
 
 
 def _waiting(request: HttpRequest, client, before: dict, after: dict) -> str:

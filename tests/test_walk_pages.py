@@ -104,3 +104,18 @@ def test_a_jobber_clients_page_names_its_systems_and_its_clients(two_firms, clie
     page = client.get(reverse("client_detail", args=[customer.slug])).content.decode()
     assert "Display name: QuickBooks" in page and "Postal code: Jobber" in page
     assert "from Jobber's clients" in page and "contacts with no company" not in page
+
+
+def test_switching_a_jobber_client_to_syncfirm_posting_says_to_turn_off_jobbers_own_sync(
+    two_firms,
+):
+    """The message after saving the switch: the one thing to do at once, named."""
+    from sync.views import _took_over
+
+    customer = two_firms.client_a
+    ConnectionFactory(client=customer, system="quickbooks")
+    ConnectionFactory(client=customer, system="jobber")
+    said = _took_over(customer, {"posting": "audit"}, {"posting": "syncfirm"})
+    assert "turn off Jobber's own sync to the books now, or both will post" in said
+    assert _took_over(customer, {"posting": "syncfirm"}, {"posting": "syncfirm"}) == ""
+    assert _took_over(customer, {"posting": "syncfirm"}, {"posting": "audit"}) == ""
