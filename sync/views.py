@@ -71,6 +71,7 @@ def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
     context = {
         "client": client,
         "settings": SyncSettings.for_client(client),
+        "words": words_of([client.pk])[client.pk],
         "runs": shown_runs,
         "running": runs.filter(finished_at__isnull=True).first(),
         "preview": runs.filter(kind=RunKind.IMPORT_PREVIEW, finished_at__isnull=False).first(),

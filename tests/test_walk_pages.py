@@ -104,6 +104,12 @@ def test_a_jobber_clients_page_names_its_systems_and_its_clients(two_firms, clie
     page = client.get(reverse("client_detail", args=[customer.slug])).content.decode()
     assert "Display name: QuickBooks" in page and "Postal code: Jobber" in page
     assert "from Jobber's clients" in page and "contacts with no company" not in page
+    # Audit only, said at the top, and on the sync page instead of a direction it has not.
+    head = page.split("At a glance")[0]
+    assert "Audit only" in head and "Another integration posts Jobber's invoices" in head
+    sync = client.get(reverse("client_sync", args=[customer.slug])).content.decode()
+    assert "Audit only:" in sync and "Direction: Both ways" not in sync
+    assert "Customers are: Jobber's clients" in sync
 
 
 def test_switching_a_jobber_client_to_syncfirm_posting_says_to_turn_off_jobbers_own_sync(
