@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clients.firm_cache import client_options
 from clients.models import Client, Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
+from connections.naming import words_of
 from questions.asking import attach_questions
 
 from .close_facts import signed_off_view
@@ -413,7 +414,14 @@ def customer_balances(request: HttpRequest, client_slug: str, month: str) -> Htt
     return render(
         request,
         "reconciliation/balances.html",
-        {"client": client, "period": period, "month": month, "rows": rows, "recon": recon},
+        {
+            "client": client,
+            "period": period,
+            "month": month,
+            "rows": rows,
+            "recon": recon,
+            "words": words_of([client.pk])[client.pk],
+        },
     )
 
 

@@ -129,6 +129,7 @@ def run_detail(request: HttpRequest, client_slug: str, run_id: int) -> HttpRespo
         "sync/run.html",
         {
             "client": client,
+            "words": words_of([client.pk])[client.pk],
             "run": run,
             "page": page,
             "shown": shown,

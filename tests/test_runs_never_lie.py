@@ -136,7 +136,7 @@ def test_a_provider_failure_reads_in_words_and_keeps_the_cause_for_support(two_f
         (
             retries.ProviderError("Listing deals: the provider refused our access twice."),
             lifecycle.READING_CRM,
-            "The CRM refused syncfirm's request while reading the CRM (won deals): Listing deals",
+            "The CRM refused syncfirm's request while reading the CRM: Listing deals",
         ),
         (
             retries.ProviderError("HubSpot refused the request (HTTP 403)"),
