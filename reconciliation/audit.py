@@ -127,7 +127,7 @@ def _missing(invoice: SnapCrmInvoice) -> Finding:
         {"crm_total": str(invoice.total), "crm_paid": str(invoice.paid)},
         {
             "action": "review",
-            "words": "Post it in the books (the integration skipped it), or void it in "
+            "words": "Post it in the books (it never reached them), or void it in "
             f"{invoice.where} if it was never owed.",
         },
     )
@@ -184,8 +184,8 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             {"crm_paid": str(crm.paid), "books_paid": str(books_paid), "side": "crm", **moved},
             {
                 "action": "review",
-                "words": "Record the payment in the books if it was received (the "
-                f"integration did not post it); otherwise correct {crm.name} in {crm.where}.",
+                "words": "Record the payment in the books if it was received (it never "
+                f"reached them); otherwise correct {crm.name} in {crm.where}.",
             },
         )
     if books.balance == 0 and crm.balance > 0:

@@ -54,6 +54,21 @@ def fingerprint(found: detectors.Finding) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _posted_by_syncfirm(client: Client, findings: list[Finding]) -> dict[str, str]:
+    """Missing invoices syncfirm has since posted: deal id → the number it posted under, so
+    the resolution says how it went away."""
+    from sync.models import InvoiceLink, InvoiceState
+
+    deals = [f.deal_id for f in findings if f.code == "missing_invoice" and f.deal_id]
+    if not deals:
+        return {}
+    return dict(
+        InvoiceLink.objects.filter(client=client, deal_id__in=deals, state=InvoiceState.CREATED)
+        .exclude(doc_number="")
+        .values_list("deal_id", "doc_number")
+    )
+
+
 @dataclass
 class Outcome:
     """What a run did to the ledger, in counts (kept on the run)."""
@@ -188,12 +203,16 @@ def update(
             if names:
                 changed.append(finding)
                 touched.update(names)
+        posted = _posted_by_syncfirm(client, [loaded[pk] for pk in gone])
         for pk in gone:
             finding = loaded[pk]
             if finding.status == FindingStatus.OPEN and can_resolve(finding):
                 finding.status, finding.resolved_period = FindingStatus.RESOLVED, period
                 finding.decision_note = (
-                    f"No longer seen in the books or the CRM on {today:%-d %B %Y}."
+                    f"Posted by syncfirm as invoice {posted[finding.deal_id]}; no longer "
+                    f"missing on {today:%-d %B %Y}."
+                    if finding.deal_id in posted
+                    else f"No longer seen in the books or the CRM on {today:%-d %B %Y}."
                 )
                 finding.reconciliation = recon
                 changed.append(finding)

@@ -167,6 +167,8 @@ def test_an_audited_client_over_months_a_rerun_a_jobber_outage_and_a_switch(
     assert len(after) == len(key), [(f.code, f.reason) for f in after if f.first_period != NOV]
     status = {f.code: f.status for f in after}
     assert status.pop("missing_invoice") == FindingStatus.RESOLVED
+    posted = next(f for f in after if f.code == "missing_invoice")
+    assert posted.decision_note.startswith("Posted by syncfirm as invoice SF-"), posted
     assert set(status.values()) == {FindingStatus.OPEN}, status
 
 
