@@ -4,6 +4,16 @@
 (function () {
   "use strict";
 
+  // On a phone the header's sections are one row that scrolls sideways: bring the page's
+  // own section into view (Notices or Staff would otherwise start off the screen).
+  document.addEventListener("DOMContentLoaded", function () {
+    var current = document.querySelector(".nav-sections [aria-current=page]");
+    var row = current && current.closest(".nav-sections");
+    if (row && row.scrollWidth > row.clientWidth) {
+      row.scrollLeft = current.offsetLeft - (row.clientWidth - current.offsetWidth) / 2;
+    }
+  });
+
   // <select data-autosubmit>: choosing an option sends its form.
   document.addEventListener("change", function (event) {
     var select = event.target.closest && event.target.closest("select[data-autosubmit]");
