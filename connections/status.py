@@ -40,6 +40,11 @@ class ConnectionRow:
     def connected(self) -> bool:
         return self.status == Status.ACTIVE
 
+    @property
+    def bound(self) -> bool:
+        """Connected once and still held (active, or waiting to be reconnected)."""
+        return self.status in BOUND_STATUSES
+
 
 def connection_rows(client: Client, connections=None) -> list[ConnectionRow]:
     """One row per system the client uses or may connect: the books it keeps and the CRM it

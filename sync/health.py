@@ -1,5 +1,6 @@
 """A client's integration health, in words: healthy, degraded (still in sync, but something
-is wearing thin) or broken (changes no longer arrive), with each reason a person can act on.
+is wearing thin) or broken (changes no longer arrive), with each reason a person can act on;
+or not connected yet, when the client has no connection and there is nothing to judge.
 
 Pure: facts read from the database in (`sync/health_record.py` reads and keeps them), reasons
 out. Each reason has a kind: one incident per kind is open at a time, so a condition that
@@ -14,6 +15,8 @@ from django.utils.timezone import localtime
 
 HEALTHY, DEGRADED, BROKEN = "healthy", "degraded", "broken"
 LEVELS = {HEALTHY: 0, DEGRADED: 1, BROKEN: 2}
+# No connection yet: no level at all, so no claim that changes arrive or syncs finish.
+NOT_CONNECTED = "not_connected"
 LAPSE_WARNING = timedelta(days=7)  # an authorisation lapsing this soon is said
 BROKEN_AFTER = timedelta(hours=24)  # no sync finished for this long: changes stopped arriving
 
@@ -76,6 +79,8 @@ def span(delta: timedelta) -> str:
 
 
 def assess(facts: Facts) -> Health:
+    if not facts.links:
+        return Health(NOT_CONNECTED)
     reasons = [
         *_connections(facts),
         *_syncs(facts),

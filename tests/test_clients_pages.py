@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from clients.models import AuditEntry, Client
 
-from .factories import ClientFactory, MembershipFactory
+from .factories import ClientFactory, ConnectionFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +137,23 @@ def test_it_answers_404_for_unknown_or_foreign_clients(client, two_firms, slug):
     response = client.get(f"/clients/{slug}/")
     assert response.status_code == 404
     assert "Bravo Plumbing" not in response.content.decode()
+
+
+def test_a_client_never_connected_claims_no_health_until_it_is(client, two_firms):
+    """GIVEN a new client with no connection WHEN its page and the dashboard are read THEN
+    both say "Not connected yet" and neither claims changes arrive on time; once a system
+    is connected the page judges its health again."""
+    new = ClientFactory(firm=two_firms.firm_a, name="Fresh Start Roofing", slug="fresh-start")
+    client.force_login(two_firms.accountant_a)
+
+    page = client.get(reverse("client_detail", args=[new.slug])).content.decode()
+    health = page[page.index('id="health-title"') :]
+    assert "Not connected yet" in health[:300]
+    assert "Healthy" not in health[:300] and "Changes arrive on time" not in page
+    row = client.get(reverse("dashboard"), {"q": "Fresh"}, headers={"HX-Request": "true"})
+    assert "Not connected yet" in row.content.decode()
+
+    ConnectionFactory(client=new)
+    page = client.get(reverse("client_detail", args=[new.slug])).content.decode()
+    health = page[page.index('id="health-title"') :]
+    assert "Not connected yet" not in health[:300] and "Healthy" in health[:300]

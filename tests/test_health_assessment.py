@@ -3,7 +3,7 @@ the worst one setting the status; a condition that passes leaves no reason behin
 
 from datetime import UTC, datetime, timedelta
 
-from sync.health import BROKEN, DEGRADED, HEALTHY, Facts, Link, assess
+from sync.health import BROKEN, DEGRADED, HEALTHY, NOT_CONNECTED, Facts, Link, assess
 
 NOW = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
@@ -85,3 +85,8 @@ def test_a_connection_whose_calls_fail_past_the_window_is_said_with_its_last_ans
                   last_success_at=NOW - timedelta(minutes=1),
                   last_error_at=NOW - timedelta(hours=2))  # fmt: skip
     assert assess(facts(links=(BOTH[0], mended))).status == HEALTHY
+
+
+def test_a_client_with_no_connection_is_not_connected_yet_not_healthy():
+    health = assess(facts(links=(), last_success=None, started=False))
+    assert health.status == NOT_CONNECTED and health.reasons == ()
