@@ -78,7 +78,12 @@ def before_open() -> dict:
 
 
 class FixRefused(ValueError):
-    """The decision does not fit the finding; the message says why."""
+    """The decision does not fit the finding; the message says why, and `kind` which
+    refusal it is where a page sums several up (`bulk_outcome.KINDS`)."""
+
+    def __init__(self, message: str, kind: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class _Failed(Exception):
@@ -90,7 +95,7 @@ REASON_MAX = 2000  # a paragraph or two; a pasted book is not a reason
 
 def do_dismiss(actor: User, finding: Finding, reason: str) -> Finding:
     if not reason.strip():
-        raise FixRefused("Say why it is dismissed.")
+        raise FixRefused("Say why it is dismissed.", kind="no_reason")
     if len(reason.strip()) > REASON_MAX:
         raise FixRefused(
             f"Keep the reason under {REASON_MAX:,} characters ({len(reason.strip()):,} now)."
@@ -98,7 +103,7 @@ def do_dismiss(actor: User, finding: Finding, reason: str) -> Finding:
     with transaction.atomic():
         locked = Finding.objects.select_for_update().get(pk=finding.pk)
         if locked.status != FindingStatus.OPEN:
-            raise FixRefused("This finding was already decided.")
+            raise FixRefused("This finding was already decided.", kind="decided")
         locked.status, locked.decision_note = FindingStatus.DISMISSED, reason.strip()
         locked.decided_by, locked.decided_at = actor, timezone.now()
         locked.save()
@@ -555,18 +560,20 @@ def do_approve(
             Finding.objects.select_for_update().select_related("client__firm").get(pk=finding.pk)
         )
         if locked.status != FindingStatus.OPEN:
-            raise FixRefused("This finding was already decided.")
+            raise FixRefused("This finding was already decided.", kind="decided")
         action = locked.fix.get("action", "review")
         if action not in AUTOMATIC:
             raise FixRefused(
-                "No safe automatic fix: correct it by hand, then dismiss it saying so."
+                "No safe automatic fix: correct it by hand, then dismiss it saying so.",
+                kind="no_fix",
             )
         if needs_second_confirmation(locked) and not confirmed_large:
             limit = locked.client.firm.confirm_fixes_above
             raise FixRefused(
                 f"{money(locked.amount, locked.currency)} is above your firm's "
                 f"{money(limit, locked.currency)}: open its fix, check what will be written and "
-                "confirm it twice. Nothing was written."
+                "confirm it twice. Nothing was written.",
+                kind="large",
             )
         before = {"status": locked.status, "fix_error": locked.fix_error}
         shown = None

@@ -1,5 +1,6 @@
 """The monthly report as a page, and its findings as CSV."""
 
+from collections import Counter
 from datetime import date
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from clients.tenancy import get_client_for_member, get_for_firm, member_required
 from connections.naming import words_of
 from questions.asking import attach_questions
 
+from . import bulk_outcome
 from .close_facts import signed_off_view
 from .detectors import CODES
 from .fixes import (
@@ -226,9 +228,12 @@ def _items_html(request: HttpRequest, findings: list[Finding], oob: bool = False
     return mark_safe(html)  # noqa: S308 - Jinja2 escaped it (autoescape on)
 
 
-def _decided_items(request: HttpRequest, findings: list[Finding]) -> HttpResponse:
-    """The decided items in place and the queue's totals, all swapped out of band."""
-    context = {"items_html": _items_html(request, findings, oob=True)}
+def _decided_items(
+    request: HttpRequest, findings: list[Finding], said: tuple[str, str] | None = None
+) -> HttpResponse:
+    """The decided items in place and the queue's totals, all swapped out of band; after a
+    bulk decision, what it did (`said`: level and words) in the line above the queue."""
+    context = {"items_html": _items_html(request, findings, oob=True), "said": said}
     return render(
         request,
         "reconciliation/partials/decided.html",
@@ -236,18 +241,21 @@ def _decided_items(request: HttpRequest, findings: list[Finding]) -> HttpRespons
     )
 
 
-def _decide(request: HttpRequest, ids: list[int], decide) -> HttpResponse:
+def _decide(request: HttpRequest, ids: list[int], decide, bulk: str = "") -> HttpResponse:
+    """Decide each finding; `bulk`: the action ticked findings were given ("approve",
+    "dismiss"), whose outcome is then said in one line at the top."""
     chosen = Finding.objects.for_firm(request.firm).filter(pk__in=ids)
-    errors = {}
+    errors, kinds = {}, {}
     started = timezone.now()
     for finding in sorted(chosen, key=lambda f: ids.index(f.pk)):
         try:
             decided = decide(finding)
         except FixRefused as refused:
-            errors[finding.pk] = str(refused)
+            errors[finding.pk], kinds[finding.pk] = str(refused), refused.kind
             continue
         if decided.fix_failed_at and decided.fix_failed_at >= started:
             errors[finding.pk] = f"Fix failed: {decided.fix_error}"
+            kinds[finding.pk] = "failed"
     decided = sorted(chosen.select_related(*SHOWN_WITH), key=lambda f: ids.index(f.pk))
     if not decided:
         raise Http404("No such finding.")
@@ -255,11 +263,17 @@ def _decide(request: HttpRequest, ids: list[int], decide) -> HttpResponse:
         # A failed fix says so on the item itself; only a refusal needs a line of its own.
         failed = finding.fix_failed_at and finding.fix_failed_at >= started
         finding.error = "" if failed else errors.get(finding.pk, "")
+    said = None
+    if bulk:
+        said = bulk_outcome.outcome(bulk, len(decided) - len(errors), Counter(kinds.values()))
     if request.htmx:
-        return _decided_items(request, decided)
+        return _decided_items(request, decided, said)
+    if said:  # the sum first; below it, each refusal the sum does not already explain
+        getattr(messages, said[0])(request, said[1])
+        errors = {pk: error for pk, error in errors.items() if not kinds[pk]}
     for error in errors.values():
         messages.error(request, error)
-    if len(decided) > len(errors):
+    if not said and len(decided) > len(errors):
         messages.success(request, f"Decided {len(decided) - len(errors)} finding(s).")
     return redirect("review_findings")
 
@@ -342,9 +356,9 @@ def findings_bulk(request: HttpRequest) -> HttpResponse:
         messages.error(request, message)
         return redirect("review_findings")
     if action == "approve":
-        return _decide(request, ids, lambda f: do_approve(request.user, f))
+        return _decide(request, ids, lambda f: do_approve(request.user, f), bulk=action)
     reason = request.POST.get("reason", "")
-    return _decide(request, ids, lambda f: do_dismiss(request.user, f, reason))
+    return _decide(request, ids, lambda f: do_dismiss(request.user, f, reason), bulk=action)
 
 
 REPORTS_PAGE = 50

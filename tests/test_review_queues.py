@@ -158,3 +158,42 @@ def test_the_totals_kept_for_the_dashboard_follow_every_change_to_findings(clien
     target_pk = target.pk
     target.delete()  # the client's own totals go with it, and nothing is left behind
     assert not OpenTotals.objects.filter(client_id=target_pk).exists()
+
+
+def test_a_bulk_approval_says_at_the_top_what_it_did_and_what_is_left_to_do(client, two_firms):
+    """GIVEN ticked findings, two with no automatic fix WHEN their fixes are approved in bulk
+    THEN one line above the queue says none were approved and how to deal with the two; the
+    page without htmx says the same at the top."""
+    client.force_login(two_firms.accountant_a)
+    fill(two_firms.firm_a, 1)
+    ids = list(Finding.objects.values_list("pk", flat=True))
+    answer = client.post(
+        reverse("findings_bulk"), {"ids": ids, "action": "approve"}, HTTP_HX_REQUEST="true"
+    )
+    text = answer.content.decode()
+    assert 'id="bulk-outcome"' in text and 'hx-swap-oob="true"' in text
+    said = (
+        "None approved; 2 have no automatic fix — correct them by hand, then dismiss them "
+        "saying so."
+    )
+    assert said in text
+
+    page = client.post(
+        reverse("findings_bulk"), {"ids": ids, "action": "approve"}, follow=True
+    ).content.decode()
+    assert said in page and page.index(said) < page.index('id="queue"')
+
+
+def test_bulk_outcome_counts_each_kind_in_words():
+    from collections import Counter
+
+    from reconciliation.bulk_outcome import outcome
+
+    assert outcome("approve", 2, Counter(no_fix=3)) == (
+        "warning",
+        "2 approved; 3 have no automatic fix — correct them by hand, then dismiss them saying so.",
+    )
+    assert outcome("dismiss", 4, Counter()) == ("success", "4 dismissed.")
+    level, words = outcome("approve", 0, Counter(large=1, failed=2))
+    assert level == "error" and "1 is above your firm's amount" in words
+    assert words.endswith("2 fixes failed — each error is on its finding.")

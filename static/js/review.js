@@ -51,6 +51,15 @@
     if (next) next.focus({ preventScroll: false });
   }
 
+  // What a bulk decision did is said above the queue: bring it into view from wherever the
+  // ticking left the page.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    const target = event.detail && event.detail.target;
+    if (target && target.id === "bulk-outcome" && target.textContent.trim()) {
+      target.scrollIntoView({ block: "nearest" });
+    }
+  });
+
   // "All on this page" ticks every item still waiting.
   document.addEventListener("change", function (event) {
     if (event.target.id !== "pick-all") return;
