@@ -20,6 +20,8 @@ class Notice(models.Model):
     text = models.CharField(max_length=TEXT_LIMIT)
     link = models.CharField(max_length=500, blank=True)  # a path in this app, never a host
     created_at = models.DateTimeField(default=timezone.now)
+    # The timezone its time is shown in: the client's it is about ("" for none: the server's).
+    timezone_name = models.CharField(max_length=64, blank=True, default="", db_default="")
     read_at = models.DateTimeField(null=True, blank=True)
 
     objects = FirmScopedQuerySet.as_manager()

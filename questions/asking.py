@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives, send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -201,13 +201,17 @@ def send_question(question: FindingQuestion, url: str) -> None:
         "url": url,
         "until": _day(question.expires_at, client),
     }
-    send_mail(
+    email = EmailMultiAlternatives(
         subject=header_safe(f"{client.firm.name} has a question about {client.name}'s books"),
-        message=render_to_string("questions/email/question.txt", context),
-        html_message=render_to_string("questions/email/question.html", context),
-        from_email=None,
-        recipient_list=[question.to_email],
+        body=render_to_string("questions/email/question.txt", context),
+        to=[question.to_email],
+        # The answer page says "reply to the email it came with": a reply reaches whoever
+        # asked, not the no-reply sender.
+        reply_to=[question.asked_by.email] if question.asked_by else None,
     )
+    html = render_to_string("questions/email/question.html", context)
+    email.attach_alternative(html, "text/html")
+    email.send()
 
 
 def do_withdraw(actor: User, question: FindingQuestion) -> FindingQuestion:
@@ -290,14 +294,14 @@ def do_answer(question: FindingQuestion, answer: str, name: str = "") -> Finding
 
 
 def staff_to_tell(question: FindingQuestion) -> list[User]:
-    """The client's assigned staff who still work in the firm, else whoever asked."""
+    """Whoever asked, while they still work in the firm; else the client's assigned staff
+    who still do (the question must not go unheard when its asker has left)."""
     client = question.client
-    members = Membership.objects.for_firm(client.firm).values("user_id")
-    assigned = list(client.assigned_staff.filter(pk__in=members).order_by("email"))
-    if assigned:
-        return assigned
     asker = question.asked_by
-    return [asker] if asker and client.firm.memberships.filter(user=asker).exists() else []
+    if asker and client.firm.memberships.filter(user=asker).exists():
+        return [asker]
+    members = Membership.objects.for_firm(client.firm).values("user_id")
+    return list(client.assigned_staff.filter(pk__in=members).order_by("email"))
 
 
 def _who(question: FindingQuestion) -> str:
@@ -312,7 +316,7 @@ def _notify_staff(question: FindingQuestion) -> list[User]:
     staff = staff_to_tell(question)
     text = f"{_who(question)} answered the question on {client.name}'s {what}: “{question.answer}”"
     notify(client.firm, staff, text if len(text) <= 300 else text[:298] + "…”",
-           finding_path(question.finding))  # fmt: skip
+           finding_path(question.finding), timezone_name=client.timezone)  # fmt: skip
     return staff
 
 

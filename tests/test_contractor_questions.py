@@ -169,20 +169,22 @@ def test_the_contractor_answers_once_without_an_account(client, two_firms, findi
     assert "The answer given" in revisit and "takes one answer" in revisit
 
 
-def test_the_answer_lands_on_the_finding_and_its_staff_are_told(client, two_firms, finding):
+def test_the_answer_lands_on_the_finding_and_the_asker_is_told(client, two_firms, finding):
+    """GIVEN the owner asks about a client whose assigned staff is the accountant WHEN the
+    contractor answers THEN the owner, who asked, gets the email and the notice; the
+    accountant does not."""
     question = do_ask(two_firms.owner_a, finding, "boss@alpharoofing.test", ASKED)
     do_answer(question, "Yes, same job.", "Pat")
-    # The client's assigned staff (the accountant), not the owner who asked.
     told = mail.outbox[-1]
-    assert told.to == ["accountant@alpha.test"]
+    assert told.to == ["owner@alpha.test"]
     assert "Alpha Secret Roofing" in told.subject
     assert "Yes, same job." in told.body and ASKED in told.body
     assert f"#finding-{finding.pk}" in told.body
     notice = Notice.objects.get()
-    assert notice.user == two_firms.accountant_a and notice.firm == two_firms.firm_a
+    assert notice.user == two_firms.owner_a and notice.firm == two_firms.firm_a
     assert "Pat answered" in notice.text and "Yes, same job." in notice.text
 
-    client.force_login(two_firms.accountant_a)
+    client.force_login(two_firms.owner_a)
     queue = client.get(notice.link.split("#")[0]).content.decode()
     assert "Answered by Pat" in queue and "Yes, same job." in queue
     assert "1 new" in queue, "the header counts the unread notice"
@@ -199,6 +201,46 @@ def test_with_no_assigned_staff_the_asker_is_told(two_firms, finding):
     do_answer(question, "Yes.")
     assert mail.outbox[-1].to == ["owner@alpha.test"]
     assert list(Notice.objects.values_list("user__email", flat=True)) == ["owner@alpha.test"]
+
+
+def test_when_the_asker_has_left_the_clients_assigned_staff_are_told(two_firms, finding):
+    """GIVEN the owner asked, then left the firm WHEN the contractor answers THEN the
+    client's assigned staff (the accountant) are told instead, so the answer is not lost."""
+    question = do_ask(two_firms.owner_a, finding, "boss@alpharoofing.test", ASKED)
+    two_firms.firm_a.memberships.filter(user=two_firms.owner_a).delete()
+    do_answer(question, "Yes.")
+    assert mail.outbox[-1].to == ["accountant@alpha.test"]
+    assert list(Notice.objects.values_list("user__email", flat=True)) == ["accountant@alpha.test"]
+
+
+def test_the_question_email_takes_replies_to_whoever_asked(two_firms, finding):
+    """GIVEN the answer page says "reply to the email it came with" WHEN the question is
+    emailed THEN a reply goes to the member of staff who asked, not the no-reply sender."""
+    from questions.asking import send_question
+
+    question = do_ask(two_firms.accountant_a, finding, "boss@alpharoofing.test", ASKED)
+    send_question(question, "https://syncfirm.test/q/answer/x/")
+    sent = mail.outbox[-1]
+    assert sent.to == ["boss@alpharoofing.test"]
+    assert sent.reply_to == ["accountant@alpha.test"]
+    assert sent.extra_headers.get("Reply-To") is None  # one Reply-To, from reply_to
+    assert "Reply-To: accountant@alpha.test" in sent.message().as_string()
+    assert sent.alternatives and "text/html" in sent.alternatives[0][1]
+
+
+def test_the_notice_of_an_answer_shows_its_time_in_the_clients_timezone(client, two_firms, finding):
+    """GIVEN a client in Chicago WHEN its contractor answers at 18:16 UTC THEN the notice
+    says 12:16 CST, like the rest of the app, not 18:16 UTC."""
+    from datetime import UTC, datetime
+
+    two_firms.client_a.timezone = "America/Chicago"
+    two_firms.client_a.save()
+    question = do_ask(two_firms.owner_a, finding, "boss@alpharoofing.test", ASKED)
+    do_answer(question, "Yes.")
+    Notice.objects.update(created_at=datetime(2026, 12, 5, 18, 16, tzinfo=UTC))
+    client.force_login(two_firms.owner_a)
+    page = client.get(reverse("notice_list")).content.decode()
+    assert "5 Dec 2026, 12:16 CST" in page and "18:16" not in page
 
 
 def test_a_withdrawn_question_says_so_and_takes_no_answer(client, two_firms, finding):
