@@ -4,6 +4,7 @@ is reachable and works, with scripts on or off."""
 
 import pytest
 
+from tests.factories import MembershipFactory
 from tests.sandbox.conftest import sandbox_db
 
 from .conftest import expect, log_in, screenshot
@@ -40,3 +41,20 @@ def test_it_keeps_the_header_short_and_every_link_reachable_on_a_phone(
 
     page.get_by_role("banner").get_by_text(two_firms.owner_a.email).click()  # the account menu
     expect(page.get_by_role("link", name="Log out")).to_be_in_viewport()
+
+
+def test_a_member_of_two_firms_keeps_the_firm_switch_in_the_short_header(
+    new_context, two_firms, live_server
+):
+    MembershipFactory(user=two_firms.owner_a, firm=two_firms.firm_b, role="accountant")
+    context = new_context()
+    log_in(context, two_firms.owner_a, live_server)
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/")
+    header = page.get_by_role("banner")
+    assert header.evaluate("el => el.getBoundingClientRect().height") <= 130
+    expect(header.get_by_label("Firm")).to_be_in_viewport()
+    expect(header.get_by_text(two_firms.owner_a.email)).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "phone-header-two-firms")
