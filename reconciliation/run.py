@@ -22,6 +22,7 @@ from connections.refresh import ConnectionUnusable
 from connections.tokens import OAuthError
 from sync import learnt
 from sync.customers import SyncUnavailable, active_connection, properties_for
+from sync.invoice_pairing import number_core
 from sync.invoicing import doc_number, referenced_deal
 from sync.mapping import map_record
 from sync.models import CrmSource, CustomerLink, InvoiceLink, SyncSettings
@@ -173,6 +174,11 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
     # Records left out: a finding about one of them is not "no longer seen".
     unread_ids = {u.external_id for u in [*accounting.unreadable, *crm_unread]}
     unread_ids |= set(unread_invoice_of)
+    # An audit pairs by number too: an invoice one side cannot read leaves its partner on
+    # the other side looking unpaired (missing, or stale with no CRM invoice behind it).
+    unread_numbers = {
+        number_core(u.number) for u in [*accounting.unreadable, *crm_unread] if u.number
+    } - {""}
     crm_side = None
     if billed is not None:
         names = {c.external_id: c.display_name for c in customers}
@@ -304,6 +310,7 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
         "credits": snap_credits,
         "deals": snap_deals,
         "unread_ids": unread_ids,
+        "unread_numbers": unread_numbers,
         "payments": snap_payments,
         "receivables": receivables,
         "customer_names": {c.external_id: c.display_name for c in customers},
@@ -495,6 +502,7 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
         found = audit_run.findings(
             crm_side, records, snapshot["invoices"], period_end, stale_after_days
         )
+        found = _without_unread_partners(found, crm_side, snapshot)
     elif unaudited:
         found = []
     else:
@@ -582,6 +590,22 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
         "material_from": str(limits[0]),
     }
     return outcome
+
+
+def _without_unread_partners(found: list, crm_side, snapshot: dict) -> list:
+    """An audit's findings less those about an invoice whose partner could not be read (by
+    number): said once as unread, not again as missing or stale under a second identity."""
+    unread = snapshot.get("unread_numbers") or set()
+    if not unread:
+        return found
+    crm_numbers = {i.id: number_core(i.number) for i in crm_side.invoices}
+    books_numbers = {i.id: number_core(i.doc_number) for i in snapshot["invoices"]}
+    return [
+        f
+        for f in found
+        if crm_numbers.get(f.deal_id) not in unread
+        and not any(books_numbers.get(i) in unread for i in f.invoice_ids)
+    ]
 
 
 def aging(invoices: list[detectors.SnapInvoice], period_end: date) -> dict[str, Decimal]:

@@ -154,3 +154,30 @@ def test_the_job_a_books_note_names_is_read_from_syncfirms_own_note_too():
     assert audit_run.job_reference("Jobber invoice Z2lkOi8vSm9i · Job #37") == "37"
     assert audit_run.job_reference("job 57, deck") == "57"
     assert audit_run.job_reference("Jobber invoice Z2lkOi8vSm9i") == ""
+
+
+def test_an_invoice_whose_partner_cannot_be_read_is_said_once_not_missing_or_stale_again():
+    """Jobber #1011 unreadable (a line of 99,999,999,999): its books invoice INV-1011 would
+    look unpaired and stale, a second finding for a problem already open; books INV-1010
+    unreadable: Jobber #1010 would look missing. Both are left to the 'could not be read'
+    note of the run."""
+    from types import SimpleNamespace as Row
+
+    from reconciliation.run import _without_unread_partners
+
+    side = Row(invoices=[Row(id="j1010", number="1010"), Row(id="j1011", number="1011"),
+                         Row(id="j1012", number="1012")])  # fmt: skip
+    snapshot = {
+        "unread_numbers": {"1010", "1011"},
+        "invoices": [
+            Row(id="b1011", doc_number="INV-1011"),
+            Row(id="b1012", doc_number="INV-1012"),
+        ],
+    }
+    found = [
+        Row(code="missing_invoice", deal_id="j1010", invoice_ids=()),
+        Row(code="stale_open_invoice", deal_id="", invoice_ids=("b1011",)),
+        Row(code="stale_open_invoice", deal_id="j1012", invoice_ids=("b1012",)),
+    ]
+    kept = _without_unread_partners(found, side, snapshot)
+    assert [(f.code, f.deal_id) for f in kept] == [("stale_open_invoice", "j1012")]
