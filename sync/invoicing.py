@@ -247,7 +247,17 @@ def _jobs(deal: Deal) -> str:
 
 
 def close_day(deal: Deal, timezone: str) -> date:
-    """The day the deal closed, in the client's timezone: its invoice's date."""
+    """The day the deal closed, in the client's timezone: its invoice's date. A CRM's own
+    invoice has its issue date as a day, with no time to convert: that day, in any
+    timezone (noon UTC is already tomorrow in New Zealand)."""
+    issued = deal.properties.get("issued_date") if deal.number else ""
+    try:
+        return date.fromisoformat(issued) if issued else _in_zone(deal, timezone)
+    except ValueError:
+        return _in_zone(deal, timezone)
+
+
+def _in_zone(deal: Deal, timezone: str) -> date:
     return deal.close_date.astimezone(ZoneInfo(timezone)).date()
 
 

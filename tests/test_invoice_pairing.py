@@ -236,3 +236,17 @@ def test_a_number_thousands_of_characters_long_is_read_by_its_start_only():
     sold, posted = walk_ins(40)
     found = paired([replace(sold[0], number=junk), *sold[1:]], posted)
     assert found.books_of()["W1"] == "q1"
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Auckland", "Pacific/Kiritimati", "America/Chicago"])
+def test_a_jobber_invoice_issued_on_the_30th_is_posted_dated_the_30th_in_any_timezone(zone):
+    """Jobber issues by the day. Read as noon UTC, 30 November was already 1 December in New
+    Zealand, so its books invoice fell in the next month."""
+    from datetime import UTC, datetime
+
+    from connections.records import Deal
+    from sync.invoicing import close_day
+
+    deal = Deal("gid", "Invoice #1042", "paid", close_date=datetime(2026, 11, 30, 12, tzinfo=UTC),
+                properties={"issued_date": "2026-11-30"}, number="1042")  # fmt: skip
+    assert close_day(deal, zone) == date(2026, 11, 30)
