@@ -96,7 +96,9 @@ class InvoiceStep:
             elif link.state in (InvoiceState.CREATED, InvoiceState.HISTORICAL):
                 issued.append((deal, link))
             elif link.state == InvoiceState.UNCERTAIN:
-                self._note(deal, Outcome.HELD, "its last invoice write has no known outcome")
+                self._note(
+                    deal, Outcome.HELD, link.reason or "its last invoice write has no known outcome"
+                )
         retry = InvoiceLink.objects.filter(client=self.client, state=InvoiceState.WRITING)
         retry_ids = [link.deal_id for link in retry if link.deal_id not in links]
         if retry_ids:
@@ -219,7 +221,7 @@ class InvoiceStep:
                 by_deal.setdefault(deal_id, invoice)
         pattern = self.settings.invoice_number_pattern
         by_number = {i.doc_number: i for i in invoices if i.doc_number}
-        paired, unsure, to_post = {}, {}, []
+        paired, unsure, to_post, waits = {}, {}, [], set()
         if self.crm.crm_capabilities.issues_invoices:
             paired, unsure = self._posted_already(invoices)
             unsure |= _maybe_unread(deals, paired.keys() | unsure.keys(), unread)
@@ -227,9 +229,11 @@ class InvoiceStep:
             # lines) is posted now; one they may hold waits for a person.
             to_post = [r for r in deals if r.external_id not in paired | unsure]
             kept_back = self._history_not_posted(to_post)
-            unsure |= kept_back
             to_post = [r for r in to_post if r.external_id not in kept_back]
-            deals = [r for r in deals if r.external_id in paired | unsure]
+            deals = [r for r in deals if r.external_id in paired | unsure | kept_back]
+            # One the books may hold waits where a person sees it (uncertain: "post it"
+            # releases it); one kept back is history, said in its reason.
+            waits, unsure = set(unsure), unsure | kept_back
         rows = []
         for record in deals:
             invoice = (
@@ -248,7 +252,9 @@ class InvoiceStep:
                     client=self.client,
                     deal_id=record.external_id,
                     deal_name=(record.properties.get("dealname") or "")[:300],
-                    state=InvoiceState.HISTORICAL,
+                    state=InvoiceState.UNCERTAIN
+                    if record.external_id in waits
+                    else InvoiceState.HISTORICAL,
                     accounting_id=invoice.external_id if invoice else "",
                     doc_number=invoice.doc_number[:DOC_NUMBER_COLUMN] if invoice else "",
                     customer_id=invoice.customer_id if invoice else "",

@@ -264,8 +264,9 @@ def test_switching_to_syncfirm_posts_never_posts_an_invoice_the_books_may_hold_u
     post_by_syncfirm(client)
     assert sorted(i.doc_number for i in books.all_invoices()) == before
     link = InvoiceLink.objects.get(client=client, deal_id=missing["deal_id"])
-    assert link.state != InvoiceState.CREATED
     assert "INV-1037, which cannot be read" in link.reason, link.reason
+    # Waiting where a person sees it, and can release it ("post it"), not filed as history.
+    assert link.state == InvoiceState.UNCERTAIN
 
 
 def test_syncfirm_posts_only_what_jobber_bills_and_one_odd_invoice_stops_nothing(
