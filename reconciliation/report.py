@@ -199,6 +199,18 @@ def csv_name(recon: Reconciliation) -> str:
     return f"{recon.client.slug}-{recon.period:%Y-%m}{partial}-findings.csv"
 
 
+def month_rows(data: dict) -> list[Finding]:
+    """The findings a month's file lists: those open at its end, then those fixed, dismissed
+    or resolved during it, each once, with who decided and why."""
+    rows = list(data["findings"])
+    seen = {f.pk for f in rows}
+    for f in [*data.get("fixed", ()), *data.get("dismissed", ()), *data.get("resolved", ())]:
+        if f.pk not in seen:
+            seen.add(f.pk)
+            rows.append(f)
+    return rows
+
+
 def findings_csv(recon: Reconciliation, findings: list[Finding]) -> str:
     """The month's open findings for a spreadsheet, in the words of the page (each finding's
     `words`, set by `report_data` or here)."""
@@ -261,5 +273,5 @@ def _send_report(recon: Reconciliation) -> int:
         render_to_string("reconciliation/email/report.html", data), "text/html"
     )
     if data["finished"]:  # a run that compared nothing has no findings file to read as clean
-        message.attach(csv_name(recon), findings_csv(recon, data["findings"]), "text/csv")
+        message.attach(csv_name(recon), findings_csv(recon, month_rows(data)), "text/csv")
     return message.send()

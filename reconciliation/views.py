@@ -42,7 +42,7 @@ from .lifecycle import do_retry as do_retry_run
 from .models import CustomerBalance, Finding, FindingStatus, Reconciliation, ReconStatus
 from .periods import PeriodRefused
 from .queue import attach_comparisons, month_totals, queue_totals
-from .report import csv_name, findings_csv, report_data
+from .report import csv_name, findings_csv, month_rows, report_data
 from .run import client_period, local_today
 from .stored_balances import balances_csv
 
@@ -88,7 +88,7 @@ def report_csv(request: HttpRequest, client_slug: str, recon_id: int) -> HttpRes
             status=409,
             content_type="text/plain; charset=utf-8",
         )
-    findings = report_data(recon)["findings"]
+    findings = month_rows(report_data(recon))
     response = HttpResponse(findings_csv(recon, findings), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{csv_name(recon)}"'
     return response

@@ -6,6 +6,8 @@ exactly the planted problems (paid in Jobber and open in the books, a job whose 
 the books recognise less of, ...) and nothing else. Switched to "syncfirm posts", the next
 sync posts the one invoice the integration never did, once, keeping its Jobber number."""
 
+import csv
+import io
 import json
 from datetime import date
 from types import SimpleNamespace
@@ -224,6 +226,16 @@ def test_a_copy_is_never_voided_once_the_invoice_it_keeps_is_void(two_firms, san
 
     shown = preview(finding)
     assert any("the one this fix keeps, is void" in p for p in shown.problems), shown.problems
+    # A decision of the month is in its file too, with who took it and why.
+    from reconciliation.fixes import do_dismiss
+    from reconciliation.report import findings_csv, month_rows, report_data
+
+    stale = Finding.objects.get(client=client, code="stale_open_invoice")
+    do_dismiss(two_firms.accountant_a, stale, "Customer pays in instalments, agreed.")
+    recon = Reconciliation.objects.filter(client=client).latest("started_at")
+    text = findings_csv(recon, month_rows(report_data(recon)))
+    (row,) = [r for r in csv.DictReader(io.StringIO(text)) if r["Status"] == "Dismissed"]
+    assert row["Note"] == "Customer pays in instalments, agreed." and row["Decided by"]
     done = do_approve(two_firms.accountant_a, finding)
     assert done.status == FindingStatus.OPEN
     assert "would leave the sale with no invoice" in done.fix_error
