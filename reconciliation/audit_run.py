@@ -37,6 +37,7 @@ class CrmSide:
     pairing: Pairing = field(default_factory=Pairing)
     job_of: dict[str, str] = field(default_factory=dict)  # books invoice id → job number
     system: str = "the CRM"  # its name as people say it: "Jobber"
+    undated: tuple[str, ...] = ()  # issued invoices whose date cannot be read: left out, said
 
 
 def job_reference(note: str) -> str:
@@ -58,10 +59,12 @@ def read_side(
     """The CRM's records as the audit reads them, paired with the books' invoices; the books'
     invoices and credits filed under a job by their note. `customer_of`: CRM client id →
     the books customer it is linked to."""
-    snaps = []
+    snaps, undated = [], []
     for invoice in crm_invoices:
         issued = _day(invoice.issued)
         if issued is None:
+            if invoice.issued:  # a date, but none that can be read: said, not taken for a draft
+                undated.append(f"#{invoice.number or invoice.external_id} ({invoice.issued!r})")
             continue  # never issued (a draft): nothing to post, nothing to compare
         snaps.append(
             audit.SnapCrmInvoice(
@@ -102,6 +105,7 @@ def read_side(
             if (ref := job_reference(r.private_note))
         },
         system=system,
+        undated=tuple(undated),
     )
 
 

@@ -188,6 +188,11 @@ def take_snapshot(client: Client, recon: Reconciliation) -> dict:
             {k: names.get(v, "") for k, v in of_client.items()},
             settings.books_currency, words_of([client.pk])[client.pk].crm,
         )  # fmt: skip
+        recon.not_checked.extend(
+            f"{crm_side.system} invoice {said}: its issue date cannot be read, so it was left "
+            "out of the audit"
+            for said in crm_side.undated
+        )
     snap_invoices = []
     for invoice in invoices:
         if not invoice.txn_date:  # a month's books are judged by date: undated is unread

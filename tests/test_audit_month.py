@@ -181,3 +181,13 @@ def test_an_invoice_whose_partner_cannot_be_read_is_said_once_not_missing_or_sta
     ]
     kept = _without_unread_partners(found, side, snapshot)
     assert [(f.code, f.deal_id) for f in kept] == [("stale_open_invoice", "j1012")]
+
+
+def test_an_issued_invoice_whose_date_cannot_be_read_is_said_not_taken_for_a_draft():
+    side, _, found = month(
+        [crm("j1", "1001", "C1", "1-01-01T00:00:00Z", "400.00"),
+         crm("j2", "1002", "C1", "2026-11-03", "300.00")],
+        [books("b2", "INV-1002", "101", "2026-11-03", "300.00")],
+    )  # fmt: skip
+    assert side.undated == ("#1001 ('1-01-01T00:00:00Z')",)
+    assert [i.id for i in side.invoices] == ["j2"] and [f.code for f in found] == []
