@@ -254,4 +254,18 @@ class WebhookDelivery(models.Model):
         return f"{self.system} webhook {self.pk} ({self.status})"
 
 
+class AppCheck(models.Model):
+    """What syncfirm's own app at a provider looks like there, checked now and then: its
+    webhook subscriptions (HubSpot's belong to the app, not to a portal). No firm's data:
+    one row per provider, read by every client's health."""
+
+    system = models.CharField(max_length=20, choices=System.choices, unique=True)
+    checked_at = models.DateTimeField(default=timezone.now)
+    gaps = models.JSONField(default=list)  # what is missing, in words
+    error = models.TextField(blank=True)  # the check itself failed: said, gaps kept
+
+    def __str__(self) -> str:
+        return f"{self.system} app checked {self.checked_at:%Y-%m-%d %H:%M}"
+
+
 from .ratelimit import RateWindow  # noqa: E402, F401 - shared provider rate limits

@@ -46,6 +46,7 @@ class Facts:
     missed_at: datetime | None = None
     last_delivery: datetime | None = None  # the CRM's latest webhook
     tz: object = None  # the client's timezone, for the times in the words
+    unsubscribed: tuple[str, ...] = ()  # CRM events syncfirm's app is not subscribed to
     started: bool = True  # the historical import is done: syncs are expected
 
 
@@ -85,6 +86,7 @@ def assess(facts: Facts) -> Health:
         *_connections(facts),
         *_syncs(facts),
         *_webhooks(facts),
+        *_subscriptions(facts),
     ]
     worst = max((LEVELS[r.level] for r in reasons), default=0)
     status = next(s for s, n in LEVELS.items() if n == worst)
@@ -161,4 +163,21 @@ def _webhooks(facts: Facts):
         f"{'s' * (len(facts.missed) != 1)} syncfirm found on its own at "
         f"{_when(facts, facts.missed_at)} ({named}): changes reach the books up to "
         f"{span(facts.window)} late until {facts.crm}'s webhooks work again.",
+    )
+
+
+def _subscriptions(facts: Facts):
+    """syncfirm's app at the CRM is not subscribed to some of the events it needs (paused
+    or deleted at the provider): those changes wait for the scheduled pull. Said before
+    any change goes missing, from the provider's own list."""
+    if not facts.unsubscribed:
+        return
+    more = len(facts.unsubscribed) - 3
+    named = ", ".join(facts.unsubscribed[:3]) + (f" and {more} more" if more > 0 else "")
+    yield Reason(
+        "subscriptions",
+        DEGRADED,
+        f"syncfirm's app at {facts.crm} is not subscribed to {named}: those changes reach "
+        f"the books only at the scheduled pull, up to {span(facts.window)} late. An "
+        "administrator subscribes it again with `manage.py hubspot_subscriptions`.",
     )

@@ -125,8 +125,12 @@ def check_health() -> int:
     """Scheduled every 5 minutes: each connected client's integration health recorded (its
     incidents opened or resolved, the staff told once), after the daily probe of any
     connection nobody called for a day. One client's failure stops no other."""
-    from .health_record import probe, record
+    from .health_record import check_app, probe, record
 
+    try:
+        check_app()  # the app's own subscriptions, once for every client on that CRM
+    except Exception:
+        log.exception("the CRM app's subscriptions were not checked")
     checked = 0
     for client in Client.objects.filter(connections__status__in=BOUND_STATUSES).distinct():
         try:

@@ -129,6 +129,7 @@ def test_the_daily_probe_finds_a_quiet_clients_books_not_answering(
     from connections.models import Connection
 
     monkeypatch.setattr(retries, "_wait", lambda state: 0.01)
+    ensure_subscriptions()  # the app as deployed: its webhooks subscribed
     qbo = systems.qbo_connection
     Connection.objects.filter(pk=qbo.pk).update(
         last_success_at=timezone.now() - timezone.timedelta(days=2)
@@ -149,3 +150,37 @@ def test_the_daily_probe_finds_a_quiet_clients_books_not_answering(
     qbo.refresh_from_db()
     assert incident.resolved_at is not None and qbo.last_success_at != before
     assert Incident.objects.filter(client=systems.client, resolved_at=None).count() == 0
+
+
+def test_a_paused_webhook_subscription_at_hubspot_degrades_the_client_until_it_is_back(
+    live, monkeypatch, mailoutbox
+):
+    """GIVEN a HubSpot client whose webhooks flow
+    WHEN syncfirm's app's subscription to deal stage changes is paused at HubSpot
+    THEN the next health check (from HubSpot's own list, before any change goes missing)
+    turns the client degraded, naming the event and the command that mends it; once
+    `hubspot_subscriptions` turns it on again, the incident is resolved."""
+    from hubspot.webhooks import SubscriptionPatchRequest
+
+    from connections.hubspot.subscriptions import _api
+    from sync import health_record
+
+    monkeypatch.setattr(health_record, "APP_CHECK_EVERY", timezone.timedelta(0))
+    run_customer_sync(live.client, kind=RunKind.SCHEDULED)
+    check_health()
+    assert not Incident.objects.filter(client=live.client).exists()
+
+    api, app_id = _api()
+    (stage,) = [s for s in api.webhooks.subscriptions_api.get_all(app_id).results
+                if s.property_name == "dealstage"]  # fmt: skip
+    api.webhooks.subscriptions_api.update(stage.id, app_id, SubscriptionPatchRequest(active=False))
+    check_health()
+    incident = Incident.objects.get(client=live.client, resolved_at=None)
+    assert (incident.kind, incident.level) == ("subscriptions", "degraded")
+    assert "not subscribed to deal.propertyChange (dealstage)" in incident.words
+    assert "manage.py hubspot_subscriptions" in incident.words
+
+    assert ensure_subscriptions() == 1  # turned on again, not added twice
+    check_health()
+    incident.refresh_from_db()
+    assert incident.resolved_at is not None

@@ -7,7 +7,11 @@ changes are subscribed per property: the ones the default field maps read.
 
 from django.conf import settings
 from hubspot import HubSpot
-from hubspot.webhooks import SettingsChangeRequest, SubscriptionCreateRequest
+from hubspot.webhooks import (
+    SettingsChangeRequest,
+    SubscriptionCreateRequest,
+    SubscriptionPatchRequest,
+)
 
 from ..providers import hubspot_api_base
 
@@ -39,22 +43,50 @@ def wanted() -> list[tuple[str, str | None]]:
     return events
 
 
-def ensure_subscriptions(target_url: str | None = None) -> int:
-    """Subscribe the app to every wanted event it lacks; returns how many were added."""
+def _api() -> tuple[HubSpot, int]:
     api = HubSpot(api_key=settings.HUBSPOT_DEVELOPER_API_KEY, host=hubspot_api_base())
-    app_id = int(settings.HUBSPOT_APP_ID)
+    return api, int(settings.HUBSPOT_APP_ID)
+
+
+def _named(event_type: str, prop: str | None) -> str:
+    return f"{event_type} ({prop})" if prop else event_type
+
+
+def ensure_subscriptions(target_url: str | None = None) -> int:
+    """Subscribe the app to every wanted event it lacks, and turn on any that was paused;
+    returns how many were added or turned on."""
+    api, app_id = _api()
     if target_url:
         api.webhooks.settings_api.configure(app_id, SettingsChangeRequest(target_url=target_url))
     have = {
-        (s.event_type, s.property_name or None)
+        (s.event_type, s.property_name or None): s
         for s in api.webhooks.subscriptions_api.get_all(app_id).results
     }
     added = 0
     for event_type, prop in wanted():
-        if (event_type, prop) not in have:
+        found = have.get((event_type, prop))
+        if found is None:
             api.webhooks.subscriptions_api.create(
                 app_id,
                 SubscriptionCreateRequest(event_type=event_type, property_name=prop, active=True),
             )
             added += 1
+        elif not found.active:
+            api.webhooks.subscriptions_api.update(
+                found.id, app_id, SubscriptionPatchRequest(active=True)
+            )
+            added += 1
     return added
+
+
+def subscription_gaps() -> list[str]:
+    """The wanted events the app is not actively subscribed to, in words ("deal.creation",
+    "deal.propertyChange (dealstage)"): each one a change that reaches syncfirm only at the
+    scheduled pull. Raises what the HubSpot client raises when the check cannot be made."""
+    api, app_id = _api()
+    active = {
+        (s.event_type, s.property_name or None)
+        for s in api.webhooks.subscriptions_api.get_all(app_id).results
+        if s.active
+    }
+    return [_named(e, p) for e, p in wanted() if (e, p) not in active]
