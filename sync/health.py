@@ -149,13 +149,18 @@ def _syncs(facts: Facts):
         yield Reason("sync", level, f"No sync has finished since {since} ({span(quiet)}).")
 
 
+def _first_three(names: tuple[str, ...]) -> str:
+    """ "a, b, c and 4 more": enough to recognise, short enough to read in an email."""
+    more = len(names) - 3
+    return ", ".join(names[:3]) + (f" and {more} more" if more > 0 else "")
+
+
 def _webhooks(facts: Facts):
     if not facts.missed or facts.missed_at is None:
         return
     if facts.last_delivery and facts.last_delivery > facts.missed_at:
         return  # webhooks arrive again
-    more = len(facts.missed) - 3
-    named = ", ".join(facts.missed[:3]) + (f" and {more} more" if more > 0 else "")
+    named = _first_three(facts.missed)
     yield Reason(
         "webhooks",
         DEGRADED,
@@ -172,8 +177,7 @@ def _subscriptions(facts: Facts):
     any change goes missing, from the provider's own list."""
     if not facts.unsubscribed:
         return
-    more = len(facts.unsubscribed) - 3
-    named = ", ".join(facts.unsubscribed[:3]) + (f" and {more} more" if more > 0 else "")
+    named = _first_three(facts.unsubscribed)
     yield Reason(
         "subscriptions",
         DEGRADED,

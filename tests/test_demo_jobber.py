@@ -54,6 +54,15 @@ def audited_client(client, sandbox):
     return book, written
 
 
+def in_jobber(sandbox, written, doc: dict) -> dict[str, str]:
+    """Records written into the demo's Jobber account as a contractor would: key → id."""
+    made = requests.post(
+        f"{sandbox}/sandbox/control/jobber/accounts/{written.portal_id}/book", json=doc, timeout=10
+    )
+    made.raise_for_status()
+    return made.json()["ids"]
+
+
 def post_by_syncfirm(client) -> None:
     settings = SyncSettings.for_client(client)
     settings.posting, settings.invoice_baseline_at = Posting.SYNCFIRM, None
@@ -308,13 +317,7 @@ def test_syncfirm_posts_only_what_jobber_bills_and_one_odd_invoice_stops_nothing
              "issued_date": "2026-12-03", "lines": [line]},
         ],
     }  # fmt: skip
-    made = requests.post(
-        f"{sandbox}/sandbox/control/jobber/accounts/{written.portal_id}/book",
-        json=doc,
-        timeout=10,
-    )
-    made.raise_for_status()
-    ids = made.json()["ids"]
+    ids = in_jobber(sandbox, written, doc)
     runs = [run_customer_sync(client, kind=RunKind.SCHEDULED) for _ in range(2)]
     assert all(r.status != "failed" for r in runs), [r.error for r in runs]
     books = accounting_adapter(client.connections.get(system="quickbooks"))
@@ -393,11 +396,7 @@ def test_at_the_switch_jobbers_paid_history_and_closed_years_are_not_posted(two_
              "issued_date": "2026-12-01", "lines": [line]},
         ],
     }  # fmt: skip
-    made = requests.post(
-        f"{sandbox}/sandbox/control/jobber/accounts/{written.portal_id}/book", json=doc, timeout=10
-    )
-    made.raise_for_status()
-    ids = made.json()["ids"]
+    ids = in_jobber(sandbox, written, doc)
     post_by_syncfirm(client)
     books = accounting_adapter(client.connections.get(system="quickbooks"))
     numbers = {i.doc_number for i in books.all_invoices()}
