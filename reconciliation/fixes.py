@@ -322,8 +322,9 @@ def _preview_void(finding: Finding) -> FixPreview:
         ("Dated", invoice.txn_date or "no date"),
         ("Amount", money(invoice.total.amount, currency)),
         ("Still due on it", money(invoice.balance.amount, currency)),
-        ("Receivable now", money(before, currency)),
-        ("Receivable after, expected", money(after, currency)),
+        # Open invoices only: the balances page's receivable also takes off unused credits.
+        ("Owed on open invoices now", money(before, currency)),
+        ("Owed on open invoices after, expected", money(after, currency)),
     ]
     if invoice.voided:
         shown.problems.append("It is void already: nothing to write.")
@@ -759,7 +760,7 @@ def _void(finding: Finding, shown: FixPreview | None = None) -> dict:
         raise retries.ProviderError(f"invoice {invoice_id} is not void after the fix")
     return {
         "words": f"Invoice {voided.doc_number or invoice_id} voided; "
-        f"receivable {money(before, voided.total.currency)} → "
+        f"owed on open invoices {money(before, voided.total.currency)} → "
         f"{money(after, voided.total.currency)}.",
         "receivable_before": str(before),
         "receivable_after": str(after),
