@@ -245,3 +245,18 @@ def test_it_offers_the_systems_not_yet_connected(client, two_firms):
     Connection.objects.create(client=two_firms.client_a, system="quickbooks", status="active")
     one = client.get(url).content.decode()
     assert 'value="quickbooks">' in one and 'value="hubspot" checked' in one
+
+
+def test_it_writes_the_firms_name_plainly_in_the_text_email(client, two_firms):
+    two_firms.firm_a.name = "Ledger & Co Bookkeeping"
+    two_firms.firm_a.save(update_fields=["name"])
+    client.force_login(two_firms.accountant_a)
+    client.post(
+        reverse("contractor_invitation_create", args=["alpha-roofing"]),
+        {"email": "boss@alpharoofing.test"},
+    )
+    text = mail.outbox[0].body
+    assert text.startswith("Ledger & Co Bookkeeping keeps the books for Alpha Secret Roofing")
+    assert "&amp;" not in text
+    html = mail.outbox[0].alternatives[0][0]
+    assert "Ledger &amp; Co Bookkeeping" in html, "the HTML part stays escaped"
