@@ -97,6 +97,17 @@ def do_invite_staff(actor_membership: Membership, email: str, role: str, request
     email = email.strip().lower()
     if Membership.objects.for_firm(firm).filter(user__email__iexact=email).exists():
         raise ValidationError(f"{email} is already a member of {firm}.")
+    pending = StaffInvitation.objects.for_firm(firm).filter(
+        email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    if still_open := next((i for i in pending.select_related("invited_by") if i.is_open), None):
+        sender = still_open.invited_by.email if still_open.invited_by else "a former member"
+        raise ValidationError(
+            f"{email} already has a pending invitation to {firm} as "
+            f"{still_open.get_role_display().lower()}, sent by {sender} on "
+            f"{still_open.created_at:%Y-%m-%d} and valid until {still_open.expires_at:%Y-%m-%d}. "
+            "Revoke it under Pending invitations to send a new one."
+        )
     token = StaffInvitation.new_token()
     invitation = StaffInvitation.objects.create(
         firm=firm,

@@ -225,17 +225,58 @@ class SentLink:
         return self.state in (LinkState.OPEN, LinkState.PARTLY_USED)
 
 
-def default_systems(connected: dict[str, bool]) -> list[str]:
+def default_systems(connected: dict[str, bool], known: Iterable[str] = ()) -> list[str]:
     """What a new link offers unless staff choose: the systems not connected yet, or every
     system when all are (a reconnection). One set of books and one CRM: while none of a
-    kind is connected, the first system of it is ticked (staff tick another instead)."""
+    kind is connected, the one the client is `known` to use (a connection it once had, its
+    last link) is ticked, else the first of the kind (staff tick another instead)."""
     from .providers import Kind, provider
 
+    known = set(known)
     waiting = [system for system, is_connected in connected.items() if not is_connected]
     for kind in (Kind.ACCOUNTING, Kind.CRM):  # one set of books, one CRM
         of_kind = [s for s in waiting if provider(s).kind == kind]
-        waiting = [s for s in waiting if s not in of_kind[1:]]
+        keep = next((s for s in of_kind if s in known), of_kind[0] if of_kind else None)
+        waiting = [s for s in waiting if s not in of_kind or s == keep]
     return waiting or list(connected)
+
+
+def known_systems(client: Client) -> set[str]:
+    """The systems a client is known to use: any connection it has had, and those its last
+    link named."""
+    known = set(client.connections.values_list("system", flat=True))
+    last = client.invitations.order_by("-created_at", "-pk").values_list("systems", flat=True)
+    return known | set(last.first() or ())
+
+
+def open_link_to(client: Client, email: str) -> ContractorInvitation | None:
+    """The client's newest link to `email` that can still connect something, if any."""
+    if not email:
+        return None
+    return (
+        client.invitations.filter(
+            email__iexact=email,
+            revoked_at__isnull=True,
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def still_open_message(invitation: ContractorInvitation) -> str:
+    """Why a second link to the same address is refused, naming the one still open."""
+    client = invitation.client
+    systems = " and ".join(System(s).label for s in invitation.systems)
+    sender = invitation.created_by.email if invitation.created_by else "a former member"
+    return (
+        f"{invitation.email} already has an open link for {client.name} ({systems}), sent by "
+        f"{sender} on {_day(invitation.created_at, client)} and valid until "
+        f"{_day(invitation.expires_at, client)}. Send that link again, or revoke it under "
+        "Links sent before making a new one."
+    )
 
 
 def chosen_systems(offered: bool, chosen: Sequence[str]) -> list[str] | None:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from clients.models import Client
 
-from .invitations import default_systems, sent_invitations
+from .invitations import default_systems, known_systems, sent_invitations
 from .models import BOUND_STATUSES, Connection, Status
 from .providers import PROVIDERS, Provider
 
@@ -71,6 +71,8 @@ def panel_context(client: Client) -> dict:
     rows = connection_rows(client)
     return {
         "rows": rows,
-        "invite_systems": default_systems({r.provider.system: r.connected for r in rows}),
+        "invite_systems": default_systems(
+            {r.provider.system: r.connected for r in rows}, known_systems(client)
+        ),
         "sent_links": sent_invitations(client),
     }

@@ -14,6 +14,11 @@ urlpatterns = [
         name="contractor_invitation_create",
     ),
     path(
+        "clients/<slug:client_slug>/connections/invitations/<int:contractor_invitation_id>/resend/",
+        views.invitation_resend,
+        name="contractor_invitation_resend",
+    ),
+    path(
         "clients/<slug:client_slug>/connections/invitations/<int:contractor_invitation_id>/revoke/",
         views.invitation_revoke,
         name="contractor_invitation_revoke",

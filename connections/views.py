@@ -28,7 +28,9 @@ from .invitations import (
     invitation_path,
     load_invitation,
     open_invitation,
+    open_link_to,
     send_invitation,
+    still_open_message,
 )
 from .models import Connection, ContractorInvitation, InvitationUse
 from .providers import PROVIDERS, System
@@ -65,26 +67,58 @@ def connection_panel(request: HttpRequest, client_slug: str) -> HttpResponse:
 def invitation_create(request: HttpRequest, client_slug: str) -> HttpResponse:
     client = get_client_for_member(request, client_slug)
     email = request.POST.get("email", "").strip()
+    offered = bool(request.POST.get("systems_offered"))
+    ticked = request.POST.getlist("systems")
+
+    def refused(error: str, **extra) -> HttpResponse:
+        """The panel again with the error and what was typed and ticked, kept."""
+        kept = {"invite_email": email[: EMAIL_MAX + 1]}
+        if offered:
+            kept["invite_systems"] = ticked
+        return _panel(request, client, invite_error=error, **kept, **extra)
+
     if len(email) > EMAIL_MAX:
-        return _panel(
-            request, client, invite_error=f"An email address is at most {EMAIL_MAX} characters."
-        )
+        return refused(f"An email address is at most {EMAIL_MAX} characters.")
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            return _panel(request, client, invite_error="Enter a valid email address.")
+            return refused("Enter a valid email address.")
     try:
-        systems = chosen_systems(
-            bool(request.POST.get("systems_offered")), request.POST.getlist("systems")
-        )
+        systems = chosen_systems(offered, ticked)
     except InvitationInvalid as error:
-        return _panel(request, client, invite_error=str(error))
+        return refused(str(error))
+    if still_open := open_link_to(client, email):
+        return refused(still_open_message(still_open), still_open=still_open)
     invitation = do_create_invitation(request.user, client, email=email, systems=systems)
     url = request.build_absolute_uri(invitation_path(invitation))
     if email:
         send_invitation(invitation, url)
     return _panel(request, client, invitation_url=url, invitation_sent_to=email)
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def invitation_resend(
+    request: HttpRequest, client_slug: str, contractor_invitation_id: int
+) -> HttpResponse:
+    """Email a link that is still open to its address again (the same link, not a new one)."""
+    client = get_client_for_member(request, client_slug)
+    invitation = get_for_firm(
+        request, ContractorInvitation, pk=contractor_invitation_id, client=client
+    )
+    if not invitation.email or not invitation.is_open:
+        refused = "That link can no longer be sent (used, withdrawn or expired): make a new one."
+        if request.htmx:
+            return _panel(request, client, links_notice=refused)
+        messages.error(request, refused)
+        return redirect("client_detail", client_slug=client.slug)
+    url = request.build_absolute_uri(invitation_path(invitation))
+    send_invitation(invitation, url)
+    if request.htmx:
+        return _panel(request, client, invitation_url=url, invitation_sent_to=invitation.email)
+    messages.success(request, f"The open link was sent to {invitation.email} again.")
+    return redirect("client_detail", client_slug=client.slug)
 
 
 @require_POST

@@ -260,3 +260,82 @@ def test_it_writes_the_firms_name_plainly_in_the_text_email(client, two_firms):
     assert "&amp;" not in text
     html = mail.outbox[0].alternatives[0][0]
     assert "Ledger &amp; Co Bookkeeping" in html, "the HTML part stays escaped"
+
+
+def test_it_keeps_the_typed_email_and_ticks_when_the_form_is_refused(client, two_firms):
+    client.force_login(two_firms.accountant_a)
+    response = client.post(
+        reverse("contractor_invitation_create", args=["alpha-roofing"]),
+        {
+            "email": "boss@alpharoofing.test",
+            "systems_offered": "1",
+            "systems": ["quickbooks", "hubspot", "jobber"],
+        },
+    )
+    body = response.content.decode()
+    assert "A client runs one CRM: tick HubSpot or Jobber, not both." in body
+    assert 'value="boss@alpharoofing.test"' in body
+    for system in ("quickbooks", "hubspot", "jobber"):
+        assert f'value="{system}" checked' in body
+    assert 'value="xero" checked' not in body
+    assert not ContractorInvitation.objects.exists()
+
+
+def test_it_refuses_a_second_link_to_an_address_whose_link_is_open(client, two_firms):
+    client.force_login(two_firms.accountant_a)
+    url = reverse("contractor_invitation_create", args=["alpha-roofing"])
+    client.post(url, {"email": "boss@alpharoofing.test"})
+    response = client.post(url, {"email": "Boss@AlphaRoofing.test"})
+    body = response.content.decode()
+    assert "boss@alpharoofing.test already has an open link for Alpha Secret Roofing" in body
+    assert "sent by accountant@alpha.test on" in body
+    assert "Send the open link to boss@alpharoofing.test again" in body
+    assert ContractorInvitation.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_it_sends_the_open_link_again(client, two_firms):
+    client.force_login(two_firms.accountant_a)
+    client.post(
+        reverse("contractor_invitation_create", args=["alpha-roofing"]),
+        {"email": "boss@alpharoofing.test"},
+    )
+    invitation = ContractorInvitation.objects.get()
+    response = client.post(
+        reverse("contractor_invitation_resend", args=["alpha-roofing", invitation.pk]),
+        headers={"HX-Request": "true"},
+    )
+    assert "Sent to <strong>boss@alpharoofing.test</strong>" in response.content.decode()
+    assert len(mail.outbox) == 2 and mail.outbox[1].to == ["boss@alpharoofing.test"]
+    assert ContractorInvitation.objects.count() == 1
+
+
+def test_it_invites_an_address_again_once_its_link_is_revoked(client, two_firms):
+    client.force_login(two_firms.accountant_a)
+    ContractorInvitationFactory(
+        client=two_firms.client_a, email="boss@alpharoofing.test", revoked_at=timezone.now()
+    )
+    client.post(
+        reverse("contractor_invitation_create", args=["alpha-roofing"]),
+        {"email": "boss@alpharoofing.test"},
+    )
+    assert ContractorInvitation.objects.count() == 2
+
+
+def test_it_ticks_jobber_for_a_client_known_to_run_jobber(client, two_firms):
+    client.force_login(two_firms.accountant_a)
+    url = reverse("connection_panel", args=["alpha-roofing"])
+    assert 'value="hubspot" checked' in client.get(url).content.decode()
+    ContractorInvitationFactory(client=two_firms.client_a, systems=["quickbooks", "jobber"])
+    body = client.get(url).content.decode()
+    assert 'value="jobber" checked' in body and 'value="hubspot">' in body
+    assert 'value="quickbooks" checked' in body
+
+
+def test_it_ticks_jobber_when_the_client_once_connected_it():
+    from connections.invitations import default_systems
+
+    waiting = {"quickbooks": False, "xero": False, "hubspot": False, "jobber": False}
+    assert default_systems(waiting) == ["quickbooks", "hubspot"]
+    assert default_systems(waiting, {"jobber"}) == ["quickbooks", "jobber"]
+    assert default_systems(waiting, {"xero", "jobber"}) == ["xero", "jobber"]

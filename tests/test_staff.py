@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.models import Membership, Role, StaffInvitation
 
@@ -112,3 +113,24 @@ def test_it_revokes_an_invitation(client, two_firms):
     client.post(reverse("invitation_revoke", args=[two_firms.invitation_a.pk]))
     client.force_login(UserFactory(email="newhire@alpha.test"))
     assert client.get(f"/invitations/staff/{two_firms.invitation_token_a}/").status_code == 404
+
+
+def test_it_refuses_a_second_invitation_while_one_is_pending(client, two_firms):
+    client.force_login(two_firms.owner_a)
+    response = invite(client, "NewHire@alpha.test", Role.VIEWER)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        "newhire@alpha.test already has a pending invitation to Alpha Books as accountant" in body
+    )
+    assert "sent by owner@alpha.test" in body and "Revoke it under Pending invitations" in body
+    assert 'value="NewHire@alpha.test"' in body, "what was typed stays in the form"
+    assert StaffInvitation.objects.filter(email__iexact="newhire@alpha.test").count() == 1
+    assert mail.outbox == []
+
+
+def test_it_invites_again_once_the_pending_invitation_is_revoked(client, two_firms):
+    two_firms.invitation_a.revoked_at = timezone.now()
+    two_firms.invitation_a.save(update_fields=["revoked_at"])
+    client.force_login(two_firms.owner_a)
+    assert invite(client, "newhire@alpha.test").status_code == 302
