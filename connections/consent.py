@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SESSION_KEY = "oauth_states"
 PENDING_KEY = "oauth_pending"  # consents the provider confirmed, waiting for this page's click
+DONE_KEY = "oauth_done"  # consents this session stored: a page shown again says so
 # How a page names the account each system connects.
 COMPANY_WORD = {
     System.QUICKBOOKS: "QuickBooks company",
@@ -46,11 +47,14 @@ STATE_LIFETIME_SECONDS = 30 * 60
 
 
 class ConsentFailed(Exception):
-    """The consent did not complete; the message is for the person in front of the page."""
+    """The consent did not complete; the message is for the person in front of the page.
+    `entry` is the consent's start (client, system, invitation) when it is known, so the
+    page can offer the way back."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, entry: dict | None = None):
         super().__init__(message)
         self.status = status
+        self.entry = entry
 
 
 class NeedsConfirmation(Exception):
@@ -165,7 +169,8 @@ def complete(request: HttpRequest, system: str) -> str:
         raise ConsentFailed(
             "You declined the connection, so nothing was changed."
             if denied
-            else f"The provider reported an error ({params['error'][:80]}); nothing was changed."
+            else f"The provider reported an error ({params['error'][:80]}); nothing was changed.",
+            entry={"client": client.slug, "invitation": entry["invitation"]},
         )
     code = params.get("code", "")
     if not code:
@@ -261,7 +266,22 @@ def finish(request: HttpRequest, key: str, confirmed: str = "") -> Completed:
         discard(request, key)
         raise
     discard(request, key)  # single use
+    done = _live(request.session.get(DONE_KEY, {}))
+    done[key] = {
+        "at": time.time(),
+        "system": pending.system,
+        "client": pending.client.slug,
+        "invitation": pending.invitation_token,
+    }
+    request.session[DONE_KEY] = done
     return Completed(connection, pending.via_invitation, pending.invitation_token)
+
+
+def already_stored(request: HttpRequest, key: str) -> dict | None:
+    """How consent `key` was stored by this session a moment ago (its system, client and
+    invitation), or None: the confirmation page shown again after it (the back button)
+    says so."""
+    return _live(request.session.get(DONE_KEY, {})).get(key)
 
 
 def _hold_invitation(pending: Pending) -> None:

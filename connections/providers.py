@@ -23,6 +23,7 @@ class Kind(models.TextChoices):
 class Scope:
     name: str
     meaning: str
+    writes: bool = False  # lets syncfirm change records, not only read them
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,15 @@ class Provider:
     account_word: str = "Account"  # what one connected account is called: a QuickBooks company
     # A CRM's record that becomes a books invoice: a HubSpot "deal", a Jobber "invoice".
     deal_word: str = "deal"
+    # What the consent pages say the firm reaches there, in the system's own words.
+    records: str = ""
+    # Its account ids are opaque to people (Jobber's base64 GraphQL ids): never shown.
+    opaque_ids: bool = False
+
+    @property
+    def access(self) -> str:
+        """What its scopes let the firm do, in plain words: "read", or "read and update"."""
+        return "read and update" if any(s.writes for s in self.scopes) else "read"
 
     @property
     def label(self) -> str:
@@ -62,6 +72,7 @@ PROVIDERS: dict[str, Provider] = {
             Scope(
                 "com.intuit.quickbooks.accounting",
                 "Read and write customers, products, invoices, payments and credit memos",
+                writes=True,
             ),
         ),
         "QuickBooks",
@@ -79,16 +90,18 @@ PROVIDERS: dict[str, Provider] = {
             "unvoid": "QuickBooks cannot un-void an invoice",
         },
         account_word="Company",
+        records="customers, products, invoices, payments and credit memos",
     ),
     System.XERO: Provider(
         System.XERO,
         Kind.ACCOUNTING,
         (
             Scope("offline_access", "Stay connected without asking again every 30 minutes"),
-            Scope("accounting.contacts", "Read and write contacts"),
+            Scope("accounting.contacts", "Read and write contacts", writes=True),
             Scope(
                 "accounting.transactions",
                 "Read and write invoices, payments, credit notes and items",
+                writes=True,
             ),
             Scope("accounting.settings.read", "Read the chart of accounts and tax rates"),
         ),
@@ -106,18 +119,21 @@ PROVIDERS: dict[str, Provider] = {
             "unvoid": "Xero cannot un-void an invoice",
         },
         account_word="Organisation",
+        records="contacts, invoices, payments, credit notes and items",
     ),
     System.HUBSPOT: Provider(
         System.HUBSPOT,
         Kind.CRM,
         (
             Scope("crm.objects.companies.read", "Read companies"),
-            Scope("crm.objects.companies.write", "Update companies"),
+            Scope("crm.objects.companies.write", "Update companies", writes=True),
             Scope("crm.objects.contacts.read", "Read contacts"),
-            Scope("crm.objects.contacts.write", "Update contacts"),
+            Scope("crm.objects.contacts.write", "Update contacts", writes=True),
             Scope("crm.objects.deals.read", "Read deals and their line items"),
-            Scope("crm.objects.deals.write", "Write payment status onto deals"),
-            Scope("crm.schemas.deals.write", "Add syncfirm's payment properties to deals"),
+            Scope("crm.objects.deals.write", "Write payment status onto deals", writes=True),
+            Scope(
+                "crm.schemas.deals.write", "Add syncfirm's payment properties to deals", writes=True
+            ),
         ),
         "HubSpot",
         "company",
@@ -126,6 +142,7 @@ PROVIDERS: dict[str, Provider] = {
             "contacts and deals move to {keep}",
         },
         account_word="Portal",
+        records="companies, contacts and deals",
     ),
     # Jobber fixes an app's scopes when the app is made in its Developer Center; none is
     # asked for in the authorize URL (api-facts E2). Listed for the consent pages.
@@ -146,6 +163,8 @@ PROVIDERS: dict[str, Provider] = {
         },
         account_word="Account",
         deal_word="invoice",
+        records="clients, jobs, invoices and payments",
+        opaque_ids=True,
     ),
 }
 

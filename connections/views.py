@@ -252,7 +252,24 @@ def _consent_failed(request: HttpRequest, system: str, error: consent.ConsentFai
             context |= {"back": back, "hide_login": True}
         else:
             context["back"] = reverse("client_detail", args=[pending.client.slug])
+    elif error.entry:  # declined at the provider: back to where it started, to try again
+        if error.entry["invitation"]:
+            back = reverse("contractor_invitation", args=[error.entry["invitation"]])
+            context |= {"back": back, "back_label": "Back to the invitation", "hide_login": True}
+        else:
+            back = reverse("client_detail", args=[error.entry["client"]])
+            context |= {"back": back, "back_label": "Back to the client"}
     return render(request, "connections/consent_failed.html", context, status=error.status)
+
+
+def _already_connected(request: HttpRequest, system: str, done: dict) -> HttpResponse:
+    """The confirmation page again after it connected (the back button): say it is done."""
+    label = System(system).label
+    if done["invitation"]:
+        messages.info(request, f"{label} is already connected through this link.")
+        return redirect("contractor_done", token=done["invitation"])
+    messages.info(request, f"{label} is already connected.")
+    return redirect("client_detail", client_slug=done["client"])
 
 
 @require_GET
@@ -298,6 +315,8 @@ def oauth_confirm(request: HttpRequest, system: str, key: str) -> HttpResponse:
     """Which company is about to be connected to which client, and what that will do; one
     click stores it. Changing or moving a company is said in full and confirmed here."""
     system = _system(system)
+    if (done := consent.already_stored(request, key)) and done["system"] == system:
+        return _already_connected(request, system, done)
     try:
         pending = consent.pending_consent(request, key)
     except consent.ConsentFailed as error:

@@ -177,3 +177,66 @@ def test_it_refuses_a_callback_for_a_client_of_another_firm(client, two_firms, s
     assert response.status_code == 400
     assert "not in your current firm" in response.content.decode()
     assert not Connection.objects.exists()
+
+
+def _contractor_confirm_page(client, token: str, system: str, name: str):
+    response = client.post(reverse("contractor_connect", args=[token, system]))
+    callback = consent(response["Location"], system, new_account_name=name)
+    return client.get(local(callback), follow=True)
+
+
+def test_it_tells_the_contractor_in_plain_words_what_jobber_allows(client, two_firms, sandbox):
+    invitation = ContractorInvitationFactory(
+        client=two_firms.client_a, systems=["quickbooks", "jobber"]
+    )
+    token = link_token(invitation)
+    page = _contractor_confirm_page(client, token, "jobber", "Alpha Secret Roofing")
+    shown = page.content.decode()
+    assert (
+        "Alpha Books will be able to read Alpha Secret Roofing's Jobber account: "
+        "clients, jobs, invoices and payments." in shown
+    )
+    assert "update" not in shown.lower()
+    assert ">Connect Jobber</button>" in shown
+    client.post(page.redirect_chain[-1][0], {"action": "connect"})
+    connection = Connection.objects.get(client=two_firms.client_a, system="jobber")
+    assert connection.external_id not in shown, "Jobber's encoded ids mean nothing to a person"
+
+    books = _contractor_confirm_page(client, token, "quickbooks", "Alpha Roofing Books")
+    assert (
+        "Alpha Books will be able to read and update Alpha Secret Roofing's QuickBooks company: "
+        "customers, products, invoices, payments and credit memos." in books.content.decode()
+    )
+    assert ">Connect QuickBooks Online</button>" in books.content.decode()
+
+
+def test_it_says_already_connected_when_the_confirmation_is_shown_again(client, two_firms, sandbox):
+    invitation = ContractorInvitationFactory(
+        client=two_firms.client_a, systems=["quickbooks", "jobber"]
+    )
+    token = link_token(invitation)
+    page = _contractor_confirm_page(client, token, "jobber", "Alpha Secret Roofing")
+    confirm_url = page.redirect_chain[-1][0]
+    client.post(confirm_url, {"action": "connect"})
+    for back in (
+        client.get(confirm_url, follow=True),
+        client.post(confirm_url, {"action": "connect"}, follow=True),
+    ):
+        shown = back.content.decode()
+        assert back.redirect_chain[-1][0] == reverse("contractor_done", args=[token])
+        assert "Jobber is already connected through this link." in shown
+        assert "was not connected" not in shown and "too old" not in shown
+    assert Connection.objects.filter(client=two_firms.client_a, system="jobber").count() == 1
+
+
+def test_it_offers_the_way_back_to_the_link_after_declining(client, two_firms, sandbox):
+    invitation = ContractorInvitationFactory(client=two_firms.client_a, systems=["jobber"])
+    token = link_token(invitation)
+    response = client.post(reverse("contractor_connect", args=[token, "jobber"]))
+    callback = consent(response["Location"], "jobber", approve=False)
+    page = client.get(local(callback))
+    shown = page.content.decode()
+    assert page.status_code == 400 and "You declined the connection" in shown
+    assert f'href="{reverse("contractor_invitation", args=[token])}"' in shown
+    assert "Back to the invitation" in shown
+    assert not Connection.objects.exists()

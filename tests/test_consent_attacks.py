@@ -47,8 +47,9 @@ def test_a_confirmation_pressed_twice_stores_once(client, two_firms, sandbox, sy
     page = parked(client, system)
     assert client.post(page, {"action": "connect"}).status_code == 302
     stored = Connection.objects.get(client=two_firms.client_a, system=system)
-    again = client.post(page, {"action": "connect"})
-    assert again.status_code == 400 and "already used" in again.content.decode()
+    again = client.post(page, {"action": "connect"}, follow=True)
+    assert again.redirect_chain[-1][0] == reverse("client_detail", args=["alpha-roofing"])
+    assert f"{stored.get_system_display()} is already connected." in again.content.decode()
     assert Connection.objects.get(pk=stored.pk).refresh_token == stored.refresh_token
 
 

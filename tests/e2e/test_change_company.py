@@ -31,7 +31,7 @@ def test_staff_see_what_a_change_of_company_sets_aside_before_it_happens(
     page = accountant_page
     connect_quickbooks(page, "First Books LLC")
     screenshot(page, "staff-confirm-connect")
-    page.get_by_role("button", name="Connect First Books LLC").click()
+    page.get_by_role("button", name="Connect QuickBooks Online", exact=True).click()
     expect(page.get_by_role("main")).to_contain_text("Connected QuickBooks Online (First Books")
     first = Connection.objects.get(client=two_firms.client_a, system="quickbooks")
     for n in range(3):
@@ -70,7 +70,7 @@ def test_a_contractor_choosing_another_company_is_told_to_ask_their_bookkeeper(
 
     page = accountant_page
     connect_quickbooks(page, "First Books LLC")
-    page.get_by_role("button", name="Connect First Books LLC").click()
+    page.get_by_role("button", name="Connect QuickBooks Online", exact=True).click()
     first = Connection.objects.get(client=two_firms.client_a, system="quickbooks")
 
     contractor = new_context().new_page()
@@ -91,7 +91,7 @@ def test_staff_move_a_company_to_another_client_of_the_firm(accountant_page, two
     beacon.assigned_staff.add(two_firms.accountant_a)
     page = accountant_page
     connect_quickbooks(page, "Shared Books LLC")
-    page.get_by_role("button", name="Connect Shared Books LLC").click()
+    page.get_by_role("button", name="Connect QuickBooks Online", exact=True).click()
     held = Connection.objects.get(client=two_firms.client_a, system="quickbooks")
 
     page.goto("/clients/beacon/")

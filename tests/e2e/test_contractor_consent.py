@@ -53,7 +53,7 @@ def test_the_contractor_connects_quickbooks_from_the_emailed_link(
     )
     expect(contractor.get_by_role("main")).to_contain_text("Alpha Roofing LLC")
     screenshot(contractor, "contractor-confirm-company")
-    contractor.get_by_role("button", name="Connect Alpha Roofing LLC").click()
+    contractor.get_by_role("button", name="Connect QuickBooks Online", exact=True).click()
 
     expect(contractor.get_by_role("heading", name="Thank you")).to_be_visible()
     expect(contractor.get_by_role("main")).to_contain_text("QuickBooks Online: Active")

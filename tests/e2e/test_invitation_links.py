@@ -47,7 +47,7 @@ def test_a_used_link_cannot_connect_again_and_a_revoked_link_says_so(
     contractor.get_by_role("button", name="Connect", exact=True).click()
     # syncfirm's own page says which company goes to which client before storing anything
     expect(contractor.get_by_role("main")).to_contain_text("Alpha Secret Roofing")
-    contractor.get_by_role("button", name="Connect Alpha Roofing LLC").click()
+    contractor.get_by_role("button", name="Connect QuickBooks Online", exact=True).click()
     expect(contractor.get_by_role("heading", name="Thank you")).to_be_visible()
     expect(contractor.get_by_role("main")).to_contain_text("connected to Alpha Roofing LLC")
     screenshot(contractor, "invitation-used-thank-you")
