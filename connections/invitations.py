@@ -25,6 +25,7 @@ from clients.signed_links import link_token as signed_token
 
 from .models import INVITATION_LIFETIME, Connection, ContractorInvitation, InvitationUse
 from .providers import PROVIDERS, System
+from .signals import invitation_completed
 
 SALT = "connections.contractor-invitation"
 # The client page lists the links of this period: every link still open is younger.
@@ -161,6 +162,10 @@ def spend(invitation: ContractorInvitation, system: str, connection: Connection)
     if used >= set(locked.systems):
         locked.used_at = now
         locked.save(update_fields=["used_at"])
+        # Under the row lock, so only the use that completes the link gets here: once.
+        transaction.on_commit(
+            lambda: invitation_completed.send(ContractorInvitation, invitation_id=locked.pk)
+        )
     after = {"used_at": locked.used_at and locked.used_at.isoformat(), "systems_used": sorted(used)}
     audit(locked.client.firm, None, "invitation.use", locked, before, after)
     return use
