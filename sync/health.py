@@ -47,6 +47,7 @@ class Facts:
     last_delivery: datetime | None = None  # the CRM's latest webhook
     tz: object = None  # the client's timezone, for the times in the words
     unsubscribed: tuple[str, ...] = ()  # CRM events syncfirm's app is not subscribed to
+    remedy: str = ""  # how that is mended, in the provider's words
     started: bool = True  # the historical import is done: syncs are expected
 
 
@@ -182,6 +183,5 @@ def _subscriptions(facts: Facts):
         "subscriptions",
         DEGRADED,
         f"syncfirm's app at {facts.crm} is not subscribed to {named}: those changes reach "
-        f"the books only at the scheduled pull, up to {span(facts.window)} late. An "
-        "administrator subscribes it again with `manage.py hubspot_subscriptions`.",
+        f"the books only at the scheduled pull, up to {span(facts.window)} late. {facts.remedy}",
     )

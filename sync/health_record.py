@@ -8,7 +8,6 @@ whose syncs stopped altogether is noticed too.
 """
 
 import contextlib
-import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,17 +20,15 @@ from django.utils import timezone
 from clients.models import Client
 from clients.names import header_safe
 from connections.actions import alert_recipients
-from connections.models import BOUND_STATUSES, AppCheck, Connection, WebhookDelivery
+from connections.app_checks import app_gaps
+from connections.models import BOUND_STATUSES, Connection, WebhookDelivery
 from connections.providers import Kind, provider
 
 from . import health
 from .models import FINISHED_STATUSES, Incident, RunKind, RunStatus, SyncRun, SyncSettings
 
-log = logging.getLogger(__name__)
-
 STRIP_DAYS = 30
 PROBE_EVERY = timedelta(days=1)
-APP_CHECK_EVERY = timedelta(hours=1)
 
 
 def facts_for(client: Client, now=None) -> health.Facts:
@@ -59,7 +56,7 @@ def facts_for(client: Client, now=None) -> health.Facts:
         else None
     )
     missed = tuple((pull or {}).get("counts", {}).get("missed_by_webhooks", ()))
-    app = AppCheck.objects.filter(system=crm.system).first() if crm else None
+    unsubscribed, remedy = app_gaps(crm.system) if crm else ((), "")
     return health.Facts(
         now=now,
         window=timedelta(minutes=sync_settings.schedule_minutes),
@@ -73,7 +70,8 @@ def facts_for(client: Client, now=None) -> health.Facts:
         last_delivery=last_delivery,
         tz=client.tzinfo,
         started=sync_settings.import_done_at is not None,
-        unsubscribed=tuple(app.gaps) if app else (),
+        unsubscribed=unsubscribed,
+        remedy=remedy,
     )
 
 
@@ -86,30 +84,6 @@ def _link(connection: Connection) -> health.Link:
         connection.last_success_at,
         connection.last_error_at,
     )
-
-
-def check_app(now=None) -> AppCheck | None:
-    """HubSpot's webhook subscriptions, which belong to syncfirm's app, checked at most once
-    an `APP_CHECK_EVERY` while any client is connected to HubSpot. A check that fails keeps
-    the last gaps and says why in `error` (a quiet check is no all-clear)."""
-    from connections.hubspot.subscriptions import subscription_gaps
-
-    now = now or timezone.now()
-    if not settings.HUBSPOT_DEVELOPER_API_KEY or not settings.HUBSPOT_APP_ID:
-        return None
-    if not Connection.objects.filter(system="hubspot", status__in=BOUND_STATUSES).exists():
-        return None
-    row, new = AppCheck.objects.get_or_create(system="hubspot", defaults={"checked_at": now})
-    if not new and now - row.checked_at < APP_CHECK_EVERY:
-        return row
-    try:
-        row.gaps, row.error = subscription_gaps(), ""
-    except Exception as error:  # the check is a read; its failure is told, not raised
-        log.warning("HubSpot subscription check failed: %r", error)
-        row.error = f"{type(error).__name__}: {error}"[:500]
-    row.checked_at = now
-    row.save()
-    return row
 
 
 def probe(client: Client, now=None) -> int:

@@ -125,10 +125,12 @@ def check_health() -> int:
     """Scheduled every 5 minutes: each connected client's integration health recorded (its
     incidents opened or resolved, the staff told once), after the daily probe of any
     connection nobody called for a day. One client's failure stops no other."""
-    from .health_record import check_app, probe, record
+    from connections.app_checks import check_apps
+
+    from .health_record import probe, record
 
     try:
-        check_app()  # the app's own subscriptions, once for every client on that CRM
+        check_apps()  # the app's own subscriptions, once for every client on that CRM
     except Exception:
         log.exception("the CRM app's subscriptions were not checked")
     checked = 0

@@ -162,10 +162,10 @@ def test_a_paused_webhook_subscription_at_hubspot_degrades_the_client_until_it_i
     `hubspot_subscriptions` turns it on again, the incident is resolved."""
     from hubspot.webhooks import SubscriptionPatchRequest
 
+    from connections import app_checks
     from connections.hubspot.subscriptions import _api
-    from sync import health_record
 
-    monkeypatch.setattr(health_record, "APP_CHECK_EVERY", timezone.timedelta(0))
+    monkeypatch.setattr(app_checks, "CHECK_EVERY", timezone.timedelta(0))
     run_customer_sync(live.client, kind=RunKind.SCHEDULED)
     check_health()
     assert not Incident.objects.filter(client=live.client).exists()
