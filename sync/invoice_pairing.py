@@ -323,7 +323,10 @@ LEAST_TO_LEARN = 30  # pairs a key needs before its estimate replaces the priors
 
 
 def learn(
-    crm: Sequence[Side], books: Sequence[Side], found: dict[str, set[tuple[int, int]]]
+    crm: Sequence[Side],
+    books: Sequence[Side],
+    found: dict[str, set[tuple[int, int]]],
+    billed: "Billed | None" = None,
 ) -> Model:
     """u from random pairs of the client's own invoices (how often a level occurs by chance:
     a contractor billing the same $185 inspection every month makes "amount equal" weak); m
@@ -340,7 +343,7 @@ def learn(
     # among unrelated invoices and weaken the strongest evidence there is.
     unrelated = [p for p in sample if (p[0] or 0) < 2]
     u = estimate_u(unrelated, COMPARISONS) if unrelated else Model.default(1e-4, COMPARISONS).u
-    billed = Billed.count(crm, books)
+    billed = billed or Billed.count(crm, books)
     u[LINES] = by_chance(u[LINES], billed.on_crm, billed.on_books, billed.pairs)
     totals = [Counter((s.currency, s.total) for s in side) for side in (crm, books)]
     u[AMOUNT] = by_chance(u[AMOUNT], *totals, billed.pairs)
@@ -412,14 +415,14 @@ def alone(ranked: Sequence[tuple[float, int, int, Pattern]]) -> list[float]:
     the one: P = 2^w / (UNPAIRED + the sum of 2^w over its candidates), taken from the side
     with the closer rival (two identical sales to a walk-in customer the same day stay for a
     person). As log2 odds, to weigh beside the pair's own weight."""
+    odds = [2.0 ** min(w, 500.0) for w, *_ in ranked]  # 2^500: past any real weight
     crm_sum: dict[int, float] = defaultdict(float)
     books_sum: dict[int, float] = defaultdict(float)
-    for w, i, j, _ in ranked:
-        crm_sum[i] += 2.0 ** min(w, 500.0)
-        books_sum[j] += 2.0 ** min(w, 500.0)
+    for mine, (_, i, j, _) in zip(odds, ranked, strict=True):
+        crm_sum[i] += mine
+        books_sum[j] += mine
     out = []
-    for w, i, j, _ in ranked:
-        mine = 2.0 ** min(w, 500.0)
+    for mine, (_, i, j, _) in zip(odds, ranked, strict=True):
         chance = mine / (UNPAIRED + max(crm_sum[i], books_sum[j]))
         out.append(math.log2(chance / (1 - chance)) if chance < 1 else 500.0)
     return out
@@ -448,8 +451,8 @@ def pair(crm: Sequence[Side], books: Sequence[Side], model: Model | None = None)
     if not lines_comparable(crm, books):
         crm, books = [replace(s, lines=()) for s in crm], [replace(s, lines=()) for s in books]
     found = candidates(crm, books)
-    model = model or learn(crm, books, found)
     billed = Billed.count(crm, books)
+    model = model or learn(crm, books, found, billed)
 
     def seldom(i: int, p: Pattern) -> float:
         return billed.seldom(crm[i].lines, model) if p[LINES] == SAME_LINES else 0.0
@@ -461,13 +464,13 @@ def pair(crm: Sequence[Side], books: Sequence[Side], model: Model | None = None)
         out = [(weighed(i, j, p), i, j, p) for i, j in pairs for p in [pattern(crm[i], books[j])]]
         return sorted(out, key=lambda s: (-s[0], s[1], s[2]))
 
-    def made(weight: float, i: int, j: int, p: Pattern, alone: float = 0.0) -> Pair:
+    def made(weight: float, i: int, j: int, p: Pattern, lone: float = 0.0) -> Pair:
         said = model.explain(p)
         if bonus := seldom(i, p):
             said.append(Contribution("lines", "billed by no other invoice", bonus))
-        if alone > weight:
-            said.append(Contribution("nothing else", "comes close", alone - weight))
-        return Pair(crm[i].id, books[j].id, probability(max(weight, alone)), tuple(said))
+        if lone > weight:
+            said.append(Contribution("nothing else", "comes close", lone - weight))
+        return Pair(crm[i].id, books[j].id, probability(max(weight, lone)), tuple(said))
 
     taken_crm: set[int] = set()
     taken_books: set[int] = set()
