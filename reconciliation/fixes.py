@@ -328,42 +328,31 @@ def _preview_void(finding: Finding) -> FixPreview:
     ]
     if invoice.voided:
         shown.problems.append("It is void already: nothing to write.")
-    kept = _kept_copy(books, finding)
-    if kept is not None:
-        shown.facts.append(("Kept", kept.doc_number or f"no number (id {kept.external_id})"))
-        if problem := _kept_problem(kept, invoice):
-            shown.problems.append(problem)
+    keep, kept = _kept_copy(books, finding)
+    if keep:
+        shown.facts.append(("Kept", (kept.doc_number if kept else "") or f"id {keep}"))
+    if problem := _kept_problem(keep, kept, invoice):
+        shown.problems.append(problem)
     shown.written = {"action": "void_invoice", "invoice": invoice.external_id,
                      "version": invoice.version, "total": invoice.total.amount,
                      "kept": kept and (kept.external_id, kept.version, kept.voided)}  # fmt: skip
     return shown
 
 
-def _kept_copy(books, finding: Finding):
-    """The invoice a duplicate's fix keeps, read now (None for a fix that keeps none)."""
-    keep = finding.evidence.get("keep")
-    if not keep:
-        return None
-    found = books.invoices_by_id([keep])
-    return found[0] if found else _Gone(keep)
+def _kept_copy(books, finding: Finding) -> tuple[str, object]:
+    """The id of the invoice a duplicate's fix keeps ("" for a fix that keeps none), and
+    that invoice read now (None when the books no longer hold it, or cannot read it)."""
+    keep = finding.evidence.get("keep", "")
+    found = books.invoices_by_id([keep]) if keep else []
+    return keep, (found[0] if found else None)
 
 
-@dataclass(frozen=True)
-class _Gone:
-    """A kept invoice the books no longer hold (or syncfirm cannot read)."""
-
-    external_id: str
-    doc_number: str = ""
-    version: str = ""
-    voided: bool = True
-
-
-def _kept_problem(kept, invoice) -> str:
+def _kept_problem(keep: str, kept, invoice) -> str:
     """Voiding a copy is safe only while the one kept still bills the sale: void it (or
     gone) and the sale would have no invoice left."""
-    if not kept.voided:
+    if not keep or (kept is not None and not kept.voided):
         return ""
-    name = kept.doc_number or kept.external_id
+    name = (kept.doc_number if kept is not None else "") or keep
     return (
         f"Invoice {name}, the one this fix keeps, is void or gone now: voiding "
         f"{invoice.doc_number or invoice.external_id} too would leave the sale with no invoice. "
@@ -750,8 +739,8 @@ def words_for(
 def _void(finding: Finding, shown: FixPreview | None = None) -> dict:
     books = accounting_adapter(active_connection(finding.client, Kind.ACCOUNTING))
     invoice_id = finding.fix["invoice_id"]
-    kept = _kept_copy(books, finding)
-    if kept is not None and (problem := _kept_problem(kept, _read_invoice(books, invoice_id))):
+    keep, kept = _kept_copy(books, finding)
+    if problem := _kept_problem(keep, kept, _read_invoice(books, invoice_id)):
         raise _Failed(problem)  # approved without its preview (in bulk, or through the API)
     before = books.receivable()
     voided = books.void_invoice(invoice_id)
