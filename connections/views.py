@@ -103,22 +103,16 @@ def invitation_resend(
     request: HttpRequest, client_slug: str, contractor_invitation_id: int
 ) -> HttpResponse:
     """Email a link that is still open to its address again (the same link, not a new one)."""
-    client = get_client_for_member(request, client_slug)
-    invitation = get_for_firm(
-        request, ContractorInvitation, pk=contractor_invitation_id, client=client
-    )
+    client, invitation = _sent_link(request, client_slug, contractor_invitation_id)
     if not invitation.email or not invitation.is_open:
         refused = "That link can no longer be sent (used, withdrawn or expired): make a new one."
-        if request.htmx:
-            return _panel(request, client, links_notice=refused)
-        messages.error(request, refused)
-        return redirect("client_detail", client_slug=client.slug)
+        return _links_said(request, client, refused, messages.error, links_notice=refused)
     url = request.build_absolute_uri(invitation_path(invitation))
     send_invitation(invitation, url)
-    if request.htmx:
-        return _panel(request, client, invitation_url=url, invitation_sent_to=invitation.email)
-    messages.success(request, f"The open link was sent to {invitation.email} again.")
-    return redirect("client_detail", client_slug=client.slug)
+    return _links_said(
+        request, client, f"The open link was sent to {invitation.email} again.",
+        invitation_url=url, invitation_sent_to=invitation.email,
+    )  # fmt: skip
 
 
 @require_POST
@@ -127,15 +121,24 @@ def invitation_revoke(
     request: HttpRequest, client_slug: str, contractor_invitation_id: int
 ) -> HttpResponse:
     """Withdraw a contractor's link from the client page's list of sent links."""
-    client = get_client_for_member(request, client_slug)
-    invitation = get_for_firm(
-        request, ContractorInvitation, pk=contractor_invitation_id, client=client
-    )
+    client, invitation = _sent_link(request, client_slug, contractor_invitation_id)
     do_revoke_invitation(request.user, invitation)
     done = f"Link to {invitation.email or 'the contractor'} withdrawn."
+    return _links_said(request, client, done, links_notice=done)
+
+
+def _sent_link(request: HttpRequest, client_slug: str, invitation_id: int):
+    """The client and one of its contractor links, this firm's only (another's is a 404)."""
+    client = get_client_for_member(request, client_slug)
+    return client, get_for_firm(request, ContractorInvitation, pk=invitation_id, client=client)
+
+
+def _links_said(request: HttpRequest, client, words: str, say=messages.success, **panel):
+    """An action on a sent link told where it was taken: the panel swapped in place (htmx),
+    else the client page with `words` on top."""
     if request.htmx:
-        return _panel(request, client, links_notice=done)
-    messages.success(request, done)
+        return _panel(request, client, **panel)
+    say(request, words)
     return redirect("client_detail", client_slug=client.slug)
 
 
