@@ -54,8 +54,14 @@ def audited_client(client, sandbox):
     return book, written
 
 
-def in_jobber(sandbox, written, doc: dict) -> dict[str, str]:
-    """Records written into the demo's Jobber account as a contractor would: key → id."""
+def invoiced_in_jobber(sandbox, written, company: str, line: dict, invoices: dict) -> dict:
+    """A new client of the demo's Jobber account and its invoices, as the contractor would
+    write them (each with `line` unless it says its own lines): key → Jobber id."""
+    doc = {
+        "clients": [{"key": "client", "company_name": company, "is_company": True}],
+        "invoices": [{"key": key, "client": "client", "lines": [line], **spec}
+                     for key, spec in invoices.items()],
+    }  # fmt: skip
     made = requests.post(
         f"{sandbox}/sandbox/control/jobber/accounts/{written.portal_id}/book", json=doc, timeout=10
     )
@@ -303,21 +309,15 @@ def test_syncfirm_posts_only_what_jobber_bills_and_one_odd_invoice_stops_nothing
     _, written = audited_client(client, sandbox)
     post_by_syncfirm(client)
     line = {"name": "Furnace tune-up", "quantity": "1", "unit_price": "1000"}
-    doc = {
-        "clients": [{"key": "kim", "company_name": "Kim Park Dental", "is_company": True}],
-        "invoices": [
-            {"key": "discounted", "client": "kim", "invoice_number": "2001",
-             "issued_date": "2026-12-02", "discount_amount": "200",
-             "lines": [line, {**line, "name": "Filter", "quantity": "2", "unit_price": "500"}]},
-            {"key": "written-off", "client": "kim", "invoice_number": "2050",
-             "issued_date": "2026-12-02", "invoice_status": "bad_debt", "lines": [line]},
-            {"key": "far", "client": "kim", "invoice_number": "2099",
-             "issued_date": "9999-12-31", "lines": [line]},
-            {"key": "plain", "client": "kim", "invoice_number": "2100",
-             "issued_date": "2026-12-03", "lines": [line]},
-        ],
-    }  # fmt: skip
-    ids = in_jobber(sandbox, written, doc)
+    filters = {**line, "name": "Filter", "quantity": "2", "unit_price": "500"}
+    ids = invoiced_in_jobber(sandbox, written, "Kim Park Dental", line, {
+        "discounted": {"invoice_number": "2001", "issued_date": "2026-12-02",
+                       "discount_amount": "200", "lines": [line, filters]},
+        "written-off": {"invoice_number": "2050", "issued_date": "2026-12-02",
+                        "invoice_status": "bad_debt"},
+        "far": {"invoice_number": "2099", "issued_date": "9999-12-31"},
+        "plain": {"invoice_number": "2100", "issued_date": "2026-12-03"},
+    })  # fmt: skip
     runs = [run_customer_sync(client, kind=RunKind.SCHEDULED) for _ in range(2)]
     assert all(r.status != "failed" for r in runs), [r.error for r in runs]
     books = accounting_adapter(client.connections.get(system="quickbooks"))
@@ -385,18 +385,11 @@ def test_at_the_switch_jobbers_paid_history_and_closed_years_are_not_posted(two_
         timeout=10,
     ).raise_for_status()
     line = {"name": "Duct cleaning", "quantity": "1", "unit_price": "250"}
-    doc = {
-        "clients": [{"key": "lee", "company_name": "Lee Bakery", "is_company": True}],
-        "invoices": [
-            {"key": "paid", "client": "lee", "invoice_number": "1901",
-             "issued_date": "2024-03-01", "invoice_status": "paid", "lines": [line]},
-            {"key": "closed", "client": "lee", "invoice_number": "1902",
-             "issued_date": "2025-06-01", "lines": [line]},
-            {"key": "now", "client": "lee", "invoice_number": "1903",
-             "issued_date": "2026-12-01", "lines": [line]},
-        ],
-    }  # fmt: skip
-    ids = in_jobber(sandbox, written, doc)
+    ids = invoiced_in_jobber(sandbox, written, "Lee Bakery", line, {
+        "paid": {"invoice_number": "1901", "issued_date": "2024-03-01", "invoice_status": "paid"},
+        "closed": {"invoice_number": "1902", "issued_date": "2025-06-01"},
+        "now": {"invoice_number": "1903", "issued_date": "2026-12-01"},
+    })  # fmt: skip
     post_by_syncfirm(client)
     books = accounting_adapter(client.connections.get(system="quickbooks"))
     numbers = {i.doc_number for i in books.all_invoices()}
