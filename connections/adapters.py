@@ -24,6 +24,7 @@ from .records import (
     CrmCompany,
     CrmInvoice,
     CrmJob,
+    CrmPayment,
     CrmRecord,
     Customer,
     Deal,
@@ -31,6 +32,7 @@ from .records import (
     Item,
     LedgerAccount,
     Money,
+    NewPayment,
     Page,
     Payment,
     PaymentInfo,
@@ -123,6 +125,13 @@ class AccountingAdapter(Protocol):
 
     def apply_credit_memo(self, credit_id: str, invoice_id: str, amount: Decimal) -> None: ...
 
+    def record_payment(self, payment: NewPayment, request_id: str) -> WriteResult:
+        """A payment received, applied to one invoice, sent once: a `Transient` means the
+        outcome is unknown and the caller looks (`payments_of_invoice`) before any retry."""
+        ...
+
+    def payments_of_invoice(self, invoice_id: str) -> list[PaymentInfo]: ...
+
     # The change feed: invoices, payments and credit memos changed after `since`.
     def money_changed_since(self, since: datetime) -> tuple[list[Invoice], list[PaymentInfo]]: ...
 
@@ -176,6 +185,14 @@ class CrmAdapter(Protocol):
     def jobs(self) -> list[CrmJob]: ...  # [] from a CRM without jobs
 
     def client_balances(self) -> dict[str, Money]: ...  # CRM client id → what it owes
+
+    # Payments a billing CRM records on its invoices (`CrmCapabilities.records_payments`).
+    def crm_payments(self, invoice_ids: list[str]) -> list[CrmPayment]: ...
+
+    def record_crm_payment(self, payment: NewPayment) -> WriteResult:
+        """A payment recorded on the CRM's invoice `payment.invoice_id`, sent once; the CRM
+        takes no idempotency key, so the caller looks (`crm_payments`) before any retry."""
+        ...
 
 
 def accounting_adapter(connection: Connection) -> AccountingAdapter:

@@ -58,6 +58,9 @@ class Capabilities:
     invoice_statuses: tuple[str, ...]
     # Character limits of customer fields, by our neutral field names (validation).
     field_limits: dict[str, int] = field(default_factory=dict)
+    # Where these books can file a posted invoice's job (`sync.models.JobReference`): the
+    # note always; a QuickBooks class or sub-customer; a Xero tracking category option.
+    job_references: tuple[str, ...] = ("note",)
 
 
 @dataclass(frozen=True)
@@ -75,3 +78,6 @@ class CrmCapabilities:
     has_jobs: bool = False
     # Whether syncfirm can write payment status back to the CRM's records.
     writes_payment_status: bool = True
+    # Whether the CRM records payments on its own invoices, which syncfirm reads and writes
+    # when it posts them (`sync.models.PaymentRule`).
+    records_payments: bool = False

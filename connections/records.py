@@ -205,6 +205,9 @@ class Invoice:
     version: str = ""
     updated_at: datetime | None = None  # QuickBooks gives whole seconds
     status: str = ""  # the provider's own status, where it has one (Xero's AUTHORISED)
+    # The job the books file it under where they keep one outside the note: a QuickBooks
+    # class or sub-customer, a Xero tracking option ("Job #57"); "" when none.
+    job: str = ""
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,33 @@ class PaymentInfo:
     txn_date: str
     applied: tuple[tuple[str, Decimal], ...] = ()  # (invoice id, amount)
     updated_at: datetime | None = None
+    reference: str = ""  # its reference or note: syncfirm's own payments name their source
+    currency: str = ""
+    deleted: bool = False  # deleted or voided since it was recorded
+
+
+@dataclass(frozen=True)
+class CrmPayment:
+    """A payment a billing CRM recorded against one of its invoices."""
+
+    external_id: str
+    invoice_id: str  # the CRM invoice it pays ("" for a deposit on no invoice)
+    amount: Money  # applied to the invoice; a refund is negative
+    paid_on: str  # ISO date
+    kind: str = "payment"  # the CRM's own word: payment, deposit, refund, bad debt
+    details: str = ""  # its note: syncfirm's own payments name their source
+
+
+@dataclass(frozen=True)
+class NewPayment:
+    """A payment syncfirm records: received from `customer_id` on `paid_on`, applied to one
+    invoice; `reference` names where it came from, so it is found again before any retry."""
+
+    invoice_id: str
+    customer_id: str
+    amount: Money
+    paid_on: str
+    reference: str
 
 
 @dataclass(frozen=True)
@@ -263,6 +293,7 @@ class CreditMemo:
     deal_id: str = ""  # the deal its private note names, if any
     remaining: Decimal | None = None  # credit not yet applied (QBO RemainingCredit)
     private_note: str = ""  # its note or reference (a job it is filed under: "Job #57")
+    job: str = ""  # as on `Invoice.job`
 
 
 @dataclass(frozen=True)

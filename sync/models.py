@@ -74,6 +74,26 @@ class Posting(models.TextChoices):
     AUDIT = "audit", "Audit only: another integration posts them; syncfirm writes nothing"
 
 
+class PaymentRule(models.TextChoices):
+    """When syncfirm posts a billing CRM's invoices: which system's payments are recorded in
+    the other (decision 0038). Each payment is carried once (`PaymentLink`); one the other
+    side already shows paid is matched, never recorded twice."""
+
+    BOTH = "both", "Both ways: a payment recorded in either system is recorded in the other"
+    CRM_TO_BOOKS = "crm", "Payments taken in the CRM are recorded in the books"
+    BOOKS_TO_CRM = "books", "Payments recorded in the books are recorded in the CRM"
+    NONE = "none", "Not carried: each system keeps its own payments"
+
+
+class JobReference(models.TextChoices):
+    """Where the books file a posted invoice's job, so their reports can show job revenue."""
+
+    NOTE = "note", 'In the invoice\'s note ("Job #57")'
+    CLASS = "class", "A QuickBooks class per job"
+    SUB_CUSTOMER = "sub_customer", "A QuickBooks sub-customer per job"
+    TRACKING = "tracking", "A Xero tracking category option per job"
+
+
 class CrmSource(models.TextChoices):
     COMPANIES_AND_HOMEOWNERS = "companies_and_homeowners", "Companies, and contacts with no company"
     COMPANIES = "companies", "Companies only"
@@ -148,6 +168,24 @@ class SyncSettings(models.Model):
         help_text="When the CRM issues its own invoices: syncfirm posts them to the books, or "
         "another integration does and syncfirm only audits, writing nothing unless a fix is "
         "approved.",
+    )
+    payment_rule = models.CharField(
+        max_length=10,
+        choices=PaymentRule.choices,
+        default=PaymentRule.BOTH,
+        help_text="When syncfirm posts the CRM's invoices: whose payments are recorded in the "
+        "other system.",
+    )
+    job_reference = models.CharField(
+        max_length=20,
+        choices=JobReference.choices,
+        default=JobReference.NOTE,
+        help_text="Where the books file each posted invoice's job, for job revenue reports.",
+    )
+    job_tracking_category = models.CharField(
+        max_length=100,
+        default="Job",
+        help_text="The Xero tracking category whose options are the jobs.",
     )
     books_currency = models.CharField(max_length=3, default="USD")
     sales_tax = models.BooleanField(
@@ -587,6 +625,56 @@ class InvoiceLink(CrmLabelled, models.Model):
 
     def __str__(self) -> str:
         return f"deal {self.deal_id}: {self.state} {self.doc_number}"
+
+
+class PaymentState(models.TextChoices):
+    WRITING = "writing", "Being written"
+    CREATED = "created", "Recorded"
+    MATCHED = "matched", "Already shown paid there: nothing written"
+    HELD = "held", "Held: needs a person"
+    UNCERTAIN = "uncertain", "Outcome unknown: needs a person"
+
+
+class PaymentLink(models.Model):
+    """One payment carried from one system to the other: the outbox row of exactly-once
+    payment recording, as `InvoiceLink` is for invoices. WRITING is committed before the
+    write is sent; the reference written with the payment (`source_id`) is looked for before
+    anything is sent again. A payment syncfirm wrote is never carried back (its target id)."""
+
+    TO_BOOKS, TO_CRM = "to_books", "to_crm"
+    firm_lookup = "client__firm"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="payment_links")
+    direction = models.CharField(
+        max_length=10, choices=[(TO_BOOKS, "CRM to books"), (TO_CRM, "books to CRM")]
+    )
+    # The payment in the system it was recorded in; a books payment paying several invoices
+    # is carried once per invoice ("<payment id>:<invoice id>").
+    source_id = models.CharField(max_length=160)
+    deal_id = models.CharField(max_length=64)  # the CRM invoice it pays
+    invoice_id = models.CharField(max_length=64, blank=True)  # the books invoice it pays
+    target_id = models.CharField(max_length=160, blank=True)  # the payment syncfirm wrote
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, blank=True)
+    paid_on = models.CharField(max_length=10, blank=True)
+    state = models.CharField(max_length=20, choices=PaymentState.choices)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "direction", "source_id"], name="one_copy_per_payment"
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"payment {self.source_id} {self.direction}: {self.state}"
 
 
 class IncidentLevel(models.TextChoices):
