@@ -19,6 +19,7 @@ from .models import (
     REVIEW,
     IssuedInvoiceChanges,
     LearntMatching,
+    PaymentRule,
     Posting,
     SyncSettings,
 )
@@ -46,6 +47,7 @@ class SyncSettingsForm(forms.ModelForm):
             "schedule_minutes",
             "invoices_on",
             "posting",
+            "payment_rule",
             "issued_invoice_changes",
             "invoice_number_pattern",
             "payment_terms_days",
@@ -102,6 +104,8 @@ class SyncSettingsForm(forms.ModelForm):
             self._speak_of_issued_invoices(named)
         else:  # a sales CRM's won deals are always syncfirm's to invoice
             del self.fields["posting"]
+        if not crm.bills:  # a deal carries syncfirm's payment status instead
+            del self.fields["payment_rule"]
         self.fields["income_account"] = self._income_account_field()
         self.fields["unmatched_item"] = self._unmatched_item_field()
         if crm.bills:
@@ -134,9 +138,18 @@ class SyncSettingsForm(forms.ModelForm):
                 "syncfirm only audits, writing nothing unless a fix is approved. Before "
                 f"switching to syncfirm, turn off {named}'s own sync to the books, or both will "
                 f"post each invoice. At the switch, the {named} invoices the books lack are "
-                f"posted, except those already paid in {named} or dated in the books' closed "
-                "period (kept back, each with its reason); one the books may already hold waits "
-                "for you.",
+                f"posted, except those dated in the books' closed period and those already paid "
+                f"in {named} whose payments are not carried to the books (kept back, each with "
+                "its reason); one the books may already hold waits for you.",
+            ),
+            "payment_rule": (
+                f"Payments between {named} and the books",
+                f"When syncfirm posts {named}'s invoices: whose payments are recorded in the "
+                "other system, each once. A payment the other side already shows (recorded "
+                "there by hand, same amount, same invoice) is matched, never recorded twice. "
+                "Refunds, payments dated in the books' closed period and payments larger than "
+                "what is still owed wait for you. With payments carried to the books, an "
+                f"invoice already paid in {named} at the switch is posted with its payments.",
             ),
             "issued_invoice_changes": (
                 f"When a {named} invoice changes after it was posted",
@@ -151,6 +164,12 @@ class SyncSettingsForm(forms.ModelForm):
         }
         for name, (label, help_text) in words.items():
             self.fields[name].label, self.fields[name].help_text = label, help_text
+        self.fields["payment_rule"].choices = [
+            (PaymentRule.BOTH, "Both ways: a payment recorded in either is recorded in the other"),
+            (PaymentRule.CRM_TO_BOOKS, f"Payments taken in {named} are recorded in the books"),
+            (PaymentRule.BOOKS_TO_CRM, f"Payments recorded in the books are recorded in {named}"),
+            (PaymentRule.NONE, "Not carried: each system keeps its own payments"),
+        ]
         self.fields["issued_invoice_changes"].choices = [
             (IssuedInvoiceChanges.REVIEW, IssuedInvoiceChanges.REVIEW.label),
             (

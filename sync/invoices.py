@@ -9,7 +9,6 @@ per client at a time (the lease) keeps the
 webhook path and the batched pull from deciding the same deal at once.
 """
 
-import hashlib
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -37,10 +36,13 @@ from .models import (
     InvoiceState,
     IssuedInvoiceChanges,
     Outcome,
+    PaymentLink,
     SyncConflict,
     SyncCursor,
     SyncSettings,
 )
+from .outbox import request_id, unknown_outcome
+from .payments import RECEIVED, PaymentStep, carries
 from .signals import books_invoices_changed
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ class InvoiceStep:
         self.dry_run = sync.dry_run
         self.today = timezone.now().astimezone(self.client.tzinfo).date()
         self.books = books_of(self.accounting, self.crm)
+        self.posted: set[str] = set()  # deals invoiced by this run
 
     # -- the step ------------------------------------------------------------------
     def execute(self) -> None:
@@ -120,7 +123,8 @@ class InvoiceStep:
             self._invoice(todo)
         if issued:
             self._check_issued(issued)
-        self._payments()
+        books_payments = self._payments()
+        PaymentStep(self).execute({d.external_id for d in deals} | self.posted, books_payments)
         if not self.dry_run:
             self._cursor(DEALS, self.started)
 
@@ -286,20 +290,29 @@ class InvoiceStep:
         self.sync.counts["deal_properties_created"] = created
         if to_post:
             self._invoice(self._read_deals(to_post))
+            PaymentStep(self).execute(self.posted, [])
 
     def _history_not_posted(self, records: list) -> dict[str, str]:
         """A billing CRM's invoices from before syncfirm posted that the books lack, which
-        posting now would make wrong: one already paid (its payment is not carried over, so
-        it would read as owed) and one dated inside the books' closed period (it would change
-        a closed year). History, with the reason; the month's audit still lists them."""
+        posting now would make wrong: one already paid whose payments are not carried to
+        the books (the client's rule, or none the CRM shows cover it), as it would read as
+        owed; and one dated inside the books' closed period (it would change a closed
+        year). History, with the reason; the month's audit still lists them."""
         closed = self.accounting.books_closed_through()
+        paid = [r for r in records if r.properties.get("dealstage") == "paid"]
+        covered = self._paid_by_records(paid) if paid and self._carries_crm_payments() else set()
         out = {}
         for record in records:
             issued = record.properties.get("issued_date") or ""
-            if record.properties.get("dealstage") == "paid":
+            if record in paid and record.external_id not in covered:
+                why = (
+                    "the client's payment rule does not carry its payments to the books"
+                    if not self._carries_crm_payments()
+                    else f"{self.books.crm} shows no payments that cover it"
+                )
                 out[record.external_id] = (
-                    f"paid in {self.books.crm} before syncfirm began posting: not posted, as it "
-                    "would read as owed in the books; post it with its payment by hand if needed"
+                    f"paid in {self.books.crm} before syncfirm began posting: not posted, as "
+                    f"{why} and it would read as owed; post it with its payment by hand if needed"
                 )
             elif closed and issued and issued <= closed.isoformat():
                 out[record.external_id] = (
@@ -308,6 +321,28 @@ class InvoiceStep:
                 )
         self.sync.counts["crm_invoices_history_kept_back"] = len(out)
         return out
+
+    def _paid_by_records(self, records: list) -> set[str]:
+        """The paid invoices whose payment records (the ones carried) add up to their total:
+        posted with them, they read as paid in the books too."""
+        received: dict[str, Decimal] = {}
+        for payment in self.crm.crm_payments([r.external_id for r in records]):
+            if payment.kind in RECEIVED:
+                received[payment.invoice_id] = (
+                    received.get(payment.invoice_id, Decimal(0)) + payment.amount.amount
+                )
+        return {
+            r.external_id
+            for r in records
+            if (total := _amount(r.properties.get("total"))) is not None
+            and total > 0
+            and received.get(r.external_id, Decimal(0)) >= total
+        }
+
+    def _carries_crm_payments(self) -> bool:
+        return self.crm.crm_capabilities.records_payments and carries(
+            self.settings.payment_rule, PaymentLink.TO_BOOKS
+        )
 
     def _posted_already(self, invoices: list[Invoice]) -> tuple[dict[str, Invoice], dict]:
         """A billing CRM's invoices the books hold already (another integration posted them
@@ -465,8 +500,8 @@ class InvoiceStep:
         batch = self.accounting.capabilities.batch_size
         for start in range(0, len(wanted), batch):
             chunk = wanted[start : start + batch]
-            request_id = _request_id(f"items-{self.run.pk}", [n for n, _ in chunk])
-            self.accounting.create_items(chunk, account, request_id)
+            key = request_id(f"items-{self.run.pk}", [n for n, _ in chunk])
+            self.accounting.create_items(chunk, account, key)
         return invoicing.item_index(self.accounting.items(), self.settings.unmatched_item), True
 
     def _hold(self, deal: Deal, reason: str) -> None:
@@ -511,9 +546,9 @@ class InvoiceStep:
         sending = [(d, draft) for d, draft in chunk if d.external_id in links]
         if not sending:
             return
-        request_id = _request_id(f"inv-{self.client.pk}", [d.external_id for d, _ in sending])
+        key = request_id(f"inv-{self.client.pk}", [d.external_id for d, _ in sending])
         try:
-            results = self.accounting.create_invoices([draft for _, draft in sending], request_id)
+            results = self.accounting.create_invoices([draft for _, draft in sending], key)
         except retries.Unauthorised:
             raise
         except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
@@ -547,6 +582,7 @@ class InvoiceStep:
                 self._note(deal, Outcome.FAILED, link.reason)
 
     def _mark_created(self, link: InvoiceLink, invoice_id: str, how: str) -> None:
+        self.posted.add(link.deal_id)
         link.state, link.accounting_id, link.reason = InvoiceState.CREATED, invoice_id, ""
         link.save(update_fields=["state", "accounting_id", "reason", "updated_at"])
         words = f"{how}: invoice {link.doc_number}"
@@ -781,7 +817,7 @@ class InvoiceStep:
             except retries.Unauthorised:
                 raise
             except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
-                if _unknown_outcome(error):  # it may have landed: the next run reads it
+                if unknown_outcome(error):  # it may have landed: the next run reads it
                     words = f"invoice {link.doc_number} not updated ({error})"
                     words += "; the next sync looks again"
                     self._note(deal, Outcome.FAILED, words, link.accounting_id)
@@ -878,9 +914,10 @@ class InvoiceStep:
         )
 
     # -- payments ----------------------------------------------------------------------
-    def _payments(self) -> None:
+    def _payments(self) -> list[PaymentInfo]:
         """Payment status of every invoice whose money moved (or whose due date passed)
-        written to its deal."""
+        written to its deal; the books' payments changed since the last run, for
+        `PaymentStep`."""
         since = (self._cursor(MONEY) or self.started) - OVERLAP
         invoices, payments = self.accounting.money_changed_since(since)
         touched = {i.external_id for i in invoices} | {
@@ -924,7 +961,7 @@ class InvoiceStep:
         if not links:
             if not self.dry_run:
                 self._cursor(MONEY, self.started)
-            return
+            return payments
         known = {i.external_id: i for i in invoices if i.external_id in links}
         rest = [i for i in links if i not in known]
         if rest:
@@ -932,6 +969,7 @@ class InvoiceStep:
         self._write_payment_status(links, known, payments)
         if not self.dry_run:
             self._cursor(MONEY, self.started)
+        return payments
 
     def _checks_between_reconciliations(self, invoices: list[Invoice]) -> None:
         """The layers above look at what changed in the books (a duplicate keyed by hand is
@@ -1013,13 +1051,6 @@ class InvoiceStep:
         )
 
 
-def _unknown_outcome(error: Exception) -> bool:
-    """A write that failed on the way (a timeout, a 5xx, throttling) may have landed; a
-    refusal (a validation error) did not."""
-    unknown = (retries.Transient, retries.RateLimited)
-    return isinstance(error, unknown) or isinstance(error.__cause__, unknown)
-
-
 def _amount(value) -> Decimal | None:
     """What the deal says was paid (syncfirm's own property); unknown when it is no number,
     so the next real change in the books writes it again."""
@@ -1054,8 +1085,3 @@ def _number_or_blank(pattern: str, deal_id: str, books: invoicing.Books) -> str:
         return invoicing.doc_number(pattern, deal_id, books)
     except (KeyError, ValueError):
         return ""
-
-
-def _request_id(prefix: str, keys: list[str]) -> str:
-    digest = hashlib.sha256("|".join(sorted(keys)).encode()).hexdigest()[:20]
-    return f"sf-{prefix}-{digest}"[:50]

@@ -89,9 +89,10 @@ class JobReference(models.TextChoices):
     """Where the books file a posted invoice's job, so their reports can show job revenue."""
 
     NOTE = "note", 'In the invoice\'s note ("Job #57")'
-    CLASS = "class", "A QuickBooks class per job"
-    SUB_CUSTOMER = "sub_customer", "A QuickBooks sub-customer per job"
-    TRACKING = "tracking", "A Xero tracking category option per job"
+    # Which of these the books offer is theirs to say (`Capabilities.job_references`).
+    CLASS = "class", "A class per job"
+    SUB_CUSTOMER = "sub_customer", "A sub-customer per job, under the client's customer"
+    TRACKING = "tracking", "An option of a tracking category per job"
 
 
 class CrmSource(models.TextChoices):
@@ -185,7 +186,8 @@ class SyncSettings(models.Model):
     job_tracking_category = models.CharField(
         max_length=100,
         default="Job",
-        help_text="The Xero tracking category whose options are the jobs.",
+        help_text="The tracking category whose options are the jobs (where the books keep "
+        "tracking categories).",
     )
     books_currency = models.CharField(max_length=3, default="USD")
     sales_tax = models.BooleanField(

@@ -18,7 +18,7 @@ from hubspot.oauth import ApiException as OAuthApiException
 
 from .. import retries
 from ..calls import call_for_connection
-from ..contract import CrmCapabilities
+from ..contract import CrmCapabilities, Refusal
 from ..models import Connection
 from ..numbers import BadValue, clean_text, hubspot_number
 from ..providers import hubspot_api_base, hubspot_record_url
@@ -28,10 +28,12 @@ from ..records import (
     CrmCompany,
     CrmInvoice,
     CrmJob,
+    CrmPayment,
     CrmRecord,
     Deal,
     DealLine,
     Money,
+    NewPayment,
     Page,
     WriteResult,
 )
@@ -141,6 +143,17 @@ class HubSpotAdapter:
 
     def client_balances(self) -> dict[str, Money]:
         return {}
+
+    def crm_payments(self, invoice_ids: list[str]) -> list[CrmPayment]:
+        return []  # a deal carries syncfirm's payment status, not payments of its own
+
+    def record_crm_payment(self, payment: NewPayment) -> WriteResult:
+        return WriteResult(
+            payment.invoice_id,
+            error_code="not_supported",
+            error="HubSpot deals hold no payments: syncfirm writes their payment status",
+            refusal=Refusal.OTHER,
+        )
 
     def _client(self) -> HubSpot:
         # Retries are ours (retries.py), so the client's own urllib3 retries are off.

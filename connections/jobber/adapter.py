@@ -7,10 +7,11 @@ from a sales deal. Jobber's names live in `schema.py`; the HTTP call and its err
 `graphql.py`; this module pages, batches and maps.
 
 Writes: Jobber's API takes none of syncfirm's payment properties (it has no custom fields
-syncfirm could own on an invoice, and its payments are the contractor's own records), so
-`crm_capabilities.writes_payment_status` is False and `update_records` answers each record
-refused, in words, without a call: the engine shows why nothing was written instead of
-believing it was.
+syncfirm could own on an invoice), so `crm_capabilities.writes_payment_status` is False and
+`update_records` answers each record refused, in words, without a call: the engine shows why
+nothing was written instead of believing it was. What it does take is a payment record on an
+invoice (`record_crm_payment`), which is how the books' payments reach Jobber when syncfirm
+posts (`sync.payments`).
 """
 
 from collections.abc import Iterator, Mapping
@@ -26,9 +27,11 @@ from ..records import (
     CrmCompany,
     CrmInvoice,
     CrmJob,
+    CrmPayment,
     CrmRecord,
     Deal,
     Money,
+    NewPayment,
     Page,
     Unreadable,
     WriteResult,
@@ -55,6 +58,7 @@ class JobberAdapter:
         issues_invoices=True,
         has_jobs=True,
         writes_payment_status=False,
+        records_payments=True,
     )
 
     def __init__(self, connection: Connection):
@@ -65,12 +69,18 @@ class JobberAdapter:
 
     # -- calls -------------------------------------------------------------------------
     def _call(self, describe: str, document: str, variables: dict | None = None,
-              *, patient: bool = True) -> dict:  # fmt: skip
+              *, patient: bool = True, once: bool = False) -> dict:  # fmt: skip
+        """`once`: a write Jobber may have made before a lost answer is not sent again."""
+
         def attempt() -> graphql.Answer:
             return graphql.post(access_token_for(self.connection), document, variables)
 
         answer = call_for_connection(
-            self.connection, attempt, describe, attempts=None if patient else 1
+            self.connection,
+            attempt,
+            describe,
+            attempts=None if patient else 1,
+            retry_transient=not once,
         )
         self.last_cost = answer.extensions.get("cost") or {}
         return answer.data
@@ -94,7 +104,8 @@ class JobberAdapter:
                 return
 
     def _by_ids(self, kind: str, ids: list[str], describe: str) -> list[dict]:
-        """Records by id, several a call (aliases); ids Jobber no longer has are left out."""
+        """Records by id, several a call (aliases); ids Jobber no longer has are left out.
+        `kind` is a `schema.BY_ID` key: "client", "invoice", "invoice_payments"."""
         found = []
         unique = list(dict.fromkeys(i for i in ids if i))
         for start in range(0, len(unique), schema.BY_ID_BATCH):
@@ -255,6 +266,43 @@ class JobberAdapter:
             except BadValue as error:
                 self.unreadable.append(Unreadable("client", str(node.get("id", "")), str(error)))
         return found
+
+    # -- payments on its invoices ------------------------------------------------------------
+    def crm_payments(self, invoice_ids: list[str]) -> list[CrmPayment]:
+        """Every payment record on these invoices; an invoice with more than a page of them
+        is named in `unreadable` and left out whole, never half read."""
+        found = []
+        for node in self._by_ids("invoice_payments", invoice_ids, "Reading Jobber payments"):
+            try:
+                payments, more = schema.invoice_payments(node, CURRENCY)
+            except BadValue as error:
+                self.unreadable.append(Unreadable("payment", str(node.get("id", "")), str(error)))
+                continue
+            if more:
+                reason = f"more than {schema.PAYMENTS_PER_INVOICE} payment records"
+                self.unreadable.append(Unreadable("payment", str(node.get("id", "")), reason))
+                continue
+            found += payments
+        return found
+
+    def record_crm_payment(self, payment: NewPayment) -> WriteResult:
+        """One payment record on a Jobber invoice, sent once (Jobber takes no idempotency
+        key: the caller looks for `payment.reference` in the invoice's payments first)."""
+        data = self._call(
+            "Recording a payment in Jobber",
+            schema.RECORD_PAYMENT,
+            schema.payment_input(
+                payment.invoice_id, payment.amount.amount, payment.paid_on, payment.reference
+            ),
+            once=True,
+        )
+        created, payload = schema.created_payment(data)
+        if created:
+            return WriteResult(payment.invoice_id, external_id=created)
+        reasons = "; ".join(schema.user_errors(payload)) or "no payment record in the answer"
+        return WriteResult(
+            payment.invoice_id, error_code="userErrors", error=reasons, refusal=Refusal.INVALID
+        )
 
 
 def _check(crm_type: str) -> None:

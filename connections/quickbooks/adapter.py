@@ -32,6 +32,7 @@ from ..records import (
     Item,
     LedgerAccount,
     Money,
+    NewPayment,
     Page,
     Payment,
     PaymentInfo,
@@ -551,6 +552,40 @@ class QuickBooksAdapter(ReadsRecords):
         }
         self._post("payment", body, f"Applying QuickBooks credit memo {credit_id}")
 
+    def record_payment(self, payment: NewPayment, request_id: str) -> WriteResult:
+        """A payment received and applied to one invoice, with its source in the note (the
+        look before a retry finds it there). QuickBooks deposits it to Undeposited Funds
+        when no account is named, where the bookkeeper matches it to the bank deposit."""
+        amount = str(payment.amount.amount)
+        link = {"TxnId": payment.invoice_id, "TxnType": "Invoice"}
+        body = {
+            "CustomerRef": {"value": payment.customer_id},
+            "TotalAmt": amount,
+            "TxnDate": payment.paid_on,
+            "PrivateNote": payment.reference,
+            "CurrencyRef": {"value": payment.amount.currency},
+            "Line": [{"Amount": amount, "LinkedTxn": [link]}],
+        }
+        item = {"bId": payment.invoice_id, "operation": "create", "Payment": body}
+        # Sent once: requestid is not always honoured, and a second payment would pay twice.
+        return self._batch(
+            "payments", "Payment", [item], [payment.invoice_id], request_id, repeatable=False
+        )[0]
+
+    def payments_of_invoice(self, invoice_id: str) -> list[PaymentInfo]:
+        """The payments linked to an invoice (its LinkedTxn), each with its note."""
+        rows = self._query(
+            "Reading a QuickBooks invoice's payments",
+            f"SELECT * FROM Invoice WHERE Id = '{_quoted(invoice_id)}'",  # noqa: S608 - quoted
+        )
+        ids = [
+            str(link.get("TxnId"))
+            for row in rows[:1]
+            for link in _list(row.get("LinkedTxn"), "LinkedTxn")
+            if isinstance(link, dict) and link.get("TxnType") == "Payment"
+        ]
+        return self._by_id("Payment", ids, _payment, "payment") if ids else []
+
     def _post(self, entity: str, body: dict, describe: str) -> dict:
         # Never repeated blindly: a write that landed before a dropped answer would apply
         # the money twice. The caller reads what landed instead.
@@ -735,6 +770,9 @@ def _payment(row: dict, kind: str = "Payment") -> PaymentInfo:
         _date(row.get("TxnDate"), "TxnDate"),
         tuple(applied),
         _parsed_time(_dict(row.get("MetaData"), "MetaData").get("LastUpdatedTime")),
+        reference=text(row.get("PrivateNote"), "PrivateNote"),
+        currency=text(_dict(row.get("CurrencyRef"), "CurrencyRef").get("value"), "currency"),
+        deleted=row.get("status") == "Deleted" or "Voided" in str(row.get("PrivateNote") or ""),
     )
 
 

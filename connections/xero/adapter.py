@@ -40,6 +40,7 @@ from ..records import (
     Item,
     LedgerAccount,
     Money,
+    NewPayment,
     Page,
     Payment,
     PaymentInfo,
@@ -96,6 +97,7 @@ _BODY = {
     "update_or_create_items": "items",
     "create_invoices": "invoices",
     "update_invoice": "invoices",
+    "create_payments": "payments",
 }
 _MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
 
@@ -602,6 +604,52 @@ class XeroAdapter(ReadsRecords):
             [c for c in credits if c.remaining is not None and c.remaining > 0],
         )
 
+    def record_payment(self, payment: NewPayment, request_id: str) -> WriteResult:
+        """A payment on one invoice into the organisation's first bank account (by code):
+        Xero takes payments only into a bank account. Its source in the Reference."""
+        element = {
+            "Invoice": {"InvoiceID": payment.invoice_id},
+            "Account": {"Code": self._bank_account()},
+            "Date": payment.paid_on,
+            "Amount": str(payment.amount.amount),
+            "Reference": payment.reference[:255],
+        }
+        answered = self._write(
+            "Recording a Xero payment",
+            "create_payments",
+            "Payments",
+            [element],
+            request_id,
+            repeatable=False,
+        )
+        return _write_result(payment.invoice_id, _padded(answered, 1)[0], "PaymentID")
+
+    def _bank_account(self) -> str:
+        answer = self._call(
+            "Reading Xero bank accounts",
+            lambda api, tenant: api.get_accounts(tenant, _preload_content=False),
+        )
+        codes = sorted(
+            text(r.get("Code"), "Code")
+            for r in (_dict(a, "account") for a in _list(answer.get("Accounts")))
+            if r.get("Type") == "BANK" and r.get("Status", "ACTIVE") == "ACTIVE" and r.get("Code")
+        )
+        if not codes:
+            raise retries.ProviderError(
+                "Xero has no bank account with a code to record the payment in",
+                refusal=Refusal.INVALID,
+            )
+        return codes[0]
+
+    def payments_of_invoice(self, invoice_id: str) -> list[PaymentInfo]:
+        rows = self._pages(
+            "Reading a Xero invoice's payments",
+            "get_payments",
+            "Payments",
+            where=f'Invoice.InvoiceID==GUID("{_quoted(invoice_id)}")',
+        )
+        return self._each(rows, _payment, "payment")
+
     def apply_payment(self, payment_id: str, invoice_id: str, amount: Decimal) -> None:
         raise retries.ProviderError(
             "Xero ties every payment to one invoice and cannot move it: remove the payment "
@@ -1000,6 +1048,9 @@ def _payment(row: dict) -> PaymentInfo:
         _day(row.get("Date"), "Date"),
         applied,
         _moment(row.get("UpdatedDateUTC"), "UpdatedDateUTC"),
+        reference=text(row.get("Reference"), "Reference"),
+        currency=text(row.get("CurrencyCode"), "CurrencyCode"),
+        deleted=deleted,
     )
 
 

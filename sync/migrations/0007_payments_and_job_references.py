@@ -16,12 +16,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='syncsettings',
             name='job_reference',
-            field=models.CharField(choices=[('note', 'In the invoice\'s note ("Job #57")'), ('class', 'A QuickBooks class per job'), ('sub_customer', 'A QuickBooks sub-customer per job'), ('tracking', 'A Xero tracking category option per job')], default='note', help_text="Where the books file each posted invoice's job, for job revenue reports.", max_length=20),
+            field=models.CharField(choices=[('note', 'In the invoice\'s note ("Job #57")'), ('class', 'A class per job'), ('sub_customer', "A sub-customer per job, under the client's customer"), ('tracking', 'An option of a tracking category per job')], default='note', help_text="Where the books file each posted invoice's job, for job revenue reports.", max_length=20),
         ),
         migrations.AddField(
             model_name='syncsettings',
             name='job_tracking_category',
-            field=models.CharField(default='Job', help_text='The Xero tracking category whose options are the jobs.', max_length=100),
+            field=models.CharField(default='Job', help_text='The tracking category whose options are the jobs (where the books keep tracking categories).', max_length=100),
         ),
         migrations.AddField(
             model_name='syncsettings',

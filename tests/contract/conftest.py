@@ -6,7 +6,7 @@ from connections.adapters import accounting_adapter, crm_adapter
 from sync.models import SyncSettings
 
 from ..sync_support import Systems
-from .worlds import ACCOUNTING_SYSTEMS, BOOKS, CRM_SYSTEMS, CRMS, JobberCrm, QuickBooksBooks
+from .worlds import ACCOUNTING_SYSTEMS, BOOKS, CRM_SYSTEMS, CRMS, JobberCrm
 
 
 class World(Systems):
@@ -83,12 +83,22 @@ def quick_and_quiet(sandbox: str, monkeypatch, *control_paths: str) -> None:
     monkeypatch.setattr("sandbox.emulation.PLAN_CACHE_SECONDS", 0)
 
 
+@pytest.fixture(params=ACCOUNTING_SYSTEMS)
+def jobber_and_books(request, connected, sandbox, two_firms, monkeypatch):
+    """Firm A's client running Jobber with each accounting system in turn."""
+    return _jobber_with(request.param, connected, sandbox, two_firms, monkeypatch)
+
+
 @pytest.fixture
 def jobber_and_quickbooks(connected, sandbox, two_firms, monkeypatch):
-    """Firm A's client running Jobber with QuickBooks books, both connected through the real
+    return _jobber_with("quickbooks", connected, sandbox, two_firms, monkeypatch)
+
+
+def _jobber_with(system: str, connected, sandbox, two_firms, monkeypatch):
+    """Firm A's client running Jobber with `system`'s books, both connected through the real
     consent flow, limits lifted, no webhooks unless a test asks."""
-    books_connection, crm_connection = connected("quickbooks"), connected("jobber")
-    books, crm = QuickBooksBooks(books_connection, sandbox), JobberCrm(crm_connection, sandbox)
+    books_connection, crm_connection = connected(system), connected("jobber")
+    books, crm = BOOKS[system](books_connection, sandbox), JobberCrm(crm_connection, sandbox)
     quick_and_quiet(sandbox, monkeypatch, books.control_path, crm.control_path)
     client = two_firms.client_a
     SyncSettings.objects.filter(pk=SyncSettings.for_client(client).pk).update(

@@ -364,3 +364,46 @@ def test_a_jobber_clients_settings_speak_of_its_invoices_and_who_posts_them(
     assert "Which CRM records are customers" not in text and " deal" not in text
     assert "Post Jobber&#x27;s issued invoices to the books" in text
     assert "closed-won" not in text.split("Who posts")[1].split("Invoice number")[0]
+    # Whose payments reach the other system, in Jobber's words; saving a rule keeps it.
+    assert "Payments between Jobber and the books" in text
+    assert "Payments taken in Jobber are recorded in the books" in text
+    form = {f: v for f, v in _form_values(page).items()}
+    form["payment_rule"] = "books"
+    saved = client.post(reverse("client_sync_settings", args=[books_client.slug]), form)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    assert SyncSettings.for_client(books_client).payment_rule == "books"
+    detail = client.get(reverse("client_detail", args=[books_client.slug])).content.decode()
+    assert "payments: payments recorded in the books are recorded in the crm" in detail
+
+
+def _form_values(page) -> dict:
+    """What a browser would send back for the settings form as it is shown."""
+    from html.parser import HTMLParser
+
+    values: dict = {}
+
+    class Form(HTMLParser):
+        select = None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "input" and a.get("name") and a.get("type") not in ("submit",):
+                if a.get("type") == "checkbox":
+                    if "checked" in a:
+                        values[a["name"]] = a.get("value", "on")
+                elif a.get("type") != "radio" or "checked" in a:
+                    values[a["name"]] = a.get("value", "")
+            elif tag == "select":
+                self.select = a.get("name")
+            elif tag == "option" and self.select and ("selected" in a or self.select not in values):
+                values[self.select] = a.get("value", "")
+            elif tag == "textarea":
+                self.select = None
+                values[a.get("name")] = ""
+
+        def handle_endtag(self, tag):
+            if tag == "select":
+                self.select = None
+
+    Form().feed(page.content.decode())
+    return values

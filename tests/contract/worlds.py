@@ -62,9 +62,24 @@ class QuickBooksBooks:
             {"id": str(r.entity_id), "number": d.get("DocNumber", ""),
              "deal": d.get("PrivateNote", "").split()[-1] if d.get("PrivateNote") else "",
              "total": Decimal(str(d.get("TotalAmt"))),
+             "balance": Decimal(str(d.get("Balance"))),
              "customer": (d.get("CustomerRef") or {}).get("value", "")}
             for r, d in ((r, r.data) for r in rows) if "Voided" not in d.get("PrivateNote", "")
         ]  # fmt: skip
+
+    def payments_on(self, invoice_id: str) -> list[tuple[Decimal, str]]:
+        """(amount applied, note) of each live payment on an invoice, from the emulator."""
+        from sandbox.quickbooks.models import Entity
+
+        rows = Entity.objects.using("sandbox").filter(
+            company__realm_id=self.connection.external_id, entity_type="Payment", deleted=False
+        )
+        found = []
+        for d in (r.data for r in rows.order_by("entity_id")):
+            for line in d.get("Line", []):
+                if {"TxnId": invoice_id, "TxnType": "Invoice"} in line.get("LinkedTxn", []):
+                    found.append((Decimal(str(line["Amount"])), d.get("PrivateNote", "")))
+        return found
 
     def key_again(self, invoice_id: str, number: str) -> str:
         """The bookkeeper types an invoice in again by hand: same customer, same lines,
@@ -157,9 +172,23 @@ class XeroBooks:
             {"id": d["InvoiceID"], "number": d.get("InvoiceNumber", ""),
              "deal": d.get("Reference", "").split()[-1] if d.get("Reference") else "",
              "total": Decimal(str(d.get("Total"))),
+             "balance": Decimal(str(d.get("AmountDue"))),
              "customer": (d.get("Contact") or {}).get("ContactID", "")}
             for d in (r.data for r in rows) if d.get("Status") not in ("VOIDED", "DELETED")
         ]  # fmt: skip
+
+    def payments_on(self, invoice_id: str) -> list[tuple[Decimal, str]]:
+        """(amount, reference) of each live payment on an invoice, from the emulator."""
+        from sandbox.xero.models import Record
+
+        rows = Record.objects.using("sandbox").filter(
+            organisation__tenant_id=self.connection.external_id, kind="Payment"
+        )
+        return [
+            (Decimal(str(d["Amount"])), d.get("Reference", ""))
+            for d in (r.data for r in rows.order_by("pk"))
+            if d.get("Status") != "DELETED" and d["Invoice"]["InvoiceID"] == invoice_id
+        ]
 
     def key_again(self, invoice_id: str, number: str) -> str:
         """The bookkeeper types an invoice in again by hand: same contact, same lines,
@@ -357,6 +386,48 @@ class JobberCrm:
         doc["invoices"].append(invoice)
         ids = _book_for_client(self, client, client_key, doc)
         return ids[key]
+
+    def pay(self, invoice_id: str, amount: Decimal, on: str = "2026-11-28") -> str:
+        """The contractor records a payment on an invoice in Jobber; its id."""
+        from connections.jobber import graphql
+        from connections.refresh import access_token_for
+
+        create = (
+            "mutation Pay($input: PaymentRecordCreateInput!) { paymentRecordCreate(input:"
+            " $input) { paymentRecord { id } userErrors { message path } } }"
+        )
+        variables = {"input": {"invoiceId": invoice_id, "amount": float(amount),
+                               "entryDate": f"{on}T00:00:00Z", "paymentType": "CHECK"}}  # fmt: skip
+        answer = graphql.post(access_token_for(self.connection), create, variables)
+        graphql.raise_user_errors(answer.data["paymentRecordCreate"], "Recording a payment")
+        return answer.data["paymentRecordCreate"]["paymentRecord"]["id"]
+
+    def refund(self, invoice_id: str, amount: Decimal) -> None:
+        """A refund recorded on an invoice (written to the emulator's tables: the public
+        API takes payments, not refunds)."""
+        from django.utils import timezone
+
+        from sandbox.jobber import store
+        from sandbox.jobber.ids import decode_id
+        from sandbox.jobber.models import Invoice, PaymentRecord
+
+        invoice = Invoice.objects.using("sandbox").get(pk=decode_id(invoice_id)[1])
+        now = timezone.now()
+        PaymentRecord.objects.using("sandbox").create(
+            account=invoice.account, client=invoice.client, invoice=invoice, amount=amount,
+            tip_amount=Decimal(0), entry_date=now.date(), adjustment_type="REFUND",
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        store.settle(invoice)
+
+    def payments(self, invoice_id: str) -> list[dict]:
+        """The payment records on an invoice, as the emulator holds them."""
+        from sandbox.jobber.ids import decode_id
+        from sandbox.jobber.models import PaymentRecord
+
+        rows = PaymentRecord.objects.using("sandbox").filter(invoice_id=decode_id(invoice_id)[1])
+        return [{"amount": r.amount, "kind": r.adjustment_type, "details": r.details}
+                for r in rows.order_by("pk")]  # fmt: skip
 
     @staticmethod
     def small_pages(monkeypatch, size: int) -> None:

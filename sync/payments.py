@@ -1,0 +1,456 @@
+"""Payments carried between a billing CRM and the books when syncfirm posts the CRM's
+invoices, each exactly once (decision 0038).
+
+The client's rule (`SyncSettings.payment_rule`) says which way they go. Exactly once rests
+on three things, as for invoices: the `PaymentLink` row, WRITING and committed before the
+write leaves; the reference written with the payment, naming its source, which is looked
+for before anything is sent again; and the books' idempotency key. Two more rules keep an
+invoice from being paid twice:
+- a payment syncfirm wrote is never carried back (it is a link's target);
+- a payment the other side already shows (the same amount on the same invoice, recorded
+  there by hand) is matched to it, not written.
+What cannot be carried is held with its reason and said once: a refund or a correction,
+more than the invoice still owes, a date inside the books' closed period, an invoice that
+is voided or gone. A payment changed or deleted after it was carried is an alert: syncfirm
+does not take money back on its own.
+"""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+
+from connections import retries
+from connections.records import CrmPayment, Money, NewPayment, PaymentInfo
+from syncfirm.money import money
+
+from .alerts import raise_alert
+from .models import InvoiceLink, InvoiceState, Outcome, PaymentLink, PaymentRule, PaymentState
+from .outbox import request_id, unknown_outcome
+
+TO_BOOKS, TO_CRM = PaymentLink.TO_BOOKS, PaymentLink.TO_CRM
+MAX_ATTEMPTS = 3  # writes whose outcome stayed unknown, before a person decides
+# The adjustment kinds that are money received for the invoice (`CrmPayment.kind`).
+RECEIVED = frozenset({"payment", "deposit"})
+CARRIES = {
+    TO_BOOKS: (PaymentRule.BOTH, PaymentRule.CRM_TO_BOOKS),
+    TO_CRM: (PaymentRule.BOTH, PaymentRule.BOOKS_TO_CRM),
+}
+
+
+def carries(rule: str, direction: str) -> bool:
+    return rule in CARRIES[direction]
+
+
+class PaymentStep:
+    """Runs inside the invoice step (`invoices.InvoiceStep`), after its invoices are posted
+    and the books' money changes are read."""
+
+    def __init__(self, step):
+        self.step, self.sync, self.run = step, step.sync, step.run
+        self.client, self.settings = step.client, step.settings
+        self.accounting, self.crm, self.books = step.accounting, step.crm, step.books
+        self.closed = None
+
+    def execute(self, deal_ids: set[str], books_payments: list[PaymentInfo]) -> None:
+        """`deal_ids`: the CRM invoices changed or posted in this run; `books_payments`: the
+        books' payments changed since the last run."""
+        rule = self.settings.payment_rule
+        if self.step.dry_run or not self.crm.crm_capabilities.records_payments:
+            return
+        if not (carries(rule, TO_BOOKS) or carries(rule, TO_CRM)):
+            return
+        unsettled = list(PaymentLink.objects.filter(client=self.client, state=PaymentState.WRITING))
+        posted = {
+            link.deal_id: link
+            for link in InvoiceLink.objects.filter(
+                client=self.client, state=InvoiceState.CREATED
+            ).exclude(accounting_id="")
+        }
+        self.closed = self.accounting.books_closed_through()
+        wanted = {d for d in deal_ids if d in posted} | {
+            p.deal_id for p in unsettled if p.deal_id in posted
+        }
+        try:
+            if carries(rule, TO_BOOKS) and wanted:
+                self._to_books([posted[d] for d in sorted(wanted)])
+            if carries(rule, TO_CRM):
+                self._to_crm(posted, books_payments, unsettled)
+        except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
+            # A read failed: nothing half-decided is written; the next sync reads again.
+            self.sync.counts["payments_not_read"] = 1
+            self.sync.note(
+                "deals", "", "payments", Outcome.FAILED,
+                f"payments could not be read ({error}); the next sync carries them",
+            )  # fmt: skip
+
+    # -- CRM → books ---------------------------------------------------------------------
+    def _to_books(self, links: list[InvoiceLink]) -> None:
+        crm_payments = self.crm.crm_payments([link.deal_id for link in links])
+        by_deal: dict[str, list[CrmPayment]] = defaultdict(list)
+        for payment in crm_payments:
+            by_deal[payment.invoice_id].append(payment)
+        known = _links(self.client, TO_BOOKS, [p.external_id for p in crm_payments])
+        ours = _targets(self.client, TO_CRM)  # the CRM payments syncfirm wrote
+        todo = {
+            link.deal_id: [
+                p
+                for p in by_deal.get(link.deal_id, [])
+                if p.external_id not in ours
+                and (
+                    p.external_id not in known or known[p.external_id].state == PaymentState.WRITING
+                )
+            ]
+            for link in links
+        }
+        todo = {d: found for d, found in todo.items() if found}
+        if not todo:
+            return
+        invoices = {
+            i.external_id: i
+            for i in self.accounting.invoices_by_id(
+                [link.accounting_id for link in links if link.deal_id in todo]
+            )
+        }
+        for link in links:
+            if link.deal_id not in todo:
+                continue
+            invoice = invoices.get(link.accounting_id)
+            there = self.accounting.payments_of_invoice(link.accounting_id) if invoice else []
+            free = self._unmatched_books_payments(link, there)
+            balance = invoice.balance.amount if invoice else Decimal(0)
+            for payment in sorted(todo[link.deal_id], key=lambda p: (p.paid_on, p.external_id)):
+                marker = self._marker(TO_BOOKS, payment.external_id)
+                landed = next((p for p in there if marker in p.reference), None)
+                if landed is not None:  # an earlier write that did land
+                    self._settle(known.get(payment.external_id), link, payment, landed.external_id)
+                    continue
+                held = self._why_not_to_books(payment, invoice, balance)
+                same = next(
+                    (p for p in free if _applied(p, link.accounting_id) == payment.amount.amount),
+                    None,
+                )
+                if same is not None:
+                    free.remove(same)
+                    self._match(TO_BOOKS, link, payment, same.external_id)
+                elif held:
+                    self._hold(
+                        TO_BOOKS, link, payment.external_id, payment.amount, payment.paid_on, held
+                    )
+                elif self._write_to_books(link, payment):
+                    balance -= payment.amount.amount
+
+    def _why_not_to_books(self, payment: CrmPayment, invoice, balance: Decimal) -> str:
+        crm, books = self.books.crm, self.books.name
+        amount = money_words(Money(abs(payment.amount.amount), payment.amount.currency))
+        if payment.kind not in RECEIVED or payment.amount.amount <= 0:
+            return (
+                f"a {payment.kind} of {amount} in {crm} is not carried: record it in "
+                f"{books} by hand if it belongs there"
+            )
+        if invoice is None or invoice.voided:
+            return f"its invoice is voided or gone in {books}: the {amount} payment is not recorded"
+        if self.closed and payment.paid_on and payment.paid_on <= self.closed.isoformat():
+            return (
+                f"paid {payment.paid_on}, inside {books}' closed period (closed through "
+                f"{self.closed.isoformat()}): not recorded; record it by hand if it belongs"
+            )
+        if payment.amount.amount > balance:
+            return (
+                f"{amount} is more than the {money_words(Money(balance, payment.amount.currency))} "
+                f"invoice {invoice.doc_number} still owes in {books}: not recorded twice; a "
+                "person decides"
+            )
+        return ""
+
+    def _write_to_books(self, link: InvoiceLink, payment: CrmPayment) -> bool:
+        row = self._outbox(TO_BOOKS, link, payment.external_id, payment.amount, payment.paid_on)
+        if row is None:
+            return False
+        new = NewPayment(
+            invoice_id=link.accounting_id,
+            customer_id=link.customer_id,
+            amount=payment.amount,
+            paid_on=payment.paid_on or self.step.today.isoformat(),
+            reference=self._marker(TO_BOOKS, payment.external_id),
+        )
+        key = request_id(f"pay-{self.client.pk}", [row.source_id])
+        return self._sent(row, link, lambda: self.accounting.record_payment(new, key))
+
+    def _unmatched_books_payments(self, link: InvoiceLink, there: list[PaymentInfo]) -> list:
+        """The invoice's books payments nobody carried or matched: recorded there by hand."""
+        taken = _targets(self.client, TO_BOOKS)
+        sources = set(
+            PaymentLink.objects.filter(
+                client=self.client, direction=TO_CRM, invoice_id=link.accounting_id
+            ).values_list("source_id", flat=True)
+        )
+        return [
+            p
+            for p in there
+            if not p.deleted
+            and p.kind == "Payment"
+            and p.external_id not in taken
+            and _source(p.external_id, link.accounting_id) not in sources
+        ]
+
+    # -- books → CRM ---------------------------------------------------------------------
+    def _to_crm(
+        self, posted: dict[str, InvoiceLink], payments: list[PaymentInfo], unsettled: list
+    ) -> None:
+        by_invoice = {link.accounting_id: link for link in posted.values()}
+        ours = _targets(self.client, TO_BOOKS)  # books payments syncfirm wrote
+        parts = [
+            (payment, invoice_id, amount)
+            for payment in payments
+            if payment.kind == "Payment" and payment.external_id not in ours
+            for invoice_id, amount in payment.applied
+            if invoice_id in by_invoice
+        ]
+        known = _links(self.client, TO_CRM, [_source(p.external_id, i) for p, i, _ in parts])
+        todo = []
+        for payment, invoice_id, amount in parts:
+            link = known.get(_source(payment.external_id, invoice_id))
+            if _open(link):
+                if not payment.deleted and amount > 0:
+                    todo.append((payment, by_invoice[invoice_id], amount))
+            elif payment.deleted or amount != link.amount:
+                self._changed_after(link, payment, amount)
+        # Writes left unknown whose payment did not change this time are looked at too.
+        resend = {(p.external_id, i) for p, i, _ in parts}
+        for row in unsettled:
+            if row.direction == TO_CRM and row.deal_id in posted:
+                payment_id, _, invoice_id = row.source_id.rpartition(":")
+                if (payment_id, invoice_id) not in resend:
+                    stand_in = PaymentInfo(payment_id, "Payment", row.paid_on)
+                    todo.append((stand_in, posted[row.deal_id], row.amount))
+        if not todo:
+            return
+        in_crm: dict[str, list[CrmPayment]] = defaultdict(list)
+        for found in self.crm.crm_payments(sorted({link.deal_id for _, link, _ in todo})):
+            in_crm[found.invoice_id].append(found)
+        taken = _targets(self.client, TO_CRM) | set(
+            PaymentLink.objects.filter(client=self.client, direction=TO_BOOKS).values_list(
+                "source_id", flat=True
+            )
+        )
+        for payment, link, amount in todo:
+            source = _source(payment.external_id, link.accounting_id)
+            there = in_crm.get(link.deal_id, [])
+            marker = self._marker(TO_CRM, source)
+            landed = next((p for p in there if marker in p.details), None)
+            currency = link.currency or self.settings.books_currency
+            owed = (link.expected_total or Decimal(0)) - sum(
+                (p.amount.amount for p in there), Decimal(0)
+            )
+            same = next(
+                (
+                    p
+                    for p in there
+                    if p.external_id not in taken
+                    and p.kind in RECEIVED
+                    and p.amount.amount == amount
+                ),
+                None,
+            )
+            paid = Money(amount, currency)
+            if landed is not None:
+                self._settle(known.get(source), link, None, landed.external_id, source, paid)
+            elif same is not None:
+                taken.add(same.external_id)
+                self._match(TO_CRM, link, None, same.external_id, source, paid, payment.txn_date)
+            elif amount > owed:
+                why = (
+                    f"{money_words(paid)} paid in {self.books.name} is more than the "
+                    f"{money_words(Money(owed, currency))} {self.books.crm} still shows owed on "
+                    f"invoice {link.doc_number}: not recorded twice; a person decides"
+                )
+                self._hold(TO_CRM, link, source, paid, payment.txn_date, why)
+            else:
+                self._write_to_crm(link, source, paid, payment.txn_date)
+
+    def _write_to_crm(self, link: InvoiceLink, source: str, paid: Money, paid_on: str) -> None:
+        row = self._outbox(TO_CRM, link, source, paid, paid_on)
+        if row is None:
+            return
+        new = NewPayment(
+            invoice_id=link.deal_id,
+            customer_id="",
+            amount=paid,
+            paid_on=paid_on or self.step.today.isoformat(),
+            reference=self._marker(TO_CRM, source),
+        )
+        self._sent(row, link, lambda: self.crm.record_crm_payment(new))
+
+    def _changed_after(self, link: PaymentLink, payment: PaymentInfo, amount: Decimal) -> None:
+        """A books payment changed or deleted after it was carried to the CRM: said once, on
+        the link and as an alert; the CRM's copy is a person's to correct."""
+        what = "deleted" if payment.deleted else f"changed to {amount}"
+        reason = (
+            f"the {self.books.name} payment was {what} after it was recorded in {self.books.crm}"
+        )
+        if link.reason == reason:
+            return
+        link.reason = reason
+        link.save(update_fields=["reason", "updated_at"])
+        raise_alert(
+            self.run,
+            f"Payment {payment.external_id} on invoice {link.invoice_id}: {reason}; correct "
+            f"the payment in {self.books.crm} by hand.",
+            source="payment sync",
+        )
+
+    # -- the outbox ----------------------------------------------------------------------
+    def _outbox(
+        self, direction: str, link: InvoiceLink, source: str, paid: Money, paid_on: str
+    ) -> PaymentLink | None:
+        """The link, WRITING and committed before the write leaves; None when another run
+        settled it first, or when unknown outcomes ran out (then a person decides)."""
+        with transaction.atomic():
+            row, _ = self._link(direction, link, source, paid, paid_on, PaymentState.WRITING)
+            if row.state != PaymentState.WRITING:
+                return None
+            if row.attempts >= MAX_ATTEMPTS:
+                row.state = PaymentState.UNCERTAIN
+                row.reason = f"{row.attempts} writes with no known outcome and none found"
+                row.save(update_fields=["state", "reason", "updated_at"])
+                raise_alert(
+                    self.run,
+                    f"A payment of {money_words(paid)} on invoice {link.doc_number} could not be "
+                    "settled: check both systems, then record it by hand.",
+                    source="payment sync",
+                )
+                return None
+            row.attempts += 1
+            row.save(update_fields=["attempts", "updated_at"])
+        return row
+
+    def _sent(self, row: PaymentLink, link: InvoiceLink, send) -> bool:
+        where = self.books.name if row.direction == TO_BOOKS else self.books.crm
+        try:
+            result = send()
+        except retries.Unauthorised:
+            raise
+        except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
+            if unknown_outcome(error):  # it may have landed: the next run looks first
+                self._note(link, Outcome.FAILED, f"payment of {row.amount} not recorded in "
+                           f"{where} ({error}); the next sync looks again")  # fmt: skip
+            else:
+                self._held(row, link, f"{where} refused the payment: {error}")
+            return False
+        if not result.ok:
+            self._held(row, link, f"{where} refused the payment: {result.error}")
+            return False
+        self._done(row, link, PaymentState.CREATED, result.external_id)
+        return True
+
+    def _link(self, direction, link, source, paid, paid_on, state, **more):
+        """(row, created): the payment's link, made in `state` when there is none yet
+        (locked until the caller's transaction ends: the outbox decides under it)."""
+        with transaction.atomic():
+            return PaymentLink.objects.select_for_update().get_or_create(
+                client=self.client,
+                direction=direction,
+                source_id=source,
+                defaults={"deal_id": link.deal_id, "invoice_id": link.accounting_id,
+                          "amount": paid.amount, "currency": paid.currency, "paid_on": paid_on,
+                          "state": state, **more},
+            )  # fmt: skip
+
+    def _settle(self, row, link, payment, target: str, source: str = "", paid=None) -> None:
+        """A write whose answer was lost, found where it landed."""
+        if row is None:
+            row = self._outbox(
+                TO_BOOKS if payment else TO_CRM,
+                link,
+                payment.external_id if payment else source,
+                payment.amount if payment else paid,
+                payment.paid_on if payment else "",
+            )
+            if row is None:
+                return
+        self._done(row, link, PaymentState.CREATED, target, "found after an unknown outcome")
+
+    def _match(self, direction, link, payment, target, source="", paid=None, paid_on=""):
+        """The other side already shows this payment (recorded there by hand): linked both
+        ways, nothing written, so neither is carried again."""
+        if payment is not None:
+            source, paid, paid_on = payment.external_id, payment.amount, payment.paid_on
+        row, _ = self._link(direction, link, source, paid, paid_on, PaymentState.WRITING)
+        other = TO_CRM if direction == TO_BOOKS else TO_BOOKS
+        mirror = _source(target, link.accounting_id) if other == TO_CRM else target
+        matched, origin = PaymentState.MATCHED, source.split(":")[0]
+        self._link(other, link, mirror, paid, paid_on, matched, target_id=origin)
+        where = self.books.name if direction == TO_BOOKS else self.books.crm
+        self._done(row, link, PaymentState.MATCHED, target, f"already recorded in {where}")
+
+    def _done(self, row: PaymentLink, link: InvoiceLink, state: str, target: str, how="") -> None:
+        row.state, row.target_id, row.reason = state, target, how
+        row.save(update_fields=["state", "target_id", "reason", "updated_at"])
+        where = self.books.name if row.direction == TO_BOOKS else self.books.crm
+        paid = money_words(Money(row.amount, row.currency))
+        if state == PaymentState.MATCHED:
+            words = f"payment of {paid} {how}: matched, not recorded twice"
+        else:
+            words = f"payment of {paid} recorded in {where}" + (f" ({how})" if how else "")
+        key = "payments_to_books" if row.direction == TO_BOOKS else "payments_to_crm"
+        self.sync.counts[key] = self.sync.counts.get(key, 0) + 1
+        self._note(link, Outcome.UPDATED, words)
+
+    def _hold(self, direction, link, source: str, paid: Money, paid_on: str, why: str) -> None:
+        row, created = self._link(direction, link, source, paid, paid_on, PaymentState.HELD,
+                                  reason=why)  # fmt: skip
+        if created or row.state == PaymentState.WRITING:
+            self._held(row, link, why)
+
+    def _held(self, row: PaymentLink, link: InvoiceLink, why: str) -> None:
+        row.state, row.reason = PaymentState.HELD, why
+        row.save(update_fields=["state", "reason", "updated_at"])
+        self.sync.counts["payments_held"] = self.sync.counts.get("payments_held", 0) + 1
+        self._note(link, Outcome.HELD, f"payment held: {why}")
+
+    def _note(self, link: InvoiceLink, outcome: str, words: str) -> None:
+        side = "accounting" if outcome != Outcome.HELD else "crm"
+        self.sync.note(
+            "deals", link.deal_id, link.deal_name, outcome, words, link.accounting_id, side
+        )
+
+    def _marker(self, direction: str, source: str) -> str:
+        """The reference a carried payment bears: where it came from, found again by it."""
+        origin = self.books.crm if direction == TO_BOOKS else self.books.name
+        return f"syncfirm: {origin} payment {source}"
+
+
+def _source(payment_id: str, invoice_id: str) -> str:
+    """A books payment pays several invoices: each part is carried on its own."""
+    return f"{payment_id}:{invoice_id}"
+
+
+def _open(link: PaymentLink | None) -> bool:
+    """Not carried yet, or sent with no known outcome (looked for, then sent again)."""
+    return link is None or link.state == PaymentState.WRITING
+
+
+def _applied(payment: PaymentInfo, invoice_id: str) -> Decimal:
+    return sum((a for i, a in payment.applied if i == invoice_id), Decimal(0))
+
+
+def _links(client, direction: str, sources: list[str]) -> dict[str, PaymentLink]:
+    return {
+        row.source_id: row
+        for row in PaymentLink.objects.filter(
+            client=client, direction=direction, source_id__in=sources
+        )
+    }
+
+
+def _targets(client, direction: str) -> set[str]:
+    return set(
+        PaymentLink.objects.filter(client=client, direction=direction)
+        .exclude(target_id="")
+        .values_list("target_id", flat=True)
+    )
+
+
+def money_words(paid: Money) -> str:
+    return money(paid.amount, paid.currency)
