@@ -19,6 +19,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 
 from connections import retries
 from connections.records import CrmPayment, Money, NewPayment, PaymentInfo
@@ -86,20 +87,20 @@ class PaymentStep:
 
     # -- CRM → books ---------------------------------------------------------------------
     def _to_books(self, links: list[InvoiceLink]) -> None:
+        seen = len(self.crm.unreadable)
         crm_payments = self.crm.crm_payments([link.deal_id for link in links])
+        unread = {u.external_id for u in self.crm.unreadable[seen:]}
         by_deal: dict[str, list[CrmPayment]] = defaultdict(list)
         for payment in crm_payments:
             by_deal[payment.invoice_id].append(payment)
+        self._check_carried(links, crm_payments, unread)
         known = _links(self.client, TO_BOOKS, [p.external_id for p in crm_payments])
         ours = _targets(self.client, TO_CRM)  # the CRM payments syncfirm wrote
         todo = {
             link.deal_id: [
                 p
                 for p in by_deal.get(link.deal_id, [])
-                if p.external_id not in ours
-                and (
-                    p.external_id not in known or known[p.external_id].state == PaymentState.WRITING
-                )
+                if p.external_id not in ours and _open(known.get(p.external_id))
             ]
             for link in links
         }
@@ -207,6 +208,16 @@ class PaymentStep:
             for invoice_id, amount in payment.applied
             if invoice_id in by_invoice
         ]
+        gone = [p.external_id for p in payments if p.deleted and p.external_id not in ours]
+        if gone:  # a deleted payment names no invoice any more: its parts are found by id
+            prefixes = Q()
+            for payment_id in gone:
+                prefixes |= Q(source_id__startswith=f"{payment_id}:")
+            carried = PaymentLink.objects.filter(
+                prefixes, client=self.client, direction=TO_CRM, state=PaymentState.CREATED
+            )
+            for row in carried:
+                self._changed_after(row, "deleted")
         known = _links(self.client, TO_CRM, [_source(p.external_id, i) for p, i, _ in parts])
         todo = []
         for payment, invoice_id, amount in parts:
@@ -214,8 +225,9 @@ class PaymentStep:
             if _open(link):
                 if not payment.deleted and amount > 0:
                     todo.append((payment, by_invoice[invoice_id], amount))
-            elif payment.deleted or amount != link.amount:
-                self._changed_after(link, payment, amount)
+            elif link.state == PaymentState.CREATED and (payment.deleted or amount != link.amount):
+                now = money_words(Money(amount, link.currency))
+                self._changed_after(link, "deleted" if payment.deleted else f"changed to {now}")
         # Writes left unknown whose payment did not change this time are looked at too.
         resend = {(p.external_id, i) for p, i, _ in parts}
         for row in unsettled:
@@ -282,21 +294,46 @@ class PaymentStep:
         )
         self._sent(row, link, lambda: self.crm.record_crm_payment(new))
 
-    def _changed_after(self, link: PaymentLink, payment: PaymentInfo, amount: Decimal) -> None:
-        """A books payment changed or deleted after it was carried to the CRM: said once, on
-        the link and as an alert; the CRM's copy is a person's to correct."""
-        what = "deleted" if payment.deleted else f"changed to {amount}"
-        reason = (
-            f"the {self.books.name} payment was {what} after it was recorded in {self.books.crm}"
+    def _check_carried(self, links: list[InvoiceLink], payments: list, unread: set) -> None:
+        """The CRM payments carried to the books, as the CRM shows them now: one changed or
+        deleted since is said (the books' copy is a person's to correct)."""
+        now = {p.external_id: p for p in payments}
+        carried = PaymentLink.objects.filter(
+            client=self.client,
+            direction=TO_BOOKS,
+            state=PaymentState.CREATED,
+            deal_id__in=[link.deal_id for link in links if link.deal_id not in unread],
         )
-        if link.reason == reason:
+        for row in carried:
+            payment = now.get(row.source_id)
+            if payment is None:
+                self._changed_after(row, "deleted")
+            elif payment.amount.amount != row.amount:
+                self._changed_after(row, f"changed to {money_words(payment.amount)}")
+
+    def _changed_after(self, row: PaymentLink, what: str) -> None:
+        """A payment changed or deleted where it was recorded after syncfirm carried it: said
+        once, on the link and as an alert; the copy is a person's to correct, as syncfirm
+        takes no money back on its own."""
+        origin, copy = (
+            (self.books.crm, self.books.name)
+            if row.direction == TO_BOOKS
+            else (self.books.name, self.books.crm)
+        )
+        reason = f"the {origin} payment was {what} after it was recorded in {copy}"
+        if row.reason == reason:
             return
-        link.reason = reason
-        link.save(update_fields=["reason", "updated_at"])
+        row.reason = reason
+        row.save(update_fields=["reason", "updated_at"])
+        number = (
+            InvoiceLink.objects.filter(client=self.client, deal_id=row.deal_id)
+            .values_list("doc_number", flat=True)
+            .first()
+        )
         raise_alert(
             self.run,
-            f"Payment {payment.external_id} on invoice {link.invoice_id}: {reason}; correct "
-            f"the payment in {self.books.crm} by hand.",
+            f"A payment of {money_words(Money(row.amount, row.currency))} on invoice "
+            f"{number or row.invoice_id}: {reason}; correct the payment in {copy} by hand.",
             source="payment sync",
         )
 

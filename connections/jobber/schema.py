@@ -161,6 +161,7 @@ def invoice_payments(node: dict, currency: str) -> tuple[list[CrmPayment], bool]
     for p in nodes:
         kind = _text(p, "adjustmentType") or "PAYMENT"
         amount = jobber_number(p.get("amount"), "payment amount", default=Decimal(0))
+        amount = amount.quantize(Decimal("0.01"))  # Jobber's Float: "180.0" is 180.00
         found.append(
             CrmPayment(
                 external_id=str(p.get("id") or ""),

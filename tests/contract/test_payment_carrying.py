@@ -131,6 +131,43 @@ def test_what_cannot_be_carried_is_held_with_its_reason_once(jobber_and_books):
     assert said.count() == 2  # each said once, not every run
 
 
+def test_a_payment_changed_or_deleted_after_it_was_carried_is_said_once_not_undone(
+    jobber_and_books,
+):
+    from sync.models import Alert
+
+    client, books, crm = jobber_and_books
+    invoice, in_books = posted(client, books, crm)
+    in_jobber = crm.pay(invoice, Decimal("200.00"))
+    books.pay(in_books["id"], in_books["customer"], Decimal("40.00"))
+    sync(client, 2)
+    assert len(books.payments_on(in_books["id"])) == 2 and len(crm.payments(invoice)) == 2
+    crm.change_payment(in_jobber, Decimal("180.00"))
+    sync(client, 3)
+    alerts = list(Alert.objects.filter(client=client, source="payment sync"))
+    assert len(alerts) == 1, [a.message for a in alerts]
+    said = alerts[0].message
+    assert "the Jobber payment was changed to 180.00 USD after it was recorded in" in said
+    assert "correct the payment in" in said and "SF-5001" in said
+    # Nothing is taken back on syncfirm's own: the books keep the 200.00 it recorded.
+    assert Decimal("200.00") in [a for a, _ in books.payments_on(in_books["id"])]
+
+
+def test_a_books_payment_deleted_after_it_was_carried_to_jobber_is_said_once(jobber_and_books):
+    from sync.models import Alert
+
+    client, books, crm = jobber_and_books
+    invoice, in_books = posted(client, books, crm)
+    books.pay(in_books["id"], in_books["customer"], Decimal("40.00"))
+    sync(client, 2)
+    assert [p["amount"] for p in crm.payments(invoice)] == [Decimal("40.00")]
+    books.delete_payment(in_books["id"])
+    sync(client, 3)
+    (alert,) = Alert.objects.filter(client=client, source="payment sync")
+    assert "was deleted after it was recorded in Jobber" in alert.message, alert.message
+    assert [p["amount"] for p in crm.payments(invoice)] == [Decimal("40.00")]
+
+
 def test_an_invoice_paid_in_jobber_before_the_switch_is_posted_with_its_payment(
     jobber_and_books,
 ):

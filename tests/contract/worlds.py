@@ -81,6 +81,20 @@ class QuickBooksBooks:
                     found.append((Decimal(str(line["Amount"])), d.get("PrivateNote", "")))
         return found
 
+    def delete_payment(self, invoice_id: str) -> None:
+        """The bookkeeper deletes the payment on an invoice (python-quickbooks' delete)."""
+        from quickbooks.objects.payment import Payment
+
+        from sandbox.quickbooks.models import Entity
+
+        rows = Entity.objects.using("sandbox").filter(
+            company__realm_id=self.connection.external_id, entity_type="Payment", deleted=False
+        )
+        link = {"TxnId": invoice_id, "TxnType": "Invoice"}
+        (row,) = [r for r in rows if any(link in line.get("LinkedTxn", [])
+                                         for line in r.data.get("Line", []))]  # fmt: skip
+        Payment.get(row.entity_id, qb=self.qb).delete(qb=self.qb)
+
     def key_again(self, invoice_id: str, number: str) -> str:
         """The bookkeeper types an invoice in again by hand: same customer, same lines,
         another number. Returns the new invoice's id."""
@@ -189,6 +203,23 @@ class XeroBooks:
             for d in (r.data for r in rows.order_by("pk"))
             if d.get("Status") != "DELETED" and d["Invoice"]["InvoiceID"] == invoice_id
         ]
+
+    def delete_payment(self, invoice_id: str) -> None:
+        """The bookkeeper removes the payment on an invoice (Status DELETED)."""
+        from sandbox.xero.models import Record
+
+        rows = Record.objects.using("sandbox").filter(
+            organisation__tenant_id=self.connection.external_id, kind="Payment"
+        )
+        (payment,) = [
+            d["PaymentID"]
+            for d in (r.data for r in rows)
+            if d.get("Status") != "DELETED" and d["Invoice"]["InvoiceID"] == invoice_id
+        ]
+        answer = self.api.delete_payment(
+            self.connection.external_id, payment, {"Status": "DELETED"}, _preload_content=False
+        )
+        assert answer.status == 200, answer.data
 
     def key_again(self, invoice_id: str, number: str) -> str:
         """The bookkeeper types an invoice in again by hand: same contact, same lines,
@@ -419,6 +450,19 @@ class JobberCrm:
             created_at=now, updated_at=now,
         )  # fmt: skip
         store.settle(invoice)
+
+    def change_payment(self, payment_id: str, amount: Decimal) -> None:
+        """The contractor corrects a payment's amount in Jobber."""
+        from django.utils import timezone
+
+        from sandbox.jobber import store
+        from sandbox.jobber.ids import decode_id
+        from sandbox.jobber.models import PaymentRecord
+
+        row = PaymentRecord.objects.using("sandbox").get(pk=decode_id(payment_id)[1])
+        row.amount, row.updated_at = amount, timezone.now()
+        row.save()
+        store.settle(row.invoice)
 
     def payments(self, invoice_id: str) -> list[dict]:
         """The payment records on an invoice, as the emulator holds them."""
