@@ -12,6 +12,7 @@ from .models import (
     InvoiceLink,
     LearntMatching,
     MirroredCustomer,
+    PaymentLink,
     SyncConflict,
     SyncCursor,
     SyncSettings,
@@ -31,6 +32,7 @@ class SyncSetAside:
             "customer_links": CustomerLink.objects.filter(client=client).count(),
             "mirrored_customers": _mirrors(client, books_changed).count(),
             "invoice_links": InvoiceLink.objects.filter(client=client).count(),
+            "payment_links": PaymentLink.objects.filter(client=client).count(),
             "open_conflicts": SyncConflict.objects.filter(
                 client=client, status=ConflictStatus.OPEN
             ).count(),
@@ -44,6 +46,8 @@ class SyncSetAside:
         client = change.client
         links = CustomerLink.objects.filter(client=client)
         invoices = InvoiceLink.objects.filter(client=client)
+        # Payments carried between the old pair name invoices and payments of the old pair.
+        payments = PaymentLink.objects.filter(client=client)
         cursors = SyncCursor.objects.filter(client=client)
         mirrors = _mirrors(client, change.books_changed)
         # A person's "link them", "create it" or "leave it unsynced" was about a record and a
@@ -60,6 +64,7 @@ class SyncSetAside:
         archive = {
             "customer_links": list(links.values()),
             "invoice_links": list(invoices.values()),
+            "payment_links": list(payments.values()),
             "sync_cursors": list(cursors.values("system", "group", "value")),
             "mirrored_customers": list(mirrors.values("external_id", "display_name", "version")),
             "decided_matches": list(decided.values_list("pk", "resolution")),
@@ -70,6 +75,7 @@ class SyncSetAside:
         }
         links.delete()
         invoices.delete()
+        payments.delete()
         cursors.delete()
         mirrors.delete()
         decided.update(resolution=SET_ASIDE)

@@ -138,7 +138,9 @@ def test_a_contractor_cannot_connect_another_clients_company(client, two_firms, 
 def test_staff_change_the_company_only_by_confirming_what_it_sets_aside(
     client, two_firms, sandbox, system
 ):
-    from sync.models import CustomerLink, InvoiceLink, InvoiceState
+    from decimal import Decimal
+
+    from sync.models import CustomerLink, InvoiceLink, InvoiceState, PaymentLink, PaymentState
 
     client.force_login(two_firms.accountant_a)
     staff_connect(client, system, new_account_name="First books")
@@ -149,6 +151,10 @@ def test_staff_change_the_company_only_by_confirming_what_it_sets_aside(
     InvoiceLink.objects.create(
         client=two_firms.client_a, deal_id="7", state=InvoiceState.CREATED, accounting_id="130"
     )
+    PaymentLink.objects.create(
+        client=two_firms.client_a, direction=PaymentLink.TO_BOOKS, source_id="p1", deal_id="7",
+        invoice_id="130", target_id="88", amount=Decimal("40.00"), state=PaymentState.CREATED,
+    )  # fmt: skip
     callback = consent(start_direct(client, system), system, new_account_name="Second books")
     answer = client.get(local(callback))
     first.refresh_from_db()
@@ -160,6 +166,7 @@ def test_staff_change_the_company_only_by_confirming_what_it_sets_aside(
     page = client.get(page_url).content.decode()
     assert "Change Alpha Secret Roofing" in page and first.external_name in page
     assert "<strong>1</strong> customer link" in page and "<strong>1</strong> invoice link" in page
+    assert "<strong>1</strong> payment carried between the CRM and the books" in page
 
     # A press that does not name the change (an old page, a forged post) changes nothing.
     assert client.post(page_url, {"action": "connect"}).status_code == 409
@@ -178,6 +185,9 @@ def test_staff_change_the_company_only_by_confirming_what_it_sets_aside(
     assert change.new_external_id == after.external_id
     assert change.counts["customer_links"] == 1 and change.actor == two_firms.accountant_a
     assert change.archive["invoice_links"][0]["accounting_id"] == "130", "kept as history"
+    # A payment carried to the old books names their invoice and payment: set aside too.
+    assert not PaymentLink.objects.filter(client=two_firms.client_a).exists()
+    assert change.archive["payment_links"][0]["target_id"] == "88"
     entry = AuditEntry.objects.get(action="connection.change_company")
     assert entry.actor == two_firms.accountant_a
     assert entry.before["external_id"] == first.external_id
