@@ -211,6 +211,40 @@ def test_invoices_jobs_and_balances_of_a_crm_that_bills(crm_world):
     assert not result.ok and result.refusal == Refusal.OTHER and "Jobber" in result.error
 
 
+def test_payments_on_a_billing_crms_invoices_are_read_and_recorded_once(crm_world):
+    """A CRM that records payments on its invoices: read with their kind and Decimal amount,
+    and one recorded with syncfirm's reference; more than the balance is refused in words.
+    A sales CRM holds none and refuses to record one, without a call."""
+    from connections.records import NewPayment
+
+    crm, adapter = crm_world.crm, crm_world.adapter
+    company = crm.company("Juniper Decks")
+    if not crm.bills_itself:
+        assert not adapter.crm_capabilities.records_payments
+        assert adapter.crm_payments(["1"]) == []
+        refused = adapter.record_crm_payment(NewPayment("1", "", Money(Decimal(1), "USD"), "", "x"))
+        assert not refused.ok and "HubSpot" in refused.error
+        return
+    assert adapter.crm_capabilities.records_payments
+    issued = crm.billable(company, LINES, number="2101")
+    theirs = crm.pay(issued, Decimal("60.50"))
+    crm.refund(issued, Decimal("10.00"))
+    ours = NewPayment(issued, "", Money(Decimal("100.00"), "USD"), "2026-11-30", "syncfirm: ref 1")
+    written = adapter.record_crm_payment(ours)
+    assert written.ok and written.external_id
+    found = {p.external_id: p for p in adapter.crm_payments([issued])}
+    assert found[theirs].amount == Money(Decimal("60.50"), "USD")
+    assert found[theirs].kind == "payment"
+    assert isinstance(found[theirs].amount.amount, Decimal)
+    assert found[written.external_id].details == "syncfirm: ref 1"
+    assert found[written.external_id].paid_on == "2026-11-30"
+    assert [p.amount.amount for p in found.values() if p.kind == "refund"] == [Decimal("-10.00")]
+    too_much = NewPayment(issued, "", Money(Decimal("1000.00"), "USD"), "2026-11-30", "x")
+    refused = adapter.record_crm_payment(too_much)
+    assert not refused.ok and refused.refusal == Refusal.INVALID and "balance" in refused.error
+    assert len(adapter.crm_payments([issued])) == 3  # nothing written by the refusal
+
+
 def test_a_jobber_client_posts_its_issued_invoice_to_quickbooks_once_keeping_its_number(
     jobber_and_quickbooks,
 ):
