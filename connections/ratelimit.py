@@ -1,15 +1,21 @@
 """Provider rate limits kept across every worker process and machine, not per process.
 
-Each limit is counted in fixed windows of half the provider's period in a database row per
-(account, limit, window), incremented atomically (`UPDATE … SET count = count + 1`), so any
-number of qcluster processes share one count. A rolling period touches at most three
-half-windows, so each half-window admits a third of the provider's limit: never over it,
-at two thirds of its throughput. QuickBooks' "10 requests at once" is a counter held for
-the length of each call. A 429 that still arrives (another app on the same account) is
-waited out by the retry policy.
+Each limit's period is counted in `buckets` fixed windows, a database row per (account,
+limit, window), incremented atomically (`UPDATE … SET count = count + 1`), so any number of
+qcluster processes share one count. A rolling period touches at most `buckets + 1` windows,
+so a call is admitted only while those windows together hold no more than the limit: never
+over it, rolling or fixed (Xero's fixed windows start at a time we cannot know), at
+`buckets / (buckets + 1)` of its throughput. QuickBooks' "10 requests at once" and Xero's 5
+are a counter held for the length of each call. A 429 that still arrives (another app on
+the same account) is waited out by the retry policy.
+
+A daily quota (Xero's 5,000 calls a day) is not waited out inside a call: when it is spent
+the call fails at once with `QuotaSpent`, saying when calls resume, and `usage` lets health
+warn before then.
 
 The database is the one shared thing every deployment has (SQLite in the demo, PostgreSQL
-in production); one extra indexed UPDATE per provider call is cheap next to the call.
+in production); one extra indexed UPDATE and one read per provider call are cheap next to
+the call.
 """
 
 import math
@@ -17,13 +23,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from .providers import System
+from .retries import ProviderError
 
 
 @dataclass(frozen=True)
@@ -31,25 +38,52 @@ class Limit:
     name: str
     calls: int
     period: float  # seconds
+    buckets: int = 6  # windows the period is counted in
+    words: str = ""  # "a minute", "a day"
 
     @property
     def window(self) -> float:
-        return self.period / 2
+        return self.period / self.buckets
 
     @property
-    def per_window(self) -> int:
-        return max(1, math.floor(self.calls / 3))
+    def daily(self) -> bool:
+        return self.period >= 86_400
 
 
 LIMITS: dict[str, list[Limit]] = {
-    System.QUICKBOOKS: [Limit("minute", 500, 60.0)],
-    System.HUBSPOT: [Limit("ten_seconds", 100, 10.0)],
+    System.QUICKBOOKS: [Limit("minute", 500, 60.0, words="a minute")],
+    System.HUBSPOT: [Limit("ten_seconds", 100, 10.0, buckets=5, words="in 10 seconds")],
     # Jobber's request guard; its query-cost bucket is waited out by its client (THROTTLED).
-    System.JOBBER: [Limit("five_minutes", 2500, 300.0)],
+    System.JOBBER: [Limit("five_minutes", 2500, 300.0, buckets=5, words="in 5 minutes")],
+    # Per organisation (api-facts C10); Starter-tier apps get 1,000 a day, not 5,000.
+    System.XERO: [
+        Limit("minute", 60, 60.0, words="a minute"),
+        Limit("day", 5000, 86_400.0, buckets=24, words="a day"),
+    ],
 }
-CONCURRENCY: dict[str, int] = {System.QUICKBOOKS: 10}
+CONCURRENCY: dict[str, int] = {System.QUICKBOOKS: 10, System.XERO: 5}
 POLL = 0.05
+LONGEST_WAIT = 60.0  # seconds a call waits for a daily allowance inside a run; longer: QuotaSpent
 SLOT_TTL = timedelta(minutes=2)  # a slot a killed worker held is given back after this
+
+
+class QuotaSpent(ProviderError):
+    """The account's allowance is used up for longer than a run should wait: said, not
+    retried; `resumes_at` is when calls are admitted again."""
+
+    def __init__(self, message: str, resumes_at: datetime):
+        super().__init__(message, code="quota")
+        self.resumes_at = resumes_at
+
+
+@dataclass(frozen=True)
+class Usage:
+    limit: Limit
+    used: int  # calls counted in the last period
+
+    @property
+    def share(self) -> float:
+        return self.used / self.limit.calls
 
 
 class RateWindow(models.Model):
@@ -79,15 +113,63 @@ def _bump(key: str, expires_at, by: int = 1) -> int:
     return RateWindow.objects.filter(key=key).values_list("count", flat=True).first() or 0
 
 
+def _clock() -> float:
+    return time.time()
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _keys(system: str, account: str, limit: Limit, index: int) -> list[str]:
+    """The windows a rolling period ending in window `index` may touch, oldest first."""
+    first = index - limit.buckets
+    return [f"{system}:{account}:{limit.name}:{n}" for n in range(first, index + 1)]
+
+
+def _counts(keys: list[str]) -> list[int]:
+    found = dict(RateWindow.objects.filter(key__in=keys).values_list("key", "count"))
+    return [found.get(key, 0) for key in keys]
+
+
 def _wait_for_window(system: str, account: str, limit: Limit) -> None:
     while True:
-        now = time.time()
+        now = _clock()
         index = int(now // limit.window)
-        key = f"{system}:{account}:{limit.name}:{index}"
+        keys = _keys(system, account, limit, index)
         expires = timezone.now() + timedelta(seconds=limit.period * 2)
-        if _bump(key, expires) <= limit.per_window:
+        _bump(keys[-1], expires)
+        counts = _counts(keys)
+        if sum(counts) <= limit.calls:
             return
-        time.sleep(max(POLL, (index + 1) * limit.window - now))
+        _bump(keys[-1], expires, -1)
+        # The oldest windows leave the period one by one (counts[n] at the start of window
+        # index + n + 1): wait until enough calls have left with them.
+        over, leaves = sum(counts) - limit.calls, index + 1
+        for n, count in enumerate(counts[:-1]):
+            over -= count
+            leaves = index + n + 1
+            if over <= 0:
+                break
+        wait = max(POLL, leaves * limit.window - now)
+        if limit.daily and wait > LONGEST_WAIT:
+            resumes = timezone.now() + timedelta(seconds=wait)
+            raise QuotaSpent(
+                f"the {limit.calls:,} calls {limit.words} this account allows are used up; "
+                f"calls resume in about {math.ceil(wait / 60)} minutes",
+                resumes,
+            )
+        _sleep(wait)
+
+
+def usage(system: str, account: str) -> list[Usage]:
+    """Calls counted against each of the account's limits over its last period."""
+    found = []
+    for limit in LIMITS.get(system, []):
+        index = int(_clock() // limit.window)
+        keys = _keys(system, account, limit, index)[1:]  # the period, not the window before
+        found.append(Usage(limit, sum(_counts(keys))))
+    return found
 
 
 @contextmanager

@@ -18,6 +18,7 @@ LEVELS = {HEALTHY: 0, DEGRADED: 1, BROKEN: 2}
 # No connection yet: no level at all, so no claim that changes arrive or syncs finish.
 NOT_CONNECTED = "not_connected"
 LAPSE_WARNING = timedelta(days=7)  # an authorisation lapsing this soon is said
+QUOTA_WARNING = 0.8  # share of a daily allowance used that is said before it runs out
 BROKEN_AFTER = timedelta(hours=24)  # no sync finished for this long: changes stopped arriving
 
 
@@ -49,6 +50,8 @@ class Facts:
     unsubscribed: tuple[str, ...] = ()  # CRM events syncfirm's app is not subscribed to
     remedy: str = ""  # how that is mended, in the provider's words
     started: bool = True  # the historical import is done: syncs are expected
+    # Daily allowances: (provider label, calls used in the last day, allowed a day).
+    quotas: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ def assess(facts: Facts) -> Health:
         *_syncs(facts),
         *_webhooks(facts),
         *_subscriptions(facts),
+        *_quotas(facts),
     ]
     worst = max((LEVELS[r.level] for r in reasons), default=0)
     status = next(s for s, n in LEVELS.items() if n == worst)
@@ -185,3 +189,16 @@ def _subscriptions(facts: Facts):
         f"syncfirm's app at {facts.crm} is not subscribed to {named}: those changes reach "
         f"the books only at the scheduled pull, up to {span(facts.window)} late. {facts.remedy}",
     )
+
+
+def _quotas(facts: Facts):
+    """A provider's daily allowance nearly used up: said before syncs stop for the day."""
+    for label, used, allowed in facts.quotas:
+        if allowed and used >= allowed * QUOTA_WARNING:
+            yield Reason(
+                f"quota:{label}",
+                DEGRADED,
+                f"{label} has used {used:,} of the {allowed:,} calls a day it allows this "
+                "account (the last 24 hours): when none are left, syncs stop until calls "
+                "made a day earlier age out.",
+            )

@@ -23,6 +23,7 @@ from connections.actions import alert_recipients
 from connections.app_checks import app_gaps
 from connections.models import BOUND_STATUSES, Connection, WebhookDelivery
 from connections.providers import Kind, provider
+from connections.ratelimit import usage
 
 from . import health
 from .models import FINISHED_STATUSES, Incident, RunKind, RunStatus, SyncRun, SyncSettings
@@ -72,6 +73,12 @@ def facts_for(client: Client, now=None) -> health.Facts:
         started=sync_settings.import_done_at is not None,
         unsubscribed=unsubscribed,
         remedy=remedy,
+        quotas=tuple(
+            (provider(c.system).label, u.used, u.limit.calls)
+            for c in connections
+            for u in usage(c.system, c.external_id)
+            if u.limit.daily
+        ),
     )
 
 
@@ -201,8 +208,15 @@ def overview(client: Client, now=None) -> dict:
     days as a strip, and the latest incidents."""
     now = now or timezone.now()
     today = timezone.localtime(now, client.tzinfo).date()
+    connections = client.connections.filter(status__in=BOUND_STATUSES)
     return {
         "integration": health.assess(facts_for(client, now)),
+        # Headroom under each provider limit, as counted across every worker.
+        "rate_limits": [
+            (provider(c.system).label, u)
+            for c in connections
+            for u in usage(c.system, c.external_id)
+        ],
         "integration_strip": strip(client, today),
         "incidents": list(Incident.objects.filter(client=client).order_by("-opened_at")[:10]),
     }

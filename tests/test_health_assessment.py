@@ -90,3 +90,13 @@ def test_a_connection_whose_calls_fail_past_the_window_is_said_with_its_last_ans
 def test_a_client_with_no_connection_is_not_connected_yet_not_healthy():
     health = assess(facts(links=(), last_success=None, started=False))
     assert health.status == NOT_CONNECTED and health.reasons == ()
+
+
+def test_a_daily_allowance_nearly_used_up_is_said_before_syncs_stop():
+    near = assess(facts(quotas=(("Xero", 4_200, 5_000),)))
+    assert near.status == DEGRADED
+    assert near.reasons[0].kind == "quota:Xero"
+    assert near.reasons[0].words.startswith(
+        "Xero has used 4,200 of the 5,000 calls a day it allows this account"
+    )
+    assert assess(facts(quotas=(("Xero", 3_000, 5_000),))).status == HEALTHY

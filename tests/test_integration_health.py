@@ -3,6 +3,7 @@ client turn it "degraded" at the next health check after the scheduled pull (wit
 client's window), with the reason in words on its page and the dashboard and one email;
 webhooks arriving again resolve the incident with a notice; the 30-day strip keeps the day."""
 
+import re
 import time
 
 import pytest
@@ -81,6 +82,10 @@ def test_stopped_webhooks_degrade_the_client_and_their_return_resolves_it(
     client.force_login(two_firms.accountant_a)
     page = client.get(reverse("client_detail", args=[live.client.slug])).content.decode()
     assert "Integration health" in page and "Degraded" in page and "Quiet Builders" in page
+    # The headroom under each provider limit, as the workers counted their calls.
+    limits = re.search(r"Rate limits, counted across every worker: ([^<]*)", page)[1]
+    assert re.search(r"HubSpot \d+ of 100 calls in 10 seconds", limits), limits
+    assert re.search(r"QuickBooks Online \d+ of 500 calls a minute", limits), limits
     board = client.get(reverse("dashboard")).content.decode()
     assert "Integration degraded" in board
 
