@@ -37,7 +37,7 @@ from .linkage import Decision as LinkDecision
 from .linkage import Matcher, Party
 from .linkage.duplicates import find_duplicates
 from .linkage.matcher import ONLY_NAME
-from .mapping import accounting_values, map_record
+from .mapping import accounting_values, map_record, record_name
 from .models import (
     CRM_LABELS,
     ConflictKind,
@@ -520,14 +520,7 @@ class _CustomerSync:
         return [self._record_name(r) for r in missed[:20]]
 
     def _record_name(self, record: CrmRecord) -> str:
-        values = map_record(record.properties, self.settings.field_map.get(record.crm_type, {}))
-        person = " ".join(filter(None, [values.get("given_name"), values.get("family_name")]))
-        return (
-            values.get("display_name")
-            or values.get("company_name")
-            or person
-            or (f"{record.crm_type} {record.external_id}")
-        )
+        return record_name(record, self.settings.field_map)
 
     def _all(self, crm_type: str, wanted: list[str]) -> list[CrmRecord]:
         records, cursor = [], None

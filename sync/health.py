@@ -50,6 +50,10 @@ class Facts:
     unsubscribed: tuple[str, ...] = ()  # CRM events syncfirm's app is not subscribed to
     remedy: str = ""  # how that is mended, in the provider's words
     started: bool = True  # the historical import is done: syncs are expected
+    # The daily arrival check: changes made in the last day (`late_of` of them checked) that
+    # reached the other system late: (where made, name, minutes it took or None: not yet).
+    late: tuple[tuple[str, str, int | None], ...] = ()
+    late_of: int = 0
     # Daily allowances: (provider label, calls used in the last day, allowed a day).
     quotas: tuple[tuple[str, int, int], ...] = ()
 
@@ -92,6 +96,7 @@ def assess(facts: Facts) -> Health:
         *_webhooks(facts),
         *_subscriptions(facts),
         *_quotas(facts),
+        *_arrivals(facts),
     ]
     worst = max((LEVELS[r.level] for r in reasons), default=0)
     status = next(s for s, n in LEVELS.items() if n == worst)
@@ -202,3 +207,23 @@ def _quotas(facts: Facts):
                 "account (the last 24 hours): when none are left, syncs stop until calls "
                 "made a day earlier age out.",
             )
+
+
+def _arrivals(facts: Facts):
+    """Changes made in the last day that reached the other system later than the window."""
+    if not facts.late:
+        return
+    named = _first_three(
+        tuple(
+            f"{name} (in {origin}, "
+            + (f"took {span(timedelta(minutes=lag))})" if lag is not None else "not yet)")
+            for origin, name, lag in facts.late
+        )
+    )
+    count = len(facts.late)
+    yield Reason(
+        "arrival",
+        DEGRADED,
+        f"{count} of the {facts.late_of} customer changes made in the last day took longer "
+        f"than {span(facts.window)} to reach the other system: {named}.",
+    )

@@ -26,10 +26,23 @@ from connections.providers import Kind, provider
 from connections.ratelimit import usage
 
 from . import health
-from .models import FINISHED_STATUSES, Incident, RunKind, RunStatus, SyncRun, SyncSettings
+from .arrival import Change, late_changes
+from .mapping import record_name
+from .models import (
+    FINISHED_STATUSES,
+    ArrivalCheck,
+    CustomerLink,
+    Incident,
+    RecordOutcome,
+    RunKind,
+    RunStatus,
+    SyncRun,
+    SyncSettings,
+)
 
 STRIP_DAYS = 30
 PROBE_EVERY = timedelta(days=1)
+NAMES_KEPT = 20  # late changes named on the check (the count says how many in all)
 
 
 def facts_for(client: Client, now=None) -> health.Facts:
@@ -58,6 +71,7 @@ def facts_for(client: Client, now=None) -> health.Facts:
     )
     missed = tuple((pull or {}).get("counts", {}).get("missed_by_webhooks", ()))
     unsubscribed, remedy = app_gaps(crm.system) if crm else ((), "")
+    arrivals = ArrivalCheck.objects.filter(client=client, error="").first()
     return health.Facts(
         now=now,
         window=timedelta(minutes=sync_settings.schedule_minutes),
@@ -73,6 +87,10 @@ def facts_for(client: Client, now=None) -> health.Facts:
         started=sync_settings.import_done_at is not None,
         unsubscribed=unsubscribed,
         remedy=remedy,
+        late=tuple(
+            (c["origin"], c["name"], c["lag_minutes"]) for c in (arrivals.late if arrivals else [])
+        ),
+        late_of=arrivals.changes if arrivals else 0,
         quotas=tuple(
             (provider(c.system).label, u.used, u.limit.calls)
             for c in connections
@@ -80,6 +98,85 @@ def facts_for(client: Client, now=None) -> health.Facts:
             if u.limit.daily
         ),
     )
+
+
+def check_arrivals(client: Client, now=None) -> ArrivalCheck | None:
+    """The daily probe's second half (`sync.arrival`): the linked customers changed in the
+    last day in either system, read through the adapters (nothing written), against the
+    runs that looked at them. Once a day per client, after its import."""
+    from connections import retries
+
+    now = now or timezone.now()
+    done = ArrivalCheck.objects.filter(client=client).first()
+    sync_settings = SyncSettings.objects.filter(client=client).first()
+    if (done and now - done.checked_at < PROBE_EVERY) or not (
+        sync_settings and sync_settings.import_done_at
+    ):
+        return None
+    connections = {provider(c.system).kind: c for c in client.connections.filter(status="active")}
+    if Kind.CRM not in connections or Kind.ACCOUNTING not in connections:
+        return None
+    crm, books = connections[Kind.CRM], connections[Kind.ACCOUNTING]
+    since = max(now - PROBE_EVERY, sync_settings.import_done_at)
+    try:
+        changes, error = _changes(client, crm, books, since, sync_settings.field_map), ""
+    except (retries.ProviderError, retries.Transient, retries.RateLimited) as failed:
+        changes, error = [], str(failed)[:500]  # said on the connection; half a read not judged
+    window = timedelta(minutes=sync_settings.schedule_minutes)
+    late = late_changes(changes, _looked(client, since), now, window) if not error else []
+    check, _ = ArrivalCheck.objects.update_or_create(
+        client=client,
+        defaults={
+            "checked_at": now,
+            "changes": len(changes),
+            "error": error,
+            "late": [
+                {
+                    "origin": item.change.origin,
+                    "name": item.change.name[:200],
+                    "lag_minutes": int(item.lag.total_seconds() // 60) if item.lag else None,
+                }
+                for item in late[:NAMES_KEPT]
+            ],
+        },
+    )
+    return check
+
+
+def _changes(client: Client, crm: Connection, books: Connection, since, field_map) -> list[Change]:
+    """Linked customers changed after `since` in the CRM and in the books, as they say."""
+    from connections.adapters import accounting_adapter, crm_adapter
+
+    links = CustomerLink.objects.filter(client=client)
+    changes, crm_label = [], provider(crm.system).label
+    adapter = crm_adapter(crm)
+    for crm_type in ("companies", "contacts"):
+        linked = set(links.filter(crm_type=crm_type).values_list("crm_id", flat=True))
+        for record in adapter.records_changed_since(crm_type, since):
+            if record.external_id in linked and record.updated_at:
+                name, key = record_name(record, field_map), f"crm:{record.external_id}"
+                changes.append(Change(crm_label, name, key, record.updated_at))
+    linked = set(links.values_list("accounting_id", flat=True))
+    books_label = provider(books.system).label
+    for customer in accounting_adapter(books).customers_changed_since(since):
+        if customer.external_id in linked and customer.updated_at:
+            key = f"books:{customer.external_id}"
+            changes.append(Change(books_label, customer.display_name, key, customer.updated_at))
+    return changes
+
+
+def _looked(client: Client, since) -> dict[str, list]:
+    """Record key → when the runs that looked at it (since `since`) finished."""
+    looked: dict[str, list] = {}
+    outcomes = RecordOutcome.objects.filter(
+        run__client=client, run__finished_at__gte=since
+    ).values_list("crm_id", "accounting_id", "run__finished_at")
+    for crm_id, accounting_id, finished in outcomes:
+        if crm_id:
+            looked.setdefault(f"crm:{crm_id}", []).append(finished)
+        if accounting_id:
+            looked.setdefault(f"books:{accounting_id}", []).append(finished)
+    return looked
 
 
 def _link(connection: Connection) -> health.Link:

@@ -118,3 +118,16 @@ def accounting_values(customer: Customer) -> dict[str, str]:
         "tax_id": customer.tax_id,
         "notes": customer.notes,
     }
+
+
+def record_name(record, field_map: dict) -> str:
+    """What people call a CRM record: its mapped display or company name, else the person's
+    name, else its type and id."""
+    values = map_record(record.properties, field_map.get(record.crm_type, {}))
+    person = " ".join(filter(None, [values.get("given_name"), values.get("family_name")]))
+    return (
+        values.get("display_name")
+        or values.get("company_name")
+        or person
+        or f"{record.crm_type} {record.external_id}"
+    )

@@ -679,6 +679,25 @@ class PaymentLink(models.Model):
         return f"payment {self.source_id} {self.direction}: {self.state}"
 
 
+class ArrivalCheck(models.Model):
+    """The daily probe's second half for one client (`sync.arrival`): how many changes made
+    in the last day were checked, and those that reached the other system late or not yet."""
+
+    firm_lookup = "client__firm"
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="arrival_check")
+    checked_at = models.DateTimeField(default=timezone.now)
+    changes = models.PositiveIntegerField(default=0)
+    # [{"origin": "HubSpot", "name": "Acme Roofing", "lag_minutes": 95 or null}]
+    late = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)  # the check could not read a system: said, not judged
+
+    objects = FirmScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.client}: {len(self.late)} of {self.changes} changes late"
+
+
 class IncidentLevel(models.TextChoices):
     DEGRADED = "degraded", "Degraded"
     BROKEN = "broken", "Broken"

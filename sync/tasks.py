@@ -127,7 +127,7 @@ def check_health() -> int:
     connection nobody called for a day. One client's failure stops no other."""
     from connections.app_checks import check_apps
 
-    from .health_record import probe, record
+    from .health_record import check_arrivals, probe, record
 
     try:
         check_apps()  # the app's own subscriptions, once for every client on that CRM
@@ -137,6 +137,7 @@ def check_health() -> int:
     for client in Client.objects.filter(connections__status__in=BOUND_STATUSES).distinct():
         try:
             probe(client)
+            check_arrivals(client)
             record(client)
             checked += 1
         except Exception:
