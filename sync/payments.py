@@ -51,7 +51,7 @@ class PaymentStep:
         self.step, self.sync, self.run = step, step.sync, step.run
         self.client, self.settings = step.client, step.settings
         self.accounting, self.crm, self.books = step.accounting, step.crm, step.books
-        self.closed = None
+        self._closed: list = []  # the books' closed-through date, read once when needed
 
     def execute(self, deal_ids: set[str], books_payments: list[PaymentInfo]) -> None:
         """`deal_ids`: the CRM invoices changed or posted in this run; `books_payments`: the
@@ -68,7 +68,6 @@ class PaymentStep:
                 client=self.client, state=InvoiceState.CREATED
             ).exclude(accounting_id="")
         }
-        self.closed = self.accounting.books_closed_through()
         wanted = {d for d in deal_ids if d in posted} | {
             p.deal_id for p in unsettled if p.deal_id in posted
         }
@@ -84,6 +83,11 @@ class PaymentStep:
                 "deals", "", "payments", Outcome.FAILED,
                 f"payments could not be read ({error}); the next sync carries them",
             )  # fmt: skip
+
+    def closed(self):
+        if not self._closed:
+            self._closed.append(self.accounting.books_closed_through())
+        return self._closed[0]
 
     # -- CRM → books ---------------------------------------------------------------------
     def _to_books(self, links: list[InvoiceLink]) -> None:
@@ -151,10 +155,11 @@ class PaymentStep:
             )
         if invoice is None or invoice.voided:
             return f"its invoice is voided or gone in {books}: the {amount} payment is not recorded"
-        if self.closed and payment.paid_on and payment.paid_on <= self.closed.isoformat():
+        closed = self.closed()
+        if closed and payment.paid_on and payment.paid_on <= closed.isoformat():
             return (
                 f"paid {payment.paid_on}, inside {books}' closed period (closed through "
-                f"{self.closed.isoformat()}): not recorded; record it by hand if it belongs"
+                f"{closed.isoformat()}): not recorded; record it by hand if it belongs"
             )
         if payment.amount.amount > balance:
             return (

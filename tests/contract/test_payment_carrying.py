@@ -243,3 +243,23 @@ def faults(sandbox: str, books, crm, **plan) -> None:
 
 def books_name(books) -> str:
     return {"quickbooks": "QuickBooks", "xero": "Xero"}[books.system]
+
+
+def test_a_payment_dated_in_the_books_closed_period_is_held_not_recorded(
+    jobber_and_quickbooks, sandbox
+):
+    client, books, crm = jobber_and_quickbooks
+    invoice, in_books = posted(client, books, crm)
+    requests.patch(
+        f"{sandbox}/sandbox/control/{books.control_path}",
+        json={"book_close_date": "2026-11-30"},
+        timeout=10,
+    ).raise_for_status()
+    crm.pay(invoice, Decimal("75.00"), on="2026-11-28")
+    sync(client, 2)
+    assert books.payments_on(in_books["id"]) == []
+    (held,) = PaymentLink.objects.filter(client=client)
+    assert held.state == PaymentState.HELD
+    assert held.reason.startswith(
+        "paid 2026-11-28, inside QuickBooks' closed period (closed through 2026-11-30)"
+    )
