@@ -203,8 +203,9 @@ def _compared(crm: SnapCrmInvoice, books: SnapInvoice) -> Finding | None:
             {"crm_paid": str(crm.paid), "books_paid": str(books_paid), "side": "books", **moved},
             {
                 "action": "review",
-                "words": f"Record the payment in {crm.where}, so that nobody chases the "
-                "customer for money they paid.",
+                "words": f"If the books' payment is real, record it in {crm.where}, so that "
+                f"nobody chases the customer for money they paid; if {crm.where} shows a "
+                "refund or a correction the books lack, record that in the books instead.",
             },
         )
     if crm.paid != books_paid:

@@ -25,7 +25,14 @@ from sync.customers import SyncUnavailable, active_connection, properties_for
 from sync.invoice_pairing import number_core
 from sync.invoicing import doc_number, referenced_deal
 from sync.mapping import map_record
-from sync.models import CrmSource, CustomerLink, InvoiceLink, SyncSettings
+from sync.models import (
+    CrmSource,
+    CustomerLink,
+    InvoiceLink,
+    PaymentLink,
+    PaymentState,
+    SyncSettings,
+)
 from sync.validation import check_customer
 
 from . import audit_run, balances, detectors, ledger, lifecycle, materiality
@@ -488,6 +495,24 @@ def _collector_paused():
             gc.enable()
 
 
+def _with_held_payments(found: list, client) -> list:
+    """A payment difference whose cause syncfirm knows (it held a payment on that invoice
+    rather than carry it: a refund, a closed period) says so in its fix."""
+    held = dict(
+        PaymentLink.objects.filter(
+            client=client, state__in=[PaymentState.HELD, PaymentState.UNCERTAIN]
+        ).values_list("deal_id", "reason")
+    )
+    out = []
+    for finding in found:
+        why = held.get(finding.deal_id)
+        if why and finding.code in ("paid_but_open", "balance_mismatch"):
+            words = f"syncfirm held a payment on this invoice instead of carrying it ({why}). "
+            finding = replace(finding, fix={**finding.fix, "words": words + finding.fix["words"]})
+        out.append(finding)
+    return out
+
+
 def reconcile_records(
     recon: Reconciliation, snapshot: dict, period_end: date, stale_after_days: int = 90
 ) -> ledger.Outcome:
@@ -508,6 +533,7 @@ def _reconcile_records(recon, snapshot: dict, period_end: date, stale_after_days
             crm_side, records, snapshot["invoices"], period_end, stale_after_days
         )
         found = _without_unread_partners(found, crm_side, snapshot)
+        found = _with_held_payments(found, client)
     elif unaudited:
         found = []
     else:

@@ -54,6 +54,8 @@ class Facts:
     # reached the other system late: (where made, name, minutes it took or None: not yet).
     late: tuple[tuple[str, str, int | None], ...] = ()
     late_of: int = 0
+    # Alerts a person has not marked handled (a payment changed after it was carried …).
+    alerts: tuple[str, ...] = ()
     # Daily allowances: (provider label, calls used in the last day, allowed a day).
     quotas: tuple[tuple[str, int, int], ...] = ()
 
@@ -97,6 +99,7 @@ def assess(facts: Facts) -> Health:
         *_subscriptions(facts),
         *_quotas(facts),
         *_arrivals(facts),
+        *_alerts(facts),
     ]
     worst = max((LEVELS[r.level] for r in reasons), default=0)
     status = next(s for s, n in LEVELS.items() if n == worst)
@@ -226,4 +229,17 @@ def _arrivals(facts: Facts):
         DEGRADED,
         f"{count} of the {facts.late_of} customer changes made in the last day took longer "
         f"than {span(facts.window)} to reach the other system: {named}.",
+    )
+
+
+def _alerts(facts: Facts):
+    """Alerts waiting for a person: the client is not healthy until someone acts on them."""
+    if not facts.alerts:
+        return
+    count = len(facts.alerts)
+    yield Reason(
+        "alerts",
+        DEGRADED,
+        f"{count} alert{'s' * (count != 1)} on the sync page wait{'s' * (count == 1)} for "
+        f"someone to act and mark {'them' if count != 1 else 'it'} handled: {facts.alerts[0]}",
     )

@@ -30,6 +30,7 @@ from .arrival import Change, late_changes
 from .mapping import record_name
 from .models import (
     FINISHED_STATUSES,
+    Alert,
     ArrivalCheck,
     CustomerLink,
     Incident,
@@ -91,6 +92,11 @@ def facts_for(client: Client, now=None) -> health.Facts:
             (c["origin"], c["name"], c["lag_minutes"]) for c in (arrivals.late if arrivals else [])
         ),
         late_of=arrivals.changes if arrivals else 0,
+        alerts=tuple(
+            Alert.objects.filter(client=client, resolved_at=None)
+            .order_by("created_at")
+            .values_list("message", flat=True)[:5]
+        ),
         quotas=tuple(
             (provider(c.system).label, u.used, u.limit.calls)
             for c in connections

@@ -635,6 +635,10 @@ class PaymentState(models.TextChoices):
     MATCHED = "matched", "Already shown paid there: nothing written"
     HELD = "held", "Held: needs a person"
     UNCERTAIN = "uncertain", "Outcome unknown: needs a person"
+    HANDLED = "handled", "Handled by a person"
+
+
+WAITING_PAYMENTS = (PaymentState.HELD, PaymentState.UNCERTAIN)
 
 
 class PaymentLink(models.Model):

@@ -25,6 +25,16 @@ urlpatterns = [
         views.invoice_retry,
         name="client_sync_invoice_retry",
     ),
+    path(
+        "clients/<slug:client_slug>/sync/payments/<int:payment_id>/handled/",
+        views.payment_handled,
+        name="client_sync_payment_handled",
+    ),
+    path(
+        "clients/<slug:client_slug>/sync/alerts/<int:alert_id>/handled/",
+        views.alert_handled,
+        name="client_sync_alert_handled",
+    ),
     path("review/conflicts/", views.review_conflicts, name="review_conflicts"),
     path("review/conflicts/bulk/", views.conflicts_bulk, name="conflicts_bulk"),
 ]

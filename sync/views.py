@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clients.actions import audit
@@ -20,6 +21,7 @@ from .books_choices import read_books_choices, read_crm_choices
 from .client_matching import settings_changed, settings_stamp, vocabulary
 from .forms import SyncSettingsForm
 from .models import (
+    WAITING_PAYMENTS,
     Alert,
     ConflictKind,
     ConflictStatus,
@@ -27,6 +29,8 @@ from .models import (
     InvoiceState,
     LearntMatching,
     Outcome,
+    PaymentLink,
+    PaymentState,
     Posting,
     RunKind,
     SyncConflict,
@@ -78,12 +82,30 @@ def sync_page(request: HttpRequest, client_slug: str) -> HttpResponse:
         "page": page,
         "bulk_decisions": BULK_DECISIONS,
         "alerts": Alert.objects.for_firm(request.firm).filter(client=client, resolved_at=None)[:10],
+        "waiting_payments": _waiting_payments(request, client),
         "waiting_invoices": InvoiceLink.objects.for_firm(request.firm)
         .filter(client=client, state__in=[InvoiceState.HELD, InvoiceState.UNCERTAIN])
         .order_by("state", "-updated_at")[:WAITING_SHOWN],
     }
     template = "sync/partials/runs.html" if request.htmx else "sync/page.html"
     return render(request, template, context)
+
+
+def _waiting_payments(request: HttpRequest, client) -> list[PaymentLink]:
+    """Payments syncfirm held instead of carrying, each with its invoice's number."""
+    held = list(
+        PaymentLink.objects.for_firm(request.firm)
+        .filter(client=client, state__in=WAITING_PAYMENTS)
+        .order_by("-updated_at")[:WAITING_SHOWN]
+    )
+    numbers = dict(
+        InvoiceLink.objects.filter(
+            client=client, deal_id__in=[p.deal_id for p in held]
+        ).values_list("deal_id", "doc_number")
+    )
+    for payment in held:
+        payment.doc_number = numbers.get(payment.deal_id, "")
+    return held
 
 
 def _for_cards(conflicts) -> None:
@@ -295,6 +317,38 @@ def invoice_retry(request: HttpRequest, client_slug: str, link_id: int) -> HttpR
     else:
         deal = f"Deal “{link.deal_name}”" if link.deal_name else "The deal"
         messages.success(request, f"{deal}: looked for in the books, then written.")
+    return redirect("client_sync", client_slug=client.slug)
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def payment_handled(request: HttpRequest, client_slug: str, payment_id: int) -> HttpResponse:
+    """A held payment a person recorded by hand (or decided to leave): no longer waiting."""
+    client = get_client_for_member(request, client_slug)
+    link = get_for_firm(request, PaymentLink, pk=payment_id, client=client)
+    if link.state not in WAITING_PAYMENTS:
+        messages.info(request, "That payment was already handled.")
+        return redirect("client_sync", client_slug=client.slug)
+    before = {"state": link.state, "reason": link.reason}
+    link.state = PaymentState.HANDLED
+    link.save(update_fields=["state", "updated_at"])
+    audit(client.firm, request.user, "sync.payment_handled", link, before, {"state": link.state})
+    messages.success(request, "Marked as handled: syncfirm will not carry that payment.")
+    return redirect("client_sync", client_slug=client.slug)
+
+
+@require_POST
+@member_required(Role.ACCOUNTANT)
+def alert_handled(request: HttpRequest, client_slug: str, alert_id: int) -> HttpResponse:
+    """An alert a person has acted on: it leaves the pages and client health."""
+    client = get_client_for_member(request, client_slug)
+    alert = get_for_firm(request, Alert, pk=alert_id, client=client)
+    if alert.resolved_at is None:
+        alert.resolved_at = timezone.now()
+        alert.save(update_fields=["resolved_at"])
+        audit(client.firm, request.user, "sync.alert_handled", alert, {"message": alert.message},
+              {"resolved_at": alert.resolved_at.isoformat()})  # fmt: skip
+    messages.success(request, "Alert marked as handled.")
     return redirect("client_sync", client_slug=client.slug)
 
 

@@ -22,7 +22,15 @@ from connections.models import INVITATION_LIFETIME, ContractorInvitation
 from notices.models import Notice
 from questions.models import FindingQuestion
 from reconciliation.models import Finding, Reconciliation
-from sync.models import ConflictKind, InvoiceLink, RunKind, SyncConflict, SyncRun
+from sync.models import (
+    Alert,
+    ConflictKind,
+    InvoiceLink,
+    PaymentLink,
+    RunKind,
+    SyncConflict,
+    SyncRun,
+)
 
 from .conftest import TwoFirms
 
@@ -77,6 +85,17 @@ KWARG_VALUES: dict[str, Callable[[TwoFirms], str | int]] = {
     "month": lambda w: "2026-10",
     "recon_id": lambda w: (
         Reconciliation.objects.get_or_create(client=w.client_a, period=date(2026, 10, 1))[0].pk
+    ),
+    "payment_id": lambda w: (
+        PaymentLink.objects.get_or_create(
+            client=w.client_a,
+            direction="to_books",
+            source_id="p1",
+            defaults={"deal_id": "1", "amount": 40, "state": "held", "reason": "a refund"},
+        )[0].pk
+    ),
+    "alert_id": lambda w: (
+        Alert.objects.get_or_create(client=w.client_a, source="payment sync", message="x")[0].pk
     ),
     "link_id": lambda w: (
         InvoiceLink.objects.get_or_create(

@@ -263,3 +263,52 @@ def test_a_payment_dated_in_the_books_closed_period_is_held_not_recorded(
     assert held.reason.startswith(
         "paid 2026-11-28, inside QuickBooks' closed period (closed through 2026-11-30)"
     )
+
+
+def test_held_payments_wait_on_the_sync_page_until_a_person_marks_them_handled(
+    jobber_and_quickbooks, client, two_firms
+):
+    from django.urls import reverse
+
+    from clients.models import AuditEntry
+    from reconciliation.detectors import Finding
+    from reconciliation.run import _with_held_payments
+    from sync.health import assess
+    from sync.health_record import facts_for
+    from sync.models import Alert
+
+    books_client, books, crm = jobber_and_quickbooks
+    invoice, _ = posted(books_client, books, crm)
+    crm.refund(invoice, Decimal("25.00"))
+    sync(books_client, 1)
+    client.force_login(two_firms.accountant_a)
+    page_url = reverse("client_sync", args=[books_client.slug])
+    page = client.get(page_url).content.decode()
+    assert "Payments held for you" in page and "SF-5001" in page
+    assert "a refund of 25.00 USD in Jobber is not carried" in page
+    # The month's audit says why a payment differs when syncfirm held one on that invoice.
+    gap = Finding("paid_but_open", "low", Decimal(25), "USD", "", "", invoice,
+                  fix={"action": "review", "words": "Record the payment in Jobber."})  # fmt: skip
+    (said,) = _with_held_payments([gap], books_client)
+    assert said.fix["words"].startswith(
+        "syncfirm held a payment on this invoice instead of carrying it (a refund of 25.00 USD"
+    )
+
+    held = PaymentLink.objects.get(client=books_client)
+    done = client.post(reverse("client_sync_payment_handled", args=[books_client.slug, held.pk]))
+    assert done.status_code == 302
+    held.refresh_from_db()
+    assert held.state == PaymentState.HANDLED
+    assert "Payments held for you" not in client.get(page_url).content.decode()
+    assert AuditEntry.objects.filter(action="sync.payment_handled").count() == 1
+
+    # An alert keeps the client from reading healthy until someone marks it handled.
+    alert = Alert.objects.create(client=books_client, source="payment sync", message="Check it.")
+    reasons = {r.kind: r.words for r in assess(facts_for(books_client)).reasons}
+    assert reasons["alerts"] == (
+        "1 alert on the sync page waits for someone to act and mark it handled: Check it."
+    )
+    client.post(reverse("client_sync_alert_handled", args=[books_client.slug, alert.pk]))
+    alert.refresh_from_db()
+    assert alert.resolved_at is not None
+    assert "alerts" not in {r.kind for r in assess(facts_for(books_client)).reasons}
