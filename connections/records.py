@@ -258,6 +258,7 @@ class PaymentInfo:
     reference: str = ""  # its reference or note: syncfirm's own payments name their source
     currency: str = ""
     deleted: bool = False  # deleted or voided since it was recorded
+    received: Decimal | None = None  # money received (less than applied: a credit pays some)
 
 
 @dataclass(frozen=True)

@@ -1153,10 +1153,18 @@ class _CustomerSync:
         reason: str,
         accounting_id: str = "",
         side: str = "accounting",
+        counted_as: str = "",
     ) -> None:
-        """One record's outcome in this run (saved with the run, counted in its summary)."""
+        """One record's outcome in this run (saved with the run, counted in its summary,
+        under `counted_as` and the outcome when it is not a customer's or an invoice's)."""
         outcome = str(outcome)
-        key = outcome if crm_type != "deals" else f"invoices_{outcome}"
+        key = (
+            f"{counted_as}_{outcome}"
+            if counted_as
+            else outcome
+            if crm_type != "deals"
+            else f"invoices_{outcome}"
+        )
         self.counts[key] = self.counts.get(key, 0) + 1
         if outcome in (Outcome.HELD, Outcome.FAILED):
             head = reason.split(":", 1)[0] if outcome == Outcome.HELD else "failed"

@@ -130,7 +130,8 @@ class SyncSettingsForm(forms.ModelForm):
         words = {
             "invoices_on": (
                 f"Post {named}'s issued invoices to the books",
-                "When syncfirm posts: each issued invoice once, keeping its number.",
+                "When syncfirm posts: each issued invoice once, numbered from its "
+                f"{named} number by the pattern below.",
             ),
             "posting": (
                 f"Who posts {named}'s invoices to the books",
@@ -145,7 +146,10 @@ class SyncSettingsForm(forms.ModelForm):
             "payment_rule": (
                 f"Payments between {named} and the books",
                 f"When syncfirm posts {named}'s invoices: whose payments are recorded in the "
-                "other system, each once. A payment the other side already shows (recorded "
+                f"other system, each once. Both ways: a payment recorded in either is recorded in "
+                f"the other. From {named} to the books: payments taken in {named} are recorded "
+                "in the books, and the books' own stay there (and the reverse). Not carried: "
+                "each system keeps its own. A payment the other side already shows (recorded "
                 "there by hand, same amount, same invoice) is matched, never recorded twice. "
                 "Refunds, payments dated in the books' closed period and payments larger than "
                 "what is still owed wait for you. With payments carried to the books, an "
@@ -165,10 +169,10 @@ class SyncSettingsForm(forms.ModelForm):
         for name, (label, help_text) in words.items():
             self.fields[name].label, self.fields[name].help_text = label, help_text
         self.fields["payment_rule"].choices = [
-            (PaymentRule.BOTH, "Both ways: a payment recorded in either is recorded in the other"),
-            (PaymentRule.CRM_TO_BOOKS, f"Payments taken in {named} are recorded in the books"),
-            (PaymentRule.BOOKS_TO_CRM, f"Payments recorded in the books are recorded in {named}"),
-            (PaymentRule.NONE, "Not carried: each system keeps its own payments"),
+            (PaymentRule.BOTH, "Both ways"),
+            (PaymentRule.CRM_TO_BOOKS, f"From {named} to the books"),
+            (PaymentRule.BOOKS_TO_CRM, f"From the books to {named}"),
+            (PaymentRule.NONE, "Not carried"),
         ]
         self.fields["issued_invoice_changes"].choices = [
             (IssuedInvoiceChanges.REVIEW, IssuedInvoiceChanges.REVIEW.label),

@@ -74,7 +74,6 @@ class InvoiceStep:
         self.dry_run = sync.dry_run
         self.today = timezone.now().astimezone(self.client.tzinfo).date()
         self.books = books_of(self.accounting, self.crm)
-        self.posted: set[str] = set()  # deals invoiced by this run
 
     # -- the step ------------------------------------------------------------------
     def execute(self) -> None:
@@ -124,8 +123,11 @@ class InvoiceStep:
         if issued:
             self._check_issued(issued)
         books_payments = self._payments()
-        PaymentStep(self).execute({d.external_id for d in deals} | self.posted, books_payments)
-        if not self.dry_run:
+        carried = PaymentStep(self).execute({d.external_id for d in deals}, books_payments)
+        # A payment read that failed leaves both change feeds where they were: the next run
+        # reads the same payments again (carrying is exactly once, so nothing lands twice).
+        if not self.dry_run and carried:
+            self._cursor(MONEY, self.started)
             self._cursor(DEALS, self.started)
 
     def _note(self, deal: Deal, outcome: str, reason: str, invoice_id: str = "") -> None:
@@ -290,7 +292,7 @@ class InvoiceStep:
         self.sync.counts["deal_properties_created"] = created
         if to_post:
             self._invoice(self._read_deals(to_post))
-            PaymentStep(self).execute(self.posted, [])
+            PaymentStep(self).execute(set(), [])
 
     def _history_not_posted(self, records: list) -> dict[str, str]:
         """A billing CRM's invoices from before syncfirm posted that the books lack, which
@@ -582,9 +584,10 @@ class InvoiceStep:
                 self._note(deal, Outcome.FAILED, link.reason)
 
     def _mark_created(self, link: InvoiceLink, invoice_id: str, how: str) -> None:
-        self.posted.add(link.deal_id)
         link.state, link.accounting_id, link.reason = InvoiceState.CREATED, invoice_id, ""
-        link.save(update_fields=["state", "accounting_id", "reason", "updated_at"])
+        # Its payments are looked at by the payment step, this run or the next that can.
+        link.payments_due = True
+        link.save(update_fields=["state", "accounting_id", "reason", "payments_due", "updated_at"])
         words = f"{how}: invoice {link.doc_number}"
         kept = link.invoiced or {}
         if kept.get("amount") and Decimal(kept["amount"]) != Decimal(kept.get("total") or 0):
@@ -959,16 +962,12 @@ class InvoiceStep:
             if link.state == InvoiceState.CREATED or link.accounting_id in moved
         }
         if not links:
-            if not self.dry_run:
-                self._cursor(MONEY, self.started)
             return payments
         known = {i.external_id: i for i in invoices if i.external_id in links}
         rest = [i for i in links if i not in known]
         if rest:
             known.update({i.external_id: i for i in self.accounting.invoices_by_id(rest)})
         self._write_payment_status(links, known, payments)
-        if not self.dry_run:
-            self._cursor(MONEY, self.started)
         return payments
 
     def _checks_between_reconciliations(self, invoices: list[Invoice]) -> None:

@@ -79,10 +79,10 @@ class PaymentRule(models.TextChoices):
     the other (decision 0038). Each payment is carried once (`PaymentLink`); one the other
     side already shows paid is matched, never recorded twice."""
 
-    BOTH = "both", "Both ways: a payment recorded in either system is recorded in the other"
-    CRM_TO_BOOKS = "crm", "Payments taken in the CRM are recorded in the books"
-    BOOKS_TO_CRM = "books", "Payments recorded in the books are recorded in the CRM"
-    NONE = "none", "Not carried: each system keeps its own payments"
+    BOTH = "both", "Both ways"
+    CRM_TO_BOOKS = "crm", "From the CRM to the books"
+    BOOKS_TO_CRM = "books", "From the books to the CRM"
+    NONE = "none", "Not carried"
 
 
 class JobReference(models.TextChoices):
@@ -614,6 +614,9 @@ class InvoiceLink(CrmLabelled, models.Model):
     change_state = models.CharField(
         max_length=10, choices=ChangeState.choices, blank=True, default=ChangeState.NONE
     )
+    # The CRM's payments on it are to be looked at (just posted, or a read of them failed):
+    # the payment step does, whatever the change feed says, and clears it.
+    payments_due = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

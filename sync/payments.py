@@ -53,14 +53,15 @@ class PaymentStep:
         self.accounting, self.crm, self.books = step.accounting, step.crm, step.books
         self._closed: list = []  # the books' closed-through date, read once when needed
 
-    def execute(self, deal_ids: set[str], books_payments: list[PaymentInfo]) -> None:
-        """`deal_ids`: the CRM invoices changed or posted in this run; `books_payments`: the
-        books' payments changed since the last run."""
+    def execute(self, deal_ids: set[str], books_payments: list[PaymentInfo]) -> bool:
+        """`deal_ids`: the CRM invoices changed since the last run; `books_payments`: the
+        books' payments changed since then. False when a read failed: the caller keeps its
+        change feeds where they were, so the next run reads the same payments again."""
         rule = self.settings.payment_rule
         if self.step.dry_run or not self.crm.crm_capabilities.records_payments:
-            return
+            return True
         if not (carries(rule, TO_BOOKS) or carries(rule, TO_CRM)):
-            return
+            return True
         unsettled = list(PaymentLink.objects.filter(client=self.client, state=PaymentState.WRITING))
         posted = {
             link.deal_id: link
@@ -68,21 +69,33 @@ class PaymentStep:
                 client=self.client, state=InvoiceState.CREATED
             ).exclude(accounting_id="")
         }
-        wanted = {d for d in deal_ids if d in posted} | {
+        due = {d for d, link in posted.items() if link.payments_due}
+        wanted = ({d for d in deal_ids if d in posted} | due) | {
             p.deal_id for p in unsettled if p.deal_id in posted
         }
         try:
+            unread: set[str] = set()
             if carries(rule, TO_BOOKS) and wanted:
-                self._to_books([posted[d] for d in sorted(wanted)])
+                unread = self._to_books([posted[d] for d in sorted(wanted)])
             if carries(rule, TO_CRM):
                 self._to_crm(posted, books_payments, unsettled)
         except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
-            # A read failed: nothing half-decided is written; the next sync reads again.
-            self.sync.counts["payments_not_read"] = 1
+            # A read failed: nothing half-decided is written; these invoices' payments are
+            # looked at again by the next run.
+            InvoiceLink.objects.filter(client=self.client, deal_id__in=wanted).update(
+                payments_due=True
+            )
             self.sync.note(
                 "deals", "", "payments", Outcome.FAILED,
                 f"payments could not be read ({error}); the next sync carries them",
+                counted_as="payments",
             )  # fmt: skip
+            return False
+        if carries(rule, TO_BOOKS):
+            InvoiceLink.objects.filter(
+                client=self.client, deal_id__in=wanted - unread, payments_due=True
+            ).update(payments_due=False)
+        return True
 
     def closed(self):
         if not self._closed:
@@ -90,7 +103,9 @@ class PaymentStep:
         return self._closed[0]
 
     # -- CRM → books ---------------------------------------------------------------------
-    def _to_books(self, links: list[InvoiceLink]) -> None:
+    def _to_books(self, links: list[InvoiceLink]) -> set[str]:
+        """Carries the CRM's payments on these invoices; the invoices whose payments could
+        not be read (looked at again next run)."""
         seen = len(self.crm.unreadable)
         crm_payments = self.crm.crm_payments([link.deal_id for link in links])
         unread = {u.external_id for u in self.crm.unreadable[seen:]}
@@ -110,7 +125,7 @@ class PaymentStep:
         }
         todo = {d: found for d, found in todo.items() if found}
         if not todo:
-            return
+            return unread
         invoices = {
             i.external_id: i
             for i in self.accounting.invoices_by_id(
@@ -144,6 +159,7 @@ class PaymentStep:
                     )
                 elif self._write_to_books(link, payment):
                     balance -= payment.amount.amount
+        return unread
 
     def _why_not_to_books(self, payment: CrmPayment, invoice, balance: Decimal) -> str:
         crm, books = self.books.crm, self.books.name
@@ -158,7 +174,7 @@ class PaymentStep:
         closed = self.closed()
         if closed and payment.paid_on and payment.paid_on <= closed.isoformat():
             return (
-                f"paid {payment.paid_on}, inside {books}' closed period (closed through "
+                f"paid {payment.paid_on}, inside {possessive(books)} closed period (closed through "
                 f"{closed.isoformat()}): not recorded; record it by hand if it belongs"
             )
         if payment.amount.amount > balance:
@@ -178,7 +194,11 @@ class PaymentStep:
             customer_id=link.customer_id,
             amount=payment.amount,
             paid_on=payment.paid_on or self.step.today.isoformat(),
-            reference=self._marker(TO_BOOKS, payment.external_id),
+            reference=_labelled(
+                self._marker(TO_BOOKS, payment.external_id),
+                f"{self.books.crm} payment on {link.deal_name or 'its invoice'} "
+                f"({link.doc_number})" + (f": {payment.details}" if payment.details else ""),
+            ),
         )
         key = request_id(f"pay-{self.client.pk}", [row.source_id])
         return self._sent(row, link, lambda: self.accounting.record_payment(new, key))
@@ -206,6 +226,7 @@ class PaymentStep:
     ) -> None:
         by_invoice = {link.accounting_id: link for link in posted.values()}
         ours = _targets(self.client, TO_BOOKS)  # books payments syncfirm wrote
+        self._copies_deleted(payments, ours)
         parts = [
             (payment, invoice_id, amount)
             for payment in payments
@@ -213,39 +234,53 @@ class PaymentStep:
             for invoice_id, amount in payment.applied
             if invoice_id in by_invoice
         ]
-        gone = [p.external_id for p in payments if p.deleted and p.external_id not in ours]
-        if gone:  # a deleted payment names no invoice any more: its parts are found by id
-            prefixes = Q()
-            for payment_id in gone:
-                prefixes |= Q(source_id__startswith=f"{payment_id}:")
-            carried = PaymentLink.objects.filter(
-                prefixes, client=self.client, direction=TO_CRM, state=PaymentState.CREATED
-            )
-            for row in carried:
-                self._changed_after(row, "deleted")
+        moved = self._moved_or_deleted(payments, ours)
         known = _links(self.client, TO_CRM, [_source(p.external_id, i) for p, i, _ in parts])
         todo = []
         for payment, invoice_id, amount in parts:
             link = known.get(_source(payment.external_id, invoice_id))
-            if _open(link):
+            if _open(link) and payment.external_id in moved:
+                # Its copy on the invoice it left stands in the CRM: a second would count the
+                # money twice until a person corrects the first.
+                why = (
+                    f"the {self.books.name} payment was moved here from an invoice it had been "
+                    f"recorded on in {self.books.crm}: not recorded again until that copy is "
+                    "corrected"
+                )
+                invoice = by_invoice[invoice_id]
+                paid = Money(amount, invoice.currency or self.settings.books_currency)
+                source = _source(payment.external_id, invoice_id)
+                self._hold(TO_CRM, invoice, source, paid, payment.txn_date, why)
+            elif _open(link):
                 if not payment.deleted and amount > 0:
                     todo.append((payment, by_invoice[invoice_id], amount))
             elif link.state == PaymentState.CREATED and (payment.deleted or amount != link.amount):
                 now = money_words(Money(amount, link.currency))
                 self._changed_after(link, "deleted" if payment.deleted else f"changed to {now}")
-        # Writes left unknown whose payment did not change this time are looked at too.
-        resend = {(p.external_id, i) for p, i, _ in parts}
+        # Writes left unknown whose payment did not change this time: the payment as the
+        # books hold it now (deleted or changed meanwhile, it is not sent again).
+        resend = {_source(p.external_id, i) for p, i, _ in parts}
         for row in unsettled:
-            if row.direction == TO_CRM and row.deal_id in posted:
-                payment_id, _, invoice_id = row.source_id.rpartition(":")
-                if (payment_id, invoice_id) not in resend:
-                    stand_in = PaymentInfo(payment_id, "Payment", row.paid_on)
-                    todo.append((stand_in, posted[row.deal_id], row.amount))
+            if row.direction == TO_CRM and row.deal_id in posted and row.source_id not in resend:
+                payment_id = row.source_id.rpartition(":")[0]
+                on_invoice = self.accounting.payments_of_invoice(row.invoice_id)
+                current = next((p for p in on_invoice if p.external_id == payment_id), None)
+                amount = _applied(current, row.invoice_id) if current else Decimal(0)
+                if current is None or current.deleted or amount <= 0:
+                    why = (
+                        f"the {self.books.name} payment was deleted or moved before its write to "
+                        f"{self.books.crm} was settled: not recorded; check {self.books.crm}"
+                    )
+                    self._held(row, posted[row.deal_id], why)
+                else:
+                    todo.append((current, posted[row.deal_id], amount))
         if not todo:
             return
         in_crm: dict[str, list[CrmPayment]] = defaultdict(list)
+        seen = len(self.crm.unreadable)
         for found in self.crm.crm_payments(sorted({link.deal_id for _, link, _ in todo})):
             in_crm[found.invoice_id].append(found)
+        unread = {u.external_id for u in self.crm.unreadable[seen:]}
         taken = _targets(self.client, TO_CRM) | set(
             PaymentLink.objects.filter(client=self.client, direction=TO_BOOKS).values_list(
                 "source_id", flat=True
@@ -271,7 +306,21 @@ class PaymentStep:
                 None,
             )
             paid = Money(amount, currency)
-            if landed is not None:
+            credit = _credit_used(payment, amount)
+            if link.deal_id in unread:
+                why = (
+                    f"{self.books.crm}'s payments on invoice {link.doc_number} cannot be read, "
+                    "so whether it is there already is unknown: not recorded; a person decides"
+                )
+                self._hold(TO_CRM, link, source, paid, payment.txn_date, why)
+            elif credit:
+                why = (
+                    f"{money_words(Money(credit, currency))} of it is a credit applied in "
+                    f"{self.books.name}, not money received: record it in {self.books.crm} by "
+                    "hand if it belongs there"
+                )
+                self._hold(TO_CRM, link, source, paid, payment.txn_date, why)
+            elif landed is not None:
                 self._settle(known.get(source), link, None, landed.external_id, source, paid)
             elif same is not None:
                 taken.add(same.external_id)
@@ -284,9 +333,11 @@ class PaymentStep:
                 )
                 self._hold(TO_CRM, link, source, paid, payment.txn_date, why)
             else:
-                self._write_to_crm(link, source, paid, payment.txn_date)
+                self._write_to_crm(link, source, paid, payment.txn_date, payment.reference)
 
-    def _write_to_crm(self, link: InvoiceLink, source: str, paid: Money, paid_on: str) -> None:
+    def _write_to_crm(
+        self, link: InvoiceLink, source: str, paid: Money, paid_on: str, note: str = ""
+    ) -> None:
         row = self._outbox(TO_CRM, link, source, paid, paid_on)
         if row is None:
             return
@@ -295,9 +346,53 @@ class PaymentStep:
             customer_id="",
             amount=paid,
             paid_on=paid_on or self.step.today.isoformat(),
-            reference=self._marker(TO_CRM, source),
+            reference=_labelled(
+                self._marker(TO_CRM, source),
+                f"{self.books.name} payment on invoice {link.doc_number}"
+                + (f": {note}" if note else ""),
+            ),
         )
         self._sent(row, link, lambda: self.crm.record_crm_payment(new))
+
+    def _copies_deleted(self, payments: list[PaymentInfo], ours: set[str]) -> None:
+        """syncfirm's own copy deleted in the books: the CRM still shows the payment."""
+        for payment in payments:
+            if payment.deleted and payment.external_id in ours:
+                for row in PaymentLink.objects.filter(
+                    client=self.client,
+                    direction=TO_BOOKS,
+                    state=PaymentState.CREATED,
+                    target_id=payment.external_id,
+                ):
+                    self._changed_after(
+                        row,
+                        reason=f"syncfirm's copy of the {self.books.crm} payment was deleted in "
+                        f"{self.books.name}; {self.books.crm} still shows it",
+                    )
+
+    def _moved_or_deleted(self, payments: list[PaymentInfo], ours: set[str]) -> set[str]:
+        """A books payment carried to the CRM that was deleted, or no longer pays an invoice
+        it paid when carried (moved to another): said once; the CRM's copy stands. The ids
+        of those moved."""
+        changed = {p.external_id: p for p in payments if p.external_id not in ours}
+        moved: set[str] = set()
+        if not changed:
+            return moved
+        prefixes = Q()
+        for payment_id in changed:
+            prefixes |= Q(source_id__startswith=f"{payment_id}:")
+        carried = PaymentLink.objects.filter(
+            prefixes, client=self.client, direction=TO_CRM, state=PaymentState.CREATED
+        )
+        for row in carried:
+            payment_id, _, invoice_id = row.source_id.rpartition(":")
+            payment = changed[payment_id]
+            if payment.deleted:
+                self._changed_after(row, "deleted")
+            elif invoice_id not in {i for i, _ in payment.applied}:
+                moved.add(payment_id)
+                self._changed_after(row, "moved off this invoice")
+        return moved
 
     def _check_carried(self, links: list[InvoiceLink], payments: list, unread: set) -> None:
         """The CRM payments carried to the books, as the CRM shows them now: one changed or
@@ -316,16 +411,16 @@ class PaymentStep:
             elif payment.amount.amount != row.amount:
                 self._changed_after(row, f"changed to {money_words(payment.amount)}")
 
-    def _changed_after(self, row: PaymentLink, what: str) -> None:
-        """A payment changed or deleted where it was recorded after syncfirm carried it: said
-        once, on the link and as an alert; the copy is a person's to correct, as syncfirm
-        takes no money back on its own."""
+    def _changed_after(self, row: PaymentLink, what: str = "", reason: str = "") -> None:
+        """A payment changed or deleted where it was recorded after syncfirm carried it (or
+        syncfirm's copy deleted): said once, on the link and as an alert; the copy is a
+        person's to correct, as syncfirm takes no money back on its own."""
         origin, copy = (
             (self.books.crm, self.books.name)
             if row.direction == TO_BOOKS
             else (self.books.name, self.books.crm)
         )
-        reason = f"the {origin} payment was {what} after it was recorded in {copy}"
+        reason = reason or f"the {origin} payment was {what} after it was recorded in {copy}"
         if row.reason == reason:
             return
         row.reason = reason
@@ -375,8 +470,9 @@ class PaymentStep:
             raise
         except (retries.ProviderError, retries.Transient, retries.RateLimited) as error:
             if unknown_outcome(error):  # it may have landed: the next run looks first
-                self._note(link, Outcome.FAILED, f"payment of {row.amount} not recorded in "
-                           f"{where} ({error}); the next sync looks again")  # fmt: skip
+                paid = money_words(Money(row.amount, row.currency))
+                self._note(link, Outcome.FAILED, f"payment of {paid} not recorded in {where} "
+                           f"({error}); the next sync looks again")  # fmt: skip
             else:
                 self._held(row, link, f"{where} refused the payment: {error}")
             return False
@@ -448,19 +544,24 @@ class PaymentStep:
     def _held(self, row: PaymentLink, link: InvoiceLink, why: str) -> None:
         row.state, row.reason = PaymentState.HELD, why
         row.save(update_fields=["state", "reason", "updated_at"])
-        self.sync.counts["payments_held"] = self.sync.counts.get("payments_held", 0) + 1
         self._note(link, Outcome.HELD, f"payment held: {why}")
 
     def _note(self, link: InvoiceLink, outcome: str, words: str) -> None:
         side = "accounting" if outcome != Outcome.HELD else "crm"
-        self.sync.note(
-            "deals", link.deal_id, link.deal_name, outcome, words, link.accounting_id, side
-        )
+        self.sync.note("deals", link.deal_id, link.deal_name, outcome, words,
+                       link.accounting_id, side, counted_as="payments")  # fmt: skip
 
     def _marker(self, direction: str, source: str) -> str:
         """The reference a carried payment bears: where it came from, found again by it."""
         origin = self.books.crm if direction == TO_BOOKS else self.books.name
         return f"syncfirm: {origin} payment {source}"
+
+
+def _labelled(marker: str, words: str, longest: int = 255) -> str:
+    """A carried payment's note: what a bookkeeper matching deposits reads first, then the
+    marker syncfirm finds it again by, never cut (the words are, to fit the field)."""
+    room = longest - len(marker) - 3
+    return f"{words[:room].rstrip()} · {marker}" if room > 0 else marker
 
 
 def _source(payment_id: str, invoice_id: str) -> str:
@@ -471,6 +572,15 @@ def _source(payment_id: str, invoice_id: str) -> str:
 def _open(link: PaymentLink | None) -> bool:
     """Not carried yet, or sent with no known outcome (looked for, then sent again)."""
     return link is None or link.state == PaymentState.WRITING
+
+
+def _credit_used(payment: PaymentInfo, amount: Decimal) -> Decimal:
+    """How much of this part a credit pays, not money received (QuickBooks applies a credit
+    memo through a payment of less than it applies)."""
+    if payment.received is None:
+        return Decimal(0)
+    spent = sum((a for _, a in payment.applied), Decimal(0))
+    return min(amount, max(Decimal(0), spent - payment.received))
 
 
 def _applied(payment: PaymentInfo, invoice_id: str) -> Decimal:
@@ -492,6 +602,11 @@ def _targets(client, direction: str) -> set[str]:
         .exclude(target_id="")
         .values_list("target_id", flat=True)
     )
+
+
+def possessive(name: str) -> str:
+    """ "QuickBooks'", "Xero's"."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 def money_words(paid: Money) -> str:

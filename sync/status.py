@@ -6,9 +6,10 @@ BROKEN = (Status.NEEDS_REAUTH, Status.ERROR)  # a connection that stopped workin
 
 
 def with_run_totals(runs: list) -> list:
-    """Runs with customers and deals held or failed added together, as the tables show them."""
+    """Runs with customers, deals and payments held or failed added together, as the tables
+    show them."""
     for run in runs:
         counts = run.counts or {}
-        run.held_total = counts.get("held", 0) + counts.get("invoices_held", 0)
-        run.failed_total = counts.get("failed", 0) + counts.get("invoices_failed", 0)
+        run.held_total = sum(counts.get(f"{k}held", 0) for k in ("", "invoices_", "payments_"))
+        run.failed_total = sum(counts.get(f"{k}failed", 0) for k in ("", "invoices_", "payments_"))
     return runs

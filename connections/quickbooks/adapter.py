@@ -770,8 +770,14 @@ def _payment(row: dict, kind: str = "Payment") -> PaymentInfo:
         _date(row.get("TxnDate"), "TxnDate"),
         tuple(applied),
         _parsed_time(_dict(row.get("MetaData"), "MetaData").get("LastUpdatedTime")),
-        reference=text(row.get("PrivateNote"), "PrivateNote"),
+        # The check or reference number first, then the note (syncfirm's marker is there).
+        reference=" ".join(
+            filter(None, (text(row.get(f), f) for f in ("PaymentRefNum", "PrivateNote")))
+        ),
         currency=text(_dict(row.get("CurrencyRef"), "CurrencyRef").get("value"), "currency"),
+        received=quickbooks_number(row.get("TotalAmt"), "TotalAmt", default=ZERO)
+        if kind == "Payment"
+        else None,
         deleted=row.get("status") == "Deleted" or "Voided" in str(row.get("PrivateNote") or ""),
     )
 

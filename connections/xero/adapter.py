@@ -1051,6 +1051,7 @@ def _payment(row: dict) -> PaymentInfo:
         reference=text(row.get("Reference"), "Reference"),
         currency=text(row.get("CurrencyCode"), "CurrencyCode"),
         deleted=deleted,
+        received=amount,
     )
 
 

@@ -400,14 +400,14 @@ def test_a_jobber_clients_settings_speak_of_its_invoices_and_who_posts_them(
     assert "closed-won" not in text.split("Who posts")[1].split("Invoice number")[0]
     # Whose payments reach the other system, in Jobber's words; saving a rule keeps it.
     assert "Payments between Jobber and the books" in text
-    assert "Payments taken in Jobber are recorded in the books" in text
+    assert "From Jobber to the books" in text
     form = {f: v for f, v in _form_values(page).items()}
     form["payment_rule"] = "books"
     saved = client.post(reverse("client_sync_settings", args=[books_client.slug]), form)
     assert saved.status_code == 302, saved.content.decode()[:2000]
     assert SyncSettings.for_client(books_client).payment_rule == "books"
     detail = client.get(reverse("client_detail", args=[books_client.slug])).content.decode()
-    assert "payments: payments recorded in the books are recorded in the crm" in detail
+    assert "payments: carried from QuickBooks to Jobber" in detail
 
 
 def _form_values(page) -> dict:

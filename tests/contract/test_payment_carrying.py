@@ -56,13 +56,17 @@ def test_a_payment_taken_in_jobber_is_recorded_once_in_the_books_and_never_carri
     paid = crm.pay(invoice, Decimal("200.00"))
     sync(client, 3)
     assert books_invoice(books, in_books["id"])["balance"] == TOTAL - Decimal("200.00")
-    (only,) = books.payments_on(in_books["id"])
-    assert only == (Decimal("200.00"), f"syncfirm: Jobber payment {paid}")
+    ((amount, note),) = books.payments_on(in_books["id"])
+    assert amount == Decimal("200.00")
+    # What the bookkeeper matching the deposit reads first, then the marker syncfirm finds.
+    assert note == f"Jobber payment on Invoice #5001 (SF-5001) · syncfirm: Jobber payment {paid}"
     # The books' copy is syncfirm's own: it never comes back to Jobber as a second payment.
     assert [p["amount"] for p in crm.payments(invoice)] == [Decimal("200.00")]
     assert PaymentLink.objects.get(client=client).state == PaymentState.CREATED
     said = RecordOutcome.objects.filter(run__client=client, reason__contains="payment of")
     assert said.count() == 1, list(said.values_list("reason", flat=True))
+    assert said.get().run.counts["payments_updated"] == 1  # counted as a payment, not an invoice
+    assert "invoices_updated" not in said.get().run.counts
 
 
 def test_a_payment_recorded_in_the_books_is_recorded_once_in_jobber(jobber_and_books):
@@ -72,7 +76,8 @@ def test_a_payment_recorded_in_the_books_is_recorded_once_in_jobber(jobber_and_b
     sync(client, 3)
     (copy,) = crm.payments(invoice)
     assert copy["amount"] == Decimal("100.00")
-    assert copy["details"].startswith(f"syncfirm: {books_name(books)} payment ")
+    assert copy["details"].startswith(f"{books_name(books)} payment on invoice SF-5001 · ")
+    assert f"syncfirm: {books_name(books)} payment " in copy["details"]
     assert [a for a, _ in books.payments_on(in_books["id"])] == [Decimal("100.00")]
     # Paid in full in the books: Jobber then shows the invoice paid.
     books.pay(in_books["id"], in_books["customer"], TOTAL - Decimal("100.00"))
