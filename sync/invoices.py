@@ -644,6 +644,16 @@ class InvoiceStep:
             if not link.accounting_id:
                 continue  # history without an invoice: reconciliation's to find
             fingerprint = invoicing.deal_fingerprint(deal)
+            if (
+                link.state == InvoiceState.HISTORICAL
+                and not link.invoiced
+                and self.crm.crm_capabilities.issues_invoices
+            ):
+                # Another integration's invoice, seen for the first time: how it differs
+                # from the CRM's is the audit's to say (a partial invoice), not a change.
+                if not self.dry_run:
+                    self._keep_fingerprint(link, deal, fingerprint)
+                continue
             if fingerprint == link.invoiced_fingerprint:
                 if link.change_state and not self.dry_run:
                     self._settle_change(link, "the deal again matches what was invoiced")

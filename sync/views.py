@@ -30,6 +30,7 @@ from .models import (
     LearntMatching,
     Outcome,
     PaymentLink,
+    PaymentRule,
     PaymentState,
     Posting,
     RunKind,
@@ -189,7 +190,8 @@ def sync_settings(request: HttpRequest, client_slug: str) -> HttpResponse:
         )
         messages.success(request, "Sync settings saved; the next run uses them." + _waiting(
             request, client, before, _settings_state(saved)
-        ) + _took_over(client, before, _settings_state(saved)))  # fmt: skip
+        ) + _took_over(client, before, _settings_state(saved))
+          + _payments_now(client, before, _settings_state(saved)))  # fmt: skip
         return redirect("client_sync", client_slug=client.slug)
     return render(request, "sync/settings.html", {"client": client, "form": form})
 
@@ -203,6 +205,25 @@ def _took_over(client, before: dict, after: dict) -> str:
         f" syncfirm posts {crm}'s invoices from the next sync: turn off {crm}'s own sync to "
         "the books now, or both will post each invoice. The sync's run will list what it "
         "posted and what it kept back."
+    )
+
+
+def _payments_now(client, before: dict, after: dict) -> str:
+    """The payment rule changed: which way payments go from the next sync, and that those
+    carried already stay as they are."""
+    if before.get("payment_rule") == after.get("payment_rule") or not after.get("posting"):
+        return ""
+    words = words_of([client.pk])[client.pk]
+    crm, books = words.crm, words.books
+    way = {
+        PaymentRule.BOTH: f"both ways between {crm} and {books}",
+        PaymentRule.CRM_TO_BOOKS: f"from {crm} to {books} only",
+        PaymentRule.BOOKS_TO_CRM: f"from {books} to {crm} only",
+        PaymentRule.NONE: "no longer carried",
+    }[after["payment_rule"]]
+    return (
+        f" Payments are {way} from the next sync, including those recorded since the last "
+        "one; payments carried already stay as they are."
     )
 
 

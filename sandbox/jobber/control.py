@@ -213,15 +213,9 @@ def payments(request: HttpRequest, account_id: int) -> HttpResponse:
                 account=found,
                 client=invoice.client,
                 invoice=invoice,
-                amount=store.decimal_value(spec.get("amount"), "amount"),
-                tip_amount=store.decimal_value(spec.get("tip_amount", "0"), "tip_amount"),
-                entry_date=store.date_value(spec.get("entry_date"), "entry_date")
-                or timezone.now().date(),
-                adjustment_type=spec.get("adjustment_type", "PAYMENT"),
-                payment_type=spec.get("payment_type", "CHECK"),
-                details=str(spec.get("details", "")),
                 created_at=timezone.now(),
                 updated_at=timezone.now(),
+                **store.payment_values(spec, timezone.now().date()),
             )
         except store.BadBook as error:
             return _bad(str(error))

@@ -274,19 +274,30 @@ def write_book(account: Account, doc: dict) -> tuple[dict[str, object], list[obj
         )
         client = invoice.client if invoice else find(spec.get("client"), Client, "a payment")
         row = PaymentRecord.objects.create(
-            **stamp,
-            client=client,
-            invoice=invoice,
-            amount=decimal_value(spec.get("amount"), f"payment {spec.get('key')} amount"),
-            tip_amount=decimal_value(spec.get("tip_amount", "0"), "tip_amount"),
-            entry_date=date_value(spec.get("entry_date"), "entry_date") or now.date(),
-            adjustment_type=spec.get("adjustment_type", "PAYMENT"),
-            payment_type=spec.get("payment_type", "CHECK"),
-            details=str(spec.get("details", "")),
+            **stamp, client=client, invoice=invoice, **payment_values(spec, now.date())
         )
         keep(spec.get("key"), row)
     account.save(update_fields=["next_quote_number", "next_job_number", "next_invoice_number"])
     return made, order
+
+
+def payment_values(spec: dict, today: date) -> dict:
+    """A payment record's fields from a book or control document; BadBook when wrong."""
+    what = f"payment {spec.get('key')}" if spec.get("key") else "payment"
+    amount = decimal_value(spec.get("amount"), f"{what} amount")
+    if amount <= 0:  # as in Jobber: a refund is a positive amount of adjustment type REFUND
+        raise BadBook(
+            f"{what}: amount must be greater than zero (a refund is a positive amount with "
+            "adjustment_type REFUND)"
+        )
+    return {
+        "amount": amount,
+        "tip_amount": decimal_value(spec.get("tip_amount", "0"), "tip_amount"),
+        "entry_date": date_value(spec.get("entry_date"), "entry_date") or today,
+        "adjustment_type": spec.get("adjustment_type", "PAYMENT"),
+        "payment_type": spec.get("payment_type", "CHECK"),
+        "details": str(spec.get("details", "")),
+    }
 
 
 def settle(invoice: Invoice) -> None:

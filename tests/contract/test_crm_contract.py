@@ -406,6 +406,8 @@ def test_a_jobber_clients_settings_speak_of_its_invoices_and_who_posts_them(
     saved = client.post(reverse("client_sync_settings", args=[books_client.slug]), form)
     assert saved.status_code == 302, saved.content.decode()[:2000]
     assert SyncSettings.for_client(books_client).payment_rule == "books"
+    told = client.get(reverse("client_sync", args=[books_client.slug])).content.decode()
+    assert "Payments are from QuickBooks to Jobber only from the next sync" in told
     detail = client.get(reverse("client_detail", args=[books_client.slug])).content.decode()
     assert "payments: carried from QuickBooks to Jobber" in detail
 

@@ -408,6 +408,13 @@ def test_a_generated_book_reads_back_with_jobs_invoices_and_payments(sandbox_url
         timeout=10,
     )
     assert paid.status_code == 201 and paid.json()["invoice_status"] == "paid"
+    # A refund is a positive amount of adjustment type REFUND: a negative one is refused.
+    negative = requests.post(
+        f"{sandbox_url}/control/jobber/accounts/{written.account_id}/payments",
+        json={"invoice": invoice_id, "amount": "-200.00", "adjustment_type": "REFUND"},
+        timeout=10,
+    )
+    assert negative.status_code == 400 and "greater than zero" in negative.text
     after = jobber(
         "query($id: EncodedId!) {"
         " invoice(id: $id) { amounts { invoiceBalance } client { balance } } }",
