@@ -18,8 +18,11 @@ ENTITIES = {
     "invoice": "Invoice",
     "payment": "Payment",
     "creditmemo": "CreditMemo",
+    "class": "Class",
 }
-NAME_LISTS = {"Customer", "Item", "Account"}  # deactivated, never deleted
+NAME_LISTS = {"Customer", "Item", "Account", "Class"}  # deactivated, never deleted
+# The field a name list is queried and kept unique by.
+NAME_FIELD = {"Customer": "DisplayName", "Item": "Name", "Account": "Name", "Class": "Name"}
 TRANSACTIONS = {"Invoice", "Payment", "CreditMemo"}
 # Computed by QuickBooks: whatever the client sends for these is ignored.
 READ_ONLY = {
@@ -44,6 +47,9 @@ READ_ONLY = {
 PAYMENT_INPUT = {"TotalAmt"}  # a Payment's TotalAmt is the amount received: an input
 MAX_DOC_NUMBER = 21
 MAX_NAME = 500
+# A Class's Name: 100 characters is what Intuit's entity reference gives; api-facts has no
+# fact on it, so this is the one place to correct.
+MAX_CLASS_NAME = 100
 CENT = Decimal("0.01")
 
 
@@ -87,9 +93,11 @@ def complete_customer(data: dict) -> dict:
     if len(name) > MAX_NAME:
         raise faults.string_length("DisplayName", MAX_NAME, len(name))
     data.setdefault("PrintOnCheckName", name)
-    data["FullyQualifiedName"] = name
+    data["FullyQualifiedName"] = name  # a sub-customer's: "Parent:Child" (the store's)
     data.setdefault("Active", True)
-    data.setdefault("Job", False)
+    # A customer with a parent is a sub-customer, which QBO marks Job (api-facts leaves the
+    # exact Job/ParentRef values on projects uncertain; G1).
+    data["Job"] = bool(ref_value(data.get("ParentRef"))) or data.get("Job") in (True, "true")
     data.setdefault("BillWithParent", False)
     data.setdefault("Taxable", True)
     data.setdefault("CurrencyRef", {"value": "USD", "name": "United States Dollar"})
@@ -111,6 +119,20 @@ def complete_item(data: dict) -> dict:
     data.setdefault("Active", True)
     data.setdefault("Taxable", False)
     data.setdefault("TrackQtyOnHand", False)
+    return data
+
+
+def complete_class(data: dict) -> dict:
+    name = data.get("Name", "")
+    if not name:
+        raise faults.required("Name", "Class")
+    if len(name) > MAX_CLASS_NAME:
+        raise faults.string_length("Name", MAX_CLASS_NAME, len(name))
+    if ":" in name:  # the separator of FullyQualifiedName
+        raise faults.QboFault("2170", "Invalid Name", "A class name cannot contain a colon")
+    data["FullyQualifiedName"] = name  # a sub-class's: "Parent:Child" (the store's)
+    data["SubClass"] = bool(ref_value(data.get("ParentRef")))
+    data.setdefault("Active", True)
     return data
 
 

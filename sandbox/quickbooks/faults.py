@@ -84,12 +84,17 @@ def stale(entity: str) -> QboFault:
     )
 
 
-def duplicate_name() -> QboFault:
+def duplicate_name(entity: str = "Customer") -> QboFault:
+    others = (
+        "Another customer, vendor or employee is"
+        if entity == "Customer"
+        else f"Another {entity.lower()} is"
+    )
     return QboFault(
         "6240",
         "Duplicate Name Exists Error",
-        "The name supplied already exists. : Another customer, vendor or employee is already "
-        "using this \nname. Please use a different name.",
+        f"The name supplied already exists. : {others} already using this \nname. Please use "
+        "a different name.",
     )
 
 

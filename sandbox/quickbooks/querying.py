@@ -24,7 +24,7 @@ from django.utils import timezone
 from sandbox.routers import SANDBOX_DB
 
 from . import faults, querying_portable
-from .entities import ENTITIES, NAME_LISTS
+from .entities import ENTITIES, NAME_FIELD, NAME_LISTS
 from .models import Company, Entity
 from .query import Condition, Query, QuerySyntaxError, parse
 from .store import Store, render
@@ -35,10 +35,10 @@ KNOWN_FIELDS = {
         "Id", "SyncToken", "DisplayName", "Name", "DocNumber", "CustomerRef", "TxnDate",
         "DueDate", "Active", "TotalAmt", "Balance", "CompanyName", "GivenName", "FamilyName",
         "Type", "AccountType", "PrivateNote", "UnappliedAmt", "RemainingCredit",
-        "MetaData.CreateTime", "MetaData.LastUpdatedTime",
+        "MetaData.CreateTime", "MetaData.LastUpdatedTime", "Job", "ParentRef",
+        "FullyQualifiedName",
     )
 }  # fmt: skip
-NAME_FIELD = {"Customer": "DisplayName", "Item": "Name", "Account": "Name"}
 NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
 LOOKUPS = {"=": "", "<": "__lt", ">": "__gt", "<=": "__lte", ">=": "__gte"}
 SQL_OPS = {"=": "=", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}

@@ -7,12 +7,10 @@ from decimal import Decimal, InvalidOperation
 
 from dateutil import parser as dateparser
 
-from .entities import NAME_LISTS
+from .entities import NAME_FIELD, NAME_LISTS
 from .models import Entity
 from .query import Condition, Query
 from .store import Store, render
-
-NAME_FIELD = {"Customer": "DisplayName", "Item": "Name", "Account": "Name"}
 
 
 def _sql_lookup(entity: str, c: Condition) -> tuple[str, object] | None:

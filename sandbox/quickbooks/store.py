@@ -228,6 +228,11 @@ class Store:
         if entity == "Customer":
             data = rules.complete_customer(data)
             self._unique_name(entity, data["DisplayName"], existing)
+            self._nest(entity, data, existing)
+        elif entity == "Class":
+            data = rules.complete_class(data)
+            self._unique_name(entity, data["Name"], existing)
+            self._nest(entity, data, existing)
         elif entity == "Item":
             data = rules.complete_item(data)
             self._unique_name(entity, data["Name"], existing)
@@ -242,6 +247,8 @@ class Store:
                 detail = line.get("SalesItemLineDetail")
                 if detail:
                     self._reference("Item", detail.get("ItemRef"), "ItemRef")
+                    if rules.ref_value(detail.get("ClassRef")):
+                        detail["ClassRef"] = self._named_ref("Class", detail["ClassRef"])
             self._doc_number(entity, data, existing)
         elif entity == "Payment":
             data = rules.complete_payment(data, self.today)
@@ -253,7 +260,29 @@ class Store:
         if existing is not None:
             clash = clash.exclude(pk=existing.pk)
         if clash.exists():
-            raise faults.duplicate_name()
+            raise faults.duplicate_name(entity)
+
+    def _nest(self, entity: str, data: dict, existing: Entity | None) -> None:
+        """A sub-customer or sub-class: its parent must exist (and not be itself), and its
+        FullyQualifiedName is the parent's, a colon, then its own name."""
+        parent_id = rules.ref_value(data.get("ParentRef"))
+        if not parent_id:
+            return
+        parent = self.rows(entity).filter(entity_id=_int(parent_id), deleted=False).first()
+        if parent is None or (existing is not None and parent.pk == existing.pk):
+            raise faults.invalid_reference("ParentRef", parent_id)
+        name = data.get(rules.NAME_FIELD[entity])
+        data["ParentRef"] = {"value": parent_id, "name": parent.data["FullyQualifiedName"]}
+        data["FullyQualifiedName"] = f"{parent.data['FullyQualifiedName']}:{name}"
+        data["Level"] = int(parent.data.get("Level") or 0) + 1
+
+    def _named_ref(self, entity: str, ref) -> dict:
+        """A reference to a live, active name as QBO keeps it: its id and its full name."""
+        value = rules.ref_value(ref)
+        found = self.rows(entity).filter(entity_id=_int(value), deleted=False).first()
+        if found is None or not found.active:
+            raise faults.invalid_reference(f"{entity}Ref", value)
+        return {"value": value, "name": found.data["FullyQualifiedName"]}
 
     def _reference(self, entity: str, ref, element: str) -> None:
         value = rules.ref_value(ref)
@@ -478,15 +507,26 @@ class Store:
         self._set(payment, UnappliedAmt=left)
 
     def _settle_customer(self, customer_id: str) -> None:
-        """Open invoices, less unused credit memos and unapplied payments."""
+        """Open invoices, less unused credit memos and unapplied payments; with its jobs,
+        its sub-customers' too (and so on up to the top-level customer)."""
         open_amount = (
             self._sum("Invoice", "Balance", customer_id)
             - self._sum("CreditMemo", "RemainingCredit", customer_id)
             - self._sum("Payment", "UnappliedAmt", customer_id)
         )
         customer = self.rows("Customer").filter(entity_id=_int(customer_id), deleted=False).first()
-        if customer is not None:
-            self._set(customer, Balance=open_amount, BalanceWithJobs=open_amount)
+        if customer is None:
+            return
+        children = self.rows("Customer").filter(
+            deleted=False, data__ParentRef__value=str(customer_id)
+        )
+        with_jobs = open_amount + sum(
+            (rules.money(c.data.get("BalanceWithJobs") or 0) for c in children), ZERO
+        )
+        self._set(customer, Balance=open_amount, BalanceWithJobs=with_jobs)
+        parent = rules.ref_value(customer.data.get("ParentRef"))
+        if parent:
+            self._settle_customer(parent)
 
     def _sum(self, kind: str, key: str, customer_id: str) -> Decimal:
         amount = Cast(KeyTextTransform(key, "data"), DecimalField(max_digits=20, decimal_places=2))

@@ -39,6 +39,7 @@ PLURAL = {
     "CreditNote": "CreditNotes",
     "Payment": "Payments",
     "Item": "Items",
+    "TrackingCategory": "TrackingCategories",
 }
 
 
@@ -304,10 +305,26 @@ credit_notes, credit_note = _documents("CreditNote")
 def allocations(
     request: HttpRequest, org: Organisation, access: AccessToken, key: str
 ) -> HttpResponse:
+    return _write_under(request, org, access, ("CreditNote", key), "Allocations", "allocate")
+
+
+def _write_under(
+    request: HttpRequest,
+    org: Organisation,
+    access: AccessToken,
+    owner: tuple[str, str],
+    plural: str,
+    method: str,
+) -> HttpResponse:
+    """A write of `plural` elements under one record (`owner`: its kind and key), each
+    saved by the store's `method` with the key: 404 when there is no such record."""
+    kind, key = owner
+
     def perform(store: Store) -> HttpResponse:
-        if store.find("CreditNote", key) is None:
+        if store.find(kind, key) is None:
             raise Missing(key)
-        return _each(request, "Allocations", lambda e: store.allocate(key, e))(store)
+        save = getattr(store, method)
+        return _each(request, plural, lambda e: save(key, e))(store)
 
     return _write(request, org, access, perform)
 
@@ -403,3 +420,38 @@ def accounts(request: HttpRequest, org: Organisation, access: AccessToken) -> Ht
 @api
 def tax_rate_list(request: HttpRequest, org: Organisation, access: AccessToken) -> HttpResponse:
     return answer({"TaxRates": tax_rates()})
+
+
+@require_http_methods(["GET", "PUT"])
+@api
+def tracking_categories(
+    request: HttpRequest, org: Organisation, access: AccessToken
+) -> HttpResponse:
+    """GET lists the active categories with their options (with `includeArchived=true`,
+    archived ones too); PUT creates one."""
+    if request.method == "GET":
+        records, _ = Store(org).listing(
+            "TrackingCategory", {"where": request.GET.get("where", "")}, None
+        )
+        if request.GET.get("includeArchived", "").lower() != "true":
+            records = [
+                {**r, "Options": [o for o in r["Options"] if o["Status"] == "ACTIVE"]}
+                for r in records
+                if r["Status"] == "ACTIVE"
+            ]
+        return answer({"TrackingCategories": records})
+    return _write(
+        request,
+        org,
+        access,
+        lambda store: _each(request, "TrackingCategories", store.tracking_category)(store),
+    )
+
+
+@require_http_methods(["PUT"])
+@api
+def tracking_options(
+    request: HttpRequest, org: Organisation, access: AccessToken, key: str
+) -> HttpResponse:
+    owner = ("TrackingCategory", key)
+    return _write_under(request, org, access, owner, "Options", "tracking_option")

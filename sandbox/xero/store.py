@@ -22,6 +22,7 @@ ID_FIELD = {
     "CreditNote": "CreditNoteID",
     "Payment": "PaymentID",
     "Item": "ItemID",
+    "TrackingCategory": "TrackingCategoryID",
 }
 # Webhook categories: Xero sends none for payments and items (api-facts C11).
 CATEGORY = {"Contact": "CONTACT", "Invoice": "INVOICE", "CreditNote": "CREDITNOTE"}
@@ -32,6 +33,22 @@ CONTACT_FIELDS = (
     "DefaultCurrency", "AccountsReceivableTaxType",
 )  # fmt: skip
 ITEM_FIELDS = ("Name", "Description", "IsSold", "IsPurchased", "SalesDetails", "PurchaseDetails")
+# Tracking categories. api-facts has only "Tracking[] (max 2)" on a line (wave 2, C5);
+# the rest is from Xero's API reference as remembered, not checked: two active categories
+# per organisation, names of at most 100 characters, unique (ignoring case) among the
+# active categories and within a category's options, and these messages. Correct here.
+MAX_ACTIVE_CATEGORIES = 2
+MAX_TRACKING_PER_LINE = 2
+MAX_TRACKING_NAME = 100
+TRACKING_SAYS = {
+    "name": "The tracking {what} name must be between 1 and 100 characters long.",
+    "too_many": "You can only have 2 active tracking categories.",
+    "category_taken": "The tracking category name {name} is already in use.",
+    "option_taken": "For each specified tracking option the name must be unique.",
+    "per_line": "A line item can only have 2 tracking categories.",
+    "no_category": "The TrackingCategory {name} does not exist or is not active.",
+    "no_option": "The TrackingOption {option} does not exist or is not active in {name}.",
+}
 
 
 @dataclass(frozen=True)
@@ -222,6 +239,7 @@ class Store:
                 raise Invalid(f"{kind} could not be found.")
         existing = row.data if row else None
         data = documents.build(kind, body, existing, timezone.localdate())
+        self._tracked(data["LineItems"])
         if "Contact" in body or existing is None:
             data["Contact"] = self._contact_ref(body.get("Contact"))
         sales = data["Type"] in ("ACCREC", "ACCRECCREDIT")
@@ -380,6 +398,78 @@ class Store:
             credit["Status"], credit["FullyPaidOnDate"] = "PAID", ms_date(day)
         saved = self._save("CreditNote", note, credit, number=note.number)
         return {**allocation, "CreditNote": {"CreditNoteID": saved["CreditNoteID"]}}
+
+    # -- tracking categories ------------------------------------------------------------
+    def tracking_category(self, body: dict) -> dict:
+        name = self._tracking_name(body, "category")
+        active = [r for r in self.rows("TrackingCategory") if r.data["Status"] == "ACTIVE"]
+        if any(r.data["Name"].casefold() == name.casefold() for r in active):
+            raise Invalid(TRACKING_SAYS["category_taken"].format(name=name))
+        if len(active) >= MAX_ACTIVE_CATEGORIES:
+            raise Invalid(TRACKING_SAYS["too_many"])
+        return self._save("TrackingCategory", None, {"Name": name, "Status": "ACTIVE",
+                                                     "Options": []})  # fmt: skip
+
+    def tracking_option(self, category_key: str, body: dict) -> dict:
+        row = self.find("TrackingCategory", category_key)
+        if row is None:
+            raise Missing(category_key)
+        name = self._tracking_name(body, "option")
+        options = row.data.get("Options", [])
+        if any(o["Name"].casefold() == name.casefold() for o in options):
+            raise Invalid(TRACKING_SAYS["option_taken"])
+        option = {"TrackingOptionID": str(uuid.uuid4()), "Name": name, "Status": "ACTIVE"}
+        self._save("TrackingCategory", row, {**row.data, "Options": [*options, option]})
+        return option
+
+    @staticmethod
+    def _tracking_name(body: dict, what: str) -> str:
+        name = str(body.get("Name") or "").strip()
+        if not name or len(name) > MAX_TRACKING_NAME:
+            raise Invalid(TRACKING_SAYS["name"].format(what=what))
+        return name
+
+    def _tracked(self, lines: list[dict]) -> None:
+        """Each line's Tracking names an active category and one of its active options (by
+        name or id), at most two; kept as Xero shows it, ids and names both."""
+        categories = [r.data for r in self.rows("TrackingCategory")
+                      if r.data["Status"] == "ACTIVE"]  # fmt: skip
+        for line in lines:
+            tracking = line.get("Tracking") or []
+            if not isinstance(tracking, list):
+                raise Invalid("Tracking must be a list.")
+            if len(tracking) > MAX_TRACKING_PER_LINE:
+                raise Invalid(TRACKING_SAYS["per_line"])
+            line["Tracking"] = [self._tracking(t, categories) for t in tracking]
+            if not line["Tracking"]:
+                line.pop("Tracking")
+
+    @staticmethod
+    def _tracking(given: object, categories: list[dict]) -> dict:
+        given = given if isinstance(given, dict) else {}
+        name = str(given.get("Name") or "")
+        category = next(
+            (c for c in categories if c["TrackingCategoryID"] == given.get("TrackingCategoryID")
+             or (name and c["Name"].casefold() == name.casefold())),
+            None,
+        )  # fmt: skip
+        if category is None:
+            raise Invalid(TRACKING_SAYS["no_category"].format(name=name))
+        wanted = str(given.get("Option") or "")
+        option = next(
+            (o for o in category["Options"] if o["Status"] == "ACTIVE"
+             and (o["TrackingOptionID"] == given.get("TrackingOptionID")
+                  or (wanted and o["Name"].casefold() == wanted.casefold()))),
+            None,
+        )  # fmt: skip
+        if option is None:
+            raise Invalid(TRACKING_SAYS["no_option"].format(option=wanted, name=category["Name"]))
+        return {
+            "TrackingCategoryID": category["TrackingCategoryID"],
+            "TrackingOptionID": option["TrackingOptionID"],
+            "Name": category["Name"],
+            "Option": option["Name"],
+        }
 
     def item(self, body: dict, *, create_only: bool, key: str = "") -> dict:
         row = None

@@ -29,6 +29,8 @@ urlpatterns = [
     path(api + "Payments/<str:key>", api_views.payment),
     path(api + "Items", api_views.items),
     path(api + "Items/<str:key>", api_views.item),
+    path(api + "TrackingCategories", api_views.tracking_categories),
+    path(api + "TrackingCategories/<str:key>/Options", api_views.tracking_options),
     path("control/xero/organisations", control.organisations),
     path("control/xero/organisations/<str:tenant_id>", control.organisation),
     path("control/xero/organisations/<str:tenant_id>/intent-to-receive", control.intent),
