@@ -195,14 +195,18 @@ class CrmAdapter(Protocol):
         ...
 
 
-def accounting_adapter(connection: Connection) -> AccountingAdapter:
+def accounting_adapter(connection: Connection, *, job_category: str = "") -> AccountingAdapter:
+    """The books' adapter. `job_category`: the tracking category whose options are the
+    client's jobs (`SyncSettings.job_tracking_category`), where the books keep categories;
+    `Invoice.job` is read from it."""
     if provider(connection.system).kind != Kind.ACCOUNTING:
         raise ValueError(f"{connection.system} is not an accounting system")
     from .quickbooks.adapter import QuickBooksAdapter
     from .xero.adapter import XeroAdapter
 
-    adapters = {System.QUICKBOOKS: QuickBooksAdapter, System.XERO: XeroAdapter}
-    return adapters[System(connection.system)](connection)
+    if System(connection.system) == System.XERO:
+        return XeroAdapter(connection, job_category=job_category)
+    return QuickBooksAdapter(connection)
 
 
 def crm_adapter_class(system: str) -> type[CrmAdapter]:

@@ -130,6 +130,9 @@ CRM_NUMBER_PROPERTY = "invoice_number"
 # The property of such a record naming the jobs it bills by their numbers ("57,58"): the
 # books invoice says so in its note ("Job #57"), where reports and the audit find it.
 CRM_JOBS_PROPERTY = "job_numbers"
+# Their titles, one a line in the same order: the books' class, sub-customer or tracking
+# option is named from number and title ("Job #57 - Kitchen remodel").
+CRM_JOB_TITLES_PROPERTY = "job_titles"
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,13 @@ def job_reference(note: str) -> str:
     return found["number"] if found else ""
 
 
+def job_of(record: Invoice | CreditMemo) -> str:
+    """The job number a books invoice or credit is filed under: the books' own job
+    reference first (a class, sub-customer or tracking option "Job #57 - Kitchen remodel";
+    one naming no job, such as a department's class, says nothing), then its note."""
+    return job_reference(record.job) or job_reference(record.private_note)
+
+
 def read_side(
     crm_invoices: list[CrmInvoice],
     jobs: list[CrmJob],
@@ -57,8 +64,8 @@ def read_side(
     system: str = "CRM",
 ) -> CrmSide:
     """The CRM's records as the audit reads them, paired with the books' invoices; the books'
-    invoices and credits filed under a job by their note. `customer_of`: CRM client id →
-    the books customer it is linked to."""
+    invoices and credits filed under a job by their job reference or note (`job_of`).
+    `customer_of`: CRM client id → the books customer it is linked to."""
     snaps, undated = [], []
     for invoice in crm_invoices:
         issued = _day(invoice.issued)
@@ -100,9 +107,7 @@ def read_side(
         owed=owed,
         pairing=pairing,
         job_of={
-            r.external_id: ref
-            for r in [*books_invoices, *books_credits]
-            if (ref := job_reference(r.private_note))
+            r.external_id: ref for r in [*books_invoices, *books_credits] if (ref := job_of(r))
         },
         system=system,
         undated=tuple(undated),

@@ -114,8 +114,10 @@ def _period_end(period: date, client: Client) -> date:
 
 
 def take_snapshot(client: Client, recon: Reconciliation) -> dict:
-    accounting = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
     settings = SyncSettings.for_client(client)
+    accounting = accounting_adapter(
+        active_connection(client, Kind.ACCOUNTING), job_category=settings.job_tracking_category
+    )
     invoices = accounting.all_invoices()
     credits = accounting.credit_memos()
     payments = accounting.payments()

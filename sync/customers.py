@@ -295,7 +295,10 @@ class _CustomerSync:
             self.run.stage = "Sync is off for this client"
             _finish(self.run, RunStatus.SUCCEEDED)
             return
-        self.accounting = accounting_adapter(active_connection(self.client, Kind.ACCOUNTING))
+        self.accounting = accounting_adapter(
+            active_connection(self.client, Kind.ACCOUNTING),
+            job_category=self.settings.job_tracking_category,
+        )
         self.crm = crm_adapter(active_connection(self.client, Kind.CRM))
         if self._posting() == Posting.AUDIT:
             # Another integration posts: customers are matched and linked (the audit pairs

@@ -457,6 +457,8 @@ class InvoiceStep:
                 books=self.books,
                 sales_tax=self.settings.sales_tax,
                 txn_date=self.sync.invoice_dates.get(deal.external_id),
+                job_reference=self.settings.job_reference,
+                job_category=self.settings.job_tracking_category,
             )
             if isinstance(built, list):
                 reasons = [b + no_account if ": no product " in b else b for b in built]

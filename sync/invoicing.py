@@ -12,7 +12,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from connections import numbers
-from connections.records import CRM_JOBS_PROPERTY, Deal, Invoice, Item, PaymentInfo
+from connections.job_filing import NOTE, JobFiling
+from connections.records import (
+    CRM_JOB_TITLES_PROPERTY,
+    CRM_JOBS_PROPERTY,
+    Deal,
+    Invoice,
+    Item,
+    PaymentInfo,
+)
 from syncfirm.money import money
 
 CENT = Decimal("0.01")
@@ -53,6 +61,9 @@ class InvoiceDraft:
     lines: tuple[DraftLine, ...]
     total: Decimal
     private_note: str
+    # The job the books file it under beyond the note (a class, sub-customer or tracking
+    # option, by the client's setting); None: the note only.
+    job: JobFiling | None = None
 
 
 @dataclass(frozen=True)
@@ -147,10 +158,13 @@ def build_invoice(
     books: Books,
     sales_tax: bool = False,
     txn_date: date | None = None,
+    job_reference: str = NOTE,
+    job_category: str = "",
 ) -> InvoiceDraft | list[str]:
     """The invoice for a closed-won deal, or the reasons it is held (nothing is written).
     Dated the deal's close day unless `txn_date` says otherwise (a fix approved by a person
-    dates it after the books' closing date)."""
+    dates it after the books' closing date). `job_reference`, `job_category`: where the
+    client's books file a CRM invoice's job (`JobFiling`)."""
     if deal.problems:  # a number that is no number: nothing else about it is sure
         return [f"could not be read: {problem}" for problem in deal.problems]
     problems: list[str] = []
@@ -237,13 +251,28 @@ def build_invoice(
         lines=tuple(lines),
         total=total,
         private_note=deal_reference(deal.external_id, books.crm, books.record) + _jobs(deal),
+        job=job_filing(deal, job_reference, job_category),
     )
+
+
+def _job_numbers(deal: Deal) -> list[str]:
+    return [n for n in deal.properties.get(CRM_JOBS_PROPERTY, "").split(",") if n]
 
 
 def _jobs(deal: Deal) -> str:
     """The jobs a CRM's invoice bills, as the books' note keeps them: " · Job #57"."""
-    numbers = [n for n in deal.properties.get(CRM_JOBS_PROPERTY, "").split(",") if n]
-    return "".join(f" · Job #{n}" for n in numbers)
+    return "".join(f" · Job #{n}" for n in _job_numbers(deal))
+
+
+def job_filing(deal: Deal, kind: str, category: str = "") -> JobFiling | None:
+    """The job the books file this invoice under beyond its note, or None: the client keeps
+    jobs in the note, or the invoice bills no job or several (one invoice is filed under one
+    class, customer or option; the note still names every job)."""
+    numbers = _job_numbers(deal)
+    if kind == NOTE or len(numbers) != 1:
+        return None
+    titles = deal.properties.get(CRM_JOB_TITLES_PROPERTY, "").split("\n")
+    return JobFiling(kind, numbers[0], titles[0] if titles else "", category)
 
 
 def close_day(deal: Deal, timezone: str) -> date:
@@ -284,6 +313,8 @@ def readback_problems(draft: InvoiceDraft, invoice: Invoice) -> list[str]:
         problems.append(
             f"{len(invoice.lines)} line(s) in the books, {len(draft.lines)} on the deal"
         )
+    if draft.job and not re.match(rf"Job #{re.escape(draft.job.number)}\b", invoice.job):
+        problems.append(f"not filed under job #{draft.job.number} in the books")
     return problems
 
 

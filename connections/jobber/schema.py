@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from ..numbers import BadValue, clean_text, jobber_number
 from ..records import (
+    CRM_JOB_TITLES_PROPERTY,
     CRM_JOBS_PROPERTY,
     CRM_NUMBER_PROPERTY,
     Address,
@@ -57,7 +58,7 @@ fragment InvoiceFields on Invoice {{
   id invoiceNumber invoiceStatus subject issuedDate dueDate updatedAt
   amounts {{ subtotal total invoiceBalance paymentsTotal }}
   client {{ id isCompany }}
-  jobIds jobs(first: 5) {{ nodes {{ jobNumber }} }}
+  jobIds jobs(first: 5) {{ nodes {{ jobNumber title }} }}
   lineItems(first: {LINES_PER_INVOICE}) {{ {LINE_FIELDS} {PAGE_INFO} }}
 }}
 """
@@ -333,6 +334,7 @@ def invoice_record(node: dict) -> CrmRecord:
     number = _text(node, "invoiceNumber")
     status = _text(node, "invoiceStatus")
     client = node.get("client") or {}
+    jobs = (node.get("jobs") or {}).get("nodes") or []
     properties = {
         "dealname": f"Invoice #{number}" if number else "Invoice",
         "dealstage": status,
@@ -344,8 +346,9 @@ def invoice_record(node: dict) -> CrmRecord:
         "client_id": str(client.get("id") or ""),
         "client_is_company": "true" if client.get("isCompany") else "false",
         "job_ids": ",".join(str(j) for j in node.get("jobIds") or []),
-        CRM_JOBS_PROPERTY: ",".join(
-            str(j["jobNumber"]) for j in (node.get("jobs") or {}).get("nodes") or []
+        CRM_JOBS_PROPERTY: ",".join(str(j["jobNumber"]) for j in jobs),
+        CRM_JOB_TITLES_PROPERTY: "\n".join(
+            " ".join(str(j.get("title") or "").split()) for j in jobs
         ),
     }
     return CrmRecord("deals", str(node["id"]), properties, (), _when(node.get("updatedAt")))

@@ -1,8 +1,10 @@
 """QuickBooks Online through python-quickbooks: paging, rate limits, and mapping to records."""
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -17,6 +19,7 @@ from quickbooks.objects.preferences import Preferences
 from .. import retries
 from ..calls import call_for_connection
 from ..contract import Capabilities, ChangeFeed, Refusal
+from ..job_filing import CLASS, NOTE, SUB_CUSTOMER, JobFiling
 from ..models import Connection
 from ..numbers import BadValue, clean_text, quickbooks_number, text
 from ..providers import quickbooks_api_base, quickbooks_record_url
@@ -49,6 +52,9 @@ THROTTLE_CODE = 3001
 STALE_CODE = "5010"  # Stale Object Error: the SyncToken sent is not the current one
 BATCH_SIZE = 30  # QBO's ceiling of items per batch request
 ZERO = Decimal(0)
+# The longest name a job is given as a class or sub-customer: a Class's Name holds 100
+# characters (Intuit's entity reference; api-facts has no fact on it: correct it here).
+JOB_NAME_LENGTH = 100
 
 CAPABILITIES = Capabilities(
     batch_size=BATCH_SIZE,
@@ -66,6 +72,7 @@ CAPABILITIES = Capabilities(
     rate_limits="500 requests a minute and 10 at once per company; 40 batch requests a minute",
     void="voided: QuickBooks keeps the invoice at zero, with its number",
     invoice_statuses=("open", "paid", "voided"),
+    job_references=(NOTE, CLASS, SUB_CUSTOMER),
     # No field_limits: validation's defaults (`sync.validation.LIMITS`) are QuickBooks' own.
 )
 
@@ -93,6 +100,9 @@ class QuickBooksAdapter(ReadsRecords):
         # Records left out of reads because a value in them could not be read: the caller
         # holds them with the reason (a sync run's outcomes, a reconciliation's notes).
         self.unreadable: list[Unreadable] = []
+        # Sub-customers that are jobs, by id: (parent id, name); read once, when first needed.
+        self._jobs: dict[str, tuple[str, str]] | None = None
+        self._classes: dict[str, str] = {}  # class ids found or created, by folded name
 
     def _client(self) -> tuple[QuickBooks, _LastResponse]:
         client = auth_client()
@@ -185,7 +195,9 @@ class QuickBooksAdapter(ReadsRecords):
                 qb=qb,
             ),
         )
-        records = self._each(found, _customer, "customer")
+        # A sub-customer that is a job is the job's, not a customer of its own: its invoices
+        # read as its parent's (`_under_parents`), its balance is in the parent's.
+        records = self._each([c for c in found if not _is_job(c)], _customer, "customer")
         return Page(records, str(start + PAGE_SIZE) if len(found) == PAGE_SIZE else None)
 
     def customer_by_id(self, customer_id: str) -> Customer | None:
@@ -206,7 +218,8 @@ class QuickBooksAdapter(ReadsRecords):
             lambda qb: change_data_capture([QboCustomer], since, qb=qb),
         )
         response = getattr(found, "Customer", None)
-        return self._each(response._object_list if response else [], _customer, "customer")
+        changed = [c for c in (response._object_list if response else []) if not _is_job(c)]
+        return self._each(changed, _customer, "customer")
 
     def customers_named(self, display_name: str) -> list[Customer]:
         """Customers (active or not) whose display name is `display_name`, ignoring case."""
@@ -323,14 +336,142 @@ class QuickBooksAdapter(ReadsRecords):
 
     def create_invoices(self, drafts: list, request_id: str) -> list[WriteResult]:
         """Invoices from drafts (`sync.invoicing.InvoiceDraft`), one batch of at most 30,
-        keyed by deal id."""
+        keyed by deal id; each filed under its job's class or sub-customer (found or created
+        first) where the draft says so. One whose job cannot be filed is refused, not sent."""
+        filed, refused = {}, {}
+        for d in drafts:
+            try:
+                filed[d.deal_id] = self._file_job(d.job, d.customer_id) if d.job else {}
+            except retries.ProviderError as error:
+                refused[d.deal_id] = WriteResult(
+                    d.deal_id,
+                    error_code=error.code or "job",
+                    error=f"it could not be filed under job #{d.job.number}: {error}",
+                )
+        sent = [d for d in drafts if d.deal_id not in refused]
         items = [
-            {"bId": d.deal_id, "operation": "create", "Invoice": invoice_body(d)} for d in drafts
+            {"bId": d.deal_id, "operation": "create", "Invoice": invoice_body(d, filed[d.deal_id])}
+            for d in sent
         ]
-        keys = [d.deal_id for d in drafts]
         # Not repeated blindly: with custom transaction numbers on, QuickBooks accepts a
         # second invoice with the same number, and its requestid is not always honoured.
-        return self._batch("invoices", "Invoice", items, keys, request_id, repeatable=False)
+        results = self._batch(
+            "invoices", "Invoice", items, [d.deal_id for d in sent], request_id, repeatable=False
+        )
+        answered = {r.key: r for r in results} | refused
+        return [answered[d.deal_id] for d in drafts]
+
+    # -- jobs: a class or a sub-customer per job ---------------------------------------
+    def _file_job(self, job: JobFiling, customer_id: str) -> dict:
+        """What an invoice of `job` carries to be filed under it: a ClassRef on its lines
+        or a sub-customer of `customer_id` for its customer ({} where the note does)."""
+        name = job.name(JOB_NAME_LENGTH)
+        if job.kind == CLASS:
+            return {"ClassRef": {"value": self._class_named(name)}}
+        if job.kind == SUB_CUSTOMER:
+            return {"CustomerRef": {"value": self._job_customer(name, customer_id)}}
+        return {}
+
+    def _class_named(self, name: str) -> str:
+        """The id of the active class called `name`, created when there is none. Safe to
+        repeat: looked for first, created with a requestid, and a name taken (6240: a
+        create whose answer was lost) is looked for again."""
+        if name.casefold() in self._classes:
+            return self._classes[name.casefold()]
+        found = self._named("Class", "Name", name)
+        if not found:
+            found = self._create_named("class", {"Name": name}, lambda: self._named(
+                "Class", "Name", name
+            ))  # fmt: skip
+        self._classes[name.casefold()] = found[0]["Id"]
+        return found[0]["Id"]
+
+    def _job_customer(self, name: str, parent_id: str) -> str:
+        """The id of the job sub-customer `name` under customer `parent_id`, created when
+        there is none, the same way as a class. One of that name under another customer is
+        refused: its invoices would move another customer's balance."""
+
+        def under_parent() -> list[dict]:
+            found = self._named("Customer", "DisplayName", name)
+            mine = [r for r in found if _parent_of(r) == parent_id]
+            if found and not mine:
+                raise retries.ProviderError(
+                    f"the name {name!r} is taken by another QuickBooks customer",
+                    refusal=Refusal.NAME_TAKEN,
+                )
+            return mine
+
+        found = under_parent()
+        if not found:
+            body = {"DisplayName": name, "ParentRef": {"value": parent_id}, "Job": True,
+                    "BillWithParent": True}  # fmt: skip
+            found = self._create_named("customer", body, under_parent)
+        job_id = str(found[0]["Id"])
+        if self._jobs is not None:
+            self._jobs[job_id] = (parent_id, name)
+        return job_id
+
+    def _named(self, entity: str, field: str, name: str) -> list[dict]:
+        """Active `entity` rows called `name`, ignoring case (LIKE, narrowed here: a % in
+        the name is a wildcard there)."""
+        rows = self._query(
+            f"Looking up a QuickBooks {entity.lower()} by name",
+            f"SELECT * FROM {entity} WHERE {field} LIKE '{_quoted(name)}'",  # noqa: S608 - quoted
+        )
+        return [r for r in rows if str(r.get(field, "")).casefold() == name.casefold()]
+
+    def _create_named(self, entity: str, body: dict, look: Callable[[], list[dict]]) -> list:
+        """Create a name-list entry; a name taken (ours, created by an answer that was lost)
+        is found by `look`."""
+        request_id = "job-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        try:
+            answer = self._call(
+                f"Creating a QuickBooks {entity}",
+                lambda qb: qb.make_request(
+                    "POST",
+                    f"{qb.api_url}/company/{qb.company_id}/{entity}",
+                    json.dumps(body),
+                    request_id=request_id[:50],
+                ),
+            )
+        except retries.ProviderError as error:
+            if error.refusal != Refusal.NAME_TAKEN or not (found := look()):
+                raise
+            return found
+        created = answer.get(entity.capitalize()) or {}
+        return [created] if created.get("Id") else look()
+
+    def _answered_invoice(self, answer: dict) -> Invoice:
+        return self._under_parents([self._one(answer.get("Invoice") or {}, _invoice, "invoice")])[0]
+
+    def _job_customers(self) -> dict[str, tuple[str, str]]:
+        if self._jobs is None:
+            rows = self._query(
+                "Listing QuickBooks sub-customers",
+                "SELECT * FROM Customer WHERE Job = true AND Active IN (true, false)",
+            )
+            self._jobs = {str(r.get("Id")): (_parent_of(r), str(r.get("DisplayName") or ""))
+                          for r in rows if _parent_of(r)}  # fmt: skip
+        return self._jobs
+
+    def _under_parents[T: (Invoice, CreditMemo)](self, records: list[T]) -> list[T]:
+        """Records on a job sub-customer read as its top-level customer's (the CRM client's
+        customer, whose balance holds its jobs'), filed under the job by its name unless a
+        class on its lines says another."""
+        if not records:
+            return records
+        jobs, out = self._job_customers(), []
+        for record in records:
+            job = jobs.get(record.customer_id)
+            if job is None:
+                out.append(record)
+                continue
+            top, seen = record.customer_id, set()
+            while top in jobs and top not in seen:  # a job under a job: the top customer
+                seen.add(top)
+                top = jobs[top][0]
+            out.append(replace(record, customer_id=top, job=record.job or job[1]))
+        return out
 
     def invoices_numbered(self, doc_numbers: list[str]) -> list[Invoice]:
         """Invoices carrying any of these DocNumbers (the deal reference): the look before
@@ -342,7 +483,7 @@ class QuickBooksAdapter(ReadsRecords):
                 "Looking up QuickBooks invoices by number",
                 f"SELECT * FROM Invoice WHERE DocNumber IN ({quoted})",  # noqa: S608 - quoted
             )
-            found.extend(self._each(rows, _invoice, "invoice"))
+            found.extend(self._under_parents(self._each(rows, _invoice, "invoice")))
         return found
 
     def invoices_by_id(self, ids: list[str]) -> list[Invoice]:
@@ -351,12 +492,12 @@ class QuickBooksAdapter(ReadsRecords):
             quoted = ", ".join(f"'{_quoted(i)}'" for i in ids[start : start + 100])
             text = f"SELECT * FROM Invoice WHERE Id IN ({quoted})"  # noqa: S608 - quoted
             rows = self._query("Reading QuickBooks invoices", text)
-            found.extend(self._each(rows, _invoice, "invoice"))
+            found.extend(self._under_parents(self._each(rows, _invoice, "invoice")))
         return found
 
     def all_invoices(self) -> list[Invoice]:
         rows = self._query("Listing QuickBooks invoices", "SELECT * FROM Invoice")
-        return self._each(rows, _invoice, "invoice")
+        return self._under_parents(self._each(rows, _invoice, "invoice"))
 
     def void_invoice(self, invoice_id: str) -> Invoice:
         """Void an invoice (QuickBooks keeps it, at zero). Voiding one already void is a
@@ -377,7 +518,7 @@ class QuickBooksAdapter(ReadsRecords):
             ),
             retry_transient=False,
         )
-        return self._one(answer.get("Invoice") or {}, _invoice, "invoice")
+        return self._answered_invoice(answer)
 
     def add_invoice_lines(self, invoice_id: str, lines: list) -> Invoice:
         """Append lines (`sync.invoicing.DraftLine`) to an invoice, keeping its own."""
@@ -391,7 +532,7 @@ class QuickBooksAdapter(ReadsRecords):
             f"Adding lines to QuickBooks invoice {invoice_id}",
             invoice_id,
             current.get("SyncToken", "0"),
-            kept + [_line_body(line) for line in lines],
+            kept + _with_class(current, [_line_body(line) for line in lines]),
         )
 
     def replace_invoice_lines(self, invoice_id: str, version: str, lines: list) -> Invoice:
@@ -411,7 +552,7 @@ class QuickBooksAdapter(ReadsRecords):
             f"Updating the lines of QuickBooks invoice {invoice_id}",
             invoice_id,
             version,
-            [_line_body(line) for line in lines] + others,
+            _with_class(current, [_line_body(line) for line in lines]) + others,
         )
 
     def _invoice_as_stored(self, invoice_id: str) -> dict:
@@ -439,7 +580,7 @@ class QuickBooksAdapter(ReadsRecords):
             ),
             retry_transient=False,
         )
-        return self._one(answer.get("Invoice") or {}, _invoice, "invoice")
+        return self._answered_invoice(answer)
 
     def receivable(self) -> Decimal:
         """Accounts receivable: what customers owe on open invoices."""
@@ -447,10 +588,10 @@ class QuickBooksAdapter(ReadsRecords):
 
     def credit_memos(self) -> list[CreditMemo]:
         rows = self._query("Listing QuickBooks credit memos", "SELECT * FROM CreditMemo")
-        return self._each(rows, _credit_memo, "credit memo")
+        return self._under_parents(self._each(rows, _credit_memo, "credit memo"))
 
     def credit_memos_by_id(self, ids: list[str]) -> list[CreditMemo]:
-        return self._by_id("CreditMemo", ids, _credit_memo, "credit memo")
+        return self._under_parents(self._by_id("CreditMemo", ids, _credit_memo, "credit memo"))
 
     def payments(self) -> list[Payment]:
         """Every payment received, with what is left unapplied on each (UnappliedAmt)."""
@@ -608,7 +749,8 @@ class QuickBooksAdapter(ReadsRecords):
         )
         invoices, payments = [], []
         for response in (answer.get("CDCResponse") or [{}])[0].get("QueryResponse", []):
-            invoices.extend(self._each(response.get("Invoice", []), _invoice, "invoice"))
+            read = self._each(response.get("Invoice", []), _invoice, "invoice")
+            invoices.extend(self._under_parents(read))
             payments.extend(self._each(response.get("Payment", []), _payment, "payment"))
             payments.extend(
                 self._each(response.get("CreditMemo", []), _credit_applied, "credit memo")
@@ -631,10 +773,16 @@ def _line_body(line) -> dict:
     }
 
 
-def invoice_body(draft) -> dict:
+def invoice_body(draft, filed: Mapping | None = None) -> dict:
+    """The Invoice JSON of a draft; `filed`: its job's ClassRef (on each line) or its job
+    sub-customer's CustomerRef (`QuickBooksAdapter._file_job`)."""
+    filed = filed or {}
     lines = [_line_body(line) for line in draft.lines]
+    if "ClassRef" in filed:
+        for line in lines:
+            line["SalesItemLineDetail"]["ClassRef"] = filed["ClassRef"]
     return {
-        "CustomerRef": {"value": draft.customer_id},
+        "CustomerRef": filed.get("CustomerRef") or {"value": draft.customer_id},
         "DocNumber": draft.doc_number,
         "TxnDate": draft.txn_date.isoformat(),
         "DueDate": draft.due_date.isoformat(),
@@ -713,6 +861,7 @@ def _invoice(row: dict) -> Invoice:
         lines=tuple(lines),
         private_note=note,
         voided="Voided" in note and total == 0,
+        job=_class_of(row),
         version=_id(row.get("SyncToken", ""), "SyncToken"),
         updated_at=_parsed_time(_dict(row.get("MetaData"), "MetaData").get("LastUpdatedTime")),
     )
@@ -731,7 +880,42 @@ def _credit_memo(row: dict) -> CreditMemo:
         # Unknown as the whole credit: a memo QuickBooks says nothing of is unused.
         quickbooks_number(row.get("RemainingCredit"), "remaining credit", default=total),
         note,
+        job=_class_of(row),
     )
+
+
+def _class_of(row: dict) -> str:
+    """The class the document's sales lines are filed under (its full name, "" for none):
+    the first line's that has one."""
+    for line in _list(row.get("Line"), "Line"):
+        detail = _dict(_dict(line, "Line").get("SalesItemLineDetail"), "SalesItemLineDetail")
+        ref = _dict(detail.get("ClassRef"), "ClassRef")
+        if ref.get("value"):
+            return text(ref.get("name"), "ClassRef")
+    return ""
+
+
+def _with_class(current: dict, lines: list[dict]) -> list[dict]:
+    """New sales lines filed under the class the invoice's lines already are: a change to
+    its lines keeps the invoice under its job."""
+    for line in current.get("Line", []):
+        ref = (line.get("SalesItemLineDetail") or {}).get("ClassRef")
+        if ref:
+            for new in lines:
+                new["SalesItemLineDetail"].setdefault("ClassRef", ref)
+            break
+    return lines
+
+
+def _parent_of(row: dict) -> str:
+    """The parent customer's id of a sub-customer that is a job, else ""."""
+    if row.get("Job") not in (True, "true"):
+        return ""
+    return text(_dict(row.get("ParentRef"), "ParentRef").get("value"), "ParentRef")
+
+
+def _is_job(c: QboCustomer) -> bool:
+    return bool(getattr(c, "Job", False)) and bool(getattr(c.ParentRef, "value", None))
 
 
 def _received(row: dict) -> Payment:
@@ -906,7 +1090,8 @@ def _customer(c: QboCustomer) -> Customer:
         # QBO masks PrimaryTaxIdentifier on read ("XXXXX6789"): a masked value is no match key.
         tax_id="" if "X" in (tax_id or "X") else tax_id,
         notes=text(c.Notes, "Notes"),
-        balance=_balance(c.Balance, currency) if currency else None,
+        # With its jobs: a sub-customer's invoices are this customer's (`_under_parents`).
+        balance=_balance(_with_jobs(c), currency) if currency else None,
         active=bool(c.Active),
         version=_id(c.SyncToken or "", "SyncToken"),
         updated_at=_parsed_time(meta.get("LastUpdatedTime") if isinstance(meta, dict) else None),
@@ -915,6 +1100,11 @@ def _customer(c: QboCustomer) -> Customer:
 
 def _customer_json(row: dict) -> Customer:
     return _customer(QboCustomer.from_json(row))
+
+
+def _with_jobs(c: QboCustomer) -> object:
+    found = getattr(c, "BalanceWithJobs", None)
+    return c.Balance if found in (None, "") else found
 
 
 def _balance(value: object, currency: str) -> Money | None:

@@ -25,6 +25,7 @@ from xero_python.exceptions import ApiException
 from .. import retries
 from ..calls import call_for_connection
 from ..contract import Capabilities, ChangeFeed, Refusal
+from ..job_filing import NOTE, TRACKING, JobFiling
 from ..models import Connection
 from ..numbers import BadValue, text, xero_number
 from ..providers import xero_api_base, xero_record_url
@@ -64,6 +65,7 @@ CAPABILITIES = Capabilities(
     rate_limits="60 calls a minute, 5 at once and 5,000 a day per organisation",
     void="voided: only an AUTHORISED invoice with no payment or credit; a draft is deleted",
     invoice_statuses=("DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED"),
+    job_references=(NOTE, TRACKING),
     field_limits={
         "display_name": 255,
         "given_name": 255,
@@ -77,6 +79,10 @@ CAPABILITIES = Capabilities(
     },
 )
 PAGE_SIZE = 1000  # the largest page Xero gives
+# The longest tracking option (and category) name: 100 characters by Xero's API reference;
+# api-facts has no fact on it: correct it here.
+JOB_NAME_LENGTH = 100
+DEFAULT_JOB_CATEGORY = "Job"  # `sync.models.SyncSettings.job_tracking_category`'s default
 ZERO = Decimal(0)
 KEY_LENGTH = 128  # Idempotency-Key's longest
 OPEN = ("AUTHORISED",)  # statuses with money still owed
@@ -106,10 +112,13 @@ class XeroAdapter(ReadsRecords):
     capabilities = CAPABILITIES
     bad_record = staticmethod(lambda kind, row, error: _unreadable(kind, row, error))
 
-    def __init__(self, connection: Connection):
+    def __init__(self, connection: Connection, *, job_category: str = ""):
         self.connection = connection
         # Records left out of reads because a value in them could not be read.
         self.unreadable: list[Unreadable] = []
+        # The tracking category whose options are jobs: what `Invoice.job` is read from.
+        self.job_category = job_category or DEFAULT_JOB_CATEGORY
+        self._categories: list[dict] | None = None  # read once, when first needed
 
     # -- calling Xero --------------------------------------------------------------------
     def _api(self) -> AccountingApi:
@@ -449,20 +458,114 @@ class XeroAdapter(ReadsRecords):
     # -- invoices --------------------------------------------------------------------
     def create_invoices(self, drafts: list, request_id: str) -> list[WriteResult]:
         """Invoices from drafts, one write, keyed by deal id. Sent once: the idempotency
-        key replays a repeat within six minutes, and the caller looks by number first."""
-        elements = [invoice_body(d) for d in drafts]
+        key replays a repeat within six minutes, and the caller looks by number first.
+        Each is filed under its job's tracking option (found or created first) where the
+        draft says so; one whose job cannot be filed is refused, not sent."""
+        tracking, refused = {}, {}
+        for d in drafts:
+            if not d.job or d.job.kind != TRACKING:
+                continue
+            try:
+                tracking[d.deal_id] = self._job_option(d.job)
+            except retries.ProviderError as error:
+                refused[d.deal_id] = WriteResult(
+                    d.deal_id,
+                    error_code="job",
+                    error=f"it could not be filed under job #{d.job.number}: {error}",
+                )
+        sent = [d for d in drafts if d.deal_id not in refused]
         answered = self._write(
             "Writing Xero invoices",
             "create_invoices",
             "Invoices",
-            elements,
+            [invoice_body(d, tracking.get(d.deal_id)) for d in sent],
             request_id,
             repeatable=False,
         )
-        return [
-            _write_result(d.deal_id, element, "InvoiceID")
-            for d, element in zip(drafts, _padded(answered, len(drafts)), strict=True)
-        ]
+        results = {
+            d.deal_id: _write_result(d.deal_id, element, "InvoiceID")
+            for d, element in zip(sent, _padded(answered, len(sent)), strict=True)
+        }
+        return [(results | refused)[d.deal_id] for d in drafts]
+
+    def _sales_invoices(self, rows: list[dict]) -> list[Invoice]:
+        sales = [r for r in rows if r.get("Type") == "ACCREC"]
+        return self._each(sales, self._invoice_row, "invoice")
+
+    def _invoice_row(self, row: dict) -> Invoice:
+        return _invoice(row, self.job_category)
+
+    def _credit_row(self, row: dict) -> CreditMemo:
+        return _credit_memo(row, self.job_category)
+
+    # -- jobs: a tracking option per job ----------------------------------------------
+    def _job_option(self, job: JobFiling) -> dict:
+        """The line Tracking that files an invoice under `job`: its option in the client's
+        category, each created when missing. Safe to repeat: looked for first, and a
+        create Xero refuses (a name taken by a create whose answer was lost) is looked for
+        again before the refusal stands."""
+        category_name = job.category or self.job_category
+        name = job.name(JOB_NAME_LENGTH)
+        category = self._tracking_category(category_name)
+        if category is None:
+            category = self._created(
+                "Creating a Xero tracking category",
+                lambda api, tenant, key: api.create_tracking_category(
+                    tenant, {"Name": category_name}, idempotency_key=key,
+                    _preload_content=False,
+                ),
+                f"category-{category_name}",
+                lambda: self._tracking_category(category_name),
+            )  # fmt: skip
+        if _option_named(category, name) is None:
+            category_id = category["TrackingCategoryID"]
+            category = self._created(
+                f"Creating the Xero tracking option {name}",
+                lambda api, tenant, key: api.create_tracking_options(
+                    tenant, category_id, {"Name": name}, idempotency_key=key,
+                    _preload_content=False,
+                ),
+                f"option-{category_id}-{name}",
+                lambda: (found if _option_named(found := self._tracking_category(category_name),
+                                                name) else None),
+            )  # fmt: skip
+        return {"Name": category["Name"], "Option": _option_named(category, name)["Name"]}
+
+    def _created(
+        self, describe: str, create: Callable, key: str, look: Callable[[], dict | None]
+    ) -> dict:
+        """Create, then read back by `look` (the categories are read again after any
+        write); a refused create whose object `look` finds stands as found."""
+        try:
+            self._call(
+                describe,
+                lambda api, tenant: create(api, tenant, _idempotency_key(key)),
+            )
+        except retries.ProviderError as error:
+            self._categories = None
+            if found := look():
+                return found
+            raise error
+        self._categories = None
+        found = look()
+        if found is None:
+            raise retries.ProviderError(f"{describe}: Xero did not keep it")
+        return found
+
+    def _tracking_category(self, name: str) -> dict | None:
+        """The active tracking category called `name` (ignoring case), with its options."""
+        if self._categories is None:
+            answer = self._call(
+                "Reading Xero tracking categories",
+                lambda api, tenant: api.get_tracking_categories(tenant, _preload_content=False),
+            )
+            self._categories = [_dict(c, "tracking category")
+                                for c in _list(answer.get("TrackingCategories"))]  # fmt: skip
+        wanted = name.casefold()
+        return next(
+            (c for c in self._categories if text(c.get("Name"), "Name").casefold() == wanted),
+            None,
+        )
 
     def invoices_numbered(self, doc_numbers: list[str]) -> list[Invoice]:
         found: list[Invoice] = []
@@ -474,7 +577,7 @@ class XeroAdapter(ReadsRecords):
                 "Invoices",
                 invoice_numbers=chunk,
             )
-            found.extend(self._each(rows, _invoice, "invoice"))
+            found.extend(self._each(rows, self._invoice_row, "invoice"))
         return found
 
     def invoices_by_id(self, ids: list[str]) -> list[Invoice]:
@@ -482,12 +585,12 @@ class XeroAdapter(ReadsRecords):
         for start in range(0, len(ids), 100):
             chunk = ids[start : start + 100]
             rows = self._pages("Reading Xero invoices", "get_invoices", "Invoices", i_ds=chunk)
-            found.extend(self._each(rows, _invoice, "invoice"))
+            found.extend(self._each(rows, self._invoice_row, "invoice"))
         return found
 
     def all_invoices(self) -> list[Invoice]:
         rows = self._pages("Listing Xero invoices", "get_invoices", "Invoices")
-        return self._each([r for r in rows if r.get("Type") == "ACCREC"], _invoice, "invoice")
+        return self._sales_invoices(rows)
 
     def void_invoice(self, invoice_id: str) -> Invoice:
         """Void an AUTHORISED invoice with nothing paid on it, delete a draft; refuse the
@@ -525,7 +628,7 @@ class XeroAdapter(ReadsRecords):
                 detail="; ".join(errors),
                 refusal=_refusal(errors),
             )
-        return self._one(element, _invoice, "invoice")
+        return self._one(element, self._invoice_row, "invoice")
 
     def add_invoice_lines(self, invoice_id: str, lines: list) -> Invoice:
         """Append lines to an invoice, keeping its own (Xero replaces the whole list)."""
@@ -582,7 +685,7 @@ class XeroAdapter(ReadsRecords):
         wanted = [
             r for r in rows if r.get("Type") == "ACCRECCREDIT" and r.get("Status") not in GONE
         ]
-        return self._each(wanted, _credit_memo, "credit note")
+        return self._each(wanted, self._credit_row, "credit note")
 
     def credit_memos_by_id(self, ids: list[str]) -> list[CreditMemo]:
         wanted = set(ids)
@@ -596,7 +699,7 @@ class XeroAdapter(ReadsRecords):
         rows = self._pages(
             "Reading a contact's invoices", "get_invoices", "Invoices", contact_i_ds=[customer_id]
         )
-        invoices = self._each(rows, _invoice, "invoice")
+        invoices = self._each(rows, self._invoice_row, "invoice")
         credits = [c for c in self.credit_memos() if c.customer_id == customer_id]
         return (
             [i for i in invoices if not i.voided and i.balance.amount > 0],
@@ -688,7 +791,7 @@ class XeroAdapter(ReadsRecords):
         """Invoices, payments and credit notes changed after `since` (If-Modified-Since on
         each list: Xero sends no webhook for payments, so this is how they are caught)."""
         rows = self._pages("Reading changed Xero invoices", "get_invoices", "Invoices", since=since)
-        invoices = self._each([r for r in rows if r.get("Type") == "ACCREC"], _invoice, "invoice")
+        invoices = self._sales_invoices(rows)
         payments = self._each(
             self._pages("Reading changed Xero payments", "get_payments", "Payments", since=since),
             _payment,
@@ -860,7 +963,7 @@ def _line_body(line) -> dict:
 
 
 def _kept_line(line: dict) -> dict:
-    """A line as Xero holds it, sent back so an update keeps it."""
+    """A line as Xero holds it, sent back so an update keeps it (its job's tracking too)."""
     line = _dict(line, "line")
     kept = (
         "LineItemID",
@@ -871,12 +974,23 @@ def _kept_line(line: dict) -> dict:
         "AccountCode",
         "TaxType",
         "DiscountRate",
+        "Tracking",
     )
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in line.items() if k in kept}
 
 
-def invoice_body(draft) -> dict:
+def _option_named(category: dict | None, name: str) -> dict | None:
+    options = _list((category or {}).get("Options"))
+    return next((o for o in options if str(o.get("Name", "")).casefold() == name.casefold()), None)
+
+
+def invoice_body(draft, tracking: dict | None = None) -> dict:
+    """The Invoice JSON of a draft; `tracking`: its job's {Name, Option} on every line."""
     taxed = any(line.tax_code == "TAX" for line in draft.lines)
+    lines = [_line_body(line) for line in draft.lines]
+    if tracking:
+        for line in lines:
+            line["Tracking"] = [tracking]
     return {
         "Type": "ACCREC",
         "Contact": {"ContactID": draft.customer_id},
@@ -887,7 +1001,7 @@ def invoice_body(draft) -> dict:
         "CurrencyCode": draft.currency,
         "Status": "AUTHORISED",
         "LineAmountTypes": "Exclusive" if taxed else "NoTax",
-        "LineItems": [_line_body(line) for line in draft.lines],
+        "LineItems": lines,
     }
 
 
@@ -973,7 +1087,19 @@ def _customer(row: dict) -> Customer:
     )
 
 
-def _invoice(row: dict) -> Invoice:
+def _job_of(row: dict, category: str) -> str:
+    """The option of `category` the document's lines are tracked under (the first line's
+    that has one), "" for none."""
+    wanted = category.casefold()
+    for line in _list(row.get("LineItems")):
+        for tracked in _list(_dict(line, "line").get("Tracking")):
+            tracked = _dict(tracked, "Tracking")
+            if text(tracked.get("Name"), "Tracking").casefold() == wanted:
+                return text(tracked.get("Option"), "Tracking")
+    return ""
+
+
+def _invoice(row: dict, job_category: str = DEFAULT_JOB_CATEGORY) -> Invoice:
     row = _dict(row, "invoice")
     currency = text(row.get("CurrencyCode"), "CurrencyCode")
     lines = [
@@ -1004,10 +1130,11 @@ def _invoice(row: dict) -> Invoice:
         version=_version(row),
         updated_at=_moment(row.get("UpdatedDateUTC"), "UpdatedDateUTC"),
         status=status,
+        job=_job_of(row, job_category),
     )
 
 
-def _credit_memo(row: dict) -> CreditMemo:
+def _credit_memo(row: dict, job_category: str = DEFAULT_JOB_CATEGORY) -> CreditMemo:
     row = _dict(row, "credit note")
     total = xero_number(row.get("Total"), "total", default=ZERO)
     reference = text(row.get("Reference"), "Reference")
@@ -1020,6 +1147,7 @@ def _credit_memo(row: dict) -> CreditMemo:
         found.group(1) if found else "",
         xero_number(row.get("RemainingCredit"), "remaining credit", default=total),
         reference,
+        job=_job_of(row, job_category),
     )
 
 
