@@ -442,7 +442,8 @@ class QuickBooksAdapter(ReadsRecords):
         return [created] if created.get("Id") else look()
 
     def _answered_invoice(self, answer: dict) -> Invoice:
-        return self._under_parents([self._one(answer.get("Invoice") or {}, _invoice, "invoice")])[0]
+        row = answer.get("Invoice") or {}
+        return self._under_parents([self._one(row, _invoice, "invoice")], [row])[0]
 
     def _job_customers(self) -> dict[str, tuple[str, str]]:
         if self._jobs is None:
@@ -454,11 +455,14 @@ class QuickBooksAdapter(ReadsRecords):
                           for r in rows if _parent_of(r)}  # fmt: skip
         return self._jobs
 
-    def _under_parents[T: (Invoice, CreditMemo)](self, records: list[T]) -> list[T]:
+    def _under_parents[T: (Invoice, CreditMemo)](
+        self, records: list[T], rows: list | None = None
+    ) -> list[T]:
         """Records on a job sub-customer read as its top-level customer's (the CRM client's
         customer, whose balance holds its jobs'), filed under the job by its name unless a
-        class on its lines says another."""
-        if not records:
+        class on its lines says another. With the `rows` they were read from, the
+        sub-customers are looked up only when one of them names one (`_on_sub_customer`)."""
+        if not records or (rows is not None and not any(map(_on_sub_customer, rows))):
             return records
         jobs, out = self._job_customers(), []
         for record in records:
@@ -483,7 +487,7 @@ class QuickBooksAdapter(ReadsRecords):
                 "Looking up QuickBooks invoices by number",
                 f"SELECT * FROM Invoice WHERE DocNumber IN ({quoted})",  # noqa: S608 - quoted
             )
-            found.extend(self._under_parents(self._each(rows, _invoice, "invoice")))
+            found.extend(self._under_parents(self._each(rows, _invoice, "invoice"), rows))
         return found
 
     def invoices_by_id(self, ids: list[str]) -> list[Invoice]:
@@ -492,12 +496,12 @@ class QuickBooksAdapter(ReadsRecords):
             quoted = ", ".join(f"'{_quoted(i)}'" for i in ids[start : start + 100])
             text = f"SELECT * FROM Invoice WHERE Id IN ({quoted})"  # noqa: S608 - quoted
             rows = self._query("Reading QuickBooks invoices", text)
-            found.extend(self._under_parents(self._each(rows, _invoice, "invoice")))
+            found.extend(self._under_parents(self._each(rows, _invoice, "invoice"), rows))
         return found
 
     def all_invoices(self) -> list[Invoice]:
         rows = self._query("Listing QuickBooks invoices", "SELECT * FROM Invoice")
-        return self._under_parents(self._each(rows, _invoice, "invoice"))
+        return self._under_parents(self._each(rows, _invoice, "invoice"), rows)
 
     def void_invoice(self, invoice_id: str) -> Invoice:
         """Void an invoice (QuickBooks keeps it, at zero). Voiding one already void is a
@@ -588,7 +592,7 @@ class QuickBooksAdapter(ReadsRecords):
 
     def credit_memos(self) -> list[CreditMemo]:
         rows = self._query("Listing QuickBooks credit memos", "SELECT * FROM CreditMemo")
-        return self._under_parents(self._each(rows, _credit_memo, "credit memo"))
+        return self._under_parents(self._each(rows, _credit_memo, "credit memo"), rows)
 
     def credit_memos_by_id(self, ids: list[str]) -> list[CreditMemo]:
         return self._under_parents(self._by_id("CreditMemo", ids, _credit_memo, "credit memo"))
@@ -749,8 +753,8 @@ class QuickBooksAdapter(ReadsRecords):
         )
         invoices, payments = [], []
         for response in (answer.get("CDCResponse") or [{}])[0].get("QueryResponse", []):
-            read = self._each(response.get("Invoice", []), _invoice, "invoice")
-            invoices.extend(self._under_parents(read))
+            rows = response.get("Invoice", [])
+            invoices.extend(self._under_parents(self._each(rows, _invoice, "invoice"), rows))
             payments.extend(self._each(response.get("Payment", []), _payment, "payment"))
             payments.extend(
                 self._each(response.get("CreditMemo", []), _credit_applied, "credit memo")
@@ -905,6 +909,14 @@ def _with_class(current: dict, lines: list[dict]) -> list[dict]:
                 new["SalesItemLineDetail"].setdefault("ClassRef", ref)
             break
     return lines
+
+
+def _on_sub_customer(row: object) -> bool:
+    """Whether a document's CustomerRef names a sub-customer: QuickBooks names the customer
+    by its full name, "Parent:Child" (as the emulator does; the exact name on a ref is not
+    in api-facts: if it proves to be the DisplayName alone, this must always say True)."""
+    ref = row.get("CustomerRef") if isinstance(row, dict) else None
+    return not isinstance(ref, dict) or ":" in str(ref.get("name", ":"))
 
 
 def _parent_of(row: dict) -> str:

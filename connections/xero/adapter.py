@@ -634,7 +634,8 @@ class XeroAdapter(ReadsRecords):
         """Append lines to an invoice, keeping its own (Xero replaces the whole list)."""
         current = self._invoice_as_stored(invoice_id)
         kept = [_kept_line(line) for line in _list(current.get("LineItems"))]
-        return self._set_lines(invoice_id, current, kept + [_line_body(x) for x in lines])
+        added = _with_tracking(current, [_line_body(x) for x in lines])
+        return self._set_lines(invoice_id, current, kept + added)
 
     def replace_invoice_lines(self, invoice_id: str, version: str, lines: list) -> Invoice:
         """Set an invoice's lines to exactly these; refused as stale when it changed
@@ -642,7 +643,9 @@ class XeroAdapter(ReadsRecords):
         current = self._invoice_as_stored(invoice_id)
         if _version(current) != version:
             raise retries.Stale(f"invoice {invoice_id} changed in Xero since it was read")
-        return self._set_lines(invoice_id, current, [_line_body(x) for x in lines])
+        return self._set_lines(
+            invoice_id, current, _with_tracking(current, [_line_body(x) for x in lines])
+        )
 
     def _invoice_as_stored(self, invoice_id: str) -> dict:
         answer = self._call(
@@ -977,6 +980,17 @@ def _kept_line(line: dict) -> dict:
         "Tracking",
     )
     return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in line.items() if k in kept}
+
+
+def _with_tracking(current: dict, lines: list[dict]) -> list[dict]:
+    """New lines tracked as the invoice's first tracked line is: a change to its lines
+    keeps the invoice under its job."""
+    for line in _list(current.get("LineItems")):
+        tracking = _list(_dict(line, "line").get("Tracking"))
+        if tracking:
+            kept = [{k: t[k] for k in ("Name", "Option") if k in t} for t in tracking]
+            return [{**new, "Tracking": kept} for new in lines]
+    return lines
 
 
 def _option_named(category: dict | None, name: str) -> dict | None:

@@ -243,6 +243,8 @@ class Store:
         elif entity in ("Invoice", "CreditMemo"):
             data = rules.complete_document(entity, data, self.today)
             self._reference("Customer", data.get("CustomerRef"), "CustomerRef")
+            # QBO names the customer on a ref by its full name ("Parent:Child" for a job).
+            data["CustomerRef"] = self._named_ref("Customer", data["CustomerRef"], active=False)
             for line in data["Line"]:
                 detail = line.get("SalesItemLineDetail")
                 if detail:
@@ -276,11 +278,12 @@ class Store:
         data["FullyQualifiedName"] = f"{parent.data['FullyQualifiedName']}:{name}"
         data["Level"] = int(parent.data.get("Level") or 0) + 1
 
-    def _named_ref(self, entity: str, ref) -> dict:
-        """A reference to a live, active name as QBO keeps it: its id and its full name."""
+    def _named_ref(self, entity: str, ref, *, active: bool = True) -> dict:
+        """A reference to a live (and `active`) name as QBO keeps it: its id and its full
+        name."""
         value = rules.ref_value(ref)
         found = self.rows(entity).filter(entity_id=_int(value), deleted=False).first()
-        if found is None or not found.active:
+        if found is None or (active and not found.active):
             raise faults.invalid_reference(f"{entity}Ref", value)
         return {"value": value, "name": found.data["FullyQualifiedName"]}
 

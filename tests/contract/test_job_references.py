@@ -91,6 +91,19 @@ def all_created(client) -> bool:
     return links.exists() and not links.exclude(state=InvoiceState.CREATED).exists()
 
 
+def corrected(adapter):
+    """The first invoice's lines replaced, then one added, as a correction of its deal
+    does: it stays under its job."""
+    from sync.invoicing import DraftLine
+
+    invoice = min(adapter.all_invoices(), key=lambda i: i.doc_number)
+    line = DraftLine(invoice.lines[0].item_id, "Roof inspection", Decimal(2), Decimal("250.00"),
+                     Decimal("500.00"), "Roof inspection")  # fmt: skip
+    replaced = adapter.replace_invoice_lines(invoice.external_id, invoice.version, [line])
+    assert replaced.job
+    return adapter.add_invoice_lines(invoice.external_id, [line])
+
+
 def class_refs(invoice) -> list[str]:
     return [
         line["SalesItemLineDetail"]["ClassRef"]["name"]
@@ -113,6 +126,7 @@ def test_it_files_each_invoice_under_its_jobs_class_once(jobber_and_quickbooks):
 
     run_customer_sync(client, kind=RunKind.SCHEDULED)
     assert len(qbo_rows(books, "Class")) == 2 and len(qbo_rows(books, "Invoice")) == 2
+    assert corrected(adapter).job == names[0]
 
 
 def test_a_class_whose_answer_was_lost_is_found_not_created_twice(
@@ -240,6 +254,7 @@ def test_xero_lines_carry_the_jobs_tracking_option_created_once(jobber_and_xero,
     assert [t["Option"] for line in invoice["LineItems"] for t in line["Tracking"]] == [job]
     adapter = accounting_adapter(books.connection, job_category="Jobs")
     assert [i.job for i in adapter.all_invoices()] == [job]
+    assert corrected(adapter).job == job
 
 
 def test_xero_refuses_tracking_it_does_not_have(jobber_and_xero):
