@@ -25,6 +25,9 @@ class BooksChoices:
     items: tuple[str, ...] = ()  # names of the books' active items (products and services)
     # The provider's name and longest invoice number; None while no books are connected.
     invoicing: Books | None = None
+    # Where these books can file a posted invoice's job (`Capabilities.job_references`),
+    # known without reading them.
+    job_references: tuple[str, ...] = ("note",)
 
     @property
     def readable(self) -> bool:
@@ -32,19 +35,20 @@ class BooksChoices:
 
 
 def read_books_choices(client: Client) -> BooksChoices:
-    facts = None
+    facts, jobs = None, ("note",)
     try:
         books = accounting_adapter(active_connection(client, Kind.ACCOUNTING))
-        facts = books_of(books)
+        facts, jobs = books_of(books), books.capabilities.job_references
         accounts = books.income_accounts(patient=False)
         items = books.items(patient=False)
     except (SyncUnavailable, retries.ProviderError, ConnectionUnusable, OAuthError) as error:
         # Not connected, access lost, provider down.
-        return BooksChoices(None, str(error), invoicing=facts)
+        return BooksChoices(None, str(error), invoicing=facts, job_references=jobs)
     return BooksChoices(
         tuple(a.name for a in accounts if a.active),
         items=tuple(sorted((i.name for i in items if i.active), key=str.casefold)),
         invoicing=facts,
+        job_references=jobs,
     )
 
 

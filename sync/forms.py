@@ -18,6 +18,7 @@ from .models import (
     DEFAULT_FIELD_OWNERS,
     REVIEW,
     IssuedInvoiceChanges,
+    JobReference,
     LearntMatching,
     PaymentRule,
     Posting,
@@ -48,6 +49,8 @@ class SyncSettingsForm(forms.ModelForm):
             "invoices_on",
             "posting",
             "payment_rule",
+            "job_reference",
+            "job_tracking_category",
             "issued_invoice_changes",
             "invoice_number_pattern",
             "payment_terms_days",
@@ -102,10 +105,11 @@ class SyncSettingsForm(forms.ModelForm):
             # The CRM's own invoices stand for deals: say so in its words.
             named = crm.crm or "the CRM"
             self._speak_of_issued_invoices(named)
-        else:  # a sales CRM's won deals are always syncfirm's to invoice
-            del self.fields["posting"]
-        if not crm.bills:  # a deal carries syncfirm's payment status instead
-            del self.fields["payment_rule"]
+            self._job_fields(named)
+        else:  # a sales CRM's won deals are always syncfirm's to invoice; no jobs, and a
+            # deal carries syncfirm's payment status instead of payments
+            for name in ("posting", "payment_rule", "job_reference", "job_tracking_category"):
+                del self.fields[name]
         self.fields["income_account"] = self._income_account_field()
         self.fields["unmatched_item"] = self._unmatched_item_field()
         if crm.bills:
@@ -183,6 +187,57 @@ class SyncSettingsForm(forms.ModelForm):
         ]
         # Its clients are the customers, whatever kind they are.
         del self.fields["crm_source"]
+
+    def _job_fields(self, named: str) -> None:
+        """Where the books file each posted invoice's job: only what the connected books
+        can do is offered (a setting left from other books is shown, and refused when
+        saved), and the tracking category only for books that keep categories."""
+        can = self.books.job_references
+        books = self.books.invoicing.name if self.books.invoicing else "the books"
+        words = {
+            JobReference.NOTE: JobReference.NOTE.label,
+            JobReference.CLASS: f"A {books} class per job",
+            JobReference.SUB_CUSTOMER: f"A {books} sub-customer per job, under the client's "
+            "customer",
+            JobReference.TRACKING: f"An option per job in a {books} tracking category",
+        }
+        current = self.instance.job_reference
+        field = self.fields["job_reference"]
+        offered = [(k, words[k]) for k in JobReference.values if k in can]
+        if current not in can:
+            offered.append((current, f"{words[current]} ({books} cannot)"))
+        field.choices = offered
+        field.label = f"Where the books file each {named} job"
+        field.help_text = (
+            f"When syncfirm posts: each invoice of one {named} job is filed under it, named "
+            f"“Job #57 - its title” and created once; the note always names the jobs too. "
+            "Invoices already posted are not filed again."
+        )
+        self._cannot_file = f"{books} cannot file jobs that way; pick one of: " + ", ".join(
+            words[k] for k in JobReference.values if k in can
+        )
+        field.error_messages["invalid_choice"] = self._cannot_file + "."
+        if JobReference.TRACKING in can:
+            category = self.fields["job_tracking_category"]
+            category.label = "Tracking category of the jobs"
+            category.help_text = (
+                f"The {books} tracking category whose options are the jobs; created when the "
+                "books lack it."
+            )
+        else:
+            del self.fields["job_tracking_category"]
+
+    def clean_job_reference(self) -> str:
+        kind = self.cleaned_data["job_reference"]
+        if kind not in self.books.job_references:
+            raise forms.ValidationError(self._cannot_file + ".")
+        return kind
+
+    def clean_job_tracking_category(self) -> str:
+        name = " ".join((self.cleaned_data.get("job_tracking_category") or "").split())
+        if not name:
+            raise forms.ValidationError("Name the tracking category of the jobs.")
+        return name
 
     def _income_account_field(self) -> forms.ChoiceField:
         """A choice among the books' income accounts. When the books cannot be read, the
