@@ -703,8 +703,15 @@ class QuickBooksAdapter(ReadsRecords):
         when no account is named, where the bookkeeper matches it to the bank deposit."""
         amount = str(payment.amount.amount)
         link = {"TxnId": payment.invoice_id, "TxnType": "Invoice"}
+        # The invoice's own customer: a job's sub-customer when jobs are filed that way (a
+        # payment's customer must be the invoice's; `Invoice.customer_id` reads the parent).
+        rows = self._query(
+            "Reading the QuickBooks invoice a payment is for",
+            f"SELECT * FROM Invoice WHERE Id = '{_quoted(payment.invoice_id)}'",  # noqa: S608
+        )
+        customer = (rows[0].get("CustomerRef") or {}).get("value") if rows else None
         body = {
-            "CustomerRef": {"value": payment.customer_id},
+            "CustomerRef": {"value": customer or payment.customer_id},
             "TotalAmt": amount,
             "TxnDate": payment.paid_on,
             "PrivateNote": payment.reference,

@@ -269,3 +269,30 @@ def test_xero_refuses_tracking_it_does_not_have(jobber_and_xero):
     assert element["ValidationErrors"] == [
         {"Message": "The TrackingCategory Job does not exist or is not active."}
     ]
+
+
+def test_payments_reach_an_invoice_filed_under_a_jobs_sub_customer_both_ways(
+    jobber_and_quickbooks,
+):
+    """A payment's customer must be its invoice's: the job's sub-customer, not its parent."""
+    from sync.models import InvoiceLink, PaymentLink, PaymentState
+
+    client, books, crm = jobber_and_quickbooks
+    filing(client, JobReference.SUB_CUSTOMER)
+    posted(client, crm, ("Roof inspection", "1", "250.00"))
+    (link,) = InvoiceLink.objects.filter(client=client)
+    crm.pay(link.deal_id, Decimal("100.00"))
+    sub = next(c for c in qbo_rows(books, "Customer") if c.data.get("Job"))
+    books.pay(link.accounting_id, str(sub.entity_id), Decimal("50.00"))
+    for _ in range(2):
+        run_customer_sync(client, kind=RunKind.SCHEDULED)
+    assert sorted(a for a, _ in books.payments_on(link.accounting_id)) == [
+        Decimal("50.00"),
+        Decimal("100.00"),
+    ]
+    assert sorted(p["amount"] for p in crm.payments(link.deal_id)) == [
+        Decimal("50.00"),
+        Decimal("100.00"),
+    ]
+    states = set(PaymentLink.objects.filter(client=client).values_list("state", flat=True))
+    assert states == {PaymentState.CREATED}
