@@ -29,6 +29,24 @@ class JobFiling:
         return job_name(self.number, self.title, limit)
 
 
+# A name syncfirm gave a job: "Job #57" or "Job #57 - title", the last part of a nested
+# name ("Jobs:Job #57 - Roof"). A bookkeeper's own "Job Costing" class names no job.
+_JOB_NAME = re.compile(r"(?:^|:)\s*Job #(?P<number>[^\s:]+)(?: - [^:]*)?\s*$")
+
+
+def job_number(name: str) -> str:
+    """The job number a class, sub-customer or option is named for, or "" when it names no
+    job syncfirm files."""
+    found = _JOB_NAME.search(name or "")
+    return found["number"] if found else ""
+
+
+def names_job(name: str, number: str) -> bool:
+    """Whether `name` is job `number`'s, whatever title it was given (a job retitled in the
+    CRM stays under the entry it was first filed under)."""
+    return bool(number) and job_number(name).casefold() == number.casefold()
+
+
 def job_name(number: str, title: str, limit: int) -> str:
     """ "Job #57 - Kitchen remodel", the title cut to fit `limit` characters; the number is
     never cut (the audit reads the job back from it: `reconciliation.audit_run`)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from connections.job_filing import job_number
 from connections.records import CreditMemo, CrmInvoice, CrmJob, Invoice
 from sync import invoice_pairing
 from sync.invoice_pairing import Pair, Pairing
@@ -23,8 +24,9 @@ from . import audit, balances, detectors
 ZERO = Decimal("0.00")
 # Where the books file an invoice under a job when they keep no job field: its note or
 # reference says so ("Job #57", "job 57"), as integrations and bookkeepers write it; a
-# whole word, so "Jobber invoice …" is not job "ber".
-_JOB_NOTE = re.compile(r"\bjob\b\s*#?\s*(?P<number>[A-Za-z0-9-]+)", re.IGNORECASE)
+# whole word, so "Jobber invoice …" is not job "ber", and a number with a digit in it, so
+# "Job Site" or "Job - Residential" is no job.
+_JOB_NOTE = re.compile(r"\bjob\b\s*#?\s*(?P<number>[A-Za-z-]*\d[A-Za-z0-9-]*)", re.IGNORECASE)
 
 
 @dataclass
@@ -49,7 +51,7 @@ def job_of(record: Invoice | CreditMemo) -> str:
     """The job number a books invoice or credit is filed under: the books' own job
     reference first (a class, sub-customer or tracking option "Job #57 - Kitchen remodel";
     one naming no job, such as a department's class, says nothing), then its note."""
-    return job_reference(record.job) or job_reference(record.private_note)
+    return job_number(record.job) or job_reference(record.private_note)
 
 
 def read_side(

@@ -457,7 +457,7 @@ class InvoiceStep:
                 books=self.books,
                 sales_tax=self.settings.sales_tax,
                 txn_date=self.sync.invoice_dates.get(deal.external_id),
-                job_reference=self.settings.job_reference,
+                job_reference=self._job_reference(),
                 job_category=self.settings.job_tracking_category,
             )
             if isinstance(built, list):
@@ -473,6 +473,12 @@ class InvoiceStep:
         for start in range(0, len(drafts), batch):
             self._write(drafts[start : start + batch])
             self.sync._save_outcomes()
+
+    def _job_reference(self) -> str:
+        """The client's way of filing jobs, where these books can; else the note (a setting
+        left from other books: the settings page says so until someone replaces it)."""
+        chosen = self.settings.job_reference
+        return chosen if chosen in self.accounting.capabilities.job_references else "note"
 
     def _items_for(self, deals: list[Deal]) -> tuple[dict, str]:
         """The books' items by SKU and name, with the products these deals need created;

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from connections import numbers
-from connections.job_filing import NOTE, JobFiling
+from connections.job_filing import NOTE, JobFiling, names_job
 from connections.records import (
     CRM_JOB_TITLES_PROPERTY,
     CRM_JOBS_PROPERTY,
@@ -313,7 +313,7 @@ def readback_problems(draft: InvoiceDraft, invoice: Invoice) -> list[str]:
         problems.append(
             f"{len(invoice.lines)} line(s) in the books, {len(draft.lines)} on the deal"
         )
-    if draft.job and not re.match(rf"Job #{re.escape(draft.job.number)}\b", invoice.job):
+    if draft.job and not names_job(invoice.job, draft.job.number):
         problems.append(f"not filed under job #{draft.job.number} in the books")
     return problems
 

@@ -50,7 +50,7 @@ def offered(page: str) -> list[str]:
 
 def jobber_form(**overrides) -> dict:
     income = "Sales" if "job_tracking_category" in overrides else "Services"  # Xero's, QBO's
-    return form_data(posting="syncfirm", invoice_number_pattern="SF-{deal_id}",
+    return form_data(posting="syncfirm", payment_rule="both", invoice_number_pattern="SF-{deal_id}",
                      income_account=income, **overrides)  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from quickbooks.objects.preferences import Preferences
 from .. import retries
 from ..calls import call_for_connection
 from ..contract import Capabilities, ChangeFeed, Refusal
-from ..job_filing import CLASS, NOTE, SUB_CUSTOMER, JobFiling
+from ..job_filing import CLASS, NOTE, SUB_CUSTOMER, JobFiling, names_job
 from ..models import Connection
 from ..numbers import BadValue, clean_text, quickbooks_number, text
 from ..providers import quickbooks_api_base, quickbooks_record_url
@@ -365,36 +365,41 @@ class QuickBooksAdapter(ReadsRecords):
     def _file_job(self, job: JobFiling, customer_id: str) -> dict:
         """What an invoice of `job` carries to be filed under it: a ClassRef on its lines
         or a sub-customer of `customer_id` for its customer ({} where the note does)."""
-        name = job.name(JOB_NAME_LENGTH)
         if job.kind == CLASS:
-            return {"ClassRef": {"value": self._class_named(name)}}
+            return {"ClassRef": {"value": self._job_class(job)}}
         if job.kind == SUB_CUSTOMER:
-            return {"CustomerRef": {"value": self._job_customer(name, customer_id)}}
+            return {"CustomerRef": {"value": self._job_customer(job, customer_id)}}
         return {}
 
-    def _class_named(self, name: str) -> str:
-        """The id of the active class called `name`, created when there is none. Safe to
-        repeat: looked for first, created with a requestid, and a name taken (6240: a
+    def _job_class(self, job: JobFiling) -> str:
+        """The id of job `job.number`'s class, whatever title it was first given, created
+        when there is none and made active again when the bookkeeper had retired it. Safe
+        to repeat: looked for first, created with a requestid, and a name taken (6240: a
         create whose answer was lost) is looked for again."""
-        if name.casefold() in self._classes:
-            return self._classes[name.casefold()]
-        found = self._named("Class", "Name", name)
+        key = job.number.casefold()
+        if key in self._classes:
+            return self._classes[key]
+        found = self._job_rows("Class", "Name", job.number)
         if not found:
-            found = self._create_named("class", {"Name": name}, lambda: self._named(
-                "Class", "Name", name
-            ))  # fmt: skip
-        self._classes[name.casefold()] = found[0]["Id"]
-        return found[0]["Id"]
+            name = job.name(JOB_NAME_LENGTH)
+            found = self._create_named(
+                "class", {"Name": name}, lambda: self._job_rows("Class", "Name", job.number)
+            )
+        self._classes[key] = self._active("class", found[0])
+        return self._classes[key]
 
-    def _job_customer(self, name: str, parent_id: str) -> str:
-        """The id of the job sub-customer `name` under customer `parent_id`, created when
-        there is none, the same way as a class. One of that name under another customer is
+    def _job_customer(self, job: JobFiling, parent_id: str) -> str:
+        """The id of job `job.number`'s sub-customer under customer `parent_id`, found,
+        created or made active again as a class is. The name taken by another customer is
         refused: its invoices would move another customer's balance."""
+        name = job.name(JOB_NAME_LENGTH)
 
         def under_parent() -> list[dict]:
-            found = self._named("Customer", "DisplayName", name)
+            found = self._job_rows("Customer", "DisplayName", job.number)
             mine = [r for r in found if _parent_of(r) == parent_id]
-            if found and not mine:
+            if not mine and any(
+                str(r.get("DisplayName", "")).casefold() == name.casefold() for r in found
+            ):
                 raise retries.ProviderError(
                     f"the name {name!r} is taken by another QuickBooks customer",
                     refusal=Refusal.NAME_TAKEN,
@@ -406,19 +411,32 @@ class QuickBooksAdapter(ReadsRecords):
             body = {"DisplayName": name, "ParentRef": {"value": parent_id}, "Job": True,
                     "BillWithParent": True}  # fmt: skip
             found = self._create_named("customer", body, under_parent)
-        job_id = str(found[0]["Id"])
+        job_id = self._active("customer", found[0])
         if self._jobs is not None:
-            self._jobs[job_id] = (parent_id, name)
+            self._jobs[job_id] = (parent_id, str(found[0].get("DisplayName") or name))
         return job_id
 
-    def _named(self, entity: str, field: str, name: str) -> list[dict]:
-        """Active `entity` rows called `name`, ignoring case (LIKE, narrowed here: a % in
-        the name is a wildcard there)."""
+    def _job_rows(self, entity: str, field: str, number: str) -> list[dict]:
+        """`entity` rows named for job `number` ("Job #57", "Job #57 - any title"), active
+        ones first, inactive ones too (LIKE narrowed here: a % in the name is a wildcard)."""
         rows = self._query(
-            f"Looking up a QuickBooks {entity.lower()} by name",
-            f"SELECT * FROM {entity} WHERE {field} LIKE '{_quoted(name)}'",  # noqa: S608 - quoted
+            f"Looking up a job's QuickBooks {entity.lower()}",
+            f"SELECT * FROM {entity} WHERE {field} LIKE 'Job #{_quoted(number)}%' "  # noqa: S608
+            "AND Active IN (true, false)",
         )
-        return [r for r in rows if str(r.get(field, "")).casefold() == name.casefold()]
+        mine = [r for r in rows if names_job(str(r.get(field, "")), number)]
+        return sorted(mine, key=lambda r: r.get("Active") is False)
+
+    def _active(self, entity: str, row: dict) -> str:
+        """The row's id, after making it active again if the bookkeeper made it inactive:
+        the job's revenue stays under its one class or sub-customer."""
+        if row.get("Active") is False:
+            body = {"Id": row["Id"], "SyncToken": row.get("SyncToken", "0"), "sparse": True,
+                    "Active": True}  # fmt: skip
+            if entity == "class":
+                body["Name"] = row.get("Name")
+            self._post(entity, body, f"Making the job's QuickBooks {entity} active again")
+        return str(row["Id"])
 
     def _create_named(self, entity: str, body: dict, look: Callable[[], list[dict]]) -> list:
         """Create a name-list entry; a name taken (ours, created by an answer that was lost)
@@ -455,13 +473,14 @@ class QuickBooksAdapter(ReadsRecords):
                           for r in rows if _parent_of(r)}  # fmt: skip
         return self._jobs
 
-    def _under_parents[T: (Invoice, CreditMemo)](
+    def _under_parents[T: (Invoice, CreditMemo, Payment)](
         self, records: list[T], rows: list | None = None
     ) -> list[T]:
         """Records on a job sub-customer read as its top-level customer's (the CRM client's
         customer, whose balance holds its jobs'), filed under the job by its name unless a
-        class on its lines says another. With the `rows` they were read from, the
-        sub-customers are looked up only when one of them names one (`_on_sub_customer`)."""
+        class on its lines says another; a payment's too (money on a job is its customer's).
+        With the `rows` they were read from, the sub-customers are looked up only when one
+        of them names one (`_on_sub_customer`)."""
         if not records or (rows is not None and not any(map(_on_sub_customer, rows))):
             return records
         jobs, out = self._job_customers(), []
@@ -474,7 +493,8 @@ class QuickBooksAdapter(ReadsRecords):
             while top in jobs and top not in seen:  # a job under a job: the top customer
                 seen.add(top)
                 top = jobs[top][0]
-            out.append(replace(record, customer_id=top, job=record.job or job[1]))
+            filed = {"job": record.job or job[1]} if hasattr(record, "job") else {}
+            out.append(replace(record, customer_id=top, **filed))
         return out
 
     def invoices_numbered(self, doc_numbers: list[str]) -> list[Invoice]:
@@ -600,10 +620,10 @@ class QuickBooksAdapter(ReadsRecords):
     def payments(self) -> list[Payment]:
         """Every payment received, with what is left unapplied on each (UnappliedAmt)."""
         rows = self._query("Listing QuickBooks payments", "SELECT * FROM Payment")
-        return self._each(rows, _received, "payment")
+        return self._under_parents(self._each(rows, _received, "payment"), rows)
 
     def payments_by_id(self, ids: list[str]) -> list[Payment]:
-        return self._by_id("Payment", ids, _received, "payment")
+        return self._under_parents(self._by_id("Payment", ids, _received, "payment"))
 
     def _by_id[T](self, entity: str, ids: list[str], parse: Callable[[dict], T], kind: str):
         found: list[T] = []

@@ -25,7 +25,7 @@ from xero_python.exceptions import ApiException
 from .. import retries
 from ..calls import call_for_connection
 from ..contract import Capabilities, ChangeFeed, Refusal
-from ..job_filing import NOTE, TRACKING, JobFiling
+from ..job_filing import NOTE, TRACKING, JobFiling, names_job
 from ..models import Connection
 from ..numbers import BadValue, text, xero_number
 from ..providers import xero_api_base, xero_record_url
@@ -508,17 +508,29 @@ class XeroAdapter(ReadsRecords):
         name = job.name(JOB_NAME_LENGTH)
         category = self._tracking_category(category_name)
         if category is None:
-            category = self._created(
-                "Creating a Xero tracking category",
-                lambda api, tenant, key: api.create_tracking_category(
-                    tenant, {"Name": category_name}, idempotency_key=key,
-                    _preload_content=False,
-                ),
-                f"category-{category_name}",
-                lambda: self._tracking_category(category_name),
-            )  # fmt: skip
-        if _option_named(category, name) is None:
-            category_id = category["TrackingCategoryID"]
+            try:
+                category = self._created(
+                    "Creating a Xero tracking category",
+                    lambda api, tenant, key: api.create_tracking_category(
+                        tenant, {"Name": category_name}, idempotency_key=key,
+                        _preload_content=False,
+                    ),
+                    f"category-{category_name}",
+                    lambda: self._tracking_category(category_name),
+                )  # fmt: skip
+            except retries.ProviderError as error:
+                active = [str(c.get("Name")) for c in self._categories or []
+                          if c.get("Status", "ACTIVE") == "ACTIVE"]  # fmt: skip
+                raise retries.ProviderError(
+                    f"Xero refused the tracking category {category_name!r} ({error}); its "
+                    f"active categories: {', '.join(active) or 'none'}. Pick one of them for "
+                    "the jobs in the sync settings, archive one in Xero, or file jobs in the "
+                    "note",
+                    refusal=Refusal.INVALID,
+                ) from error
+        category_id = category["TrackingCategoryID"]
+        option = _job_option(category, job.number)
+        if option is None:
             category = self._created(
                 f"Creating the Xero tracking option {name}",
                 lambda api, tenant, key: api.create_tracking_options(
@@ -526,10 +538,22 @@ class XeroAdapter(ReadsRecords):
                     _preload_content=False,
                 ),
                 f"option-{category_id}-{name}",
-                lambda: (found if _option_named(found := self._tracking_category(category_name),
-                                                name) else None),
+                lambda: (found if _job_option(found := self._tracking_category(category_name),
+                                              job.number) else None),
             )  # fmt: skip
-        return {"Name": category["Name"], "Option": _option_named(category, name)["Name"]}
+            option = _job_option(category, job.number)
+        if option.get("Status", "ACTIVE") != "ACTIVE":
+            # Archived by the bookkeeper: the job's revenue stays under its one option.
+            option_id = option["TrackingOptionID"]
+            self._call(
+                f"Making the Xero tracking option {option['Name']} active again",
+                lambda api, tenant: api.update_tracking_options(
+                    tenant, category_id, option_id, {"Status": "ACTIVE"},
+                    _preload_content=False,
+                ),
+            )  # fmt: skip
+            self._categories = None
+        return {"Name": category["Name"], "Option": option["Name"]}
 
     def _created(
         self, describe: str, create: Callable, key: str, look: Callable[[], dict | None]
@@ -557,13 +581,21 @@ class XeroAdapter(ReadsRecords):
         if self._categories is None:
             answer = self._call(
                 "Reading Xero tracking categories",
-                lambda api, tenant: api.get_tracking_categories(tenant, _preload_content=False),
+                # Archived options too: Xero refuses a new option by an archived one's name.
+                lambda api, tenant: api.get_tracking_categories(
+                    tenant, include_archived=True, _preload_content=False
+                ),
             )
             self._categories = [_dict(c, "tracking category")
                                 for c in _list(answer.get("TrackingCategories"))]  # fmt: skip
         wanted = name.casefold()
         return next(
-            (c for c in self._categories if text(c.get("Name"), "Name").casefold() == wanted),
+            (
+                c
+                for c in self._categories
+                if text(c.get("Name"), "Name").casefold() == wanted
+                and c.get("Status", "ACTIVE") == "ACTIVE"
+            ),
             None,
         )
 
@@ -993,9 +1025,12 @@ def _with_tracking(current: dict, lines: list[dict]) -> list[dict]:
     return lines
 
 
-def _option_named(category: dict | None, name: str) -> dict | None:
-    options = _list((category or {}).get("Options"))
-    return next((o for o in options if str(o.get("Name", "")).casefold() == name.casefold()), None)
+def _job_option(category: dict | None, number: str) -> dict | None:
+    """Job `number`'s option in the category, whatever title it was given (an active one
+    before an archived one)."""
+    options = [o for o in _list((category or {}).get("Options"))
+               if names_job(str(o.get("Name", "")), number)]  # fmt: skip
+    return min(options, key=lambda o: o.get("Status", "ACTIVE") != "ACTIVE", default=None)
 
 
 def invoice_body(draft, tracking: dict | None = None) -> dict:

@@ -329,6 +329,22 @@ def _write_under(
     return _write(request, org, access, perform)
 
 
+@require_http_methods(["POST"])
+@api
+def tracking_option(
+    request: HttpRequest, org: Organisation, access: AccessToken, key: str, option_id: str
+) -> HttpResponse:
+    """Update one option (xero-python's update_tracking_options sends it bare)."""
+
+    def perform(store: Store) -> HttpResponse:
+        elements = _elements(request, "Options")
+        if len(elements) != 1:
+            raise Invalid("Send the one option to update.")
+        return answer({"Options": [store.update_tracking_option(key, option_id, elements[0])]})
+
+    return _write(request, org, access, perform)
+
+
 @require_http_methods(["GET", "PUT", "POST"])
 @api
 def payments(request: HttpRequest, org: Organisation, access: AccessToken) -> HttpResponse:

@@ -422,6 +422,28 @@ class Store:
         self._save("TrackingCategory", row, {**row.data, "Options": [*options, option]})
         return option
 
+    def update_tracking_option(self, category_key: str, option_id: str, body: dict) -> dict:
+        """Rename an option or set its Status (ACTIVE, ARCHIVED): an archived option comes
+        back by being made active again, its name still its own."""
+        row = self.find("TrackingCategory", category_key)
+        options = row.data.get("Options", []) if row is not None else []
+        option = next((o for o in options if o["TrackingOptionID"] == option_id), None)
+        if option is None:
+            raise Missing(option_id)
+        changed = dict(option)
+        if "Name" in body:
+            changed["Name"] = self._tracking_name(body, "option")
+            if any(o is not option and o["Name"].casefold() == changed["Name"].casefold()
+                   for o in options):  # fmt: skip
+                raise Invalid(TRACKING_SAYS["option_taken"])
+        if "Status" in body:
+            if body["Status"] not in ("ACTIVE", "ARCHIVED"):
+                raise Invalid("Status must be ACTIVE or ARCHIVED.")
+            changed["Status"] = body["Status"]
+        kept = [changed if o is option else o for o in options]
+        self._save("TrackingCategory", row, {**row.data, "Options": kept})
+        return changed
+
     @staticmethod
     def _tracking_name(body: dict, what: str) -> str:
         name = str(body.get("Name") or "").strip()

@@ -31,6 +31,7 @@ urlpatterns = [
     path(api + "Items/<str:key>", api_views.item),
     path(api + "TrackingCategories", api_views.tracking_categories),
     path(api + "TrackingCategories/<str:key>/Options", api_views.tracking_options),
+    path(api + "TrackingCategories/<str:key>/Options/<str:option_id>", api_views.tracking_option),
     path("control/xero/organisations", control.organisations),
     path("control/xero/organisations/<str:tenant_id>", control.organisation),
     path("control/xero/organisations/<str:tenant_id>/intent-to-receive", control.intent),
