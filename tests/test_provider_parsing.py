@@ -6,6 +6,7 @@ PostgreSQL can store, or a `BadValue` with a reason; never another exception. Pu
 functions, many examples; the sandbox tests in test_bad_numbers.py show the runs going on."""
 
 import copy
+import re
 from dataclasses import fields, is_dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,9 +18,12 @@ from hypothesis import strategies as st
 from quickbooks.objects.customer import Customer as QboCustomer
 
 from connections.hubspot import adapter as hubspot
+from connections.jobber import schema as jobber
+from connections.jobber.adapter import JobberAdapter
 from connections.numbers import LIMIT, BadValue, hubspot_number, quickbooks_number
 from connections.quickbooks import adapter as quickbooks
-from connections.records import Deal, Item, Money, Unreadable
+from connections.records import CrmRecord, Deal, Item, Money, Unreadable
+from connections.xero import adapter as xero
 from sync import invoicing
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -255,16 +259,16 @@ CUSTOMER_PATHS = [
 ]  # fmt: skip
 
 
-def _books() -> quickbooks.QuickBooksAdapter:
-    books = quickbooks.QuickBooksAdapter.__new__(quickbooks.QuickBooksAdapter)
+def _books(adapter=quickbooks.QuickBooksAdapter):
+    books = adapter.__new__(adapter)
     books.unreadable = []
     return books
 
 
-def _read_or_held(parse, rows: list, kind: str) -> list:
+def _read_or_held(parse, rows: list, kind: str, adapter=quickbooks.QuickBooksAdapter) -> list:
     """The adapter's list read over rows: the readable ones, each sound; every other one
     kept in `unreadable` with a reason. Never an exception."""
-    books = _books()
+    books = _books(adapter)
     read = books._each(rows, parse, kind)
     sound(read)
     sound(books.unreadable)
@@ -309,6 +313,280 @@ def test_a_quickbooks_item_is_always_read_as_text(field, value):
     item = quickbooks._item({"Id": "1", "Name": "Gutter install", "Sku": "GT", field: value})
     sound(item)
     invoicing.item_index([item])
+
+
+# -- Xero ----------------------------------------------------------------------------
+# Rows as the adapter reads Xero's JSON: numbers as Decimal, dates in Xero's own form.
+XERO_CONTACT = {
+    "ContactID": "c-58", "Name": "Cedar Roofing", "FirstName": "", "LastName": "",
+    "EmailAddress": "ann@cedar.test", "TaxNumber": "12-3456789", "DefaultCurrency": "USD",
+    "ContactStatus": "ACTIVE", "UpdatedDateUTC": "/Date(1732060800000+0000)/",
+    "Addresses": [{"AddressType": "POBOX", "AddressLine1": "1 Main St", "City": "Austin",
+                   "Region": "TX", "PostalCode": "78701", "Country": "US"}],
+    "Phones": [{"PhoneType": "DEFAULT", "PhoneCountryCode": "1", "PhoneAreaCode": "512",
+                "PhoneNumber": "5550123"}],
+    "Balances": {"AccountsReceivable": {"Outstanding": Decimal("185.00")}},
+}  # fmt: skip
+XERO_CONTACT_PATHS = [
+    ("ContactID",), ("Name",), ("FirstName",), ("LastName",), ("EmailAddress",),
+    ("TaxNumber",), ("DefaultCurrency",), ("ContactStatus",), ("UpdatedDateUTC",),
+    ("Addresses",), ("Addresses", 0), ("Addresses", 0, "AddressType"),
+    ("Addresses", 0, "AddressLine1"), ("Addresses", 0, "PostalCode"), ("Phones",), ("Phones", 0),
+    ("Phones", 0, "PhoneType"), ("Phones", 0, "PhoneNumber"), ("Phones", 0, "PhoneAreaCode"),
+    ("Balances",), ("Balances", "AccountsReceivable"),
+    ("Balances", "AccountsReceivable", "Outstanding"),
+]  # fmt: skip
+XERO_INVOICE = {
+    "InvoiceID": "i-239", "Type": "ACCREC", "InvoiceNumber": "SF-9001",
+    "Contact": {"ContactID": "c-58"}, "CurrencyCode": "USD", "Status": "AUTHORISED",
+    "Total": Decimal("685.00"), "AmountDue": Decimal("185.00"), "Date": "/Date(1732060800000)/",
+    "DueDate": "2026-12-20T00:00:00", "Reference": "HubSpot deal 9001",
+    "UpdatedDateUTC": "/Date(1732060800000+0000)/",
+    "LineItems": [{"ItemCode": "GT-INST", "Quantity": Decimal(40), "UnitAmount": Decimal("12.5"),
+                   "LineAmount": Decimal("500.00"), "Description": "Gutters"}],
+}  # fmt: skip
+XERO_INVOICE_PATHS = [
+    ("InvoiceID",), ("InvoiceNumber",), ("Contact",), ("Contact", "ContactID"),
+    ("CurrencyCode",), ("Status",), ("Total",), ("AmountDue",), ("Date",), ("DueDate",),
+    ("Reference",), ("UpdatedDateUTC",), ("LineItems",), ("LineItems", 0),
+    ("LineItems", 0, "ItemCode"), ("LineItems", 0, "Quantity"), ("LineItems", 0, "UnitAmount"),
+    ("LineItems", 0, "LineAmount"), ("LineItems", 0, "Description"),
+]  # fmt: skip
+XERO_PAYMENT = {
+    "PaymentID": "p-77", "Date": "/Date(1732147200000+0000)/", "Amount": Decimal("185.00"),
+    "Reference": "HubSpot deal 9001", "CurrencyCode": "USD", "Status": "AUTHORISED",
+    "UpdatedDateUTC": "/Date(1732147200000+0000)/",
+    "Invoice": {"InvoiceID": "i-239", "CurrencyCode": "USD", "Contact": {"ContactID": "c-58"}},
+}  # fmt: skip
+XERO_PAYMENT_PATHS = [
+    ("PaymentID",), ("Date",), ("Amount",), ("Reference",), ("CurrencyCode",), ("Status",),
+    ("UpdatedDateUTC",), ("Invoice",), ("Invoice", "InvoiceID"), ("Invoice", "CurrencyCode"),
+    ("Invoice", "Contact"), ("Invoice", "Contact", "ContactID"),
+]  # fmt: skip
+XERO_CREDIT = {
+    "CreditNoteID": "n-5", "Contact": {"ContactID": "c-58"}, "Date": "/Date(1732147200000)/",
+    "Total": Decimal("185.00"), "RemainingCredit": Decimal("85.00"),
+    "Reference": "HubSpot deal 9001", "UpdatedDateUTC": "/Date(1732147200000+0000)/",
+    "Allocations": [{"Invoice": {"InvoiceID": "i-239"}, "Amount": Decimal("100.00")}],
+}  # fmt: skip
+XERO_CREDIT_PATHS = [
+    ("CreditNoteID",), ("Contact",), ("Contact", "ContactID"), ("Date",), ("Total",),
+    ("RemainingCredit",), ("Reference",), ("UpdatedDateUTC",), ("Allocations",),
+    ("Allocations", 0), ("Allocations", 0, "Invoice"), ("Allocations", 0, "Invoice", "InvoiceID"),
+    ("Allocations", 0, "Amount"),
+]  # fmt: skip
+
+
+def _xero_read_or_held(parse, base: dict, path: tuple, value, kind: str) -> list:
+    """Xero's list read over the planted row and the good one; the good one is read."""
+    read = _read_or_held(parse, [planted(base, path, value), base], kind, xero.XeroAdapter)
+    assert read[-1] == parse(base)
+    return read
+
+
+@FUZZ
+@given(path=st.sampled_from(XERO_CONTACT_PATHS), value=ODD)
+def test_a_xero_contact_is_read_sound_or_held(path, value):
+    _xero_read_or_held(xero._customer, XERO_CONTACT, path, value, "contact")
+
+
+@FUZZ
+@given(path=st.sampled_from(XERO_INVOICE_PATHS), value=ODD)
+def test_a_xero_invoice_is_read_sound_or_held(path, value):
+    read = _xero_read_or_held(xero._invoice, XERO_INVOICE, path, value, "invoice")
+    for invoice in read:
+        sound(invoicing.payment_state(invoice, [], date(2026, 12, 4)))
+        assert invoice.txn_date == "" or date.fromisoformat(invoice.txn_date)
+
+
+@FUZZ
+@given(path=st.sampled_from(XERO_PAYMENT_PATHS), value=ODD)
+def test_xero_payments_are_read_sound_or_held(path, value):
+    _xero_read_or_held(xero._received, XERO_PAYMENT, path, value, "payment")
+    _xero_read_or_held(xero._payment, XERO_PAYMENT, path, value, "payment")
+
+
+@FUZZ
+@given(path=st.sampled_from(XERO_CREDIT_PATHS), value=ODD)
+def test_xero_credit_notes_are_read_sound_or_held(path, value):
+    _xero_read_or_held(xero._credit_memo, XERO_CREDIT, path, value, "credit note")
+    _xero_read_or_held(xero._credit_applied, XERO_CREDIT, path, value, "credit note")
+
+
+@FUZZ
+@given(field=st.sampled_from(["Code", "Name", "Type", "Class", "Status"]), value=ODD)
+def test_xero_items_and_accounts_are_read_sound_or_held(field, value):
+    row = {"Code": "200", "Name": "Sales", "Type": "REVENUE", "Class": "REVENUE", field: value}
+    _read_or_held(xero._ledger_account, [row], "account", xero.XeroAdapter)
+    _read_or_held(xero._item, [row], "item", xero.XeroAdapter)
+
+
+# -- Jobber --------------------------------------------------------------------------
+# Nodes as Jobber's GraphQL client hands them: Floats read as Decimal, ids encoded.
+JOBBER_LINE = {"id": "TGluZS8x", "name": "Gutter install", "description": "Forty feet",
+               "quantity": Decimal(40), "unitPrice": Decimal("12.5"),
+               "totalPrice": Decimal("500.0")}  # fmt: skip
+JOBBER_INVOICE = {
+    "id": "SW52b2ljZS8x", "invoiceNumber": "1042", "invoiceStatus": "awaiting_payment",
+    "subject": "Gutters", "issuedDate": "2026-11-20T00:00:00Z", "dueDate": "2026-12-20T00:00:00Z",
+    "updatedAt": "2026-11-20T15:00:00Z",
+    "amounts": {"subtotal": Decimal("500.0"), "total": Decimal("500.0"),
+                "invoiceBalance": Decimal("185.0"), "paymentsTotal": Decimal("315.0")},
+    "client": {"id": "Q2xpZW50LzE=", "isCompany": True},
+    "jobIds": ["Sm9iLzc="], "jobs": {"nodes": [{"jobNumber": 7}]},
+    "lineItems": {"nodes": [JOBBER_LINE, {**JOBBER_LINE, "id": "TGluZS8y"}],
+                  "pageInfo": {"hasNextPage": False, "endCursor": None}},
+    "paymentRecords": {
+        "nodes": [{"id": "UGF5LzE=", "amount": Decimal("315.0"), "adjustmentType": "PAYMENT",
+                   "entryDate": "2026-11-21T00:00:00Z", "details": "Cheque 301"}],
+        "pageInfo": {"hasNextPage": False, "endCursor": None},
+    },
+}  # fmt: skip
+JOBBER_INVOICE_PATHS = [
+    ("id",), ("invoiceNumber",), ("invoiceStatus",), ("subject",), ("issuedDate",), ("dueDate",),
+    ("updatedAt",), ("amounts",), ("amounts", "total"), ("amounts", "invoiceBalance"),
+    ("client",), ("client", "id"), ("client", "isCompany"), ("jobIds",), ("jobIds", 0), ("jobs",),
+    ("jobs", "nodes"), ("jobs", "nodes", 0), ("jobs", "nodes", 0, "jobNumber"), ("lineItems",),
+    ("lineItems", "nodes"), ("lineItems", "nodes", 0), ("lineItems", "pageInfo"),
+    *[("lineItems", "nodes", 0, field) for field in JOBBER_LINE],
+    ("paymentRecords",), ("paymentRecords", "nodes"), ("paymentRecords", "nodes", 0),
+    *[("paymentRecords", "nodes", 0, field)
+      for field in ("id", "amount", "adjustmentType", "entryDate", "details")],
+]  # fmt: skip
+JOBBER_CLIENT = {
+    "id": "Q2xpZW50LzE=", "name": "Cedar Roofing", "title": "", "firstName": "Ann",
+    "lastName": "Lee", "companyName": "Cedar Roofing", "isCompany": True, "isArchived": False,
+    "isLead": False, "emails": [{"address": "ann@cedar.test", "description": "MAIN",
+                                 "primary": True}],
+    "phones": [{"number": "555-0123", "description": "Mobile", "primary": True}],
+    "billingAddress": {"street1": "1 Main St", "street2": "", "city": "Austin",
+                       "province": "TX", "postalCode": "78701", "country": "US"},
+    "balance": Decimal("185.0"), "updatedAt": "2026-11-20T15:00:00Z",
+}  # fmt: skip
+JOBBER_CLIENT_PATHS = [
+    *[(field,) for field in JOBBER_CLIENT], ("emails", 0), ("emails", 0, "address"),
+    ("emails", 0, "primary"), ("phones", 0), ("phones", 0, "number"),
+    ("phones", 0, "description"), *[("billingAddress", field) for field in ("street1", "city")],
+]  # fmt: skip
+JOBBER_JOB = {"id": "Sm9iLzc=", "jobNumber": 7, "title": "Gutters", "jobStatus": "active",
+              "total": Decimal("500.0"), "client": {"id": "Q2xpZW50LzE="},
+              "invoices": {"nodes": [{"id": "SW52b2ljZS8x"}]}}  # fmt: skip
+JOBBER_JOB_PATHS = [
+    *[(field,) for field in JOBBER_JOB], ("client", "id"), ("invoices", "nodes"),
+    ("invoices", "nodes", 0), ("invoices", "nodes", 0, "id"),
+]  # fmt: skip
+
+
+def _jobber(nodes: list[dict]) -> JobberAdapter:
+    """JobberAdapter over nodes as its listing and by-id reads answer them, with no HTTP."""
+    crm = JobberAdapter.__new__(JobberAdapter)
+    crm.unreadable = []
+    crm._every = lambda listing, describe, filter=None: iter(nodes)
+    crm._by_ids = lambda kind, ids, describe: [n for n in nodes if n.get("id") in ids]
+    return crm
+
+
+@FUZZ
+@given(path=st.sampled_from(JOBBER_INVOICE_PATHS), value=ODD)
+def test_a_jobber_invoice_is_posted_sound_or_held_with_its_reasons(path, value):
+    node = planted(JOBBER_INVOICE, path, value)
+    good = {**JOBBER_INVOICE, "id": "SW52b2ljZS8y"}
+    crm = _jobber([node, good])
+
+    records = [jobber.invoice_record(n) for n in (node, good)]  # a listing: always sound
+    sound(records)
+    deals = crm.deals(records)
+    sound(deals)
+    assert deals[-1].external_id == good["id"] and not deals[-1].problems
+    assert len(deals[-1].lines) == 2 and deals[-1].number == "1042"
+    for deal in deals:
+        built = invoicing.build_invoice(
+            deal, customer_id="58", items=ITEMS, company_currency="USD",
+            timezone="America/Chicago", terms_days=30, pattern="SF-{deal_id}",
+            books=invoicing.Books("QuickBooks", 21, "Jobber"),
+        )  # fmt: skip
+        sound(built)
+        if deal.problems:
+            assert isinstance(built, list)
+            assert all(r.startswith("could not be read: ") for r in built)
+
+
+@FUZZ
+@given(path=st.sampled_from(JOBBER_INVOICE_PATHS), value=ODD)
+def test_a_jobber_invoice_is_audited_sound_or_held(path, value):
+    good = {**JOBBER_INVOICE, "id": "SW52b2ljZS8y"}
+    crm = _jobber([planted(JOBBER_INVOICE, path, value), good])
+    read = crm.crm_invoices()
+    sound(read)
+    sound(crm.unreadable)
+    assert len(read) + len(crm.unreadable) == 2 and read[-1].external_id == good["id"]
+    assert read[-1].total == Money(Decimal("500.00"), "USD") and read[-1].job_ids == ("Sm9iLzc=",)
+
+
+@FUZZ
+@given(path=st.sampled_from(JOBBER_INVOICE_PATHS), value=ODD)
+def test_a_jobber_invoices_payments_are_read_sound_or_held(path, value):
+    try:
+        payments, more = jobber.invoice_payments(planted(JOBBER_INVOICE, path, value), "USD")
+    except BadValue as error:
+        sound(str(error))
+    else:
+        sound(payments)
+        assert isinstance(more, bool)
+
+
+@FUZZ
+@given(path=st.sampled_from(JOBBER_CLIENT_PATHS), value=ODD)
+def test_a_jobber_client_is_read_as_storable_text_and_its_balance_sound_or_held(path, value):
+    node = planted(JOBBER_CLIENT, path, value)
+    record = jobber.client_record(node)  # a listing: never held, never unstorable
+    assert isinstance(record, CrmRecord)
+    sound(record)
+    crm = _jobber([node, {**JOBBER_CLIENT, "id": "Q2xpZW50LzI="}])
+    balances = crm.client_balances()
+    sound(balances)
+    sound(crm.unreadable)
+    assert len(balances) + len(crm.unreadable) == 2
+    assert balances["Q2xpZW50LzI="] == Money(Decimal("185.0"), "USD")
+
+
+@FUZZ
+@given(path=st.sampled_from(JOBBER_JOB_PATHS), value=ODD)
+def test_a_jobber_job_is_read_sound_or_held(path, value):
+    crm = _jobber([planted(JOBBER_JOB, path, value), {**JOBBER_JOB, "id": "Sm9iLzg="}])
+    jobs = crm.jobs()
+    sound(jobs)
+    sound(crm.unreadable)
+    assert len(jobs) + len(crm.unreadable) == 2 and jobs[-1].invoice_ids == ("SW52b2ljZS8x",)
+
+
+@pytest.mark.parametrize("odd", ["Sm9i\x00", "Sm9i\ud800"])
+@pytest.mark.parametrize("path", [("id",), ("client", "id"), ("jobIds", 0)])
+def test_a_jobber_id_holding_nul_or_a_lone_surrogate_is_read_as_storable_text(path, odd):
+    node = planted(JOBBER_INVOICE, path, odd)
+    sound(jobber.invoice_record(node))
+    sound(jobber.invoice_deal(node, [JOBBER_LINE], ""))
+    invoice = jobber.crm_invoice(node, [JOBBER_LINE], "USD")
+    sound(invoice)
+    assert "Sm9i\ufffd" in (invoice.external_id, invoice.customer_id, *invoice.job_ids)
+
+
+@pytest.mark.parametrize(
+    ("path", "odd", "reason"),
+    [
+        (("jobIds",), "Sm9iLzc=", "jobIds 'Sm9iLzc=' is not a list"),
+        (("jobIds",), {"id": 1}, "jobIds (a dict) is not a list"),
+        (("jobs", "nodes"), 7, "jobs nodes 7 is not a list"),
+        (("jobs", "nodes"), [7], "a node of jobs is not an object"),
+        (("jobs",), [], "jobs is not an object"),
+        (("client",), "Q2xp", "client is not an object"),
+    ],
+)
+def test_a_jobber_invoice_of_the_wrong_shape_is_held_saying_why(path, odd, reason):
+    node = planted(JOBBER_INVOICE, path, odd)
+    assert jobber.invoice_deal(node, [JOBBER_LINE], "").problems == (reason,)
+    with pytest.raises(BadValue, match=re.escape(reason)):
+        jobber.crm_invoice(node, [JOBBER_LINE], "USD")
 
 
 def test_an_invoice_with_a_bad_total_is_left_out_and_named():

@@ -17,10 +17,11 @@ posts (`sync.payments`).
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 
+from .. import retries
 from ..calls import call_for_connection
 from ..contract import CrmCapabilities, Refusal
 from ..models import Connection
-from ..numbers import BadValue
+from ..numbers import BadValue, clean_text
 from ..providers import jobber_record_url
 from ..records import (
     AccountInfo,
@@ -91,7 +92,11 @@ class JobberAdapter:
         variables: dict = {"first": listing.page_size, "after": cursor}
         if filter is not None:
             variables["filter"] = filter
-        return schema.page_of(self._call(describe, listing.document, variables), listing.root)
+        try:
+            return schema.page_of(self._call(describe, listing.document, variables), listing.root)
+        except BadValue as error:  # the page itself, not one record: nothing can be held
+            reason = f"{describe}: Jobber's answer was not a page ({error})"
+            raise retries.ProviderError(reason) from error
 
     def _every(
         self, listing: schema.Listing, describe: str, filter: dict | None = None
@@ -217,13 +222,17 @@ class JobberAdapter:
     def deals(self, records: list[CrmRecord]) -> list[Deal]:
         """Invoices read as records, as deals with their lines (read again whole: a record
         carries no lines)."""
-        nodes = {n["id"]: n for n in self._by_ids("invoice", [r.external_id for r in records],
-                                                   "Reading Jobber invoices")}  # fmt: skip
-        return [
-            schema.invoice_deal(nodes[r.external_id], self._lines(nodes[r.external_id]), "")
-            for r in records
-            if r.external_id in nodes
-        ]
+        read = self._by_ids("invoice", [r.external_id for r in records], "Reading Jobber invoices")
+        nodes = {schema.node_id(n): n for n in read}
+        return [self._deal(nodes[r.external_id]) for r in records if r.external_id in nodes]
+
+    def _deal(self, node: dict) -> Deal:
+        """An invoice as a deal; one whose lines cannot be read is held, saying why."""
+        try:
+            lines = self._lines(node)
+        except BadValue as error:
+            return schema.invoice_deal(node, [], "", unread=f"line items: {error}")
+        return schema.invoice_deal(node, lines, "")
 
     def deals_of_line_items(self, line_ids: list[str]) -> list[str]:
         # Jobber sends no line item events, and a line's change is its invoice's.
@@ -239,13 +248,9 @@ class JobberAdapter:
             try:
                 found.append(schema.crm_invoice(node, self._lines(node), CURRENCY))
             except BadValue as error:
+                number = clean_text(node.get("invoiceNumber"))[:40]
                 self.unreadable.append(
-                    Unreadable(
-                        "invoice",
-                        str(node.get("id", "")),
-                        str(error),
-                        str(node.get("invoiceNumber") or ""),
-                    )
+                    Unreadable("invoice", schema.node_id(node), str(error), number)
                 )
         return found
 
@@ -255,16 +260,18 @@ class JobberAdapter:
             try:
                 found.append(schema.crm_job(node, CURRENCY))
             except BadValue as error:
-                self.unreadable.append(Unreadable("job", str(node.get("id", "")), str(error)))
+                self.unreadable.append(Unreadable("job", schema.node_id(node), str(error)))
         return found
 
     def client_balances(self) -> dict[str, Money]:
         found = {}
         for node in self._every(schema.CLIENTS, "Reading Jobber client balances"):
             try:
-                found[str(node["id"])] = schema.client_balance(node, CURRENCY)
+                client_id, balance = schema.client_balance(node, CURRENCY)
             except BadValue as error:
-                self.unreadable.append(Unreadable("client", str(node.get("id", "")), str(error)))
+                self.unreadable.append(Unreadable("client", schema.node_id(node), str(error)))
+            else:
+                found[client_id] = balance
         return found
 
     # -- payments on its invoices ------------------------------------------------------------

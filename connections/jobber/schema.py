@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
-from ..numbers import BadValue, clean_text, jobber_number
+from ..numbers import BadValue, clean_text, jobber_number, shown
+from ..reading import as_object
 from ..records import (
     CRM_JOB_TITLES_PROPERTY,
     CRM_JOBS_PROPERTY,
@@ -157,7 +158,7 @@ def invoice_payments(node: dict, currency: str) -> tuple[list[CrmPayment], bool]
     """An invoice's payment records as payments, and whether there were more than a page
     (the caller says so instead of reading half). BadValue on an amount that is no number."""
     nodes, more = page_of(node, "paymentRecords")
-    invoice_id = str(node.get("id") or "")
+    invoice_id = _id(node.get("id"), "invoice id")
     found = []
     for p in nodes:
         kind = _text(p, "adjustmentType") or "PAYMENT"
@@ -165,7 +166,7 @@ def invoice_payments(node: dict, currency: str) -> tuple[list[CrmPayment], bool]
         amount = amount.quantize(Decimal("0.01"))  # Jobber's Float: "180.0" is 180.00
         found.append(
             CrmPayment(
-                external_id=str(p.get("id") or ""),
+                external_id=_id(p.get("id"), "payment id"),
                 invoice_id=invoice_id,
                 amount=Money(-amount if kind == "REFUND" else amount, currency),
                 paid_on=_day(p.get("entryDate")),
@@ -195,12 +196,24 @@ def company_filter(crm_type: str) -> dict:
 
 
 def page_of(data: dict, root: str) -> tuple[list[dict], str | None]:
-    """A connection's nodes and the cursor after them (None on the last page)."""
-    found = data.get(root) or {}
-    info = found.get("pageInfo") or {}
-    return list(found.get("nodes") or []), (
-        info.get("endCursor") if info.get("hasNextPage") else None
-    )
+    """A connection's nodes and the cursor after them (None on the last page); BadValue
+    when it is not shaped as one (never half read)."""
+    info = as_object(as_object(data.get(root), root).get("pageInfo"), f"{root} pageInfo")
+    cursor = info.get("endCursor") if info.get("hasNextPage") else None
+    if info.get("hasNextPage") and not (isinstance(cursor, str) and cursor):
+        raise BadValue(f"{root} pageInfo", "", "says there is more but gives no cursor")
+    return _nodes(data, root), cursor
+
+
+def _nodes(data: dict, root: str) -> list[dict]:
+    """A connection's nodes, each an object; BadValue when the connection is no object or
+    its nodes no list of objects."""
+    nodes = as_object(data.get(root), root).get("nodes")
+    if nodes is None:
+        return []
+    if not isinstance(nodes, list):
+        raise BadValue(f"{root} nodes", shown(nodes), "is not a list")
+    return [as_object(n, f"a node of {root}") for n in nodes]
 
 
 def account_of(data: dict) -> tuple[str, str]:
@@ -238,10 +251,45 @@ def user_errors(payload: dict | None) -> list[str]:
 
 
 def lines_page(data: dict) -> tuple[list[dict], str | None]:
-    return page_of(data.get("invoice") or {}, "lineItems")
+    return page_of(as_object(data.get("invoice"), "invoice"), "lineItems")
 
 
 # --- answers → records --------------------------------------------------------------------
+# Reads are strict (BadValue, and the caller holds the record) except a listing's records
+# (`client_record`, `invoice_record`), which sync keeps whole like HubSpot's: what is not
+# of its type is read as absent, and their ids as storable text; the invoice is read
+# strictly again before it is posted (`invoice_deal`).
+
+
+def _id(value: object, field: str, *, required: bool = True) -> str:
+    """An id (an EncodedId, or a number such as a job's) as text PostgreSQL can store, like
+    any text; BadValue for anything else, or when missing and `required`."""
+    if value is None or value == "":
+        if required:
+            raise BadValue(field, "", "is missing")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadValue(field, shown(value), "is not an id")
+    if isinstance(value, int) and not -(10**64) < value < 10**64:
+        raise BadValue(field, "", "is a number too long to be an id")
+    return clean_text(value)
+
+
+def _ids(value: object, field: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise BadValue(field, shown(value), "is not a list")
+    return tuple(_id(v, field) for v in value)
+
+
+def _part(value: object) -> dict:
+    """An object of a listing's record; anything else is read as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _parts(value: object) -> list[dict]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _text(node: dict, name: str) -> str:
@@ -276,9 +324,9 @@ def client_record(node: dict) -> CrmRecord:
     field maps read (name / firstname, lastname, email, phone, address, city, state, zip,
     country) beside Jobber's own."""
     is_company = bool(node.get("isCompany"))
-    address = node.get("billingAddress") or {}
-    emails, phones = list(node.get("emails") or []), list(node.get("phones") or [])
-    mobile = next((p for p in phones if "mobile" in str(p.get("description") or "").casefold()), {})
+    address = _part(node.get("billingAddress"))
+    emails, phones = _parts(node.get("emails")), _parts(node.get("phones"))
+    mobile = next((p for p in phones if "mobile" in _text(p, "description").casefold()), {})
     properties = {
         "name": _text(node, "name"),
         "companyName": _text(node, "companyName"),
@@ -287,7 +335,7 @@ def client_record(node: dict) -> CrmRecord:
         "title": _text(node, "title"),
         "email": _primary(emails, "address"),
         "phone": _primary(phones, "number"),
-        "mobilephone": clean_text(mobile.get("number") or "").strip(),
+        "mobilephone": _text(mobile, "number"),
         "address": _text(address, "street1"),
         "address2": _text(address, "street2"),
         "city": _text(address, "city"),
@@ -301,7 +349,12 @@ def client_record(node: dict) -> CrmRecord:
     }
     properties = {k: v for k, v in properties.items() if v != ""}
     crm_type = "companies" if is_company else "contacts"
-    return CrmRecord(crm_type, str(node["id"]), properties, (), _when(node.get("updatedAt")))
+    return CrmRecord(crm_type, node_id(node), properties, (), _when(node.get("updatedAt")))
+
+
+def node_id(node: dict) -> str:
+    """A node's id as a listing's record and an unreadable note name it: storable text."""
+    return clean_text(node.get("id"))
 
 
 # The properties a field map may read from clients, with their labels.
@@ -324,8 +377,10 @@ CLIENT_PROPERTIES = {
 }  # fmt: skip
 
 
-def client_balance(node: dict, currency: str) -> Money:
-    return Money(jobber_number(node.get("balance"), "balance", default=Decimal(0)), currency)
+def client_balance(node: dict, currency: str) -> tuple[str, Money]:
+    """A client's id and balance, or BadValue."""
+    balance = jobber_number(node.get("balance"), "balance", default=Decimal(0))
+    return _id(node.get("id"), "client id"), Money(balance, currency)
 
 
 def invoice_record(node: dict) -> CrmRecord:
@@ -333,25 +388,49 @@ def invoice_record(node: dict) -> CrmRecord:
     "won"), the name "Invoice #<number>"; the engine reads `dealstage` and `dealname`."""
     number = _text(node, "invoiceNumber")
     status = _text(node, "invoiceStatus")
-    client = node.get("client") or {}
-    jobs = (node.get("jobs") or {}).get("nodes") or []
+    client = _part(node.get("client"))
+    jobs = _parts(_part(node.get("jobs")).get("nodes"))
+    job_ids = node.get("jobIds") if isinstance(node.get("jobIds"), list) else []
     properties = {
         "dealname": f"Invoice #{number}" if number else "Invoice",
         "dealstage": status,
         CRM_NUMBER_PROPERTY: number,
         "subject": _text(node, "subject"),
         "issued_date": _day(node.get("issuedDate")),
-        "total": str((node.get("amounts") or {}).get("total") or ""),
+        "total": _text(_part(node.get("amounts")), "total"),
         "due_date": _day(node.get("dueDate")),
-        "client_id": str(client.get("id") or ""),
+        "client_id": _text(client, "id"),
         "client_is_company": "true" if client.get("isCompany") else "false",
-        "job_ids": ",".join(str(j) for j in node.get("jobIds") or []),
-        CRM_JOBS_PROPERTY: ",".join(str(j["jobNumber"]) for j in jobs),
-        CRM_JOB_TITLES_PROPERTY: "\n".join(
-            " ".join(str(j.get("title") or "").split()) for j in jobs
-        ),
+        "job_ids": ",".join(clean_text(j) for j in job_ids),
+        CRM_JOBS_PROPERTY: ",".join(_text(j, "jobNumber") for j in jobs if _text(j, "jobNumber")),
+        CRM_JOB_TITLES_PROPERTY: "\n".join(" ".join(_text(j, "title").split()) for j in jobs),
     }
-    return CrmRecord("deals", str(node["id"]), properties, (), _when(node.get("updatedAt")))
+    return CrmRecord("deals", node_id(node), properties, (), _when(node.get("updatedAt")))
+
+
+@dataclass(frozen=True)
+class _Billed:
+    """What an invoice bills, read strictly: its id, client and jobs."""
+
+    id: str
+    client_id: str
+    is_company: bool
+    job_ids: tuple[str, ...]
+    job_numbers: tuple[str, ...]
+    amounts: dict
+
+
+def _billed(node: dict) -> _Billed:
+    """BadValue when an id is no id, or an object or list is not one."""
+    client = as_object(node.get("client"), "client")
+    return _Billed(
+        id=_id(node.get("id"), "id"),
+        client_id=_id(client.get("id"), "client id", required=False),
+        is_company=bool(client.get("isCompany")),
+        job_ids=_ids(node.get("jobIds"), "jobIds"),
+        job_numbers=tuple(_id(j.get("jobNumber"), "job number") for j in _nodes(node, "jobs")),
+        amounts=as_object(node.get("amounts"), "amounts"),
+    )
 
 
 def _line_numbers(node: dict) -> tuple[Decimal, Decimal, Decimal]:
@@ -365,7 +444,7 @@ def deal_line(node: dict) -> DealLine:
     """A line item as invoicing reads it, or BadValue (the invoice is then held)."""
     quantity, price, _ = _line_numbers(node)
     return DealLine(
-        external_id=str(node.get("id") or ""),
+        external_id=_id(node.get("id"), "line item id", required=False),
         name=_text(node, "name"),
         quantity=quantity,
         unit_price=price,
@@ -381,25 +460,26 @@ def _issued_at(value) -> datetime | None:
     return datetime.combine(day.date(), time(12), tzinfo=UTC) if day else None
 
 
-def invoice_deal(node: dict, lines: list[dict], currency: str) -> Deal:
+def invoice_deal(node: dict, lines: list[dict], currency: str, *, unread: str = "") -> Deal:
     """A Jobber invoice as the deal invoicing posts: its lines, its client (a company or a
     contact), issued date as close date, and the Jobber number that the books invoice's
-    number is made from. A value that is no number is named in `problems` (held)."""
+    number is made from. A value that is no number, or an id or list that is not one, is
+    named in `problems` (held), as is `unread`: why its lines could not be read."""
     record = invoice_record(node)
-    problems, read = [], []
+    problems, read = [unread] if unread else [], []
     for line in lines:
         try:
             read.append(deal_line(line))
         except BadValue as error:
-            problems.append(f"line item {line.get('id', '')}: {error}")
-    amounts = node.get("amounts") or {}
+            problems.append(f"line item {_text(line, 'id')}: {error}")
+    amount, client_id, is_company = None, "", False
     try:
-        amount = Money(jobber_number(amounts.get("total"), "total", default=Decimal(0)), currency)
+        billed = _billed(node)
+        client_id, is_company = billed.client_id, billed.is_company
+        total = jobber_number(billed.amounts.get("total"), "total", default=Decimal(0))
+        amount = Money(total, currency)
     except BadValue as error:
-        amount, problems = None, [str(error), *problems]
-    client = node.get("client") or {}
-    client_id = str(client.get("id") or "")
-    is_company = bool(client.get("isCompany"))
+        problems.insert(0, str(error))
     return Deal(
         external_id=record.external_id,
         name=record.properties["dealname"],
@@ -418,8 +498,10 @@ def invoice_deal(node: dict, lines: list[dict], currency: str) -> Deal:
 
 
 def crm_invoice(node: dict, lines: list[dict], currency: str) -> CrmInvoice:
-    """A Jobber invoice for an audit, or BadValue when a number in it cannot be read."""
-    amounts = node.get("amounts") or {}
+    """A Jobber invoice for an audit, or BadValue when a number, an id or a list in it
+    cannot be read."""
+    billed = _billed(node)
+    amounts = billed.amounts
     read = []
     for line in lines:
         quantity, price, total = _line_numbers(line)
@@ -435,31 +517,33 @@ def crm_invoice(node: dict, lines: list[dict], currency: str) -> CrmInvoice:
     total = jobber_number(amounts.get("total"), "total", default=Decimal(0))
     balance = jobber_number(amounts.get("invoiceBalance"), "balance", default=Decimal(0))
     return CrmInvoice(
-        external_id=str(node["id"]),
+        external_id=billed.id,
         number=_text(node, "invoiceNumber"),
-        customer_id=str((node.get("client") or {}).get("id") or ""),
+        customer_id=billed.client_id,
         total=Money(total, currency),
         balance=Money(balance, currency),
         issued=_day(node.get("issuedDate")),
         due=_day(node.get("dueDate")),
         lines=tuple(read),
         status=_text(node, "invoiceStatus"),
-        job_ids=tuple(str(j) for j in node.get("jobIds") or []),
+        job_ids=billed.job_ids,
         subject=_text(node, "subject"),
         updated_at=_when(node.get("updatedAt")),
     )
 
 
 def crm_job(node: dict, currency: str) -> CrmJob:
+    """A job for an audit, or BadValue."""
     total = node.get("total")
+    client = as_object(node.get("client"), "client")
     return CrmJob(
-        external_id=str(node["id"]),
-        number=str(node.get("jobNumber") or ""),
+        external_id=_id(node.get("id"), "job id"),
+        number=_id(node.get("jobNumber"), "job number", required=False),
         title=_text(node, "title"),
-        customer_id=str((node.get("client") or {}).get("id") or ""),
+        customer_id=_id(client.get("id"), "client id", required=False),
         total=Money(jobber_number(total, "job total"), currency) if total is not None else None,
         status=_text(node, "jobStatus"),
-        invoice_ids=tuple(str(i["id"]) for i in ((node.get("invoices") or {}).get("nodes") or [])),
+        invoice_ids=tuple(_id(i.get("id"), "invoice id") for i in _nodes(node, "invoices")),
     )
 
 
