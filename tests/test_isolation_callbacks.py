@@ -11,10 +11,13 @@ import pytest
 from connections.models import Connection, Status, WebhookDelivery
 from sandbox.consent import consent
 from sandbox.hubspot.models import Portal
+from sandbox.jobber.ids import decode_id, encode_id
+from sandbox.jobber.webhooks import payload as jobber_payload
 
 from .conftest import local, start_direct
 from .factories import ClientFactory
 from .sandbox.conftest import sandbox_db
+from .test_jobber_webhooks import post as post_jobber
 from .test_webhooks import hubspot_body, intuit_signature, post_hubspot, post_qbo, qbo_body
 from .test_xero_connect import post_xero, xero_body
 
@@ -69,17 +72,19 @@ def test_firm_b_cannot_bind_firm_as_realm_by_editing_its_callback(
     assert WebhookDelivery.objects.get().connection == firm_a
 
 
-@pytest.mark.parametrize("system", ["quickbooks", "hubspot", "xero"])
+@pytest.mark.parametrize("system", ["quickbooks", "hubspot", "xero", "jobber"])
 def test_a_company_connected_in_firm_a_is_refused_to_firm_b(
     client, two_firms, sandbox, firm_b_client, system
 ):
     """Two firms connecting the same account, without any tampering: the second is refused
-    and firm A's events keep reaching firm A's client only."""
+    and firm A's events keep reaching firm A's client only. (Jobber's callback names no
+    account: the one connected is what its API answers with the new token.)"""
     firm_a = firm_a_connects(client, two_firms, system)
     client.force_login(two_firms.owner_b)
-    callback = consent(
-        start_direct(client, system, "aardvark"), system, account_id=firm_a.external_id
-    )
+    chosen = firm_a.external_id
+    if system == "jobber":  # its consent page lists accounts by number, not encoded id
+        chosen = str(decode_id(firm_a.external_id)[1])
+    callback = consent(start_direct(client, system, "aardvark"), system, account_id=chosen)
     answer = back_in_app(client, callback)
     assert answer.status_code == 409
     page = answer.content.decode()
@@ -93,6 +98,9 @@ def test_a_company_connected_in_firm_a_is_refused_to_firm_b(
         assert post_qbo(client, body, intuit_signature(body)).status_code == 200
     elif system == "xero":
         assert post_xero(client, xero_body(firm_a.external_id)).status_code == 200
+    elif system == "jobber":
+        body = jobber_payload(int(chosen), "CLIENT_UPDATE", encode_id("Client", 1))
+        assert post_jobber(client, body).status_code == 200
     else:
         assert post_hubspot(client, hubspot_body(firm_a.external_id)).status_code == 200
     assert WebhookDelivery.objects.get().connection == firm_a
