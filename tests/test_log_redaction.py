@@ -2,6 +2,7 @@
 
 import logging
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +158,35 @@ def test_the_access_log_never_shows_an_invitation_link_in_full():
     assert "GET /connect/[redacted]/ HTTP/1.1" in result.stderr
     assert "GET /connect/[redacted]/hubspot/ HTTP/1.1" in result.stderr
     assert token.split(":")[0] not in result.stderr
+
+
+def test_gunicorns_access_log_never_holds_a_contractor_link_whole(tmp_path):
+    """GIVEN the production gunicorn settings WHEN a contractor opens their link THEN the
+    access line (formatted by gunicorn's own logger) names the page but not its token."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    from connections.invitations import invitation_path, link_token
+    from connections.models import ContractorInvitation
+
+    settings = runpy.run_path(str(Path(__file__).parents[1] / "gunicorn.conf.py"))
+    config = Config()
+    config.set("accesslog", str(tmp_path / "access.log"))
+    config.set("access_log_format", settings["access_log_format"])
+    logger = Logger(config)
+    invitation = ContractorInvitation(pk=48213)  # unsaved: a link needs only its id and nonce
+    token = link_token(invitation)
+    for path in (invitation_path(invitation), f"/connect/{token}/quickbooks/"):
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "RAW_URI": path, "QUERY_STRING": "",
+                   "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.0.0.9"}  # fmt: skip
+        answer = SimpleNamespace(status="200 OK", sent=5120, headers=[])
+        logger.access(answer, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=12))
+
+    lines = (tmp_path / "access.log").read_text().splitlines()
+    assert len(lines) == 2 and all('"GET /connect/' in line for line in lines), lines
+    signature = token.rsplit(":", 1)[1]
+    assert all(token not in line and signature not in line for line in lines), lines
+    assert all(line.endswith(" 200 5120 12ms") for line in lines), lines
