@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ from clients import actions
 from clients.models import Client, Firm
 from clients.names import header_safe
 from connections.models import WebhookDelivery
-from reconciliation.models import Finding, Reconciliation
+from reconciliation.models import CustomerBalance, Finding, Reconciliation
 from reconciliation.report import findings_csv, send_report
 from syncfirm.csv_cells import safe_cell
 from syncfirm.json_limits import BadJson, load_json, nesting_depth
@@ -290,6 +291,29 @@ def test_the_findings_csv_neutralises_text_and_keeps_amounts_numeric(two_firms):
     row = next(csv.DictReader(io.StringIO(shown)))
     assert row["Amount"] == "-123.45"
     assert row["Note"].startswith("'=HYPERLINK") and row["Customer"] == "'@SUM(A1:A9)"
+
+
+def test_the_customer_balances_csv_neutralises_text_and_keeps_amounts_numeric(
+    accountant, two_firms
+):
+    """GIVEN a customer named and explained in words from both systems that start formulas
+    WHEN the month's balances are downloaded THEN those cells are text, the amounts
+    numbers (a negative one keeps its sign)."""
+    CustomerBalance.objects.create(
+        client=two_firms.client_a, period=date(2026, 11, 1), customer_id="-2+3",
+        name='=HYPERLINK("http://evil","open")', currency="USD", crm_owed=Decimal("100.00"),
+        books_owed=Decimal("223.45"), explained=Decimal("0.00"), unexplained=Decimal("-123.45"),
+        explained_by=[{"code": "x", "effect": "-10.00", "words": "@SUM(A1:A9)"}],
+    )  # fmt: skip
+    download = accountant.get(
+        reverse("customer_balances_csv", args=[two_firms.client_a.slug, "2026-11"])
+    )
+    assert download.status_code == 200 and download["Content-Type"] == "text/csv"
+    [row] = csv.DictReader(io.StringIO(download.content.decode()))
+    assert row["customer"] == '\'=HYPERLINK("http://evil","open")'
+    assert row["customer_id"] == "'-2+3" and row["explained_by"] == "'@SUM(A1:A9) (-10.00)"
+    amounts = (row["crm_owes"], row["difference"], row["unexplained"])
+    assert amounts == ("100.00", "-123.45", "-123.45")
 
 
 def test_json_bodies_with_odd_but_valid_text_are_kept(api, two_firms):  # noqa: F811
