@@ -283,11 +283,11 @@ class JobberAdapter:
             try:
                 payments, more = schema.invoice_payments(node, CURRENCY)
             except BadValue as error:
-                self.unreadable.append(Unreadable("payment", str(node.get("id", "")), str(error)))
+                self.unreadable.append(Unreadable("payment", schema.node_id(node), str(error)))
                 continue
             if more:
                 reason = f"more than {schema.PAYMENTS_PER_INVOICE} payment records"
-                self.unreadable.append(Unreadable("payment", str(node.get("id", "")), reason))
+                self.unreadable.append(Unreadable("payment", schema.node_id(node), reason))
                 continue
             found += payments
         return found
