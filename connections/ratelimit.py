@@ -3,9 +3,10 @@
 Each limit's period is counted in `buckets` fixed windows, a database row per (account,
 limit, window), incremented atomically (`UPDATE … SET count = count + 1`), so any number of
 qcluster processes share one count. A rolling period touches at most `buckets + 1` windows,
-so a call is admitted only while those windows together hold no more than the limit: never
-over it, rolling or fixed (Xero's fixed windows start at a time we cannot know), at
-`buckets / (buckets + 1)` of its throughput. QuickBooks' "10 requests at once" and Xero's 5
+so a call is admitted only while those windows (and the ones a call in flight may still be
+counted in) together hold no more than the limit: never over it, rolling or fixed (Xero's
+fixed windows start at a time we cannot know), at about `buckets / (buckets + 2)` of its
+throughput. QuickBooks' "10 requests at once" and Xero's 5
 are a counter held for the length of each call. A 429 that still arrives (another app on
 the same account) is waited out by the retry policy.
 
@@ -63,6 +64,7 @@ LIMITS: dict[str, list[Limit]] = {
 }
 CONCURRENCY: dict[str, int] = {System.QUICKBOOKS: 10, System.XERO: 5}
 POLL = 0.05
+IN_FLIGHT = 0.5  # seconds a call may take from admission to the provider counting it
 LONGEST_WAIT = 60.0  # seconds a call waits for a daily allowance inside a run; longer: QuotaSpent
 SLOT_TTL = timedelta(minutes=2)  # a slot a killed worker held is given back after this
 
@@ -122,8 +124,10 @@ def _sleep(seconds: float) -> None:
 
 
 def _keys(system: str, account: str, limit: Limit, index: int) -> list[str]:
-    """The windows a rolling period ending in window `index` may touch, oldest first."""
-    first = index - limit.buckets
+    """The windows a rolling period ending in window `index` may touch, oldest first, and
+    as many more as cover a call's way to the provider (admitted here, counted there a
+    moment later: without them a loaded machine saw 7 calls in a rolling second of 6)."""
+    first = index - limit.buckets - math.ceil(IN_FLIGHT / limit.window)
     return [f"{system}:{account}:{limit.name}:{n}" for n in range(first, index + 1)]
 
 
@@ -167,7 +171,7 @@ def usage(system: str, account: str) -> list[Usage]:
     found = []
     for limit in LIMITS.get(system, []):
         index = int(_clock() // limit.window)
-        keys = _keys(system, account, limit, index)[1:]  # the period, not the window before
+        keys = _keys(system, account, limit, index)[-limit.buckets :]  # the period only
         found.append(Usage(limit, sum(_counts(keys))))
     return found
 
