@@ -143,7 +143,8 @@ class PaymentStep:
                 marker = self._marker(TO_BOOKS, payment.external_id)
                 landed = next((p for p in there if marker in p.reference), None)
                 if landed is not None:  # an earlier write that did land
-                    self._settle(known.get(payment.external_id), link, payment, landed.external_id)
+                    self._settle(TO_BOOKS, link, payment.external_id, payment.amount,
+                                 payment.paid_on, landed.external_id)  # fmt: skip
                     continue
                 held = self._why_not_to_books(payment, invoice, balance)
                 same = next(
@@ -152,7 +153,8 @@ class PaymentStep:
                 )
                 if same is not None:
                     free.remove(same)
-                    self._match(TO_BOOKS, link, payment, same.external_id)
+                    self._match(TO_BOOKS, link, payment.external_id, payment.amount,
+                                payment.paid_on, same.external_id)  # fmt: skip
                 elif held:
                     self._hold(
                         TO_BOOKS, link, payment.external_id, payment.amount, payment.paid_on, held
@@ -321,10 +323,10 @@ class PaymentStep:
                 )
                 self._hold(TO_CRM, link, source, paid, payment.txn_date, why)
             elif landed is not None:
-                self._settle(known.get(source), link, None, landed.external_id, source, paid)
+                self._settle(TO_CRM, link, source, paid, payment.txn_date, landed.external_id)
             elif same is not None:
                 taken.add(same.external_id)
-                self._match(TO_CRM, link, None, same.external_id, source, paid, payment.txn_date)
+                self._match(TO_CRM, link, source, paid, payment.txn_date, same.external_id)
             elif amount > owed:
                 why = (
                     f"{money_words(paid)} paid in {self.books.name} is more than the "
@@ -495,25 +497,15 @@ class PaymentStep:
                           "state": state, **more},
             )  # fmt: skip
 
-    def _settle(self, row, link, payment, target: str, source: str = "", paid=None) -> None:
+    def _settle(self, direction, link, source: str, paid: Money, paid_on: str, target: str):
         """A write whose answer was lost, found where it landed."""
-        if row is None:
-            row = self._outbox(
-                TO_BOOKS if payment else TO_CRM,
-                link,
-                payment.external_id if payment else source,
-                payment.amount if payment else paid,
-                payment.paid_on if payment else "",
-            )
-            if row is None:
-                return
-        self._done(row, link, PaymentState.CREATED, target, "found after an unknown outcome")
+        row, created = self._link(direction, link, source, paid, paid_on, PaymentState.WRITING)
+        if created or row.state == PaymentState.WRITING:
+            self._done(row, link, PaymentState.CREATED, target, "found after an unknown outcome")
 
-    def _match(self, direction, link, payment, target, source="", paid=None, paid_on=""):
+    def _match(self, direction, link, source: str, paid: Money, paid_on: str, target: str):
         """The other side already shows this payment (recorded there by hand): linked both
         ways, nothing written, so neither is carried again."""
-        if payment is not None:
-            source, paid, paid_on = payment.external_id, payment.amount, payment.paid_on
         row, _ = self._link(direction, link, source, paid, paid_on, PaymentState.WRITING)
         other = TO_CRM if direction == TO_BOOKS else TO_BOOKS
         mirror = _source(target, link.accounting_id) if other == TO_CRM else target
