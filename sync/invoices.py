@@ -19,6 +19,7 @@ from django.utils import timezone
 from clients.actions import audit
 from connections import retries
 from connections.contract import Refusal
+from connections.job_filing import NOTE
 from connections.numbers import BadValue, crm_number
 from connections.providers import provider
 from connections.records import CRM_NUMBER_PROPERTY, CrmRecord, Deal, Invoice, PaymentInfo
@@ -478,7 +479,7 @@ class InvoiceStep:
         """The client's way of filing jobs, where these books can; else the note (a setting
         left from other books: the settings page says so until someone replaces it)."""
         chosen = self.settings.job_reference
-        return chosen if chosen in self.accounting.capabilities.job_references else "note"
+        return chosen if chosen in self.accounting.capabilities.job_references else NOTE
 
     def _items_for(self, deals: list[Deal]) -> tuple[dict, str]:
         """The books' items by SKU and name, with the products these deals need created;

@@ -401,8 +401,10 @@ def test_a_jobber_clients_settings_speak_of_its_invoices_and_who_posts_them(
     # Whose payments reach the other system, in Jobber's words; saving a rule keeps it.
     assert "Payments between Jobber and the books" in text
     assert "From Jobber to the books" in text
-    form = {f: v for f, v in _form_values(page).items()}
-    form["payment_rule"] = "books"
+    from ..test_sync_settings_page import form_data
+
+    form = form_data(posting="syncfirm", payment_rule="books", job_reference="note",
+                     invoice_number_pattern="SF-{deal_id}", income_account="Services")  # fmt: skip
     saved = client.post(reverse("client_sync_settings", args=[books_client.slug]), form)
     assert saved.status_code == 302, saved.content.decode()[:2000]
     assert SyncSettings.for_client(books_client).payment_rule == "books"
@@ -410,36 +412,3 @@ def test_a_jobber_clients_settings_speak_of_its_invoices_and_who_posts_them(
     assert "Payments are from QuickBooks to Jobber only from the next sync" in told
     detail = client.get(reverse("client_detail", args=[books_client.slug])).content.decode()
     assert "payments: carried from QuickBooks to Jobber" in detail
-
-
-def _form_values(page) -> dict:
-    """What a browser would send back for the settings form as it is shown."""
-    from html.parser import HTMLParser
-
-    values: dict = {}
-
-    class Form(HTMLParser):
-        select = None
-
-        def handle_starttag(self, tag, attrs):
-            a = dict(attrs)
-            if tag == "input" and a.get("name") and a.get("type") not in ("submit",):
-                if a.get("type") == "checkbox":
-                    if "checked" in a:
-                        values[a["name"]] = a.get("value", "on")
-                elif a.get("type") != "radio" or "checked" in a:
-                    values[a["name"]] = a.get("value", "")
-            elif tag == "select":
-                self.select = a.get("name")
-            elif tag == "option" and self.select and ("selected" in a or self.select not in values):
-                values[self.select] = a.get("value", "")
-            elif tag == "textarea":
-                self.select = None
-                values[a.get("name")] = ""
-
-        def handle_endtag(self, tag):
-            if tag == "select":
-                self.select = None
-
-    Form().feed(page.content.decode())
-    return values

@@ -258,26 +258,13 @@ def test_a_sub_customer_whose_answer_was_lost_is_found_not_created_twice(
 ):
     """As the class: QuickBooks creates the sub-customer, its answer is lost, the repeat's
     requestid is not recognised. One sub-customer, the invoice on it, nothing held."""
-    import requests
 
-    from .test_job_references import ignore_request_ids
+    from .test_job_references import ignore_request_ids, lose_first_answer
 
     client, books, crm = jobber_and_quickbooks
     filing(client, JobReference.SUB_CUSTOMER)
     ignore_request_ids(books)
-    real, lost = requests.Session.send, []
-
-    def send(session, request, **kwargs):
-        answer = real(session, request, **kwargs)
-        body = request.body or b""
-        body = body.decode() if isinstance(body, bytes) else body
-        if (request.method == "POST" and request.url.split("?")[0].endswith("/customer")
-                and '"ParentRef"' in body and not lost):  # fmt: skip
-            lost.append(answer.status_code)
-            raise requests.ConnectionError("the answer was lost")
-        return answer
-
-    monkeypatch.setattr(requests.Session, "send", send)
+    lost = lose_first_answer(monkeypatch, "/customer", '"ParentRef"')
     posted(client, crm, ("Roof inspection", "1", "250.00"))
 
     assert lost == [200]

@@ -129,6 +129,25 @@ def test_it_files_each_invoice_under_its_jobs_class_once(jobber_and_quickbooks):
     assert corrected(adapter).job == names[0]
 
 
+def lose_first_answer(monkeypatch, route: str, body_has: str = "") -> list[int]:
+    """QuickBooks answers the first POST to `route` (whose body holds `body_has`), and the
+    answer is lost on the way back; returns the lost answers' statuses."""
+    real, lost = requests.Session.send, []
+
+    def send(session, request, **kwargs):
+        answer = real(session, request, **kwargs)
+        body = request.body or b""
+        body = body.decode() if isinstance(body, bytes) else body
+        if (request.method == "POST" and request.url.split("?")[0].endswith(route)
+                and body_has in body and not lost):  # fmt: skip
+            lost.append(answer.status_code)
+            raise requests.ConnectionError("the answer was lost")
+        return answer
+
+    monkeypatch.setattr(requests.Session, "send", send)
+    return lost
+
+
 def test_a_class_whose_answer_was_lost_is_found_not_created_twice(
     jobber_and_quickbooks, monkeypatch
 ):
@@ -137,16 +156,7 @@ def test_a_class_whose_answer_was_lost_is_found_not_created_twice(
     client, books, crm = jobber_and_quickbooks
     filing(client, JobReference.CLASS)
     ignore_request_ids(books)
-    real, lost = requests.Session.send, []
-
-    def send(session, request, **kwargs):
-        answer = real(session, request, **kwargs)
-        if request.method == "POST" and request.url.split("?")[0].endswith("/class") and not lost:
-            lost.append(answer.status_code)
-            raise requests.ConnectionError("the answer was lost")
-        return answer
-
-    monkeypatch.setattr(requests.Session, "send", send)
+    lost = lose_first_answer(monkeypatch, "/class")
     posted(client, crm, ("Roof inspection", "1", "250.00"))
 
     assert lost == [200]
