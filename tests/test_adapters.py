@@ -156,3 +156,91 @@ def test_intuits_discovery_document_is_read_once_an_hour_not_once_a_call(connect
     monkeypatch.setattr(oauth, "DISCOVERY_KEPT", 0.0)  # an hour later: read again
     adapter.account_info()
     assert len(asked) == 2
+
+
+def _hubspot_calls(connection: Connection, word: str) -> int:
+    from sandbox import emulation
+
+    rows = emulation.request_log("hubspot", connection.external_id)
+    return sum(r["count"] for r in rows if word in r["route"])
+
+
+def test_deals_listed_with_their_links_are_read_without_reading_the_links_again(connected, sandbox):
+    """A month-end lists every deal: their line items, companies and contacts come with the
+    listing, so the deals are read whole in one line-item read, with no association call;
+    a deal read afresh (or changed since the listing) has its links read as before."""
+    from sandbox import emulation
+
+    from .sync_support import DEAL_TO_COMPANY, DEAL_TO_CONTACT, LINE_ITEM_TO_DEAL, _to
+
+    connection = connected("hubspot")
+    api = HubSpot(access_token=connection.access_token, host=f"{sandbox}/sandbox/hubspot")
+    company = api.crm.companies.basic_api.create({"properties": {"name": "Cedar Roofing"}}).id
+    contact = api.crm.contacts.basic_api.create({"properties": {"email": "a@cedar.test"}}).id
+    deals = {}
+    for n, lines in enumerate([1, 3, 0]):
+        links = [_to(company, DEAL_TO_COMPANY)] + ([_to(contact, DEAL_TO_CONTACT)] if n else [])
+        deal = api.crm.deals.basic_api.create(
+            {"properties": {"dealname": f"Roof {n}", "amount": "100"}, "associations": links}
+        ).id
+        api.crm.line_items.batch_api.create(
+            {
+                "inputs": [
+                    {
+                        "properties": {"name": f"Shingles {k}", "quantity": "1", "price": "10"},
+                        "associations": [_to(deal, LINE_ITEM_TO_DEAL)],
+                    }
+                    for k in range(lines)
+                ]
+            }
+        ) if lines else None
+        deals[deal] = lines
+    emulation.request_log("hubspot", connection.external_id, clear=True)
+
+    adapter = crm_adapter(connection)
+    listed = adapter.records("deals").records
+    read = {d.external_id: d for d in adapter.deals(listed)}
+    assert {i: len(d.lines) for i, d in read.items()} == deals
+    assert all(d.company_ids == (company,) for d in read.values())
+    assert sorted(len(d.contact_ids) for d in read.values()) == [0, 1, 1]
+    assert _hubspot_calls(connection, "associations") == 0
+    assert _hubspot_calls(connection, "objects/(?P<object_type_name>[^/]+)/batch") == 1
+
+    # A deal changed since the listing (a contact taken off it): its links are read again.
+    first = next(i for i, n in deals.items() if n == 1)
+    api.crm.deals.basic_api.update(first, {"properties": {"dealname": "Roof 1, redone"}})
+    api.crm.associations.v4.basic_api.archive("deals", first, "contacts", contact)
+    emulation.request_log("hubspot", connection.external_id, clear=True)
+    changed = adapter.deals(adapter.read_records("deals", [first]))
+    assert changed[0].contact_ids == () and len(changed[0].lines) == 1
+    assert _hubspot_calls(connection, "associations") == 3  # lines, companies, contacts
+
+    # Read afresh, not from a listing: the links are read by the association endpoint.
+    fresh = crm_adapter(connection)
+    reread = {d.external_id: d for d in fresh.deals(fresh.read_records("deals", list(deals)))}
+    assert {i: len(d.lines) for i, d in reread.items()} == deals
+    assert _hubspot_calls(connection, "associations") == 6
+
+
+def test_a_deal_whose_links_hubspot_pages_is_read_whole_by_the_association_endpoint():
+    """HubSpot sends a long list of links a page at a time: such a deal's listed links are
+    not kept, so `deals` reads them whole instead of using the first page only."""
+    from connections.hubspot.adapter import HubSpotAdapter, _record
+
+    adapter = HubSpotAdapter(connection=None)
+    listed = {
+        "id": "7",
+        "properties": {"dealname": "Big job"},
+        "updatedAt": "2026-11-02T10:00:00.000Z",
+        "associations": {
+            "line items": {
+                "results": [{"id": "1", "type": "deal_to_line_item"}],
+                "paging": {"next": {"after": "1"}},
+            }
+        },
+    }
+    small = {**listed, "id": "8", "associations": {"companies": {"results": [{"id": "5"}]}}}
+    records = [_record("deals", listed), _record("deals", small)]
+    adapter._remember_links(records, [listed, small])
+    assert "7" not in adapter._listed_links
+    assert adapter._listed_links["8"][1] == {"line_items": [], "companies": ["5"], "contacts": []}

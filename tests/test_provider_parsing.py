@@ -10,7 +10,6 @@ import re
 from dataclasses import fields, is_dataclass
 from datetime import date
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -155,13 +154,14 @@ ITEMS = invoicing.item_index([Item("1", "Gutter install", "GT-INST"), Item("2", 
 
 
 def _result(object_id, properties):
-    return SimpleNamespace(id=object_id, properties=properties, updated_at=None)
+    """A record as HubSpot's JSON holds it (the adapter reads the JSON, not the models)."""
+    return {"id": object_id, "properties": properties, "updatedAt": None}
 
 
 def _deals_of(deal_properties: dict, line_properties: list[dict]) -> list[Deal]:
-    """HubSpotAdapter.deals over records as the client hands them, with no HTTP: its
+    """HubSpotAdapter.deals over records as HubSpot sends them, with no HTTP: its
     association and line-item reads answered from the given properties."""
-    crm = hubspot.HubSpotAdapter.__new__(hubspot.HubSpotAdapter)
+    crm = hubspot.HubSpotAdapter(connection=None)
     line_ids = [str(100 + n) for n in range(len(line_properties))]
     crm._associated = lambda _from, to, ids: {"9001": line_ids} if to == "line_items" else {}
     crm.read_records = lambda crm_type, ids, properties=None: [
