@@ -13,7 +13,10 @@ default 200 x 1,000 takes hours to set up; `--clients` and `--invoices` scale it
 Each step reconciles the first n clients (n from `--clients`, ascending) of the month before
 the book's "today": their reconciliations enqueued at once, `--workers` qcluster processes
 drain them, timed to the last one done. Cost per client = wall time x worker processes / n
-(worker-seconds; the seconds each reconciliation itself took are printed beside it). Every
+(worker-seconds; the seconds each reconciliation itself took are printed beside it), and
+the CPU seconds per client of the worker processes, of the app server that plays the
+providers (the emulators), and of PostgreSQL, read from /proc: on this one machine the
+emulators' share is the providers' work, which a real deployment does not run. Every
 reconciliation must end "done" (exit 1 otherwise).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sf_month_end \\
@@ -38,7 +41,8 @@ FIRM_CLIENTS = 2_000
 PERIOD = date(2026, 10, 1)  # the month before the generator's "today" (2026-11-15)
 
 
-def connect_book(firm, base: str, index: int, invoices: int) -> int:
+def connect_book(firm, base: str, index: int, invoices: int, source=None) -> tuple[int, object]:
+    """Client `index`: its book written through the APIs, or a copy of `source`'s."""
     from clients.models import Client
     from connections.actions import do_store_connection
     from connections.tokens import TokenSet
@@ -50,7 +54,12 @@ def connect_book(firm, base: str, index: int, invoices: int) -> int:
     from sync.models import RunKind
 
     name = f"Contractor {index:04d}"
-    written = write_book(generate(invoices, seed=index + 1), base, name)
+    if source is None:
+        written = write_book(generate(invoices, seed=index + 1), base, name)
+    else:
+        from book_copies import copy_book  # beside this file; needs Django set up
+
+        written = copy_book(source, base, name)
     client = Client.objects.create(firm=firm, name=name, slug=f"contractor-{index:04d}")
     qbo, hub = written.quickbooks_tokens, written.hubspot_tokens
     do_store_connection(client, "quickbooks", TokenSet(
@@ -60,34 +69,71 @@ def connect_book(firm, base: str, index: int, invoices: int) -> int:
         hub["access_token"], hub["refresh_token"], 1800, None, written.portal_id, name,
         list(DEFAULT_SCOPES)), actor=None, via_invitation=False)  # fmt: skip
     run_customer_sync(client, kind=RunKind.IMPORT, full=True)
-    return client.pk
+    return client.pk, written
 
 
-def connect_books(base: str, count: int, invoices: int, threads: int) -> list[int]:
+def connect_books(base: str, count: int, invoices: int, threads: int, distinct: int) -> list[int]:
+    """`distinct` books written through the APIs (their own seeds), then copies of them in
+    turn up to `count` (book_copies.py: writing 200 through the APIs takes hours)."""
     from django.db import connections
 
     from clients.models import Firm
 
     firm, _ = Firm.objects.get_or_create(slug="month-end", defaults={"name": "Month End LLP"})
 
+    written: dict[int, object] = {}
+
     def one(index: int) -> int:
         try:
-            return connect_book(firm, base, index, invoices)
+            source = written[index % distinct] if index >= distinct else None
+            pk, written[index] = connect_book(firm, base, index, invoices, source)
+            return pk
         finally:
             connections.close_all()
 
     with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(one, range(count)))
+        first = list(pool.map(one, range(min(distinct, count))))
+        return first + list(pool.map(one, range(len(first), count)))
+
+
+def cpu_seconds() -> dict[int, tuple[int, str, float]]:
+    """Every process's (parent, name, user + system CPU seconds), from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+        except OSError:  # ended while read
+            continue
+        name, rest = raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :].split()
+        found[int(stat.parent.name)] = (int(rest[1]), name, (int(rest[11]) + int(rest[12])) / ticks)
+    return found
+
+
+def cpu_split(roots: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of each named group of process trees, and of PostgreSQL's."""
+    table = cpu_seconds()
+    out = {"postgres": sum(c for _, n, c in table.values() if n.startswith("postgres"))}
+    for label, pids in roots.items():
+        tree, grown = set(pids), True
+        while grown:
+            kids = {p for p, (parent, _, _) in table.items() if parent in tree} - tree
+            tree |= kids
+            grown = bool(kids)
+        out[label] = sum(table[p][2] for p in tree if p in table)
+    return out
 
 
 def reconcile_step(
-    env: dict, pks: list[int], workers: int, timeout: float
-) -> tuple[float, float, dict]:
+    env: dict, pks: list[int], workers: int, timeout: float, server_pid: int
+) -> tuple[float, float, dict, dict]:
     from reconciliation.models import Reconciliation, ReconStatus
 
     clusters = multi_worker.start_clusters(env, workers)
     try:
         multi_worker.wait_for_clusters(env["REDIS_URL"], workers)
+        roots = {"workers": [c.pid for c in clusters], "emulators": [server_pid]}
+        cpu_before = cpu_split(roots)
         since = multi_worker._now()
         began = time.perf_counter()
         multi_worker.enqueue(env, pks, 0, PERIOD)
@@ -97,6 +143,7 @@ def reconcile_step(
                 raise SystemExit(f"not all {len(pks)} reconciliations ended in {timeout:.0f} s")
             time.sleep(0.5)
         seconds = time.perf_counter() - began
+        cpu = {k: v - cpu_before[k] for k, v in cpu_split(roots).items()}
     finally:
         multi_worker.stop(*clusters)
     statuses: dict[str, int] = {}
@@ -104,7 +151,7 @@ def reconcile_step(
     for status, started, finished in runs.values_list("status", "started_at", "finished_at"):
         statuses[status] = statuses.get(status, 0) + 1
         busy += (finished - started).total_seconds() if finished else 0.0
-    return seconds, busy, statuses
+    return seconds, busy, statuses, cpu
 
 
 def main() -> None:
@@ -117,6 +164,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8130)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/10")
     parser.add_argument("--setup-threads", type=int, default=4)
+    parser.add_argument("--distinct-books", type=int, default=8,
+                        help="books written through the APIs; the rest copy them")  # fmt: skip
     parser.add_argument("--timeout", type=float, default=4 * 3600)
     args = parser.parse_args()
     steps = sorted(args.clients)
@@ -144,12 +193,16 @@ def main() -> None:
     failed = False
     try:
         began = time.perf_counter()
-        pks = connect_books(base, steps[-1], args.invoices, args.setup_threads)
-        print(f"setup: {len(pks)} books of {args.invoices} invoices written, connected and "
-              f"imported in {time.perf_counter() - began:.0f} s", flush=True)  # fmt: skip
+        pks = connect_books(base, steps[-1], args.invoices, args.setup_threads, args.distinct_books)
+        print(f"setup: {len(pks)} books of {args.invoices} invoices ("
+              f"{min(args.distinct_books, len(pks))} written through the APIs, the rest "
+              f"copies), connected and imported in {time.perf_counter() - began:.0f} s",
+              flush=True)  # fmt: skip
         costs = []
         for n in steps:
-            seconds, busy, statuses = reconcile_step(env, pks[:n], args.workers, args.timeout)
+            seconds, busy, statuses, cpu = reconcile_step(
+                env, pks[:n], args.workers, args.timeout, server.pid
+            )
             cost = seconds * args.workers / n
             costs.append(cost)
             failed |= statuses.get("done", 0) != n
@@ -157,6 +210,9 @@ def main() -> None:
                   f"{seconds:.1f} s wall, {cost:.2f} worker-s per client ({busy / n:.2f} s "
                   f"of it in the reconciliation), "
                   f"{n / seconds * 60:.1f} clients/min; {statuses}", flush=True)  # fmt: skip
+            print(f"      CPU seconds per client: workers {cpu['workers'] / n:.2f}, the "
+                  f"emulators' server {cpu['emulators'] / n:.2f}, PostgreSQL (both "
+                  f"databases) {cpu['postgres'] / n:.2f}", flush=True)  # fmt: skip
         hours = costs[-1] * FIRM_CLIENTS / 3600
         print(f"projection, {FIRM_CLIENTS} clients x {args.invoices} invoices: {hours:.2f} "
               f"worker-hours ({hours / args.workers:.2f} h wall with {args.workers} worker "
