@@ -97,7 +97,9 @@ def connect_books(base: str, count: int, invoices: int, threads: int, distinct: 
 
 
 def cpu_seconds() -> dict[int, tuple[int, str, float]]:
-    """Every process's (parent, name, user + system CPU seconds), from /proc (Linux)."""
+    """Every process's (parent, name, CPU seconds), from /proc (Linux): its own user and
+    system time and its ended children's (a PostgreSQL backend or a task process that has
+    gone counts in its parent)."""
     ticks = os.sysconf("SC_CLK_TCK")
     found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -106,7 +108,7 @@ def cpu_seconds() -> dict[int, tuple[int, str, float]]:
         except OSError:  # ended while read
             continue
         name, rest = raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :].split()
-        found[int(stat.parent.name)] = (int(rest[1]), name, (int(rest[11]) + int(rest[12])) / ticks)
+        found[int(stat.parent.name)] = (int(rest[1]), name, sum(map(int, rest[11:15])) / ticks)
     return found
 
 
@@ -114,6 +116,7 @@ def cpu_split(roots: dict[str, list[int]]) -> dict[str, float]:
     """CPU seconds so far of each named group of process trees, and of PostgreSQL's."""
     table = cpu_seconds()
     out = {"postgres": sum(c for _, n, c in table.values() if n.startswith("postgres"))}
+    # A backend that ended is in the postmaster's children's time; one still running, not.
     for label, pids in roots.items():
         tree, grown = set(pids), True
         while grown:

@@ -102,8 +102,9 @@ class RateWindow(models.Model):
         return f"{self.key}: {self.count}"
 
 
-def _bump(key: str, expires_at, by: int = 1) -> int:
-    """Add `by` to the row's count (creating it) and return the count after."""
+def _bump(key: str, expires_at, by: int = 1, *, read: bool = True) -> int | None:
+    """Add `by` to the row's count (creating it) and return the count after, or None when
+    not `read` (every call passes here: the read is one query more than a window needs)."""
     updated = RateWindow.objects.filter(key=key).update(count=F("count") + by)
     if not updated:
         try:
@@ -112,6 +113,8 @@ def _bump(key: str, expires_at, by: int = 1) -> int:
             return by
         except IntegrityError:  # another worker created it first
             RateWindow.objects.filter(key=key).update(count=F("count") + by)
+    if not read:
+        return None
     return RateWindow.objects.filter(key=key).values_list("count", flat=True).first() or 0
 
 
@@ -142,11 +145,11 @@ def _wait_for_window(system: str, account: str, limit: Limit) -> None:
         index = int(now // limit.window)
         keys = _keys(system, account, limit, index)
         expires = timezone.now() + timedelta(seconds=limit.period * 2)
-        _bump(keys[-1], expires)
+        _bump(keys[-1], expires, read=False)
         counts = _counts(keys)
         if sum(counts) <= limit.calls:
             return
-        _bump(keys[-1], expires, -1)
+        _bump(keys[-1], expires, -1, read=False)
         # The oldest windows leave the period one by one (counts[n] at the start of window
         # index + n + 1): wait until enough calls have left with them.
         over, leaves = sum(counts) - limit.calls, index + 1
@@ -184,13 +187,13 @@ def slot(system: str, account: str) -> Iterator[None]:
     most = CONCURRENCY.get(system)
     key = f"{system}:{account}:concurrent"
     if most:
-        while _bump(key, timezone.now() + SLOT_TTL) > most:
-            _bump(key, timezone.now() + SLOT_TTL, -1)
+        while (_bump(key, timezone.now() + SLOT_TTL) or 0) > most:
+            _bump(key, timezone.now() + SLOT_TTL, -1, read=False)
             time.sleep(POLL)
     try:
         yield
     finally:
         if most:
-            _bump(key, timezone.now() + SLOT_TTL, -1)
+            _bump(key, timezone.now() + SLOT_TTL, -1, read=False)
         if int(time.time()) % 60 == 0:  # now and then, forget windows long past
             RateWindow.objects.filter(expires_at__lt=timezone.now()).delete()
