@@ -127,6 +127,20 @@ def cpu_split(roots: dict[str, list[int]]) -> dict[str, float]:
     return out
 
 
+def reused_books(count: int) -> list[int]:
+    """The clients an earlier run set up, in the order it made them."""
+    from clients.models import Client
+
+    pks = list(
+        Client.objects.filter(firm__slug="month-end").order_by("slug").values_list("pk", flat=True)
+    )
+    if len(pks) < count:
+        raise SystemExit(f"--reuse: {len(pks)} clients set up, {count} asked for")
+    print(f"setup: reusing {count} of the {len(pks)} clients set up before; each month is "
+          "reconciled again (a re-run)", flush=True)  # fmt: skip
+    return pks[:count]
+
+
 def reconcile_step(
     env: dict, pks: list[int], workers: int, timeout: float, server_pid: int
 ) -> tuple[float, float, dict, dict]:
@@ -169,6 +183,8 @@ def main() -> None:
     parser.add_argument("--setup-threads", type=int, default=4)
     parser.add_argument("--distinct-books", type=int, default=8,
                         help="books written through the APIs; the rest copy them")  # fmt: skip
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the last run's books: each month is re-run")  # fmt: skip
     parser.add_argument("--timeout", type=float, default=4 * 3600)
     args = parser.parse_args()
     steps = sorted(args.clients)
@@ -181,7 +197,8 @@ def main() -> None:
         REDIS_URL=args.redis_url, SANDBOX_BASE_URL=base, PUBLIC_BASE_URL=base,
         LOG_LEVEL="WARNING",
     )  # fmt: skip
-    multi_worker.prepare_databases(url, sandbox_url)
+    if not args.reuse:
+        multi_worker.prepare_databases(url, sandbox_url)
     import django
     import redis
 
@@ -196,11 +213,16 @@ def main() -> None:
     failed = False
     try:
         began = time.perf_counter()
-        pks = connect_books(base, steps[-1], args.invoices, args.setup_threads, args.distinct_books)
-        print(f"setup: {len(pks)} books of {args.invoices} invoices ("
-              f"{min(args.distinct_books, len(pks))} written through the APIs, the rest "
-              f"copies), connected and imported in {time.perf_counter() - began:.0f} s",
-              flush=True)  # fmt: skip
+        if args.reuse:
+            pks = reused_books(steps[-1])
+        else:
+            pks = connect_books(
+                base, steps[-1], args.invoices, args.setup_threads, args.distinct_books
+            )
+            print(f"setup: {len(pks)} books of {args.invoices} invoices ("
+                  f"{min(args.distinct_books, len(pks))} written through the APIs, the rest "
+                  f"copies), connected and imported in {time.perf_counter() - began:.0f} s",
+                  flush=True)  # fmt: skip
         costs = []
         for n in steps:
             seconds, busy, statuses, cpu = reconcile_step(
