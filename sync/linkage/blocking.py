@@ -39,9 +39,9 @@ PLAIN = (1, False)
 
 def keys(f: Features) -> list[str]:
     """The blocking keys of one party, each prefixed with its kind (worked out once)."""
-    known = f.__dict__.get("block_keys")
+    known = f.block_keys
     if known is None:
-        known = f.__dict__["block_keys"] = _keys(f)
+        known = f.block_keys = _keys(f)
     return known
 
 

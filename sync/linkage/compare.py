@@ -47,7 +47,7 @@ def _one_name(a: Features, b: Features) -> int | None:
     return 2 if alike >= 90 else 1 if alike >= 78 and _heads_agree(a.tokens, b.tokens) else 0
 
 
-def _heads_agree(x: list[str], y: list[str]) -> bool:
+def _heads_agree(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
     """Whether the word a name starts with (what tells it from its trade) is found in the
     other: "AM Pool Services" and "Pinnacle Pool Services" are alike only by their trade."""
     if x[0][0] == y[0][0]:
@@ -161,7 +161,9 @@ def _line1(a: Features, b: Features) -> int | None:
 def _location(a: Features, b: Features) -> int | None:
     """Postal code, town and state as one comparison: they say the same thing, and counted
     three times they would link two firms of one street."""
-    postal = town = state = None
+    postal: int | None = None
+    town: bool | None = None
+    state: bool | None = None
     if a.postal and b.postal:
         postal = 2 if a.postal == b.postal else int(Levenshtein.distance(a.postal, b.postal) <= 1)
     if a.city and b.city:
@@ -238,6 +240,8 @@ def levels(a: Features, b: Features) -> tuple[int | None, ...]:
     name = _name(a, b)
     # first and last name
     a_given, b_given = a.given, b.given
+    given: int | None
+    family: int | None
     if (a_given and b_given) or (a_family and b_family):
         given, family = _parts(a, b)
         if not (a_given and b_given):
@@ -247,6 +251,7 @@ def levels(a: Features, b: Features) -> tuple[int | None, ...]:
     else:
         given = family = None
     # email
+    email: int | None
     x, y = a.email, b.email
     if not x or not y:
         email = None

@@ -141,7 +141,7 @@ class _Scored:
     weight: float
     customer: int
     pattern: Pattern
-    features: Features = field(repr=False, default=None)
+    features: Features = field(repr=False)
     rarity: tuple[float, float] = (0.0, 0.0)  # term-frequency weight of (name, last name)
 
 
@@ -300,7 +300,7 @@ class Matcher:
         """The candidates' agreement patterns; kept with the record while the books are the
         same (fit's second round and the batch then score the same pairs: only the weights
         differ)."""
-        known = f.__dict__.get("compared")
+        known = f.compared
         if known is not None and known[0] == (id(self), self.index.size, limit):
             return known[1]
         out = []
@@ -309,7 +309,7 @@ class Matcher:
             if numbers_differ(f.numbers, other.numbers):
                 continue  # "Job site 4" and "Job site 5", "Unit 4" and "Unit 5": two customers
             out.append((i, levels(f, other)))
-        f.__dict__["compared"] = ((id(self), self.index.size, limit), out)
+        f.compared = ((id(self), self.index.size, limit), out)
         return out
 
     def match(self, party: Party, *, taken: Iterable[str] = ()) -> Decision:
@@ -383,7 +383,7 @@ class Matcher:
             features = self._later(f)
             return [s for s in self._score(compared) if identifies(s, features)]
 
-        out: list[list[_Scored] | None] = [None] * len(parties)
+        out: list[list[_Scored]] = [[]] * len(parties)  # every place is filled below
         try:
             for r, party in enumerate(parties):
                 if r not in theirs:
@@ -391,7 +391,7 @@ class Matcher:
                     out[r] = best(f, self._compared(f, CANDIDATES))
         finally:  # the copy's answer is read (and the copy reaped) even if this side failed
             found = self._collect(copy)
-        if found is not None:
+        if found is not None and copy is not None:
             for r, compared in zip(copy.rows, found, strict=True):
                 out[r] = best(parties[r], compared)
         else:  # no second process (or it failed): done here
@@ -511,9 +511,10 @@ class Matcher:
         return other.name or f"{other.given_name} {other.family_name}".strip() or other.external_id
 
     def _rarer(self, c: Contribution, s: _Scored) -> Contribution:
+        frequencies = self._frequencies  # set whenever a pair has a rarity
         for k, (field_, _, attr) in enumerate(RARITY):
-            if c.field == COMPARISONS[field_].field and s.rarity[k]:
-                count = self._frequencies.counts[k].get(getattr(s.features, attr), 1)
+            if frequencies is not None and c.field == COMPARISONS[field_].field and s.rarity[k]:
+                count = frequencies.counts[k].get(getattr(s.features, attr), 1)
                 share = "no other customer has it" if count <= 1 else f"{count} customers have it"
                 return Contribution(c.field, f"{c.level} ({share})", c.weight + s.rarity[k])
         return c

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .compare import COMPARISONS, Comparison
+from .records import Pattern
 
-Pattern = tuple[int | None, ...]
 PRIOR_PAIRS = 20.0  # how many pairs' worth of belief the priors carry
 FLOOR = 1e-6
 
@@ -107,7 +107,7 @@ class Model:
         m = _table(data.get("m"), comparisons, "m")
         u = _table(data.get("u"), comparisons, "u")
         prior = data.get("prior")
-        if not _probability(prior) or not 0 < prior < 1:
+        if not isinstance(prior, int | float) or not _probability(prior) or not 0 < prior < 1:
             raise StoredModelUnusable(f"the prior is not a probability: {prior!r}")
         return cls(m, u, float(prior), comparisons)
 

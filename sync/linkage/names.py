@@ -8,6 +8,8 @@ own words with `Vocabulary.extended(...)`.
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -179,7 +181,10 @@ class Vocabulary:
         return self.legal_forms | frozenset(self.abbreviations.values())
 
     def extended(
-        self, *, legal_forms: set[str] = frozenset(), abbreviations: dict[str, str] | None = None
+        self,
+        *,
+        legal_forms: AbstractSet[str] = frozenset(),
+        abbreviations: dict[str, str] | None = None,
     ) -> "Vocabulary":
         return Vocabulary(
             self.legal_forms | {w.casefold() for w in legal_forms},
@@ -382,7 +387,7 @@ def name_form(name: str, vocabulary: Vocabulary = DEFAULT) -> NameForm:
 NUMBER = re.compile(r"\d+")
 
 
-def numbers_in(tokens: list[str]) -> tuple[str, ...]:
+def numbers_in(tokens: Sequence[str]) -> tuple[str, ...]:
     """Numbers in a name, in their written order ("Unit 4", "Unit 5"; "3ontario" has 3)."""
     return tuple(n for w in tokens for n in NUMBER.findall(w))
 

@@ -5,7 +5,7 @@ Normalising once per record (not per compared pair) is what keeps 20,000 x 20,00
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import phonenumbers
 
@@ -69,6 +69,8 @@ STREET_WORDS = {
     "apartment": "apt", "unit": "unit", "north": "n", "south": "s", "east": "e", "west": "w",
 }  # fmt: skip
 MAX_FIELD = 300
+# Two parties' agreement, a level per comparison (None: a side has no value); `compare.levels`
+Pattern = tuple[int | None, ...]
 # An extension after the number ("x281", "ext. 12", "#12"): the line is the same party's.
 PHONE_EXTENSION = re.compile(r"\s*(?:,|;)?\s*(?:x|ext\.?|extn?|extension|#)\s*\d{1,6}\s*$", re.I)
 
@@ -176,11 +178,11 @@ _NORMALISE = {
     "tax": tax_key,
     "line1": lambda v: (line := street(v), " ".join(sorted(line.split()))),
 }
-_SEEN: dict[tuple[str, ...], object] = {}
+_SEEN: dict[tuple[str, ...], Any] = {}
 _SEEN_LIMIT = 200_000  # a 20,000 x 20,000 run holds ~150,000 distinct values (~30 MB)
 
 
-def _once(kind: str, value: str):
+def _once(kind: str, value: str) -> Any:
     key = (kind, value)
     known = _SEEN.get(key)
     if known is None:
@@ -258,8 +260,9 @@ class Features:
     """One party's normalised fields; computed once, compared many times."""
 
     __slots__ = (
-        "__dict__",
+        "block_keys",
         "city",
+        "compared",
         "country",
         "domain",
         "email",
@@ -285,6 +288,11 @@ class Features:
 
     def __init__(self, party: Party, vocabulary: Vocabulary = DEFAULT, country: str = "US"):
         self.party = party
+        # Worked out when first needed: its blocking keys (`blocking.keys`) and its
+        # candidates' agreement patterns, with what they were compared against
+        # (`Matcher._compared`).
+        self.block_keys: list[str] | None = None
+        self.compared: tuple[tuple[int, int, int], list[tuple[int, Pattern]]] | None = None
         reading = read_name(party.name, party.given_name, party.family_name, vocabulary)
         self.raw = reading.raw
         self.tokens = reading.tokens
