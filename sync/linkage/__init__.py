@@ -1,6 +1,15 @@
 """Customer matching as record linkage: normalised fields, agreement levels, Fellegi-Sunter
 weights learnt by EM, OR-ed blocking keys and one-to-one links (issue 16). Pure: plain data
-in, plain data out."""
+in, plain data out.
+
+The hot modules run compiled by mypyc when a build from these very sources exists
+(`compiled.py`), otherwise as plain Python: the same code, the same decisions."""
+
+from . import compiled
+
+if (_build := compiled.built()) is not None:
+    __path__.insert(0, str(_build))  # its modules are found before the .py files beside this
+
 
 from .matcher import NEAR, SURE, Decision, Matcher
 from .model import Model

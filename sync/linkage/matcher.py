@@ -195,6 +195,7 @@ class Matcher:
         self._prepared: dict[int, tuple[Party, Features]] = {}  # the records fit looked at
         self._early: _Comparing | None = None  # the copy fit started on the incoming records
         self._explained: tuple[Model | None, dict] = (None, {})
+        self._lifetime = parallel.Lifetime()  # a copy left uncollected is reaped with it
         self._frequencies: _Frequencies | None = None  # on once weights are learnt from data
         self.features: list[Features] = []
         self.index = BlockIndex()
@@ -416,7 +417,7 @@ class Matcher:
         answer = parallel.in_another_process(work)
         # Collected by the batch; if the matcher is dropped first, when it is (a copy whose
         # answer is never read would wait on a full pipe for ever).
-        done = weakref.finalize(self, answer)
+        done = weakref.finalize(self._lifetime, answer)
         return _Comparing(tuple(parties[r] for r in rows), self.index.size, rows, answer, done)
 
     @staticmethod

@@ -17,6 +17,11 @@ import threading
 from collections.abc import Callable
 
 
+class Lifetime:
+    """Stands for its owner's lifetime where the owner takes no weak reference (a class
+    compiled by mypyc): a clean-up tied to it runs when the owner drops it."""
+
+
 def available() -> bool:
     """Whether a copy may be forked now (switched on, POSIX, one thread)."""
     return (
