@@ -9,7 +9,7 @@ export PORT
 # Two test processes (pytest-xdist): the suite takes half the time on a 2-core machine.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo serve test lint format lock bench bench-deps clean
+.PHONY: demo serve test lint format lock bench bench-deps linkage clean
 
 $(VENV)/.installed: requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "syncfirm needs Python 3.12 or newer; set PYTHON=/path/to/python3.12")'
@@ -19,14 +19,23 @@ $(VENV)/.installed: requirements.lock
 	@mkdir -p var staticfiles
 	@touch $@
 
-demo: $(VENV)/.installed
+# The customer matcher's hot modules compiled by mypyc (decision 0028), rebuilt when one of
+# them changes (~20 s). The package uses the build only while its stamp is the sources'
+# fingerprint; without a C compiler the matcher runs as plain Python, with the same
+# decisions (tests/test_linkage_compiled.py fails in CI when the build is missing).
+LINKAGE_STAMP := build/linkage/STAMP
+linkage: $(LINKAGE_STAMP)
+$(LINKAGE_STAMP): $(VENV)/.installed $(wildcard sync/linkage/*.py) scripts/build_linkage.py
+	-$(PY) scripts/build_linkage.py
+
+demo: $(VENV)/.installed $(LINKAGE_STAMP)
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py migrate --noinput --database sandbox
 	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py seed_demo
 	DJANGO_SETTINGS_MODULE=syncfirm.settings.development $(PY) manage.py serve_demo --port $(PORT)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(LINKAGE_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@DATABASE_URL="$$($(PY) scripts/test_database_url.py)" && export DATABASE_URL && \
@@ -43,7 +52,7 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 
 # The production stack on this machine (README, "Running in production").
-serve: $(VENV)/.installed
+serve: $(VENV)/.installed $(LINKAGE_STAMP)
 	PY=$(PY) scripts/serve_production.sh
 
 # Re-resolve the newest versions allowed by pyproject.toml and pin them.
@@ -66,4 +75,4 @@ $(BENCH_VENV)/.installed: requirements.lock pyproject.toml
 	@touch $@
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3 staticfiles
+	rm -rf $(VENV) var/*.sqlite3 staticfiles build

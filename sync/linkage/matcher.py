@@ -265,7 +265,10 @@ class Matcher:
         share = 0.5
         if len(prepared) >= FEW:
             best = [max((s.weight for s in self.scored(f)), default=-99.0) for f in prepared]
-            share = min(1.0, max(LEAST_SHARE, sum(probability(w) for w in best) / len(prepared)))
+            # summed from a list: CPython's sum of floats is compensated (Neumaier), mypyc's
+            # compiled sum over a generator is a plain running total, a few bits apart
+            chances = [probability(w) for w in best]
+            share = min(1.0, max(LEAST_SHARE, sum(chances) / len(prepared)))
         # Expected pairs over all pairs: at most one partner each, so the larger side counts
         # (three customers and 500 CRM records make at most three pairs).
         self.model = Model(m, u, min(0.5, share / max(len(self.features), len(incoming))))

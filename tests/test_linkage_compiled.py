@@ -1,0 +1,101 @@
+"""The matcher's hot modules compiled by mypyc (`sync/linkage/compiled.py`, decision 0028):
+used only when built from these very sources, and deciding exactly as the plain modules do.
+Pure: no database."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sync.linkage import Matcher, compiled
+from tests.test_linkage import world
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A batch decided in a fresh process, one JSON line a record (kind, partner, probability,
+# reason): large enough for the weights to be learnt from the data (FEW records a side).
+DECIDE = """
+import json, sys
+from sync.linkage import Matcher, compiled
+from tests.test_linkage import world
+books, crm, _ = world(size=800)
+matcher = Matcher(books)
+matcher.fit(crm)
+print(json.dumps(compiled.in_use()))
+for d in matcher.link_all(crm):
+    partner = d.candidate.external_id if d.candidate else None
+    print(json.dumps([d.party.external_id, d.kind, partner, repr(d.probability), d.reason]))
+"""
+
+
+def _decided(compiled_on: bool) -> tuple[bool, list[list]]:
+    env = dict(os.environ, SYNCFIRM_LINKAGE_COMPILED="1" if compiled_on else "0")
+    env.pop("SYNCFIRM_LINKAGE_FORK", None)
+    out = subprocess.run(  # noqa: S603 - this interpreter, our own fixed script
+        [sys.executable, "-c", DECIDE], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    first, *lines = out.stdout.splitlines()
+    return json.loads(first), [json.loads(line) for line in lines]
+
+
+def test_it_runs_the_compiled_modules_where_they_are_built():
+    """GIVEN make test built them WHEN the matcher is imported THEN it is the compiled one;
+    CI builds them (a compiler missing or a build gone stale must not pass there unseen)."""
+    if compiled.built() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs the compiled matcher: scripts/build_linkage.py did not build it")
+        pytest.skip("no build of these sources: scripts/build_linkage.py (make test runs it)")
+    assert compiled.in_use()
+
+
+def test_compiled_and_plain_python_decide_every_record_alike():
+    """GIVEN one batch WHEN decided by the compiled modules and by the plain ones THEN every
+    decision is the same: kind, partner, probability to the last bit, reason."""
+    if compiled.built() is None:
+        pytest.skip("no build of these sources: scripts/build_linkage.py (make test runs it)")
+    was_compiled, with_compiled = _decided(compiled_on=True)
+    was_plain, plain = _decided(compiled_on=False)
+    assert (was_compiled, was_plain) == (True, False)
+    assert len(plain) == 800
+    assert with_compiled == plain
+
+
+def test_the_plain_modules_decide_the_batch_on_their_own():
+    """GIVEN no compiled modules WHEN a batch is decided THEN the plain Python ones do it."""
+    was_compiled, plain = _decided(compiled_on=False)
+    assert not was_compiled
+    books, crm, _ = world(size=800)
+    matcher = Matcher(books)
+    matcher.fit(crm)
+    here = [[d.party.external_id, d.kind] for d in matcher.link_all(crm)]
+    assert [line[:2] for line in plain] == here
+
+
+def test_a_build_of_other_sources_is_never_used(tmp_path):
+    """GIVEN a build stamped for the sources WHEN one source changes (or the stamp is missing)
+    THEN the build is not used: an edited module is never shadowed by a stale compiled one."""
+    sources = tmp_path / "sources"
+    shutil.copytree(compiled.HERE, sources, ignore=shutil.ignore_patterns("__pycache__"))
+    build = tmp_path / "build"
+    build.mkdir()
+    assert compiled.built(build, sources) is None  # no stamp
+    (build / compiled.STAMP).write_text(compiled.fingerprint(sources) + "\n")
+    assert compiled.built(build, sources) == build / "sync" / "linkage"
+    edited = sources / "compare.py"
+    edited.write_text(edited.read_text() + "\n# edited\n")
+    assert compiled.built(build, sources) is None
+
+
+def test_the_plain_modules_can_be_asked_for(tmp_path, monkeypatch):
+    """GIVEN a build of these sources WHEN SYNCFIRM_LINKAGE_COMPILED=0 THEN it is not used."""
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / compiled.STAMP).write_text(compiled.fingerprint())
+    assert compiled.built(build) is not None
+    monkeypatch.setenv("SYNCFIRM_LINKAGE_COMPILED", "0")
+    assert compiled.built(build) is None
