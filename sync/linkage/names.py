@@ -220,7 +220,10 @@ def words(text: str) -> list[str]:
     text = plain(text)
     if "." in text:
         text = DOTTED.sub(lambda m: m.group().replace(".", "") + " ", text)
-    return WORD.findall(text.replace("&", " and ").translate(IN_WORD))
+    text = text.replace("&", " and ")
+    if "'" in text or not text.isascii():  # translating walks every character: only if needed
+        text = text.translate(IN_WORD)
+    return WORD.findall(text)
 
 
 PHRASE_STARTS = frozenset(phrase[0] for phrase in LEGAL_PHRASES)
