@@ -4,7 +4,6 @@ nothing and is skipped; the candidates that share the most keys are compared in 
 """
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import combinations
@@ -111,7 +110,7 @@ def probes(f: Features) -> list[str]:
 
 class BlockIndex:
     def __init__(self, parties: Iterable[Features] = ()):
-        self.blocks: dict[str, list[int]] = defaultdict(list)
+        self.blocks: dict[str, list[int]] = {}
         self.names: list[str] = []  # to order candidates tied at the cut
         self.size = 0
         for f in parties:
@@ -122,15 +121,19 @@ class BlockIndex:
         self.size += 1
         self.names.append(f.sorted_name)
         blocks = self.blocks
-        for key in keys(f):
-            blocks[key].append(i)  # a block past MAX_BLOCK is kept but never searched
+        for key in keys(f):  # a block past MAX_BLOCK is kept but never searched
+            block = blocks.get(key)
+            if block is None:
+                blocks[key] = [i]
+            else:
+                block.append(i)
         return i
 
     def candidates(self, f: Features, limit: int = CANDIDATES) -> list[int]:
         """Indexes of the parties sharing the most (and rarest) keys with `f`, best first,
         then any other party sharing an identifier with it."""
         blocks = self.blocks
-        shared: dict[int, float] = defaultdict(float)
+        shared: dict[int, float] = {}
         sure: set[int] = set()
         for key in probes(f):
             block = blocks.get(key)
@@ -141,7 +144,7 @@ class BlockIndex:
                 strong, identifier = KINDS.get(key[:2], PLAIN)
                 weight = RARITY[size] * strong
                 for i in block:
-                    shared[i] += weight
+                    shared[i] = shared.get(i, 0.0) + weight
                 if identifier and size <= IDENTIFIER_BLOCK:
                     sure.update(block)
         # heapq.nlargest's answer (ties in first-shared order), sorted in C: a few hundred
