@@ -392,7 +392,8 @@ NUMBER = re.compile(r"\d+")
 
 def numbers_in(tokens: Sequence[str]) -> tuple[str, ...]:
     """Numbers in a name, in their written order ("Unit 4", "Unit 5"; "3ontario" has 3)."""
-    return tuple(n for w in tokens for n in NUMBER.findall(w))
+    # a word of letters only (most) has no digit: not searched
+    return tuple(n for w in tokens if not w.isalpha() for n in NUMBER.findall(w))
 
 
 def numbers_differ(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
