@@ -37,7 +37,7 @@ import linkage_unseen
 import peers
 from peers import FIELDS
 
-from sync.linkage import NEAR, SURE, Matcher, Model, Party
+from sync.linkage import NEAR, SURE, Matcher, Model, Party, compiled
 from sync.mapping import DEFAULT_COMPANY_MAP, DEFAULT_CONTACT_MAP, map_record
 from sync.validation import check_customer
 
@@ -373,10 +373,12 @@ def main() -> None:
             try:
                 if run is run_syncfirm:
                     outcome = run(books, crm, truth, COUNTRY.get(name, "US"))
+                    ran = "compiled (mypyc)" if compiled.in_use() else "as plain Python"
                     notes.append(f"{name}: syncfirm mapped and validated {len(crm):,} records "
                                  f"in {outcome.extra['map_validate']:.2f} s of its "
                                  f"{outcome.seconds:.2f} s; validation would hold "
-                                 f"{outcome.extra['held']:,} for a person")  # fmt: skip
+                                 f"{outcome.extra['held']:,} for a person; the matcher "
+                                 f"ran {ran}")  # fmt: skip
                 else:
                     outcome = run(books, crm, truth)
             except Exception as error:  # a peer that cannot fit this set (splink's EM on
