@@ -23,6 +23,7 @@ from sync.linkage import compiled  # noqa: E402 - after the repository is on the
 
 def main() -> int:
     if compiled.built() is not None:
+        (compiled.BUILD / compiled.STAMP).touch()  # for make: newer than the module it saw change
         print("build/linkage: up to date")
         return 0
     try:

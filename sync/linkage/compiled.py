@@ -39,9 +39,10 @@ def built(build: Path = BUILD, sources: Path = HERE) -> Path | None:
         return None
     try:
         stamp = (build / STAMP).read_text().strip()
-    except OSError:
+        current = fingerprint(sources)
+    except OSError:  # no build, or sources that cannot be read: the plain modules
         return None
-    return build / "sync" / "linkage" if stamp == fingerprint(sources) else None
+    return build / "sync" / "linkage" if stamp == current else None
 
 
 def in_use() -> bool:
