@@ -76,9 +76,10 @@ def test_the_plain_modules_decide_the_batch_on_their_own():
     assert [line[:2] for line in plain] == here
 
 
-def test_a_build_of_other_sources_is_never_used(tmp_path):
+def test_a_build_of_other_sources_is_never_used(tmp_path, monkeypatch):
     """GIVEN a build stamped for the sources WHEN one source changes (or the stamp is missing)
     THEN the build is not used: an edited module is never shadowed by a stale compiled one."""
+    monkeypatch.delenv("SYNCFIRM_LINKAGE_COMPILED", raising=False)
     sources = tmp_path / "sources"
     shutil.copytree(compiled.HERE, sources, ignore=shutil.ignore_patterns("__pycache__"))
     build = tmp_path / "build"
@@ -93,6 +94,7 @@ def test_a_build_of_other_sources_is_never_used(tmp_path):
 
 def test_the_plain_modules_can_be_asked_for(tmp_path, monkeypatch):
     """GIVEN a build of these sources WHEN SYNCFIRM_LINKAGE_COMPILED=0 THEN it is not used."""
+    monkeypatch.delenv("SYNCFIRM_LINKAGE_COMPILED", raising=False)
     build = tmp_path / "build"
     build.mkdir()
     (build / compiled.STAMP).write_text(compiled.fingerprint())
