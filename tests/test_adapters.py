@@ -244,3 +244,30 @@ def test_a_deal_whose_links_hubspot_pages_is_read_whole_by_the_association_endpo
     adapter._remember_links(records, [listed, small])
     assert "7" not in adapter._listed_links
     assert adapter._listed_links["8"][1] == {"line_items": [], "companies": ["5"], "contacts": []}
+
+
+def test_a_listing_whose_links_are_not_as_asked_is_not_trusted_for_any_deal_on_it():
+    """Links under a name syncfirm does not know, or a page where no deal has any link (the
+    listing may have ignored the question), would read deals as having no lines: such a
+    page's deals have their links read by the association endpoint."""
+    from connections.hubspot.adapter import HubSpotAdapter, _record
+
+    def page(*associations):
+        return [
+            {"id": str(n), "properties": {}, "updatedAt": None, "associations": a}
+            for n, a in enumerate(associations)
+        ]
+
+    for results in (
+        page({"deal_to_line_item": {"results": [{"id": "1"}]}}, {"companies": {"results": []}}),
+        page(None, None),
+        page({"line items": ["not an object"]}, None),
+    ):
+        adapter = HubSpotAdapter(connection=None)
+        adapter._remember_links([_record("deals", r) for r in results], results)
+        assert "0" not in adapter._listed_links, results
+    trusted = page({"line items": {"results": [{"id": "1"}]}}, None)
+    adapter = HubSpotAdapter(connection=None)
+    adapter._remember_links([_record("deals", r) for r in trusted], trusted)
+    assert adapter._listed_links["0"][1]["line_items"] == ["1"]
+    assert adapter._listed_links["1"][1] == {"line_items": [], "companies": [], "contacts": []}

@@ -259,13 +259,25 @@ class HubSpotAdapter:
     def _remember_links(self, found: list[CrmRecord], results: list[dict]) -> None:
         """The links listed with each deal, kept for `deals` on this adapter (one run's).
         A list of links HubSpot pages (more than it sends at once) is not kept: that
-        deal's links are read whole by the batch endpoint instead."""
+        deal's links are read whole by the batch endpoint instead. Nor is a page whose
+        links are not as asked (a link kind under a name we do not know, or no deal on it
+        with any link: the listing may have ignored the question), since a deal missing
+        from the links would read as a deal with no lines."""
+        listed_links = [r.get("associations") for r in results]
+        if not any(isinstance(a, dict) and a for a in listed_links) or any(
+            str(key).replace(" ", "_") not in DEAL_LINKS
+            for a in listed_links
+            if isinstance(a, dict)
+            for key in a
+        ):
+            return
         for record, result in zip(found, results, strict=True):
             links: dict[str, list[str]] = {kind: [] for kind in DEAL_LINKS}
             whole = True
             for key, listed in (result.get("associations") or {}).items():
                 kind = str(key).replace(" ", "_")
-                if kind not in links or not isinstance(listed, dict):
+                if not isinstance(listed, dict):
+                    whole = False
                     continue
                 whole &= not (listed.get("paging") or {}).get("next")
                 ids = [clean_text(a.get("id")) for a in _results(listed)]
