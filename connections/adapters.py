@@ -88,6 +88,9 @@ class AccountingAdapter(Protocol):
 
     def income_account(self, name: str) -> str | None: ...
 
+    # Active tracking categories by name: none in books without them (QuickBooks).
+    def tracking_categories(self, *, patient: bool = True) -> list[str]: ...
+
     # Invoices.
     def create_invoices(self, drafts: list, request_id: str) -> list[WriteResult]:
         """Invoices from `sync.invoicing.InvoiceDraft`s, keyed by deal id, sent once: a

@@ -61,6 +61,8 @@ class Capabilities:
     # Where these books can file a posted invoice's job (`sync.models.JobReference`): the
     # note always; a QuickBooks class or sub-customer; a Xero tracking category option.
     job_references: tuple[str, ...] = ("note",)
+    # Most tracking categories the books keep active at once (Xero: 2); None: no limit.
+    active_tracking_categories: int | None = None
 
 
 @dataclass(frozen=True)

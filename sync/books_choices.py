@@ -28,6 +28,10 @@ class BooksChoices:
     # Where these books can file a posted invoice's job (`Capabilities.job_references`),
     # known without reading them.
     job_references: tuple[str, ...] = ("note",)
+    # The books' active tracking categories and how many they may keep active (Xero: 2);
+    # None when the books keep no categories or these could not be read.
+    tracking_categories: tuple[str, ...] | None = None
+    tracking_limit: int | None = None
 
     @property
     def readable(self) -> bool:
@@ -41,6 +45,8 @@ def read_books_choices(client: Client) -> BooksChoices:
         facts, jobs = books_of(books), books.capabilities.job_references
         accounts = books.income_accounts(patient=False)
         items = books.items(patient=False)
+        limit = books.capabilities.active_tracking_categories
+        categories = tuple(books.tracking_categories(patient=False)) if limit else None
     except (SyncUnavailable, retries.ProviderError, ConnectionUnusable, OAuthError) as error:
         # Not connected, access lost, provider down.
         return BooksChoices(None, str(error), invoicing=facts, job_references=jobs)
@@ -49,6 +55,8 @@ def read_books_choices(client: Client) -> BooksChoices:
         items=tuple(sorted((i.name for i in items if i.active), key=str.casefold)),
         invoicing=facts,
         job_references=jobs,
+        tracking_categories=categories,
+        tracking_limit=limit,
     )
 
 

@@ -237,6 +237,21 @@ class SyncSettingsForm(forms.ModelForm):
         name = " ".join((self.cleaned_data.get("job_tracking_category") or "").split())
         if not name:
             raise forms.ValidationError("Name the tracking category of the jobs.")
+        active, most = self.books.tracking_categories, self.books.tracking_limit
+        # Creating the category would fail on every invoice: say so while it can be changed.
+        if (
+            self.data.get("job_reference") == JobReference.TRACKING
+            and active is not None
+            and most is not None
+            and name.casefold() not in {c.casefold() for c in active}
+            and len(active) >= most
+        ):
+            books = self.books.invoicing.name if self.books.invoicing else "The books"
+            raise forms.ValidationError(
+                f"{books} keeps at most {most} active tracking categories, and these books "
+                f"have {len(active)}: {', '.join(active)}. Name one of them, archive one in "
+                f"{books}, or file jobs in the note."
+            )
         return name
 
     def _income_account_field(self) -> forms.ChoiceField:

@@ -111,3 +111,40 @@ def test_a_setting_the_books_cannot_do_is_shown_and_must_be_replaced(
 
 def test_a_sales_crm_has_no_jobs_to_file(client, two_firms, systems):
     assert offered(page_of(client, two_firms)) == []
+
+
+def test_a_third_tracking_category_in_xero_is_refused_on_the_page_naming_the_two(
+    client, two_firms, jobber_with, sandbox
+):
+    """The organisation already tracks by Region and Department, Xero's limit of two active
+    categories: naming a new category for the jobs would hold every invoice, so the page
+    refuses it in words; one of the two is accepted."""
+    from connections.models import Connection
+    from sandbox.xero.seed_book import xero_api
+
+    jobber_with("xero")
+    xero = Connection.objects.get(client=two_firms.client_a, system="xero")
+    api = xero_api(sandbox, {"access_token": xero.access_token})
+    for name in ("Region", "Department"):
+        api.create_tracking_category(xero.external_id, {"Name": name})
+    client.force_login(two_firms.owner_a)
+
+    refused = client.post(
+        url(two_firms), jobber_form(job_reference="tracking", job_tracking_category="Jobs")
+    )
+    said = re.findall(r'<div role="alert"[^>]*>(.*?)</div>', refused.content.decode(), re.S)
+    assert len(said) == 1, said
+    assert "Xero keeps at most 2 active tracking categories" in said[0]
+    assert "Region, Department" in said[0] and "file jobs in the note" in said[0]
+    assert SyncSettings.for_client(two_firms.client_a).job_reference == "note"
+
+    saved = client.post(
+        url(two_firms), jobber_form(job_reference="tracking", job_tracking_category="region")
+    )
+    assert saved.status_code == 302
+    assert SyncSettings.for_client(two_firms.client_a).job_tracking_category == "region"
+    # The note needs no category: a name is still asked for, but no limit applies.
+    noted = client.post(
+        url(two_firms), jobber_form(job_reference="note", job_tracking_category="Jobs")
+    )
+    assert noted.status_code == 302

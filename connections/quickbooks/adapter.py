@@ -300,6 +300,9 @@ class QuickBooksAdapter(ReadsRecords):
         rows = self._query("Listing QuickBooks items", "SELECT * FROM Item", patient=patient)
         return [_item(r) for r in rows]
 
+    def tracking_categories(self, *, patient: bool = True) -> list[str]:
+        return []  # QuickBooks files jobs as classes or sub-customers, not categories
+
     def income_accounts(self, *, patient: bool = True) -> list[LedgerAccount]:
         """The books' active income accounts, by name. `patient=False` tries once (a page
         showing them answers now, saying why when QuickBooks cannot be read)."""

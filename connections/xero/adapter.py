@@ -66,6 +66,7 @@ CAPABILITIES = Capabilities(
     void="voided: only an AUTHORISED invoice with no payment or credit; a draft is deleted",
     invoice_statuses=("DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED"),
     job_references=(NOTE, TRACKING),
+    active_tracking_categories=2,  # "You can only have 2 active tracking categories."
     field_limits={
         "display_name": 255,
         "given_name": 255,
@@ -412,6 +413,16 @@ class XeroAdapter(ReadsRecords):
             patient=patient,
         )
         return [_item(row) for row in _list(answer.get("Items"))]
+
+    def tracking_categories(self, *, patient: bool = True) -> list[str]:
+        """Names of the organisation's active tracking categories (the settings page)."""
+        answer = self._call(
+            "Listing Xero tracking categories",
+            lambda api, tenant: api.get_tracking_categories(tenant, _preload_content=False),
+            patient=patient,
+        )
+        rows = [_dict(c, "tracking category") for c in _list(answer.get("TrackingCategories"))]
+        return [text(c.get("Name"), "Name") for c in rows if c.get("Status", "ACTIVE") == "ACTIVE"]
 
     def income_accounts(self, *, patient: bool = True) -> list[LedgerAccount]:
         answer = self._call(
