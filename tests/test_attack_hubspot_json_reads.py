@@ -2,6 +2,8 @@
 emulator's answers over HTTP, some of them doctored on the way in, as HubSpot or a proxy in
 front of it might send them."""
 
+import json
+
 import pytest
 from hubspot import HubSpot
 
@@ -45,12 +47,31 @@ def _add_line(api, deal: str, name: str) -> str:
     ).id
 
 
+class _Answer:
+    """A urllib3 response's two members the adapter reads."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def release_conn(self) -> None:
+        pass
+
+
 def _doctored(monkeypatch, change):
-    """Every JSON body the adapter reads passes through `change(describe, body)` first."""
+    """Every JSON body the adapter reads from the emulator passes through
+    `change(describe, body)` on its way in (inside the retry policy, as a real answer)."""
     real = hubspot_adapter.HubSpotAdapter._json
 
     def doctored(self, describe, operation, *, patient=True):
-        return change(describe, real(self, describe, operation, patient=patient))
+        def changed(api):
+            response = operation(api)
+            try:
+                body = json.loads(response.data)
+            finally:
+                response.release_conn()
+            return _Answer(json.dumps(change(describe, body)).encode())
+
+        return real(self, describe, changed, patient=patient)
 
     monkeypatch.setattr(hubspot_adapter.HubSpotAdapter, "_json", doctored)
 
