@@ -128,9 +128,7 @@ def test_a_deal_listing_with_no_results_is_a_failed_read_not_an_empty_crm(
         ),
     ],
 )
-def test_odd_links_on_one_listed_deal_do_not_stop_the_listing(
-    connected, sandbox, monkeypatch, odd
-):
+def test_odd_links_on_one_listed_deal_do_not_stop_the_listing(connected, sandbox, monkeypatch, odd):
     """One deal's links in a shape not asked for (another deal on the page has sound ones)
     raised AttributeError out of `records("deals")`: the month-end and a full sync failed
     with a programming error. The odd deal must be read with its links from the
@@ -194,9 +192,7 @@ def test_an_odd_association_row_is_a_failed_read_not_a_crash(
     assert found[0].external_id == deal
 
 
-def test_reads_ride_out_5xx_drops_and_a_401_over_hundreds_of_calls(
-    systems, sandbox, no_waiting
-):
+def test_reads_ride_out_5xx_drops_and_a_401_over_hundreds_of_calls(systems, sandbox, no_waiting):
     """With `_preload_content=False` the client hands back the raw urllib3 response: every
     error status must still be translated and retried, and each connection released."""
     from connections.models import Connection
