@@ -197,6 +197,8 @@ class HubSpotAdapter:
                 response.release_conn()
             if not isinstance(found, dict):
                 raise retries.Transient("HubSpot's answer was not a JSON object")
+            if not _shaped(found):  # a page of nothing is not "no records": ask again
+                raise retries.Transient("HubSpot's answer held no results list")
             return found
 
         return self._call(describe, body, patient=patient)
@@ -273,13 +275,15 @@ class HubSpotAdapter:
             return
         for record, result in zip(found, results, strict=True):
             links: dict[str, list[str]] = {kind: [] for kind in DEAL_LINKS}
-            whole = True
-            for key, listed in (result.get("associations") or {}).items():
+            associations = result.get("associations") or {}
+            whole = isinstance(associations, dict)
+            for key, listed in (associations if whole else {}).items():
                 kind = str(key).replace(" ", "_")
                 if not isinstance(listed, dict):
                     whole = False
                     continue
-                whole &= not (listed.get("paging") or {}).get("next")
+                paging = listed.get("paging")  # paged, or paging we cannot read: not whole
+                whole &= paging is None or (isinstance(paging, dict) and not paging.get("next"))
                 ids = [clean_text(a.get("id")) for a in _results(listed)]
                 links[kind] = list(dict.fromkeys(i for i in ids if i))
             if whole:
@@ -309,6 +313,7 @@ class HubSpotAdapter:
             in_window += len(results)
             after = _next_after(page)
             if not after:
+                self._forget_links(crm_type, found)
                 return self._with_companies(found)
             if in_window + SEARCH_PAGE > SEARCH_WINDOW:
                 newer = _millis(found[-1].properties.get("hs_lastmodifieddate", ""))
@@ -331,7 +336,15 @@ class HubSpotAdapter:
                 ),
             )
             found.extend(_record(crm_type, r) for r in _results(page))
+        self._forget_links(crm_type, found)
         return self._with_companies(found)
+
+    def _forget_links(self, crm_type: str, found: list[CrmRecord]) -> None:
+        """A deal read again is read with its links as they are now, not as listed: a line
+        item added since does not change the deal's updatedAt."""
+        if crm_type == "deals":
+            for record in found:
+                self._listed_links.pop(record.external_id, None)
 
     def update_records(
         self, crm_type: str, updates: Mapping[str, Mapping[str, str]]
@@ -598,6 +611,20 @@ def _results(body: Mapping) -> list[dict]:
     """A page's or batch's results, the ones that are records (objects)."""
     found = body.get("results")
     return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+
+
+def _shaped(body: Mapping) -> bool:
+    """A page, batch or association answer as HubSpot documents it: a results list, and
+    paging (when there) an object whose `next` (when there) is an object; and each
+    association row's `from` an object."""
+    paging = body.get("paging")
+    if not isinstance(body.get("results"), list):
+        return False
+    if paging is not None and not (
+        isinstance(paging, dict) and isinstance(paging.get("next") or {}, dict)
+    ):
+        return False
+    return all(isinstance(r.get("from"), dict) for r in _results(body) if "from" in r or "to" in r)
 
 
 def _next_after(body: Mapping) -> str | None:
