@@ -212,3 +212,61 @@ def test_reads_ride_out_5xx_drops_and_a_401_over_hundreds_of_calls(systems, sand
         assert read == deals
         fresh = adapter.deals(adapter.read_records("deals", list(deals)))
         assert {d.external_id: d.company_ids for d in fresh} == {d: (company,) for d in deals}
+
+
+def test_a_deals_customer_does_not_depend_on_whether_it_was_listed_or_read(
+    connected, sandbox, monkeypatch
+):
+    """A deal for two companies is invoiced to the first one linked to a customer
+    (`_customer_for`). The month-end reads its companies from the listing, an incremental
+    sync from the v4 association read; HubSpot documents no order for either. Listed in
+    another order than the v4 read gives, the same deal was the other company's in the
+    reconciliation than in the sync: a "wrong customer" finding for a right invoice."""
+    connection = connected("hubspot")
+    api = _portal(sandbox, connection)
+    first = api.crm.companies.basic_api.create({"properties": {"name": "Ash Homes"}}).id
+    second = api.crm.companies.basic_api.create({"properties": {"name": "Birch Homes"}}).id
+    deal = api.crm.deals.basic_api.create(
+        {
+            "properties": {"dealname": "Shared job", "amount": "10"},
+            "associations": [_to(first, DEAL_TO_COMPANY), _to(second, DEAL_TO_COMPANY)],
+        }
+    ).id
+    _add_line(api, deal, "Shared line")
+
+    def reversed_companies(describe, body):
+        if "Listing" in describe:
+            for result in body.get("results", []):
+                companies = result.get("associations", {}).get("companies", {})
+                companies.get("results", []).reverse()
+        return body
+
+    _doctored(monkeypatch, reversed_companies)
+    listing = crm_adapter(connection)
+    listed = listing.deals(listing.records("deals").records)[0]
+    fresh = crm_adapter(connection)
+    read = fresh.deals(fresh.read_records("deals", [deal]))[0]
+    assert listed.company_ids == read.company_ids
+
+
+def test_a_deal_with_150_line_items_is_listed_with_all_of_them(connected, sandbox):
+    """More line items than one batch read takes (100): every one is on the deal."""
+    connection = connected("hubspot")
+    api = _portal(sandbox, connection)
+    deal = api.crm.deals.basic_api.create({"properties": {"dealname": "Estate"}}).id
+    for start in (0, 100):
+        api.crm.line_items.batch_api.create(
+            {
+                "inputs": [
+                    {
+                        "properties": {"name": f"Item {k}", "quantity": "1", "price": "1"},
+                        "associations": [_to(deal, LINE_ITEM_TO_DEAL)],
+                    }
+                    for k in range(start, min(start + 100, 150))
+                ]
+            }
+        )
+    adapter = crm_adapter(connection)
+    read = adapter.deals(adapter.records("deals").records)[0]
+    assert len(read.lines) == 150
+    assert len({line.name for line in read.lines}) == 150
