@@ -422,8 +422,8 @@ class HubSpotAdapter:
             _deal(
                 r,
                 tuple(lines[i] for i in line_ids.get(r.external_id, []) if i in lines),
-                tuple(companies.get(r.external_id, [])),
-                tuple(contacts.get(r.external_id, [])),
+                _in_id_order(companies.get(r.external_id, [])),
+                _in_id_order(contacts.get(r.external_id, [])),
             )
             for r in records
         ]
@@ -611,6 +611,13 @@ def _results(body: Mapping) -> list[dict]:
     """A page's or batch's results, the ones that are records (objects)."""
     found = body.get("results")
     return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+
+
+def _in_id_order(ids: list[str]) -> tuple[str, ...]:
+    """A deal's companies or contacts oldest id first: the first linked to a customer is the
+    deal's customer, and neither the listing nor the v4 read promises an order, so a deal
+    read either way (month-end or sync) is the same customer's."""
+    return tuple(sorted(ids, key=lambda i: (len(i), i)))
 
 
 def _shaped(body: Mapping) -> bool:
