@@ -239,11 +239,22 @@ def test_a_deal_whose_links_hubspot_pages_is_read_whole_by_the_association_endpo
             }
         },
     }
-    small = {**listed, "id": "8", "associations": {"companies": {"results": [{"id": "5"}]}}}
+    small = {
+        **listed,
+        "id": "8",
+        "associations": {
+            "companies": {"results": [{"id": "5"}]},
+            "contacts": {"results": [{"id": "6"}]},
+        },
+    }
     records = [_record("deals", listed), _record("deals", small)]
     adapter._remember_links(records, [listed, small])
     assert "7" not in adapter._listed_links
-    assert adapter._listed_links["8"][1] == {"line_items": [], "companies": ["5"], "contacts": []}
+    assert adapter._listed_links["8"][1] == {
+        "line_items": [],
+        "companies": ["5"],
+        "contacts": ["6"],
+    }
 
 
 def test_a_listing_whose_links_are_not_as_asked_is_not_trusted_for_any_deal_on_it():
@@ -258,15 +269,18 @@ def test_a_listing_whose_links_are_not_as_asked_is_not_trusted_for_any_deal_on_i
             for n, a in enumerate(associations)
         ]
 
+    every = {k: {"results": [{"id": "9"}]} for k in ("line items", "companies", "contacts")}
     for results in (
         page({"deal_to_line_item": {"results": [{"id": "1"}]}}, {"companies": {"results": []}}),
         page(None, None),
-        page({"line items": ["not an object"]}, None),
+        page({"line items": ["not an object"]}, every),
+        # Companies and contacts answered, line items on no deal: perhaps left out.
+        page({"companies": {"results": [{"id": "5"}]}}, {"contacts": {"results": []}}),
     ):
         adapter = HubSpotAdapter(connection=None)
         adapter._remember_links([_record("deals", r) for r in results], results)
         assert "0" not in adapter._listed_links, results
-    trusted = page({"line items": {"results": [{"id": "1"}]}}, None)
+    trusted = page({"line items": {"results": [{"id": "1"}]}}, None, every)
     adapter = HubSpotAdapter(connection=None)
     adapter._remember_links([_record("deals", r) for r in trusted], trusted)
     assert adapter._listed_links["0"][1]["line_items"] == ["1"]

@@ -262,16 +262,13 @@ class HubSpotAdapter:
         """The links listed with each deal, kept for `deals` on this adapter (one run's).
         A list of links HubSpot pages (more than it sends at once) is not kept: that
         deal's links are read whole by the batch endpoint instead. Nor is a page whose
-        links are not as asked (a link kind under a name we do not know, or no deal on it
-        with any link: the listing may have ignored the question), since a deal missing
-        from the links would read as a deal with no lines."""
-        listed_links = [r.get("associations") for r in results]
-        if not any(isinstance(a, dict) and a for a in listed_links) or any(
-            str(key).replace(" ", "_") not in DEAL_LINKS
-            for a in listed_links
-            if isinstance(a, dict)
-            for key in a
-        ):
+        links are not as asked: a link kind under a name we do not know, or one of the
+        three kinds on no deal of the page (the listing may have left it out; a page that
+        truly has none costs only the batch reads), since a deal missing from the links
+        would read as a deal with no lines."""
+        listed_links = [a for r in results if isinstance(a := r.get("associations"), dict)]
+        kinds = [str(key).replace(" ", "_") for a in listed_links for key in a]
+        if set(kinds) != set(DEAL_LINKS):
             return
         for record, result in zip(found, results, strict=True):
             links: dict[str, list[str]] = {kind: [] for kind in DEAL_LINKS}
