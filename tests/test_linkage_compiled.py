@@ -43,21 +43,25 @@ def _decided(compiled_on: bool) -> tuple[bool, list[list]]:
     return json.loads(first), [json.loads(line) for line in lines]
 
 
-def test_it_runs_the_compiled_modules_where_they_are_built():
-    """GIVEN make test built them WHEN the matcher is imported THEN it is the compiled one;
-    CI builds them (a compiler missing or a build gone stale must not pass there unseen)."""
+def require_build() -> None:
+    """A loud skip on a laptop without a build; a failure in CI, which must build it."""
     if compiled.built() is None:
         if os.environ.get("CI"):
             pytest.fail("CI runs the compiled matcher: scripts/build_linkage.py did not build it")
-        pytest.skip("no build of these sources: scripts/build_linkage.py (make test runs it)")
+        pytest.skip("LOUD SKIP: no build of these sources: scripts/build_linkage.py (make test)")
+
+
+def test_it_runs_the_compiled_modules_where_they_are_built():
+    """GIVEN make test built them WHEN the matcher is imported THEN it is the compiled one;
+    CI builds them (a compiler missing or a build gone stale must not pass there unseen)."""
+    require_build()
     assert compiled.in_use()
 
 
 def test_compiled_and_plain_python_decide_every_record_alike():
     """GIVEN one batch WHEN decided by the compiled modules and by the plain ones THEN every
     decision is the same: kind, partner, probability to the last bit, reason."""
-    if compiled.built() is None:
-        pytest.skip("no build of these sources: scripts/build_linkage.py (make test runs it)")
+    require_build()
     was_compiled, with_compiled = _decided(compiled_on=True)
     was_plain, plain = _decided(compiled_on=False)
     assert (was_compiled, was_plain) == (True, False)
