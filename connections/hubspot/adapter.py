@@ -267,7 +267,7 @@ class HubSpotAdapter:
         truly has none costs only the batch reads), since a deal missing from the links
         would read as a deal with no lines."""
         listed_links = [a for r in results if isinstance(a := r.get("associations"), dict)]
-        kinds = [str(key).replace(" ", "_") for a in listed_links for key in a]
+        kinds = [_link_kind(key) for a in listed_links for key in a]
         if set(kinds) != set(DEAL_LINKS):
             return
         for record, result in zip(found, results, strict=True):
@@ -275,7 +275,7 @@ class HubSpotAdapter:
             associations = result.get("associations") or {}
             whole = isinstance(associations, dict)
             for key, listed in (associations if whole else {}).items():
-                kind = str(key).replace(" ", "_")
+                kind = _link_kind(key)
                 if not isinstance(listed, dict):
                     whole = False
                     continue
@@ -401,13 +401,11 @@ class HubSpotAdapter:
             if r.external_id in listed and listed[r.external_id][0] == r.updated_at
         }
         unknown = [r.external_id for r in records if r.external_id not in known]
-        line_ids = {i: links["line_items"] for i, links in known.items()}
-        companies = {i: links["companies"] for i, links in known.items()}
-        contacts = {i: links["contacts"] for i, links in known.items()}
+        linked = {kind: {i: links[kind] for i, links in known.items()} for kind in DEAL_LINKS}
         if unknown:
-            line_ids |= self._associated("deals", "line_items", unknown)
-            companies |= self._associated("deals", "companies", unknown)
-            contacts |= self._associated("deals", "contacts", unknown)
+            for kind in DEAL_LINKS:
+                linked[kind] |= self._associated("deals", kind, unknown)
+        line_ids, companies, contacts = (linked[kind] for kind in DEAL_LINKS)
         every_line = [i for found in line_ids.values() for i in found]
         lines: dict[str, DealLine | str] = {}  # a line, or why it could not be read
         for line in self.read_records("line_items", every_line) if every_line else []:
@@ -482,24 +480,13 @@ class HubSpotAdapter:
         contacts = [r for r in found if r.crm_type == "contacts"]
         if not contacts:
             return found
-        companies: dict[str, tuple[str, ...]] = {}
-        for start in range(0, len(contacts), BATCH_LIMIT):
-            body = {
-                "inputs": [{"id": r.external_id} for r in contacts[start : start + BATCH_LIMIT]]
-            }
-            answer = self._json(
-                "Reading HubSpot contact-company associations",
-                lambda api, b=body: api.crm.associations.v4.batch_api.get_page(
-                    "contacts", "companies", b, _preload_content=False
-                ),
-            )
-            companies.update((k, tuple(v)) for k, v in _linked(answer).items())
+        companies = self._associated("contacts", "companies", [r.external_id for r in contacts])
         return [
             CrmRecord(
                 r.crm_type,
                 r.external_id,
                 r.properties,
-                companies.get(r.external_id, ()),
+                tuple(companies.get(r.external_id, ())),
                 r.updated_at,
             )
             if r.crm_type == "contacts"
@@ -608,6 +595,11 @@ def _results(body: Mapping) -> list[dict]:
     """A page's or batch's results, the ones that are records (objects)."""
     found = body.get("results")
     return [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+
+
+def _link_kind(key: object) -> str:
+    """A listing's name for a link kind as the path spells it ("line items": line_items)."""
+    return str(key).replace(" ", "_")
 
 
 def _in_id_order(ids: list[str]) -> tuple[str, ...]:
