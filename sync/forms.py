@@ -240,7 +240,7 @@ class SyncSettingsForm(forms.ModelForm):
         active, most = self.books.tracking_categories, self.books.tracking_limit
         # Creating the category would fail on every invoice: say so while it can be changed.
         if (
-            self.data.get("job_reference") == JobReference.TRACKING
+            self.cleaned_data.get("job_reference") == JobReference.TRACKING
             and active is not None
             and most is not None
             and name.casefold() not in {c.casefold() for c in active}
