@@ -99,7 +99,8 @@ def connect_books(base: str, count: int, invoices: int, threads: int, distinct: 
 def cpu_seconds() -> dict[int, tuple[int, str, float]]:
     """Every process's (parent, name, CPU seconds), from /proc (Linux): its own user and
     system time and its ended children's (a PostgreSQL backend or a task process that has
-    gone counts in its parent)."""
+    gone counts in its parent). Read by hand: psutil is not in the locked environment the
+    benchmark runs in, and these are two fields of one file."""
     ticks = os.sysconf("SC_CLK_TCK")
     found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
