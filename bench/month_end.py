@@ -24,6 +24,7 @@ reconciliation must end "done" (exit 1 otherwise).
 """
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -142,6 +143,23 @@ def reused_books(count: int) -> list[int]:
     return pks[:count]
 
 
+def set_latency(base: str, pks: list[int], latency_ms: int) -> None:
+    """Every client's QuickBooks company and HubSpot portal answers `latency_ms` late (the
+    sandbox's fault plan: a sleep before the view, the GIL let go), as the real services do
+    over the internet; 0 takes it away again (a re-run keeps the plans)."""
+    import requests
+
+    from connections.models import Connection
+
+    accounts = Connection.objects.filter(client_id__in=pks).values_list("system", "external_id")
+    with requests.Session() as session:
+        for system, account in accounts:
+            plan = {"system": system, "account": account, "latency_ms": latency_ms}
+            session.put(f"{base}/sandbox/control/faults", json=plan, timeout=60).raise_for_status()
+    if latency_ms:
+        print(f"every provider call answered {latency_ms} ms late", flush=True)
+
+
 def reconcile_step(
     env: dict, pks: list[int], workers: int, timeout: float, server_pid: int
 ) -> tuple[float, float, dict, dict]:
@@ -186,6 +204,8 @@ def main() -> None:
                         help="books written through the APIs; the rest copy them")  # fmt: skip
     parser.add_argument("--reuse", action="store_true",
                         help="keep the last run's books: each month is re-run")  # fmt: skip
+    parser.add_argument("--latency-ms", type=int, default=0,
+                        help="provider calls answered this late, as over the internet")  # fmt: skip
     parser.add_argument("--timeout", type=float, default=4 * 3600)
     args = parser.parse_args()
     steps = sorted(args.clients)
@@ -224,13 +244,14 @@ def main() -> None:
                   f"{min(args.distinct_books, len(pks))} written through the APIs, the rest "
                   f"copies), connected and imported in {time.perf_counter() - began:.0f} s",
                   flush=True)  # fmt: skip
+        set_latency(base, pks, args.latency_ms)
         costs = []
         for n in steps:
             seconds, busy, statuses, cpu = reconcile_step(
                 env, pks[:n], args.workers, args.timeout, server.pid
             )
             cost = seconds * args.workers / n
-            costs.append(cost)
+            costs.append((cost, busy / n, (cpu["workers"] + cpu["postgres"]) / n))
             failed |= statuses.get("done", 0) != n
             print(f"{n:>5} clients x {args.invoices} invoices, {args.workers} worker process(es): "
                   f"{seconds:.1f} s wall, {cost:.2f} worker-s per client ({busy / n:.2f} s "
@@ -239,10 +260,16 @@ def main() -> None:
             print(f"      CPU seconds per client: workers {cpu['workers'] / n:.2f}, the "
                   f"emulators' server {cpu['emulators'] / n:.2f}, PostgreSQL (both "
                   f"databases) {cpu['postgres'] / n:.2f}", flush=True)  # fmt: skip
-        hours = costs[-1] * FIRM_CLIENTS / 3600
+        cost, each, own_cpu = costs[-1]
+        hours = cost * FIRM_CLIENTS / 3600
         print(f"projection, {FIRM_CLIENTS} clients x {args.invoices} invoices: {hours:.2f} "
               f"worker-hours ({hours / args.workers:.2f} h wall with {args.workers} worker "
               f"process(es)), at the largest step's cost per client", flush=True)  # fmt: skip
+        # A reconciliation mostly waits for answers; more processes overlap the waits while
+        # syncfirm's own CPU (workers and PostgreSQL) is what the cores must hold.
+        print(f"one hour for {FIRM_CLIENTS}: {math.ceil(FIRM_CLIENTS * each / 3600)} worker "
+              f"processes at {each:.2f} s a reconciliation, syncfirm's own CPU "
+              f"{FIRM_CLIENTS * own_cpu / 3600:.2f} of a core", flush=True)  # fmt: skip
     finally:
         multi_worker.stop(server)
     sys.exit(1 if failed else 0)
