@@ -58,18 +58,22 @@ def facts_for(client: Client, now=None) -> health.Facts:
         failed = failed.filter(started_at__gt=last_success)
     failing_since = failed.aggregate(at=Min("started_at"))["at"]
     latest_failure = failed.order_by("-started_at").values_list("error", flat=True).first()
-    pull = (
-        runs.filter(kind=RunKind.SCHEDULED, status__in=FINISHED_STATUSES)
-        .order_by("-finished_at")
-        .values("counts", "finished_at")
-        .first()
-    )
     crm = next((c for c in connections if provider(c.system).kind == Kind.CRM), None)
     last_delivery = (
         WebhookDelivery.objects.filter(connection=crm).aggregate(at=Max("received_at"))["at"]
         if crm
         else None
     )
+    # The latest pull that found changes no webhook told of stands until a webhook arrives
+    # after it: a later pull with nothing new to find says nothing about the webhooks.
+    pulls = runs.filter(
+        kind=RunKind.SCHEDULED,
+        status__in=FINISHED_STATUSES,
+        counts__has_key="missed_by_webhooks",
+    )
+    if last_delivery:
+        pulls = pulls.filter(finished_at__gt=last_delivery)
+    pull = pulls.order_by("-finished_at").values("counts", "finished_at").first()
     missed = tuple((pull or {}).get("counts", {}).get("missed_by_webhooks", ()))
     unsubscribed, remedy = app_gaps(crm.system) if crm else ((), "")
     arrivals = ArrivalCheck.objects.filter(client=client, error="").first()

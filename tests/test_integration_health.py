@@ -106,6 +106,33 @@ def test_stopped_webhooks_degrade_the_client_and_their_return_resolves_it(
     assert "Integration degraded" not in client.get(reverse("dashboard")).content.decode()
 
 
+def test_a_quiet_pull_after_missed_webhooks_is_no_all_clear(live, sandbox, mailoutbox):
+    """GIVEN a client degraded because the scheduled pull found a change no webhook told of
+    WHEN the next pull finds nothing new (nobody changed anything) and webhooks are still off
+    THEN the client stays degraded, with no "restored" email; only a webhook arriving again
+    resolves it."""
+    webhooks(live, sandbox, on=False)
+    live.company(name="Quiet Builders", zip="78702")
+    run_customer_sync(live.client, kind=RunKind.SCHEDULED)
+    check_health()
+    incident = Incident.objects.get(client=live.client, resolved_at=None, kind="webhooks")
+    sent = len(mailoutbox)
+
+    run_customer_sync(live.client, kind=RunKind.SCHEDULED)  # nothing new to find
+    check_health()
+
+    incident.refresh_from_db()
+    assert incident.resolved_at is None
+    assert len(mailoutbox) == sent
+
+    webhooks(live, sandbox, on=True)
+    live.company(name="Back Builders", zip="78703")
+    assert until(lambda: live.client.sync_runs.filter(kind=RunKind.WEBHOOK).exists())
+    check_health()
+    incident.refresh_from_db()
+    assert incident.resolved_at is not None
+
+
 def test_one_clients_failure_to_check_stops_no_other(live, monkeypatch, two_firms):
     from sync import health_record
 
