@@ -16,7 +16,7 @@ from clients.models import Role
 from clients.tenancy import get_client_for_member, get_for_firm, member_required
 from connections.naming import words_of
 
-from . import evidence
+from . import evidence, health_record
 from .books_choices import read_books_choices, read_crm_choices
 from .client_matching import settings_changed, settings_stamp, vocabulary
 from .forms import SyncSettingsForm
@@ -369,7 +369,10 @@ def alert_handled(request: HttpRequest, client_slug: str, alert_id: int) -> Http
         alert.save(update_fields=["resolved_at"])
         audit(client.firm, request.user, "sync.alert_handled", alert, {"message": alert.message},
               {"resolved_at": alert.resolved_at.isoformat()})  # fmt: skip
-    messages.success(request, "Alert marked as handled.")
+    # Judged again now, so the dashboard and the client page stop saying "degraded" for
+    # an alert nobody waits on, instead of at the next scheduled check.
+    found = health_record.record(client)
+    messages.success(request, f"Alert marked as handled. Integration health: {found.status}.")
     return redirect("client_sync", client_slug=client.slug)
 
 

@@ -1,0 +1,43 @@
+"""Marking a sync alert handled (the sync page's "Mark handled")."""
+
+from django.urls import reverse
+
+from sync import health_record
+from sync.models import Alert, Incident
+
+from .factories import ConnectionFactory
+
+
+def test_it_ends_the_alerts_incident_at_once(client, two_firms, mailoutbox):
+    """GIVEN a connected client degraded only by an alert waiting for a person
+    WHEN an accountant marks the alert handled
+    THEN its incident is resolved there and then: the dashboard and the client page stop
+    saying "degraded" without waiting for the next scheduled health check."""
+    books = two_firms.client_a
+    ConnectionFactory(client=books)
+    alert = Alert.objects.create(client=books, source="payment sync", message="Check it.")
+    health_record.record(books)
+    incident = Incident.objects.get(client=books, resolved_at=None)
+    assert incident.kind == "alerts"
+    client.force_login(two_firms.accountant_a)
+    assert "Integration degraded" in client.get(reverse("dashboard")).content.decode()
+
+    answer = client.post(
+        reverse("client_sync_alert_handled", args=[books.slug, alert.pk]), follow=True
+    )
+
+    incident.refresh_from_db()
+    assert incident.resolved_at is not None
+    assert "Alert marked as handled. Integration health: healthy." in answer.content.decode()
+    assert "Integration degraded" not in client.get(reverse("dashboard")).content.decode()
+
+
+def test_it_is_refused_to_a_viewer(client, two_firms):
+    alert = Alert.objects.create(client=two_firms.client_a, source="sync", message="Check it.")
+    client.force_login(two_firms.viewer_a)
+    answer = client.post(
+        reverse("client_sync_alert_handled", args=[two_firms.client_a.slug, alert.pk])
+    )
+    assert answer.status_code == 403
+    alert.refresh_from_db()
+    assert alert.resolved_at is None
