@@ -311,13 +311,22 @@ def strip(client: Client, today, days: int = STRIP_DAYS) -> list[tuple]:
 
 
 def overview(client: Client, now=None) -> dict:
-    """What the client's page shows: the health now (its reasons in words), the last 30
-    days as a strip, and the latest incidents."""
+    """What the client's page shows: the health now (its reasons in words and the facts
+    they rest on), the last 30 days as a strip, and the latest incidents."""
     now = now or timezone.now()
     today = timezone.localtime(now, client.tzinfo).date()
     connections = client.connections.filter(status__in=BOUND_STATUSES)
+    facts = facts_for(client, now)
     return {
-        "integration": health.assess(facts_for(client, now)),
+        "integration": health.assess(facts),
+        # What the judgement rests on, said even when all is well.
+        "integration_facts": {
+            "crm": facts.crm,
+            "crm_connected": any(provider(c.system).kind == Kind.CRM for c in connections),
+            "last_delivery": facts.last_delivery,
+            "last_success": facts.last_success,
+            "window_words": health.span(facts.window),
+        },
         # Headroom under each provider limit, as counted across every worker.
         "rate_limits": [
             (provider(c.system).label, u)

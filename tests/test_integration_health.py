@@ -83,9 +83,12 @@ def test_stopped_webhooks_degrade_the_client_and_their_return_resolves_it(
     page = client.get(reverse("client_detail", args=[live.client.slug])).content.decode()
     assert "Integration health" in page and "Degraded" in page and "Quiet Builders" in page
     # The headroom under each provider limit, as the workers counted their calls.
-    limits = re.search(r"Rate limits, counted across every worker: ([^<]*)", page)[1]
+    limits = re.search(r"Calls used against each system's limit: ([^<]*)", page)[1]
     assert re.search(r"HubSpot \d+ of 100 calls in 10 seconds", limits), limits
     assert re.search(r"QuickBooks Online \d+ of 500 calls a minute", limits), limits
+    # What the judgement rests on: the CRM's last webhook, the last sync, the pull's interval.
+    assert re.search(r"Last webhook from HubSpot: [^<]* ago\. Last sync finished: ", page)
+    assert "picked up by the pull every 15 minutes" in page
     board = client.get(reverse("dashboard")).content.decode()
     assert "Integration degraded" in board
 
