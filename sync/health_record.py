@@ -8,6 +8,7 @@ whose syncs stopped altogether is noticed too.
 """
 
 import contextlib
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -40,6 +41,9 @@ from .models import (
     SyncRun,
     SyncSettings,
 )
+from .signals import health_told
+
+log = logging.getLogger(__name__)
 
 STRIP_DAYS = 30
 PROBE_EVERY = timedelta(days=1)
@@ -273,12 +277,23 @@ def _tell(client: Client, found: health.Health, news: list, ended: list) -> None
         if found.status == health.HEALTHY
         else f"{client.name}: an integration problem resolved"
     )
+    recipients = alert_recipients(client)
     send_mail(
         subject=header_safe(subject),
         message="\n".join(lines) + f"\n\nThe client's page: {page}\n",
         from_email=None,
-        recipient_list=alert_recipients(client),
+        recipient_list=recipients,
     )
+    # The same news in the app (a notice, from the layer above), for whoever missed the email.
+    more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+    for receiver, answer in health_told.send_robust(
+        sender=health.Health,
+        client=client,
+        emails=recipients,
+        text=f"{subject}: {(news or ended)[0].words}{more}",
+    ):
+        if isinstance(answer, Exception):
+            log.warning("client %s: %r failed: %r", client.pk, receiver, answer)
 
 
 def _lasted(incident: Incident) -> str:

@@ -1,0 +1,37 @@
+"""A client's integration health changing is told in the app too, under Notices."""
+
+from django.urls import reverse
+
+from notices.models import Notice
+from sync import health_record
+from sync.models import Alert
+
+from .factories import ConnectionFactory
+
+
+def test_it_tells_the_assigned_staff_when_health_turns_and_when_it_is_restored(
+    client, two_firms, mailoutbox, django_capture_on_commit_callbacks
+):
+    """GIVEN a connected client with an assigned accountant
+    WHEN an alert turns its integration degraded, and later its end restores it
+    THEN the accountant gets a notice each time, beside the email, linked to the client's
+    health section; nobody else in the firm does."""
+    books = two_firms.client_a
+    ConnectionFactory(client=books)
+    alert = Alert.objects.create(client=books, source="payment sync", message="Check it.")
+    with django_capture_on_commit_callbacks(execute=True):
+        health_record.record(books)
+    Alert.objects.filter(pk=alert.pk).update(resolved_at=alert.created_at)
+    with django_capture_on_commit_callbacks(execute=True):
+        health_record.record(books)
+
+    degraded, restored = Notice.objects.order_by("created_at", "pk")
+    assert {degraded.user, restored.user} == {two_firms.accountant_a}
+    assert degraded.text.startswith(f"{books.name}: integration degraded: 1 alert on the sync")
+    assert restored.text.startswith(f"{books.name}: integration health restored: 1 alert")
+    assert degraded.link == reverse("client_detail", args=[books.slug]) + "#health-title"
+    assert degraded.timezone_name == books.timezone
+    assert len(mailoutbox) == 2
+    client.force_login(two_firms.accountant_a)
+    page = client.get(reverse("notice_list")).content.decode()
+    assert "integration health restored" in page
