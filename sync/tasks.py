@@ -70,12 +70,29 @@ def sync_client(
     runs = request_sync(client, request)
     if not runs:
         return "Queued behind the client's current sync"
+    record_health(client)
     return "; ".join(f"{run.get_status_display()}: {run.counts}" for run in runs)
 
 
 def drain_client(client_id: int) -> int:
     """Run the client's pending sync work if its lease is free; how many runs it made."""
-    return len(drain(Client.objects.get(pk=client_id)))
+    client = Client.objects.get(pk=client_id)
+    runs = drain(client)
+    if runs:
+        record_health(client)
+    return len(runs)
+
+
+def record_health(client: Client) -> None:
+    """The client's health recorded after its runs, so the dashboard says a failed sync's
+    alert as soon as the client's page does, not at the next scheduled check. Its failure
+    is logged, never the run's."""
+    from .health_record import record
+
+    try:
+        record(client)
+    except Exception:
+        log.exception("integration health of client %s not recorded", client.pk)
 
 
 def sync_due_clients() -> int:

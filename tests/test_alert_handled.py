@@ -1,4 +1,7 @@
-"""Marking a sync alert handled (the sync page's "Mark handled")."""
+"""Sync alerts: marking one handled (the sync page's "Mark handled"), and one raised by a
+sync reaching the client's health at once."""
+
+from types import SimpleNamespace
 
 from django.urls import reverse
 
@@ -41,3 +44,25 @@ def test_it_is_refused_to_a_viewer(client, two_firms):
     assert answer.status_code == 403
     alert.refresh_from_db()
     assert alert.resolved_at is None
+
+
+def test_a_sync_that_raises_an_alert_shows_on_the_dashboard_at_once(client, two_firms, monkeypatch):
+    """GIVEN a connected client whose sync fails and raises an alert
+    WHEN the sync task ends
+    THEN the client's health is recorded then: the dashboard says "Integration degraded"
+    as the client's page does, without waiting for the scheduled health check."""
+    from sync import tasks
+
+    books = two_firms.client_a
+    ConnectionFactory(client=books)
+
+    def failing_sync(client_, request):
+        Alert.objects.create(client=client_, source="customer sync", message="It failed.")
+        return [SimpleNamespace(get_status_display=lambda: "Failed", counts={})]
+
+    monkeypatch.setattr(tasks, "request_sync", failing_sync)
+    tasks.sync_client(books.pk)
+
+    assert Incident.objects.filter(client=books, kind="alerts", resolved_at=None).exists()
+    client.force_login(two_firms.accountant_a)
+    assert "Integration degraded" in client.get(reverse("dashboard")).content.decode()
