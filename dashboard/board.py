@@ -69,11 +69,16 @@ def _moment(value) -> tuple:
 
 
 def ordered(rows: list[dict], sort: str) -> list[dict]:
-    """Worst first by default: a connection that stopped working, then money at stake, then
-    waiting decisions; the others biggest or latest first; ties by name."""
+    """Worst first by default: a connection that stopped working (or a broken integration:
+    changes no longer arrive, as one connection stopped), then money at stake, then waiting
+    decisions; the others biggest or latest first; ties by name."""
     rows = sorted(rows, key=lambda r: r["name"].casefold())
     keys = {
-        "worst": lambda r: (r["broken_connections"], r["at_stake"], r["open_conflicts"]),
+        "worst": lambda r: (
+            r["broken_connections"] or int(r.get("integration") == "broken"),
+            r["at_stake"],
+            r["open_conflicts"],
+        ),
         "at_stake": lambda r: r["at_stake"],
         "findings": lambda r: r["open_findings"],
         "conflicts": lambda r: r["open_conflicts"],

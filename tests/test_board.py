@@ -56,3 +56,14 @@ def test_totals_keep_each_currency_apart():
     assert figures["amounts"] == [(Decimal("75.00"), "CAD"), (Decimal("9500.00"), "USD")]
     assert (figures["count"], figures["conflicts"], figures["attention"]) == (4, 3, 4)
     assert figures["clients"] == 5
+
+
+def test_worst_first_puts_a_broken_integration_with_the_broken_connections():
+    """GIVEN a client whose syncs stopped (integration broken) with nothing at stake
+    THEN it comes before money at stake, as a connection that stopped working does; a
+    degraded one keeps its place by money."""
+    stopped = {**row("Fir Drywall"), "integration": "broken"}
+    slow = {**row("Gum Tree Glass"), "integration": "degraded"}
+    assert names(ordered([*ROWS, stopped, slow], "worst"))[:3] == [
+        "Birch Electric", "Fir Drywall", "cedar Plumbing",
+    ]  # fmt: skip
