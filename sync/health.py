@@ -83,6 +83,8 @@ def _when(facts: Facts, moment: datetime) -> str:
 def span(delta: timedelta) -> str:
     """A stretch of time as a person says it: minutes, then hours, then days."""
     minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return "less than a minute"
     if minutes < 120:
         return f"{minutes} minute{'s' * (minutes != 1)}"
     hours = minutes // 60

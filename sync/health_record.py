@@ -286,11 +286,13 @@ def _tell(client: Client, found: health.Health, news: list, ended: list) -> None
     )
     # The same news in the app (a notice, from the layer above), for whoever missed the email.
     more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+    text = (
+        f"{subject}: {news[0].words}{more}"
+        if news  # an ended incident's words say the problem as it was, not as it is
+        else f"{subject}, after {_lasted(ended[0])}. It was: {ended[0].words}{more}"
+    )
     for receiver, answer in health_told.send_robust(
-        sender=health.Health,
-        client=client,
-        emails=recipients,
-        text=f"{subject}: {(news or ended)[0].words}{more}",
+        sender=health.Health, client=client, emails=recipients, text=text
     ):
         if isinstance(answer, Exception):
             log.warning("client %s: %r failed: %r", client.pk, receiver, answer)

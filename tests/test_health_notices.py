@@ -28,7 +28,9 @@ def test_it_tells_the_assigned_staff_when_health_turns_and_when_it_is_restored(
     degraded, restored = Notice.objects.order_by("created_at", "pk")
     assert {degraded.user, restored.user} == {two_firms.accountant_a}
     assert degraded.text.startswith(f"{books.name}: integration degraded: 1 alert on the sync")
-    assert restored.text.startswith(f"{books.name}: integration health restored: 1 alert")
+    assert restored.text.startswith(
+        f"{books.name}: integration health restored, after less than a minute. It was: 1 alert"
+    )
     assert degraded.link == reverse("client_detail", args=[books.slug]) + "#health-title"
     assert degraded.timezone_name == books.timezone
     assert len(mailoutbox) == 2
