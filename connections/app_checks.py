@@ -39,7 +39,8 @@ CHECKS: dict[str, tuple[Callable[[], bool], Callable[[], list[str]], str]] = {
     System.HUBSPOT: (
         _hubspot_configured,
         _hubspot_gaps,
-        "An administrator subscribes it again with `manage.py hubspot_subscriptions`.",
+        "Nothing to mend from the client's side: whoever runs syncfirm for the firm "
+        "subscribes it again (manage.py hubspot_subscriptions).",
     ),
 }
 

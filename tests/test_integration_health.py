@@ -212,7 +212,7 @@ def test_a_paused_webhook_subscription_at_hubspot_degrades_the_client_until_it_i
     check_health()
     incident = Incident.objects.get(client=live.client, resolved_at=None)
     assert (incident.kind, incident.level) == ("subscriptions", "degraded")
-    assert "not subscribed to deal.propertyChange (dealstage)" in incident.words
+    assert "not subscribed to deals' dealstage changing (deal.propertyChange)" in incident.words
     assert "manage.py hubspot_subscriptions" in incident.words
 
     assert ensure_subscriptions() == 1  # turned on again, not added twice

@@ -48,8 +48,22 @@ def _api() -> tuple[HubSpot, int]:
     return api, int(settings.HUBSPOT_APP_ID)
 
 
+# What a person calls each object's records, for the gaps said on a client's page.
+PLURALS = {
+    "deal": "deals",
+    "line_item": "deal lines",
+    "company": "companies",
+    "contact": "contacts",
+}
+
+
 def _named(event_type: str, prop: str | None) -> str:
-    return f"{event_type} ({prop})" if prop else event_type
+    """An event as an accountant reads it, HubSpot's own name after it for whoever mends it:
+    "new deals (deal.creation)", "deals' dealstage changing (deal.propertyChange)"."""
+    singular, _, kind = event_type.partition(".")
+    things = PLURALS.get(singular, singular)
+    words = f"{things}' {prop} changing" if prop else f"new {things}"
+    return f"{words} ({event_type})" if kind else event_type
 
 
 def ensure_subscriptions(target_url: str | None = None) -> int:
@@ -80,8 +94,9 @@ def ensure_subscriptions(target_url: str | None = None) -> int:
 
 
 def subscription_gaps() -> list[str]:
-    """The wanted events the app is not actively subscribed to, in words ("deal.creation",
-    "deal.propertyChange (dealstage)"): each one a change that reaches syncfirm only at the
+    """The wanted events the app is not actively subscribed to, in words ("new deals
+    (deal.creation)", "deals' dealstage changing (deal.propertyChange)"): each one a change
+    that reaches syncfirm only at the
     scheduled pull. Raises what the HubSpot client raises when the check cannot be made."""
     api, app_id = _api()
     active = {
