@@ -1,4 +1,5 @@
-"""A client's integration health changing is told in the app too, under Notices."""
+"""Integration health in the app: a notice when it changes, and the client page's strip
+agreeing with the status above it."""
 
 from django.urls import reverse
 
@@ -37,3 +38,19 @@ def test_it_tells_the_assigned_staff_when_health_turns_and_when_it_is_restored(
     client.force_login(two_firms.accountant_a)
     page = client.get(reverse("notice_list")).content.decode()
     assert "integration health restored" in page
+
+
+def test_the_strips_today_agrees_with_the_status_above_it(client, two_firms):
+    """GIVEN a client an alert has just turned degraded, before any health check recorded it
+    WHEN an accountant opens the client's page
+    THEN the strip's today is degraded like the status above it, not healthy."""
+    books = two_firms.client_a
+    ConnectionFactory(client=books)
+    Alert.objects.create(client=books, source="payment sync", message="Check it.")
+    client.force_login(two_firms.accountant_a)
+
+    page = client.get(reverse("client_detail", args=[books.slug])).content.decode()
+
+    assert "Degraded" in page
+    assert page.count('class="day day-degraded"') == 1
+    assert 'class="day day-healthy"' not in page
