@@ -51,7 +51,9 @@ def process_webhook(delivery_id: int) -> int:
     if request is None or not still_bound(delivery):
         mark_delivery(delivery_id, DeliveryStatus.PROCESSED)
         return count
-    note_webhook(delivery.connection.client)
+    client = delivery.connection.client
+    if note_webhook(client):
+        record_health(client)  # a webhook arriving again ends a missed-webhooks incident
     return count
 
 
