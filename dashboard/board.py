@@ -12,7 +12,7 @@ HEALTH_FIELDS = (
     "pk", "name", "slug", "timezone", "at_stake", "currency", "open_findings",
     "material_findings", "open_conflicts", "broken_connections", "last_sync_status",
     "last_sync_at", "last_recon_period", "last_recon_status", "stake_by_currency", "last_recon_id",
-    "integration",
+    "integration", "integration_words",
 )  # fmt: skip
 
 SHOWS = {

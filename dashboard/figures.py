@@ -48,6 +48,7 @@ def with_health(clients, findings: bool = True):
         ),
         broken_connections=Coalesce(total(broken, Count("pk")), Value(0)),
         integration=Subquery(incident.values("level")[:1]),
+        integration_words=Subquery(incident.values("words")[:1]),
         last_sync_status=Subquery(last_run.values("status")[:1]),
         last_sync_at=Subquery(last_run.values("started_at")[:1]),
         last_recon_period=Subquery(last_recon.values("period")[:1]),

@@ -18,6 +18,7 @@ from connections.status import connection_rows, panel_context
 from reconciliation.lifecycle import end_dead_runs
 from reconciliation.models import Reconciliation, ReconStatus
 from sync.health_record import overview as integration_overview
+from sync.health_record import strips
 
 from . import board
 from .cache import firm_health
@@ -56,9 +57,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _rows_with_people(request: HttpRequest, rows: list[dict]) -> list[dict]:
-    """The page's rows with their connections and assigned staff: two flat queries and no
-    model instances (a prefetch of clients, users and connections costs more than the rest
-    of the page)."""
+    """The page's rows with their connections, assigned staff and 30 days of integration
+    health: flat queries and no model instances (a prefetch of clients, users and
+    connections costs more than the rest of the page)."""
     ids = [r["pk"] for r in rows]
     connections, staff = defaultdict(list), defaultdict(list)
     for client_id, system, status in (
@@ -75,7 +76,9 @@ def _rows_with_people(request: HttpRequest, rows: list[dict]) -> list[dict]:
         .values_list("pk", "assigned_staff__email")
     ):
         staff[client_id].append(email)
+    days = strips(rows)
     for r in rows:
+        r["strip"] = days[r["pk"]]
         r["connection_rows"] = connection_rows(None, connections[r["pk"]])
         r["staff"] = staff[r["pk"]]
         r["stakes"] = board.stakes(r["stake_by_currency"], r["at_stake"], r["currency"])

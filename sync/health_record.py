@@ -9,6 +9,7 @@ whose syncs stopped altogether is noticed too.
 
 import contextlib
 import logging
+import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
@@ -305,25 +306,59 @@ def _lasted(incident: Incident) -> str:
 def strip(client: Client, today, days: int = STRIP_DAYS) -> list[tuple]:
     """(date, status) for each of the last `days` days, oldest first: the worst level of the
     incidents open at any time that day, in the client's timezone."""
-    start = today - timedelta(days=days - 1)
-    tz = client.tzinfo
     incidents = Incident.objects.filter(client=client).exclude(
-        resolved_at__date__lt=start - timedelta(days=1)
+        resolved_at__date__lt=today - timedelta(days=days)
     )
+    first = client.connections.aggregate(at=Min("connected_at"))["at"]
+    spans = incidents.values_list("opened_at", "resolved_at", "level")
+    return _days(spans, first, today, client.tzinfo, days)
+
+
+def strips(rows: list[dict], now=None, days: int = STRIP_DAYS) -> dict[int, list[tuple]]:
+    """`strip` for a page of the dashboard's rows (each with "pk" and "timezone"): two
+    queries for the page, however many clients."""
+    now = now or timezone.now()
+    ids = [r["pk"] for r in rows]
+    spans: dict[int, list] = {pk: [] for pk in ids}
+    # The earliest "today" of any timezone, a day early: what a client's strip can reach.
+    since = now.date() - timedelta(days=days + 1)
+    for client_id, *span in (
+        Incident.objects.filter(client_id__in=ids)
+        .exclude(resolved_at__date__lt=since)
+        .values_list("client_id", "opened_at", "resolved_at", "level")
+    ):
+        spans[client_id].append(span)
+    firsts = dict(
+        Connection.objects.filter(client_id__in=ids)
+        .values("client_id")
+        .annotate(at=Min("connected_at"))
+        .values_list("client_id", "at")
+    )
+    found = {}
+    for r in rows:
+        tz = zoneinfo.ZoneInfo(r["timezone"])
+        today = timezone.localtime(now, tz).date()
+        found[r["pk"]] = _days(spans[r["pk"]], firsts.get(r["pk"]), today, tz, days)
+    return found
+
+
+def _days(spans, first_connected, today, tz, days: int) -> list[tuple]:
+    """The strip from (opened, resolved, level) spans: each day's worst level, "none"
+    before the first connection (days before it tell nothing: not "healthy")."""
+    start = today - timedelta(days=days - 1)
     worst = {start + timedelta(days=n): 0 for n in range(days)}
-    for incident in incidents:
-        first = max(timezone.localtime(incident.opened_at, tz).date(), start)
-        last = (
-            timezone.localtime(incident.resolved_at, tz).date() if incident.resolved_at else today
-        )
-        day = first
+    for opened, resolved, level in spans:
+        day = max(timezone.localtime(opened, tz).date(), start)
+        last = timezone.localtime(resolved, tz).date() if resolved else today
         while day <= min(last, today):
-            worst[day] = max(worst[day], health.LEVELS[incident.level])
+            worst[day] = max(worst[day], health.LEVELS[level])
             day += timedelta(days=1)
     names = {n: s for s, n in health.LEVELS.items()}
-    # Days before the client had a connection tell nothing: "none", not "healthy".
-    first = client.connections.aggregate(at=Min("connected_at"))["at"]
-    watched = timezone.localtime(first, tz).date() if first else today + timedelta(days=1)
+    watched = (
+        timezone.localtime(first_connected, tz).date()
+        if first_connected
+        else today + timedelta(days=1)
+    )
     return [(day, names[level] if day >= watched else "none") for day, level in worst.items()]
 
 
