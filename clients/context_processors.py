@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import HttpRequest
 
 
@@ -7,4 +8,6 @@ def firm(request: HttpRequest) -> dict:
         "current_firm": getattr(request, "firm", None),
         "current_membership": getattr(request, "membership", None),
         "user_memberships": getattr(request, "memberships", []),
+        # The demo's providers are the sandbox's: its page stands in for their screens.
+        "sandbox_on": settings.SANDBOX,
     }

@@ -177,5 +177,7 @@ class Command(BaseCommand):
             '  logging in, press "Review … findings" on the dashboard to see each with a fix\n'
             "  to approve or dismiss.\n"
             f"  {PENDING_CLIENT} is left unconnected: open it and send an invitation.\n"
+            "  Act as HubSpot or QuickBooks (stop webhooks, add a company, key an invoice by\n"
+            f"  hand): {url}/sandbox/control/page\n"
             "  Ctrl-C stops the server and the worker.\n"
         )
