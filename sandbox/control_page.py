@@ -26,6 +26,7 @@ from .quickbooks import webhooks as qbo_webhooks
 from .quickbooks.faults import QboFault
 from .quickbooks.models import Company, Entity
 from .quickbooks.store import Store
+from .record_pages import _money, _ref
 from .routers import SANDBOX_DB
 
 INVOICES_SHOWN = 8
@@ -54,7 +55,8 @@ def _latest_invoices(company: Company) -> list[dict]:
     return [
         {"id": row.entity_id, "number": row.data.get("DocNumber") or f"#{row.entity_id}",
          "customer": (row.data.get("CustomerRef") or {}).get("name", ""),
-         "date": row.data.get("TxnDate", ""), "total": row.data.get("TotalAmt", "")}
+         "date": row.data.get("TxnDate", ""),
+         "total": _money(row.data.get("TotalAmt"), _ref(row.data, "CurrencyRef"))}
         for row in rows.order_by("-entity_id")[:INVOICES_SHOWN]
     ]  # fmt: skip
 
