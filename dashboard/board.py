@@ -18,7 +18,7 @@ HEALTH_FIELDS = (
 SHOWS = {
     "all": "Every client",
     "attention": "Needing attention",
-    "connections": "A connection stopped working",
+    "connections": "A connection or integration in trouble",
     "findings": "Open findings",
     "conflicts": "Sync decisions waiting",
 }
@@ -43,7 +43,7 @@ def _shows(row: dict, show: str) -> bool:
     return {
         "all": True,
         "attention": needs_attention(row),
-        "connections": row["broken_connections"] > 0,
+        "connections": row["broken_connections"] > 0 or bool(row.get("integration")),
         "findings": row["open_findings"] > 0,
         "conflicts": row["open_conflicts"] > 0,
     }[show]

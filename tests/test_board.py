@@ -47,6 +47,8 @@ def test_filters_and_search_keep_only_what_they_say():
         "Acme Roofing", "Birch Electric", "cedar Plumbing", "Elm Builders",
     ]  # fmt: skip
     assert names(shown(ROWS, "connections")) == ["Birch Electric"]
+    late = [*ROWS, {**row("Fir Decks"), "integration": "degraded"}]
+    assert names(shown(late, "connections")) == ["Birch Electric", "Fir Decks"]
     assert names(shown(ROWS, "all", "CEDAR")) == ["cedar Plumbing"]
     assert shown(ROWS, "conflicts", "acme") == []
 
