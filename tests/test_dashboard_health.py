@@ -53,3 +53,13 @@ def test_a_client_never_connected_has_no_strip(client, two_firms):
     row = board[board.index(two_firms.client_a.name) :]
     assert "Not connected yet" in row[: row.index("</tr>")]
     assert "mini-strip" not in row[: row.index("</tr>")]
+
+
+def test_staff_in_the_demo_find_the_sandbox_page_from_every_page(client, two_firms, settings):
+    """The Done-when's demo steps (stop webhooks, key an invoice by hand) start from a link
+    staff see on every page while the sandbox is on; signed out, nobody is shown it."""
+    assert settings.SANDBOX
+    assert "Act as them" not in client.get(reverse("account_login")).content.decode()
+    client.force_login(two_firms.accountant_a)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert f'href="{reverse("sandbox_controls")}">Act as them</a>' in page
