@@ -1,0 +1,79 @@
+"""Attacks on the session's changes since da24e8f (connection stamps, health recorded after
+runs, the dashboard's health words and strips)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from connections import actions, refresh
+from connections.calls import call_for_connection
+from connections.models import Connection
+from connections.tokens import OAuthError
+
+from .factories import ConnectionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_call_answering_after_a_failed_token_refresh_reads_answered(monkeypatch):
+    """BREAK. The memo in `record_success` is cleared only by `record_error`; a failed token
+    refresh (`connections.refresh`, an OAuthError) stamps last_error_at with a bare UPDATE.
+
+    GIVEN a connection whose call just answered (this process stamped it)
+    WHEN its token refresh then fails (OAuthError recorded on the connection) and the next
+         call answers a moment later
+    THEN the connection reads answered since the failure (last_success_at >= last_error_at),
+         as the memo's own contract says ("an error recorded here is answered by the next
+         call"); on main the memo skips the stamp, so health reads "has not answered since"
+         the refresh failed until some call more than 5 s later, which may be the next pull.
+    """
+    connection = ConnectionFactory(system="hubspot")
+    call_for_connection(connection, lambda: "ok", "read deals")
+
+    class Failing:
+        def refresh(self, token):
+            raise OAuthError("HubSpot's token endpoint answered 500")
+
+    monkeypatch.setattr(refresh, "flow_for", lambda system: Failing())
+    with pytest.raises(OAuthError):
+        refresh.access_token_for(connection, force=True)
+    call_for_connection(connection, lambda: "ok", "read deals")
+
+    stamps = Connection.objects.get(pk=connection.pk)
+    assert stamps.last_error_at is not None
+    assert stamps.last_success_at >= stamps.last_error_at, (
+        stamps.last_success_at,
+        stamps.last_error_at,
+    )
+
+
+def test_another_processes_error_is_answered_by_a_call_within_the_memo(monkeypatch):
+    """BREAK (design weakness: the memo's comment promises an error another process
+    recorded is answered "at most 5 s later"; it is answered only by a call made 5 s after
+    this process's stamp, which may be the next scheduled pull).
+
+    GIVEN this process stamped a connection at t0 and another worker recorded an error at
+          t0+1 s (its own process: this process's memo is not cleared)
+    WHEN this process's next call answers at t0+2 s and the run ends (no call after)
+    THEN the connection reads answered since the error; on main last_success_at stays at
+         t0, older than the error, so once the window passes health says the connection
+         "has not answered" though its last call answered.
+    """
+    t0 = timezone.now()
+    clock = {"now": t0}
+    monkeypatch.setattr(actions.timezone, "now", lambda: clock["now"])
+    connection = ConnectionFactory(system="hubspot")
+    call_for_connection(connection, lambda: "ok", "read deals")
+    # Another worker's record_error: its own process's memo, the same UPDATE.
+    Connection.objects.filter(pk=connection.pk).update(
+        last_error="502 from HubSpot", last_error_at=t0 + timedelta(seconds=1)
+    )
+    clock["now"] = t0 + timedelta(seconds=2)
+    call_for_connection(connection, lambda: "ok", "read deals")
+
+    stamps = Connection.objects.get(pk=connection.pk)
+    assert stamps.last_success_at >= stamps.last_error_at, (
+        stamps.last_success_at,
+        stamps.last_error_at,
+    )
