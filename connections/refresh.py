@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .actions import do_mark_needs_reauth
+from .actions import do_mark_needs_reauth, record_error
 from .flows import flow_for
 from .models import Connection, Status
 from .tokens import OAuthError, RefreshRefused
@@ -87,9 +87,7 @@ def _refresh_locked(connection: Connection, *, force: bool) -> Connection:
         do_mark_needs_reauth(connection, str(refused))
         raise ConnectionUnusable(str(refused)) from refused
     except OAuthError as error:
-        Connection.objects.filter(pk=connection.pk).update(
-            last_error=str(error), last_error_at=timezone.now()
-        )
+        record_error(connection, str(error))  # and the next call's success is stamped
         raise
 
 
