@@ -101,12 +101,26 @@ def hubspot_company(request: HttpRequest, portal_id: int) -> HttpResponse:
 def _typed_again(lines: list[dict]) -> list[dict]:
     """The lines as a person types them: amount, item, quantity and price (no ids, no
     subtotal: QuickBooks works those out)."""
+    kept = ("Amount", "Description", "DetailType", "SalesItemLineDetail", "DiscountLineDetail")
     return [
-        {key: line[key] for key in ("Amount", "Description", "DetailType", "SalesItemLineDetail")
-         if key in line}
+        {key: line[key] for key in kept if key in line}
         for line in lines
-        if line.get("DetailType") == "SalesItemLineDetail"
+        if line.get("DetailType") in ("SalesItemLineDetail", "DiscountLineDetail")
     ]  # fmt: skip
+
+
+DOC_NUMBER_MAX = 21  # QuickBooks' longest DocNumber
+
+
+def _number_by_hand(store: Store, number: str) -> str:
+    """The copy's own number: the original's with "-H" (then "-H2", "-H3"...), cut so it
+    stays within QuickBooks' 21 characters and never repeats a number already taken."""
+    for n in range(1, 1000):
+        suffix = "-H" if n == 1 else f"-H{n}"
+        doc = number[: DOC_NUMBER_MAX - len(suffix)] + suffix
+        if doc != number and not store.rows("Invoice").filter(doc_number=doc).exists():
+            return doc
+    return ""  # QuickBooks numbers it
 
 
 @require_POST
@@ -124,7 +138,9 @@ def quickbooks_key_again(request: HttpRequest, realm_id: str) -> HttpResponse:
                 "Line": _typed_again(data.get("Line", [])),
             }
             if locked.custom_txn_numbers:  # otherwise QuickBooks numbers it
-                body["DocNumber"] = f"{data.get('DocNumber') or original.entity_id}-H"[:21]
+                number = _number_by_hand(store, str(data.get("DocNumber") or original.entity_id))
+                if number:
+                    body["DocNumber"] = number
             copy = store.create("Invoice", body)
             qbo_webhooks.notify(locked, store.events)
     except QboFault as fault:
