@@ -4,6 +4,7 @@ runs, the dashboard's health words and strips)."""
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from connections import actions, refresh
@@ -77,3 +78,30 @@ def test_another_processes_error_is_answered_by_a_call_within_the_memo(monkeypat
         stamps.last_success_at,
         stamps.last_error_at,
     )
+
+
+def test_a_client_with_an_unknown_timezone_does_not_take_the_firms_dashboard_down(
+    client, two_firms
+):
+    """BREAK (narrow). `strips` builds `ZoneInfo(row["timezone"])` for every row of the
+    page: one client whose timezone name the server no longer knows (the forms and the API
+    refuse unknown names, but a tzdata upgrade drops some: "US/Pacific-New" went in 2020b)
+    raises ZoneInfoNotFoundError, and the whole firm's dashboard answers 500, not only that
+    client's page.
+
+    GIVEN a firm with a client saved under "US/Pacific-New", beside its other clients
+    WHEN an accountant opens the dashboard
+    THEN it answers 200 with every client listed; on main it answers 500.
+    """
+    from clients.models import Client as Contractor
+
+    Contractor.objects.create(
+        firm=two_firms.firm_a, name="Red Planet Roofing", slug="red-planet-roofing",
+        timezone="US/Pacific-New",
+    )  # fmt: skip
+    client.force_login(two_firms.accountant_a)
+
+    board = client.get(reverse("dashboard"))
+
+    assert board.status_code == 200
+    assert two_firms.client_a.name in board.content.decode()
