@@ -336,7 +336,11 @@ def strips(rows: list[dict], now=None, days: int = STRIP_DAYS) -> dict[int, list
     )
     found = {}
     for r in rows:
-        tz = zoneinfo.ZoneInfo(r["timezone"])
+        try:
+            tz = zoneinfo.ZoneInfo(r["timezone"])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            found[r["pk"]] = []  # a name tzdata no longer knows: no strip, not a broken page
+            continue
         today = timezone.localtime(now, tz).date()
         found[r["pk"]] = _days(spans[r["pk"]], firsts.get(r["pk"]), today, tz, days)
     return found
