@@ -105,3 +105,42 @@ def test_a_client_with_an_unknown_timezone_does_not_take_the_firms_dashboard_dow
 
     assert board.status_code == 200
     assert two_firms.client_a.name in board.content.decode()
+
+
+def test_incident_words_are_escaped_and_page_two_has_its_strips(client, two_firms, settings):
+    """Held: words with markup are escaped in the row and its title; page 2 of the
+    dashboard has its rows' words and strips too; another firm's words never show."""
+    from clients.models import Client as Contractor
+    from dashboard import views
+    from sync.models import Incident
+
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    views.PAGE_SIZE, size = 2, views.PAGE_SIZE
+    try:
+        now = timezone.now()
+        for n in range(3):
+            made = Contractor.objects.create(
+                firm=two_firms.firm_a, name=f"Zz Roofing {n}", slug=f"zz-{n}",
+                timezone="Pacific/Kiritimati",
+            )  # fmt: skip
+            ConnectionFactory(client=made, connected_at=now - timedelta(days=40))
+            Incident.objects.create(
+                client=made, kind="webhooks", level="degraded", opened_at=now + timedelta(days=3),
+                words=f'<script>alert({n})</script> "quoted" {n}',
+            )  # fmt: skip
+        Incident.objects.create(
+            client=two_firms.client_b, kind="answers", level="broken", opened_at=now,
+            words="Beta's secret",
+        )  # fmt: skip
+        client.force_login(two_firms.accountant_a)
+        pages = [
+            client.get(reverse("dashboard"), {"sort": "name", "page": p}).content.decode()
+            for p in (1, 2, 3)
+        ]
+    finally:
+        views.PAGE_SIZE = size
+    board = "".join(pages)
+    assert "<script>alert(" not in board
+    assert board.count("&lt;script&gt;alert(") >= 6  # each row's text and title
+    assert "Beta's secret" not in board and "Beta&#39;s secret" not in board
+    assert "mini-strip" in pages[1] or "mini-strip" in pages[2]
