@@ -144,3 +144,36 @@ def test_incident_words_are_escaped_and_page_two_has_its_strips(client, two_firm
     assert board.count("&lt;script&gt;alert(") >= 6  # each row's text and title
     assert "Beta's secret" not in board and "Beta&#39;s secret" not in board
     assert "mini-strip" in pages[1] or "mini-strip" in pages[2]
+
+
+def test_a_stamp_rolled_back_with_its_transaction_is_not_remembered(monkeypatch):
+    """BREAK. The memo is set when the UPDATE is sent, not when it commits: a call made
+    inside a transaction that rolls back leaves this process believing the connection is
+    stamped, and the calls of the next 5 s stamp nothing.
+
+    GIVEN a connection whose last call failed (an error recorded here at t0)
+    WHEN a call answers at t0+1 s inside a transaction that then rolls back (a write that
+         failed after its read), and the next call answers at t0+2 s outside it
+    THEN the connection reads answered since the failure; on main last_success_at stays
+         older than the error (the second call was skipped by the memo), so health reads
+         "has not answered" until a call more than 5 s later.
+    """
+    from django.db import transaction
+
+    t0 = timezone.now()
+    clock = {"now": t0}
+    monkeypatch.setattr(actions.timezone, "now", lambda: clock["now"])
+    connection = ConnectionFactory(system="hubspot", last_success_at=t0 - timedelta(hours=1))
+    actions.record_error(connection, "502 from HubSpot")
+    clock["now"] = t0 + timedelta(seconds=1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        call_for_connection(connection, lambda: "ok", "read deals")
+        raise RuntimeError("the write after the read failed")
+    clock["now"] = t0 + timedelta(seconds=2)
+    call_for_connection(connection, lambda: "ok", "read deals")
+
+    stamps = Connection.objects.get(pk=connection.pk)
+    assert stamps.last_success_at >= stamps.last_error_at, (
+        stamps.last_success_at,
+        stamps.last_error_at,
+    )
