@@ -177,3 +177,65 @@ def test_a_stamp_rolled_back_with_its_transaction_is_not_remembered(monkeypatch)
         stamps.last_success_at,
         stamps.last_error_at,
     )
+
+
+def _smtp_down(*args, **kwargs):
+    raise ConnectionRefusedError("[Errno 111] Connection refused (SMTP)")
+
+
+def test_the_health_notice_is_made_when_the_email_cannot_be_sent(
+    two_firms, monkeypatch, django_capture_on_commit_callbacks
+):
+    """BREAK. `_tell` sends the email first and the notice after it: when the mail server
+    refuses, send_mail raises and the notice, "for whoever missed the email", is never made.
+
+    GIVEN a connected client with an assigned accountant, and the mail server down
+    WHEN an alert turns its integration degraded and its health is recorded
+    THEN the accountant still gets the notice in the app; on main there is none.
+    """
+    import contextlib
+
+    from notices.models import Notice
+    from sync import health_record
+    from sync.models import Alert
+
+    books = two_firms.client_a
+    ConnectionFactory(client=books)
+    Alert.objects.create(client=books, source="payment sync", message="Check it.")
+    monkeypatch.setattr(health_record, "send_mail", _smtp_down)
+
+    with (
+        contextlib.suppress(ConnectionRefusedError),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        health_record.record(books)
+
+    assert Notice.objects.filter(user=two_firms.accountant_a).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_marking_an_alert_handled_answers_when_the_email_cannot_be_sent(
+    client, two_firms, monkeypatch
+):
+    """BREAK. "Mark handled" now records health in the request, unguarded: when the health
+    change's email cannot be sent (mail server down), the page answers 500 though the alert
+    was marked handled and its incident ended.
+
+    GIVEN a client degraded only by an alert, its incident open, and the mail server down
+    WHEN an accountant marks the alert handled
+    THEN the page redirects with its message; on main it raises (a 500 for the person).
+    """
+    from sync import health_record
+    from sync.models import Alert
+
+    books = two_firms.client_a
+    ConnectionFactory(client=books)
+    alert = Alert.objects.create(client=books, source="payment sync", message="Check it.")
+    health_record.record(books)
+    monkeypatch.setattr(health_record, "send_mail", _smtp_down)
+    client.raise_request_exception = False
+    client.force_login(two_firms.accountant_a)
+
+    answer = client.post(reverse("client_sync_alert_handled", args=[books.slug, alert.pk]))
+
+    assert answer.status_code == 302, answer.status_code
