@@ -279,12 +279,15 @@ def _tell(client: Client, found: health.Health, news: list, ended: list) -> None
         else f"{client.name}: an integration problem resolved"
     )
     recipients = alert_recipients(client)
-    send_mail(
-        subject=header_safe(subject),
-        message="\n".join(lines) + f"\n\nThe client's page: {page}\n",
-        from_email=None,
-        recipient_list=recipients,
-    )
+    try:
+        send_mail(
+            subject=header_safe(subject),
+            message="\n".join(lines) + f"\n\nThe client's page: {page}\n",
+            from_email=None,
+            recipient_list=recipients,
+        )
+    except Exception:  # the mail server down: the notice below still tells them
+        log.exception("client %s: the integration health email was not sent", client.pk)
     # The same news in the app (a notice, from the layer above), for whoever missed the email.
     more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
     text = (
