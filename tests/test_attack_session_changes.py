@@ -239,3 +239,62 @@ def test_marking_an_alert_handled_answers_when_the_email_cannot_be_sent(
     answer = client.post(reverse("client_sync_alert_handled", args=[books.slug, alert.pk]))
 
     assert answer.status_code == 302, answer.status_code
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_recording_one_clients_health_at_once_both_finish(two_firms, mailoutbox):
+    """BREAK. Health is now recorded after every run, so two workers (a webhook's drain
+    and a scheduled sync, say) record one client at once. `record` locks the client's open
+    incidents, but when there are none yet both insert the same kind: the second fails on
+    the one-open-incident constraint (IntegrityError), and whatever else it found (another
+    kind to open, one to end) is lost until the next record.
+
+    GIVEN a connected client with an alert waiting, no incident open yet
+    WHEN two workers record its health at the same moment
+    THEN both finish, one incident is open and one email sent; on main the second raises
+         IntegrityError.
+    """
+    import contextlib
+    import threading
+
+    from django.db import connections
+
+    from sync import health_record
+    from sync.models import Alert, Incident
+
+    books = two_firms.client_a
+    ConnectionFactory(client=books)
+    Alert.objects.create(client=books, source="payment sync", message="Check it.")
+    both_read = threading.Barrier(2, timeout=3)
+    real_create = Incident.objects.create
+
+    def create_together(**fields):
+        # Each worker has found no open incident: insert together (unless a lock keeps
+        # the other one out, then go on alone after the wait).
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait()
+        return real_create(**fields)
+
+    raised = []
+
+    def worker():
+        try:
+            health_record.record(books)
+        except Exception as error:
+            raised.append(error)
+        finally:
+            connections.close_all()
+
+    Incident.objects.create = create_together
+    try:
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        Incident.objects.create = real_create
+
+    assert raised == [], raised
+    assert Incident.objects.filter(client=books, resolved_at=None).count() == 1
+    assert len(mailoutbox) == 1
