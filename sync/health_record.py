@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.urls import reverse
 from django.utils import timezone
@@ -243,16 +243,23 @@ def record(client: Client, now=None) -> health.Health:
         for kind, reason in reasons.items():
             incident = current.get(kind)
             if incident is None:
-                opened.append(
-                    Incident.objects.create(
-                        client=client,
-                        kind=kind,
-                        level=reason.level,
-                        words=reason.words,
-                        opened_at=now,
+                try:
+                    with transaction.atomic():  # a savepoint: another worker may be first
+                        opened.append(
+                            Incident.objects.create(
+                                client=client,
+                                kind=kind,
+                                level=reason.level,
+                                words=reason.words,
+                                opened_at=now,
+                            )
+                        )
+                    continue
+                except IntegrityError:  # it opened (and told) this one meanwhile: take it
+                    incident = Incident.objects.select_for_update().get(
+                        client=client, kind=kind, resolved_at=None
                     )
-                )
-            elif (incident.level, incident.words) != (reason.level, reason.words):
+            if (incident.level, incident.words) != (reason.level, reason.words):
                 if health.LEVELS[reason.level] > health.LEVELS[incident.level]:
                     worse.append(incident)
                 incident.level, incident.words = reason.level, reason.words
