@@ -2,7 +2,7 @@
 Token values never enter the audit log."""
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.core.mail import send_mail
 from django.db import transaction
@@ -224,32 +224,24 @@ def do_mark_needs_reauth(connection: Connection, reason: str) -> None:
 
 
 def record_error(connection: Connection, message: str) -> None:
-    _stamped.pop(connection.pk, None)
     Connection.objects.filter(pk=connection.pk).update(
         last_error=message[:2000], last_error_at=timezone.now()
     )
 
 
 SUCCESS_GRAIN = timedelta(seconds=30)
-# A run's calls come a few milliseconds apart: within this much of this process's own last
-# stamp, with no error recorded here since, the conditional UPDATE is not even sent (one
-# query per provider call saved). An error another process recorded meanwhile is answered
-# by the next stamp, at most this much later.
-SUCCESS_MEMO = timedelta(seconds=5)
-_stamped: dict[int, datetime] = {}  # connection pk -> when this process last stamped it
 
 
 def record_success(connection: Connection) -> None:
     """Stamp the connection's last answered call. A run makes hundreds of calls: the row is
     written when the stamp is older than SUCCESS_GRAIN, or older than the last error (health
-    reads "answered since it failed" from the two), not on every call."""
+    reads "answered since it failed" from the two), not on every call. The condition is
+    asked of the database on every call (one UPDATE matching no row, mostly): a memo in
+    the process skipped it for a few seconds, but missed another worker's error recorded
+    meanwhile and remembered stamps rolled back with their transaction (an attack, 6 Dec)."""
     now = timezone.now()
-    last = _stamped.get(connection.pk)
-    if last is not None and timedelta(0) <= now - last < SUCCESS_MEMO:
-        return
     Connection.objects.filter(pk=connection.pk).filter(
         Q(last_success_at__isnull=True)
         | Q(last_success_at__lt=now - SUCCESS_GRAIN)
         | Q(last_error_at__gte=F("last_success_at"))
     ).update(last_success_at=now)
-    _stamped[connection.pk] = now

@@ -50,9 +50,9 @@ def test_a_call_answering_after_a_failed_token_refresh_reads_answered(monkeypatc
 
 
 def test_another_processes_error_is_answered_by_a_call_within_the_memo(monkeypatch):
-    """BREAK (design weakness: the memo's comment promises an error another process
-    recorded is answered "at most 5 s later"; it is answered only by a call made 5 s after
-    this process's stamp, which may be the next scheduled pull).
+    """BREAK, fixed by taking the memo out (design weakness: the memo's comment promised an
+    error another process recorded is answered "at most 5 s later"; it was answered only by a
+    call made 5 s after this process's stamp, which may be the next scheduled pull).
 
     GIVEN this process stamped a connection at t0 and another worker recorded an error at
           t0+1 s (its own process: this process's memo is not cleared)
