@@ -22,8 +22,11 @@ def with_health(clients, findings: bool = True):
     )
     books_currency = SyncSettings.objects.filter(client=OuterRef("pk")).values("books_currency")
     broken = Connection.objects.filter(client=OuterRef("pk"), status__in=BROKEN)
-    # The worst open integration incident: "broken" sorts before "degraded".
-    incident = Incident.objects.filter(client=OuterRef("pk"), resolved_at=None).order_by("level")
+    # The worst open integration incident ("broken" sorts before "degraded"), the oldest of
+    # equals: its level and its words are read apart, so they must name the same one.
+    incident = Incident.objects.filter(client=OuterRef("pk"), resolved_at=None).order_by(
+        "level", "opened_at", "pk"
+    )
 
     def total(queryset, expression):
         return Subquery(queryset.order_by().values("client").annotate(v=expression).values("v")[:1])
