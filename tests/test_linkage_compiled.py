@@ -1,5 +1,6 @@
-"""The matcher's hot modules compiled by mypyc (`sync/linkage/compiled.py`, decision 0028):
-used only when built from these very sources, and deciding exactly as the plain modules do.
+"""The matcher's hot modules compiled by mypyc and its native core (`sync/linkage/compiled.py`,
+decision 0028): used only when built from these very sources, and deciding exactly as the
+plain modules do.
 Pure: no database."""
 
 import json
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from sync.linkage import Matcher, compiled
+from sync.linkage.blocking import CANDIDATES, TIED, BlockIndex, probes
+from sync.linkage.records import Features
 from tests.test_linkage import world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,3 +108,29 @@ def test_the_plain_modules_can_be_asked_for(tmp_path, monkeypatch):
     assert compiled.built(build) is not None
     monkeypatch.setenv("SYNCFIRM_LINKAGE_COMPILED", "0")
     assert compiled.built(build) is None
+
+
+def test_the_native_index_ranks_every_candidate_as_the_plain_one():
+    """GIVEN the block index's native core and the plain dicts, filled with the same books
+    WHEN every record searches both (and more customers are added between searches) THEN
+    the same candidates come back in the same order, every sum the same double."""
+    require_build()
+    books, crm, _ = world(size=800)
+    native, plain = BlockIndex(), BlockIndex()
+    plain.native = None
+    assert native.native is not None
+    for index in (native, plain):
+        for p in books[:600]:
+            index.add(Features(p))
+    searched = [Features(p) for p in crm]
+    for n, f in enumerate(searched):
+        if n % 100 == 0:  # customers created during the run are found by later records
+            for index in (native, plain):
+                index.add(Features(books[600 + n // 100]))
+        keys = probes(f)
+        ours = native.native.rank(keys, CANDIDATES + TIED)
+        theirs = plain._rank(keys, CANDIDATES + TIED)
+        assert repr(ours) == repr(theirs)
+        assert native.candidates(f) == plain.candidates(f)
+        assert native.counts_by_kind(f) == plain.counts_by_kind(f)
+    assert native.size == plain.size == native.native.size

@@ -7,11 +7,17 @@ import math
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import combinations
+from typing import Any
 
 from rapidfuzz import fuzz
 
 from .names import NICKNAMES, sound_key
 from .records import Features
+
+try:  # the native core, built with the compiled modules (`compiled.py`): the same answers
+    from ._native import Index as _NativeIndex
+except ImportError:  # not built: the plain Python below
+    _NativeIndex = None
 
 MAX_BLOCK = 60  # a key shared by more records than this does not narrow the search
 CANDIDATES = 6  # compared in full per record (the partner is the first in 99.8 %)
@@ -109,10 +115,18 @@ def probes(f: Features) -> list[str]:
 
 
 class BlockIndex:
+    """The parties' blocks, by key. Where the native core is built (`_native.c`) it keeps
+    them as flat C arrays and sums a search's candidates in a C array; otherwise the dicts
+    below. Both give the same candidates in the same order, every sum the same double."""
+
     def __init__(self, parties: Iterable[Features] = ()):
-        self.blocks: dict[str, list[int]] = {}
+        self.blocks: dict[str, list[int]] = {}  # the plain form's (empty with the native)
         self.names: list[str] = []  # to order candidates tied at the cut
         self.size = 0
+        self.native: Any = None
+        if _NativeIndex is not None:
+            self.native = _NativeIndex(RARITY, KINDS, TYPO_KEYS, MAX_BLOCK, TYPO_BLOCK,
+                                       IDENTIFIER_BLOCK)  # fmt: skip
         for f in parties:
             self.add(f)
 
@@ -120,6 +134,9 @@ class BlockIndex:
         i = self.size
         self.size += 1
         self.names.append(f.sorted_name)
+        if self.native is not None:
+            self.native.add(keys(f))
+            return i
         blocks = self.blocks
         for key in keys(f):  # a block past MAX_BLOCK is kept but never searched
             block = blocks.get(key)
@@ -132,10 +149,22 @@ class BlockIndex:
     def candidates(self, f: Features, limit: int = CANDIDATES) -> list[int]:
         """Indexes of the parties sharing the most (and rarest) keys with `f`, best first,
         then any other party sharing an identifier with it."""
+        if self.native is not None:
+            best, sums, sure = self.native.rank(probes(f), limit + TIED)
+        else:
+            best, sums, sure = self._rank(probes(f), limit + TIED)
+        if len(best) > limit and sums[limit - 1] == sums[limit]:
+            best = self._untie(f, sums, best, limit)
+        best = best[:limit]
+        return best + [i for i in sure if i not in best]
+
+    def _rank(self, probes: list[str], keep: int) -> tuple[list[int], list[float], list[int]]:
+        """The `keep` parties sharing the most (and rarest) keys, best first, with their sums,
+        and the parties sharing a rare identifier, in ascending order (`_native.c`'s `rank`)."""
         blocks = self.blocks
         shared: dict[int, float] = {}
         sure: set[int] = set()
-        for key in probes(f):
+        for key in probes:
             block = blocks.get(key)
             if not block:
                 continue
@@ -149,18 +178,15 @@ class BlockIndex:
                     sure.update(block)
         # heapq.nlargest's answer (ties in first-shared order), sorted in C: a few hundred
         # candidates at most, so sorting them all is cheaper than nlargest's Python heap
-        best = sorted(shared, key=shared.__getitem__, reverse=True)[: limit + TIED]
-        if len(best) > limit and shared[best[limit - 1]] == shared[best[limit]]:
-            best = self._untie(f, shared, best, limit)
-        best = best[:limit]
-        return best + sorted(sure.difference(best))
+        best = sorted(shared, key=shared.__getitem__, reverse=True)[:keep]
+        return best, [shared[i] for i in best], sorted(sure)
 
-    def _untie(self, f: Features, shared: dict[int, float], best: list[int], limit: int):
+    def _untie(self, f: Features, sums: list[float], best: list[int], limit: int) -> list[int]:
         """Candidates tied at the cut (ten "Pro ..." companies sharing one word with "Pro
         Restauamt") are ordered by how alike their names are, not by when they were added."""
-        cut = shared[best[limit - 1]]
-        above = [i for i in best if shared[i] > cut]
-        tied = [i for i in best if shared[i] == cut]
+        cut = sums[limit - 1]
+        above = [i for i, s in zip(best, sums, strict=True) if s > cut]
+        tied = [i for i, s in zip(best, sums, strict=True) if s == cut]
         names, name = self.names, f.sorted_name
         tied.sort(key=lambda i: -fuzz.ratio(name, names[i]))
         return above + tied
@@ -169,8 +195,12 @@ class BlockIndex:
         """How many candidates each kind of key brings (written down per key)."""
         out: dict[str, int] = {}
         for key in keys(f):
-            block = self.blocks.get(key)
-            if block and len(block) <= MAX_BLOCK:
+            size = (
+                self.native.size_of(key)
+                if self.native is not None
+                else len(self.blocks.get(key, ()))
+            )
+            if size and size <= MAX_BLOCK:
                 kind = key.split(":", 1)[0]
-                out[kind] = out.get(kind, 0) + len(block)
+                out[kind] = out.get(kind, 0) + size
         return out

@@ -6,7 +6,8 @@ of the Python they were compiled for. On import, the package puts BUILD first on
 only when that stamp is this checkout's fingerprint: an edited module, another Python or a
 half-written build leaves the plain Python modules in use, never a stale compiled one. They
 are the same code either way (same decisions, record by record: decision 0028); compiled,
-the companies' 20,000 x 20,000 takes about a sixth less CPU.
+the companies' 20,000 x 20,000 takes about a sixth less CPU. The block index's native core
+(`_native.c`) is built with them, under the same stamp, and used only with them.
 
 SYNCFIRM_LINKAGE_COMPILED=0 keeps the plain modules even when a matching build exists (what
 the test that holds both to the same decisions runs under).
@@ -20,6 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 COMPILED = ("names", "records", "compare", "blocking", "model", "matcher")
+NATIVE = "_native.c"  # the block index's native core, built beside them (`blocking.py`)
 BUILD = HERE.parent.parent / "build" / "linkage"  # the repository's build/, kept out of git
 STAMP = "STAMP"
 
@@ -30,6 +32,7 @@ def fingerprint(sources: Path = HERE) -> str:
     digest.update(f"{sys.version}|{sysconfig.get_config_var('SOABI')}".encode())
     for name in COMPILED:
         digest.update(name.encode() + b"\0" + (sources / f"{name}.py").read_bytes() + b"\0")
+    digest.update(NATIVE.encode() + b"\0" + (sources / NATIVE).read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -46,7 +49,7 @@ def built(build: Path = BUILD, sources: Path = HERE) -> Path | None:
 
 
 def in_use() -> bool:
-    """Whether this process runs the compiled modules."""
-    from . import compare
+    """Whether this process runs the compiled modules (and the native core with them)."""
+    from . import blocking, compare
 
-    return not compare.__file__.endswith(".py")
+    return not compare.__file__.endswith(".py") and blocking.BlockIndex().native is not None

@@ -1,0 +1,487 @@
+/* The block index's native core (decision 0028, fourth round), built beside the mypyc
+ * modules by scripts/build_linkage.py and used only with them (the same stamp).
+ *
+ * `Index` keeps what `blocking.BlockIndex` keeps in Python dicts: each key's block of party
+ * numbers, as a flat C array, and the key's kind (how much it counts, whether it is an
+ * identifier, whether it is a typo key) read once when its block is made. `rank` sums each
+ * candidate's shared keys' rarity in a C array, in the order the Python code sums them (so
+ * every sum is the same double, bit for bit), and sorts them as Python's stable
+ * `sorted(..., reverse=True)` does: the larger sum first, ties in first-shared order.
+ * blocking.py holds the plain Python code that gives the same answers; a test holds the two
+ * to each other.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int32_t *ids;   /* the block's members in the order they were added, when more than one */
+    int32_t len;
+    int32_t cap;
+    int32_t one;    /* a block of one keeps its member here (most blocks: no allocation) */
+    uint8_t strong; /* how much the key counts (3 for a strong identifier, else 1) */
+    uint8_t identifier;
+    uint8_t typo;
+} Block;
+
+static inline int32_t *members(Block *block) {
+    return block->cap <= 1 ? &block->one : block->ids;
+}
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *numbers;   /* key (str) -> block number (int) */
+    Block *blocks;
+    Py_ssize_t nblocks, capblocks;
+    Py_ssize_t size;     /* parties added */
+    /* per party, for one search: the running sum and whether it was touched */
+    double *sums;
+    uint8_t *touched;
+    Py_ssize_t capparties;
+    int32_t *order;      /* touched parties in first-shared order */
+    int32_t *sure;
+    Py_ssize_t capwork;
+    /* the rules, from blocking.py */
+    double *rarity;
+    Py_ssize_t nrarity;
+    PyObject *kinds;     /* 2-character prefix -> (strong, identifier) */
+    PyObject *typo_kinds; /* 3-character prefixes of typo keys */
+    Py_ssize_t max_block, typo_block, identifier_block;
+} Index;
+
+static void Index_dealloc(Index *self) {
+    for (Py_ssize_t b = 0; b < self->nblocks; b++) {
+        if (self->blocks[b].cap > 1) {
+            free(self->blocks[b].ids);
+        }
+    }
+    free(self->blocks);
+    free(self->sums);
+    free(self->touched);
+    free(self->order);
+    free(self->sure);
+    free(self->rarity);
+    Py_XDECREF(self->numbers);
+    Py_XDECREF(self->kinds);
+    Py_XDECREF(self->typo_kinds);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int Index_init(Index *self, PyObject *args, PyObject *kwds) {
+    static char *names[] = {"rarity", "kinds", "typo_kinds", "max_block", "typo_block",
+                            "identifier_block", NULL};
+    PyObject *rarity, *kinds, *typo_kinds;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!On|nn", names, &PyList_Type, &rarity,
+                                     &PyDict_Type, &kinds, &typo_kinds, &self->max_block,
+                                     &self->typo_block, &self->identifier_block)) {
+        return -1;
+    }
+    if (self->numbers != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Index initialised twice");
+        return -1;
+    }
+    self->nrarity = PyList_GET_SIZE(rarity);
+    if (self->nrarity <= self->max_block) {
+        PyErr_SetString(PyExc_ValueError, "a rarity is needed for every block size searched");
+        return -1;
+    }
+    self->rarity = malloc(sizeof(double) * self->nrarity);
+    if (self->rarity == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t n = 0; n < self->nrarity; n++) {
+        self->rarity[n] = PyFloat_AsDouble(PyList_GET_ITEM(rarity, n));
+        if (self->rarity[n] == -1.0 && PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    self->numbers = PyDict_New();
+    if (self->numbers == NULL) {
+        return -1;
+    }
+    Py_INCREF(kinds);
+    self->kinds = kinds;
+    Py_INCREF(typo_kinds);
+    self->typo_kinds = typo_kinds;
+    return 0;
+}
+
+static int grow_parties(Index *self, Py_ssize_t need) {
+    if (need <= self->capparties) {
+        return 0;
+    }
+    Py_ssize_t cap = self->capparties ? self->capparties : 1024;
+    while (cap < need) {
+        cap *= 2;
+    }
+    double *sums = realloc(self->sums, sizeof(double) * cap);
+    if (sums == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->sums = sums;
+    uint8_t *touched = realloc(self->touched, cap);
+    if (touched == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(touched + self->capparties, 0, cap - self->capparties);
+    self->touched = touched;
+    self->capparties = cap;
+    return 0;
+}
+
+static int grow_work(Index *self, Py_ssize_t need) {
+    if (need <= self->capwork) {
+        return 0;
+    }
+    Py_ssize_t cap = self->capwork ? self->capwork : 1024;
+    while (cap < need) {
+        cap *= 2;
+    }
+    int32_t *order = realloc(self->order, sizeof(int32_t) * cap);
+    if (order == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->order = order;
+    int32_t *sure = realloc(self->sure, sizeof(int32_t) * cap);
+    if (sure == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->sure = sure;
+    self->capwork = cap;
+    return 0;
+}
+
+/* The key's kind, read once when its block is made: its first two characters in `kinds`,
+ * its first three in `typo_kinds`. */
+static int read_kind(Index *self, PyObject *key, Block *block) {
+    block->strong = 1;
+    block->identifier = 0;
+    block->typo = 0;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(key);
+    PyObject *prefix = PyUnicode_Substring(key, 0, length < 2 ? length : 2);
+    if (prefix == NULL) {
+        return -1;
+    }
+    PyObject *kind = PyDict_GetItemWithError(self->kinds, prefix); /* borrowed */
+    Py_DECREF(prefix);
+    if (kind == NULL) {
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+    } else {
+        long strong;
+        int identifier;
+        if (!PyArg_ParseTuple(kind, "lp", &strong, &identifier)) {
+            return -1;
+        }
+        block->strong = (uint8_t)strong;
+        block->identifier = (uint8_t)identifier;
+    }
+    prefix = PyUnicode_Substring(key, 0, length < 3 ? length : 3);
+    if (prefix == NULL) {
+        return -1;
+    }
+    int typo = PySequence_Contains(self->typo_kinds, prefix);
+    Py_DECREF(prefix);
+    if (typo < 0) {
+        return -1;
+    }
+    block->typo = (uint8_t)typo;
+    return 0;
+}
+
+static int block_append(Block *block, int32_t party) {
+    if (block->len == 0) {
+        block->one = party;
+        block->cap = 1;
+        block->len = 1;
+        return 0;
+    }
+    if (block->len == block->cap) {
+        int32_t cap = block->cap * 2;
+        int32_t *ids = block->cap == 1 ? malloc(sizeof(int32_t) * cap)
+                                       : realloc(block->ids, sizeof(int32_t) * cap);
+        if (ids == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        if (block->cap == 1) {
+            ids[0] = block->one;
+        }
+        block->ids = ids;
+        block->cap = cap;
+    }
+    block->ids[block->len++] = party;
+    return 0;
+}
+
+/* add(keys): the next party, with its blocking keys; returns its number. */
+static PyObject *Index_add(Index *self, PyObject *keys) {
+    if (!PyList_Check(keys)) {
+        PyErr_SetString(PyExc_TypeError, "keys must be a list of str");
+        return NULL;
+    }
+    if (self->size >= INT32_MAX || grow_parties(self, self->size + 1) < 0) {
+        return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+    }
+    int32_t party = (int32_t)self->size;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(keys); k++) {
+        PyObject *key = PyList_GET_ITEM(keys, k);
+        if (!PyUnicode_Check(key)) {
+            PyErr_SetString(PyExc_TypeError, "keys must be a list of str");
+            return NULL;
+        }
+        PyObject *number = PyDict_GetItemWithError(self->numbers, key); /* borrowed */
+        Block *block;
+        if (number == NULL) {
+            if (PyErr_Occurred()) {
+                return NULL;
+            }
+            if (self->nblocks == self->capblocks) {
+                Py_ssize_t cap = self->capblocks ? self->capblocks * 2 : 4096;
+                Block *blocks = realloc(self->blocks, sizeof(Block) * cap);
+                if (blocks == NULL) {
+                    return PyErr_NoMemory();
+                }
+                self->blocks = blocks;
+                self->capblocks = cap;
+            }
+            block = &self->blocks[self->nblocks];
+            memset(block, 0, sizeof(Block));
+            if (read_kind(self, key, block) < 0) {
+                return NULL;
+            }
+            number = PyLong_FromSsize_t(self->nblocks);
+            if (number == NULL) {
+                return NULL;
+            }
+            int failed = PyDict_SetItem(self->numbers, key, number);
+            Py_DECREF(number);
+            if (failed < 0) {
+                return NULL;
+            }
+            self->nblocks++;
+        } else {
+            block = &self->blocks[PyLong_AsSsize_t(number)];
+        }
+        if (block_append(block, party) < 0) {
+            return NULL;
+        }
+    }
+    self->size++;
+    return PyLong_FromSsize_t(party);
+}
+
+static Block *find(Index *self, PyObject *key) {
+    PyObject *number = PyDict_GetItemWithError(self->numbers, key);
+    if (number == NULL) {
+        return NULL;
+    }
+    return &self->blocks[PyLong_AsSsize_t(number)];
+}
+
+/* size_of(key): how many parties share the key (0: none). */
+static PyObject *Index_size_of(Index *self, PyObject *key) {
+    if (!PyUnicode_Check(key)) {
+        PyErr_SetString(PyExc_TypeError, "a key is a str");
+        return NULL;
+    }
+    Block *block = find(self, key);
+    if (block == NULL && PyErr_Occurred()) {
+        return NULL;
+    }
+    return PyLong_FromLong(block == NULL ? 0 : block->len);
+}
+
+static Index *sorting; /* the index whose sums `by_sum` reads (one search at a time: the GIL) */
+
+/* The larger sum first; equal sums in the order first shared (Python's stable sort). */
+static int by_sum(const void *x, const void *y) {
+    int32_t a = ((const int32_t *)x)[0], b = ((const int32_t *)y)[0];
+    int32_t pa = ((const int32_t *)x)[1], pb = ((const int32_t *)y)[1];
+    double sa = sorting->sums[a], sb = sorting->sums[b];
+    if (sa > sb) {
+        return -1;
+    }
+    if (sa < sb) {
+        return 1;
+    }
+    return (pa > pb) - (pa < pb);
+}
+
+static int by_number(const void *x, const void *y) {
+    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* rank(probes, keep) -> (best, sums, sure): the `keep` parties with the largest sums of
+ * their shared keys' rarity, best first (ties in first-shared order), their sums, and every
+ * party sharing a rare identifier with the probes, in ascending order. As
+ * `blocking.BlockIndex._rank`. */
+static PyObject *Index_rank(Index *self, PyObject *args) {
+    PyObject *probes;
+    Py_ssize_t keep;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &probes, &keep)) {
+        return NULL;
+    }
+    Py_ssize_t touched = 0, sure = 0;
+    int failed = 0;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(probes); k++) {
+        PyObject *key = PyList_GET_ITEM(probes, k);
+        if (!PyUnicode_Check(key)) {
+            PyErr_SetString(PyExc_TypeError, "probes must be a list of str");
+            failed = 1;
+            break;
+        }
+        Block *block = find(self, key);
+        if (block == NULL) {
+            if (PyErr_Occurred()) {
+                failed = 1;
+                break;
+            }
+            continue;
+        }
+        Py_ssize_t size = block->len;
+        if (!(size <= self->typo_block || (size <= self->max_block && !block->typo))) {
+            continue;
+        }
+        if (grow_work(self, touched + sure + size) < 0) {
+            failed = 1;
+            break;
+        }
+        double weight = self->rarity[size] * (double)block->strong;
+        int32_t *ids = members(block);
+        for (Py_ssize_t j = 0; j < size; j++) {
+            int32_t i = ids[j];
+            if (self->touched[i]) {
+                self->sums[i] += weight;
+            } else {
+                self->touched[i] = 1;
+                self->sums[i] = 0.0 + weight;
+                self->order[touched++] = i;
+            }
+        }
+        if (block->identifier && size <= self->identifier_block) {
+            for (Py_ssize_t j = 0; j < size; j++) {
+                self->sure[sure++] = ids[j];
+            }
+        }
+    }
+    PyObject *out = NULL;
+    int32_t *pairs = NULL;
+    if (!failed) {
+        pairs = malloc(sizeof(int32_t) * 2 * (touched ? touched : 1));
+        if (pairs == NULL) {
+            PyErr_NoMemory();
+            failed = 1;
+        }
+    }
+    if (!failed) {
+        for (Py_ssize_t t = 0; t < touched; t++) {
+            pairs[2 * t] = self->order[t];
+            pairs[2 * t + 1] = (int32_t)t;
+        }
+        sorting = self;
+        qsort(pairs, touched, sizeof(int32_t) * 2, by_sum);
+        Py_ssize_t n = keep < touched ? keep : touched;
+        PyObject *best = PyList_New(n), *sums = PyList_New(n);
+        qsort(self->sure, sure, sizeof(int32_t), by_number);
+        Py_ssize_t distinct = 0;
+        for (Py_ssize_t s = 0; s < sure; s++) {
+            if (distinct == 0 || self->sure[distinct - 1] != self->sure[s]) {
+                self->sure[distinct++] = self->sure[s];
+            }
+        }
+        PyObject *sured = PyList_New(distinct);
+        if (best != NULL && sums != NULL && sured != NULL) {
+            for (Py_ssize_t b = 0; b < n && !failed; b++) {
+                PyObject *i = PyLong_FromLong(pairs[2 * b]);
+                PyObject *s = PyFloat_FromDouble(self->sums[pairs[2 * b]]);
+                if (i == NULL || s == NULL) {
+                    Py_XDECREF(i);
+                    Py_XDECREF(s);
+                    failed = 1;
+                    break;
+                }
+                PyList_SET_ITEM(best, b, i);
+                PyList_SET_ITEM(sums, b, s);
+            }
+            for (Py_ssize_t s = 0; s < distinct && !failed; s++) {
+                PyObject *i = PyLong_FromLong(self->sure[s]);
+                if (i == NULL) {
+                    failed = 1;
+                    break;
+                }
+                PyList_SET_ITEM(sured, s, i);
+            }
+            if (!failed) {
+                out = PyTuple_Pack(3, best, sums, sured);
+            }
+        }
+        Py_XDECREF(best);
+        Py_XDECREF(sums);
+        Py_XDECREF(sured);
+    }
+    free(pairs);
+    for (Py_ssize_t t = 0; t < touched; t++) {
+        self->touched[self->order[t]] = 0;
+    }
+    return out;
+}
+
+static PyObject *Index_len(Index *self, void *closure) {
+    return PyLong_FromSsize_t(self->size);
+}
+
+static PyMethodDef Index_methods[] = {
+    {"add", (PyCFunction)Index_add, METH_O, "add(keys) -> the party's number"},
+    {"size_of", (PyCFunction)Index_size_of, METH_O, "size_of(key) -> parties sharing it"},
+    {"rank", (PyCFunction)Index_rank, METH_VARARGS, "rank(probes, keep) -> (best, sums, sure)"},
+    {NULL},
+};
+
+static PyGetSetDef Index_getset[] = {
+    {"size", (getter)Index_len, NULL, "parties added", NULL},
+    {NULL},
+};
+
+static PyTypeObject IndexType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sync.linkage._native.Index",
+    .tp_basicsize = sizeof(Index),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The blocks of a BlockIndex as flat C arrays (blocking.py).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Index_init,
+    .tp_dealloc = (destructor)Index_dealloc,
+    .tp_methods = Index_methods,
+    .tp_getset = Index_getset,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "sync.linkage._native",
+    "The customer matcher's native core (decision 0028).", -1, NULL,
+};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    if (PyType_Ready(&IndexType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) {
+        return NULL;
+    }
+    Py_INCREF(&IndexType);
+    if (PyModule_AddObject(m, "Index", (PyObject *)&IndexType) < 0) {
+        Py_DECREF(&IndexType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
