@@ -2,7 +2,8 @@
  * modules by scripts/build_linkage.py and used only with them (the same stamp).
  *
  * `Index` keeps what `blocking.BlockIndex` keeps in Python dicts: each key's block of party
- * numbers, as a flat C array, and the key's kind (how much it counts, whether it is an
+ * numbers, as a flat C array, found through a flat hash table holding each key's hash (worked
+ * out once per key string, as a dict does) beside its block's number, and the key's kind (how much it counts, whether it is an
  * identifier, whether it is a typo key) read once when its block is made. `rank` sums each
  * candidate's shared keys' rarity in a C array, in the order the Python code sums them (so
  * every sum is the same double, bit for bit), and sorts them as Python's stable
@@ -31,8 +32,15 @@ static inline int32_t *members(Block *block) {
 }
 
 typedef struct {
+    Py_hash_t hash;
+    PyObject *key; /* a str, owned; NULL: a free slot */
+    int32_t block;
+} Slot;
+
+typedef struct {
     PyObject_HEAD
-    PyObject *numbers;   /* key (str) -> block number (int) */
+    Slot *slots;         /* key -> block number: open addressing, at most half full */
+    size_t mask;         /* slots - 1 (a power of two) */
     Block *blocks;
     Py_ssize_t nblocks, capblocks;
     Py_ssize_t size;     /* parties added */
@@ -63,7 +71,12 @@ static void Index_dealloc(Index *self) {
     free(self->order);
     free(self->sure);
     free(self->rarity);
-    Py_XDECREF(self->numbers);
+    if (self->slots != NULL) {
+        for (size_t n = 0; n <= self->mask; n++) {
+            Py_XDECREF(self->slots[n].key);
+        }
+        free(self->slots);
+    }
     Py_XDECREF(self->kinds);
     Py_XDECREF(self->typo_kinds);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -78,7 +91,7 @@ static int Index_init(Index *self, PyObject *args, PyObject *kwds) {
                                      &self->typo_block, &self->identifier_block)) {
         return -1;
     }
-    if (self->numbers != NULL) {
+    if (self->slots != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Index initialised twice");
         return -1;
     }
@@ -98,8 +111,10 @@ static int Index_init(Index *self, PyObject *args, PyObject *kwds) {
             return -1;
         }
     }
-    self->numbers = PyDict_New();
-    if (self->numbers == NULL) {
+    self->mask = (1 << 16) - 1;
+    self->slots = calloc(self->mask + 1, sizeof(Slot));
+    if (self->slots == NULL) {
+        PyErr_NoMemory();
         return -1;
     }
     Py_INCREF(kinds);
@@ -222,6 +237,51 @@ static int block_append(Block *block, int32_t party) {
     return 0;
 }
 
+static inline int same(PyObject *a, PyObject *b) {
+    if (a == b) {
+        return 1;
+    }
+    Py_ssize_t length = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return length == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b) &&
+           memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)length * kind) == 0;
+}
+
+/* The slot of `key` (hash `hash`): its own, or the free one where it would go. */
+static inline Slot *slot_of(Index *self, PyObject *key, Py_hash_t hash) {
+    size_t n = (size_t)hash & self->mask;
+    for (;;) {
+        Slot *slot = &self->slots[n];
+        if (slot->key == NULL || (slot->hash == hash && same(slot->key, key))) {
+            return slot;
+        }
+        n = (n + 1) & self->mask;
+    }
+}
+
+static int grow_slots(Index *self) {
+    size_t size = (self->mask + 1) * 2;
+    Slot *slots = calloc(size, sizeof(Slot));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t n = 0; n <= self->mask; n++) {
+        Slot *old = &self->slots[n];
+        if (old->key != NULL) {
+            size_t m = (size_t)old->hash & (size - 1);
+            while (slots[m].key != NULL) {
+                m = (m + 1) & (size - 1);
+            }
+            slots[m] = *old;
+        }
+    }
+    free(self->slots);
+    self->slots = slots;
+    self->mask = size - 1;
+    return 0;
+}
+
 /* add(keys): the next party, with its blocking keys; returns its number. */
 static PyObject *Index_add(Index *self, PyObject *keys) {
     if (!PyList_Check(keys)) {
@@ -238,11 +298,21 @@ static PyObject *Index_add(Index *self, PyObject *keys) {
             PyErr_SetString(PyExc_TypeError, "keys must be a list of str");
             return NULL;
         }
-        PyObject *number = PyDict_GetItemWithError(self->numbers, key); /* borrowed */
+        Py_hash_t hash = PyObject_Hash(key);
+        if (hash == -1) {
+            return NULL;
+        }
+        Slot *slot = slot_of(self, key, hash);
         Block *block;
-        if (number == NULL) {
-            if (PyErr_Occurred()) {
-                return NULL;
+        if (slot->key == NULL) {
+            if (self->nblocks >= INT32_MAX) {
+                return PyErr_NoMemory();
+            }
+            if ((size_t)(self->nblocks + 1) * 2 > self->mask + 1) {
+                if (grow_slots(self) < 0) {
+                    return NULL;
+                }
+                slot = slot_of(self, key, hash);
             }
             if (self->nblocks == self->capblocks) {
                 Py_ssize_t cap = self->capblocks ? self->capblocks * 2 : 4096;
@@ -258,18 +328,12 @@ static PyObject *Index_add(Index *self, PyObject *keys) {
             if (read_kind(self, key, block) < 0) {
                 return NULL;
             }
-            number = PyLong_FromSsize_t(self->nblocks);
-            if (number == NULL) {
-                return NULL;
-            }
-            int failed = PyDict_SetItem(self->numbers, key, number);
-            Py_DECREF(number);
-            if (failed < 0) {
-                return NULL;
-            }
-            self->nblocks++;
+            Py_INCREF(key);
+            slot->key = key;
+            slot->hash = hash;
+            slot->block = (int32_t)self->nblocks++;
         } else {
-            block = &self->blocks[PyLong_AsSsize_t(number)];
+            block = &self->blocks[slot->block];
         }
         if (block_append(block, party) < 0) {
             return NULL;
@@ -279,12 +343,14 @@ static PyObject *Index_add(Index *self, PyObject *keys) {
     return PyLong_FromSsize_t(party);
 }
 
+/* The key's block; NULL, an error set or not (a key no party has). */
 static Block *find(Index *self, PyObject *key) {
-    PyObject *number = PyDict_GetItemWithError(self->numbers, key);
-    if (number == NULL) {
+    Py_hash_t hash = PyObject_Hash(key);
+    if (hash == -1) {
         return NULL;
     }
-    return &self->blocks[PyLong_AsSsize_t(number)];
+    Slot *slot = slot_of(self, key, hash);
+    return slot->key == NULL ? NULL : &self->blocks[slot->block];
 }
 
 /* size_of(key): how many parties share the key (0: none). */
