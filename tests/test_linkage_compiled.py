@@ -5,6 +5,7 @@ Pure: no database."""
 
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.linkage import Matcher, compiled
+from sync.linkage import Matcher, Party, compare, compiled
 from sync.linkage.blocking import CANDIDATES, TIED, BlockIndex, probes
 from sync.linkage.records import Features
 from tests.test_linkage import world
@@ -134,3 +135,40 @@ def test_the_native_index_ranks_every_candidate_as_the_plain_one():
         assert native.candidates(f) == plain.candidates(f)
         assert native.counts_by_kind(f) == plain.counts_by_kind(f)
     assert native.size == plain.size == native.native.size
+
+
+ODD_PAIRS = [  # the rules' corners: no "@", short phones, other scripts, numbers, trade names
+    Party("o1", "Müller & Söhne GmbH", "info@müller.de", phone="12345", postal_code="80331",
+          city="München", line1="Hauptstraße 5", country="DE", tax_id="DE123456789"),
+    Party("o2", "Muller und Sohne", "infomüller.de", phone="2345", postal_code="80332",
+          city="Munchen", line1="Hauptstrasse 5", country="de", tax_id="DE123456788"),
+    Party("o3", "Unit 4 Holdings", "ab@x.com", phone="+13035550100", line1="4 Oak St"),
+    Party("o4", "Unit 5 Holdings", "abcd@x.com", phone="+17205550100", line1="Oak Street 4"),
+    Party("o5", "Acme Roofing LLC dba Peak Roofing", "abce@x.com", city="Denver", region="CO"),
+    Party("o6", "Peak Roofing", "abcf@y.com", city="Denvr", region="CO", postal_code="80202"),
+    Party("o7", "Smith, Robert", given_name="", family_name="", city="Denver", region="CA"),
+    Party("o8", "", given_name="Bob", family_name="Smith", region="CO", postal_code="80203"),
+    Party("o9", "Smith Residence", "bob@smith.org", website="smith.org", tax_id="12-3456789"),
+    Party("o10", "東京建設株式会社", "東京@建設.jp", city="東京", line1="千代田1-1"),
+    Party("o11", "東京建設", "東京@建設.jp", city="東京都", line1="千代田 1-1"),
+]  # fmt: skip
+
+
+def test_the_native_comparisons_give_every_pair_the_plain_levels():
+    """GIVEN the native comparisons and the plain Python ones WHEN every candidate pair of a
+    batch, random pairs and odd records (other scripts, no "@", trade names, people) are
+    compared THEN every pair gets the same ten levels."""
+    require_build()
+    assert compare.NATIVE
+    books, crm, _ = world(size=800)
+    matcher = Matcher(books)
+    odd = [Features(p) for p in ODD_PAIRS]
+    pairs = [(a, b) for a in odd for b in odd]
+    for p in crm:
+        f = matcher.prepare(p)
+        pairs += [(f, matcher.features[i]) for i in matcher.index.candidates(f, 12)]
+        pairs += [(f, o) for o in odd]
+    rng = random.Random(5)  # noqa: S311 - test data
+    pairs += [(rng.choice(matcher.features), rng.choice(matcher.features)) for _ in range(3000)]
+    for a, b in pairs:
+        assert compare.levels(a, b) == compare.python_levels(a, b), (a.party, b.party)

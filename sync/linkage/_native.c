@@ -506,6 +506,432 @@ static PyObject *Index_len(Index *self, void *closure) {
     return PyLong_FromSsize_t(self->size);
 }
 
+
+/* ---- The pair comparisons (`compare.levels`) over the strings themselves -------------------
+ *
+ * rapidfuzz's scorers are called through the C interface they export for rapidfuzz.process
+ * (`_RF_Scorer`, a capsule: version 3 of its structure, uncached calls), so every score is
+ * the one the Python call returns. The rules are `compare.levels`' rules, field by field;
+ * the rare name rules (a trade name, numbers in both names, heads of alike names, people's
+ * name parts) call the Python functions themselves.
+ */
+
+enum { RF_UINT8, RF_UINT16, RF_UINT32, RF_UINT64 };
+
+typedef struct _RF_String {
+    void (*dtor)(struct _RF_String *self);
+    int kind;
+    void *data;
+    int64_t length;
+    void *context;
+} RF_String;
+
+typedef struct _RF_Kwargs {
+    void (*dtor)(struct _RF_Kwargs *self);
+    void *context;
+} RF_Kwargs;
+
+typedef struct _RF_ScorerFunc {
+    void (*dtor)(struct _RF_ScorerFunc *self);
+    union {
+        int (*f64)(void);
+    } call;
+    void *context;
+} RF_ScorerFunc;
+
+typedef struct {
+    uint32_t flags;
+    union {
+        double f64;
+        int64_t i64;
+        size_t sizet;
+    } optimal_score, worst_score;
+} RF_ScorerFlags;
+
+typedef _Bool (*RF_F64)(const RF_String *, const RF_String *, const RF_Kwargs *, double, double,
+                        double *);
+typedef _Bool (*RF_SizeT)(const RF_String *, const RF_String *, const RF_Kwargs *, size_t, size_t,
+                          size_t *);
+
+typedef struct {
+    uint32_t version;
+    _Bool (*kwargs_init)(RF_Kwargs *self, PyObject *kwargs);
+    _Bool (*get_scorer_flags)(const RF_Kwargs *kwargs, RF_ScorerFlags *flags);
+    void *scorer_func_init;
+    void *uncached; /* a union of function pointers: f64, i64 or size_t results */
+} RF_Scorer;
+
+#define RF_SCORER_FLAG_RESULT_F64 ((uint32_t)1 << 5)
+#define RF_SCORER_FLAG_RESULT_SIZE_T ((uint32_t)1 << 7)
+
+typedef struct {
+    void *call;
+    RF_Kwargs kwargs;
+    int sizet; /* a size_t result (distances), else a double */
+} Scorer;
+
+static Scorer RATIO, TOKEN_SET, JARO_WINKLER, EDITS;
+static int scorers_ready = 0;
+/* The Python rules called for the rare cases: compare._name, compare._parts,
+ * compare._heads_agree, names.numbers_differ. */
+static PyObject *py_name, *py_parts, *py_heads_agree, *py_numbers_differ;
+
+static int scorer_from(Scorer *out, PyObject *function, int sizet) {
+    PyObject *capsule = PyObject_GetAttrString(function, "_RF_Scorer");
+    if (capsule == NULL) {
+        return -1;
+    }
+    RF_Scorer *scorer = PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule));
+    Py_DECREF(capsule);
+    if (scorer == NULL) {
+        return -1;
+    }
+    if (scorer->version != 3) {
+        PyErr_Format(PyExc_ImportError, "rapidfuzz scorer interface %u, not 3", scorer->version);
+        return -1;
+    }
+    PyObject *none = PyDict_New();
+    if (none == NULL) {
+        return -1;
+    }
+    _Bool made = scorer->kwargs_init(&out->kwargs, none);
+    Py_DECREF(none);
+    if (!made) {
+        return -1;
+    }
+    RF_ScorerFlags flags;
+    if (!scorer->get_scorer_flags(&out->kwargs, &flags)) {
+        return -1;
+    }
+    uint32_t wanted = sizet ? RF_SCORER_FLAG_RESULT_SIZE_T : RF_SCORER_FLAG_RESULT_F64;
+    if (!(flags.flags & wanted)) {
+        PyErr_SetString(PyExc_ImportError, "a rapidfuzz scorer of another result type");
+        return -1;
+    }
+    out->call = scorer->uncached;
+    out->sizet = sizet;
+    return out->call == NULL ? (PyErr_SetString(PyExc_ImportError, "no uncached scorer"), -1) : 0;
+}
+
+/* setup(ratio, token_set_ratio, jaro_winkler, distance, name, parts, heads_agree,
+ * numbers_differ): the scorers and the Python rules, once, from compare.py. */
+static PyObject *native_setup(PyObject *module, PyObject *args) {
+    PyObject *ratio, *token_set, *jaro, *edits, *name, *parts, *heads, *numbers;
+    if (!PyArg_ParseTuple(args, "OOOOOOOO", &ratio, &token_set, &jaro, &edits, &name, &parts,
+                          &heads, &numbers)) {
+        return NULL;
+    }
+    if (scorer_from(&RATIO, ratio, 0) < 0 || scorer_from(&TOKEN_SET, token_set, 0) < 0 ||
+        scorer_from(&JARO_WINKLER, jaro, 0) < 0 || scorer_from(&EDITS, edits, 1) < 0) {
+        return NULL;
+    }
+    Py_INCREF(name);
+    Py_INCREF(parts);
+    Py_INCREF(heads);
+    Py_INCREF(numbers);
+    py_name = name;
+    py_parts = parts;
+    py_heads_agree = heads;
+    py_numbers_differ = numbers;
+    scorers_ready = 1;
+    Py_RETURN_NONE;
+}
+
+static inline void rf_string(RF_String *out, PyObject *text, Py_ssize_t start, Py_ssize_t length) {
+    int kind = PyUnicode_KIND(text);
+    out->dtor = NULL;
+    out->kind = kind == PyUnicode_1BYTE_KIND ? RF_UINT8 : kind == PyUnicode_2BYTE_KIND ? RF_UINT16
+                                                                                       : RF_UINT32;
+    out->data = (char *)PyUnicode_DATA(text) + start * kind;
+    out->length = length;
+    out->context = NULL;
+}
+
+/* A score as the Python call gives it (score_cutoff as given there, 0 when none). */
+static int score(Scorer *scorer, PyObject *x, PyObject *y, double cutoff, double *result) {
+    RF_String a, b;
+    rf_string(&a, x, 0, PyUnicode_GET_LENGTH(x));
+    rf_string(&b, y, 0, PyUnicode_GET_LENGTH(y));
+    return ((RF_F64)scorer->call)(&a, &b, &scorer->kwargs, cutoff, cutoff, result) ? 0 : -1;
+}
+
+/* Whether two slices of strings are at most one edit apart (Levenshtein, score_cutoff=1). */
+static int one_edit(PyObject *x, Py_ssize_t xs, Py_ssize_t xn, PyObject *y, Py_ssize_t ys,
+                    Py_ssize_t yn) {
+    RF_String a, b;
+    size_t distance;
+    rf_string(&a, x, xs, xn);
+    rf_string(&b, y, ys, yn);
+    if (!((RF_SizeT)EDITS.call)(&a, &b, &EDITS.kwargs, 1, 1, &distance)) {
+        return -1;
+    }
+    return distance <= 1;
+}
+
+static inline int equal_slices(PyObject *x, Py_ssize_t xs, PyObject *y, Py_ssize_t ys,
+                               Py_ssize_t n) {
+    int xk = PyUnicode_KIND(x), yk = PyUnicode_KIND(y);
+    const void *xd = PyUnicode_DATA(x), *yd = PyUnicode_DATA(y);
+    if (xk == yk) {
+        return memcmp((const char *)xd + xs * xk, (const char *)yd + ys * yk, (size_t)n * xk) == 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyUnicode_READ(xk, xd, xs + i) != PyUnicode_READ(yk, yd, ys + i)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static inline int equal(PyObject *x, PyObject *y) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(x);
+    return x == y || (n == PyUnicode_GET_LENGTH(y) && equal_slices(x, 0, y, 0, n));
+}
+
+#define EMPTY(s) (PyUnicode_GET_LENGTH(s) == 0)
+
+/* A record's fields in the order `compare._row` lays them out. */
+enum {
+    R_NAME, R_RAW, R_SORTED, R_NUMBERS, R_TOKENS, R_GIVEN, R_FAMILY, R_TRADE, R_EMAIL, R_DOMAIN,
+    R_WEBSITE, R_PHONE, R_LINE1, R_LINE1_SORTED, R_POSTAL, R_CITY, R_REGION, R_COUNTRY, R_TAX,
+    R_FIELDS
+};
+
+static PyObject *level(long n) {
+    return PyLong_FromLong(n); /* small ints: cached, no allocation */
+}
+
+/* -1 on an error, otherwise the level or -2 for None (`compare._one_name`). */
+static long one_name(PyObject **a, PyObject **b, PyObject *fa, PyObject *fb) {
+    if (EMPTY(a[R_NAME]) || EMPTY(b[R_NAME]) || (!EMPTY(a[R_FAMILY]) && !EMPTY(b[R_FAMILY]))) {
+        return -2;
+    }
+    if (PyTuple_GET_SIZE(a[R_NUMBERS]) && PyTuple_GET_SIZE(b[R_NUMBERS])) {
+        PyObject *differ = PyObject_CallFunctionObjArgs(py_numbers_differ, a[R_NUMBERS],
+                                                        b[R_NUMBERS], NULL);
+        if (differ == NULL) {
+            return -1;
+        }
+        int yes = PyObject_IsTrue(differ);
+        Py_DECREF(differ);
+        if (yes) {
+            return yes < 0 ? -1 : 0;
+        }
+    }
+    if (equal(a[R_RAW], b[R_RAW])) {
+        return 4;
+    }
+    if (equal(a[R_NAME], b[R_NAME]) || equal(a[R_SORTED], b[R_SORTED])) {
+        return 3;
+    }
+    double sorted_alike, alike;
+    if (score(&RATIO, a[R_SORTED], b[R_SORTED], 78, &sorted_alike) < 0 ||
+        score(&RATIO, a[R_NAME], b[R_NAME], 78, &alike) < 0) {
+        return -1;
+    }
+    if (sorted_alike > alike) { /* max(): the first of two equal scores */
+        alike = sorted_alike;
+    }
+    if (alike >= 90) {
+        return 2;
+    }
+    if (!(alike >= 78)) {
+        return 0;
+    }
+    PyObject *heads = PyObject_CallFunctionObjArgs(py_heads_agree, a[R_TOKENS], b[R_TOKENS], NULL);
+    if (heads == NULL) {
+        return -1;
+    }
+    int yes = PyObject_IsTrue(heads);
+    Py_DECREF(heads);
+    return yes < 0 ? -1 : yes ? 1 : 0;
+}
+
+/* levels(row_a, row_b, a, b) -> the pattern `compare.levels(a, b)` gives. */
+static PyObject *native_levels(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyTuple_CheckExact(args[0]) || !PyTuple_CheckExact(args[1]) ||
+        PyTuple_GET_SIZE(args[0]) != R_FIELDS || PyTuple_GET_SIZE(args[1]) != R_FIELDS) {
+        PyErr_SetString(PyExc_TypeError, "levels(row_a, row_b, a, b)");
+        return NULL;
+    }
+    if (!scorers_ready) {
+        PyErr_SetString(PyExc_RuntimeError, "levels before setup");
+        return NULL;
+    }
+    PyObject **a = &PyTuple_GET_ITEM(args[0], 0), **b = &PyTuple_GET_ITEM(args[1], 0);
+    PyObject *fa = args[2], *fb = args[3];
+    PyObject *out = PyTuple_New(10);
+    if (out == NULL) {
+        return NULL;
+    }
+    long n;
+    /* name */
+    if (a[R_TRADE] != Py_None || b[R_TRADE] != Py_None) {
+        PyObject *name = PyObject_CallFunctionObjArgs(py_name, fa, fb, NULL);
+        if (name == NULL) {
+            goto failed;
+        }
+        PyTuple_SET_ITEM(out, 0, name);
+    } else {
+        n = one_name(a, b, fa, fb);
+        if (n == -1) {
+            goto failed;
+        }
+        PyTuple_SET_ITEM(out, 0, n == -2 ? Py_NewRef(Py_None) : level(n));
+    }
+    /* first and last name */
+    int given_both = !EMPTY(a[R_GIVEN]) && !EMPTY(b[R_GIVEN]);
+    int family_both = !EMPTY(a[R_FAMILY]) && !EMPTY(b[R_FAMILY]);
+    if (given_both || family_both) {
+        PyObject *parts = PyObject_CallFunctionObjArgs(py_parts, fa, fb, NULL);
+        if (parts == NULL) {
+            goto failed;
+        }
+        if (!PyTuple_Check(parts) || PyTuple_GET_SIZE(parts) != 2) {
+            Py_DECREF(parts);
+            PyErr_SetString(PyExc_TypeError, "_parts gives two levels");
+            goto failed;
+        }
+        PyObject *given = given_both ? PyTuple_GET_ITEM(parts, 0) : Py_None;
+        PyObject *family = family_both ? PyTuple_GET_ITEM(parts, 1) : Py_None;
+        PyTuple_SET_ITEM(out, 1, Py_NewRef(given));
+        PyTuple_SET_ITEM(out, 2, Py_NewRef(family));
+        Py_DECREF(parts);
+    } else {
+        PyTuple_SET_ITEM(out, 1, Py_NewRef(Py_None));
+        PyTuple_SET_ITEM(out, 2, Py_NewRef(Py_None));
+    }
+    /* email */
+    PyObject *x = a[R_EMAIL], *y = b[R_EMAIL];
+    if (EMPTY(x) || EMPTY(y)) {
+        n = -2;
+    } else if (equal(x, y)) {
+        n = 3;
+    } else {
+        Py_ssize_t xl = PyUnicode_GET_LENGTH(x), yl = PyUnicode_GET_LENGTH(y);
+        Py_ssize_t xa = PyUnicode_FindChar(x, '@', 0, xl, 1);
+        Py_ssize_t ya = PyUnicode_FindChar(y, '@', 0, yl, 1);
+        if (xa == -2 || ya == -2) {
+            goto failed;
+        }
+        /* str.partition: no "@" leaves the whole as the mailbox and no domain */
+        Py_ssize_t x_local = xa < 0 ? xl : xa, y_local = ya < 0 ? yl : ya;
+        Py_ssize_t x_domain = xa < 0 ? xl : xa + 1, y_domain = ya < 0 ? yl : ya + 1;
+        Py_ssize_t x_dn = xl - x_domain, y_dn = yl - y_domain;
+        int close = 0;
+        if (x_dn == y_dn && equal_slices(x, x_domain, y, y_domain, x_dn) &&
+            (x_local < y_local ? x_local : y_local) > 3) {
+            close = one_edit(x, 0, x_local, y, 0, y_local);
+            if (close < 0) {
+                goto failed;
+            }
+        }
+        if (close) {
+            n = 2;
+        } else {
+            n = !EMPTY(a[R_DOMAIN]) && equal(a[R_DOMAIN], b[R_DOMAIN]) ? 1 : 0;
+        }
+    }
+    PyTuple_SET_ITEM(out, 3, n == -2 ? Py_NewRef(Py_None) : level(n));
+    /* website */
+    x = a[R_WEBSITE], y = b[R_WEBSITE];
+    PyTuple_SET_ITEM(out, 4, EMPTY(x) || EMPTY(y) ? Py_NewRef(Py_None) : level(equal(x, y)));
+    /* phone: equal, or the same last 7 characters */
+    x = a[R_PHONE], y = b[R_PHONE];
+    if (EMPTY(x) || EMPTY(y)) {
+        n = -2;
+    } else if (equal(x, y)) {
+        n = 2;
+    } else {
+        Py_ssize_t xl = PyUnicode_GET_LENGTH(x), yl = PyUnicode_GET_LENGTH(y);
+        Py_ssize_t xs = xl < 7 ? xl : 7, ys = yl < 7 ? yl : 7;
+        n = xs == ys && equal_slices(x, xl - xs, y, yl - ys, xs);
+    }
+    PyTuple_SET_ITEM(out, 5, n == -2 ? Py_NewRef(Py_None) : level(n));
+    /* address */
+    x = a[R_LINE1], y = b[R_LINE1];
+    if (EMPTY(x) || EMPTY(y)) {
+        n = -2;
+    } else if (equal(x, y)) {
+        n = 3;
+    } else {
+        double alike, set_alike;
+        if (score(&RATIO, a[R_LINE1_SORTED], b[R_LINE1_SORTED], 0, &alike) < 0) {
+            goto failed;
+        }
+        if (alike >= 88) {
+            n = 2;
+        } else if (alike >= 70) {
+            n = 1;
+        } else {
+            if (score(&TOKEN_SET, x, y, 0, &set_alike) < 0) {
+                goto failed;
+            }
+            n = set_alike >= 95;
+        }
+    }
+    PyTuple_SET_ITEM(out, 6, n == -2 ? Py_NewRef(Py_None) : level(n));
+    /* place: postal code, town and state as one */
+    x = a[R_POSTAL], y = b[R_POSTAL];
+    if (!EMPTY(x) && !EMPTY(y) && equal(x, y)) {
+        n = 4;
+    } else {
+        int postal = -1, town = -1, state = -1; /* -1: None */
+        if (!EMPTY(x) && !EMPTY(y)) {
+            postal = one_edit(x, 0, PyUnicode_GET_LENGTH(x), y, 0, PyUnicode_GET_LENGTH(y));
+            if (postal < 0) {
+                goto failed;
+            }
+        }
+        PyObject *ca = a[R_CITY], *cb = b[R_CITY];
+        if (!EMPTY(ca) && !EMPTY(cb)) {
+            if (equal(ca, cb)) {
+                town = 1;
+            } else {
+                double similar;
+                if (score(&JARO_WINKLER, ca, cb, 0, &similar) < 0) {
+                    goto failed;
+                }
+                town = similar >= 0.9;
+            }
+        }
+        PyObject *ra = a[R_REGION], *rb = b[R_REGION];
+        if (!EMPTY(ra) && !EMPTY(rb)) {
+            state = equal(ra, rb);
+        }
+        if (postal < 0 && town < 0 && state < 0) {
+            n = -2;
+        } else if (town == 1 && postal == 1) {
+            n = 3;
+        } else if (town == 1 && state != 0) {
+            n = 2;
+        } else {
+            n = postal == 1 || (state == 1 && town < 0) ? 1 : 0;
+        }
+    }
+    PyTuple_SET_ITEM(out, 7, n == -2 ? Py_NewRef(Py_None) : level(n));
+    /* country */
+    x = a[R_COUNTRY], y = b[R_COUNTRY];
+    PyTuple_SET_ITEM(out, 8, EMPTY(x) || EMPTY(y) ? Py_NewRef(Py_None) : level(equal(x, y)));
+    /* tax ID */
+    x = a[R_TAX], y = b[R_TAX];
+    if (EMPTY(x) || EMPTY(y)) {
+        n = -2;
+    } else if (equal(x, y)) {
+        n = 2;
+    } else {
+        n = one_edit(x, 0, PyUnicode_GET_LENGTH(x), y, 0, PyUnicode_GET_LENGTH(y));
+        if (n < 0) {
+            goto failed;
+        }
+    }
+    PyTuple_SET_ITEM(out, 9, n == -2 ? Py_NewRef(Py_None) : level(n));
+    return out;
+failed:
+    Py_DECREF(out); /* unset items are NULL: tuple dealloc skips them */
+    return NULL;
+}
+
 static PyMethodDef Index_methods[] = {
     {"add", (PyCFunction)Index_add, METH_O, "add(keys) -> the party's number"},
     {"size_of", (PyCFunction)Index_size_of, METH_O, "size_of(key) -> parties sharing it"},
@@ -530,9 +956,16 @@ static PyTypeObject IndexType = {
     .tp_getset = Index_getset,
 };
 
+static PyMethodDef module_methods[] = {
+    {"setup", (PyCFunction)native_setup, METH_VARARGS, "the scorers and rules levels uses"},
+    {"levels", (PyCFunction)(void (*)(void))native_levels, METH_FASTCALL,
+     "levels(row_a, row_b, a, b) -> a pair's agreement pattern (compare.levels)"},
+    {NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "sync.linkage._native",
-    "The customer matcher's native core (decision 0028).", -1, NULL,
+    "The customer matcher's native core (decision 0028).", -1, module_methods,
 };
 
 PyMODINIT_FUNC PyInit__native(void) {

@@ -13,6 +13,11 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 from .names import given_form, numbers_differ
 from .records import Features
 
+try:  # the native core, built with the compiled modules (`compiled.py`): the same levels
+    from . import _native
+except ImportError:  # not built: the plain Python below
+    _native = None
+
 TAX_ID = 9  # index of the tax ID comparison below
 
 
@@ -231,10 +236,33 @@ _jaro_winkler = JaroWinkler.similarity
 _edits = Levenshtein.distance
 
 
+def _row(f: Features) -> tuple:
+    """What the native `levels` reads of a record, in the order `_native.c` reads it."""
+    return (
+        f.name, f.raw, f.sorted_name, f.numbers, f.tokens, f.given, f.family, f.trade, f.email,
+        f.domain, f.website, f.phone, f.line1, f.line1_sorted, f.postal, f.city, f.region,
+        f.country, f.tax,
+    )  # fmt: skip
+
+
 def levels(a: Features, b: Features) -> tuple[int | None, ...]:
     """Every comparison of COMPARISONS for one pair, in their order: the functions above
     written out in one (a pair is compared in a few microseconds; 20,000 x 20,000 compares
-    some hundred thousand pairs). A test holds the two to the same answers."""
+    some hundred thousand pairs). A test holds the two to the same answers. Where the native
+    core is built, it applies the same rules to the strings themselves (`_native.c`)."""
+    if NATIVE:
+        row_a = a.row
+        if row_a is None:
+            row_a = a.row = _row(a)
+        row_b = b.row
+        if row_b is None:
+            row_b = b.row = _row(b)
+        return _native.levels(row_a, row_b, a, b)
+    return python_levels(a, b)
+
+
+def python_levels(a: Features, b: Features) -> tuple[int | None, ...]:
+    """`levels` in Python (what the native one is tested against)."""
     # name (its own function: "X dba Y" and numbers in one name only need the full rules)
     a_family, b_family = a.family, b.family
     name = _name(a, b)
@@ -321,3 +349,19 @@ def levels(a: Features, b: Features) -> tuple[int | None, ...]:
 def levels_one_by_one(a: Features, b: Features) -> tuple[int | None, ...]:
     """The same as `levels`, comparison by comparison (what `levels` is tested against)."""
     return tuple([level(a, b) for level in LEVEL_FUNCTIONS])
+
+
+def _native_ready() -> bool:
+    """The native levels, given rapidfuzz's scorers and the rules it leaves to Python; off
+    when not built, or when this rapidfuzz's C interface is not the one it was written for."""
+    if _native is None:
+        return False
+    try:
+        scorers = (fuzz.ratio, fuzz.token_set_ratio, JaroWinkler.similarity, Levenshtein.distance)
+        _native.setup(*scorers, _name, _parts, _heads_agree, numbers_differ)
+    except ImportError:
+        return False
+    return True
+
+
+NATIVE = _native_ready()

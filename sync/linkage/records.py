@@ -278,6 +278,7 @@ class Features:
         "postal",
         "raw",
         "region",
+        "row",
         "sorted_name",
         "sounds",
         "tax",
@@ -293,6 +294,7 @@ class Features:
         # (`Matcher._compared`).
         self.block_keys: list[str] | None = None
         self.compared: tuple[tuple[int, int, int], list[tuple[int, Pattern]]] | None = None
+        self.row: tuple | None = None  # its fields as the native comparisons read them
         reading = read_name(party.name, party.given_name, party.family_name, vocabulary)
         self.raw = reading.raw
         self.tokens = reading.tokens
