@@ -373,7 +373,11 @@ def main() -> None:
             try:
                 if run is run_syncfirm:
                     outcome = run(books, crm, truth, COUNTRY.get(name, "US"))
-                    ran = "compiled (mypyc)" if compiled.in_use() else "as plain Python"
+                    ran = (
+                        "compiled (mypyc, with the native core)"
+                        if compiled.in_use()
+                        else "as plain Python"
+                    )
                     notes.append(f"{name}: syncfirm mapped and validated {len(crm):,} records "
                                  f"in {outcome.extra['map_validate']:.2f} s of its "
                                  f"{outcome.seconds:.2f} s; validation would hold "

@@ -51,16 +51,17 @@ TRAINING_KEYS = (
 )
 
 
-def identifies(s: "_Scored", features: Callable[[], Features]) -> bool:
+def identifies(s: "_Scored", tokens: tuple[str, ...]) -> bool:
     """Whether any field that says *who* agrees at all (name, email, phone, address, tax ID
     ...); place and country only say *where*. Two records of one postal code with nothing
     else in common (a name in emoji, or in another script) are no candidates: a small
     book's priors would otherwise put every neighbour in review. Names that share a word
-    ("Okafor Vnt", "Okafor Ventilation") keep their candidate: the weights decide."""
+    ("Okafor Vnt", "Okafor Ventilation") keep their candidate: the weights decide.
+    `tokens`: the record's name words (`Features.tokens`)."""
     p = s.pattern  # spelt out: this runs for every candidate pair (name 0 … address 6, tax 9)
     if p[0] or p[1] or p[2] or p[3] or p[4] or p[5] or p[6] or p[TAX_ID]:
         return True
-    return p[0] == 0 and not set(features().tokens).isdisjoint(s.features.tokens)
+    return p[0] == 0 and not set(tokens).isdisjoint(s.features.tokens)
 
 
 FIRST_NAME = 1
@@ -99,6 +100,11 @@ def _person(f: Features) -> bool:
     )
 
 
+# A record compared by the copy: its candidates' patterns, and its name words (what
+# `identifies` reads of it: without them, this side would work out its features again).
+_Compared = tuple[list[tuple[int, Pattern]], tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class _Comparing:
     """Records being compared by a forked copy (`parallel.in_another_process`)."""
@@ -106,7 +112,7 @@ class _Comparing:
     parties: tuple[Party, ...]  # the records it compares, at `rows` of the batch
     size: int  # the books' size when it started: its candidates are from those
     rows: list[int]
-    answer: Callable[[], list[list[tuple[int, Pattern]]] | None]
+    answer: Callable[[], "list[_Compared] | None"]
     done: weakref.finalize
 
     def still_for(self, batch: Sequence[Party], size: int) -> bool:
@@ -373,9 +379,10 @@ class Matcher:
         """Each record's candidates that say something of who it is, scored, best first. A
         share of a large batch is compared by a forked copy of this process on the other
         core, started by `fit` (for the same records, the books unchanged since) or here;
-        it sends back only the agreement patterns (`prepared` then holds the features of
-        this side's records; a decision that needs another record's features works them
-        out again, and most never do)."""
+        it sends back only the agreement patterns and each record's name words, all that
+        the filter reads of it (`prepared` then holds the features of this side's records;
+        a decision that needs another record's features works them out again, and most
+        never do)."""
         early, self._early = self._early, None
         if early is not None and not early.still_for(parties, self.index.size):
             self._collect(early)  # for other records, or the books changed: not used
@@ -383,25 +390,24 @@ class Matcher:
         copy = early or self._start_comparing(parties)
         theirs = set(copy.rows) if copy is not None else set()
 
-        def best(f: Features | Party, compared: list[tuple[int, Pattern]]) -> list[_Scored]:
-            features = self._later(f)
-            return [s for s in self._score(compared) if identifies(s, features)]
+        def best(compared: list[tuple[int, Pattern]], tokens: tuple[str, ...]) -> list[_Scored]:
+            return [s for s in self._score(compared) if identifies(s, tokens)]
 
         out: list[list[_Scored]] = [[]] * len(parties)  # every place is filled below
         try:
             for r, party in enumerate(parties):
                 if r not in theirs:
                     f = prepared[r] = self.prepare(party)
-                    out[r] = best(f, self._compared(f, CANDIDATES))
+                    out[r] = best(self._compared(f, CANDIDATES), f.tokens)
         finally:  # the copy's answer is read (and the copy reaped) even if this side failed
             found = self._collect(copy)
         if found is not None and copy is not None:
-            for r, compared in zip(copy.rows, found, strict=True):
-                out[r] = best(parties[r], compared)
+            for r, (compared, tokens) in zip(copy.rows, found, strict=True):
+                out[r] = best(compared, tokens)
         else:  # no second process (or it failed): done here
             for r in theirs:
                 f = prepared[r] = self.prepare(parties[r])
-                out[r] = best(f, self._compared(f, CANDIDATES))
+                out[r] = best(self._compared(f, CANDIDATES), f.tokens)
         return out
 
     def _start_comparing(self, parties: Sequence[Party]) -> "_Comparing | None":
@@ -414,8 +420,12 @@ class Matcher:
             return None
         rows = todo[len(todo) // 2 :]
 
-        def work() -> list[list[tuple[int, Pattern]]]:
-            return [self._compared(self.prepare(parties[r]), CANDIDATES) for r in rows]
+        def work() -> list[_Compared]:
+            out = []
+            for r in rows:
+                f = self.prepare(parties[r])
+                out.append((self._compared(f, CANDIDATES), f.tokens))
+            return out
 
         answer = parallel.in_another_process(work)
         # Collected by the batch; if the matcher is dropped first, when it is (a copy whose
@@ -424,7 +434,7 @@ class Matcher:
         return _Comparing(tuple(parties[r] for r in rows), self.index.size, rows, answer, done)
 
     @staticmethod
-    def _collect(copy: "_Comparing | None") -> list[list[tuple[int, Pattern]]] | None:
+    def _collect(copy: "_Comparing | None") -> list[_Compared] | None:
         if copy is None or not copy.done.alive:
             return None
         copy.done.detach()
