@@ -215,24 +215,9 @@ def plain(text: str) -> str:
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
-# A name's words are read by validation, by its form and by its tokens (a street's, a
-# town's once each): worked out once per distinct text, bounded as records.py's readings.
-_WORDS: dict[str, tuple[str, ...]] = {}
-_WORDS_LIMIT = 65_536
-
-
 def words(text: str) -> list[str]:
     if not text:
         return []
-    known = _WORDS.get(text)
-    if known is None:
-        if len(_WORDS) >= _WORDS_LIMIT:
-            _WORDS.clear()
-        known = _WORDS[text] = tuple(_words(text))
-    return list(known)
-
-
-def _words(text: str) -> list[str]:
     text = plain(text)
     if "." in text:
         text = DOTTED.sub(lambda m: m.group().replace(".", "") + " ", text)
