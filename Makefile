@@ -19,13 +19,15 @@ $(VENV)/.installed: requirements.lock
 	@mkdir -p var staticfiles
 	@touch $@
 
-# The customer matcher's hot modules compiled by mypyc (decision 0028), rebuilt when one of
-# them changes (~20 s). The package uses the build only while its stamp is the sources'
-# fingerprint; without a C compiler the matcher runs as plain Python, with the same
-# decisions (tests/test_linkage_compiled.py fails in CI when the build is missing).
+# The customer matcher's hot modules compiled by mypyc, and its native core in C
+# (sync/linkage/_native.c; decision 0028), rebuilt when one of them changes (~20 s). The
+# package uses the build only while its stamp is the sources' fingerprint; without a C
+# compiler the matcher runs as plain Python, with the same decisions
+# (tests/test_linkage_compiled.py fails in CI when the build is missing).
 LINKAGE_STAMP := build/linkage/STAMP
 linkage: $(LINKAGE_STAMP)
-$(LINKAGE_STAMP): $(VENV)/.installed $(wildcard sync/linkage/*.py) scripts/build_linkage.py
+$(LINKAGE_STAMP): $(VENV)/.installed $(wildcard sync/linkage/*.py) sync/linkage/_native.c \
+    scripts/build_linkage.py
 	-$(PY) scripts/build_linkage.py
 
 demo: $(VENV)/.installed $(LINKAGE_STAMP)

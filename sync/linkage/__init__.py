@@ -2,8 +2,9 @@
 weights learnt by EM, OR-ed blocking keys and one-to-one links (issue 16). Pure: plain data
 in, plain data out.
 
-The hot modules run compiled by mypyc when a build from these very sources exists
-(`compiled.py`), otherwise as plain Python: the same code, the same decisions."""
+The hot modules run compiled by mypyc, with the block index and the pair comparisons in C
+(`_native.c`), when a build from these very sources exists (`compiled.py`), otherwise as
+plain Python: the same rules, the same decisions."""
 
 from . import compiled
 
