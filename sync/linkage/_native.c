@@ -294,7 +294,7 @@ static PyObject *Index_add(Index *self, PyObject *keys) {
     int32_t party = (int32_t)self->size;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(keys); k++) {
         PyObject *key = PyList_GET_ITEM(keys, k);
-        if (!PyUnicode_Check(key)) {
+        if (!PyUnicode_CheckExact(key)) { /* a subclass could run Python code when hashed */
             PyErr_SetString(PyExc_TypeError, "keys must be a list of str");
             return NULL;
         }
@@ -355,7 +355,7 @@ static Block *find(Index *self, PyObject *key) {
 
 /* size_of(key): how many parties share the key (0: none). */
 static PyObject *Index_size_of(Index *self, PyObject *key) {
-    if (!PyUnicode_Check(key)) {
+    if (!PyUnicode_CheckExact(key)) {
         PyErr_SetString(PyExc_TypeError, "a key is a str");
         return NULL;
     }
@@ -401,7 +401,7 @@ static PyObject *Index_rank(Index *self, PyObject *args) {
     int failed = 0;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(probes); k++) {
         PyObject *key = PyList_GET_ITEM(probes, k);
-        if (!PyUnicode_Check(key)) {
+        if (!PyUnicode_CheckExact(key)) {
             PyErr_SetString(PyExc_TypeError, "probes must be a list of str");
             failed = 1;
             break;
@@ -578,12 +578,14 @@ static PyObject *py_name, *py_parts, *py_heads_agree, *py_numbers_differ;
 
 static int scorer_from(Scorer *out, PyObject *function, int sizet) {
     PyObject *capsule = PyObject_GetAttrString(function, "_RF_Scorer");
-    if (capsule == NULL) {
-        return -1;
+    RF_Scorer *scorer = NULL;
+    if (capsule != NULL) {
+        scorer = PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule));
+        Py_DECREF(capsule);
     }
-    RF_Scorer *scorer = PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule));
-    Py_DECREF(capsule);
     if (scorer == NULL) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ImportError, "no rapidfuzz scorer interface");
         return -1;
     }
     if (scorer->version != 3) {
@@ -596,11 +598,10 @@ static int scorer_from(Scorer *out, PyObject *function, int sizet) {
     }
     _Bool made = scorer->kwargs_init(&out->kwargs, none);
     Py_DECREF(none);
-    if (!made) {
-        return -1;
-    }
     RF_ScorerFlags flags;
-    if (!scorer->get_scorer_flags(&out->kwargs, &flags)) {
+    if (!made || !scorer->get_scorer_flags(&out->kwargs, &flags)) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ImportError, "a rapidfuzz scorer refused its defaults");
         return -1;
     }
     uint32_t wanted = sizet ? RF_SCORER_FLAG_RESULT_SIZE_T : RF_SCORER_FLAG_RESULT_F64;
@@ -760,6 +761,18 @@ static PyObject *native_levels(PyObject *module, PyObject *const *args, Py_ssize
     }
     PyObject **a = &PyTuple_GET_ITEM(args[0], 0), **b = &PyTuple_GET_ITEM(args[1], 0);
     PyObject *fa = args[2], *fb = args[3];
+    for (int k = 0; k < R_FIELDS; k++) { /* what the rules below read without checking */
+        int tuple = k == R_NUMBERS || k == R_TOKENS;
+        if (k == R_TRADE) {
+            continue;
+        }
+        if (tuple ? !(PyTuple_Check(a[k]) && PyTuple_Check(b[k]))
+                  : !(PyUnicode_Check(a[k]) && PyUnicode_Check(b[k]))) {
+            PyErr_Format(PyExc_TypeError, "field %d of a row is not a %s", k,
+                         tuple ? "tuple" : "str");
+            return NULL;
+        }
+    }
     PyObject *out = PyTuple_New(10);
     if (out == NULL) {
         return NULL;
