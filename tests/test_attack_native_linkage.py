@@ -11,6 +11,9 @@ BREAKS (these tests fail on the code they were written against, 4620af7):
 - a typo-block limit larger than the rarity table is accepted, and searches read past it;
 - an `add` refused half-way (a non-str key) leaves its first keys in their blocks under the
   number the next party gets: that party is found by keys it never had;
+- a `BlockIndex.add` refused by the native index has already counted the party on the
+  Python side: every later customer's native number is one lower than the matcher's, so a
+  search returns the wrong customer;
 - `rank` with a negative `keep` raises SystemError (an internal error), where the plain
   `_rank` slices;
 - a `BlockIndex` holding the native index cannot be copied deeply nor pickled; the plain one
@@ -151,6 +154,39 @@ def test_a_refused_add_leaves_no_trace_in_the_blocks():
     assert index.add(["n:real"]) == 0
     assert index.size_of("n:ghost") == 0
     assert index.rank(["n:ghost"], 5) == ([], [], [])
+
+
+def test_a_refused_block_index_add_keeps_later_customers_numbered_as_the_plain_one():
+    """BREAK. GIVEN a native and a plain BlockIndex WHEN one party's add is refused by both (its
+    keys hold a list: TypeError) and two more customers are added THEN a search finds the last
+    customer under the same number in both. On 4620af7 BlockIndex.add counts the party
+    (`self.size += 1`, its name appended) before the native add refuses it, and ignores the
+    number the native index gives: every later party's native number is one lower than the
+    matcher's, so "Zenith Electric" is found as party 2 (Peak Plumbing in `features`), not 3."""
+    require_build()
+    books = [
+        Features(Party(f"b{n}", name, email))
+        for n, (name, email) in enumerate(
+            [("Acme Roofing", "bob@acme.com"), ("Peak Plumbing", "sue@peak.com"),
+             ("Zenith Electric", "al@zenith.com")]
+        )
+    ]  # fmt: skip
+    found = {}
+    for mode in ("native", "plain"):
+        index = BlockIndex()
+        if mode == "plain":
+            index.native = None
+        else:
+            assert index.native is not None
+        refused = Features(Party("x", "Broken Record"))
+        refused.block_keys = ["n:broken", ["not", "a", "key"]]  # type: ignore[list-item]
+        index.add(books[0])
+        with pytest.raises(TypeError):
+            index.add(refused)
+        index.add(books[1])
+        index.add(books[2])
+        found[mode] = index.candidates(Features(Party("q", "Zenith Electric", "al@zenith.com")))
+    assert found["native"] == found["plain"] == [3]
 
 
 def test_a_negative_keep_ranks_as_the_plain_index_or_is_refused():
