@@ -19,7 +19,9 @@ BREAKS (these tests fail on the code they were written against, 4620af7):
 - a `BlockIndex` holding the native index cannot be copied deeply nor pickled; the plain one
   can;
 - a build whose stamp is right but whose mypyc group library is gone makes `sync.linkage`
-  fail to import, instead of falling back to the plain modules.
+  fail to import, instead of falling back to the plain modules;
+- the mypyc modules are built without -ffp-contract=off: with an FMA target in CFLAGS
+  (-march=native) the compiled probabilities differ from the plain ones in the last bits.
 
 HELD (these pass; cheap, kept for CI): the native and plain candidate search on keys in every
 string width (latin-1, UCS-2, UCS-4, lone surrogates, NUL, empty keys) at every block size
@@ -34,6 +36,7 @@ Pure: no database.
 """
 
 import copy
+import importlib.util
 import json
 import math
 import os
@@ -268,6 +271,50 @@ def test_a_build_missing_its_group_library_falls_back_to_plain_python(tmp_path):
     assert out.returncode == 0, died(out)
     in_use, _, kind, _ = json.loads(out.stdout.splitlines()[-1])
     assert (in_use, kind) == (False, "sure")
+
+
+def test_every_compiled_module_is_built_without_fused_multiply_adds(monkeypatch, tmp_path):
+    """BREAK. GIVEN the build (scripts/build_linkage.py) WHEN it configures its extensions THEN
+    each of them, the mypyc modules too, is compiled with -ffp-contract=off, as the native core
+    is: a CFLAGS with an FMA target (-march=native, x86-64-v3; appended by setuptools from the
+    environment or from the interpreter's own build) lets GCC fuse a*b+c in the compiled
+    `model.estimate_u` and `model.combine` (objdump: vfmadd132sd in both), and the compiled
+    probabilities leave the plain ones in the last bits. Measured on this machine (avx2+fma),
+    `CFLAGS=-march=native scripts/build_linkage.py`, 3,000 odd records (this file's ODD, seed
+    4): 119 decisions' probabilities differ from plain Python's (0.2904910482044368 against
+    0.29049104820443683), and tests/test_linkage_compiled.py still passes; with
+    -ffp-contract=off added to the mypyc extensions, none differs and no vfmadd is left. The
+    fingerprint does not cover the flags, so such a build stays in use. On 4620af7 only the
+    native core gets the flag."""
+    spec = importlib.util.spec_from_file_location(
+        "build_linkage", ROOT / "scripts" / "build_linkage.py"
+    )
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    mypyc_build = pytest.importorskip("mypyc.build")
+    from setuptools import Distribution, Extension
+
+    def mypycify(*args, **kwargs):  # mypyc's own flags, no C generated
+        return [Extension("sync.linkage.native__mypyc", ["x.c"], extra_compile_args=["-O3"])]
+
+    configured: list = []
+
+    def run_command(self, command):
+        configured.extend(self.ext_modules)
+        raise SystemExit("stopped before compiling")
+
+    monkeypatch.chdir(ROOT)  # main() changes directory: put back after
+    monkeypatch.setattr(build.compiled, "built", lambda *a, **k: None)
+    monkeypatch.setattr(build.compiled, "BUILD", tmp_path / "build" / "linkage")
+    monkeypatch.setattr(mypyc_build, "mypycify", mypycify)
+    monkeypatch.setattr(Distribution, "run_command", run_command)
+    assert build.main() == 1
+    assert {e.name for e in configured} == {"sync.linkage.native__mypyc", "sync.linkage._native"}
+    unfused = {e.name: "-ffp-contract=off" in e.extra_compile_args for e in configured}
+    assert unfused == dict.fromkeys(unfused, True), [
+        (e.name, e.extra_compile_args) for e in configured
+    ]
 
 
 # --- HELD ------------------------------------------------------------------------------------
