@@ -49,6 +49,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sync.linkage import Matcher, Party, compare, compiled
 from sync.linkage.blocking import (
@@ -420,6 +422,48 @@ def test_held_native_levels_agree_on_raw_strings_of_mixed_widths():
         other = rng.choice(made)
         for a, b in ((f, other), (other, f)):
             assert compare.levels(a, b) == compare.python_levels(a, b)
+
+
+_CHAR = st.one_of(
+    st.sampled_from([*WIDTHS, "@", ".", "-", "&", "İ", "ß", "ﬁ", "२", "①", "ǅ", "Σ", "ς"]),
+    st.characters(categories=["Cs"]),  # lone surrogates: a Python str may hold them
+    st.characters(),
+)
+_TEXT = st.one_of(
+    st.just(""),
+    st.text(_CHAR, max_size=12),
+    st.lists(st.sampled_from(["acme", "Acme", "ROOFING", "smith", "dba", "4", "5", "東京",
+                              "müller", "Residence", "bob"]), min_size=1, max_size=4).map(" ".join),
+    st.text(_CHAR, min_size=290, max_size=310),
+)  # fmt: skip
+_PARTY = st.builds(
+    Party, st.just("p"), name=_TEXT, email=_TEXT, tax_id=_TEXT, postal_code=_TEXT,
+    given_name=_TEXT, family_name=_TEXT, phone=_TEXT, website=_TEXT, line1=_TEXT, city=_TEXT,
+    region=_TEXT, country=_TEXT,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(books=st.lists(_PARTY, min_size=1, max_size=6), probe=_PARTY)
+def test_held_hypothesis_odd_parties_get_the_plain_candidates_and_levels(books, probe):
+    """HELD. GIVEN any few parties of any text (empty, lone surrogates, astral, combining,
+    300-character fields, names that normalise alike) WHEN a probe searches a native and a
+    plain index of them and is compared with each THEN the same candidates, and the native
+    levels are the plain `python_levels` and the rule-by-rule ones."""
+    require_build()
+    native, plain = BlockIndex(), BlockIndex()
+    plain.native = None
+    features = [Features(p) for p in books]
+    for f in features:
+        native.add(f)
+        plain.add(f)
+    f = Features(probe)
+    assert native.candidates(f) == plain.candidates(f)
+    assert native.counts_by_kind(f) == plain.counts_by_kind(f)
+    for other in features:
+        for a, b in ((f, other), (other, f)):
+            expected = compare.python_levels(a, b)
+            assert compare.levels(a, b) == expected == compare.levels_one_by_one(a, b)
 
 
 def test_held_rows_with_fields_that_are_not_str_are_refused():
