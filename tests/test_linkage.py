@@ -665,6 +665,12 @@ def _counted_copies(monkeypatch) -> list:
     return answers
 
 
+def _records_in(answer) -> int:
+    """How many records a copy's answer holds (one list of name words per record)."""
+    _patterns, _pairs, _ends, tokens = answer
+    return len(tokens)
+
+
 def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypatch):
     """A batch from PARALLEL_FROM records has half its records compared by a forked copy
     of the process: the decisions are the ones a single process makes."""
@@ -678,7 +684,7 @@ def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypat
     split = matcher.link_all([dataclasses.replace(p) for p in crm])
     if threading.active_count() == 1:
         assert len(answers) == 1, "half the batch was handed to a copy"
-        assert answers[0] is not None and len(answers[0]) == len(crm) - len(crm) // 2
+        assert answers[0] is not None and _records_in(answers[0]) == len(crm) - len(crm) // 2
     assert [(d.kind, d.candidate, d.reason) for d in split] == [
         (d.kind, d.candidate, d.reason) for d in alone
     ]
@@ -711,7 +717,7 @@ def test_comparing_started_by_the_fit_on_the_other_core_decides_as_one(monkeypat
     if forking:
         assert len(answers) == 1, "the copy fit started was the one used"
         unsampled = len(crm) - len(crm) // 4  # half of them compared by the copy
-        assert answers[0] is not None and len(answers[0]) == unsampled - unsampled // 2
+        assert answers[0] is not None and _records_in(answers[0]) == unsampled - unsampled // 2
 
     changed = Matcher(books)
     changed.fit(crm)

@@ -9,6 +9,7 @@ this batch) is never silently given a second partner: the weaker record goes to 
 import math
 import random
 import weakref
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -100,9 +101,11 @@ def _person(f: Features) -> bool:
     )
 
 
-# A record compared by the copy: its candidates' patterns, and its name words (what
-# `identifies` reads of it: without them, this side would work out its features again).
-_Compared = tuple[list[tuple[int, Pattern]], tuple[str, ...]]
+# The copy's answer, read back at once: the distinct patterns (a few hundred recur over
+# 60,000 pairs), then every record's candidates as flat C ints (customer, its pattern's
+# number), where each record's end, and each record's name words (what `identifies` reads
+# of it: without them, this side would work out its features again).
+_Answer = tuple[list[Pattern], bytes, bytes, list[tuple[str, ...]]]
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ class _Comparing:
     parties: tuple[Party, ...]  # the records it compares, at `rows` of the batch
     size: int  # the books' size when it started: its candidates are from those
     rows: list[int]
-    answer: Callable[[], "list[_Compared] | None"]
+    answer: Callable[[], "_Answer | None"]
     done: weakref.finalize
 
     def still_for(self, batch: Sequence[Party], size: int) -> bool:
@@ -402,8 +405,14 @@ class Matcher:
         finally:  # the copy's answer is read (and the copy reaped) even if this side failed
             found = self._collect(copy)
         if found is not None and copy is not None:
-            for r, (compared, tokens) in zip(copy.rows, found, strict=True):
-                out[r] = best(compared, tokens)
+            patterns, flat, ends, tokens = found
+            pairs, stops = array("i", flat), array("i", ends)
+            start = 0
+            for n, r in enumerate(copy.rows):
+                stop = stops[n]
+                compared = [(pairs[j], patterns[pairs[j + 1]]) for j in range(start, stop, 2)]
+                out[r] = best(compared, tokens[n])
+                start = stop
         else:  # no second process (or it failed): done here
             for r in theirs:
                 f = prepared[r] = self.prepare(parties[r])
@@ -420,12 +429,20 @@ class Matcher:
             return None
         rows = todo[len(todo) // 2 :]
 
-        def work() -> list[_Compared]:
-            out = []
+        def work() -> _Answer:
+            numbers: dict[Pattern, int] = {}
+            pairs, ends, tokens = array("i"), array("i"), []
             for r in rows:
                 f = self.prepare(parties[r])
-                out.append((self._compared(f, CANDIDATES), f.tokens))
-            return out
+                for i, pattern in self._compared(f, CANDIDATES):
+                    k = numbers.get(pattern)
+                    if k is None:
+                        k = numbers[pattern] = len(numbers)
+                    pairs.append(i)
+                    pairs.append(k)
+                ends.append(len(pairs))
+                tokens.append(f.tokens)
+            return list(numbers), pairs.tobytes(), ends.tobytes(), tokens
 
         answer = parallel.in_another_process(work)
         # Collected by the batch; if the matcher is dropped first, when it is (a copy whose
@@ -434,7 +451,7 @@ class Matcher:
         return _Comparing(tuple(parties[r] for r in rows), self.index.size, rows, answer, done)
 
     @staticmethod
-    def _collect(copy: "_Comparing | None") -> list[_Compared] | None:
+    def _collect(copy: "_Comparing | None") -> "_Answer | None":
         if copy is None or not copy.done.alive:
             return None
         copy.done.detach()
