@@ -9,6 +9,9 @@ BREAKS (these tests fail on the code they were written against, 4620af7):
   later searches read past the end of the rarity table (ASan: heap-buffer-overflow in
   `Index_rank`) and give garbage sums;
 - a typo-block limit larger than the rarity table is accepted, and searches read past it;
+- Python code run from the kinds table while a key is added (a value's `__bool__`) can add
+  more keys re-entrantly: the outer add then writes into freed arrays (ASan:
+  heap-use-after-free) and the key is lost;
 - an `add` refused half-way (a non-str key) leaves its first keys in their blocks under the
   number the next party gets: that party is found by keys it never had;
 - a `BlockIndex.add` refused by the native index has already counted the party on the
@@ -145,6 +148,40 @@ def test_a_typo_block_past_the_rarity_table_is_refused():
             index.add(["ni:smith|j"])
         _, sums, _ = index.rank(["ni:smith|j"], 2)
         pytest.fail(f"accepted; searched the 61-party block with sums {sums} (read past RARITY)")
+
+
+REENTER = """
+from sync.linkage import _native
+from sync.linkage.blocking import RARITY, TYPO_KEYS
+state = {}
+class Identifier:
+    def __bool__(self):  # read by PyArg "p" when a block of its kind is made, mid-add
+        if not state.get("busy"):
+            state["busy"] = True
+            for n in range(40_000):  # the blocks array and the slot table move
+                state["index"].add([f"z:{n}"])
+        return True
+index = _native.Index(RARITY, {"n:": (1, Identifier())}, TYPO_KEYS, 60, 10, 20)
+state["index"] = index
+index.add(["n:x"])
+print(index.size_of("n:x"), index.size_of("z:7"))
+"""
+
+
+def test_python_code_run_while_a_key_is_added_cannot_corrupt_the_index():
+    """BREAK. GIVEN an index whose kinds table holds a value with Python code in it (`__bool__`,
+    read through PyArg "p" in `read_kind`; likewise `__index__` for "l", or a typo_kinds
+    container's `__contains__`) WHEN that code adds 40,000 keys while "n:x" is being added THEN
+    the index stays whole: "n:x" is found. 31b7ce7 made keys exact str so that no Python code
+    runs mid-search, but `Index_add` still holds `slot` and `block` pointers across
+    `read_kind`: the re-entrant adds move both arrays, and the outer add writes into the freed
+    ones (ASan: heap-use-after-free, WRITE in read_kind, _native.c:199, from Index_add). On
+    4620af7 "n:x" is lost (size_of 0), and the outer party's number was already given to the
+    first re-entrant one."""
+    require_build()
+    out = run(REENTER)
+    assert out.returncode == 0, died(out)
+    assert out.stdout.split() == ["1", "1"], out.stdout
 
 
 def test_a_refused_add_leaves_no_trace_in_the_blocks():
