@@ -23,6 +23,8 @@ BREAKS (these tests fail on the code they were written against, 4620af7):
   can;
 - a build whose stamp is right but whose mypyc group library is gone makes `sync.linkage`
   fail to import, instead of falling back to the plain modules;
+- the build's stamp is the fingerprint of the sources after compiling: a module saved while
+  the build runs gets the old code's build stamped as its own (a stale compiled matcher);
 - the mypyc modules are built without -ffp-contract=off: with an FMA target in CFLAGS
   (-march=native) the compiled probabilities differ from the plain ones in the last bits.
 
@@ -354,6 +356,53 @@ def test_every_compiled_module_is_built_without_fused_multiply_adds(monkeypatch,
     assert unfused == dict.fromkeys(unfused, True), [
         (e.name, e.extra_compile_args) for e in configured
     ]
+
+
+def test_a_source_edited_while_the_build_runs_does_not_get_the_build_stamped_for_it(
+    monkeypatch, tmp_path
+):
+    """BREAK. GIVEN scripts/build_linkage.py compiling (mypyc reads the six modules and writes
+    C, then gcc compiles it and _native.c: ~20 s) WHEN a source is saved meanwhile (an editor,
+    a second checkout step, a watcher running make) THEN the build is not taken as the edited
+    sources' build. On 4620af7 the stamp's fingerprint is worked out after compiling, from the
+    sources as they are then: the build of the old code carries the new code's stamp and
+    `compiled.built()` uses it — a stale compiled matcher, the one thing the stamp is for.
+    Seen for real on a scratch clone: `MARKER = ...` appended to compare.py 6 s into
+    `scripts/build_linkage.py`; after it, `compiled.built()` is the build and the compiled
+    `compare` has no MARKER. (Fix: fingerprint the sources before mypyc reads them and compare
+    again before the stamp is written.)"""
+    mypyc_build = pytest.importorskip("mypyc.build")
+    spec = importlib.util.spec_from_file_location(
+        "build_linkage", ROOT / "scripts" / "build_linkage.py"
+    )
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    from setuptools import Distribution
+
+    sources = tmp_path / "sources"
+    shutil.copytree(compiled.HERE, sources, ignore=shutil.ignore_patterns("__pycache__"))
+    target = tmp_path / "build" / "linkage"
+    real_fingerprint, real_built = compiled.fingerprint, compiled.built
+
+    def mypycify(*args, target_dir, **kwargs):  # mypyc has read the sources: C written
+        Path(target_dir).mkdir(parents=True)
+        return []
+
+    def run_command(self, command):  # gcc compiling; meanwhile a module is saved
+        Path(self.get_command_obj("build_ext").build_temp).mkdir(parents=True)
+        edited = sources / "compare.py"
+        edited.write_text(edited.read_text() + "\n# saved during the build\n")
+
+    monkeypatch.chdir(ROOT)  # main() changes directory: put back after
+    monkeypatch.setattr(build.compiled, "built", lambda *a, **k: None)
+    monkeypatch.setattr(build.compiled, "BUILD", target)
+    monkeypatch.setattr(build.compiled, "fingerprint", lambda s=sources: real_fingerprint(s))
+    monkeypatch.setattr(mypyc_build, "mypycify", mypycify)
+    monkeypatch.setattr(Distribution, "run_command", run_command)
+    monkeypatch.delenv("SYNCFIRM_LINKAGE_COMPILED", raising=False)
+    assert build.main() == 0
+    assert real_built(target, sources) is None, "the old code's build is stamped as the new"
 
 
 # --- HELD ------------------------------------------------------------------------------------
