@@ -325,8 +325,10 @@ def test_every_compiled_module_is_built_without_fused_multiply_adds(monkeypatch,
     4): 119 decisions' probabilities differ from plain Python's (0.2904910482044368 against
     0.29049104820443683), and tests/test_linkage_compiled.py still passes; with
     -ffp-contract=off added to the mypyc extensions, none differs and no vfmadd is left. The
-    fingerprint does not cover the flags, so such a build stays in use. On 4620af7 only the
-    native core gets the flag."""
+    fingerprint does not cover the flags, so such a build stays in use. On aarch64 (Graviton
+    CI, an Apple-silicon laptop's Linux container) FMA is in the base ISA and GCC contracts by
+    default (-ffp-contract=fast in GNU C), so there even a plain `make test` build would
+    differ (not run here: x86-64 only). On 4620af7 only the native core gets the flag."""
     spec = importlib.util.spec_from_file_location(
         "build_linkage", ROOT / "scripts" / "build_linkage.py"
     )
