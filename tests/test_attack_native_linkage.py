@@ -31,7 +31,8 @@ BREAKS (these tests fail on the code they were written against, 4620af7):
 HELD (these pass; cheap, kept for CI): the native and plain candidate search on keys in every
 string width (latin-1, UCS-2, UCS-4, lone surrogates, NUL, empty keys) at every block size
 around the limits and past the hash table's growth; the native and plain levels on raw
-field strings of mixed widths; whole decisions, compiled and plain, on a batch of odd
+field strings of mixed widths; hypothesis: any few parties of any text get the same
+candidates and levels; whole decisions, compiled and plain, on a batch of odd
 records (other scripts, astral characters, combining marks, RTL marks, 300-character
 fields); rows with non-str fields refused with TypeError (not read as strings); no growth of
 memory over 100,000 calls; threads searching one matcher while another adds customers; an
