@@ -23,6 +23,8 @@ BREAKS (these tests fail on the code they were written against, 4620af7):
   can;
 - a build whose stamp is right but whose mypyc group library is gone makes `sync.linkage`
   fail to import, instead of falling back to the plain modules;
+- a `_native*.so` beside the sources is imported by the plain modules with no stamp check
+  (SYNCFIRM_LINKAGE_COMPILED=0, or no build): a stale native core runs;
 - the build's stamp is the fingerprint of the sources after compiling: a module saved while
   the build runs gets the old code's build stamped as its own (a stale compiled matcher);
 - the mypyc modules are built without -ffp-contract=off: with an FMA target in CFLAGS
@@ -313,6 +315,34 @@ def test_a_build_missing_its_group_library_falls_back_to_plain_python(tmp_path):
     assert out.returncode == 0, died(out)
     in_use, _, kind, _ = json.loads(out.stdout.splitlines()[-1])
     assert (in_use, kind) == (False, "sure")
+
+
+def test_a_native_core_beside_the_sources_is_not_used_unstamped(tmp_path):
+    """BREAK. GIVEN a `_native*.so` lying beside the sources (an in-place build while working on
+    the C file, a copy; `*.so` is in neither .gitignore nor .dockerignore, so `docker build`
+    would ship it) and `_native.c` edited since WHEN the package is imported with the plain
+    modules (SYNCFIRM_LINKAGE_COMPILED=0; or no build, as in the Docker image) THEN the plain
+    index and levels run: the native core only ever comes with its stamp. On 4620af7
+    blocking.py and compare.py import `._native` from wherever the package path finds it, with
+    no stamp check: the stale core runs (`compiled.built()` None, native index and levels on)."""
+    require_build()
+    (tmp_path / "sync").mkdir()
+    shutil.copy(ROOT / "sync" / "__init__.py", tmp_path / "sync" / "__init__.py")
+    here = tmp_path / "sync" / "linkage"
+    shutil.copytree(ROOT / "sync" / "linkage", here, ignore=shutil.ignore_patterns("__pycache__"))
+    for lib in (compiled.BUILD / "sync" / "linkage").glob("_native*.so"):
+        shutil.copy(lib, here / lib.name)
+    native_c = here / "_native.c"
+    native_c.write_text(native_c.read_text() + "\n/* edited after that build */\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), SYNCFIRM_LINKAGE_COMPILED="0")
+    out = run(
+        "from sync.linkage import blocking, compare, compiled\n"
+        "native = blocking.BlockIndex().native is not None\n"
+        "print(compiled.built() is None, native, compare.NATIVE)\n",
+        env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 0, died(out)
+    assert out.stdout.split() == ["True", "False", "False"], "stale native core in use"
 
 
 def test_every_compiled_module_is_built_without_fused_multiply_adds(monkeypatch, tmp_path):
