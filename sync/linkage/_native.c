@@ -82,46 +82,73 @@ static void Index_dealloc(Index *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* Everything is read into locals and put in place only once all of it is good: a refused
+ * call, a second one included, leaves the index as it was (attack, fourth round). */
 static int Index_init(Index *self, PyObject *args, PyObject *kwds) {
     static char *names[] = {"rarity", "kinds", "typo_kinds", "max_block", "typo_block",
                             "identifier_block", NULL};
     PyObject *rarity, *kinds, *typo_kinds;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!On|nn", names, &PyList_Type, &rarity,
-                                     &PyDict_Type, &kinds, &typo_kinds, &self->max_block,
-                                     &self->typo_block, &self->identifier_block)) {
-        return -1;
-    }
+    Py_ssize_t max_block, typo_block = 0, identifier_block = 0;
     if (self->slots != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Index initialised twice");
         return -1;
     }
-    self->nrarity = PyList_GET_SIZE(rarity);
-    if (self->nrarity <= self->max_block) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!On|nn", names, &PyList_Type, &rarity,
+                                     &PyDict_Type, &kinds, &typo_kinds, &max_block,
+                                     &typo_block, &identifier_block)) {
+        return -1;
+    }
+    /* `rank` reads rarity[size] for a block of up to max_block parties, and of up to
+     * typo_block for a typo key: the table must reach the larger of the two */
+    Py_ssize_t largest = max_block > typo_block ? max_block : typo_block;
+    PyObject *table = PyList_AsTuple(rarity); /* an item's `__float__` cannot resize it */
+    if (table == NULL) {
+        return -1;
+    }
+    Py_ssize_t nrarity = PyTuple_GET_SIZE(table);
+    if (nrarity <= largest) {
+        Py_DECREF(table);
         PyErr_SetString(PyExc_ValueError, "a rarity is needed for every block size searched");
         return -1;
     }
-    self->rarity = malloc(sizeof(double) * self->nrarity);
-    if (self->rarity == NULL) {
+    double *weights = malloc(sizeof(double) * nrarity);
+    Slot *slots = NULL;
+    if (weights == NULL) {
         PyErr_NoMemory();
-        return -1;
+        goto refused;
     }
-    for (Py_ssize_t n = 0; n < self->nrarity; n++) {
-        self->rarity[n] = PyFloat_AsDouble(PyList_GET_ITEM(rarity, n));
-        if (self->rarity[n] == -1.0 && PyErr_Occurred()) {
-            return -1;
+    for (Py_ssize_t n = 0; n < nrarity; n++) {
+        weights[n] = PyFloat_AsDouble(PyTuple_GET_ITEM(table, n));
+        if (weights[n] == -1.0 && PyErr_Occurred()) {
+            goto refused;
         }
     }
-    self->mask = (1 << 16) - 1;
-    self->slots = calloc(self->mask + 1, sizeof(Slot));
-    if (self->slots == NULL) {
-        PyErr_NoMemory();
-        return -1;
+    if (self->slots != NULL) { /* initialised meanwhile, by a `__float__` above */
+        PyErr_SetString(PyExc_RuntimeError, "Index initialised twice");
+        goto refused;
     }
+    slots = calloc((size_t)1 << 16, sizeof(Slot));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        goto refused;
+    }
+    Py_DECREF(table);
+    self->rarity = weights;
+    self->nrarity = nrarity;
     Py_INCREF(kinds);
     self->kinds = kinds;
     Py_INCREF(typo_kinds);
     self->typo_kinds = typo_kinds;
+    self->max_block = max_block;
+    self->typo_block = typo_block;
+    self->identifier_block = identifier_block;
+    self->mask = ((size_t)1 << 16) - 1;
+    self->slots = slots; /* last: what the other methods check for an index made whole */
     return 0;
+refused:
+    Py_DECREF(table);
+    free(weights);
+    return -1;
 }
 
 static int grow_parties(Index *self, Py_ssize_t need) {
@@ -173,8 +200,10 @@ static int grow_work(Index *self, Py_ssize_t need) {
     return 0;
 }
 
-/* The key's kind, read once when its block is made: its first two characters in `kinds`,
- * its first three in `typo_kinds`. */
+/* The key's kind, read when its block is made: its first two characters in `kinds`, its
+ * first three in `typo_kinds`. This may run Python code (a kinds value's `__bool__` or
+ * `__index__`, the container's `__contains__`), which may even add to this index: `Index_add`
+ * calls it before it takes a party number or holds any pointer into the index's arrays. */
 static int read_kind(Index *self, PyObject *key, Block *block) {
     block->strong = 1;
     block->identifier = 0;
@@ -185,6 +214,7 @@ static int read_kind(Index *self, PyObject *key, Block *block) {
         return -1;
     }
     PyObject *kind = PyDict_GetItemWithError(self->kinds, prefix); /* borrowed */
+    Py_XINCREF(kind); /* Python code below could take it out of the dict */
     Py_DECREF(prefix);
     if (kind == NULL) {
         if (PyErr_Occurred()) {
@@ -193,7 +223,9 @@ static int read_kind(Index *self, PyObject *key, Block *block) {
     } else {
         long strong;
         int identifier;
-        if (!PyArg_ParseTuple(kind, "lp", &strong, &identifier)) {
+        int parsed = PyArg_ParseTuple(kind, "lp", &strong, &identifier);
+        Py_DECREF(kind);
+        if (!parsed) {
             return -1;
         }
         block->strong = (uint8_t)strong;
@@ -213,7 +245,7 @@ static int read_kind(Index *self, PyObject *key, Block *block) {
 }
 
 static int block_append(Block *block, int32_t party) {
-    if (block->len == 0) {
+    if (block->len == 0 && block->cap <= 1) { /* (one emptied by `unadd` keeps its array) */
         block->one = party;
         block->cap = 1;
         block->len = 1;
@@ -282,35 +314,87 @@ static int grow_slots(Index *self) {
     return 0;
 }
 
-/* add(keys): the next party, with its blocking keys; returns its number. */
-static PyObject *Index_add(Index *self, PyObject *keys) {
-    if (!PyList_Check(keys)) {
+/* An `Index.__new__` without `__init__` (what copy and pickle machinery make) has no slot
+ * table: every method refuses it rather than read through NULL. */
+static int ready(Index *self) {
+    if (self->slots == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Index not initialised");
+        return 0;
+    }
+    return 1;
+}
+
+/* Takes back the party's first `added` keys (a refused add leaves no trace): each was
+ * appended last to its block; a block it made stays, empty, as if never made. */
+static void unadd(Index *self, PyObject *keys, Py_ssize_t added) {
+    while (added-- > 0) {
+        PyObject *key = PyTuple_GET_ITEM(keys, added);
+        self->blocks[slot_of(self, key, PyObject_Hash(key))->block].len--;
+    }
+}
+
+/* add(keys): the next party, with its blocking keys; returns its number. In two steps, so
+ * that a refused add leaves no trace and Python code cannot pull the arrays from under it:
+ * first every key is checked (an exact str) and the kind of each key not yet in the index
+ * is read (`read_kind`: may run Python code, even a re-entrant add); then, with no Python
+ * code run any more, the party takes its number and joins its blocks. Past the first step
+ * only allocation can fail, and what was done is taken back (`unadd`). */
+static PyObject *Index_add(Index *self, PyObject *list) {
+    if (!ready(self)) {
+        return NULL;
+    }
+    if (!PyList_Check(list)) {
         PyErr_SetString(PyExc_TypeError, "keys must be a list of str");
         return NULL;
     }
+    PyObject *keys = PyList_AsTuple(list); /* Python code run below cannot change it */
+    if (keys == NULL) {
+        return NULL;
+    }
+    Py_ssize_t nkeys = PyTuple_GET_SIZE(keys);
+    Block *kinds = PyMem_Calloc(nkeys ? nkeys : 1, sizeof(Block));
+    PyObject *out = NULL;
+    if (kinds == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < nkeys; k++) {
+        if (!PyUnicode_CheckExact(PyTuple_GET_ITEM(keys, k))) { /* a subclass could run
+                                                                   Python code when hashed */
+            PyErr_SetString(PyExc_TypeError, "keys must be a list of str");
+            goto done;
+        }
+    }
+    for (Py_ssize_t k = 0; k < nkeys; k++) {
+        PyObject *key = PyTuple_GET_ITEM(keys, k);
+        if (slot_of(self, key, PyObject_Hash(key))->key == NULL &&
+            read_kind(self, key, &kinds[k]) < 0) {
+            goto done;
+        }
+    }
+    /* From here on no Python code runs: the slot and block pointers below stay good. */
     if (self->size >= INT32_MAX || grow_parties(self, self->size + 1) < 0) {
-        return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+        if (!PyErr_Occurred()) {
+            PyErr_NoMemory();
+        }
+        goto done;
     }
     int32_t party = (int32_t)self->size;
-    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(keys); k++) {
-        PyObject *key = PyList_GET_ITEM(keys, k);
-        if (!PyUnicode_CheckExact(key)) { /* a subclass could run Python code when hashed */
-            PyErr_SetString(PyExc_TypeError, "keys must be a list of str");
-            return NULL;
-        }
-        Py_hash_t hash = PyObject_Hash(key);
-        if (hash == -1) {
-            return NULL;
-        }
+    for (Py_ssize_t k = 0; k < nkeys; k++) {
+        PyObject *key = PyTuple_GET_ITEM(keys, k);
+        Py_hash_t hash = PyObject_Hash(key); /* an exact str's: cached, cannot fail */
         Slot *slot = slot_of(self, key, hash);
         Block *block;
         if (slot->key == NULL) {
+            /* a new key: its kind was read above (a key that Python code run there added
+             * meanwhile has its block already, made with the kind read then) */
             if (self->nblocks >= INT32_MAX) {
-                return PyErr_NoMemory();
+                PyErr_NoMemory();
+                goto refused;
             }
             if ((size_t)(self->nblocks + 1) * 2 > self->mask + 1) {
                 if (grow_slots(self) < 0) {
-                    return NULL;
+                    goto refused;
                 }
                 slot = slot_of(self, key, hash);
             }
@@ -318,16 +402,17 @@ static PyObject *Index_add(Index *self, PyObject *keys) {
                 Py_ssize_t cap = self->capblocks ? self->capblocks * 2 : 4096;
                 Block *blocks = realloc(self->blocks, sizeof(Block) * cap);
                 if (blocks == NULL) {
-                    return PyErr_NoMemory();
+                    PyErr_NoMemory();
+                    goto refused;
                 }
                 self->blocks = blocks;
                 self->capblocks = cap;
             }
             block = &self->blocks[self->nblocks];
             memset(block, 0, sizeof(Block));
-            if (read_kind(self, key, block) < 0) {
-                return NULL;
-            }
+            block->strong = kinds[k].strong;
+            block->identifier = kinds[k].identifier;
+            block->typo = kinds[k].typo;
             Py_INCREF(key);
             slot->key = key;
             slot->hash = hash;
@@ -336,11 +421,19 @@ static PyObject *Index_add(Index *self, PyObject *keys) {
             block = &self->blocks[slot->block];
         }
         if (block_append(block, party) < 0) {
-            return NULL;
+            goto refused;
         }
+        continue;
+    refused:
+        unadd(self, keys, k);
+        goto done;
     }
     self->size++;
-    return PyLong_FromSsize_t(party);
+    out = PyLong_FromSsize_t(party);
+done:
+    PyMem_Free(kinds);
+    Py_DECREF(keys);
+    return out;
 }
 
 /* The key's block; NULL, an error set or not (a key no party has). */
@@ -355,6 +448,9 @@ static Block *find(Index *self, PyObject *key) {
 
 /* size_of(key): how many parties share the key (0: none). */
 static PyObject *Index_size_of(Index *self, PyObject *key) {
+    if (!ready(self)) {
+        return NULL;
+    }
     if (!PyUnicode_CheckExact(key)) {
         PyErr_SetString(PyExc_TypeError, "a key is a str");
         return NULL;
@@ -394,7 +490,7 @@ static int by_number(const void *x, const void *y) {
 static PyObject *Index_rank(Index *self, PyObject *args) {
     PyObject *probes;
     Py_ssize_t keep;
-    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &probes, &keep)) {
+    if (!ready(self) || !PyArg_ParseTuple(args, "O!n", &PyList_Type, &probes, &keep)) {
         return NULL;
     }
     Py_ssize_t touched = 0, sure = 0;
@@ -456,7 +552,10 @@ static PyObject *Index_rank(Index *self, PyObject *args) {
         }
         sorting = self;
         qsort(pairs, touched, sizeof(int32_t) * 2, by_sum);
-        Py_ssize_t n = keep < touched ? keep : touched;
+        /* the first `keep` as Python's slice [:keep] takes them: a negative one leaves off
+         * that many from the end */
+        Py_ssize_t n = keep < 0 ? (touched + keep > 0 ? touched + keep : 0)
+                                : (keep < touched ? keep : touched);
         PyObject *best = PyList_New(n), *sums = PyList_New(n);
         qsort(self->sure, sure, sizeof(int32_t), by_number);
         Py_ssize_t distinct = 0;
@@ -504,6 +603,56 @@ static PyObject *Index_rank(Index *self, PyObject *args) {
 
 static PyObject *Index_len(Index *self, void *closure) {
     return PyLong_FromSsize_t(self->size);
+}
+
+/* blocks() -> {key: [party, ...]}: the plain form's dict (`BlockIndex.blocks`), in the order
+ * the blocks were made, for `BlockIndex` to copy and pickle itself (`__getstate__`). */
+static PyObject *Index_blocks(Index *self, PyObject *unused) {
+    if (!ready(self)) {
+        return NULL;
+    }
+    PyObject **keys = calloc(self->nblocks ? self->nblocks : 1, sizeof(PyObject *));
+    PyObject *out = PyDict_New();
+    if (keys == NULL || out == NULL) {
+        free(keys);
+        Py_XDECREF(out);
+        return PyErr_NoMemory();
+    }
+    for (size_t n = 0; n <= self->mask; n++) {
+        if (self->slots[n].key != NULL) {
+            keys[self->slots[n].block] = self->slots[n].key;
+        }
+    }
+    for (Py_ssize_t b = 0; b < self->nblocks; b++) {
+        Block *block = &self->blocks[b];
+        if (block->len == 0) { /* made by a refused add: the plain form has no such block */
+            continue;
+        }
+        PyObject *members_of = PyList_New(block->len);
+        if (members_of == NULL) {
+            goto failed;
+        }
+        int32_t *ids = members(block);
+        for (int32_t j = 0; j < block->len; j++) {
+            PyObject *i = PyLong_FromLong(ids[j]);
+            if (i == NULL) {
+                Py_DECREF(members_of);
+                goto failed;
+            }
+            PyList_SET_ITEM(members_of, j, i);
+        }
+        int set = PyDict_SetItem(out, keys[b], members_of);
+        Py_DECREF(members_of);
+        if (set < 0) {
+            goto failed;
+        }
+    }
+    free(keys);
+    return out;
+failed:
+    free(keys);
+    Py_DECREF(out);
+    return NULL;
 }
 
 
@@ -949,6 +1098,7 @@ static PyMethodDef Index_methods[] = {
     {"add", (PyCFunction)Index_add, METH_O, "add(keys) -> the party's number"},
     {"size_of", (PyCFunction)Index_size_of, METH_O, "size_of(key) -> parties sharing it"},
     {"rank", (PyCFunction)Index_rank, METH_VARARGS, "rank(probes, keep) -> (best, sums, sure)"},
+    {"blocks", (PyCFunction)Index_blocks, METH_NOARGS, "blocks() -> {key: [party, ...]}"},
     {NULL},
 };
 

@@ -131,20 +131,53 @@ class BlockIndex:
             self.add(f)
 
     def add(self, f: Features) -> int:
+        # The party's number is spent even if its keys are refused below: the matcher has
+        # already appended it to its features, whose numbers the index's must stay.
         i = self.size
         self.size += 1
         self.names.append(f.sorted_name)
+        found = keys(f)
         if self.native is not None:
-            self.native.add(keys(f))
+            try:
+                self.native.add(found)  # refused (a key not a str): nothing of it kept
+            except Exception:
+                self.native.add([])  # number i, no keys: later parties numbered as here
+                raise
             return i
+        for key in found:  # refused as the native index refuses it, before any block changes
+            if type(key) is not str:
+                raise TypeError("keys must be a list of str")
         blocks = self.blocks
-        for key in keys(f):  # a block past MAX_BLOCK is kept but never searched
+        for key in found:  # a block past MAX_BLOCK is kept but never searched
             block = blocks.get(key)
             if block is None:
                 blocks[key] = [i]
             else:
                 block.append(i)
         return i
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copied and pickled in the plain form (the native index is C memory): its blocks as
+        the plain dicts hold them, made native again on loading where the core is built."""
+        native = self.native is not None
+        blocks = self.native.blocks() if native else self.blocks
+        return {"blocks": blocks, "names": self.names, "size": self.size, "native": native}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.blocks, self.names, self.size = state["blocks"], state["names"], state["size"]
+        self.native = None  # plain, unless it was native and this process has the native core
+        if not state["native"]:
+            return
+        if _NativeIndex is not None:
+            native = _NativeIndex(RARITY, KINDS, TYPO_KEYS, MAX_BLOCK, TYPO_BLOCK,
+                                  IDENTIFIER_BLOCK)  # fmt: skip
+            parties: list[list[str]] = [[] for _ in range(self.size)]
+            for key, block in self.blocks.items():  # each block's members in ascending order,
+                for i in block:  # so adding the parties in order makes the same blocks
+                    parties[i].append(key)
+            for found in parties:
+                native.add(found)
+            self.blocks, self.native = {}, native
 
     def candidates(self, f: Features, limit: int = CANDIDATES) -> list[int]:
         """Indexes of the parties sharing the most (and rarest) keys with `f`, best first,
