@@ -6,10 +6,17 @@ The hot modules run compiled by mypyc, with the block index and the pair compari
 (`_native.c`), when a build from these very sources exists (`compiled.py`), otherwise as
 plain Python: the same rules, the same decisions."""
 
+import importlib
+
 from . import compiled
 
 if (_build := compiled.built()) is not None:
     __path__.insert(0, str(_build))  # its modules are found before the .py files beside this
+    try:  # every compiled module needs the build's shared library: without it, none loads
+        importlib.import_module(f"{__name__}.{compiled.GROUP}")
+        compiled.ACTIVE = _build
+    except ImportError:  # a build half gone: the plain modules, as with no build
+        __path__.remove(str(_build))
 
 
 from .matcher import NEAR, SURE, Decision, Matcher

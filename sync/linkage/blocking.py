@@ -11,13 +11,14 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from . import compiled
 from .names import NICKNAMES, sound_key
 from .records import Features
 
-try:  # the native core, built with the compiled modules (`compiled.py`): the same answers
-    from ._native import Index as _NativeIndex
-except ImportError:  # not built: the plain Python below
-    _NativeIndex = None
+# the native core, only from the stamped build in use (`compiled.py`): the same answers;
+# without it, the plain Python below
+_native: Any = compiled.native()
+_NativeIndex = _native.Index if _native is not None else None
 
 MAX_BLOCK = 60  # a key shared by more records than this does not narrow the search
 CANDIDATES = 6  # compared in full per record (the partner is the first in 99.8 %)

@@ -6,17 +6,18 @@ Levels run from 0 (different) up to the strongest agreement; their words explain
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from . import compiled
 from .names import given_form, numbers_differ
 from .records import Features
 
-try:  # the native core, built with the compiled modules (`compiled.py`): the same levels
-    from . import _native
-except ImportError:  # not built: the plain Python below
-    _native = None
+# the native core, only from the stamped build in use (`compiled.py`): the same levels;
+# without it, the plain Python below
+_native: Any = compiled.native()
 
 TAX_ID = 9  # index of the tax ID comparison below
 

@@ -14,16 +14,23 @@ the test that holds both to the same decisions runs under).
 """
 
 import hashlib
+import importlib
 import os
 import sys
 import sysconfig
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
+from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 COMPILED = ("names", "records", "compare", "blocking", "model", "matcher")
 NATIVE = "_native.c"  # the block index's native core, built beside them (`blocking.py`)
 BUILD = HERE.parent.parent / "build" / "linkage"  # the repository's build/, kept out of git
 STAMP = "STAMP"
+GROUP = "native__mypyc"  # the compiled modules' shared library (build_linkage's group_name)
+# The build the package runs from (put on its path by `__init__.py`), None for the plain
+# modules: the native core is loaded from there only (`native`).
+ACTIVE: Path | None = None
 
 
 def fingerprint(sources: Path = HERE) -> str:
@@ -46,6 +53,19 @@ def built(build: Path = BUILD, sources: Path = HERE) -> Path | None:
     except OSError:  # no build, or sources that cannot be read: the plain modules
         return None
     return build / "sync" / "linkage" if stamp == current else None
+
+
+def native() -> ModuleType | None:
+    """The native core (`_native`) of the build in use, or None. Never one found elsewhere on
+    the package's path: a `_native*.so` beside the sources (an in-place build, a copy) has no
+    stamp, and may be of another `_native.c` than these sources'."""
+    if ACTIVE is None or not any((ACTIVE / f"_native{s}").is_file() for s in EXTENSION_SUFFIXES):
+        return None
+    try:
+        module = importlib.import_module(f"{__package__}._native")  # ACTIVE is first on the path
+    except ImportError:
+        return None
+    return module if Path(module.__file__ or "").parent == ACTIVE else None
 
 
 def in_use() -> bool:
