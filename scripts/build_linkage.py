@@ -21,6 +21,12 @@ sys.path.insert(0, str(ROOT))
 
 from sync.linkage import compiled  # noqa: E402 - after the repository is on the path
 
+# For every extension, mypyc's too: no fused multiply-add (GCC contracts a*b+c into one FMA,
+# rounded once, wherever CFLAGS name an FMA target such as -march=native, and by default on
+# aarch64), so the compiled sums are the plain Python ones to the last bit. Added after
+# CFLAGS on the command line, it wins over them.
+UNFUSED = ["-fno-fast-math", "-ffp-contract=off"]
+
 
 def main() -> int:
     if compiled.built() is not None:
@@ -38,6 +44,9 @@ def main() -> int:
     fresh = Path(tempfile.mkdtemp(prefix="linkage.", dir=compiled.BUILD.parent))
     try:
         os.chdir(ROOT)  # mypyc names the modules by their paths from here
+        # the sources as mypyc and gcc are about to read them: a module saved while they run
+        # must not get this build stamped as its own (checked again before stamping)
+        before = compiled.fingerprint()
         sources = [f"sync/linkage/{name}.py" for name in compiled.COMPILED]
         extensions = mypycify(
             [
@@ -52,11 +61,13 @@ def main() -> int:
             opt_level="3",
             debug_level="0",
         )
+        for extension in extensions:
+            extension.extra_compile_args = [*extension.extra_compile_args, *UNFUSED]
         # the block index's native core: plain C over CPython's API (`_native.c`)
         native = Extension(
             "sync.linkage._native",
             [f"sync/linkage/{compiled.NATIVE}"],
-            extra_compile_args=["-O2", "-fno-fast-math", "-ffp-contract=off"],
+            extra_compile_args=["-O2", *UNFUSED],
         )
         distribution = Distribution(
             {"name": "syncfirm-linkage", "ext_modules": [*extensions, native]}
@@ -67,7 +78,10 @@ def main() -> int:
         distribution.run_command("build_ext")
         shutil.rmtree(fresh / "c")
         shutil.rmtree(fresh / "o")
-        (fresh / compiled.STAMP).write_text(compiled.fingerprint() + "\n")
+        if compiled.fingerprint() == before:
+            (fresh / compiled.STAMP).write_text(before + "\n")
+        else:  # unstamped: never used (`compiled.built`), and the next run builds again
+            print("build/linkage: the sources changed while compiling; not stamped, run again")
         old = compiled.BUILD.with_name(fresh.name + ".old")
         if compiled.BUILD.exists():
             compiled.BUILD.rename(old)
