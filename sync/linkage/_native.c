@@ -111,7 +111,7 @@ static int Index_init(Index *self, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_ValueError, "a rarity is needed for every block size searched");
         return -1;
     }
-    double *weights = malloc(sizeof(double) * nrarity);
+    double *weights = malloc(sizeof(double) * (nrarity ? nrarity : 1));
     Slot *slots = NULL;
     if (weights == NULL) {
         PyErr_NoMemory();
@@ -226,6 +226,10 @@ static int read_kind(Index *self, PyObject *key, Block *block) {
         int parsed = PyArg_ParseTuple(kind, "lp", &strong, &identifier);
         Py_DECREF(kind);
         if (!parsed) {
+            return -1;
+        }
+        if (strong < 0 || strong > UINT8_MAX) { /* kept in a byte: refused, never wrapped */
+            PyErr_SetString(PyExc_ValueError, "a kind counts 0 to 255 times");
             return -1;
         }
         block->strong = (uint8_t)strong;
