@@ -26,7 +26,7 @@ from .quickbooks import webhooks as qbo_webhooks
 from .quickbooks.faults import QboFault
 from .quickbooks.models import Company, Entity
 from .quickbooks.store import Store
-from .record_pages import _money, _ref
+from .record_pages import ref_value, shown_money
 from .routers import SANDBOX_DB
 
 INVOICES_SHOWN = 8
@@ -56,7 +56,7 @@ def _latest_invoices(company: Company) -> list[dict]:
         {"id": row.entity_id, "number": row.data.get("DocNumber") or f"#{row.entity_id}",
          "customer": (row.data.get("CustomerRef") or {}).get("name", ""),
          "date": row.data.get("TxnDate", ""),
-         "total": _money(row.data.get("TotalAmt"), _ref(row.data, "CurrencyRef"))}
+         "total": shown_money(row.data.get("TotalAmt"), ref_value(row.data, "CurrencyRef"))}
         for row in rows.order_by("-entity_id")[:INVOICES_SHOWN]
     ]  # fmt: skip
 

@@ -17,11 +17,11 @@ from .quickbooks.models import Company, Entity
 HUBSPOT_TYPES = {"0-3": "deals", "0-2": "companies", "0-1": "contacts"}
 
 
-def _money(value, currency: str) -> str:
+def shown_money(value, currency: str) -> str:
     return money(Decimal(str(value)), currency) if value not in (None, "") else ""
 
 
-def _ref(data: dict, name: str) -> str:
+def ref_value(data: dict, name: str) -> str:
     return str((data.get(name) or {}).get("value", ""))
 
 
@@ -49,14 +49,14 @@ def quickbooks_invoice(request: HttpRequest) -> HttpResponse:
     company, row = _entity(request, "Invoice", "txnId")
     data = row.data
     details = [line.get("SalesItemLineDetail") or {} for line in data.get("Line") or []]
-    items = _names(company, "Item", {_ref(d, "ItemRef") for d in details})
-    customer = _ref(data, "CustomerRef")
-    currency = _ref(data, "CurrencyRef")
+    items = _names(company, "Item", {ref_value(d, "ItemRef") for d in details})
+    customer = ref_value(data, "CustomerRef")
+    currency = ref_value(data, "CurrencyRef")
     lines = [
         (
-            items.get(_ref(d, "ItemRef"), _ref(d, "ItemRef")),
+            items.get(ref_value(d, "ItemRef"), ref_value(d, "ItemRef")),
             d.get("Qty", ""),
-            _money(line.get("Amount"), currency),
+            shown_money(line.get("Amount"), currency),
         )
         for line, d in zip(data.get("Line") or [], details, strict=True)
         if line.get("DetailType") == "SalesItemLineDetail"
@@ -65,8 +65,8 @@ def quickbooks_invoice(request: HttpRequest) -> HttpResponse:
         ("Customer", _names(company, "Customer", {customer}).get(customer, customer)),
         ("Date", data.get("TxnDate", "")),
         ("Due", data.get("DueDate", "")),
-        ("Total", _money(data.get("TotalAmt"), currency)),
-        ("Balance", _money(data.get("Balance"), currency)),
+        ("Total", shown_money(data.get("TotalAmt"), currency)),
+        ("Balance", shown_money(data.get("Balance"), currency)),
         ("Note", data.get("PrivateNote", "")),
     ]
     return _page(request, "QuickBooks", company.name, f"Invoice {data.get('DocNumber', '')}",
@@ -80,7 +80,7 @@ def quickbooks_customer(request: HttpRequest) -> HttpResponse:
     fields = [
         ("Email", (data.get("PrimaryEmailAddr") or {}).get("Address", "")),
         ("Phone", (data.get("PrimaryPhone") or {}).get("FreeFormNumber", "")),
-        ("Open balance", _money(data.get("Balance"), _ref(data, "CurrencyRef"))),
+        ("Open balance", shown_money(data.get("Balance"), ref_value(data, "CurrencyRef"))),
         ("Active", "yes" if row.active else "no"),
     ]
     title = f"Customer {data.get('DisplayName', '')}"
@@ -135,14 +135,14 @@ def xero_record(request: HttpRequest, kind: str, tenant_id: str, record_id: str)
     currency = data.get("CurrencyCode", "")
     lines = [
         (line.get("Description") or line.get("ItemCode", ""), line.get("Quantity", ""),
-         _money(line.get("LineAmount"), currency))
+         shown_money(line.get("LineAmount"), currency))
         for line in data.get("LineItems") or []
     ]  # fmt: skip
     fields = [
         ("Contact", (data.get("Contact") or {}).get("Name", "")),
         ("Status", data.get("Status", "")),
-        ("Total", _money(data.get("Total"), currency)),
-        ("Due", _money(data.get("AmountDue"), currency)),
+        ("Total", shown_money(data.get("Total"), currency)),
+        ("Due", shown_money(data.get("AmountDue"), currency)),
         ("Reference", data.get("Reference", "")),
     ]
     title = f"Invoice {data.get('InvoiceNumber', '')}"
@@ -172,17 +172,17 @@ def jobber_record(request: HttpRequest, page: str, account_id: str, record_id: s
         email = next(iter(row.emails or []), {}).get("address", "")
         phone = next(iter(row.phones or []), {}).get("number", "")
         fields = [("Email", email), ("Phone", phone), ("City", row.city),
-                  ("Balance", _money(store.client_balance(row), "USD"))]  # fmt: skip
+                  ("Balance", shown_money(store.client_balance(row), "USD"))]  # fmt: skip
         return _page(request, "Jobber", account_row.name, store.display_name(row), fields, [])
-    lines = [(li.name, li.quantity, _money(li.total_price, "USD")) for li in row.lines.all()]
+    lines = [(li.name, li.quantity, shown_money(li.total_price, "USD")) for li in row.lines.all()]
     if kind == "Job":
         fields = [("Client", store.display_name(row.client)), ("Status", row.job_status),
-                  ("Total", _money(row.total, "USD"))]  # fmt: skip
+                  ("Total", shown_money(row.total, "USD"))]  # fmt: skip
         return _page(request, "Jobber", account_row.name, f"Job #{row.job_number}", fields, lines)
     amounts = store.amounts(row)
     fields = [("Client", store.display_name(row.client)), ("Status", row.invoice_status),
-              ("Total", _money(amounts.total, "USD")),
-              ("Balance", _money(amounts.invoice_balance, "USD"))]  # fmt: skip
+              ("Total", shown_money(amounts.total, "USD")),
+              ("Balance", shown_money(amounts.invoice_balance, "USD"))]  # fmt: skip
     title = f"Invoice #{row.invoice_number}"
     return _page(request, "Jobber", account_row.name, title, fields, lines)
 
