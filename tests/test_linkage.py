@@ -656,8 +656,10 @@ def _counted_copies(monkeypatch) -> list:
     answers, fork = [], parallel.in_another_process
 
     def counted(work):
-        answer = fork(work)
-        return lambda: answers.append(answer()) or answers[-1]
+        copy = fork(work)
+        answer = copy.answer
+        copy.answer = lambda: answers.append(answer()) or answers[-1]
+        return copy
 
     monkeypatch.setenv("SYNCFIRM_LINKAGE_FORK", "1")
     monkeypatch.setattr(matcher_module, "PARALLEL_FROM", 10)
@@ -666,9 +668,11 @@ def _counted_copies(monkeypatch) -> list:
 
 
 def _records_in(answer) -> int:
-    """How many records a copy's answer holds (one list of name words per record)."""
-    _patterns, _pairs, _ends, tokens = answer
-    return len(tokens)
+    """How many records a copy's answer holds (where each record's candidates end)."""
+    from array import array
+
+    _patterns, _pairs, _weights, ends = answer
+    return len(array("i", ends))
 
 
 def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypatch):

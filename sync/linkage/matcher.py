@@ -13,11 +13,12 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 from . import parallel
 from .blocking import CANDIDATES, BlockIndex
 from .collector import collector_paused
-from .compare import COMPARISONS, TAX_ID, levels, name_alike
+from .compare import COMPARISONS, TAX_ID, Comparison, levels, name_alike
 from .model import Contribution, Model, Pattern, combine, estimate_m, estimate_u, probability
 from .names import DEFAULT, Vocabulary, numbers_differ, words
 from .records import Features, Party
@@ -32,9 +33,8 @@ TRUSTED_CONFLICT = -6.0
 SAME_NAME = 3  # company name level "equal once normalised" and above
 IDENTIFIERS = (3, 4, 5, 6, 9)  # email, website, phone, address, tax ID
 RANDOM_PAIRS = 20_000
-PARALLEL_FROM = 4_000  # records in a batch from which half are compared on the other core
-# (started by fit, half still balances: this side learns the weights meanwhile, but on the
-# shared machine the copy's core is the busier one; two thirds left this side waiting)
+PARALLEL_FROM = 4_000  # records in a batch from which a share is compared on the other core
+COPY_SHARE = 0.5  # of the records not compared by fit
 # The least share of incoming records taken to have a partner: below it every record would
 # read as new however well it agrees (a prior of 1e-300 outweighs any evidence).
 LEAST_SHARE = 0.01
@@ -102,10 +102,12 @@ def _person(f: Features) -> bool:
 
 
 # The copy's answer, read back at once: the distinct patterns (a few hundred recur over
-# 60,000 pairs), then every record's candidates as flat C ints (customer, its pattern's
-# number), where each record's end, and each record's name words (what `identifies` reads
-# of it: without them, this side would work out its features again).
-_Answer = tuple[list[Pattern], bytes, bytes, list[tuple[str, ...]]]
+# 60,000 pairs), then every record's scored candidates that identify it, best first, as flat
+# C ints (customer, its pattern's number) and doubles (weight, the two rarities), and where
+# each record's end. Scored there too: the copy is told the weights once this side knows them.
+_Answer = tuple[list[Pattern], bytes, bytes, bytes]
+# What the copy is told: the weights (m, u, prior) and whether names are weighed by rarity.
+_Told = tuple[list[list[float]], list[list[float]], float, bool]
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,8 @@ class _Comparing:
     parties: tuple[Party, ...]  # the records it compares, at `rows` of the batch
     size: int  # the books' size when it started: its candidates are from those
     rows: list[int]
-    answer: Callable[[], "_Answer | None"]
+    copy: "parallel.Copy[_Answer]"
+    comparisons: Sequence[Comparison]  # its model's: it scores with the weights it is told
     done: weakref.finalize
 
     def still_for(self, batch: Sequence[Party], size: int) -> bool:
@@ -380,82 +383,100 @@ class Matcher:
         self, parties: Sequence[Party], prepared: dict[int, Features]
     ) -> list[list[_Scored]]:
         """Each record's candidates that say something of who it is, scored, best first. A
-        share of a large batch is compared by a forked copy of this process on the other
-        core, started by `fit` (for the same records, the books unchanged since) or here;
-        it sends back only the agreement patterns and each record's name words, all that
-        the filter reads of it (`prepared` then holds the features of this side's records;
-        a decision that needs another record's features works them out again, and most
-        never do)."""
+        share of a large batch is compared and scored by a forked copy of this process on
+        the other core, started by `fit` (for the same records, the books unchanged since)
+        or here, and told the weights now; it sends back only its records' scored
+        candidates (`prepared` then holds the features of this side's records; a decision
+        that needs another record's features works them out again, and most never do)."""
         early, self._early = self._early, None
         if early is not None and not early.still_for(parties, self.index.size):
             self._collect(early)  # for other records, or the books changed: not used
             early = None
         copy = early or self._start_comparing(parties)
         theirs = set(copy.rows) if copy is not None else set()
-
-        def best(compared: list[tuple[int, Pattern]], tokens: tuple[str, ...]) -> list[_Scored]:
-            return [s for s in self._score(compared) if identifies(s, tokens)]
+        if copy is not None and copy.comparisons is self.model.comparisons:
+            model = self.model
+            told: _Told = (model.m, model.u, model.prior, self._frequencies is not None)
+            copy.copy.tell(told)  # else never told: it stops, and this side does its share
 
         out: list[list[_Scored]] = [[]] * len(parties)  # every place is filled below
         try:
             for r, party in enumerate(parties):
                 if r not in theirs:
                     f = prepared[r] = self.prepare(party)
-                    out[r] = best(self._compared(f, CANDIDATES), f.tokens)
+                    out[r] = self._best(self._compared(f, CANDIDATES), f.tokens)
         finally:  # the copy's answer is read (and the copy reaped) even if this side failed
             found = self._collect(copy)
         if found is not None and copy is not None:
-            patterns, flat, ends, tokens = found
-            pairs, stops = array("i", flat), array("i", ends)
-            start = 0
+            patterns, flat, doubles, ends = found
+            pairs, numbers, stops = array("i", flat), array("d", doubles), array("i", ends)
+            features, start = self.features, 0
             for n, r in enumerate(copy.rows):
                 stop = stops[n]
-                compared = [(pairs[j], patterns[pairs[j + 1]]) for j in range(start, stop, 2)]
-                out[r] = best(compared, tokens[n])
+                out[r] = [
+                    _Scored(numbers[3 * j], pairs[2 * j], patterns[pairs[2 * j + 1]],
+                            features[pairs[2 * j]], (numbers[3 * j + 1], numbers[3 * j + 2]))
+                    for j in range(start, stop)
+                ]  # fmt: skip
                 start = stop
         else:  # no second process (or it failed): done here
             for r in theirs:
                 f = prepared[r] = self.prepare(parties[r])
-                out[r] = best(self._compared(f, CANDIDATES), f.tokens)
+                out[r] = self._best(self._compared(f, CANDIDATES), f.tokens)
         return out
 
+    def _best(self, compared: list[tuple[int, Pattern]], tokens: tuple[str, ...]) -> list[_Scored]:
+        return [s for s in self._score(compared) if identifies(s, tokens)]
+
     def _start_comparing(self, parties: Sequence[Party]) -> "_Comparing | None":
-        """A forked copy compares the second half of the records not compared yet, if the
-        batch is large and a second process may be used (None otherwise)."""
+        """A forked copy compares a share of the records not compared yet (COPY_SHARE), if
+        the batch is large and a second process may be used (None otherwise); it scores them
+        once told the weights (`_best_all`)."""
         if len(parties) < PARALLEL_FROM or not parallel.available():
             return None
         todo = [r for r, p in enumerate(parties) if id(p) not in self._prepared]
         if len(todo) < PARALLEL_FROM:
             return None
-        rows = todo[len(todo) // 2 :]
+        rows = todo[int(len(todo) * (1 - COPY_SHARE)) :]
 
-        def work() -> _Answer:
-            numbers: dict[Pattern, int] = {}
-            pairs, ends, tokens = array("i"), array("i"), []
+        def work(told: Callable[[], object]) -> _Answer:
+            compared = []
             for r in rows:
                 f = self.prepare(parties[r])
-                for i, pattern in self._compared(f, CANDIDATES):
-                    k = numbers.get(pattern)
+                compared.append((self._compared(f, CANDIDATES), f.tokens))
+            m, u, prior, rarity = cast(_Told, told())
+            self.model = Model(m, u, prior, self.model.comparisons)
+            self._frequencies = _Frequencies(self.features) if rarity else None
+            numbers: dict[Pattern, int] = {}
+            pairs, doubles, ends = array("i"), array("d"), array("i")
+            for found, tokens in compared:
+                for s in self._best(found, tokens):
+                    k = numbers.get(s.pattern)
                     if k is None:
-                        k = numbers[pattern] = len(numbers)
-                    pairs.append(i)
+                        k = numbers[s.pattern] = len(numbers)
+                    pairs.append(s.customer)
                     pairs.append(k)
-                ends.append(len(pairs))
-                tokens.append(f.tokens)
-            return list(numbers), pairs.tobytes(), ends.tobytes(), tokens
+                    doubles.append(s.weight)
+                    doubles.append(s.rarity[0])
+                    doubles.append(s.rarity[1])
+                ends.append(len(pairs) // 2)
+            return list(numbers), pairs.tobytes(), doubles.tobytes(), ends.tobytes()
 
-        answer = parallel.in_another_process(work)
+        copy = parallel.in_another_process(work)
         # Collected by the batch; if the matcher is dropped first, when it is (a copy whose
         # answer is never read would wait on a full pipe for ever).
-        done = weakref.finalize(self._lifetime, answer)
-        return _Comparing(tuple(parties[r] for r in rows), self.index.size, rows, answer, done)
+        done = weakref.finalize(self._lifetime, copy.answer)
+        return _Comparing(
+            tuple(parties[r] for r in rows), self.index.size, rows, copy,
+            self.model.comparisons, done,
+        )  # fmt: skip
 
     @staticmethod
     def _collect(copy: "_Comparing | None") -> "_Answer | None":
         if copy is None or not copy.done.alive:
             return None
         copy.done.detach()
-        return copy.answer()
+        return copy.copy.answer()
 
     def _later(self, f: Features | Party) -> Callable[[], Features]:
         """The record's features, worked out when first asked for (a record compared on the

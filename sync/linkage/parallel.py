@@ -1,6 +1,7 @@
 """The other core for a large batch: work done in a forked copy of this process, its answer
 sent back through a pipe. Pure Python work on data the copy already has (the customers'
-index): only the answer crosses, so it is cheap to send.
+index): only the answer crosses, so it is cheap to send, and one small message the other way
+(the weights, learnt here while the copy compares: it then scores its records too).
 
 Only where fork is safe: a POSIX system and a process with one thread (forking a threaded
 process can copy a lock mid-use). Anywhere else, and if the copy fails, the caller does the
@@ -31,34 +32,81 @@ def available() -> bool:
     )
 
 
-def in_another_process[T](work: Callable[[], T]) -> Callable[[], T | None]:
-    """Starts `work` in a forked copy; call the result for its answer (None if it failed)."""
-    if not available():
-        return lambda: None
-    read, write = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read)
-        os.close(write)
-        return lambda: None
-    if pid == 0:  # the copy: work, send the answer, leave without running any clean-up
-        status = 1
-        try:
-            os.close(read)
-            with os.fdopen(write, "wb") as out:
-                pickle.dump(work(), out, protocol=pickle.HIGHEST_PROTOCOL)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write)
+# This side's ends of the copies' inboxes: a copy forked later must not hold another's open,
+# or that one would wait for ever for a message this side will not send.
+_INBOXES: set[int] = set()
 
-    def answer() -> T | None:
-        with os.fdopen(read, "rb") as source:
+
+class Copy[T]:
+    """A forked copy at work. Its work may wait for one message from this side (`tell`);
+    `answer` gives what it sent back (None if it failed, was never told what it waited for,
+    or there is no copy: the caller then does the work itself)."""
+
+    def __init__(self, pid: int | None = None, inbox: int = -1, answers: int = -1):
+        self._pid, self._inbox, self._answers = pid, inbox, answers
+
+    def tell(self, message: object) -> None:
+        """Sends the copy the message its work waits for (once; small: it is written whole
+        before this returns)."""
+        inbox, self._inbox = self._inbox, -1
+        if inbox < 0:
+            return
+        _INBOXES.discard(inbox)
+        try:
+            with os.fdopen(inbox, "wb") as out:
+                pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError:  # the copy has died: its answer says so
+            pass
+
+    def answer(self) -> T | None:
+        if self._pid is None:
+            return None
+        if self._inbox >= 0:  # never told: its wait ends with nothing, and so does it
+            _INBOXES.discard(self._inbox)
+            os.close(self._inbox)
+            self._inbox = -1
+        pid, self._pid = self._pid, None
+        with os.fdopen(self._answers, "rb") as source:
             data = source.read()
         _, status = os.waitpid(pid, 0)
         if status != 0 or not data:
             return None
         return pickle.loads(data)  # noqa: S301 - our own copy's answer, through our own pipe
 
-    return answer
+
+def _told(inbox: int) -> Callable[[], object]:
+    def told() -> object:
+        with os.fdopen(inbox, "rb") as source:
+            return pickle.load(source)  # noqa: S301 - our own message, through our own pipe
+
+    return told
+
+
+def in_another_process[T](work: Callable[[Callable[[], object]], T]) -> Copy[T]:
+    """Starts `work` in a forked copy; `work(told)` may call `told()` for the message this
+    side sends with `Copy.tell` (it raises EOFError if none comes)."""
+    if not available():
+        return Copy()
+    inbox_read, inbox_write = os.pipe()
+    read, write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        for end in (inbox_read, inbox_write, read, write):
+            os.close(end)
+        return Copy()
+    if pid == 0:  # the copy: work, send the answer, leave without running any clean-up
+        status = 1
+        try:
+            for end in (read, inbox_write, *_INBOXES):
+                os.close(end)
+            answer = work(_told(inbox_read))
+            with os.fdopen(write, "wb") as out:
+                pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write)
+    os.close(inbox_read)
+    _INBOXES.add(inbox_write)
+    return Copy(pid, inbox_write, read)
