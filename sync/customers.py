@@ -30,6 +30,7 @@ from connections.records import CrmRecord, Customer, WriteResult
 
 from . import evidence, learnt, plan
 from .alerts import raise_alert, resolve_alerts
+from .checking import check_all_meanwhile
 from .client_matching import settings_changed, settings_stamp, vocabulary
 from .invoices import InvoiceStep
 from .leases import WAITING_STAGE, Lease, LeaseLost, client_lease
@@ -350,13 +351,22 @@ class _CustomerSync:
         changed_accounting = self._refresh_mirror(started)
         self._stage("Reading the CRM")
         records = self._crm_records(started, changed_accounting)
-        prepared = [self._prepare(r) for r in records if is_customer(r, self.settings.crm_source)]
+        wanted = [r for r in records if is_customer(r, self.settings.crm_source)]
+        # A large batch is mapped and validated on the other core while the books' matcher
+        # is built here (sync/checking.py); a small one, here, when asked for.
+        checking = check_all_meanwhile(
+            [(r.properties, self.settings.field_map.get(r.crm_type, {})) for r in wanted],
+            self.client.country,
+            self._limits(),
+        )
+        books = learnt.books_matcher(self.client, self.settings, self._books())
+        prepared = [Prepared(r, *checked) for r, checked in zip(wanted, checking(), strict=True)]
         self.counts["not_customers"] = len(records) - len(prepared)
         self.run.progress_total = len(prepared)
         if self.run.kind in (RunKind.IMPORT, RunKind.IMPORT_PREVIEW):
             self._report_duplicates(prepared)
         self._stage(f"Deciding {len(prepared)} record(s)")
-        self._decide_all(prepared)
+        self._decide_all(prepared, books)
         self._flush()
         if not self.dry_run:
             self._save_cursors(started)
@@ -546,11 +556,20 @@ class _CustomerSync:
     def _prepare(self, record: CrmRecord) -> Prepared:
         field_map = self.settings.field_map.get(record.crm_type, {})
         checked = check_customer(
-            map_record(record.properties, field_map),
-            self.client.country,
-            self.accounting.capabilities.field_limits or None,
+            map_record(record.properties, field_map), self.client.country, self._limits()
         )
         return Prepared(record, checked.values, checked.problems)
+
+    def _limits(self) -> dict[str, int] | None:
+        return self.accounting.capabilities.field_limits or None
+
+    def _books(self) -> list[Party]:
+        """The books' customers the CRM's records are matched with (the active ones)."""
+        return [
+            party_of(r.external_id, r.display_name, r.values)
+            for r in self.mirror.values()
+            if r.active
+        ]
 
     def _normalised(self, row: MirroredCustomer) -> dict[str, str]:
         return check_customer(dict(row.values), self.client.country).values
@@ -558,14 +577,13 @@ class _CustomerSync:
     def _fields(self, crm_type: str) -> list[str]:
         return list(self.settings.field_map.get(crm_type, {}))
 
-    def _decide_all(self, prepared: list[Prepared]) -> None:
+    def _decide_all(self, prepared: list[Prepared], books: Matcher | None = None) -> None:
+        """`books`: the books' matcher, if already built (`_customers` builds it while the
+        records are checked)."""
         linked_to = {link.accounting_id: link for link in self.links.values()}
         self.linked_to = linked_to
-        customers = [
-            party_of(r.external_id, r.display_name, r.values)
-            for r in self.mirror.values()
-            if r.active
-        ]
+        if books is None:
+            books = learnt.books_matcher(self.client, self.settings, self._books())
         unlinked = [
             item.party()
             for item in prepared
@@ -574,9 +592,7 @@ class _CustomerSync:
         ]
         # Weights learnt from this client's two record sets, or kept from its last run with
         # enough records to learn from (decision 0026); links one to one over the batch.
-        self.matcher, learnt_now = learnt.matcher_for(
-            self.client, self.settings, customers, unlinked
-        )
+        self.matcher, learnt_now = learnt.matcher_for(self.client, self.settings, books, unlinked)
         decisions = self.matcher.link_all(unlinked)
         if learnt_now and not self.dry_run:
             learnt.keep(self.client, self.settings, self.run, self.matcher, decisions)

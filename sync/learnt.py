@@ -56,18 +56,22 @@ def duplicate_search(client: Client, settings: SyncSettings) -> dict:
     return {"vocabulary": words, "kept": kept, "sure": sure, "near": max(review, LIKELY)}
 
 
+def books_matcher(client: Client, settings: SyncSettings, customers: Sequence[Party]) -> Matcher:
+    """The matcher of the client's customers, with the client's words."""
+    words, _ = vocabulary(settings.match_abbreviations, settings.match_legal_forms)
+    return Matcher(customers, vocabulary=words, country=client.country)
+
+
 def matcher_for(
     client: Client,
     settings: SyncSettings,
-    customers: Sequence[Party],
+    matcher: Matcher,
     unlinked: Sequence[Party],
 ) -> tuple[Matcher, bool]:
-    """A matcher with the client's words and thresholds, and whether its weights were learnt
-    in this run (to be kept). A run with enough records on both sides learns; a smaller one
-    uses the kept weights, its prior worked out for today's book; with none kept, the
-    priors need the stricter threshold of decision 0025."""
-    words, _ = vocabulary(settings.match_abbreviations, settings.match_legal_forms)
-    matcher = Matcher(customers, vocabulary=words, country=client.country)
+    """The books' matcher (`books_matcher`) with the client's thresholds and weights, and
+    whether its weights were learnt in this run (to be kept). A run with enough records on
+    both sides learns; a smaller one uses the kept weights, its prior worked out for today's
+    book; with none kept, the priors need the stricter threshold of decision 0025."""
     sure, matcher.near = thresholds(settings)
     row, kept = stored(client)
     books, incoming = len(matcher.features), len(unlinked)

@@ -89,3 +89,68 @@ def test_no_copy_while_another_thread_runs(forking):
     finally:
         stop.set()
         thread.join()
+
+
+def _records(n: int) -> list:
+    from sync.mapping import DEFAULT_COMPANY_MAP, DEFAULT_CONTACT_MAP
+
+    odd = ["not-an-email", "", "x" * 10_000, "Émile Ω 🏗 \u0000", "LLC", "1e309"]
+    return [
+        (
+            {"name": f"Cedar Roofing {i}", "phone": "512-555-0101", "zip": "78701"}
+            if i % 2
+            else {"firstname": odd[i % len(odd)], "lastname": "Lee", "email": odd[i % 5]},
+            DEFAULT_COMPANY_MAP if i % 2 else DEFAULT_CONTACT_MAP,
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_large_batch_checked_on_the_other_core_is_checked_as_here(forking, monkeypatch):
+    """GIVEN a batch large enough for the other core (sync/checking.py, as a first sync uses
+    it while the books' matcher is built) THEN every record's values and problems are the
+    ones checking it here gives, odd records included."""
+    from sync import checking
+
+    monkeypatch.setattr(checking, "PARALLEL_FROM", 10)
+    records = _records(60)
+    started = []
+    fork = parallel.in_another_process
+    monkeypatch.setattr(parallel, "in_another_process", lambda w: started.append(1) or fork(w))
+    with within(30):
+        later = checking.check_all_meanwhile(records, "US", {"given_name": 100})
+        assert started == [1]
+        got = later()
+    assert got == checking.check_all(records, "US", {"given_name": 100})
+    assert any(problems for _, problems in got) and any(not p for _, p in got)
+
+
+def test_a_malformed_field_map_is_an_error_where_the_sync_runs(forking, monkeypatch):
+    from sync import checking
+    from sync.mapping import FieldMapError
+
+    monkeypatch.setattr(checking, "PARALLEL_FROM", 10)
+    records = [({"name": "Cedar"}, {"display_name": {"from": "name"}})] * 20
+    with within(30):
+        later = checking.check_all_meanwhile(records, "US")
+        with pytest.raises(FieldMapError, match="display_name"):
+            later()
+
+
+def test_a_batch_dropped_before_it_is_read_leaves_no_copy_behind(forking, monkeypatch):
+    import gc
+
+    from sync import checking
+
+    monkeypatch.setattr(checking, "PARALLEL_FROM", 10)
+    copies = []
+    fork = parallel.in_another_process
+    monkeypatch.setattr(
+        parallel, "in_another_process", lambda w: copies.append(fork(w)) or copies[-1]
+    )
+    with within(30):
+        later = checking.check_all_meanwhile(_records(2_000), "US")  # more than a pipe holds
+        del later
+        gc.collect()
+        pid = copies[0]._pid
+        assert pid is None, "the copy was read and reaped"

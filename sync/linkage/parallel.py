@@ -12,9 +12,11 @@ Off unless SYNCFIRM_LINKAGE_FORK=1: threads a library starts in C are not counte
 the shared machine it measured no gain (decision 0025). The benchmark turns it on.
 """
 
+import gc
 import os
 import pickle
 import threading
+import weakref
 from collections.abc import Callable
 
 
@@ -100,6 +102,10 @@ def in_another_process[T](work: Callable[[Callable[[], object]], T]) -> Copy[T]:
         try:
             for end in (read, inbox_write, *_INBOXES):
                 os.close(end)
+            # No collection in the copy: it would write into every object's header, and so
+            # copy every page of the heap this process shares with it (a short life, then
+            # _exit: nothing to collect for)
+            gc.disable()
             answer = work(_told(inbox_read))
             with os.fdopen(write, "wb") as out:
                 pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -110,3 +116,17 @@ def in_another_process[T](work: Callable[[Callable[[], object]], T]) -> Copy[T]:
     os.close(inbox_read)
     _INBOXES.add(inbox_write)
     return Copy(pid, inbox_write, read)
+
+
+def meanwhile[T](work: Callable[[], T]) -> Callable[[], T]:
+    """`work` started in a forked copy while this side goes on; call the result for its
+    answer, worked out here if there is no copy or it failed (an error `work` raises is then
+    raised here, where the caller sees it). A result dropped uncalled reaps its copy."""
+    copy = in_another_process(lambda told: work())
+
+    def result() -> T:
+        answer = copy.answer()
+        return work() if answer is None else answer
+
+    weakref.finalize(result, copy.answer)
+    return result
