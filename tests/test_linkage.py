@@ -667,6 +667,14 @@ def _counted_copies(monkeypatch) -> list:
     return answers
 
 
+def _copy_share(records: int) -> int:
+    """How many of a batch's records not yet compared the copy takes: its share, rounded
+    down on this side's part."""
+    from sync.linkage.matcher import COPY_SHARE
+
+    return records - int(records * (1 - COPY_SHARE))
+
+
 def _records_in(answer) -> int:
     """How many records a copy's answer holds (where each record's candidates end)."""
     from array import array
@@ -676,7 +684,7 @@ def _records_in(answer) -> int:
 
 
 def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypatch):
-    """A batch from PARALLEL_FROM records has half its records compared by a forked copy
+    """A batch from PARALLEL_FROM records has a share of its records compared by a forked copy
     of the process: the decisions are the ones a single process makes."""
     import dataclasses
     import threading
@@ -687,8 +695,8 @@ def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypat
     answers = _counted_copies(monkeypatch)
     split = matcher.link_all([dataclasses.replace(p) for p in crm])
     if threading.active_count() == 1:
-        assert len(answers) == 1, "half the batch was handed to a copy"
-        assert answers[0] is not None and _records_in(answers[0]) == len(crm) - len(crm) // 2
+        assert len(answers) == 1, "a share of the batch was handed to a copy"
+        assert answers[0] is not None and _records_in(answers[0]) == _copy_share(len(crm))
     assert [(d.kind, d.candidate, d.reason) for d in split] == [
         (d.kind, d.candidate, d.reason) for d in alone
     ]
@@ -696,7 +704,7 @@ def test_a_large_batch_split_over_two_processes_decides_as_one(fitted, monkeypat
 
 def test_comparing_started_by_the_fit_on_the_other_core_decides_as_one(monkeypatch):
     """GIVEN a batch large enough for the other core WHEN fit starts a forked copy comparing
-    half the records while it learns the weights, and the batch collects them
+    a share of the records while it learns the weights, and the batch collects them
     THEN every decision is the one a single process makes; and a copy started before the
     books changed is not used."""
     import threading
@@ -711,7 +719,7 @@ def test_comparing_started_by_the_fit_on_the_other_core_decides_as_one(monkeypat
     expected = [(d.kind, d.candidate, d.reason) for d in alone.link_all(crm)]
     batch = [replace(p) for p in crm]  # equal records, but not the ones fit started on
     # the single process's answer for them, before copies are counted (with forking on,
-    # this matcher would hand half of them to a copy of its own)
+    # this matcher would hand a share of them to a copy of its own)
     expected_batch = [d.candidate for d in alone.link_all(batch)]
     answers = _counted_copies(monkeypatch)
     forking = threading.active_count() == 1
@@ -720,8 +728,8 @@ def test_comparing_started_by_the_fit_on_the_other_core_decides_as_one(monkeypat
     assert [(d.kind, d.candidate, d.reason) for d in split.link_all(crm)] == expected
     if forking:
         assert len(answers) == 1, "the copy fit started was the one used"
-        unsampled = len(crm) - len(crm) // 4  # half of them compared by the copy
-        assert answers[0] is not None and _records_in(answers[0]) == unsampled - unsampled // 2
+        unsampled = len(crm) - len(crm) // 4  # the copy's share of them compared there
+        assert answers[0] is not None and _records_in(answers[0]) == _copy_share(unsampled)
 
     changed = Matcher(books)
     changed.fit(crm)
