@@ -70,7 +70,10 @@ class Copy[T]:
         pid, self._pid = self._pid, None
         with os.fdopen(self._answers, "rb") as source:
             data = source.read()
-        _, status = os.waitpid(pid, 0)
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # reaped by the system (SIGCHLD ignored): how it ended is
+            return None  # unknown, and a copy that failed may have written half an answer
         if status != 0 or not data:
             return None
         return pickle.loads(data)  # noqa: S301 - our own copy's answer, through our own pipe
