@@ -3,7 +3,9 @@ weights, sync/checking.py's records checked meanwhile).
 
 BREAKS (these tests fail on the code they were written against, 65b4941):
 - a process whose children are reaped by the system (SIGCHLD ignored, as daemons set it)
-  gets ChildProcessError out of every large batch, where a single process decides.
+  gets ChildProcessError out of every large batch, where a single process decides;
+- an answer interrupted while it waits (a signal handler's exception: a task's time
+  limit, Ctrl-C) leaves the copy running and then a zombie nobody reaps.
 
 HELD: a copy that dies after being told, or never writes its answer; tell twice, tell after
 answer, answer twice; weights with NaN and infinity decide as one process does; a model
@@ -16,7 +18,8 @@ import dataclasses
 import gc
 import os
 import signal
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, suppress
 from decimal import Decimal
 
 import pytest
@@ -126,6 +129,24 @@ def test_children_reaped_by_the_system_still_decide_as_one(forking, monkeypatch,
             )
     finally:
         signal.signal(signal.SIGCHLD, previous)
+
+
+def test_an_answer_interrupted_leaves_no_copy_behind(forking):
+    def slow(told):
+        time.sleep(1.5)
+        return 1
+
+    copy = parallel.in_another_process(slow)
+    pid = copy._pid
+    try:
+        with pytest.raises(TimeoutError), within(0.2, TimeoutError):
+            copy.answer()
+        if forking:
+            _no_child_left()
+    finally:
+        if pid is not None:
+            with suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 # --- held --------------------------------------------------------------------------------

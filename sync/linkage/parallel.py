@@ -15,6 +15,7 @@ the shared machine it measured no gain (decision 0025). The benchmark turns it o
 import gc
 import os
 import pickle
+import signal
 import threading
 import weakref
 from collections.abc import Callable
@@ -68,15 +69,27 @@ class Copy[T]:
             os.close(self._inbox)
             self._inbox = -1
         pid, self._pid = self._pid, None
-        with os.fdopen(self._answers, "rb") as source:
-            data = source.read()
         try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:  # reaped by the system (SIGCHLD ignored): how it ended is
-            return None  # unknown, and a copy that failed may have written half an answer
-        if status != 0 or not data:
+            with os.fdopen(self._answers, "rb") as source:
+                data = source.read()
+        except BaseException:  # interrupted (a handler raised: a time limit, Ctrl-C): the
+            _ended(pid, stop=True)  # copy is stopped and reaped, not left a zombie
+            raise
+        if _ended(pid) != 0 or not data:
             return None
         return pickle.loads(data)  # noqa: S301 - our own copy's answer, through our own pipe
+
+
+def _ended(pid: int, stop: bool = False) -> int:
+    """The copy's exit status once it has ended (killed first if `stop`); -1 if the system
+    reaped it (SIGCHLD ignored): how it ended is unknown, and a copy that failed may have
+    written half an answer."""
+    try:
+        if stop:
+            os.kill(pid, signal.SIGKILL)
+        return os.waitpid(pid, 0)[1]
+    except (ChildProcessError, ProcessLookupError):
+        return -1
 
 
 def _told(inbox: int) -> Callable[[], object]:
