@@ -5,7 +5,10 @@ BREAKS (these tests fail on the code they were written against, 65b4941):
 - a process whose children are reaped by the system (SIGCHLD ignored, as daemons set it)
   gets ChildProcessError out of every large batch, where a single process decides;
 - an answer interrupted while it waits (a signal handler's exception: a task's time
-  limit, Ctrl-C) leaves the copy running and then a zombie nobody reaps.
+  limit, Ctrl-C) leaves the copy running and then a zombie nobody reaps;
+- a process at its limit of open files gets OSError out of a large batch (the pipes are
+  not made; the first pipe is left open when the second fails), where a single process
+  decides.
 
 HELD: a copy that dies after being told, or never writes its answer; tell twice, tell after
 answer, answer twice; weights with NaN and infinity decide as one process does; a model
@@ -17,6 +20,7 @@ left over 50 batches; odd property types checked on the other core as here.
 import dataclasses
 import gc
 import os
+import resource
 import signal
 import time
 from contextlib import contextmanager, suppress
@@ -147,6 +151,35 @@ def test_an_answer_interrupted_leaves_no_copy_behind(forking):
         if pid is not None:
             with suppress(ChildProcessError):
                 os.waitpid(pid, 0)
+
+
+def test_a_process_out_of_file_descriptors_decides_as_one(forking, monkeypatch, small):
+    """Two numbers left under the limit: the first pipe is made, the second is not."""
+    books, crm = small
+    alone = _alone(monkeypatch, books, crm)
+    matcher = Matcher(books)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    before = len(os.listdir("/proc/self/fd"))
+    highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
+    spare = [os.open("/dev/null", os.O_RDONLY) for _ in range(8)]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1, hard))
+    try:
+        while True:  # every free number under the limit taken
+            try:
+                spare.append(os.open("/dev/null", os.O_RDONLY))
+            except OSError:
+                break
+        os.close(spare.pop())
+        os.close(spare.pop())
+        with within(30):
+            matcher.fit(crm)
+            decided = _decided(matcher.link_all(crm))
+    finally:
+        for fd in spare:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert decided == alone
+    assert len(os.listdir("/proc/self/fd")) == before
 
 
 # --- held --------------------------------------------------------------------------------

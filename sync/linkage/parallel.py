@@ -105,14 +105,16 @@ def in_another_process[T](work: Callable[[Callable[[], object]], T]) -> Copy[T]:
     side sends with `Copy.tell` (it raises EOFError if none comes)."""
     if not available():
         return Copy()
-    inbox_read, inbox_write = os.pipe()
-    read, write = os.pipe()
+    ends: list[int] = []
     try:
+        ends += os.pipe()
+        ends += os.pipe()
         pid = os.fork()
-    except OSError:
-        for end in (inbox_read, inbox_write, read, write):
+    except OSError:  # out of file descriptors or processes: the caller works alone
+        for end in ends:
             os.close(end)
         return Copy()
+    inbox_read, inbox_write, read, write = ends
     if pid == 0:  # the copy: work, send the answer, leave without running any clean-up
         status = 1
         try:
