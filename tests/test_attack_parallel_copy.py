@@ -10,7 +10,8 @@ BREAKS (these tests fail on the code they were written against, 65b4941):
   not made; the first pipe is left open when the second fails), where a single process
   decides.
 
-HELD: a copy that dies after being told, or never writes its answer; tell twice, tell after
+HELD: a copy that dies after being told (segfault, MemoryError) or never writes its answer;
+a message larger than a pipe told to a copy still at work; tell twice, tell after
 answer, answer twice; weights with NaN and infinity decide as one process does; a model
 replaced between fit and link_all (kept weights, other comparisons) and a customer added;
 two matchers' copies at once, one dropped unread (no hang, no zombie); no file descriptor
@@ -196,14 +197,33 @@ def test_a_copy_that_dies_once_told_or_answers_nothing_is_no_error(forking):
 
         ctypes.string_at(0)  # a segfault
 
+    def runs_out(told):
+        told()
+        raise MemoryError
+
     with within(20):
-        for work in (dies, crashes):
+        for work in (dies, crashes, runs_out):
             copy = parallel.in_another_process(work)
             copy.tell([1.0])
             copy.tell([2.0])  # twice: nothing happens
             assert copy.answer() is None
             assert copy.answer() is None  # twice: nothing more
             copy.tell([3.0])  # after the answer: nothing happens
+    _no_child_left()
+
+
+def test_a_huge_message_reaches_a_copy_still_at_work(forking):
+    """More than a pipe holds, told while the copy still works: this side waits for it to
+    read, no longer."""
+
+    def later(told):
+        time.sleep(0.2)
+        return len(told())
+
+    with within(20):
+        copy = parallel.in_another_process(later)
+        copy.tell(b"x" * 5_000_000)
+        assert copy.answer() == (5_000_000 if forking else None)
     _no_child_left()
 
 
