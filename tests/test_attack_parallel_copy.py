@@ -37,6 +37,7 @@ from sync.linkage.model import Model
 from .test_linkage import world
 
 ANSWERS: list = []  # the answers of the copies forked in the running test (None: failed)
+PIDS: list[int] = []  # and their process ids
 
 
 @pytest.fixture
@@ -49,10 +50,12 @@ def forking(monkeypatch) -> bool:
     monkeypatch.setattr(checking, "PARALLEL_FROM", 10)
     fork = parallel.in_another_process
     ANSWERS.clear()
+    PIDS.clear()
 
     def counted(work):
         copy = fork(work)
         if copy._pid is not None:
+            PIDS.append(copy._pid)
             answer = copy.answer
             copy.answer = lambda: ANSWERS.append(answer()) or ANSWERS[-1]
         return copy
@@ -85,9 +88,11 @@ def _doubled(told) -> list[float]:
 
 
 def _no_child_left() -> None:
-    """Every copy reaped: no child of this process, running or a zombie."""
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+    """Every copy the test forked reaped: none running, none a zombie (other tests' servers
+    may be this process's children too)."""
+    for pid in PIDS:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 def _decided(decisions) -> list:
