@@ -4,6 +4,8 @@ sync worker with no error anywhere, so each test here turns a hang into a failur
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -17,6 +19,8 @@ def forking(monkeypatch) -> bool:
     """Whether copies are forked in this test (only while the process has one thread;
     otherwise every answer is None and the caller works alone, which is asserted instead)."""
     monkeypatch.setenv("SYNCFIRM_LINKAGE_FORK", "1")
+    if os.environ.get("SYNCFIRM_TEST_FORK_REQUIRED") == "1":  # see the last test
+        assert parallel.available(), "a process of one thread forks its copies"
     return parallel.available()
 
 
@@ -154,3 +158,18 @@ def test_a_batch_dropped_before_it_is_read_leaves_no_copy_behind(forking, monkey
         gc.collect()
         pid = copies[0]._pid
         assert pid is None, "the copy was read and reaped"
+
+
+def test_the_copies_are_tested_forked_in_a_process_of_one_thread():
+    """Under pytest-xdist a worker may hold another test's server threads: then no copy is
+    forked and the tests of copies check only the work done here. Here they run again in a
+    fresh process of one thread, where every copy is forked (its fixtures insist on it)."""
+    if os.environ.get("SYNCFIRM_TEST_FORK_REQUIRED") == "1":
+        return  # this test, run inside that process: the others are what it runs
+    env = {**os.environ, "SYNCFIRM_TEST_FORK_REQUIRED": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+         "-p", "no:xdist", "tests/test_linkage_parallel.py", "tests/test_attack_parallel_copy.py"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
