@@ -24,7 +24,7 @@ import os
 import resource
 import signal
 import time
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from decimal import Decimal
 
 import pytest
@@ -35,6 +35,7 @@ from sync.linkage import matcher as matcher_module
 from sync.linkage.model import Model
 
 from .test_linkage import world
+from .test_linkage_parallel import may_fork, within
 
 ANSWERS: list = []  # the answers of the copies forked in the running test (None: failed)
 PIDS: list[int] = []  # and their process ids
@@ -61,28 +62,12 @@ def forking(monkeypatch) -> bool:
         return copy
 
     monkeypatch.setattr(parallel, "in_another_process", counted)
-    if os.environ.get("SYNCFIRM_TEST_FORK_REQUIRED") == "1":  # test_linkage_parallel's last test
-        assert parallel.available(), "a process of one thread forks its copies"
-    return parallel.available()
+    return may_fork()
 
 
 def _used(forking: bool) -> None:
     """A copy's answer was used (where this process may fork)."""
     assert not forking or any(a is not None for a in ANSWERS)
-
-
-@contextmanager
-def within(seconds: float, error=AssertionError):
-    def hung(*_):
-        raise error(f"still waiting after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _doubled(told) -> list[float]:

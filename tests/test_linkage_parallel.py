@@ -19,23 +19,30 @@ def forking(monkeypatch) -> bool:
     """Whether copies are forked in this test (only while the process has one thread;
     otherwise every answer is None and the caller works alone, which is asserted instead)."""
     monkeypatch.setenv("SYNCFIRM_LINKAGE_FORK", "1")
-    if os.environ.get("SYNCFIRM_TEST_FORK_REQUIRED") == "1":  # see the last test
-        assert parallel.available(), "a process of one thread forks its copies"
-    return parallel.available()
+    return may_fork()
 
 
 @contextmanager
-def within(seconds: int):
+def within(seconds: float, error: type[Exception] = AssertionError):
+    """A hang turned into `error` after `seconds`."""
+
     def hung(*_):
-        raise AssertionError(f"still waiting after {seconds} s: a copy hangs its caller")
+        raise error(f"still waiting after {seconds} s: a copy hangs its caller")
 
     previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def may_fork() -> bool:
+    """Whether this process forks its copies; inside the last test's fresh process it must."""
+    if os.environ.get("SYNCFIRM_TEST_FORK_REQUIRED") == "1":
+        assert parallel.available(), "a process of one thread forks its copies"
+    return parallel.available()
 
 
 def _doubled(told) -> list[float]:
