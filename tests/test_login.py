@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 
 from .factories import TEST_PASSWORD, MembershipFactory
-from .redis_support import empty_redis
+from .redis_support import empty_redis, redis_url
 from .test_settings import PRODUCTION_ENV, ROOT
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +98,7 @@ def test_it_logs_out(client, two_firms):
     assert client.get(reverse("dashboard")).status_code == 302
 
 
-SHARED_CACHE_URL = "redis://127.0.0.1:6379/13"
+SHARED_CACHE_URL = redis_url("shared_cache")
 TRY_THREE_WRONG_PASSWORDS = """
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory

@@ -11,7 +11,7 @@ answer on 127.0.0.1:6379 (`.ci/run` starts it); the test uses database 11 and em
 import sys
 from pathlib import Path
 
-from .redis_support import empty_redis
+from .redis_support import empty_redis, redis_url
 from .sandbox.conftest import sandbox_db
 from .test_redis_workers import require_postgres
 
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import multi_worker
 
 pytestmark = sandbox_db
-REDIS_URL = "redis://127.0.0.1:6379/11"
+REDIS_URL = redis_url("multi_worker")
 
 
 def test_two_worker_processes_hold_every_invariant(sandbox):

@@ -18,10 +18,11 @@ import requests
 from cryptography.fernet import Fernet
 from django.conf import settings
 
+from .redis_support import redis_url
 from .test_redis_workers import database_url, empty_redis, require_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = redis_url("production_stack")
 TOKEN = secrets.token_urlsafe(24)
 
 

@@ -3,8 +3,8 @@ client's stuck lease holds up no other client.
 
 Real processes (`manage.py qcluster`, REDIS_URL set) against this test's databases and its
 live server (the sandbox); tasks enqueued from another process. Redis must answer on
-127.0.0.1:6379 (`.ci/run` starts it when it does not); the tests use databases 14 and 12
-and empty them.
+127.0.0.1:6379 (`.ci/run` starts it when it does not); the tests use their own databases
+(`redis_support.DATABASES`) and empty them.
 """
 
 import os
@@ -35,16 +35,16 @@ from sync.models import (
 
 from .conftest import finish_consent, start_direct
 from .factories import ClientFactory
-from .redis_support import empty_redis
+from .redis_support import empty_redis, redis_url
 from .sandbox.conftest import sandbox_db
 from .sync_support import DEAL_TO_COMPANY, LINE_ITEM_TO_DEAL, _to
 from .test_sync_leases import company_created, dead_worker_lease, ready_for_webhooks
 
 pytestmark = sandbox_db
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = redis_url("redis_workers")
 DEALS, TASKS = 120, 8
-FAIRNESS_REDIS_URL = "redis://127.0.0.1:6379/12"
+FAIRNESS_REDIS_URL = redis_url("fairness")
 BACKLOG = 40  # client A's webhooks queued ahead of client B's one
 
 
