@@ -39,6 +39,7 @@ from peers import FIELDS
 
 from sync.checking import check_all_meanwhile
 from sync.linkage import NEAR, SURE, Matcher, Model, Party, compiled
+from sync.linkage.collector import collector_paused
 from sync.mapping import DEFAULT_COMPANY_MAP, DEFAULT_CONTACT_MAP
 
 
@@ -87,18 +88,19 @@ def run_syncfirm(books, crm, truth, country: str = "US") -> Outcome:
     # A company (it has a name) comes through the company map, a person through the contact's.
     sent = [(r["id"], properties(r), COMPANY_MAP if r.get("name") else CONTACT_MAP) for r in crm]
     began, cpu = time.perf_counter(), _cpu()
-    checking = check_all_meanwhile([(props, field_map) for _, props, field_map in sent], country)
-    matcher = Matcher(party(r) for r in books)
-    waited = time.perf_counter()
-    checked = checking()
-    waited = time.perf_counter() - waited
-    incoming, held = [], 0
-    for (key, _, _), (v, problems) in zip(sent, checked, strict=True):
-        held += bool(problems)
-        name = v.get("display_name") or v.get("company_name") or v.get("given_name") or ""
-        incoming.append(Party(key, name, **{f: v.get(f) or "" for f in MATCHED_FIELDS}))
-    matcher.fit(incoming)
-    decisions = matcher.link_all(incoming)
+    with collector_paused():  # as sync/customers.py holds it off while it makes the records
+        checking = check_all_meanwhile([(p, field_map) for _, p, field_map in sent], country)
+        matcher = Matcher(party(r) for r in books)
+        waited = time.perf_counter()
+        checked = checking()
+        waited = time.perf_counter() - waited
+        incoming, held = [], 0
+        for (key, _, _), (v, problems) in zip(sent, checked, strict=True):
+            held += bool(problems)
+            name = v.get("display_name") or v.get("company_name") or v.get("given_name") or ""
+            incoming.append(Party(key, name, **{f: v.get(f) or "" for f in MATCHED_FIELDS}))
+        matcher.fit(incoming)
+        decisions = matcher.link_all(incoming)
     seconds, cpu = time.perf_counter() - began, _cpu() - cpu
     index_of = {f.party.external_id: i for i, f in enumerate(matcher.features)}
     found = sum(

@@ -2,9 +2,7 @@
 dated by its end, run the detectors, weigh each finding against the client's revenue, and
 carry the result into the client's ledger (ledger.py)."""
 
-import gc
 import logging
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -24,6 +22,7 @@ from sync import learnt
 from sync.customers import SyncUnavailable, active_connection, properties_for
 from sync.invoice_pairing import number_core
 from sync.invoicing import doc_number, referenced_deal
+from sync.linkage.collector import collector_paused
 from sync.mapping import map_record
 from sync.models import (
     CrmSource,
@@ -483,20 +482,6 @@ def active_after(snapshot: dict, period_end: date) -> set[str]:
     return later - {""}
 
 
-@contextmanager
-def _collector_paused():
-    """A big book is hundreds of thousands of small records and nothing here makes reference
-    cycles: the cyclic collector would walk them all again and again (a third of the time at
-    100,000 invoices). It runs as usual once this is done."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def _with_held_payments(found: list, client) -> list:
     """A payment difference whose cause syncfirm knows (it held a payment on that invoice
     rather than carry it: a refund, a closed period) says so in its fix."""
@@ -519,7 +504,9 @@ def reconcile_records(
     recon: Reconciliation, snapshot: dict, period_end: date, stale_after_days: int = 90
 ) -> ledger.Outcome:
     """From both systems' records to the updated ledger: detect, weigh, carry."""
-    with _collector_paused():
+    # A big book is hundreds of thousands of small records and nothing here makes reference
+    # cycles: the collector would walk them again and again (a third of the time at 100,000).
+    with collector_paused():
         return _reconcile_records(recon, snapshot, period_end, stale_after_days)
 
 

@@ -36,6 +36,7 @@ from .invoices import InvoiceStep
 from .leases import WAITING_STAGE, Lease, LeaseLost, client_lease
 from .linkage import Decision as LinkDecision
 from .linkage import Matcher, Party
+from .linkage.collector import collector_paused
 from .linkage.duplicates import find_duplicates
 from .linkage.matcher import ONLY_NAME
 from .mapping import accounting_values, map_record, record_name
@@ -354,13 +355,18 @@ class _CustomerSync:
         wanted = [r for r in records if is_customer(r, self.settings.crm_source)]
         # A large batch is mapped and validated on the other core while the books' matcher
         # is built here (sync/checking.py); a small one, here, when asked for.
-        checking = check_all_meanwhile(
-            [(r.properties, self.settings.field_map.get(r.crm_type, {})) for r in wanted],
-            self.client.country,
-            self._limits(),
-        )
-        books = learnt.books_matcher(self.client, self.settings, self._books())
-        prepared = [Prepared(r, *checked) for r, checked in zip(wanted, checking(), strict=True)]
+        # The collector is held off while tens of thousands of records are made (they hold no
+        # cycles; each pass would walk every one again): the matcher's own batch does too.
+        with collector_paused():
+            checking = check_all_meanwhile(
+                [(r.properties, self.settings.field_map.get(r.crm_type, {})) for r in wanted],
+                self.client.country,
+                self._limits(),
+            )
+            books = learnt.books_matcher(self.client, self.settings, self._books())
+            prepared = [
+                Prepared(r, *checked) for r, checked in zip(wanted, checking(), strict=True)
+            ]
         self.counts["not_customers"] = len(records) - len(prepared)
         self.run.progress_total = len(prepared)
         if self.run.kind in (RunKind.IMPORT, RunKind.IMPORT_PREVIEW):
@@ -584,16 +590,19 @@ class _CustomerSync:
         self.linked_to = linked_to
         if books is None:
             books = learnt.books_matcher(self.client, self.settings, self._books())
-        unlinked = [
-            item.party()
-            for item in prepared
-            if not item.problems
-            and (item.record.crm_type, item.record.external_id) not in self.links
-        ]
-        # Weights learnt from this client's two record sets, or kept from its last run with
-        # enough records to learn from (decision 0026); links one to one over the batch.
-        self.matcher, learnt_now = learnt.matcher_for(self.client, self.settings, books, unlinked)
-        decisions = self.matcher.link_all(unlinked)
+        with collector_paused():  # as while the records were made (`_customers`)
+            unlinked = [
+                item.party()
+                for item in prepared
+                if not item.problems
+                and (item.record.crm_type, item.record.external_id) not in self.links
+            ]
+            # Weights learnt from this client's two record sets, or kept from its last run
+            # with enough records to learn from (decision 0026); one to one over the batch.
+            self.matcher, learnt_now = learnt.matcher_for(
+                self.client, self.settings, books, unlinked
+            )
+            decisions = self.matcher.link_all(unlinked)
         if learnt_now and not self.dry_run:
             learnt.keep(self.client, self.settings, self.run, self.matcher, decisions)
         self.matches = {d.party.external_id: d for d in decisions}
