@@ -53,7 +53,7 @@ class Outcome:
 
 
 def party(r: dict) -> Party:
-    return Party(r["id"], **{k: r.get(k, "") or "" for k in FIELDS})
+    return Party(r["id"], *[r.get(k) or "" for k in Party._fields[1:]])
 
 
 # --- syncfirm ------------------------------------------------------------------------------
@@ -66,8 +66,7 @@ PROPERTY = {"name": "name", "given_name": "firstname", "family_name": "lastname"
             "city": "city", "region": "state", "postal_code": "zip", "country": "country",
             "tax_id": "tax_id"}  # fmt: skip
 # As sync/customers.py builds a party from a validated record.
-MATCHED_FIELDS = ("email", "tax_id", "postal_code", "given_name", "family_name", "phone",
-                  "website", "line1", "city", "region", "country")  # fmt: skip
+MATCHED_FIELDS = Party._fields[2:]
 
 
 def _cpu() -> float:
@@ -98,7 +97,7 @@ def run_syncfirm(books, crm, truth, country: str = "US") -> Outcome:
         for (key, _, _), (v, problems) in zip(sent, checked, strict=True):
             held += bool(problems)
             name = v.get("display_name") or v.get("company_name") or v.get("given_name") or ""
-            incoming.append(Party(key, name, **{f: v.get(f) or "" for f in MATCHED_FIELDS}))
+            incoming.append(Party(key, name, *[v.get(f) or "" for f in MATCHED_FIELDS]))
         matcher.fit(incoming)
         decisions = matcher.link_all(incoming)
     seconds, cpu = time.perf_counter() - began, _cpu() - cpu

@@ -99,13 +99,13 @@ class Prepared:
         return party_of(self.key, self.name, self.values)
 
 
-# The mapped fields matching weighs (every one the field map can carry).
-MATCHED_FIELDS = ("email", "tax_id", "postal_code", "given_name", "family_name", "phone",
-                  "website", "line1", "city", "region", "country")  # fmt: skip
+# The mapped fields matching weighs (every one the field map can carry), in Party's order:
+# `party_of` passes them by position.
+MATCHED_FIELDS = Party._fields[2:]
 
 
 def party_of(key: str, name: str, values: dict) -> Party:
-    return Party(key, name, **{f: str(values.get(f) or "") for f in MATCHED_FIELDS})
+    return Party(key, name, *[str(values.get(f) or "") for f in MATCHED_FIELDS])
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ two matchers' copies at once, one dropped unread (no hang, no zombie); no file d
 left over 50 batches; odd property types checked on the other core as here.
 """
 
-import dataclasses
 import gc
 import os
 import resource
@@ -290,7 +289,7 @@ def test_no_file_descriptor_left_over_many_batches(forking, small):
     before = len(os.listdir("/proc/self/fd"))
     with within(30):
         for n in range(50):
-            batch = [dataclasses.replace(p) for p in crm[:20]]
+            batch = [p._replace() for p in crm[:20]]
             matcher.link_all(batch)
             if n % 10 == 0:
                 checking.check_all_meanwhile([({"name": "x"}, {})] * 10, "US")()
