@@ -208,7 +208,9 @@ class Matcher:
         self.vocabulary, self.country = vocabulary, country
         self._prepared: dict[int, tuple[Party, Features]] = {}  # the records fit looked at
         self._early: _Comparing | None = None  # the copy fit started on the incoming records
-        self._explained: tuple[Model | None, dict] = (None, {})
+        # A model's explanations: by pattern, and (pattern, rarities, counts) once weighed by
+        # rarity (`_decision`); a few hundred recur over 20,000 decisions.
+        self._explained: tuple[Model | None, dict, dict] = (None, {}, {})
         self._lifetime = parallel.Lifetime()  # a copy left uncollected is reaped with it
         self._frequencies: _Frequencies | None = None  # on once weights are learnt from data
         self.features: list[Features] = []
@@ -564,6 +566,14 @@ class Matcher:
         other = s.features.party
         return other.name or f"{other.given_name} {other.family_name}".strip() or other.external_id
 
+    def _counts(self, s: _Scored) -> tuple[int, int]:
+        """How many customers share each value the pair's rarities weigh (0: none weighed)."""
+        frequencies, out = self._frequencies, [0, 0]
+        for k, (_, _, attr) in enumerate(RARITY):
+            if frequencies is not None and s.rarity[k]:
+                out[k] = frequencies.counts[k].get(getattr(s.features, attr), 1)
+        return out[0], out[1]
+
     def _rarer(self, c: Contribution, s: _Scored) -> Contribution:
         frequencies = self._frequencies  # set whenever a pair has a rarity
         for k, (field_, _, attr) in enumerate(RARITY):
@@ -574,9 +584,9 @@ class Matcher:
         return c
 
     def _decision(self, f: Features | Party, kind: str, s: _Scored, note: str = "") -> Decision:
-        model, explained = self._explained
+        model, explained, rarer = self._explained
         if model is not self.model:  # a few hundred patterns recur over thousands of pairs
-            self._explained = model, explained = self.model, {}
+            self._explained = model, explained, rarer = self.model, {}, {}
         contributions = explained.get(s.pattern)
         if contributions is None:
             contributions = explained[s.pattern] = tuple(model.explain(s.pattern))
@@ -591,9 +601,16 @@ class Matcher:
                 for c in contributions
             ]  # fmt: skip
         if s.rarity != (0.0, 0.0):  # an equal name weighed by how many customers share it
-            contributions = sorted(
-                (self._rarer(c, s) for c in contributions), key=lambda c: -abs(c.weight)
-            )
+            # the words depend on the pattern, the rarities and how many share each value
+            key = (s.pattern, s.rarity, self._counts(s)) if type(contributions) is tuple else None
+            known = rarer.get(key) if key is not None else None
+            if known is None:
+                known = tuple(
+                    sorted((self._rarer(c, s) for c in contributions), key=lambda c: -abs(c.weight))
+                )
+                if key is not None:
+                    rarer[key] = known
+            contributions = known
         return Decision(
             party, kind, s.features.party, probability(s.weight), s.weight,
             contributions if type(contributions) is tuple else tuple(contributions), note,
