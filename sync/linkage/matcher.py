@@ -133,8 +133,8 @@ class _Comparing:
         )
 
 
-@dataclass(frozen=True)
-class Decision:
+@dataclass  # not frozen: compiled, a plain dataclass is built natively, five times cheaper
+class Decision:  # (one per record of a batch); nothing changes one once made (`replace`)
     party: Party
     kind: str  # "sure", "near" or "miss"
     candidate: Party | None = None
