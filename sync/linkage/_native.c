@@ -1098,6 +1098,1220 @@ failed:
     return NULL;
 }
 
+
+/* ---- A name read as `records.python_read_name` reads it, for plain ASCII names -------------
+ *
+ * The rules of names.py (`name_form`, `company_tokens`, `words`, `numbers_in`, `sound_key`)
+ * and of `records.python_read_name`, over the bytes of a name whose every character is
+ * printable ASCII (0x20-0x7E). There casefold is lower-casing, `\s` is the space alone, `\w`
+ * a letter, a digit or "_", and no diacritic is to be taken apart; `read_name` answers None
+ * for any other name, and Python reads it. names.py's tables come once, from `setup_names`;
+ * the vocabulary's words (legal forms, filler, abbreviations, business words) are looked up
+ * in the sets and dict of the Vocabulary passed with each name: a client's may be extended.
+ */
+
+#define NAME_CHARS 512 /* the most characters `words` reads of a string (MAX_CHARS, checked) */
+#define WORDS_TEXT (5 * NAME_CHARS + 1) /* "&" is read " and ": five characters for one */
+#define MAX_PHRASES 32
+#define PHRASE_WORDS 4
+#define MAX_FORMS 16
+#define MAX_SEPARATORS 8
+#define MAX_MARKERS 32
+#define MARKER_TEXT 512
+
+typedef struct {
+    const char *s;
+    Py_ssize_t n;
+} Text;
+
+typedef struct {
+    Text words[PHRASE_WORDS];
+    int n;
+    PyObject *as; /* the word a trade phrase is read as (borrowed from `held`); NULL: legal */
+} Phrase;
+
+/* names.py's tables, as `setup_names` got them. Never freed: a call under way keeps the
+ * tables it started with, even if Python code it runs (a Vocabulary's `business`) sets up
+ * new ones. The texts point into the strings of `held`. */
+typedef struct {
+    PyObject *held; /* the arguments of `setup_names` */
+    PyTypeObject *reading; /* records.NameReading */
+    Py_ssize_t max_chars;
+    Phrase legal[MAX_PHRASES], trade[MAX_PHRASES];
+    int nlegal, ntrade;
+    Text forms[MAX_FORMS]; /* LONG_LEGAL_FORMS */
+    int nforms;
+    uint8_t initial[128]; /* LEGAL_INITIALS */
+    PyObject *place_words;
+    Text separators[MAX_SEPARATORS]; /* JOB_SEPARATORS, those an ASCII name can hold */
+    int nseparators;
+    Text markers[MAX_MARKERS]; /* TRADE_NAME_MARKERS, lower-cased into marker_text */
+    int nmarkers;
+    char marker_text[MARKER_TEXT];
+    uint8_t sound[128]; /* SOUND */
+    PyObject *legal_forms, *filler, *abbreviations, *business; /* attribute names */
+} Tables;
+
+static const Tables *tables = NULL;
+
+static inline int is_letter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline int is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+static inline int is_alnum(char c) {
+    return is_letter(c) || is_digit(c);
+}
+
+static inline int is_word_char(char c) { /* `\w`, what `\b` stands between */
+    return is_alnum(c) || c == '_';
+}
+
+static inline char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+static inline int same_text(Text a, const char *s, Py_ssize_t n) {
+    return a.n == n && memcmp(a.s, s, (size_t)n) == 0;
+}
+
+/* str.strip() leaves something */
+static int has_text(const char *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] != ' ') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* str.isalpha() of ASCII: not empty, letters only */
+static int all_letters(const char *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!is_letter(s[i])) {
+            return 0;
+        }
+    }
+    return n > 0;
+}
+
+/* An ASCII str from bytes. */
+static PyObject *ascii_str(const char *s, Py_ssize_t n) {
+    PyObject *out = PyUnicode_New(n, 127);
+    if (out != NULL && n > 0) {
+        memcpy(PyUnicode_1BYTE_DATA(out), s, (size_t)n);
+    }
+    return out;
+}
+
+static inline Text text_of(PyObject *ascii) {
+    return (Text){(const char *)PyUnicode_1BYTE_DATA(ascii), PyUnicode_GET_LENGTH(ascii)};
+}
+
+/* ---- words ---- */
+
+typedef struct {
+    char text[WORDS_TEXT]; /* the words joined by single spaces: " ".join(words(...)) */
+    Py_ssize_t length;
+    int count;
+    uint16_t at[NAME_CHARS], len[NAME_CHARS];
+    PyObject *str[NAME_CHARS]; /* each word as a str, made when first looked up */
+} Words;
+
+static void words_clear(Words *w) {
+    for (int i = 0; i < w->count; i++) {
+        Py_CLEAR(w->str[i]);
+    }
+    w->count = 0;
+    w->length = 0;
+}
+
+static inline Text word(const Words *w, int i) {
+    return (Text){w->text + w->at[i], w->len[i]};
+}
+
+/* The i-th word as a str (borrowed: the Words hold it). */
+static PyObject *word_str(Words *w, int i) {
+    if (w->str[i] == NULL) {
+        w->str[i] = ascii_str(w->text + w->at[i], w->len[i]);
+    }
+    return w->str[i];
+}
+
+/* Where DOTTED (`\b(?:[^\W\d_]\.)+[^\W\d_]?\b\.?`) matches from p on, or 0. Worked out
+ * from how the regex backtracks: the most letter-dot pairs first; after them a letter that
+ * ends a word ("l.l.c") and its dot; else the dots end before a word character ("a.bc",
+ * "a.b.3"); else, with two pairs or more, the last pair's letter ends the word and its dot
+ * is taken by `\.?` ("l.l.c."); one pair before a non-word character ("a. b") is no match. */
+static Py_ssize_t dotted_at(const char *s, Py_ssize_t n, Py_ssize_t p) {
+    if (!is_letter(s[p]) || (p > 0 && is_word_char(s[p - 1]))) {
+        return 0;
+    }
+    Py_ssize_t q = p;
+    while (q + 1 < n && is_letter(s[q]) && s[q + 1] == '.') {
+        q += 2;
+    }
+    if (q == p) {
+        return 0;
+    }
+    if (q < n && is_letter(s[q]) && (q + 1 == n || !is_word_char(s[q + 1]))) {
+        return q + 1 < n && s[q + 1] == '.' ? q + 2 : q + 1;
+    }
+    if (q < n && is_word_char(s[q])) {
+        return q;
+    }
+    return q - p >= 4 ? q : 0;
+}
+
+/* DOTTED.sub(lambda m: m.group().replace(".", "") + " ", s) into out (never longer: a
+ * match has a dot for each letter it loses). Matches are looked for in `s` as written. */
+static Py_ssize_t undot(const char *s, Py_ssize_t n, char *out) {
+    Py_ssize_t o = 0, p = 0;
+    while (p < n) {
+        Py_ssize_t end = dotted_at(s, n, p);
+        if (end == 0) {
+            out[o++] = s[p++];
+            continue;
+        }
+        for (; p < end; p++) {
+            if (s[p] != '.') {
+                out[o++] = s[p];
+            }
+        }
+        out[o++] = ' ';
+    }
+    return o;
+}
+
+static void begin_word(Words *w) {
+    if (w->count > 0) {
+        w->text[w->length++] = ' ';
+    }
+    w->at[w->count] = (uint16_t)w->length;
+}
+
+static void end_word(Words *w) {
+    w->len[w->count] = (uint16_t)(w->length - w->at[w->count]);
+    w->str[w->count] = NULL;
+    w->count++;
+}
+
+/* names.words: at most max_chars characters, lower-cased, dotted letters joined, "&" read
+ * " and ", apostrophes dropped ("o'brien" is one word), then the runs of letters and
+ * digits ("_" parts them, as WORD's [^\W_] does). */
+static void read_words(const Tables *t, Text in, Words *w) {
+    char low[NAME_CHARS], dotless[NAME_CHARS];
+    Py_ssize_t n = in.n < t->max_chars ? in.n : t->max_chars;
+    int dots = 0;
+    words_clear(w);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        low[i] = lower(in.s[i]);
+        dots |= low[i] == '.';
+    }
+    const char *s = low;
+    if (dots) {
+        n = undot(low, n, dotless);
+        s = dotless;
+    }
+    int inside = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\'') {
+            continue;
+        }
+        if (is_alnum(c)) {
+            if (!inside) {
+                begin_word(w);
+                inside = 1;
+            }
+            w->text[w->length++] = c;
+            continue;
+        }
+        if (inside) {
+            end_word(w);
+            inside = 0;
+        }
+        if (c == '&') {
+            begin_word(w);
+            memcpy(w->text + w->length, "and", 3);
+            w->length += 3;
+            end_word(w);
+        }
+    }
+    if (inside) {
+        end_word(w);
+    }
+}
+
+/* ---- name_form ---- */
+
+/* What the steps below answer: a step DONE, or a question's YES or NO; FAILED with an
+ * exception set; SLOW where the rules here do not apply (Python reads the name). */
+enum { DONE = 0, NO = 0, YES = 1, FAILED = -1, SLOW = -2 };
+
+typedef struct {
+    Text name;   /* the name as compared: a slice of the name, or `joined` */
+    Text trade;  /* "X dba Y": Y, a slice of the name */
+    Text given, family; /* a person's parts: slices of the Reading's words */
+    int household;
+    char joined[WORDS_TEXT];
+} Form;
+
+/* One name being read: the call's vocabulary and the work space of the rules below (on the
+ * heap: some 60 kB, and Python code run from a lookup may read another name meanwhile). */
+typedef struct {
+    const Tables *t;
+    PyObject *vocabulary, *legal, *filler, *abbreviations; /* owned */
+    PyObject *business; /* owned, read when first needed, as name_form reads it */
+    Words name_words; /* words(name) as name_form read them */
+    Text name_words_of;
+    Words family_part, given_part, raw, scratch;
+    Form form;
+    int kept[NAME_CHARS]; /* word numbers, or -1 - a trade phrase's number */
+    PyObject *expanded[NAME_CHARS]; /* owned, `nexpanded` of them */
+    int nexpanded;
+    PyObject *tokens[NAME_CHARS]; /* owned, `ntokens` of them */
+    int ntokens;
+} Reading;
+
+static int exact_set(PyObject *o) {
+    return PyFrozenSet_CheckExact(o) || PySet_CheckExact(o);
+}
+
+/* `word in vocabulary.business`, the attribute read when first needed (as name_form reads
+ * it: only where a name may be a person's); SLOW for a business that is not a plain set. */
+static int in_business(Reading *r, PyObject *word) {
+    if (r->business == NULL) {
+        r->business = PyObject_GetAttr(r->vocabulary, r->t->business);
+        if (r->business == NULL) {
+            return FAILED;
+        }
+    }
+    if (!exact_set(r->business)) {
+        return SLOW;
+    }
+    return PySet_Contains(r->business, word);
+}
+
+/* Every word of `which` a person's: letters only, none a business word. */
+static int person_words(Reading *r, Words *w, const int *which, int n) {
+    for (int k = 0; k < n; k++) {
+        if (!all_letters(w->text + w->at[which[k]], w->len[which[k]])) {
+            return NO;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        PyObject *s = word_str(w, which[k]);
+        if (s == NULL) {
+            return FAILED;
+        }
+        int found = in_business(r, s);
+        if (found != NO) {
+            return found == YES ? NO : found;
+        }
+    }
+    return YES;
+}
+
+/* The first of JOB_SEPARATORS in the name with something before it and a number after
+ * ("Smith - 12 Oak St"): the name is cut there. */
+static int job_head(const Tables *t, Text *name) {
+    for (int k = 0; k < t->nseparators; k++) {
+        Text sep = t->separators[k];
+        for (Py_ssize_t at = 0; at + sep.n <= name->n; at++) {
+            if (memcmp(name->s + at, sep.s, (size_t)sep.n) != 0) {
+                continue;
+            }
+            Py_ssize_t site = at + sep.n;
+            while (site < name->n && name->s[site] == ' ') {
+                site++;
+            }
+            if (has_text(name->s, at) && site < name->n && is_digit(name->s[site])) {
+                name->n = at;
+                return 1;
+            }
+            break; /* str.partition: the first one only */
+        }
+    }
+    return 0;
+}
+
+/* TRADE_SPLIT's first match: spaces, then a marker (any case) followed by a space, then the
+ * spaces after it. It starts where a run of spaces starts: `\s+` gives back to a marker
+ * only the run's end, as no marker starts with a space (`setup_names` checks). */
+static int trade_split(const Tables *t, Text name, Py_ssize_t *start, Py_ssize_t *end) {
+    const char *s = name.s;
+    Py_ssize_t n = name.n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] != ' ') {
+            continue;
+        }
+        Py_ssize_t j = i;
+        while (j < n && s[j] == ' ') {
+            j++;
+        }
+        for (int k = 0; k < t->nmarkers; k++) {
+            Text m = t->markers[k];
+            if (j + m.n >= n || s[j + m.n] != ' ') {
+                continue;
+            }
+            Py_ssize_t c = 0;
+            while (c < m.n && lower(s[j + c]) == m.s[c]) {
+                c++;
+            }
+            if (c == m.n) {
+                Py_ssize_t e = j + m.n;
+                while (e < n && s[e] == ' ') {
+                    e++;
+                }
+                *start = i;
+                *end = e;
+                return 1;
+            }
+        }
+        i = j;
+    }
+    return 0;
+}
+
+/* "Smith, Robert": one comma, one or two words of letters on each side, none a business
+ * word: YES, the name is a person's so written (the form is filled in). */
+static int family_first(Reading *r, Text name, Py_ssize_t comma) {
+    Words *family = &r->family_part, *given = &r->given_part;
+    Text after = {name.s + comma + 1, name.n - comma - 1};
+    read_words(r->t, (Text){name.s, comma}, family);
+    read_words(r->t, after, given);
+    if (memchr(after.s, ',', (size_t)after.n) != NULL || family->count < 1 ||
+        family->count > 2 || given->count < 1 || given->count > 2) {
+        return NO;
+    }
+    static const int all[2] = {0, 1};
+    int person = person_words(r, family, all, family->count);
+    if (person == 1) {
+        person = person_words(r, given, all, given->count);
+    }
+    if (person != YES) {
+        return person;
+    }
+    r->form.name = name;
+    r->form.given = (Text){given->text, given->length};
+    r->form.family = (Text){family->text, family->length};
+    return YES;
+}
+
+/* The name's words without filler (`ws`), as numbers of r->name_words. */
+static int without_filler(Reading *r, Text name, int *ws, int *nws) {
+    Words *w = &r->name_words;
+    read_words(r->t, name, w);
+    r->name_words_of = name;
+    *nws = 0;
+    for (int i = 0; i < w->count; i++) {
+        PyObject *s = word_str(w, i);
+        if (s == NULL) {
+            return FAILED;
+        }
+        int filler = PySet_Contains(r->filler, s);
+        if (filler < 0) {
+            return FAILED;
+        }
+        if (!filler) {
+            ws[(*nws)++] = i;
+        }
+    }
+    return DONE;
+}
+
+/* "Smith Residence", "The John Smith Household": the person's words before a place word. */
+static int place(Reading *r, const int *ws, int nws) {
+    Words *w = &r->name_words;
+    if (nws < 2 || nws > 3) {
+        return NO;
+    }
+    PyObject *last = word_str(w, ws[nws - 1]);
+    if (last == NULL) {
+        return FAILED;
+    }
+    int found = PySet_Contains(r->t->place_words, last);
+    if (found != YES) {
+        return found;
+    }
+    int person = person_words(r, w, ws, nws - 1);
+    if (person != YES) {
+        return person;
+    }
+    Form *f = &r->form;
+    Py_ssize_t length = 0;
+    for (int k = 0; k < nws - 1; k++) {
+        Text part = word(w, ws[k]);
+        if (k > 0) {
+            f->joined[length++] = ' ';
+        }
+        memcpy(f->joined + length, part.s, (size_t)part.n);
+        length += part.n;
+    }
+    f->name = (Text){f->joined, length};
+    f->given = nws == 3 ? word(w, ws[0]) : (Text){"", 0};
+    f->family = word(w, ws[nws - 2]);
+    f->household = 1;
+    return YES;
+}
+
+/* names.name_form into r->form. */
+static int name_form(Reading *r, Text name) {
+    Form *f = &r->form;
+    int ws[NAME_CHARS], nws;
+    int job = job_head(r->t, &name);
+    Py_ssize_t start, end;
+    if (trade_split(r->t, name, &start, &end) && has_text(name.s, start) &&
+        has_text(name.s + end, name.n - end)) {
+        f->name = (Text){name.s, start};
+        f->trade = (Text){name.s + end, name.n - end};
+        return DONE;
+    }
+    const char *comma = memchr(name.s, ',', (size_t)name.n);
+    int rule = comma == NULL ? NO : family_first(r, name, comma - name.s);
+    if (rule != NO) {
+        return rule == YES ? DONE : rule;
+    }
+    if (without_filler(r, name, ws, &nws) < 0) {
+        return FAILED;
+    }
+    rule = place(r, ws, nws);
+    if (rule != NO) {
+        return rule == YES ? DONE : rule;
+    }
+    f->name = name;
+    rule = job && nws == 1 ? person_words(r, &r->name_words, ws, 1) : NO;
+    if (rule == YES) { /* "Anderson - 38 Ann Street": the Andersons' job */
+        f->family = word(&r->name_words, ws[0]);
+        f->household = 1;
+    }
+    return rule < 0 ? rule : DONE;
+}
+
+/* ---- company_tokens ---- */
+
+/* The phrase of `phrases` that the words from `from` start with, or -1. */
+static int phrase_at(const Phrase *phrases, int nphrases, Words *w, const int *words_of, int n,
+                     int from) {
+    for (int p = 0; p < nphrases; p++) {
+        const Phrase *phrase = &phrases[p];
+        int k = 0;
+        while (k < phrase->n && from + k < n &&
+               same_text(phrase->words[k], w->text + w->at[words_of[from + k]],
+                         w->len[words_of[from + k]])) {
+            k++;
+        }
+        if (k == phrase->n) {
+            return p;
+        }
+    }
+    return -1;
+}
+
+/* names._drop_phrases then _join_phrases: into r->kept, each a word's number or -1 - the
+ * number of the trade phrase read in its place. */
+static int phrases(Reading *r, Words *raw) {
+    const Tables *t = r->t;
+    int all[NAME_CHARS], dropped[NAME_CHARS], ndropped = 0, nkept = 0;
+    for (int i = 0; i < raw->count; i++) {
+        all[i] = i;
+    }
+    for (int i = 0; i < raw->count;) {
+        int p = phrase_at(t->legal, t->nlegal, raw, all, raw->count, i);
+        if (p >= 0) {
+            i += t->legal[p].n;
+        } else {
+            dropped[ndropped++] = i++;
+        }
+    }
+    for (int i = 0; i < ndropped;) {
+        int p = phrase_at(t->trade, t->ntrade, raw, dropped, ndropped, i);
+        if (p >= 0) {
+            r->kept[nkept++] = -1 - p;
+            i += t->trade[p].n;
+        } else {
+            r->kept[nkept++] = dropped[i++];
+        }
+    }
+    return nkept;
+}
+
+/* abbreviations.get(word, word), SLOW for a value that is not a plain ASCII str. */
+static int expand(Reading *r, PyObject *key, PyObject **out) {
+    PyObject *value = PyDict_GetItemWithError(r->abbreviations, key);
+    if (value == NULL) {
+        if (PyErr_Occurred()) {
+            return FAILED;
+        }
+        value = key;
+    }
+    if (!PyUnicode_CheckExact(value) || !PyUnicode_IS_ASCII(value)) {
+        return SLOW;
+    }
+    *out = Py_NewRef(value);
+    return DONE;
+}
+
+/* Whether two ASCII words are at most one edit apart (Levenshtein). */
+static int one_edit_apart(Text a, Text b) {
+    if (a.n < b.n) {
+        Text c = a;
+        a = b;
+        b = c;
+    }
+    if (a.n - b.n > 1) {
+        return 0;
+    }
+    Py_ssize_t i = 0;
+    while (i < b.n && a.s[i] == b.s[i]) {
+        i++;
+    }
+    if (a.n == b.n) { /* one substitution at i, the rest equal */
+        return i >= b.n - 1 || memcmp(a.s + i + 1, b.s + i + 1, (size_t)(b.n - i - 1)) == 0;
+    }
+    return memcmp(a.s + i + 1, b.s + i, (size_t)(b.n - i)) == 0; /* a's extra character at i */
+}
+
+/* names._misspelt_legal_form */
+static int misspelt_legal_form(Reading *r, PyObject *word_obj) {
+    Text w = text_of(word_obj);
+    if (w.n < 6 || !r->t->initial[(unsigned char)w.s[0]] || !all_letters(w.s, w.n)) {
+        return NO;
+    }
+    int legal = PySet_Contains(r->legal, word_obj);
+    if (legal != NO) {
+        return legal == YES ? NO : FAILED;
+    }
+    for (int k = 0; k < r->t->nforms; k++) {
+        if (one_edit_apart(w, r->t->forms[k])) {
+            return YES;
+        }
+    }
+    return NO;
+}
+
+/* names.company_tokens(whole) into r->tokens. */
+static int company_tokens(Reading *r, Text whole) {
+    Words *raw = &r->name_words;
+    if (!(r->name_words_of.s == whole.s && r->name_words_of.n == whole.n)) {
+        raw = &r->raw;
+        read_words(r->t, whole, raw);
+    }
+    int n = phrases(r, raw);
+    for (int i = 0; i < n; i++) {
+        PyObject *key = r->kept[i] >= 0 ? word_str(raw, r->kept[i]) : r->t->trade[-1 - r->kept[i]].as;
+        int rc = key == NULL ? FAILED : expand(r, key, &r->expanded[r->nexpanded]);
+        if (rc != DONE) {
+            return rc;
+        }
+        r->nexpanded++;
+    }
+    if (n > 1) {
+        int misspelt = misspelt_legal_form(r, r->expanded[n - 1]);
+        if (misspelt < 0) {
+            return FAILED;
+        }
+        n -= misspelt; /* "2209925 Ontario Limitd" is "2209925 Ontario Limited" */
+    }
+    for (int i = 0; i < n; i++) {
+        PyObject *w = r->expanded[i];
+        int legal = PySet_Contains(r->legal, w);
+        int filler = legal == 0 ? PySet_Contains(r->filler, w) : 0;
+        if (legal < 0 || filler < 0) {
+            return FAILED;
+        }
+        if (!legal && !filler) {
+            r->tokens[r->ntokens++] = Py_NewRef(w);
+        }
+    }
+    if (r->ntokens > 0) {
+        return DONE;
+    }
+    /* nothing kept: "LLC" keeps its words, there is nothing else to compare */
+    for (int i = 0; i < raw->count; i++) {
+        PyObject *key = word_str(raw, i);
+        int rc = key == NULL ? FAILED : expand(r, key, &r->tokens[r->ntokens]);
+        if (rc != DONE) {
+            return rc;
+        }
+        r->ntokens++;
+    }
+    return DONE;
+}
+
+/* ---- the reading ---- */
+
+/* " ".join(items) of ASCII strs */
+static PyObject *join_ascii(PyObject *const *items, int n) {
+    Py_ssize_t size = n > 0 ? n - 1 : 0;
+    for (int i = 0; i < n; i++) {
+        size += PyUnicode_GET_LENGTH(items[i]);
+    }
+    PyObject *out = PyUnicode_New(size, 127);
+    if (out == NULL) {
+        return NULL;
+    }
+    char *d = (char *)PyUnicode_1BYTE_DATA(out);
+    for (int i = 0; i < n; i++) {
+        Text w = text_of(items[i]);
+        if (i > 0) {
+            *d++ = ' ';
+        }
+        memcpy(d, w.s, (size_t)w.n);
+        d += w.n;
+    }
+    return out;
+}
+
+/* Python's order of str, for ASCII: byte by byte, a prefix first */
+static int by_codepoints(const void *x, const void *y) {
+    Text a = text_of(*(PyObject *const *)x), b = text_of(*(PyObject *const *)y);
+    int c = memcmp(a.s, b.s, (size_t)(a.n < b.n ? a.n : b.n));
+    return c != 0 ? c : (a.n > b.n) - (a.n < b.n);
+}
+
+static PyObject *sorted_name(PyObject *const *tokens, int n, PyObject *joined) {
+    if (n <= 1) {
+        return Py_NewRef(joined);
+    }
+    PyObject *order[NAME_CHARS];
+    memcpy(order, tokens, sizeof(PyObject *) * n);
+    qsort(order, n, sizeof(PyObject *), by_codepoints);
+    return join_ascii(order, n);
+}
+
+/* names.numbers_in: the runs of digits of every token that is not all letters. */
+static PyObject *numbers_in(PyObject *const *tokens, int n) {
+    PyObject *out = PyList_New(0);
+    for (int i = 0; out != NULL && i < n; i++) {
+        Text w = text_of(tokens[i]);
+        if (all_letters(w.s, w.n)) {
+            continue;
+        }
+        for (Py_ssize_t c = 0; c < w.n;) {
+            if (!is_digit(w.s[c])) {
+                c++;
+                continue;
+            }
+            Py_ssize_t from = c;
+            while (c < w.n && is_digit(w.s[c])) {
+                c++;
+            }
+            PyObject *number = ascii_str(w.s + from, c - from);
+            if (number == NULL || PyList_Append(out, number) < 0) {
+                Py_XDECREF(number);
+                Py_CLEAR(out);
+                break;
+            }
+            Py_DECREF(number);
+        }
+    }
+    if (out == NULL) {
+        return NULL;
+    }
+    PyObject *numbers = PyList_AsTuple(out);
+    Py_DECREF(out);
+    return numbers;
+}
+
+/* names.sound_key of an ASCII word */
+static PyObject *sound_key(const Tables *t, PyObject *word_obj) {
+    Text w = text_of(word_obj);
+    if (w.n == 0 || !is_letter(w.s[0])) {
+        return Py_NewRef(word_obj);
+    }
+    char key[4] = {w.s[0], '0', '0', '0'};
+    int k = 1;
+    uint8_t last = t->sound[(unsigned char)w.s[0]];
+    for (Py_ssize_t i = 1; i < w.n && k < 4; i++) { /* past four, nothing is kept */
+        uint8_t digit = t->sound[(unsigned char)w.s[i]];
+        if (digit && digit != last) {
+            key[k++] = (char)('0' + digit);
+        }
+        if (w.s[i] != 'h' && w.s[i] != 'w') {
+            last = digit;
+        }
+    }
+    return ascii_str(key, 4);
+}
+
+static PyObject *sounds_of(const Tables *t, PyObject *const *tokens, int n) {
+    PyObject *out = PyList_New(0);
+    for (int i = 0; out != NULL && i < n; i++) {
+        if (PyUnicode_GET_LENGTH(tokens[i]) <= 1) {
+            continue;
+        }
+        PyObject *key = sound_key(t, tokens[i]);
+        if (key == NULL || PyList_Append(out, key) < 0) {
+            Py_CLEAR(out);
+        }
+        Py_XDECREF(key);
+    }
+    if (out == NULL) {
+        return NULL;
+    }
+    PyObject *sounds = PyList_AsTuple(out);
+    Py_DECREF(out);
+    return sounds;
+}
+
+/* " ".join(words(text)) */
+static PyObject *joined_words(Reading *r, Text text) {
+    read_words(r->t, text, &r->scratch);
+    return ascii_str(r->scratch.text, r->scratch.length);
+}
+
+/* name.casefold().strip() */
+static PyObject *raw_of(Text name) {
+    Py_ssize_t from = 0, to = name.n;
+    while (from < to && name.s[from] == ' ') {
+        from++;
+    }
+    while (to > from && name.s[to - 1] == ' ') {
+        to--;
+    }
+    PyObject *out = PyUnicode_New(to - from, 127);
+    if (out != NULL) {
+        char *d = (char *)PyUnicode_1BYTE_DATA(out);
+        for (Py_ssize_t i = from; i < to; i++) {
+            d[i - from] = lower(name.s[i]);
+        }
+    }
+    return out;
+}
+
+static int any_alnum(Text text) {
+    for (Py_ssize_t i = 0; i < text.n; i++) {
+        if (is_alnum(text.s[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The ten fields of a NameReading, in its order (`setup_names` checks `_fields`). */
+static PyObject *reading_fields(Reading *r, Text name, Text given_name, Text family_name) {
+    const Tables *t = r->t;
+    Form *f = &r->form;
+    PyObject *tokens = PyTuple_New(r->ntokens);
+    if (tokens == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < r->ntokens; i++) {
+        PyTuple_SET_ITEM(tokens, i, Py_NewRef(r->tokens[i]));
+    }
+    PyObject *joined = join_ascii(r->tokens, r->ntokens);
+    int parts = given_name.n > 0 || family_name.n > 0;
+    Text given = parts ? given_name : f->given, family = parts ? family_name : f->family;
+    PyObject *fields[10] = {
+        raw_of(name),
+        tokens,
+        joined,
+        joined ? sorted_name(r->tokens, r->ntokens, joined) : NULL,
+        numbers_in(r->tokens, r->ntokens),
+        joined_words(r, given),
+        joined_words(r, family),
+        ascii_str(f->trade.s, f->trade.n),
+        sounds_of(t, r->tokens, r->ntokens),
+        joined_words(r, f->household ? f->family : (Text){"", 0}),
+    };
+    PyObject *out = PyTuple_New(10);
+    for (int i = 0; i < 10; i++) {
+        if (fields[i] == NULL) {
+            Py_CLEAR(out);
+        }
+    }
+    for (int i = 0; i < 10; i++) {
+        if (out != NULL) {
+            PyTuple_SET_ITEM(out, i, fields[i]);
+        } else {
+            Py_XDECREF(fields[i]);
+        }
+    }
+    return out;
+}
+
+/* records.python_read_name's answer as a plain tuple, or Py_None when SLOW. */
+static PyObject *read_ascii_name(Reading *r, Text name, Text given_name, Text family_name) {
+    int rc = name_form(r, name);
+    if (rc != DONE) {
+        return rc == SLOW ? Py_NewRef(Py_None) : NULL;
+    }
+    /* whole = form.name or f"{given_name} {family_name}" */
+    Text whole = r->form.name;
+    char both[NAME_CHARS];
+    int alnum = any_alnum(whole);
+    if (whole.n == 0) {
+        Py_ssize_t n = 0;
+        for (Py_ssize_t i = 0; i < given_name.n && n < r->t->max_chars; i++) {
+            both[n++] = given_name.s[i];
+        }
+        if (n < r->t->max_chars) {
+            both[n++] = ' ';
+        }
+        for (Py_ssize_t i = 0; i < family_name.n && n < r->t->max_chars; i++) {
+            both[n++] = family_name.s[i];
+        }
+        whole = (Text){both, n}; /* as much of it as words() reads */
+        alnum = any_alnum(given_name) || any_alnum(family_name);
+    }
+    /* A name of no letter or digit ("&") says nothing of who it is, so it is none. */
+    if (alnum) {
+        rc = company_tokens(r, whole);
+        if (rc != DONE) {
+            return rc == SLOW ? Py_NewRef(Py_None) : NULL;
+        }
+    }
+    return reading_fields(r, name, given_name, family_name);
+}
+
+/* Only what is read before it is written is set: zeroing all of it would take longer than
+ * reading most names. */
+static Reading *reading_new(const Tables *t) {
+    Reading *r = PyMem_Malloc(sizeof(Reading));
+    if (r == NULL) {
+        return NULL;
+    }
+    Words *all[] = {&r->name_words, &r->family_part, &r->given_part, &r->raw, &r->scratch};
+    for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
+        all[k]->count = 0;
+        all[k]->length = 0;
+    }
+    r->t = t;
+    r->vocabulary = r->legal = r->filler = r->abbreviations = r->business = NULL;
+    r->name_words_of = (Text){NULL, 0};
+    r->form.name = r->form.trade = r->form.given = r->form.family = (Text){"", 0};
+    r->form.household = 0;
+    r->nexpanded = r->ntokens = 0;
+    return r;
+}
+
+static void reading_free(Reading *r) {
+    Words *all[] = {&r->name_words, &r->family_part, &r->given_part, &r->raw, &r->scratch};
+    for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
+        words_clear(all[k]);
+    }
+    for (int i = 0; i < r->nexpanded; i++) {
+        Py_DECREF(r->expanded[i]);
+    }
+    for (int i = 0; i < r->ntokens; i++) {
+        Py_DECREF(r->tokens[i]);
+    }
+    Py_XDECREF(r->vocabulary);
+    Py_XDECREF(r->legal);
+    Py_XDECREF(r->filler);
+    Py_XDECREF(r->abbreviations);
+    Py_XDECREF(r->business);
+    PyMem_Free(r);
+}
+
+/* Every character printable ASCII (0x20-0x7E): what the rules above are written for. */
+static int plain_ascii(PyObject *text) {
+    if (!PyUnicode_CheckExact(text) || !PyUnicode_IS_ASCII(text)) {
+        return 0;
+    }
+    Text t = text_of(text);
+    for (Py_ssize_t i = 0; i < t.n; i++) {
+        if (t.s[i] < 0x20 || t.s[i] > 0x7E) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The vocabulary's legal forms, filler and abbreviations, when plain sets and a plain dict
+ * (anything else, a subclass that may look words up its own way: 0, Python reads it). */
+static int vocabulary_of(Reading *r, PyObject *vocabulary) {
+    r->vocabulary = Py_NewRef(vocabulary);
+    r->legal = PyObject_GetAttr(vocabulary, r->t->legal_forms);
+    r->filler = r->legal ? PyObject_GetAttr(vocabulary, r->t->filler) : NULL;
+    r->abbreviations = r->filler ? PyObject_GetAttr(vocabulary, r->t->abbreviations) : NULL;
+    if (r->abbreviations == NULL) {
+        return FAILED;
+    }
+    return exact_set(r->legal) && exact_set(r->filler) && PyDict_CheckExact(r->abbreviations)
+               ? DONE
+               : SLOW;
+}
+
+/* read_name(name, given_name, family_name, vocabulary) -> records.NameReading, or None
+ * for a name not of printable ASCII (or a vocabulary of other kinds of tables). */
+static PyObject *native_read_name(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "read_name(name, given_name, family_name, vocabulary)");
+        return NULL;
+    }
+    const Tables *t = tables;
+    if (t == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "read_name before setup_names");
+        return NULL;
+    }
+    if (!plain_ascii(args[0]) || !plain_ascii(args[1]) || !plain_ascii(args[2])) {
+        Py_RETURN_NONE;
+    }
+    Reading *r = reading_new(t);
+    if (r == NULL) {
+        return PyErr_NoMemory();
+    }
+    PyObject *fields = NULL;
+    int rc = vocabulary_of(r, args[3]);
+    if (rc == DONE) {
+        fields = read_ascii_name(r, text_of(args[0]), text_of(args[1]), text_of(args[2]));
+    } else if (rc == SLOW) {
+        fields = Py_NewRef(Py_None);
+    }
+    reading_free(r);
+    if (fields == NULL || fields == Py_None) {
+        return fields;
+    }
+    /* the NamedTuple made as tuple.__new__(NameReading, fields) makes it */
+    PyObject *pack = PyTuple_Pack(1, fields);
+    Py_DECREF(fields);
+    if (pack == NULL) {
+        return NULL;
+    }
+    PyObject *out = PyTuple_Type.tp_new(t->reading, pack, NULL);
+    Py_DECREF(pack);
+    return out;
+}
+
+/* ---- setup_names ---- */
+
+/* An ASCII str's text, or a ValueError naming what it is in. */
+static int ascii_text(PyObject *o, const char *what, Text *out) {
+    if (!PyUnicode_CheckExact(o) || !PyUnicode_IS_ASCII(o)) {
+        PyErr_Format(PyExc_ValueError, "%s: ASCII str expected", what);
+        return -1;
+    }
+    *out = text_of(o);
+    return 0;
+}
+
+/* A phrase, a tuple of ASCII words: LEGAL_PHRASES' and TRADE_PHRASES' keys. */
+static int phrase_from(PyObject *words_of, Phrase *out) {
+    if (!PyTuple_CheckExact(words_of) || PyTuple_GET_SIZE(words_of) < 1 ||
+        PyTuple_GET_SIZE(words_of) > PHRASE_WORDS) {
+        PyErr_SetString(PyExc_ValueError, "a phrase is a tuple of 1 to 4 words");
+        return -1;
+    }
+    out->n = (int)PyTuple_GET_SIZE(words_of);
+    for (int k = 0; k < out->n; k++) {
+        if (ascii_text(PyTuple_GET_ITEM(words_of, k), "a phrase's word", &out->words[k]) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int phrases_from(Tables *t, PyObject *legal, PyObject *trade) {
+    if (!PyTuple_CheckExact(legal) || !PyDict_CheckExact(trade) ||
+        PyTuple_GET_SIZE(legal) > MAX_PHRASES || PyDict_GET_SIZE(trade) > MAX_PHRASES) {
+        PyErr_SetString(PyExc_ValueError, "LEGAL_PHRASES, a tuple; TRADE_PHRASES, a dict");
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(legal); k++) {
+        if (phrase_from(PyTuple_GET_ITEM(legal, k), &t->legal[t->nlegal++]) < 0) {
+            return -1;
+        }
+    }
+    PyObject *key, *value;
+    Py_ssize_t at = 0;
+    while (PyDict_Next(trade, &at, &key, &value)) {
+        Phrase *phrase = &t->trade[t->ntrade++];
+        Text unused;
+        if (phrase_from(key, phrase) < 0 || ascii_text(value, "a trade phrase's word", &unused) < 0) {
+            return -1;
+        }
+        phrase->as = value;
+    }
+    return 0;
+}
+
+static int words_from(PyObject *seq, const char *what, Text *out, int most, int *n) {
+    if (!PyTuple_CheckExact(seq) || PyTuple_GET_SIZE(seq) > most) {
+        PyErr_Format(PyExc_ValueError, "%s: a tuple of at most %d", what, most);
+        return -1;
+    }
+    *n = 0;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(seq); k++) {
+        if (ascii_text(PyTuple_GET_ITEM(seq, k), what, &out[(*n)++]) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* JOB_SEPARATORS: only those an ASCII name can hold (the dashes are not), in their order. */
+static int separators_from(Tables *t, PyObject *seq) {
+    if (!PyTuple_CheckExact(seq) || PyTuple_GET_SIZE(seq) > MAX_SEPARATORS) {
+        PyErr_SetString(PyExc_ValueError, "JOB_SEPARATORS: a tuple of at most 8");
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(seq); k++) {
+        PyObject *sep = PyTuple_GET_ITEM(seq, k);
+        if (!PyUnicode_CheckExact(sep) || PyUnicode_GET_LENGTH(sep) == 0) {
+            PyErr_SetString(PyExc_ValueError, "a job separator is a str, not empty");
+            return -1;
+        }
+        if (PyUnicode_IS_ASCII(sep)) {
+            t->separators[t->nseparators++] = text_of(sep);
+        }
+    }
+    return 0;
+}
+
+/* TRADE_NAME_MARKERS, lower-cased (TRADE_SPLIT ignores case); none may start with a space,
+ * nor hold a character `\s` matches but the space (trade_split reads them so). */
+static int markers_from(Tables *t, PyObject *seq) {
+    Text marker[MAX_MARKERS];
+    int n;
+    if (words_from(seq, "TRADE_NAME_MARKERS", marker, MAX_MARKERS, &n) < 0) {
+        return -1;
+    }
+    Py_ssize_t used = 0;
+    for (int k = 0; k < n; k++) {
+        Text m = marker[k];
+        if (m.n == 0 || m.s[0] == ' ' || used + m.n > MARKER_TEXT) {
+            PyErr_SetString(PyExc_ValueError, "a trade marker: text that starts with no space");
+            return -1;
+        }
+        for (Py_ssize_t c = 0; c < m.n; c++) {
+            if (m.s[c] < 0x20 || m.s[c] > 0x7E) {
+                PyErr_SetString(PyExc_ValueError, "a trade marker: printable ASCII");
+                return -1;
+            }
+            t->marker_text[used + c] = lower(m.s[c]);
+        }
+        t->markers[t->nmarkers++] = (Text){t->marker_text + used, m.n};
+        used += m.n;
+    }
+    return 0;
+}
+
+/* LEGAL_INITIALS: its one-character ASCII members (a longer one is never a word's first). */
+static int initials_from(Tables *t, PyObject *set) {
+    if (!exact_set(set)) {
+        PyErr_SetString(PyExc_ValueError, "LEGAL_INITIALS: a set");
+        return -1;
+    }
+    PyObject *members = PyObject_GetIter(set), *item;
+    if (members == NULL) {
+        return -1;
+    }
+    while ((item = PyIter_Next(members)) != NULL) {
+        if (PyUnicode_Check(item) && PyUnicode_GET_LENGTH(item) == 1 &&
+            PyUnicode_READ_CHAR(item, 0) < 128) {
+            t->initial[PyUnicode_READ_CHAR(item, 0)] = 1;
+        }
+        Py_DECREF(item);
+    }
+    Py_DECREF(members);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* SOUND: one ASCII letter -> a digit 1 to 9 (the key is written a character a digit). */
+static int sound_from(Tables *t, PyObject *dict) {
+    if (!PyDict_CheckExact(dict)) {
+        PyErr_SetString(PyExc_ValueError, "SOUND: a dict");
+        return -1;
+    }
+    PyObject *key, *value;
+    Py_ssize_t at = 0;
+    while (PyDict_Next(dict, &at, &key, &value)) {
+        long digit = PyLong_CheckExact(value) ? PyLong_AsLong(value) : -1;
+        if (!PyUnicode_CheckExact(key) || PyUnicode_GET_LENGTH(key) != 1 || digit < 1 ||
+            digit > 9) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_ValueError, "SOUND: a character -> 1 to 9");
+            return -1;
+        }
+        Py_UCS4 c = PyUnicode_READ_CHAR(key, 0);
+        if (c < 128) {
+            t->sound[c] = (uint8_t)digit;
+        }
+    }
+    return 0;
+}
+
+/* NameReading: a tuple's subclass of these fields, in this order (`reading_fields`). */
+static int reading_from(Tables *t, PyObject *type) {
+    static const char *fields = "('raw', 'tokens', 'name', 'sorted_name', 'numbers', 'given', "
+                                "'family', 'trade', 'sounds', 'household')";
+    if (!PyType_Check(type) || !PyType_IsSubtype((PyTypeObject *)type, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_ValueError, "NameReading: a tuple's subclass");
+        return -1;
+    }
+    PyObject *names = PyObject_GetAttrString(type, "_fields");
+    PyObject *written = names ? PyObject_Repr(names) : NULL;
+    Py_XDECREF(names);
+    if (written == NULL) {
+        return -1;
+    }
+    int same = PyUnicode_CompareWithASCIIString(written, fields) == 0;
+    Py_DECREF(written);
+    if (!same) {
+        PyErr_SetString(PyExc_ValueError, "NameReading's fields are not the ones read here");
+        return -1;
+    }
+    t->reading = (PyTypeObject *)type;
+    return 0;
+}
+
+/* setup_names(NameReading, MAX_CHARS, LEGAL_PHRASES, TRADE_PHRASES, LONG_LEGAL_FORMS,
+ * LEGAL_INITIALS, PLACE_WORDS, JOB_SEPARATORS, TRADE_NAME_MARKERS, SOUND): names.py's tables,
+ * once, from records.py. A table of another shape than these rules read: ValueError. */
+static PyObject *native_setup_names(PyObject *module, PyObject *args) {
+    PyObject *reading, *legal, *trade, *forms, *initials, *places, *separators, *markers, *sound;
+    Py_ssize_t max_chars;
+    if (!PyArg_ParseTuple(args, "OnOOOOOOOO", &reading, &max_chars, &legal, &trade, &forms,
+                          &initials, &places, &separators, &markers, &sound)) {
+        return NULL;
+    }
+    Tables *t = PyMem_Calloc(1, sizeof(Tables));
+    if (t == NULL) {
+        return PyErr_NoMemory();
+    }
+    t->held = Py_NewRef(args);
+    t->max_chars = max_chars;
+    t->place_words = places;
+    t->legal_forms = PyUnicode_InternFromString("legal_forms");
+    t->filler = PyUnicode_InternFromString("filler");
+    t->abbreviations = PyUnicode_InternFromString("abbreviations");
+    t->business = PyUnicode_InternFromString("business");
+    if (t->legal_forms == NULL || t->filler == NULL || t->abbreviations == NULL ||
+        t->business == NULL) {
+        goto refused;
+    }
+    if (max_chars < 0 || max_chars > NAME_CHARS) {
+        PyErr_Format(PyExc_ValueError, "MAX_CHARS: 0 to %d", NAME_CHARS);
+        goto refused;
+    }
+    if (!PyFrozenSet_CheckExact(places)) {
+        PyErr_SetString(PyExc_ValueError, "PLACE_WORDS: a frozenset");
+        goto refused;
+    }
+    if (reading_from(t, reading) < 0 || phrases_from(t, legal, trade) < 0 ||
+        words_from(forms, "LONG_LEGAL_FORMS", t->forms, MAX_FORMS, &t->nforms) < 0 ||
+        initials_from(t, initials) < 0 || separators_from(t, separators) < 0 ||
+        markers_from(t, markers) < 0 || sound_from(t, sound) < 0) {
+        goto refused;
+    }
+    tables = t; /* the old tables stay: a call under way may still read them */
+    Py_RETURN_NONE;
+refused:
+    Py_DECREF(t->held);
+    Py_XDECREF(t->legal_forms);
+    Py_XDECREF(t->filler);
+    Py_XDECREF(t->abbreviations);
+    Py_XDECREF(t->business);
+    PyMem_Free(t);
+    return NULL;
+}
+
 static PyMethodDef Index_methods[] = {
     {"add", (PyCFunction)Index_add, METH_O, "add(keys) -> the party's number"},
     {"size_of", (PyCFunction)Index_size_of, METH_O, "size_of(key) -> parties sharing it"},
@@ -1127,6 +2341,10 @@ static PyMethodDef module_methods[] = {
     {"setup", (PyCFunction)native_setup, METH_VARARGS, "the scorers and rules levels uses"},
     {"levels", (PyCFunction)(void (*)(void))native_levels, METH_FASTCALL,
      "levels(row_a, row_b, a, b) -> a pair's agreement pattern (compare.levels)"},
+    {"setup_names", (PyCFunction)native_setup_names, METH_VARARGS,
+     "names.py's tables read_name uses"},
+    {"read_name", (PyCFunction)(void (*)(void))native_read_name, METH_FASTCALL,
+     "read_name(name, given_name, family_name, vocabulary) -> records.NameReading, or None"},
     {NULL},
 };
 
