@@ -1139,6 +1139,8 @@ typedef struct {
     Py_ssize_t max_chars;
     Phrase legal[MAX_PHRASES], trade[MAX_PHRASES];
     int nlegal, ntrade;
+    /* the first letters of their first words: most words start no phrase, seen at once */
+    uint8_t legal_starts[128], trade_starts[128];
     Text forms[MAX_FORMS]; /* LONG_LEGAL_FORMS */
     int nforms;
     uint8_t initial[128]; /* LEGAL_INITIALS */
@@ -1148,6 +1150,7 @@ typedef struct {
     Text markers[MAX_MARKERS]; /* TRADE_NAME_MARKERS, lower-cased into marker_text */
     int nmarkers;
     char marker_text[MARKER_TEXT];
+    uint8_t marker_starts[128]; /* their first characters */
     uint8_t sound[128]; /* SOUND */
     PyObject *legal_forms, *filler, *abbreviations, *business; /* attribute names */
 } Tables;
@@ -1422,7 +1425,7 @@ static int job_head(const Tables *t, Text *name) {
     for (int k = 0; k < t->nseparators; k++) {
         Text sep = t->separators[k];
         for (Py_ssize_t at = 0; at + sep.n <= name->n; at++) {
-            if (memcmp(name->s + at, sep.s, (size_t)sep.n) != 0) {
+            if (name->s[at] != sep.s[0] || memcmp(name->s + at, sep.s, (size_t)sep.n) != 0) {
                 continue;
             }
             Py_ssize_t site = at + sep.n;
@@ -1453,7 +1456,8 @@ static int trade_split(const Tables *t, Text name, Py_ssize_t *start, Py_ssize_t
         while (j < n && s[j] == ' ') {
             j++;
         }
-        for (int k = 0; k < t->nmarkers; k++) {
+        for (int k = 0; j < n && t->marker_starts[(unsigned char)lower(s[j])] && k < t->nmarkers;
+             k++) {
             Text m = t->markers[k];
             if (j + m.n >= n || s[j + m.n] != ' ') {
                 continue;
@@ -1595,8 +1599,11 @@ static int name_form(Reading *r, Text name) {
 /* ---- company_tokens ---- */
 
 /* The phrase of `phrases` that the words from `from` start with, or -1. */
-static int phrase_at(const Phrase *phrases, int nphrases, Words *w, const int *words_of, int n,
-                     int from) {
+static int phrase_at(const Phrase *phrases, int nphrases, const uint8_t *starts, Words *w,
+                     const int *words_of, int n, int from) {
+    if (!starts[(unsigned char)w->text[w->at[words_of[from]]]]) {
+        return -1;
+    }
     for (int p = 0; p < nphrases; p++) {
         const Phrase *phrase = &phrases[p];
         int k = 0;
@@ -1621,7 +1628,7 @@ static int phrases(Reading *r, Words *raw) {
         all[i] = i;
     }
     for (int i = 0; i < raw->count;) {
-        int p = phrase_at(t->legal, t->nlegal, raw, all, raw->count, i);
+        int p = phrase_at(t->legal, t->nlegal, t->legal_starts, raw, all, raw->count, i);
         if (p >= 0) {
             i += t->legal[p].n;
         } else {
@@ -1629,7 +1636,7 @@ static int phrases(Reading *r, Words *raw) {
         }
     }
     for (int i = 0; i < ndropped;) {
-        int p = phrase_at(t->trade, t->ntrade, raw, dropped, ndropped, i);
+        int p = phrase_at(t->trade, t->ntrade, t->trade_starts, raw, dropped, ndropped, i);
         if (p >= 0) {
             r->kept[nkept++] = -1 - p;
             i += t->trade[p].n;
@@ -1784,38 +1791,47 @@ static PyObject *sorted_name(PyObject *const *tokens, int n, PyObject *joined) {
     return join_ascii(order, n);
 }
 
-/* names.numbers_in: the runs of digits of every token that is not all letters. */
-static PyObject *numbers_in(PyObject *const *tokens, int n) {
-    PyObject *out = PyList_New(0);
-    for (int i = 0; out != NULL && i < n; i++) {
-        Text w = text_of(tokens[i]);
-        if (all_letters(w.s, w.n)) {
+/* The runs of digits of a token, counted (out NULL) or put in `out` from `at` on. */
+static int digit_runs(Text w, PyObject *out, Py_ssize_t at) {
+    int runs = 0;
+    for (Py_ssize_t c = 0; c < w.n;) {
+        if (!is_digit(w.s[c])) {
+            c++;
             continue;
         }
-        for (Py_ssize_t c = 0; c < w.n;) {
-            if (!is_digit(w.s[c])) {
-                c++;
-                continue;
-            }
-            Py_ssize_t from = c;
-            while (c < w.n && is_digit(w.s[c])) {
-                c++;
-            }
-            PyObject *number = ascii_str(w.s + from, c - from);
-            if (number == NULL || PyList_Append(out, number) < 0) {
-                Py_XDECREF(number);
-                Py_CLEAR(out);
-                break;
-            }
-            Py_DECREF(number);
+        Py_ssize_t from = c;
+        while (c < w.n && is_digit(w.s[c])) {
+            c++;
         }
+        if (out != NULL) {
+            PyObject *number = ascii_str(w.s + from, c - from);
+            if (number == NULL) {
+                return -1;
+            }
+            PyTuple_SET_ITEM(out, at + runs, number);
+        }
+        runs++;
     }
-    if (out == NULL) {
-        return NULL;
+    return runs;
+}
+
+/* names.numbers_in: the runs of digits of every token that is not all letters. */
+static PyObject *numbers_in(PyObject *const *tokens, int n) {
+    Py_ssize_t count = 0;
+    for (int i = 0; i < n; i++) {
+        Text w = text_of(tokens[i]);
+        count += all_letters(w.s, w.n) ? 0 : digit_runs(w, NULL, 0);
     }
-    PyObject *numbers = PyList_AsTuple(out);
-    Py_DECREF(out);
-    return numbers;
+    PyObject *out = PyTuple_New(count);
+    for (int i = 0, at = 0; out != NULL && i < n && at < count; i++) {
+        Text w = text_of(tokens[i]);
+        int runs = all_letters(w.s, w.n) ? 0 : digit_runs(w, out, at);
+        if (runs < 0) {
+            Py_CLEAR(out); /* the items not set are NULL: tuple dealloc skips them */
+        }
+        at += runs;
+    }
+    return out;
 }
 
 /* names.sound_key of an ASCII word */
@@ -1839,24 +1855,25 @@ static PyObject *sound_key(const Tables *t, PyObject *word_obj) {
     return ascii_str(key, 4);
 }
 
+/* The sound keys of the tokens of more than one character. */
 static PyObject *sounds_of(const Tables *t, PyObject *const *tokens, int n) {
-    PyObject *out = PyList_New(0);
-    for (int i = 0; out != NULL && i < n; i++) {
+    Py_ssize_t count = 0;
+    for (int i = 0; i < n; i++) {
+        count += PyUnicode_GET_LENGTH(tokens[i]) > 1;
+    }
+    PyObject *out = PyTuple_New(count);
+    for (int i = 0, at = 0; out != NULL && i < n; i++) {
         if (PyUnicode_GET_LENGTH(tokens[i]) <= 1) {
             continue;
         }
         PyObject *key = sound_key(t, tokens[i]);
-        if (key == NULL || PyList_Append(out, key) < 0) {
+        if (key == NULL) {
             Py_CLEAR(out);
+            break;
         }
-        Py_XDECREF(key);
+        PyTuple_SET_ITEM(out, at++, key);
     }
-    if (out == NULL) {
-        return NULL;
-    }
-    PyObject *sounds = PyList_AsTuple(out);
-    Py_DECREF(out);
-    return sounds;
+    return out;
 }
 
 /* " ".join(words(text)) */
@@ -1969,11 +1986,17 @@ static PyObject *read_ascii_name(Reading *r, Text name, Text given_name, Text fa
     return reading_fields(r, name, given_name, family_name);
 }
 
+/* One Reading kept from the last call (the GIL is held between the two): allocating some
+ * 60 kB each time took longer than reading most names. A call made meanwhile from Python
+ * code run by a lookup finds none spare and allocates its own. */
+static Reading *spare = NULL;
+
 /* Only what is read before it is written is set: zeroing all of it would take longer than
  * reading most names. */
 static Reading *reading_new(const Tables *t) {
-    Reading *r = PyMem_Malloc(sizeof(Reading));
-    if (r == NULL) {
+    Reading *r = spare;
+    spare = NULL;
+    if (r == NULL && (r = PyMem_Malloc(sizeof(Reading))) == NULL) {
         return NULL;
     }
     Words *all[] = {&r->name_words, &r->family_part, &r->given_part, &r->raw, &r->scratch};
@@ -2006,7 +2029,11 @@ static void reading_free(Reading *r) {
     Py_XDECREF(r->filler);
     Py_XDECREF(r->abbreviations);
     Py_XDECREF(r->business);
-    PyMem_Free(r);
+    if (spare == NULL) {
+        spare = r;
+    } else {
+        PyMem_Free(r);
+    }
 }
 
 /* Every character printable ASCII (0x20-0x7E): what the rules above are written for. */
@@ -2092,7 +2119,7 @@ static int ascii_text(PyObject *o, const char *what, Text *out) {
 }
 
 /* A phrase, a tuple of ASCII words: LEGAL_PHRASES' and TRADE_PHRASES' keys. */
-static int phrase_from(PyObject *words_of, Phrase *out) {
+static int phrase_from(PyObject *words_of, Phrase *out, uint8_t *starts) {
     if (!PyTuple_CheckExact(words_of) || PyTuple_GET_SIZE(words_of) < 1 ||
         PyTuple_GET_SIZE(words_of) > PHRASE_WORDS) {
         PyErr_SetString(PyExc_ValueError, "a phrase is a tuple of 1 to 4 words");
@@ -2104,6 +2131,9 @@ static int phrase_from(PyObject *words_of, Phrase *out) {
             return -1;
         }
     }
+    if (out->words[0].n > 0) { /* an empty word is never a word read: nor its phrase */
+        starts[(unsigned char)out->words[0].s[0]] = 1;
+    }
     return 0;
 }
 
@@ -2114,7 +2144,7 @@ static int phrases_from(Tables *t, PyObject *legal, PyObject *trade) {
         return -1;
     }
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(legal); k++) {
-        if (phrase_from(PyTuple_GET_ITEM(legal, k), &t->legal[t->nlegal++]) < 0) {
+        if (phrase_from(PyTuple_GET_ITEM(legal, k), &t->legal[t->nlegal++], t->legal_starts) < 0) {
             return -1;
         }
     }
@@ -2123,7 +2153,7 @@ static int phrases_from(Tables *t, PyObject *legal, PyObject *trade) {
     while (PyDict_Next(trade, &at, &key, &value)) {
         Phrase *phrase = &t->trade[t->ntrade++];
         Text unused;
-        if (phrase_from(key, phrase) < 0 || ascii_text(value, "a trade phrase's word", &unused) < 0) {
+        if (phrase_from(key, phrase, t->trade_starts) < 0 || ascii_text(value, "a trade phrase's word", &unused) < 0) {
             return -1;
         }
         phrase->as = value;
@@ -2187,6 +2217,7 @@ static int markers_from(Tables *t, PyObject *seq) {
             t->marker_text[used + c] = lower(m.s[c]);
         }
         t->markers[t->nmarkers++] = (Text){t->marker_text + used, m.n};
+        t->marker_starts[(unsigned char)t->marker_text[used]] = 1;
         used += m.n;
     }
     return 0;
