@@ -10,6 +10,9 @@
  * `sorted(..., reverse=True)` does: the larger sum first, ties in first-shared order.
  * blocking.py holds the plain Python code that gives the same answers; a test holds the two
  * to each other.
+ *
+ * Beside it, the pair comparisons (`levels`, as `compare.levels`) and the reading of a name
+ * of printable ASCII (`read_name`, as `records.python_read_name`): see their sections below.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

@@ -6,8 +6,10 @@ of the Python they were compiled for. On import, the package puts BUILD first on
 only when that stamp is this checkout's fingerprint: an edited module, another Python or a
 half-written build leaves the plain Python modules in use, never a stale compiled one. They
 are the same code either way (same decisions, record by record: decision 0028); compiled,
-the companies' 20,000 x 20,000 takes about a sixth less CPU. The block index's native core
-(`_native.c`) is built with them, under the same stamp, and used only with them.
+the companies' 20,000 x 20,000 takes about a sixth less CPU. The native core (`_native.c`:
+the block index, the pair comparisons, and the reading of names of printable ASCII, each
+beside the Python it is tested against) is built with them, under the same stamp, and used
+only with them.
 
 SYNCFIRM_LINKAGE_COMPILED=0 keeps the plain modules even when a matching build exists (what
 the test that holds both to the same decisions runs under).
@@ -24,7 +26,7 @@ from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 COMPILED = ("names", "records", "compare", "blocking", "model", "matcher")
-NATIVE = "_native.c"  # the block index's native core, built beside them (`blocking.py`)
+NATIVE = "_native.c"  # the native core, built beside them (`blocking`, `compare`, `records`)
 BUILD = HERE.parent.parent / "build" / "linkage"  # the repository's build/, kept out of git
 STAMP = "STAMP"
 GROUP = "native__mypyc"  # the compiled modules' shared library (build_linkage's group_name)
