@@ -149,8 +149,11 @@ def email_key(email: str) -> str:
     return email
 
 
+_SCHEME = re.compile(r"^[a-z]+://")
+
+
 def web_domain(url: str) -> str:
-    host = re.sub(r"^[a-z]+://", "", url.strip().casefold()).split("/")[0].split(":")[0]
+    host = _SCHEME.sub("", url.strip().casefold()).split("/")[0].split(":")[0]
     return host.removeprefix("www.") if "." in host else ""
 
 
