@@ -104,12 +104,22 @@ def _person(f: Features) -> bool:
 
 
 # The copy's answer, read back at once: the distinct patterns (a few hundred recur over
-# 60,000 pairs), then every record's scored candidates that identify it, best first, as flat
-# C ints (customer, its pattern's number) and doubles (weight, the two rarities), and where
-# each record's end. Scored there too: the copy is told the weights once this side knows them.
+# 60,000 pairs), then every record's scored candidates that identify it and that the batch
+# can use (its best, and any likely enough to be linked or reviewed: `_useful`), best first,
+# as flat C ints (customer, its pattern's number) and doubles (weight, the two rarities),
+# and where each record's end. Scored there too: the copy is told the weights once this side
+# knows them.
 _Answer = tuple[list[Pattern], bytes, bytes, bytes]
-# What the copy is told: the weights (m, u, prior) and whether names are weighed by rarity.
-_Told = tuple[list[list[float]], list[list[float]], float, bool]
+# What the copy is told: the weights (m, u, prior), whether names are weighed by rarity, and
+# the review threshold.
+_Told = tuple[list[list[float]], list[list[float]], float, bool, float]
+
+
+def _useful(best: list["_Scored"], near: float) -> list["_Scored"]:
+    """Of a record's candidates, best first, those `link_all` reads: its best (what a record
+    without a partner is decided by) and any at or above `near` (the pairs it assigns).
+    The others (most of a true pair's five other candidates) are never read."""
+    return [s for k, s in enumerate(best) if k == 0 or probability(s.weight) >= near]
 
 
 @dataclass(frozen=True)
@@ -397,12 +407,13 @@ class Matcher:
     def _best_all(
         self, parties: Sequence[Party], prepared: dict[int, Features]
     ) -> list[list[_Scored]]:
-        """Each record's candidates that say something of who it is, scored, best first. A
-        share of a large batch is compared and scored by a forked copy of this process on
-        the other core, started by `fit` (for the same records, the books unchanged since)
-        or here, and told the weights now; it sends back only its records' scored
-        candidates (`prepared` then holds the features of this side's records; a decision
-        that needs another record's features works them out again, and most never do)."""
+        """Each record's candidates that say something of who it is and that `link_all` reads
+        (`_useful`), scored, best first. A share of a large batch is compared and scored by a
+        forked copy of this process on the other core, started by `fit` (for the same
+        records, the books unchanged since) or here, and told the weights now; it sends back
+        only its records' scored candidates (`prepared` then holds the features of this
+        side's records; a decision that needs another record's features works them out
+        again, and most never do)."""
         early, self._early = self._early, None
         if early is not None and not early.still_for(parties, self.index.size):
             self._collect(early)  # for other records, or the books changed: not used
@@ -411,15 +422,17 @@ class Matcher:
         theirs = set(copy.rows) if copy is not None else set()
         if copy is not None and copy.comparisons is self.model.comparisons:
             model = self.model
-            told: _Told = (model.m, model.u, model.prior, self._frequencies is not None)
+            rarity = self._frequencies is not None
+            told: _Told = (model.m, model.u, model.prior, rarity, self.near)
             copy.copy.tell(told)  # else never told: it stops, and this side does its share
 
+        near = self.near
         out: list[list[_Scored]] = [[]] * len(parties)  # every place is filled below
         try:
             for r, party in enumerate(parties):
                 if r not in theirs:
                     f = prepared[r] = self.prepare(party)
-                    out[r] = self._best(self._compared(f, CANDIDATES), f.tokens)
+                    out[r] = _useful(self._best(self._compared(f, CANDIDATES), f.tokens), near)
         finally:  # the copy's answer is read (and the copy reaped) even if this side failed
             found = self._collect(copy)
         if found is not None and copy is not None:
@@ -437,7 +450,7 @@ class Matcher:
         else:  # no second process (or it failed): done here
             for r in theirs:
                 f = prepared[r] = self.prepare(parties[r])
-                out[r] = self._best(self._compared(f, CANDIDATES), f.tokens)
+                out[r] = _useful(self._best(self._compared(f, CANDIDATES), f.tokens), near)
         return out
 
     def _best(self, compared: list[tuple[int, Pattern]], tokens: tuple[str, ...]) -> list[_Scored]:
@@ -459,13 +472,13 @@ class Matcher:
             for r in rows:
                 f = self.prepare(parties[r])
                 compared.append((self._compared(f, CANDIDATES), f.tokens))
-            m, u, prior, rarity = cast(_Told, told())
+            m, u, prior, rarity, near = cast(_Told, told())
             self.model = Model(m, u, prior, self.model.comparisons)
             self._frequencies = _Frequencies(self.features) if rarity else None
             numbers: dict[Pattern, int] = {}
             pairs, doubles, ends = array("i"), array("d"), array("i")
             for found, tokens in compared:
-                for s in self._best(found, tokens):
+                for s in _useful(self._best(found, tokens), near):
                     k = numbers.get(s.pattern)
                     if k is None:
                         k = numbers[s.pattern] = len(numbers)
