@@ -34,6 +34,8 @@ static inline int32_t *members(Block *block) {
     return block->cap <= 1 ? &block->one : block->ids;
 }
 
+#define KNOWN_KINDS 32 /* blocking.py has fifteen kinds of key */
+
 typedef struct {
     Py_hash_t hash;
     PyObject *key; /* a str, owned; NULL: a free slot */
@@ -59,6 +61,13 @@ typedef struct {
     Py_ssize_t nrarity;
     PyObject *kinds;     /* 2-character prefix -> (strong, identifier) */
     PyObject *typo_kinds; /* 3-character prefixes of typo keys */
+    /* The kinds read so far, by a key's first three characters when ASCII (`read_kind`): a
+     * large book makes 200,000 blocks of a dozen kinds, and reading one makes two strings. */
+    struct {
+        uint32_t prefix;
+        uint8_t strong, identifier, typo;
+    } known[KNOWN_KINDS];
+    int nknown;
     Py_ssize_t max_block, typo_block, identifier_block;
 } Index;
 
@@ -207,7 +216,7 @@ static int grow_work(Index *self, Py_ssize_t need) {
  * first three in `typo_kinds`. This may run Python code (a kinds value's `__bool__` or
  * `__index__`, the container's `__contains__`), which may even add to this index: `Index_add`
  * calls it before it takes a party number or holds any pointer into the index's arrays. */
-static int read_kind(Index *self, PyObject *key, Block *block) {
+static int read_kind_now(Index *self, PyObject *key, Block *block) {
     block->strong = 1;
     block->identifier = 0;
     block->typo = 0;
@@ -248,6 +257,41 @@ static int read_kind(Index *self, PyObject *key, Block *block) {
         return -1;
     }
     block->typo = (uint8_t)typo;
+    return 0;
+}
+
+/* A key's first three characters as one number, or 0: shorter, or not ASCII. */
+static inline uint32_t ascii_prefix(PyObject *key) {
+    if (!PyUnicode_IS_ASCII(key) || PyUnicode_GET_LENGTH(key) < 3) {
+        return 0;
+    }
+    const uint8_t *text = PyUnicode_1BYTE_DATA(key);
+    return (uint32_t)text[0] | (uint32_t)text[1] << 8 | (uint32_t)text[2] << 16 | 1u << 24;
+}
+
+/* `read_kind_now`, once per three-character prefix: the tables an index is made with are
+ * blocking.py's constants. (Python code it runs, the first time, may still add to the index
+ * or fill the same prefix meanwhile: the first one kept is found.) */
+static int read_kind(Index *self, PyObject *key, Block *block) {
+    uint32_t prefix = ascii_prefix(key);
+    for (int n = 0; prefix != 0 && n < self->nknown; n++) {
+        if (self->known[n].prefix == prefix) {
+            block->strong = self->known[n].strong;
+            block->identifier = self->known[n].identifier;
+            block->typo = self->known[n].typo;
+            return 0;
+        }
+    }
+    if (read_kind_now(self, key, block) < 0) {
+        return -1;
+    }
+    if (prefix != 0 && self->nknown < KNOWN_KINDS) {
+        int n = self->nknown++;
+        self->known[n].prefix = prefix;
+        self->known[n].strong = block->strong;
+        self->known[n].identifier = block->identifier;
+        self->known[n].typo = block->typo;
+    }
     return 0;
 }
 
