@@ -34,7 +34,7 @@ static inline int32_t *members(Block *block) {
     return block->cap <= 1 ? &block->one : block->ids;
 }
 
-#define KNOWN_KINDS 32 /* blocking.py has fifteen kinds of key */
+#define KNOWN_KINDS 1024 /* a power of two */
 
 typedef struct {
     Py_hash_t hash;
@@ -62,12 +62,13 @@ typedef struct {
     PyObject *kinds;     /* 2-character prefix -> (strong, identifier) */
     PyObject *typo_kinds; /* 3-character prefixes of typo keys */
     /* The kinds read so far, by a key's first three characters when ASCII (`read_kind`): a
-     * large book makes 200,000 blocks of a dozen kinds, and reading one makes two strings. */
+     * large book makes 200,000 blocks of a few hundred such prefixes ("n:a", "e:b" ...), and
+     * reading a kind makes two strings. A cache, not a table: a prefix may take another's
+     * place, and is then read again. */
     struct {
-        uint32_t prefix;
+        uint32_t prefix; /* 0: none */
         uint8_t strong, identifier, typo;
     } known[KNOWN_KINDS];
-    int nknown;
     Py_ssize_t max_block, typo_block, identifier_block;
 } Index;
 
@@ -269,24 +270,22 @@ static inline uint32_t ascii_prefix(PyObject *key) {
     return (uint32_t)text[0] | (uint32_t)text[1] << 8 | (uint32_t)text[2] << 16 | 1u << 24;
 }
 
-/* `read_kind_now`, once per three-character prefix: the tables an index is made with are
- * blocking.py's constants. (Python code it runs, the first time, may still add to the index
- * or fill the same prefix meanwhile: the first one kept is found.) */
+/* `read_kind_now`, once per three-character prefix (while it keeps its place in the cache):
+ * the tables an index is made with are blocking.py's constants. (Python code it runs may add
+ * to the index, and so fill the cache, meanwhile: the last one read is kept.) */
 static int read_kind(Index *self, PyObject *key, Block *block) {
     uint32_t prefix = ascii_prefix(key);
-    for (int n = 0; prefix != 0 && n < self->nknown; n++) {
-        if (self->known[n].prefix == prefix) {
-            block->strong = self->known[n].strong;
-            block->identifier = self->known[n].identifier;
-            block->typo = self->known[n].typo;
-            return 0;
-        }
+    size_t n = (size_t)((prefix * 2654435761u) >> 22) & (KNOWN_KINDS - 1);
+    if (prefix != 0 && self->known[n].prefix == prefix) {
+        block->strong = self->known[n].strong;
+        block->identifier = self->known[n].identifier;
+        block->typo = self->known[n].typo;
+        return 0;
     }
     if (read_kind_now(self, key, block) < 0) {
         return -1;
     }
-    if (prefix != 0 && self->nknown < KNOWN_KINDS) {
-        int n = self->nknown++;
+    if (prefix != 0) {
         self->known[n].prefix = prefix;
         self->known[n].strong = block->strong;
         self->known[n].identifier = block->identifier;
