@@ -157,12 +157,23 @@ def web_domain(url: str) -> str:
     return host.removeprefix("www.") if "." in host else ""
 
 
+# What _PHONE_PUNCTUATION removes from ASCII text, deleted by str.translate (a number of
+# ASCII, the most common, needs no regular expression: 40,000 per large sync)
+_ASCII_PUNCTUATION = str.maketrans(
+    dict.fromkeys(c for c in map(chr, range(128)) if _PHONE_PUNCTUATION.match(c))
+)
+
+
 def phone_key(phone: str, country: str) -> str:
     """E.164 where the number parses ("+13035550100"), otherwise its digits."""
     if not phone.strip():
         return ""
-    phone = PHONE_EXTENSION.sub("", phone)
-    digits = _PHONE_PUNCTUATION.sub("", phone)
+    if "x" in phone or "X" in phone or "#" in phone:  # every extension's marker has one
+        phone = PHONE_EXTENSION.sub("", phone)
+    if phone.isascii():
+        digits = phone.translate(_ASCII_PUNCTUATION)
+    else:
+        digits = _PHONE_PUNCTUATION.sub("", phone)
     region = (country or "US").upper()[:2]
     if digits.isdigit() and region in ("US", "CA"):  # the North American plan, read directly
         if len(digits) == 10 and digits[0] in "23456789":
