@@ -124,9 +124,13 @@ def in_another_process[T](work: Callable[[Callable[[], object]], T]) -> Copy[T]:
             # copy every page of the heap this process shares with it (a short life, then
             # _exit: nothing to collect for)
             gc.disable()
-            answer = work(_told(inbox_read))
+            # Pickled whole before the first byte is sent: a pipe holds 64 KB, so pickling
+            # into it would stop at the first 64 KB until this side reads, and the rest of
+            # the pickling would be done while this side waits (3 MB of checked records:
+            # 0.03 s of it)
+            answer = pickle.dumps(work(_told(inbox_read)), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write, "wb") as out:
-                pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
+                out.write(answer)
             status = 0
         finally:
             os._exit(status)
