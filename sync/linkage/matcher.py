@@ -69,6 +69,7 @@ def identifies(s: "_Scored", tokens: tuple[str, ...]) -> bool:
 
 FIRST_NAME = 1
 NAME_ONLY = {0, FIRST_NAME, 2, 8}  # name, first name, last name; the country says nothing of who
+NOT_NAMES = tuple(k for k in range(len(COMPARISONS)) if k not in NAME_ONLY)
 ONLY_NAME = "only the name could be compared, and another customer bears it"
 
 
@@ -77,7 +78,10 @@ def doubts(f: Callable[[], Features], other: Features, pattern: Pattern) -> str:
     book where namesakes live (and nothing else could be compared); two people of another
     given name at one address or mailbox are a household (spouses), not one customer.
     `f` gives the record's features, worked out only when the pattern needs them."""
-    if all(level is None for k, level in enumerate(pattern) if k not in NAME_ONLY):
+    for k in NOT_NAMES:  # a loop, not all(...): compiled, a generator is made per decision
+        if pattern[k] is not None:
+            break
+    else:
         return ONLY_NAME
     # Only where no personal identifier was compared: a tax ID (spouses do not share one),
     # equal or not, is weighed by the model; the household doubt is for the evidence a
