@@ -52,8 +52,11 @@ class Outcome:
     extra: dict = field(default_factory=dict)
 
 
+NAMED_FIELDS = Party._fields[1:]  # the name, then MATCHED_FIELDS
+
+
 def party(r: dict) -> Party:
-    return Party(r["id"], *[r.get(k) or "" for k in Party._fields[1:]])
+    return Party(r["id"], *[r.get(k) or "" for k in NAMED_FIELDS])
 
 
 # --- syncfirm ------------------------------------------------------------------------------

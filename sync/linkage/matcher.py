@@ -285,9 +285,12 @@ class Matcher:
         estimates = []
         everything = set(range(len(COMPARISONS)))
         for key, selected in TRAINING_KEYS:
+            # the customers sharing a sampled record's value (only those: most of 20,000
+            # customers' values are no sampled record's)
+            wanted = {value for f in prepared if (value := key(f))}
             by_key: dict[str, list[int]] = {}
             for i, f in enumerate(self.features):
-                if value := key(f):
+                if (value := key(f)) and value in wanted:
                     by_key.setdefault(value, []).append(i)
             patterns = [
                 levels(f, self.features[i])
