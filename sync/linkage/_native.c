@@ -11,8 +11,9 @@
  * blocking.py holds the plain Python code that gives the same answers; a test holds the two
  * to each other.
  *
- * Beside it, the pair comparisons (`levels`, as `compare.levels`) and the reading of a name
- * of printable ASCII (`read_name`, as `records.python_read_name`): see their sections below.
+ * Beside it, the pair comparisons (`levels`, as `compare.levels`), the reading of a name
+ * of printable ASCII (`read_name`, as `records.python_read_name`) and a party's blocking
+ * keys (`block_keys`, as `blocking._keys`): see their sections below.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -2389,6 +2390,334 @@ refused:
     return NULL;
 }
 
+/* ---- A party's blocking keys, as `blocking._keys` makes them --------------------------------
+ *
+ * The same keys in the same order, for a party whose name's tokens and fields are ASCII str
+ * and who has no trade name; `block_keys` answers None for any other, and Python makes them
+ * (so only ASCII is written here: a key is its parts' bytes). The name's keys are made each
+ * time, not kept as `_name_keys` keeps them: in C they cost less than the lookup. The
+ * nicknames are looked up in names.NICKNAMES itself (`setup_keys`), the sounds with the name
+ * reading's table (`setup_names`).
+ */
+
+#define KEY_TOKENS 256 /* a name of more words is left to Python (none is near it) */
+#define MOST_KEYS (1 + 2 * KEY_TOKENS + 6 + 8 + 3 + 3 + 1) /* nj, n, ni, fields, ss, zs/cs, h */
+
+static PyObject *nicknames = NULL; /* names.NICKNAMES, from `setup_keys` */
+
+/* An ASCII str, exactly (not a subclass, whose equality or truth may be its own). */
+static inline int ascii(PyObject *o) {
+    return PyUnicode_CheckExact(o) && PyUnicode_IS_ASCII(o);
+}
+
+/* kind + a, or kind + a + "|" + b when b is given (b.s not NULL) */
+static PyObject *key_of(const char *kind, Text a, Text b) {
+    Py_ssize_t k = (Py_ssize_t)strlen(kind);
+    PyObject *out = PyUnicode_New(k + a.n + (b.s != NULL ? 1 + b.n : 0), 127);
+    if (out == NULL) {
+        return NULL;
+    }
+    char *d = (char *)PyUnicode_1BYTE_DATA(out);
+    memcpy(d, kind, (size_t)k);
+    memcpy(d + k, a.s, (size_t)a.n);
+    if (b.s != NULL) {
+        d[k + a.n] = '|';
+        memcpy(d + k + a.n + 1, b.s, (size_t)b.n);
+    }
+    return out;
+}
+
+static const Text NONE = {NULL, 0};
+
+/* "nj:" and the tokens joined with nothing between them */
+static PyObject *joined_key(PyObject *const *tokens, int n) {
+    Py_ssize_t size = 3;
+    for (int i = 0; i < n; i++) {
+        size += PyUnicode_GET_LENGTH(tokens[i]);
+    }
+    PyObject *out = PyUnicode_New(size, 127);
+    if (out == NULL) {
+        return NULL;
+    }
+    char *d = (char *)PyUnicode_1BYTE_DATA(out);
+    memcpy(d, "nj:", 3);
+    d += 3;
+    for (int i = 0; i < n; i++) {
+        Text w = text_of(tokens[i]);
+        memcpy(d, w.s, (size_t)w.n);
+        d += w.n;
+    }
+    return out;
+}
+
+static inline int same_str(PyObject *a, PyObject *b) { /* == of ASCII str */
+    Text x = text_of(a);
+    return same_text(x, (const char *)PyUnicode_1BYTE_DATA(b), PyUnicode_GET_LENGTH(b));
+}
+
+typedef struct {
+    PyObject *items[MOST_KEYS]; /* the keys made so far (owned) */
+    int n;
+} Keys;
+
+static inline int put(Keys *k, PyObject *key) {
+    if (key == NULL) {
+        return -1;
+    }
+    k->items[k->n++] = key;
+    return 0;
+}
+
+/* The tokens and, after them, the full forms of their nicknames not among them (Bob is
+ * Robert): `tokens` borrowed, the full forms borrowed from NICKNAMES. The count, -1 with an
+ * exception, SLOW for a full form that is not an ASCII str. */
+static int with_full_forms(PyObject *tokens, PyObject **out) {
+    int n = (int)PyTuple_GET_SIZE(tokens), all = n;
+    for (int i = 0; i < n; i++) {
+        out[i] = PyTuple_GET_ITEM(tokens, i);
+    }
+    for (int i = 0; i < n; i++) {
+        PyObject *full = PyDict_GetItemWithError(nicknames, out[i]);
+        if (full == NULL) {
+            if (PyErr_Occurred()) {
+                return -1;
+            }
+            continue; /* its own full form: among the tokens */
+        }
+        if (!ascii(full)) {
+            return SLOW;
+        }
+        int known = 0;
+        for (int j = 0; j < n && !known; j++) {
+            known = same_str(full, out[j]);
+        }
+        if (!known) {
+            out[all++] = full;
+        }
+    }
+    return all;
+}
+
+/* Python's sorted(set(keys)) of at most three ASCII str, in place: the count kept. */
+static int sorted_set(PyObject **keys, int n) {
+    qsort(keys, (size_t)n, sizeof(PyObject *), by_codepoints);
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        if (kept == 0 || !same_str(keys[kept - 1], keys[i])) {
+            keys[kept++] = keys[i];
+        } else {
+            Py_DECREF(keys[i]);
+        }
+    }
+    return kept;
+}
+
+/* `_name_keys`: the word keys into `k`, the sound pairs into `pairs` (put in later). */
+static int name_keys(const Tables *t, PyObject *tokens, Keys *k, Keys *pairs) {
+    PyObject *words[2 * KEY_TOKENS];
+    int n = with_full_forms(tokens, words);
+    if (n < 0) {
+        return n;
+    }
+    int given = (int)PyTuple_GET_SIZE(tokens);
+    if (given > 0 && put(k, joined_key(words, given)) < 0) {
+        return FAILED;
+    }
+    for (int i = 0; i < n; i++) {
+        if (PyUnicode_GET_LENGTH(words[i]) > 1 &&
+            put(k, key_of("n:", text_of(words[i]), NONE)) < 0) {
+            return FAILED;
+        }
+    }
+    /* a word of the first three and another's first letter; equal words make no key */
+    PyObject *head[3];
+    int nhead = 0;
+    for (int i = 0; i < n && i < 3; i++) {
+        if (PyUnicode_GET_LENGTH(words[i]) > 1) {
+            head[nhead++] = words[i];
+        }
+    }
+    for (int a = 0; a < nhead; a++) {
+        for (int b = 0; b < nhead; b++) {
+            if (!same_str(head[a], head[b])) {
+                Text initial = {(const char *)PyUnicode_1BYTE_DATA(head[b]), 1};
+                if (put(k, key_of("ni:", text_of(head[a]), initial)) < 0) {
+                    return FAILED;
+                }
+            }
+        }
+    }
+    /* the sounds of the first three words of more than one letter, two by two, sorted */
+    PyObject *heard[3];
+    int nheard = 0;
+    for (int i = 0; i < n && nheard < 3; i++) {
+        if (PyUnicode_GET_LENGTH(words[i]) > 1) {
+            heard[nheard] = sound_key(t, words[i]);
+            if (heard[nheard] == NULL) {
+                for (int j = 0; j < nheard; j++) {
+                    Py_DECREF(heard[j]);
+                }
+                return FAILED;
+            }
+            nheard++;
+        }
+    }
+    nheard = sorted_set(heard, nheard);
+    int rc = DONE;
+    for (int a = 0; a < nheard; a++) {
+        for (int b = a + 1; b < nheard && rc == DONE; b++) {
+            rc = put(pairs, key_of("ss:", text_of(heard[a]), text_of(heard[b])));
+        }
+    }
+    for (int j = 0; j < nheard; j++) {
+        Py_DECREF(heard[j]);
+    }
+    return rc;
+}
+
+/* The fields block_keys reads, in its arguments' order. */
+enum { K_TOKENS, K_EMAIL, K_DOMAIN, K_WEBSITE, K_PHONE, K_POSTAL, K_TAX, K_LINE1, K_SOUNDS,
+       K_CITY, K_HOUSEHOLD, K_FIELDS };
+
+/* Every argument of the kinds the keys are written for: SLOW where Python makes them. */
+static int plain_fields(PyObject *const *f) {
+    PyObject *tokens = f[K_TOKENS], *sounds = f[K_SOUNDS];
+    if (!PyTuple_CheckExact(tokens) || PyTuple_GET_SIZE(tokens) > KEY_TOKENS ||
+        !PyTuple_CheckExact(sounds)) {
+        return SLOW;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tokens); i++) {
+        if (!ascii(PyTuple_GET_ITEM(tokens, i))) {
+            return SLOW;
+        }
+    }
+    Py_ssize_t heard = PyTuple_GET_SIZE(sounds);
+    if (heard > 0 &&
+        (!ascii(PyTuple_GET_ITEM(sounds, 0)) || !ascii(PyTuple_GET_ITEM(sounds, heard - 1)))) {
+        return SLOW;
+    }
+    for (int i = K_EMAIL; i < K_FIELDS; i++) {
+        if (i != K_SOUNDS && !ascii(f[i])) {
+            return SLOW;
+        }
+    }
+    return DONE;
+}
+
+/* The identifiers' keys, then the phone's last seven characters, in `_keys`' order. */
+static int field_keys(PyObject *const *f, Keys *k) {
+    static const struct { int field; const char *kind; } kinds[] = {
+        {K_EMAIL, "e:"}, {K_DOMAIN, "d:"}, {K_WEBSITE, "w:"}, {K_PHONE, "t:"},
+        {K_POSTAL, "z:"}, {K_TAX, "x:"}, {K_LINE1, "a:"},
+    };
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        Text value = text_of(f[kinds[i].field]);
+        if (value.n > 0 && put(k, key_of(kinds[i].kind, value, NONE)) < 0) {
+            return FAILED;
+        }
+    }
+    Text phone = text_of(f[K_PHONE]);
+    if (phone.n > 7) {
+        phone = (Text){phone.s + phone.n - 7, 7};
+    }
+    return phone.n > 0 ? put(k, key_of("t7:", phone, NONE)) : DONE;
+}
+
+/* A misspelt name's first (and last) word's sound within its postal code or town; the
+ * household's family name. */
+static int place_keys(PyObject *const *f, Keys *k) {
+    PyObject *sounds = f[K_SOUNDS];
+    Py_ssize_t heard = PyTuple_GET_SIZE(sounds);
+    Text postal = text_of(f[K_POSTAL]), city = text_of(f[K_CITY]);
+    if (heard > 0) {
+        Text first = text_of(PyTuple_GET_ITEM(sounds, 0));
+        if (postal.n > 0 && put(k, key_of("zs:", postal, first)) < 0) {
+            return FAILED;
+        }
+        if (city.n > 0) {
+            if (put(k, key_of("cs:", city, first)) < 0) {
+                return FAILED;
+            }
+            if (heard > 1 &&
+                put(k, key_of("cs:", city, text_of(PyTuple_GET_ITEM(sounds, heard - 1)))) < 0) {
+                return FAILED;
+            }
+        }
+    }
+    Text household = text_of(f[K_HOUSEHOLD]);
+    return household.n > 0 ? put(k, key_of("h:", household, NONE)) : DONE;
+}
+
+static void keys_clear(Keys *k) {
+    for (int i = 0; i < k->n; i++) {
+        Py_DECREF(k->items[i]);
+    }
+    k->n = 0;
+}
+
+/* The keys as a list, in order: the name's words, the fields, the sound pairs, the places. */
+static PyObject *keys_list(PyObject *const *f, Keys *k, Keys *pairs) {
+    int rc = field_keys(f, k);
+    for (int i = 0; rc == DONE && i < pairs->n; i++) {
+        k->items[k->n++] = pairs->items[i]; /* moved */
+    }
+    if (rc == DONE) {
+        pairs->n = 0;
+        rc = place_keys(f, k);
+    }
+    PyObject *out = rc == DONE ? PyList_New(k->n) : NULL;
+    if (out == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < k->n; i++) {
+        PyList_SET_ITEM(out, i, k->items[i]); /* moved */
+    }
+    k->n = 0;
+    return out;
+}
+
+/* block_keys(tokens, email, domain, website, phone, postal, tax, line1, sounds, city,
+ * household) -> `blocking._keys` of a party without a trade name, or None (Python makes
+ * them) for one whose tokens or fields are not all ASCII str. */
+static PyObject *native_block_keys(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != K_FIELDS) {
+        PyErr_SetString(PyExc_TypeError, "block_keys(tokens, email, domain, website, phone, "
+                                         "postal, tax, line1, sounds, city, household)");
+        return NULL;
+    }
+    const Tables *t = tables;
+    if (t == NULL || nicknames == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "block_keys before setup_names and setup_keys");
+        return NULL;
+    }
+    if (plain_fields(args) == SLOW) {
+        Py_RETURN_NONE;
+    }
+    Keys k, pairs; /* ~4 kB each, on the stack: no allocation per party */
+    k.n = pairs.n = 0;
+    PyObject *out = NULL;
+    int rc = name_keys(t, args[K_TOKENS], &k, &pairs);
+    if (rc == DONE) {
+        out = keys_list(args, &k, &pairs);
+    } else if (rc == SLOW) {
+        out = Py_NewRef(Py_None);
+    }
+    keys_clear(&k);
+    keys_clear(&pairs);
+    return out;
+}
+
+/* setup_keys(NICKNAMES): the dict the nicknames' full forms are looked up in (itself: a
+ * word added to it later is read as Python reads it). */
+static PyObject *native_setup_keys(PyObject *module, PyObject *table) {
+    if (!PyDict_CheckExact(table)) {
+        PyErr_SetString(PyExc_ValueError, "NICKNAMES: a dict");
+        return NULL;
+    }
+    Py_XSETREF(nicknames, Py_NewRef(table));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Index_methods[] = {
     {"add", (PyCFunction)Index_add, METH_O, "add(keys) -> the party's number"},
     {"size_of", (PyCFunction)Index_size_of, METH_O, "size_of(key) -> parties sharing it"},
@@ -2422,6 +2751,9 @@ static PyMethodDef module_methods[] = {
      "names.py's tables read_name uses"},
     {"read_name", (PyCFunction)(void (*)(void))native_read_name, METH_FASTCALL,
      "read_name(name, given_name, family_name, vocabulary) -> records.NameReading, or None"},
+    {"setup_keys", (PyCFunction)native_setup_keys, METH_O, "names.NICKNAMES block_keys uses"},
+    {"block_keys", (PyCFunction)(void (*)(void))native_block_keys, METH_FASTCALL,
+     "block_keys(tokens, email, ...) -> blocking._keys of a party without a trade name, or None"},
     {NULL},
 };
 

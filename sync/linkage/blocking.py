@@ -11,7 +11,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from . import compiled
+from . import compiled, records
 from .names import NICKNAMES, sound_key
 from .records import Features
 
@@ -47,7 +47,13 @@ def keys(f: Features) -> list[str]:
     """The blocking keys of one party, each prefixed with its kind (worked out once)."""
     known = f.block_keys
     if known is None:
-        known = f.block_keys = _keys(f)
+        if NATIVE_KEYS and f.trade is None:  # ASCII (most): made in C, the same keys
+            known = _native.block_keys(f.tokens, f.email, f.domain, f.website, f.phone,
+                                       f.postal, f.tax, f.line1, f.sounds, f.city,
+                                       f.household)  # fmt: skip
+        if known is None:
+            known = _keys(f)
+        f.block_keys = known
     return known
 
 
@@ -103,6 +109,21 @@ def _keys(f: Features) -> list[str]:
     if f.trade is not None:  # "X dba Y" is found by either name
         out += [k for k in keys(f.trade) if k[0] in "ns"]
     return out
+
+
+def _native_keys_ready() -> bool:
+    """The native keys: with the native name reading's tables (its sounds), and NICKNAMES;
+    off when not built (then every party's keys are made by `_keys`)."""
+    if _native is None or not records.NATIVE_NAMES:
+        return False
+    try:
+        _native.setup_keys(NICKNAMES)
+    except (AttributeError, ValueError):
+        return False
+    return True
+
+
+NATIVE_KEYS = _native_keys_ready()
 
 
 def probes(f: Features) -> list[str]:

@@ -7,9 +7,9 @@ only when that stamp is this checkout's fingerprint: an edited module, another P
 half-written build leaves the plain Python modules in use, never a stale compiled one. They
 are the same code either way (same decisions, record by record: decision 0028); compiled,
 the companies' 20,000 x 20,000 takes about a sixth less CPU. The native core (`_native.c`:
-the block index, the pair comparisons, and the reading of names of printable ASCII, each
-beside the Python it is tested against) is built with them, under the same stamp, and used
-only with them.
+the block index, the pair comparisons, the reading of names of printable ASCII and the
+blocking keys of ASCII parties, each beside the Python it is tested against) is built with
+them, under the same stamp, and used only with them.
 
 SYNCFIRM_LINKAGE_COMPILED=0 keeps the plain modules even when a matching build exists (what
 the test that holds both to the same decisions runs under).
