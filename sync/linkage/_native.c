@@ -1881,13 +1881,14 @@ static PyObject *numbers_in(PyObject *const *tokens, int n) {
     return out;
 }
 
-/* names.sound_key of an ASCII word */
-static PyObject *sound_key(const Tables *t, PyObject *word_obj) {
-    Text w = text_of(word_obj);
+/* names.sound_key of an ASCII word, written into `key` (four characters): the word itself
+ * when it starts with no letter. */
+static Text sound_text(const Tables *t, Text w, char key[4]) {
     if (w.n == 0 || !is_letter(w.s[0])) {
-        return Py_NewRef(word_obj);
+        return w;
     }
-    char key[4] = {w.s[0], '0', '0', '0'};
+    memcpy(key, "0000", 4);
+    key[0] = w.s[0];
     int k = 1;
     uint8_t last = t->sound[(unsigned char)w.s[0]];
     for (Py_ssize_t i = 1; i < w.n && k < 4; i++) { /* past four, nothing is kept */
@@ -1899,7 +1900,14 @@ static PyObject *sound_key(const Tables *t, PyObject *word_obj) {
             last = digit;
         }
     }
-    return ascii_str(key, 4);
+    return (Text){key, 4};
+}
+
+/* names.sound_key of an ASCII word */
+static PyObject *sound_key(const Tables *t, PyObject *word_obj) {
+    char key[4];
+    Text heard = sound_text(t, text_of(word_obj), key);
+    return heard.s == key ? ascii_str(key, 4) : Py_NewRef(word_obj);
 }
 
 /* The sound keys of the tokens of more than one character. */
@@ -2498,15 +2506,20 @@ static int with_full_forms(PyObject *tokens, PyObject **out) {
     return all;
 }
 
-/* Python's sorted(set(keys)) of at most three ASCII str, in place: the count kept. */
-static int sorted_set(PyObject **keys, int n) {
-    qsort(keys, (size_t)n, sizeof(PyObject *), by_codepoints);
+/* Python's order of str, for ASCII texts */
+static int by_text(const void *x, const void *y) {
+    const Text *a = x, *b = y;
+    int c = memcmp(a->s, b->s, (size_t)(a->n < b->n ? a->n : b->n));
+    return c != 0 ? c : (a->n > b->n) - (a->n < b->n);
+}
+
+/* Python's sorted(set(texts)) of a few ASCII texts, in place: how many are kept. */
+static int sorted_set(Text *texts, int n) {
+    qsort(texts, (size_t)n, sizeof(Text), by_text);
     int kept = 0;
     for (int i = 0; i < n; i++) {
-        if (kept == 0 || !same_str(keys[kept - 1], keys[i])) {
-            keys[kept++] = keys[i];
-        } else {
-            Py_DECREF(keys[i]);
+        if (kept == 0 || !same_text(texts[kept - 1], texts[i].s, texts[i].n)) {
+            texts[kept++] = texts[i];
         }
     }
     return kept;
@@ -2548,31 +2561,24 @@ static int name_keys(const Tables *t, PyObject *tokens, Keys *k, Keys *pairs) {
         }
     }
     /* the sounds of the first three words of more than one letter, two by two, sorted */
-    PyObject *heard[3];
+    char keys[3][4];
+    Text heard[3];
     int nheard = 0;
     for (int i = 0; i < n && nheard < 3; i++) {
         if (PyUnicode_GET_LENGTH(words[i]) > 1) {
-            heard[nheard] = sound_key(t, words[i]);
-            if (heard[nheard] == NULL) {
-                for (int j = 0; j < nheard; j++) {
-                    Py_DECREF(heard[j]);
-                }
-                return FAILED;
-            }
+            heard[nheard] = sound_text(t, text_of(words[i]), keys[nheard]);
             nheard++;
         }
     }
     nheard = sorted_set(heard, nheard);
-    int rc = DONE;
     for (int a = 0; a < nheard; a++) {
-        for (int b = a + 1; b < nheard && rc == DONE; b++) {
-            rc = put(pairs, key_of("ss:", text_of(heard[a]), text_of(heard[b])));
+        for (int b = a + 1; b < nheard; b++) {
+            if (put(pairs, key_of("ss:", heard[a], heard[b])) < 0) {
+                return FAILED;
+            }
         }
     }
-    for (int j = 0; j < nheard; j++) {
-        Py_DECREF(heard[j]);
-    }
-    return rc;
+    return DONE;
 }
 
 /* The fields block_keys reads, in its arguments' order. */
