@@ -88,7 +88,11 @@ MAX_FIELD = 300
 # Two parties' agreement, a level per comparison (None: a side has no value); `compare.levels`
 Pattern = tuple[int | None, ...]
 # An extension after the number ("x281", "ext. 12", "#12"): the line is the same party's.
-PHONE_EXTENSION = re.compile(r"\s*(?:,|;)?\s*(?:x|ext\.?|extn?|extension|#)\s*\d{1,6}\s*$", re.I)
+# Its spaces are taken whole (`*+`), from where their run starts: split between the two
+# `\s*` every way and from every space, a phone of 2,000 spaces took 40 s.
+PHONE_EXTENSION = re.compile(
+    r"(?<!\s)\s*+(?:,|;)?\s*+(?:x|ext\.?|extn?|extension|#)\s*\d{1,6}\s*$", re.I
+)
 
 
 class Party(NamedTuple):
