@@ -251,6 +251,10 @@ def _phone_once(phone: str, country: str) -> str:
 
 
 _READINGS_LIMIT = 65_536  # a 20,000 x 20,000 run reads ~40,000 distinct names
+# "A dba B aka C": the trade names read beside the legal one, each within the one before. A
+# name of thousands of markers made as many nested features, each holding the rest of the
+# name: RecursionError in plain Python at 1,000; compiled, 100,000 filled the memory.
+MAX_TRADE_NAMES = 8
 
 
 class NameReading(NamedTuple):  # a tuple: built for every distinct name, so built cheaply
@@ -344,7 +348,13 @@ class Features:
         "website",
     )
 
-    def __init__(self, party: Party, vocabulary: Vocabulary = DEFAULT, country: str = "US"):
+    def __init__(
+        self,
+        party: Party,
+        vocabulary: Vocabulary = DEFAULT,
+        country: str = "US",
+        trades: int = MAX_TRADE_NAMES,  # how many trade names within this one are read
+    ):
         self.party = party
         # Worked out when first needed: its blocking keys (`blocking.keys`) and its
         # candidates' agreement patterns, with what they were compared against
@@ -364,7 +374,9 @@ class Features:
         self.household = reading.household  # "Smith Residence"
         # "X dba Y": the trade name, compared beside the legal one (whichever agrees better)
         self.trade = (
-            Features(Party(party.external_id, reading.trade), vocabulary) if reading.trade else None
+            Features(Party(party.external_id, reading.trade), vocabulary, "US", trades - 1)
+            if reading.trade and trades > 0
+            else None
         )
         self.email = _once("email", party.email) if party.email else ""
         domain = self.email.rpartition("@")[2]
