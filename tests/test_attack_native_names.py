@@ -24,9 +24,12 @@ every trade marker in every case; 500,000 more and 200,000 of random characters 
 at every length around MAX_CHARS and up to 1,000,000 characters, with given and family
 names of 300 characters and more; on eight odd vocabularies (empty keys and values, values
 that are legal forms, filler, several words, upper case, a tab, non-ASCII); re-entrant
-reads from a legal form's `__eq__`; threads.
+reads from a legal form's `__eq__`; threads. `party_of` and `SnapParty.party` put each
+value in its field of the named tuple Party; a fitted matcher's rarity words kept per
+(pattern, rarities, counts) are those worked out afresh, before and after `add` changes the
+counts (the test fails if the key is the pattern alone).
 By hand, not kept: no growth of memory over three million calls (every path: SLOW, raising,
-each rule); Party, Decision and the rarity words' cache (see the report).
+each rule); Party and Decision's other uses (see the report).
 Pure: no database.
 """
 
@@ -416,3 +419,59 @@ def test_threads_reading_names_read_them_as_python():
     finally:
         sys.setswitchinterval(interval)
     assert not wrong, wrong[:3]
+
+
+def test_every_party_built_by_position_puts_each_value_in_its_field():
+    """GIVEN a CRM record's values and a reconciliation's customer, each field a value of its
+    own WHEN `party_of` and `SnapParty.party` build their Party by position (a named tuple)
+    THEN each value is in the field of its name: a field added to Party, or its order
+    changed, cannot move a phone into the website."""
+    from reconciliation.duplicate_customers import SnapParty
+    from sync.customers import MATCHED_FIELDS, party_of
+    from sync.linkage import Party
+
+    values = {f: f"<{f}>" for f in MATCHED_FIELDS}
+    party = party_of("key", "Acme", values)
+    assert party.external_id == "key" and party.name == "Acme"
+    assert all(getattr(party, f) == f"<{f}>" for f in MATCHED_FIELDS)
+    assert set(MATCHED_FIELDS) == set(Party._fields) - {"external_id", "name"}
+    snap = SnapParty(**{f: f"<{f}>" for f in Party._fields if f != "external_id"}, id="<id>")
+    party = snap.party()
+    assert party.external_id == "<id>"
+    assert all(getattr(party, f) == f"<{f}>" for f in Party._fields if f != "external_id")
+
+
+def test_rarity_words_kept_per_pattern_are_those_worked_out_afresh():
+    """GIVEN a fitted matcher whose names repeat (so equal names are weighed by rarity) WHEN
+    its decisions are made with the words kept per (pattern, rarities, counts), then again
+    each with an empty cache, before and after customers of those names are added (counts
+    change) THEN every decision is the same."""
+    from sync.linkage import Matcher, Party
+
+    rng = seeded(9)
+    stems = ["Cedar Roofing", "Maple Homes", "Granite Paving", "Oak Decks", "Birch Plumbing"]
+
+    def party(key: str, n: int) -> Party:
+        return Party(key, f"{rng.choice(stems)} {n % 40}", postal_code=f"{30300 + n % 7}",
+                     given_name=rng.choice(["Ann", "Bob", ""]), family_name=rng.choice(["Lee", ""]),
+                     city=rng.choice(["Atlanta", "Austin"]))  # fmt: skip
+
+    books = [party(f"a{n}", n) for n in range(400)]
+    incoming = [party(f"c{n}", n) for n in range(300)]
+    matcher = Matcher(books)
+    matcher.fit(incoming)
+    for round_ in range(2):
+        kept = matcher.link_all(incoming)
+        fresh = []
+        for p in incoming:
+            matcher._explained = (matcher.model, {}, {})
+            fresh.append(matcher.link_all([p])[0])
+        weighed = [d for d in kept if "customers have it" in d.reason or "no other" in d.reason]
+        assert weighed, "no decision was weighed by rarity: the test tests nothing"
+        by_party = {d.party.external_id: d for d in fresh}
+        for d in kept:
+            alone = by_party[d.party.external_id]
+            if alone.candidate == d.candidate:  # a batch links one to one: compare like pairs
+                assert alone.contributions == d.contributions, (round_, d.party)
+        for n in range(round_ * 50, round_ * 50 + 50):
+            matcher.add(party(f"x{n}", n))  # the names' counts change
