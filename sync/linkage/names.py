@@ -176,6 +176,13 @@ class Vocabulary:
     # the books and the CRM, so each distinct one is taken apart once.
     readings: dict = field(default_factory=dict, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # Words of another type would make the two readings fail at different places (the
+        # Python one raises where the native one reads on): refused where they are given.
+        tables = (self.legal_forms, self.filler, self.abbreviations, self.abbreviations.values())
+        if not all(isinstance(word, str) for table in tables for word in table):
+            raise TypeError("a vocabulary's words must be str")
+
     @cached_property
     def business(self) -> frozenset[str]:
         """Words that make a name a business's, not a person's ("llc", "plumbing")."""
