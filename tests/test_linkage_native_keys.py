@@ -4,16 +4,13 @@ name, the same keys in the same order; for every other party, None (Python makes
 Pure: no database."""
 
 import random
-import sys
-from pathlib import Path
 
 import pytest
 
 from sync.linkage import blocking, names
 from sync.linkage.records import Features, Party
 from tests.test_linkage_compiled import require_build
-
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from tests.test_linkage_native_names import bench_sets
 
 TRICKY_NAMES = [
     "Bob Smith",
@@ -216,20 +213,11 @@ def test_nicknames_are_read_from_the_table_it_was_given():
     assert_same(Party("1", "Bob Smith"))
 
 
-def _bench_sets(*modules: str) -> dict:
-    sys.path.insert(0, str(BENCH))
-    try:
-        loaded = {m: __import__(m) for m in modules}
-    finally:
-        sys.path.remove(str(BENCH))
-    return loaded
-
-
 def test_it_makes_every_party_of_the_unseen_sets_keys_as_python_does():
     """GIVEN the benchmark's unseen sets (four countries; people and companies) WHEN every
     record's keys are made natively THEN each is the Python list (the non-ASCII ones and
     those with a trade name by Python itself)."""
-    unseen = _bench_sets("linkage_unseen")["linkage_unseen"]
+    unseen = bench_sets("linkage_unseen")["linkage_unseen"]
     for make in unseen.SETS.values():
         books, crm = make()[:2]
         records = [*books, *crm]

@@ -228,7 +228,8 @@ def test_read_name_uses_the_native_reading_and_keeps_it():
     assert records.read_name("Okafor Bros. Const. Co., L.L.C.", vocabulary=vocabulary) is first
 
 
-def _bench_sets(*modules: str) -> dict:
+def bench_sets(*modules: str) -> dict:
+    """The benchmark's data modules, by name (loaded from bench/, as the benchmark does)."""
     sys.path.insert(0, str(BENCH))
     try:
         loaded = {m: __import__(m) for m in modules}
@@ -257,7 +258,7 @@ def test_it_reads_every_name_of_the_unseen_sets_as_python_does():
     """GIVEN the benchmark's unseen sets (four countries; people and companies) WHEN every
     record's name fields are read natively THEN each is the Python reading (the non-ASCII
     ones by Python itself)."""
-    unseen = _bench_sets("linkage_unseen")["linkage_unseen"]
+    unseen = bench_sets("linkage_unseen")["linkage_unseen"]
     for make in unseen.SETS.values():
         _assert_set_read_alike(*make()[:2])
 

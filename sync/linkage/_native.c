@@ -1799,9 +1799,11 @@ static int company_tokens(Reading *r, Text whole) {
 
 /* ---- the reading ---- */
 
-/* " ".join(items) of ASCII strs */
-static PyObject *join_ascii(PyObject *const *items, int n) {
-    Py_ssize_t size = n > 0 ? n - 1 : 0;
+/* prefix + separator.join(items) of ASCII strs (a separator of "" for none) */
+static PyObject *join_after(const char *prefix, const char *separator, PyObject *const *items,
+                            int n) {
+    size_t before = strlen(prefix), between = strlen(separator);
+    Py_ssize_t size = (Py_ssize_t)(before + (n > 0 ? (size_t)(n - 1) * between : 0));
     for (int i = 0; i < n; i++) {
         size += PyUnicode_GET_LENGTH(items[i]);
     }
@@ -1810,15 +1812,23 @@ static PyObject *join_ascii(PyObject *const *items, int n) {
         return NULL;
     }
     char *d = (char *)PyUnicode_1BYTE_DATA(out);
+    memcpy(d, prefix, before);
+    d += before;
     for (int i = 0; i < n; i++) {
         Text w = text_of(items[i]);
         if (i > 0) {
-            *d++ = ' ';
+            memcpy(d, separator, between);
+            d += between;
         }
         memcpy(d, w.s, (size_t)w.n);
         d += w.n;
     }
     return out;
+}
+
+/* " ".join(items) of ASCII strs */
+static PyObject *join_ascii(PyObject *const *items, int n) {
+    return join_after("", " ", items, n);
 }
 
 /* Python's order of str, for ASCII: byte by byte, a prefix first */
@@ -2439,23 +2449,7 @@ static const Text NONE = {NULL, 0};
 
 /* "nj:" and the tokens joined with nothing between them */
 static PyObject *joined_key(PyObject *const *tokens, int n) {
-    Py_ssize_t size = 3;
-    for (int i = 0; i < n; i++) {
-        size += PyUnicode_GET_LENGTH(tokens[i]);
-    }
-    PyObject *out = PyUnicode_New(size, 127);
-    if (out == NULL) {
-        return NULL;
-    }
-    char *d = (char *)PyUnicode_1BYTE_DATA(out);
-    memcpy(d, "nj:", 3);
-    d += 3;
-    for (int i = 0; i < n; i++) {
-        Text w = text_of(tokens[i]);
-        memcpy(d, w.s, (size_t)w.n);
-        d += w.n;
-    }
-    return out;
+    return join_after("nj:", "", tokens, n);
 }
 
 static inline int same_str(PyObject *a, PyObject *b) { /* == of ASCII str */
