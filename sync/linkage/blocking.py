@@ -111,19 +111,9 @@ def _keys(f: Features) -> list[str]:
     return out
 
 
-def _native_keys_ready() -> bool:
-    """The native keys: with the native name reading's tables (its sounds), and NICKNAMES;
-    off when not built (then every party's keys are made by `_keys`)."""
-    if _native is None or not records.NATIVE_NAMES:
-        return False
-    try:
-        _native.setup_keys(NICKNAMES)
-    except (AttributeError, ValueError):
-        return False
-    return True
-
-
-NATIVE_KEYS = _native_keys_ready()
+# The native keys: with the native name reading's tables (its sounds), and NICKNAMES; off
+# when not built (then every party's keys are made by `_keys`).
+NATIVE_KEYS = records.NATIVE_NAMES and compiled.set_up(_native, "setup_keys", NICKNAMES)
 
 
 def probes(f: Features) -> list[str]:

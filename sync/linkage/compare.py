@@ -352,17 +352,10 @@ def levels_one_by_one(a: Features, b: Features) -> tuple[int | None, ...]:
     return tuple([level(a, b) for level in LEVEL_FUNCTIONS])
 
 
-def _native_ready() -> bool:
-    """The native levels, given rapidfuzz's scorers and the rules it leaves to Python; off
-    when not built, or when this rapidfuzz's C interface is not the one it was written for."""
-    if _native is None:
-        return False
-    try:
-        scorers = (fuzz.ratio, fuzz.token_set_ratio, JaroWinkler.similarity, Levenshtein.distance)
-        _native.setup(*scorers, _name, _parts, _heads_agree, numbers_differ)
-    except ImportError:
-        return False
-    return True
-
-
-NATIVE = _native_ready()
+# The native levels, given rapidfuzz's scorers and the rules it leaves to Python; off when
+# not built, or when this rapidfuzz's C interface is not the one it was written for.
+NATIVE = compiled.set_up(
+    _native, "setup",
+    fuzz.ratio, fuzz.token_set_ratio, JaroWinkler.similarity, Levenshtein.distance,
+    _name, _parts, _heads_agree, numbers_differ,
+)  # fmt: skip

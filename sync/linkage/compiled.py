@@ -70,6 +70,20 @@ def native() -> ModuleType | None:
     return module if Path(module.__file__ or "").parent == ACTIVE else None
 
 
+def set_up(core: ModuleType | None, setup: str, *tables: object) -> bool:
+    """Whether the native core (`native()`) is built and takes these tables through its
+    `setup` function; False when it is not built or refuses them (ImportError: a library's C
+    interface is not the one it was written for; ValueError: a table of another shape), and
+    the plain Python is then used for that part."""
+    if core is None:
+        return False
+    try:
+        getattr(core, setup)(*tables)
+    except (AttributeError, ImportError, ValueError):
+        return False
+    return True
+
+
 def in_use() -> bool:
     """Whether this process runs the compiled modules (and the native core with them)."""
     from . import blocking, compare

@@ -398,19 +398,10 @@ class Features:
         self.tax = _once("tax", party.tax_id) if party.tax_id else ""
 
 
-def _native_names_ready() -> bool:
-    """The native name reading, given names.py's tables; off when not built, or when a table
-    is not of the shape it reads (then every name is read in Python)."""
-    if _native is None:
-        return False
-    try:
-        _native.setup_names(
-            NameReading, MAX_CHARS, LEGAL_PHRASES, TRADE_PHRASES, LONG_LEGAL_FORMS,
-            LEGAL_INITIALS, PLACE_WORDS, JOB_SEPARATORS, TRADE_NAME_MARKERS, SOUND,
-        )  # fmt: skip
-    except (AttributeError, ValueError):
-        return False
-    return True
-
-
-NATIVE_NAMES = _native_names_ready()
+# The native name reading, given names.py's tables; off when not built, or when a table is
+# not of the shape it reads (then every name is read in Python).
+NATIVE_NAMES = compiled.set_up(
+    _native, "setup_names",
+    NameReading, MAX_CHARS, LEGAL_PHRASES, TRADE_PHRASES, LONG_LEGAL_FORMS, LEGAL_INITIALS,
+    PLACE_WORDS, JOB_SEPARATORS, TRADE_NAME_MARKERS, SOUND,
+)  # fmt: skip
